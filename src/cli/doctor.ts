@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { PLATFORM_TABLES, type DB } from '../database.ts';
+import { readKeyring, type Keyring } from '../platform/crypto/keyring.ts';
+import {
+  APP_ROLE,
+  createContextSigner,
+  createTransactor,
+  inspectTables,
+  isolationViolations,
+  openDatabase,
+  readMigrations,
+  type Database,
+} from '../platform/db/index.ts';
+import type { Command } from './context.ts';
+import { lockEmbeddedData } from './open-data.ts';
+
+type Status = 'ok' | 'warn' | 'fail';
+interface Check {
+  readonly name: string;
+  readonly status: Status;
+  readonly detail: string;
+}
+
+async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, separateUrls: boolean): Promise<Check[]> {
+  const checks: Check[] = [];
+  const who = await sql<{ user: string; superuser: boolean; bypassrls: boolean; owned: string | number }>`
+    select current_user as user, r.rolsuper as superuser, r.rolbypassrls as bypassrls,
+           (select count(*) from pg_class c where c.relowner = r.oid and c.relkind in ('r', 'p', 'v', 'm', 'S')) as owned
+      from pg_roles r where r.rolname = current_user`.execute(db.app);
+  const me = who.rows[0];
+  checks.push({ name: 'database reachable', status: 'ok', detail: db.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL server' });
+  if (db.kind === 'pglite') {
+    checks.push({ name: 'database roles', status: 'ok', detail: 'embedded PGlite: requests run as parapet_app via SET ROLE; the session itself is a superuser, so RLS guards against application bugs, not injected SQL' });
+  } else if (me === undefined || me.user !== APP_ROLE) {
+    checks.push({ name: 'database roles', status: 'fail', detail: `the application logs in as ${String(me?.user)}; it must log in as ${APP_ROLE}` });
+  } else if (me.superuser || me.bypassrls || Number(me.owned) > 0) {
+    checks.push({ name: 'database roles', status: 'fail', detail: `${APP_ROLE} must be NOSUPERUSER, NOBYPASSRLS and own nothing (superuser=${me.superuser}, bypassrls=${me.bypassrls}, owns ${me.owned})` });
+  } else {
+    checks.push({ name: 'database roles', status: 'ok', detail: `${APP_ROLE}: not superuser, no BYPASSRLS, owns nothing` });
+  }
+  if (db.kind === 'postgres' && !separateUrls) {
+    checks.push({ name: 'migration login', status: 'warn', detail: 'PARAPET_MIGRATION_DATABASE_URL is not set: migrations use the application login; give them parapet_owner' });
+  }
+
+  await db.withOwner(async (session) => {
+    const files = readMigrations();
+    let applied: { name: string; checksum: string }[] = [];
+    try {
+      applied = await session.query<{ name: string; checksum: string }>('select name, checksum from parapet_migrations');
+    } catch {
+      applied = [];
+    }
+    const byName = new Map(applied.map((row) => [row.name, row.checksum]));
+    const pending = files.filter((file) => !byName.has(file.name)).map((file) => file.name);
+    const edited = files.filter((file) => byName.has(file.name) && byName.get(file.name) !== file.checksum).map((file) => file.name);
+    if (edited.length > 0) checks.push({ name: 'migrations', status: 'fail', detail: `edited after being applied: ${edited.join(', ')}` });
+    else if (pending.length > 0) checks.push({ name: 'migrations', status: 'fail', detail: `pending: ${pending.join(', ')} (run parapet migrate)` });
+    else checks.push({ name: 'migrations', status: 'ok', detail: `${files.length} applied, checksums match` });
+
+    const violations = isolationViolations(await inspectTables(session), PLATFORM_TABLES);
+    checks.push(
+      violations.length === 0
+        ? { name: 'row-level security', status: 'ok', detail: 'every tenant table has RLS enabled and forced' }
+        : { name: 'row-level security', status: 'fail', detail: violations.join('; ') },
+    );
+  });
+
+  if (keyring !== undefined) {
+    const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
+    const tenant = randomUUID();
+    try {
+      const row = await transactor.withTenant(tenant, async (tx) => (await sql<{ t: string }>`select parapet_tenant()::text as t`.execute(tx)).rows[0]);
+      checks.push(
+        row?.t === tenant
+          ? { name: 'key provider', status: 'ok', detail: 'local keyring loaded; tenant-context key matches the database' }
+          : { name: 'key provider', status: 'fail', detail: 'tenant context did not round-trip' },
+      );
+    } catch (error) {
+      checks.push({ name: 'key provider', status: 'fail', detail: `tenant-context key does not match the database: ${(error as Error).message}` });
+    }
+  }
+  return checks;
+}
+
+/** `parapet doctor`: checks the installation; exit code 1 when any check fails. */
+export const doctor: Command = async ({ config, out, pid }) => {
+  const checks: Check[] = [{ name: 'configuration', status: 'ok', detail: 'valid' }];
+  let keyring: Keyring | undefined;
+  try {
+    keyring = readKeyring(config.keyringPath);
+    checks.push({ name: 'keyring', status: 'ok', detail: `${config.keyringPath} (mode 0600)` });
+  } catch (error) {
+    checks.push({ name: 'keyring', status: 'fail', detail: (error as Error).message });
+  }
+  let lock: { release(): void } | undefined;
+  let db: Database<DB> | undefined;
+  try {
+    lock = lockEmbeddedData(config, pid);
+    db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, poolSize: 2 });
+    checks.push(...(await databaseChecks(db, keyring, config.migrationDatabaseUrl !== undefined)));
+  } catch (error) {
+    checks.push({ name: 'database reachable', status: 'fail', detail: (error as Error).message });
+  } finally {
+    await db?.close();
+    lock?.release();
+  }
+  const width = Math.max(...checks.map((check) => check.name.length));
+  for (const check of checks) out(`${check.status.toUpperCase().padEnd(4)}  ${check.name.padEnd(width)}  ${check.detail}`);
+  const failed = checks.filter((check) => check.status === 'fail').length;
+  out('');
+  out(failed === 0 ? 'All checks passed.' : `${failed} check(s) failed.`);
+  return failed === 0 ? 0 : 1;
+};

@@ -1,0 +1,20 @@
+import type { DB } from '../database.ts';
+import { loadOrCreateKeyring } from '../platform/crypto/keyring.ts';
+import { migrate as runMigrations, openDatabase } from '../platform/db/index.ts';
+import type { Command } from './context.ts';
+import { lockEmbeddedData } from './open-data.ts';
+
+/** `parapet migrate`: applies pending migrations as parapet_owner and exits. */
+export const migrate: Command = async ({ config, out, pid }) => {
+  const lock = lockEmbeddedData(config, pid);
+  const { keyring } = loadOrCreateKeyring(config.keyringPath);
+  const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir });
+  try {
+    const result = await runMigrations(db, keyring.derive('tenant-context-mac'));
+    out(result.applied.length === 0 ? 'Database is up to date.' : `Applied: ${result.applied.join(', ')}`);
+    return 0;
+  } finally {
+    await db.close();
+    lock.release();
+  }
+};

@@ -1,0 +1,241 @@
+/**
+ * The catalogue of every configuration option: its environment variable, its key in the optional
+ * JSON config file, its default, how it is parsed and whether it is a secret. `loadConfig` validates
+ * against it, `parapet config check` prints from it, and the README's table is generated from it.
+ */
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly dataDir: string;
+  /** `undefined` means embedded PGlite under `dataDir`; `memory:` is an in-memory PGlite. */
+  readonly databaseUrl: string | undefined;
+  readonly migrationDatabaseUrl: string | undefined;
+  readonly keyringPath: string;
+  readonly logLevel: LogLevel;
+  readonly trustProxy: boolean | string;
+  readonly bodyLimit: number;
+  readonly rateLimitPerMinute: number;
+  readonly authRateLimitPerMinute: number;
+  readonly passwordMinLength: number;
+  readonly sessionIdleMinutes: number;
+  readonly sessionAbsoluteHours: number;
+  readonly operatorSessionIdleMinutes: number;
+  readonly operatorSessionAbsoluteHours: number;
+  readonly metricsToken: string | undefined;
+  readonly redisUrl: string | undefined;
+}
+
+export type ConfigKey = keyof Config;
+
+export interface OptionSpec<K extends ConfigKey = ConfigKey> {
+  readonly key: K;
+  readonly env: string;
+  readonly description: string;
+  /** Human-readable default for docs; `derive` computes the real one. */
+  readonly defaultText: string;
+  readonly secret?: boolean;
+  /** Parses a raw string (env) or JSON value (file). Throws `OptionError` with what is allowed. */
+  readonly parse: (raw: unknown) => Config[K];
+  /** Computes the default from options already parsed. */
+  readonly derive: (partial: Partial<Config>) => Config[K];
+}
+
+/** Raised by an option parser; `loadConfig` adds the option's name. */
+export class OptionError extends Error {}
+
+function asString(raw: unknown): string {
+  if (typeof raw === 'string') return raw.trim();
+  if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+  throw new OptionError('expected a string');
+}
+
+function integer(min: number, max: number) {
+  return (raw: unknown): number => {
+    const text = asString(raw);
+    if (!/^\d+$/.test(text)) throw new OptionError(`expected a whole number from ${min} to ${max}`);
+    const value = Number(text);
+    if (value < min || value > max) throw new OptionError(`expected a whole number from ${min} to ${max}`);
+    return value;
+  };
+}
+
+function nonEmpty(raw: unknown): string {
+  const text = asString(raw);
+  if (text === '') throw new OptionError('expected a non-empty string');
+  return text;
+}
+
+function optional(raw: unknown): string | undefined {
+  const text = asString(raw);
+  return text === '' ? undefined : text;
+}
+
+function databaseUrl(raw: unknown): string | undefined {
+  const text = optional(raw);
+  if (text === undefined || text === 'memory:') return text;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new OptionError('expected postgres://user[:password]@host[:port]/database, or memory:');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new OptionError('expected postgres://user[:password]@host[:port]/database, or memory:');
+  }
+  return text;
+}
+
+function httpUrl(raw: unknown): string {
+  const text = nonEmpty(raw);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new OptionError('expected an absolute http:// or https:// URL');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    throw new OptionError('expected an absolute http:// or https:// URL with no path, query or fragment');
+  }
+  return url.origin;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function logLevel(raw: unknown): LogLevel {
+  const text = asString(raw).toLowerCase();
+  const found = LOG_LEVELS.find((level) => level === text);
+  if (found === undefined) throw new OptionError(`expected one of ${LOG_LEVELS.join(', ')}`);
+  return found;
+}
+
+function trustProxy(raw: unknown): boolean | string {
+  const text = asString(raw);
+  if (text === 'false' || text === '') return false;
+  if (text === 'true') return true;
+  const parts = text.split(',').map((part) => part.trim());
+  const cidr = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)(?:\/\d{1,3})?$/;
+  if (parts.every((part) => cidr.test(part))) return parts.join(',');
+  throw new OptionError('expected false, true, or a comma-separated list of proxy IP addresses/CIDR ranges');
+}
+
+function hostname(raw: unknown): string {
+  const text = nonEmpty(raw);
+  if (!/^[A-Za-z0-9.:-]+$/.test(text)) throw new OptionError('expected an IP address or host name');
+  return text;
+}
+
+function define<K extends ConfigKey>(spec: OptionSpec<K>): OptionSpec<K> {
+  return spec;
+}
+
+function isLoopback(host: string | undefined): boolean {
+  return host === '127.0.0.1' || host === 'localhost' || host === '::1';
+}
+
+export const OPTIONS = [
+  define({
+    key: 'host', env: 'PARAPET_HOST', defaultText: '127.0.0.1',
+    description: 'Interface the HTTP server listens on.',
+    parse: hostname, derive: () => '127.0.0.1',
+  }),
+  define({
+    key: 'port', env: 'PARAPET_PORT', defaultText: '4000',
+    description: 'TCP port of the HTTP server (0 picks a free port).',
+    parse: integer(0, 65535), derive: () => 4000,
+  }),
+  define({
+    key: 'publicUrl', env: 'PARAPET_PUBLIC_URL', defaultText: 'http://<host>:<port>',
+    description: 'Origin users reach Parapet at; used in links and for the Origin check on unsafe requests.',
+    parse: httpUrl,
+    derive: (c) => {
+      const host = c.host ?? '127.0.0.1';
+      return `http://${host.includes(':') ? `[${host}]` : host}:${c.port ?? 4000}`;
+    },
+  }),
+  define({
+    key: 'dataDir', env: 'PARAPET_DATA_DIR', defaultText: './.parapet',
+    description: 'Folder for embedded PGlite data, the local keyring and the development outbox.',
+    parse: nonEmpty, derive: () => './.parapet',
+  }),
+  define({
+    key: 'databaseUrl', env: 'PARAPET_DATABASE_URL', defaultText: '(embedded PGlite in <dataDir>/pgdata)', secret: true,
+    description: 'PostgreSQL URL the application connects with (as parapet_app), or memory: for a throwaway PGlite.',
+    parse: databaseUrl, derive: () => undefined,
+  }),
+  define({
+    key: 'migrationDatabaseUrl', env: 'PARAPET_MIGRATION_DATABASE_URL', defaultText: '(PARAPET_DATABASE_URL)', secret: true,
+    description: 'PostgreSQL URL migrations run with (as parapet_owner). `doctor` warns when it is not set.',
+    parse: databaseUrl, derive: () => undefined,
+  }),
+  define({
+    key: 'keyringPath', env: 'PARAPET_KEYRING', defaultText: '<dataDir>/keyring.json',
+    description: 'Local keyring file (created on first start with mode 0600, never overwritten).',
+    parse: nonEmpty, derive: (c) => `${c.dataDir ?? './.parapet'}/keyring.json`,
+  }),
+  define({
+    key: 'logLevel', env: 'PARAPET_LOG_LEVEL', defaultText: 'info',
+    description: 'pino log level: fatal, error, warn, info, debug, trace or silent.',
+    parse: logLevel, derive: () => 'info' as const,
+  }),
+  define({
+    key: 'trustProxy', env: 'PARAPET_TRUST_PROXY', defaultText: 'false',
+    description: 'Trust X-Forwarded-* headers: false, true, or a list of proxy addresses/CIDRs.',
+    parse: trustProxy, derive: () => false,
+  }),
+  define({
+    key: 'bodyLimit', env: 'PARAPET_BODY_LIMIT', defaultText: '102400',
+    description: 'Largest accepted request body in bytes.',
+    parse: integer(1024, 16 * 1024 * 1024), derive: () => 102_400,
+  }),
+  define({
+    key: 'rateLimitPerMinute', env: 'PARAPET_RATE_LIMIT', defaultText: '1200',
+    description: 'Requests per minute accepted from one client IP across all routes.',
+    parse: integer(1, 1_000_000), derive: () => 1200,
+  }),
+  define({
+    key: 'authRateLimitPerMinute', env: 'PARAPET_AUTH_RATE_LIMIT', defaultText: '30',
+    description: 'Requests per minute accepted from one client IP on authentication routes (login, setup).',
+    parse: integer(1, 100_000), derive: () => 30,
+  }),
+  define({
+    key: 'passwordMinLength', env: 'PARAPET_PASSWORD_MIN_LENGTH', defaultText: '12',
+    description: 'Shortest accepted password (8 to 64 characters; NIST SP 800-63B allows no less than 8).',
+    parse: integer(8, 64), derive: () => 12,
+  }),
+  define({
+    key: 'sessionIdleMinutes', env: 'PARAPET_SESSION_IDLE_MINUTES', defaultText: '30',
+    description: 'Organization members: a console session ends after this long without use.',
+    parse: integer(1, 24 * 60), derive: () => 30,
+  }),
+  define({
+    key: 'sessionAbsoluteHours', env: 'PARAPET_SESSION_ABSOLUTE_HOURS', defaultText: '12',
+    description: 'Organization members: a console session ends this long after sign-in, used or not.',
+    parse: integer(1, 30 * 24), derive: () => 12,
+  }),
+  define({
+    key: 'operatorSessionIdleMinutes', env: 'PARAPET_OPERATOR_SESSION_IDLE_MINUTES', defaultText: '15',
+    description: 'Platform administrators: idle timeout of a console session.',
+    parse: integer(1, 24 * 60), derive: () => 15,
+  }),
+  define({
+    key: 'operatorSessionAbsoluteHours', env: 'PARAPET_OPERATOR_SESSION_ABSOLUTE_HOURS', defaultText: '4',
+    description: 'Platform administrators: absolute lifetime of a console session.',
+    parse: integer(1, 30 * 24), derive: () => 4,
+  }),
+  define({
+    key: 'metricsToken', env: 'PARAPET_METRICS_TOKEN', defaultText: '(unset: /metrics answers loopback clients only)', secret: true,
+    description: 'Bearer token that grants access to /metrics from any address.',
+    parse: optional, derive: () => undefined,
+  }),
+  define({
+    key: 'redisUrl', env: 'PARAPET_REDIS_URL', defaultText: '(unset)', secret: true,
+    description: 'Redis URL for shared rate limits and revocation fan-out across nodes.',
+    parse: optional, derive: () => undefined,
+  }),
+] as const;
+
+export { isLoopback };

@@ -1,0 +1,16 @@
+import type { Transaction } from 'kysely';
+import type { IdentityTables } from './modules/identity/identity-tables.ts';
+import type { TenantsTables } from './modules/tenants/tenants-tables.ts';
+import type { Transactor } from './platform/db/index.ts';
+
+/** Every table Parapet's application code queries, composed from the modules that own them. */
+export interface DB extends IdentityTables, TenantsTables {}
+
+export type Tx = Transaction<DB>;
+export type AppTransactor = Transactor<DB>;
+
+/**
+ * Tables that hold no tenant's data and so are exempt from row-level security. Every other table
+ * must have forced RLS (checked by `parapet doctor` and the isolation tests).
+ */
+export const PLATFORM_TABLES: ReadonlySet<string> = new Set(['parapet_migrations', 'users', 'sessions', 'setup_tokens']);

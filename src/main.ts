@@ -1,0 +1,76 @@
+// The process entry: the only place that reads process.env, listens for signals, or exits.
+import { configCheck } from './cli/config-check.ts';
+import type { Command } from './cli/context.ts';
+import { doctor } from './cli/doctor.ts';
+import { migrate } from './cli/migrate.ts';
+import { serve } from './cli/serve.ts';
+import { setupLink } from './cli/setup-link.ts';
+import { ConfigError, loadConfig, readConfigFile } from './config/index.ts';
+import { createLogger } from './platform/log/logger.ts';
+
+const HELP = `Usage: parapet <command>
+
+Commands:
+  serve           Start the server (migrates first). Default for \`npm start\`.
+  migrate         Apply pending database migrations and exit.
+  setup-link      Print a fresh one-time link to create the first platform administrator.
+  config check    Validate the configuration and print it, secrets masked.
+  doctor          Check database, roles, row-level security and keys; exit 1 on any failure.
+
+Configuration comes from PARAPET_* environment variables and an optional JSON file named by
+PARAPET_CONFIG. See README.md for every option.`;
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  serve,
+  migrate,
+  'setup-link': setupLink,
+  'config check': configCheck,
+  doctor,
+};
+
+async function main(argv: readonly string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return argv.length === 0 ? 1 : 0;
+  }
+  const name = argv[0] === 'config' ? `config ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    process.stderr.write(`Unknown command "${argv.join(' ')}".\n\n${HELP}\n`);
+    return 2;
+  }
+  let config;
+  try {
+    const file = process.env['PARAPET_CONFIG'];
+    config = loadConfig({ env: process.env, ...(file === undefined ? {} : { file: readConfigFile(file), fileName: file }) });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  const logger = createLogger(name === 'serve' ? config.logLevel : 'warn');
+  const stopSignal = new Promise<string>((resolve) => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+  });
+  return command({
+    config,
+    args: argv.slice(name.split(' ').length),
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    logger,
+    pid: process.pid,
+    stopSignal,
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`parapet: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

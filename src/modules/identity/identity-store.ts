@@ -1,0 +1,72 @@
+import type { Selectable } from 'kysely';
+import type { Tx } from '../../database.ts';
+import type { SessionsTable, UsersTable } from './identity-tables.ts';
+
+export type UserRow = Selectable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;
+
+/** Lower-cased, NFKC-normalized, trimmed: the form emails are unique in. */
+export function normalizeEmail(email: string): string {
+  return email.normalize('NFKC').trim().toLowerCase();
+}
+
+export async function findUserByEmail(tx: Tx, email: string): Promise<UserRow | undefined> {
+  return tx.selectFrom('users').selectAll().where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst();
+}
+
+export async function findUserById(tx: Tx, id: string): Promise<UserRow | undefined> {
+  return tx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertUser(
+  tx: Tx,
+  user: { id: string; email: string; displayName: string; passwordHash: string; isPlatformAdmin: boolean; now: Date },
+): Promise<UserRow> {
+  return tx
+    .insertInto('users')
+    .values({
+      id: user.id,
+      email: user.email.trim(),
+      email_normalized: normalizeEmail(user.email),
+      display_name: user.displayName,
+      password_hash: user.passwordHash,
+      is_platform_admin: user.isPlatformAdmin,
+      created_at: user.now,
+      updated_at: user.now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function updatePasswordHash(tx: Tx, userId: string, passwordHash: string, now: Date): Promise<void> {
+  await tx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', userId).execute();
+}
+
+export async function platformAdminExists(tx: Tx): Promise<boolean> {
+  const row = await tx.selectFrom('users').select('id').where('is_platform_admin', '=', true).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function insertSession(tx: Tx, session: SessionRow): Promise<void> {
+  await tx.insertInto('sessions').values(session).execute();
+}
+
+/** A live (not revoked) session by token digest, with its user. */
+export async function findSessionByTokenHash(tx: Tx, tokenHash: Buffer): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+  const session = await tx.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).executeTakeFirst();
+  if (session === undefined) return undefined;
+  const user = await findUserById(tx, session.user_id);
+  return user === undefined ? undefined : { session, user };
+}
+
+export async function touchSession(tx: Tx, sessionId: string, now: Date): Promise<void> {
+  await tx.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', sessionId).execute();
+}
+
+export async function revokeSession(tx: Tx, sessionId: string, reason: string, now: Date): Promise<void> {
+  await tx.updateTable('sessions').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', sessionId).where('revoked_at', 'is', null).execute();
+}
+
+export async function revokeUserSessions(tx: Tx, userId: string, reason: string, now: Date): Promise<void> {
+  await tx.updateTable('sessions').set({ revoked_at: now, revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+}

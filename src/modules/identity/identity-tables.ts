@@ -1,0 +1,43 @@
+import type { Generated } from 'kysely';
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  email_normalized: string;
+  display_name: string;
+  password_hash: string;
+  is_platform_admin: Generated<boolean>;
+  created_at: Date;
+  updated_at: Date;
+  disabled_at: Date | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  token_hash: Uint8Array;
+  user_id: string;
+  auth_methods: string[];
+  created_at: Date;
+  authenticated_at: Date;
+  last_seen_at: Date;
+  idle_timeout_seconds: number;
+  absolute_expires_at: Date;
+  ip: string | null;
+  user_agent: string | null;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+}
+
+export interface SetupTokensTable {
+  id: string;
+  token_hash: Uint8Array;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface IdentityTables {
+  users: UsersTable;
+  sessions: SessionsTable;
+  setup_tokens: SetupTokensTable;
+}

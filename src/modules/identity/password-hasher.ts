@@ -1,0 +1,37 @@
+import { hash, verify, type Algorithm } from '@node-rs/argon2';
+
+// Algorithm is an ambient const enum; its Argon2id member is 2.
+const ARGON2ID = 2 as Algorithm;
+
+/**
+ * argon2id with the OWASP Password Storage Cheat Sheet's first configuration: m = 19 MiB, t = 2,
+ * p = 1. @node-rs/argon2 runs hashing on libuv's thread pool, off the event loop.
+ */
+export const ARGON2_PARAMS = { algorithm: ARGON2ID, memoryCost: 19_456, timeCost: 2, parallelism: 1, outputLen: 32 } as const;
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** Constant work whether or not `stored` is real: callers pass `dummyHash` for unknown users. */
+  verify(stored: string, password: string): Promise<boolean>;
+  /** True when `stored` was made with other parameters than the current ones. */
+  needsRehash(stored: string): boolean;
+  /** A hash of a random password with the current parameters, for uniform timing. */
+  readonly dummyHash: string;
+}
+
+export async function createPasswordHasher(params: typeof ARGON2_PARAMS = ARGON2_PARAMS): Promise<PasswordHasher> {
+  const expected = `$argon2id$v=19$m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}$`;
+  const dummyHash = await hash(crypto.randomUUID(), params);
+  return {
+    hash: (password) => hash(password, params),
+    verify: async (stored, password) => {
+      try {
+        return await verify(stored, password);
+      } catch {
+        return false;
+      }
+    },
+    needsRehash: (stored) => !stored.startsWith(expected),
+    dummyHash,
+  };
+}

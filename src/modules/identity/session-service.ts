@@ -1,0 +1,89 @@
+import type { AppTransactor, Tx } from '../../database.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
+import { findSessionByTokenHash, insertSession, revokeSession, touchSession, type UserRow } from './identity-store.ts';
+
+/** Who is making a request, as far as the session says. */
+export interface Principal {
+  readonly kind: 'user';
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly email: string;
+  readonly displayName: string;
+  readonly isPlatformAdmin: boolean;
+  /** RFC 8176 authentication method references, e.g. `["pwd"]`. */
+  readonly authMethods: readonly string[];
+  readonly authenticatedAt: Date;
+}
+
+export interface SessionTimeouts {
+  readonly memberIdleMinutes: number;
+  readonly memberAbsoluteHours: number;
+  readonly operatorIdleMinutes: number;
+  readonly operatorAbsoluteHours: number;
+}
+
+export interface SessionService {
+  /** Creates a session for `user` in `tx`; returns the bearer secret (shown once, stored hashed). */
+  create(tx: Tx, user: UserRow, meta: { ip: string; userAgent: string | undefined; authMethods: readonly string[] }): Promise<{ token: string; sessionId: string }>;
+  /** The principal for a session secret, or undefined if unknown, revoked, idle or expired. */
+  resolve(token: string): Promise<Principal | undefined>;
+  revoke(sessionId: string, reason: string): Promise<void>;
+}
+
+/** Last-seen is written at most this often, so reads stay cheap. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export function createSessionService(deps: { transactor: AppTransactor; clock: Clock; random: Random; timeouts: SessionTimeouts }): SessionService {
+  const { transactor, clock, random, timeouts } = deps;
+  return {
+    create: async (tx, user, meta) => {
+      const now = clock.now();
+      const token = newSecretToken(random);
+      const operator = user.is_platform_admin;
+      const idleSeconds = (operator ? timeouts.operatorIdleMinutes : timeouts.memberIdleMinutes) * 60;
+      const absoluteMs = (operator ? timeouts.operatorAbsoluteHours : timeouts.memberAbsoluteHours) * 3_600_000;
+      const sessionId = uuidv7(clock, random);
+      await insertSession(tx, {
+        id: sessionId,
+        token_hash: digestToken(token),
+        user_id: user.id,
+        auth_methods: [...meta.authMethods],
+        created_at: now,
+        authenticated_at: now,
+        last_seen_at: now,
+        idle_timeout_seconds: idleSeconds,
+        absolute_expires_at: new Date(now.getTime() + absoluteMs),
+        ip: meta.ip,
+        user_agent: meta.userAgent?.slice(0, 512) ?? null,
+        revoked_at: null,
+        revoked_reason: null,
+      });
+      return { token, sessionId };
+    },
+    resolve: async (token) => {
+      if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+      return transactor.withPlatform(async (tx) => {
+        const found = await findSessionByTokenHash(tx, digestToken(token));
+        if (found === undefined) return undefined;
+        const { session, user } = found;
+        const now = clock.now();
+        if (user.disabled_at !== null) return undefined;
+        if (now >= session.absolute_expires_at) return undefined;
+        if (now.getTime() >= session.last_seen_at.getTime() + session.idle_timeout_seconds * 1000) return undefined;
+        if (now.getTime() - session.last_seen_at.getTime() >= TOUCH_INTERVAL_MS) await touchSession(tx, session.id, now);
+        return {
+          kind: 'user',
+          sessionId: session.id,
+          userId: user.id,
+          email: user.email,
+          displayName: user.display_name,
+          isPlatformAdmin: user.is_platform_admin,
+          authMethods: session.auth_methods,
+          authenticatedAt: session.authenticated_at,
+        } satisfies Principal;
+      });
+    },
+    revoke: (sessionId, reason) => transactor.withPlatform((tx) => revokeSession(tx, sessionId, reason, clock.now())),
+  };
+}

@@ -1,0 +1,56 @@
+import type { AppTransactor } from '../../database.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { digestToken, digestsEqual, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
+import { AppError } from '../../platform/http/errors.ts';
+import { findUserByEmail, insertUser, platformAdminExists, type UserRow } from './identity-store.ts';
+import type { PasswordHasher } from './password-hasher.ts';
+import { checkNewPassword } from './password-policy.ts';
+
+/** How long a setup link stays valid. */
+export const SETUP_LINK_TTL_MS = 60 * 60 * 1000;
+
+export interface SetupService {
+  /**
+   * Issues a fresh one-time setup link while no platform administrator exists (older unused
+   * links stop working). Returns undefined once setup is complete.
+   */
+  issueLink(publicUrl: string): Promise<string | undefined>;
+  /** Consumes the link's token and creates the first platform administrator. */
+  complete(input: { token: string; email: string; password: string; displayName: string }): Promise<UserRow>;
+}
+
+export function createSetupService(deps: { transactor: AppTransactor; hasher: PasswordHasher; clock: Clock; random: Random; passwordMinLength: number }): SetupService {
+  const { transactor, hasher, clock, random } = deps;
+  return {
+    issueLink: async (publicUrl) =>
+      transactor.withPlatform(async (tx) => {
+        if (await platformAdminExists(tx)) return undefined;
+        const now = clock.now();
+        await tx.updateTable('setup_tokens').set({ used_at: now }).where('used_at', 'is', null).execute();
+        const token = newSecretToken(random);
+        await tx
+          .insertInto('setup_tokens')
+          .values({ id: uuidv7(clock, random), token_hash: digestToken(token), created_at: now, expires_at: new Date(now.getTime() + SETUP_LINK_TTL_MS), used_at: null })
+          .execute();
+        // The token travels in the fragment, which browsers never send to a server, so it stays
+        // out of access logs and Referer headers; the page posts it in the request body.
+        return `${publicUrl}/setup#token=${token}`;
+      }),
+    complete: async ({ token, email, password, displayName }) => {
+      checkNewPassword(password, deps.passwordMinLength);
+      const presented = digestToken(token);
+      const passwordHash = await hasher.hash(password);
+      return transactor.withPlatform(async (tx) => {
+        const now = clock.now();
+        // Lock the live tokens so two concurrent uses cannot both succeed. There is at most one;
+        // it is compared in constant time against the digest of what was presented.
+        const live = await tx.selectFrom('setup_tokens').selectAll().where('used_at', 'is', null).where('expires_at', '>', now).forUpdate().execute();
+        const match = live.find((row) => digestsEqual(Buffer.from(row.token_hash), presented));
+        if (match === undefined || (await platformAdminExists(tx))) throw new AppError('setup_link_invalid');
+        if ((await findUserByEmail(tx, email)) !== undefined) throw new AppError('conflict', { detail: 'An account with this email already exists.' });
+        await tx.updateTable('setup_tokens').set({ used_at: now }).where('id', '=', match.id).execute();
+        return insertUser(tx, { id: uuidv7(clock, random), email, displayName, passwordHash, isPlatformAdmin: true, now });
+      });
+    },
+  };
+}

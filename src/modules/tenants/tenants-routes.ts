@@ -1,0 +1,176 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
+import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import { requirePrincipal } from '../identity/index.ts';
+import type { TenantsService } from './tenants-service.ts';
+import type { EnvironmentRow, OrganizationRow, ProjectRow } from './tenants-store.ts';
+
+const Organization = Strict({ id: Uuid, name: Type.String(), created_at: Timestamp, updated_at: Timestamp });
+const Project = Strict({ id: Uuid, organization_id: Uuid, name: Type.String(), created_at: Timestamp, updated_at: Timestamp });
+const EnvironmentKind = Type.Union([Type.Literal('development'), Type.Literal('staging'), Type.Literal('production'), Type.Literal('other')]);
+const Environment = Strict({
+  id: Uuid,
+  organization_id: Uuid,
+  project_id: Uuid,
+  name: Type.String(),
+  kind: EnvironmentKind,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+const OrgParams = Strict({ orgId: Uuid });
+const ProjectParams = Strict({ orgId: Uuid, projectId: Uuid });
+const EnvironmentParams = Strict({ orgId: Uuid, projectId: Uuid, environmentId: Uuid });
+const NameBody = Strict({ name: Name });
+const EnvironmentBody = Strict({ name: Name, kind: Type.Optional(EnvironmentKind) });
+const EnvironmentPatch = Type.Object({ name: Type.Optional(Name), kind: Type.Optional(EnvironmentKind) }, { additionalProperties: false, minProperties: 1 });
+
+const toOrganization = (row: OrganizationRow) => ({ id: row.id, name: row.name, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() });
+const toProject = (row: ProjectRow) => ({
+  id: row.id,
+  organization_id: row.tenant_id,
+  name: row.name,
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
+});
+const toEnvironment = (row: EnvironmentRow) => ({
+  id: row.id,
+  organization_id: row.tenant_id,
+  project_id: row.project_id,
+  name: row.name,
+  kind: row.kind,
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
+});
+
+type PageQueryT = Static<typeof PageQuery>;
+const page = (query: PageQueryT) => ({ after: decodeCursor(query.cursor), limit: query.limit });
+
+/** REST routes for the tenancy hierarchy under /api/v1/organizations. */
+export function registerTenantsRoutes(app: FastifyInstance, service: TenantsService): void {
+  const tags = ['tenancy'];
+  const org = '/api/v1/organizations/:orgId';
+  const project = `${org}/projects/:projectId`;
+  const environment = `${project}/environments/:environmentId`;
+
+  app.post('/api/v1/organizations', {
+    schema: { tags, summary: 'Create an organization (you become its owner)', body: NameBody, response: { 201: Organization, ...errorResponses(400, 401) } },
+    handler: async (request, reply) => {
+      const { name } = request.body as Static<typeof NameBody>;
+      return reply.status(201).send(toOrganization(await service.createOrganization(requirePrincipal(request).userId, name)));
+    },
+  });
+  app.get('/api/v1/organizations', {
+    schema: { tags, summary: 'List the organizations you belong to', querystring: PageQuery, response: { 200: Page(Organization), ...errorResponses(400, 401) } },
+    handler: async (request) => {
+      const query = request.query as PageQueryT;
+      return toPage(await service.listOrganizations(requirePrincipal(request).userId, page(query)), query.limit, toOrganization);
+    },
+  });
+  app.get(org, {
+    schema: { tags, summary: 'Read an organization', params: OrgParams, response: { 200: Organization, ...errorResponses(400, 401, 404) } },
+    handler: async (request) => {
+      const { orgId } = request.params as Static<typeof OrgParams>;
+      return toOrganization(await service.getOrganization(requirePrincipal(request).userId, orgId));
+    },
+  });
+  app.patch(org, {
+    schema: { tags, summary: 'Rename an organization', params: OrgParams, body: NameBody, response: { 200: Organization, ...errorResponses(400, 401, 404) } },
+    handler: async (request) => {
+      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { name } = request.body as Static<typeof NameBody>;
+      return toOrganization(await service.renameOrganization(requirePrincipal(request).userId, orgId, name));
+    },
+  });
+  app.delete(org, {
+    schema: { tags, summary: 'Delete an organization and everything in it', params: OrgParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 404) } },
+    handler: async (request, reply) => {
+      const { orgId } = request.params as Static<typeof OrgParams>;
+      await service.deleteOrganization(requirePrincipal(request).userId, orgId);
+      return reply.status(204).send();
+    },
+  });
+
+  app.post(`${org}/projects`, {
+    schema: { tags, summary: 'Create a project', params: OrgParams, body: NameBody, response: { 201: Project, ...errorResponses(400, 401, 404, 409) } },
+    handler: async (request, reply) => {
+      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { name } = request.body as Static<typeof NameBody>;
+      return reply.status(201).send(toProject(await service.createProject(requirePrincipal(request).userId, orgId, name)));
+    },
+  });
+  app.get(`${org}/projects`, {
+    schema: { tags, summary: 'List projects', params: OrgParams, querystring: PageQuery, response: { 200: Page(Project), ...errorResponses(400, 401, 404) } },
+    handler: async (request) => {
+      const { orgId } = request.params as Static<typeof OrgParams>;
+      const query = request.query as PageQueryT;
+      return toPage(await service.listProjects(requirePrincipal(request).userId, orgId, page(query)), query.limit, toProject);
+    },
+  });
+  app.get(project, {
+    schema: { tags, summary: 'Read a project', params: ProjectParams, response: { 200: Project, ...errorResponses(400, 401, 404) } },
+    handler: async (request) => {
+      const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
+      return toProject(await service.getProject(requirePrincipal(request).userId, orgId, projectId));
+    },
+  });
+  app.patch(project, {
+    schema: { tags, summary: 'Rename a project', params: ProjectParams, body: NameBody, response: { 200: Project, ...errorResponses(400, 401, 404, 409) } },
+    handler: async (request) => {
+      const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
+      const { name } = request.body as Static<typeof NameBody>;
+      return toProject(await service.renameProject(requirePrincipal(request).userId, orgId, projectId, name));
+    },
+  });
+  app.delete(project, {
+    schema: { tags, summary: 'Delete a project and its environments', params: ProjectParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 404) } },
+    handler: async (request, reply) => {
+      const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
+      await service.deleteProject(requirePrincipal(request).userId, orgId, projectId);
+      return reply.status(204).send();
+    },
+  });
+
+  app.post(`${project}/environments`, {
+    schema: { tags, summary: 'Create an environment', params: ProjectParams, body: EnvironmentBody, response: { 201: Environment, ...errorResponses(400, 401, 404, 409) } },
+    handler: async (request, reply) => {
+      const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
+      const body = request.body as Static<typeof EnvironmentBody>;
+      const created = await service.createEnvironment(requirePrincipal(request).userId, orgId, projectId, { name: body.name, kind: body.kind ?? 'other' });
+      return reply.status(201).send(toEnvironment(created));
+    },
+  });
+  app.get(`${project}/environments`, {
+    schema: { tags, summary: 'List environments of a project', params: ProjectParams, querystring: PageQuery, response: { 200: Page(Environment), ...errorResponses(400, 401, 404) } },
+    handler: async (request) => {
+      const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
+      const query = request.query as PageQueryT;
+      return toPage(await service.listEnvironments(requirePrincipal(request).userId, orgId, projectId, page(query)), query.limit, toEnvironment);
+    },
+  });
+  app.get(environment, {
+    schema: { tags, summary: 'Read an environment', params: EnvironmentParams, response: { 200: Environment, ...errorResponses(400, 401, 404) } },
+    handler: async (request) => {
+      const { orgId, projectId, environmentId } = request.params as Static<typeof EnvironmentParams>;
+      return toEnvironment(await service.getEnvironment(requirePrincipal(request).userId, orgId, projectId, environmentId));
+    },
+  });
+  app.patch(environment, {
+    schema: { tags, summary: 'Rename an environment or change its kind', params: EnvironmentParams, body: EnvironmentPatch, response: { 200: Environment, ...errorResponses(400, 401, 404, 409) } },
+    handler: async (request) => {
+      const { orgId, projectId, environmentId } = request.params as Static<typeof EnvironmentParams>;
+      const body = request.body as Static<typeof EnvironmentPatch>;
+      const changes = { ...(body.name === undefined ? {} : { name: body.name }), ...(body.kind === undefined ? {} : { kind: body.kind }) };
+      return toEnvironment(await service.updateEnvironment(requirePrincipal(request).userId, orgId, projectId, environmentId, changes));
+    },
+  });
+  app.delete(environment, {
+    schema: { tags, summary: 'Delete an environment', params: EnvironmentParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 404) } },
+    handler: async (request, reply) => {
+      const { orgId, projectId, environmentId } = request.params as Static<typeof EnvironmentParams>;
+      await service.deleteEnvironment(requirePrincipal(request).userId, orgId, projectId, environmentId);
+      return reply.status(204).send();
+    },
+  });
+}

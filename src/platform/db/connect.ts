@@ -1,0 +1,109 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import pg from 'pg';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+/** A connection that runs owner-level work (migrations, bootstrap): plain SQL, no tenant context. */
+export interface OwnerSession {
+  query<R>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  /** Runs a script of several statements. */
+  exec(text: string): Promise<void>;
+}
+
+/** The database a Parapet process uses, hiding whether it is embedded PGlite or a server. */
+export interface Database<DB> {
+  readonly kind: DatabaseKind;
+  /** Query builder for request work. Use it through a `Transactor`, never bare on tenant tables. */
+  readonly app: Kysely<DB>;
+  /** True when migrations use a different login than requests (a server with two URLs). */
+  readonly separateOwnerLogin: boolean;
+  /** Runs `fn` in one transaction on a connection with owner rights (for migrations and checks). */
+  withOwner<T>(fn: (session: OwnerSession) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** `undefined`: embedded PGlite under `dataDir`; `memory:`: in-memory PGlite; else a postgres:// URL. */
+  readonly url: string | undefined;
+  readonly migrationUrl: string | undefined;
+  readonly dataDir: string;
+  readonly poolSize?: number;
+}
+
+// node-postgres: return int8 and numeric as strings (default), timestamps as Date, bytea as Buffer.
+
+/** Opens the configured database. Nothing is migrated here. */
+export async function openDatabase<DB>(options: DatabaseOptions): Promise<Database<DB>> {
+  if (options.url === undefined || options.url === 'memory:') {
+    let dir: string | undefined;
+    if (options.url === undefined) {
+      dir = `${options.dataDir}/pgdata`;
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
+    const pglite = await PGlite.create(dir === undefined ? {} : { dataDir: dir });
+    return openPglite<DB>(pglite);
+  }
+  return openPostgres<DB>(options.url, options.migrationUrl, options.poolSize ?? 10);
+}
+
+/** Wraps an existing PGlite instance (tests clone one migrated template per suite). */
+export function openPglite<DB>(pglite: PGlite): Database<DB> {
+  const app = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
+  return {
+    kind: 'pglite',
+    app,
+    separateOwnerLogin: false,
+    withOwner: (fn) =>
+      pglite.transaction(async (tx) =>
+        fn({
+          query: async <R>(text: string, params: readonly unknown[] = []) => (await tx.query<R>(text, [...params])).rows,
+          exec: async (text) => {
+            await tx.exec(text);
+          },
+        }),
+      ),
+    close: async () => {
+      await app.destroy();
+    },
+  };
+}
+
+function openPostgres<DB>(url: string, migrationUrl: string | undefined, poolSize: number): Database<DB> {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const app = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const ownerUrl = migrationUrl ?? url;
+  return {
+    kind: 'postgres',
+    app,
+    separateOwnerLogin: migrationUrl !== undefined && migrationUrl !== url,
+    withOwner: async (fn) => {
+      const client = new pg.Client({ connectionString: ownerUrl });
+      await client.connect();
+      try {
+        await client.query('begin');
+        const session: OwnerSession = {
+          query: async <R>(text: string, params: readonly unknown[] = []) =>
+            (await client.query(text, [...params])).rows as R[],
+          exec: async (text) => {
+            await client.query(text);
+          },
+        };
+        const result = await fn(session);
+        await client.query('commit');
+        return result;
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      } finally {
+        await client.end();
+      }
+    },
+    close: async () => {
+      await app.destroy();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { ContextSigner } from './context-key.ts';
+
+/** The role every request runs as. Not a superuser, cannot bypass RLS, owns nothing. */
+export const APP_ROLE = 'parapet_app';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Raised when a transaction does not run as the app role after setting it (misconfiguration). */
+export class ContextError extends Error {
+  override readonly name = 'ContextError';
+}
+
+/**
+ * Opens the transactions requests run in. Each sets the role to parapet_app and the authenticated
+ * tenant context (tenant id, actor id and their MAC) in one round trip, checks `current_user`,
+ * then runs `fn`. Row-level security enforces the tenant boundary from there.
+ */
+export interface Transactor<DB> {
+  /** Runs `fn` scoped to one tenant; `actorId` is the user acting, when there is one. */
+  withTenant<T>(tenantId: string, fn: (tx: Transaction<DB>) => Promise<T>, actorId?: string): Promise<T>;
+  /** Runs `fn` as a user with no tenant: only that user's own memberships are visible. */
+  withActor<T>(actorId: string, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /** Runs `fn` with no tenant (platform tables only: users, sessions, setup tokens). */
+  withPlatform<T>(fn: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
+}
+
+export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner): Transactor<DB> {
+  async function run<T>(rawTenantId: string, rawActorId: string, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
+    const tenantId = rawTenantId.toLowerCase();
+    const actorId = rawActorId.toLowerCase();
+    for (const id of [tenantId, actorId]) {
+      if (id !== '' && !UUID.test(id)) throw new ContextError(`not a canonical UUID: ${JSON.stringify(id)}`);
+    }
+    const context = `${tenantId}|${actorId}`;
+    const mac = context === '|' ? '' : signer.sign(context);
+    return db.transaction().execute(async (tx) => {
+      const result = await sql<{ role: string }>`
+        select set_config('role', ${APP_ROLE}, true),
+               set_config('parapet.context', ${context === '|' ? '' : context}, true),
+               set_config('parapet.context_mac', ${mac}, true),
+               current_user as role`.execute(tx);
+      const role = result.rows[0]?.role;
+      if (role !== APP_ROLE) throw new ContextError(`transaction runs as ${String(role)}, expected ${APP_ROLE}`);
+      return fn(tx);
+    });
+  }
+  return {
+    withTenant: (tenantId, fn, actorId) => run(tenantId, actorId ?? '', fn),
+    withActor: (actorId, fn) => run('', actorId, fn),
+    withPlatform: (fn) => run('', '', fn),
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The one catalogue of error codes. Clients switch on `code`; the HTTP status and title come from
+ * here and nowhere else. Authentication failures collapse to generic codes so a response never
+ * reveals whether an account exists.
+ */
+export const ERRORS = {
+  invalid_request: { status: 400, title: 'The request is not valid' },
+  malformed_json: { status: 400, title: 'The request body is not valid JSON' },
+  invalid_cursor: { status: 400, title: 'The pagination cursor is not valid' },
+  password_too_short: { status: 400, title: 'The password is too short' },
+  password_too_long: { status: 400, title: 'The password is too long' },
+  password_too_common: { status: 400, title: 'The password is too common' },
+  setup_link_invalid: { status: 400, title: 'The setup link is invalid, used or expired' },
+  unauthenticated: { status: 401, title: 'Authentication is required' },
+  invalid_credentials: { status: 401, title: 'The email or password is incorrect' },
+  forbidden: { status: 403, title: 'You are not allowed to do this' },
+  origin_mismatch: { status: 403, title: 'The request origin is not allowed' },
+  not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  conflict: { status: 409, title: 'The request conflicts with the current state' },
+  payload_too_large: { status: 413, title: 'The request body is too large' },
+  unsupported_media_type: { status: 415, title: 'The request body must be application/json' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  internal_error: { status: 500, title: 'Internal error' },
+  service_unavailable: { status: 503, title: 'The service is not ready' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/** A field-level validation problem; never carries the submitted value. */
+export interface FieldProblem {
+  readonly pointer: string;
+  readonly detail: string;
+}
+
+/** The one error type application code throws. */
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  readonly code: ErrorCode;
+  readonly detail: string | undefined;
+  readonly errors: readonly FieldProblem[] | undefined;
+  readonly headers: Readonly<Record<string, string>> | undefined;
+
+  constructor(code: ErrorCode, options: { detail?: string; errors?: readonly FieldProblem[]; headers?: Record<string, string>; cause?: unknown } = {}) {
+    super(options.detail ?? ERRORS[code].title, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.detail = options.detail;
+    this.errors = options.errors;
+    this.headers = options.headers;
+  }
+
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+}
+
+/** RFC 9457 problem details body. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail?: string;
+  instance?: string;
+  request_id: string;
+  errors?: readonly FieldProblem[];
+}
+
+export function toProblem(error: AppError, requestId: string): Problem {
+  const entry = ERRORS[error.code];
+  return {
+    type: `urn:parapet:problem:${error.code}`,
+    title: entry.title,
+    status: entry.status,
+    code: error.code,
+    ...(error.detail === undefined ? {} : { detail: error.detail }),
+    request_id: requestId,
+    ...(error.errors === undefined ? {} : { errors: error.errors }),
+  };
+}

@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import { buildApp, type App } from './app.ts';
+import type { Config } from './config/index.ts';
+import type { DB } from './database.ts';
+import { createPasswordHasher } from './modules/identity/index.ts';
+import { systemClock, type Clock } from './platform/clock.ts';
+import { loadOrCreateKeyring, type Keyring } from './platform/crypto/keyring.ts';
+import { systemRandom, type Random } from './platform/crypto/random.ts';
+import { createContextSigner, createTransactor, migrate, openDatabase, type Database } from './platform/db/index.ts';
+
+export interface Runtime {
+  readonly config: Config;
+  readonly keyring: Keyring;
+  readonly keyringCreated: boolean;
+  readonly db: Database<DB>;
+  readonly app: App;
+  close(): Promise<void>;
+}
+
+/** Opens the keyring and database, migrates, and builds the app: everything `serve` needs. */
+export async function startRuntime(config: Config, logger: Logger, options: { clock?: Clock; random?: Random } = {}): Promise<Runtime> {
+  const { keyring, created } = loadOrCreateKeyring(config.keyringPath);
+  if (created) logger.info({ path: config.keyringPath }, 'created local keyring (mode 0600); back it up: without it the data cannot be used');
+  const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir });
+  try {
+    const contextKey = keyring.derive('tenant-context-mac');
+    const result = await migrate(db, contextKey);
+    if (result.applied.length > 0) logger.info({ migrations: result.applied }, 'applied migrations');
+    const transactor = createTransactor<DB>(db.app, createContextSigner(contextKey));
+    const app = await buildApp({
+      config,
+      logger,
+      db,
+      transactor,
+      hasher: await createPasswordHasher(),
+      clock: options.clock ?? systemClock,
+      random: options.random ?? systemRandom,
+    });
+    return {
+      config,
+      keyring,
+      keyringCreated: created,
+      db,
+      app,
+      close: async () => {
+        await app.http.close();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
