@@ -65,6 +65,8 @@ export function openPglite<DB>(pglite: PGlite): Database<DB> {
         }),
       ),
     close: async () => {
+      // Kysely closes PGlite only if it ever used it; close it ourselves otherwise.
+      if (!pglite.closed) await pglite.close();
       await app.destroy();
     },
   };

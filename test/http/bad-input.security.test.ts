@@ -1,0 +1,153 @@
+// Every route, fed malformed JSON, wrong types, missing and unknown fields, oversized bodies,
+// invalid UUIDs and SQL/HTML metacharacters (generated with fast-check), answers a 4xx
+// problem+json, never a 500, and never echoes the secret it was sent.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { LightMyRequestResponse } from 'fastify';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { apiRoutes, fillPath, type RouteInfo } from '../support/routes.ts';
+import { sampleFromSchema } from '../support/schema-sample.ts';
+import { seedTenant, type TenantFixture } from '../isolation/tenant-fixture.ts';
+
+const CANARY = 'canary-secret-7f3a9c2e41b8';
+const METACHARACTERS = ["'", '"', ';', '--', '/*', '*/', '<script>', '</script>', '<img src=x onerror=alert(1)>', '\\', '%', '_', '${', '{{', '\u0000', '\u202e', "' OR '1'='1", '); DROP TABLE projects; --'];
+
+function assertClientError(response: LightMyRequestResponse, context: string): void {
+  assert.ok(response.statusCode >= 400 && response.statusCode < 500, `${context}: expected 4xx, got ${response.statusCode} ${response.body}`);
+  assert.match(String(response.headers['content-type']), /^application\/problem\+json/, context);
+  const body = response.json<{ code?: unknown }>();
+  assert.equal(typeof body.code, 'string', context);
+  assert.ok(!response.body.includes(CANARY), `${context}: response echoed the secret`);
+}
+
+function assertNotServerError(response: LightMyRequestResponse, context: string): void {
+  assert.ok(response.statusCode < 500, `${context}: got ${response.statusCode} ${response.body}`);
+  assert.ok(!response.body.includes(CANARY), `${context}: response echoed the secret`);
+}
+
+describe('bad input on every route', () => {
+  let t: TestApp;
+  let fixture: TenantFixture;
+  let routes: RouteInfo[];
+  let withBody: RouteInfo[];
+
+  before(async () => {
+    t = await createTestApp();
+    fixture = await seedTenant(t, 'fuzz');
+    routes = apiRoutes(t.app);
+    withBody = routes.filter((r) => r.body !== undefined);
+    assert.ok(withBody.length >= 8);
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  const send = (route: RouteInfo, payload: string | object | undefined, options: { url?: string; contentType?: string } = {}) =>
+    t.inject({
+      method: route.method as 'POST',
+      url: options.url ?? fillPath(route.path, fixture.params),
+      headers: { cookie: fixture.cookie, ...(payload === undefined ? {} : { 'content-type': options.contentType ?? 'application/json' }) },
+      ...(payload === undefined ? {} : { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
+    });
+
+  it('malformed JSON answers 400 malformed_json', async () => {
+    const notJson = fc.string({ minLength: 1, maxLength: 200 }).filter((s) => {
+      try {
+        JSON.parse(s);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...withBody), notJson, async (route, text) => {
+        const response = await send(route, `${text}${CANARY}`);
+        assertClientError(response, `${route.method} ${route.path}`);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('wrong types, missing fields and unknown fields answer 400 invalid_request', async () => {
+    const wrong = fc.oneof(fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 2 }));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...withBody), fc.nat(), wrong, fc.constantFrom('type', 'missing', 'unknown', 'not-object'), async (route, pick, value, mutation) => {
+        const valid = sampleFromSchema(route.body ?? {}, { uuid: () => crypto.randomUUID(), string: () => CANARY }) as Record<string, unknown>;
+        const keys = Object.keys(valid);
+        const key = keys[pick % Math.max(1, keys.length)];
+        let payload: unknown = { ...valid };
+        if (mutation === 'not-object') payload = [valid];
+        else if (mutation === 'unknown' || key === undefined) payload = { ...valid, [`unexpected_${pick}`]: CANARY };
+        else if (mutation === 'missing') {
+          const copy: Record<string, unknown> = { ...valid };
+          delete copy[key];
+          // Optional-only bodies (PATCH with minProperties) may legitimately accept a smaller body.
+          payload = Object.keys(copy).length === 0 ? {} : copy;
+        } else payload = { ...valid, [key]: typeof valid[key] === 'string' && typeof value === 'string' ? 12345 : value };
+        const response = await send(route, payload as object);
+        if (mutation === 'missing' && Object.keys(payload as object).length > 0 && route.method === 'PATCH') {
+          assertNotServerError(response, `${route.method} ${route.path} ${mutation}`);
+          return;
+        }
+        assertClientError(response, `${route.method} ${route.path} ${mutation} ${String(key)}`);
+        assert.equal(response.statusCode, 400, `${route.method} ${route.path} ${mutation}: ${response.body}`);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('bodies over the size limit answer 413 payload_too_large', async () => {
+    for (const route of withBody) {
+      const response = await send(route, JSON.stringify({ name: CANARY.repeat(Math.ceil((t.config.bodyLimit + 10) / CANARY.length)) }));
+      assertClientError(response, `${route.method} ${route.path}`);
+      assert.equal(response.statusCode, 413);
+    }
+  });
+
+  it('non-JSON content types answer 415', async () => {
+    for (const route of withBody) {
+      const response = await send(route, `name=${CANARY}`, { contentType: 'application/x-www-form-urlencoded' });
+      assertClientError(response, `${route.method} ${route.path}`);
+      assert.equal(response.statusCode, 415);
+    }
+  });
+
+  it('invalid UUIDs in path parameters answer 400 (or 404 when they leave the route)', async () => {
+    const withParams = routes.filter((r) => r.params.length > 0);
+    const notUuid = fc.oneof(fc.string({ minLength: 1, maxLength: 60 }), fc.constantFrom(...METACHARACTERS), fc.uuid().map((u) => `${u}x`)).filter((s) => !/^[0-9a-f-]{36}$/i.test(s));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...withParams), fc.nat(), notUuid, async (route, pick, bad) => {
+        const name = route.params[pick % route.params.length] ?? '';
+        const url = fillPath(route.path, { ...fixture.params, [name]: encodeURIComponent(bad) });
+        const payload = route.body === undefined ? undefined : (sampleFromSchema(route.body) as object);
+        const response = await send(route, payload, { url });
+        assertClientError(response, `${route.method} ${url}`);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('SQL and HTML metacharacters in strings and query parameters never cause a 500', async () => {
+    const hostile = fc.tuple(fc.constantFrom(...METACHARACTERS), fc.string({ maxLength: 20 })).map(([m, s]) => `${m}${s}${m}`);
+    const safe = withBody.filter((r) => r.method !== 'DELETE');
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...safe), hostile, async (route, text) => {
+        const payload = sampleFromSchema(route.body ?? {}, { uuid: () => crypto.randomUUID(), string: () => text.slice(0, 90) }) as object;
+        const response = await send(route, payload);
+        assertNotServerError(response, `${route.method} ${route.path} ${JSON.stringify(text)}`);
+        assert.match(String(response.headers['content-type']), /json/);
+      }),
+      { numRuns: 150 },
+    );
+    const lists = routes.filter((r) => r.method === 'GET' && r.query.length > 0);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...lists), hostile, fc.constantFrom('cursor', 'limit', 'unknown'), async (route, text, name) => {
+        const url = `${fillPath(route.path, fixture.params)}?${name}=${encodeURIComponent(text)}`;
+        const response = await t.inject({ method: 'GET', url, headers: { cookie: fixture.cookie } });
+        assertClientError(response, `GET ${url}`);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { PLATFORM_TABLES } from '../../src/database.ts';
+import { inspectTables } from '../../src/platform/db/index.ts';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { apiRoutes, fillPath } from '../support/routes.ts';
+import { sampleFromSchema } from '../support/schema-sample.ts';
+import { seedTenant, type TenantFixture } from './tenant-fixture.ts';
+
+/** Every tenant-owned table with the column that holds its tenant id. */
+async function tenantTables(t: TestApp): Promise<{ table: string; column: string }[]> {
+  const tables = await t.database.db.withOwner(inspectTables);
+  return tables.filter((x) => !PLATFORM_TABLES.has(x.table)).map((x) => ({ table: x.table, column: x.hasTenantId ? 'tenant_id' : 'id' }));
+}
+
+/** Tenant A's rows in every table, read inside A's own context: the state nothing may change. */
+async function snapshot(t: TestApp, tenantId: string): Promise<string> {
+  const tables = await tenantTables(t);
+  return t.transactor.withTenant(tenantId, async (tx) => {
+    const parts: string[] = [];
+    for (const { table } of tables) {
+      const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by 1, 2`.execute(tx);
+      parts.push(`${table}:${JSON.stringify(rows.rows)}`);
+    }
+    return parts.join('\n');
+  });
+}
+
+describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
+  let t: TestApp;
+  let a: TenantFixture;
+  let b: TenantFixture;
+  let before_: string;
+
+  before(async () => {
+    t = await createTestApp();
+    a = await seedTenant(t, 'a');
+    b = await seedTenant(t, 'b');
+    before_ = await snapshot(t, a.params['orgId'] ?? '');
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('TEN-1: tenant A has rows in every tenant-owned table, so the checks below are not vacuous', async () => {
+    const tables = await tenantTables(t);
+    assert.ok(tables.length >= 4);
+    await t.transactor.withTenant(a.params['orgId'] ?? '', async (tx) => {
+      for (const { table } of tables) {
+        const count = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)}`.execute(tx);
+        assert.ok((count.rows[0]?.n ?? 0) > 0, `${table} has no rows for tenant A`);
+      }
+    });
+  });
+
+  it("TEN-1: through every tenant-scoped route, tenant B cannot read, update, delete or create in tenant A", async () => {
+    const routes = apiRoutes(t.app).filter((route) => route.params.includes('orgId'));
+    assert.ok(routes.length >= 13, `expected the tenancy routes, found ${routes.length}`);
+    for (const route of routes) {
+      const url = fillPath(route.path, a.params);
+      const payload = route.body === undefined ? undefined : sampleFromSchema(route.body, { uuid: () => a.params['projectId'] ?? '', string: () => 'probe by b' });
+      const response = await t.inject({ method: route.method as 'GET', url, headers: { cookie: b.cookie }, ...(payload === undefined ? {} : { payload: payload as object }) });
+      assert.ok(response.statusCode === 404 || response.statusCode === 403, `${route.method} ${route.path} as tenant B answered ${response.statusCode}: ${response.body}`);
+      assert.ok(!response.body.includes('Org a') && !response.body.includes('Project a'), `${route.method} ${route.path} leaked tenant A's data`);
+    }
+    assert.equal(await snapshot(t, a.params['orgId'] ?? ''), before_, "tenant A's rows changed");
+  });
+
+  it("TEN-1: tenant B's listings never include tenant A's objects", async () => {
+    const lists = apiRoutes(t.app).filter((route) => route.method === 'GET' && !route.path.endsWith('}'));
+    for (const route of lists) {
+      const response = await t.inject({ method: 'GET', url: fillPath(route.path, b.params), headers: { cookie: b.cookie } });
+      assert.equal(response.statusCode, 200, `${route.path}: ${response.body}`);
+      for (const id of Object.values(a.params)) assert.ok(!response.body.includes(id), `${route.path} listed tenant A's ${id}`);
+    }
+  });
+
+  it("TEN-1: inside withTenant(B), hand-written SQL sees none of A's rows and cannot change them", async () => {
+    const aId = a.params['orgId'] ?? '';
+    for (const { table, column } of await tenantTables(t)) {
+      await t.transactor.withTenant(b.params['orgId'] ?? '', async (tx) => {
+        const seen = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where ${sql.ref(column)} = ${aId}`.execute(tx);
+        assert.equal(seen.rows[0]?.n, 0, `${table}: B sees A's rows`);
+        const updated = await sql`update ${sql.table(table)} set ${sql.ref(column)} = ${sql.ref(column)} where ${sql.ref(column)} = ${aId}`.execute(tx);
+        assert.equal(updated.numAffectedRows, 0n, `${table}: B updated A's rows`);
+        const deleted = await sql`delete from ${sql.table(table)} where ${sql.ref(column)} = ${aId}`.execute(tx);
+        assert.equal(deleted.numAffectedRows, 0n, `${table}: B deleted A's rows`);
+      });
+    }
+    assert.equal(await snapshot(t, aId), before_);
+  });
+
+  it("TEN-1: inside withTenant(B), inserting a row for tenant A is refused by the database", async () => {
+    const aId = a.params['orgId'] ?? '';
+    const now = new Date();
+    const attempts: Record<string, (tx: Parameters<Parameters<TestApp['transactor']['withTenant']>[1]>[0]) => Promise<unknown>> = {
+      projects: (tx) => tx.insertInto('projects').values({ tenant_id: aId, id: crypto.randomUUID(), name: 'forged', created_at: now, updated_at: now }).execute(),
+      environments: (tx) =>
+        tx.insertInto('environments').values({ tenant_id: aId, project_id: a.params['projectId'] ?? '', id: crypto.randomUUID(), name: 'forged', kind: 'other', created_at: now, updated_at: now }).execute(),
+      memberships: (tx) => tx.insertInto('memberships').values({ tenant_id: aId, user_id: b.userId, role: 'owner', created_at: now }).execute(),
+      organizations: (tx) => tx.insertInto('organizations').values({ id: aId, name: 'forged', created_by: null, created_at: now, updated_at: now }).execute(),
+    };
+    const tables = (await tenantTables(t)).map((x) => x.table).sort();
+    assert.deepEqual(Object.keys(attempts).sort(), tables, 'every tenant-owned table needs a forged-insert case here');
+    for (const [table, attempt] of Object.entries(attempts)) {
+      await assert.rejects(
+        t.transactor.withTenant(b.params['orgId'] ?? '', attempt),
+        (error: Error) => /row-level security|duplicate key/.test(error.message),
+        `${table}: insert for tenant A was not refused`,
+      );
+    }
+    assert.equal(await snapshot(t, aId), before_);
+  });
+
+  it('TEN-1: with no tenant set, every tenant-owned table returns no rows', async () => {
+    for (const { table } of await tenantTables(t)) {
+      const count = await t.transactor.withPlatform((tx) => sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)}`.execute(tx));
+      assert.equal(count.rows[0]?.n, 0, `${table} returned rows with no tenant set`);
+    }
+  });
+
+  it('TEN-1: a user with no tenant set sees only their own memberships and organizations', async () => {
+    const rows = await t.transactor.withActor(b.userId, (tx) => tx.selectFrom('organizations').select('id').execute());
+    assert.deepEqual(rows.map((r) => r.id), [b.params['orgId']]);
+    const memberships = await t.transactor.withActor(b.userId, (tx) => tx.selectFrom('memberships').select('tenant_id').execute());
+    assert.deepEqual(memberships.map((r) => r.tenant_id), [b.params['orgId']]);
+  });
+
+  it('TEN-1: SQL that sets another tenant id without the context MAC is refused', async () => {
+    await assert.rejects(
+      t.transactor.withTenant(b.params['orgId'] ?? '', async (tx) => {
+        await sql`select set_config('parapet.context', ${`${a.params['orgId'] ?? ''}|`}, true)`.execute(tx);
+        return sql`select * from projects`.execute(tx);
+      }),
+      /tenant context is not authenticated/,
+    );
+    await assert.rejects(
+      t.transactor.withTenant(b.params['orgId'] ?? '', async (tx) => {
+        await sql`select set_config('parapet.context', ${`${a.params['orgId'] ?? ''}|`}, true), set_config('parapet.context_mac', ${'0'.repeat(64)}, true)`.execute(tx);
+        return sql`select * from projects`.execute(tx);
+      }),
+      /tenant context is not authenticated/,
+    );
+  });
+});

@@ -1,0 +1,30 @@
+// The cross-tenant harness: two organizations, each with a member, a project and an environment,
+// and the path parameters that address each of them. Modules that add tenant-scoped routes add
+// the objects their parameters name to `seedTenant` (and their tables are found automatically).
+import assert from 'node:assert/strict';
+import type { TestApp } from '../support/app.ts';
+import { TEST_PASSWORD } from '../support/app.ts';
+
+export interface TenantFixture {
+  readonly label: string;
+  readonly userId: string;
+  readonly cookie: string;
+  /** Path parameter values addressing this tenant's objects, by parameter name. */
+  readonly params: Readonly<Record<string, string>>;
+}
+
+async function created(t: TestApp, cookie: string, url: string, payload: object): Promise<string> {
+  const response = await t.inject({ method: 'POST', url, payload, headers: { cookie } });
+  assert.equal(response.statusCode, 201, `${url}: ${response.body}`);
+  return response.json<{ id: string }>().id;
+}
+
+export async function seedTenant(t: TestApp, label: string): Promise<TenantFixture> {
+  const email = `${label}-${crypto.randomUUID()}@example.com`;
+  const user = await t.createUser(email, TEST_PASSWORD);
+  const cookie = await t.login(email, TEST_PASSWORD);
+  const orgId = await created(t, cookie, '/api/v1/organizations', { name: `Org ${label}` });
+  const projectId = await created(t, cookie, `/api/v1/organizations/${orgId}/projects`, { name: `Project ${label}` });
+  const environmentId = await created(t, cookie, `/api/v1/organizations/${orgId}/projects/${projectId}/environments`, { name: 'production', kind: 'production' });
+  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId } };
+}

@@ -1,0 +1,41 @@
+// Plants a known password and captures the session token it produces, runs setup, login and
+// logout with logging at debug (and errors forced), then scans every log line for either string.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createTestApp } from '../support/app.ts';
+
+const CANARY_PASSWORD = 'canary passphrase 5d1f0e9b7c';
+
+describe('secrets never reach the logs', () => {
+  it('passwords, setup tokens and session tokens are absent from debug logs', async () => {
+    const t = await createTestApp({ logLevel: 'debug' });
+    try {
+      const link = await t.app.services.setup.issueLink(t.config.publicUrl);
+      const setupToken = new URL(link ?? '').hash.replace('#token=', '');
+      const created = await t.inject({ method: 'POST', url: '/api/v1/setup', payload: { token: setupToken, email: 'canary@example.com', password: CANARY_PASSWORD, display_name: 'Canary' } });
+      assert.equal(created.statusCode, 201);
+      const login = await t.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'canary@example.com', password: CANARY_PASSWORD } });
+      assert.equal(login.statusCode, 200);
+      const sessionToken = login.cookies.find((c) => c.name === 'parapet_session')?.value ?? '';
+      assert.equal(sessionToken.length, 43);
+      const cookie = `parapet_session=${sessionToken}`;
+      await t.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie, authorization: `Bearer ${sessionToken}` } });
+      // Failures log at debug too: a wrong password and malformed input.
+      await t.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'canary@example.com', password: `${CANARY_PASSWORD}!` } });
+      await t.inject({ method: 'POST', url: '/api/v1/auth/login', payload: `{"password":"${CANARY_PASSWORD}"`, headers: { 'content-type': 'application/json' } });
+      assert.equal((await t.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { cookie } })).statusCode, 204);
+      // The logger itself redacts secret-named fields if code ever logs them.
+      t.app.http.log.info({ password: CANARY_PASSWORD, token: sessionToken, headers: { cookie } }, 'deliberate');
+
+      assert.ok(t.logs.length > 10, `expected debug logs, got ${t.logs.length} lines`);
+      for (const line of t.logs) {
+        assert.ok(!line.includes(CANARY_PASSWORD), `password in log: ${line}`);
+        assert.ok(!line.includes(sessionToken), `session token in log: ${line}`);
+        assert.ok(!line.includes(setupToken), `setup token in log: ${line}`);
+      }
+      assert.ok(t.logs.some((line) => line.includes('deliberate') && line.includes('[redacted]')));
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,0 +1,81 @@
+// Builds a full Parapet app on a test database, with captured logs and helpers to create users
+// and sign in. Requests go through app.inject(): no sockets.
+import { Writable } from 'node:stream';
+import type { LightMyRequestResponse } from 'fastify';
+import { buildApp, type App } from '../../src/app.ts';
+import { loadConfig, type Config } from '../../src/config/index.ts';
+import type { AppTransactor } from '../../src/database.ts';
+import { createPasswordHasher, insertUser, type PasswordHasher, type UserRow } from '../../src/modules/identity/index.ts';
+import { systemClock, type Clock } from '../../src/platform/clock.ts';
+import { systemRandom, uuidv7 } from '../../src/platform/crypto/random.ts';
+import { createContextSigner, createTransactor } from '../../src/platform/db/index.ts';
+import { createLogger } from '../../src/platform/log/logger.ts';
+import { openTestDatabase, TEST_KEYRING, type TestDatabase, type TestDbKind } from './databases.ts';
+
+export interface TestApp {
+  readonly app: App;
+  readonly config: Config;
+  readonly database: TestDatabase;
+  readonly transactor: AppTransactor;
+  /** Every log line written so far, as raw JSON text. */
+  readonly logs: string[];
+  createUser(email: string, password: string, options?: { platformAdmin?: boolean }): Promise<UserRow>;
+  /** Signs in and returns the Cookie header value for later requests. */
+  login(email: string, password: string): Promise<string>;
+  inject: App['http']['inject'];
+  close(): Promise<void>;
+}
+
+let sharedHasher: Promise<PasswordHasher> | undefined;
+
+export const TEST_PASSWORD = 'a perfectly fine passphrase';
+
+export async function createTestApp(
+  options: { env?: Record<string, string>; clock?: Clock; kind?: TestDbKind; database?: TestDatabase; logLevel?: 'debug' | 'info' | 'warn' } = {},
+): Promise<TestApp> {
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  const config = loadConfig({ env: { PARAPET_RATE_LIMIT: '100000', PARAPET_AUTH_RATE_LIMIT: '100000', PARAPET_LOG_LEVEL: options.logLevel ?? 'warn', ...options.env } });
+  const logger = createLogger(config.logLevel, sink);
+  const database = options.database ?? (await openTestDatabase(options.kind));
+  const transactor = createTransactor(database.db.app, createContextSigner(TEST_KEYRING.derive('tenant-context-mac')));
+  sharedHasher ??= createPasswordHasher();
+  const hasher = await sharedHasher;
+  const clock = options.clock ?? systemClock;
+  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom });
+  return {
+    app,
+    config,
+    database,
+    transactor,
+    logs,
+    inject: app.http.inject.bind(app.http),
+    createUser: async (email, password, userOptions = {}) => {
+      const passwordHash = await hasher.hash(password);
+      return transactor.withPlatform((tx) =>
+        insertUser(tx, { id: uuidv7(clock, systemRandom), email, displayName: email.split('@')[0] ?? email, passwordHash, isPlatformAdmin: userOptions.platformAdmin ?? false, now: clock.now() }),
+      );
+    },
+    login: async (email, password) => {
+      const response = await app.http.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } });
+      if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`);
+      return sessionCookie(response);
+    },
+    close: async () => {
+      await app.http.close();
+      if (options.database === undefined) await database.close();
+    },
+  };
+}
+
+/** The `name=value` pair of the session cookie a response set. */
+export function sessionCookie(response: LightMyRequestResponse): string {
+  const cookie = response.cookies.find((c) => c.name === 'parapet_session' || c.name === '__Host-parapet_session');
+  if (cookie === undefined) throw new Error('no session cookie in response');
+  return `${cookie.name}=${cookie.value}`;
+}
