@@ -15,7 +15,7 @@ const zxcvbn = (dictionary as Record<string, string[]>)['passwords-common'] ?? [
 const entries = new Set<string>();
 for (const word of [...rockyou, ...zxcvbn]) {
   const normalized = word.trim().normalize('NFKC').toLowerCase();
-  if ([...normalized].length >= 8) entries.add(normalized);
+  if (Array.from(normalized).length >= 8) entries.add(normalized);
 }
 const sorted = [...entries].sort();
 const out = new URL('../src/modules/identity/data/common-passwords.txt', import.meta.url);

@@ -52,7 +52,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const logger = createLogger(name === 'serve' ? config.logLevel : 'warn');
   const stopSignal = new Promise<string>((resolve) => {
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => resolve(signal));
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => {
+      resolve(signal);
+    });
   });
   return command({
     config,

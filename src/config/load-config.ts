@@ -21,7 +21,7 @@ export interface ConfigSources {
  * cannot silently fall back to a default. The result is frozen.
  */
 export function loadConfig(sources: ConfigSources): Config {
-  const specs: readonly OptionSpec[] = OPTIONS as unknown as readonly OptionSpec[];
+  const specs: readonly OptionSpec[] = OPTIONS;
   const known = new Set(specs.map((spec) => spec.env));
   known.add('PARAPET_CONFIG');
   const problems: string[] = [];
@@ -43,7 +43,7 @@ export function loadConfig(sources: ConfigSources): Config {
     const raw = fromEnv ?? fromFile;
     const origin = fromEnv !== undefined ? spec.env : `${sources.fileName ?? 'config file'} key "${spec.key}"`;
     if (raw === undefined) {
-      partial[spec.key] = spec.derive(partial as Partial<Config>);
+      partial[spec.key] = spec.derive(partial);
       continue;
     }
     try {
@@ -93,7 +93,7 @@ export function maskSecret(value: string): string {
 
 /** The effective configuration as printable rows, secrets masked. */
 export function describeConfig(config: Config): { env: string; value: string; secret: boolean }[] {
-  const specs: readonly OptionSpec[] = OPTIONS as unknown as readonly OptionSpec[];
+  const specs: readonly OptionSpec[] = OPTIONS;
   return specs.map((spec) => {
     const value = config[spec.key];
     const text = value === undefined ? '(unset)' : typeof value === 'string' ? value : JSON.stringify(value);

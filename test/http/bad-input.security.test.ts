@@ -80,8 +80,7 @@ describe('bad input on every route', () => {
         if (mutation === 'not-object') payload = [valid];
         else if (mutation === 'unknown' || key === undefined) payload = { ...valid, [`unexpected_${pick}`]: CANARY };
         else if (mutation === 'missing') {
-          const copy: Record<string, unknown> = { ...valid };
-          delete copy[key];
+          const copy = Object.fromEntries(Object.entries(valid).filter(([name]) => name !== key));
           // Optional-only bodies (PATCH with minProperties) may legitimately accept a smaller body.
           payload = Object.keys(copy).length === 0 ? {} : copy;
         } else payload = { ...valid, [key]: typeof valid[key] === 'string' && typeof value === 'string' ? 12345 : value };
@@ -95,6 +94,19 @@ describe('bad input on every route', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('a NUL character in any string field answers 400, not a database error', async () => {
+    for (const route of withBody) {
+      const valid = sampleFromSchema(route.body ?? {}, { uuid: () => crypto.randomUUID() }) as Record<string, unknown>;
+      for (const key of Object.keys(valid).filter((k) => typeof valid[k] === 'string')) {
+        const response = await send(route, { ...valid, [key]: `a\u0000${CANARY}` });
+        assertClientError(response, `${route.method} ${route.path} ${key}`);
+        assert.equal(response.statusCode, 400);
+      }
+    }
+    const proto = await send(withBody[0] ?? routes[0]!, '{"__proto__":{"polluted":true},"name":"x"}');
+    assertClientError(proto, 'prototype pollution');
   });
 
   it('bodies over the size limit answer 413 payload_too_large', async () => {

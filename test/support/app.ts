@@ -31,7 +31,15 @@ let sharedHasher: Promise<PasswordHasher> | undefined;
 export const TEST_PASSWORD = 'a perfectly fine passphrase';
 
 export async function createTestApp(
-  options: { env?: Record<string, string>; clock?: Clock; kind?: TestDbKind; database?: TestDatabase; logLevel?: 'debug' | 'info' | 'warn' } = {},
+  options: {
+    env?: Record<string, string>;
+    clock?: Clock;
+    kind?: TestDbKind;
+    database?: TestDatabase;
+    logLevel?: 'debug' | 'info' | 'warn';
+    /** Wraps the password hasher the app uses (to count calls). */
+    wrapHasher?: (hasher: PasswordHasher) => PasswordHasher;
+  } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
   const sink = new Writable({
@@ -45,7 +53,8 @@ export async function createTestApp(
   const database = options.database ?? (await openTestDatabase(options.kind));
   const transactor = createTransactor(database.db.app, createContextSigner(TEST_KEYRING.derive('tenant-context-mac')));
   sharedHasher ??= createPasswordHasher();
-  const hasher = await sharedHasher;
+  const baseHasher = await sharedHasher;
+  const hasher = options.wrapHasher?.(baseHasher) ?? baseHasher;
   const clock = options.clock ?? systemClock;
   const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom });
   return {

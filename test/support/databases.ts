@@ -53,9 +53,9 @@ async function pgliteDatabase(): Promise<TestDatabase> {
   return { db, kind: 'pglite', urls: undefined, close: () => db.close() };
 }
 
-/** True when the PostgreSQL server answers within a second. */
+/** True when the PostgreSQL server answers within three seconds. */
 export async function postgresAvailable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 1000 });
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 3000 });
   try {
     await client.connect();
     await client.query('select 1');

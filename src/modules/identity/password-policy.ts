@@ -5,6 +5,11 @@ import { AppError } from '../../platform/http/errors.ts';
 export const PASSWORD_MAX_LENGTH = 128;
 const PASSWORD_MAX_BYTES = PASSWORD_MAX_LENGTH * 4;
 
+/** Length in Unicode code points, the unit NIST SP 800-63B counts characters in. */
+export function codePointLength(text: string): number {
+  return Array.from(text).length;
+}
+
 let blocklist: ReadonlySet<string> | undefined;
 
 /** Common passwords (see scripts/build-password-blocklist.ts), loaded once on first use. */
@@ -20,7 +25,7 @@ function commonPasswords(): ReadonlySet<string> {
  */
 export function checkNewPassword(password: string, minLength: number): void {
   if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES) throw new AppError('password_too_long', { detail: `At most ${PASSWORD_MAX_LENGTH} characters.` });
-  const length = [...password].length;
+  const length = codePointLength(password);
   if (length < minLength) throw new AppError('password_too_short', { detail: `At least ${minLength} characters.` });
   if (length > PASSWORD_MAX_LENGTH) throw new AppError('password_too_long', { detail: `At most ${PASSWORD_MAX_LENGTH} characters.` });
   if (commonPasswords().has(password.normalize('NFKC').toLowerCase())) {
@@ -30,5 +35,5 @@ export function checkNewPassword(password: string, minLength: number): void {
 
 /** Whether a password presented at login is too long to be worth hashing (refused unhashed). */
 export function isOverlongPassword(password: string): boolean {
-  return Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES || [...password].length > PASSWORD_MAX_LENGTH;
+  return Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES || codePointLength(password) > PASSWORD_MAX_LENGTH;
 }

@@ -6,7 +6,7 @@ import { ERROR_CODES } from './errors.ts';
 export const Uuid = Type.String({ format: 'uuid', maxLength: 36, description: 'UUID' });
 
 /** A display name: 1–100 characters, no control characters, not only spaces. */
-export const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]*\\S[^\\u0000-\\u001f\\u007f]*$' });
+export const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]*[^\\s\\u0000-\\u001f\\u007f][^\\u0000-\\u001f\\u007f]*$' });
 
 export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
 

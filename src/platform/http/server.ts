@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
+import secureJson from 'secure-json-parse';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { AppError, toProblem } from './errors.ts';
@@ -8,6 +9,20 @@ import type { IpRateLimiter } from './rate-limit.ts';
 import { applySecurityHeaders } from './security-headers.ts';
 import { installValidation, toFieldProblems } from './validation.ts';
 import './route-config.ts';
+
+/** A route as registered, for tests and tooling that check every route declares what it must. */
+export interface RegisteredRoute {
+  readonly method: string;
+  readonly url: string;
+  readonly hasSchema: boolean;
+  readonly hasResponseSchema: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    parapetRoutes: readonly RegisteredRoute[];
+  }
+}
 
 export interface HttpServerOptions {
   readonly logger: Logger;
@@ -28,6 +43,14 @@ const FASTIFY_CODES: Readonly<Record<string, AppError['code']>> = {
   FST_ERR_VALIDATION: 'invalid_request',
   FST_ERR_NOT_FOUND: 'not_found',
 };
+
+/** PostgreSQL text cannot hold U+0000, so such input is refused before it reaches a query. */
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (typeof value === 'object' && value !== null) return Object.entries(value).some(([key, item]) => key.includes('\u0000') || containsNul(item));
+  return false;
+}
 
 /** Maps anything thrown in a request to an AppError; unknown errors become `internal_error`. */
 function toAppError(error: unknown): AppError {
@@ -54,8 +77,9 @@ function toAppError(error: unknown): AppError {
  * errors and metrics. Domain routes are added by `app.ts`.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = options.logger;
   const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy,
     genReqId: () => randomUUID(),
@@ -64,9 +88,32 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   });
   installValidation(app);
+  const inventory: RegisteredRoute[] = [];
+  app.decorate('parapetRoutes', inventory);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') inventory.push({ method, url: route.url, hasSchema: route.schema !== undefined, hasResponseSchema: route.schema?.response !== undefined });
+    }
+  });
   await app.register(fastifyCookie);
   // Only JSON bodies: Fastify's text/plain parser is removed so other types answer 415.
   app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    let value: unknown;
+    try {
+      // secure-json-parse refuses __proto__ and constructor.prototype keys (prototype pollution).
+      value = secureJson.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' });
+    } catch (error) {
+      done(new AppError('malformed_json', { cause: error }), undefined);
+      return;
+    }
+    if (containsNul(value)) {
+      done(new AppError('invalid_request', { detail: 'Strings must not contain NUL characters.' }), undefined);
+      return;
+    }
+    done(null, value);
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -1,0 +1,126 @@
+// The `parapet` command as a user runs it: a real process on the pinned Node.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createServerDatabase, postgresSkipReason } from '../support/databases.ts';
+
+// Decided before any test runs: the spawnSync calls below block the event loop.
+const skip = await postgresSkipReason();
+
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'parapet.js');
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, encoding: 'utf8', timeout: 60_000 });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+describe('parapet CLI on embedded PGlite', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'parapet-cli-'));
+  const env = { PARAPET_DATA_DIR: dataDir };
+
+  it('--help lists the commands', () => {
+    const { code, out } = run(['--help']);
+    assert.equal(code, 0);
+    for (const command of ['serve', 'migrate', 'setup-link', 'config check', 'doctor']) assert.ok(out.includes(command), command);
+  });
+
+  it('an unknown command exits 2', () => {
+    assert.equal(run(['frobnicate']).code, 2);
+  });
+
+  it('config check prints the effective config with secrets masked; a bad value stops with the key named', () => {
+    const ok = run(['config', 'check'], { ...env, PARAPET_METRICS_TOKEN: 'hunter2-metrics-token' });
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /PARAPET_PORT\s+4000/);
+    assert.match(ok.out, /PARAPET_METRICS_TOKEN\s+\*{5}/);
+    assert.ok(!ok.out.includes('hunter2'));
+    const bad = run(['config', 'check'], { ...env, PARAPET_PORT: '99999' });
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /PARAPET_PORT: "99999" is not allowed/);
+  });
+
+  it('migrate creates the keyring and database; doctor then passes', () => {
+    const migrated = run(['migrate'], env);
+    assert.equal(migrated.code, 0, migrated.err);
+    assert.match(migrated.out, /Applied: 0001_context.sql/);
+    const doctor = run(['doctor'], env);
+    assert.equal(doctor.code, 0, doctor.out + doctor.err);
+    assert.match(doctor.out, /OK\s+row-level security/);
+    assert.match(doctor.out, /OK\s+key provider/);
+  });
+
+  it('setup-link prints a one-time link', () => {
+    const { code, out } = run(['setup-link'], env);
+    assert.equal(code, 0);
+    assert.match(out, /^http:\/\/127\.0\.0\.1:4000\/setup#token=[A-Za-z0-9_-]{43}$/m);
+  });
+
+  it('doctor fails (exit 1) when the keyring is readable by others', () => {
+    chmodSync(join(dataDir, 'keyring.json'), 0o644);
+    const doctor = run(['doctor'], env);
+    chmodSync(join(dataDir, 'keyring.json'), 0o600);
+    assert.equal(doctor.code, 1);
+    assert.match(doctor.out, /FAIL\s+keyring/);
+  });
+
+  it('serve starts, answers /readyz, refuses a second process on the same data, and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve'], { env: { PATH: process.env['PATH'] ?? '', ...env, PARAPET_PORT: '0', PARAPET_LOG_LEVEL: 'warn' } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const address = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`serve did not start: ${output}`));
+        }, 30_000);
+        child.stdout.on('data', () => {
+          const match = /listening on (http:\/\/[^)\s]+)/.exec(output);
+          if (match?.[1] !== undefined) {
+            clearTimeout(timer);
+            resolve(match[1]);
+          }
+        });
+      });
+      assert.match(output, /setup#token=/, 'first start prints the setup link');
+      const ready = await fetch(`${address}/readyz`);
+      assert.equal(ready.status, 200);
+      const second = run(['migrate'], env);
+      assert.equal(second.code, 1);
+      assert.match(second.err, /in use by another Parapet process/);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0);
+  });
+});
+
+describe('parapet doctor on a PostgreSQL server', { skip }, () => {
+  let database: Awaited<ReturnType<typeof createServerDatabase>>;
+  const dataDir = mkdtempSync(join(tmpdir(), 'parapet-cli-pg-'));
+  before(async () => {
+    database = await createServerDatabase();
+  });
+  after(async () => {
+    await database.drop();
+  });
+
+  it('passes with parapet_app for requests and parapet_owner for migrations', () => {
+    const env = { PARAPET_DATA_DIR: dataDir, PARAPET_DATABASE_URL: database.app, PARAPET_MIGRATION_DATABASE_URL: database.owner };
+    assert.equal(run(['migrate'], env).code, 0);
+    const doctor = run(['doctor'], env);
+    assert.equal(doctor.code, 0, doctor.out);
+    assert.match(doctor.out, /OK\s+database roles\s+parapet_app: not superuser/);
+  });
+
+  it('fails when the application logs in as the owner, and warns when one URL serves both', () => {
+    const doctor = run(['doctor'], { PARAPET_DATA_DIR: dataDir, PARAPET_DATABASE_URL: database.owner });
+    assert.equal(doctor.code, 1);
+    assert.match(doctor.out, /FAIL\s+database roles\s+the application logs in as parapet_owner/);
+    assert.match(doctor.out, /WARN\s+migration login/);
+  });
+});
