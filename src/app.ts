@@ -15,7 +15,20 @@ import {
   type SessionService,
   type SetupService,
 } from './modules/identity/index.ts';
+import {
+  createAuditRecorder,
+  createAuditService,
+  createAuditSigner,
+  createSequencer,
+  exportLines,
+  PLATFORM_TENANT_ID,
+  registerAuditRoutes,
+  type AuditRecorder,
+  type AuditSigner,
+  type Sequencer,
+} from './modules/audit/index.ts';
 import { createTenantsService, registerTenantsRoutes, type TenantsService } from './modules/tenants/index.ts';
+import type { Keyring } from './platform/crypto/keyring.ts';
 import type { Clock } from './platform/clock.ts';
 import type { Random } from './platform/crypto/random.ts';
 import type { Database } from './platform/db/index.ts';
@@ -36,11 +49,17 @@ export interface AppDeps {
   readonly hasher: PasswordHasher;
   readonly clock: Clock;
   readonly random: Random;
+  readonly keyring: Keyring;
 }
 
 export interface App {
   readonly http: FastifyInstance;
-  readonly services: { readonly sessions: SessionService; readonly setup: SetupService; readonly tenants: TenantsService };
+  readonly services: {
+    readonly sessions: SessionService;
+    readonly setup: SetupService;
+    readonly tenants: TenantsService;
+    readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner };
+  };
 }
 
 /** Origins whose browsers may send unsafe requests: the public URL, plus its localhost twin in development. */
@@ -69,10 +88,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   http.addSchema(Problem);
   await registerOpenApi(http, VERSION);
 
+  const audit = createAuditRecorder({ clock, random });
+  const signer = createAuditSigner(deps.keyring, config.publicUrl);
+  const sequencer = createSequencer({ transactor, clock, signer, logger: deps.logger });
   const sessions = createSessionService({
     transactor,
     clock,
     random,
+    audit,
     timeouts: {
       memberIdleMinutes: config.sessionIdleMinutes,
       memberAbsoluteHours: config.sessionAbsoluteHours,
@@ -80,9 +103,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       operatorAbsoluteHours: config.operatorSessionAbsoluteHours,
     },
   });
-  const setup = createSetupService({ transactor, hasher, clock, random, passwordMinLength: config.passwordMinLength });
-  const login = createLoginService({ transactor, hasher, sessions, clock });
-  const tenants = createTenantsService({ transactor, clock, random });
+  const setup = createSetupService({ transactor, hasher, clock, random, passwordMinLength: config.passwordMinLength, audit });
+  const login = createLoginService({ transactor, hasher, sessions, clock, audit });
+  const tenants = createTenantsService({ transactor, clock, random, audit });
   const cookie = sessionCookieFor(config.publicUrl);
 
   registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config) });
@@ -95,6 +118,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   registerIdentityRoutes(http, { login, sessions, setup, cookie });
   registerTenantsRoutes(http, tenants);
+  registerAuditRoutes(http, {
+    service: createAuditService({ transactor, signer }),
+    authorize: (ctx, tenantId) => tenants.assertMember(ctx, tenantId),
+    exportLines: (tenantId) => exportLines({ transactor, signer, clock }, tenantId),
+    recordExport: async (ctx, tenantId, format) => {
+      await transactor.withTenant(tenantId, (tx) =>
+        audit.record(tx, tenantId, { action: 'audit.exported', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'organization', id: tenantId }], metadata: { format } }),
+      );
+    },
+  });
+  recordApiCalls(http, { transactor, audit, sampling: config.auditApiSampling, random });
   registerConsoleRoutes(http);
 
   http.get('/openapi.json', { config: { auth: 'public' } }, async () => http.swagger());
@@ -103,5 +137,33 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, tenants } };
+  return { http, services: { sessions, setup, tenants, audit: { recorder: audit, sequencer, signer } } };
+}
+
+/**
+ * AUD-1: every API call becomes an `api.request` event (method, route template, status, latency),
+ * in the organization's log when the route names one and the call succeeded, else the platform's.
+ */
+function recordApiCalls(http: FastifyInstance, deps: { transactor: AppTransactor; audit: AuditRecorder; sampling: number; random: Random }): void {
+  http.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url;
+    if (route?.startsWith('/api/v1/') !== true) return;
+    if (deps.sampling < 1 && deps.random(4).readUInt32BE(0) / 2 ** 32 >= deps.sampling) return;
+    const orgId = (request.params as { orgId?: unknown } | undefined)?.orgId;
+    const tenantId = typeof orgId === 'string' && reply.statusCode < 400 ? orgId.toLowerCase() : PLATFORM_TENANT_ID;
+    const principal = request.principal;
+    try {
+      await deps.transactor.withTenant(tenantId, (tx) =>
+        deps.audit.record(tx, tenantId, {
+          action: 'api.request',
+          actor: principal === undefined ? { type: 'anonymous', id: null, display_name: null } : { type: principal.isPlatformAdmin ? 'operator' : 'user', id: principal.userId, display_name: principal.displayName },
+          outcome: reply.statusCode < 400 ? 'success' : reply.statusCode === 401 || reply.statusCode === 403 ? 'denied' : 'failure',
+          source: { ip: request.ip, user_agent: request.headers['user-agent'] ?? null, request_id: request.id },
+          metadata: { method: request.method, route, status: reply.statusCode, latency_ms: Math.round(reply.elapsedTime * 10) / 10 },
+        }),
+      );
+    } catch (error) {
+      request.log.error({ err: error }, 'could not record the API call in the audit log');
+    }
+  });
 }

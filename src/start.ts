@@ -35,6 +35,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       hasher: await createPasswordHasher(),
       clock: options.clock ?? systemClock,
       random: options.random ?? systemRandom,
+      keyring,
     });
     return {
       config,

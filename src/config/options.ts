@@ -27,6 +27,7 @@ export interface Config {
   readonly operatorSessionAbsoluteHours: number;
   readonly metricsToken: string | undefined;
   readonly redisUrl: string | undefined;
+  readonly auditApiSampling: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -61,6 +62,13 @@ function integer(min: number, max: number) {
     if (value < min || value > max) throw new OptionError(`expected a whole number from ${min} to ${max}`);
     return value;
   };
+}
+
+function fraction(raw: unknown): number {
+  const text = asString(raw);
+  const value = Number(text);
+  if (text === '' || !Number.isFinite(value) || value < 0 || value > 1) throw new OptionError('expected a number from 0 to 1');
+  return value;
 }
 
 function nonEmpty(raw: unknown): string {
@@ -235,6 +243,11 @@ export const OPTIONS = [
     key: 'redisUrl', env: 'PARAPET_REDIS_URL', defaultText: '(unset)', secret: true,
     description: 'Redis URL for shared rate limits and revocation fan-out across nodes.',
     parse: optional, derive: () => undefined,
+  }),
+  define({
+    key: 'auditApiSampling', env: 'PARAPET_AUDIT_API_SAMPLING', defaultText: '1',
+    description: 'Share of API calls recorded as `api.request` audit events (1 = every call; authentication and administrative events are always recorded).',
+    parse: fraction, derive: () => 1,
   }),
 ] as const;
 

@@ -8,7 +8,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { apiRoutes, fillPath, type RouteInfo } from '../support/routes.ts';
 import { sampleFromSchema } from '../support/schema-sample.ts';
-import { seedTenant, type TenantFixture } from '../isolation/tenant-fixture.ts';
+import { seedTenant, settleAudit, type TenantFixture } from '../isolation/tenant-fixture.ts';
 
 const CANARY = 'canary-secret-7f3a9c2e41b8';
 const METACHARACTERS = ["'", '"', ';', '--', '/*', '*/', '<script>', '</script>', '<img src=x onerror=alert(1)>', '\\', '%', '_', '${', '{{', '\u0000', '\u202e', "' OR '1'='1", '); DROP TABLE projects; --'];
@@ -35,6 +35,7 @@ describe('bad input on every route', () => {
   before(async () => {
     t = await createTestApp();
     fixture = await seedTenant(t, 'fuzz');
+    await settleAudit(t, [fixture]);
     routes = apiRoutes(t.app);
     withBody = routes.filter((r) => r.body !== undefined);
     assert.ok(withBody.length >= 8);

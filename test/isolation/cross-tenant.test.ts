@@ -4,9 +4,9 @@ import { sql } from 'kysely';
 import { PLATFORM_TABLES } from '../../src/database.ts';
 import { inspectTables } from '../../src/platform/db/index.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
-import { apiRoutes, fillPath } from '../support/routes.ts';
+import { apiRoutes, urlFor } from '../support/routes.ts';
 import { sampleFromSchema } from '../support/schema-sample.ts';
-import { seedTenant, type TenantFixture } from './tenant-fixture.ts';
+import { seedTenant, settleAudit, type TenantFixture } from './tenant-fixture.ts';
 
 /** Every tenant-owned table with the column that holds its tenant id. */
 async function tenantTables(t: TestApp): Promise<{ table: string; column: string }[]> {
@@ -14,9 +14,13 @@ async function tenantTables(t: TestApp): Promise<{ table: string; column: string
   return tables.filter((x) => !PLATFORM_TABLES.has(x.table)).map((x) => ({ table: x.table, column: x.hasTenantId ? 'tenant_id' : 'id' }));
 }
 
-/** Tenant A's rows in every table, read inside A's own context: the state nothing may change. */
+/**
+ * Tenant A's rows in every table, read inside A's own context: the state nothing may change.
+ * The audit inbox is left out: B's refused probes are recorded there as `authz.denied`, by design
+ * (checked separately).
+ */
 async function snapshot(t: TestApp, tenantId: string): Promise<string> {
-  const tables = await tenantTables(t);
+  const tables = (await tenantTables(t)).filter((x) => x.table !== 'audit_inbox');
   return t.transactor.withTenant(tenantId, async (tx) => {
     const parts: string[] = [];
     for (const { table } of tables) {
@@ -37,6 +41,7 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
     t = await createTestApp();
     a = await seedTenant(t, 'a');
     b = await seedTenant(t, 'b');
+    await settleAudit(t, [a, b]);
     before_ = await snapshot(t, a.params['orgId'] ?? '');
   });
   after(async () => {
@@ -58,35 +63,49 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
     const routes = apiRoutes(t.app).filter((route) => route.params.includes('orgId'));
     assert.ok(routes.length >= 13, `expected the tenancy routes, found ${routes.length}`);
     for (const route of routes) {
-      const url = fillPath(route.path, a.params);
+      const url = urlFor(route, a.params);
       const payload = route.body === undefined ? undefined : sampleFromSchema(route.body, { uuid: () => a.params['projectId'] ?? '', string: () => 'probe by b' });
       const response = await t.inject({ method: route.method as 'GET', url, headers: { cookie: b.cookie }, ...(payload === undefined ? {} : { payload: payload as object }) });
       assert.ok(response.statusCode === 404 || response.statusCode === 403, `${route.method} ${route.path} as tenant B answered ${response.statusCode}: ${response.body}`);
       assert.ok(!response.body.includes('Org a') && !response.body.includes('Project a'), `${route.method} ${route.path} leaked tenant A's data`);
     }
     assert.equal(await snapshot(t, a.params['orgId'] ?? ''), before_, "tenant A's rows changed");
+    const aId = a.params['orgId'] ?? '';
+    const inbox = await t.transactor.withTenant(aId, (tx) => tx.selectFrom('audit_inbox').select('event').execute());
+    const added = inbox.map((row) => row.event as { action: string; actor: { id: string } }).filter((event) => event.actor.id === b.userId);
+    assert.ok(added.length > 0, "B's probes were not recorded in A's audit log");
+    assert.ok(added.every((event) => event.action === 'authz.denied'), 'B caused something other than authz.denied in A');
   });
 
-  it("TEN-1: tenant B's listings never include tenant A's objects", async () => {
-    const lists = apiRoutes(t.app).filter((route) => route.method === 'GET' && !route.path.endsWith('}'));
-    for (const route of lists) {
-      const response = await t.inject({ method: 'GET', url: fillPath(route.path, b.params), headers: { cookie: b.cookie } });
-      assert.equal(response.statusCode, 200, `${route.path}: ${response.body}`);
-      for (const id of Object.values(a.params)) assert.ok(!response.body.includes(id), `${route.path} listed tenant A's ${id}`);
+  it("TEN-1: tenant B's listings, searches and exports never include tenant A's objects", async () => {
+    const reads = apiRoutes(t.app).filter((route) => route.method === 'GET' && !route.path.endsWith('}'));
+    let answered = 0;
+    for (const route of reads) {
+      const response = await t.inject({ method: 'GET', url: urlFor(route, b.params), headers: { cookie: b.cookie } });
+      assert.ok(response.statusCode === 200 || response.statusCode === 404, `${route.path}: ${response.body}`);
+      if (response.statusCode === 200) answered++;
+      for (const id of Object.values(a.params)) assert.ok(!response.body.includes(id), `${route.path} returned tenant A's ${id}`);
     }
+    assert.ok(answered >= 6, `only ${answered} read routes answered`);
   });
 
   it("TEN-1: inside withTenant(B), hand-written SQL sees none of A's rows and cannot change them", async () => {
     const aId = a.params['orgId'] ?? '';
+    const asB = <T>(fn: (tx: Parameters<Parameters<TestApp['transactor']['withTenant']>[1]>[0]) => Promise<T>) => t.transactor.withTenant(b.params['orgId'] ?? '', fn);
+    /** Runs a write as B: it must change nothing, either by matching no rows (RLS) or by being refused outright (append-only grants). */
+    const changesNothing = async (label: string, fn: Parameters<typeof asB>[0]) => {
+      try {
+        const result = (await asB(fn)) as { numAffectedRows?: bigint };
+        assert.equal(result.numAffectedRows, 0n, `${label} changed tenant A's rows`);
+      } catch (error) {
+        assert.match((error as Error).message, /permission denied|append-only/, label);
+      }
+    };
     for (const { table, column } of await tenantTables(t)) {
-      await t.transactor.withTenant(b.params['orgId'] ?? '', async (tx) => {
-        const seen = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where ${sql.ref(column)} = ${aId}`.execute(tx);
-        assert.equal(seen.rows[0]?.n, 0, `${table}: B sees A's rows`);
-        const updated = await sql`update ${sql.table(table)} set ${sql.ref(column)} = ${sql.ref(column)} where ${sql.ref(column)} = ${aId}`.execute(tx);
-        assert.equal(updated.numAffectedRows, 0n, `${table}: B updated A's rows`);
-        const deleted = await sql`delete from ${sql.table(table)} where ${sql.ref(column)} = ${aId}`.execute(tx);
-        assert.equal(deleted.numAffectedRows, 0n, `${table}: B deleted A's rows`);
-      });
+      const seen = await asB((tx) => sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)} where ${sql.ref(column)} = ${aId}`.execute(tx));
+      assert.equal(seen.rows[0]?.n, 0, `${table}: B sees A's rows`);
+      await changesNothing(`update ${table}`, (tx) => sql`update ${sql.table(table)} set ${sql.ref(column)} = ${sql.ref(column)} where ${sql.ref(column)} = ${aId}`.execute(tx));
+      await changesNothing(`delete ${table}`, (tx) => sql`delete from ${sql.table(table)} where ${sql.ref(column)} = ${aId}`.execute(tx));
     }
     assert.equal(await snapshot(t, aId), before_);
   });
@@ -100,6 +119,12 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
         tx.insertInto('environments').values({ tenant_id: aId, project_id: a.params['projectId'] ?? '', id: crypto.randomUUID(), name: 'forged', kind: 'other', created_at: now, updated_at: now }).execute(),
       memberships: (tx) => tx.insertInto('memberships').values({ tenant_id: aId, user_id: b.userId, role: 'owner', created_at: now }).execute(),
       organizations: (tx) => tx.insertInto('organizations').values({ id: aId, name: 'forged', created_by: null, created_at: now, updated_at: now }).execute(),
+      audit_inbox: (tx) => tx.insertInto('audit_inbox').values({ tenant_id: aId, id: crypto.randomUUID(), event: '{}' }).execute(),
+      audit_events: (tx) =>
+        tx.insertInto('audit_events').values({ tenant_id: aId, seq: 999_999, id: crypto.randomUUID(), occurred_at: now, recorded_at: now, action: 'forged', actor_type: 'user', actor_id: null, outcome: 'success', ip: null, target_ids: [], canonical: Buffer.from('{}'), leaf_hash: Buffer.alloc(32) }).execute(),
+      audit_tree_nodes: (tx) => tx.insertInto('audit_tree_nodes').values({ tenant_id: aId, level: 40, index: 0, hash: Buffer.alloc(32) }).execute(),
+      audit_tree_heads: (tx) => tx.insertInto('audit_tree_heads').values({ tenant_id: aId, size: 0, root: Buffer.alloc(32), frontier: [], first_seq: 0, updated_at: now }).execute(),
+      audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
     };
     const tables = (await tenantTables(t)).map((x) => x.table).sort();
     assert.deepEqual(Object.keys(attempts).sort(), tables, 'every tenant-owned table needs a forged-insert case here');

@@ -9,8 +9,8 @@ export interface TenantFixture {
   readonly label: string;
   readonly userId: string;
   readonly cookie: string;
-  /** Path parameter values addressing this tenant's objects, by parameter name. */
-  readonly params: Readonly<Record<string, string>>;
+  /** Path parameter values addressing this tenant's objects, by parameter name (settleAudit adds eventId). */
+  readonly params: Record<string, string>;
 }
 
 async function created(t: TestApp, cookie: string, url: string, payload: object): Promise<string> {
@@ -27,4 +27,20 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const projectId = await created(t, cookie, `/api/v1/organizations/${orgId}/projects`, { name: `Project ${label}` });
   const environmentId = await created(t, cookie, `/api/v1/organizations/${orgId}/projects/${projectId}/environments`, { name: 'production', kind: 'production' });
   return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId } };
+}
+
+/**
+ * Sequences every pending audit event (so the log tables have rows), then leaves one event
+ * pending per tenant, so the inbox has rows too.
+ */
+export async function settleAudit(t: TestApp, tenants: readonly TenantFixture[]): Promise<void> {
+  await t.app.services.audit.sequencer.drain();
+  for (const tenant of tenants) {
+    const tenantId = tenant.params['orgId'] ?? '';
+    const event = await t.transactor.withTenant(tenantId, (tx) => tx.selectFrom('audit_events').select('id').where('tenant_id', '=', tenantId).orderBy('seq').limit(1).executeTakeFirstOrThrow());
+    tenant.params['eventId'] = event.id;
+    await t.transactor.withTenant(tenantId, (tx) =>
+      t.app.services.audit.recorder.record(tx, tenantId, { action: 'project.renamed', actor: { type: 'user', id: tenant.userId, display_name: tenant.label }, outcome: 'success' }),
+    );
+  }
 }

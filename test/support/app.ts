@@ -56,7 +56,7 @@ export async function createTestApp(
   const baseHasher = await sharedHasher;
   const hasher = options.wrapHasher?.(baseHasher) ?? baseHasher;
   const clock = options.clock ?? systemClock;
-  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom });
+  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom, keyring: TEST_KEYRING });
   return {
     app,
     config,

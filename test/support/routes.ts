@@ -1,5 +1,6 @@
 // The route inventory, read from the OpenAPI document so new modules are covered automatically.
 import type { App } from '../../src/app.ts';
+import { sampleFromSchema } from './schema-sample.ts';
 
 export interface RouteInfo {
   readonly method: string;
@@ -7,11 +8,11 @@ export interface RouteInfo {
   readonly path: string;
   readonly params: readonly string[];
   readonly body: Record<string, unknown> | undefined;
-  readonly query: readonly { name: string; schema: Record<string, unknown> }[];
+  readonly query: readonly { name: string; required: boolean; schema: Record<string, unknown> }[];
 }
 
 interface Operation {
-  parameters?: { name: string; in: string; schema: Record<string, unknown> }[];
+  parameters?: { name: string; in: string; required?: boolean; schema: Record<string, unknown> }[];
   requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> };
 }
 
@@ -26,7 +27,7 @@ export function apiRoutes(app: App): RouteInfo[] {
         path,
         params: (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name),
         body: op.requestBody?.content?.['application/json']?.schema,
-        query: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => ({ name: p.name, schema: p.schema })),
+        query: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => ({ name: p.name, required: p.required === true, schema: p.schema })),
       });
     }
   }
@@ -39,4 +40,11 @@ export function fillPath(path: string, values: Readonly<Record<string, string>>)
     if (value === undefined) throw new Error(`no value for path parameter ${name} in ${path}: register it in the suite's fixture`);
     return value;
   });
+}
+
+/** The route's URL with path parameters filled and every required query parameter given a valid sample. */
+export function urlFor(route: RouteInfo, values: Readonly<Record<string, string>>): string {
+  const path = fillPath(route.path, values);
+  const query = route.query.filter((q) => q.required).map((q) => `${q.name}=${encodeURIComponent(String(sampleFromSchema(q.schema)))}`);
+  return query.length === 0 ? path : `${path}?${query.join('&')}`;
 }

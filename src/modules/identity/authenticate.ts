@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
+import type { AuditContext, AuditSource } from '../audit/index.ts';
 import type { Principal, SessionService } from './session-service.ts';
 
 declare module 'fastify' {
@@ -20,6 +21,21 @@ export interface SessionCookie {
 export function sessionCookieFor(publicUrl: string): SessionCookie {
   const secure = new URL(publicUrl).protocol === 'https:';
   return { name: secure ? '__Host-parapet_session' : 'parapet_session', secure };
+}
+
+/** Where a request came from, for audit events. */
+export function requestSource(request: FastifyRequest): AuditSource {
+  return { ip: request.ip, user_agent: request.headers['user-agent'] ?? null, request_id: request.id };
+}
+
+/** The signed-in user as an audit actor, with the request's source; throws `unauthenticated` without one. */
+export function auditContext(request: FastifyRequest): AuditContext {
+  const principal = requirePrincipal(request);
+  return {
+    userId: principal.userId,
+    actor: { type: principal.isPlatformAdmin ? 'operator' : 'user', id: principal.userId, display_name: principal.displayName },
+    source: requestSource(request),
+  };
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { Email, errorResponses, Name, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
-import { requirePrincipal, type SessionCookie } from './authenticate.ts';
+import { auditContext, requestSource, requirePrincipal, type SessionCookie } from './authenticate.ts';
 import type { UserRow } from './identity-store.ts';
 import type { LoginService } from './login-service.ts';
 import { PASSWORD_MAX_LENGTH } from './password-policy.ts';
@@ -39,7 +39,7 @@ export function registerIdentityRoutes(
     },
     handler: async (request, reply) => {
       const body = request.body as { token: string; email: string; password: string; display_name: string };
-      const user = await deps.setup.complete({ token: body.token, email: body.email, password: body.password, displayName: body.display_name });
+      const user = await deps.setup.complete({ token: body.token, email: body.email, password: body.password, displayName: body.display_name, source: requestSource(request) });
       return reply.status(201).send(toUser(user));
     },
   });
@@ -55,8 +55,11 @@ export function registerIdentityRoutes(
     handler: async (request, reply) => {
       const body = request.body as { email: string; password: string };
       // A session that came in with the request is ended: login always issues a new id.
-      if (request.principal !== undefined) await deps.sessions.revoke(request.principal.sessionId, 'replaced_by_login');
-      const result = await deps.login.login({ email: body.email, password: body.password, ip: request.ip, userAgent: request.headers['user-agent'] });
+      if (request.principal !== undefined) {
+        const ctx = auditContext(request);
+        await deps.sessions.revoke(request.principal.sessionId, 'replaced_by_login', ctx);
+      }
+      const result = await deps.login.login({ email: body.email, password: body.password, source: requestSource(request) });
       reply.setCookie(cookie.name, result.token, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'lax' });
       return { user: toUser(result.user) };
     },
@@ -67,7 +70,7 @@ export function registerIdentityRoutes(
     schema: { tags: ['identity'], summary: 'End the current session', response: { 204: Type.Null(), ...errorResponses(401) } },
     handler: async (request, reply) => {
       const principal = requirePrincipal(request);
-      await deps.sessions.revoke(principal.sessionId, 'logout');
+      await deps.sessions.revoke(principal.sessionId, 'logout', auditContext(request));
       reply.clearCookie(cookie.name, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'lax' });
       return reply.status(204).send();
     },

@@ -1,4 +1,5 @@
 import type { AppTransactor } from '../../database.ts';
+import { PLATFORM_TENANT_ID, type AuditRecorder, type AuditSource } from '../audit/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { findUserByEmail, updatePasswordHash, type UserRow } from './identity-store.ts';
@@ -13,26 +14,49 @@ export interface LoginResult {
 
 export interface LoginService {
   /** Verifies email + password and opens a session; any failure is `invalid_credentials`. */
-  login(input: { email: string; password: string; ip: string; userAgent: string | undefined }): Promise<LoginResult>;
+  login(input: { email: string; password: string; source: AuditSource }): Promise<LoginResult>;
 }
 
-export function createLoginService(deps: { transactor: AppTransactor; hasher: PasswordHasher; sessions: SessionService; clock: Clock }): LoginService {
-  const { transactor, hasher, sessions, clock } = deps;
+export function createLoginService(deps: { transactor: AppTransactor; hasher: PasswordHasher; sessions: SessionService; clock: Clock; audit: AuditRecorder }): LoginService {
+  const { transactor, hasher, sessions, clock, audit } = deps;
+
+  async function refuse(email: string, source: AuditSource, reason: string): Promise<never> {
+    await transactor.withTenant(PLATFORM_TENANT_ID, (tx) =>
+      audit.record(tx, PLATFORM_TENANT_ID, {
+        action: 'session.login_failed',
+        actor: { type: 'anonymous', id: null, display_name: null },
+        outcome: 'failure',
+        source,
+        // The address as typed (truncated), never the password.
+        metadata: { email: email.slice(0, 254), reason },
+      }),
+    );
+    throw new AppError('invalid_credentials');
+  }
+
   return {
-    login: async ({ email, password, ip, userAgent }) => {
+    login: async ({ email, password, source }) => {
       // ASVS 6.2.x: a password longer than any we accept is refused before any hashing work.
-      if (isOverlongPassword(password)) throw new AppError('invalid_credentials');
+      if (isOverlongPassword(password)) return refuse(email, source, 'password_too_long');
       const user = await transactor.withPlatform((tx) => findUserByEmail(tx, email));
       // Uniform work: an unknown or disabled account still costs one argon2id verification, so
       // timing does not reveal whether the account exists (ASVS 6.3.8).
       const usable = user !== undefined && user.disabled_at === null;
       const ok = await hasher.verify(usable ? user.password_hash : hasher.dummyHash, password);
-      if (!usable || !ok) throw new AppError('invalid_credentials');
+      if (!usable || !ok) return refuse(email, source, 'invalid_credentials');
       const rehash = hasher.needsRehash(user.password_hash) ? await hasher.hash(password) : undefined;
-      return transactor.withPlatform(async (tx) => {
+      return transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         if (rehash !== undefined) await updatePasswordHash(tx, user.id, rehash, clock.now());
         // A fresh session id at every login: nothing chosen before authentication survives it.
-        const { token } = await sessions.create(tx, user, { ip, userAgent, authMethods: ['pwd'] });
+        const { token, sessionId } = await sessions.create(tx, user, { ip: source.ip ?? '', userAgent: source.user_agent ?? undefined, authMethods: ['pwd'] });
+        await audit.record(tx, PLATFORM_TENANT_ID, {
+          action: 'session.created',
+          actor: { type: user.is_platform_admin ? 'operator' : 'user', id: user.id, display_name: user.display_name },
+          outcome: 'success',
+          source,
+          targets: [{ type: 'session', id: sessionId }],
+          metadata: { amr: 'pwd', rehashed: rehash !== undefined },
+        });
         return { token, user };
       });
     },

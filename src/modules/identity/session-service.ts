@@ -1,4 +1,5 @@
 import type { AppTransactor, Tx } from '../../database.ts';
+import { PLATFORM_TENANT_ID, type AuditActor, type AuditRecorder, type AuditSource } from '../audit/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { findSessionByTokenHash, insertSession, revokeSession, touchSession, type UserRow } from './identity-store.ts';
@@ -28,14 +29,15 @@ export interface SessionService {
   create(tx: Tx, user: UserRow, meta: { ip: string; userAgent: string | undefined; authMethods: readonly string[] }): Promise<{ token: string; sessionId: string }>;
   /** The principal for a session secret, or undefined if unknown, revoked, idle or expired. */
   resolve(token: string): Promise<Principal | undefined>;
-  revoke(sessionId: string, reason: string): Promise<void>;
+  /** Ends a session and records `session.revoked` in the platform log. */
+  revoke(sessionId: string, reason: string, by: { actor: AuditActor; source: AuditSource }): Promise<void>;
 }
 
 /** Last-seen is written at most this often, so reads stay cheap. */
 const TOUCH_INTERVAL_MS = 60_000;
 
-export function createSessionService(deps: { transactor: AppTransactor; clock: Clock; random: Random; timeouts: SessionTimeouts }): SessionService {
-  const { transactor, clock, random, timeouts } = deps;
+export function createSessionService(deps: { transactor: AppTransactor; clock: Clock; random: Random; timeouts: SessionTimeouts; audit: AuditRecorder }): SessionService {
+  const { transactor, clock, random, timeouts, audit } = deps;
   return {
     create: async (tx, user, meta) => {
       const now = clock.now();
@@ -84,6 +86,10 @@ export function createSessionService(deps: { transactor: AppTransactor; clock: C
         } satisfies Principal;
       });
     },
-    revoke: (sessionId, reason) => transactor.withPlatform((tx) => revokeSession(tx, sessionId, reason, clock.now())),
+    revoke: (sessionId, reason, by) =>
+      transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+        await revokeSession(tx, sessionId, reason, clock.now());
+        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.revoked', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'session', id: sessionId }], metadata: { reason } });
+      }),
   };
 }

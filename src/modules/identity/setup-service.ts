@@ -1,4 +1,5 @@
 import type { AppTransactor } from '../../database.ts';
+import { PLATFORM_TENANT_ID, type AuditRecorder, type AuditSource } from '../audit/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, digestsEqual, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { AppError } from '../../platform/http/errors.ts';
@@ -16,11 +17,11 @@ export interface SetupService {
    */
   issueLink(publicUrl: string): Promise<string | undefined>;
   /** Consumes the link's token and creates the first platform administrator. */
-  complete(input: { token: string; email: string; password: string; displayName: string }): Promise<UserRow>;
+  complete(input: { token: string; email: string; password: string; displayName: string; source: AuditSource }): Promise<UserRow>;
 }
 
-export function createSetupService(deps: { transactor: AppTransactor; hasher: PasswordHasher; clock: Clock; random: Random; passwordMinLength: number }): SetupService {
-  const { transactor, hasher, clock, random } = deps;
+export function createSetupService(deps: { transactor: AppTransactor; hasher: PasswordHasher; clock: Clock; random: Random; passwordMinLength: number; audit: AuditRecorder }): SetupService {
+  const { transactor, hasher, clock, random, audit } = deps;
   return {
     issueLink: async (publicUrl) =>
       transactor.withPlatform(async (tx) => {
@@ -36,11 +37,11 @@ export function createSetupService(deps: { transactor: AppTransactor; hasher: Pa
         // out of access logs and Referer headers; the page posts it in the request body.
         return `${publicUrl}/setup#token=${token}`;
       }),
-    complete: async ({ token, email, password, displayName }) => {
+    complete: async ({ token, email, password, displayName, source }) => {
       checkNewPassword(password, deps.passwordMinLength);
       const presented = digestToken(token);
       const passwordHash = await hasher.hash(password);
-      return transactor.withPlatform(async (tx) => {
+      return transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         const now = clock.now();
         // Lock the live tokens so two concurrent uses cannot both succeed. There is at most one;
         // it is compared in constant time against the digest of what was presented.
@@ -49,7 +50,15 @@ export function createSetupService(deps: { transactor: AppTransactor; hasher: Pa
         if (match === undefined || (await platformAdminExists(tx))) throw new AppError('setup_link_invalid');
         if ((await findUserByEmail(tx, email)) !== undefined) throw new AppError('conflict', { detail: 'An account with this email already exists.' });
         await tx.updateTable('setup_tokens').set({ used_at: now }).where('id', '=', match.id).execute();
-        return insertUser(tx, { id: uuidv7(clock, random), email, displayName, passwordHash, isPlatformAdmin: true, now });
+        const user = await insertUser(tx, { id: uuidv7(clock, random), email, displayName, passwordHash, isPlatformAdmin: true, now });
+        await audit.record(tx, PLATFORM_TENANT_ID, {
+          action: 'setup.completed',
+          actor: { type: 'operator', id: user.id, display_name: user.display_name },
+          outcome: 'success',
+          source,
+          targets: [{ type: 'user', id: user.id, name: user.email }],
+        });
+        return user;
       });
     },
   };

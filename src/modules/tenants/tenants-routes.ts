@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
-import { requirePrincipal } from '../identity/index.ts';
+import { auditContext } from '../identity/index.ts';
 import type { TenantsService } from './tenants-service.ts';
 import type { EnvironmentRow, OrganizationRow, ProjectRow } from './tenants-store.ts';
 
@@ -58,21 +58,21 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     schema: { tags, summary: 'Create an organization (you become its owner)', body: NameBody, response: { 201: Organization, ...errorResponses(400, 401) } },
     handler: async (request, reply) => {
       const { name } = request.body as Static<typeof NameBody>;
-      return reply.status(201).send(toOrganization(await service.createOrganization(requirePrincipal(request).userId, name)));
+      return reply.status(201).send(toOrganization(await service.createOrganization(auditContext(request), name)));
     },
   });
   app.get('/api/v1/organizations', {
     schema: { tags, summary: 'List the organizations you belong to', querystring: PageQuery, response: { 200: Page(Organization), ...errorResponses(400, 401) } },
     handler: async (request) => {
       const query = request.query as PageQueryT;
-      return toPage(await service.listOrganizations(requirePrincipal(request).userId, page(query)), query.limit, toOrganization);
+      return toPage(await service.listOrganizations(auditContext(request), page(query)), query.limit, toOrganization);
     },
   });
   app.get(org, {
     schema: { tags, summary: 'Read an organization', params: OrgParams, response: { 200: Organization, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
-      return toOrganization(await service.getOrganization(requirePrincipal(request).userId, orgId));
+      return toOrganization(await service.getOrganization(auditContext(request), orgId));
     },
   });
   app.patch(org, {
@@ -80,14 +80,14 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     handler: async (request) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
       const { name } = request.body as Static<typeof NameBody>;
-      return toOrganization(await service.renameOrganization(requirePrincipal(request).userId, orgId, name));
+      return toOrganization(await service.renameOrganization(auditContext(request), orgId, name));
     },
   });
   app.delete(org, {
     schema: { tags, summary: 'Delete an organization and everything in it', params: OrgParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 404) } },
     handler: async (request, reply) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
-      await service.deleteOrganization(requirePrincipal(request).userId, orgId);
+      await service.deleteOrganization(auditContext(request), orgId);
       return reply.status(204).send();
     },
   });
@@ -97,7 +97,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     handler: async (request, reply) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
       const { name } = request.body as Static<typeof NameBody>;
-      return reply.status(201).send(toProject(await service.createProject(requirePrincipal(request).userId, orgId, name)));
+      return reply.status(201).send(toProject(await service.createProject(auditContext(request), orgId, name)));
     },
   });
   app.get(`${org}/projects`, {
@@ -105,14 +105,14 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     handler: async (request) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
       const query = request.query as PageQueryT;
-      return toPage(await service.listProjects(requirePrincipal(request).userId, orgId, page(query)), query.limit, toProject);
+      return toPage(await service.listProjects(auditContext(request), orgId, page(query)), query.limit, toProject);
     },
   });
   app.get(project, {
     schema: { tags, summary: 'Read a project', params: ProjectParams, response: { 200: Project, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
-      return toProject(await service.getProject(requirePrincipal(request).userId, orgId, projectId));
+      return toProject(await service.getProject(auditContext(request), orgId, projectId));
     },
   });
   app.patch(project, {
@@ -120,14 +120,14 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     handler: async (request) => {
       const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
       const { name } = request.body as Static<typeof NameBody>;
-      return toProject(await service.renameProject(requirePrincipal(request).userId, orgId, projectId, name));
+      return toProject(await service.renameProject(auditContext(request), orgId, projectId, name));
     },
   });
   app.delete(project, {
     schema: { tags, summary: 'Delete a project and its environments', params: ProjectParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 404) } },
     handler: async (request, reply) => {
       const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
-      await service.deleteProject(requirePrincipal(request).userId, orgId, projectId);
+      await service.deleteProject(auditContext(request), orgId, projectId);
       return reply.status(204).send();
     },
   });
@@ -137,7 +137,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     handler: async (request, reply) => {
       const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
       const body = request.body as Static<typeof EnvironmentBody>;
-      const created = await service.createEnvironment(requirePrincipal(request).userId, orgId, projectId, { name: body.name, kind: body.kind ?? 'other' });
+      const created = await service.createEnvironment(auditContext(request), orgId, projectId, { name: body.name, kind: body.kind ?? 'other' });
       return reply.status(201).send(toEnvironment(created));
     },
   });
@@ -146,14 +146,14 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     handler: async (request) => {
       const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
       const query = request.query as PageQueryT;
-      return toPage(await service.listEnvironments(requirePrincipal(request).userId, orgId, projectId, page(query)), query.limit, toEnvironment);
+      return toPage(await service.listEnvironments(auditContext(request), orgId, projectId, page(query)), query.limit, toEnvironment);
     },
   });
   app.get(environment, {
     schema: { tags, summary: 'Read an environment', params: EnvironmentParams, response: { 200: Environment, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId, projectId, environmentId } = request.params as Static<typeof EnvironmentParams>;
-      return toEnvironment(await service.getEnvironment(requirePrincipal(request).userId, orgId, projectId, environmentId));
+      return toEnvironment(await service.getEnvironment(auditContext(request), orgId, projectId, environmentId));
     },
   });
   app.patch(environment, {
@@ -162,14 +162,14 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
       const { orgId, projectId, environmentId } = request.params as Static<typeof EnvironmentParams>;
       const body = request.body as Static<typeof EnvironmentPatch>;
       const changes = { ...(body.name === undefined ? {} : { name: body.name }), ...(body.kind === undefined ? {} : { kind: body.kind }) };
-      return toEnvironment(await service.updateEnvironment(requirePrincipal(request).userId, orgId, projectId, environmentId, changes));
+      return toEnvironment(await service.updateEnvironment(auditContext(request), orgId, projectId, environmentId, changes));
     },
   });
   app.delete(environment, {
     schema: { tags, summary: 'Delete an environment', params: EnvironmentParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 404) } },
     handler: async (request, reply) => {
       const { orgId, projectId, environmentId } = request.params as Static<typeof EnvironmentParams>;
-      await service.deleteEnvironment(requirePrincipal(request).userId, orgId, projectId, environmentId);
+      await service.deleteEnvironment(auditContext(request), orgId, projectId, environmentId);
       return reply.status(204).send();
     },
   });

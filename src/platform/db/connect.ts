@@ -19,6 +19,12 @@ export interface Database<DB> {
   readonly app: Kysely<DB>;
   /** True when migrations use a different login than requests (a server with two URLs). */
   readonly separateOwnerLogin: boolean;
+  /**
+   * Holds a session-level advisory lock on a dedicated connection while `fn` runs; resolves
+   * `false` at once if another session holds it. The lock goes when the connection does, so a
+   * node that dies hands leadership to the next one.
+   */
+  withLeaderLock(key: number, fn: (lost: Promise<void>) => Promise<void>): Promise<boolean>;
   /** Runs `fn` in one transaction on a connection with owner rights (for migrations and checks). */
   withOwner<T>(fn: (session: OwnerSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -55,6 +61,11 @@ export function openPglite<DB>(pglite: PGlite): Database<DB> {
     kind: 'pglite',
     app,
     separateOwnerLogin: false,
+    // One process owns a PGlite database, so it is always the leader.
+    withLeaderLock: async (_key, fn) => {
+      await fn(new Promise<void>(() => undefined));
+      return true;
+    },
     withOwner: (fn) =>
       pglite.transaction(async (tx) =>
         fn({
@@ -82,6 +93,26 @@ function openPostgres<DB>(url: string, migrationUrl: string | undefined, poolSiz
     kind: 'postgres',
     app,
     separateOwnerLogin: migrationUrl !== undefined && migrationUrl !== url,
+    withLeaderLock: async (key, fn) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [key]);
+        if (rows[0]?.locked !== true) return false;
+        const lost = new Promise<void>((resolve) => {
+          client.once('error', () => {
+            resolve();
+          });
+          client.once('end', () => {
+            resolve();
+          });
+        });
+        await fn(lost);
+        return true;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
     withOwner: async (fn) => {
       const client = new pg.Client({ connectionString: ownerUrl });
       await client.connect();

@@ -1,0 +1,30 @@
+/**
+ * The catalogue of audit actions: dotted `noun.verb` names and what each records. Every event's
+ * `action` comes from here, so consumers can rely on the list (docs/audit-log.md is generated
+ * from it).
+ */
+export const AUDIT_ACTIONS = {
+  'setup.completed': 'The first platform administrator was created with the setup link.',
+  'session.created': 'A user signed in; a session was created.',
+  'session.login_failed': 'A sign-in attempt failed (wrong credentials, unknown or disabled account).',
+  'session.revoked': 'A session ended (sign-out, replaced by a new sign-in, or revoked).',
+  'organization.created': 'An organization was created.',
+  'organization.renamed': 'An organization was renamed.',
+  'organization.deleted': 'An organization was deleted.',
+  'project.created': 'A project was created.',
+  'project.renamed': 'A project was renamed.',
+  'project.deleted': 'A project was deleted.',
+  'environment.created': 'An environment was created.',
+  'environment.updated': 'An environment was renamed or its kind changed.',
+  'environment.deleted': 'An environment was deleted.',
+  'authz.denied': 'A request was refused because the actor may not act on the target.',
+  'audit.exported': 'The audit log was exported.',
+  'audit.retention_applied': 'Events older than the retention period were purged after a signed retention checkpoint.',
+  'api.request': 'An API call: method, route, status and latency.',
+} as const;
+
+export type AuditAction = keyof typeof AUDIT_ACTIONS;
+
+export function isAuditAction(value: string): value is AuditAction {
+  return Object.hasOwn(AUDIT_ACTIONS, value);
+}

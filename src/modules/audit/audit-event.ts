@@ -1,0 +1,71 @@
+import type { AuditAction } from './actions.ts';
+
+/** The tenant id of the platform's own log (operators' and sign-in events not tied to one organization). */
+export const PLATFORM_TENANT_ID = '00000000-0000-0000-0000-000000000000';
+
+/** The event schema version written into every event as `v`. */
+export const AUDIT_SCHEMA_VERSION = 1;
+
+export type ActorType = 'user' | 'api_key' | 'service_account' | 'operator' | 'system' | 'anonymous';
+export type Outcome = 'success' | 'failure' | 'denied';
+
+export interface AuditActor {
+  readonly type: ActorType;
+  readonly id: string | null;
+  /** The actor's display name at the time, so the record stays meaningful after renames. */
+  readonly display_name: string | null;
+}
+
+export interface AuditTarget {
+  readonly type: string;
+  readonly id: string;
+  readonly name?: string;
+}
+
+/** Where a request came from, as the HTTP layer saw it. */
+export interface AuditSource {
+  readonly ip: string | null;
+  readonly user_agent: string | null;
+  readonly request_id: string | null;
+}
+
+/** What a writer supplies; id, time and schema version are added by the recorder. */
+export interface AuditEventInput {
+  readonly action: AuditAction;
+  readonly actor: AuditActor;
+  readonly targets?: readonly AuditTarget[];
+  readonly outcome: Outcome;
+  readonly source?: AuditSource;
+  /** Small, non-secret JSON details. Never put credentials here: a canary test scans for them. */
+  readonly metadata?: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+/** An event as stored in the inbox, before the sequencer assigns `seq` and `recorded_at`. */
+export interface PendingAuditEvent {
+  readonly v: number;
+  readonly id: string;
+  readonly tenant_id: string;
+  readonly occurred_at: string;
+  readonly actor: AuditActor;
+  readonly action: AuditAction;
+  readonly targets: readonly AuditTarget[];
+  readonly outcome: Outcome;
+  readonly source: { readonly ip: string | null; readonly user_agent: string | null };
+  readonly request_id: string | null;
+  readonly metadata: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+/** A sequenced event: exactly the object whose RFC 8785 bytes are the Merkle leaf. */
+export interface AuditEvent extends PendingAuditEvent {
+  readonly seq: number;
+  readonly recorded_at: string;
+}
+
+export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, display_name: 'parapet' };
+
+/** Who is acting and from where: what services need to attribute the events they record. */
+export interface AuditContext {
+  readonly userId: string;
+  readonly actor: AuditActor;
+  readonly source: AuditSource;
+}

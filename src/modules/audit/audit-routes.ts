@@ -1,0 +1,187 @@
+import { Readable } from 'node:stream';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../platform/http/errors.ts';
+import { errorResponses, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import { auditContext } from '../identity/index.ts';
+import type { AuditContext } from './audit-event.ts';
+import type { AuditService } from './audit-service.ts';
+import { decodeEvent } from './audit-service.ts';
+import { renderExport, type exportLines } from './export/export-stream.ts';
+import type { ExportFormat } from './export/export-format.ts';
+
+const Scalar = Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]);
+export const AuditEventSchema = Type.Object(
+  {
+    v: Type.Integer(),
+    id: Uuid,
+    tenant_id: Uuid,
+    seq: Type.Integer(),
+    occurred_at: Timestamp,
+    recorded_at: Timestamp,
+    actor: Type.Object({ type: Type.String(), id: Type.Union([Type.String(), Type.Null()]), display_name: Type.Union([Type.String(), Type.Null()]) }),
+    action: Type.String(),
+    targets: Type.Array(Type.Object({ type: Type.String(), id: Type.String(), name: Type.Optional(Type.String()) })),
+    outcome: Type.String(),
+    source: Type.Object({ ip: Type.Union([Type.String(), Type.Null()]), user_agent: Type.Union([Type.String(), Type.Null()]) }),
+    request_id: Type.Union([Type.String(), Type.Null()]),
+    metadata: Type.Record(Type.String(), Scalar),
+  },
+  { $id: 'AuditEvent' },
+);
+
+const OrgParams = Strict({ orgId: Uuid });
+const EventParams = Strict({ orgId: Uuid, eventId: Uuid });
+const ListQuery = Strict({
+  limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+  cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,16}$' })),
+  from: Type.Optional(Timestamp),
+  to: Type.Optional(Timestamp),
+  actor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  action: Type.Optional(Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z_.]+$' })),
+  target: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Literal('denied')])),
+  ip: Type.Optional(Type.String({ minLength: 2, maxLength: 45, pattern: '^[0-9a-fA-F.:]+$' })),
+});
+const ExportQuery = Strict({ format: Type.Union([Type.Literal('jsonl'), Type.Literal('csv'), Type.Literal('ocsf')], { default: 'jsonl' }) });
+const ProofQuery = Strict({ size: Type.Optional(Type.Integer({ minimum: 1 })) });
+const ConsistencyQuery = Strict({ from: Type.Integer({ minimum: 1 }), to: Type.Integer({ minimum: 1 }) });
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
+const CONTENT_TYPES: Record<ExportFormat, string> = { jsonl: 'application/jsonl', csv: 'text/csv; charset=utf-8', ocsf: 'application/jsonl' };
+
+/**
+ * Audit log routes (AUD-4). `authorize` decides whether the principal may read this
+ * organization's audit log (members today; the Auditor role with access control).
+ */
+export function registerAuditRoutes(
+  app: FastifyInstance,
+  deps: {
+    service: AuditService;
+    authorize: (ctx: AuditContext, tenantId: string) => Promise<void>;
+    exportLines: (tenantId: string) => ReturnType<typeof exportLines>;
+    recordExport: (ctx: AuditContext, tenantId: string, format: ExportFormat) => Promise<void>;
+  },
+): void {
+  const tags = ['audit'];
+  const base = '/api/v1/organizations/:orgId/audit';
+  app.addSchema(AuditEventSchema);
+
+  app.get(`${base}/events`, {
+    schema: {
+      tags,
+      summary: 'Search the audit log, newest first (filters: time range, actor, action prefix, target, outcome, IP)',
+      params: OrgParams,
+      querystring: ListQuery,
+      response: { 200: Strict({ items: Type.Array(Type.Ref('AuditEvent')), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400, 401, 404) },
+    },
+    handler: async (request) => {
+      const { orgId } = request.params as Static<typeof OrgParams>;
+      const q = request.query as Static<typeof ListQuery>;
+      await deps.authorize(auditContext(request), orgId);
+      const filter = {
+        ...(q.from === undefined ? {} : { from: new Date(q.from) }),
+        ...(q.to === undefined ? {} : { to: new Date(q.to) }),
+        ...(q.actor === undefined ? {} : { actorId: q.actor }),
+        ...(q.action === undefined ? {} : { actionPrefix: q.action }),
+        ...(q.target === undefined ? {} : { targetId: q.target }),
+        ...(q.outcome === undefined ? {} : { outcome: q.outcome }),
+        ...(q.ip === undefined ? {} : { ip: q.ip }),
+      };
+      const rows = await deps.service.list(orgId, filter, q.cursor === undefined ? undefined : Number(q.cursor), q.limit);
+      const page = rows.slice(0, q.limit);
+      const last = page.at(-1);
+      return { items: page.map(decodeEvent), next_cursor: rows.length > q.limit && last !== undefined ? String(last.seq) : null };
+    },
+  });
+
+  app.get(`${base}/events/:eventId`, {
+    schema: { tags, summary: 'Read one audit event', params: EventParams, response: { 200: Type.Ref('AuditEvent'), ...errorResponses(400, 401, 404) } },
+    handler: async (request) => {
+      const { orgId, eventId } = request.params as Static<typeof EventParams>;
+      await deps.authorize(auditContext(request), orgId);
+      return decodeEvent(await deps.service.get(orgId, eventId));
+    },
+  });
+
+  app.get(`${base}/events/:eventId/proof`, {
+    schema: {
+      tags,
+      summary: 'RFC 9162 inclusion proof of an event in a signed checkpoint',
+      params: EventParams,
+      querystring: ProofQuery,
+      response: {
+        200: Strict({ seq: Type.Integer(), tree_size: Type.Integer(), leaf_hash: Type.String(), canonical: Type.String(), audit_path: Type.Array(Type.String()), checkpoint: Type.String(), verifier_key: Type.String() }),
+        ...errorResponses(400, 401, 404, 409),
+      },
+    },
+    handler: async (request) => {
+      const { orgId, eventId } = request.params as Static<typeof EventParams>;
+      const { size } = request.query as Static<typeof ProofQuery>;
+      await deps.authorize(auditContext(request), orgId);
+      const proof = await deps.service.proveInclusion(orgId, eventId, size);
+      return {
+        seq: proof.event.seq,
+        tree_size: proof.treeSize,
+        leaf_hash: b64(proof.leafHash),
+        canonical: Buffer.from(proof.canonical).toString('utf8'),
+        audit_path: proof.auditPath.map(b64),
+        checkpoint: proof.checkpoint,
+        verifier_key: deps.service.verifierKey(),
+      };
+    },
+  });
+
+  app.get(`${base}/consistency`, {
+    schema: {
+      tags,
+      summary: 'RFC 9162 consistency proof between two signed checkpoints',
+      params: OrgParams,
+      querystring: ConsistencyQuery,
+      response: { 200: Strict({ from: Type.String(), to: Type.String(), proof: Type.Array(Type.String()) }), ...errorResponses(400, 401, 404) },
+    },
+    handler: async (request) => {
+      const { orgId } = request.params as Static<typeof OrgParams>;
+      const q = request.query as Static<typeof ConsistencyQuery>;
+      await deps.authorize(auditContext(request), orgId);
+      const result = await deps.service.proveConsistency(orgId, q.from, q.to);
+      return { from: result.from, to: result.to, proof: result.proof.map(b64) };
+    },
+  });
+
+  app.get(`${base}/checkpoints`, {
+    schema: {
+      tags,
+      summary: 'Signed checkpoints of the log (C2SP tlog-checkpoint notes) and the key that verifies them',
+      params: OrgParams,
+      response: { 200: Strict({ verifier_key: Type.String(), items: Type.Array(Strict({ size: Type.Integer(), kind: Type.String(), note: Type.String(), created_at: Timestamp })) }), ...errorResponses(400, 401, 404) },
+    },
+    handler: async (request) => {
+      const { orgId } = request.params as Static<typeof OrgParams>;
+      await deps.authorize(auditContext(request), orgId);
+      const rows = await deps.service.checkpoints(orgId);
+      return { verifier_key: deps.service.verifierKey(), items: rows.map((r) => ({ size: Number(r.size), kind: r.kind, note: r.note, created_at: r.created_at.toISOString() })) };
+    },
+  });
+
+  app.get(`${base}/export`, {
+    schema: {
+      tags,
+      summary: 'Export the log (JSONL, CSV or OCSF), streamed, with the checkpoints and key needed to verify it',
+      params: OrgParams,
+      querystring: ExportQuery,
+      response: { 200: Type.String({ description: 'One record per line' }), ...errorResponses(400, 401, 404) },
+    },
+    handler: async (request, reply) => {
+      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { format } = request.query as Static<typeof ExportQuery>;
+      const ctx = auditContext(request);
+      await deps.authorize(ctx, orgId);
+      await deps.recordExport(ctx, orgId, format);
+      if (!['jsonl', 'csv', 'ocsf'].includes(format)) throw new AppError('invalid_request');
+      const extension = format === 'csv' ? 'csv' : 'jsonl';
+      reply.header('content-disposition', `attachment; filename="audit-${orgId}.${format === 'ocsf' ? 'ocsf.' : ''}${extension}"`);
+      return reply.type(CONTENT_TYPES[format]).send(Readable.from(renderExport(deps.exportLines(orgId), format)));
+    },
+  });
+}

@@ -1,0 +1,55 @@
+export interface AuditInboxTable {
+  tenant_id: string;
+  id: string;
+  event: unknown;
+}
+
+export interface AuditEventsTable {
+  tenant_id: string;
+  seq: string | number;
+  id: string;
+  occurred_at: Date;
+  recorded_at: Date;
+  action: string;
+  actor_type: string;
+  actor_id: string | null;
+  outcome: string;
+  ip: string | null;
+  target_ids: string[];
+  canonical: Uint8Array;
+  leaf_hash: Uint8Array;
+}
+
+export interface AuditTreeNodesTable {
+  tenant_id: string;
+  level: number;
+  index: string | number;
+  hash: Uint8Array;
+}
+
+export interface AuditTreeHeadsTable {
+  tenant_id: string;
+  size: string | number;
+  root: Uint8Array;
+  frontier: Uint8Array[];
+  first_seq: string | number;
+  updated_at: Date;
+}
+
+export interface AuditCheckpointsTable {
+  tenant_id: string;
+  size: string | number;
+  kind: 'regular' | 'retention';
+  root: Uint8Array;
+  note: string;
+  key_id: string;
+  created_at: Date;
+}
+
+export interface AuditTables {
+  audit_inbox: AuditInboxTable;
+  audit_events: AuditEventsTable;
+  audit_tree_nodes: AuditTreeNodesTable;
+  audit_tree_heads: AuditTreeHeadsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+}

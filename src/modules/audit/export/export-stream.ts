@@ -1,0 +1,61 @@
+import type { AppTransactor } from '../../../database.ts';
+import type { Clock } from '../../../platform/clock.ts';
+import type { AuditSigner } from '../audit-signer.ts';
+import * as store from '../audit-store.ts';
+import { csvHeaderLine, csvLine, EXPORT_FORMAT_VERSION, toOcsf, type ExportFormat, type ExportLine } from './export-format.ts';
+
+const PAGE = 1000;
+
+/**
+ * Streams a tenant's log up to its newest signed checkpoint, page by page (never the whole log in
+ * memory): a header with the verifier key, then events in seq order with each checkpoint placed
+ * right after the event that completes its size. The result verifies with only the public key.
+ */
+export async function* exportLines(deps: { transactor: AppTransactor; signer: AuditSigner; clock: Clock }, tenantId: string): AsyncGenerator<ExportLine> {
+  const { transactor } = deps;
+  const [checkpoints, head] = await transactor.withTenant(tenantId, async (tx) => [
+    await store.checkpoints(tx, tenantId),
+    await tx.selectFrom('audit_tree_heads').select('first_seq').where('tenant_id', '=', tenantId).executeTakeFirst(),
+  ] as const);
+  const firstSeq = Number(head?.first_seq ?? 0);
+  const end = Math.max(0, ...checkpoints.filter((c) => c.kind === 'regular').map((c) => Number(c.size)));
+  yield {
+    type: 'header',
+    format: EXPORT_FORMAT_VERSION,
+    tenant_id: tenantId,
+    origin: deps.signer.origin(tenantId),
+    verifier_key: deps.signer.verifierKey,
+    exported_at: deps.clock.now().toISOString(),
+    first_seq: firstSeq,
+  };
+  const bySize = new Map<number, typeof checkpoints>();
+  for (const checkpoint of checkpoints) {
+    const size = Number(checkpoint.size);
+    if (size <= firstSeq) {
+      yield { type: 'checkpoint', kind: checkpoint.kind, note: checkpoint.note };
+      continue;
+    }
+    bySize.set(size, [...(bySize.get(size) ?? []), checkpoint]);
+  }
+  let next = firstSeq;
+  while (next < end) {
+    const rows = await transactor.withTenant(tenantId, (tx) => store.eventsFrom(tx, tenantId, next, Math.min(PAGE, end - next)));
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      yield { type: 'event', seq, leaf_hash: Buffer.from(row.leaf_hash).toString('base64'), canonical: Buffer.from(row.canonical).toString('utf8') };
+      for (const checkpoint of bySize.get(seq + 1) ?? []) yield { type: 'checkpoint', kind: checkpoint.kind, note: checkpoint.note };
+      next = seq + 1;
+    }
+  }
+}
+
+/** Renders export lines in a format, one chunk per line. */
+export async function* renderExport(lines: AsyncIterable<ExportLine>, format: ExportFormat): AsyncGenerator<string> {
+  if (format === 'csv') yield csvHeaderLine();
+  for await (const line of lines) {
+    if (format === 'jsonl') yield `${JSON.stringify(line)}\n`;
+    else if (format === 'csv') yield csvLine(line);
+    else yield `${JSON.stringify(line.type === 'event' ? toOcsf(line) : line)}\n`;
+  }
+}

@@ -1,0 +1,21 @@
+export { AUDIT_ACTIONS, isAuditAction, type AuditAction } from './actions.ts';
+export {
+  PLATFORM_TENANT_ID,
+  SYSTEM_ACTOR,
+  type AuditActor,
+  type AuditContext,
+  type AuditEvent,
+  type AuditEventInput,
+  type AuditSource,
+  type AuditTarget,
+} from './audit-event.ts';
+export { createAuditRecorder, type AuditRecorder } from './audit-recorder.ts';
+export { createAuditSigner, type AuditSigner } from './audit-signer.ts';
+export { createAuditService, type AuditService } from './audit-service.ts';
+export { createSequencer, type Sequencer } from './sequencer.ts';
+export { startSequencerLoop } from './sequencer-loop.ts';
+export { registerAuditRoutes } from './audit-routes.ts';
+export { exportLines, renderExport } from './export/export-stream.ts';
+export { verifyExportFile } from './verify/verify-export.ts';
+export { verifyDatabaseLog } from './verify/verify-database.ts';
+export type { AuditTables } from './audit-tables.ts';

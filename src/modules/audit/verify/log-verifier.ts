@@ -1,0 +1,159 @@
+import { timingSafeEqual } from 'node:crypto';
+import { appendLeaf, canonicalJson, frontierRoot, leafHash, openNote, parseCheckpoint, type NoteVerifier } from '../log/index.ts';
+
+/** The kinds of damage verification reports, each tied to the first place it was seen. */
+export type DamageKind =
+  | 'event_altered' // the event's bytes no longer hash to its recorded leaf hash
+  | 'event_not_canonical' // the bytes are not RFC 8785 canonical JSON (edited by hand)
+  | 'seq_mismatch' // the event's own `seq` differs from its position
+  | 'seq_gap' // an event is missing
+  | 'seq_out_of_order' // events reordered or duplicated
+  | 'wrong_tenant' // an event of another tenant's log
+  | 'checkpoint_signature' // a checkpoint is not signed by the given key (replaced or forged)
+  | 'checkpoint_origin' // a checkpoint of another log
+  | 'root_mismatch' // the leaves up to a checkpoint do not hash to its signed root
+  | 'checkpoint_out_of_order' // a checkpoint placed after events beyond its size (exports keep them in place)
+  | 'truncated'; // a signed checkpoint covers more events than the log holds
+
+export interface Damage {
+  readonly kind: DamageKind;
+  /** The first seq affected; for `root_mismatch` the damage lies in (`afterSeq`, `seq`]. */
+  readonly seq: number;
+  readonly afterSeq?: number;
+  readonly detail: string;
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly events: number;
+  readonly checkpointsVerified: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly damage: readonly Damage[];
+}
+
+export interface EventRecord {
+  readonly seq: number;
+  readonly canonical: Uint8Array;
+  /** The leaf hash the log recorded (from the database or the export). */
+  readonly leafHash: Uint8Array;
+  /** `hashEvent(canonical)`, when worker threads computed it; computed here otherwise. */
+  readonly hashed?: HashedEvent;
+}
+
+export interface HashedEvent {
+  readonly leafHash: Uint8Array;
+  readonly canonicalOk: boolean;
+  readonly seq: number | undefined;
+  readonly tenantId: string | undefined;
+}
+
+const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && timingSafeEqual(a, b);
+
+/** Recomputes an event's leaf hash and checks its bytes are canonical (the part workers can do). */
+export function hashEvent(canonical: Uint8Array): HashedEvent {
+  let canonicalOk = false;
+  let seq: number | undefined;
+  let tenantId: string | undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(canonical).toString('utf8')) as { seq?: unknown; tenant_id?: unknown };
+    canonicalOk = equal(canonicalJson(parsed), canonical);
+    seq = typeof parsed.seq === 'number' ? parsed.seq : undefined;
+    tenantId = typeof parsed.tenant_id === 'string' ? parsed.tenant_id : undefined;
+  } catch {
+    canonicalOk = false;
+  }
+  return { leafHash: leafHash(canonical), canonicalOk, seq, tenantId };
+}
+
+/**
+ * Streaming verifier for one tenant's log (AUD-2). Feed checkpoints (any order) and then events
+ * in seq order; it rehashes every leaf, checks seq continuity from the first retained seq,
+ * recomputes the tree root at every checkpoint size from the recorded leaf hashes and checks the
+ * checkpoint's Ed25519 signature. Consistency between successive checkpoints follows: all roots
+ * are recomputed from the one leaf sequence. Needs only the events, checkpoints and public key.
+ */
+export function createLogVerifier(options: { verifier: NoteVerifier; origin: string; tenantId: string; startSeq?: number; startFrontier?: readonly Uint8Array[] }) {
+  const damage: Damage[] = [];
+  const pending = new Map<number, { root: Uint8Array }[]>();
+  let size = options.startSeq ?? 0;
+  let frontier: Uint8Array[] = [...(options.startFrontier ?? [])];
+  let events = 0;
+  let checkpointsVerified = 0;
+  let lastGoodSize = size;
+  const firstSeq = size;
+
+  function report(kind: DamageKind, seq: number, detail: string, afterSeq?: number): void {
+    damage.push({ kind, seq, detail, ...(afterSeq === undefined ? {} : { afterSeq }) });
+  }
+
+  function checkAt(treeSize: number): void {
+    const due = pending.get(treeSize);
+    if (due === undefined) return;
+    pending.delete(treeSize);
+    const root = frontierRoot(frontier);
+    for (const checkpoint of due) {
+      if (equal(root, checkpoint.root)) {
+        checkpointsVerified++;
+        lastGoodSize = treeSize;
+      } else {
+        report('root_mismatch', treeSize - 1, `leaves up to seq ${treeSize - 1} do not match the checkpoint signed at size ${treeSize}`, lastGoodSize - 1);
+      }
+    }
+  }
+
+  return {
+    addCheckpoint(note: string): void {
+      let body: string;
+      try {
+        body = openNote(note, [options.verifier]).body;
+      } catch (error) {
+        report('checkpoint_signature', -1, `checkpoint not signed by ${options.verifier.name}: ${(error as Error).message}`);
+        return;
+      }
+      const checkpoint = parseCheckpoint(body);
+      if (checkpoint.origin !== options.origin) {
+        report('checkpoint_origin', -1, `checkpoint of ${checkpoint.origin}, expected ${options.origin}`);
+        return;
+      }
+      if (checkpoint.size < firstSeq) return; // before the retained range: nothing left to check it against
+      if (checkpoint.size < size) {
+        report('checkpoint_out_of_order', checkpoint.size, `checkpoint of size ${checkpoint.size} appears after seq ${size - 1}`);
+        return;
+      }
+      const list = pending.get(checkpoint.size) ?? [];
+      list.push({ root: checkpoint.root });
+      pending.set(checkpoint.size, list);
+      if (checkpoint.size === size) checkAt(size);
+    },
+
+    addEvent(record: EventRecord): void {
+      const expected = size;
+      if (record.seq !== expected) {
+        if (record.seq > expected) report('seq_gap', expected, `seq ${expected}${record.seq - expected > 1 ? `–${record.seq - 1}` : ''} missing`);
+        else report('seq_out_of_order', record.seq, `seq ${record.seq} after ${expected - 1}`);
+      }
+      const hashed = record.hashed ?? hashEvent(record.canonical);
+      if (!hashed.canonicalOk) report('event_not_canonical', record.seq, `event at seq ${record.seq} is not canonical JSON`);
+      if (!equal(hashed.leafHash, record.leafHash)) report('event_altered', record.seq, `event at seq ${record.seq} does not match its leaf hash`);
+      if (hashed.seq !== record.seq) report('seq_mismatch', record.seq, `event at position ${record.seq} says seq ${String(hashed.seq)}`);
+      if (hashed.tenantId !== options.tenantId) report('wrong_tenant', record.seq, `event at seq ${record.seq} belongs to ${String(hashed.tenantId)}`);
+      // The tree is built from the recorded leaf hashes, as the sequencer built it; altered bytes
+      // are caught above, altered leaf hashes at the next checkpoint.
+      frontier = appendLeaf(frontier, size, record.leafHash).frontier;
+      size++;
+      events++;
+      checkAt(size);
+    },
+
+    finish(): VerifyReport {
+      for (const [treeSize] of [...pending.entries()].sort(([a], [b]) => a - b)) {
+        if (treeSize > size) report('truncated', size, `a checkpoint signed size ${treeSize} but the log ends at ${size}`);
+      }
+      const sorted = [...damage].sort((a, b) => a.seq - b.seq);
+      return { ok: damage.length === 0, events, checkpointsVerified, firstSeq, lastSeq: size - 1, damage: sorted };
+    },
+  };
+}
+
+export type LogVerifier = ReturnType<typeof createLogVerifier>;
