@@ -26,6 +26,8 @@ export default tseslint.config(
     files: ['**/*.test.ts', 'test/**', 'bench/**'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // Tests assert on values the types already narrow; optional chains there read as intent.
+      '@typescript-eslint/no-unnecessary-condition': 'off',
       '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] }],
     },
   },

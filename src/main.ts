@@ -1,4 +1,5 @@
 // The process entry: the only place that reads process.env, listens for signals, or exits.
+import { auditProve, auditVerify } from './cli/audit.ts';
 import { configCheck } from './cli/config-check.ts';
 import type { Command } from './cli/context.ts';
 import { doctor } from './cli/doctor.ts';
@@ -16,6 +17,9 @@ Commands:
   setup-link      Print a fresh one-time link to create the first platform administrator.
   config check    Validate the configuration and print it, secrets masked.
   doctor          Check database, roles, row-level security and keys; exit 1 on any failure.
+  audit verify    Verify an audit log: --file <export.jsonl> [--key <verifier key>] offline,
+                  or --org <id> in the database. Exit 1 when damage is found.
+  audit prove     Print and check the inclusion proof of one event: <event-id> --org <id>.
 
 Configuration comes from PARAPET_* environment variables and an optional JSON file named by
 PARAPET_CONFIG. See README.md for every option.`;
@@ -26,6 +30,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'setup-link': setupLink,
   'config check': configCheck,
   doctor,
+  'audit verify': auditVerify,
+  'audit prove': auditProve,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -33,7 +39,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return argv.length === 0 ? 1 : 0;
   }
-  const name = argv[0] === 'config' ? `config ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
+  const name = argv[0] === 'config' || argv[0] === 'audit' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
   const command = COMMANDS[name];
   if (command === undefined) {
     process.stderr.write(`Unknown command "${argv.join(' ')}".\n\n${HELP}\n`);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { buildApp, type App } from './app.ts';
+import { startSequencerLoop } from './modules/audit/index.ts';
 import type { Config } from './config/index.ts';
 import type { DB } from './database.ts';
 import { createPasswordHasher } from './modules/identity/index.ts';
@@ -17,8 +18,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-/** Opens the keyring and database, migrates, and builds the app: everything `serve` needs. */
-export async function startRuntime(config: Config, logger: Logger, options: { clock?: Clock; random?: Random } = {}): Promise<Runtime> {
+/**
+ * Opens the keyring and database, migrates, and builds the app: everything `serve` needs. With
+ * `background` (serve), the audit sequencer runs too (on whichever node holds its lock).
+ */
+export async function startRuntime(config: Config, logger: Logger, options: { clock?: Clock; random?: Random; background?: boolean } = {}): Promise<Runtime> {
   const { keyring, created } = loadOrCreateKeyring(config.keyringPath);
   if (created) logger.info({ path: config.keyringPath }, 'created local keyring (mode 0600); back it up: without it the data cannot be used');
   const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir });
@@ -37,6 +41,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       random: options.random ?? systemRandom,
       keyring,
     });
+    const stopSequencer = options.background === true ? startSequencerLoop({ db, sequencer: app.services.audit.sequencer, logger }) : undefined;
     return {
       config,
       keyring,
@@ -45,6 +50,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       app,
       close: async () => {
         await app.http.close();
+        await stopSequencer?.();
         await db.close();
       },
     };

@@ -6,7 +6,7 @@ import { lockEmbeddedData } from './open-data.ts';
 export const serve: Command = async ({ config, logger, out, pid, stopSignal }) => {
   const lock = lockEmbeddedData(config, pid);
   try {
-    const runtime = await startRuntime(config, logger);
+    const runtime = await startRuntime(config, logger, { background: true });
     const address = await runtime.app.http.listen({ host: config.host, port: config.port });
     const link = await runtime.app.services.setup.issueLink(config.publicUrl);
     out('');

@@ -31,16 +31,16 @@ export function startSequencerLoop<DB>(deps: { db: Database<DB>; sequencer: Sequ
     while (!controller.signal.aborted) {
       try {
         const led = await deps.db.withLeaderLock(SEQUENCER_LOCK_KEY, async (lost) => {
-          let gone = false;
+          const connection = { lost: false };
           void lost.then(() => {
-            gone = true;
+            connection.lost = true;
           });
           deps.logger.info('audit sequencer: leading');
-          while (!controller.signal.aborted && !gone) {
+          while (!controller.signal.aborted && !connection.lost) {
             const moved = await deps.sequencer.runOnce();
             if (moved === 0) await sleep(idleMs, controller.signal);
           }
-          if (!gone) await deps.sequencer.drain();
+          if (!connection.lost) await deps.sequencer.drain();
         });
         if (!led) await sleep(retryMs, controller.signal);
       } catch (error) {

@@ -11,7 +11,7 @@ const PAGE = 5000;
  * rehashed from its stored bytes, seq continuity from the first retained seq. Reads in pages,
  * hashes on worker threads.
  */
-export async function verifyDatabaseLog(deps: { transactor: AppTransactor }, tenantId: string, options: { verifier: NoteVerifier; origin: string; threads?: number; onProgress?: (events: number, total: number) => void }): Promise<VerifyReport> {
+export async function verifyDatabaseLog(deps: { transactor: AppTransactor }, tenantId: string, options: { verifier: NoteVerifier; origin: string; threads?: number; onProgress?: (events: number, total: number) => void; knownCheckpoints?: readonly string[] }): Promise<VerifyReport> {
   const { transactor } = deps;
   const [checkpoints, head, count] = await transactor.withTenant(tenantId, async (tx) => [
     await store.checkpoints(tx, tenantId),
@@ -21,6 +21,7 @@ export async function verifyDatabaseLog(deps: { transactor: AppTransactor }, ten
   const firstSeq = Number(head?.first_seq ?? 0);
   const verifier = createLogVerifier({ verifier: options.verifier, origin: options.origin, tenantId, startSeq: firstSeq });
   for (const checkpoint of checkpoints) verifier.addCheckpoint(checkpoint.note);
+  for (const note of options.knownCheckpoints ?? []) verifier.addCheckpoint(note);
   const total = Number(count.n);
   const pool = createHashPool(options.threads);
   try {

@@ -13,6 +13,11 @@ export interface VerifyExportOptions {
   readonly verifierKey?: string;
   readonly threads?: number;
   readonly onProgress?: (events: number) => void;
+  /**
+   * Checkpoints obtained earlier (a previous export, the SIEM stream): the log must still be
+   * consistent with them, so deleting the newest events and re-signing nothing is caught.
+   */
+  readonly knownCheckpoints?: readonly string[];
 }
 
 /**
@@ -56,6 +61,7 @@ export async function verifyExportFile(path: string, options: VerifyExportOption
         header = line;
         const key = parseVerifierKey(options.verifierKey ?? line.verifier_key);
         verifier = createLogVerifier({ verifier: key, origin: line.origin, tenantId: line.tenant_id, startSeq: line.first_seq });
+        for (const note of options.knownCheckpoints ?? []) verifier.addCheckpoint(note);
         continue;
       }
       if (verifier === undefined) throw new ExportFormatError(`line ${lineNumber}: records before the header`);
