@@ -73,6 +73,9 @@ async function main(argv: readonly string[]): Promise<number> {
   });
 }
 
+// Until a command finishes, the exit code says failure: a command whose work is dropped (the event
+// loop emptying while it awaits) must not look like success.
+process.exitCode = 1;
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

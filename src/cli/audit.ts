@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { DB } from '../database.ts';
-import { createAuditService, createAuditSigner, verifyDatabaseLog, verifyExportFile } from '../modules/audit/index.ts';
+import type { AppTransactor, DB } from '../database.ts';
+import { createAuditService, createAuditSigner, verifyDatabaseLog, verifyExportFile, type AuditSigner } from '../modules/audit/index.ts';
 import { parseVerifierKey, verifyInclusion, leafHash, openNote, parseCheckpoint } from '../modules/audit/log/index.ts';
 import { readKeyring } from '../platform/crypto/keyring.ts';
 import { createContextSigner, createTransactor, openDatabase } from '../platform/db/index.ts';
@@ -20,6 +20,22 @@ function progress(context: CliContext, enabled: boolean) {
     const share = total === undefined || total === 0 ? '' : ` / ${total.toLocaleString('en')} (${Math.floor((100 * done) / total)}%)`;
     process.stderr.write(`\r  verifying… ${done.toLocaleString('en')} events${share}   `);
   };
+}
+
+/** Opens the keyring and database the way the server does, for commands that read the audit log. */
+async function withAuditData(context: CliContext, fn: (transactor: AppTransactor, signer: AuditSigner) => Promise<number>): Promise<number> {
+  const lock = lockEmbeddedData(context.config, context.pid);
+  try {
+    const keyring = readKeyring(context.config.keyringPath);
+    const db = await openDatabase<DB>({ url: context.config.databaseUrl, migrationUrl: context.config.migrationDatabaseUrl, dataDir: context.config.dataDir, poolSize: 2 });
+    try {
+      return await fn(createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac'))), createAuditSigner(keyring, context.config.publicUrl));
+    } finally {
+      await db.close();
+    }
+  } finally {
+    lock.release();
+  }
 }
 
 function printReport(context: CliContext, report: Awaited<ReturnType<typeof verifyDatabaseLog>>, json: boolean): number {
@@ -61,19 +77,12 @@ export const auditVerify: Command = async (context) => {
     context.err('usage: parapet audit verify --file <export.jsonl> [--key <verifier key>] | --org <organization id> [--json]');
     return 2;
   }
-  const lock = lockEmbeddedData(context.config, context.pid);
-  const keyring = readKeyring(context.config.keyringPath);
-  const db = await openDatabase<DB>({ url: context.config.databaseUrl, migrationUrl: context.config.migrationDatabaseUrl, dataDir: context.config.dataDir, poolSize: 2 });
-  try {
-    const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-    const signer = createAuditSigner(keyring, context.config.publicUrl);
+  const tenantId = values.org.toLowerCase();
+  return withAuditData(context, async (transactor, signer) => {
     const verifier = parseVerifierKey(values.key ?? signer.verifierKey);
-    const report = await verifyDatabaseLog({ transactor }, values.org.toLowerCase(), { verifier, origin: signer.origin(values.org.toLowerCase()), knownCheckpoints, ...(threads === undefined ? {} : { threads }), onProgress });
+    const report = await verifyDatabaseLog({ transactor }, tenantId, { verifier, origin: signer.origin(tenantId), knownCheckpoints, ...(threads === undefined ? {} : { threads }), onProgress });
     return printReport(context, report, json);
-  } finally {
-    await db.close();
-    lock.release();
-  }
+  });
 };
 
 /** `parapet audit prove <event-id> --org <id>`: prints and checks the event's inclusion proof. */
@@ -84,19 +93,12 @@ export const auditProve: Command = async (context) => {
     context.err('usage: parapet audit prove <event-id> --org <organization id>');
     return 2;
   }
-  const lock = lockEmbeddedData(context.config, context.pid);
-  const keyring = readKeyring(context.config.keyringPath);
-  const db = await openDatabase<DB>({ url: context.config.databaseUrl, migrationUrl: context.config.migrationDatabaseUrl, dataDir: context.config.dataDir, poolSize: 2 });
-  try {
-    const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-    const signer = createAuditSigner(keyring, context.config.publicUrl);
-    const proof = await createAuditService({ transactor, signer }).proveInclusion(values.org.toLowerCase(), eventId.toLowerCase());
+  const tenantId = values.org.toLowerCase();
+  return withAuditData(context, async (transactor, signer) => {
+    const proof = await createAuditService({ transactor, signer }).proveInclusion(tenantId, eventId.toLowerCase());
     const checkpoint = parseCheckpoint(openNote(proof.checkpoint, [parseVerifierKey(signer.verifierKey)]).body);
     const ok = verifyInclusion(leafHash(proof.canonical), proof.event.seq, proof.treeSize, proof.auditPath, checkpoint.root);
     context.out(JSON.stringify({ seq: proof.event.seq, tree_size: proof.treeSize, leaf_hash: Buffer.from(proof.leafHash).toString('base64'), audit_path: proof.auditPath.map((h) => Buffer.from(h).toString('base64')), checkpoint: proof.checkpoint, verifier_key: signer.verifierKey, verified: ok }, null, 2));
     return ok ? 0 : 1;
-  } finally {
-    await db.close();
-    lock.release();
-  }
+  });
 };

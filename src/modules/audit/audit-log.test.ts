@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,8 +128,19 @@ describe('audit log', () => {
     const report = await verifyExportFile(file, { verifierKey: key, threads: 1 });
     assert.ok(report.ok, JSON.stringify(report.damage));
     assert.ok(report.events > 3 && report.checkpointsVerified > 0);
-    const other = parseVerifierKey(key).name;
-    assert.ok(other.endsWith('/audit'));
+    assert.ok(parseVerifierKey(key).name.endsWith('/audit'));
+
+    // The CLI as a customer runs it: only the file and the key, hashing on worker threads.
+    const bin = join(import.meta.dirname, '..', '..', '..', 'bin', 'parapet.js');
+    const cli = (path: string) => spawnSync(process.execPath, [bin, 'audit', 'verify', '--file', path, '--key', key, '--json'], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
+    const good = cli(file);
+    assert.equal(good.status, 0, good.stdout + good.stderr);
+    assert.equal((JSON.parse(good.stdout) as { ok: boolean }).ok, true);
+    const tampered = join(mkdtempSync(join(tmpdir(), 'audit-export-')), 'tampered.jsonl');
+    writeFileSync(tampered, response.body.replace('"project.created', '"project.deleted'));
+    const bad = cli(tampered);
+    assert.equal(bad.status, 1, bad.stdout + bad.stderr);
+    assert.equal((JSON.parse(bad.stdout) as { damage: { kind: string }[] }).damage[0]?.kind, 'event_altered');
   });
 
   it('AUD-4: CSV and OCSF exports carry the same events and checkpoints', async () => {

@@ -21,7 +21,6 @@ export function createHashPool(threads = Math.max(1, availableParallelism() - 1)
       waiting.delete(message.id);
       resolve?.(message.results.map((r) => ({ ...r, leafHash: new Uint8Array(r.leafHash) })));
     });
-    worker.unref();
   }
   let next = 0;
   return {
