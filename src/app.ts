@@ -18,6 +18,7 @@ import {
 import {
   createAuditRecorder,
   createAuditService,
+  createRetention,
   createAuditSigner,
   createSequencer,
   exportLines,
@@ -25,6 +26,7 @@ import {
   registerAuditRoutes,
   type AuditRecorder,
   type AuditSigner,
+  type Retention,
   type Sequencer,
 } from './modules/audit/index.ts';
 import { createTenantsService, registerTenantsRoutes, type TenantsService } from './modules/tenants/index.ts';
@@ -58,7 +60,7 @@ export interface App {
     readonly sessions: SessionService;
     readonly setup: SetupService;
     readonly tenants: TenantsService;
-    readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner };
+    readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention };
   };
 }
 
@@ -91,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const audit = createAuditRecorder({ clock, random });
   const signer = createAuditSigner(deps.keyring, config.publicUrl);
   const sequencer = createSequencer({ transactor, clock, signer, logger: deps.logger });
+  const retention = createRetention({ transactor, clock, signer, audit, defaultDays: config.auditRetentionDays });
   const sessions = createSessionService({
     transactor,
     clock,
@@ -127,6 +130,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         audit.record(tx, tenantId, { action: 'audit.exported', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'organization', id: tenantId }], metadata: { format } }),
       );
     },
+    retention: {
+      get: (tenantId) => retention.retentionDays(tenantId),
+      set: (ctx, tenantId, days) => retention.setRetentionDays(tenantId, days, ctx),
+    },
   });
   recordApiCalls(http, { transactor, audit, sampling: config.auditApiSampling, random });
   registerConsoleRoutes(http);
@@ -137,7 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, tenants, audit: { recorder: audit, sequencer, signer } } };
+  return { http, services: { sessions, setup, tenants, audit: { recorder: audit, sequencer, signer, retention } } };
 }
 
 /**

@@ -42,6 +42,21 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       keyring,
     });
     const stopSequencer = options.background === true ? startSequencerLoop({ db, sequencer: app.services.audit.sequencer, logger }) : undefined;
+    // AUD-3: the retention pass is idempotent and locks each tenant's head row, so every node may run it.
+    const retentionTimer =
+      options.background === true
+        ? setInterval(() => {
+            app.services.audit.retention.applyAll().then(
+              (results) => {
+                if (results.length > 0) logger.info({ tenants: results.length, purged: results.reduce((n, r) => n + r.purged, 0) }, 'audit retention applied');
+              },
+              (error: unknown) => {
+                logger.error({ err: error }, 'audit retention failed');
+              },
+            );
+          }, 3_600_000)
+        : undefined;
+    retentionTimer?.unref();
     return {
       config,
       keyring,
@@ -49,6 +64,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       db,
       app,
       close: async () => {
+        clearInterval(retentionTimer);
         await app.http.close();
         await stopSequencer?.();
         await db.close();

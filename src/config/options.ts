@@ -28,6 +28,7 @@ export interface Config {
   readonly metricsToken: string | undefined;
   readonly redisUrl: string | undefined;
   readonly auditApiSampling: number;
+  readonly auditRetentionDays: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -248,6 +249,11 @@ export const OPTIONS = [
     key: 'auditApiSampling', env: 'PARAPET_AUDIT_API_SAMPLING', defaultText: '1',
     description: 'Share of API calls recorded as `api.request` audit events (1 = every call; authentication and administrative events are always recorded).',
     parse: fraction, derive: () => 1,
+  }),
+  define({
+    key: 'auditRetentionDays', env: 'PARAPET_AUDIT_RETENTION_DAYS', defaultText: '400',
+    description: 'Platform default audit retention in days (about 13 months); organizations may choose 90 days to 7 years.',
+    parse: integer(1, 3660), derive: () => 400,
   }),
 ] as const;
 

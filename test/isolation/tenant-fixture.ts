@@ -39,6 +39,7 @@ export async function settleAudit(t: TestApp, tenants: readonly TenantFixture[])
     const tenantId = tenant.params['orgId'] ?? '';
     const event = await t.transactor.withTenant(tenantId, (tx) => tx.selectFrom('audit_events').select('id').where('tenant_id', '=', tenantId).orderBy('seq').limit(1).executeTakeFirstOrThrow());
     tenant.params['eventId'] = event.id;
+    await t.transactor.withTenant(tenantId, (tx) => tx.insertInto('audit_settings').values({ tenant_id: tenantId, retention_days: 400, updated_at: new Date() }).execute());
     await t.transactor.withTenant(tenantId, (tx) =>
       t.app.services.audit.recorder.record(tx, tenantId, { action: 'project.renamed', actor: { type: 'user', id: tenant.userId, display_name: tenant.label }, outcome: 'success' }),
     );

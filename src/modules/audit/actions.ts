@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = {
   'environment.deleted': 'An environment was deleted.',
   'authz.denied': 'A request was refused because the actor may not act on the target.',
   'audit.exported': 'The audit log was exported.',
+  'audit.retention_changed': "An organization's audit retention period was changed.",
   'audit.retention_applied': 'Events older than the retention period were purged after a signed retention checkpoint.',
   'api.request': 'An API call: method, route, status and latency.',
 } as const;

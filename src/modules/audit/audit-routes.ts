@@ -48,6 +48,10 @@ const ProofQuery = Strict({ size: Type.Optional(Type.Integer({ minimum: 1 })) })
 const ConsistencyQuery = Strict({ from: Type.Integer({ minimum: 1 }), to: Type.Integer({ minimum: 1 }) });
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
+/** Per-organization retention bounds (AUD-3: 90 days to 7 years). */
+export const MIN_RETENTION_DAYS = 90;
+export const MAX_RETENTION_DAYS = 2557;
+
 const CONTENT_TYPES: Record<ExportFormat, string> = { jsonl: 'application/jsonl', csv: 'text/csv; charset=utf-8', ocsf: 'application/jsonl' };
 
 /**
@@ -61,6 +65,7 @@ export function registerAuditRoutes(
     authorize: (ctx: AuditContext, tenantId: string) => Promise<void>;
     exportLines: (tenantId: string) => ReturnType<typeof exportLines>;
     recordExport: (ctx: AuditContext, tenantId: string, format: ExportFormat) => Promise<void>;
+    retention: { get(tenantId: string): Promise<number>; set(ctx: AuditContext, tenantId: string, days: number): Promise<void> };
   },
 ): void {
   const tags = ['audit'];
@@ -161,6 +166,27 @@ export function registerAuditRoutes(
       await deps.authorize(auditContext(request), orgId);
       const rows = await deps.service.checkpoints(orgId);
       return { verifier_key: deps.service.verifierKey(), items: rows.map((r) => ({ size: Number(r.size), kind: r.kind, note: r.note, created_at: r.created_at.toISOString() })) };
+    },
+  });
+
+  const Retention = Strict({ retention_days: Type.Integer({ minimum: MIN_RETENTION_DAYS, maximum: MAX_RETENTION_DAYS, description: '90 days to 7 years' }) });
+  app.get(`${base}/retention`, {
+    schema: { tags, summary: 'How long audit events are kept', params: OrgParams, response: { 200: Retention, ...errorResponses(400, 401, 404) } },
+    handler: async (request) => {
+      const { orgId } = request.params as Static<typeof OrgParams>;
+      await deps.authorize(auditContext(request), orgId);
+      return { retention_days: await deps.retention.get(orgId) };
+    },
+  });
+  app.put(`${base}/retention`, {
+    schema: { tags, summary: 'Set how long audit events are kept (older ones are purged after a signed retention checkpoint)', params: OrgParams, body: Retention, response: { 200: Retention, ...errorResponses(400, 401, 404) } },
+    handler: async (request) => {
+      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { retention_days } = request.body as Static<typeof Retention>;
+      const ctx = auditContext(request);
+      await deps.authorize(ctx, orgId);
+      await deps.retention.set(ctx, orgId, retention_days);
+      return { retention_days };
     },
   });
 

@@ -46,7 +46,14 @@ export interface AuditCheckpointsTable {
   created_at: Date;
 }
 
+export interface AuditSettingsTable {
+  tenant_id: string;
+  retention_days: number;
+  updated_at: Date;
+}
+
 export interface AuditTables {
+  audit_settings: AuditSettingsTable;
   audit_inbox: AuditInboxTable;
   audit_events: AuditEventsTable;
   audit_tree_nodes: AuditTreeNodesTable;

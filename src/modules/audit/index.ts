@@ -19,3 +19,4 @@ export { exportLines, renderExport } from './export/export-stream.ts';
 export { verifyExportFile } from './verify/verify-export.ts';
 export { verifyDatabaseLog } from './verify/verify-database.ts';
 export type { AuditTables } from './audit-tables.ts';
+export { createRetention, type Retention, type RetentionResult } from './retention.ts';

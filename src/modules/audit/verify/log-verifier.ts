@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { appendLeaf, canonicalJson, frontierRoot, leafHash, openNote, parseCheckpoint, type NoteVerifier } from '../log/index.ts';
+import { appendLeaf, canonicalJson, decodeBase64, frontierRoot, leafHash, openNote, parseCheckpoint, type NoteVerifier } from '../log/index.ts';
+import { RETENTION_MARKER } from '../retention-format.ts';
 
 /** The kinds of damage verification reports, each tied to the first place it was seen. */
 export type DamageKind =
@@ -13,6 +14,7 @@ export type DamageKind =
   | 'checkpoint_origin' // a checkpoint of another log
   | 'root_mismatch' // the leaves up to a checkpoint do not hash to its signed root
   | 'checkpoint_out_of_order' // a checkpoint placed after events beyond its size (exports keep them in place)
+  | 'retention_unproven' // the log starts after seq 0 without a signed retention checkpoint for that start
   | 'truncated'; // a signed checkpoint covers more events than the log holds
 
 export interface Damage {
@@ -82,12 +84,34 @@ export function createLogVerifier(options: { verifier: NoteVerifier; origin: str
   let checkpointsVerified = 0;
   let lastGoodSize = size;
   const firstSeq = size;
+  // A log that starts after seq 0 must begin at a signed retention checkpoint, whose frontier lets
+  // the remaining entries rebuild the same tree.
+  let startProven = firstSeq === 0 || frontier.length > 0;
+  // Without a proven start the tree cannot be rebuilt; events are still checked one by one.
+  let treeless = false;
+
+  /** Adopts the frontier a retention checkpoint of exactly the starting size carries. */
+  function adoptRetention(extensions: readonly string[], root: Uint8Array): void {
+    const hashes = extensions.slice(1).map((line) => (line.startsWith('frontier ') ? decodeBase64(line.slice(9)) : undefined));
+    if (hashes.some((h) => h === undefined) || events > 0) {
+      report('checkpoint_signature', firstSeq, 'malformed retention checkpoint');
+      return;
+    }
+    const adopted = hashes.filter((h): h is Uint8Array => h !== undefined);
+    if (!equal(frontierRoot(adopted), root)) {
+      report('root_mismatch', firstSeq, 'retention checkpoint frontier does not match its root');
+      return;
+    }
+    frontier = adopted;
+    startProven = true;
+  }
 
   function report(kind: DamageKind, seq: number, detail: string, afterSeq?: number): void {
     damage.push({ kind, seq, detail, ...(afterSeq === undefined ? {} : { afterSeq }) });
   }
 
   function checkAt(treeSize: number): void {
+    if (treeless) return;
     const due = pending.get(treeSize);
     if (due === undefined) return;
     pending.delete(treeSize);
@@ -116,7 +140,11 @@ export function createLogVerifier(options: { verifier: NoteVerifier; origin: str
         report('checkpoint_origin', -1, `checkpoint of ${checkpoint.origin}, expected ${options.origin}`);
         return;
       }
-      if (checkpoint.size < firstSeq) return; // before the retained range: nothing left to check it against
+      if (checkpoint.extensions[0] === RETENTION_MARKER && checkpoint.size === firstSeq && firstSeq > 0) {
+        if (!startProven) adoptRetention(checkpoint.extensions, checkpoint.root);
+        return;
+      }
+      if (checkpoint.size < firstSeq || (checkpoint.size === firstSeq && firstSeq > 0)) return; // before the retained range
       if (checkpoint.size < size) {
         report('checkpoint_out_of_order', checkpoint.size, `checkpoint of size ${checkpoint.size} appears after seq ${size - 1}`);
         return;
@@ -128,6 +156,10 @@ export function createLogVerifier(options: { verifier: NoteVerifier; origin: str
     },
 
     addEvent(record: EventRecord): void {
+      if (events === 0 && !startProven) {
+        report('retention_unproven', firstSeq, `the log starts at seq ${firstSeq} without a signed retention checkpoint of that size`);
+        treeless = true;
+      }
       const expected = size;
       if (record.seq !== expected) {
         if (record.seq > expected) report('seq_gap', expected, `seq ${expected}${record.seq - expected > 1 ? `–${record.seq - 1}` : ''} missing`);
@@ -140,7 +172,7 @@ export function createLogVerifier(options: { verifier: NoteVerifier; origin: str
       if (hashed.tenantId !== options.tenantId) report('wrong_tenant', record.seq, `event at seq ${record.seq} belongs to ${String(hashed.tenantId)}`);
       // The tree is built from the recorded leaf hashes, as the sequencer built it; altered bytes
       // are caught above, altered leaf hashes at the next checkpoint.
-      frontier = appendLeaf(frontier, size, record.leafHash).frontier;
+      if (!treeless) frontier = appendLeaf(frontier, size, record.leafHash).frontier;
       size++;
       events++;
       checkAt(size);
@@ -148,7 +180,7 @@ export function createLogVerifier(options: { verifier: NoteVerifier; origin: str
 
     finish(): VerifyReport {
       for (const [treeSize] of [...pending.entries()].sort(([a], [b]) => a - b)) {
-        if (treeSize > size) report('truncated', size, `a checkpoint signed size ${treeSize} but the log ends at ${size}`);
+        if (treeSize > size && !treeless) report('truncated', size, `a checkpoint signed size ${treeSize} but the log ends at ${size}`);
       }
       const sorted = [...damage].sort((a, b) => a.seq - b.seq);
       return { ok: damage.length === 0, events, checkpointsVerified, firstSeq, lastSeq: size - 1, damage: sorted };
