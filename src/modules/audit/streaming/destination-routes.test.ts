@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -48,6 +49,7 @@ describe('audit destination routes (AUD-5)', () => {
     await http.close();
     await receiver.close();
     await f.t.close();
+    rmSync(certs.dir, { recursive: true, force: true });
   });
 
   const base = () => `/api/v1/organizations/${f.orgId}/audit/destinations`;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -28,16 +28,19 @@ describe('audit streaming to syslog over TLS, with rsyslogd as the receiver (AUD
   let certs: TestCertificates;
   let receiver: RsyslogReceiver;
   let destinationId: string;
+  const dirs: string[] = [];
 
   before(async () => {
     f = await createStreamingFixture();
     certs = createTestCertificates();
-    receiver = createRsyslogReceiver(mkdtempSync(join(tmpdir(), 'parapet-rsyslog-')), certs, await freePort());
+    dirs.push(certs.dir, mkdtempSync(join(tmpdir(), 'parapet-rsyslog-')));
+    receiver = createRsyslogReceiver(dirs[1] ?? '', certs, await freePort());
     await receiver.start();
   });
   after(async () => {
     await receiver.stop();
     await f.t.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   it('AUD-5: delivers every event in seq order as RFC 5424 messages that rsyslogd parses, with the signed checkpoints in-stream', async () => {
@@ -114,6 +117,7 @@ describe('audit streaming to syslog over TLS, with rsyslogd as the receiver (AUD
 
   it("AUD-5: refuses a receiver whose certificate was not issued by the destination's CA", async () => {
     const other = createTestCertificates('Other');
+    dirs.push(other.dir);
     const { destination } = await f.streaming.service.create(f.ctx, f.orgId, { kind: 'syslog', name: 'wrong ca', format: 'json', host: '127.0.0.1', port: receiver.port, caPem: other.caPem, enabled: false, start: 'now' });
     const result = await f.streaming.service.test(f.orgId, destination.id);
     assert.equal(result.delivered, false);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { TEST_KEYRING } from '../../../../test/support/databases.ts';
@@ -37,6 +38,7 @@ describe('audit streaming to a Standard Webhooks endpoint over HTTPS (AUD-5)', (
   after(async () => {
     await receiver.close();
     await f.t.close();
+    rmSync(certs.dir, { recursive: true, force: true });
   });
 
   it('AUD-5: delivers batches whose Standard Webhooks signatures the standardwebhooks library verifies, events in order and checkpoints in-stream', async () => {
