@@ -29,6 +29,7 @@ import {
   type Retention,
   type Sequencer,
 } from './modules/audit/index.ts';
+import { createAuditStreaming, registerAuditStreaming, type AuditStreaming } from './modules/audit/streaming/index.ts';
 import { createTenantsService, registerTenantsRoutes, type TenantsService } from './modules/tenants/index.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
 import type { Clock } from './platform/clock.ts';
@@ -60,6 +61,7 @@ export interface App {
     readonly sessions: SessionService;
     readonly setup: SetupService;
     readonly tenants: TenantsService;
+    readonly auditStreaming: AuditStreaming;
     readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention };
   };
 }
@@ -135,6 +137,18 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       set: (ctx, tenantId, days) => retention.setRetentionDays(tenantId, days, ctx),
     },
   });
+  const auditStreaming = createAuditStreaming({
+    transactor,
+    clock,
+    random,
+    keyring: deps.keyring,
+    audit,
+    signer,
+    logger: deps.logger,
+    publicUrl: config.publicUrl,
+    allowedNetworks: config.auditStreamAllowedNetworks,
+  });
+  registerAuditStreaming(http, { service: auditStreaming.service, authorize: (ctx, tenantId) => tenants.assertMember(ctx, tenantId) });
   recordApiCalls(http, { transactor, audit, sampling: config.auditApiSampling, random });
   registerConsoleRoutes(http);
 
@@ -144,7 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, tenants, audit: { recorder: audit, sequencer, signer, retention } } };
+  return { http, services: { sessions, setup, tenants, auditStreaming, audit: { recorder: audit, sequencer, signer, retention } } };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { buildApp, type App } from './app.ts';
 import { startSequencerLoop } from './modules/audit/index.ts';
+import { startDeliveryLoop } from './modules/audit/streaming/index.ts';
 import type { Config } from './config/index.ts';
 import type { DB } from './database.ts';
 import { createPasswordHasher } from './modules/identity/index.ts';
@@ -42,6 +43,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       keyring,
     });
     const stopSequencer = options.background === true ? startSequencerLoop({ db, sequencer: app.services.audit.sequencer, logger }) : undefined;
+    const stopDelivery = options.background === true ? startDeliveryLoop({ db, worker: app.services.auditStreaming.worker, logger }) : undefined;
     // AUD-3: the retention pass is idempotent and locks each tenant's head row, so every node may run it.
     const retentionTimer =
       options.background === true
@@ -66,6 +68,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       close: async () => {
         clearInterval(retentionTimer);
         await app.http.close();
+        await stopDelivery?.();
         await stopSequencer?.();
         await db.close();
       },

@@ -29,6 +29,7 @@ export interface Config {
   readonly redisUrl: string | undefined;
   readonly auditApiSampling: number;
   readonly auditRetentionDays: number;
+  readonly auditStreamAllowedNetworks: readonly string[];
 }
 
 export type ConfigKey = keyof Config;
@@ -70,6 +71,15 @@ function fraction(raw: unknown): number {
   const value = Number(text);
   if (text === '' || !Number.isFinite(value) || value < 0 || value > 1) throw new OptionError('expected a number from 0 to 1');
   return value;
+}
+
+function cidrList(raw: unknown): readonly string[] {
+  const text = asString(raw);
+  if (text === '') return [];
+  const parts = text.split(',').map((part) => part.trim());
+  const cidr = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)\/\d{1,3}$/;
+  if (!parts.every((part) => cidr.test(part))) throw new OptionError('expected a comma-separated list of CIDR ranges, e.g. 10.20.0.0/16,fd00::/8');
+  return Object.freeze(parts);
 }
 
 function nonEmpty(raw: unknown): string {
@@ -253,7 +263,12 @@ export const OPTIONS = [
   define({
     key: 'auditRetentionDays', env: 'PARAPET_AUDIT_RETENTION_DAYS', defaultText: '400',
     description: 'Platform default audit retention in days (about 13 months); organizations may choose 90 days to 7 years.',
-    parse: integer(1, 3660), derive: () => 400,
+    parse: integer(7, 3660), derive: () => 400,
+  }),
+  define({
+    key: 'auditStreamAllowedNetworks', env: 'PARAPET_AUDIT_STREAM_ALLOWED_NETWORKS', defaultText: '(none)',
+    description: 'Private networks (comma-separated CIDRs) audit stream destinations may be in; other private, loopback and metadata addresses are refused.',
+    parse: cidrList, derive: () => [],
   }),
 ] as const;
 

@@ -80,7 +80,7 @@ describe('parapet CLI on embedded PGlite', () => {
         }, 30_000);
         child.stdout.on('data', () => {
           const match = /listening on (http:\/\/[^)\s]+)/.exec(output);
-          if (match?.[1] !== undefined) {
+          if (match?.[1] !== undefined && /prints a fresh link|Sign in at/.test(output)) {
             clearTimeout(timer);
             resolve(match[1]);
           }

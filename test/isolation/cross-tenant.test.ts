@@ -124,6 +124,10 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
         tx.insertInto('audit_events').values({ tenant_id: aId, seq: 999_999, id: crypto.randomUUID(), occurred_at: now, recorded_at: now, action: 'forged', actor_type: 'user', actor_id: null, outcome: 'success', ip: null, target_ids: [], canonical: Buffer.from('{}'), leaf_hash: Buffer.alloc(32) }).execute(),
       audit_tree_nodes: (tx) => tx.insertInto('audit_tree_nodes').values({ tenant_id: aId, level: 40, index: 0, hash: Buffer.alloc(32) }).execute(),
       audit_tree_heads: (tx) => tx.insertInto('audit_tree_heads').values({ tenant_id: aId, size: 0, root: Buffer.alloc(32), frontier: [], first_seq: 0, updated_at: now }).execute(),
+      audit_destinations: (tx) =>
+        tx.insertInto('audit_destinations').values({ tenant_id: aId, id: crypto.randomUUID(), kind: 'syslog', format: 'json', name: 'forged', host: 'evil.example.com', port: 6514, url: null, ca_pem: null, secret_sealed: null, enabled: true, created_at: now, updated_at: now }).execute(),
+      audit_delivery_cursors: (tx) =>
+        tx.insertInto('audit_delivery_cursors').values({ tenant_id: aId, destination_id: a.params['destinationId'] ?? '', next_seq: 0, last_checkpoint_size: 0, attempts: 0, next_attempt_at: now, last_error: null, last_delivered_at: null }).execute(),
       audit_settings: (tx) => tx.insertInto('audit_settings').values({ tenant_id: aId, retention_days: 1, updated_at: now }).execute(),
       audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
     };

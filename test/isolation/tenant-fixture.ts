@@ -26,7 +26,8 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const orgId = await created(t, cookie, '/api/v1/organizations', { name: `Org ${label}` });
   const projectId = await created(t, cookie, `/api/v1/organizations/${orgId}/projects`, { name: `Project ${label}` });
   const environmentId = await created(t, cookie, `/api/v1/organizations/${orgId}/projects/${projectId}/environments`, { name: 'production', kind: 'production' });
-  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId } };
+  const destinationId = await created(t, cookie, `/api/v1/organizations/${orgId}/audit/destinations`, { kind: 'syslog', name: `SIEM ${label}`, host: 'siem.example.com', enabled: false });
+  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId } };
 }
 
 /**
