@@ -126,6 +126,13 @@ describe('session timeouts', () => {
       clock.advance(31 * 60_000);
       assertProblem(await get(idle), 401, 'unauthenticated');
 
+      // A revocation made elsewhere (another node, an admin) is honoured within the 1 s cache window.
+      const elsewhere = await t.login('idle@example.com', TEST_PASSWORD);
+      assert.equal((await get(elsewhere)).statusCode, 200);
+      await t.transactor.withPlatform((tx) => tx.updateTable('sessions').set({ revoked_at: clock.now(), revoked_reason: 'test' }).where('revoked_at', 'is', null).execute());
+      clock.advance(1001);
+      assertProblem(await get(elsewhere), 401, 'unauthenticated');
+
       const busy = await t.login('idle@example.com', TEST_PASSWORD);
       for (let i = 0; i < 4; i++) {
         clock.advance(25 * 60_000);

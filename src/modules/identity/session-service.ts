@@ -36,8 +36,30 @@ export interface SessionService {
 /** Last-seen is written at most this often, so reads stay cheap. */
 const TOUCH_INTERVAL_MS = 60_000;
 
+/**
+ * A resolved session is served from memory for at most this long. It bounds how late another node
+ * learns of a revocation (this node forgets revoked sessions at once), and spares the database a
+ * lookup per request.
+ */
+export const SESSION_CACHE_TTL_MS = 1000;
+const SESSION_CACHE_MAX = 10_000;
+
 export function createSessionService(deps: { transactor: AppTransactor; clock: Clock; random: Random; timeouts: SessionTimeouts; audit: AuditRecorder }): SessionService {
   const { transactor, clock, random, timeouts, audit } = deps;
+  const cache = new Map<string, { principal: Principal; until: number }>();
+
+  function remember(key: string, principal: Principal, until: number): void {
+    if (cache.size >= SESSION_CACHE_MAX) {
+      const oldest = cache.keys().next();
+      if (oldest.done !== true) cache.delete(oldest.value);
+    }
+    cache.set(key, { principal, until });
+  }
+
+  function forget(sessionId: string): void {
+    for (const [key, entry] of cache) if (entry.principal.sessionId === sessionId) cache.delete(key);
+  }
+
   return {
     create: async (tx, user, meta) => {
       const now = clock.now();
@@ -65,8 +87,15 @@ export function createSessionService(deps: { transactor: AppTransactor; clock: C
     },
     resolve: async (token) => {
       if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+      const digest = digestToken(token);
+      const key = digest.toString('base64');
+      const cached = cache.get(key);
+      if (cached !== undefined) {
+        if (clock.now().getTime() < cached.until) return cached.principal;
+        cache.delete(key);
+      }
       return transactor.withPlatform(async (tx) => {
-        const found = await findSessionByTokenHash(tx, digestToken(token));
+        const found = await findSessionByTokenHash(tx, digest);
         if (found === undefined) return undefined;
         const { session, user } = found;
         const now = clock.now();
@@ -74,7 +103,7 @@ export function createSessionService(deps: { transactor: AppTransactor; clock: C
         if (now >= session.absolute_expires_at) return undefined;
         if (now.getTime() >= session.last_seen_at.getTime() + session.idle_timeout_seconds * 1000) return undefined;
         if (now.getTime() - session.last_seen_at.getTime() >= TOUCH_INTERVAL_MS) await touchSession(tx, session.id, now);
-        return {
+        const principal: Principal = {
           kind: 'user',
           sessionId: session.id,
           userId: user.id,
@@ -83,11 +112,16 @@ export function createSessionService(deps: { transactor: AppTransactor; clock: C
           isPlatformAdmin: user.is_platform_admin,
           authMethods: session.auth_methods,
           authenticatedAt: session.authenticated_at,
-        } satisfies Principal;
+        };
+        // Cached no longer than the TTL, and never past the session's own idle or absolute end.
+        const idleEnd = now.getTime() + session.idle_timeout_seconds * 1000;
+        remember(key, principal, Math.min(now.getTime() + SESSION_CACHE_TTL_MS, idleEnd, session.absolute_expires_at.getTime()));
+        return principal;
       });
     },
     revoke: (sessionId, reason, by) =>
       transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+        forget(sessionId);
         await revokeSession(tx, sessionId, reason, clock.now());
         await audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.revoked', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'session', id: sessionId }], metadata: { reason } });
       }),
