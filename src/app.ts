@@ -16,6 +16,7 @@ import {
   type SetupService,
 } from './modules/identity/index.ts';
 import {
+  createApiCallBuffer,
   createAuditRecorder,
   createAuditService,
   createRetention,
@@ -24,6 +25,7 @@ import {
   exportLines,
   PLATFORM_TENANT_ID,
   registerAuditRoutes,
+  type ApiCallBuffer,
   type AuditRecorder,
   type AuditSigner,
   type Retention,
@@ -62,7 +64,7 @@ export interface App {
     readonly setup: SetupService;
     readonly tenants: TenantsService;
     readonly auditStreaming: AuditStreaming;
-    readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention };
+    readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention; readonly apiCalls: ApiCallBuffer };
   };
 }
 
@@ -149,7 +151,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     allowedNetworks: config.auditStreamAllowedNetworks,
   });
   registerAuditStreaming(http, { service: auditStreaming.service, authorize: (ctx, tenantId) => tenants.assertMember(ctx, tenantId) });
-  recordApiCalls(http, { transactor, audit, sampling: config.auditApiSampling, random });
+  const apiCalls = createApiCallBuffer({ transactor, recorder: audit, logger: deps.logger });
+  recordApiCalls(http, { buffer: apiCalls, clock, sampling: config.auditApiSampling, random });
+  http.addHook('onClose', async () => {
+    await apiCalls.close();
+  });
   registerConsoleRoutes(http);
 
   http.get('/openapi.json', { config: { auth: 'public' } }, async () => http.swagger());
@@ -158,14 +164,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, tenants, auditStreaming, audit: { recorder: audit, sequencer, signer, retention } } };
+  return { http, services: { sessions, setup, tenants, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**
  * AUD-1: every API call becomes an `api.request` event (method, route template, status, latency),
  * in the organization's log when the route names one and the call succeeded, else the platform's.
  */
-function recordApiCalls(http: FastifyInstance, deps: { transactor: AppTransactor; audit: AuditRecorder; sampling: number; random: Random }): void {
+function recordApiCalls(http: FastifyInstance, deps: { buffer: ApiCallBuffer; clock: Clock; sampling: number; random: Random }): void {
   http.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
     if (route?.startsWith('/api/v1/') !== true) return;
@@ -173,18 +179,13 @@ function recordApiCalls(http: FastifyInstance, deps: { transactor: AppTransactor
     const orgId = (request.params as { orgId?: unknown } | undefined)?.orgId;
     const tenantId = typeof orgId === 'string' && reply.statusCode < 400 ? orgId.toLowerCase() : PLATFORM_TENANT_ID;
     const principal = request.principal;
-    try {
-      await deps.transactor.withTenant(tenantId, (tx) =>
-        deps.audit.record(tx, tenantId, {
-          action: 'api.request',
-          actor: principal === undefined ? { type: 'anonymous', id: null, display_name: null } : { type: principal.isPlatformAdmin ? 'operator' : 'user', id: principal.userId, display_name: principal.displayName },
-          outcome: reply.statusCode < 400 ? 'success' : reply.statusCode === 401 || reply.statusCode === 403 ? 'denied' : 'failure',
-          source: { ip: request.ip, user_agent: request.headers['user-agent'] ?? null, request_id: request.id },
-          metadata: { method: request.method, route, status: reply.statusCode, latency_ms: Math.round(reply.elapsedTime * 10) / 10 },
-        }),
-      );
-    } catch (error) {
-      request.log.error({ err: error }, 'could not record the API call in the audit log');
-    }
+    deps.buffer.add(tenantId, {
+      action: 'api.request',
+      actor: principal === undefined ? { type: 'anonymous', id: null, display_name: null } : { type: principal.isPlatformAdmin ? 'operator' : 'user', id: principal.userId, display_name: principal.displayName },
+      outcome: reply.statusCode < 400 ? 'success' : reply.statusCode === 401 || reply.statusCode === 403 ? 'denied' : 'failure',
+      source: { ip: request.ip, user_agent: request.headers['user-agent'] ?? null, request_id: request.id },
+      metadata: { method: request.method, route, status: reply.statusCode, latency_ms: Math.round(reply.elapsedTime * 10) / 10 },
+      occurredAt: deps.clock.now(),
+    });
   });
 }

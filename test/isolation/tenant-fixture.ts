@@ -35,6 +35,7 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
  * pending per tenant, so the inbox has rows too.
  */
 export async function settleAudit(t: TestApp, tenants: readonly TenantFixture[]): Promise<void> {
+  await t.app.services.audit.apiCalls.flush();
   await t.app.services.audit.sequencer.drain();
   for (const tenant of tenants) {
     const tenantId = tenant.params['orgId'] ?? '';

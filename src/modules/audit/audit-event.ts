@@ -38,6 +38,8 @@ export interface AuditEventInput {
   readonly source?: AuditSource;
   /** Small, non-secret JSON details. Never put credentials here: a canary test scans for them. */
   readonly metadata?: Readonly<Record<string, string | number | boolean | null>>;
+  /** When it happened, if not now (events written later, like buffered API calls). */
+  readonly occurredAt?: Date;
 }
 
 /** An event as stored in the inbox, before the sequencer assigns `seq` and `recorded_at`. */

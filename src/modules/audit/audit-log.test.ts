@@ -24,6 +24,7 @@ describe('audit log', () => {
     orgId = (await t.inject({ method: 'POST', url: '/api/v1/organizations', payload: { name: 'Audited' }, headers: { cookie } })).json<{ id: string }>().id;
     const project = (await t.inject({ method: 'POST', url: `/api/v1/organizations/${orgId}/projects`, payload: { name: 'Web' }, headers: { cookie } })).json<{ id: string }>();
     await t.inject({ method: 'PATCH', url: `/api/v1/organizations/${orgId}/projects/${project.id}`, payload: { name: 'Web 2' }, headers: { cookie } });
+    await t.app.services.audit.apiCalls.flush();
     await t.app.services.audit.sequencer.drain();
     log = await buildTestLog(t, 420);
   });

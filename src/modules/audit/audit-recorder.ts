@@ -10,17 +10,18 @@ export interface AuditRecorder {
    * the action and its record commit together or not at all. Returns the event id.
    */
   record(tx: Tx, tenantId: string, input: AuditEventInput): Promise<string>;
+  /** Records several events with one INSERT. */
+  recordMany(tx: Tx, tenantId: string, inputs: readonly AuditEventInput[]): Promise<void>;
 }
 
 export function createAuditRecorder(deps: { clock: Clock; random: Random }): AuditRecorder {
-  return {
-    record: async (tx, tenantId, input) => {
-      const id = uuidv7(deps.clock, deps.random);
-      const event: PendingAuditEvent = {
+  function pending(tenantId: string, input: AuditEventInput): PendingAuditEvent {
+    const id = uuidv7(deps.clock, deps.random);
+    return {
         v: AUDIT_SCHEMA_VERSION,
         id,
         tenant_id: tenantId,
-        occurred_at: deps.clock.now().toISOString(),
+        occurred_at: (input.occurredAt ?? deps.clock.now()).toISOString(),
         actor: input.actor,
         action: input.action,
         targets: input.targets ?? [],
@@ -29,8 +30,17 @@ export function createAuditRecorder(deps: { clock: Clock; random: Random }): Aud
         request_id: input.source?.request_id ?? null,
         metadata: input.metadata ?? {},
       };
-      await tx.insertInto('audit_inbox').values({ tenant_id: tenantId, id, event: JSON.stringify(event) }).execute();
-      return id;
+  }
+  return {
+    record: async (tx, tenantId, input) => {
+      const event = pending(tenantId, input);
+      await tx.insertInto('audit_inbox').values({ tenant_id: tenantId, id: event.id, event: JSON.stringify(event) }).execute();
+      return event.id;
+    },
+    recordMany: async (tx, tenantId, inputs) => {
+      if (inputs.length === 0) return;
+      const rows = inputs.map((input) => pending(tenantId, input)).map((event) => ({ tenant_id: tenantId, id: event.id, event: JSON.stringify(event) }));
+      await tx.insertInto('audit_inbox').values(rows).execute();
     },
   };
 }

@@ -20,3 +20,4 @@ export { verifyExportFile } from './verify/verify-export.ts';
 export { verifyDatabaseLog } from './verify/verify-database.ts';
 export type { AuditTables } from './audit-tables.ts';
 export { createRetention, type Retention, type RetentionResult } from './retention.ts';
+export { createApiCallBuffer, type ApiCallBuffer } from './api-call-buffer.ts';
