@@ -6,7 +6,7 @@ import { createTestApp } from '../support/app.ts';
 
 const CANARY_PASSWORD = 'canary passphrase 5d1f0e9b7c';
 
-describe('secrets never reach the logs', () => {
+describe('secrets never reach the logs or the audit log', () => {
   it('passwords, setup tokens and session tokens are absent from debug logs', async () => {
     const t = await createTestApp({ logLevel: 'debug' });
     try {
@@ -34,6 +34,16 @@ describe('secrets never reach the logs', () => {
         assert.ok(!line.includes(setupToken), `setup token in log: ${line}`);
       }
       assert.ok(t.logs.some((line) => line.includes('deliberate') && line.includes('[redacted]')));
+
+      // AUD-1: the audit events of these flows (setup, sign-ins, failures, API calls) hold neither.
+      await t.app.services.audit.apiCalls.flush();
+      await t.app.services.audit.sequencer.drain();
+      const events = await t.transactor.withTenant('00000000-0000-0000-0000-000000000000', (tx) => tx.selectFrom('audit_events').select(['action', 'canonical']).execute());
+      assert.ok(events.some((e) => e.action === 'session.login_failed') && events.some((e) => e.action === 'setup.completed'));
+      for (const event of events) {
+        const text = Buffer.from(event.canonical).toString('utf8');
+        for (const secret of [CANARY_PASSWORD, sessionToken, setupToken]) assert.ok(!text.includes(secret), `secret in audit event ${event.action}`);
+      }
     } finally {
       await t.close();
     }
