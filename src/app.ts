@@ -11,6 +11,8 @@ import {
   registerAuthentication,
   registerIdentityRoutes,
   sessionCookieFor,
+  auditActor,
+  requestSource,
   type PasswordHasher,
   type SessionService,
   type SetupService,
@@ -33,6 +35,10 @@ import {
 } from './modules/audit/index.ts';
 import { createAuditStreaming, registerAuditStreaming, type AuditStreaming } from './modules/audit/streaming/index.ts';
 import { createTenantsService, registerTenantsRoutes, type TenantsService } from './modules/tenants/index.ts';
+import { createAccessControl, registerAuthorization, type AccessControl } from './modules/access/index.ts';
+import { grantCreator } from './modules/access/access-store.ts';
+import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
+import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
 import type { Clock } from './platform/clock.ts';
 import type { Random } from './platform/crypto/random.ts';
@@ -63,6 +69,8 @@ export interface App {
     readonly sessions: SessionService;
     readonly setup: SetupService;
     readonly tenants: TenantsService;
+    readonly access: AccessControl;
+    readonly feed: ChangeFeed;
     readonly auditStreaming: AuditStreaming;
     readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention; readonly apiCalls: ApiCallBuffer };
   };
@@ -112,10 +120,19 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const setup = createSetupService({ transactor, hasher, clock, random, passwordMinLength: config.passwordMinLength, audit });
   const login = createLoginService({ transactor, hasher, sessions, clock, audit });
-  const tenants = createTenantsService({ transactor, clock, random, audit });
+  const feed = await createChangeFeed(deps.db);
+  const access = createAccessControl({ transactor, clock, audit, feed, logger: deps.logger });
+  const tenants = createTenantsService({
+    transactor,
+    clock,
+    random,
+    audit,
+    access: { changed: (tx, tenantId) => access.changed(tx, tenantId), grantCreator: (tx, tenantId, userId, now) => grantCreator(tx, tenantId, userId, now, uuidv7(clock, random)) },
+  });
   const cookie = sessionCookieFor(config.publicUrl);
 
   registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config) });
+  registerAuthorization(http, { access, actorOf: auditActor, sourceOf: requestSource });
   registerOpsRoutes(http, {
     ready: async () => {
       await sql`select 1`.execute(deps.db.app);
@@ -127,7 +144,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerTenantsRoutes(http, tenants);
   registerAuditRoutes(http, {
     service: createAuditService({ transactor, signer }),
-    authorize: (ctx, tenantId) => tenants.assertMember(ctx, tenantId),
     exportLines: (tenantId) => exportLines({ transactor, signer, clock }, tenantId),
     recordExport: async (ctx, tenantId, format) => {
       await transactor.withTenant(tenantId, (tx) =>
@@ -150,11 +166,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     publicUrl: config.publicUrl,
     allowedNetworks: config.auditStreamAllowedNetworks,
   });
-  registerAuditStreaming(http, { service: auditStreaming.service, authorize: (ctx, tenantId) => tenants.assertMember(ctx, tenantId) });
+  registerAuditStreaming(http, { service: auditStreaming.service });
   const apiCalls = createApiCallBuffer({ transactor, recorder: audit, logger: deps.logger });
   recordApiCalls(http, { buffer: apiCalls, clock, sampling: config.auditApiSampling, random });
   http.addHook('onClose', async () => {
     await apiCalls.close();
+    await access.close();
+    await feed.close();
   });
   registerConsoleRoutes(http);
 
@@ -164,7 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, tenants, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, tenants, access, feed, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**
@@ -178,13 +196,13 @@ function recordApiCalls(http: FastifyInstance, deps: { buffer: ApiCallBuffer; cl
     if (deps.sampling < 1 && deps.random(4).readUInt32BE(0) / 2 ** 32 >= deps.sampling) return;
     const orgId = (request.params as { orgId?: unknown } | undefined)?.orgId;
     const tenantId = typeof orgId === 'string' && reply.statusCode < 400 ? orgId.toLowerCase() : PLATFORM_TENANT_ID;
-    const principal = request.principal;
+    const grantId = request.authorized?.grantId;
     deps.buffer.add(tenantId, {
       action: 'api.request',
-      actor: principal === undefined ? { type: 'anonymous', id: null, display_name: null } : { type: principal.isPlatformAdmin ? 'operator' : 'user', id: principal.userId, display_name: principal.displayName },
+      actor: auditActor(request.principal),
       outcome: reply.statusCode < 400 ? 'success' : reply.statusCode === 401 || reply.statusCode === 403 ? 'denied' : 'failure',
       source: { ip: request.ip, user_agent: request.headers['user-agent'] ?? null, request_id: request.id },
-      metadata: { method: request.method, route, status: reply.statusCode, latency_ms: Math.round(reply.elapsedTime * 10) / 10 },
+      metadata: { method: request.method, route, status: reply.statusCode, latency_ms: Math.round(reply.elapsedTime * 10) / 10, ...(grantId === undefined ? {} : { grant_id: grantId }) },
       occurredAt: deps.clock.now(),
     });
   });

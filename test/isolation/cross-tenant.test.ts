@@ -128,6 +128,10 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
         tx.insertInto('audit_destinations').values({ tenant_id: aId, id: crypto.randomUUID(), kind: 'syslog', format: 'json', name: 'forged', host: 'evil.example.com', port: 6514, url: null, ca_pem: null, secret_sealed: null, enabled: true, created_at: now, updated_at: now }).execute(),
       audit_delivery_cursors: (tx) =>
         tx.insertInto('audit_delivery_cursors').values({ tenant_id: aId, destination_id: a.params['destinationId'] ?? '', next_seq: 0, last_checkpoint_size: 0, attempts: 0, next_attempt_at: now, last_error: null, last_delivered_at: null }).execute(),
+      access_roles: (tx) => tx.insertInto('access_roles').values({ tenant_id: aId, id: crypto.randomUUID(), name: 'forged', description: '', permissions: ['audit.read'], created_at: now, updated_at: now }).execute(),
+      service_accounts: (tx) => tx.insertInto('service_accounts').values({ tenant_id: aId, id: crypto.randomUUID(), name: 'forged', description: '', created_by: null, created_at: now, disabled_at: null }).execute(),
+      role_bindings: (tx) =>
+        tx.insertInto('role_bindings').values({ tenant_id: aId, id: crypto.randomUUID(), principal_type: 'user', principal_id: b.userId, built_in_role: 'tenant_admin', custom_role_id: null, project_id: null, environment_id: null, conditions: null, expires_at: null, grant_id: null, created_by: null, created_at: now, last_used_at: null }).execute(),
       audit_settings: (tx) => tx.insertInto('audit_settings').values({ tenant_id: aId, retention_days: 1, updated_at: now }).execute(),
       audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
     };

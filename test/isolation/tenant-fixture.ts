@@ -27,7 +27,14 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const projectId = await created(t, cookie, `/api/v1/organizations/${orgId}/projects`, { name: `Project ${label}` });
   const environmentId = await created(t, cookie, `/api/v1/organizations/${orgId}/projects/${projectId}/environments`, { name: 'production', kind: 'production' });
   const destinationId = await created(t, cookie, `/api/v1/organizations/${orgId}/audit/destinations`, { kind: 'syslog', name: `SIEM ${label}`, host: 'siem.example.com', enabled: false });
-  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId } };
+  const roleId = await created(t, cookie, `/api/v1/organizations/${orgId}/roles`, { name: `Role ${label}`, permissions: ['projects.read', 'audit.read'] });
+  const serviceAccountId = await created(t, cookie, `/api/v1/organizations/${orgId}/service-accounts`, { name: `Robot ${label}` });
+  const bindingId = await created(t, cookie, `/api/v1/organizations/${orgId}/bindings`, {
+    principal: { type: 'service_account', id: serviceAccountId },
+    role: roleId,
+    scope: { project_id: projectId },
+  });
+  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId } };
 }
 
 /**

@@ -62,7 +62,6 @@ export function registerAuditRoutes(
   app: FastifyInstance,
   deps: {
     service: AuditService;
-    authorize: (ctx: AuditContext, tenantId: string) => Promise<void>;
     exportLines: (tenantId: string) => ReturnType<typeof exportLines>;
     recordExport: (ctx: AuditContext, tenantId: string, format: ExportFormat) => Promise<void>;
     retention: { get(tenantId: string): Promise<number>; set(ctx: AuditContext, tenantId: string, days: number): Promise<void> };
@@ -73,6 +72,7 @@ export function registerAuditRoutes(
   app.addSchema(AuditEventSchema);
 
   app.get(`${base}/events`, {
+    config: { permission: 'audit.read' },
     schema: {
       tags,
       summary: 'Search the audit log, newest first (filters: time range, actor, action prefix, target, outcome, IP)',
@@ -83,7 +83,6 @@ export function registerAuditRoutes(
     handler: async (request) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
       const q = request.query as Static<typeof ListQuery>;
-      await deps.authorize(auditContext(request), orgId);
       const filter = {
         ...(q.from === undefined ? {} : { from: new Date(q.from) }),
         ...(q.to === undefined ? {} : { to: new Date(q.to) }),
@@ -101,15 +100,16 @@ export function registerAuditRoutes(
   });
 
   app.get(`${base}/events/:eventId`, {
+    config: { permission: 'audit.read' },
     schema: { tags, summary: 'Read one audit event', params: EventParams, response: { 200: Type.Ref('AuditEvent'), ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId, eventId } = request.params as Static<typeof EventParams>;
-      await deps.authorize(auditContext(request), orgId);
       return decodeEvent(await deps.service.get(orgId, eventId));
     },
   });
 
   app.get(`${base}/events/:eventId/proof`, {
+    config: { permission: 'audit.read' },
     schema: {
       tags,
       summary: 'RFC 9162 inclusion proof of an event in a signed checkpoint',
@@ -123,7 +123,6 @@ export function registerAuditRoutes(
     handler: async (request) => {
       const { orgId, eventId } = request.params as Static<typeof EventParams>;
       const { size } = request.query as Static<typeof ProofQuery>;
-      await deps.authorize(auditContext(request), orgId);
       const proof = await deps.service.proveInclusion(orgId, eventId, size);
       return {
         seq: proof.event.seq,
@@ -138,6 +137,7 @@ export function registerAuditRoutes(
   });
 
   app.get(`${base}/consistency`, {
+    config: { permission: 'audit.read' },
     schema: {
       tags,
       summary: 'RFC 9162 consistency proof between two signed checkpoints',
@@ -148,13 +148,13 @@ export function registerAuditRoutes(
     handler: async (request) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
       const q = request.query as Static<typeof ConsistencyQuery>;
-      await deps.authorize(auditContext(request), orgId);
       const result = await deps.service.proveConsistency(orgId, q.from, q.to);
       return { from: result.from, to: result.to, proof: result.proof.map(b64) };
     },
   });
 
   app.get(`${base}/checkpoints`, {
+    config: { permission: 'audit.read' },
     schema: {
       tags,
       summary: 'Signed checkpoints of the log (C2SP tlog-checkpoint notes) and the key that verifies them',
@@ -163,7 +163,6 @@ export function registerAuditRoutes(
     },
     handler: async (request) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
-      await deps.authorize(auditContext(request), orgId);
       const rows = await deps.service.checkpoints(orgId);
       return { verifier_key: deps.service.verifierKey(), items: rows.map((r) => ({ size: Number(r.size), kind: r.kind, note: r.note, created_at: r.created_at.toISOString() })) };
     },
@@ -171,26 +170,27 @@ export function registerAuditRoutes(
 
   const Retention = Strict({ retention_days: Type.Integer({ minimum: MIN_RETENTION_DAYS, maximum: MAX_RETENTION_DAYS, description: '90 days to 7 years' }) });
   app.get(`${base}/retention`, {
+    config: { permission: 'audit.read' },
     schema: { tags, summary: 'How long audit events are kept', params: OrgParams, response: { 200: Retention, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
-      await deps.authorize(auditContext(request), orgId);
       return { retention_days: await deps.retention.get(orgId) };
     },
   });
   app.put(`${base}/retention`, {
+    config: { permission: 'audit.manage' },
     schema: { tags, summary: 'Set how long audit events are kept (older ones are purged after a signed retention checkpoint)', params: OrgParams, body: Retention, response: { 200: Retention, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
       const { retention_days } = request.body as Static<typeof Retention>;
       const ctx = auditContext(request);
-      await deps.authorize(ctx, orgId);
       await deps.retention.set(ctx, orgId, retention_days);
       return { retention_days };
     },
   });
 
   app.get(`${base}/export`, {
+    config: { permission: 'audit.export' },
     schema: {
       tags,
       summary: 'Export the log (JSONL, CSV or OCSF), streamed, with the checkpoints and key needed to verify it',
@@ -202,7 +202,6 @@ export function registerAuditRoutes(
       const { orgId } = request.params as Static<typeof OrgParams>;
       const { format } = request.query as Static<typeof ExportQuery>;
       const ctx = auditContext(request);
-      await deps.authorize(ctx, orgId);
       await deps.recordExport(ctx, orgId, format);
       if (!['jsonl', 'csv', 'ocsf'].includes(format)) throw new AppError('invalid_request');
       const extension = format === 'csv' ? 'csv' : 'jsonl';

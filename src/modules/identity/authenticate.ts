@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
-import type { AuditContext, AuditSource } from '../audit/index.ts';
-import type { Principal, SessionService } from './session-service.ts';
+import type { Principal, UserPrincipal } from '../access/index.ts';
+import type { AuditActor, AuditContext, AuditSource } from '../audit/index.ts';
+import type { SessionService } from './session-service.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -13,6 +14,13 @@ export interface SessionCookie {
   readonly name: string;
   readonly secure: boolean;
 }
+
+/**
+ * A way to authenticate a request other than the console cookie: API keys, bearer access tokens.
+ * Returns undefined when the request carries no credential of its kind; throws `unauthenticated`
+ * when it carries one that is not valid (a bad credential never falls back to anonymous).
+ */
+export type Authenticator = (request: FastifyRequest) => Promise<Principal | undefined>;
 
 /**
  * `__Host-` cookies must be Secure, path `/`, no Domain (RFC 6265bis §4.1.3.2). On plain-http
@@ -28,14 +36,24 @@ export function requestSource(request: FastifyRequest): AuditSource {
   return { ip: request.ip, user_agent: request.headers['user-agent'] ?? null, request_id: request.id };
 }
 
-/** The signed-in user as an audit actor, with the request's source; throws `unauthenticated` without one. */
+/** How a principal appears as the actor of an audit event. */
+export function auditActor(principal: Principal | undefined): AuditActor {
+  if (principal === undefined) return { type: 'anonymous', id: null, display_name: null };
+  switch (principal.kind) {
+    case 'user':
+      return { type: principal.isPlatformAdmin ? 'operator' : 'user', id: principal.userId, display_name: principal.displayName };
+    case 'api_key':
+      return { type: 'api_key', id: principal.keyId, display_name: principal.displayName };
+    case 'service_account':
+      return { type: 'service_account', id: principal.serviceAccountId, display_name: principal.displayName };
+  }
+}
+
+/** The authenticated principal as an audit actor, with the request's source; throws `unauthenticated` without one. */
 export function auditContext(request: FastifyRequest): AuditContext {
   const principal = requirePrincipal(request);
-  return {
-    userId: principal.userId,
-    actor: { type: principal.isPlatformAdmin ? 'operator' : 'user', id: principal.userId, display_name: principal.displayName },
-    source: requestSource(request),
-  };
+  const actor = auditActor(principal);
+  return { userId: actor.id ?? '', actor, source: requestSource(request) };
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -46,13 +64,25 @@ export function requirePrincipal(request: FastifyRequest): Principal {
   return request.principal;
 }
 
+/** The signed-in user of a request; other principals (keys, service accounts) get `forbidden`. */
+export function requireUser(request: FastifyRequest): UserPrincipal {
+  const principal = requirePrincipal(request);
+  if (principal.kind !== 'user') throw new AppError('forbidden', { detail: 'Only a signed-in user can do this.' });
+  return principal;
+}
+
 /**
- * Resolves the session cookie into `request.principal` and enforces authentication on routes
- * that need it (every /api/v1 route unless it declares `auth: 'public'`). Unsafe methods from a
- * browser must come from an allowed origin (OWASP CSRF cheat sheet: verify Origin; Fetch Metadata).
+ * Resolves the request's credential into `request.principal` and enforces authentication on routes
+ * that need it (every /api/v1 route unless its permission is `public`). The other authenticators
+ * (API keys, bearer tokens) are tried first; the console cookie last. Unsafe methods from a browser
+ * must come from an allowed origin (OWASP CSRF cheat sheet: verify Origin; Fetch Metadata).
  */
-export function registerAuthentication(app: FastifyInstance, deps: { sessions: SessionService; cookie: SessionCookie; allowedOrigins: readonly string[] }): void {
+export function registerAuthentication(
+  app: FastifyInstance,
+  deps: { sessions: SessionService; cookie: SessionCookie; allowedOrigins: readonly string[]; authenticators?: readonly Authenticator[] },
+): void {
   const allowed = new Set(deps.allowedOrigins);
+  const authenticators = deps.authenticators ?? [];
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request) => {
     if (UNSAFE.has(request.method)) {
@@ -60,9 +90,16 @@ export function registerAuthentication(app: FastifyInstance, deps: { sessions: S
       if (origin !== undefined && !allowed.has(origin)) throw new AppError('origin_mismatch');
       if (origin === undefined && request.headers['sec-fetch-site'] === 'cross-site') throw new AppError('origin_mismatch');
     }
-    const token = request.cookies[deps.cookie.name];
-    if (token !== undefined) request.principal = await deps.sessions.resolve(token);
-    const mode = request.routeOptions.config.auth ?? (request.url.startsWith('/api/v1/') ? 'session' : 'public');
+    for (const authenticate of authenticators) {
+      request.principal = await authenticate(request);
+      if (request.principal !== undefined) break;
+    }
+    if (request.principal === undefined) {
+      const token = request.cookies[deps.cookie.name];
+      if (token !== undefined) request.principal = await deps.sessions.resolve(token);
+    }
+    const config = request.routeOptions.config;
+    const mode = config.auth ?? (config.permission === 'public' || !request.url.startsWith('/api/v1/') ? 'public' : 'session');
     if (mode === 'session' && request.principal === undefined) throw new AppError('unauthenticated');
   });
 }

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { Email, errorResponses, Name, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
-import { auditContext, requestSource, requirePrincipal, type SessionCookie } from './authenticate.ts';
+import { auditContext, requestSource, requireUser, type SessionCookie } from './authenticate.ts';
 import type { UserRow } from './identity-store.ts';
 import type { LoginService } from './login-service.ts';
 import { PASSWORD_MAX_LENGTH } from './password-policy.ts';
@@ -30,7 +30,7 @@ export function registerIdentityRoutes(
   const { cookie } = deps;
 
   app.post('/api/v1/setup', {
-    config: { auth: 'public', rateLimit: 'auth' },
+    config: { permission: 'public', rateLimit: 'auth' },
     schema: {
       tags: ['identity'],
       summary: 'Create the first platform administrator with the one-time setup link token',
@@ -45,7 +45,7 @@ export function registerIdentityRoutes(
   });
 
   app.post('/api/v1/auth/login', {
-    config: { auth: 'public', rateLimit: 'auth' },
+    config: { permission: 'public', rateLimit: 'auth' },
     schema: {
       tags: ['identity'],
       summary: 'Sign in with email and password; sets the session cookie',
@@ -55,7 +55,7 @@ export function registerIdentityRoutes(
     handler: async (request, reply) => {
       const body = request.body as { email: string; password: string };
       // A session that came in with the request is ended: login always issues a new id.
-      if (request.principal !== undefined) {
+      if (request.principal?.kind === 'user') {
         const ctx = auditContext(request);
         await deps.sessions.revoke(request.principal.sessionId, 'replaced_by_login', ctx);
       }
@@ -66,10 +66,10 @@ export function registerIdentityRoutes(
   });
 
   app.post('/api/v1/auth/logout', {
-    config: { auth: 'session' },
+    config: { permission: 'self' },
     schema: { tags: ['identity'], summary: 'End the current session', response: { 204: Type.Null(), ...errorResponses(401) } },
     handler: async (request, reply) => {
-      const principal = requirePrincipal(request);
+      const principal = requireUser(request);
       await deps.sessions.revoke(principal.sessionId, 'logout', auditContext(request));
       reply.clearCookie(cookie.name, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'lax' });
       return reply.status(204).send();
@@ -77,7 +77,7 @@ export function registerIdentityRoutes(
   });
 
   app.get('/api/v1/auth/session', {
-    config: { auth: 'session' },
+    config: { permission: 'self' },
     schema: {
       tags: ['identity'],
       summary: 'The signed-in user and session',
@@ -87,7 +87,7 @@ export function registerIdentityRoutes(
       },
     },
     handler: async (request) => {
-      const p = requirePrincipal(request);
+      const p = requireUser(request);
       return {
         user: { id: p.userId, email: p.email, display_name: p.displayName, is_platform_admin: p.isPlatformAdmin },
         session: { id: p.sessionId, auth_methods: [...p.authMethods], authenticated_at: p.authenticatedAt.toISOString() },

@@ -1,21 +1,12 @@
 import type { AppTransactor, Tx } from '../../database.ts';
+import type { UserPrincipal } from '../access/index.ts';
 import { PLATFORM_TENANT_ID, type AuditActor, type AuditRecorder, type AuditSource } from '../audit/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { findSessionByTokenHash, insertSession, revokeSession, touchSession, type UserRow } from './identity-store.ts';
 
 /** Who is making a request, as far as the session says. */
-export interface Principal {
-  readonly kind: 'user';
-  readonly sessionId: string;
-  readonly userId: string;
-  readonly email: string;
-  readonly displayName: string;
-  readonly isPlatformAdmin: boolean;
-  /** RFC 8176 authentication method references, e.g. `["pwd"]`. */
-  readonly authMethods: readonly string[];
-  readonly authenticatedAt: Date;
-}
+export type Principal = UserPrincipal;
 
 export interface SessionTimeouts {
   readonly memberIdleMinutes: number;

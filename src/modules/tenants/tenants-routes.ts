@@ -55,6 +55,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
   const environment = `${project}/environments/:environmentId`;
 
   app.post('/api/v1/organizations', {
+    config: { permission: 'self' },
     schema: { tags, summary: 'Create an organization (you become its owner)', body: NameBody, response: { 201: Organization, ...errorResponses(400, 401) } },
     handler: async (request, reply) => {
       const { name } = request.body as Static<typeof NameBody>;
@@ -62,6 +63,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     },
   });
   app.get('/api/v1/organizations', {
+    config: { permission: 'self' },
     schema: { tags, summary: 'List the organizations you belong to', querystring: PageQuery, response: { 200: Page(Organization), ...errorResponses(400, 401) } },
     handler: async (request) => {
       const query = request.query as PageQueryT;
@@ -69,6 +71,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     },
   });
   app.get(org, {
+    config: { permission: 'organization.read' },
     schema: { tags, summary: 'Read an organization', params: OrgParams, response: { 200: Organization, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
@@ -76,6 +79,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     },
   });
   app.patch(org, {
+    config: { permission: 'organization.update' },
     schema: { tags, summary: 'Rename an organization', params: OrgParams, body: NameBody, response: { 200: Organization, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
@@ -84,6 +88,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     },
   });
   app.delete(org, {
+    config: { permission: 'organization.delete' },
     schema: { tags, summary: 'Delete an organization and everything in it', params: OrgParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 404) } },
     handler: async (request, reply) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
@@ -93,6 +98,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
   });
 
   app.post(`${org}/projects`, {
+    config: { permission: 'projects.create' },
     schema: { tags, summary: 'Create a project', params: OrgParams, body: NameBody, response: { 201: Project, ...errorResponses(400, 401, 404, 409) } },
     handler: async (request, reply) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
@@ -101,6 +107,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     },
   });
   app.get(`${org}/projects`, {
+    config: { permission: 'projects.read' },
     schema: { tags, summary: 'List projects', params: OrgParams, querystring: PageQuery, response: { 200: Page(Project), ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
@@ -109,6 +116,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     },
   });
   app.get(project, {
+    config: { permission: 'projects.read' },
     schema: { tags, summary: 'Read a project', params: ProjectParams, response: { 200: Project, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
@@ -116,6 +124,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     },
   });
   app.patch(project, {
+    config: { permission: 'projects.update' },
     schema: { tags, summary: 'Rename a project', params: ProjectParams, body: NameBody, response: { 200: Project, ...errorResponses(400, 401, 404, 409) } },
     handler: async (request) => {
       const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
@@ -124,6 +133,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     },
   });
   app.delete(project, {
+    config: { permission: 'projects.delete' },
     schema: { tags, summary: 'Delete a project and its environments', params: ProjectParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 404) } },
     handler: async (request, reply) => {
       const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
@@ -133,6 +143,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
   });
 
   app.post(`${project}/environments`, {
+    config: { permission: 'environments.create' },
     schema: { tags, summary: 'Create an environment', params: ProjectParams, body: EnvironmentBody, response: { 201: Environment, ...errorResponses(400, 401, 404, 409) } },
     handler: async (request, reply) => {
       const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
@@ -142,6 +153,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     },
   });
   app.get(`${project}/environments`, {
+    config: { permission: 'environments.read' },
     schema: { tags, summary: 'List environments of a project', params: ProjectParams, querystring: PageQuery, response: { 200: Page(Environment), ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
@@ -150,6 +162,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     },
   });
   app.get(environment, {
+    config: { permission: 'environments.read' },
     schema: { tags, summary: 'Read an environment', params: EnvironmentParams, response: { 200: Environment, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId, projectId, environmentId } = request.params as Static<typeof EnvironmentParams>;
@@ -157,6 +170,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     },
   });
   app.patch(environment, {
+    config: { permission: 'environments.update' },
     schema: { tags, summary: 'Rename an environment or change its kind', params: EnvironmentParams, body: EnvironmentPatch, response: { 200: Environment, ...errorResponses(400, 401, 404, 409) } },
     handler: async (request) => {
       const { orgId, projectId, environmentId } = request.params as Static<typeof EnvironmentParams>;
@@ -166,6 +180,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     },
   });
   app.delete(environment, {
+    config: { permission: 'environments.delete' },
     schema: { tags, summary: 'Delete an environment', params: EnvironmentParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 404) } },
     handler: async (request, reply) => {
       const { orgId, projectId, environmentId } = request.params as Static<typeof EnvironmentParams>;

@@ -9,11 +9,6 @@ export type EnvironmentRow = Selectable<EnvironmentsTable>;
 // Every statement runs inside withTenant (or withActor for listing one's organizations); queries
 // still name tenant_id explicitly so they stay correct on a sharded (Citus) deployment.
 
-export async function isMember(tx: Tx, tenantId: string, userId: string): Promise<boolean> {
-  const row = await tx.selectFrom('memberships').select('user_id').where('tenant_id', '=', tenantId).where('user_id', '=', userId).executeTakeFirst();
-  return row !== undefined;
-}
-
 export async function insertOrganization(tx: Tx, org: OrganizationRow): Promise<void> {
   await tx.insertInto('organizations').values(org).execute();
 }

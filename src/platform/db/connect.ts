@@ -27,6 +27,12 @@ export interface Database<DB> {
   withLeaderLock(key: number, fn: (lost: Promise<void>) => Promise<void>): Promise<boolean>;
   /** Runs `fn` in one transaction on a connection with owner rights (for migrations and checks). */
   withOwner<T>(fn: (session: OwnerSession) => Promise<T>): Promise<T>;
+  /**
+   * Listens on a notification channel (`pg_notify`). On a server this holds a dedicated connection
+   * and reconnects after losing it, calling `onReset` each time, since notifications sent while it
+   * was away are lost. Returns a function that stops listening.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onReset: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -78,6 +84,7 @@ export function openPglite<DB>(pglite: PGlite): Database<DB> {
           },
         }),
       ),
+    listen: async (channel, onMessage) => pglite.listen(channel, onMessage),
     close: async () => {
       // Kysely closes PGlite only if it ever used it; close it ourselves otherwise.
       if (!pglite.closed) await pglite.close();
@@ -138,8 +145,56 @@ function openPostgres<DB>(url: string, migrationUrl: string | undefined, poolSiz
         await client.end();
       }
     },
+    listen: (channel, onMessage, onReset) => listenPostgres(url, channel, onMessage, onReset),
     close: async () => {
       await app.destroy();
     },
+  };
+}
+
+/** LISTEN on a dedicated client; after a lost connection, reconnects with backoff and reports a reset. */
+async function listenPostgres(url: string, channel: string, onMessage: (payload: string) => void, onReset: () => void): Promise<() => Promise<void>> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name: ${channel}`);
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+
+  async function connect(): Promise<void> {
+    const next = new pg.Client({ connectionString: url });
+    next.on('notification', (message) => {
+      if (message.channel === channel) onMessage(message.payload ?? '');
+    });
+    const lost = () => {
+      if (client !== next || stopped) return;
+      client = undefined;
+      onReset();
+      schedule(250);
+    };
+    next.on('error', lost);
+    next.on('end', lost);
+    await next.connect();
+    await next.query(`listen ${channel}`);
+    client = next;
+  }
+
+  function schedule(delayMs: number): void {
+    retry = setTimeout(() => {
+      connect().then(
+        () => {
+          onReset();
+        },
+        () => {
+          schedule(Math.min(delayMs * 2, 5000));
+        },
+      );
+    }, delayMs);
+    retry.unref();
+  }
+
+  await connect();
+  return async () => {
+    stopped = true;
+    if (retry !== undefined) clearTimeout(retry);
+    await client?.end().catch(() => undefined);
   };
 }

@@ -2,6 +2,12 @@
 export interface ParapetRouteConfig {
   /** `public`: no authentication; `session`: a signed-in user (default for /api/v1). */
   auth?: 'public' | 'session';
+  /**
+   * What the caller must hold: a permission from the access catalogue (checked at the route's
+   * organization/project/environment from its path), `self` (any signed-in user, acting on their
+   * own things) or `public`. Every /api/v1 route must declare one; the app refuses to start otherwise.
+   */
+  permission?: string;
   /** `auth`: the stricter per-IP limit for credential-handling endpoints. */
   rateLimit?: 'auth';
 }

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { decodeCursor, toPage } from '../../../platform/http/pagination.ts';
 import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid } from '../../../platform/http/schemas.ts';
 import { auditContext } from '../../identity/index.ts';
-import type { AuditContext } from '../audit-event.ts';
 import type { DestinationService } from './destination-service.ts';
 import type { DestinationWithCursor } from './destination-store.ts';
 
@@ -84,19 +83,19 @@ function toDestination(row: DestinationWithCursor) {
  * Routes of the organization's SIEM destinations (AUD-5) under
  * `/api/v1/organizations/{orgId}/audit/destinations`. `authorize` decides who may manage them.
  */
-export function registerAuditStreaming(app: FastifyInstance, deps: { service: DestinationService; authorize: (ctx: AuditContext, tenantId: string) => Promise<void> }): void {
+export function registerAuditStreaming(app: FastifyInstance, deps: { service: DestinationService}): void {
   const tags = ['audit'];
   const base = '/api/v1/organizations/:orgId/audit/destinations';
   const one = `${base}/:destinationId`;
   const { service } = deps;
 
   app.post(base, {
+    config: { permission: 'audit.manage' },
     schema: { tags, summary: 'Add a destination the audit log streams to (syslog over TLS or a Standard Webhooks endpoint)', params: OrgParams, body: CreateBody, response: { 201: CreatedDestination, ...errorResponses(400, 401, 404, 409) } },
     handler: async (request, reply) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
       const body = request.body as Static<typeof CreateBody>;
       const ctx = auditContext(request);
-      await deps.authorize(ctx, orgId);
       const { destination, secret } = await service.create(ctx, orgId, {
         kind: body.kind,
         name: body.name,
@@ -111,52 +110,52 @@ export function registerAuditStreaming(app: FastifyInstance, deps: { service: De
   });
 
   app.get(base, {
+    config: { permission: 'audit.manage' },
     schema: { tags, summary: "List the organization's audit destinations and their delivery state", params: OrgParams, querystring: PageQuery, response: { 200: Page(Destination), ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
       const query = request.query as Static<typeof PageQuery>;
-      await deps.authorize(auditContext(request), orgId);
       return toPage(await service.list(orgId, { after: decodeCursor(query.cursor), limit: query.limit }), query.limit, toDestination);
     },
   });
 
   app.get(one, {
+    config: { permission: 'audit.manage' },
     schema: { tags, summary: 'Read an audit destination and its delivery state', params: DestinationParams, response: { 200: Destination, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId, destinationId } = request.params as Static<typeof DestinationParams>;
-      await deps.authorize(auditContext(request), orgId);
       return toDestination(await service.get(orgId, destinationId));
     },
   });
 
   app.patch(one, {
+    config: { permission: 'audit.manage' },
     schema: { tags, summary: 'Rename, enable or disable an audit destination, or change its format or target', params: DestinationParams, body: PatchBody, response: { 200: Destination, ...errorResponses(400, 401, 404, 409) } },
     handler: async (request) => {
       const { orgId, destinationId } = request.params as Static<typeof DestinationParams>;
       const body = request.body as Static<typeof PatchBody>;
       const ctx = auditContext(request);
-      await deps.authorize(ctx, orgId);
       const { ca_pem: caPem, ...rest } = body;
       return toDestination(await service.update(ctx, orgId, destinationId, { ...rest, ...(caPem === undefined ? {} : { caPem }) }));
     },
   });
 
   app.delete(one, {
+    config: { permission: 'audit.manage' },
     schema: { tags, summary: 'Delete an audit destination (events already sent stay with the receiver)', params: DestinationParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 404) } },
     handler: async (request, reply) => {
       const { orgId, destinationId } = request.params as Static<typeof DestinationParams>;
       const ctx = auditContext(request);
-      await deps.authorize(ctx, orgId);
       await service.remove(ctx, orgId, destinationId);
       return reply.status(204).send();
     },
   });
 
   app.post(`${one}/test`, {
+    config: { permission: 'audit.manage' },
     schema: { tags, summary: 'Send a test message to an audit destination now', params: DestinationParams, response: { 200: Strict({ delivered: Type.Boolean(), error: Nullable(Type.String()) }), ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
       const { orgId, destinationId } = request.params as Static<typeof DestinationParams>;
-      await deps.authorize(auditContext(request), orgId);
       return service.test(orgId, destinationId);
     },
   });

@@ -1,0 +1,106 @@
+import { sql, type Selectable } from 'kysely';
+import type { Tx } from '../../database.ts';
+import type { AccessRolesTable, RoleBindingsTable, ServiceAccountsTable } from './access-tables.ts';
+
+export type RoleRow = Selectable<AccessRolesTable>;
+export type BindingRow = Selectable<RoleBindingsTable>;
+export type ServiceAccountRow = Selectable<ServiceAccountsTable>;
+
+// Every statement runs inside withTenant; queries still name tenant_id (see tenants-store.ts).
+
+/** What a snapshot is built from, read in one transaction. Undefined when the organization does not exist. */
+export async function loadAccessState(tx: Tx, tenantId: string) {
+  const org = await tx.selectFrom('organizations').select('id').where('id', '=', tenantId).executeTakeFirst();
+  if (org === undefined) return undefined;
+  const [members, bindings, roles, environments] = await Promise.all([
+    tx.selectFrom('memberships').select('user_id').where('tenant_id', '=', tenantId).execute(),
+    tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).execute(),
+    tx.selectFrom('access_roles').select(['id', 'permissions']).where('tenant_id', '=', tenantId).execute(),
+    tx.selectFrom('environments').select(['id', 'project_id']).where('tenant_id', '=', tenantId).execute(),
+  ]);
+  return { members, bindings, roles, environments };
+}
+
+export async function listRoles(tx: Tx, tenantId: string): Promise<RoleRow[]> {
+  return tx.selectFrom('access_roles').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute();
+}
+
+export async function getRole(tx: Tx, tenantId: string, id: string): Promise<RoleRow | undefined> {
+  return tx.selectFrom('access_roles').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertRole(tx: Tx, role: RoleRow): Promise<void> {
+  await tx.insertInto('access_roles').values(role).execute();
+}
+
+export async function updateRole(tx: Tx, tenantId: string, id: string, changes: Partial<Pick<RoleRow, 'name' | 'description' | 'permissions'>>, now: Date): Promise<RoleRow | undefined> {
+  return tx.updateTable('access_roles').set({ ...changes, updated_at: now }).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst();
+}
+
+export async function deleteRole(tx: Tx, tenantId: string, id: string): Promise<boolean> {
+  const result = await tx.deleteFrom('access_roles').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+export async function roleInUse(tx: Tx, tenantId: string, id: string): Promise<boolean> {
+  const row = await tx.selectFrom('role_bindings').select('id').where('tenant_id', '=', tenantId).where('custom_role_id', '=', id).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function listBindings(tx: Tx, tenantId: string, filter: { principalId?: string | undefined; after?: string | undefined; limit: number }): Promise<BindingRow[]> {
+  let query = tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(filter.limit + 1);
+  if (filter.principalId !== undefined) query = query.where('principal_id', '=', filter.principalId);
+  if (filter.after !== undefined) query = query.where('id', '>', filter.after);
+  return query.execute();
+}
+
+export async function getBinding(tx: Tx, tenantId: string, id: string): Promise<BindingRow | undefined> {
+  return tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertBinding(tx: Tx, binding: BindingRow): Promise<void> {
+  await tx
+    .insertInto('role_bindings')
+    .values({ ...binding, conditions: binding.conditions === null ? null : sql`${JSON.stringify(binding.conditions)}::jsonb` as never })
+    .execute();
+}
+
+export async function deleteBinding(tx: Tx, tenantId: string, id: string): Promise<boolean> {
+  const result = await tx.deleteFrom('role_bindings').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** Marks bindings used (throttled by the caller: at most once an hour per binding). */
+export async function touchBindings(tx: Tx, tenantId: string, ids: readonly string[], now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.updateTable('role_bindings').set({ last_used_at: now }).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
+}
+
+export async function isMember(tx: Tx, tenantId: string, userId: string): Promise<boolean> {
+  const row = await tx.selectFrom('memberships').select('user_id').where('tenant_id', '=', tenantId).where('user_id', '=', userId).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function getServiceAccount(tx: Tx, tenantId: string, id: string): Promise<ServiceAccountRow | undefined> {
+  return tx.selectFrom('service_accounts').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+/** Makes `userId` Tenant Admin of a new organization (its creator). */
+export async function grantCreator(tx: Tx, tenantId: string, userId: string, now: Date, id: string): Promise<void> {
+  await insertBinding(tx, {
+    tenant_id: tenantId,
+    id,
+    principal_type: 'user',
+    principal_id: userId,
+    built_in_role: 'tenant_admin',
+    custom_role_id: null,
+    project_id: null,
+    environment_id: null,
+    conditions: null,
+    expires_at: null,
+    grant_id: null,
+    created_by: userId,
+    created_at: now,
+    last_used_at: null,
+  });
+}

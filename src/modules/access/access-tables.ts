@@ -1,0 +1,47 @@
+import type { BuiltInRoleKey } from './permissions.ts';
+import type { Conditions } from './conditions.ts';
+
+export interface AccessRolesTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  description: string;
+  permissions: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ServiceAccountsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  description: string;
+  created_by: string | null;
+  created_at: Date;
+  disabled_at: Date | null;
+}
+
+export type PrincipalType = 'user' | 'service_account';
+
+export interface RoleBindingsTable {
+  tenant_id: string;
+  id: string;
+  principal_type: PrincipalType;
+  principal_id: string;
+  built_in_role: BuiltInRoleKey | null;
+  custom_role_id: string | null;
+  project_id: string | null;
+  environment_id: string | null;
+  conditions: Conditions | null;
+  expires_at: Date | null;
+  grant_id: string | null;
+  created_by: string | null;
+  created_at: Date;
+  last_used_at: Date | null;
+}
+
+export interface AccessTables {
+  access_roles: AccessRolesTable;
+  service_accounts: ServiceAccountsTable;
+  role_bindings: RoleBindingsTable;
+}

@@ -1,0 +1,103 @@
+import type { CompiledConditions, ConditionFailure } from './conditions.ts';
+import type { Permission } from './permissions.ts';
+import type { Principal, RequestFacts, Resource } from './principal.ts';
+
+/** A role binding ready for evaluation: the role resolved to its permission set, conditions compiled. */
+export interface CompiledBinding {
+  readonly id: string;
+  /** Built-in role key or custom role id, for explanations. */
+  readonly role: string;
+  readonly permissions: ReadonlySet<Permission>;
+  /** Scope: both undefined = the whole organization. */
+  readonly projectId: string | undefined;
+  readonly environmentId: string | undefined;
+  readonly conditions: CompiledConditions | undefined;
+  /** Epoch milliseconds; the binding grants nothing from this instant on. */
+  readonly expiresAt: number | undefined;
+  /** The just-in-time access request that produced the binding, so each use is attributable (AC-4). */
+  readonly grantId: string | undefined;
+}
+
+/**
+ * Everything needed to decide within one organization, held in memory on every node and replaced
+ * whenever bindings, roles or the hierarchy change (AC-1).
+ */
+export interface AccessSnapshot {
+  readonly tenantId: string;
+  /** Environment id → its project id, so an environment-level request is judged by its real project. */
+  readonly environmentProjects: ReadonlyMap<string, string>;
+  /** Users who belong to the organization (members see 403 for what they lack; others see 404). */
+  readonly members: ReadonlySet<string>;
+  /** Principal id (user or service account) → its bindings. */
+  readonly bindings: ReadonlyMap<string, readonly CompiledBinding[]>;
+}
+
+/** Why a request was refused; each is a stable problem code. */
+export type DenyReason = 'not_member' | 'forbidden' | ConditionFailure;
+
+export type Decision = { readonly allowed: true; readonly binding: CompiledBinding | undefined } | { readonly allowed: false; readonly reason: DenyReason };
+
+const ALLOW_DIRECT: Decision = { allowed: true, binding: undefined };
+const NOT_MEMBER: Decision = { allowed: false, reason: 'not_member' };
+const FORBIDDEN: Decision = { allowed: false, reason: 'forbidden' };
+
+/**
+ * Whether a binding (or key) scoped at `projectId`/`environmentId` covers `resource`. A binding
+ * applies at its scope and below; the resource's project is read from the snapshot, not trusted from
+ * the path, so `/projects/P1/environments/<env of P2>` is judged as P2.
+ */
+function covers(snapshot: AccessSnapshot, projectId: string | undefined, environmentId: string | undefined, resource: Resource): boolean {
+  if (projectId === undefined) return true;
+  const resourceProject = resource.environmentId === undefined ? resource.projectId : snapshot.environmentProjects.get(resource.environmentId);
+  if (resource.environmentId !== undefined && resource.projectId !== undefined && resourceProject !== resource.projectId) return false;
+  if (resourceProject !== projectId) return false;
+  return environmentId === undefined || environmentId === resource.environmentId;
+}
+
+/**
+ * `can(principal, permission, resource)`: pure and in-process (AC-1, AC-3). A binding grants when
+ * it holds the permission, covers the resource, has not expired and its conditions hold. When the
+ * only bindings that would grant fail a condition, the first failed requirement is the reason.
+ */
+export function decide(snapshot: AccessSnapshot, principal: Principal, permission: Permission, resource: Resource, facts: RequestFacts): Decision {
+  if (resource.tenantId !== snapshot.tenantId) return NOT_MEMBER;
+  if (principal.kind === 'api_key') {
+    if (principal.tenantId !== resource.tenantId) return NOT_MEMBER;
+    if (!covers(snapshot, principal.projectId, principal.environmentId, resource)) return FORBIDDEN;
+    return principal.permissions.has(permission) ? ALLOW_DIRECT : FORBIDDEN;
+  }
+  let id: string;
+  if (principal.kind === 'service_account') {
+    if (principal.tenantId !== resource.tenantId) return NOT_MEMBER;
+    if (principal.scope !== undefined && !principal.scope.has(permission)) return FORBIDDEN;
+    id = principal.serviceAccountId;
+  } else {
+    id = principal.userId;
+  }
+  const bindings = snapshot.bindings.get(id);
+  if (bindings === undefined) return principal.kind === 'user' && !snapshot.members.has(id) ? NOT_MEMBER : FORBIDDEN;
+  const now = facts.now.getTime();
+  let failure: ConditionFailure | undefined;
+  for (const binding of bindings) {
+    if (!binding.permissions.has(permission)) continue;
+    if (binding.expiresAt !== undefined && now >= binding.expiresAt) continue;
+    if (!covers(snapshot, binding.projectId, binding.environmentId, resource)) continue;
+    if (binding.conditions !== undefined) {
+      const failed = binding.conditions.check(facts);
+      if (failed !== undefined) {
+        failure ??= failed;
+        continue;
+      }
+    }
+    return { allowed: true, binding };
+  }
+  if (failure !== undefined) return { allowed: false, reason: failure };
+  // Someone whose only bindings have all expired is no longer let in at all, unless a member.
+  if (principal.kind === 'user' && !snapshot.members.has(id) && bindings.every((b) => b.expiresAt !== undefined && now >= b.expiresAt)) return NOT_MEMBER;
+  return FORBIDDEN;
+}
+
+/** Every permission a principal holds at a resource right now (conditions applied), for explanations and the SDK. */
+export function effectivePermissions(snapshot: AccessSnapshot, principal: Principal, resource: Resource, facts: RequestFacts, catalogue: readonly Permission[]): Permission[] {
+  return catalogue.filter((permission) => decide(snapshot, principal, permission, resource, facts).allowed);
+}

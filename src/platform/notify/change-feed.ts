@@ -1,0 +1,47 @@
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../db/index.ts';
+
+/** The one notification channel Parapet uses; payloads are `<topic>:<key>`. */
+const CHANNEL = 'parapet_changes';
+
+/**
+ * Cross-node change events (ARCHITECTURE: platform/notify). A change is published inside the
+ * transaction that makes it, so every node (this one included) hears of it exactly when it
+ * commits, and never of a change that rolled back. Caches subscribe and drop what changed; after a
+ * lost connection, `reset` tells them to drop everything, since notifications were missed.
+ */
+export interface ChangeFeed {
+  publish(tx: Transaction<unknown>, topic: string, key: string): Promise<void>;
+  subscribe(topic: string, onChange: (key: string) => void, onReset: () => void): () => void;
+  close(): Promise<void>;
+}
+
+export async function createChangeFeed(db: Pick<Database<unknown>, 'listen'>): Promise<ChangeFeed> {
+  const subscribers = new Map<string, Set<{ onChange: (key: string) => void; onReset: () => void }>>();
+  const stop = await db.listen(
+    CHANNEL,
+    (payload) => {
+      const colon = payload.indexOf(':');
+      if (colon === -1) return;
+      for (const subscriber of subscribers.get(payload.slice(0, colon)) ?? []) subscriber.onChange(payload.slice(colon + 1));
+    },
+    () => {
+      for (const set of subscribers.values()) for (const subscriber of set) subscriber.onReset();
+    },
+  );
+  return {
+    publish: async (tx, topic, key) => {
+      await sql`select pg_notify(${CHANNEL}, ${`${topic}:${key}`})`.execute(tx);
+    },
+    subscribe: (topic, onChange, onReset) => {
+      const entry = { onChange, onReset };
+      let set = subscribers.get(topic);
+      if (set === undefined) subscribers.set(topic, (set = new Set()));
+      set.add(entry);
+      return () => {
+        set.delete(entry);
+      };
+    },
+    close: stop,
+  };
+}
