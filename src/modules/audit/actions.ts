@@ -26,6 +26,7 @@ export const AUDIT_ACTIONS = {
   'service_account.disabled': 'A service account was disabled; its bindings and credentials stopped working.',
   'service_account.enabled': 'A disabled service account was enabled again.',
   'service_account.deleted': 'A service account and its bindings were deleted.',
+  'access.reviewed': 'An access review of the organization was generated (API or CLI).',
   'authz.denied': 'A request was refused because the actor may not act on the target.',
   'audit.exported': 'The audit log was exported.',
   'audit.destination_created': "A SIEM destination (syslog or webhook) was added to the organization's audit stream.",
