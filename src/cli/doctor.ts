@@ -97,7 +97,7 @@ export const doctor: Command = async ({ config, out, pid }) => {
   let db: Database<DB> | undefined;
   try {
     lock = lockEmbeddedData(config, pid);
-    db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, poolSize: 2 });
+    db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile, poolSize: 2 });
     checks.push(...(await databaseChecks(db, keyring, config.migrationDatabaseUrl !== undefined)));
   } catch (error) {
     checks.push({ name: 'database reachable', status: 'fail', detail: (error as Error).message });
