@@ -40,7 +40,10 @@ export const serve: Command = async ({ config, logger, out, pid, stopSignal, onR
     const link = await runtime.app.services.setup.issueLink(config.publicUrl);
     out('');
     out(`  Parapet is running at ${config.publicUrl}   (listening on ${address})`);
-    if (redirect !== undefined) out(`  Plain HTTP on port ${config.httpRedirectPort ?? ''} redirects to ${config.publicUrl}`);
+    const redirectAddress = redirect?.address();
+    if (redirectAddress !== undefined && redirectAddress !== null && typeof redirectAddress !== 'string') {
+      out(`  Plain HTTP on port ${redirectAddress.port} answers 308 to ${config.publicUrl}`);
+    }
     out(`  Database: ${runtime.db.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}/pgdata` : 'PostgreSQL server'}; keyring: ${config.keyringPath}`);
     if (link !== undefined) {
       out('');
