@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
  * Mozilla Server Side TLS guidelines, version 5.7, "intermediate" configuration
  * (https://wiki.mozilla.org/Security/Server_Side_TLS, https://ssl-config.mozilla.org/guidelines/5.7.json):
  * TLS 1.3 suites, then the TLS 1.2 list — ECDHE with ECDSA or RSA, AES-GCM or ChaCha20-Poly1305,
- * AEAD only. The guideline's DHE-RSA-AES128/256-GCM-SHA384 and DHE-RSA-CHACHA20-POLY1305 are left
+ * AEAD only. The guideline's DHE-RSA-AES128-GCM-SHA256, DHE-RSA-AES256-GCM-SHA384 and DHE-RSA-CHACHA20-POLY1305 are left
  * out: they need configured DH parameters (ffdhe2048), which Parapet does not set, and every
  * client the intermediate profile targets speaks ECDHE.
  */
