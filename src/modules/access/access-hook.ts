@@ -13,6 +13,14 @@ declare module 'fastify' {
   }
 }
 
+/** The caller of a request as access control sees it: principal, audit actor and source. */
+export function callerOf(request: FastifyRequest, actorOf: (principal: Principal) => AuditActor, sourceOf: (request: FastifyRequest) => AuditSource) {
+  const principal = request.principal;
+  if (principal === undefined) throw new AppError('unauthenticated');
+  // `userId` names a user only: keys and service accounts act as themselves in `actor`.
+  return { principal, actor: actorOf(principal), userId: principal.kind === 'user' ? principal.userId : '', source: sourceOf(request) };
+}
+
 /** Route permissions that are not catalogue entries. */
 const SPECIAL = new Set(['self', 'public']);
 
@@ -46,9 +54,8 @@ export function registerAuthorization(
     const params = request.params as { orgId?: string; projectId?: string; environmentId?: string } | undefined;
     const orgId = params?.orgId;
     if (orgId === undefined) return;
-    const actor = deps.actorOf(principal);
     request.authorized = await deps.access.authorize(
-      { principal, actor, userId: actor.id ?? '', source: deps.sourceOf(request) },
+      callerOf(request, deps.actorOf, deps.sourceOf),
       permission,
       { tenantId: orgId.toLowerCase(), projectId: params?.projectId?.toLowerCase(), environmentId: params?.environmentId?.toLowerCase() },
     );
