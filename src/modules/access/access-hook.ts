@@ -40,6 +40,9 @@ export function registerAuthorization(
     const permission = route.config?.permission;
     if (permission === undefined) throw new Error(`${String(route.method)} ${route.url} declares no permission`);
     if (!SPECIAL.has(permission) && !isPermission(permission)) throw new Error(`${String(route.method)} ${route.url} declares unknown permission ${permission}`);
+    if (!SPECIAL.has(permission) && !route.url.includes(':orgId') && route.config?.authorizeInHandler !== true) {
+      throw new Error(`${String(route.method)} ${route.url} names no organization to check ${permission} in; declare authorizeInHandler and check in the handler`);
+    }
   });
   app.addHook('preHandler', async (request) => {
     const permission = request.routeOptions.config.permission;
@@ -53,7 +56,10 @@ export function registerAuthorization(
     if (!isPermission(permission)) throw new AppError('forbidden');
     const params = request.params as { orgId?: string; projectId?: string; environmentId?: string } | undefined;
     const orgId = params?.orgId;
-    if (orgId === undefined) return;
+    if (orgId === undefined) {
+      if (request.routeOptions.config.authorizeInHandler === true) return;
+      throw new AppError('forbidden');
+    }
     request.authorized = await deps.access.authorize(
       callerOf(request, deps.actorOf, deps.sourceOf),
       permission,

@@ -317,7 +317,7 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
   });
 
   app.post('/api/v1/authz/check', {
-    config: { permission: 'authz.check' },
+    config: { permission: 'authz.check', authorizeInHandler: true },
     schema: {
       tags,
       summary: 'Batch permission decisions for an integrating app: may this principal do this here? (the caller needs authz.check in each organization asked about)',
