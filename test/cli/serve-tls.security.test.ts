@@ -127,3 +127,21 @@ describe('parapet serve over HTTPS (ENC-6)', () => {
     assert.match(stderr, /must not be accessible to group or others/);
   });
 });
+
+describe('parapet doctor with TLS (ENC-6, ENC-7)', () => {
+  it('ENC-6 doctor checks the certificate pair as start-up would: WARN near expiry, FAIL for a loose key file', async () => {
+    const certs = createTestCertificates('Parapet Doctor');
+    chmodSync(certs.keyFile, 0o600);
+    const env = { PATH: process.env['PATH'] ?? '', PARAPET_DATA_DIR: mkdtempSync(join(tmpdir(), 'parapet-doctor-tls-')), PARAPET_TLS_CERT_FILE: certs.certFile, PARAPET_TLS_KEY_FILE: certs.keyFile };
+    const doctor = async (): Promise<string> => {
+      const child = spawn(process.execPath, [BIN, 'doctor'], { env });
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      await new Promise((resolve) => child.on('exit', resolve));
+      return out;
+    };
+    assert.match(await doctor(), /WARN\s+TLS certificate\s+.*valid until .*\(0 days\)/, 'a one-day test certificate is within 14 days of expiry');
+    chmodSync(certs.keyFile, 0o644);
+    assert.match(await doctor(), /FAIL\s+TLS certificate\s+.*must not be accessible to group or others/);
+  });
+});
