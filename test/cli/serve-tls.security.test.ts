@@ -52,7 +52,7 @@ describe('parapet serve over HTTPS (ENC-6)', () => {
       const [port, redirectPort] = await new Promise<[number, number]>((resolve, reject) => {
         const timer = setTimeout(() => {
           reject(new Error(`serve did not start: ${output}`));
-        }, 60_000);
+        }, 150_000);
         child.stdout.on('data', () => {
           const https = /listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(output);
           const plain = /Plain HTTP on port (\d+) answers 308/.exec(output);
