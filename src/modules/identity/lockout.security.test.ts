@@ -87,6 +87,15 @@ describe('brute-force protection per account (AUTH-6)', () => {
     assertProblem(await login(t, email, 'wrong wrong wrong'), 401, 'invalid_credentials');
   });
 
+  it('AUTH-6: old counters are purged, running locks are kept', async () => {
+    const email = `purge-${crypto.randomUUID()}@example.com`;
+    await t.app.services.throttle.fail(email);
+    clock.advance(25 * 3_600_000);
+    assert.ok((await t.app.services.throttle.purge()) >= 1);
+    const rows = await t.transactor.withPlatform((tx) => tx.selectFrom('login_throttle').select('subject').where('last_failure_at', '<', new Date(clock.now().getTime() - 24 * 3_600_000)).execute());
+    assert.equal(rows.length, 0);
+  });
+
   it('AUTH-6: concurrent failures are all counted (no lost updates)', async () => {
     const email = `burst-${crypto.randomUUID()}@example.com`;
     await t.createUser(email, TEST_PASSWORD);

@@ -19,6 +19,8 @@ export interface LoginThrottle {
   fail(email: string): Promise<number>;
   /** A successful sign-in clears the account's failures. */
   succeed(email: string): Promise<void>;
+  /** Deletes counters with no failure in the window and no lock running; returns how many. */
+  purge(): Promise<number>;
 }
 
 /**
@@ -74,6 +76,17 @@ export function createLoginThrottle(deps: { transactor: AppTransactor; clock: Cl
             else null end
         returning failures`.execute(tx));
       return result.rows[0]?.failures ?? 0;
+    },
+    purge: async () => {
+      const now = clock.now();
+      const result = await transactor.withPlatform((tx) =>
+        tx
+          .deleteFrom('login_throttle')
+          .where('last_failure_at', '<', new Date(now.getTime() - FAILURE_WINDOW_MS))
+          .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+          .executeTakeFirst(),
+      );
+      return Number(result.numDeletedRows);
     },
     succeed: async (email) => {
       await transactor.withPlatform((tx) => tx.deleteFrom('login_throttle').where('subject', '=', subjectOf(email)).execute());
