@@ -110,7 +110,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const signer = createAuditSigner(deps.keyring, config.publicUrl);
   const sequencer = createSequencer({ transactor, clock, signer, logger: deps.logger });
   const retention = createRetention({ transactor, clock, signer, audit, defaultDays: config.auditRetentionDays });
+  const feed = await createChangeFeed(deps.db);
   const sessions = createSessionService({
+    feed,
     transactor,
     clock,
     random,
@@ -125,7 +127,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const setup = createSetupService({ transactor, hasher, clock, random, passwordMinLength: config.passwordMinLength, audit });
   const throttle = createLoginThrottle({ transactor, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes });
   const login = createLoginService({ transactor, hasher, sessions, clock, audit, throttle });
-  const feed = await createChangeFeed(deps.db);
   const access = createAccessControl({ transactor, clock, audit, feed, logger: deps.logger });
   const tenants = createTenantsService({
     transactor,

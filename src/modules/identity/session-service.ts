@@ -3,6 +3,7 @@ import type { UserPrincipal } from '../access/index.ts';
 import { PLATFORM_TENANT_ID, type AuditActor, type AuditRecorder, type AuditSource } from '../audit/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
+import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import { findSessionByTokenHash, insertSession, revokeSession, touchSession, type UserRow } from './identity-store.ts';
 
 /** Who is making a request, as far as the session says. */
@@ -28,15 +29,17 @@ export interface SessionService {
 const TOUCH_INTERVAL_MS = 60_000;
 
 /**
- * A resolved session is served from memory for at most this long. It bounds how late another node
- * learns of a revocation (this node forgets revoked sessions at once), and spares the database a
- * lookup per request.
+ * A resolved session is served from memory for at most this long, sparing the database a lookup
+ * per request. Revocations do not wait for it: they are pushed to every node through the change
+ * feed when they commit, and a node whose feed connection dropped forgets every session.
  */
-export const SESSION_CACHE_TTL_MS = 1000;
+export const SESSION_CACHE_TTL_MS = 30_000;
+/** The change-feed topic for ended sessions; its key is the session id. */
+export const SESSIONS_TOPIC = 'sessions';
 const SESSION_CACHE_MAX = 10_000;
 
-export function createSessionService(deps: { transactor: AppTransactor; clock: Clock; random: Random; timeouts: SessionTimeouts; audit: AuditRecorder }): SessionService {
-  const { transactor, clock, random, timeouts, audit } = deps;
+export function createSessionService(deps: { transactor: AppTransactor; clock: Clock; random: Random; timeouts: SessionTimeouts; audit: AuditRecorder; feed: ChangeFeed | undefined }): SessionService {
+  const { transactor, clock, random, timeouts, audit, feed } = deps;
   const cache = new Map<string, { principal: Principal; until: number }>();
 
   function remember(key: string, principal: Principal, until: number): void {
@@ -50,6 +53,9 @@ export function createSessionService(deps: { transactor: AppTransactor; clock: C
   function forget(sessionId: string): void {
     for (const [key, entry] of cache) if (entry.principal.sessionId === sessionId) cache.delete(key);
   }
+  feed?.subscribe(SESSIONS_TOPIC, forget, () => {
+    cache.clear();
+  });
 
   return {
     create: async (tx, user, meta) => {
@@ -114,6 +120,7 @@ export function createSessionService(deps: { transactor: AppTransactor; clock: C
       transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         forget(sessionId);
         await revokeSession(tx, sessionId, reason, clock.now());
+        await feed?.publish(tx as never, SESSIONS_TOPIC, sessionId);
         await audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.revoked', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'session', id: sessionId }], metadata: { reason } });
       }),
   };
