@@ -4,7 +4,7 @@ import { PLATFORM_TENANT_ID, type AuditActor, type AuditRecorder, type AuditSour
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
-import { findSessionByTokenHash, insertSession, revokeSession, touchSession, type UserRow } from './identity-store.ts';
+import { findSessionByTokenHash, findUserSession, insertSession, listUserSessions, revokeSession, touchSession, type SessionRow, type UserRow } from './identity-store.ts';
 
 /** Who is making a request, as far as the session says. */
 export type Principal = UserPrincipal;
@@ -23,6 +23,10 @@ export interface SessionService {
   resolve(token: string): Promise<Principal | undefined>;
   /** Ends a session and records `session.revoked` in the platform log. */
   revoke(sessionId: string, reason: string, by: { actor: AuditActor; source: AuditSource }): Promise<void>;
+  /** A user's live sessions (not revoked, not idle, not past their absolute end). */
+  listForUser(userId: string): Promise<SessionRow[]>;
+  /** Ends one of the user's own sessions; false when it is not theirs or already ended. */
+  revokeOwn(userId: string, sessionId: string, by: { actor: AuditActor; source: AuditSource }): Promise<boolean>;
 }
 
 /** Last-seen is written at most this often, so reads stay cheap. */
@@ -116,12 +120,26 @@ export function createSessionService(deps: { transactor: AppTransactor; clock: C
         return principal;
       });
     },
-    revoke: (sessionId, reason, by) =>
-      transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
-        forget(sessionId);
-        await revokeSession(tx, sessionId, reason, clock.now());
-        await feed?.publish(tx as never, SESSIONS_TOPIC, sessionId);
-        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.revoked', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'session', id: sessionId }], metadata: { reason } });
+    listForUser: (userId) =>
+      transactor.withPlatform(async (tx) => {
+        const now = clock.now().getTime();
+        return (await listUserSessions(tx, userId, clock.now())).filter((row) => now < row.last_seen_at.getTime() + row.idle_timeout_seconds * 1000);
       }),
+    revokeOwn: async (userId, sessionId, by) => {
+      const found = await transactor.withPlatform((tx) => findUserSession(tx, userId, sessionId));
+      if (found === undefined) return false;
+      await revokeById(sessionId, 'revoked_by_user', by);
+      return true;
+    },
+    revoke: (sessionId, reason, by) => revokeById(sessionId, reason, by),
   };
+
+  function revokeById(sessionId: string, reason: string, by: { actor: AuditActor; source: AuditSource }): Promise<void> {
+    return transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+      forget(sessionId);
+      await revokeSession(tx, sessionId, reason, clock.now());
+      await feed?.publish(tx as never, SESSIONS_TOPIC, sessionId);
+      await audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.revoked', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'session', id: sessionId }], metadata: { reason } });
+    });
+  }
 }
