@@ -57,7 +57,16 @@ export async function checkpointCovering(tx: Tx, tenantId: string, seq: number, 
   return query.limit(1).executeTakeFirst();
 }
 
+/**
+ * The hash of perfect subtree (`level`, `index`). A leaf (level 0) is read from its event's
+ * `leaf_hash`; the sequencer stores no separate node for it. Leaves of purged events, and those of
+ * logs sequenced before migration 0006, are in audit_tree_nodes.
+ */
 export async function treeNode(tx: Tx, tenantId: string, level: number, index: number): Promise<Uint8Array | undefined> {
+  if (level === 0) {
+    const leaf = await tx.selectFrom('audit_events').select('leaf_hash').where('tenant_id', '=', tenantId).where('seq', '=', index).executeTakeFirst();
+    if (leaf !== undefined) return leaf.leaf_hash;
+  }
   const row = await tx.selectFrom('audit_tree_nodes').select('hash').where('tenant_id', '=', tenantId).where('level', '=', level).where('index', '=', index).executeTakeFirst();
   return row?.hash;
 }
