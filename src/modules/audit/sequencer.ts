@@ -221,7 +221,10 @@ export function createSequencer(deps: { transactor: AppTransactor; clock: Clock;
     let next = 0;
     let total = 0;
     const lanes = Array.from({ length: Math.max(1, Math.min(options.concurrency, items.length)) }, async () => {
-      for (let item = items[next++]; item !== undefined; item = items[next++]) total += await work(item);
+      for (let item = items[next++]; item !== undefined; item = items[next++]) {
+        const done = await work(item);
+        total += done;
+      }
     });
     const settled = await Promise.allSettled(lanes);
     const failed = settled.find((s) => s.status === 'rejected');
