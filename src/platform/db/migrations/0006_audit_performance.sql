@@ -31,3 +31,13 @@ end
 $$;
 revoke all on function parapet_audit_purge(bigint) from public;
 grant execute on function parapet_audit_purge(bigint) to parapet_app;
+
+-- Operations: how many recorded events wait in the inbox across all tenants, for the
+-- parapet_audit_inbox_events metric. A number only; like parapet_audit_pending_tenants it runs as
+-- the owner, whose read-only policy sees every tenant's inbox.
+create function parapet_audit_inbox_depth() returns bigint
+language sql stable security definer
+set search_path = pg_catalog, pg_temp
+as $$ select count(*) from public.audit_inbox $$;
+revoke all on function parapet_audit_inbox_depth() from public;
+grant execute on function parapet_audit_inbox_depth() to parapet_app;
