@@ -52,6 +52,7 @@ import { registerOpsRoutes } from './platform/http/ops-routes.ts';
 import { createIpRateLimiter } from './platform/http/rate-limit.ts';
 import { Problem } from './platform/http/schemas.ts';
 import { createHttpServer } from './platform/http/server.ts';
+import { tlsServerOptions, type TlsPair } from './platform/http/tls.ts';
 
 export const VERSION = '0.1.0';
 
@@ -64,6 +65,8 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly keyring: Keyring;
+  /** Certificate and key (loaded by `loadTlsPair`): the app serves HTTPS itself. */
+  readonly tls?: TlsPair;
 }
 
 export interface App {
@@ -100,6 +103,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     tls: new URL(config.publicUrl).protocol === 'https:',
+    ...(deps.tls === undefined ? {} : { https: tlsServerOptions(deps.tls) }),
+    hstsIncludeSubdomains: config.hstsIncludeSubdomains,
     limiter: createIpRateLimiter(config.rateLimitPerMinute, 'ip'),
     authLimiter: createIpRateLimiter(config.authRateLimitPerMinute, 'auth'),
     metrics,
