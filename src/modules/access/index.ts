@@ -9,3 +9,4 @@ export { registerAccessRoutes } from './access-routes.ts';
 export { compileSerializedSnapshot, SNAPSHOT_FORMAT, type SerializedSnapshot } from './snapshot-format.ts';
 export { registerAuthorization } from './access-hook.ts';
 export type { AccessTables, PrincipalType } from './access-tables.ts';
+export { insertBinding, type BindingRow } from './access-store.ts';

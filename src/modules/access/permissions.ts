@@ -30,6 +30,8 @@ export const PERMISSIONS = {
   'audit.export': 'Export the audit log with its checkpoints.',
   'audit.write': 'Record the product\u2019s own events into the organization\u2019s audit log.',
   'audit.manage': 'Change audit retention and streaming destinations.',
+  'alerts.read': 'Read security alerts (break-glass access and other events that need a human).',
+  'alerts.manage': 'Acknowledge security alerts.',
   'settings.manage': 'Change the organization\u2019s security settings (risky writes, policies).',
   'authz.check': 'Ask for permission decisions and read the bindings snapshot for local evaluation.',
 } as const satisfies Record<string, string>;
@@ -71,6 +73,7 @@ export const BUILT_IN_ROLES: Readonly<Record<BuiltInRoleKey, BuiltInRole>> = {
       'audit.export',
       'audit.manage',
       'settings.manage',
+      'alerts.manage',
       'authz.check',
     ],
   },
