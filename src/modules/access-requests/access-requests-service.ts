@@ -278,7 +278,14 @@ export function createAccessRequestsService(deps: {
         if (!direct) await record(tx, tenantId, ctx, 'access.requested', targetsOf(request), { ...scopeMetadata(request), operator, reason });
         return request;
       });
-      return direct ? grant(ctx, tenantId, row.id, 'access.granted') : row;
+      if (!direct) return row;
+      try {
+        return await grant(ctx, tenantId, row.id, 'access.granted');
+      } catch (error) {
+        // A support grant the approver could not give (e.g. a role beyond their own) leaves no pending request behind.
+        await transactor.withTenant(tenantId, (tx) => store.transitionRequest(tx, tenantId, row.id, 'pending', { status: 'cancelled', decided_by: userId, decided_at: clock.now() }));
+        throw error;
+      }
     },
 
     list: async (ctx: Caller, tenantId: string, filter: { status?: AccessRequestStatus | undefined; after?: string | undefined; limit: number }) => {

@@ -8,6 +8,7 @@ import type { AccessControl } from './access-control.ts';
 import type { AccessService, Caller } from './access-service.ts';
 import type { BindingRow, RoleRow, ServiceAccountRow } from './access-store.ts';
 import { serializeSnapshot } from './snapshot-format.ts';
+import { accessReviewCsv } from './access-review.ts';
 import { ALL_PERMISSIONS, BUILT_IN_ROLES, BUILT_IN_ROLE_KEYS, isPermission, PERMISSIONS } from './permissions.ts';
 import type { Principal } from './principal.ts';
 
@@ -291,6 +292,31 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
       const { orgId, serviceAccountId } = request.params as Static<typeof ServiceAccountParams>;
       await service.deleteServiceAccount(caller(request), orgId, serviceAccountId.toLowerCase());
       return reply.status(204).send();
+    },
+  });
+
+  const ReviewQuery = Type.Object({ format: Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json' }) }, { additionalProperties: false });
+  app.get(`${org}/access-review`, {
+    config: { permission: 'access_review.read' },
+    schema: {
+      tags,
+      summary: 'Access review: every principal, its effective permissions per scope and where they come from, last use, and flags (stale grants, credentials older than 90 days)',
+      params: OrgParams,
+      querystring: ReviewQuery,
+      response: { 200: Type.Unknown(), ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (request, reply) => {
+      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { format } = request.query as Static<typeof ReviewQuery>;
+      const review = await service.accessReview(caller(request), orgId, format);
+      reply.header('cache-control', 'no-store');
+      if (format === 'csv') {
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="access-review-${orgId}.csv"`)
+          .send(accessReviewCsv(review));
+      }
+      return reply.send(review);
     },
   });
 

@@ -6,6 +6,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { AuditContext, AuditEventInput, AuditRecorder, AuditTarget } from '../audit/index.ts';
 import { factsFor, type AccessControl } from './access-control.ts';
 import { snapshotSource } from './access-cache.ts';
+import { reviewAndRecord, type ReviewContributor } from './access-review.ts';
 import * as store from './access-store.ts';
 import type { PrincipalType } from './access-tables.ts';
 import { conditionProblems, type Conditions } from './conditions.ts';
@@ -31,7 +32,7 @@ export interface BindingInput {
  * that depend on the payload: nobody grants what they do not hold at the binding's scope, bound
  * principals belong to the organization, and the organization keeps a Tenant Admin.
  */
-export function createAccessService(deps: { transactor: AppTransactor; clock: Clock; random: Random; audit: AuditRecorder; access: AccessControl }) {
+export function createAccessService(deps: { transactor: AppTransactor; clock: Clock; random: Random; audit: AuditRecorder; access: AccessControl; reviewContributors?: readonly ReviewContributor[] }) {
   const { transactor, clock, random, audit, access } = deps;
 
   function record(tx: Tx, tenantId: string, ctx: Caller, action: AuditEventInput['action'], targets: AuditTarget[], metadata?: AuditEventInput['metadata']) {
@@ -188,6 +189,16 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
         await access.changed(tx, tenantId);
         await record(tx, tenantId, ctx, 'binding.deleted', [{ type: binding.principal_type, id: binding.principal_id }, { type: 'binding', id }]);
       }),
+
+    /** The access review (AC-5); recorded in the organization's audit log as evidence that it was run. */
+    accessReview: async (ctx: Caller, tenantId: string, format: 'json' | 'csv') => {
+      await access.flushUses();
+      return transactor.withTenant(tenantId, async (tx) => {
+        const review = await reviewAndRecord(tx, { audit, contributors: deps.reviewContributors ?? [] }, { tenantId, now: clock.now(), actor: ctx.actor, source: ctx.source, format });
+        if (review === undefined) throw new AppError('not_found');
+        return review;
+      });
+    },
 
     /** The organization's bindings snapshot in the SDK wire format's source form. */
     exportSnapshot: async (tenantId: string) => {

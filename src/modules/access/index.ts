@@ -9,4 +9,5 @@ export { registerAccessRoutes } from './access-routes.ts';
 export { compileSerializedSnapshot, SNAPSHOT_FORMAT, type SerializedSnapshot } from './snapshot-format.ts';
 export { registerAuthorization } from './access-hook.ts';
 export type { AccessTables, PrincipalType } from './access-tables.ts';
+export { buildAccessReview, reviewAndRecord, accessReviewCsv, credentialAgeFlags, STALE_AFTER_DAYS, type AccessReview, type ReviewContributor, type ReviewPrincipal, type ReviewGrant, type ReviewFlag } from './access-review.ts';
 export { insertBinding, type BindingRow } from './access-store.ts';

@@ -26,6 +26,7 @@ export const AUDIT_ACTIONS = {
   'service_account.disabled': 'A service account was disabled; its bindings and credentials stopped working.',
   'service_account.enabled': 'A disabled service account was enabled again.',
   'service_account.deleted': 'A service account and its bindings were deleted.',
+  'access.reviewed': 'An access review of the organization was generated (API or CLI).',
   'access.requested': 'A user asked for just-in-time access to a role at a scope, with a reason and a duration.',
   'access.approved': 'A second person approved a just-in-time access request; a role binding expiring with it was created.',
   'access.rejected': 'A just-in-time access request was rejected.',
