@@ -17,7 +17,7 @@ async function tenantTables(t: TestApp): Promise<{ table: string; column: string
 /**
  * Tenant A's rows in every table, read inside A's own context: the state nothing may change.
  * The audit inbox is left out: B's refused probes are recorded there as `authz.denied`, by design
- * (checked separately); so are usage timestamps, which A's own requests move.
+ * (checked separately).
  */
 async function snapshot(t: TestApp, tenantId: string): Promise<string> {
   const tables = (await tenantTables(t)).filter((x) => x.table !== 'audit_inbox');
@@ -25,8 +25,7 @@ async function snapshot(t: TestApp, tenantId: string): Promise<string> {
     const parts: string[] = [];
     for (const { table } of tables) {
       const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by 1, 2`.execute(tx);
-      // `last_used_at` is written by A's own use (flushed every 30 s, possibly mid-suite), not by B.
-      parts.push(`${table}:${JSON.stringify(rows.rows, (key, value: unknown) => (key === 'last_used_at' ? null : value))}`);
+      parts.push(`${table}:${JSON.stringify(rows.rows)}`);
     }
     return parts.join('\n');
   });
