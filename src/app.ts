@@ -40,6 +40,17 @@ import { createAuditStreaming, registerAuditStreaming, type AuditStreaming } fro
 import { createTenantsService, registerTenantsRoutes, type TenantsService } from './modules/tenants/index.ts';
 import { createAccessControl, createAccessService, registerAccessRoutes, registerAuthorization, type AccessControl, type AccessService } from './modules/access/index.ts';
 import { grantCreator } from './modules/access/access-store.ts';
+import {
+  createAccessRequestsService,
+  createRiskyWrites,
+  createSecurityAlerts,
+  registerAccessRequestRoutes,
+  registerRiskyWriteRoutes,
+  tenancyOperations,
+  type AccessRequestsService,
+  type RiskyWrites,
+  type SecurityAlerts,
+} from './modules/access-requests/index.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
@@ -78,6 +89,9 @@ export interface App {
     readonly tenants: TenantsService;
     readonly access: AccessControl;
     readonly accessService: AccessService;
+    readonly accessRequests: AccessRequestsService;
+    readonly riskyWrites: RiskyWrites;
+    readonly alerts: SecurityAlerts;
     readonly feed: ChangeFeed;
     readonly auditStreaming: AuditStreaming;
     readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention; readonly apiCalls: ApiCallBuffer };
@@ -154,9 +168,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metricsToken: config.metricsToken,
   });
   registerIdentityRoutes(http, { login, sessions, setup, cookie });
-  registerTenantsRoutes(http, tenants);
+  const riskyWrites = createRiskyWrites({ transactor, clock, random, audit, access });
+  for (const operation of tenancyOperations(tenants)) riskyWrites.register(operation);
+  registerTenantsRoutes(http, tenants, riskyWrites.gate);
   const accessService = createAccessService({ transactor, clock, random, audit, access });
   registerAccessRoutes(http, { service: accessService, access, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
+  const alerts = createSecurityAlerts({ transactor, clock, random, audit, logger: deps.logger });
+  const accessRequests = createAccessRequestsService({ transactor, clock, random, audit, access, accessService, alerts, logger: deps.logger, maxMinutes: config.jitMaxHours * 60 });
+  registerAccessRequestRoutes(http, { service: accessRequests, alerts, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
+  registerRiskyWriteRoutes(http, { riskyWrites, actorOf: auditActor, sourceOf: requestSource });
   registerAuditRoutes(http, {
     service: createAuditService({ transactor, signer }),
     exportLines: (tenantId) => exportLines({ transactor, signer, clock }, tenantId),
@@ -197,7 +217,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, throttle, tenants, access, accessService, feed, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**

@@ -40,6 +40,7 @@ export interface Config {
   readonly auditApiSampling: number;
   readonly auditRetentionDays: number;
   readonly auditStreamAllowedNetworks: readonly string[];
+  readonly jitMaxHours: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -328,6 +329,11 @@ export const OPTIONS = [
     key: 'auditStreamAllowedNetworks', env: 'PARAPET_AUDIT_STREAM_ALLOWED_NETWORKS', defaultText: '(none)',
     description: 'Private networks (comma-separated CIDRs) audit stream destinations may be in; other private, loopback and metadata addresses are refused.',
     parse: cidrList, derive: () => [],
+  }),
+  define({
+    key: 'jitMaxHours', env: 'PARAPET_JIT_MAX_HOURS', defaultText: '4',
+    description: 'Longest just-in-time access grant a user may request, in hours (1 to 168); break-glass access is capped at 1 hour regardless.',
+    parse: integer(1, 168), derive: () => 4,
   }),
 ] as const;
 

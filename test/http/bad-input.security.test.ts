@@ -84,7 +84,12 @@ describe('bad input on every route', () => {
           const copy = Object.fromEntries(Object.entries(valid).filter(([name]) => name !== key));
           // Optional-only bodies (PATCH with minProperties) may legitimately accept a smaller body.
           payload = Object.keys(copy).length === 0 ? {} : copy;
-        } else payload = { ...valid, [key]: typeof valid[key] === 'string' && typeof value === 'string' ? 12345 : value };
+        } else {
+          // A wrong type must really be another JSON type: an integer for an integer field (or a
+          // boolean for a boolean) may well be valid, so wrap it in an array instead.
+          const same = typeof valid[key] === typeof value && !Array.isArray(value) && value !== null;
+          payload = { ...valid, [key]: typeof valid[key] === 'string' && typeof value === 'string' ? 12345 : same ? [value] : value };
+        }
         const response = await send(route, payload as object);
         if (mutation === 'missing' && Object.keys(payload as object).length > 0 && route.method === 'PATCH') {
           assertNotServerError(response, `${route.method} ${route.path} ${mutation}`);

@@ -140,6 +140,13 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
       role_bindings: (tx) =>
         tx.insertInto('role_bindings').values({ tenant_id: aId, id: crypto.randomUUID(), principal_type: 'user', principal_id: b.userId, built_in_role: 'tenant_admin', custom_role_id: null, project_id: null, environment_id: null, conditions: null, expires_at: null, grant_id: null, created_by: null, created_at: now, last_used_at: null }).execute(),
       audit_settings: (tx) => tx.insertInto('audit_settings').values({ tenant_id: aId, retention_days: 1, updated_at: now }).execute(),
+      access_requests: (tx) =>
+        tx.insertInto('access_requests').values({ tenant_id: aId, id: crypto.randomUUID(), requester_id: b.userId, principal_id: b.userId, operator: false, role: 'tenant_admin', project_id: null, environment_id: null, reason: 'forged request', duration_minutes: 60, break_glass: false, status: 'approved', decided_by: b.userId, decided_at: now, binding_id: null, expires_at: null, created_at: now }).execute(),
+      security_alerts: (tx) =>
+        tx.insertInto('security_alerts').values({ tenant_id: aId, id: crypto.randomUUID(), kind: 'break_glass', severity: 'low', summary: 'forged', actor_id: null, subject_type: null, subject_id: null, created_at: now, acknowledged_at: now, acknowledged_by: b.userId }).execute(),
+      organization_settings: (tx) => tx.insertInto('organization_settings').values({ tenant_id: aId, risky_writes: 'approval', updated_by: b.userId, updated_at: now }).execute(),
+      risky_write_approvals: (tx) =>
+        tx.insertInto('risky_write_approvals').values({ tenant_id: aId, id: crypto.randomUUID(), operation: 'organization.delete', params: '{}', requested_by: b.userId, status: 'approved', decided_by: b.userId, decided_at: now, created_at: now }).execute(),
       audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
     };
     const tables = (await tenantTables(t)).map((x) => x.table).sort();

@@ -34,7 +34,21 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
     role: roleId,
     scope: { project_id: projectId },
   });
-  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId } };
+  // AC-4, AC-6, AC-7: a pending access request, a break-glass alert, and a pending risky write.
+  const requestId = await created(t, cookie, `/api/v1/organizations/${orgId}/access-requests`, { role: 'viewer', reason: `Fixture request ${label}`, duration_minutes: 30 });
+  const operatorEmail = `${label}-operator-${crypto.randomUUID()}@example.com`;
+  await t.createUser(operatorEmail, TEST_PASSWORD, { platformAdmin: true });
+  const operator = await t.login(operatorEmail, TEST_PASSWORD);
+  await created(t, operator, `/api/v1/organizations/${orgId}/access-requests`, { role: 'viewer', reason: `Fixture break-glass ${label}`, duration_minutes: 30, break_glass: true });
+  const alerts = await t.inject({ method: 'GET', url: `/api/v1/organizations/${orgId}/security-alerts`, headers: { cookie } });
+  const alertId = alerts.json<{ items: { id: string }[] }>().items[0]?.id ?? '';
+  const settings = await t.inject({ method: 'PUT', url: `/api/v1/organizations/${orgId}/settings/risky-writes`, headers: { cookie }, payload: { mode: 'approval' } });
+  assert.equal(settings.statusCode, 200, settings.body);
+  const doomed = await created(t, cookie, `/api/v1/organizations/${orgId}/projects`, { name: `Doomed ${label}` });
+  const queued = await t.inject({ method: 'DELETE', url: `/api/v1/organizations/${orgId}/projects/${doomed}`, headers: { cookie } });
+  assert.equal(queued.statusCode, 202, queued.body);
+  const approvalId = queued.json<{ approval_id: string }>().approval_id;
+  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId } };
 }
 
 /**

@@ -10,3 +10,4 @@ export { compileSerializedSnapshot, SNAPSHOT_FORMAT, type SerializedSnapshot } f
 export { registerAuthorization, callerOf } from './access-hook.ts';
 export type { AccessTables, PrincipalType } from './access-tables.ts';
 export { buildAccessReview, reviewAndRecord, accessReviewCsv, credentialAgeFlags, STALE_AFTER_DAYS, type AccessReview, type ReviewContributor, type ReviewPrincipal, type ReviewGrant, type ReviewFlag } from './access-review.ts';
+export { insertBinding, type BindingRow } from './access-store.ts';

@@ -29,6 +29,8 @@ export const PERMISSIONS = {
   'audit.read': 'Search the audit log, read proofs and checkpoints.',
   'audit.export': 'Export the audit log with its checkpoints.',
   'audit.manage': 'Change audit retention and streaming destinations.',
+  'alerts.read': 'Read security alerts (break-glass access and other events that need a human).',
+  'alerts.manage': 'Acknowledge security alerts.',
   'settings.manage': 'Change the organization\u2019s security settings (risky writes, policies).',
   'authz.check': 'Ask for permission decisions and read the bindings snapshot for local evaluation.',
 } as const satisfies Record<string, string>;
@@ -70,6 +72,7 @@ export const BUILT_IN_ROLES: Readonly<Record<BuiltInRoleKey, BuiltInRole>> = {
       'audit.export',
       'audit.manage',
       'settings.manage',
+      'alerts.manage',
       'authz.check',
     ],
   },

@@ -1,3 +1,3 @@
 export { createTenantsService, type TenantsService } from './tenants-service.ts';
-export { registerTenantsRoutes } from './tenants-routes.ts';
+export { registerTenantsRoutes, type DeletionGate } from './tenants-routes.ts';
 export type { TenantsTables } from './tenants-tables.ts';

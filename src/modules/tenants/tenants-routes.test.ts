@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
+import { allowRiskyWrites, deleteWithApproval, secondAdmin } from '../../../test/support/risky-writes.ts';
 
 describe('tenancy API (TEN-3)', () => {
   let t: TestApp;
   let cookie: string;
+  let userId: string;
   before(async () => {
     t = await createTestApp();
-    await t.createUser('owner@example.com', TEST_PASSWORD);
+    userId = (await t.createUser('owner@example.com', TEST_PASSWORD)).id;
     cookie = await t.login('owner@example.com', TEST_PASSWORD);
   });
   after(async () => {
@@ -38,11 +40,14 @@ describe('tenancy API (TEN-3)', () => {
     assertProblem(await call('POST', `${base}/projects`, { name: 'WEB' }), 409, 'conflict');
     assertProblem(await call('POST', envs, { name: 'Production' }), 409, 'conflict');
 
-    assert.equal((await call('DELETE', `${envs}/${envId}`)).statusCode, 204);
+    // Deletions are risky writes (AC-7): allowed with approval, approved by a second administrator.
+    await allowRiskyWrites(t, org.id, cookie);
+    const second = await secondAdmin(t, { orgId: org.id, admin: { userId, cookie } });
+    assert.equal((await deleteWithApproval(t, `${envs}/${envId}`, cookie, second.cookie)).statusCode, 200);
     assertProblem(await call('GET', `${envs}/${envId}`), 404, 'not_found');
-    assert.equal((await call('DELETE', `${base}/projects/${project.id}`)).statusCode, 204);
+    assert.equal((await deleteWithApproval(t, `${base}/projects/${project.id}`, cookie, second.cookie)).statusCode, 200);
     assertProblem(await call('GET', envs), 404, 'not_found');
-    assert.equal((await call('DELETE', base)).statusCode, 204);
+    assert.equal((await deleteWithApproval(t, base, cookie, second.cookie)).statusCode, 200);
     assertProblem(await call('GET', base), 404, 'not_found');
   });
 

@@ -1,9 +1,20 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { auditContext } from '../identity/index.ts';
 import type { TenantsService } from './tenants-service.ts';
+
+/**
+ * Deleting an organization, project or environment is a risky write (AC-7): the route hands the
+ * operation to this gate, which refuses it (`risky_write_disabled`, the default) or queues it for a
+ * second administrator's approval (202 with the approval). Implemented by modules/access-requests.
+ */
+export interface DeletionGate {
+  submit(ctx: ReturnType<typeof auditContext>, tenantId: string, operation: { kind: 'organization.delete' | 'project.delete' | 'environment.delete'; params: Readonly<Record<string, string>> }): Promise<{ id: string }>;
+}
+
+const Queued = Strict({ approval_id: Uuid, status: Type.Literal('pending'), operation: Type.String() });
 import type { EnvironmentRow, OrganizationRow, ProjectRow } from './tenants-store.ts';
 
 const Organization = Strict({ id: Uuid, name: Type.String(), created_at: Timestamp, updated_at: Timestamp });
@@ -48,11 +59,16 @@ type PageQueryT = Static<typeof PageQuery>;
 const page = (query: PageQueryT) => ({ after: decodeCursor(query.cursor), limit: query.limit });
 
 /** REST routes for the tenancy hierarchy under /api/v1/organizations. */
-export function registerTenantsRoutes(app: FastifyInstance, service: TenantsService): void {
+export function registerTenantsRoutes(app: FastifyInstance, service: TenantsService, gate: DeletionGate): void {
   const tags = ['tenancy'];
   const org = '/api/v1/organizations/:orgId';
   const project = `${org}/projects/:projectId`;
   const environment = `${project}/environments/:environmentId`;
+
+  async function queue(request: FastifyRequest, reply: FastifyReply, tenantId: string, kind: Parameters<DeletionGate['submit']>[2]['kind'], params: Record<string, string>) {
+    const approval = await gate.submit(auditContext(request), tenantId, { kind, params });
+    return reply.status(202).header('location', `/api/v1/organizations/${tenantId}/approvals/${approval.id}`).send({ approval_id: approval.id, status: 'pending', operation: kind });
+  }
 
   app.post('/api/v1/organizations', {
     config: { permission: 'self' },
@@ -89,11 +105,10 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
   });
   app.delete(org, {
     config: { permission: 'organization.delete' },
-    schema: { tags, summary: 'Delete an organization and everything in it', params: OrgParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 404) } },
+    schema: { tags, summary: 'Delete an organization and everything in it (a risky write: queued for a second administrator\u2019s approval, or refused when risky writes are disabled)', params: OrgParams, response: { 202: Queued, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
       const { orgId } = request.params as Static<typeof OrgParams>;
-      await service.deleteOrganization(auditContext(request), orgId);
-      return reply.status(204).send();
+      return queue(request, reply, orgId.toLowerCase(), 'organization.delete', {});
     },
   });
 
@@ -134,11 +149,10 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
   });
   app.delete(project, {
     config: { permission: 'projects.delete' },
-    schema: { tags, summary: 'Delete a project and its environments', params: ProjectParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 404) } },
+    schema: { tags, summary: 'Delete a project and its environments (a risky write, see DELETE organization)', params: ProjectParams, response: { 202: Queued, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
       const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
-      await service.deleteProject(auditContext(request), orgId, projectId);
-      return reply.status(204).send();
+      return queue(request, reply, orgId.toLowerCase(), 'project.delete', { project_id: projectId.toLowerCase() });
     },
   });
 
@@ -181,11 +195,10 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
   });
   app.delete(environment, {
     config: { permission: 'environments.delete' },
-    schema: { tags, summary: 'Delete an environment', params: EnvironmentParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 404) } },
+    schema: { tags, summary: 'Delete an environment (a risky write, see DELETE organization)', params: EnvironmentParams, response: { 202: Queued, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
       const { orgId, projectId, environmentId } = request.params as Static<typeof EnvironmentParams>;
-      await service.deleteEnvironment(auditContext(request), orgId, projectId, environmentId);
-      return reply.status(204).send();
+      return queue(request, reply, orgId.toLowerCase(), 'environment.delete', { project_id: projectId.toLowerCase(), environment_id: environmentId.toLowerCase() });
     },
   });
 }

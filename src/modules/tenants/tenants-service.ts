@@ -45,6 +45,24 @@ export function createTenantsService(deps: { transactor: AppTransactor; clock: C
     if (!deleted) throw new AppError('not_found');
   }
 
+  async function deleteOrganizationIn(tx: Tx, ctx: AuditContext, id: string): Promise<void> {
+    await gone(await store.deleteOrganization(tx, id));
+    await access.changed(tx, id);
+    await record(tx, id, ctx, 'organization.deleted', [{ type: 'organization', id }]);
+  }
+
+  async function deleteProjectIn(tx: Tx, ctx: AuditContext, tenantId: string, id: string): Promise<void> {
+    await gone(await store.deleteProject(tx, tenantId, id));
+    await access.changed(tx, tenantId);
+    await record(tx, tenantId, ctx, 'project.deleted', [{ type: 'project', id }]);
+  }
+
+  async function deleteEnvironmentIn(tx: Tx, ctx: AuditContext, tenantId: string, projectId: string, id: string): Promise<void> {
+    await gone(await store.deleteEnvironment(tx, tenantId, projectId, id));
+    await access.changed(tx, tenantId);
+    await record(tx, tenantId, ctx, 'environment.deleted', [{ type: 'project', id: projectId }, { type: 'environment', id }]);
+  }
+
   return {
     createOrganization: (ctx: AuditContext, name: string) => {
       const id = uuidv7(clock, random);
@@ -71,12 +89,7 @@ export function createTenantsService(deps: { transactor: AppTransactor; clock: C
         await record(tx, id, ctx, 'organization.renamed', [{ type: 'organization', id, name }]);
         return org;
       }),
-    deleteOrganization: (ctx: AuditContext, id: string) =>
-      inTenant(id, ctx, async (tx) => {
-        await gone(await store.deleteOrganization(tx, id));
-        await access.changed(tx, id);
-        await record(tx, id, ctx, 'organization.deleted', [{ type: 'organization', id }]);
-      }),
+    deleteOrganization: (ctx: AuditContext, id: string) => inTenant(id, ctx, (tx) => deleteOrganizationIn(tx, ctx, id)),
 
     createProject: (ctx: AuditContext, tenantId: string, name: string) =>
       inTenant(tenantId, ctx, async (tx) => {
@@ -94,12 +107,7 @@ export function createTenantsService(deps: { transactor: AppTransactor; clock: C
         await record(tx, tenantId, ctx, 'project.renamed', [{ type: 'project', id, name }]);
         return project;
       }),
-    deleteProject: (ctx: AuditContext, tenantId: string, id: string) =>
-      inTenant(tenantId, ctx, async (tx) => {
-        await gone(await store.deleteProject(tx, tenantId, id));
-        await access.changed(tx, tenantId);
-        await record(tx, tenantId, ctx, 'project.deleted', [{ type: 'project', id }]);
-      }),
+    deleteProject: (ctx: AuditContext, tenantId: string, id: string) => inTenant(tenantId, ctx, (tx) => deleteProjectIn(tx, ctx, tenantId, id)),
 
     createEnvironment: (ctx: AuditContext, tenantId: string, projectId: string, input: { name: string; kind: EnvironmentKind }) =>
       inTenant(tenantId, ctx, async (tx) => {
@@ -128,12 +136,20 @@ export function createTenantsService(deps: { transactor: AppTransactor; clock: C
         await record(tx, tenantId, ctx, 'environment.updated', [{ type: 'project', id: projectId }, { type: 'environment', id, name: environment.name }], { kind: environment.kind });
         return environment;
       }),
-    deleteEnvironment: (ctx: AuditContext, tenantId: string, projectId: string, id: string) =>
-      inTenant(tenantId, ctx, async (tx) => {
-        await gone(await store.deleteEnvironment(tx, tenantId, projectId, id));
-        await access.changed(tx, tenantId);
-        await record(tx, tenantId, ctx, 'environment.deleted', [{ type: 'project', id: projectId }, { type: 'environment', id }]);
-      }),
+    deleteEnvironment: (ctx: AuditContext, tenantId: string, projectId: string, id: string) => inTenant(tenantId, ctx, (tx) => deleteEnvironmentIn(tx, ctx, tenantId, projectId, id)),
+
+    /**
+     * The deletions as steps of a caller's transaction, for the risky-write approval that executes
+     * them (AC-7), and the existence checks made before one is queued.
+     */
+    inTransaction: {
+      deleteOrganization: deleteOrganizationIn,
+      deleteProject: deleteProjectIn,
+      deleteEnvironment: deleteEnvironmentIn,
+      assertOrganization: async (tx: Tx, id: string) => void found(await store.getOrganization(tx, id)),
+      assertProject: async (tx: Tx, tenantId: string, id: string) => void found(await store.getProject(tx, tenantId, id)),
+      assertEnvironment: async (tx: Tx, tenantId: string, projectId: string, id: string) => void found(await store.getEnvironment(tx, tenantId, projectId, id)),
+    },
   };
 }
 

@@ -18,6 +18,8 @@ export const ERRORS = {
   ip_not_allowed: { status: 403, title: 'This is not allowed from your network address' },
   outside_time_window: { status: 403, title: 'This is not allowed at this time' },
   origin_mismatch: { status: 403, title: 'The request origin is not allowed' },
+  self_approval_refused: { status: 403, title: 'A request cannot be approved by the person who made it' },
+  risky_write_disabled: { status: 403, title: 'This operation is disabled for the organization (risky writes are off)' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'The request conflicts with the current state' },

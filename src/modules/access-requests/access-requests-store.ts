@@ -1,0 +1,129 @@
+import type { Selectable } from 'kysely';
+import type { Tx } from '../../database.ts';
+import type { AccessRequestsTable, AccessRequestStatus, ApprovalStatus, RiskyWriteApprovalsTable, RiskyWritesMode, SecurityAlertsTable } from './access-requests-tables.ts';
+
+export type AccessRequestRow = Selectable<AccessRequestsTable>;
+export type SecurityAlertRow = Selectable<SecurityAlertsTable>;
+export type ApprovalRow = Selectable<RiskyWriteApprovalsTable>;
+
+// Every statement runs inside withTenant; queries still name tenant_id (see tenants-store.ts).
+
+export async function insertRequest(tx: Tx, row: AccessRequestRow): Promise<void> {
+  await tx.insertInto('access_requests').values(row).execute();
+}
+
+export async function getRequest(tx: Tx, tenantId: string, id: string): Promise<AccessRequestRow | undefined> {
+  return tx.selectFrom('access_requests').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+/** Requests of the organization; with `involving`, only those that user made or would receive. */
+export async function listRequests(tx: Tx, tenantId: string, filter: { involving?: string | undefined; status?: AccessRequestStatus | undefined; after?: string | undefined; limit: number }): Promise<AccessRequestRow[]> {
+  let query = tx.selectFrom('access_requests').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(filter.limit + 1);
+  const involving = filter.involving;
+  if (involving !== undefined) query = query.where((eb) => eb.or([eb('requester_id', '=', involving), eb('principal_id', '=', involving)]));
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  if (filter.after !== undefined) query = query.where('id', '>', filter.after);
+  return query.execute();
+}
+
+export async function countPending(tx: Tx, tenantId: string, requesterId: string): Promise<number> {
+  const row = await tx
+    .selectFrom('access_requests')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .where('requester_id', '=', requesterId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** Moves a request from `from` to a new state; undefined when it was not in `from` (someone else got there first). */
+export async function transitionRequest(
+  tx: Tx,
+  tenantId: string,
+  id: string,
+  from: AccessRequestStatus,
+  changes: Partial<Pick<AccessRequestRow, 'status' | 'decided_by' | 'decided_at' | 'binding_id' | 'expires_at'>>,
+): Promise<AccessRequestRow | undefined> {
+  return tx.updateTable('access_requests').set(changes).where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', from).returningAll().executeTakeFirst();
+}
+
+/** Whether a project (or an environment of that project) exists in the organization. */
+export async function scopeExists(tx: Tx, tenantId: string, projectId: string, environmentId: string | undefined): Promise<boolean> {
+  const found = await (environmentId === undefined
+    ? tx.selectFrom('projects').select('id').where('tenant_id', '=', tenantId).where('id', '=', projectId)
+    : tx.selectFrom('environments').select('id').where('tenant_id', '=', tenantId).where('project_id', '=', projectId).where('id', '=', environmentId)
+  ).executeTakeFirst();
+  return found !== undefined;
+}
+
+export async function isPlatformOperator(tx: Tx, userId: string): Promise<boolean> {
+  const row = await tx.selectFrom('users').select('is_platform_admin').where('id', '=', userId).where('disabled_at', 'is', null).executeTakeFirst();
+  return row?.is_platform_admin === true;
+}
+
+export async function insertAlert(tx: Tx, row: SecurityAlertRow): Promise<void> {
+  await tx.insertInto('security_alerts').values(row).execute();
+}
+
+export async function listAlerts(tx: Tx, tenantId: string, filter: { open?: boolean | undefined; after?: string | undefined; limit: number }): Promise<SecurityAlertRow[]> {
+  let query = tx.selectFrom('security_alerts').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(filter.limit + 1);
+  if (filter.open !== undefined) query = query.where('acknowledged_at', filter.open ? 'is' : 'is not', null);
+  if (filter.after !== undefined) query = query.where('id', '>', filter.after);
+  return query.execute();
+}
+
+export async function acknowledgeAlert(tx: Tx, tenantId: string, id: string, by: string | null, now: Date): Promise<SecurityAlertRow | undefined> {
+  const updated = await tx
+    .updateTable('security_alerts')
+    .set({ acknowledged_at: now, acknowledged_by: by })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('acknowledged_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  return updated ?? tx.selectFrom('security_alerts').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function riskyWritesMode(tx: Tx, tenantId: string): Promise<{ mode: RiskyWritesMode; updated_at: Date | null; updated_by: string | null }> {
+  const row = await tx.selectFrom('organization_settings').select(['risky_writes', 'updated_at', 'updated_by']).where('tenant_id', '=', tenantId).executeTakeFirst();
+  return row === undefined ? { mode: 'disabled', updated_at: null, updated_by: null } : { mode: row.risky_writes, updated_at: row.updated_at, updated_by: row.updated_by };
+}
+
+export async function setRiskyWritesMode(tx: Tx, tenantId: string, mode: RiskyWritesMode, by: string | null, now: Date): Promise<void> {
+  await tx
+    .insertInto('organization_settings')
+    .values({ tenant_id: tenantId, risky_writes: mode, updated_by: by, updated_at: now })
+    .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ risky_writes: mode, updated_by: by, updated_at: now }))
+    .execute();
+}
+
+export async function insertApproval(tx: Tx, row: Omit<ApprovalRow, 'params'> & { params: Readonly<Record<string, string>> }): Promise<void> {
+  await tx
+    .insertInto('risky_write_approvals')
+    .values({ ...row, params: JSON.stringify(row.params) })
+    .execute();
+}
+
+export async function getApproval(tx: Tx, tenantId: string, id: string): Promise<ApprovalRow | undefined> {
+  return tx.selectFrom('risky_write_approvals').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function listApprovals(tx: Tx, tenantId: string, filter: { status?: ApprovalStatus | undefined; after?: string | undefined; limit: number }): Promise<ApprovalRow[]> {
+  let query = tx.selectFrom('risky_write_approvals').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(filter.limit + 1);
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  if (filter.after !== undefined) query = query.where('id', '>', filter.after);
+  return query.execute();
+}
+
+/** Decides a pending approval; undefined when it was no longer pending. */
+export async function decideApproval(tx: Tx, tenantId: string, id: string, status: ApprovalStatus, by: string, now: Date): Promise<ApprovalRow | undefined> {
+  return tx
+    .updateTable('risky_write_approvals')
+    .set({ status, decided_by: by, decided_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .returningAll()
+    .executeTakeFirst();
+}
