@@ -37,6 +37,7 @@ import { createAuditStreaming, registerAuditStreaming, type AuditStreaming } fro
 import { createTenantsService, registerTenantsRoutes, type TenantsService } from './modules/tenants/index.ts';
 import { createAccessControl, registerAuthorization, type AccessControl } from './modules/access/index.ts';
 import { grantCreator } from './modules/access/access-store.ts';
+import { createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
@@ -72,6 +73,7 @@ export interface App {
     readonly access: AccessControl;
     readonly feed: ChangeFeed;
     readonly auditStreaming: AuditStreaming;
+    readonly apiKeys: ApiKeys;
     readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention; readonly apiCalls: ApiCallBuffer };
   };
 }
@@ -131,7 +133,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const cookie = sessionCookieFor(config.publicUrl);
 
-  registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config) });
+  const apiKeys = createApiKeys({ transactor, clock, random, keyring: deps.keyring, audit, access, feed, logger: deps.logger, maxDays: config.apiKeyMaxDays });
+
+  registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config), authenticators: [apiKeys.authenticator] });
   registerAuthorization(http, { access, actorOf: auditActor, sourceOf: requestSource });
   registerOpsRoutes(http, {
     ready: async () => {
@@ -142,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   registerIdentityRoutes(http, { login, sessions, setup, cookie });
   registerTenantsRoutes(http, tenants);
+  apiKeys.register(http);
   registerAuditRoutes(http, {
     service: createAuditService({ transactor, signer }),
     exportLines: (tenantId) => exportLines({ transactor, signer, clock }, tenantId),
@@ -171,6 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   recordApiCalls(http, { buffer: apiCalls, clock, sampling: config.auditApiSampling, random });
   http.addHook('onClose', async () => {
     await apiCalls.close();
+    await apiKeys.close();
     await access.close();
     await feed.close();
   });
@@ -182,7 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, tenants, access, feed, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, tenants, access, feed, auditStreaming, apiKeys, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**

@@ -30,6 +30,7 @@ export interface Config {
   readonly auditApiSampling: number;
   readonly auditRetentionDays: number;
   readonly auditStreamAllowedNetworks: readonly string[];
+  readonly apiKeyMaxDays: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -269,6 +270,11 @@ export const OPTIONS = [
     key: 'auditStreamAllowedNetworks', env: 'PARAPET_AUDIT_STREAM_ALLOWED_NETWORKS', defaultText: '(none)',
     description: 'Private networks (comma-separated CIDRs) audit stream destinations may be in; other private, loopback and metadata addresses are refused.',
     parse: cidrList, derive: () => [],
+  }),
+  define({
+    key: 'apiKeyMaxDays', env: 'PARAPET_API_KEY_MAX_DAYS', defaultText: '365',
+    description: 'The longest lifetime, in days, an API key may be created with (keys default to 90 days and are flagged for rotation at that age).',
+    parse: integer(1, 3650), derive: () => 365,
   }),
 ] as const;
 
