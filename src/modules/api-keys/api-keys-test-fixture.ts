@@ -2,9 +2,12 @@
 // environment), its admin signed in, helpers to make keys, members with chosen permissions, and
 // requests made with a key.
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import type { LightMyRequestResponse } from 'fastify';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import type { TestDatabase } from '../../../test/support/databases.ts';
+import type { DB } from '../../database.ts';
+import { openDatabase } from '../../platform/db/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { insertBinding, insertRole } from '../access/access-store.ts';
 import type { BuiltInRoleKey, Permission } from '../access/index.ts';
@@ -110,4 +113,11 @@ export async function keyFixture(options: { clock?: Clock; database?: TestDataba
     },
     close: () => t.close(),
   };
+}
+
+/** The same database for a second node: with PGlite the same object, with a server a pool of its own. */
+export async function sameDatabase(database: TestDatabase): Promise<TestDatabase> {
+  if (database.urls === undefined) return database;
+  const db = await openDatabase<DB>({ url: database.urls.app, migrationUrl: database.urls.owner, dataDir: tmpdir(), poolSize: 2 });
+  return { db, kind: database.kind, urls: database.urls, close: () => db.close() };
 }
