@@ -2,6 +2,7 @@
 // and the path parameters that address each of them. Modules that add tenant-scoped routes add
 // the objects their parameters name to `seedTenant` (and their tables are found automatically).
 import assert from 'node:assert/strict';
+import { signRequest } from '../../src/sdk/index.ts';
 import type { TestApp } from '../support/app.ts';
 import { TEST_PASSWORD } from '../support/app.ts';
 
@@ -19,6 +20,21 @@ async function created(t: TestApp, cookie: string, url: string, payload: object)
   return response.json<{ id: string }>().id;
 }
 
+/** Creates an environment-bound API key that signs, and makes one signed call with it (so the replay table has a row). */
+async function signedKeyCall(t: TestApp, cookie: string, orgId: string, url: string, environmentId: string): Promise<string> {
+  const response = await t.inject({
+    method: 'POST',
+    url: `/api/v1/organizations/${orgId}/api-keys`,
+    payload: { name: 'Key', permissions: ['projects.read', 'environments.read'], environment_id: environmentId, signing: 'required' },
+    headers: { cookie },
+  });
+  assert.equal(response.statusCode, 201, response.body);
+  const created = response.json<{ id: string; key: string; signing_secret: string }>();
+  const call = await t.inject({ method: 'GET', url, headers: { ...signRequest({ key: created.key, secret: created.signing_secret, method: 'GET', url }) } });
+  assert.equal(call.statusCode, 200, call.body);
+  return created.id;
+}
+
 export async function seedTenant(t: TestApp, label: string): Promise<TenantFixture> {
   const email = `${label}-${crypto.randomUUID()}@example.com`;
   const user = await t.createUser(email, TEST_PASSWORD);
@@ -34,7 +50,8 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
     role: roleId,
     scope: { project_id: projectId },
   });
-  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId } };
+  const keyId = await signedKeyCall(t, cookie, orgId, `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}`, environmentId);
+  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, keyId } };
 }
 
 /**
