@@ -35,7 +35,7 @@ import {
 } from './modules/audit/index.ts';
 import { createAuditStreaming, registerAuditStreaming, type AuditStreaming } from './modules/audit/streaming/index.ts';
 import { createTenantsService, registerTenantsRoutes, type TenantsService } from './modules/tenants/index.ts';
-import { createAccessControl, registerAuthorization, type AccessControl } from './modules/access/index.ts';
+import { createAccessControl, createAccessService, registerAccessRoutes, registerAuthorization, type AccessControl, type AccessService } from './modules/access/index.ts';
 import { grantCreator } from './modules/access/access-store.ts';
 import { createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
@@ -71,6 +71,7 @@ export interface App {
     readonly setup: SetupService;
     readonly tenants: TenantsService;
     readonly access: AccessControl;
+    readonly accessService: AccessService;
     readonly feed: ChangeFeed;
     readonly auditStreaming: AuditStreaming;
     readonly apiKeys: ApiKeys;
@@ -147,6 +148,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerIdentityRoutes(http, { login, sessions, setup, cookie });
   registerTenantsRoutes(http, tenants);
   apiKeys.register(http);
+  const accessService = createAccessService({ transactor, clock, random, audit, access });
+  registerAccessRoutes(http, { service: accessService, access, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
   registerAuditRoutes(http, {
     service: createAuditService({ transactor, signer }),
     exportLines: (tenantId) => exportLines({ transactor, signer, clock }, tenantId),
@@ -188,7 +191,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, tenants, access, feed, auditStreaming, apiKeys, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, tenants, access, accessService, feed, auditStreaming, apiKeys, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**
