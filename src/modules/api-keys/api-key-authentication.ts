@@ -30,13 +30,13 @@ function header(request: FastifyRequest, name: string): string | undefined {
  * bearer token to the authenticators that know it. A `prk_` credential that does not verify is
  * `unauthenticated`, never a fall-back to anonymous.
  */
-export function apiKeyAuthenticator(verifier: Pick<KeyVerifier, 'verify'>): Authenticator {
+export function apiKeyAuthenticator(verifier: Pick<KeyVerifier, 'verify' | 'verifyWarm'>): Authenticator {
   return async (request) => {
     const authorization = request.headers.authorization;
     if (authorization === undefined || authorization.length < 11) return undefined;
     const match = BEARER_KEY.exec(authorization);
     if (match?.[1] === undefined) return undefined;
-    const key = await verifier.verify(match[1]);
+    const key = verifier.verifyWarm(match[1]) ?? (await verifier.verify(match[1]));
     request.apiKey = key;
     return key.principal;
   };

@@ -20,6 +20,8 @@ const DIGIT = new Map(Array.from({ length: ALPHABET.length }, (_, i) => [ALPHABE
 export const ID_LENGTH = 22;
 export const SECRET_LENGTH = 43;
 export const CHECKSUM_LENGTH = 6;
+/** Every key has this many characters: `prk_` + mode (4) + `_` + id + `_` + secret + checksum. */
+export const API_KEY_LENGTH = 4 + 4 + 1 + ID_LENGTH + 1 + SECRET_LENGTH + CHECKSUM_LENGTH;
 
 /** One expression for scanners: the whole key, always 81 characters. */
 export const API_KEY_PATTERN = /\bprk_(?:live|test)_[0-9A-Za-z]{22}_[0-9A-Za-z]{49}\b/;

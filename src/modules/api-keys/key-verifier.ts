@@ -7,7 +7,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import { isPermission, type ApiKeyPrincipal, type Permission } from '../access/index.ts';
 import { getKey, keyTenant, signingSecretContext, type ApiKeyRow } from './api-keys-store.ts';
-import { isWellFormedKey, parseApiKey, type KeyMode } from './key-format.ts';
+import { API_KEY_LENGTH, isWellFormedKey, parseApiKey, type KeyMode } from './key-format.ts';
 
 /** The change-feed topic: its key is an API key id that was revoked, rotated or changed. */
 export const API_KEYS_TOPIC = 'api_keys';
@@ -25,6 +25,11 @@ export interface VerifiedKey {
 }
 
 export interface KeyVerifier {
+  /**
+   * The hot path: the key from this node's cache when it is there, fresh and unexpired, with no
+   * promise and no I/O; undefined otherwise (then call `verify`).
+   */
+  verifyWarm(presented: string): VerifiedKey | undefined;
   /** The key a presented `prk_…` string names, or `unauthenticated`. Malformed strings never reach the database. */
   verify(presented: string): Promise<VerifiedKey>;
   /** Forgets a key on this node (other nodes hear of it through the change feed). */
@@ -144,21 +149,34 @@ export function createKeyVerifier(deps: {
     return key;
   }
 
+  /** The cached key for a digest when fresh and unexpired; deletes an expired entry. */
+  function fromCache(digest: string, now: number): VerifiedKey | undefined {
+    // A hit means this exact string verified before, so its shape and checksum are known good.
+    const entry = entries.get(digest);
+    if (entry === undefined) return undefined;
+    // Refused from the instant the key expires or its rotation overlap ends.
+    if (now >= entry.key.notAfter) {
+      entries.delete(digest);
+      return undefined;
+    }
+    return now - entry.loadedAt < maxAgeMs ? entry.key : undefined;
+  }
+
   return {
+    verifyWarm: (presented) => (presented.length === API_KEY_LENGTH ? fromCache(hash('sha256', presented, 'base64'), deps.clock.now().getTime()) : undefined),
     verify: async (presented) => {
-      // Shape, widths and checksum first: typos and random strings cost no database query.
-      if (!isWellFormedKey(presented)) throw UNAUTHENTICATED();
+      if (presented.length !== API_KEY_LENGTH) throw UNAUTHENTICATED();
       const digest = hash('sha256', presented, 'base64');
       const now = deps.clock.now().getTime();
       const entry = entries.get(digest);
-      if (entry !== undefined) {
-        // Refused from the instant the key expires or its rotation overlap ends.
-        if (now >= entry.key.notAfter) {
-          entries.delete(digest);
-          throw UNAUTHENTICATED();
-        }
-        if (now - entry.loadedAt < maxAgeMs) return entry.key;
+      if (entry !== undefined && now >= entry.key.notAfter) {
+        entries.delete(digest);
+        throw UNAUTHENTICATED();
       }
+      const warm = fromCache(digest, now);
+      if (warm !== undefined) return warm;
+      // Shape, widths and checksum before anything else: typos and random strings cost no query.
+      if (!isWellFormedKey(presented)) throw UNAUTHENTICATED();
       const refusedAt = refused.get(digest);
       if (refusedAt !== undefined && now - refusedAt < maxAgeMs) throw UNAUTHENTICATED();
       let pending = loading.get(digest);
