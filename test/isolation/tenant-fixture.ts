@@ -59,7 +59,7 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
  * pending per tenant, so the inbox has rows too.
  */
 export async function settleAudit(t: TestApp, tenants: readonly TenantFixture[]): Promise<void> {
-  // Buffered last-use writes (role bindings, API keys) land now, not in the middle of a comparison.
+  // Buffered last-use writes (role bindings, API keys) are written now, not by a timer in the middle of a test.
   await t.app.services.access.flushUses();
   await t.app.services.apiKeys.usage.flush();
   await t.app.services.audit.apiCalls.flush();
