@@ -4,6 +4,7 @@
 // Targets are reported, not asserted: the exit code is 0 whether or not a target was met, and 1
 // only when a benchmark could not run.
 import { cpus, loadavg } from 'node:os';
+import { apiKeys } from './api-keys.ts';
 import { authenticatedRoute } from './authenticated-route.ts';
 import { authzDecisions } from './authz-decisions.ts';
 import { pointReadVariants } from './point-read-variants.ts';
@@ -11,7 +12,7 @@ import { pointRead } from './point-read.ts';
 import { startup } from './startup.ts';
 import { table, type Benchmark, type Verdict } from './support.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions];
+const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys];
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');

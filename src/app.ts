@@ -51,6 +51,7 @@ import {
   type RiskyWrites,
   type SecurityAlerts,
 } from './modules/access-requests/index.ts';
+import { createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
@@ -94,6 +95,7 @@ export interface App {
     readonly alerts: SecurityAlerts;
     readonly feed: ChangeFeed;
     readonly auditStreaming: AuditStreaming;
+    readonly apiKeys: ApiKeys;
     readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention; readonly apiCalls: ApiCallBuffer };
   };
 }
@@ -158,7 +160,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const cookie = sessionCookieFor(config.publicUrl);
 
-  registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config) });
+  const apiKeys = createApiKeys({ transactor, clock, random, keyring: deps.keyring, audit, access, feed, logger: deps.logger, maxDays: config.apiKeyMaxDays });
+
+  registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config), authenticators: [apiKeys.authenticator] });
   registerAuthorization(http, { access, actorOf: auditActor, sourceOf: requestSource });
   registerOpsRoutes(http, {
     ready: async () => {
@@ -171,6 +175,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const riskyWrites = createRiskyWrites({ transactor, clock, random, audit, access });
   for (const operation of tenancyOperations(tenants)) riskyWrites.register(operation);
   registerTenantsRoutes(http, tenants, riskyWrites.gate);
+  apiKeys.register(http);
   const accessService = createAccessService({ transactor, clock, random, audit, access });
   registerAccessRoutes(http, { service: accessService, access, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
   const alerts = createSecurityAlerts({ transactor, clock, random, audit, logger: deps.logger });
@@ -206,6 +211,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   recordApiCalls(http, { buffer: apiCalls, clock, sampling: config.auditApiSampling, random });
   http.addHook('onClose', async () => {
     await apiCalls.close();
+    await apiKeys.close();
     await access.close();
     await feed.close();
   });
@@ -217,7 +223,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { AccessTables } from './modules/access/access-tables.ts';
 import type { AccessRequestsTables } from './modules/access-requests/access-requests-tables.ts';
+import type { ApiKeysTables } from './modules/api-keys/api-keys-tables.ts';
 import type { AuditTables } from './modules/audit/audit-tables.ts';
 import type { StreamingTables } from './modules/audit/streaming/index.ts';
 import type { IdentityTables } from './modules/identity/identity-tables.ts';
@@ -8,7 +9,7 @@ import type { TenantsTables } from './modules/tenants/tenants-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables {}
 
 export type Tx = Transaction<DB>;
 export type AppTransactor = Transactor<DB>;

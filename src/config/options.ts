@@ -41,6 +41,7 @@ export interface Config {
   readonly auditRetentionDays: number;
   readonly auditStreamAllowedNetworks: readonly string[];
   readonly jitMaxHours: number;
+  readonly apiKeyMaxDays: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -334,6 +335,11 @@ export const OPTIONS = [
     key: 'jitMaxHours', env: 'PARAPET_JIT_MAX_HOURS', defaultText: '4',
     description: 'Longest just-in-time access grant a user may request, in hours (1 to 168); break-glass access is capped at 1 hour regardless.',
     parse: integer(1, 168), derive: () => 4,
+  }),
+  define({
+    key: 'apiKeyMaxDays', env: 'PARAPET_API_KEY_MAX_DAYS', defaultText: '365',
+    description: 'The longest lifetime, in days, an API key may be created with (keys default to 90 days and are flagged for rotation at that age).',
+    parse: integer(1, 3650), derive: () => 365,
   }),
 ] as const;
 

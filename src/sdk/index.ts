@@ -1,2 +1,3 @@
-// The Parapet SDK for integrating apps: local permission decisions (and, with API keys, request signing).
+// The Parapet SDK for integrating apps: local permission decisions and request signing for API keys.
 export { createLocalAuthorizer, type LocalAuthorizer, type LocalAuthorizerOptions, type Subject, type Decision, type Permission, type SerializedSnapshot } from './authz.ts';
+export { signRequest, canonicalRequest, canonicalQuery, bodyDigest, computeSignature, SIGNATURE_ALGORITHM, TIMESTAMP_HEADER, SIGNATURE_HEADER, MAX_CLOCK_SKEW_SECONDS, type SignRequestOptions, type SignedHeaders } from './signing.ts';

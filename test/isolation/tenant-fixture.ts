@@ -2,6 +2,7 @@
 // and the path parameters that address each of them. Modules that add tenant-scoped routes add
 // the objects their parameters name to `seedTenant` (and their tables are found automatically).
 import assert from 'node:assert/strict';
+import { signRequest } from '../../src/sdk/index.ts';
 import type { TestApp } from '../support/app.ts';
 import { TEST_PASSWORD } from '../support/app.ts';
 
@@ -17,6 +18,21 @@ async function created(t: TestApp, cookie: string, url: string, payload: object)
   const response = await t.inject({ method: 'POST', url, payload, headers: { cookie } });
   assert.equal(response.statusCode, 201, `${url}: ${response.body}`);
   return response.json<{ id: string }>().id;
+}
+
+/** Creates an environment-bound API key that signs, and makes one signed call with it (so the replay table has a row). */
+async function signedKeyCall(t: TestApp, cookie: string, orgId: string, url: string, environmentId: string): Promise<string> {
+  const response = await t.inject({
+    method: 'POST',
+    url: `/api/v1/organizations/${orgId}/api-keys`,
+    payload: { name: 'Key', permissions: ['projects.read', 'environments.read'], environment_id: environmentId, signing: 'required' },
+    headers: { cookie },
+  });
+  assert.equal(response.statusCode, 201, response.body);
+  const created = response.json<{ id: string; key: string; signing_secret: string }>();
+  const call = await t.inject({ method: 'GET', url, headers: { ...signRequest({ key: created.key, secret: created.signing_secret, method: 'GET', url }) } });
+  assert.equal(call.statusCode, 200, call.body);
+  return created.id;
 }
 
 export async function seedTenant(t: TestApp, label: string): Promise<TenantFixture> {
@@ -48,7 +64,8 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const queued = await t.inject({ method: 'DELETE', url: `/api/v1/organizations/${orgId}/projects/${doomed}`, headers: { cookie } });
   assert.equal(queued.statusCode, 202, queued.body);
   const approvalId = queued.json<{ approval_id: string }>().approval_id;
-  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId } };
+  const keyId = await signedKeyCall(t, cookie, orgId, `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}`, environmentId);
+  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId } };
 }
 
 /**
@@ -56,8 +73,9 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
  * pending per tenant, so the inbox has rows too.
  */
 export async function settleAudit(t: TestApp, tenants: readonly TenantFixture[]): Promise<void> {
-  // Buffered role-binding uses (last_used_at) are written now, not by a timer in the middle of a test.
+  // Buffered last-use writes (role bindings, API keys) are written now, not by a timer in the middle of a test.
   await t.app.services.access.flushUses();
+  await t.app.services.apiKeys.usage.flush();
   await t.app.services.audit.apiCalls.flush();
   await t.app.services.audit.sequencer.drain();
   for (const tenant of tenants) {

@@ -2,7 +2,8 @@
 // logout with logging at debug (and errors forced), then scans every log line for either string.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createTestApp } from '../support/app.ts';
+import { signRequest } from '../../src/sdk/index.ts';
+import { createTestApp, TEST_PASSWORD } from '../support/app.ts';
 
 const CANARY_PASSWORD = 'canary passphrase 5d1f0e9b7c';
 
@@ -43,6 +44,48 @@ describe('secrets never reach the logs or the audit log', () => {
       for (const event of events) {
         const text = Buffer.from(event.canonical).toString('utf8');
         for (const secret of [CANARY_PASSWORD, sessionToken, setupToken]) assert.ok(!text.includes(secret), `secret in audit event ${event.action}`);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+  it('AUTH-7, AUTH-8: API keys and signing secrets are absent from debug logs and audit events', async () => {
+    const t = await createTestApp({ logLevel: 'debug' });
+    try {
+      const user = await t.createUser(`keys-${crypto.randomUUID()}@example.com`, TEST_PASSWORD);
+      const cookie = await t.login(user.email, TEST_PASSWORD);
+      const org = (await t.inject({ method: 'POST', url: '/api/v1/organizations', payload: { name: 'Canary keys' }, headers: { cookie } })).json<{ id: string }>().id;
+      const created = await t.inject({ method: 'POST', url: `/api/v1/organizations/${org}/api-keys`, payload: { name: 'canary', role: 'tenant_admin', signing: 'required' }, headers: { cookie } });
+      assert.equal(created.statusCode, 201);
+      const { id, key, signing_secret: secret } = created.json<{ id: string; key: string; signing_secret: string }>();
+      const url = `/api/v1/organizations/${org}/api-keys?limit=5`;
+      // Accepted, replayed, wrongly signed, unsigned, malformed: every path that sees the key.
+      const headers = signRequest({ key, secret, method: 'GET', url });
+      assert.equal((await t.inject({ method: 'GET', url, headers: { ...headers } })).statusCode, 200);
+      assert.equal((await t.inject({ method: 'GET', url, headers: { ...headers } })).statusCode, 401);
+      assert.equal((await t.inject({ method: 'GET', url: `${url}&x=1`, headers: { ...signRequest({ key, secret, method: 'GET', url }) } })).statusCode, 401);
+      assert.equal((await t.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } })).statusCode, 401);
+      assert.equal((await t.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key.slice(0, -1)}x` } })).statusCode, 401);
+      const rotateUrl = `/api/v1/organizations/${org}/api-keys/${id}/rotate`;
+      const rotated = await t.inject({ method: 'POST', url: rotateUrl, payload: {}, headers: { cookie } });
+      assert.equal(rotated.statusCode, 201);
+      const successor = rotated.json<{ key: { key: string; signing_secret: string } }>().key;
+      const body = JSON.stringify({ name: 'renamed with a key' });
+      const patch = `/api/v1/organizations/${org}`;
+      assert.equal((await t.inject({ method: 'PATCH', url: patch, payload: body, headers: { ...signRequest({ key: successor.key, secret: successor.signing_secret, method: 'PATCH', url: patch, body }), 'content-type': 'application/json' } })).statusCode, 200);
+      await t.app.services.apiKeys.usage.flush();
+
+      const secrets = [key, secret, successor.key, successor.signing_secret, key.slice(-49), successor.key.slice(-49)];
+      for (const line of t.logs) for (const planted of secrets) assert.ok(!line.includes(planted), `API key material in log: ${line}`);
+      await t.app.services.audit.apiCalls.flush();
+      await t.app.services.audit.sequencer.drain();
+      for (const tenant of [org, '00000000-0000-0000-0000-000000000000']) {
+        const events = await t.transactor.withTenant(tenant, (tx) => tx.selectFrom('audit_events').select(['action', 'canonical']).execute());
+        if (tenant === org) assert.ok(events.some((e) => e.action === 'api_key.created') && events.some((e) => e.action === 'api_key.signature_rejected') && events.some((e) => e.action === 'api_key.rotated'));
+        for (const event of events) {
+          const text = Buffer.from(event.canonical).toString('utf8');
+          for (const planted of secrets) assert.ok(!text.includes(planted), `API key material in audit event ${event.action}`);
+        }
       }
     } finally {
       await t.close();

@@ -48,6 +48,10 @@ export const AUDIT_ACTIONS = {
   'audit.retention_changed': "An organization's audit retention period was changed.",
   'audit.retention_applied': 'Events older than the retention period were purged after a signed retention checkpoint.',
   'api.request': 'An API call: method, route, status and latency.',
+  'api_key.created': 'An API key was created (its permissions, binding, expiry and whether it signs; never its secret).',
+  'api_key.rotated': 'An API key was rotated: a successor was created and the old key given an overlap window.',
+  'api_key.revoked': 'An API key was revoked; it stops working at once on every node.',
+  'api_key.signature_rejected': 'A request made with a valid API key was refused for its signature: missing, stale, wrong or replayed.',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

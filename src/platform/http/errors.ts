@@ -13,6 +13,7 @@ export const ERRORS = {
   setup_link_invalid: { status: 400, title: 'The setup link is invalid, used or expired' },
   unauthenticated: { status: 401, title: 'Authentication is required' },
   invalid_credentials: { status: 401, title: 'The email or password is incorrect' },
+  invalid_signature: { status: 401, title: 'The request signature is missing, stale, already used or does not match' },
   forbidden: { status: 403, title: 'You are not allowed to do this' },
   mfa_required: { status: 403, title: 'This requires a session authenticated with a second factor' },
   ip_not_allowed: { status: 403, title: 'This is not allowed from your network address' },

@@ -25,6 +25,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     parapetRoutes: readonly RegisteredRoute[];
   }
+  interface FastifyRequest {
+    /** The body bytes exactly as received (JSON bodies only), for request signatures (AUTH-8). */
+    rawBody: Buffer | undefined;
+  }
 }
 
 export interface HttpServerOptions {
@@ -107,11 +111,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   // Only JSON bodies: Fastify's text/plain parser is removed so other types answer 415.
   app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.decorateRequest('rawBody', undefined);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    // Kept as received: a signed request's digest covers these bytes, not a re-serialization.
+    request.rawBody = body;
     let value: unknown;
     try {
       // secure-json-parse refuses __proto__ and constructor.prototype keys (prototype pollution).
-      value = secureJson.parse(body, undefined, { protoAction: 'error', constructorAction: 'error' });
+      value = secureJson.parse(body.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
     } catch (error) {
       done(new AppError('malformed_json', { cause: error }), undefined);
       return;

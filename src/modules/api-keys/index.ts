@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { AppTransactor } from '../../database.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Keyring } from '../../platform/crypto/keyring.ts';
+import type { Random } from '../../platform/crypto/random.ts';
+import { createSealer } from '../../platform/crypto/seal.ts';
+import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
+import type { AccessControl } from '../access/index.ts';
+import type { AuditRecorder } from '../audit/index.ts';
+import type { Authenticator } from '../identity/index.ts';
+import { apiKeyAuthenticator, registerApiKeyRequests } from './api-key-authentication.ts';
+import { registerApiKeysRoutes } from './api-keys-routes.ts';
+import { createApiKeysService, type ApiKeysService } from './api-keys-service.ts';
+import { createKeyUsage, type KeyUsage } from './key-usage.ts';
+import { createKeyVerifier, type KeyVerifier } from './key-verifier.ts';
+
+export { API_KEY_PATTERN, SIGNING_SECRET_PATTERN, formatApiKey, parseApiKey, isWellFormedKey, keyPrefix, type KeyMode } from './key-format.ts';
+export { API_KEYS_TOPIC, type KeyVerifier, type VerifiedKey } from './key-verifier.ts';
+export { DEFAULT_KEY_DAYS, DEFAULT_OVERLAP_SECONDS, type ApiKeysService, type CreatedKey } from './api-keys-service.ts';
+export type { KeyUsage } from './key-usage.ts';
+export type { ApiKeysTables } from './api-keys-tables.ts';
+
+/** The API keys capability, wired: service, verifier with its cache, usage buffer and authenticator. */
+export interface ApiKeys {
+  readonly service: ApiKeysService;
+  readonly verifier: KeyVerifier;
+  readonly usage: KeyUsage;
+  /** For `registerAuthentication`'s list. */
+  readonly authenticator: Authenticator;
+  /** Adds the signature check, usage notes and the routes. */
+  register(app: FastifyInstance): void;
+  close(): Promise<void>;
+}
+
+export function createApiKeys(deps: {
+  transactor: AppTransactor;
+  clock: Clock;
+  random: Random;
+  keyring: Keyring;
+  audit: AuditRecorder;
+  access: Pick<AccessControl, 'can'>;
+  feed: ChangeFeed | undefined;
+  logger: Logger;
+  maxDays: number;
+}): ApiKeys {
+  const sealer = createSealer(deps.keyring);
+  const verifier = createKeyVerifier({ transactor: deps.transactor, clock: deps.clock, sealer, feed: deps.feed });
+  const usage = createKeyUsage({ transactor: deps.transactor, logger: deps.logger });
+  const service = createApiKeysService({
+    transactor: deps.transactor,
+    clock: deps.clock,
+    random: deps.random,
+    audit: deps.audit,
+    access: deps.access,
+    sealer,
+    feed: deps.feed,
+    forget: (keyId) => {
+      verifier.drop(keyId);
+    },
+    maxDays: deps.maxDays,
+  });
+  return {
+    service,
+    verifier,
+    usage,
+    authenticator: apiKeyAuthenticator(verifier),
+    register: (app) => {
+      registerApiKeyRequests(app, { transactor: deps.transactor, clock: deps.clock, random: deps.random, audit: deps.audit, usage });
+      registerApiKeysRoutes(app, { service, clock: deps.clock });
+    },
+    close: async () => {
+      verifier.close();
+      await usage.close();
+    },
+  };
+}
