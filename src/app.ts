@@ -40,6 +40,7 @@ import { grantCreator } from './modules/access/access-store.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
+import { createKeys, keyProviderFor, type KeyProvider, type Keys } from './platform/crypto/keys.ts';
 import type { Clock } from './platform/clock.ts';
 import type { Random } from './platform/crypto/random.ts';
 import type { Database } from './platform/db/index.ts';
@@ -61,6 +62,8 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly keyring: Keyring;
+  /** The root key provider; defaults to the local provider over `keyring` (nothing persisted). */
+  readonly keyProvider?: KeyProvider;
 }
 
 export interface App {
@@ -73,6 +76,7 @@ export interface App {
     readonly accessService: AccessService;
     readonly feed: ChangeFeed;
     readonly auditStreaming: AuditStreaming;
+    readonly keys: Keys;
     readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention; readonly apiCalls: ApiCallBuffer };
   };
 }
@@ -158,11 +162,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       set: (ctx, tenantId, days) => retention.setRetentionDays(tenantId, days, ctx),
     },
   });
+  const keys = createKeys({ config, transactor, provider: deps.keyProvider ?? keyProviderFor(config, deps.keyring, { persist: false }), keyring: deps.keyring, clock, random, audit });
   const auditStreaming = createAuditStreaming({
     transactor,
     clock,
     random,
-    keyring: deps.keyring,
+    fields: keys.fields,
     audit,
     signer,
     logger: deps.logger,
@@ -185,7 +190,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, tenants, access, accessService, feed, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, tenants, access, accessService, feed, auditStreaming, keys, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**

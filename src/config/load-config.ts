@@ -54,6 +54,9 @@ export function loadConfig(sources: ConfigSources): Config {
       problems.push(`${origin}: ${shown} is not allowed: ${error.message}`);
     }
   }
+  if (partial['keyProvider'] === 'aws-kms' && partial['awsKmsKeyId'] === undefined) {
+    problems.push('PARAPET_AWS_KMS_KEY_ID: required when PARAPET_KEY_PROVIDER is aws-kms');
+  }
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }

@@ -34,6 +34,10 @@ export const AUDIT_ACTIONS = {
   'audit.destination_deleted': 'An audit stream destination was deleted.',
   'audit.retention_changed': "An organization's audit retention period was changed.",
   'audit.retention_applied': 'Events older than the retention period were purged after a signed retention checkpoint.',
+  'keys.tenant_key_rotated': "A new version of the organization's tenant key was made primary (on demand or on schedule, ENC-2).",
+  'keys.tenant_key_retired': 'A superseded tenant key version was retired: no encrypted value references it any more.',
+  'keys.tenant_key_destroyed': 'A tenant key version was destroyed (crypto-shredding): values encrypted under it can no longer be read.',
+  'keys.root_rotated': 'A new root key version was made primary at the key provider; tenant keys are rewrapped under it.',
   'api.request': 'An API call: method, route, status and latency.',
 } as const;
 
