@@ -133,6 +133,8 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
       role_bindings: (tx) =>
         tx.insertInto('role_bindings').values({ tenant_id: aId, id: crypto.randomUUID(), principal_type: 'user', principal_id: b.userId, built_in_role: 'tenant_admin', custom_role_id: null, project_id: null, environment_id: null, conditions: null, expires_at: null, grant_id: null, created_by: null, created_at: now, last_used_at: null }).execute(),
       audit_settings: (tx) => tx.insertInto('audit_settings').values({ tenant_id: aId, retention_days: 1, updated_at: now }).execute(),
+      tenant_keys: (tx) =>
+        tx.insertInto('tenant_keys').values({ tenant_id: aId, version: 99, state: 'active', root_version: 'local/1', wrapped: Buffer.alloc(60), wrapped_at: now, encryptions: 0, created_at: now, retired_at: null, destroyed_at: null }).execute(),
       audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
     };
     const tables = (await tenantTables(t)).map((x) => x.table).sort();
