@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { PLATFORM_TABLES, type DB } from '../database.ts';
 import { readKeyring, type Keyring } from '../platform/crypto/keyring.ts';
+import { keyProviderFor } from '../platform/crypto/keys.ts';
+import type { Config } from '../config/index.ts';
 import {
   APP_ROLE,
   createContextSigner,
@@ -83,6 +85,22 @@ async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, se
   return checks;
 }
 
+/** ENC-2: the configured root key provider wraps and unwraps a throwaway key (KMS: reachable, permitted). */
+async function rootKeyCheck(config: Config, keyring: Keyring): Promise<Check> {
+  try {
+    const provider = keyProviderFor(config, keyring, { persist: false });
+    const context = { tenantId: '00000000-0000-0000-0000-000000000000', keyVersion: 1 };
+    const { plaintext, wrapped } = await provider.generateDataKey(context);
+    const unwrapped = await provider.unwrap(wrapped, context);
+    const same = unwrapped.equals(plaintext);
+    plaintext.fill(0);
+    unwrapped.fill(0);
+    return same ? { name: 'root key', status: 'ok', detail: `${provider.kind}: wraps and unwraps under ${wrapped.rootVersion}` } : { name: 'root key', status: 'fail', detail: 'unwrapped key differs' };
+  } catch (error) {
+    return { name: 'root key', status: 'fail', detail: (error as Error).message };
+  }
+}
+
 /** `parapet doctor`: checks the installation; exit code 1 when any check fails. */
 export const doctor: Command = async ({ config, out, pid }) => {
   const checks: Check[] = [{ name: 'configuration', status: 'ok', detail: 'valid' }];
@@ -93,6 +111,7 @@ export const doctor: Command = async ({ config, out, pid }) => {
   } catch (error) {
     checks.push({ name: 'keyring', status: 'fail', detail: (error as Error).message });
   }
+  if (keyring !== undefined) checks.push(await rootKeyCheck(config, keyring));
   let lock: { release(): void } | undefined;
   let db: Database<DB> | undefined;
   try {
