@@ -28,6 +28,7 @@ import {
   createSequencer,
   exportLines,
   PLATFORM_TENANT_ID,
+  registerAuditMetrics,
   registerAuditRoutes,
   type ApiCallBuffer,
   type AuditRecorder,
@@ -52,6 +53,7 @@ import { registerOpsRoutes } from './platform/http/ops-routes.ts';
 import { createIpRateLimiter } from './platform/http/rate-limit.ts';
 import { Problem } from './platform/http/schemas.ts';
 import { createHttpServer } from './platform/http/server.ts';
+import { tlsServerOptions, type TlsPair } from './platform/http/tls.ts';
 
 export const VERSION = '0.1.0';
 
@@ -66,6 +68,8 @@ export interface AppDeps {
   readonly keyring: Keyring;
   /** The root key provider; defaults to the local provider over `keyring` (nothing persisted). */
   readonly keyProvider?: KeyProvider;
+  /** Certificate and key (loaded by `loadTlsPair`): the app serves HTTPS itself. */
+  readonly tls?: TlsPair;
 }
 
 export interface App {
@@ -103,6 +107,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     tls: new URL(config.publicUrl).protocol === 'https:',
+    ...(deps.tls === undefined ? {} : { https: tlsServerOptions(deps.tls) }),
+    hstsIncludeSubdomains: config.hstsIncludeSubdomains,
     limiter: createIpRateLimiter(config.rateLimitPerMinute, 'ip'),
     authLimiter: createIpRateLimiter(config.authRateLimitPerMinute, 'auth'),
     metrics,
@@ -114,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const signer = createAuditSigner(deps.keyring, config.publicUrl);
   const sequencer = createSequencer({ transactor, clock, signer, logger: deps.logger });
   const retention = createRetention({ transactor, clock, signer, audit, defaultDays: config.auditRetentionDays });
+  registerAuditMetrics(metrics.registry, { transactor, logger: deps.logger });
   const feed = await createChangeFeed(deps.db);
   const sessions = createSessionService({
     feed,

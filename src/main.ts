@@ -81,6 +81,12 @@ async function main(argv: readonly string[]): Promise<number> {
     logger,
     pid: process.pid,
     stopSignal,
+    onReload: (listener) => {
+      process.on('SIGHUP', listener);
+      return () => {
+        process.off('SIGHUP', listener);
+      };
+    },
   });
 }
 

@@ -6,6 +6,7 @@ import type { Config } from './config/index.ts';
 import type { DB } from './database.ts';
 import { createPasswordHasher } from './modules/identity/index.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
+import { loadTlsPair } from './platform/http/tls.ts';
 import { loadOrCreateKeyring, type Keyring } from './platform/crypto/keyring.ts';
 import { keyProviderFor, startKeyMaintenanceLoop } from './platform/crypto/keys.ts';
 import { systemRandom, type Random } from './platform/crypto/random.ts';
@@ -25,9 +26,11 @@ export interface Runtime {
  * `background` (serve), the audit sequencer runs too (on whichever node holds its lock).
  */
 export async function startRuntime(config: Config, logger: Logger, options: { clock?: Clock; random?: Random; background?: boolean } = {}): Promise<Runtime> {
+  // A missing, loose or mismatched certificate/key stops start-up before anything else is opened.
+  const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? loadTlsPair({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }) : undefined;
   const { keyring, created } = loadOrCreateKeyring(config.keyringPath);
   if (created) logger.info({ path: config.keyringPath }, 'created local keyring (mode 0600); back it up: without it the data cannot be used');
-  const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir });
+  const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile });
   try {
     const contextKey = keyring.derive('tenant-context-mac');
     const result = await migrate(db, contextKey);
@@ -44,6 +47,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       keyring,
       // ENC-2: the local provider persists root rotations to the keyring file.
       keyProvider: keyProviderFor(config, keyring, { persist: true }),
+      ...(tls === undefined ? {} : { tls }),
     });
     const stopSequencer = options.background === true ? startSequencerLoop({ db, sequencer: app.services.audit.sequencer, logger }) : undefined;
     const stopDelivery = options.background === true ? startDeliveryLoop({ db, worker: app.services.auditStreaming.worker, logger }) : undefined;

@@ -27,7 +27,7 @@ export const accessReview: Command = async (context) => {
   const lock = lockEmbeddedData(context.config, context.pid);
   try {
     const keyring = readKeyring(context.config.keyringPath);
-    const db = await openDatabase<DB>({ url: context.config.databaseUrl, migrationUrl: context.config.migrationDatabaseUrl, dataDir: context.config.dataDir, poolSize: 2 });
+    const db = await openDatabase<DB>({ url: context.config.databaseUrl, migrationUrl: context.config.migrationDatabaseUrl, dataDir: context.config.dataDir, caFile: context.config.databaseCaFile, poolSize: 2 });
     try {
       const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
       const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });

@@ -11,6 +11,11 @@ export interface CliContext {
   readonly pid: number;
   /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
   readonly stopSignal: Promise<string>;
+  /**
+   * Calls `listener` whenever the process is asked to reload (SIGHUP); returns a function that
+   * stops. Until a command subscribes, SIGHUP keeps its default meaning.
+   */
+  readonly onReload: (listener: () => void) => () => void;
 }
 
 /** A command returns its exit code. */

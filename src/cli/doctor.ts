@@ -1,6 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { sql } from 'kysely';
+import { isLoopback } from '../config/index.ts';
 import { PLATFORM_TABLES, type DB } from '../database.ts';
+import { postgresConnectionConfig } from '../platform/db/postgres-tls.ts';
+import { loadTlsPair } from '../platform/http/tls.ts';
 import { readKeyring, type Keyring } from '../platform/crypto/keyring.ts';
 import { keyProviderFor } from '../platform/crypto/keys.ts';
 import type { Config } from '../config/index.ts';
@@ -101,6 +104,20 @@ async function rootKeyCheck(config: Config, keyring: Keyring): Promise<Check> {
   }
 }
 
+/** The HTTPS certificate and key load as start-up would load them; warns 14 days before expiry. */
+function tlsCheck(certFile: string, keyFile: string): Check {
+  try {
+    const pair = loadTlsPair({ certFile, keyFile });
+    const leaf = new X509Certificate(pair.cert);
+    const days = Math.floor((Date.parse(leaf.validTo) - Date.now()) / 86_400_000);
+    const detail = `${certFile}: ${leaf.subject.replaceAll('\n', ', ')}, valid until ${leaf.validTo} (${days} days)`;
+    if (days < 0) return { name: 'TLS certificate', status: 'fail', detail: `${detail}: expired` };
+    return { name: 'TLS certificate', status: days < 14 ? 'warn' : 'ok', detail };
+  } catch (error) {
+    return { name: 'TLS certificate', status: 'fail', detail: (error as Error).message };
+  }
+}
+
 /** `parapet doctor`: checks the installation; exit code 1 when any check fails. */
 export const doctor: Command = async ({ config, out, pid }) => {
   const checks: Check[] = [{ name: 'configuration', status: 'ok', detail: 'valid' }];
@@ -112,11 +129,22 @@ export const doctor: Command = async ({ config, out, pid }) => {
     checks.push({ name: 'keyring', status: 'fail', detail: (error as Error).message });
   }
   if (keyring !== undefined) checks.push(await rootKeyCheck(config, keyring));
+  if (config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined) checks.push(tlsCheck(config.tlsCertFile, config.tlsKeyFile));
+  if (config.databaseUrl !== undefined && config.databaseUrl !== 'memory:') {
+    const host = new URL(config.databaseUrl).hostname.replace(/^\[|\]$/g, '');
+    try {
+      if (!isLoopback(host) && host !== '' && postgresConnectionConfig(config.databaseUrl, config.databaseCaFile).ssl === false) {
+        checks.push({ name: 'database TLS', status: 'warn', detail: `connections to ${host} are not encrypted; add sslmode=verify-full and PARAPET_DATABASE_CA_FILE` });
+      }
+    } catch (error) {
+      checks.push({ name: 'database TLS', status: 'fail', detail: (error as Error).message });
+    }
+  }
   let lock: { release(): void } | undefined;
   let db: Database<DB> | undefined;
   try {
     lock = lockEmbeddedData(config, pid);
-    db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, poolSize: 2 });
+    db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile, poolSize: 2 });
     checks.push(...(await databaseChecks(db, keyring, config.migrationDatabaseUrl !== undefined)));
   } catch (error) {
     checks.push({ name: 'database reachable', status: 'fail', detail: (error as Error).message });

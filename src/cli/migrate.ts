@@ -8,7 +8,7 @@ import { lockEmbeddedData } from './open-data.ts';
 export const migrate: Command = async ({ config, out, pid }) => {
   const lock = lockEmbeddedData(config, pid);
   const { keyring } = loadOrCreateKeyring(config.keyringPath);
-  const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir });
+  const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile });
   try {
     const result = await runMigrations(db, keyring.derive('tenant-context-mac'));
     out(result.applied.length === 0 ? 'Database is up to date.' : `Applied: ${result.applied.join(', ')}`);

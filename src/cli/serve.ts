@@ -1,16 +1,49 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import { startRuntime } from '../start.ts';
+import { createRedirectServer, watchCertificates, type CertificateReloader } from '../platform/http/tls.ts';
 import type { Command } from './context.ts';
 import { lockEmbeddedData } from './open-data.ts';
 
+function listen(server: HttpServer, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 /** `parapet serve`: migrate, listen, print where to go next, stop cleanly on SIGINT/SIGTERM. */
-export const serve: Command = async ({ config, logger, out, pid, stopSignal }) => {
+export const serve: Command = async ({ config, logger, out, pid, stopSignal, onReload }) => {
   const lock = lockEmbeddedData(config, pid);
+  let reloader: CertificateReloader | undefined;
+  let stopReload: (() => void) | undefined;
+  let redirect: HttpServer | undefined;
   try {
     const runtime = await startRuntime(config, logger, { background: true });
     const address = await runtime.app.http.listen({ host: config.host, port: config.port });
+    if (config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined) {
+      // ENC-6: new certificate files (renewal) take effect on the next handshake, no restart.
+      const server = runtime.app.http.server as unknown as HttpsServer;
+      reloader = watchCertificates(server, { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }, logger);
+      const current = reloader;
+      stopReload = onReload(() => {
+        current.reload();
+      });
+    }
+    if (config.httpRedirectPort !== undefined) {
+      redirect = createRedirectServer(config.publicUrl);
+      await listen(redirect, config.host, config.httpRedirectPort);
+    }
     const link = await runtime.app.services.setup.issueLink(config.publicUrl);
     out('');
     out(`  Parapet is running at ${config.publicUrl}   (listening on ${address})`);
+    const redirectAddress = redirect?.address();
+    if (redirectAddress !== undefined && redirectAddress !== null && typeof redirectAddress !== 'string') {
+      out(`  Plain HTTP on port ${redirectAddress.port} answers 308 to ${config.publicUrl}`);
+    }
     out(`  Database: ${runtime.db.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}/pgdata` : 'PostgreSQL server'}; keyring: ${config.keyringPath}`);
     if (link !== undefined) {
       out('');
@@ -23,9 +56,22 @@ export const serve: Command = async ({ config, logger, out, pid, stopSignal }) =
     out('');
     const signal = await stopSignal;
     logger.info({ signal }, 'stopping');
+    const closing = redirect;
+    redirect = undefined;
+    if (closing !== undefined) {
+      await new Promise<void>((resolve) => {
+        closing.close(() => {
+          resolve();
+        });
+        closing.closeAllConnections();
+      });
+    }
     await runtime.close();
     return 0;
   } finally {
+    stopReload?.();
+    reloader?.close();
+    redirect?.close();
     lock.release();
   }
 };

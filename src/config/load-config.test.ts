@@ -14,6 +14,26 @@ describe('loadConfig', () => {
     assert.equal(config.passwordMinLength, 12);
   });
 
+  it('TLS options: HTTPS public URL by default, validated together, each error naming the option', () => {
+    const tls = { PARAPET_TLS_CERT_FILE: '/etc/parapet/cert.pem', PARAPET_TLS_KEY_FILE: '/etc/parapet/key.pem' };
+    const config = loadConfig({ env: { ...tls, PARAPET_PORT: '8443', PARAPET_HTTP_REDIRECT_PORT: '8080' } });
+    assert.equal(config.publicUrl, 'https://127.0.0.1:8443');
+    assert.equal(config.httpRedirectPort, 8080);
+    assert.equal(config.hstsIncludeSubdomains, false);
+    assert.throws(() => loadConfig({ env: { PARAPET_TLS_CERT_FILE: '/c.pem' } }), /PARAPET_TLS_CERT_FILE and PARAPET_TLS_KEY_FILE must be set together/);
+    assert.throws(() => loadConfig({ env: { ...tls, PARAPET_PUBLIC_URL: 'http://parapet.example' } }), /PARAPET_PUBLIC_URL: "http:\/\/parapet.example" must be an https:\/\/ URL/);
+    assert.throws(() => loadConfig({ env: { PARAPET_HTTP_REDIRECT_PORT: '80' } }), /PARAPET_HTTP_REDIRECT_PORT needs PARAPET_TLS_CERT_FILE/);
+    assert.throws(() => loadConfig({ env: { ...tls, PARAPET_PORT: '443', PARAPET_HTTP_REDIRECT_PORT: '443' } }), /PARAPET_HTTP_REDIRECT_PORT must differ from PARAPET_PORT/);
+    assert.throws(() => loadConfig({ env: { ...tls, PARAPET_HTTP_REDIRECT_PORT: 'eighty' } }), /PARAPET_HTTP_REDIRECT_PORT: "eighty" is not allowed/);
+    assert.throws(() => loadConfig({ env: { PARAPET_HSTS_INCLUDE_SUBDOMAINS: 'yes' } }), /PARAPET_HSTS_INCLUDE_SUBDOMAINS: "yes" is not allowed: expected true or false/);
+  });
+
+  it('ENC-7 database URLs: sslmode is checked, the downgradable allow/prefer are refused', () => {
+    assert.equal(loadConfig({ env: { PARAPET_DATABASE_URL: 'postgres://app@db.example/parapet?sslmode=verify-full', PARAPET_DATABASE_CA_FILE: '/etc/parapet/db-ca.pem' } }).databaseCaFile, '/etc/parapet/db-ca.pem');
+    assert.throws(() => loadConfig({ env: { PARAPET_DATABASE_URL: 'postgres://app@db.example/parapet?sslmode=prefer' } }), /PARAPET_DATABASE_URL: \(secret\) is not allowed: sslmode must be one of disable, require, verify-ca, verify-full/);
+    assert.throws(() => loadConfig({ env: { PARAPET_MIGRATION_DATABASE_URL: 'postgres://o@db.example/parapet?sslmode=allow' } }), /PARAPET_MIGRATION_DATABASE_URL.*sslmode/);
+  });
+
   it('returns a frozen object', () => {
     const config = loadConfig({ env: {} });
     assert.ok(Object.isFrozen(config));

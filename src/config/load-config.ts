@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { OPTIONS, OptionError, type Config, type OptionSpec } from './options.ts';
+import { crossCheck, OPTIONS, OptionError, type Config, type OptionSpec } from './options.ts';
 
 /** A configuration problem found at start-up; the message names the option and what it allows. */
 export class ConfigError extends Error {
@@ -54,9 +54,7 @@ export function loadConfig(sources: ConfigSources): Config {
       problems.push(`${origin}: ${shown} is not allowed: ${error.message}`);
     }
   }
-  if (partial['keyProvider'] === 'aws-kms' && partial['awsKmsKeyId'] === undefined) {
-    problems.push('PARAPET_AWS_KMS_KEY_ID: required when PARAPET_KEY_PROVIDER is aws-kms');
-  }
+  if (problems.length === 0) problems.push(...crossCheck(partial as unknown as Config));
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }

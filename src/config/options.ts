@@ -9,11 +9,19 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface Config {
   readonly host: string;
   readonly port: number;
+  /** PEM certificate chain; with `tlsKeyFile`, Parapet serves HTTPS itself. */
+  readonly tlsCertFile: string | undefined;
+  readonly tlsKeyFile: string | undefined;
+  /** Plain-HTTP port answering every request with a 308 to the HTTPS public URL. */
+  readonly httpRedirectPort: number | undefined;
+  readonly hstsIncludeSubdomains: boolean;
   readonly publicUrl: string;
   readonly dataDir: string;
   /** `undefined` means embedded PGlite under `dataDir`; `memory:` is an in-memory PGlite. */
   readonly databaseUrl: string | undefined;
   readonly migrationDatabaseUrl: string | undefined;
+  /** CA bundle (PEM) that verifies the PostgreSQL server's certificate; implies sslmode=verify-full. */
+  readonly databaseCaFile: string | undefined;
   readonly keyringPath: string;
   readonly logLevel: LogLevel;
   readonly trustProxy: boolean | string;
@@ -103,6 +111,9 @@ function optional(raw: unknown): string | undefined {
   return text === '' ? undefined : text;
 }
 
+/** sslmode values Parapet accepts (see src/platform/db/postgres-tls.ts); allow/prefer can be downgraded silently. */
+export const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+
 function databaseUrl(raw: unknown): string | undefined {
   const text = optional(raw);
   if (text === undefined || text === 'memory:') return text;
@@ -115,7 +126,18 @@ function databaseUrl(raw: unknown): string | undefined {
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     throw new OptionError('expected postgres://user[:password]@host[:port]/database, or memory:');
   }
+  const sslmode = url.searchParams.get('sslmode');
+  if (sslmode !== null && !(SSL_MODES as readonly string[]).includes(sslmode)) {
+    throw new OptionError(`sslmode must be one of ${SSL_MODES.join(', ')} (allow and prefer fall back to plain text unnoticed)`);
+  }
   return text;
+}
+
+function boolean(raw: unknown): boolean {
+  const text = asString(raw).toLowerCase();
+  if (text === 'true') return true;
+  if (text === 'false' || text === '') return false;
+  throw new OptionError('expected true or false');
 }
 
 function httpUrl(raw: unknown): string {
@@ -196,12 +218,32 @@ export const OPTIONS = [
     parse: integer(0, 65535), derive: () => 4000,
   }),
   define({
-    key: 'publicUrl', env: 'PARAPET_PUBLIC_URL', defaultText: 'http://<host>:<port>',
-    description: 'Origin users reach Parapet at; used in links and for the Origin check on unsafe requests.',
+    key: 'tlsCertFile', env: 'PARAPET_TLS_CERT_FILE', defaultText: '(unset: plain HTTP)',
+    description: 'PEM certificate chain (leaf first). With PARAPET_TLS_KEY_FILE, Parapet serves HTTPS itself (TLS 1.2/1.3, Mozilla intermediate ciphers); both files are reloaded when they change or on SIGHUP.',
+    parse: optional, derive: () => undefined,
+  }),
+  define({
+    key: 'tlsKeyFile', env: 'PARAPET_TLS_KEY_FILE', defaultText: '(unset)',
+    description: 'PEM private key of the certificate; refused at start-up if group or others can access the file (chmod 600).',
+    parse: optional, derive: () => undefined,
+  }),
+  define({
+    key: 'httpRedirectPort', env: 'PARAPET_HTTP_REDIRECT_PORT', defaultText: '(unset: no plain-HTTP listener)',
+    description: 'With TLS: a plain-HTTP port on the same host that answers every request with 308 to the HTTPS public URL and nothing else.',
+    parse: integer(0, 65535), derive: () => undefined,
+  }),
+  define({
+    key: 'hstsIncludeSubdomains', env: 'PARAPET_HSTS_INCLUDE_SUBDOMAINS', defaultText: 'false',
+    description: 'Add includeSubDomains to the Strict-Transport-Security header (max-age=63072000) sent over HTTPS.',
+    parse: boolean, derive: () => false,
+  }),
+  define({
+    key: 'publicUrl', env: 'PARAPET_PUBLIC_URL', defaultText: 'http(s)://<host>:<port>',
+    description: 'Origin users reach Parapet at; used in links and for the Origin check on unsafe requests. Must be https:// when TLS is configured.',
     parse: httpUrl,
     derive: (c) => {
       const host = c.host ?? '127.0.0.1';
-      return `http://${host.includes(':') ? `[${host}]` : host}:${c.port ?? 4000}`;
+      return `${c.tlsCertFile === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${c.port ?? 4000}`;
     },
   }),
   define({
@@ -218,6 +260,11 @@ export const OPTIONS = [
     key: 'migrationDatabaseUrl', env: 'PARAPET_MIGRATION_DATABASE_URL', defaultText: '(PARAPET_DATABASE_URL)', secret: true,
     description: 'PostgreSQL URL migrations run with (as parapet_owner). `doctor` warns when it is not set.',
     parse: databaseUrl, derive: () => undefined,
+  }),
+  define({
+    key: 'databaseCaFile', env: 'PARAPET_DATABASE_CA_FILE', defaultText: '(unset)',
+    description: 'PEM CA bundle that signs the PostgreSQL server certificate. Set, it makes sslmode=verify-full the default for both database URLs (an sslrootcert in a URL wins).',
+    parse: optional, derive: () => undefined,
   }),
   define({
     key: 'keyringPath', env: 'PARAPET_KEYRING', defaultText: '<dataDir>/keyring.json',
@@ -352,3 +399,24 @@ export const OPTIONS = [
 ] as const;
 
 export { isLoopback };
+
+/** Checks that involve several options; each problem names the options. */
+export function crossCheck(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.keyProvider === 'aws-kms' && config.awsKmsKeyId === undefined) {
+    problems.push('PARAPET_AWS_KMS_KEY_ID: required when PARAPET_KEY_PROVIDER is aws-kms');
+  }
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    problems.push('PARAPET_TLS_CERT_FILE and PARAPET_TLS_KEY_FILE must be set together');
+  }
+  if (config.tlsCertFile !== undefined && !config.publicUrl.startsWith('https://')) {
+    problems.push(`PARAPET_PUBLIC_URL: "${config.publicUrl}" must be an https:// URL when PARAPET_TLS_CERT_FILE is set`);
+  }
+  if (config.httpRedirectPort !== undefined && config.tlsCertFile === undefined) {
+    problems.push('PARAPET_HTTP_REDIRECT_PORT needs PARAPET_TLS_CERT_FILE and PARAPET_TLS_KEY_FILE (it redirects to the HTTPS listener)');
+  }
+  if (config.httpRedirectPort !== undefined && config.httpRedirectPort !== 0 && config.httpRedirectPort === config.port) {
+    problems.push('PARAPET_HTTP_REDIRECT_PORT must differ from PARAPET_PORT');
+  }
+  return problems;
+}

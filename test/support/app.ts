@@ -9,6 +9,7 @@ import { createPasswordHasher, insertUser, type PasswordHasher, type UserRow } f
 import { systemClock, type Clock } from '../../src/platform/clock.ts';
 import { systemRandom, uuidv7 } from '../../src/platform/crypto/random.ts';
 import { createContextSigner, createTransactor } from '../../src/platform/db/index.ts';
+import { loadTlsPair } from '../../src/platform/http/tls.ts';
 import { createLogger } from '../../src/platform/log/logger.ts';
 import { openTestDatabase, TEST_KEYRING, type TestDatabase, type TestDbKind } from './databases.ts';
 
@@ -56,7 +57,9 @@ export async function createTestApp(
   const baseHasher = await sharedHasher;
   const hasher = options.wrapHasher?.(baseHasher) ?? baseHasher;
   const clock = options.clock ?? systemClock;
-  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom, keyring: TEST_KEYRING });
+  // With PARAPET_TLS_CERT_FILE/KEY_FILE in `env`, the app speaks HTTPS once it listens (as in start.ts).
+  const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? loadTlsPair({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }) : undefined;
+  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom, keyring: TEST_KEYRING, ...(tls === undefined ? {} : { tls }) });
   return {
     app,
     config,

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { postgresConnectionConfig, type PostgresConnectionConfig } from './postgres-tls.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
@@ -42,6 +43,8 @@ export interface DatabaseOptions {
   readonly migrationUrl: string | undefined;
   readonly dataDir: string;
   readonly poolSize?: number;
+  /** CA bundle verifying the server's certificate (makes sslmode=verify-full the default); see postgres-tls.ts. */
+  readonly caFile?: string | undefined;
 }
 
 // node-postgres: return int8 and numeric as strings (default), timestamps as Date, bytea as Buffer.
@@ -60,7 +63,7 @@ export async function openDatabase<DB>(options: DatabaseOptions): Promise<Databa
     const pglite = await PGlite.create(dir === undefined ? { postgresqlconf } : { dataDir: dir, postgresqlconf });
     return openPglite<DB>(pglite);
   }
-  return openPostgres<DB>(options.url, options.migrationUrl, options.poolSize ?? 10);
+  return openPostgres<DB>(options.url, options.migrationUrl, options.poolSize ?? 10, options.caFile);
 }
 
 /** Wraps an existing PGlite instance (tests clone one migrated template per suite). */
@@ -93,18 +96,20 @@ export function openPglite<DB>(pglite: PGlite): Database<DB> {
   };
 }
 
-function openPostgres<DB>(url: string, migrationUrl: string | undefined, poolSize: number): Database<DB> {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+function openPostgres<DB>(url: string, migrationUrl: string | undefined, poolSize: number, caFile: string | undefined): Database<DB> {
+  // ENC-7: TLS settings come from the URL's sslmode and the CA file, never from node-postgres' own parsing.
+  const appConnection = postgresConnectionConfig(url, caFile);
+  const pool = new pg.Pool({ ...appConnection, max: poolSize });
   // An idle client that errors (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const app = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  const ownerUrl = migrationUrl ?? url;
+  const ownerConnection = migrationUrl === undefined ? appConnection : postgresConnectionConfig(migrationUrl, caFile);
   return {
     kind: 'postgres',
     app,
     separateOwnerLogin: migrationUrl !== undefined && migrationUrl !== url,
     withLeaderLock: async (key, fn) => {
-      const client = new pg.Client({ connectionString: url });
+      const client = new pg.Client({ ...appConnection });
       await client.connect();
       try {
         const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [key]);
@@ -124,7 +129,7 @@ function openPostgres<DB>(url: string, migrationUrl: string | undefined, poolSiz
       }
     },
     withOwner: async (fn) => {
-      const client = new pg.Client({ connectionString: ownerUrl });
+      const client = new pg.Client({ ...ownerConnection });
       await client.connect();
       try {
         await client.query('begin');
@@ -145,7 +150,7 @@ function openPostgres<DB>(url: string, migrationUrl: string | undefined, poolSiz
         await client.end();
       }
     },
-    listen: (channel, onMessage, onReset) => listenPostgres(url, channel, onMessage, onReset),
+    listen: (channel, onMessage, onReset) => listenPostgres(appConnection, channel, onMessage, onReset),
     close: async () => {
       await app.destroy();
     },
@@ -153,14 +158,14 @@ function openPostgres<DB>(url: string, migrationUrl: string | undefined, poolSiz
 }
 
 /** LISTEN on a dedicated client; after a lost connection, reconnects with backoff and reports a reset. */
-async function listenPostgres(url: string, channel: string, onMessage: (payload: string) => void, onReset: () => void): Promise<() => Promise<void>> {
+async function listenPostgres(connection: PostgresConnectionConfig, channel: string, onMessage: (payload: string) => void, onReset: () => void): Promise<() => Promise<void>> {
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name: ${channel}`);
   let stopped = false;
   let client: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
 
   async function connect(): Promise<void> {
-    const next = new pg.Client({ connectionString: url });
+    const next = new pg.Client({ ...connection });
     next.on('notification', (message) => {
       if (message.channel === channel) onMessage(message.payload ?? '');
     });

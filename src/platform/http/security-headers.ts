@@ -12,8 +12,13 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** HSTS (ENC-6): two years, as Mozilla recommends; includeSubDomains only when configured. */
+export function hstsValue(includeSubdomains: boolean): string {
+  return `max-age=63072000${includeSubdomains ? '; includeSubDomains' : ''}`;
+}
+
 /** Headers every response carries (OWASP Secure Headers); HSTS only when served over TLS. */
-export function applySecurityHeaders(reply: FastifyReply, tls: boolean): void {
+export function applySecurityHeaders(reply: FastifyReply, tls: boolean, hsts = hstsValue(false)): void {
   reply.header('content-security-policy', CSP);
   reply.header('x-content-type-options', 'nosniff');
   reply.header('referrer-policy', 'no-referrer');
@@ -22,5 +27,5 @@ export function applySecurityHeaders(reply: FastifyReply, tls: boolean): void {
   reply.header('cross-origin-resource-policy', 'same-origin');
   reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
   // RFC 6797: only meaningful (and only honoured) over a secure transport.
-  if (tls) reply.header('strict-transport-security', 'max-age=63072000; includeSubDomains');
+  if (tls) reply.header('strict-transport-security', hsts);
 }

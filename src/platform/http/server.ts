@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
 import secureJson from 'secure-json-parse';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { AppError, toProblem } from './errors.ts';
 import type { HttpMetrics } from './metrics.ts';
 import type { IpRateLimiter } from './rate-limit.ts';
-import { applySecurityHeaders } from './security-headers.ts';
+import { applySecurityHeaders, hstsValue } from './security-headers.ts';
 import { installValidation, toFieldProblems } from './validation.ts';
 import './route-config.ts';
 
@@ -31,6 +32,9 @@ export interface HttpServerOptions {
   readonly bodyLimit: number;
   readonly trustProxy: boolean | string;
   readonly tls: boolean;
+  /** Certificate, key and hardening (tls.ts): the server speaks HTTPS itself. */
+  readonly https?: SecureContextOptions & TlsOptions;
+  readonly hstsIncludeSubdomains?: boolean;
   readonly limiter: IpRateLimiter;
   readonly authLimiter: IpRateLimiter;
   readonly metrics: HttpMetrics;
@@ -88,7 +92,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     requestIdHeader: false,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    ...(options.https === undefined ? {} : { https: options.https }),
   });
+  const hsts = hstsValue(options.hstsIncludeSubdomains === true);
   installValidation(app);
   const inventory: RegisteredRoute[] = [];
   app.decorate('parapetRoutes', inventory);
@@ -119,7 +125,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    applySecurityHeaders(reply, options.tls || request.protocol === 'https');
+    applySecurityHeaders(reply, options.tls || request.protocol === 'https', hsts);
     if (request.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
     await options.limiter.consume(request.ip);
     if (request.routeOptions.config.rateLimit === 'auth') await options.authLimiter.consume(request.ip);
