@@ -55,6 +55,7 @@ import { createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
+import { createKeys, keyProviderFor, type KeyProvider, type Keys } from './platform/crypto/keys.ts';
 import type { Clock } from './platform/clock.ts';
 import type { Random } from './platform/crypto/random.ts';
 import type { Database } from './platform/db/index.ts';
@@ -77,6 +78,8 @@ export interface AppDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly keyring: Keyring;
+  /** The root key provider; defaults to the local provider over `keyring` (nothing persisted). */
+  readonly keyProvider?: KeyProvider;
   /** Certificate and key (loaded by `loadTlsPair`): the app serves HTTPS itself. */
   readonly tls?: TlsPair;
 }
@@ -96,6 +99,7 @@ export interface App {
     readonly feed: ChangeFeed;
     readonly auditStreaming: AuditStreaming;
     readonly apiKeys: ApiKeys;
+    readonly keys: Keys;
     readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention; readonly apiCalls: ApiCallBuffer };
   };
 }
@@ -195,11 +199,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       set: (ctx, tenantId, days) => retention.setRetentionDays(tenantId, days, ctx),
     },
   });
+  const keys = createKeys({ config, transactor, provider: deps.keyProvider ?? keyProviderFor(config, deps.keyring, { persist: false }), keyring: deps.keyring, clock, random, audit });
   const auditStreaming = createAuditStreaming({
     transactor,
     clock,
     random,
-    keyring: deps.keyring,
+    fields: keys.fields,
     audit,
     signer,
     logger: deps.logger,
@@ -223,7 +228,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**

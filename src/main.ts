@@ -4,6 +4,7 @@ import { auditProve, auditVerify } from './cli/audit.ts';
 import { configCheck } from './cli/config-check.ts';
 import type { Command } from './cli/context.ts';
 import { doctor } from './cli/doctor.ts';
+import { keysDestroy, keysRotate, keysStatus } from './cli/keys.ts';
 import { migrate } from './cli/migrate.ts';
 import { serve } from './cli/serve.ts';
 import { setupLink } from './cli/setup-link.ts';
@@ -22,6 +23,10 @@ Commands:
                   or --org <id> in the database. Exit 1 when damage is found.
   audit prove     Print and check the inclusion proof of one event: <event-id> --org <id>.
   access review   Who can do what in an organization, and stale grants: --org <id> [--format json|csv].
+  keys status     Key provider, root and tenant key versions, rewrap progress [--json].
+  keys rotate     New primary key version: [--root] [--tenant <id>] (default: every organization's
+                  tenant key), then rewrap and re-encrypt until done [--no-wait].
+  keys destroy    Crypto-shred one tenant key version: --tenant <id> --version <n>.
 
 Configuration comes from PARAPET_* environment variables and an optional JSON file named by
 PARAPET_CONFIG. See README.md for every option.`;
@@ -35,6 +40,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'audit verify': auditVerify,
   'audit prove': auditProve,
   'access review': accessReview,
+  'keys status': keysStatus,
+  'keys rotate': keysRotate,
+  'keys destroy': keysDestroy,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -42,7 +50,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return argv.length === 0 ? 1 : 0;
   }
-  const name = argv[0] === 'config' || argv[0] === 'audit' || argv[0] === 'access' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
+  const name = argv[0] === 'config' || argv[0] === 'audit' || argv[0] === 'access' || argv[0] === 'keys' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
   const command = COMMANDS[name];
   if (command === undefined) {
     process.stderr.write(`Unknown command "${argv.join(' ')}".\n\n${HELP}\n`);

@@ -8,6 +8,7 @@ import { createPasswordHasher } from './modules/identity/index.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { loadTlsPair } from './platform/http/tls.ts';
 import { loadOrCreateKeyring, type Keyring } from './platform/crypto/keyring.ts';
+import { keyProviderFor, startKeyMaintenanceLoop } from './platform/crypto/keys.ts';
 import { systemRandom, type Random } from './platform/crypto/random.ts';
 import { createContextSigner, createTransactor, migrate, openDatabase, type Database } from './platform/db/index.ts';
 
@@ -44,10 +45,13 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       clock: options.clock ?? systemClock,
       random: options.random ?? systemRandom,
       keyring,
+      // ENC-2: the local provider persists root rotations to the keyring file.
+      keyProvider: keyProviderFor(config, keyring, { persist: true }),
       ...(tls === undefined ? {} : { tls }),
     });
     const stopSequencer = options.background === true ? startSequencerLoop({ db, sequencer: app.services.audit.sequencer, logger }) : undefined;
     const stopDelivery = options.background === true ? startDeliveryLoop({ db, worker: app.services.auditStreaming.worker, logger }) : undefined;
+    const stopKeys = options.background === true ? startKeyMaintenanceLoop({ db, maintenance: app.services.keys.maintenance, logger }) : undefined;
     // AUD-3: the retention pass is idempotent and locks each tenant's head row, so every node may run it.
     const retentionTimer =
       options.background === true
@@ -77,6 +81,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
         clearInterval(retentionTimer);
         await app.http.close();
         await stopDelivery?.();
+        await stopKeys?.();
         await stopSequencer?.();
         await db.close();
       },

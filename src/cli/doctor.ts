@@ -5,6 +5,8 @@ import { PLATFORM_TABLES, type DB } from '../database.ts';
 import { postgresConnectionConfig } from '../platform/db/postgres-tls.ts';
 import { loadTlsPair } from '../platform/http/tls.ts';
 import { readKeyring, type Keyring } from '../platform/crypto/keyring.ts';
+import { keyProviderFor } from '../platform/crypto/keys.ts';
+import type { Config } from '../config/index.ts';
 import {
   APP_ROLE,
   createContextSigner,
@@ -86,6 +88,22 @@ async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, se
   return checks;
 }
 
+/** ENC-2: the configured root key provider wraps and unwraps a throwaway key (KMS: reachable, permitted). */
+async function rootKeyCheck(config: Config, keyring: Keyring): Promise<Check> {
+  try {
+    const provider = keyProviderFor(config, keyring, { persist: false });
+    const context = { tenantId: '00000000-0000-0000-0000-000000000000', keyVersion: 1 };
+    const { plaintext, wrapped } = await provider.generateDataKey(context);
+    const unwrapped = await provider.unwrap(wrapped, context);
+    const same = unwrapped.equals(plaintext);
+    plaintext.fill(0);
+    unwrapped.fill(0);
+    return same ? { name: 'root key', status: 'ok', detail: `${provider.kind}: wraps and unwraps under ${wrapped.rootVersion}` } : { name: 'root key', status: 'fail', detail: 'unwrapped key differs' };
+  } catch (error) {
+    return { name: 'root key', status: 'fail', detail: (error as Error).message };
+  }
+}
+
 /** The HTTPS certificate and key load as start-up would load them; warns 14 days before expiry. */
 function tlsCheck(certFile: string, keyFile: string): Check {
   try {
@@ -110,6 +128,7 @@ export const doctor: Command = async ({ config, out, pid }) => {
   } catch (error) {
     checks.push({ name: 'keyring', status: 'fail', detail: (error as Error).message });
   }
+  if (keyring !== undefined) checks.push(await rootKeyCheck(config, keyring));
   if (config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined) checks.push(tlsCheck(config.tlsCertFile, config.tlsKeyFile));
   if (config.databaseUrl !== undefined && config.databaseUrl !== 'memory:') {
     const host = new URL(config.databaseUrl).hostname.replace(/^\[|\]$/g, '');

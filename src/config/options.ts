@@ -42,6 +42,14 @@ export interface Config {
   readonly auditStreamAllowedNetworks: readonly string[];
   readonly jitMaxHours: number;
   readonly apiKeyMaxDays: number;
+  readonly keyProvider: 'local' | 'aws-kms';
+  readonly awsKmsKeyId: string | undefined;
+  readonly awsKmsEndpoint: string | undefined;
+  readonly awsRegion: string;
+  readonly keyRotationDays: number;
+  readonly keyMaxEncryptions: number;
+  readonly keyCacheSeconds: number;
+  readonly keyCacheUses: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -170,6 +178,25 @@ function trustProxy(raw: unknown): boolean | string {
 function hostname(raw: unknown): string {
   const text = nonEmpty(raw);
   if (!/^[A-Za-z0-9.:-]+$/.test(text)) throw new OptionError('expected an IP address or host name');
+  return text;
+}
+
+function keyProvider(raw: unknown): 'local' | 'aws-kms' {
+  const text = asString(raw).toLowerCase();
+  if (text !== 'local' && text !== 'aws-kms') throw new OptionError('expected local or aws-kms');
+  return text;
+}
+
+function optionalHttpUrl(raw: unknown): string | undefined {
+  const text = optional(raw);
+  if (text === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new OptionError('expected an absolute http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OptionError('expected an absolute http:// or https:// URL');
   return text;
 }
 
@@ -341,6 +368,46 @@ export const OPTIONS = [
     description: 'The longest lifetime, in days, an API key may be created with (keys default to 90 days and are flagged for rotation at that age).',
     parse: integer(1, 3650), derive: () => 365,
   }),
+  define({
+    key: 'keyProvider', env: 'PARAPET_KEY_PROVIDER', defaultText: 'local',
+    description: 'Where the root key that wraps tenant keys lives: local (the keyring file) or aws-kms.',
+    parse: keyProvider, derive: () => 'local' as const,
+  }),
+  define({
+    key: 'awsKmsKeyId', env: 'PARAPET_AWS_KMS_KEY_ID', defaultText: '(unset; required with aws-kms)',
+    description: 'Key id, ARN or alias of the symmetric AWS KMS key (credentials come from the standard AWS_* environment, profile or instance role).',
+    parse: optional, derive: () => undefined,
+  }),
+  define({
+    key: 'awsKmsEndpoint', env: 'PARAPET_AWS_KMS_ENDPOINT', defaultText: "(unset: AWS's endpoint for the region)",
+    description: 'A KMS-compatible endpoint URL (a VPC endpoint, or moto_server in tests).',
+    parse: optionalHttpUrl, derive: () => undefined,
+  }),
+  define({
+    key: 'awsRegion', env: 'PARAPET_AWS_REGION', defaultText: 'us-east-1',
+    description: 'AWS region of the KMS key.',
+    parse: nonEmpty, derive: () => 'us-east-1',
+  }),
+  define({
+    key: 'keyRotationDays', env: 'PARAPET_KEY_ROTATION_DAYS', defaultText: '90',
+    description: 'Tenant keys rotate automatically once their primary version is this old (0 turns scheduled rotation off).',
+    parse: integer(0, 3660), derive: () => 90,
+  }),
+  define({
+    key: 'keyMaxEncryptions', env: 'PARAPET_KEY_MAX_ENCRYPTIONS', defaultText: '4294967296',
+    description: 'Values one tenant key version may encrypt (random 96-bit nonces: at most 2^32); a new version takes over at the limit.',
+    parse: integer(1, 2 ** 32), derive: () => 2 ** 32,
+  }),
+  define({
+    key: 'keyCacheSeconds', env: 'PARAPET_KEY_CACHE_SECONDS', defaultText: '300',
+    description: 'How long an unwrapped tenant key stays in memory (also how long other nodes may still use a rotated-out version).',
+    parse: integer(1, 86_400), derive: () => 300,
+  }),
+  define({
+    key: 'keyCacheUses', env: 'PARAPET_KEY_CACHE_USES', defaultText: '1000000',
+    description: 'Encryptions and decryptions after which an unwrapped tenant key is dropped from memory and unwrapped again.',
+    parse: integer(1, 1_000_000_000), derive: () => 1_000_000,
+  }),
 ] as const;
 
 export { isLoopback };
@@ -348,6 +415,9 @@ export { isLoopback };
 /** Checks that involve several options; each problem names the options. */
 export function crossCheck(config: Config): string[] {
   const problems: string[] = [];
+  if (config.keyProvider === 'aws-kms' && config.awsKmsKeyId === undefined) {
+    problems.push('PARAPET_AWS_KMS_KEY_ID: required when PARAPET_KEY_PROVIDER is aws-kms');
+  }
   if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
     problems.push('PARAPET_TLS_CERT_FILE and PARAPET_TLS_KEY_FILE must be set together');
   }

@@ -1,7 +1,7 @@
 // The `parapet` command as a user runs it: a real process on the pinned Node.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -50,12 +50,25 @@ describe('parapet CLI on embedded PGlite', () => {
     assert.equal(doctor.code, 0, doctor.out + doctor.err);
     assert.match(doctor.out, /OK\s+row-level security/);
     assert.match(doctor.out, /OK\s+key provider/);
+    assert.match(doctor.out, /OK\s+root key\s+local: wraps and unwraps under local\/1/);
   });
 
   it('setup-link prints a one-time link', () => {
     const { code, out } = run(['setup-link'], env);
     assert.equal(code, 0);
     assert.match(out, /^http:\/\/127\.0\.0\.1:4000\/setup#token=[A-Za-z0-9_-]{43}$/m);
+  });
+
+  it('ENC-2: keys rotate --root adds a root version to the keyring file (still 0600); keys status shows it primary', () => {
+    const rotated = run(['keys', 'rotate', '--root'], env);
+    assert.equal(rotated.code, 0, rotated.err);
+    assert.match(rotated.out, /root key: local\/2 is primary/);
+    assert.equal(statSync(join(dataDir, 'keyring.json')).mode & 0o777, 0o600);
+    const status = run(['keys', 'status'], env);
+    assert.equal(status.code, 0, status.err);
+    assert.match(status.out, /provider: local/);
+    assert.match(status.out, /root local\/2 \(primary\)/);
+    assert.equal(run(['keys', 'destroy', '--tenant', 'nope'], env).code, 2);
   });
 
   it('doctor fails (exit 1) when the keyring is readable by others', () => {

@@ -150,6 +150,8 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
       api_keys: (tx) =>
         tx.insertInto('api_keys').values({ tenant_id: aId, id: crypto.randomUUID(), name: 'forged', mode: 'live', secret_hash: Buffer.alloc(32), role: null, permissions: ['audit.read'], project_id: null, environment_id: null, signing_secret_sealed: null, created_by_type: 'user', created_by: b.userId, created_at: now, expires_at: new Date(now.getTime() + 86_400_000), rotated_to: null, rotated_from: null, retires_at: null, revoked_at: null, revoked_by: null, last_used_at: null, last_used_ip: null }).execute(),
       api_key_signatures: (tx) => tx.insertInto('api_key_signatures').values({ tenant_id: aId, signature_hash: Buffer.alloc(32), key_id: a.params['keyId'] ?? '', expires_at: now }).execute(),
+      tenant_keys: (tx) =>
+        tx.insertInto('tenant_keys').values({ tenant_id: aId, version: 99, state: 'active', root_version: 'local/1', wrapped: Buffer.alloc(60), wrapped_at: now, encryptions: 0, created_at: now, retired_at: null, destroyed_at: null }).execute(),
       audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
     };
     const tables = (await tenantTables(t)).map((x) => x.table).sort();

@@ -43,6 +43,8 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const projectId = await created(t, cookie, `/api/v1/organizations/${orgId}/projects`, { name: `Project ${label}` });
   const environmentId = await created(t, cookie, `/api/v1/organizations/${orgId}/projects/${projectId}/environments`, { name: 'production', kind: 'production' });
   const destinationId = await created(t, cookie, `/api/v1/organizations/${orgId}/audit/destinations`, { kind: 'syslog', name: `SIEM ${label}`, host: 'siem.example.com', enabled: false });
+  // A webhook destination: its signing secret is the tenant's first encrypted value, so a tenant key (tenant_keys) exists.
+  await created(t, cookie, `/api/v1/organizations/${orgId}/audit/destinations`, { kind: 'webhook', name: `Hook ${label}`, url: 'https://siem.example.com/parapet', enabled: false });
   const roleId = await created(t, cookie, `/api/v1/organizations/${orgId}/roles`, { name: `Role ${label}`, permissions: ['projects.read', 'audit.read'] });
   const serviceAccountId = await created(t, cookie, `/api/v1/organizations/${orgId}/service-accounts`, { name: `Robot ${label}` });
   const bindingId = await created(t, cookie, `/api/v1/organizations/${orgId}/bindings`, {

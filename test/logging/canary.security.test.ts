@@ -91,4 +91,38 @@ describe('secrets never reach the logs or the audit log', () => {
       await t.close();
     }
   });
+
+  it('ENC-1: webhook secrets and tenant data keys are absent from debug logs, errors and the audit log', async () => {
+    const t = await createTestApp({ logLevel: 'debug' });
+    try {
+      await t.createUser('keys-canary@example.com', TEST_PASSWORD);
+      const cookie = await t.login('keys-canary@example.com', TEST_PASSWORD);
+      const orgId = (await t.inject({ method: 'POST', url: '/api/v1/organizations', payload: { name: 'Canary Org' }, headers: { cookie } })).json<{ id: string }>().id;
+      const base = `/api/v1/organizations/${orgId}/audit/destinations`;
+      const created = await t.inject({ method: 'POST', url: base, payload: { kind: 'webhook', name: 'hook', url: 'https://siem.invalid/parapet', enabled: false }, headers: { cookie } });
+      assert.equal(created.statusCode, 201);
+      const { id, secret } = created.json<{ id: string; secret: string }>();
+      const other = (await t.inject({ method: 'POST', url: base, payload: { kind: 'webhook', name: 'hook 2', url: 'https://siem.invalid/other', enabled: false }, headers: { cookie } })).json<{ id: string }>().id;
+      // The tenant's data key in clear, unwrapped the way the app does.
+      const row = await t.transactor.withTenant(orgId, (tx) => tx.selectFrom('tenant_keys').select(['root_version', 'wrapped']).executeTakeFirstOrThrow());
+      const dataKey = await t.app.services.keys.provider.unwrap({ rootVersion: row.root_version, ciphertext: Buffer.from(row.wrapped ?? []) }, { tenantId: orgId, keyVersion: 1 });
+      // A send that fails (unresolvable host), and a decryption that fails (a value moved from another row).
+      await t.inject({ method: 'POST', url: `${base}/${id}/test`, headers: { cookie } });
+      const moved = await t.transactor.withTenant(orgId, (tx) => tx.selectFrom('audit_destinations').select('secret_sealed').where('id', '=', other).executeTakeFirstOrThrow());
+      await t.transactor.withTenant(orgId, (tx) => tx.updateTable('audit_destinations').set({ secret_sealed: moved.secret_sealed }).where('id', '=', id).execute());
+      const failed = await t.inject({ method: 'POST', url: `${base}/${id}/test`, headers: { cookie } });
+      assert.ok(failed.statusCode >= 400);
+      const bodies = [created.body, failed.body].slice(1);
+      const forms = [secret, dataKey.toString('base64'), dataKey.toString('base64url'), dataKey.toString('hex')];
+      assert.ok(t.logs.length > 5);
+      for (const text of [...t.logs, ...bodies]) for (const form of forms) assert.ok(!text.includes(form), `secret material in: ${text}`);
+      await t.app.services.audit.apiCalls.flush();
+      await t.app.services.audit.sequencer.drain();
+      const events = await t.transactor.withTenant(orgId, (tx) => tx.selectFrom('audit_events').select(['action', 'canonical']).execute());
+      assert.ok(events.some((e) => e.action === 'audit.destination_created'));
+      for (const event of events) for (const form of forms) assert.ok(!Buffer.from(event.canonical).toString('utf8').includes(form), `secret material in audit event ${event.action}`);
+    } finally {
+      await t.close();
+    }
+  });
 });

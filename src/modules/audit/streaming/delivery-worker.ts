@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { AppTransactor, Tx } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
 import type { Random } from '../../../platform/crypto/random.ts';
-import type { Sealer } from '../../../platform/crypto/seal.ts';
+import type { FieldEncryption } from '../../../platform/crypto/field-encryption.ts';
 import { eventsFrom } from '../audit-store.ts';
 import { toDeliveryError, type DeliveryError } from './delivery-error.ts';
 import * as store from './destination-store.ts';
@@ -43,6 +43,8 @@ interface Work {
   readonly to: { readonly nextSeq: number; readonly checkpointSize: number };
   readonly attempts: number;
   readonly events: number;
+  /** The webhook secret as stored (decrypted outside the read transaction). */
+  readonly secretSealed: string | null;
 }
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -65,7 +67,7 @@ export function createDeliveryWorker(deps: {
   transactor: AppTransactor;
   clock: Clock;
   random: Random;
-  sealer: Sealer;
+  fields: FieldEncryption;
   send: Sender;
   /** The key that verifies checkpoints, sent with each one so a SIEM can check them on its own. */
   verifierKey: string;
@@ -107,10 +109,10 @@ export function createDeliveryWorker(deps: {
       rows.map((r) => eventRecord(r, row.format)),
       checkpoints.map((c) => checkpointRecord(c, deps.verifierKey)),
     );
-    const secret = row.secret_sealed === null ? null : deps.sealer.open(row.secret_sealed, store.secretSealContext(tenantId, row.id));
     return {
+      secretSealed: row.secret_sealed,
       batch: { tenantId, destinationId, format: row.format, id: `msg_${destinationId.replaceAll('-', '')}_${from}_${nextSeq}_${checkpointSize}`, records },
-      destination: { kind: row.kind, host: row.host, port: row.port, url: row.url, caPem: row.ca_pem, secret },
+      destination: { kind: row.kind, host: row.host, port: row.port, url: row.url, caPem: row.ca_pem, secret: null },
       from,
       to: { nextSeq, checkpointSize },
       attempts: row.cursor.attempts,
@@ -119,8 +121,11 @@ export function createDeliveryWorker(deps: {
   }
 
   async function deliverDestination(tenantId: string, destinationId: string): Promise<DeliveryResult> {
-    const work = await transactor.withTenant(tenantId, (tx) => readWork(tx, tenantId, destinationId));
-    if (work === undefined) return { status: 'idle' };
+    const read = await transactor.withTenant(tenantId, (tx) => readWork(tx, tenantId, destinationId));
+    if (read === undefined) return { status: 'idle' };
+    // Decrypted after the read transaction: field encryption may open its own to load the tenant key.
+    const secret = read.secretSealed === null ? null : await deps.fields.decryptField(store.secretFieldContext(tenantId, destinationId), read.secretSealed);
+    const work = { ...read, destination: { ...read.destination, secret } };
     const { batch } = work;
     if (batch.records.length === 0) {
       if (work.to.nextSeq > work.from) await transactor.withTenant(tenantId, (tx) => store.advanceCursor(tx, tenantId, destinationId, work.from, work.to, clock.now()));

@@ -1,7 +1,7 @@
 import type { AppTransactor, Tx } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
 import { uuidv7, type Random } from '../../../platform/crypto/random.ts';
-import type { Sealer } from '../../../platform/crypto/seal.ts';
+import type { FieldEncryption } from '../../../platform/crypto/field-encryption.ts';
 import { conflictOnDuplicate } from '../../../platform/db/index.ts';
 import { AppError } from '../../../platform/http/errors.ts';
 import type { AuditAction } from '../actions.ts';
@@ -59,7 +59,7 @@ function found<T>(row: T | undefined): T {
 }
 
 /** Audit destinations of an organization (AUD-5). Callers authorize first; every call runs in the tenant's transaction. */
-export function createDestinationService(deps: { transactor: AppTransactor; clock: Clock; random: Random; sealer: Sealer; audit: AuditRecorder; send: Sender; guard: AddressGuard }): DestinationService {
+export function createDestinationService(deps: { transactor: AppTransactor; clock: Clock; random: Random; fields: FieldEncryption; audit: AuditRecorder; send: Sender; guard: AddressGuard }): DestinationService {
   const { transactor, clock, random } = deps;
 
   function record(tx: Tx, ctx: AuditContext, tenantId: string, name: StreamingAction, destination: { id: string; name: string }, metadata: Record<string, string | boolean>) {
@@ -75,6 +75,8 @@ export function createDestinationService(deps: { transactor: AppTransactor; cloc
           ? { host: checkHost(input.host ?? '', deps.guard), port: input.port ?? 6514, url: null, secret: null }
           : { host: null, port: null, url: checkWebhookUrl(input.url ?? '', deps.guard), secret: newWebhookSecret(random) };
       const caPem = input.caPem === undefined ? null : checkCaPem(input.caPem);
+      // Encrypted before the transaction opens: field encryption may open its own to load the tenant key.
+      const secretSealed = target.secret === null ? null : await deps.fields.encryptField(store.secretFieldContext(tenantId, id), target.secret);
       const destination = await conflictOnDuplicate('A destination with this name already exists.', () =>
         transactor.withTenant(tenantId, async (tx) => {
           const head = await tx.selectFrom('audit_tree_heads').select('size').where('tenant_id', '=', tenantId).executeTakeFirst();
@@ -83,7 +85,7 @@ export function createDestinationService(deps: { transactor: AppTransactor; cloc
             tx,
             {
               tenant_id: tenantId, id, kind: input.kind, format: input.format, name: input.name, host: target.host, port: target.port, url: target.url, ca_pem: caPem,
-              secret_sealed: target.secret === null ? null : deps.sealer.seal(target.secret, store.secretSealContext(tenantId, id)),
+              secret_sealed: secretSealed,
               enabled: input.enabled, created_at: now, updated_at: now,
             },
             { tenant_id: tenantId, destination_id: id, next_seq: start, last_checkpoint_size: start, attempts: 0, next_attempt_at: now, last_error: null, last_delivered_at: null },
@@ -134,7 +136,7 @@ export function createDestinationService(deps: { transactor: AppTransactor; cloc
 
     test: async (tenantId, id) => {
       const row = await transactor.withTenant(tenantId, async (tx) => found(await store.getDestination(tx, tenantId, id)));
-      const secret = row.secret_sealed === null ? null : deps.sealer.open(row.secret_sealed, store.secretSealContext(tenantId, row.id));
+      const secret = row.secret_sealed === null ? null : await deps.fields.decryptField(store.secretFieldContext(tenantId, row.id), row.secret_sealed);
       const sentAt = clock.now().toISOString();
       try {
         await deps.send(

@@ -1,6 +1,6 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { Tx } from '../../../database.ts';
-import type { SealContext } from '../../../platform/crypto/seal.ts';
+import type { FieldContext } from '../../../platform/crypto/field-encryption.ts';
 import { streamingTx, type AuditDeliveryCursorsTable, type AuditDestinationsTable } from './streaming-tables.ts';
 
 export type DestinationRow = Selectable<AuditDestinationsTable>;
@@ -11,7 +11,7 @@ export type DestinationPatch = Omit<Updateable<AuditDestinationsTable>, 'tenant_
 export type DestinationWithCursor = DestinationRow & { readonly cursor: CursorRow };
 
 /** Where a destination's webhook secret is sealed: bound to its tenant, table, column and row. */
-export function secretSealContext(tenantId: string, destinationId: string): SealContext {
+export function secretFieldContext(tenantId: string, destinationId: string): FieldContext {
   return { tenantId, table: 'audit_destinations', column: 'secret_sealed', rowId: destinationId };
 }
 

@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { AppTransactor } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
-import type { Keyring } from '../../../platform/crypto/keyring.ts';
+import type { FieldEncryption } from '../../../platform/crypto/field-encryption.ts';
 import type { Random } from '../../../platform/crypto/random.ts';
-import { createSealer } from '../../../platform/crypto/seal.ts';
 import type { AuditRecorder } from '../audit-recorder.ts';
 import type { AuditSigner } from '../audit-signer.ts';
 import { createDeliveryWorker, type DeliveryOptions, type DeliveryWorker } from './delivery-worker.ts';
@@ -28,7 +27,8 @@ export function createAuditStreaming(deps: {
   transactor: AppTransactor;
   clock: Clock;
   random: Random;
-  keyring: Keyring;
+  /** Encrypts webhook signing secrets (ENC-1, ENC-4). */
+  fields: FieldEncryption;
   audit: AuditRecorder;
   signer: AuditSigner;
   logger: Pick<Logger, 'debug' | 'warn' | 'error'>;
@@ -39,16 +39,16 @@ export function createAuditStreaming(deps: {
   sendTimeoutMs?: number;
   options?: Partial<DeliveryOptions>;
 }): AuditStreaming {
-  const sealer = createSealer(deps.keyring);
+  const { fields } = deps;
   const guard = createAddressGuard(deps.allowedNetworks);
   const send = createSender({ clock: deps.clock, guard, hostname: new URL(deps.publicUrl).hostname, ...(deps.sendTimeoutMs === undefined ? {} : { timeoutMs: deps.sendTimeoutMs }) });
   return {
-    service: createDestinationService({ transactor: deps.transactor, clock: deps.clock, random: deps.random, sealer, audit: deps.audit, send, guard }),
+    service: createDestinationService({ transactor: deps.transactor, clock: deps.clock, random: deps.random, fields, audit: deps.audit, send, guard }),
     worker: createDeliveryWorker({
       transactor: deps.transactor,
       clock: deps.clock,
       random: deps.random,
-      sealer,
+      fields,
       send,
       verifierKey: deps.signer.verifierKey,
       logger: deps.logger,

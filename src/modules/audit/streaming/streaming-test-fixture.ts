@@ -1,7 +1,6 @@
 // Test-only: an organization in a test app and the streaming module built on the app's services,
 // so tests can drive destinations and the delivery worker directly.
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../../test/support/app.ts';
-import { TEST_KEYRING } from '../../../../test/support/databases.ts';
 import { manualClock } from '../../../platform/clock.ts';
 import { systemRandom } from '../../../platform/crypto/random.ts';
 import type { AuditContext } from '../audit-event.ts';
@@ -37,7 +36,7 @@ export async function createStreamingFixture(options: { retry?: RetryPolicy; log
     transactor: t.transactor,
     clock,
     random: systemRandom,
-    keyring: TEST_KEYRING,
+    fields: t.app.services.keys.fields,
     audit: recorder,
     signer,
     // The app's own logger, so every line lands in `t.logs` (checked for secrets).

@@ -1,0 +1,13 @@
+/**
+ * Every column that holds field-encrypted values (ENC-1). The key maintenance job re-encrypts
+ * values under an old tenant key version (or the pre-envelope `v1.` format) from this list, and
+ * counts references before a version retires; docs/encryption.md lists the same columns.
+ */
+export interface EncryptedColumn {
+  readonly table: string;
+  readonly column: string;
+  /** The row id column bound into the associated data (with tenant_id). */
+  readonly rowId: string;
+}
+
+export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([{ table: 'audit_destinations', column: 'secret_sealed', rowId: 'id' }]);

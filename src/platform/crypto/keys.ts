@@ -1,0 +1,69 @@
+import type { Logger } from 'pino';
+import type { Config } from '../../config/index.ts';
+import type { AppTransactor } from '../../database.ts';
+import type { AuditRecorder } from '../../modules/audit/audit-recorder.ts';
+import type { Clock } from '../clock.ts';
+import type { Database } from '../db/index.ts';
+import { startLeaderLoop } from '../jobs/leader-loop.ts';
+import { createAwsKmsKeyProvider } from './aws-kms-key-provider.ts';
+import { createFieldEncryption, type FieldEncryption } from './field-encryption.ts';
+import { createKeyMaintenance, type KeyMaintenance } from './key-maintenance.ts';
+import type { KeyProvider } from './key-provider.ts';
+import type { Keyring } from './keyring.ts';
+import { createLocalKeyProvider } from './local-key-provider.ts';
+import type { Random } from './random.ts';
+import { createSealer } from './seal.ts';
+
+export type { FieldEncryption, FieldContext } from './field-encryption.ts';
+export type { KeyMaintenance, KeyStatus } from './key-maintenance.ts';
+export type { KeyProvider } from './key-provider.ts';
+
+/** Advisory-lock key of the key maintenance leader (audit jobs use 7450104022 and …23). */
+export const KEY_MAINTENANCE_LOCK_KEY = 7450104031;
+
+/** The key provider the configuration names (ENC-2). */
+export function keyProviderFor(config: Config, keyring: Keyring, options: { persist: boolean }): KeyProvider {
+  if (config.keyProvider === 'aws-kms') {
+    return createAwsKmsKeyProvider({
+      keyId: config.awsKmsKeyId ?? '',
+      region: config.awsRegion,
+      ...(config.awsKmsEndpoint === undefined ? {} : { endpoint: config.awsKmsEndpoint }),
+    });
+  }
+  return createLocalKeyProvider({ keyring, ...(options.persist ? { path: config.keyringPath } : {}) });
+}
+
+/** Field encryption and key maintenance, built once per process. */
+export interface Keys {
+  readonly provider: KeyProvider;
+  readonly fields: FieldEncryption;
+  readonly maintenance: KeyMaintenance;
+}
+
+export function createKeys(deps: { config: Config; transactor: AppTransactor; provider: KeyProvider; keyring: Keyring; clock: Clock; random: Random; audit: Pick<AuditRecorder, 'record'> }): Keys {
+  const { config, transactor, provider, clock, random } = deps;
+  const cacheMaxAgeMs = config.keyCacheSeconds * 1000;
+  const fields = createFieldEncryption({
+    transactor,
+    provider,
+    clock,
+    random,
+    limits: { cacheMaxAgeMs, cacheMaxUses: config.keyCacheUses, maxEncryptionsPerKey: config.keyMaxEncryptions },
+    // Values sealed before envelope encryption (`v1.`) still open; the job rewrites them.
+    legacy: createSealer(deps.keyring),
+  });
+  const maintenance = createKeyMaintenance({ transactor, provider, fields, audit: deps.audit, clock, options: { rotationDays: config.keyRotationDays, cacheMaxAgeMs, batchSize: 200 } });
+  return { provider, fields, maintenance };
+}
+
+/** Runs key maintenance (rewrap, re-encrypt, retire, scheduled rotation) on one node at a time. */
+export function startKeyMaintenanceLoop<DB>(deps: { db: Database<DB>; maintenance: KeyMaintenance; logger: Pick<Logger, 'info' | 'error'>; idleMs?: number }): () => Promise<void> {
+  return startLeaderLoop({
+    db: deps.db,
+    lockKey: KEY_MAINTENANCE_LOCK_KEY,
+    name: 'key maintenance',
+    logger: deps.logger,
+    pass: () => deps.maintenance.pass(),
+    idleMs: deps.idleMs ?? 60_000,
+  });
+}
