@@ -51,7 +51,7 @@ import {
   type RiskyWrites,
   type SecurityAlerts,
 } from './modules/access-requests/index.ts';
-import { createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
+import { apiKeysReview, createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
@@ -68,6 +68,9 @@ import { createHttpServer } from './platform/http/server.ts';
 import { tlsServerOptions, type TlsPair } from './platform/http/tls.ts';
 
 export const VERSION = '0.1.0';
+
+/** Modules whose credentials appear in the access review beside role bindings (API and CLI alike). */
+export const REVIEW_CONTRIBUTORS = [apiKeysReview] as const;
 
 export interface AppDeps {
   readonly config: Config;
@@ -180,7 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   for (const operation of tenancyOperations(tenants)) riskyWrites.register(operation);
   registerTenantsRoutes(http, tenants, riskyWrites.gate);
   apiKeys.register(http);
-  const accessService = createAccessService({ transactor, clock, random, audit, access });
+  const accessService = createAccessService({ transactor, clock, random, audit, access, reviewContributors: REVIEW_CONTRIBUTORS });
   registerAccessRoutes(http, { service: accessService, access, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
   const alerts = createSecurityAlerts({ transactor, clock, random, audit, logger: deps.logger });
   const accessRequests = createAccessRequestsService({ transactor, clock, random, audit, access, accessService, alerts, logger: deps.logger, maxMinutes: config.jitMaxHours * 60 });

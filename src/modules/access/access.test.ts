@@ -195,6 +195,30 @@ describe('access control API (AC-1, AC-2, AC-5)', () => {
     assertProblem(await t.inject({ method: 'GET', url: `/api/v1/organizations/${c.orgId}/access-review`, headers: { cookie: await relogin(t, b.admin.userId) } }), 404, 'not_found');
     clock.set(new Date('2026-01-05T10:00:00Z'));
   });
+
+  it('AC-5, AUTH-7: API keys appear in the review with their permissions, flagged as they near and pass 90 days', async () => {
+    const c = await createOrg(t, 'review-keys');
+    const created = await t.inject({ method: 'POST', url: `/api/v1/organizations/${c.orgId}/api-keys`, headers: { cookie: c.admin.cookie }, payload: { name: 'deployer', permissions: ['projects.read'], project_id: c.projectId, expires_in_days: 200 } });
+    assert.equal(created.statusCode, 201, created.body);
+    const keyId = created.json<{ id: string }>().id;
+    const review = async () => {
+      const response = await t.inject({ method: 'GET', url: `/api/v1/organizations/${c.orgId}/access-review`, headers: { cookie: c.admin.cookie } });
+      assert.equal(response.statusCode, 200, response.body);
+      return response.json<{ principals: { type: string; id: string; flags: string[]; grants: { permissions: string[]; scope: { project_id: string | null } }[] }[] }>().principals.find((p) => p.id === keyId);
+    };
+    const fresh = await review();
+    assert.equal(fresh?.type, 'api_key');
+    assert.deepEqual(fresh?.grants[0]?.permissions, ['projects.read']);
+    assert.equal(fresh?.grants[0]?.scope.project_id, c.projectId);
+    assert.ok(!fresh?.flags.some((f) => f.startsWith('credential_')));
+    clock.advance(85 * 86_400_000);
+    c.admin = { ...c.admin, cookie: await relogin(t, c.admin.userId) };
+    assert.ok((await review())?.flags.includes('credential_nearing_90_days'));
+    clock.advance(6 * 86_400_000);
+    c.admin = { ...c.admin, cookie: await relogin(t, c.admin.userId) };
+    assert.ok((await review())?.flags.includes('credential_older_than_90_days'));
+    clock.set(new Date('2026-01-05T10:00:00Z'));
+  });
 });
 
 /** Signs in again as an existing user (after the clock jumped past the session timeout). */
