@@ -37,6 +37,8 @@ import { createAuditStreaming, registerAuditStreaming, type AuditStreaming } fro
 import { createTenantsService, registerTenantsRoutes, type TenantsService } from './modules/tenants/index.ts';
 import { createAccessControl, registerAuthorization, type AccessControl } from './modules/access/index.ts';
 import { grantCreator } from './modules/access/access-store.ts';
+import { createBearerAuthenticator, createClientsService, createTokenService, oauthEndpoints, registerClientsRoutes, registerTokenRoutes } from './modules/oauth/index.ts';
+import { createTokenKeys, registerJwksRoute, type TokenKeys } from './modules/tokens/index.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
@@ -71,6 +73,7 @@ export interface App {
     readonly tenants: TenantsService;
     readonly access: AccessControl;
     readonly feed: ChangeFeed;
+    readonly tokenKeys: TokenKeys;
     readonly auditStreaming: AuditStreaming;
     readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention; readonly apiCalls: ApiCallBuffer };
   };
@@ -130,8 +133,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     access: { changed: (tx, tenantId) => access.changed(tx, tenantId), grantCreator: (tx, tenantId, userId, now) => grantCreator(tx, tenantId, userId, now, uuidv7(clock, random)) },
   });
   const cookie = sessionCookieFor(config.publicUrl);
+  const tokenKeys = createTokenKeys({ keyring: deps.keyring, clock, rotationDays: config.tokenKeyRotationDays });
+  const endpoints = oauthEndpoints(config.publicUrl);
+  const bearer = createBearerAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed });
 
-  registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config) });
+  registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config), authenticators: [(request) => bearer.authenticate(request)] });
   registerAuthorization(http, { access, actorOf: auditActor, sourceOf: requestSource });
   registerOpsRoutes(http, {
     ready: async () => {
@@ -142,6 +148,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   registerIdentityRoutes(http, { login, sessions, setup, cookie });
   registerTenantsRoutes(http, tenants);
+  registerJwksRoute(http, tokenKeys);
+  registerClientsRoutes(http, createClientsService({ transactor, clock, random, audit, access, feed }));
+  await registerTokenRoutes(http, {
+    service: createTokenService({ transactor, clock, random, audit, access, keys: tokenKeys, endpoints }),
+    endpoints,
+    documentation: `${config.publicUrl}/docs/api`,
+  });
   registerAuditRoutes(http, {
     service: createAuditService({ transactor, signer }),
     exportLines: (tenantId) => exportLines({ transactor, signer, clock }, tenantId),
@@ -172,6 +185,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   http.addHook('onClose', async () => {
     await apiCalls.close();
     await access.close();
+    bearer.close();
     await feed.close();
   });
   registerConsoleRoutes(http);
@@ -182,7 +196,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, tenants, access, feed, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, tenants, access, feed, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**

@@ -30,6 +30,7 @@ export interface Config {
   readonly auditApiSampling: number;
   readonly auditRetentionDays: number;
   readonly auditStreamAllowedNetworks: readonly string[];
+  readonly tokenKeyRotationDays: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -269,6 +270,11 @@ export const OPTIONS = [
     key: 'auditStreamAllowedNetworks', env: 'PARAPET_AUDIT_STREAM_ALLOWED_NETWORKS', defaultText: '(none)',
     description: 'Private networks (comma-separated CIDRs) audit stream destinations may be in; other private, loopback and metadata addresses are refused.',
     parse: cidrList, derive: () => [],
+  }),
+  define({
+    key: 'tokenKeyRotationDays', env: 'PARAPET_TOKEN_KEY_ROTATION_DAYS', defaultText: '30',
+    description: 'Access-token signing keys rotate every this many days (derived from the keyring; the JWKS publishes the previous, current and next key).',
+    parse: integer(1, 365), derive: () => 30,
   }),
 ] as const;
 

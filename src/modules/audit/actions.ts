@@ -24,6 +24,10 @@ export const AUDIT_ACTIONS = {
   'audit.destination_deleted': 'An audit stream destination was deleted.',
   'audit.retention_changed': "An organization's audit retention period was changed.",
   'audit.retention_applied': 'Events older than the retention period were purged after a signed retention checkpoint.',
+  'oauth_client.created': 'An OAuth client (client credentials: a secret or registered public keys) was created for a service account.',
+  'oauth_client.deleted': 'An OAuth client was deleted; its access tokens stop working.',
+  'oauth.token_issued': 'An access token was issued to a service account through the client-credentials grant.',
+  'oauth.token_refused': 'A token request was refused: unknown client, wrong credentials, replayed assertion, disabled account, or a scope beyond the account.',
   'api.request': 'An API call: method, route, status and latency.',
 } as const;
 
