@@ -8,7 +8,8 @@ import { AccessTokenError, verifyAccessToken, type TokenKeys } from '../tokens/i
 import { OAUTH_TOPIC } from './clients-service.ts';
 import { clientWithAccount } from './oauth-store.ts';
 
-const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+) *$/i;
+// A JWT's three segments; an empty signature still matches, so an unsigned token is refused, not ignored.
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 interface Entry {
