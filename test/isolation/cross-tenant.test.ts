@@ -132,6 +132,9 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
       service_accounts: (tx) => tx.insertInto('service_accounts').values({ tenant_id: aId, id: crypto.randomUUID(), name: 'forged', description: '', created_by: null, created_at: now, disabled_at: null }).execute(),
       role_bindings: (tx) =>
         tx.insertInto('role_bindings').values({ tenant_id: aId, id: crypto.randomUUID(), principal_type: 'user', principal_id: b.userId, built_in_role: 'tenant_admin', custom_role_id: null, project_id: null, environment_id: null, conditions: null, expires_at: null, grant_id: null, created_by: null, created_at: now, last_used_at: null }).execute(),
+      oauth_clients: (tx) =>
+        tx.insertInto('oauth_clients').values({ tenant_id: aId, id: crypto.randomUUID(), service_account_id: a.params['serviceAccountId'] ?? '', name: 'forged', token_endpoint_auth_method: 'client_secret_basic', secret_hash: Buffer.alloc(32), jwks: null, created_by: null, created_at: now }).execute(),
+      oauth_assertion_jtis: (tx) => tx.insertInto('oauth_assertion_jtis').values({ tenant_id: aId, client_id: a.params['clientId'] ?? '', jti: 'forged', expires_at: now }).execute(),
       audit_settings: (tx) => tx.insertInto('audit_settings').values({ tenant_id: aId, retention_days: 1, updated_at: now }).execute(),
       audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
     };

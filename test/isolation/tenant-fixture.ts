@@ -2,6 +2,7 @@
 // and the path parameters that address each of them. Modules that add tenant-scoped routes add
 // the objects their parameters name to `seedTenant` (and their tables are found automatically).
 import assert from 'node:assert/strict';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { TestApp } from '../support/app.ts';
 import { TEST_PASSWORD } from '../support/app.ts';
 
@@ -34,7 +35,27 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
     role: roleId,
     scope: { project_id: projectId },
   });
-  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId } };
+  const clientId = await oauthClientWithAssertion(t, cookie, `/api/v1/organizations/${orgId}/service-accounts/${serviceAccountId}/clients`);
+  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, clientId } };
+}
+
+/** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */
+async function oauthClientWithAssertion(t: TestApp, cookie: string, url: string): Promise<string> {
+  const { privateKey, publicKey } = await generateKeyPair('EdDSA');
+  const created = await t.inject({ method: 'POST', url, payload: { name: 'ci', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [await exportJWK(publicKey)] } }, headers: { cookie } });
+  assert.equal(created.statusCode, 201, created.body);
+  const clientId = created.json<{ client_id: string }>().client_id;
+  const assertion = await new SignJWT({ jti: crypto.randomUUID() })
+    .setProtectedHeader({ alg: 'EdDSA' })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(t.config.publicUrl)
+    .setExpirationTime('1m')
+    .sign(privateKey);
+  const form = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+  const token = await t.inject({ method: 'POST', url: '/oauth/token', payload: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.equal(token.statusCode, 200, token.body);
+  return clientId;
 }
 
 /**
