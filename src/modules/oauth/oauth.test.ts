@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, createRemoteJWKSet } from 'jose';
+import fc from 'fast-check';
 import * as oidc from 'openid-client';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { createClient, freePort, seedOrg, seedServiceAccount, tokenRequest, type OrgFixture } from './oauth-test-fixture.ts';
@@ -164,6 +165,23 @@ describe('OAuth 2.0 client credentials with a real client (openid-client over lo
     const json = await t.inject({ method: 'POST', url: '/oauth/token', payload: { grant_type: 'client_credentials' }, headers: auth });
     assert.equal(json.statusCode, 415);
     assert.equal(json.json<{ error: string }>().error, 'invalid_request');
+  });
+
+  it('answers arbitrary form bodies with an OAuth error, never a 500 and never an echo of the body', async () => {
+    const canary = 'pcs_canaryCanaryCanaryCanary';
+    const bodies = fc.oneof(
+      fc.string({ maxLength: 300 }),
+      fc.dictionary(fc.constantFrom('grant_type', 'scope', 'resource', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'x'), fc.string({ maxLength: 80 })).map((form) => new URLSearchParams(form).toString()),
+    );
+    await fc.assert(
+      fc.asyncProperty(bodies, async (body) => {
+        const response = await t.inject({ method: 'POST', url: '/oauth/token', payload: `${body}&client_secret=${canary}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+        assert.ok(response.statusCode >= 400 && response.statusCode < 500, `${body}: ${response.statusCode}`);
+        assert.equal(typeof response.json<{ error: unknown }>().error, 'string');
+        assert.ok(!response.body.includes(canary));
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('keeps form bodies off every other route', async () => {
