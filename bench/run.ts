@@ -5,13 +5,14 @@
 // only when a benchmark could not run.
 import { cpus, loadavg } from 'node:os';
 import { authenticatedRoute } from './authenticated-route.ts';
+import { authzDecisions } from './authz-decisions.ts';
 import { oauthTokens } from './oauth-tokens.ts';
 import { pointReadVariants } from './point-read-variants.ts';
 import { pointRead } from './point-read.ts';
 import { startup } from './startup.ts';
 import { table, type Benchmark, type Verdict } from './support.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, oauthTokens];
+const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, oauthTokens];
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');

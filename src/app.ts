@@ -35,7 +35,7 @@ import {
 } from './modules/audit/index.ts';
 import { createAuditStreaming, registerAuditStreaming, type AuditStreaming } from './modules/audit/streaming/index.ts';
 import { createTenantsService, registerTenantsRoutes, type TenantsService } from './modules/tenants/index.ts';
-import { createAccessControl, registerAuthorization, type AccessControl } from './modules/access/index.ts';
+import { createAccessControl, createAccessService, registerAccessRoutes, registerAuthorization, type AccessControl, type AccessService } from './modules/access/index.ts';
 import { grantCreator } from './modules/access/access-store.ts';
 import { createBearerAuthenticator, createClientsService, createTokenService, oauthEndpoints, registerClientsRoutes, registerTokenRoutes } from './modules/oauth/index.ts';
 import { createTokenKeys, registerJwksRoute, type TokenKeys } from './modules/tokens/index.ts';
@@ -72,6 +72,7 @@ export interface App {
     readonly setup: SetupService;
     readonly tenants: TenantsService;
     readonly access: AccessControl;
+    readonly accessService: AccessService;
     readonly feed: ChangeFeed;
     readonly tokenKeys: TokenKeys;
     readonly auditStreaming: AuditStreaming;
@@ -148,6 +149,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   registerIdentityRoutes(http, { login, sessions, setup, cookie });
   registerTenantsRoutes(http, tenants);
+  const accessService = createAccessService({ transactor, clock, random, audit, access });
+  registerAccessRoutes(http, { service: accessService, access, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
   registerJwksRoute(http, tokenKeys);
   registerClientsRoutes(http, createClientsService({ transactor, clock, random, audit, access, feed }));
   await registerTokenRoutes(http, {
@@ -196,7 +199,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, tenants, access, feed, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, tenants, access, accessService, feed, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**

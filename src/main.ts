@@ -1,4 +1,5 @@
 // The process entry: the only place that reads process.env, listens for signals, or exits.
+import { accessReview } from './cli/access.ts';
 import { auditProve, auditVerify } from './cli/audit.ts';
 import { configCheck } from './cli/config-check.ts';
 import type { Command } from './cli/context.ts';
@@ -20,6 +21,7 @@ Commands:
   audit verify    Verify an audit log: --file <export.jsonl> [--key <verifier key>] offline,
                   or --org <id> in the database. Exit 1 when damage is found.
   audit prove     Print and check the inclusion proof of one event: <event-id> --org <id>.
+  access review   Who can do what in an organization, and stale grants: --org <id> [--format json|csv].
 
 Configuration comes from PARAPET_* environment variables and an optional JSON file named by
 PARAPET_CONFIG. See README.md for every option.`;
@@ -32,6 +34,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   doctor,
   'audit verify': auditVerify,
   'audit prove': auditProve,
+  'access review': accessReview,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -39,7 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return argv.length === 0 ? 1 : 0;
   }
-  const name = argv[0] === 'config' || argv[0] === 'audit' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
+  const name = argv[0] === 'config' || argv[0] === 'audit' || argv[0] === 'access' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
   const command = COMMANDS[name];
   if (command === undefined) {
     process.stderr.write(`Unknown command "${argv.join(' ')}".\n\n${HELP}\n`);

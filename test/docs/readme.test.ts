@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { accessTables } from '../../scripts/access-tables.ts';
 import { configTable } from '../../scripts/config-table.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -16,5 +17,13 @@ describe('README', () => {
   it('documents every configuration option with its default (regenerate with node scripts/config-table.ts)', () => {
     const table = /<!-- config-table:start[^>]*-->\n([\s\S]*?)\n<!-- config-table:end -->/.exec(readme)?.[1];
     assert.equal(table, configTable());
+  });
+});
+
+describe('docs/access-control.md', () => {
+  it('AC-2: lists exactly the built-in roles and permission catalogue in the code (regenerate with node scripts/access-tables.ts)', () => {
+    const page = readFileSync(new URL('../../docs/access-control.md', import.meta.url), 'utf8');
+    const tables = /<!-- access-tables:start -->\n([\s\S]*?)\n<!-- access-tables:end -->/.exec(page)?.[1];
+    assert.equal(tables, accessTables());
   });
 });

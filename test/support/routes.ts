@@ -9,9 +9,12 @@ export interface RouteInfo {
   readonly params: readonly string[];
   readonly body: Record<string, unknown> | undefined;
   readonly query: readonly { name: string; required: boolean; schema: Record<string, unknown> }[];
+  /** The permission the route declares (`x-parapet-permission`). */
+  readonly permission: string | undefined;
 }
 
 interface Operation {
+  'x-parapet-permission'?: string;
   parameters?: { name: string; in: string; required?: boolean; schema: Record<string, unknown> }[];
   requestBody?: { content?: Record<string, { schema?: Record<string, unknown> }> };
 }
@@ -28,6 +31,7 @@ export function apiRoutes(app: App): RouteInfo[] {
         params: (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name),
         body: op.requestBody?.content?.['application/json']?.schema,
         query: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => ({ name: p.name, required: p.required === true, schema: p.schema })),
+        permission: op['x-parapet-permission'],
       });
     }
   }

@@ -6,6 +6,7 @@ export function sampleFromSchema(schema: Schema, hints: { uuid: () => string; st
   if (Array.isArray(schema['anyOf'])) return sampleFromSchema((schema['anyOf'] as Schema[])[0] ?? {}, hints);
   if ('const' in schema) return schema['const'];
   if (Array.isArray(schema['enum'])) return (schema['enum'] as unknown[])[0];
+  if (Array.isArray(schema['examples'])) return (schema['examples'] as unknown[])[0];
   switch (schema['type']) {
     case 'object': {
       const properties = (schema['properties'] ?? {}) as Record<string, Schema>;
@@ -17,8 +18,10 @@ export function sampleFromSchema(schema: Schema, hints: { uuid: () => string; st
       }
       return out;
     }
-    case 'array':
-      return [];
+    case 'array': {
+      const min = typeof schema['minItems'] === 'number' ? schema['minItems'] : 0;
+      return Array.from({ length: min }, () => sampleFromSchema((schema['items'] ?? {}) as Schema, hints));
+    }
     case 'integer':
     case 'number':
       return typeof schema['minimum'] === 'number' ? schema['minimum'] : 1;

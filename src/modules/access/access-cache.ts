@@ -1,9 +1,9 @@
 import type { AppTransactor } from '../../database.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
-import { compileConditions } from './conditions.ts';
-import type { AccessSnapshot, CompiledBinding } from './evaluator.ts';
-import { BUILT_IN_ROLES, isPermission, type Permission } from './permissions.ts';
+import type { AccessSnapshot } from './evaluator.ts';
+import { BUILT_IN_ROLES } from './permissions.ts';
 import { loadAccessState } from './access-store.ts';
+import { compileSerializedSnapshot, serializeSnapshot, type SnapshotSource } from './snapshot-format.ts';
 
 /** The change-feed topic: its key is a tenant id whose bindings, roles, members or hierarchy changed. */
 export const ACCESS_TOPIC = 'access';
@@ -16,36 +16,33 @@ export interface AccessCache {
   readonly size: number;
 }
 
-const BUILT_IN_PERMISSIONS = new Map(Object.values(BUILT_IN_ROLES).map((role) => [role.key, new Set<Permission>(role.permissions)]));
-
 type AccessState = NonNullable<Awaited<ReturnType<typeof loadAccessState>>>;
 
-export function compileSnapshot(tenantId: string, state: AccessState): AccessSnapshot {
-  const roles = new Map(state.roles.map((role) => [role.id, new Set(role.permissions.filter(isPermission))]));
-  const bindings = new Map<string, CompiledBinding[]>();
+/** Resolves each binding's role to its permissions; bindings of a missing custom role are dropped. */
+export function snapshotSource(tenantId: string, state: AccessState, now: Date): SnapshotSource {
+  const roles = new Map(state.roles.map((role) => [role.id, role.permissions]));
+  const bindings = [];
   for (const row of state.bindings) {
-    const permissions = row.built_in_role !== null ? BUILT_IN_PERMISSIONS.get(row.built_in_role) : roles.get(row.custom_role_id ?? '');
+    const permissions = row.built_in_role !== null ? BUILT_IN_ROLES[row.built_in_role].permissions : roles.get(row.custom_role_id ?? '');
     if (permissions === undefined) continue;
-    const compiled: CompiledBinding = {
+    bindings.push({
       id: row.id,
+      principal_id: row.principal_id,
       role: row.built_in_role ?? row.custom_role_id ?? '',
       permissions,
-      projectId: row.project_id ?? undefined,
-      environmentId: row.environment_id ?? undefined,
-      conditions: compileConditions(row.conditions ?? undefined),
-      expiresAt: row.expires_at?.getTime(),
-      grantId: row.grant_id ?? undefined,
-    };
-    const list = bindings.get(row.principal_id);
-    if (list === undefined) bindings.set(row.principal_id, [compiled]);
-    else list.push(compiled);
+      project_id: row.project_id,
+      environment_id: row.environment_id,
+      conditions: row.conditions,
+      expires_at: row.expires_at,
+      grant_id: row.grant_id,
+    });
   }
-  return {
-    tenantId,
-    environmentProjects: new Map(state.environments.map((env) => [env.id, env.project_id])),
-    members: new Set(state.members.map((m) => m.user_id)),
-    bindings,
-  };
+  return { tenantId, generatedAt: now, members: state.members.map((m) => m.user_id), environments: state.environments, bindings };
+}
+
+/** One compile path for the server and SDKs: through the wire format. */
+export function compileSnapshot(source: SnapshotSource): AccessSnapshot {
+  return compileSerializedSnapshot(serializeSnapshot(source));
 }
 
 /**
@@ -79,7 +76,7 @@ export function createAccessCache(deps: { transactor: AppTransactor; feed: Chang
     const generation = generations.get(tenantId) ?? 0;
     const startEpoch = epoch;
     const state = await deps.transactor.withTenant(tenantId, (tx) => loadAccessState(tx, tenantId));
-    const snapshot = state === undefined ? undefined : compileSnapshot(tenantId, state);
+    const snapshot = state === undefined ? undefined : compileSnapshot(snapshotSource(tenantId, state, new Date()));
     if ((generations.get(tenantId) ?? 0) === generation && epoch === startEpoch) {
       if (entries.size >= maxTenants) {
         const oldest = entries.keys().next();

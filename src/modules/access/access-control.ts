@@ -34,6 +34,8 @@ export interface AccessControl {
   /** Call inside any transaction that changes bindings, roles, members or the hierarchy of `tenantId`. */
   changed(tx: Tx, tenantId: string): Promise<void>;
   readonly cache: AccessCache;
+  /** Writes buffered binding uses now (before an access review reads last_used_at). */
+  flushUses(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -106,6 +108,7 @@ export function createAccessControl(deps: { transactor: AppTransactor; clock: Cl
       await feed?.publish(tx as never, ACCESS_TOPIC, tenantId);
     },
     cache,
+    flushUses: flush,
     close: async () => {
       clearInterval(timer);
       cache.close();

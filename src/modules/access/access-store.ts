@@ -12,13 +12,16 @@ export type ServiceAccountRow = Selectable<ServiceAccountsTable>;
 export async function loadAccessState(tx: Tx, tenantId: string) {
   const org = await tx.selectFrom('organizations').select('id').where('id', '=', tenantId).executeTakeFirst();
   if (org === undefined) return undefined;
-  const [members, bindings, roles, environments] = await Promise.all([
+  const [members, bindings, roles, environments, disabled] = await Promise.all([
     tx.selectFrom('memberships').select('user_id').where('tenant_id', '=', tenantId).execute(),
     tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).execute(),
     tx.selectFrom('access_roles').select(['id', 'permissions']).where('tenant_id', '=', tenantId).execute(),
     tx.selectFrom('environments').select(['id', 'project_id']).where('tenant_id', '=', tenantId).execute(),
+    tx.selectFrom('service_accounts').select('id').where('tenant_id', '=', tenantId).where('disabled_at', 'is not', null).execute(),
   ]);
-  return { members, bindings, roles, environments };
+  // A disabled service account's bindings grant nothing.
+  const off = new Set(disabled.map((row) => row.id));
+  return { members, bindings: off.size === 0 ? bindings : bindings.filter((b) => !off.has(b.principal_id)), roles, environments };
 }
 
 export async function listRoles(tx: Tx, tenantId: string): Promise<RoleRow[]> {

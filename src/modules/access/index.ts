@@ -4,5 +4,9 @@ export { decide, effectivePermissions, type AccessSnapshot, type CompiledBinding
 export { compileConditions, conditionProblems, cidrMatcher, parseCidr, normalizeIp, type Conditions, type ConditionFailure } from './conditions.ts';
 export { createAccessControl, factsFor, type AccessControl, type AuthorizedUse } from './access-control.ts';
 export { ACCESS_TOPIC, compileSnapshot } from './access-cache.ts';
+export { createAccessService, type AccessService, type Caller, type BindingInput } from './access-service.ts';
+export { registerAccessRoutes } from './access-routes.ts';
+export { compileSerializedSnapshot, SNAPSHOT_FORMAT, type SerializedSnapshot } from './snapshot-format.ts';
 export { registerAuthorization } from './access-hook.ts';
 export type { AccessTables, PrincipalType } from './access-tables.ts';
+export { buildAccessReview, reviewAndRecord, accessReviewCsv, credentialAgeFlags, STALE_AFTER_DAYS, type AccessReview, type ReviewContributor, type ReviewPrincipal, type ReviewGrant, type ReviewFlag } from './access-review.ts';

@@ -28,7 +28,6 @@ export const PERMISSIONS = {
   'service_accounts.manage': 'Create and delete service accounts and their credentials.',
   'audit.read': 'Search the audit log, read proofs and checkpoints.',
   'audit.export': 'Export the audit log with its checkpoints.',
-  'audit.write': 'Record the product\u2019s own events into the organization\u2019s audit log.',
   'audit.manage': 'Change audit retention and streaming destinations.',
   'settings.manage': 'Change the organization\u2019s security settings (risky writes, policies).',
   'authz.check': 'Ask for permission decisions and read the bindings snapshot for local evaluation.',
@@ -90,8 +89,8 @@ export const BUILT_IN_ROLES: Readonly<Record<BuiltInRoleKey, BuiltInRole>> = {
   service_account: {
     key: 'service_account',
     name: 'Service Account',
-    description: 'What an integrating application needs: read the hierarchy, ask for decisions, record events.',
-    permissions: ['organization.read', 'projects.read', 'environments.read', 'authz.check', 'audit.write'],
+    description: 'What an integrating application needs: read the hierarchy and ask for permission decisions.',
+    permissions: ['organization.read', 'projects.read', 'environments.read', 'authz.check'],
   },
 };
 

@@ -38,44 +38,27 @@ export async function seedOrg(t: TestApp, label: string): Promise<OrgFixture> {
   return { orgId, projectId: project.json<{ id: string }>().id, cookie, userId: user.id };
 }
 
-/** A service account bound to `roles` (organization-wide, or at `projectId`). */
+/** A service account bound to `roles` (organization-wide, or at `projectId`), through the API. */
 export async function seedServiceAccount(t: TestApp, org: OrgFixture, name: string, roles: readonly BuiltInRoleKey[], options: { projectId?: string } = {}): Promise<string> {
-  const id = crypto.randomUUID();
-  const now = new Date();
-  await t.transactor.withTenant(org.orgId, async (tx) => {
-    await tx.insertInto('service_accounts').values({ tenant_id: org.orgId, id, name, description: '', created_by: org.userId, created_at: now, disabled_at: null }).execute();
-    for (const role of roles) {
-      await tx
-        .insertInto('role_bindings')
-        .values({
-          tenant_id: org.orgId,
-          id: crypto.randomUUID(),
-          principal_type: 'service_account',
-          principal_id: id,
-          built_in_role: role,
-          custom_role_id: null,
-          project_id: options.projectId ?? null,
-          environment_id: null,
-          conditions: null,
-          expires_at: null,
-          grant_id: null,
-          created_by: org.userId,
-          created_at: now,
-          last_used_at: null,
-        })
-        .execute();
-    }
-    await t.app.services.access.changed(tx, org.orgId);
-  });
+  const created = await t.inject({ method: 'POST', url: `/api/v1/organizations/${org.orgId}/service-accounts`, payload: { name }, headers: { cookie: org.cookie } });
+  assert.equal(created.statusCode, 201, created.body);
+  const id = created.json<{ id: string }>().id;
+  for (const role of roles) {
+    const binding = await t.inject({
+      method: 'POST',
+      url: `/api/v1/organizations/${org.orgId}/bindings`,
+      payload: { principal: { type: 'service_account', id }, role, ...(options.projectId === undefined ? {} : { scope: { project_id: options.projectId } }) },
+      headers: { cookie: org.cookie },
+    });
+    assert.equal(binding.statusCode, 201, binding.body);
+  }
   return id;
 }
 
-/** Disables a service account the way its route does (and tells every node). */
+/** Disables a service account through its route. */
 export async function disableServiceAccount(t: TestApp, org: OrgFixture, serviceAccountId: string): Promise<void> {
-  await t.transactor.withTenant(org.orgId, async (tx) => {
-    await tx.updateTable('service_accounts').set({ disabled_at: new Date() }).where('tenant_id', '=', org.orgId).where('id', '=', serviceAccountId).execute();
-    await t.app.services.access.changed(tx, org.orgId);
-  });
+  const response = await t.inject({ method: 'PATCH', url: `/api/v1/organizations/${org.orgId}/service-accounts/${serviceAccountId}`, payload: { disabled: true }, headers: { cookie: org.cookie } });
+  assert.equal(response.statusCode, 200, response.body);
 }
 
 export interface CreatedClient {

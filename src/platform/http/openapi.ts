@@ -19,11 +19,25 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       security: [{ session: [] }],
     },
     hideUntagged: true,
+    // Each operation names the permission it needs (`x-parapet-permission`), also in its description.
+    transformObject: (documentObject) => {
+      const document = (documentObject as { openapiObject: { paths?: Record<string, Record<string, { description?: string } & Record<string, unknown>>> } }).openapiObject;
+      for (const route of app.parapetRoutes) {
+        if (route.permission === undefined) continue;
+        const operation = document.paths?.[route.url.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
+        if (operation === undefined) continue;
+        operation['x-parapet-permission'] = route.permission;
+        const needs = route.permission === 'public' ? 'No authentication.' : route.permission === 'self' ? 'Any signed-in user.' : `Requires the \`${route.permission}\` permission.`;
+        operation.description = operation.description === undefined ? needs : `${operation.description}\n\n${needs}`;
+      }
+      return document;
+    },
   });
 }
 
 interface OpenApiOperation {
   summary?: string;
+  'x-parapet-permission'?: string;
   parameters?: { name: string; in: string; required?: boolean; schema?: unknown }[];
   requestBody?: { content?: Record<string, { schema?: unknown }> };
   responses?: Record<string, { description?: string; content?: Record<string, { schema?: unknown }> }>;
@@ -44,6 +58,7 @@ export function renderApiReference(document: { info: { title: string; version: s
         .join('');
       sections.push(`<section><h3><span class="m">${escapeHtml(method.toUpperCase())}</span> <code>${escapeHtml(path)}</code></h3>
 <p>${escapeHtml(op.summary ?? '')}</p>
+${op['x-parapet-permission'] === undefined ? '' : `<p>Permission: <code>${escapeHtml(op['x-parapet-permission'])}</code></p>`}
 ${params === '' ? '' : `<h4>Parameters</h4><ul>${params}</ul>`}
 ${body === undefined ? '' : `<h4>Request body</h4><pre>${escapeHtml(JSON.stringify(body, null, 2))}</pre>`}
 <h4>Responses</h4><ul>${responses}</ul></section>`);

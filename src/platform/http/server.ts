@@ -16,6 +16,8 @@ export interface RegisteredRoute {
   readonly url: string;
   readonly hasSchema: boolean;
   readonly hasResponseSchema: boolean;
+  /** The permission the route declared (see route-config.ts), if any. */
+  readonly permission: string | undefined;
 }
 
 declare module 'fastify' {
@@ -92,7 +94,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   app.decorate('parapetRoutes', inventory);
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') inventory.push({ method, url: route.url, hasSchema: route.schema !== undefined, hasResponseSchema: route.schema?.response !== undefined });
+      if (method !== 'HEAD') inventory.push({ method, url: route.url, hasSchema: route.schema !== undefined, hasResponseSchema: route.schema?.response !== undefined, permission: route.config?.permission });
     }
   });
   await app.register(fastifyCookie);

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, toPage } from '../../../platform/http/pagination.ts';
-import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid } from '../../../platform/http/schemas.ts';
+import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid, Nullable } from '../../../platform/http/schemas.ts';
 import { auditContext } from '../../identity/index.ts';
 import type { DestinationService } from './destination-service.ts';
 import type { DestinationWithCursor } from './destination-store.ts';
@@ -24,7 +24,6 @@ const PatchBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const destinationProperties = {
   id: Uuid,
   organization_id: Uuid,

@@ -1,0 +1,255 @@
+import type { AppTransactor, Tx } from '../../database.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { uuidv7, type Random } from '../../platform/crypto/random.ts';
+import { conflictOnDuplicate } from '../../platform/db/index.ts';
+import { AppError } from '../../platform/http/errors.ts';
+import type { AuditContext, AuditEventInput, AuditRecorder, AuditTarget } from '../audit/index.ts';
+import { factsFor, type AccessControl } from './access-control.ts';
+import { snapshotSource } from './access-cache.ts';
+import { reviewAndRecord, type ReviewContributor } from './access-review.ts';
+import * as store from './access-store.ts';
+import type { PrincipalType } from './access-tables.ts';
+import { conditionProblems, type Conditions } from './conditions.ts';
+import { decide } from './evaluator.ts';
+import { BUILT_IN_ROLES, isBuiltInRole, isPermission, type Permission } from './permissions.ts';
+import type { Principal, Resource } from './principal.ts';
+
+/** The caller of a management operation: who (for escalation checks) and how to record it. */
+export type Caller = AuditContext & { readonly principal: Principal };
+
+export interface BindingInput {
+  readonly principal: { readonly type: PrincipalType; readonly id: string };
+  /** A built-in role key or a custom role id. */
+  readonly role: string;
+  readonly scope: { readonly project_id?: string | undefined; readonly environment_id?: string | undefined };
+  readonly conditions?: Conditions | undefined;
+  readonly expires_at?: Date | undefined;
+}
+
+/**
+ * Roles, role bindings and service accounts of an organization (AC-1, AC-2, AC-3). Routes have
+ * already checked the route-level permission (`access.manage` …); this service adds the checks
+ * that depend on the payload: nobody grants what they do not hold at the binding's scope, bound
+ * principals belong to the organization, and the organization keeps a Tenant Admin.
+ */
+export function createAccessService(deps: { transactor: AppTransactor; clock: Clock; random: Random; audit: AuditRecorder; access: AccessControl; reviewContributors?: readonly ReviewContributor[] }) {
+  const { transactor, clock, random, audit, access } = deps;
+
+  function record(tx: Tx, tenantId: string, ctx: Caller, action: AuditEventInput['action'], targets: AuditTarget[], metadata?: AuditEventInput['metadata']) {
+    return audit.record(tx, tenantId, { action, actor: ctx.actor, outcome: 'success', source: ctx.source, targets, ...(metadata === undefined ? {} : { metadata }) });
+  }
+
+  /** Refuses unless the caller holds every permission in `permissions` at `resource` now. */
+  async function assertHoldsAll(ctx: Caller, permissions: Iterable<Permission>, resource: Resource): Promise<void> {
+    const snapshot = await access.snapshot(resource.tenantId);
+    if (snapshot === undefined) throw new AppError('not_found');
+    const facts = factsFor(ctx.principal, ctx.source.ip ?? '', clock.now());
+    const missing = [...permissions].filter((permission) => !decide(snapshot, ctx.principal, permission, resource, facts).allowed);
+    if (missing.length > 0) {
+      throw new AppError('forbidden', { detail: `You cannot grant what you do not hold here: ${missing.join(', ')}.` });
+    }
+  }
+
+  function validPermissions(permissions: readonly string[]): Permission[] {
+    const unknown = permissions.filter((p) => !isPermission(p));
+    if (unknown.length > 0) throw new AppError('invalid_request', { errors: unknown.map((p) => ({ pointer: '/permissions', detail: `unknown permission: ${p}` })) });
+    return [...new Set(permissions)] as Permission[];
+  }
+
+  async function rolePermissions(tx: Tx, tenantId: string, role: string): Promise<{ builtIn: string | null; customId: string | null; permissions: Permission[] }> {
+    if (isBuiltInRole(role)) return { builtIn: role, customId: null, permissions: [...BUILT_IN_ROLES[role].permissions] };
+    const custom = /^[0-9a-f-]{36}$/i.test(role) ? await store.getRole(tx, tenantId, role.toLowerCase()) : undefined;
+    if (custom === undefined) throw new AppError('invalid_request', { errors: [{ pointer: '/role', detail: 'no such role in this organization' }] });
+    return { builtIn: null, customId: custom.id, permissions: custom.permissions.filter(isPermission) };
+  }
+
+  /** True when, without `exceptBindingId`, someone still holds Tenant Admin over the whole organization without conditions or expiry. */
+  async function keepsAnAdmin(tx: Tx, tenantId: string, exceptBindingId: string): Promise<boolean> {
+    const rows = await store.listBindings(tx, tenantId, { limit: 10_000 });
+    return rows.some(
+      (row) => row.id !== exceptBindingId && row.built_in_role === 'tenant_admin' && row.project_id === null && row.conditions === null && row.expires_at === null && row.principal_type === 'user',
+    );
+  }
+
+  return {
+    listRoles: (tenantId: string) => transactor.withTenant(tenantId, (tx) => store.listRoles(tx, tenantId)),
+    getRole: (tenantId: string, id: string) =>
+      transactor.withTenant(tenantId, async (tx) => {
+        const role = await store.getRole(tx, tenantId, id);
+        if (role === undefined) throw new AppError('not_found');
+        return role;
+      }),
+    createRole: async (ctx: Caller, tenantId: string, input: { name: string; description: string; permissions: readonly string[] }) => {
+      const permissions = validPermissions(input.permissions);
+      await assertHoldsAll(ctx, permissions, { tenantId });
+      const now = clock.now();
+      const role = { tenant_id: tenantId, id: uuidv7(clock, random), name: input.name, description: input.description, permissions, created_at: now, updated_at: now };
+      return transactor.withTenant(tenantId, async (tx) => {
+        await conflictOnDuplicate('A role with this name already exists.', () => store.insertRole(tx, role));
+        await record(tx, tenantId, ctx, 'role.created', [{ type: 'role', id: role.id, name: role.name }], { permissions: permissions.join(' ') });
+        return role;
+      });
+    },
+    updateRole: async (ctx: Caller, tenantId: string, id: string, changes: { name?: string | undefined; description?: string | undefined; permissions?: readonly string[] | undefined }) => {
+      const permissions = changes.permissions === undefined ? undefined : validPermissions(changes.permissions);
+      if (permissions !== undefined) await assertHoldsAll(ctx, permissions, { tenantId });
+      return transactor.withTenant(tenantId, async (tx) => {
+        const patch = { ...(changes.name === undefined ? {} : { name: changes.name }), ...(changes.description === undefined ? {} : { description: changes.description }), ...(permissions === undefined ? {} : { permissions }) };
+        const role = await conflictOnDuplicate('A role with this name already exists.', () => store.updateRole(tx, tenantId, id, patch, clock.now()));
+        if (role === undefined) throw new AppError('not_found');
+        await access.changed(tx, tenantId);
+        await record(tx, tenantId, ctx, 'role.updated', [{ type: 'role', id, name: role.name }], { permissions: role.permissions.join(' ') });
+        return role;
+      });
+    },
+    deleteRole: (ctx: Caller, tenantId: string, id: string) =>
+      transactor.withTenant(tenantId, async (tx) => {
+        if (await store.roleInUse(tx, tenantId, id)) throw new AppError('conflict', { detail: 'The role is still bound; remove its bindings first.' });
+        if (!(await store.deleteRole(tx, tenantId, id))) throw new AppError('not_found');
+        await record(tx, tenantId, ctx, 'role.deleted', [{ type: 'role', id }]);
+      }),
+
+    listBindings: (tenantId: string, filter: { principalId?: string | undefined; after?: string | undefined; limit: number }) => transactor.withTenant(tenantId, (tx) => store.listBindings(tx, tenantId, filter)),
+    getBinding: (tenantId: string, id: string) =>
+      transactor.withTenant(tenantId, async (tx) => {
+        const binding = await store.getBinding(tx, tenantId, id);
+        if (binding === undefined) throw new AppError('not_found');
+        return binding;
+      }),
+    /**
+     * Binds a role to a member or service account at a scope. The caller must hold every permission
+     * of the role at that scope (no escalation), the principal must belong to this organization, and
+     * a project or environment must exist in it.
+     */
+    createBinding: async (ctx: Caller, tenantId: string, input: BindingInput, options: { grantId?: string; allowNonMember?: boolean } = {}) => {
+      const problems = input.conditions === undefined ? [] : conditionProblems(input.conditions);
+      if (problems.length > 0) throw new AppError('invalid_request', { errors: problems.map((detail) => ({ pointer: '/conditions', detail })) });
+      const now = clock.now();
+      if (input.expires_at !== undefined && input.expires_at.getTime() <= now.getTime()) throw new AppError('invalid_request', { errors: [{ pointer: '/expires_at', detail: 'must be in the future' }] });
+      const projectId = input.scope.project_id?.toLowerCase();
+      const environmentId = input.scope.environment_id?.toLowerCase();
+      if (environmentId !== undefined && projectId === undefined) throw new AppError('invalid_request', { errors: [{ pointer: '/scope/project_id', detail: 'an environment scope names its project too' }] });
+      const principalId = input.principal.id.toLowerCase();
+      const { builtIn, customId, permissions } = await transactor.withTenant(tenantId, (tx) => rolePermissions(tx, tenantId, input.role));
+      await assertHoldsAll(ctx, permissions, { tenantId, projectId, environmentId });
+      return transactor.withTenant(tenantId, async (tx) => {
+        const belongs =
+          input.principal.type === 'user'
+            ? options.allowNonMember === true || (await store.isMember(tx, tenantId, principalId))
+            : (await store.getServiceAccount(tx, tenantId, principalId))?.disabled_at === null;
+        // The same answer whether the user exists elsewhere or not: nothing about other tenants leaks.
+        if (!belongs) throw new AppError('invalid_request', { errors: [{ pointer: '/principal/id', detail: 'not a member or service account of this organization' }] });
+        if (projectId !== undefined) {
+          const found = await (environmentId === undefined
+            ? tx.selectFrom('projects').select('id').where('tenant_id', '=', tenantId).where('id', '=', projectId)
+            : tx.selectFrom('environments').select('id').where('tenant_id', '=', tenantId).where('project_id', '=', projectId).where('id', '=', environmentId)
+          ).executeTakeFirst();
+          if (found === undefined) throw new AppError('invalid_request', { errors: [{ pointer: '/scope', detail: 'no such project or environment in this organization' }] });
+        }
+        const binding: store.BindingRow = {
+          tenant_id: tenantId,
+          id: uuidv7(clock, random),
+          principal_type: input.principal.type,
+          principal_id: principalId,
+          built_in_role: builtIn as store.BindingRow['built_in_role'],
+          custom_role_id: customId,
+          project_id: projectId ?? null,
+          environment_id: environmentId ?? null,
+          conditions: input.conditions ?? null,
+          expires_at: input.expires_at ?? null,
+          grant_id: options.grantId ?? null,
+          created_by: ctx.userId === '' ? null : ctx.userId,
+          created_at: now,
+          last_used_at: null,
+        };
+        await store.insertBinding(tx, binding);
+        await access.changed(tx, tenantId);
+        await record(
+          tx,
+          tenantId,
+          ctx,
+          'binding.created',
+          [
+            { type: input.principal.type, id: principalId },
+            { type: 'role', id: builtIn ?? customId ?? '' },
+          ],
+          { project_id: projectId ?? null, environment_id: environmentId ?? null, conditions: input.conditions === undefined ? null : JSON.stringify(input.conditions), expires_at: input.expires_at?.toISOString() ?? null, grant_id: options.grantId ?? null },
+        );
+        return binding;
+      });
+    },
+    deleteBinding: (ctx: Caller, tenantId: string, id: string) =>
+      transactor.withTenant(tenantId, async (tx) => {
+        const binding = await store.getBinding(tx, tenantId, id);
+        if (binding === undefined) throw new AppError('not_found');
+        if (binding.built_in_role === 'tenant_admin' && binding.project_id === null && !(await keepsAnAdmin(tx, tenantId, id))) {
+          throw new AppError('conflict', { detail: 'This is the last Tenant Admin binding of the organization.' });
+        }
+        await store.deleteBinding(tx, tenantId, id);
+        await access.changed(tx, tenantId);
+        await record(tx, tenantId, ctx, 'binding.deleted', [{ type: binding.principal_type, id: binding.principal_id }, { type: 'binding', id }]);
+      }),
+
+    /** The access review (AC-5); recorded in the organization's audit log as evidence that it was run. */
+    accessReview: async (ctx: Caller, tenantId: string, format: 'json' | 'csv') => {
+      await access.flushUses();
+      return transactor.withTenant(tenantId, async (tx) => {
+        const review = await reviewAndRecord(tx, { audit, contributors: deps.reviewContributors ?? [] }, { tenantId, now: clock.now(), actor: ctx.actor, source: ctx.source, format });
+        if (review === undefined) throw new AppError('not_found');
+        return review;
+      });
+    },
+
+    /** The organization's bindings snapshot in the SDK wire format's source form. */
+    exportSnapshot: async (tenantId: string) => {
+      const state = await transactor.withTenant(tenantId, (tx) => store.loadAccessState(tx, tenantId));
+      if (state === undefined) throw new AppError('not_found');
+      return snapshotSource(tenantId, state, clock.now());
+    },
+
+    listServiceAccounts: (tenantId: string, page: { after?: string | undefined; limit: number }) =>
+      transactor.withTenant(tenantId, async (tx) => {
+        let query = tx.selectFrom('service_accounts').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(page.limit + 1);
+        if (page.after !== undefined) query = query.where('id', '>', page.after);
+        return query.execute();
+      }),
+    getServiceAccount: (tenantId: string, id: string) =>
+      transactor.withTenant(tenantId, async (tx) => {
+        const account = await store.getServiceAccount(tx, tenantId, id);
+        if (account === undefined) throw new AppError('not_found');
+        return account;
+      }),
+    createServiceAccount: (ctx: Caller, tenantId: string, input: { name: string; description: string }) =>
+      transactor.withTenant(tenantId, async (tx) => {
+        const account = { tenant_id: tenantId, id: uuidv7(clock, random), name: input.name, description: input.description, created_by: ctx.userId === '' ? null : ctx.userId, created_at: clock.now(), disabled_at: null };
+        await conflictOnDuplicate('A service account with this name already exists.', () => tx.insertInto('service_accounts').values(account).execute());
+        await record(tx, tenantId, ctx, 'service_account.created', [{ type: 'service_account', id: account.id, name: account.name }]);
+        return account;
+      }),
+    /** Disables or re-enables; a disabled account's bindings grant nothing and its tokens stop working. */
+    setServiceAccountDisabled: (ctx: Caller, tenantId: string, id: string, disabled: boolean) =>
+      transactor.withTenant(tenantId, async (tx) => {
+        const account = await tx
+          .updateTable('service_accounts')
+          .set({ disabled_at: disabled ? clock.now() : null })
+          .where('tenant_id', '=', tenantId)
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirst();
+        if (account === undefined) throw new AppError('not_found');
+        await access.changed(tx, tenantId);
+        await record(tx, tenantId, ctx, disabled ? 'service_account.disabled' : 'service_account.enabled', [{ type: 'service_account', id, name: account.name }]);
+        return account;
+      }),
+    deleteServiceAccount: (ctx: Caller, tenantId: string, id: string) =>
+      transactor.withTenant(tenantId, async (tx) => {
+        await tx.deleteFrom('role_bindings').where('tenant_id', '=', tenantId).where('principal_id', '=', id).where('principal_type', '=', 'service_account').execute();
+        const result = await tx.deleteFrom('service_accounts').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+        if (result.numDeletedRows === 0n) throw new AppError('not_found');
+        await access.changed(tx, tenantId);
+        await record(tx, tenantId, ctx, 'service_account.deleted', [{ type: 'service_account', id }]);
+      }),
+  };
+}
+
+export type AccessService = ReturnType<typeof createAccessService>;
