@@ -84,7 +84,11 @@ describe('bad input on every route', () => {
           const copy = Object.fromEntries(Object.entries(valid).filter(([name]) => name !== key));
           // Optional-only bodies (PATCH with minProperties) may legitimately accept a smaller body.
           payload = Object.keys(copy).length === 0 ? {} : copy;
-        } else payload = { ...valid, [key]: typeof valid[key] === 'string' && typeof value === 'string' ? 12345 : value };
+        } else {
+          // A wrong value must really have another type: a boolean field given a boolean is still valid.
+          const same = typeof valid[key] === typeof value && Array.isArray(valid[key]) === Array.isArray(value);
+          payload = { ...valid, [key]: !same ? value : typeof value === 'string' ? 12345 : [value] };
+        }
         const response = await send(route, payload as object);
         if (mutation === 'missing' && Object.keys(payload as object).length > 0 && route.method === 'PATCH') {
           assertNotServerError(response, `${route.method} ${route.path} ${mutation}`);

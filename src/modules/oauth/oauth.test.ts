@@ -5,7 +5,7 @@ import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify
 import fc from 'fast-check';
 import * as oidc from 'openid-client';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createClient, freePort, seedOrg, seedServiceAccount, tokenRequest, type OrgFixture } from './oauth-test-fixture.ts';
+import { createClient, freePort, secretToken, seedOrg, seedServiceAccount, tokenRequest, type OrgFixture } from './oauth-test-fixture.ts';
 
 describe('OAuth 2.0 client credentials with a real client (openid-client over loopback)', () => {
   let t: TestApp;
@@ -117,6 +117,18 @@ describe('OAuth 2.0 client credentials with a real client (openid-client over lo
     for (const body of [list.body, read.body]) assert.ok(!body.includes(client.client_secret ?? 'none') && !body.includes('secret_hash'));
     assert.equal((await t.inject({ method: 'DELETE', url: `${base}/${client.client_id}`, headers: { cookie: org.cookie } })).statusCode, 204);
     assert.equal((await t.inject({ method: 'GET', url: `${base}/${client.client_id}`, headers: { cookie: org.cookie } })).statusCode, 404);
+  });
+
+  it('AUTH-7: deleting a service account deletes its clients and ends their tokens', async () => {
+    const doomed = await seedServiceAccount(t, org, 'Doomed', ['viewer']);
+    const client = await createClient(t, org, doomed, { name: 'doomed' });
+    const token = await secretToken(t, client);
+    const read = () => t.inject({ method: 'GET', url: `/api/v1/organizations/${org.orgId}`, headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await read()).statusCode, 200);
+    assert.equal((await t.inject({ method: 'DELETE', url: `/api/v1/organizations/${org.orgId}/service-accounts/${doomed}`, headers: { cookie: org.cookie } })).statusCode, 204);
+    assert.equal((await read()).statusCode, 401);
+    const rows = await t.transactor.withTenant(org.orgId, (tx) => tx.selectFrom('oauth_clients').select('id').where('service_account_id', '=', doomed).execute());
+    assert.deepEqual(rows, []);
   });
 
   it('refuses a private_key_jwt client whose keys are private, HMAC, too small or missing', async () => {
