@@ -26,18 +26,24 @@ async function expectStatus(response: { statusCode: number; body: string }, stat
   if (response.statusCode !== status) throw new Error(`${what} answered ${response.statusCode}: ${response.body}`);
 }
 
-async function openApp(bench: BenchDatabase, hasher: Awaited<ReturnType<typeof createPasswordHasher>>, second: boolean): Promise<App> {
+async function openApp(bench: BenchDatabase, hasher: Awaited<ReturnType<typeof createPasswordHasher>>, second: boolean): Promise<App & { close(): Promise<void> }> {
   const config = loadConfig({ env: { PARAPET_RATE_LIMIT: '1000000', PARAPET_AUTH_RATE_LIMIT: '100000', PARAPET_LOG_LEVEL: 'warn' } });
   const logger = createLogger(config.logLevel);
-  if (!second || bench.appUrl === undefined) return buildApp({ config, logger, db: bench.db, transactor: bench.transactor, hasher, clock: systemClock, random: systemRandom, keyring: BENCH_KEYRING });
+  if (!second || bench.appUrl === undefined) {
+    const app = await buildApp({ config, logger, db: bench.db, transactor: bench.transactor, hasher, clock: systemClock, random: systemRandom, keyring: BENCH_KEYRING });
+    return { ...app, close: () => app.http.close() };
+  }
   // A second node: its own pool and its own LISTEN connection on the same server database.
   const db = await openDatabase<DB>({ url: bench.appUrl, migrationUrl: undefined, dataDir: '/tmp', poolSize: SETTINGS.poolSize });
   const transactor = createTransactor<DB>(db.app, createContextSigner(BENCH_CONTEXT_KEY));
   const app = await buildApp({ config, logger, db, transactor, hasher, clock: systemClock, random: systemRandom, keyring: BENCH_KEYRING });
-  app.http.addHook('onClose', async () => {
-    await db.close();
-  });
-  return app;
+  return {
+    ...app,
+    close: async () => {
+      await app.http.close();
+      await db.close();
+    },
+  };
 }
 
 export const oauthTokens: Benchmark = {
@@ -95,6 +101,7 @@ export const oauthTokens: Benchmark = {
         });
 
       out(`${kind === 'postgres' ? 'PostgreSQL server' : 'PGlite (server not reachable)'}, pool of ${SETTINGS.poolSize}, ${SETTINGS.concurrency} requests in flight through inject, ${SETTINGS.rounds} rounds`);
+      await withBearer(1);
       if (kind === 'postgres') {
         const trips = async (send: (n: number) => Promise<void>, n: number) => (await countPgRoundTrips(() => send(n))) / n;
         out(`database round trips per request (warm caches): session GET ${await trips(withSession, 20)}, bearer GET ${await trips(withBearer, 20)}, token request ${await trips(issue, 20)}`);
@@ -136,8 +143,8 @@ export const oauthTokens: Benchmark = {
       ];
       return verdicts;
     } finally {
-      await node2.http.close();
-      await node1.http.close();
+      await node2.close();
+      await node1.close();
       await bench.close();
     }
   },

@@ -52,6 +52,8 @@ export function createBearerAuthenticator(deps: {
   const entries = new Map<string, Entry>();
   const byTenant = new Map<string, Set<string>>();
   const generations = new Map<string, number>();
+  // Concurrent first uses of one token share a single verification.
+  const verifying = new Map<string, Promise<ServiceAccountPrincipal | undefined>>();
   let epoch = 0;
 
   function forget(token: string): void {
@@ -134,7 +136,12 @@ export function createBearerAuthenticator(deps: {
         if (deps.clock.now().getTime() < entry.expiresAt && performance.now() - entry.verifiedAt < maxAgeMs) return entry.principal;
         forget(token);
       }
-      return verify(token);
+      let pending = verifying.get(token);
+      if (pending === undefined) {
+        pending = verify(token).finally(() => verifying.delete(token));
+        verifying.set(token, pending);
+      }
+      return pending;
     },
     invalidate,
     get size() {
