@@ -6,6 +6,7 @@ import type { AppTransactor, DB } from './database.ts';
 import { registerConsoleRoutes } from './modules/console/index.ts';
 import {
   createLoginService,
+  createLoginThrottle,
   createSessionService,
   createSetupService,
   registerAuthentication,
@@ -16,6 +17,7 @@ import {
   type PasswordHasher,
   type SessionService,
   type SetupService,
+  type LoginThrottle,
 } from './modules/identity/index.ts';
 import {
   createApiCallBuffer,
@@ -70,6 +72,7 @@ export interface App {
   readonly services: {
     readonly sessions: SessionService;
     readonly setup: SetupService;
+    readonly throttle: LoginThrottle;
     readonly tenants: TenantsService;
     readonly access: AccessControl;
     readonly accessService: AccessService;
@@ -110,7 +113,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const signer = createAuditSigner(deps.keyring, config.publicUrl);
   const sequencer = createSequencer({ transactor, clock, signer, logger: deps.logger });
   const retention = createRetention({ transactor, clock, signer, audit, defaultDays: config.auditRetentionDays });
+  const feed = await createChangeFeed(deps.db);
   const sessions = createSessionService({
+    feed,
     transactor,
     clock,
     random,
@@ -123,8 +128,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   });
   const setup = createSetupService({ transactor, hasher, clock, random, passwordMinLength: config.passwordMinLength, audit });
-  const login = createLoginService({ transactor, hasher, sessions, clock, audit });
-  const feed = await createChangeFeed(deps.db);
+  const throttle = createLoginThrottle({ transactor, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes });
+  const login = createLoginService({ transactor, hasher, sessions, clock, audit, throttle });
   const access = createAccessControl({ transactor, clock, audit, feed, logger: deps.logger });
   const tenants = createTenantsService({
     transactor,
@@ -199,7 +204,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, tenants, access, accessService, feed, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, throttle, tenants, access, accessService, feed, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**

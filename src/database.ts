@@ -17,4 +17,11 @@ export type AppTransactor = Transactor<DB>;
  * Tables that hold no tenant's data and so are exempt from row-level security. Every other table
  * must have forced RLS (checked by `parapet doctor` and the isolation tests).
  */
-export const PLATFORM_TABLES: ReadonlySet<string> = new Set(['parapet_migrations', 'users', 'sessions', 'setup_tokens']);
+export const PLATFORM_TABLES: ReadonlySet<string> = new Set([
+  'parapet_migrations',
+  'users',
+  'sessions',
+  'setup_tokens',
+  // Failed sign-in counters keyed by an HMAC of the email: no tenant's data (AUTH-6).
+  'login_throttle',
+]);

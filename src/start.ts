@@ -56,6 +56,10 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
                 logger.error({ err: error }, 'audit retention failed');
               },
             );
+            // Sign-in counters that no longer count (no recent failure, no running lock) are dropped.
+            app.services.throttle.purge().catch((error: unknown) => {
+              logger.error({ err: error }, 'login throttle purge failed');
+            });
           }, 3_600_000)
         : undefined;
     retentionTimer?.unref();

@@ -21,6 +21,8 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   readonly authRateLimitPerMinute: number;
   readonly passwordMinLength: number;
+  readonly lockoutThreshold: number;
+  readonly lockoutMinutes: number;
   readonly sessionIdleMinutes: number;
   readonly sessionAbsoluteHours: number;
   readonly operatorSessionIdleMinutes: number;
@@ -225,6 +227,16 @@ export const OPTIONS = [
     key: 'passwordMinLength', env: 'PARAPET_PASSWORD_MIN_LENGTH', defaultText: '12',
     description: 'Shortest accepted password (8 to 64 characters; NIST SP 800-63B allows no less than 8).',
     parse: integer(8, 64), derive: () => 12,
+  }),
+  define({
+    key: 'lockoutThreshold', env: 'PARAPET_LOCKOUT_THRESHOLD', defaultText: '10',
+    description: 'Failed sign-ins in a row after which an account is locked for PARAPET_LOCKOUT_MINUTES (1 to 100; NIST SP 800-63B allows no more than 100).',
+    parse: integer(1, 100), derive: () => 10,
+  }),
+  define({
+    key: 'lockoutMinutes', env: 'PARAPET_LOCKOUT_MINUTES', defaultText: '15',
+    description: 'How long a locked account refuses sign-in, even with the right password.',
+    parse: integer(1, 24 * 60), derive: () => 15,
   }),
   define({
     key: 'sessionIdleMinutes', env: 'PARAPET_SESSION_IDLE_MINUTES', defaultText: '30',

@@ -63,6 +63,8 @@ async function oauthClientWithAssertion(t: TestApp, cookie: string, url: string)
  * pending per tenant, so the inbox has rows too.
  */
 export async function settleAudit(t: TestApp, tenants: readonly TenantFixture[]): Promise<void> {
+  // Buffered role-binding uses (last_used_at) are written now, not by a timer in the middle of a test.
+  await t.app.services.access.flushUses();
   await t.app.services.audit.apiCalls.flush();
   await t.app.services.audit.sequencer.drain();
   for (const tenant of tenants) {

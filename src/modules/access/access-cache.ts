@@ -59,7 +59,9 @@ export function createAccessCache(deps: { transactor: AppTransactor; feed: Chang
   const generations = new Map<string, number>();
   let epoch = 0;
 
-  function invalidate(tenantId: string): void {
+  function invalidate(rawTenantId: string): void {
+    // Ids arrive as the client spelled them (UUIDs are case-insensitive); one spelling keys the cache.
+    const tenantId = rawTenantId.toLowerCase();
     entries.delete(tenantId);
     loading.delete(tenantId);
     generations.set(tenantId, (generations.get(tenantId) ?? 0) + 1);
@@ -88,7 +90,8 @@ export function createAccessCache(deps: { transactor: AppTransactor; feed: Chang
   }
 
   return {
-    get: async (tenantId) => {
+    get: async (rawTenantId) => {
+      const tenantId = rawTenantId.toLowerCase();
       const entry = entries.get(tenantId);
       if (entry !== undefined && Date.now() - entry.loadedAt < maxAgeMs) return entry.snapshot;
       let pending = loading.get(tenantId);

@@ -13,6 +13,14 @@ declare module 'fastify' {
   }
 }
 
+/** The caller of a request as access control sees it: principal, audit actor and source. */
+export function callerOf(request: FastifyRequest, actorOf: (principal: Principal) => AuditActor, sourceOf: (request: FastifyRequest) => AuditSource) {
+  const principal = request.principal;
+  if (principal === undefined) throw new AppError('unauthenticated');
+  // `userId` names a user only: keys and service accounts act as themselves in `actor`.
+  return { principal, actor: actorOf(principal), userId: principal.kind === 'user' ? principal.userId : '', source: sourceOf(request) };
+}
+
 /** Route permissions that are not catalogue entries. */
 const SPECIAL = new Set(['self', 'public']);
 
@@ -32,6 +40,9 @@ export function registerAuthorization(
     const permission = route.config?.permission;
     if (permission === undefined) throw new Error(`${String(route.method)} ${route.url} declares no permission`);
     if (!SPECIAL.has(permission) && !isPermission(permission)) throw new Error(`${String(route.method)} ${route.url} declares unknown permission ${permission}`);
+    if (!SPECIAL.has(permission) && !route.url.includes(':orgId') && route.config?.authorizeInHandler !== true) {
+      throw new Error(`${String(route.method)} ${route.url} names no organization to check ${permission} in; declare authorizeInHandler and check in the handler`);
+    }
   });
   app.addHook('preHandler', async (request) => {
     const permission = request.routeOptions.config.permission;
@@ -45,10 +56,12 @@ export function registerAuthorization(
     if (!isPermission(permission)) throw new AppError('forbidden');
     const params = request.params as { orgId?: string; projectId?: string; environmentId?: string } | undefined;
     const orgId = params?.orgId;
-    if (orgId === undefined) return;
-    const actor = deps.actorOf(principal);
+    if (orgId === undefined) {
+      if (request.routeOptions.config.authorizeInHandler === true) return;
+      throw new AppError('forbidden');
+    }
     request.authorized = await deps.access.authorize(
-      { principal, actor, userId: actor.id ?? '', source: deps.sourceOf(request) },
+      callerOf(request, deps.actorOf, deps.sourceOf),
       permission,
       { tenantId: orgId.toLowerCase(), projectId: params?.projectId?.toLowerCase(), environmentId: params?.environmentId?.toLowerCase() },
     );

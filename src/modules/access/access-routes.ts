@@ -9,6 +9,7 @@ import type { AccessService, Caller } from './access-service.ts';
 import type { BindingRow, RoleRow, ServiceAccountRow } from './access-store.ts';
 import { serializeSnapshot } from './snapshot-format.ts';
 import { accessReviewCsv } from './access-review.ts';
+import { callerOf } from './access-hook.ts';
 import { ALL_PERMISSIONS, BUILT_IN_ROLES, BUILT_IN_ROLE_KEYS, isPermission, PERMISSIONS } from './permissions.ts';
 import type { Principal } from './principal.ts';
 
@@ -129,12 +130,7 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
   const tags = ['access'];
   const org = '/api/v1/organizations/:orgId';
 
-  function caller(request: FastifyRequest): Caller {
-    const principal = request.principal;
-    if (principal === undefined) throw new AppError('unauthenticated');
-    const actor = deps.actorOf(principal);
-    return { principal, actor, userId: actor.id ?? '', source: deps.sourceOf(request) };
-  }
+  const caller = (request: FastifyRequest): Caller => callerOf(request, deps.actorOf, deps.sourceOf);
 
   app.get('/api/v1/permissions', {
     config: { permission: 'public' },
@@ -321,7 +317,7 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
   });
 
   app.post('/api/v1/authz/check', {
-    config: { permission: 'authz.check' },
+    config: { permission: 'authz.check', authorizeInHandler: true },
     schema: {
       tags,
       summary: 'Batch permission decisions for an integrating app: may this principal do this here? (the caller needs authz.check in each organization asked about)',

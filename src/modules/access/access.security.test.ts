@@ -116,7 +116,8 @@ describe('access control: privilege escalation and scope (AC-1, AC-2)', () => {
       const read = () => second.inject({ method: 'GET', url: `/api/v1/organizations/${a.orgId}`, headers: { cookie: viewer.cookie } });
       assert.equal((await read()).statusCode, 200);
       assert.equal((await read()).statusCode, 200, 'served from the second node\u2019s cache');
-      const removed = await t.inject({ method: 'DELETE', url: `/api/v1/organizations/${a.orgId}/bindings/${viewer.bindingId}`, headers: { cookie: a.admin.cookie } });
+      // The id spelled in capitals (UUIDs are case-insensitive) must still reach the right cache entry.
+      const removed = await t.inject({ method: 'DELETE', url: `/api/v1/organizations/${a.orgId.toUpperCase()}/bindings/${viewer.bindingId.toUpperCase()}`, headers: { cookie: a.admin.cookie } });
       assert.equal(removed.statusCode, 204);
       const started = Date.now();
       let status = 200;

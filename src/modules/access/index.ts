@@ -7,6 +7,6 @@ export { ACCESS_TOPIC, compileSnapshot } from './access-cache.ts';
 export { createAccessService, type AccessService, type Caller, type BindingInput } from './access-service.ts';
 export { registerAccessRoutes } from './access-routes.ts';
 export { compileSerializedSnapshot, SNAPSHOT_FORMAT, type SerializedSnapshot } from './snapshot-format.ts';
-export { registerAuthorization } from './access-hook.ts';
+export { registerAuthorization, callerOf } from './access-hook.ts';
 export type { AccessTables, PrincipalType } from './access-tables.ts';
 export { buildAccessReview, reviewAndRecord, accessReviewCsv, credentialAgeFlags, STALE_AFTER_DAYS, type AccessReview, type ReviewContributor, type ReviewPrincipal, type ReviewGrant, type ReviewFlag } from './access-review.ts';

@@ -52,8 +52,9 @@ export function auditActor(principal: Principal | undefined): AuditActor {
 /** The authenticated principal as an audit actor, with the request's source; throws `unauthenticated` without one. */
 export function auditContext(request: FastifyRequest): AuditContext {
   const principal = requirePrincipal(request);
-  const actor = auditActor(principal);
-  return { userId: actor.id ?? '', actor, source: requestSource(request) };
+  // `userId` names a user (it becomes created_by and the transaction's actor); keys and service
+  // accounts act as themselves in `actor` only.
+  return { userId: principal.kind === 'user' ? principal.userId : '', actor: auditActor(principal), source: requestSource(request) };
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../platform/http/errors.ts';
 import { Email, errorResponses, Name, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { auditContext, requestSource, requireUser, type SessionCookie } from './authenticate.ts';
 import type { UserRow } from './identity-store.ts';
@@ -92,6 +93,55 @@ export function registerIdentityRoutes(
         user: { id: p.userId, email: p.email, display_name: p.displayName, is_platform_admin: p.isPlatformAdmin },
         session: { id: p.sessionId, auth_methods: [...p.authMethods], authenticated_at: p.authenticatedAt.toISOString() },
       };
+    },
+  });
+
+  const SessionInfo = Strict({
+    id: Uuid,
+    current: Type.Boolean(),
+    auth_methods: Type.Array(Type.String()),
+    created_at: Timestamp,
+    authenticated_at: Timestamp,
+    last_seen_at: Timestamp,
+    idle_expires_at: Timestamp,
+    absolute_expires_at: Timestamp,
+    ip: Type.Union([Type.String(), Type.Null()]),
+    user_agent: Type.Union([Type.String(), Type.Null()]),
+  });
+  app.get('/api/v1/auth/sessions', {
+    config: { permission: 'self' },
+    schema: { tags: ['identity'], summary: 'Your live sessions (device, address, last seen)', response: { 200: Strict({ items: Type.Array(SessionInfo) }), ...errorResponses(401, 403) } },
+    handler: async (request) => {
+      const p = requireUser(request);
+      const rows = await deps.sessions.listForUser(p.userId);
+      return {
+        items: rows.map((row) => ({
+          id: row.id,
+          current: row.id === p.sessionId,
+          auth_methods: row.auth_methods,
+          created_at: row.created_at.toISOString(),
+          authenticated_at: row.authenticated_at.toISOString(),
+          last_seen_at: row.last_seen_at.toISOString(),
+          idle_expires_at: new Date(row.last_seen_at.getTime() + row.idle_timeout_seconds * 1000).toISOString(),
+          absolute_expires_at: row.absolute_expires_at.toISOString(),
+          ip: row.ip,
+          user_agent: row.user_agent,
+        })),
+      };
+    },
+  });
+  const SessionParams = Strict({ sessionId: Uuid });
+  app.delete('/api/v1/auth/sessions/:sessionId', {
+    config: { permission: 'self' },
+    schema: { tags: ['identity'], summary: 'End one of your sessions (on any device)', params: SessionParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } },
+    handler: async (request, reply) => {
+      const p = requireUser(request);
+      const { sessionId } = request.params as { sessionId: string };
+      const id = sessionId.toLowerCase();
+      // Another user's session answers exactly like one that does not exist.
+      if (!(await deps.sessions.revokeOwn(p.userId, id, auditContext(request)))) throw new AppError('not_found');
+      if (id === p.sessionId) reply.clearCookie(cookie.name, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'lax' });
+      return reply.status(204).send();
     },
   });
 }

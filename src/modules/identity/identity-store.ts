@@ -70,3 +70,20 @@ export async function revokeSession(tx: Tx, sessionId: string, reason: string, n
 export async function revokeUserSessions(tx: Tx, userId: string, reason: string, now: Date): Promise<void> {
   await tx.updateTable('sessions').set({ revoked_at: now, revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
 }
+
+/** A user's sessions that have not been revoked and have not passed their absolute end, newest first. */
+export async function listUserSessions(tx: Tx, userId: string, now: Date): Promise<SessionRow[]> {
+  return tx
+    .selectFrom('sessions')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('absolute_expires_at', '>', now)
+    .orderBy('created_at', 'desc')
+    .limit(200)
+    .execute();
+}
+
+export async function findUserSession(tx: Tx, userId: string, sessionId: string): Promise<SessionRow | undefined> {
+  return tx.selectFrom('sessions').selectAll().where('id', '=', sessionId).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+}

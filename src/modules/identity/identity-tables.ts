@@ -36,8 +36,17 @@ export interface SetupTokensTable {
   used_at: Date | null;
 }
 
+export interface LoginThrottleTable {
+  subject: Buffer;
+  failures: number;
+  first_failure_at: Date;
+  last_failure_at: Date;
+  locked_until: Date | null;
+}
+
 export interface IdentityTables {
   users: UsersTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;
+  login_throttle: LoginThrottleTable;
 }

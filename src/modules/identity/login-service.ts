@@ -6,6 +6,7 @@ import { findUserByEmail, updatePasswordHash, type UserRow } from './identity-st
 import { isOverlongPassword } from './password-policy.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { SessionService } from './session-service.ts';
+import type { LoginThrottle } from './login-throttle.ts';
 
 export interface LoginResult {
   readonly token: string;
@@ -17,10 +18,15 @@ export interface LoginService {
   login(input: { email: string; password: string; source: AuditSource }): Promise<LoginResult>;
 }
 
-export function createLoginService(deps: { transactor: AppTransactor; hasher: PasswordHasher; sessions: SessionService; clock: Clock; audit: AuditRecorder }): LoginService {
-  const { transactor, hasher, sessions, clock, audit } = deps;
+export function createLoginService(deps: { transactor: AppTransactor; hasher: PasswordHasher; sessions: SessionService; clock: Clock; audit: AuditRecorder; throttle: LoginThrottle }): LoginService {
+  const { transactor, hasher, sessions, clock, audit, throttle } = deps;
 
-  async function refuse(email: string, source: AuditSource, reason: string): Promise<never> {
+  async function refuse(email: string, source: AuditSource, reason: string, failures?: number): Promise<never> {
+    await record(email, source, reason, failures);
+    throw new AppError('invalid_credentials');
+  }
+
+  async function record(email: string, source: AuditSource, reason: string, failures?: number): Promise<void> {
     await transactor.withTenant(PLATFORM_TENANT_ID, (tx) =>
       audit.record(tx, PLATFORM_TENANT_ID, {
         action: 'session.login_failed',
@@ -28,22 +34,33 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
         outcome: 'failure',
         source,
         // The address as typed (truncated), never the password.
-        metadata: { email: email.slice(0, 254), reason },
+        metadata: { email: email.slice(0, 254), reason, ...(failures === undefined ? {} : { consecutive_failures: failures }) },
       }),
     );
-    throw new AppError('invalid_credentials');
   }
 
   return {
     login: async ({ email, password, source }) => {
       // ASVS 6.2.x: a password longer than any we accept is refused before any hashing work.
       if (isOverlongPassword(password)) return refuse(email, source, 'password_too_long');
+      // AUTH-6: a locked account, or one whose next attempt is not yet due, is refused before any
+      // password work — known and unknown accounts alike.
+      try {
+        await throttle.check(email);
+      } catch (error) {
+        await record(email, source, 'throttled');
+        throw error;
+      }
       const user = await transactor.withPlatform((tx) => findUserByEmail(tx, email));
       // Uniform work: an unknown or disabled account still costs one argon2id verification, so
       // timing does not reveal whether the account exists (ASVS 6.3.8).
       const usable = user !== undefined && user.disabled_at === null;
       const ok = await hasher.verify(usable ? user.password_hash : hasher.dummyHash, password);
-      if (!usable || !ok) return refuse(email, source, 'invalid_credentials');
+      if (!usable || !ok) {
+        const failures = await throttle.fail(email);
+        return refuse(email, source, 'invalid_credentials', failures);
+      }
+      await throttle.succeed(email);
       const rehash = hasher.needsRehash(user.password_hash) ? await hasher.hash(password) : undefined;
       return transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         if (rehash !== undefined) await updatePasswordHash(tx, user.id, rehash, clock.now());

@@ -3,7 +3,8 @@ import type { UserPrincipal } from '../access/index.ts';
 import { PLATFORM_TENANT_ID, type AuditActor, type AuditRecorder, type AuditSource } from '../audit/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
-import { findSessionByTokenHash, insertSession, revokeSession, touchSession, type UserRow } from './identity-store.ts';
+import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
+import { findSessionByTokenHash, findUserSession, insertSession, listUserSessions, revokeSession, touchSession, type SessionRow, type UserRow } from './identity-store.ts';
 
 /** Who is making a request, as far as the session says. */
 export type Principal = UserPrincipal;
@@ -22,21 +23,27 @@ export interface SessionService {
   resolve(token: string): Promise<Principal | undefined>;
   /** Ends a session and records `session.revoked` in the platform log. */
   revoke(sessionId: string, reason: string, by: { actor: AuditActor; source: AuditSource }): Promise<void>;
+  /** A user's live sessions (not revoked, not idle, not past their absolute end). */
+  listForUser(userId: string): Promise<SessionRow[]>;
+  /** Ends one of the user's own sessions; false when it is not theirs or already ended. */
+  revokeOwn(userId: string, sessionId: string, by: { actor: AuditActor; source: AuditSource }): Promise<boolean>;
 }
 
 /** Last-seen is written at most this often, so reads stay cheap. */
 const TOUCH_INTERVAL_MS = 60_000;
 
 /**
- * A resolved session is served from memory for at most this long. It bounds how late another node
- * learns of a revocation (this node forgets revoked sessions at once), and spares the database a
- * lookup per request.
+ * A resolved session is served from memory for at most this long, sparing the database a lookup
+ * per request. Revocations do not wait for it: they are pushed to every node through the change
+ * feed when they commit, and a node whose feed connection dropped forgets every session.
  */
-export const SESSION_CACHE_TTL_MS = 1000;
+export const SESSION_CACHE_TTL_MS = 30_000;
+/** The change-feed topic for ended sessions; its key is the session id. */
+export const SESSIONS_TOPIC = 'sessions';
 const SESSION_CACHE_MAX = 10_000;
 
-export function createSessionService(deps: { transactor: AppTransactor; clock: Clock; random: Random; timeouts: SessionTimeouts; audit: AuditRecorder }): SessionService {
-  const { transactor, clock, random, timeouts, audit } = deps;
+export function createSessionService(deps: { transactor: AppTransactor; clock: Clock; random: Random; timeouts: SessionTimeouts; audit: AuditRecorder; feed: ChangeFeed | undefined }): SessionService {
+  const { transactor, clock, random, timeouts, audit, feed } = deps;
   const cache = new Map<string, { principal: Principal; until: number }>();
 
   function remember(key: string, principal: Principal, until: number): void {
@@ -50,6 +57,9 @@ export function createSessionService(deps: { transactor: AppTransactor; clock: C
   function forget(sessionId: string): void {
     for (const [key, entry] of cache) if (entry.principal.sessionId === sessionId) cache.delete(key);
   }
+  feed?.subscribe(SESSIONS_TOPIC, forget, () => {
+    cache.clear();
+  });
 
   return {
     create: async (tx, user, meta) => {
@@ -110,11 +120,26 @@ export function createSessionService(deps: { transactor: AppTransactor; clock: C
         return principal;
       });
     },
-    revoke: (sessionId, reason, by) =>
-      transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
-        forget(sessionId);
-        await revokeSession(tx, sessionId, reason, clock.now());
-        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.revoked', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'session', id: sessionId }], metadata: { reason } });
+    listForUser: (userId) =>
+      transactor.withPlatform(async (tx) => {
+        const now = clock.now().getTime();
+        return (await listUserSessions(tx, userId, clock.now())).filter((row) => now < row.last_seen_at.getTime() + row.idle_timeout_seconds * 1000);
       }),
+    revokeOwn: async (userId, sessionId, by) => {
+      const found = await transactor.withPlatform((tx) => findUserSession(tx, userId, sessionId));
+      if (found === undefined) return false;
+      await revokeById(sessionId, 'revoked_by_user', by);
+      return true;
+    },
+    revoke: (sessionId, reason, by) => revokeById(sessionId, reason, by),
   };
+
+  function revokeById(sessionId: string, reason: string, by: { actor: AuditActor; source: AuditSource }): Promise<void> {
+    return transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+      forget(sessionId);
+      await revokeSession(tx, sessionId, reason, clock.now());
+      await feed?.publish(tx as never, SESSIONS_TOPIC, sessionId);
+      await audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.revoked', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'session', id: sessionId }], metadata: { reason } });
+    });
+  }
 }

@@ -10,7 +10,7 @@ export interface Keyring {
 }
 
 /** Every use of keyring-derived material, named so two uses can never collide. */
-export type KeyPurpose = 'tenant-context-mac' | 'setup-token' | 'session-token' | 'audit-checkpoint-signing' | 'secret-sealing' | 'access-token-signing';
+export type KeyPurpose = 'tenant-context-mac' | 'setup-token' | 'session-token' | 'audit-checkpoint-signing' | 'secret-sealing' | 'login-throttle' | 'access-token-signing';
 
 export class KeyringError extends Error {
   override readonly name = 'KeyringError';

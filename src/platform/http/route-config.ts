@@ -8,6 +8,11 @@ export interface ParapetRouteConfig {
    * own things) or `public`. Every /api/v1 route must declare one; the app refuses to start otherwise.
    */
   permission?: string;
+  /**
+   * For a catalogue permission on a route whose path names no organization (e.g. batch checks):
+   * the handler authorizes each item itself. Without this flag such a route refuses to register.
+   */
+  authorizeInHandler?: boolean;
   /** `auth`: the stricter per-IP limit for credential-handling endpoints. */
   rateLimit?: 'auth';
 }
