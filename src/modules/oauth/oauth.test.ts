@@ -40,6 +40,7 @@ describe('OAuth 2.0 client credentials with a real client (openid-client over lo
     assert.deepEqual(metadata.grant_types_supported, ['client_credentials']);
     assert.deepEqual(metadata.token_endpoint_auth_methods_supported, ['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
     assert.ok(!metadata.token_endpoint_auth_signing_alg_values_supported?.some((alg) => alg === 'none' || alg.startsWith('HS')));
+    assert.ok(metadata.scopes_supported?.includes('authz.check'));
   });
 
   it('AUTH-7: a client_secret_basic client gets a 15-minute EdDSA token that calls the API and verifies against the JWKS', async () => {

@@ -3,6 +3,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
 import { Strict } from '../../platform/http/schemas.ts';
 import { toFieldProblems } from '../../platform/http/validation.ts';
+import { ALL_PERMISSIONS } from '../access/index.ts';
 import { requestSource } from '../identity/index.ts';
 import { ACCESS_TOKEN_ALG, JWKS_PATH } from '../tokens/index.ts';
 import { ASSERTION_ALGORITHMS } from './client-jwks.ts';
@@ -84,7 +85,8 @@ export async function registerTokenRoutes(app: FastifyInstance, deps: { service:
         response_types_supported: [],
         token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
         token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_ALGORITHMS],
-        scopes_supported: [],
+        // Scopes are permissions from the catalogue (a token's scope only narrows its account's bindings).
+        scopes_supported: [...ALL_PERMISSIONS],
         service_documentation: deps.documentation,
       };
     },
