@@ -1,7 +1,7 @@
 // Audit benchmark 3: verification speed.
 //
-// (a) Hashing per core: `hashEvent` (parse, re-canonicalize, compare, SHA-256 leaf hash) on one
-//     thread, against the baseline of the leaf hash alone (`leafHash`, the least any verifier does).
+// (a) Hashing per core: `hashEvent` (the single-pass canonical-form check, or when that is not
+//     sure, parse, re-canonicalize and compare; then the SHA-256 leaf hash) on one thread, against the baseline of the leaf hash alone (`leafHash`, the least any verifier does).
 // (b) `verifyExportFile` end to end on a JSONL export of 200,000 events, against the baseline of
 //     reading and parsing the same file line by line.
 // (c) `verifyDatabaseLog` on the PostgreSQL server, against the baseline of reading the same rows

@@ -28,6 +28,7 @@ import {
   createSequencer,
   exportLines,
   PLATFORM_TENANT_ID,
+  registerAuditMetrics,
   registerAuditRoutes,
   type ApiCallBuffer,
   type AuditRecorder,
@@ -113,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const signer = createAuditSigner(deps.keyring, config.publicUrl);
   const sequencer = createSequencer({ transactor, clock, signer, logger: deps.logger });
   const retention = createRetention({ transactor, clock, signer, audit, defaultDays: config.auditRetentionDays });
+  registerAuditMetrics(metrics.registry, { transactor, logger: deps.logger });
   const feed = await createChangeFeed(deps.db);
   const sessions = createSessionService({
     feed,

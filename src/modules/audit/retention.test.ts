@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { sql } from 'kysely';
 import { manualClock } from '../../platform/clock.ts';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
-import { exportLines, verifyDatabaseLog } from './index.ts';
-import { parseVerifierKey } from './log/index.ts';
+import { createAuditService, exportLines, verifyDatabaseLog } from './index.ts';
+import { leafHash, openNote, parseCheckpoint, parseVerifierKey, verifyConsistency, verifyInclusion } from './log/index.ts';
 import { createLogVerifier } from './verify/log-verifier.ts';
 
 const DAY = 86_400_000;
@@ -72,6 +72,19 @@ describe('audit retention (AUD-3)', () => {
         }
         const exported = verifier.finish();
         assert.ok(exported.ok, JSON.stringify(exported.damage.slice(0, 2)));
+
+        // Proofs still work across the purged prefix: inclusion of the first kept event, and
+        // consistency from the oldest checkpoint, whose leaves are gone from audit_events.
+        const prover = createAuditService({ transactor: t.transactor, signer });
+        const first = await t.transactor.withTenant(tenantId, (tx) => tx.selectFrom('audit_events').select(['id', 'seq']).where('tenant_id', '=', tenantId).orderBy('seq').limit(1).executeTakeFirstOrThrow());
+        const proof = await prover.proveInclusion(tenantId, first.id);
+        const signed = parseCheckpoint(openNote(proof.checkpoint, [parseVerifierKey(signer.verifierKey)]).body);
+        assert.ok(verifyInclusion(leafHash(proof.canonical), Number(first.seq), proof.treeSize, proof.auditPath, signed.root));
+        const regular = await t.transactor.withTenant(tenantId, (tx) => tx.selectFrom('audit_checkpoints').select(['size', 'root']).where('tenant_id', '=', tenantId).where('kind', '=', 'regular').orderBy('size').execute());
+        const [oldest, newest] = [regular[0], regular.at(-1)];
+        assert.ok(oldest !== undefined && newest !== undefined);
+        const consistency = await prover.proveConsistency(tenantId, Number(oldest.size), Number(newest.size));
+        assert.ok(verifyConsistency(Number(oldest.size), Number(newest.size), oldest.root, newest.root, consistency.proof));
       }),
       { numRuns: 12 },
     );

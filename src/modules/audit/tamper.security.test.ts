@@ -6,9 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { buildTestLog, type TestLog } from '../../../test/support/audit-log.ts';
-import { exportLines, verifyDatabaseLog } from './index.ts';
+import { createAuditService, exportLines, verifyDatabaseLog } from './index.ts';
 import type { ExportCheckpointLine, ExportEventLine, ExportLine } from './export/export-format.ts';
-import { canonicalJson, ed25519SignerFromSeed, formatCheckpoint, leafHash, openNote, parseCheckpoint, signNote } from './log/index.ts';
+import { canonicalJson, ed25519SignerFromSeed, formatCheckpoint, leafHash, openNote, parseCheckpoint, signNote, verifyInclusion } from './log/index.ts';
 import { createLogVerifier, type VerifyReport } from './verify/log-verifier.ts';
 
 const EVENTS = 240;
@@ -187,6 +187,25 @@ describe('tamper matrix (AUD-2)', () => {
     const restore = async (seq: number, canonical: Uint8Array, leaf: Uint8Array) => {
       await asAttacker(`update audit_events set canonical = '\\x${Buffer.from(canonical).toString('hex')}', leaf_hash = '\\x${Buffer.from(leaf).toString('hex')}' where tenant_id = ${tenant()} and seq = ${seq}`);
     };
+
+    it('AUD-2: inclusion proofs read leaves from the events, so a rewritten leaf hash breaks its neighbour\'s proof', async () => {
+      const service = createAuditService({ transactor: t.transactor, signer: t.app.services.audit.signer });
+      const check = async (seq: number) => {
+        const row = await t.transactor.withTenant(log.tenantId, (tx) => tx.selectFrom('audit_events').select(['id', 'canonical']).where('tenant_id', '=', log.tenantId).where('seq', '=', seq).executeTakeFirstOrThrow());
+        const proof = await service.proveInclusion(log.tenantId, row.id);
+        const root = parseCheckpoint(openNote(proof.checkpoint, [log.verifier]).body).root;
+        return verifyInclusion(leafHash(row.canonical), seq, proof.treeSize, proof.auditPath, root);
+      };
+      // The sequencer stores no level-0 nodes: each leaf exists once, as the event's leaf hash.
+      const leaves = await t.transactor.withTenant(log.tenantId, (tx) => tx.selectFrom('audit_tree_nodes').select('index').where('tenant_id', '=', log.tenantId).where('level', '=', 0).execute());
+      assert.equal(leaves.length, 0);
+      for (const seq of [0, 16, 17, 101, EVENTS - 2]) assert.ok(await check(seq), `proof of ${seq}`);
+      const row = await t.transactor.withTenant(log.tenantId, (tx) => tx.selectFrom('audit_events').select(['canonical', 'leaf_hash']).where('tenant_id', '=', log.tenantId).where('seq', '=', 17).executeTakeFirstOrThrow());
+      await asAttacker(`update audit_events set leaf_hash = sha256('forged'::bytea) where tenant_id = ${tenant()} and seq = 17`);
+      assert.equal(await check(16), false, 'the proof of seq 16 uses seq 17\'s leaf as its sibling');
+      await restore(17, row.canonical, row.leaf_hash);
+      assert.ok(await check(16));
+    });
 
     it('AUD-2: one altered byte, a deleted event and a deleted tail are each found at the right seq', async () => {
       assert.ok((await verify()).ok);

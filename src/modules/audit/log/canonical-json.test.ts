@@ -99,3 +99,30 @@ function reverseKeys(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reverseKeys(v)]));
 }
+
+test('writes exactly the bytes the canonicalize package writes, for any JSON value, and refuses what the checked path refuses', async () => {
+  const { default: canonicalize } = await import('canonicalize');
+  // Members objects enumerate in their own way (integer-like names first) or cannot simply assign.
+  for (const json of ['{"b":1,"__proto__":{"z":1,"a":2},"a":[]}', '{"10":1,"2":2,"1":3,"a":{"01":1,"-1":2}}']) {
+    assert.equal(text(JSON.parse(json)), canonicalize(JSON.parse(json)));
+  }
+  fc.assert(
+    fc.property(fc.jsonValue(), (value) => {
+      assert.equal(text(value), canonicalize(value));
+    }),
+    { numRuns: 3000 },
+  );
+  fc.assert(
+    fc.property(fc.anything({ withBoxedValues: true, withMap: true, withSet: true, withDate: true, withNullPrototype: true, withSparseArray: true, withTypedArray: true }), (value) => {
+      let fast: string | undefined;
+      try {
+        fast = text(value);
+      } catch (error) {
+        assert.ok(refused(error));
+        return;
+      }
+      assert.equal(fast, canonicalize(value));
+    }),
+    { numRuns: 3000 },
+  );
+});

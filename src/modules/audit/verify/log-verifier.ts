@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { appendLeaf, canonicalJson, decodeBase64, frontierRoot, leafHash, openNote, parseCheckpoint, type NoteVerifier } from '../log/index.ts';
 import { RETENTION_MARKER } from '../retention-format.ts';
+import { scanCanonicalEvent } from './scan-canonical-event.ts';
 
 /** The kinds of damage verification reports, each tied to the first place it was seen. */
 export type DamageKind =
@@ -54,6 +55,9 @@ const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && timingS
 
 /** Recomputes an event's leaf hash and checks its bytes are canonical (the part workers can do). */
 export function hashEvent(canonical: Uint8Array): HashedEvent {
+  const scanned = scanCanonicalEvent(canonical);
+  if (scanned !== undefined) return { leafHash: leafHash(canonical), canonicalOk: true, seq: scanned.seq, tenantId: scanned.tenantId };
+  // Not confirmed by the single pass: decide by parsing and re-serializing (damaged or unusual bytes).
   let canonicalOk = false;
   let seq: number | undefined;
   let tenantId: string | undefined;

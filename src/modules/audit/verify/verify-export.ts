@@ -4,9 +4,11 @@ import { parseVerifierKey } from '../log/index.ts';
 import { parseExportLine, ExportFormatError } from '../export/export-reader.ts';
 import type { ExportEventLine, ExportHeader } from '../export/export-format.ts';
 import { createHashPool, type HashPool } from './hash-pool.ts';
-import { createLogVerifier, type LogVerifier, type VerifyReport } from './log-verifier.ts';
+import { createLogVerifier, type HashedEvent, type LogVerifier, type VerifyReport } from './log-verifier.ts';
 
 const BATCH = 2000;
+/** Batches hashing while the file is read on. */
+const IN_FLIGHT = 8;
 
 export interface VerifyExportOptions {
   /** The verifier key the customer trusts (`name+hash+key`); when absent, the export's own is used and reported. */
@@ -31,23 +33,27 @@ export async function verifyExportFile(path: string, options: VerifyExportOption
   let verifier: LogVerifier | undefined;
   let lineNumber = 0;
   let batch: ExportEventLine[] = [];
-  // Checkpoints met while a batch is pending must be applied after that batch's events.
-  let queued: { events: ExportEventLine[]; checkpoints: string[] }[] = [];
+  // Batches being hashed, in file order; a batch's checkpoints are applied after its events.
+  const hashing: { events: ExportEventLine[]; bytes: Buffer[]; checkpoints: string[]; hashed: Promise<HashedEvent[]> }[] = [];
   let events = 0;
 
-  async function flush(): Promise<void> {
-    const work = queued;
-    queued = [];
-    const hashed = await Promise.all(work.map((w) => pool.hash(w.events.map((e) => e.canonical))));
-    work.forEach((w, i) => {
-      const results = hashed[i] ?? [];
-      w.events.forEach((event, j) => {
-        const result = results[j];
-        verifier?.addEvent({ seq: event.seq, canonical: Buffer.from(event.canonical, 'utf8'), leafHash: Buffer.from(event.leaf_hash, 'base64'), ...(result === undefined ? {} : { hashed: result }) });
-      });
-      for (const note of w.checkpoints) verifier?.addCheckpoint(note);
-      events += w.events.length;
+  function submit(checkpoints: string[]): void {
+    const bytes = batch.map((e) => Buffer.from(e.canonical, 'utf8'));
+    hashing.push({ events: batch, bytes, checkpoints, hashed: pool.hash(bytes) });
+    batch = [];
+  }
+
+  /** Applies the oldest batch once hashed; reading goes on meanwhile for up to IN_FLIGHT batches. */
+  async function applyOldest(): Promise<void> {
+    const work = hashing.shift();
+    if (work === undefined) return;
+    const results = await work.hashed;
+    work.events.forEach((event, j) => {
+      const result = results[j];
+      verifier?.addEvent({ seq: event.seq, canonical: work.bytes[j] ?? Buffer.alloc(0), leafHash: Buffer.from(event.leaf_hash, 'base64'), ...(result === undefined ? {} : { hashed: result }) });
     });
+    for (const note of work.checkpoints) verifier?.addCheckpoint(note);
+    events += work.events.length;
     options.onProgress?.(events);
   }
 
@@ -67,18 +73,14 @@ export async function verifyExportFile(path: string, options: VerifyExportOption
       if (verifier === undefined) throw new ExportFormatError(`line ${lineNumber}: records before the header`);
       if (line.type === 'event') {
         batch.push(line);
-        if (batch.length >= BATCH) {
-          queued.push({ events: batch, checkpoints: [] });
-          batch = [];
-          if (queued.length >= 8) await flush();
-        }
+        if (batch.length >= BATCH) submit([]);
       } else {
-        queued.push({ events: batch, checkpoints: [line.note] });
-        batch = [];
+        submit([line.note]);
       }
+      while (hashing.length > IN_FLIGHT) await applyOldest();
     }
-    queued.push({ events: batch, checkpoints: [] });
-    await flush();
+    submit([]);
+    while (hashing.length > 0) await applyOldest();
   } finally {
     await pool.close();
   }

@@ -1,0 +1,31 @@
+import { sql } from 'kysely';
+import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
+import type { AppTransactor } from '../../database.ts';
+
+/** Events recorded but not yet sequenced, across all tenants. */
+export async function auditInboxDepth(transactor: AppTransactor): Promise<number> {
+  const result = await transactor.withPlatform((tx) => sql<{ depth: string }>`select parapet_audit_inbox_depth() as depth`.execute(tx));
+  return Number(result.rows[0]?.depth ?? 0);
+}
+
+/**
+ * Adds `parapet_audit_inbox_events` to the registry, read from the database at each scrape. A
+ * sequencer that falls behind makes commit → checkpoint latency grow without bound
+ * (docs/benchmarks-audit.md), so alert when it keeps growing.
+ */
+export function registerAuditMetrics(registry: Registry, deps: { transactor: AppTransactor; logger: Pick<Logger, 'warn'> }): void {
+  new Gauge({
+    name: 'parapet_audit_inbox_events',
+    help: 'Audit events recorded but not yet sequenced into the log, all tenants (NaN when the database did not answer).',
+    registers: [registry],
+    async collect() {
+      try {
+        this.set(await auditInboxDepth(deps.transactor));
+      } catch (error) {
+        deps.logger.warn({ err: error }, 'could not read the audit inbox depth');
+        this.set(Number.NaN);
+      }
+    },
+  });
+}
