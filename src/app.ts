@@ -159,7 +159,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const accessService = createAccessService({ transactor, clock, random, audit, access });
   registerAccessRoutes(http, { service: accessService, access, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
   registerJwksRoute(http, tokenKeys);
-  registerClientsRoutes(http, createClientsService({ transactor, clock, random, audit, access, feed }));
+  registerClientsRoutes(http, createClientsService({ transactor, clock, random, audit, access, feed, revoked: (tenantId) => {
+        bearer.invalidate(tenantId);
+      },
+    }));
   await registerTokenRoutes(http, {
     service: createTokenService({ transactor, clock, random, audit, access, keys: tokenKeys, endpoints }),
     endpoints,

@@ -42,6 +42,8 @@ export function createClientsService(deps: {
   audit: AuditRecorder;
   access: Pick<AccessControl, 'snapshot'>;
   feed: ChangeFeed | undefined;
+  /** Drops this node's cached tokens of a tenant at once (other nodes hear it through the feed). */
+  revoked?: (tenantId: string) => void;
 }): ClientsService {
   const { transactor, clock, random, audit } = deps;
 
@@ -125,8 +127,8 @@ export function createClientsService(deps: {
         },
         ctx.userId,
       ),
-    delete: (ctx, tenantId, serviceAccountId, clientId) =>
-      transactor.withTenant(
+    delete: async (ctx, tenantId, serviceAccountId, clientId) => {
+      await transactor.withTenant(
         tenantId,
         async (tx) => {
           if (!(await store.deleteClient(tx, tenantId, serviceAccountId, clientId))) throw new AppError('not_found');
@@ -144,6 +146,9 @@ export function createClientsService(deps: {
           });
         },
         ctx.userId,
-      ),
+      );
+      // This node need not wait for its own notification to arrive.
+      deps.revoked?.(tenantId);
+    },
   };
 }
