@@ -159,10 +159,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const accessService = createAccessService({ transactor, clock, random, audit, access });
   registerAccessRoutes(http, { service: accessService, access, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
   registerJwksRoute(http, tokenKeys);
-  registerClientsRoutes(http, createClientsService({ transactor, clock, random, audit, access, feed, revoked: (tenantId) => {
-        bearer.invalidate(tenantId);
-      },
-    }));
+  const revoked = (tenantId: string): void => {
+    bearer.invalidate(tenantId);
+  };
+  registerClientsRoutes(http, createClientsService({ transactor, clock, random, audit, access, feed, revoked }));
   await registerTokenRoutes(http, {
     service: createTokenService({ transactor, clock, random, audit, access, keys: tokenKeys, endpoints }),
     endpoints,
