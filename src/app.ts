@@ -52,6 +52,8 @@ import {
   type SecurityAlerts,
 } from './modules/access-requests/index.ts';
 import { apiKeysReview, createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
+import { createBearerAuthenticator, createClientsService, createTokenService, oauthEndpoints, registerClientsRoutes, registerTokenRoutes } from './modules/oauth/index.ts';
+import { createTokenKeys, registerJwksRoute, type TokenKeys } from './modules/tokens/index.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
@@ -100,6 +102,7 @@ export interface App {
     readonly riskyWrites: RiskyWrites;
     readonly alerts: SecurityAlerts;
     readonly feed: ChangeFeed;
+    readonly tokenKeys: TokenKeys;
     readonly auditStreaming: AuditStreaming;
     readonly apiKeys: ApiKeys;
     readonly keys: Keys;
@@ -166,10 +169,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     access: { changed: (tx, tenantId) => access.changed(tx, tenantId), grantCreator: (tx, tenantId, userId, now) => grantCreator(tx, tenantId, userId, now, uuidv7(clock, random)) },
   });
   const cookie = sessionCookieFor(config.publicUrl);
+  const tokenKeys = createTokenKeys({ keyring: deps.keyring, clock, rotationDays: config.tokenKeyRotationDays });
+  const endpoints = oauthEndpoints(config.publicUrl);
+  const bearer = createBearerAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed });
 
   const apiKeys = createApiKeys({ transactor, clock, random, keyring: deps.keyring, audit, access, feed, logger: deps.logger, maxDays: config.apiKeyMaxDays });
 
-  registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config), authenticators: [apiKeys.authenticator] });
+  registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config), authenticators: [apiKeys.authenticator, (request) => bearer.authenticate(request)] });
   registerAuthorization(http, { access, actorOf: auditActor, sourceOf: requestSource });
   registerOpsRoutes(http, {
     ready: async () => {
@@ -189,6 +195,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const accessRequests = createAccessRequestsService({ transactor, clock, random, audit, access, accessService, alerts, logger: deps.logger, maxMinutes: config.jitMaxHours * 60 });
   registerAccessRequestRoutes(http, { service: accessRequests, alerts, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
   registerRiskyWriteRoutes(http, { riskyWrites, actorOf: auditActor, sourceOf: requestSource });
+  registerJwksRoute(http, tokenKeys);
+  const revoked = (tenantId: string): void => {
+    bearer.invalidate(tenantId);
+  };
+  registerClientsRoutes(http, createClientsService({ transactor, clock, random, audit, access, feed, revoked }));
+  await registerTokenRoutes(http, {
+    service: createTokenService({ transactor, clock, random, audit, access, keys: tokenKeys, endpoints }),
+    endpoints,
+    documentation: `${config.publicUrl}/docs/api`,
+  });
   registerAuditRoutes(http, {
     service: createAuditService({ transactor, signer }),
     exportLines: (tenantId) => exportLines({ transactor, signer, clock }, tenantId),
@@ -221,6 +237,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await apiCalls.close();
     await apiKeys.close();
     await access.close();
+    bearer.close();
     await feed.close();
   });
   registerConsoleRoutes(http);
@@ -231,7 +248,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**

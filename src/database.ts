@@ -6,11 +6,12 @@ import type { AuditTables } from './modules/audit/audit-tables.ts';
 import type { StreamingTables } from './modules/audit/streaming/index.ts';
 import type { IdentityTables } from './modules/identity/identity-tables.ts';
 import type { TenantsTables } from './modules/tenants/tenants-tables.ts';
+import type { OAuthTables } from './modules/oauth/oauth-tables.ts';
 import type { KeyTables } from './platform/crypto/key-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables {}
 
 export type Tx = Transaction<DB>;
 export type AppTransactor = Transactor<DB>;

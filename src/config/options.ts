@@ -50,6 +50,7 @@ export interface Config {
   readonly keyMaxEncryptions: number;
   readonly keyCacheSeconds: number;
   readonly keyCacheUses: number;
+  readonly tokenKeyRotationDays: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -407,6 +408,11 @@ export const OPTIONS = [
     key: 'keyCacheUses', env: 'PARAPET_KEY_CACHE_USES', defaultText: '1000000',
     description: 'Encryptions and decryptions after which an unwrapped tenant key is dropped from memory and unwrapped again.',
     parse: integer(1, 1_000_000_000), derive: () => 1_000_000,
+  }),
+  define({
+    key: 'tokenKeyRotationDays', env: 'PARAPET_TOKEN_KEY_ROTATION_DAYS', defaultText: '30',
+    description: 'Access-token signing keys rotate every this many days (derived from the keyring; the JWKS publishes the previous, current and next key).',
+    parse: integer(1, 365), derive: () => 30,
   }),
 ] as const;
 

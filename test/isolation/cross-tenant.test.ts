@@ -25,7 +25,10 @@ async function snapshot(t: TestApp, tenantId: string): Promise<string> {
     const parts: string[] = [];
     for (const { table } of tables) {
       const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by 1, 2`.execute(tx);
-      parts.push(`${table}:${JSON.stringify(rows.rows)}`);
+      // A binding's last use is written by access control's 30-second background flush of A's own
+      // earlier requests, whenever it fires; it is not something B could cause.
+      const stable = rows.rows.map((row) => Object.fromEntries(Object.entries(row).filter(([column]) => column !== 'last_used_at')));
+      parts.push(`${table}:${JSON.stringify(stable)}`);
     }
     return parts.join('\n');
   });
@@ -139,6 +142,9 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
       service_accounts: (tx) => tx.insertInto('service_accounts').values({ tenant_id: aId, id: crypto.randomUUID(), name: 'forged', description: '', created_by: null, created_at: now, disabled_at: null }).execute(),
       role_bindings: (tx) =>
         tx.insertInto('role_bindings').values({ tenant_id: aId, id: crypto.randomUUID(), principal_type: 'user', principal_id: b.userId, built_in_role: 'tenant_admin', custom_role_id: null, project_id: null, environment_id: null, conditions: null, expires_at: null, grant_id: null, created_by: null, created_at: now, last_used_at: null }).execute(),
+      oauth_clients: (tx) =>
+        tx.insertInto('oauth_clients').values({ tenant_id: aId, id: crypto.randomUUID(), service_account_id: a.params['serviceAccountId'] ?? '', name: 'forged', token_endpoint_auth_method: 'client_secret_basic', secret_hash: Buffer.alloc(32), jwks: null, created_by: null, created_at: now }).execute(),
+      oauth_assertion_jtis: (tx) => tx.insertInto('oauth_assertion_jtis').values({ tenant_id: aId, client_id: a.params['clientId'] ?? '', jti: 'forged', expires_at: now }).execute(),
       audit_settings: (tx) => tx.insertInto('audit_settings').values({ tenant_id: aId, retention_days: 1, updated_at: now }).execute(),
       access_requests: (tx) =>
         tx.insertInto('access_requests').values({ tenant_id: aId, id: crypto.randomUUID(), requester_id: b.userId, principal_id: b.userId, operator: false, role: 'tenant_admin', project_id: null, environment_id: null, reason: 'forged request', duration_minutes: 60, break_glass: false, status: 'approved', decided_by: b.userId, decided_at: now, binding_id: null, expires_at: null, created_at: now }).execute(),

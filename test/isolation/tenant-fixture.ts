@@ -3,6 +3,7 @@
 // the objects their parameters name to `seedTenant` (and their tables are found automatically).
 import assert from 'node:assert/strict';
 import { signRequest } from '../../src/sdk/index.ts';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { TestApp } from '../support/app.ts';
 import { TEST_PASSWORD } from '../support/app.ts';
 
@@ -67,7 +68,27 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   assert.equal(queued.statusCode, 202, queued.body);
   const approvalId = queued.json<{ approval_id: string }>().approval_id;
   const keyId = await signedKeyCall(t, cookie, orgId, `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}`, environmentId);
-  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId } };
+  const clientId = await oauthClientWithAssertion(t, cookie, `/api/v1/organizations/${orgId}/service-accounts/${serviceAccountId}/clients`);
+  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId } };
+}
+
+/** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */
+async function oauthClientWithAssertion(t: TestApp, cookie: string, url: string): Promise<string> {
+  const { privateKey, publicKey } = await generateKeyPair('EdDSA');
+  const created = await t.inject({ method: 'POST', url, payload: { name: 'ci', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [await exportJWK(publicKey)] } }, headers: { cookie } });
+  assert.equal(created.statusCode, 201, created.body);
+  const clientId = created.json<{ client_id: string }>().client_id;
+  const assertion = await new SignJWT({ jti: crypto.randomUUID() })
+    .setProtectedHeader({ alg: 'EdDSA' })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(t.config.publicUrl)
+    .setExpirationTime('1m')
+    .sign(privateKey);
+  const form = new URLSearchParams({ grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+  const token = await t.inject({ method: 'POST', url: '/oauth/token', payload: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  assert.equal(token.statusCode, 200, token.body);
+  return clientId;
 }
 
 /**

@@ -2,6 +2,8 @@
 // logout with logging at debug (and errors forced), then scans every log line for either string.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { basic, createClient, seedOrg, seedServiceAccount, tokenRequest } from '../../src/modules/oauth/oauth-test-fixture.ts';
 import { signRequest } from '../../src/sdk/index.ts';
 import { createTestApp, TEST_PASSWORD } from '../support/app.ts';
 
@@ -86,6 +88,46 @@ describe('secrets never reach the logs or the audit log', () => {
           const text = Buffer.from(event.canonical).toString('utf8');
           for (const planted of secrets) assert.ok(!text.includes(planted), `API key material in audit event ${event.action}`);
         }
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('OAuth client secrets, client assertions and access tokens are absent from debug logs and audit events', async () => {
+    const t = await createTestApp({ logLevel: 'debug' });
+    try {
+      const org = await seedOrg(t, 'canary');
+      const account = await seedServiceAccount(t, org, 'Canary robot', ['viewer']);
+      const secretClient = await createClient(t, org, account, { name: 'secret' });
+      const secret = secretClient.client_secret ?? '';
+      assert.match(secret, /^pcs_/);
+      const issued = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: basic(secretClient.client_id, secret) });
+      assert.equal(issued.statusCode, 200);
+      const accessToken = issued.json<{ access_token: string }>().access_token;
+      assert.equal((await t.inject({ method: 'GET', url: `/api/v1/organizations/${org.orgId}`, headers: { authorization: `Bearer ${accessToken}` } })).statusCode, 200);
+      // Failures log at debug too: the secret posted to the wrong method, a tampered token, a malformed body holding the secret.
+      await tokenRequest(t, { grant_type: 'client_credentials', client_id: secretClient.client_id, client_secret: secret });
+      await t.inject({ method: 'GET', url: `/api/v1/organizations/${org.orgId}`, headers: { authorization: `Bearer ${accessToken}x` } });
+      await t.inject({ method: 'POST', url: '/oauth/token', payload: `client_secret=${secret}&client_secret=${secret}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+
+      const { privateKey, publicKey } = await generateKeyPair('EdDSA');
+      const jwtClient = await createClient(t, org, account, { name: 'jwt', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [await exportJWK(publicKey)] } });
+      const assertion = await new SignJWT({ jti: crypto.randomUUID() }).setProtectedHeader({ alg: 'EdDSA' }).setIssuer(jwtClient.client_id).setSubject(jwtClient.client_id).setAudience(t.config.publicUrl).setExpirationTime('1m').sign(privateKey);
+      const form = { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion };
+      assert.equal((await tokenRequest(t, form)).statusCode, 200);
+      assert.equal((await tokenRequest(t, form)).statusCode, 401);
+
+      const secrets = [secret, accessToken, assertion, accessToken.split('.')[2] ?? '', assertion.split('.')[2] ?? ''];
+      assert.ok(t.logs.length > 10);
+      for (const line of t.logs) for (const planted of secrets) assert.ok(!line.includes(planted), `OAuth secret in log: ${line}`);
+      await t.app.services.audit.apiCalls.flush();
+      await t.app.services.audit.sequencer.drain();
+      const events = await t.transactor.withTenant(org.orgId, (tx) => tx.selectFrom('audit_events').select(['action', 'canonical']).execute());
+      assert.ok(events.some((e) => e.action === 'oauth.token_issued') && events.some((e) => e.action === 'oauth.token_refused') && events.some((e) => e.action === 'oauth_client.created'));
+      for (const event of events) {
+        const text = Buffer.from(event.canonical).toString('utf8');
+        for (const planted of secrets) assert.ok(!text.includes(planted), `OAuth secret in audit event ${event.action}`);
       }
     } finally {
       await t.close();

@@ -1,0 +1,13 @@
+export { createClientsService, OAUTH_TOPIC, CLIENT_SECRET_PREFIX, type ClientsService } from './clients-service.ts';
+export { registerClientsRoutes } from './clients-routes.ts';
+export { createTokenService, ACCESS_TOKEN_TTL_S, type TokenService, type OAuthEndpoints, type TokenResponse } from './token-service.ts';
+export { registerTokenRoutes, TOKEN_PATH, METADATA_PATH } from './token-routes.ts';
+export { createBearerAuthenticator, type BearerAuthenticator } from './bearer-authenticator.ts';
+export { JWT_BEARER_ASSERTION_TYPE } from './client-credentials.ts';
+export type { OAuthTables } from './oauth-tables.ts';
+
+/** The endpoints and audiences of Parapet's authorization server at `publicUrl`. */
+export function oauthEndpoints(publicUrl: string) {
+  const apiAudience = `${publicUrl}/api`;
+  return { issuer: publicUrl, tokenEndpoint: `${publicUrl}/oauth/token`, apiAudience, audiences: [apiAudience] } as const;
+}

@@ -1,0 +1,81 @@
+import { sql, type Selectable } from 'kysely';
+import type { Tx } from '../../database.ts';
+import type { OAuthClientsTable } from './oauth-tables.ts';
+
+export type OAuthClientRow = Selectable<OAuthClientsTable>;
+
+/** A client with the service account it acts as, as the token endpoint and the bearer check need it. */
+export interface ClientWithAccount {
+  readonly client: OAuthClientRow;
+  readonly serviceAccountName: string;
+  readonly serviceAccountDisabled: boolean;
+}
+
+// Every statement runs inside withTenant; queries still name tenant_id (see tenants-store.ts).
+
+/**
+ * The tenant a client id belongs to, before any tenant context exists: through a SECURITY DEFINER
+ * function that returns the tenant id only (migration 0009).
+ */
+export async function clientTenant(tx: Tx, clientId: string): Promise<string | undefined> {
+  const result = await sql<{ tenant_id: string | null }>`select parapet_oauth_client_tenant(${clientId}::uuid) as tenant_id`.execute(tx);
+  return result.rows[0]?.tenant_id ?? undefined;
+}
+
+export async function getServiceAccount(tx: Tx, tenantId: string, id: string): Promise<{ id: string; name: string; disabled_at: Date | null } | undefined> {
+  return tx.selectFrom('service_accounts').select(['id', 'name', 'disabled_at']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertClient(tx: Tx, row: OAuthClientRow): Promise<void> {
+  await tx
+    .insertInto('oauth_clients')
+    .values({ ...row, jwks: row.jwks === null ? null : (sql`${JSON.stringify(row.jwks)}::jsonb` as never) })
+    .execute();
+}
+
+export async function listClients(tx: Tx, tenantId: string, serviceAccountId: string, after: string | undefined, limit: number): Promise<OAuthClientRow[]> {
+  let query = tx.selectFrom('oauth_clients').selectAll().where('tenant_id', '=', tenantId).where('service_account_id', '=', serviceAccountId).orderBy('id').limit(limit + 1);
+  if (after !== undefined) query = query.where('id', '>', after);
+  return query.execute();
+}
+
+export async function getClient(tx: Tx, tenantId: string, serviceAccountId: string, id: string): Promise<OAuthClientRow | undefined> {
+  return tx.selectFrom('oauth_clients').selectAll().where('tenant_id', '=', tenantId).where('service_account_id', '=', serviceAccountId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function deleteClient(tx: Tx, tenantId: string, serviceAccountId: string, id: string): Promise<boolean> {
+  const result = await tx.deleteFrom('oauth_clients').where('tenant_id', '=', tenantId).where('service_account_id', '=', serviceAccountId).where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** A client by id with its service account's name and state. */
+export async function clientWithAccount(tx: Tx, tenantId: string, clientId: string): Promise<ClientWithAccount | undefined> {
+  const row = await tx
+    .selectFrom('oauth_clients as c')
+    .innerJoin('service_accounts as s', (join) => join.onRef('s.tenant_id', '=', 'c.tenant_id').onRef('s.id', '=', 'c.service_account_id'))
+    .selectAll('c')
+    .select(['s.name as service_account_name', 's.disabled_at as service_account_disabled_at'])
+    .where('c.tenant_id', '=', tenantId)
+    .where('c.id', '=', clientId)
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  const { service_account_name, service_account_disabled_at, ...client } = row;
+  return { client, serviceAccountName: service_account_name, serviceAccountDisabled: service_account_disabled_at !== null };
+}
+
+/**
+ * Records an assertion's jti; false when it was already used (RFC 7523 §3 item 7). Expired jtis of
+ * the same client are purged first, so the table holds at most five minutes of assertions.
+ */
+export async function useAssertionJti(tx: Tx, tenantId: string, clientId: string, jti: string, expiresAt: Date, now: Date): Promise<boolean> {
+  await tx.deleteFrom('oauth_assertion_jtis').where('tenant_id', '=', tenantId).where('client_id', '=', clientId).where('expires_at', '<', now).execute();
+  // ON CONFLICT waits for a concurrent insert of the same jti to commit, so of two nodes racing with
+  // one assertion exactly one wins.
+  const inserted = await tx
+    .insertInto('oauth_assertion_jtis')
+    .values({ tenant_id: tenantId, client_id: clientId, jti, expires_at: expiresAt })
+    .onConflict((oc) => oc.doNothing())
+    .returning('jti')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}

@@ -1,0 +1,27 @@
+import type { JSONWebKeySet } from 'jose';
+
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+
+export interface OAuthClientsTable {
+  tenant_id: string;
+  id: string;
+  service_account_id: string;
+  name: string;
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  secret_hash: Buffer | null;
+  jwks: JSONWebKeySet | null;
+  created_by: string | null;
+  created_at: Date;
+}
+
+export interface OAuthAssertionJtisTable {
+  tenant_id: string;
+  client_id: string;
+  jti: string;
+  expires_at: Date;
+}
+
+export interface OAuthTables {
+  oauth_clients: OAuthClientsTable;
+  oauth_assertion_jtis: OAuthAssertionJtisTable;
+}
