@@ -113,8 +113,11 @@ describe('API keys (AUTH-7)', () => {
   });
 
   it('leaves bearer tokens that are not API keys to other authenticators', async () => {
-    const response = await f.t.inject({ method: 'GET', url: `/api/v1/organizations/${f.orgId}`, headers: { cookie: f.cookie, authorization: 'Bearer eyJhbGciOiJFZERTQSJ9.e30.sig' } });
+    // Not a key: the API-key authenticator passes it on (here to the cookie, as nothing else claims it).
+    const response = await f.t.inject({ method: 'GET', url: `/api/v1/organizations/${f.orgId}`, headers: { cookie: f.cookie, authorization: 'Bearer some-opaque-token' } });
     assert.equal(response.statusCode, 200);
+    // A JWT is the OAuth authenticator's; an invalid one is refused, never downgraded to the cookie.
+    assertProblem(await f.t.inject({ method: 'GET', url: `/api/v1/organizations/${f.orgId}`, headers: { cookie: f.cookie, authorization: 'Bearer eyJhbGciOiJFZERTQSJ9.e30.sig' } }), 401, 'unauthenticated');
     assertProblem(await f.t.inject({ method: 'GET', url: `/api/v1/organizations/${f.orgId}`, headers: { cookie: f.cookie, authorization: 'Bearer prk_live_nonsense' } }), 401, 'unauthenticated');
   });
 });
