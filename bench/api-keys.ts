@@ -25,13 +25,10 @@ import { createPasswordHasher } from '../src/modules/identity/index.ts';
 import { systemClock } from '../src/platform/clock.ts';
 import { createSealer } from '../src/platform/crypto/seal.ts';
 import { systemRandom, uuidv7 } from '../src/platform/crypto/random.ts';
-import { createHttpMetrics } from '../src/platform/http/metrics.ts';
-import { createIpRateLimiter } from '../src/platform/http/rate-limit.ts';
-import { errorResponses, Problem, Strict, Timestamp, Uuid } from '../src/platform/http/schemas.ts';
-import { createHttpServer } from '../src/platform/http/server.ts';
+import { errorResponses, Strict, Timestamp, Uuid } from '../src/platform/http/schemas.ts';
 import { createLogger } from '../src/platform/log/logger.ts';
 import { BENCH_KEYRING, openBenchDatabase, postgresSkipReason, type BenchDatabase } from './databases.ts';
-import { countPgRoundTrips, formatRate, formatRatio, measureRounds, runConcurrently, table, type Benchmark, type Verdict } from './support.ts';
+import { bareHttpServer, countPgRoundTrips, formatRate, formatRatio, measureRounds, runConcurrently, table, type Benchmark, type Verdict } from './support.ts';
 
 const SETTINGS = { keysPerTenant: 200, warmKeys: 1_000, warmOps: 300_000, coldOps: 1_000, routeRequests: 4_000, concurrency: 10, rounds: 5 };
 const TARGETS = { warm: 300_000, routeRatio: 0.85 };
@@ -183,16 +180,7 @@ const CurrentKey = Strict({
 });
 
 async function bareServer(config: ReturnType<typeof loadConfig>, logger: ReturnType<typeof createLogger>, body: object): Promise<FastifyInstance> {
-  const http = await createHttpServer({
-    logger,
-    bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
-    tls: false,
-    limiter: createIpRateLimiter(config.rateLimitPerMinute, 'ip'),
-    authLimiter: createIpRateLimiter(config.authRateLimitPerMinute, 'auth'),
-    metrics: createHttpMetrics(),
-  });
-  http.addSchema(Problem);
+  const http = await bareHttpServer(config, logger);
   http.get('/api/v1/organizations/:orgId/api-keys/current', { schema: { params: OrgParams, response: { 200: CurrentKey, ...errorResponses(400, 401, 404) } }, handler: async () => body });
   await http.ready();
   return http;

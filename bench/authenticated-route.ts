@@ -19,13 +19,10 @@ import { getProject } from '../src/modules/tenants/tenants-store.ts';
 import { systemClock } from '../src/platform/clock.ts';
 import { systemRandom } from '../src/platform/crypto/random.ts';
 import { AppError } from '../src/platform/http/errors.ts';
-import { createHttpMetrics } from '../src/platform/http/metrics.ts';
-import { createIpRateLimiter } from '../src/platform/http/rate-limit.ts';
-import { errorResponses, Problem, Strict, Timestamp, Uuid } from '../src/platform/http/schemas.ts';
-import { createHttpServer } from '../src/platform/http/server.ts';
+import { errorResponses, Strict, Timestamp, Uuid } from '../src/platform/http/schemas.ts';
 import { createLogger } from '../src/platform/log/logger.ts';
 import { BENCH_KEYRING, openBenchDatabase, postgresSkipReason, type BenchDatabase } from './databases.ts';
-import { countPgRoundTrips, formatRate, formatRatio, measureRounds, runConcurrently, table, type Benchmark, type Verdict } from './support.ts';
+import { bareHttpServer, countPgRoundTrips, formatRate, formatRatio, measureRounds, runConcurrently, table, type Benchmark, type Verdict } from './support.ts';
 
 const SETTINGS = { rounds: 3, requests: 3_000, warmupRequests: 500, concurrency: 10, poolSize: 10, target: 0.8 };
 const PASSWORD = 'a perfectly fine passphrase';
@@ -35,16 +32,7 @@ const ProjectParams = Strict({ orgId: Uuid, projectId: Uuid });
 const Project = Strict({ id: Uuid, organization_id: Uuid, name: Type.String(), created_at: Timestamp, updated_at: Timestamp });
 
 async function bareServer(bench: BenchDatabase, config: ReturnType<typeof loadConfig>, logger: ReturnType<typeof createLogger>): Promise<FastifyInstance> {
-  const http = await createHttpServer({
-    logger,
-    bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
-    tls: false,
-    limiter: createIpRateLimiter(config.rateLimitPerMinute, 'ip'),
-    authLimiter: createIpRateLimiter(config.authRateLimitPerMinute, 'auth'),
-    metrics: createHttpMetrics(),
-  });
-  http.addSchema(Problem);
+  const http = await bareHttpServer(config, logger);
   // getProject only builds a select; the bare builder stands in for a transaction here.
   const bare = bench.bare as unknown as Tx;
   http.get('/api/v1/organizations/:orgId/projects/:projectId', {

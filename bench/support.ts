@@ -4,7 +4,14 @@
 // side by side survives noise that an absolute figure does not.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import type { loadConfig } from '../src/config/index.ts';
+import { createHttpMetrics } from '../src/platform/http/metrics.ts';
+import { createIpRateLimiter } from '../src/platform/http/rate-limit.ts';
+import { Problem } from '../src/platform/http/schemas.ts';
+import { createHttpServer } from '../src/platform/http/server.ts';
+import type { createLogger } from '../src/platform/log/logger.ts';
 
 /** One thing a benchmark measures: `run(ops)` performs `ops` operations and resolves when all are done. */
 export interface Side {
@@ -146,4 +153,19 @@ export async function pollUntil(check: () => Promise<boolean>, intervalMs: numbe
     await sleep(intervalMs);
   }
   return false;
+}
+
+/** The app's HTTP platform with nothing registered: the baseline server the route benchmarks add one route to. */
+export async function bareHttpServer(config: ReturnType<typeof loadConfig>, logger: ReturnType<typeof createLogger>): Promise<FastifyInstance> {
+  const http = await createHttpServer({
+    logger,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    tls: false,
+    limiter: createIpRateLimiter(config.rateLimitPerMinute, 'ip'),
+    authLimiter: createIpRateLimiter(config.authRateLimitPerMinute, 'auth'),
+    metrics: createHttpMetrics(),
+  });
+  http.addSchema(Problem);
+  return http;
 }

@@ -2,6 +2,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { createAwsKmsKeyProvider } from '../../src/platform/crypto/aws-kms-key-provider.ts';
 
 export interface Moto {
   readonly endpoint: string;
@@ -69,4 +70,9 @@ export async function startMoto(): Promise<Moto> {
       await exited;
     },
   };
+}
+
+/** Parapet's AWS KMS key provider pointed at this moto server, for the key `keyId`. */
+export function motoKeyProvider(moto: Moto, keyId: string): ReturnType<typeof createAwsKmsKeyProvider> {
+  return createAwsKmsKeyProvider({ keyId, region: moto.region, endpoint: moto.endpoint, credentials: moto.credentials });
 }

@@ -13,7 +13,6 @@ export interface AccessCache {
   get(tenantId: string): Promise<AccessSnapshot | undefined>;
   /** Drops a tenant's snapshot on this node (other nodes hear of it through the change feed). */
   invalidate(tenantId: string): void;
-  readonly size: number;
 }
 
 type AccessState = NonNullable<Awaited<ReturnType<typeof loadAccessState>>>;
@@ -104,9 +103,6 @@ export function createAccessCache(deps: { transactor: AppTransactor; feed: Chang
       return pending;
     },
     invalidate,
-    get size() {
-      return entries.size;
-    },
     close: () => {
       unsubscribe?.();
     },

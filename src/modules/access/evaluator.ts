@@ -96,8 +96,3 @@ export function decide(snapshot: AccessSnapshot, principal: Principal, permissio
   if (principal.kind === 'user' && !snapshot.members.has(id) && bindings.every((b) => b.expiresAt !== undefined && now >= b.expiresAt)) return NOT_MEMBER;
   return FORBIDDEN;
 }
-
-/** Every permission a principal holds at a resource right now (conditions applied), for explanations and the SDK. */
-export function effectivePermissions(snapshot: AccessSnapshot, principal: Principal, resource: Resource, facts: RequestFacts, catalogue: readonly Permission[]): Permission[] {
-  return catalogue.filter((permission) => decide(snapshot, principal, permission, resource, facts).allowed);
-}

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { motoMissing, startMoto, type Moto } from '../../../test/support/moto.ts';
-import { createAwsKmsKeyProvider } from './aws-kms-key-provider.ts';
+import { motoKeyProvider, motoMissing, startMoto, type Moto } from '../../../test/support/moto.ts';
 import { createKeyFixture, insertSecretRow, readSecretRow, secretContext } from './key-test-fixture.ts';
 
 const missing = motoMissing();
@@ -15,7 +14,7 @@ describe('AWS KMS key provider (against moto_server)', { skip: missing }, () => 
   after(async () => {
     await moto.stop();
   });
-  const provider = (keyId: string) => createAwsKmsKeyProvider({ keyId, region: moto.region, endpoint: moto.endpoint, credentials: moto.credentials });
+  const provider = (keyId: string) => motoKeyProvider(moto, keyId);
 
   it('ENC-2: generates tenant keys with GenerateDataKey and unwraps them with Decrypt under the same encryption context', async () => {
     const kms = provider(await moto.createKey());

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ScheduleKeyDeletionCommand, KMSClient } from '@aws-sdk/client-kms';
-import { motoMissing, startMoto, type Moto } from '../../../test/support/moto.ts';
-import { createAwsKmsKeyProvider } from './aws-kms-key-provider.ts';
+import { motoKeyProvider, motoMissing, startMoto, type Moto } from '../../../test/support/moto.ts';
 import { FieldDecryptionError } from './field-format.ts';
 import { KeyProviderError } from './key-provider.ts';
 import { createKeyFixture, secretContext } from './key-test-fixture.ts';
@@ -18,7 +17,7 @@ describe('AWS KMS key provider attacks (against moto_server)', { skip: missing }
   after(async () => {
     await moto.stop();
   });
-  const provider = (keyId: string) => createAwsKmsKeyProvider({ keyId, region: moto.region, endpoint: moto.endpoint, credentials: moto.credentials });
+  const provider = (keyId: string) => motoKeyProvider(moto, keyId);
 
   it('ENC-2: KMS refuses to unwrap a tenant key for another tenant or key version (encryption context)', async () => {
     const kms = provider(await moto.createKey());
