@@ -54,6 +54,7 @@ import {
 import { apiKeysReview, createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
 import { createBearerAuthenticator, createClientsService, createTokenService, oauthEndpoints, registerClientsRoutes, registerTokenRoutes } from './modules/oauth/index.ts';
 import { createTokenKeys, registerJwksRoute, type TokenKeys } from './modules/tokens/index.ts';
+import { createSecrets, type SecretsService } from './modules/secrets/index.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
@@ -106,6 +107,7 @@ export interface App {
     readonly auditStreaming: AuditStreaming;
     readonly apiKeys: ApiKeys;
     readonly keys: Keys;
+    readonly secrets: SecretsService;
     readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention; readonly apiCalls: ApiCallBuffer };
   };
 }
@@ -173,7 +175,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const endpoints = oauthEndpoints(config.publicUrl);
   const bearer = createBearerAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed });
 
-  const apiKeys = createApiKeys({ transactor, clock, random, keyring: deps.keyring, audit, access, feed, logger: deps.logger, maxDays: config.apiKeyMaxDays });
+  const keys = createKeys({ config, transactor, provider: deps.keyProvider ?? keyProviderFor(config, deps.keyring, { persist: false }), keyring: deps.keyring, clock, random, audit });
+  const apiKeys = createApiKeys({ transactor, clock, random, fields: keys.fields, audit, access, feed, logger: deps.logger, maxDays: config.apiKeyMaxDays });
 
   registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config), authenticators: [apiKeys.authenticator, (request) => bearer.authenticate(request)] });
   registerAuthorization(http, { access, actorOf: auditActor, sourceOf: requestSource });
@@ -218,7 +221,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       set: (ctx, tenantId, days) => retention.setRetentionDays(tenantId, days, ctx),
     },
   });
-  const keys = createKeys({ config, transactor, provider: deps.keyProvider ?? keyProviderFor(config, deps.keyring, { persist: false }), keyring: deps.keyring, clock, random, audit });
   const auditStreaming = createAuditStreaming({
     transactor,
     clock,
@@ -231,6 +233,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     allowedNetworks: config.auditStreamAllowedNetworks,
   });
   registerAuditStreaming(http, { service: auditStreaming.service });
+  const secrets = createSecrets({ transactor, clock, random, keyring: deps.keyring, audit, fields: keys.fields });
+  secrets.register(http);
   const apiCalls = createApiCallBuffer({ transactor, recorder: audit, logger: deps.logger });
   recordApiCalls(http, { buffer: apiCalls, clock, sampling: config.auditApiSampling, random });
   http.addHook('onClose', async () => {
@@ -248,7 +252,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, secrets: secrets.service, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**

@@ -7,11 +7,12 @@ import type { StreamingTables } from './modules/audit/streaming/index.ts';
 import type { IdentityTables } from './modules/identity/identity-tables.ts';
 import type { TenantsTables } from './modules/tenants/tenants-tables.ts';
 import type { OAuthTables } from './modules/oauth/oauth-tables.ts';
+import type { SecretsTables } from './modules/secrets/secrets-tables.ts';
 import type { KeyTables } from './platform/crypto/key-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables {}
 
 export type Tx = Transaction<DB>;
 export type AppTransactor = Transactor<DB>;

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { uuidv7, type Random } from '../../platform/crypto/random.ts';
-import type { Sealer } from '../../platform/crypto/seal.ts';
+import type { FieldEncryption } from '../../platform/crypto/field-encryption.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import { BUILT_IN_ROLES, factsFor, type AccessControl, type BuiltInRoleKey, type Permission, type Principal, type Resource } from '../access/index.ts';
@@ -72,7 +72,7 @@ export function createApiKeysService(deps: {
   random: Random;
   audit: AuditRecorder;
   access: Pick<AccessControl, 'can'>;
-  sealer: Sealer;
+  fields: Pick<FieldEncryption, 'encryptField'>;
   feed: ChangeFeed | undefined;
   /** Drops a key from this node's verification cache at once. */
   forget: (keyId: string) => void;
@@ -98,14 +98,14 @@ export function createApiKeysService(deps: {
     return chosen;
   }
 
-  /** Builds a new key row with fresh secrets. */
-  function mint(
+  /** Builds a new key row with fresh secrets; the signing secret is envelope-encrypted (outside any transaction). */
+  async function mint(
     actor: KeyActor,
     tenantId: string,
     fields: Pick<ApiKeyRow, 'name' | 'mode' | 'role' | 'permissions' | 'project_id' | 'environment_id' | 'rotated_from'>,
     days: number,
     signing: boolean,
-  ): CreatedKey {
+  ): Promise<CreatedKey> {
     const now = clock.now();
     const id = uuidv7(clock, random);
     const key = formatApiKey(fields.mode, id, random(32));
@@ -115,7 +115,7 @@ export function createApiKeysService(deps: {
       id,
       ...fields,
       secret_hash: hash('sha256', key, 'buffer'),
-      signing_secret_sealed: signingSecret === undefined ? null : deps.sealer.seal(signingSecret, store.signingSecretContext(tenantId, id)),
+      signing_secret_sealed: signingSecret === undefined ? null : await deps.fields.encryptField(store.signingSecretContext(tenantId, id), signingSecret),
       created_by_type: creatorType(actor.principal),
       created_by: actor.actor.id ?? actor.userId,
       created_at: now,
@@ -160,7 +160,7 @@ export function createApiKeysService(deps: {
       });
       await requireHeld(actor, permissions, { tenantId, projectId: scope.projectId, environmentId: scope.environmentId });
       const mode: KeyMode = input.mode ?? (scope.kind === undefined || scope.kind === 'production' ? 'live' : 'test');
-      const created = mint(
+      const created = await mint(
         actor,
         tenantId,
         { name: input.name, mode, role: input.role ?? null, permissions, project_id: scope.projectId ?? null, environment_id: scope.environmentId ?? null, rotated_from: null },
@@ -206,7 +206,7 @@ export function createApiKeysService(deps: {
       const originalDays = Math.max(1, Math.round((old.expires_at.getTime() - old.created_at.getTime()) / DAY_MS));
       const days = lifetimeDays(options.expiresInDays ?? Math.min(originalDays, deps.maxDays));
       const overlapMs = (options.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS) * 1000;
-      const successor = mint(
+      const successor = await mint(
         actor,
         tenantId,
         { name: old.name, mode: old.mode, role: old.role, permissions: old.permissions, project_id: old.project_id, environment_id: old.environment_id, rotated_from: old.id },

@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
-import type { SealContext } from '../../platform/crypto/seal.ts';
+import type { FieldContext } from '../../platform/crypto/field-encryption.ts';
 import type { ApiKeysTable } from './api-keys-tables.ts';
 
 export type ApiKeyRow = Selectable<ApiKeysTable>;
@@ -8,8 +8,8 @@ export type ApiKeyRow = Selectable<ApiKeysTable>;
 // Every statement runs inside withTenant, except keyTenant (platform context, SECURITY DEFINER);
 // queries still name tenant_id (see tenants-store.ts).
 
-/** Where a key's signing secret is sealed: bound to its tenant, table, column and row. */
-export function signingSecretContext(tenantId: string, keyId: string): SealContext {
+/** Where a key's signing secret is envelope-encrypted: bound to its tenant, table, column and row. */
+export function signingSecretContext(tenantId: string, keyId: string): FieldContext {
   return { tenantId, table: 'api_keys', column: 'signing_secret_sealed', rowId: keyId };
 }
 

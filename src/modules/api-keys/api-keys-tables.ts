@@ -14,7 +14,10 @@ export interface ApiKeysTable {
   permissions: string[];
   project_id: string | null;
   environment_id: string | null;
-  /** `createSealer(...).seal(secret, signingSecretContext(tenantId, keyId))`; null: the key does not sign. */
+  /**
+   * `fields.encryptField(signingSecretContext(tenantId, keyId), secret)` (`pk1.…`; keys made before
+   * migration 0013 hold `v1.…` until the key maintenance job rewrites them); null: the key does not sign.
+   */
   signing_secret_sealed: string | null;
   created_by_type: KeyCreatorType;
   created_by: string;

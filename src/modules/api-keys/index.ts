@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { Keyring } from '../../platform/crypto/keyring.ts';
+import type { FieldEncryption } from '../../platform/crypto/field-encryption.ts';
 import type { Random } from '../../platform/crypto/random.ts';
-import { createSealer } from '../../platform/crypto/seal.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import type { AccessControl } from '../access/index.ts';
 import type { AuditRecorder } from '../audit/index.ts';
@@ -37,15 +36,15 @@ export function createApiKeys(deps: {
   transactor: AppTransactor;
   clock: Clock;
   random: Random;
-  keyring: Keyring;
+  /** Field encryption: signing secrets are envelope-encrypted (ENC-1). */
+  fields: Pick<FieldEncryption, 'encryptField' | 'decryptField'>;
   audit: AuditRecorder;
   access: Pick<AccessControl, 'can'>;
   feed: ChangeFeed | undefined;
   logger: Logger;
   maxDays: number;
 }): ApiKeys {
-  const sealer = createSealer(deps.keyring);
-  const verifier = createKeyVerifier({ transactor: deps.transactor, clock: deps.clock, sealer, feed: deps.feed });
+  const verifier = createKeyVerifier({ transactor: deps.transactor, clock: deps.clock, fields: deps.fields, feed: deps.feed });
   const usage = createKeyUsage({ transactor: deps.transactor, logger: deps.logger });
   const service = createApiKeysService({
     transactor: deps.transactor,
@@ -53,7 +52,7 @@ export function createApiKeys(deps: {
     random: deps.random,
     audit: deps.audit,
     access: deps.access,
-    sealer,
+    fields: deps.fields,
     feed: deps.feed,
     forget: (keyId) => {
       verifier.drop(keyId);

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestsEqual } from '../../platform/crypto/random.ts';
-import type { Sealer } from '../../platform/crypto/seal.ts';
+import { FieldDecryptionError, type FieldEncryption } from '../../platform/crypto/field-encryption.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import { isPermission, type ApiKeyPrincipal, type Permission } from '../access/index.ts';
@@ -40,6 +40,16 @@ export interface KeyVerifier {
 
 const UNAUTHENTICATED = (): AppError => new AppError('unauthenticated');
 
+/** The signing secret in clear, or null when it does not decrypt (moved, tampered with, key destroyed). */
+async function openSigningSecret(fields: Pick<FieldEncryption, 'decryptField'>, row: ApiKeyRow, stored: string): Promise<string | null> {
+  try {
+    return await fields.decryptField(signingSecretContext(row.tenant_id, row.id), stored);
+  } catch (error) {
+    if (error instanceof FieldDecryptionError) return null;
+    throw error;
+  }
+}
+
 function toVerified(row: ApiKeyRow, signingSecret: string | undefined): VerifiedKey {
   const permissions = new Set<Permission>(row.permissions.filter(isPermission));
   const notAfter = Math.min(row.expires_at.getTime(), row.retires_at?.getTime() ?? Number.POSITIVE_INFINITY);
@@ -72,7 +82,7 @@ function toVerified(row: ApiKeyRow, signingSecret: string | undefined): Verified
 export function createKeyVerifier(deps: {
   transactor: AppTransactor;
   clock: Clock;
-  sealer: Sealer;
+  fields: Pick<FieldEncryption, 'decryptField'>;
   feed: ChangeFeed | undefined;
   maxEntries?: number;
   maxAgeMs?: number;
@@ -127,8 +137,10 @@ export function createKeyVerifier(deps: {
       const row = await deps.transactor.withTenant(tenantId, (tx) => getKey(tx, tenantId, parsed.id));
       // Compare digests in constant time; the stored hash covers mode, id, secret and checksum.
       if (row !== undefined && digestsEqual(row.secret_hash, Buffer.from(digest, 'base64')) && row.revoked_at === null) {
-        const secret = row.signing_secret_sealed === null ? undefined : deps.sealer.open(row.signing_secret_sealed, signingSecretContext(row.tenant_id, row.id));
-        key = toVerified(row, secret);
+        // Decrypted once per cache load, never per request: the warm path holds the secret in memory.
+        const secret = row.signing_secret_sealed === null ? undefined : await openSigningSecret(deps.fields, row, row.signing_secret_sealed);
+        // A signing key whose secret no longer decrypts (its tenant key destroyed) cannot be used.
+        key = secret === null ? undefined : toVerified(row, secret);
       }
     }
     if (key === undefined || key.notAfter <= deps.clock.now().getTime()) {

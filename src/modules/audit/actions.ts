@@ -60,6 +60,10 @@ export const AUDIT_ACTIONS = {
   'api_key.rotated': 'An API key was rotated: a successor was created and the old key given an overlap window.',
   'api_key.revoked': 'An API key was revoked; it stops working at once on every node.',
   'api_key.signature_rejected': 'A request made with a valid API key was refused for its signature: missing, stale, wrong or replayed.',
+  'secret.version_created': 'A secret was set: a new version was stored (created on its first); never its value nor its length.',
+  'secret.value_read': 'A secret value was read (decrypted and returned), with the version and any reason given; failure when it could not be decrypted.',
+  'secret.deleted': 'A secret was deleted (soft: its versions are kept until retention purges them).',
+  'secret.versions_purged': 'Retention deleted secret versions that stopped being current before the cutoff.',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -10,4 +10,10 @@ export interface EncryptedColumn {
   readonly rowId: string;
 }
 
-export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([{ table: 'audit_destinations', column: 'secret_sealed', rowId: 'id' }]);
+export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([
+  { table: 'audit_destinations', column: 'secret_sealed', rowId: 'id' },
+  // AUTH-8 request-signing secrets of API keys.
+  { table: 'api_keys', column: 'signing_secret_sealed', rowId: 'id' },
+  // ENC-4: the outer (envelope) layer of secret values; the inner secrets layer is untouched by rotation.
+  { table: 'secret_versions', column: 'value_encrypted', rowId: 'id' },
+]);
