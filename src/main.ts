@@ -6,6 +6,7 @@ import type { Command } from './cli/context.ts';
 import { doctor } from './cli/doctor.ts';
 import { keysDestroy, keysRotate, keysStatus } from './cli/keys.ts';
 import { migrate } from './cli/migrate.ts';
+import { secretsDelete, secretsGet, secretsList, secretsSet, secretsVersions } from './cli/secrets.ts';
 import { serve } from './cli/serve.ts';
 import { setupLink } from './cli/setup-link.ts';
 import { ConfigError, loadConfig, readConfigFile } from './config/index.ts';
@@ -27,6 +28,11 @@ Commands:
   keys rotate     New primary key version: [--root] [--tenant <id>] (default: every organization's
                   tenant key), then rewrap and re-encrypt until done [--no-wait].
   keys destroy    Crypto-shred one tenant key version: --tenant <id> --version <n>.
+  secrets list    An environment's secrets, never values: --org <id> --env <id> [--json].
+  secrets set     Store a new version, value read from stdin or --from-file: --org --env --name.
+  secrets get     Print a value (audited): --org --env --name [--version <n>] --reason <text>.
+  secrets versions  A secret's versions (metadata): --org --env --name.
+  secrets delete  Delete a secret (versions kept until retention): --org --env --name.
 
 Configuration comes from PARAPET_* environment variables and an optional JSON file named by
 PARAPET_CONFIG. See README.md for every option.`;
@@ -43,6 +49,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'keys status': keysStatus,
   'keys rotate': keysRotate,
   'keys destroy': keysDestroy,
+  'secrets list': secretsList,
+  'secrets set': secretsSet,
+  'secrets get': secretsGet,
+  'secrets versions': secretsVersions,
+  'secrets delete': secretsDelete,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -50,7 +61,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return argv.length === 0 ? 1 : 0;
   }
-  const name = argv[0] === 'config' || argv[0] === 'audit' || argv[0] === 'access' || argv[0] === 'keys' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
+  const name = argv[0] === 'config' || argv[0] === 'audit' || argv[0] === 'access' || argv[0] === 'keys' || argv[0] === 'secrets' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
   const command = COMMANDS[name];
   if (command === undefined) {
     process.stderr.write(`Unknown command "${argv.join(' ')}".\n\n${HELP}\n`);

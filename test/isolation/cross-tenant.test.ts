@@ -158,6 +158,10 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
       api_key_signatures: (tx) => tx.insertInto('api_key_signatures').values({ tenant_id: aId, signature_hash: Buffer.alloc(32), key_id: a.params['keyId'] ?? '', expires_at: now }).execute(),
       tenant_keys: (tx) =>
         tx.insertInto('tenant_keys').values({ tenant_id: aId, version: 99, state: 'active', root_version: 'local/1', wrapped: Buffer.alloc(60), wrapped_at: now, encryptions: 0, created_at: now, retired_at: null, destroyed_at: null }).execute(),
+      secrets: (tx) =>
+        tx.insertInto('secrets').values({ tenant_id: aId, id: crypto.randomUUID(), project_id: a.params['projectId'] ?? '', environment_id: a.params['environmentId'] ?? '', name: 'FORGED', current_version: 1, created_at: now, updated_at: now, deleted_at: null, deleted_by: null }).execute(),
+      secret_versions: (tx) =>
+        tx.insertInto('secret_versions').values({ tenant_id: aId, secret_id: crypto.randomUUID(), id: crypto.randomUUID(), version: 1, value_encrypted: 'pk1.1.forged.forged', created_at: now, created_by_type: 'user', created_by: b.userId, superseded_at: null }).execute(),
       audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
     };
     const tables = (await tenantTables(t)).map((x) => x.table).sort();

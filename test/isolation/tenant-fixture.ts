@@ -69,7 +69,12 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const approvalId = queued.json<{ approval_id: string }>().approval_id;
   const keyId = await signedKeyCall(t, cookie, orgId, `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}`, environmentId);
   const clientId = await oauthClientWithAssertion(t, cookie, `/api/v1/organizations/${orgId}/service-accounts/${serviceAccountId}/clients`);
-  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId } };
+  // ENC-4: a secret with two versions (the name differs per tenant, so B's listings cannot match A's by accident).
+  const secretName = `FIXTURE_${label.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  for (const value of ['first value', 'second value']) {
+    await created(t, cookie, `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}/secrets`, { name: secretName, value: `${label} ${value}` });
+  }
+  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */

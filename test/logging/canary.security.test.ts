@@ -167,4 +167,45 @@ describe('secrets never reach the logs or the audit log', () => {
       await t.close();
     }
   });
+  it('ENC-4: secret values are absent from debug logs, responses, errors, audit events and the audit export', async () => {
+    const t = await createTestApp({ logLevel: 'debug' });
+    try {
+      await t.createUser('vault-canary@example.com', TEST_PASSWORD);
+      const cookie = await t.login('vault-canary@example.com', TEST_PASSWORD);
+      const orgId = (await t.inject({ method: 'POST', url: '/api/v1/organizations', payload: { name: 'Vault canary' }, headers: { cookie } })).json<{ id: string }>().id;
+      const projectId = (await t.inject({ method: 'POST', url: `/api/v1/organizations/${orgId}/projects`, payload: { name: 'p' }, headers: { cookie } })).json<{ id: string }>().id;
+      const environmentId = (await t.inject({ method: 'POST', url: `/api/v1/organizations/${orgId}/projects/${projectId}/environments`, payload: { name: 'prod' }, headers: { cookie } })).json<{ id: string }>().id;
+      const base = `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}/secrets`;
+      const planted = ['canary-vault-4e0c1a9f27', 'canary-vault-version-two-b81d'];
+      const bodies: string[] = [];
+      for (const value of planted) {
+        const response = await t.inject({ method: 'POST', url: base, payload: { name: 'CANARY_SECRET', value }, headers: { cookie } });
+        assert.equal(response.statusCode, 201);
+        bodies.push(response.body);
+      }
+      // Lists, metadata, versions; failures that saw the value (bad name, too large, malformed body).
+      for (const url of [base, `${base}/CANARY_SECRET`, `${base}/CANARY_SECRET/versions`]) bodies.push((await t.inject({ method: 'GET', url, headers: { cookie } })).body);
+      bodies.push((await t.inject({ method: 'POST', url: base, payload: { name: planted[0], value: planted[0] }, headers: { cookie } })).body);
+      bodies.push((await t.inject({ method: 'POST', url: base, payload: { name: 'CANARY_SECRET', value: (planted[0] ?? '').repeat(3000) }, headers: { cookie } })).body);
+      bodies.push((await t.inject({ method: 'POST', url: base, payload: `{"name":"CANARY_SECRET","value":"${planted[0] ?? ''}"`, headers: { cookie, 'content-type': 'application/json' } })).body);
+      // The audited reads, and one that fails because the stored value was moved.
+      assert.equal((await t.inject({ method: 'GET', url: `${base}/CANARY_SECRET/value?version=1`, headers: { cookie } })).json<{ value: string }>().value, planted[0]);
+      const rows = await t.transactor.withTenant(orgId, (tx) => tx.selectFrom('secret_versions').select(['id', 'value_encrypted']).orderBy('version').execute());
+      await t.transactor.withTenant(orgId, (tx) => tx.updateTable('secret_versions').set({ value_encrypted: rows[0]?.value_encrypted ?? '' }).where('id', '=', rows[1]?.id ?? '').execute());
+      bodies.push((await t.inject({ method: 'GET', url: `${base}/CANARY_SECRET/value`, headers: { cookie } })).body);
+      assert.ok(t.logs.length > 5);
+      for (const text of [...t.logs, ...bodies]) for (const value of planted) assert.ok(!text.includes(value), `secret value in: ${text.slice(0, 300)}`);
+      await t.app.services.audit.apiCalls.flush();
+      await t.app.services.audit.sequencer.drain();
+      const events = await t.transactor.withTenant(orgId, (tx) => tx.selectFrom('audit_events').select(['action', 'canonical']).execute());
+      assert.ok(events.some((e) => e.action === 'secret.version_created') && events.some((e) => e.action === 'secret.value_read'));
+      for (const event of events) for (const value of planted) assert.ok(!Buffer.from(event.canonical).toString('utf8').includes(value), `secret value in audit event ${event.action}`);
+      const exported = await t.inject({ method: 'GET', url: `/api/v1/organizations/${orgId}/audit/export?format=jsonl`, headers: { cookie } });
+      assert.equal(exported.statusCode, 200);
+      assert.ok(exported.body.includes('secret.value_read'));
+      for (const value of planted) assert.ok(!exported.body.includes(value), 'secret value in the audit export');
+    } finally {
+      await t.close();
+    }
+  });
 });
