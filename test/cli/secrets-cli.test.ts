@@ -62,7 +62,7 @@ describe('parapet secrets (CLI)', () => {
     assert.equal(list.code, 0, list.err);
     assert.match(list.out, /^WEBHOOK_TOKEN\tv2\t/m);
     const versions = run(['secrets', 'versions', ...scope, '--name', 'WEBHOOK_TOKEN', '--json'], env);
-    assert.deepEqual(JSON.parse(versions.out).map((v: { version: number }) => v.version), [1, 2]);
+    assert.deepEqual((JSON.parse(versions.out) as { version: number }[]).map((v) => v.version), [1, 2]);
     for (const output of [list.out, versions.out, first.out]) assert.ok(!output.includes('from-stdin-9d2c') && !output.includes('from-file-51ab'));
 
     assert.equal(run(['secrets', 'get', ...scope, '--name', 'WEBHOOK_TOKEN'], env).code, 2, 'a read needs a reason');

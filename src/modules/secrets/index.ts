@@ -20,5 +20,10 @@ export function createSecrets(deps: { transactor: AppTransactor; clock: Clock; r
   register(app: FastifyInstance): void;
 } {
   const service = createSecretsService({ transactor: deps.transactor, clock: deps.clock, random: deps.random, audit: deps.audit, fields: deps.fields, layer: createSecretLayer(deps.keyring, deps.random) });
-  return { service, register: (app) => registerSecretsRoutes(app, service) };
+  return {
+    service,
+    register: (app) => {
+      registerSecretsRoutes(app, service);
+    },
+  };
 }

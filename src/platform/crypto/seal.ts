@@ -26,7 +26,10 @@ function aad(context: SealContext): Buffer {
 
 /**
  * AES-256-GCM sealing of secret columns under a keyring-derived key: `v1.<nonce>.<ciphertext+tag>`
- * (base64url). The envelope-encryption work replaces the key hierarchy behind this one interface.
+ * (base64url): the format before envelope encryption (field-encryption.ts). No production code
+ * seals any more; `open` remains so that `decryptField` reads values written before migrations
+ * 0011 (webhook secrets) and 0013 (API-key signing secrets) until the key maintenance job has
+ * rewritten them as `pk1`. `seal` is kept for the tests that make such values.
  */
 export function createSealer(keyring: Keyring): Sealer {
   const key = keyring.derive('secret-sealing');
