@@ -7,6 +7,7 @@ import { createOrg, memberWithRole, post, type Member } from '../../../test/supp
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { TEST_KEYRING } from '../../../test/support/databases.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
+import { FieldDecryptionError } from '../../platform/crypto/field-encryption.ts';
 import { keyringFromRoot } from '../../platform/crypto/keyring.ts';
 import { systemRandom } from '../../platform/crypto/random.ts';
 import { createSecretLayer, SecretLayerError } from './secret-layer.ts';
@@ -134,6 +135,9 @@ describe('secrets vault attacks (ENC-4)', () => {
       const rows = await versionRows(org, name, environmentId);
       const target = rows.at(-1);
       assert.ok(target !== undefined && target.id !== source.id);
+      // The envelope alone already refuses it (bound to tenant and row) …
+      await assert.rejects(t.app.services.keys.fields.decryptField(valueFieldContext(org.orgId, target.id), source.value_encrypted), FieldDecryptionError);
+      // … and so does the vault end to end.
       await store(org, target.id, source.value_encrypted);
       const response = await read(org, name, org.admin, environmentId);
       assertProblem(response, 409, 'secret_unreadable');
