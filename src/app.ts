@@ -54,6 +54,18 @@ import {
 import { apiKeysReview, createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
 import { createBearerAuthenticator, createClientsService, createTokenService, oauthEndpoints, registerClientsRoutes, registerTokenRoutes } from './modules/oauth/index.ts';
 import { createTokenKeys, registerJwksRoute, type TokenKeys } from './modules/tokens/index.ts';
+import {
+  builtInContributors,
+  createDeletionService,
+  createExportService,
+  createRetentionForConfig,
+  registerLifecycleRoutes,
+  type DeletionNotifier,
+  type DeletionService,
+  type PersonalDataContributor,
+  type RetentionService,
+} from './modules/lifecycle/index.ts';
+import type { ShredRegister } from './platform/crypto/shred-register.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
@@ -87,6 +99,10 @@ export interface AppDeps {
   readonly keyProvider?: KeyProvider;
   /** Certificate and key (loaded by `loadTlsPair`): the app serves HTTPS itself. */
   readonly tls?: TlsPair;
+  /** Tenants whose keys were destroyed, kept outside the database (start.ts: a file beside the keyring). */
+  readonly shredRegister?: ShredRegister;
+  /** Delivers account and organization deletion notices (DATA-3); without one, nobody is mailed. */
+  readonly deletionNotifier?: DeletionNotifier;
 }
 
 export interface App {
@@ -106,6 +122,8 @@ export interface App {
     readonly auditStreaming: AuditStreaming;
     readonly apiKeys: ApiKeys;
     readonly keys: Keys;
+    /** DATA-1/2/3. Modules add retention types (`retention.registry.register`) and personal data sections (`personalData.push`). */
+    readonly lifecycle: { readonly retention: RetentionService; readonly deletions: DeletionService; readonly personalData: PersonalDataContributor[] };
     readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention; readonly apiCalls: ApiCallBuffer };
   };
 }
@@ -185,8 +203,26 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metricsToken: config.metricsToken,
   });
   registerIdentityRoutes(http, { login, sessions, setup, cookie });
+  const personalData: PersonalDataContributor[] = builtInContributors({ transactor });
+  const deletions = createDeletionService({
+    transactor,
+    clock,
+    random,
+    audit,
+    logger: deps.logger,
+    feed,
+    graceDays: config.deletionGraceDays,
+    batchSize: config.retentionBatchSize,
+    tombstoneKey: deps.keyring.derive('account-tombstone'),
+    sessions,
+    access,
+    // `keys` is built further down; the purge job calls this long after start-up.
+    keys: { destroy: (tenantId) => keys.destroy(tenantId) },
+    contributors: () => personalData,
+    notifier: deps.deletionNotifier,
+  });
   const riskyWrites = createRiskyWrites({ transactor, clock, random, audit, access });
-  for (const operation of tenancyOperations(tenants)) riskyWrites.register(operation);
+  for (const operation of tenancyOperations(tenants, { scheduleOrganizationDeletion: deletions.requestOrganizationDeletionIn })) riskyWrites.register(operation);
   registerTenantsRoutes(http, tenants, riskyWrites.gate);
   apiKeys.register(http);
   const accessService = createAccessService({ transactor, clock, random, audit, access, reviewContributors: REVIEW_CONTRIBUTORS });
@@ -218,7 +254,27 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       set: (ctx, tenantId, days) => retention.setRetentionDays(tenantId, days, ctx),
     },
   });
-  const keys = createKeys({ config, transactor, provider: deps.keyProvider ?? keyProviderFor(config, deps.keyring, { persist: false }), keyring: deps.keyring, clock, random, audit });
+  const keys = createKeys({
+    config,
+    transactor,
+    provider: deps.keyProvider ?? keyProviderFor(config, deps.keyring, { persist: false }),
+    keyring: deps.keyring,
+    clock,
+    random,
+    audit,
+    ...(deps.shredRegister === undefined ? {} : { shredded: deps.shredRegister }),
+  });
+  const lifecycleRetention = createRetentionForConfig({ config, transactor, clock, audit, auditRetention: retention, metrics: metrics.registry });
+  registerLifecycleRoutes(http, {
+    retention: lifecycleRetention,
+    deletions,
+    exports: createExportService({ transactor, clock, audit, contributors: () => personalData }),
+    access,
+    transactor,
+    clock,
+    audit,
+    cookie,
+  });
   const auditStreaming = createAuditStreaming({
     transactor,
     clock,
@@ -248,7 +304,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls }, lifecycle: { retention: lifecycleRetention, deletions, personalData } } };
 }
 
 /**

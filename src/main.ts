@@ -6,6 +6,7 @@ import type { Command } from './cli/context.ts';
 import { doctor } from './cli/doctor.ts';
 import { keysDestroy, keysRotate, keysStatus } from './cli/keys.ts';
 import { migrate } from './cli/migrate.ts';
+import { retentionPurge, retentionShow } from './cli/retention.ts';
 import { serve } from './cli/serve.ts';
 import { setupLink } from './cli/setup-link.ts';
 import { ConfigError, loadConfig, readConfigFile } from './config/index.ts';
@@ -27,6 +28,8 @@ Commands:
   keys rotate     New primary key version: [--root] [--tenant <id>] (default: every organization's
                   tenant key), then rewrap and re-encrypt until done [--no-wait].
   keys destroy    Crypto-shred one tenant key version: --tenant <id> --version <n>.
+  retention show  Every data type's retention period, bounds and what it removes [--json].
+  retention purge Enforce retention now and print what was removed [--dry-run] [--type <t>]… [--json].
 
 Configuration comes from PARAPET_* environment variables and an optional JSON file named by
 PARAPET_CONFIG. See README.md for every option.`;
@@ -43,6 +46,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'keys status': keysStatus,
   'keys rotate': keysRotate,
   'keys destroy': keysDestroy,
+  'retention show': retentionShow,
+  'retention purge': retentionPurge,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -50,7 +55,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return argv.length === 0 ? 1 : 0;
   }
-  const name = argv[0] === 'config' || argv[0] === 'audit' || argv[0] === 'access' || argv[0] === 'keys' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
+  const name = argv[0] === 'config' || argv[0] === 'audit' || argv[0] === 'access' || argv[0] === 'keys' || argv[0] === 'retention' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
   const command = COMMANDS[name];
   if (command === undefined) {
     process.stderr.write(`Unknown command "${argv.join(' ')}".\n\n${HELP}\n`);
