@@ -63,6 +63,7 @@ const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').dig
 export function createDeletionService(deps: DeletionDeps) {
   const { transactor, clock, audit, feed } = deps;
   const pendingCache = new Map<string, boolean>();
+  let notifier = deps.notifier;
   feed.subscribe(
     ORGANIZATION_DELETION_TOPIC,
     (tenantId) => pendingCache.delete(tenantId),
@@ -72,9 +73,9 @@ export function createDeletionService(deps: DeletionDeps) {
   );
 
   async function send(notice: DeletionNotice): Promise<boolean> {
-    if (deps.notifier === undefined) return false;
+    if (notifier === undefined) return false;
     try {
-      await deps.notifier.notify(notice);
+      await notifier.notify(notice);
       return true;
     } catch (error) {
       // Never the notice itself: a scheduled account notice carries the cancel token.
@@ -190,6 +191,10 @@ export function createDeletionService(deps: DeletionDeps) {
 
   return {
     graceDays: deps.graceDays,
+    /** Plugs in the notice delivery (the mail module, at start-up); notices not yet sent for organizations go out on the next pass. */
+    setNotifier: (next: DeletionNotifier) => {
+      notifier = next;
+    },
 
     /** Schedules deletion of an account; sign-in stops now. Returns the cancel token (also sent to the owner). */
     requestUserDeletion: async (ctx: AuditContext, userId: string, requestedBy: 'self' | 'operator'): Promise<{ purgeAfter: Date; cancelToken: string; ownerNotified: boolean }> => {
@@ -212,7 +217,7 @@ export function createDeletionService(deps: DeletionDeps) {
           outcome: 'success',
           source: ctx.source,
           targets: [{ type: 'user', id: userId }],
-          metadata: { requested_by: requestedBy, purge_after: purgeAfter.toISOString(), notifier: deps.notifier !== undefined },
+          metadata: { requested_by: requestedBy, purge_after: purgeAfter.toISOString(), notifier: notifier !== undefined },
         });
         return { userId: user.id, email: user.email, displayName: user.display_name };
       });
@@ -274,7 +279,7 @@ export function createDeletionService(deps: DeletionDeps) {
 
     /** Sends the owners of newly scheduled organization deletions their notice (the outbox). */
     deliverNotices: async (): Promise<number> => {
-      if (deps.notifier === undefined) return 0;
+      if (notifier === undefined) return 0;
       const tenants = await transactor.withPlatform(async (tx) => (await sql<{ t: string }>`select parapet_unnotified_organization_deletions() as t`.execute(tx)).rows.map((r) => r.t));
       let sent = 0;
       for (const tenantId of tenants) {

@@ -36,7 +36,25 @@ const maybe = (schema: JsonSchema) => ({ anyOf: [schema, { type: 'null' }] });
 const obj = (properties: Record<string, JsonSchema>, required: string[] = Object.keys(properties)) => ({ type: 'object', additionalProperties: false, required, properties });
 const list = (items: JsonSchema) => ({ type: 'array', items });
 
-const auditEvents = obj({ log: uuid, truncated: { type: 'boolean' }, events: list({ type: 'object', required: ['id', 'action', 'occurred_at'], properties: { id: uuid, action: str, occurred_at: time } }) });
+const auditLog = obj({ log: uuid, truncated: { type: 'boolean' }, events: list({ type: 'object', required: ['id', 'action', 'occurred_at'], properties: { id: uuid, action: str, occurred_at: time } }) });
+
+/** The JSON Schemas of the sections Parapet's own tables contribute (scripts/export-schema.ts publishes them). */
+export const BUILT_IN_SCHEMAS = {
+  profile: obj({ id: uuid, email: str, display_name: str, is_platform_admin: { type: 'boolean' }, created_at: time, updated_at: time, disabled_at: maybe(time) }),
+  sessions: list(obj({ id: uuid, auth_methods: list(str), created_at: time, last_seen_at: time, absolute_expires_at: time, ip: maybe(str), user_agent: maybe(str), revoked_at: maybe(time), revoked_reason: maybe(str) })),
+  organizations: list(
+        obj({
+          id: uuid,
+          name: str,
+          role: str,
+          joined_at: time,
+          bindings: list(obj({ id: uuid, role: str, project_id: maybe(uuid), environment_id: maybe(uuid), expires_at: maybe(time), created_at: time })),
+          api_keys_created: list(obj({ id: uuid, name: str, mode: str, permissions: list(str), created_at: time, expires_at: time, revoked_at: maybe(time), last_used_at: maybe(time) })),
+          access_requests: list(obj({ id: uuid, role: str, reason: str, status: str, duration_minutes: { type: 'integer' }, break_glass: { type: 'boolean' }, created_at: time, decided_at: maybe(time) })),
+        }),
+      ),
+  audit_events: list(auditLog),
+} as const;
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
@@ -53,7 +71,7 @@ export function builtInContributors(deps: { transactor: AppTransactor }): Person
   return [
     {
       section: 'profile',
-      schema: obj({ id: uuid, email: str, display_name: str, is_platform_admin: { type: 'boolean' }, created_at: time, updated_at: time, disabled_at: maybe(time) }),
+      schema: BUILT_IN_SCHEMAS.profile,
       collect: async (userId) => {
         const user = await transactor.withPlatform((tx) => tx.selectFrom('users').select(['id', 'email', 'display_name', 'is_platform_admin', 'created_at', 'updated_at', 'disabled_at']).where('id', '=', userId).executeTakeFirstOrThrow());
         return { ...user, created_at: iso(user.created_at), updated_at: iso(user.updated_at), disabled_at: iso(user.disabled_at) };
@@ -61,7 +79,7 @@ export function builtInContributors(deps: { transactor: AppTransactor }): Person
     },
     {
       section: 'sessions',
-      schema: list(obj({ id: uuid, auth_methods: list(str), created_at: time, last_seen_at: time, absolute_expires_at: time, ip: maybe(str), user_agent: maybe(str), revoked_at: maybe(time), revoked_reason: maybe(str) })),
+      schema: BUILT_IN_SCHEMAS.sessions,
       collect: async (userId) =>
         (
           await transactor.withPlatform((tx) =>
@@ -71,17 +89,7 @@ export function builtInContributors(deps: { transactor: AppTransactor }): Person
     },
     {
       section: 'organizations',
-      schema: list(
-        obj({
-          id: uuid,
-          name: str,
-          role: str,
-          joined_at: time,
-          bindings: list(obj({ id: uuid, role: str, project_id: maybe(uuid), environment_id: maybe(uuid), expires_at: maybe(time), created_at: time })),
-          api_keys_created: list(obj({ id: uuid, name: str, mode: str, permissions: list(str), created_at: time, expires_at: time, revoked_at: maybe(time), last_used_at: maybe(time) })),
-          access_requests: list(obj({ id: uuid, role: str, reason: str, status: str, duration_minutes: { type: 'integer' }, break_glass: { type: 'boolean' }, created_at: time, decided_at: maybe(time) })),
-        }),
-      ),
+      schema: BUILT_IN_SCHEMAS.organizations,
       collect: async (userId, memberships) => {
         const out = [];
         for (const { tenantId } of memberships) {
@@ -128,7 +136,7 @@ export function builtInContributors(deps: { transactor: AppTransactor }): Person
     },
     {
       section: 'audit_events',
-      schema: list(auditEvents),
+      schema: BUILT_IN_SCHEMAS.audit_events,
       collect: async (userId, memberships) => {
         const logs = [PLATFORM_TENANT_ID, ...memberships.map((m) => m.tenantId)];
         const out = [];
@@ -140,7 +148,7 @@ export function builtInContributors(deps: { transactor: AppTransactor }): Person
 }
 
 /** The JSON Schema (draft-07) of an export with these sections; docs/data-export.schema.json is this for the built-in ones. */
-export function exportSchema(contributors: readonly PersonalDataContributor[]): JsonSchema {
+export function exportSchema(contributors: readonly Pick<PersonalDataContributor, 'section' | 'schema'>[]): JsonSchema {
   const sections = Object.fromEntries(contributors.map((c) => [c.section, c.schema]));
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
