@@ -158,6 +158,9 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
       api_key_signatures: (tx) => tx.insertInto('api_key_signatures').values({ tenant_id: aId, signature_hash: Buffer.alloc(32), key_id: a.params['keyId'] ?? '', expires_at: now }).execute(),
       tenant_keys: (tx) =>
         tx.insertInto('tenant_keys').values({ tenant_id: aId, version: 99, state: 'active', root_version: 'local/1', wrapped: Buffer.alloc(60), wrapped_at: now, encryptions: 0, created_at: now, retired_at: null, destroyed_at: null }).execute(),
+      retention_settings: (tx) => tx.insertInto('retention_settings').values({ tenant_id: aId, data_type: 'security_events', days: 30, updated_by: b.userId, updated_at: now }).execute(),
+      organization_deletions: (tx) =>
+        tx.insertInto('organization_deletions').values({ tenant_id: aId, id: crypto.randomUUID(), requested_by: b.userId, requested_at: now, purge_after: now, cancelled_at: null, cancelled_by: null, notified_at: null }).execute(),
       audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
     };
     const tables = (await tenantTables(t)).map((x) => x.table).sort();

@@ -25,7 +25,7 @@ const Policy = Strict({
 });
 const Policies = Strict({ items: Type.Array(Policy) });
 const PolicyChanges = Strict({
-  policies: Type.Record(DataType, Nullable(Type.Integer({ minimum: 0, maximum: 36600 })), { minProperties: 1, maxProperties: 50, description: 'Days per data type; null returns the type to the platform default.' }),
+  policies: Type.Record(DataType, Nullable(Type.Integer({ minimum: 0, maximum: 36600 })), { maxProperties: 50, description: 'Days per data type; null returns the type to the platform default.' }),
 });
 const OrgDeletion = Strict({ status: Type.Union([Type.Literal('pending'), Type.Literal('none')]), requested_at: Nullable(Timestamp), purge_after: Nullable(Timestamp) });
 const UserDeletion = Strict({ status: Type.Literal('pending'), purge_after: Timestamp, owner_notified: Type.Boolean() });
