@@ -26,7 +26,7 @@ export interface PersonalDataContributor {
    * Removes the user's rows after the deletion grace period, at most `batchSize` per statement;
    * called until it returns less than `batchSize`. Rows that cascade from `users` need nothing here.
    */
-  erase?(userId: string, memberships: readonly { readonly tenantId: string }[], batchSize: number): Promise<number>;
+  readonly erase?: (userId: string, memberships: readonly { readonly tenantId: string }[], batchSize: number) => Promise<number>;
 }
 
 const str = { type: 'string' } as const;

@@ -187,7 +187,7 @@ export function auditRetentionType(deps: { transactor: AppTransactor; retention:
     purge: async (target) => (await retention.applyToTenant(target.tenantId))?.purged ?? 0,
     count: (target, cutoff) =>
       target.inTransaction(async (tx) => {
-        const result = await tx.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', target.tenantId).where('recorded_at', '<', cutoff).executeTakeFirst();
+        const result = await tx.selectFrom('audit_events').select((eb) => eb.fn.countAll<string>().as('n')).where('tenant_id', '=', target.tenantId).where('recorded_at', '<', cutoff).executeTakeFirst();
         return Number(result?.n ?? 0);
       }),
     setting: {
