@@ -78,8 +78,11 @@ export function createDeletionService(deps: DeletionDeps) {
       await notifier.notify(notice);
       return true;
     } catch (error) {
-      // Never the notice itself: a scheduled account notice carries the cancel token.
-      deps.logger.error({ err: error instanceof Error ? error.message : 'notifier failed', subject: notice.subject, event: notice.event }, 'deletion notice not delivered');
+      // Never the notice itself: a scheduled account notice carries the cancel token, which a
+      // delivery error might echo (an SMTP reply quoting the message), so it is cut out.
+      const message = error instanceof Error ? error.message : 'notifier failed';
+      const safe = 'cancelToken' in notice ? message.replaceAll(notice.cancelToken, '[cancel token]') : message;
+      deps.logger.error({ error: safe, subject: notice.subject, event: notice.event }, 'deletion notice not delivered');
       return false;
     }
   }
