@@ -9,7 +9,7 @@ import { createOrg, memberWithRole, post, signUp } from '../../../test/support/a
 import { assertProblem } from '../../../test/support/problem.ts';
 import { allowRiskyWrites, deleteWithApproval, secondAdmin } from '../../../test/support/risky-writes.ts';
 import { builtInExportSchema } from '../../../scripts/export-schema.ts';
-import type { DeletionNotice } from './index.ts';
+import { startLifecycleLoop, type DeletionNotice } from './index.ts';
 
 const DAY = 86_400_000;
 const START = new Date('2026-05-01T00:00:00Z');
@@ -152,6 +152,27 @@ describe('data lifecycle (DATA-1, DATA-2, DATA-3)', () => {
     assert.ok(!Buffer.from(tombstone.email_hmac).toString('utf8').includes(email.split('@')[0] ?? email));
     assert.equal((await events(PLATFORM, 'user.deletion_completed')).length >= 1, true);
     assert.equal(notices.at(-1)?.event, 'completed');
+  });
+
+  it('DATA-1, DATA-3: the lifecycle job (leader loop) purges accounts past their grace period and applies retention on its own', async () => {
+    clock.set(START);
+    const leaver = await signUp(t, 'job-leaver');
+    assert.equal((await t.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: { cookie: leaver.cookie } })).statusCode, 202);
+    await t.transactor.withPlatform((tx) =>
+      tx.insertInto('setup_tokens').values({ id: crypto.randomUUID(), token_hash: crypto.getRandomValues(new Uint8Array(32)), created_at: new Date(START.getTime() - 30 * DAY), expires_at: new Date(START.getTime() - 29 * DAY), used_at: null }).execute(),
+    );
+    clock.advance(14 * DAY);
+    const { retention, deletions } = t.app.services.lifecycle;
+    const stop = startLifecycleLoop({ db: t.database.db, retention, deletions, logger: { info: () => undefined, error: () => undefined }, idleMs: 50 });
+    try {
+      const gone = async () => (await t.transactor.withPlatform((tx) => tx.selectFrom('users').select('id').where('id', '=', leaver.userId).executeTakeFirst())) === undefined;
+      const tokensLeft = async () => (await t.transactor.withPlatform((tx) => tx.selectFrom('setup_tokens').select('id').where('expires_at', '<', new Date(START.getTime())).execute())).length;
+      for (let i = 0; i < 200 && !((await gone()) && (await tokensLeft()) === 0); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.ok(await gone(), 'the account was not purged by the job');
+      assert.equal(await tokensLeft(), 0, 'retention did not run');
+    } finally {
+      await stop();
+    }
   });
 
   it('DATA-3: an approved organization deletion makes it read-only for the grace period, is cancellable, notifies the owners, then purges rows and destroys keys', async () => {
