@@ -55,6 +55,18 @@ import { apiKeysReview, createApiKeys, type ApiKeys } from './modules/api-keys/i
 import { createBearerAuthenticator, createClientsService, createTokenService, oauthEndpoints, registerClientsRoutes, registerTokenRoutes } from './modules/oauth/index.ts';
 import { createTokenKeys, registerJwksRoute, type TokenKeys } from './modules/tokens/index.ts';
 import { createSecrets, type SecretsService } from './modules/secrets/index.ts';
+import {
+  builtInContributors,
+  createDeletionService,
+  createExportService,
+  createRetentionForConfig,
+  registerLifecycleRoutes,
+  type DeletionNotifier,
+  type DeletionService,
+  type PersonalDataContributor,
+  type RetentionService,
+} from './modules/lifecycle/index.ts';
+import type { ShredRegister } from './platform/crypto/shred-register.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
@@ -88,6 +100,10 @@ export interface AppDeps {
   readonly keyProvider?: KeyProvider;
   /** Certificate and key (loaded by `loadTlsPair`): the app serves HTTPS itself. */
   readonly tls?: TlsPair;
+  /** Tenants whose keys were destroyed, kept outside the database (start.ts: a file beside the keyring). */
+  readonly shredRegister?: ShredRegister;
+  /** Delivers account and organization deletion notices (DATA-3); without one, nobody is mailed. */
+  readonly deletionNotifier?: DeletionNotifier;
 }
 
 export interface App {
@@ -108,6 +124,8 @@ export interface App {
     readonly apiKeys: ApiKeys;
     readonly keys: Keys;
     readonly secrets: SecretsService;
+    /** DATA-1/2/3. Modules add retention types (`retention.registry.register`) and personal data sections (`personalData.push`). */
+    readonly lifecycle: { readonly retention: RetentionService; readonly deletions: DeletionService; readonly personalData: PersonalDataContributor[] };
     readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention; readonly apiCalls: ApiCallBuffer };
   };
 }
@@ -175,7 +193,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const endpoints = oauthEndpoints(config.publicUrl);
   const bearer = createBearerAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed });
 
-  const keys = createKeys({ config, transactor, provider: deps.keyProvider ?? keyProviderFor(config, deps.keyring, { persist: false }), keyring: deps.keyring, clock, random, audit });
+  const keys = createKeys({
+    config,
+    transactor,
+    provider: deps.keyProvider ?? keyProviderFor(config, deps.keyring, { persist: false }),
+    keyring: deps.keyring,
+    clock,
+    random,
+    audit,
+    ...(deps.shredRegister === undefined ? {} : { shredded: deps.shredRegister }),
+  });
   const apiKeys = createApiKeys({ transactor, clock, random, fields: keys.fields, audit, access, feed, logger: deps.logger, maxDays: config.apiKeyMaxDays });
 
   registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config), authenticators: [apiKeys.authenticator, (request) => bearer.authenticate(request)] });
@@ -188,8 +215,25 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metricsToken: config.metricsToken,
   });
   registerIdentityRoutes(http, { login, sessions, setup, cookie });
+  const personalData: PersonalDataContributor[] = builtInContributors({ transactor });
+  const deletions = createDeletionService({
+    transactor,
+    clock,
+    random,
+    audit,
+    logger: deps.logger,
+    feed,
+    graceDays: config.deletionGraceDays,
+    batchSize: config.retentionBatchSize,
+    tombstoneKey: deps.keyring.derive('account-tombstone'),
+    sessions,
+    access,
+    keys: { destroy: (tenantId) => keys.destroy(tenantId) },
+    contributors: () => personalData,
+    notifier: deps.deletionNotifier,
+  });
   const riskyWrites = createRiskyWrites({ transactor, clock, random, audit, access });
-  for (const operation of tenancyOperations(tenants)) riskyWrites.register(operation);
+  for (const operation of tenancyOperations(tenants, { scheduleOrganizationDeletion: deletions.requestOrganizationDeletionIn })) riskyWrites.register(operation);
   registerTenantsRoutes(http, tenants, riskyWrites.gate);
   apiKeys.register(http);
   const accessService = createAccessService({ transactor, clock, random, audit, access, reviewContributors: REVIEW_CONTRIBUTORS });
@@ -220,6 +264,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       get: (tenantId) => retention.retentionDays(tenantId),
       set: (ctx, tenantId, days) => retention.setRetentionDays(tenantId, days, ctx),
     },
+  });
+  const lifecycleRetention = createRetentionForConfig({ config, transactor, clock, audit, auditRetention: retention, metrics: metrics.registry });
+  registerLifecycleRoutes(http, {
+    retention: lifecycleRetention,
+    deletions,
+    exports: createExportService({ transactor, clock, audit, contributors: () => personalData }),
+    access,
+    transactor,
+    clock,
+    audit,
+    cookie,
   });
   const auditStreaming = createAuditStreaming({
     transactor,
@@ -252,7 +307,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, secrets: secrets.service, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, secrets: secrets.service, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls }, lifecycle: { retention: lifecycleRetention, deletions, personalData } } };
 }
 
 /**

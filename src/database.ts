@@ -9,10 +9,11 @@ import type { TenantsTables } from './modules/tenants/tenants-tables.ts';
 import type { OAuthTables } from './modules/oauth/oauth-tables.ts';
 import type { SecretsTables } from './modules/secrets/secrets-tables.ts';
 import type { KeyTables } from './platform/crypto/key-tables.ts';
+import type { LifecycleTables } from './modules/lifecycle/lifecycle-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables {}
 
 export type Tx = Transaction<DB>;
 export type AppTransactor = Transactor<DB>;
@@ -28,4 +29,7 @@ export const PLATFORM_TABLES: ReadonlySet<string> = new Set([
   'setup_tokens',
   // Failed sign-in counters keyed by an HMAC of the email: no tenant's data (AUTH-6).
   'login_throttle',
+  // Pending account deletions and the tombstones of deleted accounts: users are platform-level (DATA-3).
+  'user_deletions',
+  'account_tombstones',
 ]);

@@ -7,6 +7,7 @@ import { doctor } from './cli/doctor.ts';
 import { keysDestroy, keysRotate, keysStatus } from './cli/keys.ts';
 import { migrate } from './cli/migrate.ts';
 import { secretsDelete, secretsGet, secretsList, secretsSet, secretsVersions } from './cli/secrets.ts';
+import { retentionPurge, retentionShow } from './cli/retention.ts';
 import { serve } from './cli/serve.ts';
 import { setupLink } from './cli/setup-link.ts';
 import { ConfigError, loadConfig, readConfigFile } from './config/index.ts';
@@ -33,6 +34,8 @@ Commands:
   secrets get     Print a value (audited): --org --env --name [--version <n>] --reason <text>.
   secrets versions  A secret's versions (metadata): --org --env --name.
   secrets delete  Delete a secret (versions kept until retention): --org --env --name.
+  retention show  Every data type's retention period, bounds and what it removes [--json].
+  retention purge Enforce retention now and print what was removed [--dry-run] [--type <t>]… [--json].
 
 Configuration comes from PARAPET_* environment variables and an optional JSON file named by
 PARAPET_CONFIG. See README.md for every option.`;
@@ -54,14 +57,19 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'secrets get': secretsGet,
   'secrets versions': secretsVersions,
   'secrets delete': secretsDelete,
+  'retention show': retentionShow,
+  'retention purge': retentionPurge,
 };
+
+/** Commands with subcommands (`keys rotate`, `backup verify` …). */
+const COMMAND_GROUPS: ReadonlySet<string> = new Set(['config', 'audit', 'access', 'keys', 'secrets', 'retention', 'mail', 'backup']);
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(`${HELP}\n`);
     return argv.length === 0 ? 1 : 0;
   }
-  const name = argv[0] === 'config' || argv[0] === 'audit' || argv[0] === 'access' || argv[0] === 'keys' || argv[0] === 'secrets' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
+  const name = COMMAND_GROUPS.has(argv[0] ?? '') ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
   const command = COMMANDS[name];
   if (command === undefined) {
     process.stderr.write(`Unknown command "${argv.join(' ')}".\n\n${HELP}\n`);

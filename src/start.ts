@@ -9,6 +9,8 @@ import { systemClock, type Clock } from './platform/clock.ts';
 import { loadTlsPair } from './platform/http/tls.ts';
 import { loadOrCreateKeyring, type Keyring } from './platform/crypto/keyring.ts';
 import { keyProviderFor, startKeyMaintenanceLoop } from './platform/crypto/keys.ts';
+import { createShredRegister, shredRegisterPath } from './platform/crypto/shred-register.ts';
+import { startLifecycleLoop } from './modules/lifecycle/index.ts';
 import { systemRandom, type Random } from './platform/crypto/random.ts';
 import { createContextSigner, createTransactor, migrate, openDatabase, type Database } from './platform/db/index.ts';
 
@@ -48,29 +50,15 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       // ENC-2: the local provider persists root rotations to the keyring file.
       keyProvider: keyProviderFor(config, keyring, { persist: true }),
       ...(tls === undefined ? {} : { tls }),
+      // DATA-3: destroyed tenants are listed beside the keyring, outside the database and its backups.
+      shredRegister: createShredRegister({ path: shredRegisterPath(config) }),
     });
     const stopSequencer = options.background === true ? startSequencerLoop({ db, sequencer: app.services.audit.sequencer, logger }) : undefined;
     const stopDelivery = options.background === true ? startDeliveryLoop({ db, worker: app.services.auditStreaming.worker, logger }) : undefined;
     const stopKeys = options.background === true ? startKeyMaintenanceLoop({ db, maintenance: app.services.keys.maintenance, logger }) : undefined;
-    // AUD-3: the retention pass is idempotent and locks each tenant's head row, so every node may run it.
-    const retentionTimer =
-      options.background === true
-        ? setInterval(() => {
-            app.services.audit.retention.applyAll().then(
-              (results) => {
-                if (results.length > 0) logger.info({ tenants: results.length, purged: results.reduce((n, r) => n + r.purged, 0) }, 'audit retention applied');
-              },
-              (error: unknown) => {
-                logger.error({ err: error }, 'audit retention failed');
-              },
-            );
-            // Sign-in counters that no longer count (no recent failure, no running lock) are dropped.
-            app.services.throttle.purge().catch((error: unknown) => {
-              logger.error({ err: error }, 'login throttle purge failed');
-            });
-          }, 3_600_000)
-        : undefined;
-    retentionTimer?.unref();
+    // DATA-1, DATA-3, AUD-3: retention of every data type (the audit log and sign-in counters
+    // included) and purges after deletion grace periods, on one node at a time.
+    const stopLifecycle = options.background === true ? startLifecycleLoop({ db, retention: app.services.lifecycle.retention, deletions: app.services.lifecycle.deletions, logger }) : undefined;
     return {
       config,
       keyring,
@@ -78,7 +66,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       db,
       app,
       close: async () => {
-        clearInterval(retentionTimer);
+        await stopLifecycle?.();
         await app.http.close();
         await stopDelivery?.();
         await stopKeys?.();
@@ -91,3 +79,4 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
     throw error;
   }
 }
+

@@ -6,6 +6,7 @@ import { systemClock } from '../platform/clock.ts';
 import { readKeyring } from '../platform/crypto/keyring.ts';
 import { createKeys, keyProviderFor, type Keys, type KeyStatus } from '../platform/crypto/keys.ts';
 import { systemRandom } from '../platform/crypto/random.ts';
+import { createShredRegister, shredRegisterPath } from '../platform/crypto/shred-register.ts';
 import { createContextSigner, createTransactor, openDatabase } from '../platform/db/index.ts';
 import type { CliContext, Command } from './context.ts';
 import { lockEmbeddedData } from './open-data.ts';
@@ -23,7 +24,7 @@ async function withKeys(context: CliContext, fn: (keys: Keys) => Promise<number>
       const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
       const provider = keyProviderFor(context.config, keyring, { persist: true });
       const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
-      return await fn(createKeys({ config: context.config, transactor, provider, keyring, clock: systemClock, random: systemRandom, audit }));
+      return await fn(createKeys({ config: context.config, transactor, provider, keyring, clock: systemClock, random: systemRandom, audit, shredded: createShredRegister({ path: shredRegisterPath(context.config) }) }));
     } finally {
       await db.close();
     }

@@ -98,6 +98,6 @@ export function describeConfig(config: Config): { env: string; value: string; se
   return specs.map((spec) => {
     const value = config[spec.key];
     const text = value === undefined ? '(unset)' : typeof value === 'string' ? value : JSON.stringify(value);
-    return { env: spec.env, value: spec.secret === true && value !== undefined ? maskSecret(String(value)) : text, secret: spec.secret === true };
+    return { env: spec.env, value: spec.secret === true && value !== undefined ? maskSecret(text) : text, secret: spec.secret === true };
   });
 }

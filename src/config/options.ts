@@ -51,6 +51,10 @@ export interface Config {
   readonly keyCacheSeconds: number;
   readonly keyCacheUses: number;
   readonly tokenKeyRotationDays: number;
+  /** Platform default retention per data type (DATA-1); types absent here use their built-in default. */
+  readonly retentionDays: Readonly<Record<string, number>>;
+  readonly retentionBatchSize: number;
+  readonly deletionGraceDays: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -101,6 +105,19 @@ function cidrList(raw: unknown): readonly string[] {
   const cidr = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)\/\d{1,3}$/;
   if (!parts.every((part) => cidr.test(part))) throw new OptionError('expected a comma-separated list of CIDR ranges, e.g. 10.20.0.0/16,fd00::/8');
   return Object.freeze(parts);
+}
+
+/** `type=days,…` (e.g. `sessions=30,security_alerts=365`); the types and their bounds are checked at start. */
+function retentionMap(raw: unknown): Readonly<Record<string, number>> {
+  const text = asString(raw);
+  const map: Record<string, number> = {};
+  if (text === '') return Object.freeze(map);
+  for (const part of text.split(',').map((p) => p.trim())) {
+    const match = /^([a-z][a-z0-9_]{1,62})=(\d{1,5})$/.exec(part);
+    if (match === null) throw new OptionError('expected comma-separated type=days pairs, e.g. sessions=30,security_alerts=365');
+    map[match[1] ?? ''] = Number(match[2]);
+  }
+  return Object.freeze(map);
 }
 
 function nonEmpty(raw: unknown): string {
@@ -413,6 +430,21 @@ export const OPTIONS = [
     key: 'tokenKeyRotationDays', env: 'PARAPET_TOKEN_KEY_ROTATION_DAYS', defaultText: '30',
     description: 'Access-token signing keys rotate every this many days (derived from the keyring; the JWKS publishes the previous, current and next key).',
     parse: integer(1, 365), derive: () => 30,
+  }),
+  define({
+    key: 'retentionDays', env: 'PARAPET_RETENTION_DAYS', defaultText: '(each type\'s default)',
+    description: 'Platform default retention per data type as type=days pairs (docs/data-lifecycle.md lists the types and their bounds); organizations may override tenant types within the bounds.',
+    parse: retentionMap, derive: () => Object.freeze({}),
+  }),
+  define({
+    key: 'retentionBatchSize', env: 'PARAPET_RETENTION_BATCH_SIZE', defaultText: '1000',
+    description: 'Rows the retention and deletion purges remove per statement (each batch is its own short transaction).',
+    parse: integer(1, 100_000), derive: () => 1000,
+  }),
+  define({
+    key: 'deletionGraceDays', env: 'PARAPET_DELETION_GRACE_DAYS', defaultText: '14',
+    description: 'Grace period between a request to delete an account or organization and its purge; it can be cancelled until then.',
+    parse: integer(1, 90), derive: () => 14,
   }),
 ] as const;
 

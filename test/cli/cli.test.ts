@@ -59,6 +59,19 @@ describe('parapet CLI on embedded PGlite', () => {
     assert.match(out, /^http:\/\/127\.0\.0\.1:4000\/setup#token=[A-Za-z0-9_-]{43}$/m);
   });
 
+  it('DATA-1: retention show lists every data type; retention purge --dry-run and purge report what they remove', () => {
+    const shown = run(['retention', 'show'], env);
+    assert.equal(shown.code, 0, shown.err);
+    for (const type of ['sessions', 'setup_tokens', 'audit', 'security_events', 'deleted_accounts']) assert.match(shown.out, new RegExp(`^${type}\\s+\\d+ days`, 'm'));
+    const dry = run(['retention', 'purge', '--dry-run'], env);
+    assert.equal(dry.code, 0, dry.err);
+    assert.match(dry.out, /^dry run: would remove \d+ row\(s\)/m);
+    const real = run(['retention', 'purge', '--type', 'sessions', '--json'], env);
+    assert.equal(real.code, 0, real.err);
+    assert.equal((JSON.parse(real.out) as { type: string }[])[0]?.type, 'sessions');
+    assert.equal(run(['retention', 'purge', '--type', 'nope'], env).code, 2);
+  });
+
   it('ENC-2: keys rotate --root adds a root version to the keyring file (still 0600); keys status shows it primary', () => {
     const rotated = run(['keys', 'rotate', '--root'], env);
     assert.equal(rotated.code, 0, rotated.err);

@@ -162,6 +162,9 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
         tx.insertInto('secrets').values({ tenant_id: aId, id: crypto.randomUUID(), project_id: a.params['projectId'] ?? '', environment_id: a.params['environmentId'] ?? '', name: 'FORGED', current_version: 1, created_at: now, updated_at: now, deleted_at: null, deleted_by: null }).execute(),
       secret_versions: (tx) =>
         tx.insertInto('secret_versions').values({ tenant_id: aId, secret_id: crypto.randomUUID(), id: crypto.randomUUID(), version: 1, value_encrypted: 'pk1.1.forged.forged', created_at: now, created_by_type: 'user', created_by: b.userId, superseded_at: null }).execute(),
+      retention_settings: (tx) => tx.insertInto('retention_settings').values({ tenant_id: aId, data_type: 'security_events', days: 30, updated_by: b.userId, updated_at: now }).execute(),
+      organization_deletions: (tx) =>
+        tx.insertInto('organization_deletions').values({ tenant_id: aId, id: crypto.randomUUID(), requested_by: b.userId, requested_at: now, purge_after: now, cancelled_at: null, cancelled_by: null, notified_at: null }).execute(),
       audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
     };
     const tables = (await tenantTables(t)).map((x) => x.table).sort();

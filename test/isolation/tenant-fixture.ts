@@ -67,6 +67,24 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const queued = await t.inject({ method: 'DELETE', url: `/api/v1/organizations/${orgId}/projects/${doomed}`, headers: { cookie } });
   assert.equal(queued.statusCode, 202, queued.body);
   const approvalId = queued.json<{ approval_id: string }>().approval_id;
+  // DATA-1, DATA-3: a retention override, and a deletion of the organization requested, approved
+  // by a second administrator and cancelled (so organization_deletions has a row and A stays writable).
+  const retention = await t.inject({ method: 'PUT', url: `/api/v1/organizations/${orgId}/retention`, headers: { cookie }, payload: { policies: { security_events: 400 } } });
+  assert.equal(retention.statusCode, 200, retention.body);
+  const secondEmail = `${label}-second-${crypto.randomUUID()}@example.com`;
+  const second = await t.createUser(secondEmail, TEST_PASSWORD);
+  await t.transactor.withTenant(orgId, async (tx) => {
+    await tx.insertInto('memberships').values({ tenant_id: orgId, user_id: second.id, role: 'member', created_at: new Date() }).execute();
+    await t.app.services.access.changed(tx, orgId);
+  });
+  await created(t, cookie, `/api/v1/organizations/${orgId}/bindings`, { principal: { type: 'user', id: second.id }, role: 'tenant_admin', scope: {} });
+  const secondCookie = await t.login(secondEmail, TEST_PASSWORD);
+  const deletion = await t.inject({ method: 'DELETE', url: `/api/v1/organizations/${orgId}`, headers: { cookie } });
+  assert.equal(deletion.statusCode, 202, deletion.body);
+  const approved = await t.inject({ method: 'POST', url: `/api/v1/organizations/${orgId}/approvals/${deletion.json<{ approval_id: string }>().approval_id}/approve`, headers: { cookie: secondCookie } });
+  assert.equal(approved.statusCode, 200, approved.body);
+  const cancelled = await t.inject({ method: 'DELETE', url: `/api/v1/organizations/${orgId}/deletion`, headers: { cookie } });
+  assert.equal(cancelled.statusCode, 204, cancelled.body);
   const keyId = await signedKeyCall(t, cookie, orgId, `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}`, environmentId);
   const clientId = await oauthClientWithAssertion(t, cookie, `/api/v1/organizations/${orgId}/service-accounts/${serviceAccountId}/clients`);
   // ENC-4: a secret with two versions (the name differs per tenant, so B's listings cannot match A's by accident).

@@ -134,6 +134,31 @@ describe('secrets never reach the logs or the audit log', () => {
     }
   });
 
+  it('DATA-3: an account deletion cancel token is absent from logs and the audit log, even when its delivery fails with it in the error', async () => {
+    const t = await createTestApp({ logLevel: 'debug' });
+    try {
+      t.app.services.lifecycle.deletions.setNotifier({
+        notify: (notice) => Promise.reject(new Error(`550 rejected message: ${'cancelToken' in notice ? notice.cancelToken : ''}`)),
+      });
+      await t.createUser('leaver-canary@example.com', TEST_PASSWORD);
+      const cookie = await t.login('leaver-canary@example.com', TEST_PASSWORD);
+      const deleted = await t.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: { cookie } });
+      assert.equal(deleted.statusCode, 202, deleted.body);
+      const { cancel_token: token, owner_notified: notified } = deleted.json<{ cancel_token: string; owner_notified: boolean }>();
+      assert.equal(notified, false);
+      await t.inject({ method: 'POST', url: '/api/v1/users/deletion/cancel', payload: { token } });
+      assert.ok(t.logs.some((line) => line.includes('deletion notice not delivered')));
+      for (const line of t.logs) assert.ok(!line.includes(token), `cancel token in log: ${line}`);
+      await t.app.services.audit.apiCalls.flush();
+      await t.app.services.audit.sequencer.drain();
+      const events = await t.transactor.withTenant('00000000-0000-0000-0000-000000000000', (tx) => tx.selectFrom('audit_events').select(['action', 'canonical']).execute());
+      assert.ok(events.some((e) => e.action === 'user.deletion_cancelled'));
+      for (const event of events) assert.ok(!Buffer.from(event.canonical).toString('utf8').includes(token), `cancel token in audit event ${event.action}`);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('ENC-1: webhook secrets and tenant data keys are absent from debug logs, errors and the audit log', async () => {
     const t = await createTestApp({ logLevel: 'debug' });
     try {

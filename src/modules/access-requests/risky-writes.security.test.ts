@@ -120,6 +120,9 @@ describe('risky writes: off by default, behind a second administrator when enabl
     assert.equal((await t.inject({ method: 'GET', url: `/api/v1/organizations/${b.orgId}`, headers: { cookie: b.admin.cookie } })).statusCode, 200);
     const approved = await t.inject({ method: 'POST', url: `${String(queued.headers['location'])}/approve`, headers: { cookie: second.cookie } });
     assert.equal(approved.statusCode, 200, approved.body);
-    assertProblem(await t.inject({ method: 'GET', url: `/api/v1/organizations/${b.orgId}`, headers: { cookie: b.admin.cookie } }), 404, 'not_found');
+    // DATA-3: the approved deletion starts the grace period; the organization is read-only until purged.
+    const deletion = await t.inject({ method: 'GET', url: `/api/v1/organizations/${b.orgId}/deletion`, headers: { cookie: b.admin.cookie } });
+    assert.equal(deletion.json<{ status: string }>().status, 'pending');
+    assertProblem(await t.inject({ method: 'PATCH', url: `/api/v1/organizations/${b.orgId}`, headers: { cookie: b.admin.cookie }, payload: { name: 'Renamed' } }), 409, 'organization_pending_deletion');
   });
 });

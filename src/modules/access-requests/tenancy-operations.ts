@@ -1,18 +1,28 @@
+import type { Tx } from '../../database.ts';
+import type { AuditContext } from '../audit/index.ts';
 import type { TenantsService } from '../tenants/index.ts';
 import type { RiskyOperation } from './risky-writes.ts';
 
 const param = (params: Readonly<Record<string, string>>, name: string): string => params[name] ?? '';
 
-/** Deleting an organization, a project or an environment: the risky writes of the tenancy hierarchy (AC-7). */
-export function tenancyOperations(tenants: Pick<TenantsService, 'inTransaction'>): RiskyOperation[] {
+/**
+ * Deleting an organization, a project or an environment: the risky writes of the tenancy hierarchy
+ * (AC-7). With `scheduleOrganizationDeletion` (the data lifecycle, DATA-3) an approved organization
+ * deletion starts its grace period instead of deleting at once.
+ */
+export function tenancyOperations(
+  tenants: Pick<TenantsService, 'inTransaction'>,
+  options: { scheduleOrganizationDeletion?: (tx: Tx, ctx: AuditContext, tenantId: string) => Promise<void> } = {},
+): RiskyOperation[] {
   const t = tenants.inTransaction;
+  const deleteOrganization = options.scheduleOrganizationDeletion ?? t.deleteOrganization;
   return [
     {
       kind: 'organization.delete',
       permission: 'organization.delete',
       resource: (tenantId) => ({ tenantId }),
       check: (tx, tenantId) => t.assertOrganization(tx, tenantId),
-      execute: (tx, ctx, tenantId) => t.deleteOrganization(tx, ctx, tenantId),
+      execute: (tx, ctx, tenantId) => deleteOrganization(tx, ctx, tenantId),
     },
     {
       kind: 'project.delete',

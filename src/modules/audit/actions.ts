@@ -64,6 +64,16 @@ export const AUDIT_ACTIONS = {
   'secret.value_read': 'A secret value was read (decrypted and returned), with the version and any reason given; failure when it could not be decrypted.',
   'secret.deleted': 'A secret was deleted (soft: its versions are kept until retention purges them).',
   'secret.versions_purged': 'Retention deleted secret versions that stopped being current before the cutoff.',
+  'retention.changed': "An organization's retention period for a data type was overridden or reset to the platform default (DATA-1).",
+  'retention.purged': 'The retention job removed rows of one data type that had outlived their retention period (with the count).',
+  'user.updated': 'A user changed their own profile (display name) through the API (DATA-2 rectification).',
+  'user.exported': 'A user downloaded everything Parapet holds about them (DATA-2).',
+  'user.deletion_requested': 'Deletion of a user account was requested; sign-in is refused until it is cancelled or the grace period ends (DATA-3).',
+  'user.deletion_cancelled': 'A pending account deletion was cancelled; the account can sign in again.',
+  'user.deletion_completed': "A user's personal data was purged after the grace period; a tombstone (email HMAC and dates) remains.",
+  'organization.deletion_requested': 'Deletion of the organization was scheduled after its grace period; it is read-only until then (DATA-3).',
+  'organization.deletion_cancelled': 'A scheduled organization deletion was cancelled; the organization is writable again.',
+  'organization.deletion_completed': "The organization's keys were destroyed and its rows purged after the grace period.",
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

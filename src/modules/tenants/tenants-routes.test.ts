@@ -48,7 +48,9 @@ describe('tenancy API (TEN-3)', () => {
     assert.equal((await deleteWithApproval(t, `${base}/projects/${project.id}`, cookie, second.cookie)).statusCode, 200);
     assertProblem(await call('GET', envs), 404, 'not_found');
     assert.equal((await deleteWithApproval(t, base, cookie, second.cookie)).statusCode, 200);
-    assertProblem(await call('GET', base), 404, 'not_found');
+    // DATA-3: an approved organization deletion starts its grace period (purged later, docs/data-lifecycle.md).
+    assert.equal((await call('GET', `${base}/deletion`)).json<{ status: string }>().status, 'pending');
+    assertProblem(await call('PATCH', base, { name: 'Too late' }), 409, 'organization_pending_deletion');
   });
 
   it('TEN-3: environments of one project are invisible through another project', async () => {

@@ -78,7 +78,16 @@ export async function createTenantKey(tx: Tx, provider: KeyProvider, tenantId: s
  * `tenant_keys`) → AES-256-GCM per value (see field-format.ts). Unwrapped tenant keys stay in
  * memory within `limits`, so steady-state encryption makes no provider call.
  */
-export function createFieldEncryption(deps: { transactor: AppTransactor; provider: KeyProvider; clock: Clock; random: Random; limits?: Partial<KeyLimits>; legacy?: Sealer }): FieldEncryption {
+export function createFieldEncryption(deps: {
+  transactor: AppTransactor;
+  provider: KeyProvider;
+  clock: Clock;
+  random: Random;
+  limits?: Partial<KeyLimits>;
+  legacy?: Sealer;
+  /** DATA-3: tenants whose keys were destroyed; nothing of theirs is encrypted or decrypted again, even from a restored backup. */
+  isShredded?: (tenantId: string) => boolean;
+}): FieldEncryption {
   const limits = { ...DEFAULT_KEY_LIMITS, ...deps.limits };
   const { transactor, provider, clock, random } = deps;
   const keys = new Map<string, CachedKey>();
@@ -183,6 +192,7 @@ export function createFieldEncryption(deps: { transactor: AppTransactor; provide
 
   return {
     encryptField: async (context, plaintext) => {
+      if (deps.isShredded?.(context.tenantId) === true) throw new FieldDecryptionError('tenant keys destroyed');
       let primary = await primaryFor(context.tenantId);
       // Concurrent callers may share one reservation; whoever finds it spent reserves again.
       while (primary.budget <= 0) {
@@ -195,6 +205,7 @@ export function createFieldEncryption(deps: { transactor: AppTransactor; provide
       return sealField(entry.key, primary.version, random(12), Buffer.from(plaintext, 'utf8'), context);
     },
     decryptField: async (context, stored) => {
+      if (deps.isShredded?.(context.tenantId) === true) throw new FieldDecryptionError('tenant keys destroyed');
       if (stored.startsWith('v1.')) {
         // Sealed before envelope encryption; the maintenance job rewrites these as pk1.
         if (deps.legacy === undefined) throw new FieldDecryptionError('not an encrypted field');

@@ -13,6 +13,8 @@ import type { Keyring } from './keyring.ts';
 import { createLocalKeyProvider } from './local-key-provider.ts';
 import type { Random } from './random.ts';
 import { createSealer } from './seal.ts';
+import { createShredRegister, type ShredRegister } from './shred-register.ts';
+import { SYSTEM_ACTOR, type AuditActor } from '../../modules/audit/audit-event.ts';
 
 export type { FieldEncryption, FieldContext } from './field-encryption.ts';
 export type { KeyMaintenance, KeyStatus } from './key-maintenance.ts';
@@ -38,10 +40,17 @@ export interface Keys {
   readonly provider: KeyProvider;
   readonly fields: FieldEncryption;
   readonly maintenance: KeyMaintenance;
+  /**
+   * DATA-3 crypto-shredding of a whole tenant: lists it in the shred register (outside the
+   * database, so restored backups stay unreadable), then destroys every key version in the
+   * database and drops them from memory. Idempotent.
+   */
+  destroy(tenantId: string, actor?: AuditActor): Promise<void>;
 }
 
-export function createKeys(deps: { config: Config; transactor: AppTransactor; provider: KeyProvider; keyring: Keyring; clock: Clock; random: Random; audit: Pick<AuditRecorder, 'record'> }): Keys {
+export function createKeys(deps: { config: Config; transactor: AppTransactor; provider: KeyProvider; keyring: Keyring; clock: Clock; random: Random; audit: Pick<AuditRecorder, 'record'>; shredded?: ShredRegister }): Keys {
   const { config, transactor, provider, clock, random } = deps;
+  const shredded = deps.shredded ?? createShredRegister();
   const cacheMaxAgeMs = config.keyCacheSeconds * 1000;
   const fields = createFieldEncryption({
     transactor,
@@ -51,9 +60,16 @@ export function createKeys(deps: { config: Config; transactor: AppTransactor; pr
     limits: { cacheMaxAgeMs, cacheMaxUses: config.keyCacheUses, maxEncryptionsPerKey: config.keyMaxEncryptions },
     // Values sealed before envelope encryption (`v1.`) still open; the job rewrites them.
     legacy: createSealer(deps.keyring),
+    isShredded: (tenantId) => shredded.has(tenantId),
   });
   const maintenance = createKeyMaintenance({ transactor, provider, fields, audit: deps.audit, clock, options: { rotationDays: config.keyRotationDays, cacheMaxAgeMs, batchSize: 200 } });
-  return { provider, fields, maintenance };
+  const destroy = async (tenantId: string, actor: AuditActor = SYSTEM_ACTOR): Promise<void> => {
+    shredded.add(tenantId, clock.now());
+    const versions = await transactor.withTenant(tenantId, (tx) => tx.selectFrom('tenant_keys').select('version').where('tenant_id', '=', tenantId).where('state', '!=', 'destroyed').execute());
+    for (const { version } of versions) await maintenance.destroyTenantVersion(tenantId, version, actor);
+    fields.evict(tenantId);
+  };
+  return { provider, fields, maintenance, destroy };
 }
 
 /** Runs key maintenance (rewrap, re-encrypt, retire, scheduled rotation) on one node at a time. */

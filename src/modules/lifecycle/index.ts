@@ -1,0 +1,11 @@
+export { createRetentionRegistry, platformDefaults, type PurgeTarget, type RetentionDataType, type RetentionRegistry, type RetentionScope } from './retention-registry.ts';
+export { createRetentionService, type EffectivePolicy, type PurgeReport, type RetentionService } from './retention-service.ts';
+export { deleteBatch, tableRetention, TABLE_RETENTIONS, type TableRetention } from './retention-types.ts';
+export { createRetentionForConfig } from './create-retention.ts';
+export { builtInContributors, BUILT_IN_SCHEMAS, exportSchema, EXPORT_SCHEMA_VERSION, type PersonalDataContributor } from './personal-data.ts';
+export { createExportService, type ExportService } from './export-service.ts';
+export { createDeletionService, ORGANIZATION_DELETION_TOPIC, ORGANIZATION_PURGE_TABLES, type DeletionService } from './deletion-service.ts';
+export type { DeletionNotice, DeletionNotifier, DeletionRecipient } from './deletion-notifier.ts';
+export { startLifecycleLoop, LIFECYCLE_LOCK_KEY } from './lifecycle-loop.ts';
+export { registerLifecycleRoutes } from './lifecycle-routes.ts';
+export type { LifecycleTables } from './lifecycle-tables.ts';

@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { manualClock } from '../../platform/clock.ts';
+import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
+import { createOrg, memberWithRole, post, signUp } from '../../../test/support/access.ts';
+import { assertProblem } from '../../../test/support/problem.ts';
+import { allowRiskyWrites, deleteWithApproval, secondAdmin } from '../../../test/support/risky-writes.ts';
+import { builtInExportSchema } from '../../../scripts/export-schema.ts';
+import { startLifecycleLoop, type DeletionNotice } from './index.ts';
+
+const DAY = 86_400_000;
+const START = new Date('2026-05-01T00:00:00Z');
+const PLATFORM = '00000000-0000-0000-0000-000000000000';
+
+// ajv-formats is CommonJS: its default export arrives as the module object under Node's ESM loader.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
+
+describe('data lifecycle (DATA-1, DATA-2, DATA-3)', () => {
+  const clock = manualClock(START);
+  const notices: DeletionNotice[] = [];
+  let t: TestApp;
+  before(async () => {
+    t = await createTestApp({ clock });
+    // The mail module plugs in here at merge; the test captures what it would send.
+    t.app.services.lifecycle.deletions.setNotifier({
+      notify: (notice) => {
+        notices.push(notice);
+        return Promise.resolve();
+      },
+    });
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  const events = async (tenantId: string, action: string) => {
+    await t.app.services.audit.sequencer.drain();
+    return t.transactor.withTenant(tenantId, (tx) => tx.selectFrom('audit_events').select(['canonical', 'actor_id']).where('tenant_id', '=', tenantId).where('action', '=', action).execute());
+  };
+
+  it('DATA-2: docs/data-export.schema.json is the published schema of the built-in sections', () => {
+    assert.equal(readFileSync(new URL('../../../docs/data-export.schema.json', import.meta.url), 'utf8'), builtInExportSchema(), 'regenerate with: node scripts/export-schema.ts > docs/data-export.schema.json');
+  });
+
+  it('DATA-2: a user downloads everything Parapet holds about them, valid against the documented schema, never a secret; the download is audited', async () => {
+    clock.set(START);
+    const org = await createOrg(t, 'export');
+    const keyResponse = await t.inject({ method: 'POST', url: `/api/v1/organizations/${org.orgId}/api-keys`, headers: { cookie: org.admin.cookie }, payload: { name: 'CI', permissions: ['projects.read'] } });
+    assert.equal(keyResponse.statusCode, 201, keyResponse.body);
+    const secret = keyResponse.json<{ key: string; id: string }>();
+    await post(t, org.admin, `/api/v1/organizations/${org.orgId}/access-requests`, { role: 'viewer', reason: 'Export test request', duration_minutes: 30 });
+    await t.app.services.audit.sequencer.drain();
+
+    const response = await t.inject({ method: 'GET', url: '/api/v1/users/me/export', headers: { cookie: org.admin.cookie } });
+    assert.equal(response.statusCode, 200, response.body);
+    assert.match(String(response.headers['content-disposition']), /attachment/);
+    const document = response.json<{ profile: { id: string }; organizations: { id: string; api_keys_created: { id: string }[]; access_requests: unknown[]; bindings: unknown[] }[]; audit_events: { events: unknown[] }[] }>();
+    const ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
+    const validate = ajv.compile(JSON.parse(readFileSync(new URL('../../../docs/data-export.schema.json', import.meta.url), 'utf8')) as object);
+    assert.ok(validate(document), JSON.stringify(validate.errors));
+    assert.equal(document.profile.id, org.admin.userId);
+    assert.deepEqual(document.organizations.map((o) => o.id), [org.orgId]);
+    assert.deepEqual(document.organizations[0]?.api_keys_created.map((k) => k.id), [secret.id]);
+    assert.equal(document.organizations[0]?.access_requests.length, 1);
+    assert.ok((document.organizations[0]?.bindings.length ?? 0) >= 1);
+    assert.ok(document.audit_events.some((log) => log.events.length > 0));
+    for (const forbidden of [secret.key, 'password_hash', 'token_hash', 'secret_hash', '$argon2']) assert.ok(!response.body.includes(forbidden), `export contains ${forbidden}`);
+    assert.equal((await events(PLATFORM, 'user.exported')).filter((e) => e.actor_id === org.admin.userId).length, 1);
+  });
+
+  it('DATA-2: a user corrects their display name through PATCH /users/me (audited)', async () => {
+    const user = await signUp(t, 'rectify');
+    const response = await t.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: { cookie: user.cookie }, payload: { display_name: 'Corrected Name' } });
+    assert.equal(response.statusCode, 200, response.body);
+    assert.equal(response.json<{ display_name: string }>().display_name, 'Corrected Name');
+    assertProblem(await t.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: { cookie: user.cookie }, payload: { display_name: '' } }), 400, 'invalid_request');
+    assert.equal((await events(PLATFORM, 'user.updated')).filter((e) => e.actor_id === user.userId).length, 1);
+  });
+
+  it('DATA-1: an organization overrides retention within bounds; out of bounds, unknown and platform types are refused with stable codes; null restores the default', async () => {
+    const org = await createOrg(t, 'policy');
+    const url = `/api/v1/organizations/${org.orgId}/retention`;
+    const put = (policies: object, cookie = org.admin.cookie) => t.inject({ method: 'PUT', url, headers: { cookie }, payload: { policies } });
+    const listed = await t.inject({ method: 'GET', url, headers: { cookie: org.admin.cookie } });
+    assert.equal(listed.statusCode, 200, listed.body);
+    const types = listed.json<{ items: { type: string }[] }>().items.map((i) => i.type);
+    for (const type of ['audit', 'security_events', 'access_requests', 'request_signatures']) assert.ok(types.includes(type), type);
+    assert.ok(!types.includes('sessions'), 'platform types are not per organization');
+
+    assertProblem(await put({ security_events: 5 }), 400, 'retention_out_of_bounds');
+    assertProblem(await put({ security_events: 5000 }), 400, 'retention_out_of_bounds');
+    assertProblem(await put({ no_such_type: 30 }), 400, 'retention_type_unknown');
+    assertProblem(await put({ sessions: 30 }), 400, 'retention_type_unknown');
+    const ok = await put({ security_events: 90, audit: 730 });
+    assert.equal(ok.statusCode, 200, ok.body);
+    const items = ok.json<{ items: { type: string; days: number; overridden: boolean }[] }>().items;
+    assert.deepEqual(items.find((i) => i.type === 'security_events'), { ...items.find((i) => i.type === 'security_events'), days: 90, overridden: true });
+    // The audit period is the audit module's own setting, visible through its API too.
+    const audit = await t.inject({ method: 'GET', url: `/api/v1/organizations/${org.orgId}/audit/retention`, headers: { cookie: org.admin.cookie } });
+    assert.equal(audit.json<{ retention_days: number }>().retention_days, 730);
+    const reset = await put({ security_events: null });
+    assert.equal(reset.json<{ items: { type: string; overridden: boolean }[] }>().items.find((i) => i.type === 'security_events')?.overridden, false);
+    // settings.manage without audit.manage cannot shorten the audit log's retention through this route.
+    const settingsOnly = await memberWithRole(t, org, (await post(t, org.admin, `/api/v1/organizations/${org.orgId}/roles`, { name: 'Settings only', permissions: ['settings.manage', 'organization.read'] })));
+    assertProblem(await put({ audit: 90 }, settingsOnly.cookie), 403, 'forbidden');
+    assert.equal((await put({ security_events: 120 }, settingsOnly.cookie)).statusCode, 200);
+    assert.ok((await events(org.orgId, 'retention.changed')).length >= 3);
+  });
+
+  it('DATA-3: deleting one\u2019s account signs out everywhere and refuses sign-in for the grace period; the cancel token restores it', async () => {
+    clock.set(START);
+    const email = `leaver-${crypto.randomUUID()}@example.com`;
+    await t.createUser(email, TEST_PASSWORD);
+    const cookie = await t.login(email, TEST_PASSWORD);
+    const deleted = await t.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: { cookie } });
+    assert.equal(deleted.statusCode, 202, deleted.body);
+    const body = deleted.json<{ purge_after: string; cancel_token: string; owner_notified: boolean }>();
+    assert.equal(body.purge_after, new Date(START.getTime() + 14 * DAY).toISOString());
+    assert.equal(body.owner_notified, true);
+    const notice = notices.at(-1);
+    assert.ok(notice?.subject === 'user' && notice.event === 'scheduled' && notice.cancelToken === body.cancel_token && notice.recipients[0]?.email === email);
+    assert.equal((await t.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie } })).statusCode, 401);
+    await assert.rejects(t.login(email, TEST_PASSWORD), /401/);
+    assertProblem(await t.inject({ method: 'POST', url: '/api/v1/users/deletion/cancel', payload: { token: 'A'.repeat(43) } }), 400, 'deletion_cancel_invalid');
+    assert.equal((await t.inject({ method: 'POST', url: '/api/v1/users/deletion/cancel', payload: { token: body.cancel_token } })).statusCode, 204);
+    await t.login(email, TEST_PASSWORD);
+    assert.equal(notices.at(-1)?.event, 'cancelled');
+    assert.equal((await events(PLATFORM, 'user.deletion_requested')).length >= 1, true);
+    assert.equal((await events(PLATFORM, 'user.deletion_cancelled')).length >= 1, true);
+  });
+
+  it('DATA-3: after the grace period the account is purged in batches and only a tombstone (email HMAC, dates) remains', async () => {
+    clock.set(START);
+    const org = await createOrg(t, 'purge-user');
+    const leaver = await memberWithRole(t, org, 'viewer');
+    const email = (await t.transactor.withPlatform((tx) => tx.selectFrom('users').select('email').where('id', '=', leaver.userId).executeTakeFirstOrThrow())).email;
+    assert.equal((await t.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: { cookie: leaver.cookie } })).statusCode, 202);
+    clock.advance(14 * DAY);
+    await t.app.services.lifecycle.deletions.purgeDue();
+    assert.equal(await t.transactor.withPlatform((tx) => tx.selectFrom('users').select('id').where('id', '=', leaver.userId).executeTakeFirst()), undefined);
+    assert.equal((await t.transactor.withPlatform((tx) => tx.selectFrom('sessions').select('id').where('user_id', '=', leaver.userId).execute())).length, 0);
+    const left = await t.transactor.withTenant(org.orgId, async (tx) => ({
+      memberships: await tx.selectFrom('memberships').select('user_id').where('user_id', '=', leaver.userId).execute(),
+      bindings: await tx.selectFrom('role_bindings').select('id').where('principal_id', '=', leaver.userId).execute(),
+    }));
+    assert.deepEqual(left, { memberships: [], bindings: [] });
+    const tombstone = await t.transactor.withPlatform((tx) => tx.selectFrom('account_tombstones').selectAll().where('user_id', '=', leaver.userId).executeTakeFirstOrThrow());
+    assert.equal(tombstone.email_hmac.length, 32);
+    assert.ok(!Buffer.from(tombstone.email_hmac).toString('utf8').includes(email.split('@')[0] ?? email));
+    assert.equal((await events(PLATFORM, 'user.deletion_completed')).length >= 1, true);
+    assert.equal(notices.at(-1)?.event, 'completed');
+  });
+
+  it('DATA-1, DATA-3: the lifecycle job (leader loop) purges accounts past their grace period and applies retention on its own', async () => {
+    clock.set(START);
+    const leaver = await signUp(t, 'job-leaver');
+    assert.equal((await t.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: { cookie: leaver.cookie } })).statusCode, 202);
+    await t.transactor.withPlatform((tx) =>
+      tx.insertInto('setup_tokens').values({ id: crypto.randomUUID(), token_hash: crypto.getRandomValues(new Uint8Array(32)), created_at: new Date(START.getTime() - 30 * DAY), expires_at: new Date(START.getTime() - 29 * DAY), used_at: null }).execute(),
+    );
+    clock.advance(14 * DAY);
+    const { retention, deletions } = t.app.services.lifecycle;
+    const stop = startLifecycleLoop({ db: t.database.db, retention, deletions, logger: { info: () => undefined, error: () => undefined }, idleMs: 50 });
+    try {
+      const gone = async () => (await t.transactor.withPlatform((tx) => tx.selectFrom('users').select('id').where('id', '=', leaver.userId).executeTakeFirst())) === undefined;
+      const tokensLeft = async () => (await t.transactor.withPlatform((tx) => tx.selectFrom('setup_tokens').select('id').where('expires_at', '<', new Date(START.getTime())).execute())).length;
+      for (let i = 0; i < 200 && !((await gone()) && (await tokensLeft()) === 0); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.ok(await gone(), 'the account was not purged by the job');
+      assert.equal(await tokensLeft(), 0, 'retention did not run');
+    } finally {
+      await stop();
+    }
+  });
+
+  it('DATA-3: an approved organization deletion makes it read-only for the grace period, is cancellable, notifies the owners, then purges rows and destroys keys', async () => {
+    clock.set(START);
+    const org = await createOrg(t, 'doomed');
+    const second = await secondAdmin(t, org);
+    await allowRiskyWrites(t, org.orgId, org.admin.cookie);
+    const base = `/api/v1/organizations/${org.orgId}`;
+    const approved = await deleteWithApproval(t, base, org.admin.cookie, second.cookie);
+    assert.equal(approved.statusCode, 200, approved.body);
+    const status = await t.inject({ method: 'GET', url: `${base}/deletion`, headers: { cookie: org.admin.cookie } });
+    assert.equal(status.json<{ status: string; purge_after: string }>().purge_after, new Date(START.getTime() + 14 * DAY).toISOString());
+    assert.equal((await t.inject({ method: 'GET', url: `${base}/projects`, headers: { cookie: org.admin.cookie } })).statusCode, 200);
+    assertProblem(await t.inject({ method: 'POST', url: `${base}/projects`, headers: { cookie: org.admin.cookie }, payload: { name: 'New' } }), 409, 'organization_pending_deletion');
+    // The owners hear about it from the lifecycle job (after the approval's transaction committed).
+    assert.equal(await t.app.services.lifecycle.deletions.deliverNotices(), 1);
+    assert.ok(notices.some((n) => n.subject === 'organization' && n.event === 'scheduled' && n.tenantId === org.orgId));
+    assert.equal(await t.app.services.lifecycle.deletions.deliverNotices(), 0);
+    // Cancel, and the organization is writable again.
+    assert.equal((await t.inject({ method: 'DELETE', url: `${base}/deletion`, headers: { cookie: org.admin.cookie } })).statusCode, 204);
+    assert.equal((await t.inject({ method: 'POST', url: `${base}/projects`, headers: { cookie: org.admin.cookie }, payload: { name: 'New' } })).statusCode, 201);
+    // Again, and this time it runs its course.
+    assert.equal((await deleteWithApproval(t, base, org.admin.cookie, second.cookie)).statusCode, 200);
+    clock.advance(14 * DAY);
+    const purged = await t.app.services.lifecycle.deletions.purgeDue();
+    assert.equal(purged.organizations, 1);
+    assert.equal(await t.transactor.withTenant(org.orgId, (tx) => tx.selectFrom('organizations').select('id').executeTakeFirst()), undefined);
+    assert.equal((await t.transactor.withTenant(org.orgId, (tx) => tx.selectFrom('projects').select('id').execute())).length, 0);
+    assert.equal((await events(org.orgId, 'organization.deletion_completed')).length, 1);
+    assert.equal((await events(PLATFORM, 'organization.deletion_completed')).filter((e) => Buffer.from(e.canonical).toString('utf8').includes(org.orgId)).length, 1);
+    assert.equal((await events(org.orgId, 'organization.deletion_requested')).length, 2);
+    assert.equal((await events(org.orgId, 'organization.deletion_cancelled')).length, 1);
+  });
+});
