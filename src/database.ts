@@ -8,10 +8,12 @@ import type { IdentityTables } from './modules/identity/identity-tables.ts';
 import type { TenantsTables } from './modules/tenants/tenants-tables.ts';
 import type { OAuthTables } from './modules/oauth/oauth-tables.ts';
 import type { KeyTables } from './platform/crypto/key-tables.ts';
+import type { MailTables } from './platform/mail/mail-tables.ts';
+import type { AccountsTables } from './modules/accounts/accounts-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, MailTables, AccountsTables {}
 
 export type Tx = Transaction<DB>;
 export type AppTransactor = Transactor<DB>;
@@ -27,4 +29,8 @@ export const PLATFORM_TABLES: ReadonlySet<string> = new Set([
   'setup_tokens',
   // Failed sign-in counters keyed by an HMAC of the email: no tenant's data (AUTH-6).
   'login_throttle',
+  // Single-use account links (verification, reset, email change) of a user's own account.
+  'account_tokens',
+  // Delivery status of outgoing mail (no bodies).
+  'mail_deliveries',
 ]);

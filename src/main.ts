@@ -5,6 +5,7 @@ import { configCheck } from './cli/config-check.ts';
 import type { Command } from './cli/context.ts';
 import { doctor } from './cli/doctor.ts';
 import { keysDestroy, keysRotate, keysStatus } from './cli/keys.ts';
+import { mailOutbox } from './cli/mail.ts';
 import { migrate } from './cli/migrate.ts';
 import { serve } from './cli/serve.ts';
 import { setupLink } from './cli/setup-link.ts';
@@ -27,6 +28,8 @@ Commands:
   keys rotate     New primary key version: [--root] [--tenant <id>] (default: every organization's
                   tenant key), then rewrap and re-encrypt until done [--no-wait].
   keys destroy    Crypto-shred one tenant key version: --tenant <id> --version <n>.
+  mail outbox     Print the development outbox (mail kept locally while no SMTP server is
+                  configured; its links are live) [--last <n>].
 
 Configuration comes from PARAPET_* environment variables and an optional JSON file named by
 PARAPET_CONFIG. See README.md for every option.`;
@@ -43,6 +46,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'keys status': keysStatus,
   'keys rotate': keysRotate,
   'keys destroy': keysDestroy,
+  'mail outbox': mailOutbox,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -50,7 +54,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return argv.length === 0 ? 1 : 0;
   }
-  const name = argv[0] === 'config' || argv[0] === 'audit' || argv[0] === 'access' || argv[0] === 'keys' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
+  const name = argv[0] === 'config' || argv[0] === 'audit' || argv[0] === 'access' || argv[0] === 'keys' || argv[0] === 'mail' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
   const command = COMMANDS[name];
   if (command === undefined) {
     process.stderr.write(`Unknown command "${argv.join(' ')}".\n\n${HELP}\n`);
