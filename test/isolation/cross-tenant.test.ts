@@ -158,6 +158,8 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
       api_key_signatures: (tx) => tx.insertInto('api_key_signatures').values({ tenant_id: aId, signature_hash: Buffer.alloc(32), key_id: a.params['keyId'] ?? '', expires_at: now }).execute(),
       tenant_keys: (tx) =>
         tx.insertInto('tenant_keys').values({ tenant_id: aId, version: 99, state: 'active', root_version: 'local/1', wrapped: Buffer.alloc(60), wrapped_at: now, encryptions: 0, created_at: now, retired_at: null, destroyed_at: null }).execute(),
+      invitations: (tx) =>
+        tx.insertInto('invitations').values({ tenant_id: aId, id: crypto.randomUUID(), email: 'forged@example.com', email_normalized: 'forged@example.com', role: 'tenant_admin', token_hash: Buffer.alloc(32, 9), invited_by: b.userId, created_at: now, expires_at: new Date(now.getTime() + 86_400_000), accepted_at: null, accepted_by: null, revoked_at: null }).execute(),
       audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
     };
     const tables = (await tenantTables(t)).map((x) => x.table).sort();
