@@ -67,6 +67,9 @@ import {
   type RetentionService,
 } from './modules/lifecycle/index.ts';
 import type { ShredRegister } from './platform/crypto/shred-register.ts';
+import { createAccountsService, createInvitationsService, registerAccountsRoutes, type AccountsService, type InvitationsService } from './modules/accounts/index.ts';
+import { createThrottle } from './modules/identity/index.ts';
+import { createMailer, outboxPath, outboxTransport, smtpTransport, type Mailer } from './platform/mail/index.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
@@ -98,6 +101,8 @@ export interface AppDeps {
   readonly keyring: Keyring;
   /** The root key provider; defaults to the local provider over `keyring` (nothing persisted). */
   readonly keyProvider?: KeyProvider;
+  /** Waits between mail delivery attempts (tests shorten them). */
+  readonly mailRetryDelaysMs?: readonly number[];
   /** Certificate and key (loaded by `loadTlsPair`): the app serves HTTPS itself. */
   readonly tls?: TlsPair;
   /** Tenants whose keys were destroyed, kept outside the database (start.ts: a file beside the keyring). */
@@ -126,6 +131,9 @@ export interface App {
     readonly secrets: SecretsService;
     /** DATA-1/2/3. Modules add retention types (`retention.registry.register`) and personal data sections (`personalData.push`). */
     readonly lifecycle: { readonly retention: RetentionService; readonly deletions: DeletionService; readonly personalData: PersonalDataContributor[] };
+    readonly mail: Mailer;
+    readonly accounts: AccountsService;
+    readonly invitations: InvitationsService;
     readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention; readonly apiCalls: ApiCallBuffer };
   };
 }
@@ -180,6 +188,26 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const setup = createSetupService({ transactor, hasher, clock, random, passwordMinLength: config.passwordMinLength, audit });
   const throttle = createLoginThrottle({ transactor, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes });
   const login = createLoginService({ transactor, hasher, sessions, clock, audit, throttle });
+  const mail = createMailer({
+    transport:
+      config.smtpHost === undefined
+        ? outboxTransport(outboxPath(config.dataDir))
+        : smtpTransport({ host: config.smtpHost, port: config.smtpPort, tls: config.smtpTls, user: config.smtpUser, password: config.smtpPassword, caFile: config.smtpCaFile }),
+    from: config.mailFrom,
+    publicUrl: config.publicUrl,
+    transactor,
+    clock,
+    random,
+    logger: deps.logger,
+    ...(deps.mailRetryDelaysMs === undefined ? {} : { retryDelaysMs: deps.mailRetryDelaysMs }),
+  });
+  const throttleKey = deps.keyring.derive('login-throttle');
+  const accountThrottles = {
+    login: throttle,
+    mailRequests: createThrottle({ transactor, clock, key: throttleKey, threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'mail-request', refusal: 'Too many requests for this account.' }),
+    links: createThrottle({ transactor, clock, key: throttleKey, threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'link', refusal: 'Too many invalid links from this address.' }),
+  };
+  const accounts = createAccountsService({ transactor, hasher, sessions, clock, random, audit, mailer: mail, passwordMinLength: config.passwordMinLength, throttles: accountThrottles });
   const access = createAccessControl({ transactor, clock, audit, feed, logger: deps.logger });
   const tenants = createTenantsService({
     transactor,
@@ -238,6 +266,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   apiKeys.register(http);
   const accessService = createAccessService({ transactor, clock, random, audit, access, reviewContributors: REVIEW_CONTRIBUTORS });
   registerAccessRoutes(http, { service: accessService, access, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
+  const invitations = createInvitationsService({ transactor, hasher, clock, random, audit, mailer: mail, access, accessService, passwordMinLength: config.passwordMinLength, invitationDays: config.invitationDays, links: accountThrottles.links });
+  registerAccountsRoutes(http, { accounts, invitations, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
   const alerts = createSecurityAlerts({ transactor, clock, random, audit, logger: deps.logger });
   const accessRequests = createAccessRequestsService({ transactor, clock, random, audit, access, accessService, alerts, logger: deps.logger, maxMinutes: config.jitMaxHours * 60 });
   registerAccessRequestRoutes(http, { service: accessRequests, alerts, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
@@ -293,6 +323,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const apiCalls = createApiCallBuffer({ transactor, recorder: audit, logger: deps.logger });
   recordApiCalls(http, { buffer: apiCalls, clock, sampling: config.auditApiSampling, random });
   http.addHook('onClose', async () => {
+    await mail.close();
     await apiCalls.close();
     await apiKeys.close();
     await access.close();
@@ -307,7 +338,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, secrets: secrets.service, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls }, lifecycle: { retention: lifecycleRetention, deletions, personalData } } };
+  return { http, services: { sessions, setup, throttle, mail, accounts, invitations, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, secrets: secrets.service, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls }, lifecycle: { retention: lifecycleRetention, deletions, personalData } } };
 }
 
 /**

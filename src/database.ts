@@ -13,7 +13,10 @@ import type { LifecycleTables } from './modules/lifecycle/lifecycle-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables {}
+import type { MailTables } from './platform/mail/mail-tables.ts';
+import type { AccountsTables } from './modules/accounts/accounts-tables.ts';
+
 
 export type Tx = Transaction<DB>;
 export type AppTransactor = Transactor<DB>;
@@ -32,4 +35,8 @@ export const PLATFORM_TABLES: ReadonlySet<string> = new Set([
   // Pending account deletions and the tombstones of deleted accounts: users are platform-level (DATA-3).
   'user_deletions',
   'account_tombstones',
+  // Single-use account links (verification, reset, email change) of a user's own account.
+  'account_tokens',
+  // Delivery status of outgoing mail (no bodies).
+  'mail_deliveries',
 ]);

@@ -5,6 +5,7 @@ import { configCheck } from './cli/config-check.ts';
 import type { Command } from './cli/context.ts';
 import { doctor } from './cli/doctor.ts';
 import { keysDestroy, keysRotate, keysStatus } from './cli/keys.ts';
+import { mailOutbox } from './cli/mail.ts';
 import { migrate } from './cli/migrate.ts';
 import { secretsDelete, secretsGet, secretsList, secretsSet, secretsVersions } from './cli/secrets.ts';
 import { retentionPurge, retentionShow } from './cli/retention.ts';
@@ -36,6 +37,8 @@ Commands:
   secrets delete  Delete a secret (versions kept until retention): --org --env --name.
   retention show  Every data type's retention period, bounds and what it removes [--json].
   retention purge Enforce retention now and print what was removed [--dry-run] [--type <t>]… [--json].
+  mail outbox     Print the development outbox (mail kept locally while no SMTP server is
+                  configured; its links are live) [--last <n>].
 
 Configuration comes from PARAPET_* environment variables and an optional JSON file named by
 PARAPET_CONFIG. See README.md for every option.`;
@@ -59,6 +62,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'secrets delete': secretsDelete,
   'retention show': retentionShow,
   'retention purge': retentionPurge,
+  'mail outbox': mailOutbox,
 };
 
 /** Commands with subcommands (`keys rotate`, `backup verify` …). */

@@ -55,6 +55,15 @@ export interface Config {
   readonly retentionDays: Readonly<Record<string, number>>;
   readonly retentionBatchSize: number;
   readonly deletionGraceDays: number;
+  /** Unset: outgoing mail goes to the development outbox under `dataDir`. */
+  readonly smtpHost: string | undefined;
+  readonly smtpTls: 'starttls' | 'tls' | 'none';
+  readonly smtpPort: number;
+  readonly smtpUser: string | undefined;
+  readonly smtpPassword: string | undefined;
+  readonly smtpCaFile: string | undefined;
+  readonly mailFrom: string;
+  readonly invitationDays: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -215,6 +224,19 @@ function optionalHttpUrl(raw: unknown): string | undefined {
     throw new OptionError('expected an absolute http:// or https:// URL');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OptionError('expected an absolute http:// or https:// URL');
+  return text;
+}
+
+function smtpTls(raw: unknown): 'starttls' | 'tls' | 'none' {
+  const text = asString(raw).toLowerCase();
+  if (text !== 'starttls' && text !== 'tls' && text !== 'none') throw new OptionError('expected starttls, tls or none');
+  return text;
+}
+
+function mailbox(raw: unknown): string {
+  const text = nonEmpty(raw);
+  // One address, optionally with a display name; no line breaks (header injection).
+  if (text.length > 320 || /[\r\n]/.test(text) || !/^(?:[^<>@]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/.test(text)) throw new OptionError('expected an address, e.g. Parapet <security@example.com>');
   return text;
 }
 
@@ -446,6 +468,46 @@ export const OPTIONS = [
     description: 'Grace period between a request to delete an account or organization and its purge; it can be cancelled until then.',
     parse: integer(1, 90), derive: () => 14,
   }),
+  define({
+    key: 'smtpHost', env: 'PARAPET_SMTP_HOST', defaultText: '(unset: mail goes to the development outbox, printed by `parapet mail outbox`)',
+    description: 'SMTP server that sends invitations, verification and password-reset mail.',
+    parse: (raw) => (optional(raw) === undefined ? undefined : hostname(raw)), derive: () => undefined,
+  }),
+  define({
+    key: 'smtpTls', env: 'PARAPET_SMTP_TLS', defaultText: 'starttls',
+    description: 'starttls (upgrade required, never plain-text fallback), tls (TLS from the first byte, port 465) or none (loopback hosts only). The certificate is always verified.',
+    parse: smtpTls, derive: () => 'starttls' as const,
+  }),
+  define({
+    key: 'smtpPort', env: 'PARAPET_SMTP_PORT', defaultText: '587 (465 with tls)',
+    description: 'SMTP server port.',
+    parse: integer(1, 65535), derive: (c) => (c.smtpTls === 'tls' ? 465 : 587),
+  }),
+  define({
+    key: 'smtpUser', env: 'PARAPET_SMTP_USER', defaultText: '(unset: no authentication)',
+    description: 'SMTP user name.',
+    parse: optional, derive: () => undefined,
+  }),
+  define({
+    key: 'smtpPassword', env: 'PARAPET_SMTP_PASSWORD', defaultText: '(unset)', secret: true,
+    description: 'SMTP password (sent only over TLS unless PARAPET_SMTP_TLS is none).',
+    parse: optional, derive: () => undefined,
+  }),
+  define({
+    key: 'smtpCaFile', env: 'PARAPET_SMTP_CA_FILE', defaultText: '(unset: system CAs)',
+    description: 'PEM CA bundle that signs the SMTP server certificate (a private relay).',
+    parse: optional, derive: () => undefined,
+  }),
+  define({
+    key: 'mailFrom', env: 'PARAPET_MAIL_FROM', defaultText: 'Parapet <parapet@<public URL host>>',
+    description: 'Sender address of outgoing mail.',
+    parse: mailbox, derive: (c) => `Parapet <parapet@${new URL(c.publicUrl ?? 'http://localhost').hostname.replace(/^\[|\]$/g, '')}>`,
+  }),
+  define({
+    key: 'invitationDays', env: 'PARAPET_INVITATION_DAYS', defaultText: '7',
+    description: 'How long an invitation link to an organization stays valid, in days (1 to 30).',
+    parse: integer(1, 30), derive: () => 7,
+  }),
 ] as const;
 
 export { isLoopback };
@@ -467,6 +529,12 @@ export function crossCheck(config: Config): string[] {
   }
   if (config.httpRedirectPort !== undefined && config.httpRedirectPort !== 0 && config.httpRedirectPort === config.port) {
     problems.push('PARAPET_HTTP_REDIRECT_PORT must differ from PARAPET_PORT');
+  }
+  if (config.smtpHost !== undefined && config.smtpTls === 'none' && !isLoopback(config.smtpHost)) {
+    problems.push(`PARAPET_SMTP_TLS: none is allowed only for a loopback PARAPET_SMTP_HOST, not "${config.smtpHost}"`);
+  }
+  if (config.smtpPassword !== undefined && config.smtpUser === undefined) {
+    problems.push('PARAPET_SMTP_PASSWORD needs PARAPET_SMTP_USER');
   }
   return problems;
 }

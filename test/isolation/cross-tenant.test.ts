@@ -165,6 +165,8 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
       retention_settings: (tx) => tx.insertInto('retention_settings').values({ tenant_id: aId, data_type: 'security_events', days: 30, updated_by: b.userId, updated_at: now }).execute(),
       organization_deletions: (tx) =>
         tx.insertInto('organization_deletions').values({ tenant_id: aId, id: crypto.randomUUID(), requested_by: b.userId, requested_at: now, purge_after: now, cancelled_at: null, cancelled_by: null, notified_at: null }).execute(),
+      invitations: (tx) =>
+        tx.insertInto('invitations').values({ tenant_id: aId, id: crypto.randomUUID(), email: 'forged@example.com', email_normalized: 'forged@example.com', role: 'tenant_admin', token_hash: Buffer.alloc(32, 9), invited_by: b.userId, created_at: now, expires_at: new Date(now.getTime() + 86_400_000), accepted_at: null, accepted_by: null, revoked_at: null }).execute(),
       audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
     };
     const tables = (await tenantTables(t)).map((x) => x.table).sort();

@@ -92,7 +92,9 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   for (const value of ['first value', 'second value']) {
     await created(t, cookie, `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}/secrets`, { name: secretName, value: `${label} ${value}` });
   }
-  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName } };
+  // A pending invitation (its mail goes to the test app's own outbox).
+  const invitationId = await created(t, cookie, `/api/v1/organizations/${orgId}/invitations`, { email: `${label}-invitee-${crypto.randomUUID()}@example.com`, role: 'viewer' });
+  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */

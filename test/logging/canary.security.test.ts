@@ -5,7 +5,10 @@ import { describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { basic, createClient, seedOrg, seedServiceAccount, tokenRequest } from '../../src/modules/oauth/oauth-test-fixture.ts';
 import { signRequest } from '../../src/sdk/index.ts';
+import { configCheck } from '../../src/cli/config-check.ts';
+import { createTestCertificates } from '../../src/modules/audit/streaming/tls-test-fixture.ts';
 import { createTestApp, TEST_PASSWORD } from '../support/app.ts';
+import { linkToken, startTestSmtp } from '../support/smtp.ts';
 
 const CANARY_PASSWORD = 'canary passphrase 5d1f0e9b7c';
 
@@ -231,6 +234,39 @@ describe('secrets never reach the logs or the audit log', () => {
       for (const value of planted) assert.ok(!exported.body.includes(value), 'secret value in the audit export');
     } finally {
       await t.close();
+    }
+  });
+
+  it('the SMTP password and mailed link tokens are absent from debug logs, failed deliveries and `config check`', async () => {
+    const smtpPassword = 'smtp canary 0b7e44d1a9';
+    const certs = createTestCertificates('Canary SMTP');
+    const smtp = await startTestSmtp({ tls: certs, auth: { user: 'relay', password: smtpPassword } });
+    const t = await createTestApp({ logLevel: 'debug', env: smtp.env });
+    // A second app whose password the server refuses: its failed delivery is logged too.
+    const wrong = await createTestApp({ logLevel: 'debug', env: { ...smtp.env, PARAPET_SMTP_PASSWORD: `${smtpPassword}!` }, mailRetryDelaysMs: [] });
+    try {
+      const user = await t.createUser(`mail-canary-${crypto.randomUUID()}@example.com`, TEST_PASSWORD);
+      assert.equal((await t.inject({ method: 'POST', url: '/api/v1/auth/password/reset/request', payload: { email: user.email } })).statusCode, 202);
+      await t.app.services.mail.idle();
+      const token = linkToken(await smtp.waitFor((m) => m.to.includes(user.email)));
+      assert.equal((await t.inject({ method: 'POST', url: '/api/v1/auth/password/reset', payload: { token, password: `${CANARY_PASSWORD} new` } })).statusCode, 204);
+      const other = await wrong.createUser(`mail-canary-${crypto.randomUUID()}@example.com`, TEST_PASSWORD);
+      await wrong.inject({ method: 'POST', url: '/api/v1/auth/password/reset/request', payload: { email: other.email } });
+      await wrong.app.services.mail.idle();
+      assert.equal(wrong.app.services.mail.stats().failed, 1);
+      const printed: string[] = [];
+      await configCheck({ config: t.config, args: [], out: (line) => printed.push(line), err: (line) => printed.push(line), logger: t.app.http.log as never, pid: process.pid, stopSignal: new Promise(() => undefined), onReload: () => () => undefined });
+      assert.ok(printed.some((line) => line.startsWith('PARAPET_SMTP_PASSWORD')));
+      const logs = [...t.logs, ...wrong.logs];
+      assert.ok(logs.some((line) => line.includes('mail delivery failed')));
+      for (const line of [...logs, ...printed]) {
+        assert.ok(!line.includes(smtpPassword), `SMTP password in output: ${line}`);
+        assert.ok(!line.includes(token), `link token in output: ${line}`);
+      }
+    } finally {
+      await wrong.close();
+      await t.close();
+      await smtp.close();
     }
   });
 });

@@ -23,7 +23,7 @@ export async function signUp(t: TestApp, label: string, options: { platformAdmin
   return { userId: user.id, cookie: await t.login(email, TEST_PASSWORD) };
 }
 
-/** Adds a user to an organization (invitations arrive with the identity work; tests insert directly). */
+/** Adds a user to an organization directly (faster than an invitation: POST /api/v1/organizations/:orgId/invitations, docs/identity.md). */
 export async function addMember(t: TestApp, orgId: string, userId: string): Promise<void> {
   await t.transactor.withTenant(orgId, async (tx) => {
     await tx.insertInto('memberships').values({ tenant_id: orgId, user_id: userId, role: 'member', created_at: new Date() }).execute();

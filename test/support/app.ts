@@ -1,5 +1,8 @@
 // Builds a full Parapet app on a test database, with captured logs and helpers to create users
 // and sign in. Requests go through app.inject(): no sockets.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import { buildApp, type App } from '../../src/app.ts';
@@ -40,6 +43,8 @@ export async function createTestApp(
     logLevel?: 'debug' | 'info' | 'warn';
     /** Wraps the password hasher the app uses (to count calls). */
     wrapHasher?: (hasher: PasswordHasher) => PasswordHasher;
+    /** Waits between mail delivery attempts (default: the app's). */
+    mailRetryDelaysMs?: readonly number[];
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -49,7 +54,9 @@ export async function createTestApp(
       callback();
     },
   });
-  const config = loadConfig({ env: { PARAPET_RATE_LIMIT: '100000', PARAPET_AUTH_RATE_LIMIT: '100000', PARAPET_LOG_LEVEL: options.logLevel ?? 'warn', ...options.env } });
+  // A data directory of its own, so mail sent without SMTP lands in a throwaway outbox.
+  const dataDir = mkdtempSync(join(tmpdir(), 'parapet-test-data-'));
+  const config = loadConfig({ env: { PARAPET_RATE_LIMIT: '100000', PARAPET_AUTH_RATE_LIMIT: '100000', PARAPET_LOG_LEVEL: options.logLevel ?? 'warn', PARAPET_DATA_DIR: dataDir, ...options.env } });
   const logger = createLogger(config.logLevel, sink);
   const database = options.database ?? (await openTestDatabase(options.kind));
   const transactor = createTransactor(database.db.app, createContextSigner(TEST_KEYRING.derive('tenant-context-mac')));
@@ -59,7 +66,7 @@ export async function createTestApp(
   const clock = options.clock ?? systemClock;
   // With PARAPET_TLS_CERT_FILE/KEY_FILE in `env`, the app speaks HTTPS once it listens (as in start.ts).
   const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? loadTlsPair({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }) : undefined;
-  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom, keyring: TEST_KEYRING, ...(tls === undefined ? {} : { tls }) });
+  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom, keyring: TEST_KEYRING, ...(tls === undefined ? {} : { tls }), ...(options.mailRetryDelaysMs === undefined ? {} : { mailRetryDelaysMs: options.mailRetryDelaysMs }) });
   return {
     app,
     config,

@@ -109,6 +109,16 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
         await record(tx, tenantId, ctx, 'role.deleted', [{ type: 'role', id }]);
       }),
 
+    /**
+     * Resolves `role` in the organization and refuses unless the caller holds every permission of
+     * it at organization scope: what invitations check before promising a role (no escalation).
+     */
+    assertGrantable: async (ctx: Caller, tenantId: string, role: string) => {
+      const resolved = await transactor.withTenant(tenantId, (tx) => rolePermissions(tx, tenantId, role));
+      await assertHoldsAll(ctx, resolved.permissions, { tenantId });
+      return resolved;
+    },
+
     listBindings: (tenantId: string, filter: { principalId?: string | undefined; after?: string | undefined; limit: number }) => transactor.withTenant(tenantId, (tx) => store.listBindings(tx, tenantId, filter)),
     getBinding: (tenantId: string, id: string) =>
       transactor.withTenant(tenantId, async (tx) => {

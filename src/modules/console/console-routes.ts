@@ -9,14 +9,16 @@ function load(file: string): { body: Buffer; type: string } {
   return { body: readFileSync(new URL(file, STATIC)), type: TYPES[extension] ?? 'application/octet-stream' };
 }
 
-/** The minimal console: setup, sign-in and a landing page; static files read once at start. */
+/** The minimal console: setup, sign-in, a landing page and mailed account links; static files read once at start. */
 export function registerConsoleRoutes(app: FastifyInstance): void {
   const pages: Record<string, string> = { '/setup': 'setup.html', '/login': 'login.html', '/console': 'console.html' };
+  // Mailed account links (docs/identity.md) all open one page, which reads the path.
+  for (const path of ['/accept-invitation', '/reset-password', '/verify-email', '/confirm-email', '/report-email-change']) pages[path] = 'account-link.html';
   for (const [path, file] of Object.entries(pages)) {
     const page = load(file);
     app.get(path, { config: { auth: 'public' } }, async (_request, reply) => reply.type(page.type).header('cache-control', 'no-store').send(page.body));
   }
-  for (const file of ['setup.js', 'login.js', 'console.js', 'console.css']) {
+  for (const file of ['setup.js', 'login.js', 'console.js', 'console.css', 'account-link.js']) {
     const asset = load(file);
     app.get(`/assets/${file}`, { config: { auth: 'public' } }, async (_request, reply) => reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body));
   }

@@ -10,6 +10,8 @@ export interface UsersTable {
   created_at: Date;
   updated_at: Date;
   disabled_at: Date | null;
+  /** When the user proved control of `email` (a verification, invitation or reset link). */
+  email_verified_at: Date | null;
 }
 
 export interface SessionsTable {

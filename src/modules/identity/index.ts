@@ -7,4 +7,4 @@ export { auditActor, auditContext, registerAuthentication, requestSource, requir
 export { registerIdentityRoutes } from './identity-routes.ts';
 export { insertUser, findUserByEmail, normalizeEmail, type UserRow } from './identity-store.ts';
 export type { IdentityTables } from './identity-tables.ts';
-export { createLoginThrottle, type LoginThrottle } from './login-throttle.ts';
+export { createLoginThrottle, createThrottle, type LoginThrottle } from './login-throttle.ts';

@@ -32,8 +32,18 @@ export interface LoginThrottle {
  * ones, so a lock never reveals whether an account exists.
  */
 export function createLoginThrottle(deps: { transactor: AppTransactor; clock: Clock; key: Buffer; threshold: number; lockMinutes: number }): LoginThrottle {
+  return createThrottle({ ...deps, namespace: 'login' });
+}
+
+/**
+ * The same throttle for another kind of subject (an account's reset requests, a client's invalid
+ * links …). Subjects of different namespaces never share a counter: the namespace is part of the
+ * HMAC input (`login` keeps the bare email, as before namespaces existed).
+ */
+export function createThrottle(deps: { transactor: AppTransactor; clock: Clock; key: Buffer; threshold: number; lockMinutes: number; namespace: string; refusal?: string }): LoginThrottle {
   const { transactor, clock } = deps;
-  const subjectOf = (email: string) => createHmac('sha256', deps.key).update(normalizeEmail(email)).digest();
+  const prefix = deps.namespace === 'login' ? '' : `${deps.namespace}\u0000`;
+  const subjectOf = (email: string) => createHmac('sha256', deps.key).update(prefix + normalizeEmail(email)).digest();
 
   function delayAfter(failures: number): number {
     if (failures < FREE_FAILURES) return 0;
@@ -42,7 +52,7 @@ export function createLoginThrottle(deps: { transactor: AppTransactor; clock: Cl
 
   function refuse(untilMs: number, now: number): never {
     const seconds = Math.max(1, Math.ceil((untilMs - now) / 1000));
-    throw new AppError('too_many_attempts', { detail: `Too many failed sign-ins for this account. Try again in ${seconds} s.`, headers: { 'retry-after': String(seconds) } });
+    throw new AppError('too_many_attempts', { detail: `${deps.refusal ?? 'Too many failed sign-ins for this account.'} Try again in ${seconds} s.`, headers: { 'retry-after': String(seconds) } });
   }
 
   return {

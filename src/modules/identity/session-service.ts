@@ -27,6 +27,11 @@ export interface SessionService {
   listForUser(userId: string): Promise<SessionRow[]>;
   /** Ends one of the user's own sessions; false when it is not theirs or already ended. */
   revokeOwn(userId: string, sessionId: string, by: { actor: AuditActor; source: AuditSource }): Promise<boolean>;
+  /**
+   * Ends every live session of a user (but `except`) inside `tx`, pushing each over the change
+   * feed so every node drops it when `tx` commits (ASVS 7.4.3). The caller audits the cause.
+   */
+  revokeAllForUser(tx: Tx, userId: string, reason: string, options?: { except?: string | undefined }): Promise<string[]>;
 }
 
 /** Last-seen is written at most this often, so reads stay cheap. */
@@ -132,6 +137,16 @@ export function createSessionService(deps: { transactor: AppTransactor; clock: C
       return true;
     },
     revoke: (sessionId, reason, by) => revokeById(sessionId, reason, by),
+    revokeAllForUser: async (tx, userId, reason, options = {}) => {
+      let query = tx.updateTable('sessions').set({ revoked_at: clock.now(), revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+      if (options.except !== undefined) query = query.where('id', '<>', options.except);
+      const ended = (await query.returning('id').execute()).map((row) => row.id);
+      for (const id of ended) {
+        forget(id);
+        await feed?.publish(tx as never, SESSIONS_TOPIC, id);
+      }
+      return ended;
+    },
   };
 
   function revokeById(sessionId: string, reason: string, by: { actor: AuditActor; source: AuditSource }): Promise<void> {

@@ -1,0 +1,5 @@
+export { createAccountsService, type AccountsService, type AccountThrottles } from './accounts-service.ts';
+export { createInvitationsService, invitationStatus, type InvitationsService, type InvitationRow } from './invitations-service.ts';
+export { registerAccountsRoutes, RESET_REQUESTED } from './accounts-routes.ts';
+export { ACCOUNT_LINK_TTL_MS } from './account-tokens.ts';
+export type { AccountsTables } from './accounts-tables.ts';
