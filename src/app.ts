@@ -18,7 +18,10 @@ import {
   type SessionService,
   type SetupService,
   type LoginThrottle,
+  registerPasswordRoutes,
+  registerStepUp,
 } from './modules/identity/index.ts';
+import { createMfa, pendingLoginCookieFor, registerMfaRoutes, type Mfa } from './modules/identity/mfa/index.ts';
 import {
   createApiCallBuffer,
   createAuditRecorder,
@@ -95,6 +98,7 @@ export interface App {
     readonly sessions: SessionService;
     readonly setup: SetupService;
     readonly throttle: LoginThrottle;
+    readonly mfa: Mfa;
     readonly tenants: TenantsService;
     readonly access: AccessControl;
     readonly accessService: AccessService;
@@ -157,9 +161,24 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       operatorAbsoluteHours: config.operatorSessionAbsoluteHours,
     },
   });
-  const setup = createSetupService({ transactor, hasher, clock, random, passwordMinLength: config.passwordMinLength, audit });
+  const setup = createSetupService({ transactor, hasher, clock, random, passwordRules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore }, audit });
   const throttle = createLoginThrottle({ transactor, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes });
-  const login = createLoginService({ transactor, hasher, sessions, clock, audit, throttle });
+  // Created before identity: TOTP seeds are field-encrypted (AUTH-2).
+  const keys = createKeys({ config, transactor, provider: deps.keyProvider ?? keyProviderFor(config, deps.keyring, { persist: false }), keyring: deps.keyring, clock, random, audit });
+  const mfa = createMfa({
+    transactor,
+    clock,
+    random,
+    audit,
+    sessions,
+    hasher,
+    fields: keys.fields,
+    passwordThrottle: throttle,
+    throttleKey: deps.keyring.derive('login-throttle'),
+    lockout: { threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes },
+    issuer: `Parapet (${new URL(config.publicUrl).hostname})`,
+  });
+  const login = createLoginService({ transactor, hasher, sessions, clock, audit, throttle, mfa: mfa.login });
   const access = createAccessControl({ transactor, clock, audit, feed, logger: deps.logger });
   const tenants = createTenantsService({
     transactor,
@@ -184,7 +203,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics,
     metricsToken: config.metricsToken,
   });
-  registerIdentityRoutes(http, { login, sessions, setup, cookie });
+  const pendingCookie = pendingLoginCookieFor(cookie);
+  registerIdentityRoutes(http, { login, sessions, setup, cookie, pendingCookie });
+  registerStepUp(http, { clock, maxAgeMinutes: config.stepUpMinutes });
+  registerMfaRoutes(http, { mfa: mfa.login, enrolment: mfa.enrolment, registry: mfa.registry, reauth: mfa.reauth, sessions, cookie, pendingCookie });
+  registerPasswordRoutes(http, { rules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore } });
   const riskyWrites = createRiskyWrites({ transactor, clock, random, audit, access });
   for (const operation of tenancyOperations(tenants)) riskyWrites.register(operation);
   registerTenantsRoutes(http, tenants, riskyWrites.gate);
@@ -218,7 +241,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       set: (ctx, tenantId, days) => retention.setRetentionDays(tenantId, days, ctx),
     },
   });
-  const keys = createKeys({ config, transactor, provider: deps.keyProvider ?? keyProviderFor(config, deps.keyring, { persist: false }), keyring: deps.keyring, clock, random, audit });
   const auditStreaming = createAuditStreaming({
     transactor,
     clock,
@@ -248,7 +270,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, throttle, mfa, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**

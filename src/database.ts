@@ -5,13 +5,14 @@ import type { ApiKeysTables } from './modules/api-keys/api-keys-tables.ts';
 import type { AuditTables } from './modules/audit/audit-tables.ts';
 import type { StreamingTables } from './modules/audit/streaming/index.ts';
 import type { IdentityTables } from './modules/identity/identity-tables.ts';
+import type { MfaTables } from './modules/identity/mfa/mfa-tables.ts';
 import type { TenantsTables } from './modules/tenants/tenants-tables.ts';
 import type { OAuthTables } from './modules/oauth/oauth-tables.ts';
 import type { KeyTables } from './platform/crypto/key-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, MfaTables {}
 
 export type Tx = Transaction<DB>;
 export type AppTransactor = Transactor<DB>;
@@ -27,4 +28,9 @@ export const PLATFORM_TABLES: ReadonlySet<string> = new Set([
   'setup_tokens',
   // Failed sign-in counters keyed by an HMAC of the email: no tenant's data (AUTH-6).
   'login_throttle',
+  // Second factors of users (platform-level accounts): TOTP seeds (encrypted), recovery-code
+  // digests, pending MFA sign-ins (AUTH-2).
+  'totp_factors',
+  'mfa_recovery_codes',
+  'mfa_pending_logins',
 ]);

@@ -10,4 +10,8 @@ export interface EncryptedColumn {
   readonly rowId: string;
 }
 
-export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([{ table: 'audit_destinations', column: 'secret_sealed', rowId: 'id' }]);
+export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([
+  { table: 'audit_destinations', column: 'secret_sealed', rowId: 'id' },
+  // TOTP seeds (AUTH-2, ENC-4), under the platform tenant's key.
+  { table: 'totp_factors', column: 'secret_sealed', rowId: 'id' },
+]);
