@@ -68,6 +68,9 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
             app.services.throttle.purge().catch((error: unknown) => {
               logger.error({ err: error }, 'login throttle purge failed');
             });
+            app.services.mfa.purgeExpired().catch((error: unknown) => {
+              logger.error({ err: error }, 'pending MFA sign-in purge failed');
+            });
           }, 3_600_000)
         : undefined;
     retentionTimer?.unref();

@@ -10,6 +10,7 @@ import type { SessionService } from '../session-service.ts';
 import { createFactorRegistry, type FactorRegistry } from './factor-registry.ts';
 import { createMfaEnrolment, type MfaEnrolment } from './mfa-enrolment.ts';
 import { createMfaLogin, type MfaLogin } from './mfa-login.ts';
+import { purgePendingLogins } from './mfa-store.ts';
 import { createRecoveryCodeFactor } from './recovery-code-factor.ts';
 import { createTotpFactor } from './totp-factor.ts';
 import { createTotpSecretBox } from './totp-secret-box.ts';
@@ -28,6 +29,8 @@ export interface Mfa {
   readonly reauth: Reauthentication;
   /** Per-account second-factor throttle (the login throttle's `mfa` namespace). */
   readonly throttle: LoginThrottle;
+  /** Deletes pending sign-ins that expired over an hour ago; returns how many. */
+  purgeExpired(): Promise<number>;
 }
 
 /** Assembles the second-factor machinery: registry with TOTP and recovery codes, sign-in step, enrolment, step-up. */
@@ -70,5 +73,6 @@ export function createMfa(deps: {
     },
   });
   const reauth = createReauthentication({ transactor, clock, hasher: deps.hasher, sessions, throttle: deps.passwordThrottle, mfa: login, audit });
-  return { registry, login, enrolment, reauth, throttle };
+  const purgeExpired = () => transactor.withPlatform((tx) => purgePendingLogins(tx, new Date(clock.now().getTime() - 3_600_000)));
+  return { registry, login, enrolment, reauth, throttle, purgeExpired };
 }

@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { createTestApp, sessionCookie, TEST_PASSWORD, type TestApp } from '../../../../test/support/app.ts';
 import { assertProblem } from '../../../../test/support/problem.ts';
 import { manualClock } from '../../../platform/clock.ts';
-import { createTotpSecretBox } from './totp-secret-box.ts';
+import { createTotpFactor } from './totp-factor.ts';
+import { createTotpSecretBox, type TotpSecretBox } from './totp-secret-box.ts';
 import { base32Decode, hotp, timeStep, totp } from './totp.ts';
 
 const START = new Date('2026-05-04T10:00:00Z');
@@ -123,6 +124,29 @@ describe('multi-factor sign-in (AUTH-2)', () => {
     const same = code(secret);
     const results = await Promise.all([verify(a, { method: 'totp', code: same }), verify(b, { method: 'totp', code: same })]);
     assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 401]);
+  });
+
+  it('AUTH-2: concurrent verifications that both read the factor before either records the step: exactly one succeeds', async () => {
+    const { secret, userId } = await enrolledUser();
+    // Both verifications are held after reading the factor (at decryption) until both have read it.
+    const real = createTotpSecretBox(t.app.services.keys.fields);
+    let arrived = 0;
+    let release: () => void = () => undefined;
+    const barrier = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const held: TotpSecretBox = {
+      seal: real.seal,
+      open: async (factorId, sealed) => {
+        if (++arrived === 2) release();
+        await barrier;
+        return real.open(factorId, sealed);
+      },
+    };
+    const factor = createTotpFactor({ transactor: t.transactor, clock, box: held });
+    const proof = { code: code(secret) };
+    const results = await Promise.all([factor.verify({ userId, attemptId: 'a', proof }), factor.verify({ userId, attemptId: 'b', proof })]);
+    assert.equal(results.filter((r) => r !== undefined).length, 1);
   });
 
   it('AUTH-2: accepts codes one 30 s step either side of now, refuses two steps away', async () => {
