@@ -136,7 +136,7 @@ describe('multi-factor sign-in (AUTH-2)', () => {
       release = resolve;
     });
     const held: TotpSecretBox = {
-      seal: real.seal,
+      seal: (factorId, secret) => real.seal(factorId, secret),
       open: async (factorId, sealed) => {
         if (++arrived === 2) release();
         await barrier;
