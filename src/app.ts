@@ -18,7 +18,10 @@ import {
   type SessionService,
   type SetupService,
   type LoginThrottle,
+  registerPasswordRoutes,
+  registerStepUp,
 } from './modules/identity/index.ts';
+import { createMfa, pendingLoginCookieFor, registerMfaRoutes, type Mfa } from './modules/identity/mfa/index.ts';
 import {
   createApiCallBuffer,
   createAuditRecorder,
@@ -117,6 +120,7 @@ export interface App {
     readonly sessions: SessionService;
     readonly setup: SetupService;
     readonly throttle: LoginThrottle;
+    readonly mfa: Mfa;
     readonly tenants: TenantsService;
     readonly access: AccessControl;
     readonly accessService: AccessService;
@@ -185,9 +189,33 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       operatorAbsoluteHours: config.operatorSessionAbsoluteHours,
     },
   });
-  const setup = createSetupService({ transactor, hasher, clock, random, passwordMinLength: config.passwordMinLength, audit });
+  const setup = createSetupService({ transactor, hasher, clock, random, passwordRules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore }, audit });
   const throttle = createLoginThrottle({ transactor, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes });
-  const login = createLoginService({ transactor, hasher, sessions, clock, audit, throttle });
+  // Created before identity: TOTP seeds are field-encrypted (AUTH-2).
+  const keys = createKeys({
+    config,
+    transactor,
+    provider: deps.keyProvider ?? keyProviderFor(config, deps.keyring, { persist: false }),
+    keyring: deps.keyring,
+    clock,
+    random,
+    audit,
+    ...(deps.shredRegister === undefined ? {} : { shredded: deps.shredRegister }),
+  });
+  const mfa = createMfa({
+    transactor,
+    clock,
+    random,
+    audit,
+    sessions,
+    hasher,
+    fields: keys.fields,
+    passwordThrottle: throttle,
+    throttleKey: deps.keyring.derive('login-throttle'),
+    lockout: { threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes },
+    issuer: `Parapet (${new URL(config.publicUrl).hostname})`,
+  });
+  const login = createLoginService({ transactor, hasher, sessions, clock, audit, throttle, mfa: mfa.login });
   const mail = createMailer({
     transport:
       config.smtpHost === undefined
@@ -221,16 +249,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const endpoints = oauthEndpoints(config.publicUrl);
   const bearer = createBearerAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed });
 
-  const keys = createKeys({
-    config,
-    transactor,
-    provider: deps.keyProvider ?? keyProviderFor(config, deps.keyring, { persist: false }),
-    keyring: deps.keyring,
-    clock,
-    random,
-    audit,
-    ...(deps.shredRegister === undefined ? {} : { shredded: deps.shredRegister }),
-  });
   const apiKeys = createApiKeys({ transactor, clock, random, fields: keys.fields, audit, access, feed, logger: deps.logger, maxDays: config.apiKeyMaxDays });
 
   registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config), authenticators: [apiKeys.authenticator, (request) => bearer.authenticate(request)] });
@@ -242,7 +260,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics,
     metricsToken: config.metricsToken,
   });
-  registerIdentityRoutes(http, { login, sessions, setup, cookie });
+  const pendingCookie = pendingLoginCookieFor(cookie);
+  registerIdentityRoutes(http, { login, sessions, setup, cookie, pendingCookie });
+  registerStepUp(http, { clock, maxAgeMinutes: config.stepUpMinutes });
+  registerMfaRoutes(http, { mfa: mfa.login, enrolment: mfa.enrolment, registry: mfa.registry, reauth: mfa.reauth, sessions, cookie, pendingCookie });
+  registerPasswordRoutes(http, { rules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore } });
   const personalData: PersonalDataContributor[] = builtInContributors({ transactor });
   const deletions = createDeletionService({
     transactor,
@@ -338,7 +360,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, throttle, mail, accounts, invitations, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, secrets: secrets.service, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls }, lifecycle: { retention: lifecycleRetention, deletions, personalData } } };
+  return { http, services: { sessions, setup, throttle, mfa, mail, accounts, invitations, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, secrets: secrets.service, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls }, lifecycle: { retention: lifecycleRetention, deletions, personalData } } };
 }
 
 /**

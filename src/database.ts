@@ -5,6 +5,7 @@ import type { ApiKeysTables } from './modules/api-keys/api-keys-tables.ts';
 import type { AuditTables } from './modules/audit/audit-tables.ts';
 import type { StreamingTables } from './modules/audit/streaming/index.ts';
 import type { IdentityTables } from './modules/identity/identity-tables.ts';
+import type { MfaTables } from './modules/identity/mfa/mfa-tables.ts';
 import type { TenantsTables } from './modules/tenants/tenants-tables.ts';
 import type { OAuthTables } from './modules/oauth/oauth-tables.ts';
 import type { SecretsTables } from './modules/secrets/secrets-tables.ts';
@@ -13,7 +14,7 @@ import type { LifecycleTables } from './modules/lifecycle/lifecycle-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables, MfaTables {}
 import type { MailTables } from './platform/mail/mail-tables.ts';
 import type { AccountsTables } from './modules/accounts/accounts-tables.ts';
 
@@ -39,4 +40,9 @@ export const PLATFORM_TABLES: ReadonlySet<string> = new Set([
   'account_tokens',
   // Delivery status of outgoing mail (no bodies).
   'mail_deliveries',
+  // Second factors of users (platform-level accounts): TOTP seeds (encrypted), recovery-code
+  // digests, pending MFA sign-ins (AUTH-2).
+  'totp_factors',
+  'mfa_recovery_codes',
+  'mfa_pending_logins',
 ]);

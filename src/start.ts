@@ -59,6 +59,16 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
     // DATA-1, DATA-3, AUD-3: retention of every data type (the audit log and sign-in counters
     // included) and purges after deletion grace periods, on one node at a time.
     const stopLifecycle = options.background === true ? startLifecycleLoop({ db, retention: app.services.lifecycle.retention, deletions: app.services.lifecycle.deletions, logger }) : undefined;
+    // Pending second-factor sign-ins past their 5 minutes are dropped hourly.
+    const pendingTimer =
+      options.background === true
+        ? setInterval(() => {
+            app.services.mfa.purgeExpired().catch((error: unknown) => {
+              logger.error({ err: error }, 'pending MFA sign-in purge failed');
+            });
+          }, 3_600_000)
+        : undefined;
+    pendingTimer?.unref();
     return {
       config,
       keyring,
@@ -67,6 +77,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       app,
       close: async () => {
         await stopLifecycle?.();
+        if (pendingTimer !== undefined) clearInterval(pendingTimer);
         await app.http.close();
         await stopDelivery?.();
         await stopKeys?.();

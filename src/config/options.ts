@@ -29,6 +29,8 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   readonly authRateLimitPerMinute: number;
   readonly passwordMinLength: number;
+  readonly passwordMinScore: number;
+  readonly stepUpMinutes: number;
   readonly lockoutThreshold: number;
   readonly lockoutMinutes: number;
   readonly sessionIdleMinutes: number;
@@ -342,6 +344,16 @@ export const OPTIONS = [
     key: 'passwordMinLength', env: 'PARAPET_PASSWORD_MIN_LENGTH', defaultText: '12',
     description: 'Shortest accepted password (8 to 64 characters; NIST SP 800-63B allows no less than 8).',
     parse: integer(8, 64), derive: () => 12,
+  }),
+  define({
+    key: 'passwordMinScore', env: 'PARAPET_PASSWORD_MIN_SCORE', defaultText: '3',
+    description: 'zxcvbn strength score (0 to 4) a new password needs; 0 only shows the estimate and refuses nothing.',
+    parse: integer(0, 4), derive: () => 3,
+  }),
+  define({
+    key: 'stepUpMinutes', env: 'PARAPET_STEP_UP_MINUTES', defaultText: '10',
+    description: 'Sensitive actions (changing MFA factors, policy, API keys) need a sign-in or re-authentication within this many minutes (1 to 60).',
+    parse: integer(1, 60), derive: () => 10,
   }),
   define({
     key: 'lockoutThreshold', env: 'PARAPET_LOCKOUT_THRESHOLD', defaultText: '10',

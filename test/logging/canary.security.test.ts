@@ -7,7 +7,8 @@ import { basic, createClient, seedOrg, seedServiceAccount, tokenRequest } from '
 import { signRequest } from '../../src/sdk/index.ts';
 import { configCheck } from '../../src/cli/config-check.ts';
 import { createTestCertificates } from '../../src/modules/audit/streaming/tls-test-fixture.ts';
-import { createTestApp, TEST_PASSWORD } from '../support/app.ts';
+import { base32Decode, totp } from '../../src/modules/identity/mfa/totp.ts';
+import { createTestApp, sessionCookie, TEST_PASSWORD } from '../support/app.ts';
 import { linkToken, startTestSmtp } from '../support/smtp.ts';
 
 const CANARY_PASSWORD = 'canary passphrase 5d1f0e9b7c';
@@ -50,6 +51,37 @@ describe('secrets never reach the logs or the audit log', () => {
         const text = Buffer.from(event.canonical).toString('utf8');
         for (const secret of [CANARY_PASSWORD, sessionToken, setupToken]) assert.ok(!text.includes(secret), `secret in audit event ${event.action}`);
       }
+    } finally {
+      await t.close();
+    }
+  });
+  it('AUTH-1, AUTH-2, ENC-4: TOTP seeds, recovery codes, pending sign-ins and checked passwords are absent from debug logs and audit events', async () => {
+    const t = await createTestApp({ logLevel: 'debug' });
+    try {
+      await t.createUser('mfa-canary@example.com', TEST_PASSWORD);
+      const cookie = await t.login('mfa-canary@example.com', TEST_PASSWORD);
+      const { secret } = (await t.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp', headers: { cookie } })).json<{ secret: string }>();
+      const confirmed = await t.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp/confirm', payload: { code: totp(base32Decode(secret), new Date()) }, headers: { cookie } });
+      const codes = confirmed.json<{ recovery_codes: string[] }>().recovery_codes;
+      assert.equal(codes.length, 10);
+      const pending = (await t.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'mfa-canary@example.com', password: TEST_PASSWORD } })).cookies.find((c) => c.name === 'parapet_mfa')?.value ?? '';
+      assert.equal(pending.length, 43);
+      const [used = '', other = ''] = codes;
+      // A wrong code, a recovery code that works, one replayed, a step-up with a recovery code, a strength check.
+      await t.inject({ method: 'POST', url: '/api/v1/auth/mfa/verify', payload: { method: 'recovery_code', code: `${other}x` }, headers: { cookie: `parapet_mfa=${pending}` } });
+      const done = await t.inject({ method: 'POST', url: '/api/v1/auth/mfa/verify', payload: { method: 'recovery_code', code: used }, headers: { cookie: `parapet_mfa=${pending}` } });
+      assert.equal(done.statusCode, 200);
+      await t.inject({ method: 'POST', url: '/api/v1/auth/mfa/verify', payload: { method: 'recovery_code', code: used }, headers: { cookie: `parapet_mfa=${pending}` } });
+      assert.equal((await t.inject({ method: 'POST', url: '/api/v1/auth/reauthenticate', payload: { password: TEST_PASSWORD, method: 'recovery_code', code: other }, headers: { cookie: sessionCookie(done) } })).statusCode, 200);
+      await t.inject({ method: 'POST', url: '/api/v1/auth/password/strength', payload: { password: CANARY_PASSWORD } });
+      const planted = [secret, pending, CANARY_PASSWORD, ...codes, ...codes.map((c) => c.replaceAll('-', ''))];
+      assert.ok(t.logs.length > 10);
+      for (const line of t.logs) for (const value of planted) assert.ok(!line.includes(value), `MFA secret in log: ${line}`);
+      await t.app.services.audit.apiCalls.flush();
+      await t.app.services.audit.sequencer.drain();
+      const events = await t.transactor.withTenant('00000000-0000-0000-0000-000000000000', (tx) => tx.selectFrom('audit_events').select(['action', 'canonical']).execute());
+      assert.ok(['mfa.factor_enrolled', 'mfa.recovery_code_used', 'session.mfa_failed', 'session.reauthenticated'].every((action) => events.some((e) => e.action === action)));
+      for (const event of events) for (const value of planted) assert.ok(!Buffer.from(event.canonical).toString('utf8').includes(value), `MFA secret in audit event ${event.action}`);
     } finally {
       await t.close();
     }

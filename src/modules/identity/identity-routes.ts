@@ -26,9 +26,9 @@ const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH * 4 
 
 export function registerIdentityRoutes(
   app: FastifyInstance,
-  deps: { login: LoginService; sessions: SessionService; setup: SetupService; cookie: SessionCookie },
+  deps: { login: LoginService; sessions: SessionService; setup: SetupService; cookie: SessionCookie; pendingCookie: SessionCookie },
 ): void {
-  const { cookie } = deps;
+  const { cookie, pendingCookie } = deps;
 
   app.post('/api/v1/setup', {
     config: { permission: 'public', rateLimit: 'auth' },
@@ -49,9 +49,9 @@ export function registerIdentityRoutes(
     config: { permission: 'public', rateLimit: 'auth' },
     schema: {
       tags: ['identity'],
-      summary: 'Sign in with email and password; sets the session cookie',
+      summary: 'Sign in with email and password; sets the session cookie, or (account with MFA) a pending sign-in cookie for POST /api/v1/auth/mfa/verify',
       body: Strict({ email: Type.String({ minLength: 1, maxLength: 254 }), password: Password }),
-      response: { 200: Strict({ user: User }), ...errorResponses(400, 401, 429) },
+      response: { 200: Type.Union([Strict({ user: User }), Strict({ mfa_required: Type.Literal(true), methods: Type.Array(Type.String()) })]), ...errorResponses(400, 401, 429) },
     },
     handler: async (request, reply) => {
       const body = request.body as { email: string; password: string };
@@ -61,6 +61,11 @@ export function registerIdentityRoutes(
         await deps.sessions.revoke(request.principal.sessionId, 'replaced_by_login', ctx);
       }
       const result = await deps.login.login({ email: body.email, password: body.password, source: requestSource(request) });
+      if (result.kind === 'mfa') {
+        // AUTH-2: no session yet; the pending sign-in's cookie is good for the MFA endpoints only, 5 minutes.
+        reply.setCookie(pendingCookie.name, result.pendingToken, { path: '/', httpOnly: true, secure: pendingCookie.secure, sameSite: 'strict', maxAge: 300 });
+        return { mfa_required: true as const, methods: [...result.methods] };
+      }
       reply.setCookie(cookie.name, result.token, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'lax' });
       return { user: toUser(result.user) };
     },

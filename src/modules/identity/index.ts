@@ -1,5 +1,6 @@
 export { createPasswordHasher, ARGON2_PARAMS, type PasswordHasher } from './password-hasher.ts';
-export { checkNewPassword, PASSWORD_MAX_LENGTH } from './password-policy.ts';
+export { checkNewPassword, isCommonPassword, PASSWORD_MAX_LENGTH, type PasswordRules } from './password-policy.ts';
+export { estimatePasswordStrength, DEFAULT_PASSWORD_MIN_SCORE, type PasswordStrength } from './password-strength.ts';
 export { createSessionService, type Principal, type SessionService, type SessionTimeouts } from './session-service.ts';
 export { createLoginService, type LoginService } from './login-service.ts';
 export { createSetupService, SETUP_LINK_TTL_MS, type SetupService } from './setup-service.ts';
@@ -8,3 +9,6 @@ export { registerIdentityRoutes } from './identity-routes.ts';
 export { insertUser, findUserByEmail, normalizeEmail, type UserRow } from './identity-store.ts';
 export type { IdentityTables } from './identity-tables.ts';
 export { createLoginThrottle, createThrottle, type LoginThrottle } from './login-throttle.ts';
+export { registerPasswordRoutes } from './password-routes.ts';
+export { registerStepUp, requireRecentAuthentication, type StepUpPolicy } from './step-up.ts';
+export { createReauthentication, type Reauthentication } from './reauthenticate.ts';

@@ -8,18 +8,27 @@ import type { PasswordHasher } from './password-hasher.ts';
 import type { SessionService } from './session-service.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 
-export interface LoginResult {
-  readonly token: string;
-  readonly user: UserRow;
+/** A session, or (for an account with a second factor) a pending sign-in waiting for it. */
+export type LoginResult =
+  | { readonly kind: 'session'; readonly token: string; readonly user: UserRow }
+  | { readonly kind: 'mfa'; readonly pendingToken: string; readonly methods: readonly string[]; readonly user: UserRow };
+
+/** The MFA step as the login needs it (mfa/mfa-login.ts). */
+export interface LoginMfaStep {
+  requiresMfa(userId: string): Promise<boolean>;
+  begin(user: UserRow, source: AuditSource): Promise<{ token: string; methods: string[] }>;
 }
 
 export interface LoginService {
-  /** Verifies email + password and opens a session; any failure is `invalid_credentials`. */
+  /**
+   * Verifies email + password and opens a session — or, when the account has a second factor, only
+   * a pending sign-in for the MFA step; any failure is `invalid_credentials`.
+   */
   login(input: { email: string; password: string; source: AuditSource }): Promise<LoginResult>;
 }
 
-export function createLoginService(deps: { transactor: AppTransactor; hasher: PasswordHasher; sessions: SessionService; clock: Clock; audit: AuditRecorder; throttle: LoginThrottle }): LoginService {
-  const { transactor, hasher, sessions, clock, audit, throttle } = deps;
+export function createLoginService(deps: { transactor: AppTransactor; hasher: PasswordHasher; sessions: SessionService; clock: Clock; audit: AuditRecorder; throttle: LoginThrottle; mfa?: LoginMfaStep }): LoginService {
+  const { transactor, hasher, sessions, clock, audit, throttle, mfa } = deps;
 
   async function refuse(email: string, source: AuditSource, reason: string, failures?: number): Promise<never> {
     await record(email, source, reason, failures);
@@ -62,6 +71,12 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
       }
       await throttle.succeed(email);
       const rehash = hasher.needsRehash(user.password_hash) ? await hasher.hash(password) : undefined;
+      if (mfa !== undefined && (await mfa.requiresMfa(user.id))) {
+        // AUTH-2: the password alone opens no session; the second factor completes the sign-in.
+        if (rehash !== undefined) await transactor.withPlatform((tx) => updatePasswordHash(tx, user.id, rehash, clock.now()));
+        const pending = await mfa.begin(user, source);
+        return { kind: 'mfa', pendingToken: pending.token, methods: pending.methods, user };
+      }
       return transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         if (rehash !== undefined) await updatePasswordHash(tx, user.id, rehash, clock.now());
         // A fresh session id at every login: nothing chosen before authentication survives it.
@@ -74,7 +89,7 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
           targets: [{ type: 'session', id: sessionId }],
           metadata: { amr: 'pwd', rehashed: rehash !== undefined },
         });
-        return { token, user };
+        return { kind: 'session', token, user };
       });
     },
   };

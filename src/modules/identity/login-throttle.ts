@@ -14,11 +14,11 @@ const FAILURE_WINDOW_MS = 24 * 3_600_000;
 
 export interface LoginThrottle {
   /** Throws `too_many_attempts` when the account is locked or its next attempt is not yet due. */
-  check(email: string): Promise<void>;
+  check(identifier: string): Promise<void>;
   /** Counts a failure atomically (across requests and nodes); returns the new count. */
-  fail(email: string): Promise<number>;
+  fail(identifier: string): Promise<number>;
   /** A successful sign-in clears the account's failures. */
-  succeed(email: string): Promise<void>;
+  succeed(identifier: string): Promise<void>;
   /** Deletes counters with no failure in the window and no lock running; returns how many. */
   purge(): Promise<number>;
 }
@@ -30,9 +30,11 @@ export interface LoginThrottle {
  * and change in one statement, so concurrent attempts on any number of nodes are all counted.
  * The subject is an HMAC of the normalized email: unknown accounts are throttled exactly like real
  * ones, so a lock never reveals whether an account exists.
+ * With a `namespace` (e.g. `mfa`, keyed by user id) the same table keeps a separate count for
+ * another credential of the account: second-factor failures lock the second-factor step.
  */
-export function createLoginThrottle(deps: { transactor: AppTransactor; clock: Clock; key: Buffer; threshold: number; lockMinutes: number }): LoginThrottle {
-  return createThrottle({ ...deps, namespace: 'login' });
+export function createLoginThrottle(deps: { transactor: AppTransactor; clock: Clock; key: Buffer; threshold: number; lockMinutes: number; namespace?: string }): LoginThrottle {
+  return createThrottle({ ...deps, namespace: deps.namespace ?? 'login' });
 }
 
 /**

@@ -18,7 +18,15 @@ export interface PasswordHasher {
   readonly dummyHash: string;
 }
 
-export async function createPasswordHasher(params: typeof ARGON2_PARAMS = ARGON2_PARAMS): Promise<PasswordHasher> {
+/** argon2id cost parameters (tests and migrations may use others than the defaults). */
+export interface Argon2Params {
+  readonly memoryCost: number;
+  readonly timeCost: number;
+  readonly parallelism: number;
+  readonly outputLen: number;
+}
+
+export async function createPasswordHasher(params: Argon2Params = ARGON2_PARAMS): Promise<PasswordHasher> {
   const expected = `$argon2id$v=19$m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}$`;
   const dummyHash = await hash(crypto.randomUUID(), params);
   return {

@@ -5,7 +5,7 @@ import { digestToken, digestsEqual, newSecretToken, uuidv7, type Random } from '
 import { AppError } from '../../platform/http/errors.ts';
 import { findUserByEmail, insertUser, platformAdminExists, type UserRow } from './identity-store.ts';
 import type { PasswordHasher } from './password-hasher.ts';
-import { checkNewPassword } from './password-policy.ts';
+import { checkNewPassword, type PasswordRules } from './password-policy.ts';
 
 /** How long a setup link stays valid. */
 export const SETUP_LINK_TTL_MS = 60 * 60 * 1000;
@@ -20,7 +20,7 @@ export interface SetupService {
   complete(input: { token: string; email: string; password: string; displayName: string; source: AuditSource }): Promise<UserRow>;
 }
 
-export function createSetupService(deps: { transactor: AppTransactor; hasher: PasswordHasher; clock: Clock; random: Random; passwordMinLength: number; audit: AuditRecorder }): SetupService {
+export function createSetupService(deps: { transactor: AppTransactor; hasher: PasswordHasher; clock: Clock; random: Random; passwordRules: PasswordRules; audit: AuditRecorder }): SetupService {
   const { transactor, hasher, clock, random, audit } = deps;
   return {
     issueLink: async (publicUrl) =>
@@ -38,7 +38,7 @@ export function createSetupService(deps: { transactor: AppTransactor; hasher: Pa
         return `${publicUrl}/setup#token=${token}`;
       }),
     complete: async ({ token, email, password, displayName, source }) => {
-      checkNewPassword(password, deps.passwordMinLength);
+      checkNewPassword(password, deps.passwordRules, [email, displayName]);
       const presented = digestToken(token);
       const passwordHash = await hasher.hash(password);
       return transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {

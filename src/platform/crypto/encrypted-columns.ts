@@ -16,4 +16,6 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([
   { table: 'api_keys', column: 'signing_secret_sealed', rowId: 'id' },
   // ENC-4: the outer (envelope) layer of secret values; the inner secrets layer is untouched by rotation.
   { table: 'secret_versions', column: 'value_encrypted', rowId: 'id' },
+  // TOTP seeds (AUTH-2, ENC-4), under the platform tenant's key.
+  { table: 'totp_factors', column: 'secret_sealed', rowId: 'id' },
 ]);

@@ -1,0 +1,76 @@
+import { AppError } from '../../../platform/http/errors.ts';
+
+/** What a client sends to prove a second factor; each kind reads the fields it defines. */
+export interface FactorProof {
+  /** A TOTP code or a recovery code. */
+  readonly code?: string;
+  /** A WebAuthn assertion (PublicKeyCredential JSON), for a factor that uses one. */
+  readonly response?: unknown;
+}
+
+/** A second factor that verified: the RFC 8176 `amr` values it adds to the session. */
+export interface VerifiedFactor {
+  readonly amr: readonly string[];
+}
+
+/**
+ * One kind of second factor (TOTP, recovery code, WebAuthn …). The MFA login step, step-up
+ * re-authentication and the `methods` list all go through this interface, so a new kind plugs in
+ * by registering itself; nothing else changes.
+ */
+export interface SecondFactor {
+  /** The method name clients use (`totp`, `recovery_code`, `webauthn`). */
+  readonly kind: string;
+  /** Whether the user can sign in with this kind now (a confirmed factor, unused codes …). */
+  enrolled(userId: string): Promise<boolean>;
+  /** Whether having this kind (alone) makes an account "use MFA"; recovery codes do not. */
+  readonly primary: boolean;
+  /**
+   * Optional first half of a challenge–response factor: what the client needs to answer (e.g.
+   * WebAuthn request options). `attemptId` names the pending sign-in or step-up it belongs to;
+   * the factor keeps its own challenge state under that id.
+   */
+  begin?(input: { userId: string; attemptId: string }): Promise<Record<string, unknown>>;
+  /**
+   * Checks a proof and consumes it if single-use (atomically: two concurrent requests with the
+   * same proof cannot both succeed). Undefined when it does not verify; never throws for a wrong proof.
+   */
+  verify(input: { userId: string; attemptId: string; proof: FactorProof }): Promise<VerifiedFactor | undefined>;
+}
+
+export interface FactorRegistry {
+  register(factor: SecondFactor): void;
+  /** The factor of a method name; `invalid_request` for a kind nobody registered. */
+  get(kind: string): SecondFactor;
+  /** The method names the user can use now, in registration order. */
+  methodsFor(userId: string): Promise<string[]>;
+  /** Whether the user has a primary second factor (so password alone is not enough). */
+  requiresMfa(userId: string): Promise<boolean>;
+  readonly kinds: readonly string[];
+}
+
+export function createFactorRegistry(): FactorRegistry {
+  const factors = new Map<string, SecondFactor>();
+  return {
+    register: (factor) => {
+      if (factors.has(factor.kind)) throw new Error(`second factor ${factor.kind} registered twice`);
+      factors.set(factor.kind, factor);
+    },
+    get: (kind) => {
+      const factor = factors.get(kind);
+      if (factor === undefined) throw new AppError('invalid_request', { detail: `Unknown second-factor method; one of: ${[...factors.keys()].join(', ')}.` });
+      return factor;
+    },
+    methodsFor: async (userId) => {
+      const enrolled = await Promise.all([...factors.values()].map(async (factor) => ((await factor.enrolled(userId)) ? factor.kind : undefined)));
+      return enrolled.filter((kind): kind is string => kind !== undefined);
+    },
+    requiresMfa: async (userId) => {
+      for (const factor of factors.values()) if (factor.primary && (await factor.enrolled(userId))) return true;
+      return false;
+    },
+    get kinds() {
+      return [...factors.keys()];
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import type { AppTransactor } from '../../../database.ts';
+import type { Clock } from '../../../platform/clock.ts';
+import type { FieldEncryption } from '../../../platform/crypto/field-encryption.ts';
+import type { Random } from '../../../platform/crypto/random.ts';
+import type { AuditRecorder } from '../../audit/index.ts';
+import { createLoginThrottle, type LoginThrottle } from '../login-throttle.ts';
+import type { PasswordHasher } from '../password-hasher.ts';
+import { createReauthentication, type Reauthentication } from '../reauthenticate.ts';
+import type { SessionService } from '../session-service.ts';
+import { createFactorRegistry, type FactorRegistry } from './factor-registry.ts';
+import { createMfaEnrolment, type MfaEnrolment } from './mfa-enrolment.ts';
+import { createMfaLogin, type MfaLogin } from './mfa-login.ts';
+import { purgePendingLogins } from './mfa-store.ts';
+import { createRecoveryCodeFactor } from './recovery-code-factor.ts';
+import { createTotpFactor } from './totp-factor.ts';
+import { createTotpSecretBox } from './totp-secret-box.ts';
+
+export { createFactorRegistry, type FactorProof, type FactorRegistry, type SecondFactor, type VerifiedFactor } from './factor-registry.ts';
+export { PENDING_LOGIN_MAX_FAILURES, PENDING_LOGIN_TTL_MS, sessionAmr, type MfaLogin } from './mfa-login.ts';
+export { pendingLoginCookieFor, registerMfaRoutes } from './mfa-routes.ts';
+export type { MfaEnrolment } from './mfa-enrolment.ts';
+export type { MfaTables } from './mfa-tables.ts';
+
+export interface Mfa {
+  /** Where second-factor kinds register (`totp` and `recovery_code` built in; passkeys add `webauthn`). */
+  readonly registry: FactorRegistry;
+  readonly login: MfaLogin;
+  readonly enrolment: MfaEnrolment;
+  readonly reauth: Reauthentication;
+  /** Per-account second-factor throttle (the login throttle's `mfa` namespace). */
+  readonly throttle: LoginThrottle;
+  /** Deletes pending sign-ins that expired over an hour ago; returns how many. */
+  purgeExpired(): Promise<number>;
+}
+
+/** Assembles the second-factor machinery: registry with TOTP and recovery codes, sign-in step, enrolment, step-up. */
+export function createMfa(deps: {
+  transactor: AppTransactor;
+  clock: Clock;
+  random: Random;
+  audit: AuditRecorder;
+  sessions: SessionService;
+  hasher: PasswordHasher;
+  fields: Pick<FieldEncryption, 'encryptField' | 'decryptField'>;
+  /** The password throttle (by email), for re-authentication. */
+  passwordThrottle: LoginThrottle;
+  throttleKey: Buffer;
+  lockout: { threshold: number; lockMinutes: number };
+  issuer: string;
+}): Mfa {
+  const { transactor, clock, random, audit, sessions } = deps;
+  const box = createTotpSecretBox(deps.fields);
+  const registry = createFactorRegistry();
+  registry.register(createTotpFactor({ transactor, clock, box }));
+  registry.register(createRecoveryCodeFactor({ transactor, clock, audit }));
+  const throttle = createLoginThrottle({ transactor, clock, key: deps.throttleKey, threshold: deps.lockout.threshold, lockMinutes: deps.lockout.lockMinutes, namespace: 'mfa' });
+  const login = createMfaLogin({ transactor, clock, random, registry, sessions, throttle, audit });
+  const enrolment = createMfaEnrolment({
+    transactor,
+    clock,
+    random,
+    box,
+    audit,
+    issuer: deps.issuer,
+    // Another primary kind (e.g. a passkey) keeps the recovery codes alive when TOTP is removed.
+    hasOtherPrimaryFactor: async (userId) => {
+      for (const kind of registry.kinds) {
+        if (kind === 'totp') continue;
+        const factor = registry.get(kind);
+        if (factor.primary && (await factor.enrolled(userId))) return true;
+      }
+      return false;
+    },
+  });
+  const reauth = createReauthentication({ transactor, clock, hasher: deps.hasher, sessions, throttle: deps.passwordThrottle, mfa: login, audit });
+  const purgeExpired = () => transactor.withPlatform((tx) => purgePendingLogins(tx, new Date(clock.now().getTime() - 3_600_000)));
+  return { registry, login, enrolment, reauth, throttle, purgeExpired };
+}

@@ -1,0 +1,99 @@
+import type { Selectable } from 'kysely';
+import type { Tx } from '../../../database.ts';
+import type { MfaPendingLoginsTable, TotpFactorsTable } from './mfa-tables.ts';
+
+export type TotpFactorRow = Selectable<TotpFactorsTable>;
+export type PendingLoginRow = Selectable<MfaPendingLoginsTable>;
+
+export async function findConfirmedTotp(tx: Tx, userId: string): Promise<TotpFactorRow | undefined> {
+  return tx.selectFrom('totp_factors').selectAll().where('user_id', '=', userId).where('confirmed_at', 'is not', null).executeTakeFirst();
+}
+
+export async function findPendingTotp(tx: Tx, userId: string): Promise<TotpFactorRow | undefined> {
+  return tx.selectFrom('totp_factors').selectAll().where('user_id', '=', userId).where('confirmed_at', 'is', null).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+}
+
+export async function insertTotpFactor(tx: Tx, row: { id: string; userId: string; secretSealed: string; now: Date }): Promise<void> {
+  // A new enrolment replaces any that was never confirmed.
+  await tx.deleteFrom('totp_factors').where('user_id', '=', row.userId).where('confirmed_at', 'is', null).execute();
+  await tx.insertInto('totp_factors').values({ id: row.id, user_id: row.userId, secret_sealed: row.secretSealed, last_used_step: null, confirmed_at: null, created_at: row.now, last_used_at: null }).execute();
+}
+
+/**
+ * Records that `step` was accepted for the factor, only if it is later than the last accepted
+ * one. One statement: of two concurrent requests with the same code, the row lock makes the second
+ * re-check the condition after the first commits, so exactly one succeeds. With `confirm`, a
+ * pending factor becomes confirmed in the same statement.
+ */
+export async function consumeTotpStep(tx: Tx, factorId: string, step: bigint, now: Date, confirm: boolean): Promise<boolean> {
+  let query = tx
+    .updateTable('totp_factors')
+    .set({ last_used_step: step.toString(), last_used_at: now, ...(confirm ? { confirmed_at: now } : {}) })
+    .where('id', '=', factorId)
+    .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step.toString())]));
+  query = confirm ? query.where('confirmed_at', 'is', null) : query.where('confirmed_at', 'is not', null);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function deleteTotpFactors(tx: Tx, userId: string): Promise<number> {
+  const result = await tx.deleteFrom('totp_factors').where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+export async function replaceRecoveryCodes(tx: Tx, userId: string, hashes: readonly Buffer[], now: Date): Promise<void> {
+  await tx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
+  await tx
+    .insertInto('mfa_recovery_codes')
+    .values(hashes.map((hash) => ({ user_id: userId, code_hash: hash, created_at: now, used_at: null })))
+    .execute();
+}
+
+export async function deleteRecoveryCodes(tx: Tx, userId: string): Promise<void> {
+  await tx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
+}
+
+export async function countUnusedRecoveryCodes(tx: Tx, userId: string): Promise<number> {
+  const row = await tx.selectFrom('mfa_recovery_codes').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
+  return row?.n ?? 0;
+}
+
+/** Marks an unused code used; false if it is unknown or already used (atomic: one use only). */
+export async function consumeRecoveryCode(tx: Tx, userId: string, hash: Buffer, now: Date): Promise<boolean> {
+  const result = await tx.updateTable('mfa_recovery_codes').set({ used_at: now }).where('user_id', '=', userId).where('code_hash', '=', hash).where('used_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function insertPendingLogin(tx: Tx, row: PendingLoginRow): Promise<void> {
+  await tx.insertInto('mfa_pending_logins').values(row).execute();
+}
+
+/** A pending sign-in that is neither consumed nor expired. */
+export async function findLivePendingLogin(tx: Tx, tokenHash: Buffer, now: Date): Promise<PendingLoginRow | undefined> {
+  return tx.selectFrom('mfa_pending_logins').selectAll().where('token_hash', '=', tokenHash).where('consumed_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
+}
+
+/** Consumes a pending sign-in once: false if another request already did (or it expired). */
+export async function consumePendingLogin(tx: Tx, id: string, now: Date): Promise<boolean> {
+  const result = await tx.updateTable('mfa_pending_logins').set({ consumed_at: now }).where('id', '=', id).where('consumed_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Counts a wrong second factor against the pending sign-in; consumes it at `max`. Returns the count. */
+export async function failPendingLogin(tx: Tx, id: string, max: number, now: Date): Promise<number> {
+  const row = await tx
+    .updateTable('mfa_pending_logins')
+    .set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) }))
+    .where('id', '=', id)
+    .returning('failed_attempts')
+    .executeTakeFirst();
+  const count = row?.failed_attempts ?? max;
+  if (count >= max) await tx.updateTable('mfa_pending_logins').set({ consumed_at: now }).where('id', '=', id).where('consumed_at', 'is', null).execute();
+  return count;
+}
+
+/** Deletes pending sign-ins that expired before `before`. */
+export async function purgePendingLogins(tx: Tx, before: Date): Promise<number> {
+  const result = await tx.deleteFrom('mfa_pending_logins').where('expires_at', '<', before).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,38 @@
+import type { AppTransactor } from '../../../database.ts';
+import type { Clock } from '../../../platform/clock.ts';
+import type { AuditRecorder } from '../../audit/index.ts';
+import { PLATFORM_TENANT_ID } from '../../audit/index.ts';
+import type { SecondFactor } from './factor-registry.ts';
+import { consumeRecoveryCode, countUnusedRecoveryCodes } from './mfa-store.ts';
+import { hashRecoveryCode, looksLikeRecoveryCode } from './recovery-codes.ts';
+
+/**
+ * The `recovery_code` second factor: one of the ten single-use codes issued with MFA. A
+ * look-up secret (NIST SP 800-63B §5.1.2); RFC 8176 registers no value for those, so it adds amr
+ * `otp` like TOTP (it is a one-time password) and the audit event names the method.
+ */
+export function createRecoveryCodeFactor(deps: { transactor: AppTransactor; clock: Clock; audit: Pick<AuditRecorder, 'record'> }): SecondFactor {
+  const { transactor, clock, audit } = deps;
+  return {
+    kind: 'recovery_code',
+    primary: false,
+    enrolled: async (userId) => (await transactor.withPlatform((tx) => countUnusedRecoveryCodes(tx, userId))) > 0,
+    verify: async ({ userId, proof }) => {
+      if (proof.code === undefined || !looksLikeRecoveryCode(proof.code)) return undefined;
+      const hash = hashRecoveryCode(proof.code);
+      return transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+        // One statement marks it used only if it was unused: a code works once, even under races.
+        if (!(await consumeRecoveryCode(tx, userId, hash, clock.now()))) return undefined;
+        const remaining = await countUnusedRecoveryCodes(tx, userId);
+        await audit.record(tx, PLATFORM_TENANT_ID, {
+          action: 'mfa.recovery_code_used',
+          actor: { type: 'user', id: userId, display_name: null },
+          outcome: 'success',
+          targets: [{ type: 'user', id: userId }],
+          metadata: { remaining },
+        });
+        return { amr: ['otp'] };
+      });
+    },
+  };
+}

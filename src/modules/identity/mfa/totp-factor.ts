@@ -1,0 +1,51 @@
+import type { AppTransactor } from '../../../database.ts';
+import type { Clock } from '../../../platform/clock.ts';
+import { FieldDecryptionError } from '../../../platform/crypto/field-encryption.ts';
+import type { SecondFactor } from './factor-registry.ts';
+import { consumeTotpStep, findConfirmedTotp } from './mfa-store.ts';
+import { base32Decode, matchTotp } from './totp.ts';
+import type { TotpSecretBox } from './totp-secret-box.ts';
+
+/**
+ * The `totp` second factor (RFC 6238): a six-digit code from an authenticator app, valid ±1 step
+ * of 30 s, each accepted once per factor. amr `otp` (RFC 8176: one-time password).
+ */
+export function createTotpFactor(deps: { transactor: AppTransactor; clock: Clock; box: TotpSecretBox }): SecondFactor {
+  const { transactor, clock, box } = deps;
+  return {
+    kind: 'totp',
+    primary: true,
+    enrolled: async (userId) => (await transactor.withPlatform((tx) => findConfirmedTotp(tx, userId))) !== undefined,
+    verify: async ({ userId, proof }) => {
+      const code = proof.code;
+      if (code === undefined) return undefined;
+      const factor = await transactor.withPlatform((tx) => findConfirmedTotp(tx, userId));
+      if (factor === undefined) return undefined;
+      const step = await matchingStep(box, factor.id, factor.secret_sealed, code, clock.now(), factor.last_used_step);
+      if (step === undefined) return undefined;
+      // The step is recorded only if still later than the last one used: a concurrent request
+      // with the same code finds it taken and fails.
+      const consumed = await transactor.withPlatform((tx) => consumeTotpStep(tx, factor.id, step, clock.now(), false));
+      return consumed ? { amr: ['otp'] } : undefined;
+    },
+  };
+}
+
+/** The time step `code` matches for a sealed seed, or undefined (also for a seed that does not decrypt here). */
+export async function matchingStep(box: TotpSecretBox, factorId: string, sealed: string, code: string, now: Date, lastUsedStep: string | number | bigint | null): Promise<bigint | undefined> {
+  if (!/^\d{6}$/.test(code)) return undefined;
+  let secret: string;
+  try {
+    secret = await box.open(factorId, sealed);
+  } catch (error) {
+    // A seed moved from another row (or tampered with) never verifies.
+    if (error instanceof FieldDecryptionError) return undefined;
+    throw error;
+  }
+  const key = base32Decode(secret);
+  try {
+    return matchTotp(key, code, now, lastUsedStep === null ? null : BigInt(lastUsedStep));
+  } finally {
+    key.fill(0);
+  }
+}
