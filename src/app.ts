@@ -54,6 +54,7 @@ import {
 import { apiKeysReview, createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
 import { createBearerAuthenticator, createClientsService, createTokenService, oauthEndpoints, registerClientsRoutes, registerTokenRoutes } from './modules/oauth/index.ts';
 import { createTokenKeys, registerJwksRoute, type TokenKeys } from './modules/tokens/index.ts';
+import { createPasskeys, registerPasskeyRoutes, relyingPartyFor, type Passkeys } from './modules/passkeys/index.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
@@ -106,6 +107,7 @@ export interface App {
     readonly auditStreaming: AuditStreaming;
     readonly apiKeys: ApiKeys;
     readonly keys: Keys;
+    readonly passkeys: Passkeys;
     readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention; readonly apiCalls: ApiCallBuffer };
   };
 }
@@ -185,6 +187,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metricsToken: config.metricsToken,
   });
   registerIdentityRoutes(http, { login, sessions, setup, cookie });
+  const passkeys = createPasskeys({
+    transactor,
+    clock,
+    random,
+    audit,
+    sessions,
+    throttle: createLoginThrottle({ transactor, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'passkey' }),
+    relyingParty: relyingPartyFor(config.publicUrl),
+  });
+  registerPasskeyRoutes(http, { passkeys, sessions, cookie });
   const riskyWrites = createRiskyWrites({ transactor, clock, random, audit, access });
   for (const operation of tenancyOperations(tenants)) riskyWrites.register(operation);
   registerTenantsRoutes(http, tenants, riskyWrites.gate);
@@ -248,7 +260,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, passkeys, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**

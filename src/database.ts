@@ -7,11 +7,12 @@ import type { StreamingTables } from './modules/audit/streaming/index.ts';
 import type { IdentityTables } from './modules/identity/identity-tables.ts';
 import type { TenantsTables } from './modules/tenants/tenants-tables.ts';
 import type { OAuthTables } from './modules/oauth/oauth-tables.ts';
+import type { PasskeysTables } from './modules/passkeys/passkeys-tables.ts';
 import type { KeyTables } from './platform/crypto/key-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, PasskeysTables {}
 
 export type Tx = Transaction<DB>;
 export type AppTransactor = Transactor<DB>;
@@ -27,4 +28,8 @@ export const PLATFORM_TABLES: ReadonlySet<string> = new Set([
   'setup_tokens',
   // Failed sign-in counters keyed by an HMAC of the email: no tenant's data (AUTH-6).
   'login_throttle',
+  // WebAuthn credentials and their pending challenges belong to users, which are platform-level;
+  // the API reads only the signed-in user's own rows (AUTH-3).
+  'passkeys',
+  'webauthn_challenges',
 ]);

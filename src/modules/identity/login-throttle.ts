@@ -31,9 +31,22 @@ export interface LoginThrottle {
  * The subject is an HMAC of the normalized email: unknown accounts are throttled exactly like real
  * ones, so a lock never reveals whether an account exists.
  */
-export function createLoginThrottle(deps: { transactor: AppTransactor; clock: Clock; key: Buffer; threshold: number; lockMinutes: number }): LoginThrottle {
-  const { transactor, clock } = deps;
-  const subjectOf = (email: string) => createHmac('sha256', deps.key).update(normalizeEmail(email)).digest();
+export function createLoginThrottle(deps: {
+  transactor: AppTransactor;
+  clock: Clock;
+  key: Buffer;
+  threshold: number;
+  lockMinutes: number;
+  /**
+   * Counts something other than email sign-ins (e.g. `passkey`): identifiers are then taken
+   * verbatim, under a key derived for the namespace, so they never collide with emails or with
+   * another namespace's identifiers.
+   */
+  namespace?: string;
+}): LoginThrottle {
+  const { transactor, clock, namespace } = deps;
+  const key = namespace === undefined ? deps.key : createHmac('sha256', deps.key).update(`namespace:${namespace}`).digest();
+  const subjectOf = (email: string) => createHmac('sha256', key).update(namespace === undefined ? normalizeEmail(email) : email).digest();
 
   function delayAfter(failures: number): number {
     if (failures < FREE_FAILURES) return 0;
