@@ -110,7 +110,7 @@ describe('passkey attacks (AUTH-3)', () => {
     const options = await t.app.services.passkeys.secondFactorOptions({ userId: user.id, binding });
     await assert.rejects(t.app.services.passkeys.verifySecondFactor({ userId: user.id, binding, response: clone.get(options), source }), { code: 'passkey_refused' });
     const events = (await platformEvents(t, 'passkey.counter_regressed')).filter((e) => e.targets.some((target) => target.id === passkeyId));
-    assert.deepEqual(events.map((e) => [e.metadata.stored_counter, e.metadata.presented_counter]), [
+    assert.deepEqual(events.map((e) => [e.metadata['stored_counter'], e.metadata['presented_counter']]), [
       [3, 2],
       [3, 3],
       [3, 0],

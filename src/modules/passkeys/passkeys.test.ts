@@ -92,7 +92,7 @@ describe('passkeys and security keys (AUTH-3)', () => {
     assert.deepEqual(rows.map((r) => Number(r.counter)), [1, 1]);
     assert.ok(rows.every((r) => r.last_used_at !== null));
     const created = await platformEvents(t, 'session.created');
-    assert.ok(created.some((e) => e.metadata.method === 'passkey' && e.metadata.amr === 'hwk user mfa'));
+    assert.ok(created.some((e) => e.metadata['method'] === 'passkey' && e.metadata['amr'] === 'hwk user mfa'));
   });
 
   it('AUTH-3: a counter that stays 0 (authenticators that do not count) keeps working', async () => {
