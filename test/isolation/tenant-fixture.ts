@@ -6,6 +6,7 @@ import { signRequest } from '../../src/sdk/index.ts';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { TestApp } from '../support/app.ts';
 import { TEST_PASSWORD } from '../support/app.ts';
+import { authenticatorFor, registerPasskey } from '../support/passkeys.ts';
 
 export interface TenantFixture {
   readonly label: string;
@@ -69,7 +70,9 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const approvalId = queued.json<{ approval_id: string }>().approval_id;
   const keyId = await signedKeyCall(t, cookie, orgId, `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}`, environmentId);
   const clientId = await oauthClientWithAssertion(t, cookie, `/api/v1/organizations/${orgId}/service-accounts/${serviceAccountId}/clients`);
-  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId } };
+  // A passkey (platform-level, the user's own) registered through a real WebAuthn ceremony.
+  const passkeyId = await registerPasskey(t, cookie, authenticatorFor(t), `Key ${label}`);
+  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, passkeyId } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */
