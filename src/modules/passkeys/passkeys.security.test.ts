@@ -151,6 +151,17 @@ describe('passkey attacks (AUTH-3)', () => {
     await assert.rejects(t.app.services.passkeys.verifySecondFactor({ userId: user.id, binding, response: key.get(options), source }), { code: 'passkey_refused' });
   });
 
+  it("AUTH-3: a disabled user's passkey neither signs in nor verifies as a second factor", async () => {
+    const user = await newUser('disabled');
+    const key = authenticatorFor(t);
+    await registerPasskey(t, user.cookie, key);
+    const binding = crypto.randomUUID();
+    const options = await t.app.services.passkeys.secondFactorOptions({ userId: user.id, binding });
+    await t.transactor.withPlatform((tx) => tx.updateTable('users').set({ disabled_at: clock.now() }).where('id', '=', user.id).execute());
+    assertProblem(await signInWithPasskey(t, key), 401, 'passkey_refused');
+    await assert.rejects(t.app.services.passkeys.verifySecondFactor({ userId: user.id, binding, response: key.get(options), source }), { code: 'passkey_refused' });
+  });
+
   it("AUTH-3: no user can list, rename or remove another user's passkeys through the API", async () => {
     const alice = await newUser('api-alice');
     const bob = await newUser('api-bob');
