@@ -73,6 +73,8 @@ import type { ShredRegister } from './platform/crypto/shred-register.ts';
 import { createAccountsService, createInvitationsService, registerAccountsRoutes, type AccountsService, type InvitationsService } from './modules/accounts/index.ts';
 import { createThrottle } from './modules/identity/index.ts';
 import { createMailer, outboxPath, outboxTransport, smtpTransport, type Mailer } from './platform/mail/index.ts';
+import { createPasskeys, registerPasskeyRoutes, relyingPartyFor, type Passkeys } from './modules/passkeys/index.ts';
+import { passkeySecondFactor } from './modules/passkeys/passkey-second-factor.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
@@ -138,6 +140,7 @@ export interface App {
     readonly mail: Mailer;
     readonly accounts: AccountsService;
     readonly invitations: InvitationsService;
+    readonly passkeys: Passkeys;
     readonly audit: { readonly recorder: AuditRecorder; readonly sequencer: Sequencer; readonly signer: AuditSigner; readonly retention: Retention; readonly apiCalls: ApiCallBuffer };
   };
 }
@@ -282,6 +285,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     contributors: () => personalData,
     notifier: deps.deletionNotifier,
   });
+  const passkeys = createPasskeys({
+    transactor,
+    clock,
+    random,
+    audit,
+    sessions,
+    throttle: createLoginThrottle({ transactor, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'passkey' }),
+    relyingParty: relyingPartyFor(config.publicUrl),
+  });
+  registerPasskeyRoutes(http, { passkeys, sessions, cookie });
+  mfa.registry.register(passkeySecondFactor(passkeys));
   const riskyWrites = createRiskyWrites({ transactor, clock, random, audit, access });
   for (const operation of tenancyOperations(tenants, { scheduleOrganizationDeletion: deletions.requestOrganizationDeletionIn })) riskyWrites.register(operation);
   registerTenantsRoutes(http, tenants, riskyWrites.gate);
@@ -360,7 +374,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, throttle, mfa, mail, accounts, invitations, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, secrets: secrets.service, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls }, lifecycle: { retention: lifecycleRetention, deletions, personalData } } };
+  return { http, services: { sessions, setup, throttle, mfa, mail, accounts, invitations, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, passkeys, secrets: secrets.service, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls }, lifecycle: { retention: lifecycleRetention, deletions, personalData } } };
 }
 
 /**

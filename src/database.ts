@@ -9,12 +9,13 @@ import type { MfaTables } from './modules/identity/mfa/mfa-tables.ts';
 import type { TenantsTables } from './modules/tenants/tenants-tables.ts';
 import type { OAuthTables } from './modules/oauth/oauth-tables.ts';
 import type { SecretsTables } from './modules/secrets/secrets-tables.ts';
+import type { PasskeysTables } from './modules/passkeys/passkeys-tables.ts';
 import type { KeyTables } from './platform/crypto/key-tables.ts';
 import type { LifecycleTables } from './modules/lifecycle/lifecycle-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables, MfaTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables, MfaTables, PasskeysTables {}
 import type { MailTables } from './platform/mail/mail-tables.ts';
 import type { AccountsTables } from './modules/accounts/accounts-tables.ts';
 
@@ -45,4 +46,8 @@ export const PLATFORM_TABLES: ReadonlySet<string> = new Set([
   'totp_factors',
   'mfa_recovery_codes',
   'mfa_pending_logins',
+  // WebAuthn credentials and their pending challenges belong to users, which are platform-level;
+  // the API reads only the signed-in user's own rows (AUTH-3).
+  'passkeys',
+  'webauthn_challenges',
 ]);

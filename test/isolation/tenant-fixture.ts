@@ -6,6 +6,7 @@ import { signRequest } from '../../src/sdk/index.ts';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { TestApp } from '../support/app.ts';
 import { TEST_PASSWORD } from '../support/app.ts';
+import { authenticatorFor, registerPasskey } from '../support/passkeys.ts';
 
 export interface TenantFixture {
   readonly label: string;
@@ -94,7 +95,9 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   }
   // A pending invitation (its mail goes to the test app's own outbox).
   const invitationId = await created(t, cookie, `/api/v1/organizations/${orgId}/invitations`, { email: `${label}-invitee-${crypto.randomUUID()}@example.com`, role: 'viewer' });
-  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId } };
+  // A passkey (platform-level, the user's own) registered through a real WebAuthn ceremony.
+  const passkeyId = await registerPasskey(t, cookie, authenticatorFor(t), `Key ${label}`);
+  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */

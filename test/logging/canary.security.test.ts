@@ -10,6 +10,7 @@ import { createTestCertificates } from '../../src/modules/audit/streaming/tls-te
 import { base32Decode, totp } from '../../src/modules/identity/mfa/totp.ts';
 import { createTestApp, sessionCookie, TEST_PASSWORD } from '../support/app.ts';
 import { linkToken, startTestSmtp } from '../support/smtp.ts';
+import { authenticatorFor, passwordlessOptions, registerPasskey, verifyPasswordless } from '../support/passkeys.ts';
 
 const CANARY_PASSWORD = 'canary passphrase 5d1f0e9b7c';
 
@@ -86,6 +87,34 @@ describe('secrets never reach the logs or the audit log', () => {
       await t.close();
     }
   });
+
+  it('AUTH-3: passkey ceremony cookies and the sessions passkeys open are absent from debug logs and audit events', async () => {
+    const t = await createTestApp({ logLevel: 'debug' });
+    try {
+      const user = await t.createUser(`passkey-${crypto.randomUUID()}@example.com`, TEST_PASSWORD);
+      const key = authenticatorFor(t);
+      await registerPasskey(t, await t.login(user.email, TEST_PASSWORD), key);
+      const first = await passwordlessOptions(t);
+      const signedIn = await verifyPasswordless(t, first.ceremony, key.get(first.options));
+      assert.equal(signedIn.statusCode, 200);
+      const second = await passwordlessOptions(t);
+      assert.equal((await verifyPasswordless(t, second.ceremony, key.get(second.options, { origin: 'https://evil.example' }))).statusCode, 401);
+      const secrets = [first.ceremony.split('=')[1] ?? '', second.ceremony.split('=')[1] ?? '', sessionCookie(signedIn).split('=')[1] ?? ''];
+      assert.ok(secrets.every((secret) => secret.length === 43));
+      for (const line of t.logs) for (const planted of secrets) assert.ok(!line.includes(planted), `passkey ceremony or session secret in log: ${line}`);
+      await t.app.services.audit.apiCalls.flush();
+      await t.app.services.audit.sequencer.drain();
+      const events = await t.transactor.withTenant('00000000-0000-0000-0000-000000000000', (tx) => tx.selectFrom('audit_events').select(['action', 'canonical']).execute());
+      assert.ok(events.some((e) => e.action === 'passkey.registered') && events.some((e) => e.action === 'session.login_failed'));
+      for (const event of events) {
+        const text = Buffer.from(event.canonical).toString('utf8');
+        for (const planted of secrets) assert.ok(!text.includes(planted), `passkey secret in audit event ${event.action}`);
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
   it('AUTH-7, AUTH-8: API keys and signing secrets are absent from debug logs and audit events', async () => {
     const t = await createTestApp({ logLevel: 'debug' });
     try {

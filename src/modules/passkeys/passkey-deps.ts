@@ -1,0 +1,18 @@
+import type { AppTransactor } from '../../database.ts';
+import type { AuditRecorder } from '../audit/index.ts';
+import type { LoginThrottle, SessionService } from '../identity/index.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Random } from '../../platform/crypto/random.ts';
+import type { RelyingParty } from './relying-party.ts';
+
+/** What the passkey use-cases need, passed in. */
+export interface PasskeyDeps {
+  readonly transactor: AppTransactor;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly audit: AuditRecorder;
+  readonly sessions: Pick<SessionService, 'create'>;
+  /** A login throttle in its own namespace (`passkey`): subjects `credential:<id>` and `user:<id>`. */
+  readonly throttle: LoginThrottle;
+  readonly relyingParty: RelyingParty;
+}

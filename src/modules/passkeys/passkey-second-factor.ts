@@ -1,0 +1,33 @@
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { AppError } from '../../platform/http/errors.ts';
+import type { SecondFactor } from '../identity/mfa/factor-registry.ts';
+import type { Passkeys } from './passkeys-service.ts';
+
+/**
+ * Passkeys and security keys as a second factor (AUTH-3) in the MFA sign-in and step-up steps.
+ * The challenge is bound to the attempt (pending sign-in or session) and to the user; a refused
+ * assertion is a wrong proof (undefined), so the MFA step counts it like a wrong code.
+ */
+export function passkeySecondFactor(passkeys: Passkeys): SecondFactor {
+  return {
+    kind: 'webauthn',
+    primary: true,
+    enrolled: async (userId) => (await passkeys.count(userId)) > 0,
+    begin: async ({ userId, attemptId }) => ({ options: await passkeys.secondFactorOptions({ userId, binding: attemptId }) }),
+    verify: async ({ userId, attemptId, proof }) => {
+      if (proof.response === undefined || typeof proof.response !== 'object') return undefined;
+      try {
+        const use = await passkeys.verifySecondFactor({
+          userId,
+          binding: attemptId,
+          response: proof.response as AuthenticationResponseJSON,
+          source: { ip: null, user_agent: null, request_id: null },
+        });
+        return { amr: use.amr };
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'passkey_refused') return undefined;
+        throw error;
+      }
+    },
+  };
+}

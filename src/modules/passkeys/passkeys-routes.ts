@@ -1,0 +1,146 @@
+import { Type } from '@sinclair/typebox';
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { auditContext, requestSource, requireUser, type SessionCookie, type SessionService } from '../identity/index.ts';
+import { AppError } from '../../platform/http/errors.ts';
+import { errorResponses, Name, Nullable, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import type { PasskeyRow } from './passkeys-store.ts';
+import type { Passkeys } from './passkeys-service.ts';
+import { AuthenticationResponse, CreationOptions, RegistrationResponse, RequestOptions } from './passkeys-schemas.ts';
+import { CHALLENGE_TTL_MS } from './webauthn-challenges.ts';
+
+const Passkey = Strict({
+  id: Uuid,
+  name: Type.String(),
+  created_at: Timestamp,
+  last_used_at: Nullable(Timestamp),
+  transports: Type.Array(Type.String()),
+  aaguid: Uuid,
+  backup_eligible: Type.Boolean(),
+  backed_up: Type.Boolean(),
+});
+
+function toPasskey(row: PasskeyRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    created_at: row.created_at.toISOString(),
+    last_used_at: row.last_used_at?.toISOString() ?? null,
+    transports: row.transports,
+    aaguid: row.aaguid,
+    backup_eligible: row.backup_eligible,
+    backed_up: row.backed_up,
+  };
+}
+
+const PasskeyParams = Strict({ passkeyId: Uuid });
+
+/** The sign-in ceremony cookie: `__Host-` like the session cookie when served over https. */
+export function ceremonyCookieName(cookie: SessionCookie): string {
+  return cookie.secure ? '__Host-parapet_webauthn' : 'parapet_webauthn';
+}
+
+export function registerPasskeyRoutes(app: FastifyInstance, deps: { passkeys: Passkeys; sessions: Pick<SessionService, 'revoke'>; cookie: SessionCookie }): void {
+  const { passkeys, cookie } = deps;
+  const ceremonyCookie = ceremonyCookieName(cookie);
+  const clearCeremony = (reply: FastifyReply) => reply.clearCookie(ceremonyCookie, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'strict' });
+
+  app.post('/api/v1/auth/passkeys/registration/options', {
+    config: { permission: 'self' },
+    schema: {
+      tags: ['passkeys'],
+      summary: 'Start registering a passkey or security key: options for navigator.credentials.create()',
+      response: { 200: CreationOptions, ...errorResponses(401, 403) },
+    },
+    handler: async (request) => {
+      const p = requireUser(request);
+      return passkeys.registrationOptions({ userId: p.userId, sessionId: p.sessionId, email: p.email, displayName: p.displayName });
+    },
+  });
+
+  app.post('/api/v1/auth/passkeys/registration/verify', {
+    config: { permission: 'self' },
+    schema: {
+      tags: ['passkeys'],
+      summary: "Finish registering: the authenticator's response and a name for the passkey",
+      body: Strict({ name: Name, response: RegistrationResponse }),
+      response: { 201: Passkey, ...errorResponses(400, 401, 403) },
+    },
+    handler: async (request, reply) => {
+      const p = requireUser(request);
+      const body = request.body as { name: string; response: RegistrationResponseJSON };
+      const row = await passkeys.verifyRegistration({ userId: p.userId, sessionId: p.sessionId }, { name: body.name, response: body.response }, auditContext(request));
+      return reply.status(201).send(toPasskey(row));
+    },
+  });
+
+  app.get('/api/v1/auth/passkeys', {
+    config: { permission: 'self' },
+    schema: { tags: ['passkeys'], summary: 'Your passkeys and security keys', response: { 200: Strict({ items: Type.Array(Passkey) }), ...errorResponses(401, 403) } },
+    handler: async (request) => {
+      const p = requireUser(request);
+      return { items: (await passkeys.list(p.userId)).map(toPasskey) };
+    },
+  });
+
+  app.patch('/api/v1/auth/passkeys/:passkeyId', {
+    config: { permission: 'self' },
+    schema: { tags: ['passkeys'], summary: 'Rename one of your passkeys', params: PasskeyParams, body: Strict({ name: Name }), response: { 200: Passkey, ...errorResponses(400, 401, 403, 404) } },
+    handler: async (request) => {
+      const p = requireUser(request);
+      const { passkeyId } = request.params as { passkeyId: string };
+      const { name } = request.body as { name: string };
+      // Another user's passkey answers exactly like one that does not exist.
+      const row = await passkeys.rename(p.userId, passkeyId.toLowerCase(), name, auditContext(request));
+      if (row === undefined) throw new AppError('not_found');
+      return toPasskey(row);
+    },
+  });
+
+  app.delete('/api/v1/auth/passkeys/:passkeyId', {
+    config: { permission: 'self' },
+    schema: { tags: ['passkeys'], summary: 'Remove one of your passkeys; it stops working at once', params: PasskeyParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } },
+    handler: async (request, reply) => {
+      const p = requireUser(request);
+      const { passkeyId } = request.params as { passkeyId: string };
+      if (!(await passkeys.remove(p.userId, passkeyId.toLowerCase(), auditContext(request)))) throw new AppError('not_found');
+      return reply.status(204).send();
+    },
+  });
+
+  app.post('/api/v1/auth/passkeys/authentication/options', {
+    config: { permission: 'public', rateLimit: 'auth' },
+    schema: {
+      tags: ['passkeys'],
+      summary: 'Start a passwordless sign-in: options for navigator.credentials.get() (discoverable credentials, user verification required)',
+      response: { 200: RequestOptions, ...errorResponses(429) },
+    },
+    handler: async (_request, reply) => {
+      const { options, ceremony } = await passkeys.passwordlessOptions();
+      // The challenge is bound to this browser: only a request carrying the cookie can answer it.
+      reply.setCookie(ceremonyCookie, ceremony, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'strict', maxAge: CHALLENGE_TTL_MS / 1000 });
+      return options;
+    },
+  });
+
+  app.post('/api/v1/auth/passkeys/authentication/verify', {
+    config: { permission: 'public', rateLimit: 'auth' },
+    schema: {
+      tags: ['passkeys'],
+      summary: 'Finish a passwordless sign-in with a passkey; sets the session cookie',
+      body: Strict({ response: AuthenticationResponse }),
+      response: { 200: Strict({ user: Strict({ id: Uuid, email: Type.String(), display_name: Type.String(), is_platform_admin: Type.Boolean() }), auth_methods: Type.Array(Type.String()) }), ...errorResponses(400, 401, 429) },
+    },
+    handler: async (request, reply) => {
+      const { response } = request.body as { response: AuthenticationResponseJSON };
+      const ceremony = request.cookies[ceremonyCookie];
+      clearCeremony(reply);
+      // A session that came in with the request is ended: sign-in always issues a new id.
+      if (request.principal?.kind === 'user') await deps.sessions.revoke(request.principal.sessionId, 'replaced_by_login', auditContext(request));
+      const result = await passkeys.verifyPasswordless({ ceremony, response, source: requestSource(request) });
+      reply.setCookie(cookie.name, result.token, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'lax' });
+      const user = result.user;
+      return { user: { id: user.id, email: user.email, display_name: user.display_name, is_platform_admin: user.is_platform_admin }, auth_methods: [...result.amr] };
+    },
+  });
+}
