@@ -53,7 +53,7 @@ import {
 } from './modules/access-requests/index.ts';
 import { apiKeysReview, createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
 import { createBearerAuthenticator, createClientsService, createTokenService, oauthEndpoints, registerClientsRoutes, registerTokenRoutes } from './modules/oauth/index.ts';
-import { createTokenKeys, registerJwksRoute, type TokenKeys } from './modules/tokens/index.ts';
+import { createTokenKeys, createUserTokenAuthenticator, createUserTokens, registerJwksRoute, registerUserTokenRoutes, type TokenKeys, type UserTokens } from './modules/tokens/index.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
@@ -103,6 +103,7 @@ export interface App {
     readonly alerts: SecurityAlerts;
     readonly feed: ChangeFeed;
     readonly tokenKeys: TokenKeys;
+    readonly userTokens: UserTokens;
     readonly auditStreaming: AuditStreaming;
     readonly apiKeys: ApiKeys;
     readonly keys: Keys;
@@ -172,10 +173,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const tokenKeys = createTokenKeys({ keyring: deps.keyring, clock, rotationDays: config.tokenKeyRotationDays });
   const endpoints = oauthEndpoints(config.publicUrl);
   const bearer = createBearerAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed });
+  const userBearer = createUserTokenAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed });
 
   const apiKeys = createApiKeys({ transactor, clock, random, keyring: deps.keyring, audit, access, feed, logger: deps.logger, maxDays: config.apiKeyMaxDays });
 
-  registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config), authenticators: [apiKeys.authenticator, (request) => bearer.authenticate(request)] });
+  registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config), authenticators: [apiKeys.authenticator, (request) => userBearer.authenticate(request), (request) => bearer.authenticate(request)] });
   registerAuthorization(http, { access, actorOf: auditActor, sourceOf: requestSource });
   registerOpsRoutes(http, {
     ready: async () => {
@@ -184,7 +186,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics,
     metricsToken: config.metricsToken,
   });
-  registerIdentityRoutes(http, { login, sessions, setup, cookie });
+  registerIdentityRoutes(http, { login, sessions, setup, cookie, issueTokens: (sessionId, options) => userTokens.issueForSession(sessionId, options) });
   const riskyWrites = createRiskyWrites({ transactor, clock, random, audit, access });
   for (const operation of tenancyOperations(tenants)) riskyWrites.register(operation);
   registerTenantsRoutes(http, tenants, riskyWrites.gate);
@@ -196,6 +198,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerAccessRequestRoutes(http, { service: accessRequests, alerts, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
   registerRiskyWriteRoutes(http, { riskyWrites, actorOf: auditActor, sourceOf: requestSource });
   registerJwksRoute(http, tokenKeys);
+  const userTokens: UserTokens = createUserTokens({
+    transactor,
+    clock,
+    random,
+    audit,
+    keys: tokenKeys,
+    successorKey: deps.keyring.derive('refresh-token-successor'),
+    feed,
+    alerts,
+    endpoints: { issuer: endpoints.issuer, audience: endpoints.apiAudience },
+    settings: { refreshDays: config.refreshTokenDays, graceSeconds: config.refreshReuseGraceSeconds, perMinute: config.refreshPerMinute },
+    logger: deps.logger,
+  });
+  await registerUserTokenRoutes(http, { tokens: userTokens });
   const revoked = (tenantId: string): void => {
     bearer.invalidate(tenantId);
   };
@@ -238,6 +254,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await apiKeys.close();
     await access.close();
     bearer.close();
+    userBearer.close();
     await feed.close();
   });
   registerConsoleRoutes(http);
@@ -248,7 +265,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
+  return { http, services: { sessions, setup, throttle, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, tokenKeys, userTokens, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls } } };
 }
 
 /**

@@ -7,11 +7,12 @@ import type { StreamingTables } from './modules/audit/streaming/index.ts';
 import type { IdentityTables } from './modules/identity/identity-tables.ts';
 import type { TenantsTables } from './modules/tenants/tenants-tables.ts';
 import type { OAuthTables } from './modules/oauth/oauth-tables.ts';
+import type { UserTokensTables } from './modules/tokens/user-tokens-tables.ts';
 import type { KeyTables } from './platform/crypto/key-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, UserTokensTables {}
 
 export type Tx = Transaction<DB>;
 export type AppTransactor = Transactor<DB>;
@@ -27,4 +28,6 @@ export const PLATFORM_TABLES: ReadonlySet<string> = new Set([
   'setup_tokens',
   // Failed sign-in counters keyed by an HMAC of the email: no tenant's data (AUTH-6).
   'login_throttle',
+  // API clients' refresh tokens: bound to a (platform-level) session, no tenant's data (AUTH-5).
+  'refresh_tokens',
 ]);

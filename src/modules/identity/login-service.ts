@@ -10,6 +10,7 @@ import type { LoginThrottle } from './login-throttle.ts';
 
 export interface LoginResult {
   readonly token: string;
+  readonly sessionId: string;
   readonly user: UserRow;
 }
 
@@ -74,7 +75,7 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
           targets: [{ type: 'session', id: sessionId }],
           metadata: { amr: 'pwd', rehashed: rehash !== undefined },
         });
-        return { token, user };
+        return { token, sessionId, user };
       });
     },
   };

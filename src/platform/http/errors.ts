@@ -11,6 +11,7 @@ export const ERRORS = {
   password_too_long: { status: 400, title: 'The password is too long' },
   password_too_common: { status: 400, title: 'The password is too common' },
   setup_link_invalid: { status: 400, title: 'The setup link is invalid, used or expired' },
+  invalid_grant: { status: 400, title: 'The refresh token is invalid, expired, revoked or already used' },
   unauthenticated: { status: 401, title: 'Authentication is required' },
   invalid_credentials: { status: 401, title: 'The email or password is incorrect' },
   invalid_signature: { status: 401, title: 'The request signature is missing, stale, already used or does not match' },
