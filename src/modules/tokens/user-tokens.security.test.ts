@@ -92,6 +92,13 @@ describe('refresh-token rotation and reuse detection (AUTH-5, IR-5)', () => {
     clock.advance(2 * MINUTE);
     assertProblem(await refresh(t, pair.refresh_token), 400, 'invalid_grant');
   });
+  it('AUTH-5: the family’s 7-day end holds on its own, even if the session were extended beyond it', async () => {
+    const user = await newUser(t, 'outlived');
+    const pair = await tokenLogin(t, user.email);
+    await t.transactor.withPlatform((tx) => tx.updateTable('sessions').set({ absolute_expires_at: new Date(clock.now().getTime() + 30 * DAY) }).where('id', '=', sidOf(pair.access_token)).execute());
+    clock.advance(7 * DAY + MINUTE);
+    assertProblem(await refresh(t, pair.refresh_token), 400, 'invalid_grant');
+  });
 });
 
 describe('access-token verification refuses forged and misused JWTs, on the server and in the SDK (AUTH-5)', () => {
