@@ -156,7 +156,8 @@ describe('access-token verification refuses forged and misused JWTs, on the serv
   it('AUTH-5: refuses a tampered token (payload changed, signature kept)', async () => {
     const [header, payload, signature] = pair.access_token.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-    const forged = Buffer.from(JSON.stringify({ ...claims, sub: crypto.randomUUID() })).toString('base64url');
+    // Claims an attacker would like: a second factor and a day more; the subject and session stay genuine.
+    const forged = Buffer.from(JSON.stringify({ ...claims, amr: ['pwd', 'hwk'], exp: Number(claims['exp']) + 86_400 })).toString('base64url');
     await refusedEverywhere(`${header}.${forged}.${signature}`, 'tampered');
   });
 
