@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { decodeJwt } from 'jose';
+import { decodeJwt, type JWTPayload } from 'jose';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../platform/http/errors.ts';
@@ -27,6 +27,8 @@ interface Entry {
 export interface UserTokenAuthenticator {
   /** An `Authenticator` for registerAuthentication: user access tokens (JWTs with `sid`). */
   authenticate(request: FastifyRequest): Promise<UserPrincipal | undefined>;
+  /** Drops a session's tokens on this node at once and refuses them from now on (the revoking node calls it after commit). */
+  ended(sessionId: string): void;
   /** The principal of a token already verified and still valid, or undefined: no await, no I/O. */
   warm(token: string): UserPrincipal | undefined;
   readonly size: number;
@@ -154,7 +156,7 @@ export function createUserTokenAuthenticator(deps: { keys: TokenKeys; issuer: st
       if (entry !== undefined) return inScope(request, entry);
       // Route by the unverified claims only: a token without `sid`, or with `client_id`, is a
       // service account's and the OAuth authenticator verifies it; anything else is verified here.
-      let claims;
+      let claims: JWTPayload;
       try {
         claims = decodeJwt(token);
       } catch {
@@ -168,6 +170,7 @@ export function createUserTokenAuthenticator(deps: { keys: TokenKeys; issuer: st
       }
       return inScope(request, await pending);
     },
+    ended,
     warm: (token) => warmEntry(token)?.principal,
     get size() {
       return entries.size;

@@ -78,6 +78,8 @@ export function createUserTokens(deps: {
   endpoints: { readonly issuer: string; readonly audience: string };
   settings: UserTokenSettings;
   logger: Logger;
+  /** Told on this node as soon as a revocation commits (other nodes hear it through the change feed). */
+  revoked?: (sessionId: string) => void;
 }): UserTokens {
   const { transactor, clock, random, audit, settings } = deps;
   const invalid = () => new AppError('invalid_grant');
@@ -157,7 +159,10 @@ export function createUserTokens(deps: {
         });
         return pair(await accessToken(session, organizationId ?? null, now), refresh);
       });
-      if ('refused' in outcome) throw outcome.refused;
+      if ('refused' in outcome) {
+        deps.revoked?.(sessionId);
+        throw outcome.refused;
+      }
       return outcome;
     },
 
@@ -190,7 +195,10 @@ export function createUserTokens(deps: {
         return pair(await accessToken(session, row.organization_id, now), successor);
       });
       if ('refused' in outcome) {
-        if (outcome.reuse !== undefined) await alertReuse(outcome.reuse, source);
+        if (outcome.reuse !== undefined) {
+          deps.revoked?.(outcome.reuse.sessionId);
+          await alertReuse(outcome.reuse, source);
+        }
         throw outcome.refused;
       }
       return outcome;
@@ -225,14 +233,16 @@ export function createUserTokens(deps: {
 
     revoke: async (token, source) => {
       if (!REFRESH_TOKEN.test(token)) return;
-      await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+      const ended = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         const row = await findRefreshToken(tx, digestToken(token), true);
-        if (row === undefined) return;
+        if (row === undefined) return undefined;
         const session = await findSessionWithUser(tx, row.session_id, true);
-        if (session === undefined) return;
+        if (session === undefined) return undefined;
         // RFC 7009 §2.1: revoking a refresh token also invalidates the access tokens of the same grant.
         await endSession(tx, row.session_id, 'refresh_token_revoked', actorOf(session), source, clock.now());
+        return row.session_id;
       });
+      if (ended !== undefined) deps.revoked?.(ended);
     },
   };
 }
