@@ -147,7 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const feed = await createChangeFeed(deps.db);
   const sessions = createSessionService({
     feed,
-    revoked: (sessionId) => userBearer.ended(sessionId),
+    revoked: (sessionId) => { userBearer.ended(sessionId); },
     transactor,
     clock,
     random,
@@ -211,7 +211,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     endpoints: { issuer: endpoints.issuer, audience: endpoints.apiAudience },
     settings: { refreshDays: config.refreshTokenDays, graceSeconds: config.refreshReuseGraceSeconds, perMinute: config.refreshPerMinute },
     logger: deps.logger,
-    revoked: (sessionId) => userBearer.ended(sessionId),
+    revoked: (sessionId) => { userBearer.ended(sessionId); },
   });
   await registerUserTokenRoutes(http, { tokens: userTokens });
   const revoked = (tenantId: string): void => {
