@@ -104,12 +104,15 @@ export const userTokens: Benchmark = {
       const sdkColdRate = SETTINGS.tokens / ((performance.now() - sdkColdStarted) / 1000);
       const map = new Map(tokens.map((token) => [token, token.length]));
       const n = tokens.length;
+      // Every side starts from the header string, as a request brings it: the token is sliced out
+      // anew each time, so no side profits from a string hash V8 cached on a reused string.
+      const headerValues = requests.map((request) => request.headers.authorization ?? '');
       const warm = await measureRounds({
         baseline: {
           label: 'Map.get',
           run: async (ops) => {
             let sink = 0;
-            for (let i = 0; i < ops; i++) sink += map.get(tokens[i % n]!) ?? 0;
+            for (let i = 0; i < ops; i++) sink += map.get(headerValues[i % n]!.slice(7)) ?? 0;
             if (sink === 0) throw new Error('unreachable');
           },
         },
@@ -121,15 +124,9 @@ export const userTokens: Benchmark = {
             },
           },
           {
-            label: 'warm()',
+            label: 'SDK verifyAuthorization()',
             run: async (ops) => {
-              for (let i = 0; i < ops; i++) if (authenticator.warm(tokens[i % n]!) === undefined) throw new Error('not warm');
-            },
-          },
-          {
-            label: 'SDK verify()',
-            run: async (ops) => {
-              for (let i = 0; i < ops; i++) await sdk.verify(tokens[i % n]!);
+              for (let i = 0; i < ops; i++) await sdk.verifyAuthorization(headerValues[i % n]);
             },
           },
         ],
@@ -138,20 +135,19 @@ export const userTokens: Benchmark = {
         warmupOps: SETTINGS.warmOps,
         out,
       });
-      const [viaAuthenticate, viaWarm, viaSdk] = warm.subjects;
+      const [viaAuthenticate, viaSdk] = warm.subjects;
       for (const line of table(
         ['side', 'per second (median)', 'ratio to Map.get'],
         [
-          [`Map.get of the token (${n} tokens)`, formatRate(warm.baseline.medianOpsPerSecond), '1'],
+          [`Map.get of the token sliced from the header (${n} tokens)`, formatRate(warm.baseline.medianOpsPerSecond), '1'],
           ['server: authenticate(request), warm (what each request calls)', formatRate(viaAuthenticate!.medianOpsPerSecond), formatRatio(viaAuthenticate!.ratios)],
-          ['server: warm(token), synchronous', formatRate(viaWarm!.medianOpsPerSecond), formatRatio(viaWarm!.ratios)],
-          ['SDK: verify(token), warm', formatRate(viaSdk!.medianOpsPerSecond), formatRatio(viaSdk!.ratios)],
+          ['SDK: verifyAuthorization(header), warm', formatRate(viaSdk!.medianOpsPerSecond), formatRatio(viaSdk!.ratios)],
           ['server: cold (EdDSA verify + one session query on PGlite), once per token', formatRate(coldRate), ''],
           ['SDK: cold (EdDSA verify), once per token', formatRate(sdkColdRate), ''],
         ],
       )) out(line);
       verdicts.push({ measure: 'warm user access-token verifications per second (authenticate)', value: formatRate(viaAuthenticate!.medianOpsPerSecond), target: `>= ${TARGETS.warm.toLocaleString('en-US')}/s`, met: viaAuthenticate!.medianOpsPerSecond >= TARGETS.warm });
-      verdicts.push({ measure: 'warm verifications per second, SDK verify()', value: formatRate(viaSdk!.medianOpsPerSecond), target: `>= ${TARGETS.warm.toLocaleString('en-US')}/s`, met: viaSdk!.medianOpsPerSecond >= TARGETS.warm });
+      verdicts.push({ measure: 'warm verifications per second, SDK verifyAuthorization()', value: formatRate(viaSdk!.medianOpsPerSecond), target: `>= ${TARGETS.warm.toLocaleString('en-US')}/s`, met: viaSdk!.medianOpsPerSecond >= TARGETS.warm });
       authenticator.close();
 
       // 2. The route, bearer vs unauthenticated.

@@ -86,14 +86,18 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const maxEntries = options.maxEntries ?? 10_000;
   // jose refetches the set when a token names an unknown kid (at most every 30 s), and at least every 10 minutes.
   const keys = options.keys ?? createRemoteJWKSet(new URL(options.jwksUrl), { cacheMaxAge: 600_000, cooldownDuration: 30_000 });
-  const cache = new Map<string, VerifiedToken>();
+  // Keyed by the signature segment (cheaper to hash per request than the whole token); each entry
+  // holds the whole token, compared before use.
+  const cache = new Map<string, { readonly token: string; readonly verified: VerifiedToken }>();
+  const keyOf = (token: string) => token.slice(token.lastIndexOf('.') + 1);
 
   function warm(token: string): VerifiedToken | undefined {
-    const hit = cache.get(token);
-    if (hit === undefined) return undefined;
+    const key = keyOf(token);
+    const hit = cache.get(key);
+    if (hit?.token !== token) return undefined;
     // RFC 7519 §4.1.4: "MUST NOT be accepted for processing" on or after exp, even from the cache.
-    if (clock().getTime() < hit.expiresAt.getTime()) return hit;
-    cache.delete(token);
+    if (clock().getTime() < hit.verified.expiresAt.getTime()) return hit.verified;
+    cache.delete(key);
     return undefined;
   }
 
@@ -120,13 +124,16 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       const oldest = cache.keys().next();
       if (oldest.done !== true) cache.delete(oldest.value);
     }
-    cache.set(token, verified);
+    cache.set(keyOf(token), { token, verified });
     return verified;
   }
 
   return {
     verify,
     verifyAuthorization: async (header) => {
+      // The common case first: the exact value of a token verified before, no regex.
+      const hit = header?.startsWith('Bearer ') === true ? warm(header.slice(7)) : undefined;
+      if (hit !== undefined) return hit;
       const match = header === undefined ? null : BEARER.exec(header);
       if (match?.[1] === undefined) throw new TokenVerificationError('No bearer access token.');
       return verify(match[1]);
