@@ -16,7 +16,8 @@ export const UserTokenPairSchema = Strict({
   refresh_token: Type.String(),
 });
 
-const Secret = Type.String({ minLength: 1, maxLength: 200 });
+// Refresh tokens only (`prt_…`); RFC 7009 §2.2.1 lets a server refuse token types it does not revoke.
+const Secret = Type.String({ minLength: 5, maxLength: 200, pattern: '^prt_[A-Za-z0-9_-]+$' });
 
 /**
  * `POST /api/v1/auth/token` (refresh_token grant) and `POST /api/v1/auth/token/revoke` (RFC 7009),
@@ -61,12 +62,12 @@ export async function registerUserTokenRoutes(app: FastifyInstance, deps: { toke
         description: 'Answers 200 whether or not the token was valid (RFC 7009 §2.2).',
         consumes: ['application/json', 'application/x-www-form-urlencoded'],
         body: Strict({ token: Secret, token_type_hint: Type.Optional(Type.String({ maxLength: 50 })) }),
-        response: { 200: Type.Null(), ...errorResponses(400, 415, 429) },
+        response: { 200: Strict({}), ...errorResponses(400, 415, 429) },
       },
-      handler: async (request, reply) => {
+      handler: async (request) => {
         const body = request.body as { token: string };
         await deps.tokens.revoke(body.token, requestSource(request));
-        return reply.status(200).send();
+        return {};
       },
     });
   });
