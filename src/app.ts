@@ -56,7 +56,7 @@ import {
 } from './modules/access-requests/index.ts';
 import { apiKeysReview, createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
 import { createBearerAuthenticator, createClientsService, createTokenService, oauthEndpoints, registerClientsRoutes, registerTokenRoutes } from './modules/oauth/index.ts';
-import { createTokenKeys, registerJwksRoute, type TokenKeys } from './modules/tokens/index.ts';
+import { createTokenKeys, createUserTokenAuthenticator, createUserTokens, registerJwksRoute, registerUserTokenRoutes, type TokenKeys, type UserTokens } from './modules/tokens/index.ts';
 import { createSecrets, type SecretsService } from './modules/secrets/index.ts';
 import {
   builtInContributors,
@@ -131,6 +131,7 @@ export interface App {
     readonly alerts: SecurityAlerts;
     readonly feed: ChangeFeed;
     readonly tokenKeys: TokenKeys;
+    readonly userTokens: UserTokens;
     readonly auditStreaming: AuditStreaming;
     readonly apiKeys: ApiKeys;
     readonly keys: Keys;
@@ -181,6 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const feed = await createChangeFeed(deps.db);
   const sessions = createSessionService({
     feed,
+    revoked: (sessionId) => { userBearer.ended(sessionId); },
     transactor,
     clock,
     random,
@@ -251,10 +253,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const tokenKeys = createTokenKeys({ keyring: deps.keyring, clock, rotationDays: config.tokenKeyRotationDays });
   const endpoints = oauthEndpoints(config.publicUrl);
   const bearer = createBearerAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed });
+  const userBearer = createUserTokenAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed });
 
   const apiKeys = createApiKeys({ transactor, clock, random, fields: keys.fields, audit, access, feed, logger: deps.logger, maxDays: config.apiKeyMaxDays });
 
-  registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config), authenticators: [apiKeys.authenticator, (request) => bearer.authenticate(request)] });
+  registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config), authenticators: [apiKeys.authenticator, (request) => userBearer.authenticate(request), (request) => bearer.authenticate(request)] });
   registerAuthorization(http, { access, actorOf: auditActor, sourceOf: requestSource });
   registerOpsRoutes(http, {
     ready: async () => {
@@ -264,7 +267,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metricsToken: config.metricsToken,
   });
   const pendingCookie = pendingLoginCookieFor(cookie);
-  registerIdentityRoutes(http, { login, sessions, setup, cookie, pendingCookie });
+  registerIdentityRoutes(http, { login, sessions, setup, cookie, pendingCookie, issueTokens: (sessionId, options) => userTokens.issueForSession(sessionId, options) });
   registerStepUp(http, { clock, maxAgeMinutes: config.stepUpMinutes });
   registerMfaRoutes(http, { mfa: mfa.login, enrolment: mfa.enrolment, registry: mfa.registry, reauth: mfa.reauth, sessions, cookie, pendingCookie });
   registerPasswordRoutes(http, { rules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore } });
@@ -309,6 +312,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerAccessRequestRoutes(http, { service: accessRequests, alerts, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
   registerRiskyWriteRoutes(http, { riskyWrites, actorOf: auditActor, sourceOf: requestSource });
   registerJwksRoute(http, tokenKeys);
+  const userTokens: UserTokens = createUserTokens({
+    transactor,
+    clock,
+    random,
+    audit,
+    keys: tokenKeys,
+    successorKey: deps.keyring.derive('refresh-token-successor'),
+    feed,
+    alerts,
+    endpoints: { issuer: endpoints.issuer, audience: endpoints.apiAudience },
+    settings: { refreshDays: config.refreshTokenDays, graceSeconds: config.refreshReuseGraceSeconds, perMinute: config.refreshPerMinute },
+    logger: deps.logger,
+    revoked: (sessionId) => { userBearer.ended(sessionId); },
+  });
+  await registerUserTokenRoutes(http, { tokens: userTokens });
   const revoked = (tenantId: string): void => {
     bearer.invalidate(tenantId);
   };
@@ -364,6 +382,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await apiKeys.close();
     await access.close();
     bearer.close();
+    userBearer.close();
     await feed.close();
   });
   registerConsoleRoutes(http);
@@ -374,7 +393,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   );
 
   await http.ready();
-  return { http, services: { sessions, setup, throttle, mfa, mail, accounts, invitations, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, passkeys, secrets: secrets.service, tokenKeys, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls }, lifecycle: { retention: lifecycleRetention, deletions, personalData } } };
+  return { http, services: { sessions, setup, throttle, mfa, mail, accounts, invitations, tenants, access, accessService, accessRequests, riskyWrites, alerts, feed, apiKeys, keys, passkeys, secrets: secrets.service, tokenKeys, userTokens, auditStreaming, audit: { recorder: audit, sequencer, signer, retention, apiCalls }, lifecycle: { retention: lifecycleRetention, deletions, personalData } } };
 }
 
 /**

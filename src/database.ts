@@ -10,12 +10,13 @@ import type { TenantsTables } from './modules/tenants/tenants-tables.ts';
 import type { OAuthTables } from './modules/oauth/oauth-tables.ts';
 import type { SecretsTables } from './modules/secrets/secrets-tables.ts';
 import type { PasskeysTables } from './modules/passkeys/passkeys-tables.ts';
+import type { UserTokensTables } from './modules/tokens/user-tokens-tables.ts';
 import type { KeyTables } from './platform/crypto/key-tables.ts';
 import type { LifecycleTables } from './modules/lifecycle/lifecycle-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables, MfaTables, PasskeysTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables, MfaTables, PasskeysTables, UserTokensTables {}
 import type { MailTables } from './platform/mail/mail-tables.ts';
 import type { AccountsTables } from './modules/accounts/accounts-tables.ts';
 
@@ -50,4 +51,6 @@ export const PLATFORM_TABLES: ReadonlySet<string> = new Set([
   // the API reads only the signed-in user's own rows (AUTH-3).
   'passkeys',
   'webauthn_challenges',
+  // API clients' refresh tokens: bound to a (platform-level) session, no tenant's data (AUTH-5).
+  'refresh_tokens',
 ]);

@@ -66,6 +66,9 @@ export interface Config {
   readonly smtpCaFile: string | undefined;
   readonly mailFrom: string;
   readonly invitationDays: number;
+  readonly refreshTokenDays: number;
+  readonly refreshReuseGraceSeconds: number;
+  readonly refreshPerMinute: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -519,6 +522,21 @@ export const OPTIONS = [
     key: 'invitationDays', env: 'PARAPET_INVITATION_DAYS', defaultText: '7',
     description: 'How long an invitation link to an organization stays valid, in days (1 to 30).',
     parse: integer(1, 30), derive: () => 7,
+  }),
+  define({
+    key: 'refreshTokenDays', env: 'PARAPET_REFRESH_TOKEN_DAYS', defaultText: '7',
+    description: 'API clients: a refresh-token family (and its session) ends this many days after sign-in, however often it is rotated.',
+    parse: integer(1, 90), derive: () => 7,
+  }),
+  define({
+    key: 'refreshReuseGraceSeconds', env: 'PARAPET_REFRESH_REUSE_GRACE_SECONDS', defaultText: '10',
+    description: 'A refresh token presented again this soon after its rotation gets the same successor (a concurrent double refresh); later, reuse revokes its whole family.',
+    parse: integer(0, 60), derive: () => 10,
+  }),
+  define({
+    key: 'refreshPerMinute', env: 'PARAPET_REFRESH_PER_MINUTE', defaultText: '10',
+    description: 'Refreshes one refresh-token family may make per minute, on all nodes together.',
+    parse: integer(1, 1000), derive: () => 10,
   }),
 ] as const;
 

@@ -22,7 +22,7 @@ export interface AccessRequestsTable {
   created_at: Date;
 }
 
-export type AlertKind = 'break_glass';
+export type AlertKind = 'break_glass' | 'refresh_token_reused';
 export type AlertSeverity = 'low' | 'medium' | 'high' | 'critical';
 
 export interface SecurityAlertsTable {

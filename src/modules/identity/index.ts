@@ -1,7 +1,7 @@
 export { createPasswordHasher, ARGON2_PARAMS, type PasswordHasher } from './password-hasher.ts';
 export { checkNewPassword, isCommonPassword, PASSWORD_MAX_LENGTH, type PasswordRules } from './password-policy.ts';
 export { estimatePasswordStrength, DEFAULT_PASSWORD_MIN_SCORE, type PasswordStrength } from './password-strength.ts';
-export { createSessionService, type Principal, type SessionService, type SessionTimeouts } from './session-service.ts';
+export { createSessionService, SESSIONS_TOPIC, type Principal, type SessionService, type SessionTimeouts } from './session-service.ts';
 export { createLoginService, type LoginService } from './login-service.ts';
 export { createSetupService, SETUP_LINK_TTL_MS, type SetupService } from './setup-service.ts';
 export { auditActor, auditContext, registerAuthentication, requestSource, requirePrincipal, requireUser, sessionCookieFor, type Authenticator, type SessionCookie } from './authenticate.ts';

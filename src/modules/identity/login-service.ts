@@ -10,7 +10,7 @@ import type { LoginThrottle } from './login-throttle.ts';
 
 /** A session, or (for an account with a second factor) a pending sign-in waiting for it. */
 export type LoginResult =
-  | { readonly kind: 'session'; readonly token: string; readonly user: UserRow }
+  | { readonly kind: 'session'; readonly token: string; readonly sessionId: string; readonly user: UserRow }
   | { readonly kind: 'mfa'; readonly pendingToken: string; readonly methods: readonly string[]; readonly user: UserRow };
 
 /** The MFA step as the login needs it (mfa/mfa-login.ts). */
@@ -89,7 +89,7 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
           targets: [{ type: 'session', id: sessionId }],
           metadata: { amr: 'pwd', rehashed: rehash !== undefined },
         });
-        return { kind: 'session', token, user };
+        return { kind: 'session', token, sessionId, user };
       });
     },
   };

@@ -47,7 +47,16 @@ export const SESSION_CACHE_TTL_MS = 30_000;
 export const SESSIONS_TOPIC = 'sessions';
 const SESSION_CACHE_MAX = 10_000;
 
-export function createSessionService(deps: { transactor: AppTransactor; clock: Clock; random: Random; timeouts: SessionTimeouts; audit: AuditRecorder; feed: ChangeFeed | undefined }): SessionService {
+export function createSessionService(deps: {
+  transactor: AppTransactor;
+  clock: Clock;
+  random: Random;
+  timeouts: SessionTimeouts;
+  audit: AuditRecorder;
+  feed: ChangeFeed | undefined;
+  /** Told on this node as soon as a revocation commits (other nodes hear it through the change feed). */
+  revoked?: (sessionId: string) => void;
+}): SessionService {
   const { transactor, clock, random, timeouts, audit, feed } = deps;
   const cache = new Map<string, { principal: Principal; until: number }>();
 
@@ -149,12 +158,13 @@ export function createSessionService(deps: { transactor: AppTransactor; clock: C
     },
   };
 
-  function revokeById(sessionId: string, reason: string, by: { actor: AuditActor; source: AuditSource }): Promise<void> {
-    return transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+  async function revokeById(sessionId: string, reason: string, by: { actor: AuditActor; source: AuditSource }): Promise<void> {
+    await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
       forget(sessionId);
       await revokeSession(tx, sessionId, reason, clock.now());
       await feed?.publish(tx as never, SESSIONS_TOPIC, sessionId);
       await audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.revoked', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'session', id: sessionId }], metadata: { reason } });
     });
+    deps.revoked?.(sessionId);
   }
 }

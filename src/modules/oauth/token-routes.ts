@@ -7,7 +7,7 @@ import { ALL_PERMISSIONS } from '../access/index.ts';
 import { requestSource } from '../identity/index.ts';
 import { ACCESS_TOKEN_ALG, JWKS_PATH } from '../tokens/index.ts';
 import { ASSERTION_ALGORITHMS } from './client-jwks.ts';
-import { parseFormBody } from './form-body.ts';
+import { parseFormBody } from '../../platform/http/form-body.ts';
 import { OAuthError } from './oauth-error.ts';
 import type { OAuthEndpoints, TokenService } from './token-service.ts';
 

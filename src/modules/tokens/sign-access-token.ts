@@ -9,7 +9,7 @@ export interface AccessTokenClaims {
   readonly sub: string;
   readonly aud: string;
   /** Further claims of the token's kind (`client_id`, `tid`, `scope`, `sid`, …). */
-  readonly extra: Readonly<Record<string, string | number | boolean>>;
+  readonly extra: Readonly<Record<string, string | number | boolean | readonly string[]>>;
 }
 
 /**

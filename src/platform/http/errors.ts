@@ -19,6 +19,7 @@ export const ERRORS = {
   deletion_cancel_invalid: { status: 400, title: 'The deletion cancel token is invalid or the deletion is no longer pending' },
   link_invalid: { status: 400, title: 'The link is invalid, used or expired' },
   invitation_invalid: { status: 400, title: 'The invitation is invalid, used, revoked or expired' },
+  invalid_grant: { status: 400, title: 'The refresh token is invalid, expired, revoked or already used' },
   unauthenticated: { status: 401, title: 'Authentication is required' },
   invalid_credentials: { status: 401, title: 'The email or password is incorrect' },
   sign_in_required: { status: 401, title: 'Sign in as the invited user to accept this invitation' },

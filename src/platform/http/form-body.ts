@@ -1,4 +1,4 @@
-import { AppError } from '../../platform/http/errors.ts';
+import { AppError } from './errors.ts';
 
 /** Names that could reach an object's prototype; refused like their JSON counterparts. */
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);

@@ -1,0 +1,88 @@
+import { sql, type Selectable } from 'kysely';
+import type { Tx } from '../../database.ts';
+import type { RefreshTokensTable } from './user-tokens-tables.ts';
+
+export type RefreshTokenRow = Selectable<RefreshTokensTable>;
+
+/** What the bearer path and the token endpoint need to know about a session and its user. */
+export interface LiveSession {
+  readonly id: string;
+  readonly user_id: string;
+  readonly auth_methods: string[];
+  readonly authenticated_at: Date;
+  readonly last_seen_at: Date;
+  readonly idle_timeout_seconds: number;
+  readonly absolute_expires_at: Date;
+  readonly revoked_at: Date | null;
+  readonly email: string;
+  readonly display_name: string;
+  readonly is_platform_admin: boolean;
+  readonly disabled_at: Date | null;
+}
+
+/**
+ * A session with its user, in one statement (primary-key lookup on sessions, then on users).
+ * `lock` takes the session row's lock (`FOR UPDATE OF s`), which serializes every change to one
+ * refresh-token family.
+ */
+export async function findSessionWithUser(tx: Tx, sessionId: string, lock = false): Promise<LiveSession | undefined> {
+  const query = tx
+    .selectFrom('sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .select(['s.id', 's.user_id', 's.auth_methods', 's.authenticated_at', 's.last_seen_at', 's.idle_timeout_seconds', 's.absolute_expires_at', 's.revoked_at', 'u.email', 'u.display_name', 'u.is_platform_admin', 'u.disabled_at'])
+    .where('s.id', '=', sessionId);
+  return (lock ? query.forUpdate('s') : query).executeTakeFirst();
+}
+
+/** Whether a session (with its user) may still be used at `now`: not revoked, idle or past its end, user enabled. */
+export function sessionIsLive(session: LiveSession, now: Date): boolean {
+  if (session.revoked_at !== null || session.disabled_at !== null) return false;
+  if (now >= session.absolute_expires_at) return false;
+  return now.getTime() < session.last_seen_at.getTime() + session.idle_timeout_seconds * 1000;
+}
+
+/** Gives an API client's session the refresh family's lifetime (its idle and absolute end). */
+export async function extendSessionForTokens(tx: Tx, sessionId: string, familyExpiresAt: Date, idleSeconds: number): Promise<void> {
+  await tx.updateTable('sessions').set({ absolute_expires_at: familyExpiresAt, idle_timeout_seconds: idleSeconds }).where('id', '=', sessionId).execute();
+}
+
+export async function touchSession(tx: Tx, sessionId: string, now: Date): Promise<void> {
+  await tx.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', sessionId).execute();
+}
+
+export async function revokeSessionRow(tx: Tx, sessionId: string, reason: string, now: Date): Promise<boolean> {
+  const result = await tx.updateTable('sessions').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+export async function insertRefreshToken(tx: Tx, row: RefreshTokenRow): Promise<void> {
+  await tx.insertInto('refresh_tokens').values(row).execute();
+}
+
+/** A refresh token by digest, locked (`FOR UPDATE`) when `lock`: concurrent exchanges of one token queue here. */
+export async function findRefreshToken(tx: Tx, tokenHash: Buffer, lock = false): Promise<RefreshTokenRow | undefined> {
+  const query = tx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash);
+  return (lock ? query.forUpdate() : query).executeTakeFirst();
+}
+
+export async function findRefreshTokenById(tx: Tx, id: string): Promise<RefreshTokenRow | undefined> {
+  return tx.selectFrom('refresh_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Retires `id` in favour of `successorId`; false when it was already retired (the caller holds its lock, so never). */
+export async function retireRefreshToken(tx: Tx, id: string, successorId: string, now: Date): Promise<boolean> {
+  const result = await tx.updateTable('refresh_tokens').set({ retired_at: now, successor_id: successorId }).where('id', '=', id).where('retired_at', 'is', null).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Tokens the family issued since `since` (the per-family refresh throttle; index on session_id, created_at). */
+export async function countIssuedSince(tx: Tx, sessionId: string, since: Date): Promise<number> {
+  const row = await tx.selectFrom('refresh_tokens').select((eb) => eb.fn.countAll<string>().as('n')).where('session_id', '=', sessionId).where('created_at', '>', since).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** The organizations a user is a member of (ids only; `parapet_user_organizations`, migration 0018). */
+export async function userOrganizations(tx: Tx, userId: string): Promise<string[]> {
+  const result = await sql<{ id: string }>`select parapet_user_organizations(${userId}::uuid) as id`.execute(tx);
+  return result.rows.map((row) => row.id);
+}
