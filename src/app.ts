@@ -11,6 +11,8 @@ import {
   createSetupService,
   registerAuthentication,
   registerIdentityRoutes,
+  registerUserAdminRoutes,
+  recentAuthentication,
   sessionCookieFor,
   auditActor,
   requestSource,
@@ -38,7 +40,16 @@ import {
 } from './modules/audit/index.ts';
 import { createAuditStreaming, registerAuditStreaming, type AuditStreaming } from './modules/audit/streaming/index.ts';
 import { createTenantsService, registerTenantsRoutes, type TenantsService } from './modules/tenants/index.ts';
-import { createAccessControl, createAccessService, registerAccessRoutes, registerAuthorization, type AccessControl, type AccessService } from './modules/access/index.ts';
+import {
+  createAccessControl,
+  createAccessService,
+  createSecurityPolicyService,
+  registerAccessRoutes,
+  registerAuthorization,
+  registerSecurityPolicyRoutes,
+  type AccessControl,
+  type AccessService,
+} from './modules/access/index.ts';
 import { grantCreator } from './modules/access/access-store.ts';
 import {
   createAccessRequestsService,
@@ -185,6 +196,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metricsToken: config.metricsToken,
   });
   registerIdentityRoutes(http, { login, sessions, setup, cookie });
+  registerUserAdminRoutes(http, { transactor, clock, audit, sessions });
+  registerSecurityPolicyRoutes(http, {
+    service: createSecurityPolicyService({ transactor, clock, audit, access }),
+    access,
+    revokeUserSessions: (userId, reason, by) => sessions.revokeAllForUser(userId, reason, by),
+    requireRecentAuthentication: recentAuthentication(clock),
+    actorOf: auditActor,
+    sourceOf: requestSource,
+  });
   const riskyWrites = createRiskyWrites({ transactor, clock, random, audit, access });
   for (const operation of tenancyOperations(tenants)) riskyWrites.register(operation);
   registerTenantsRoutes(http, tenants, riskyWrites.gate);

@@ -63,13 +63,21 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const alertId = alerts.json<{ items: { id: string }[] }>().items[0]?.id ?? '';
   const settings = await t.inject({ method: 'PUT', url: `/api/v1/organizations/${orgId}/settings/risky-writes`, headers: { cookie }, payload: { mode: 'approval' } });
   assert.equal(settings.statusCode, 200, settings.body);
+  // AUTH-9: a security policy row.
+  const policy = await t.inject({
+    method: 'PUT',
+    url: `/api/v1/organizations/${orgId}/security-policy`,
+    headers: { cookie },
+    payload: { mfa_required: false, allowed_mfa_methods: ['totp', 'webauthn'], session_idle_minutes: 60, session_absolute_hours: 24, ip_allowlist: ['0.0.0.0/0', '::/0'] },
+  });
+  assert.equal(policy.statusCode, 200, policy.body);
   const doomed = await created(t, cookie, `/api/v1/organizations/${orgId}/projects`, { name: `Doomed ${label}` });
   const queued = await t.inject({ method: 'DELETE', url: `/api/v1/organizations/${orgId}/projects/${doomed}`, headers: { cookie } });
   assert.equal(queued.statusCode, 202, queued.body);
   const approvalId = queued.json<{ approval_id: string }>().approval_id;
   const keyId = await signedKeyCall(t, cookie, orgId, `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}`, environmentId);
   const clientId = await oauthClientWithAssertion(t, cookie, `/api/v1/organizations/${orgId}/service-accounts/${serviceAccountId}/clients`);
-  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId } };
+  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */

@@ -8,3 +8,5 @@ export { registerIdentityRoutes } from './identity-routes.ts';
 export { insertUser, findUserByEmail, normalizeEmail, type UserRow } from './identity-store.ts';
 export type { IdentityTables } from './identity-tables.ts';
 export { createLoginThrottle, type LoginThrottle } from './login-throttle.ts';
+export { registerUserAdminRoutes } from './user-admin-routes.ts';
+export { recentAuthentication, STEP_UP_WINDOW_MS } from './step-up.ts';

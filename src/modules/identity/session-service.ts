@@ -1,10 +1,11 @@
+import { sql } from 'kysely';
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { UserPrincipal } from '../access/index.ts';
 import { PLATFORM_TENANT_ID, type AuditActor, type AuditRecorder, type AuditSource } from '../audit/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
-import { findSessionByTokenHash, findUserSession, insertSession, listUserSessions, revokeSession, touchSession, type SessionRow, type UserRow } from './identity-store.ts';
+import { findSessionByTokenHash, findUserSession, insertSession, listUserSessions, revokeSession, revokeUserSessions, touchSession, type SessionRow, type UserRow } from './identity-store.ts';
 
 /** Who is making a request, as far as the session says. */
 export type Principal = UserPrincipal;
@@ -25,6 +26,11 @@ export interface SessionService {
   revoke(sessionId: string, reason: string, by: { actor: AuditActor; source: AuditSource }): Promise<void>;
   /** A user's live sessions (not revoked, not idle, not past their absolute end). */
   listForUser(userId: string): Promise<SessionRow[]>;
+  /**
+   * Ends every session of a user (but `keep`, e.g. the caller's own) on every node: a reset
+   * password, a disabled account, an administrator's revocation (ASVS 7.4.2). Returns how many.
+   */
+  revokeAllForUser(userId: string, reason: string, by: { actor: AuditActor; source: AuditSource }, options?: { keep?: string; tx?: Tx }): Promise<number>;
   /** Ends one of the user's own sessions; false when it is not theirs or already ended. */
   revokeOwn(userId: string, sessionId: string, by: { actor: AuditActor; source: AuditSource }): Promise<boolean>;
 }
@@ -61,13 +67,29 @@ export function createSessionService(deps: { transactor: AppTransactor; clock: C
     cache.clear();
   });
 
+  /**
+   * A session's timeouts: the platform's defaults (stricter for operators), overridden by the
+   * strictest of the user's organizations' security policies — an operator's never loosened.
+   */
+  async function sessionLimits(tx: Tx, user: UserRow): Promise<{ idleSeconds: number; absoluteMs: number }> {
+    const operator = user.is_platform_admin;
+    const { rows } = await sql<{ idle_minutes: number | null; absolute_hours: number | null }>`select idle_minutes, absolute_hours from parapet_user_session_limits(${user.id})`.execute(tx);
+    const org = rows[0];
+    const platformIdle = operator ? timeouts.operatorIdleMinutes : timeouts.memberIdleMinutes;
+    const platformAbsolute = operator ? timeouts.operatorAbsoluteHours : timeouts.memberAbsoluteHours;
+    const idle = org?.idle_minutes ?? platformIdle;
+    const absolute = org?.absolute_hours ?? platformAbsolute;
+    return {
+      idleSeconds: (operator ? Math.min(idle, platformIdle) : idle) * 60,
+      absoluteMs: (operator ? Math.min(absolute, platformAbsolute) : absolute) * 3_600_000,
+    };
+  }
+
   return {
     create: async (tx, user, meta) => {
       const now = clock.now();
       const token = newSecretToken(random);
-      const operator = user.is_platform_admin;
-      const idleSeconds = (operator ? timeouts.operatorIdleMinutes : timeouts.memberIdleMinutes) * 60;
-      const absoluteMs = (operator ? timeouts.operatorAbsoluteHours : timeouts.memberAbsoluteHours) * 3_600_000;
+      const { idleSeconds, absoluteMs } = await sessionLimits(tx, user);
       const sessionId = uuidv7(clock, random);
       await insertSession(tx, {
         id: sessionId,
@@ -132,6 +154,27 @@ export function createSessionService(deps: { transactor: AppTransactor; clock: C
       return true;
     },
     revoke: (sessionId, reason, by) => revokeById(sessionId, reason, by),
+    revokeAllForUser: async (userId, reason, by, options = {}) => {
+      const run = async (tx: Tx): Promise<number> => {
+        const ended = await revokeUserSessions(tx, userId, reason, clock.now(), options.keep);
+        for (const sessionId of ended) {
+          forget(sessionId);
+          await feed?.publish(tx as never, SESSIONS_TOPIC, sessionId);
+        }
+        if (ended.length > 0) {
+          await audit.record(tx, PLATFORM_TENANT_ID, {
+            action: 'session.revoked',
+            actor: by.actor,
+            outcome: 'success',
+            source: by.source,
+            targets: [{ type: 'user', id: userId }, ...ended.slice(0, 50).map((id) => ({ type: 'session', id }))],
+            metadata: { reason, count: ended.length },
+          });
+        }
+        return ended.length;
+      };
+      return options.tx === undefined ? transactor.withTenant(PLATFORM_TENANT_ID, run) : run(options.tx);
+    },
   };
 
   function revokeById(sessionId: string, reason: string, by: { actor: AuditActor; source: AuditSource }): Promise<void> {
