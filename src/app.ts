@@ -66,6 +66,7 @@ import { apiKeysReview, createApiKeys, type ApiKeys } from './modules/api-keys/i
 import { createBearerAuthenticator, createClientsService, createTokenService, oauthEndpoints, registerClientsRoutes, registerTokenRoutes } from './modules/oauth/index.ts';
 import { createTokenKeys, registerJwksRoute, type TokenKeys } from './modules/tokens/index.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
+import { createRedisChangeFeed } from './platform/notify/redis-change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
 import { createKeys, keyProviderFor, type KeyProvider, type Keys } from './platform/crypto/keys.ts';
@@ -154,7 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const sequencer = createSequencer({ transactor, clock, signer, logger: deps.logger });
   const retention = createRetention({ transactor, clock, signer, audit, defaultDays: config.auditRetentionDays });
   registerAuditMetrics(metrics.registry, { transactor, logger: deps.logger });
-  const feed = await createChangeFeed(deps.db);
+  const feed = config.redisUrl === undefined ? await createChangeFeed(deps.db) : await createRedisChangeFeed({ url: config.redisUrl, logger: deps.logger });
   const sessions = createSessionService({
     feed,
     transactor,
