@@ -19,9 +19,9 @@ export interface ChangeFeed {
 /** The subscribers of one node, shared by every transport. */
 export interface Subscribers {
   /** Delivers a `<topic>:<key>` payload to the topic's subscribers. */
-  dispatch(payload: string): void;
+  readonly dispatch: (payload: string) => void;
   /** Tells every subscriber that changes may have been missed. */
-  reset(): void;
+  readonly reset: () => void;
   subscribe: ChangeFeed['subscribe'];
 }
 
