@@ -49,7 +49,7 @@ function fixture() {
     grant_id: null,
   });
   members.push(conditioned);
-  const snapshot = compileSnapshot({ tenantId: ORG, generatedAt: new Date(), members, environments, bindings });
+  const snapshot = compileSnapshot({ tenantId: ORG, generatedAt: new Date(), members, environments, bindings, policy: undefined });
   return { snapshot, projects, members, conditioned, bindings };
 }
 

@@ -11,6 +11,8 @@ import {
   createSetupService,
   registerAuthentication,
   registerIdentityRoutes,
+  registerUserAdminRoutes,
+  requireRecentAuthentication,
   sessionCookieFor,
   auditActor,
   requestSource,
@@ -41,7 +43,16 @@ import {
 } from './modules/audit/index.ts';
 import { createAuditStreaming, registerAuditStreaming, type AuditStreaming } from './modules/audit/streaming/index.ts';
 import { createTenantsService, registerTenantsRoutes, type TenantsService } from './modules/tenants/index.ts';
-import { createAccessControl, createAccessService, registerAccessRoutes, registerAuthorization, type AccessControl, type AccessService } from './modules/access/index.ts';
+import {
+  createAccessControl,
+  createAccessService,
+  createSecurityPolicyService,
+  registerAccessRoutes,
+  registerAuthorization,
+  registerSecurityPolicyRoutes,
+  type AccessControl,
+  type AccessService,
+} from './modules/access/index.ts';
 import { grantCreator } from './modules/access/access-store.ts';
 import {
   createAccessRequestsService,
@@ -76,6 +87,7 @@ import { createMailer, outboxPath, outboxTransport, smtpTransport, type Mailer }
 import { createPasskeys, registerPasskeyRoutes, relyingPartyFor, type Passkeys } from './modules/passkeys/index.ts';
 import { passkeySecondFactor } from './modules/passkeys/passkey-second-factor.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
+import { createRedisChangeFeed } from './platform/notify/redis-change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
 import { createKeys, keyProviderFor, type KeyProvider, type Keys } from './platform/crypto/keys.ts';
@@ -179,7 +191,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const sequencer = createSequencer({ transactor, clock, signer, logger: deps.logger });
   const retention = createRetention({ transactor, clock, signer, audit, defaultDays: config.auditRetentionDays });
   registerAuditMetrics(metrics.registry, { transactor, logger: deps.logger });
-  const feed = await createChangeFeed(deps.db);
+  const feed = config.redisUrl === undefined ? await createChangeFeed(deps.db) : await createRedisChangeFeed({ url: config.redisUrl, logger: deps.logger });
   const sessions = createSessionService({
     feed,
     revoked: (sessionId) => { userBearer.ended(sessionId); },
@@ -299,6 +311,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   registerPasskeyRoutes(http, { passkeys, sessions, cookie });
   mfa.registry.register(passkeySecondFactor(passkeys));
+  registerUserAdminRoutes(http, { transactor, clock, audit, sessions });
+  registerSecurityPolicyRoutes(http, {
+    service: createSecurityPolicyService({ transactor, clock, audit, access }),
+    access,
+    revokeUserSessions: (userId, reason, by) =>
+      transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+        const ended = await sessions.revokeAllForUser(tx, userId, reason);
+        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.revoked', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'user', id: userId }], metadata: { reason, count: ended.length } });
+        return ended.length;
+      }),
+    requireRecentAuthentication,
+    actorOf: auditActor,
+    sourceOf: requestSource,
+  });
   const riskyWrites = createRiskyWrites({ transactor, clock, random, audit, access });
   for (const operation of tenancyOperations(tenants, { scheduleOrganizationDeletion: deletions.requestOrganizationDeletionIn })) riskyWrites.register(operation);
   registerTenantsRoutes(http, tenants, riskyWrites.gate);

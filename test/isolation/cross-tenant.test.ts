@@ -150,6 +150,8 @@ describe('cross-tenant isolation (TEN-1, TEN-2)', () => {
         tx.insertInto('access_requests').values({ tenant_id: aId, id: crypto.randomUUID(), requester_id: b.userId, principal_id: b.userId, operator: false, role: 'tenant_admin', project_id: null, environment_id: null, reason: 'forged request', duration_minutes: 60, break_glass: false, status: 'approved', decided_by: b.userId, decided_at: now, binding_id: null, expires_at: null, created_at: now }).execute(),
       security_alerts: (tx) =>
         tx.insertInto('security_alerts').values({ tenant_id: aId, id: crypto.randomUUID(), kind: 'break_glass', severity: 'low', summary: 'forged', actor_id: null, subject_type: null, subject_id: null, created_at: now, acknowledged_at: now, acknowledged_by: b.userId }).execute(),
+      organization_security_policies: (tx) =>
+        tx.insertInto('organization_security_policies').values({ tenant_id: aId, mfa_required: false, allowed_mfa_methods: ['totp'], session_idle_minutes: null, session_absolute_hours: null, ip_allowlist: ['0.0.0.0/0'], updated_by: b.userId, updated_at: now }).execute(),
       organization_settings: (tx) => tx.insertInto('organization_settings').values({ tenant_id: aId, risky_writes: 'approval', updated_by: b.userId, updated_at: now }).execute(),
       risky_write_approvals: (tx) =>
         tx.insertInto('risky_write_approvals').values({ tenant_id: aId, id: crypto.randomUUID(), operation: 'organization.delete', params: '{}', requested_by: b.userId, status: 'approved', decided_by: b.userId, decided_at: now, created_at: now }).execute(),

@@ -64,6 +64,14 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const alertId = alerts.json<{ items: { id: string }[] }>().items[0]?.id ?? '';
   const settings = await t.inject({ method: 'PUT', url: `/api/v1/organizations/${orgId}/settings/risky-writes`, headers: { cookie }, payload: { mode: 'approval' } });
   assert.equal(settings.statusCode, 200, settings.body);
+  // AUTH-9: a security policy row.
+  const policy = await t.inject({
+    method: 'PUT',
+    url: `/api/v1/organizations/${orgId}/security-policy`,
+    headers: { cookie },
+    payload: { mfa_required: false, allowed_mfa_methods: ['totp', 'webauthn'], session_idle_minutes: 60, session_absolute_hours: 24, ip_allowlist: ['0.0.0.0/0', '::/0'] },
+  });
+  assert.equal(policy.statusCode, 200, policy.body);
   const doomed = await created(t, cookie, `/api/v1/organizations/${orgId}/projects`, { name: `Doomed ${label}` });
   const queued = await t.inject({ method: 'DELETE', url: `/api/v1/organizations/${orgId}/projects/${doomed}`, headers: { cookie } });
   assert.equal(queued.statusCode, 202, queued.body);
@@ -97,7 +105,7 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const invitationId = await created(t, cookie, `/api/v1/organizations/${orgId}/invitations`, { email: `${label}-invitee-${crypto.randomUUID()}@example.com`, role: 'viewer' });
   // A passkey (platform-level, the user's own) registered through a real WebAuthn ceremony.
   const passkeyId = await registerPasskey(t, cookie, authenticatorFor(t), `Key ${label}`);
-  return { label, userId: user.id, cookie, params: { orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId } };
+  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */

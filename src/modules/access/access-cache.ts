@@ -36,7 +36,7 @@ export function snapshotSource(tenantId: string, state: AccessState, now: Date):
       grant_id: row.grant_id,
     });
   }
-  return { tenantId, generatedAt: now, members: state.members.map((m) => m.user_id), environments: state.environments, bindings };
+  return { tenantId, generatedAt: now, members: state.members.map((m) => m.user_id), environments: state.environments, bindings, policy: state.policy };
 }
 
 /** One compile path for the server and SDKs: through the wire format. */

@@ -6,7 +6,7 @@ import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import type { AuditContext, AuditRecorder } from '../audit/index.ts';
 import { ACCESS_TOPIC, createAccessCache, type AccessCache } from './access-cache.ts';
 import { touchBindings } from './access-store.ts';
-import { decide, type AccessSnapshot, type Decision } from './evaluator.ts';
+import { decide, type AccessSnapshot, type Decision, type DenyReason } from './evaluator.ts';
 import type { Permission } from './permissions.ts';
 import { hasMfa, type Principal, type RequestFacts, type Resource } from './principal.ts';
 
@@ -97,10 +97,17 @@ export function createAccessControl(deps: { transactor: AppTransactor; clock: Cl
       if (resource.projectId !== undefined) targets.push({ type: 'project', id: resource.projectId });
       if (resource.environmentId !== undefined) targets.push({ type: 'environment', id: resource.environmentId });
       await transactor.withTenant(resource.tenantId, (tx) =>
-        audit.record(tx, resource.tenantId, { action: 'authz.denied', actor: ctx.actor, outcome: 'denied', source: ctx.source, targets, metadata: { permission, reason: decision.reason } }),
+        audit.record(tx, resource.tenantId, {
+          action: 'authz.denied',
+          actor: ctx.actor,
+          outcome: 'denied',
+          source: ctx.source,
+          targets,
+          metadata: { permission, reason: decision.reason, ...(decision.byPolicy === true ? { by: 'security_policy' } : {}) },
+        }),
       );
       if (decision.reason === 'not_member') throw new AppError('not_found');
-      throw new AppError(decision.reason, { detail: denialDetail(decision.reason, permission) });
+      throw new AppError(decision.reason, { detail: decision.byPolicy === true ? policyDetail(decision.reason) : denialDetail(decision.reason, permission) });
     },
     snapshot: (tenantId) => cache.get(tenantId),
     changed: async (tx, tenantId) => {
@@ -115,6 +122,21 @@ export function createAccessControl(deps: { transactor: AppTransactor; clock: Cl
       await flush();
     },
   };
+}
+
+function policyDetail(reason: DenyReason): string {
+  switch (reason) {
+    case 'ip_not_allowed':
+      return 'The organization accepts requests only from the networks on its allowlist.';
+    case 'mfa_required':
+      return 'The organization requires a second factor: sign in with one (or enrol one first).';
+    case 'mfa_method_not_allowed':
+      return 'The organization does not accept the second factor this session was signed in with.';
+    case 'reauthentication_required':
+      return 'The organization limits how long a sign-in lasts: sign in again.';
+    default:
+      return 'The organization\u2019s security policy refuses this request.';
+  }
 }
 
 function denialDetail(reason: Exclude<Decision & { allowed: false }, never>['reason'], permission: Permission): string {

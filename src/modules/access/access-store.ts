@@ -1,6 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
-import type { AccessRolesTable, RoleBindingsTable, ServiceAccountsTable } from './access-tables.ts';
+import type { AccessRolesTable, OrganizationSecurityPoliciesTable, RoleBindingsTable, ServiceAccountsTable } from './access-tables.ts';
+import type { MfaMethod, OrgSecurityPolicy } from './org-policy.ts';
 
 export type RoleRow = Selectable<AccessRolesTable>;
 export type BindingRow = Selectable<RoleBindingsTable>;
@@ -12,16 +13,52 @@ export type ServiceAccountRow = Selectable<ServiceAccountsTable>;
 export async function loadAccessState(tx: Tx, tenantId: string) {
   const org = await tx.selectFrom('organizations').select('id').where('id', '=', tenantId).executeTakeFirst();
   if (org === undefined) return undefined;
-  const [members, bindings, roles, environments, disabled] = await Promise.all([
+  const [members, bindings, roles, environments, disabled, policy] = await Promise.all([
     tx.selectFrom('memberships').select('user_id').where('tenant_id', '=', tenantId).execute(),
     tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).execute(),
     tx.selectFrom('access_roles').select(['id', 'permissions']).where('tenant_id', '=', tenantId).execute(),
     tx.selectFrom('environments').select(['id', 'project_id']).where('tenant_id', '=', tenantId).execute(),
     tx.selectFrom('service_accounts').select('id').where('tenant_id', '=', tenantId).where('disabled_at', 'is not', null).execute(),
+    getSecurityPolicy(tx, tenantId),
   ]);
   // A disabled service account's bindings grant nothing.
   const off = new Set(disabled.map((row) => row.id));
-  return { members, bindings: off.size === 0 ? bindings : bindings.filter((b) => !off.has(b.principal_id)), roles, environments };
+  return { members, bindings: off.size === 0 ? bindings : bindings.filter((b) => !off.has(b.principal_id)), roles, environments, policy };
+}
+
+/** The organization's stored security policy; undefined when it never changed a default. */
+export async function getSecurityPolicy(tx: Tx, tenantId: string): Promise<(OrgSecurityPolicy & { updatedAt: Date; updatedBy: string | null }) | undefined> {
+  const row = await tx.selectFrom('organization_security_policies').selectAll().where('tenant_id', '=', tenantId).executeTakeFirst();
+  return row === undefined ? undefined : policyOf(row);
+}
+
+function policyOf(row: Selectable<OrganizationSecurityPoliciesTable>): OrgSecurityPolicy & { updatedAt: Date; updatedBy: string | null } {
+  return {
+    mfaRequired: row.mfa_required,
+    allowedMfaMethods: row.allowed_mfa_methods as MfaMethod[],
+    sessionIdleMinutes: row.session_idle_minutes,
+    sessionAbsoluteHours: row.session_absolute_hours,
+    ipAllowlist: row.ip_allowlist,
+    updatedAt: row.updated_at,
+    updatedBy: row.updated_by,
+  };
+}
+
+export async function putSecurityPolicy(tx: Tx, tenantId: string, policy: OrgSecurityPolicy, by: string | null, now: Date): Promise<void> {
+  const values = {
+    mfa_required: policy.mfaRequired,
+    allowed_mfa_methods: [...policy.allowedMfaMethods],
+    session_idle_minutes: policy.sessionIdleMinutes,
+    session_absolute_hours: policy.sessionAbsoluteHours,
+    ip_allowlist: [...policy.ipAllowlist],
+    updated_by: by,
+    updated_at: now,
+  };
+  await tx
+    .insertInto('organization_security_policies')
+    .values({ tenant_id: tenantId, ...values })
+    .onConflict((oc) => oc.column('tenant_id').doUpdateSet(values))
+    .execute();
 }
 
 export async function listRoles(tx: Tx, tenantId: string): Promise<RoleRow[]> {

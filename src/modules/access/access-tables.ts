@@ -40,8 +40,21 @@ export interface RoleBindingsTable {
   last_used_at: Date | null;
 }
 
+/** One row per organization that changed any security policy default (AUTH-9); no row = defaults. */
+export interface OrganizationSecurityPoliciesTable {
+  tenant_id: string;
+  mfa_required: boolean;
+  allowed_mfa_methods: string[];
+  session_idle_minutes: number | null;
+  session_absolute_hours: number | null;
+  ip_allowlist: string[];
+  updated_by: string | null;
+  updated_at: Date;
+}
+
 export interface AccessTables {
   access_roles: AccessRolesTable;
   service_accounts: ServiceAccountsTable;
   role_bindings: RoleBindingsTable;
+  organization_security_policies: OrganizationSecurityPoliciesTable;
 }

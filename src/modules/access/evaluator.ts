@@ -1,4 +1,5 @@
 import type { CompiledConditions, ConditionFailure } from './conditions.ts';
+import type { CompiledPolicy, PolicyFailure } from './org-policy.ts';
 import type { Permission } from './permissions.ts';
 import type { Principal, RequestFacts, Resource } from './principal.ts';
 
@@ -30,12 +31,16 @@ export interface AccessSnapshot {
   readonly members: ReadonlySet<string>;
   /** Principal id (user or service account) → its bindings. */
   readonly bindings: ReadonlyMap<string, readonly CompiledBinding[]>;
+  /** The organization's security policy; undefined when it asks for nothing. */
+  readonly policy: CompiledPolicy | undefined;
 }
 
 /** Why a request was refused; each is a stable problem code. */
-export type DenyReason = 'not_member' | 'forbidden' | ConditionFailure;
+export type DenyReason = 'not_member' | 'forbidden' | ConditionFailure | PolicyFailure;
 
-export type Decision = { readonly allowed: true; readonly binding: CompiledBinding | undefined } | { readonly allowed: false; readonly reason: DenyReason };
+export type Decision =
+  | { readonly allowed: true; readonly binding: CompiledBinding | undefined }
+  | { readonly allowed: false; readonly reason: DenyReason; /** True when the organization's security policy refused. */ readonly byPolicy?: true };
 
 const ALLOW_DIRECT: Decision = { allowed: true, binding: undefined };
 const NOT_MEMBER: Decision = { allowed: false, reason: 'not_member' };
@@ -58,8 +63,17 @@ function covers(snapshot: AccessSnapshot, projectId: string | undefined, environ
  * `can(principal, permission, resource)`: pure and in-process (AC-1, AC-3). A binding grants when
  * it holds the permission, covers the resource, has not expired and its conditions hold. When the
  * only bindings that would grant fail a condition, the first failed requirement is the reason.
+ * The organization's security policy is checked first for anyone with standing in it (outsiders
+ * still get `not_member`, so the policy reveals nothing about an organization they cannot see).
  */
 export function decide(snapshot: AccessSnapshot, principal: Principal, permission: Permission, resource: Resource, facts: RequestFacts): Decision {
+  const decision = decideByBindings(snapshot, principal, permission, resource, facts);
+  if (decision === NOT_MEMBER || snapshot.policy === undefined) return decision;
+  const failed = snapshot.policy.check(principal, facts);
+  return failed === undefined ? decision : { allowed: false, reason: failed, byPolicy: true };
+}
+
+function decideByBindings(snapshot: AccessSnapshot, principal: Principal, permission: Permission, resource: Resource, facts: RequestFacts): Decision {
   if (resource.tenantId !== snapshot.tenantId) return NOT_MEMBER;
   if (principal.kind === 'api_key') {
     if (principal.tenantId !== resource.tenantId) return NOT_MEMBER;

@@ -1,5 +1,6 @@
 import { compileConditions, type Conditions } from './conditions.ts';
 import type { AccessSnapshot, CompiledBinding } from './evaluator.ts';
+import { compilePolicy, type MfaMethod, type OrgSecurityPolicy } from './org-policy.ts';
 import { isPermission, type Permission } from './permissions.ts';
 
 /** Wire format of an organization's bindings snapshot, served to SDKs for local evaluation. */
@@ -23,6 +24,36 @@ export interface SerializedSnapshot {
     readonly expires_at: string | null;
     readonly grant_id: string | null;
   }[];
+  /** The organization's security policy (AUTH-9); null or absent: the defaults. */
+  readonly policy?: SerializedPolicy | null;
+}
+
+export interface SerializedPolicy {
+  readonly mfa_required: boolean;
+  readonly allowed_mfa_methods: readonly MfaMethod[];
+  readonly session_idle_minutes: number | null;
+  readonly session_absolute_hours: number | null;
+  readonly ip_allowlist: readonly string[];
+}
+
+export function serializePolicy(policy: OrgSecurityPolicy): SerializedPolicy {
+  return {
+    mfa_required: policy.mfaRequired,
+    allowed_mfa_methods: [...policy.allowedMfaMethods],
+    session_idle_minutes: policy.sessionIdleMinutes,
+    session_absolute_hours: policy.sessionAbsoluteHours,
+    ip_allowlist: [...policy.ipAllowlist],
+  };
+}
+
+export function parsePolicy(wire: SerializedPolicy): OrgSecurityPolicy {
+  return {
+    mfaRequired: wire.mfa_required,
+    allowedMfaMethods: wire.allowed_mfa_methods,
+    sessionIdleMinutes: wire.session_idle_minutes,
+    sessionAbsoluteHours: wire.session_absolute_hours,
+    ipAllowlist: wire.ip_allowlist,
+  };
 }
 
 /** The rows a snapshot is made of, with each binding's role already resolved to its permissions. */
@@ -42,6 +73,7 @@ export interface SnapshotSource {
     expires_at: Date | null;
     grant_id: string | null;
   }[];
+  readonly policy: OrgSecurityPolicy | undefined;
 }
 
 export function serializeSnapshot(source: SnapshotSource): SerializedSnapshot {
@@ -62,6 +94,7 @@ export function serializeSnapshot(source: SnapshotSource): SerializedSnapshot {
       expires_at: b.expires_at?.toISOString() ?? null,
       grant_id: b.grant_id,
     })),
+    policy: source.policy === undefined ? null : serializePolicy(source.policy),
   };
 }
 
@@ -84,5 +117,6 @@ export function compileSerializedSnapshot(wire: SerializedSnapshot): AccessSnaps
     if (list === undefined) bindings.set(b.principal_id, [compiled]);
     else list.push(compiled);
   }
-  return { tenantId: wire.organization_id, environmentProjects: new Map(Object.entries(wire.environments)), members: new Set(wire.members), bindings };
+  const policy = wire.policy === undefined || wire.policy === null ? undefined : compilePolicy(parsePolicy(wire.policy));
+  return { tenantId: wire.organization_id, environmentProjects: new Map(Object.entries(wire.environments)), members: new Set(wire.members), bindings, policy };
 }

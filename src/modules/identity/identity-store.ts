@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { SessionsTable, UsersTable } from './identity-tables.ts';
@@ -67,8 +68,36 @@ export async function revokeSession(tx: Tx, sessionId: string, reason: string, n
   await tx.updateTable('sessions').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', sessionId).where('revoked_at', 'is', null).execute();
 }
 
-export async function revokeUserSessions(tx: Tx, userId: string, reason: string, now: Date): Promise<void> {
-  await tx.updateTable('sessions').set({ revoked_at: now, revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+/** Ends every live session of a user (but `keep`); returns the ids it ended. */
+export async function revokeUserSessions(tx: Tx, userId: string, reason: string, now: Date, keep?: string): Promise<string[]> {
+  let query = tx.updateTable('sessions').set({ revoked_at: now, revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+  if (keep !== undefined) query = query.where('id', '!=', keep);
+  const rows = await query.returning('id').execute();
+  return rows.map((row) => row.id);
+}
+
+/** Marks a user disabled (or enabled again); false when there is no such user. */
+export async function setUserDisabled(tx: Tx, userId: string, disabledAt: Date | null, now: Date): Promise<boolean> {
+  const result = await tx.updateTable('users').set({ disabled_at: disabledAt, updated_at: now }).where('id', '=', userId).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/**
+ * Tightens live sessions of an organization's members to its new timeouts (never loosens them:
+ * another organization's policy or the platform default may be stricter).
+ */
+export async function tightenMemberSessions(tx: Tx, tenantId: string, idleSeconds: number | null, absoluteHours: number | null): Promise<number> {
+  const members = tx.selectFrom('memberships').select('user_id').where('tenant_id', '=', tenantId);
+  const result = await tx
+    .updateTable('sessions')
+    .set((eb) => ({
+      idle_timeout_seconds: idleSeconds === null ? eb.ref('idle_timeout_seconds') : sql<number>`least(idle_timeout_seconds, ${idleSeconds})`,
+      absolute_expires_at: absoluteHours === null ? eb.ref('absolute_expires_at') : sql<Date>`least(absolute_expires_at, created_at + make_interval(hours => ${absoluteHours}))`,
+    }))
+    .where('user_id', 'in', members)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /** A user's sessions that have not been revoked and have not passed their absolute end, newest first. */

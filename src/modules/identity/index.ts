@@ -12,3 +12,4 @@ export { createLoginThrottle, createThrottle, type LoginThrottle } from './login
 export { registerPasswordRoutes } from './password-routes.ts';
 export { registerStepUp, requireRecentAuthentication, type StepUpPolicy } from './step-up.ts';
 export { createReauthentication, type Reauthentication } from './reauthenticate.ts';
+export { registerUserAdminRoutes } from './user-admin-routes.ts';

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { UserPrincipal } from '../access/index.ts';
 import { PLATFORM_TENANT_ID, type AuditActor, type AuditRecorder, type AuditSource } from '../audit/index.ts';
@@ -75,13 +76,29 @@ export function createSessionService(deps: {
     cache.clear();
   });
 
+  /**
+   * A session's timeouts: the platform's defaults (stricter for operators), overridden by the
+   * strictest of the user's organizations' security policies — an operator's never loosened.
+   */
+  async function sessionLimits(tx: Tx, user: UserRow): Promise<{ idleSeconds: number; absoluteMs: number }> {
+    const operator = user.is_platform_admin;
+    const { rows } = await sql<{ idle_minutes: number | null; absolute_hours: number | null }>`select idle_minutes, absolute_hours from parapet_user_session_limits(${user.id})`.execute(tx);
+    const org = rows[0];
+    const platformIdle = operator ? timeouts.operatorIdleMinutes : timeouts.memberIdleMinutes;
+    const platformAbsolute = operator ? timeouts.operatorAbsoluteHours : timeouts.memberAbsoluteHours;
+    const idle = org?.idle_minutes ?? platformIdle;
+    const absolute = org?.absolute_hours ?? platformAbsolute;
+    return {
+      idleSeconds: (operator ? Math.min(idle, platformIdle) : idle) * 60,
+      absoluteMs: (operator ? Math.min(absolute, platformAbsolute) : absolute) * 3_600_000,
+    };
+  }
+
   return {
     create: async (tx, user, meta) => {
       const now = clock.now();
       const token = newSecretToken(random);
-      const operator = user.is_platform_admin;
-      const idleSeconds = (operator ? timeouts.operatorIdleMinutes : timeouts.memberIdleMinutes) * 60;
-      const absoluteMs = (operator ? timeouts.operatorAbsoluteHours : timeouts.memberAbsoluteHours) * 3_600_000;
+      const { idleSeconds, absoluteMs } = await sessionLimits(tx, user);
       const sessionId = uuidv7(clock, random);
       await insertSession(tx, {
         id: sessionId,

@@ -25,6 +25,19 @@ export interface Transactor<DB> {
   withPlatform<T>(fn: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
 }
 
+const afterCommitHooks = new WeakMap<object, (() => void)[]>();
+
+/**
+ * Runs `hook` once the transaction `tx` (opened by a transactor) commits; never if it rolls back.
+ * For side effects outside the database that must not announce a change that did not happen
+ * (publishing to Redis). Hooks run in order; one that throws does not stop the others.
+ */
+export function afterCommit(tx: Transaction<unknown>, hook: () => void): void {
+  const hooks = afterCommitHooks.get(tx);
+  if (hooks === undefined) throw new Error('afterCommit needs a transaction opened by the transactor');
+  hooks.push(hook);
+}
+
 export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner): Transactor<DB> {
   async function run<T>(rawTenantId: string, rawActorId: string, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
     const tenantId = rawTenantId.toLowerCase();
@@ -34,7 +47,9 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner): Tra
     }
     const context = `${tenantId}|${actorId}`;
     const mac = context === '|' ? '' : signer.sign(context);
-    return db.transaction().execute(async (tx) => {
+    const hooks: (() => void)[] = [];
+    const value = await db.transaction().execute(async (tx) => {
+      afterCommitHooks.set(tx, hooks);
       const result = await sql<{ role: string }>`
         select set_config('role', ${APP_ROLE}, true),
                set_config('parapet.context', ${context === '|' ? '' : context}, true),
@@ -44,6 +59,14 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner): Tra
       if (role !== APP_ROLE) throw new ContextError(`transaction runs as ${String(role)}, expected ${APP_ROLE}`);
       return fn(tx);
     });
+    for (const hook of hooks) {
+      try {
+        hook();
+      } catch {
+        // A hook reports its own failures; the transaction has committed either way.
+      }
+    }
+    return value;
   }
   return {
     withTenant: (tenantId, fn, actorId) => run(tenantId, actorId ?? '', fn),

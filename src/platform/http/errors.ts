@@ -31,6 +31,8 @@ export const ERRORS = {
   reauthentication_required: { status: 403, title: 'This action needs a recent sign-in; re-authenticate and retry' },
   mfa_required: { status: 403, title: 'This requires a session authenticated with a second factor' },
   ip_not_allowed: { status: 403, title: 'This is not allowed from your network address' },
+  mfa_method_not_allowed: { status: 403, title: 'The organization does not accept the second factor this session used' },
+  policy_would_lock_you_out: { status: 409, title: 'The policy would refuse your own session' },
   outside_time_window: { status: 403, title: 'This is not allowed at this time' },
   origin_mismatch: { status: 403, title: 'The request origin is not allowed' },
   self_approval_refused: { status: 403, title: 'A request cannot be approved by the person who made it' },

@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/index.ts';
 
 /** The one notification channel Parapet uses; payloads are `<topic>:<key>`. */
-const CHANNEL = 'parapet_changes';
+export const CHANGE_CHANNEL = 'parapet_changes';
 
 /**
  * Cross-node change events (ARCHITECTURE: platform/notify). A change is published inside the
@@ -16,22 +16,25 @@ export interface ChangeFeed {
   close(): Promise<void>;
 }
 
-export async function createChangeFeed(db: Pick<Database<unknown>, 'listen'>): Promise<ChangeFeed> {
+/** The subscribers of one node, shared by every transport. */
+export interface Subscribers {
+  /** Delivers a `<topic>:<key>` payload to the topic's subscribers. */
+  readonly dispatch: (payload: string) => void;
+  /** Tells every subscriber that changes may have been missed. */
+  readonly reset: () => void;
+  subscribe: ChangeFeed['subscribe'];
+}
+
+export function createSubscribers(): Subscribers {
   const subscribers = new Map<string, Set<{ onChange: (key: string) => void; onReset: () => void }>>();
-  const stop = await db.listen(
-    CHANNEL,
-    (payload) => {
+  return {
+    dispatch: (payload) => {
       const colon = payload.indexOf(':');
       if (colon === -1) return;
       for (const subscriber of subscribers.get(payload.slice(0, colon)) ?? []) subscriber.onChange(payload.slice(colon + 1));
     },
-    () => {
+    reset: () => {
       for (const set of subscribers.values()) for (const subscriber of set) subscriber.onReset();
-    },
-  );
-  return {
-    publish: async (tx, topic, key) => {
-      await sql`select pg_notify(${CHANNEL}, ${`${topic}:${key}`})`.execute(tx);
     },
     subscribe: (topic, onChange, onReset) => {
       const entry = { onChange, onReset };
@@ -42,6 +45,18 @@ export async function createChangeFeed(db: Pick<Database<unknown>, 'listen'>): P
         set.delete(entry);
       };
     },
+  };
+}
+
+/** The default transport: `pg_notify` inside the transaction, one LISTEN connection per node. */
+export async function createChangeFeed(db: Pick<Database<unknown>, 'listen'>): Promise<ChangeFeed> {
+  const subscribers = createSubscribers();
+  const stop = await db.listen(CHANGE_CHANNEL, subscribers.dispatch, subscribers.reset);
+  return {
+    publish: async (tx, topic, key) => {
+      await sql`select pg_notify(${CHANGE_CHANNEL}, ${`${topic}:${key}`})`.execute(tx);
+    },
+    subscribe: subscribers.subscribe,
     close: stop,
   };
 }

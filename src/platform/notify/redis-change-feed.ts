@@ -1,0 +1,56 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { afterCommit } from '../db/transactor.ts';
+import { CHANGE_CHANNEL, createSubscribers, type ChangeFeed } from './change-feed.ts';
+
+/**
+ * The change feed over Redis pub/sub, for deployments that run Redis (`PARAPET_REDIS_URL`).
+ * A change is published when its transaction commits (never for one that rolled back); every node,
+ * this one included, hears it through its subscriber connection. Whenever that connection drops,
+ * subscribers are reset (they drop their caches), once at the drop and again when it is back, since
+ * anything published in between was missed.
+ */
+export async function createRedisChangeFeed(deps: { url: string; logger: Logger; connectionName?: string }): Promise<ChangeFeed> {
+  const subscribers = createSubscribers();
+  const options = { connectionName: deps.connectionName ?? 'parapet-change-feed', lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (times: number) => Math.min(times * 200, 2000) };
+  const publisher = new Redis(deps.url, options);
+  const subscriber = new Redis(deps.url, { ...options, enableOfflineQueue: true });
+  let closing = false;
+  let ready = false;
+  for (const connection of [publisher, subscriber]) {
+    // Errors are reported by the commands that fail; the connection retries on its own.
+    connection.on('error', () => undefined);
+  }
+  subscriber.on('message', (_channel: string, payload: string) => {
+    subscribers.dispatch(payload);
+  });
+  subscriber.on('close', () => {
+    if (ready && !closing) {
+      deps.logger.warn('change feed: lost the Redis subscriber connection; caches dropped until it is back');
+      subscribers.reset();
+    }
+  });
+  subscriber.on('ready', () => {
+    // ioredis re-subscribes on reconnect; what was published meanwhile is lost.
+    if (ready) subscribers.reset();
+    ready = true;
+  });
+  await Promise.all([publisher.connect(), subscriber.connect()]);
+  await subscriber.subscribe(CHANGE_CHANNEL);
+  return {
+    publish: async (tx, topic, key) => {
+      const payload = `${topic}:${key}`;
+      afterCommit(tx, () => {
+        publisher.publish(CHANGE_CHANNEL, payload).catch((error: unknown) => {
+          // Other nodes fall back on their caches' maximum ages (sessions 30 s, access 60 s).
+          deps.logger.error({ err: error, topic }, 'change feed: could not publish a change to Redis');
+        });
+      });
+    },
+    subscribe: subscribers.subscribe,
+    close: async () => {
+      closing = true;
+      await Promise.allSettled([subscriber.quit(), publisher.quit()]);
+    },
+  };
+}
