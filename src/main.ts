@@ -1,6 +1,7 @@
 // The process entry: the only place that reads process.env, listens for signals, or exits.
 import { accessReview } from './cli/access.ts';
 import { auditProve, auditVerify } from './cli/audit.ts';
+import { backupCreate, backupRestore, backupVerify } from './cli/backup.ts';
 import { configCheck } from './cli/config-check.ts';
 import type { Command } from './cli/context.ts';
 import { doctor } from './cli/doctor.ts';
@@ -27,6 +28,9 @@ Commands:
   keys rotate     New primary key version: [--root] [--tenant <id>] (default: every organization's
                   tenant key), then rewrap and re-encrypt until done [--no-wait].
   keys destroy    Crypto-shred one tenant key version: --tenant <id> --version <n>.
+  backup create   Write a consistent, compressed, encrypted backup: <file>.
+  backup verify   Decrypt and check a backup (every frame, every table hash): <file>. Exit 1 if damaged.
+  backup restore  Restore a backup into an empty database, then verify it: <file>.
 
 Configuration comes from PARAPET_* environment variables and an optional JSON file named by
 PARAPET_CONFIG. See README.md for every option.`;
@@ -43,6 +47,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'keys status': keysStatus,
   'keys rotate': keysRotate,
   'keys destroy': keysDestroy,
+  'backup create': backupCreate,
+  'backup verify': backupVerify,
+  'backup restore': backupRestore,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -50,7 +57,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return argv.length === 0 ? 1 : 0;
   }
-  const name = argv[0] === 'config' || argv[0] === 'audit' || argv[0] === 'access' || argv[0] === 'keys' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
+  const name = argv[0] === 'config' || argv[0] === 'audit' || argv[0] === 'access' || argv[0] === 'keys' || argv[0] === 'backup' ? `${argv[0]} ${argv[1] ?? ''}`.trim() : (argv[0] ?? '');
   const command = COMMANDS[name];
   if (command === undefined) {
     process.stderr.write(`Unknown command "${argv.join(' ')}".\n\n${HELP}\n`);

@@ -4,6 +4,7 @@ import type { AppTransactor } from '../../database.ts';
 import type { AuditRecorder } from '../../modules/audit/audit-recorder.ts';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/index.ts';
+import { forgetShredKey } from '../backup/backup-keys.ts';
 import { startLeaderLoop } from '../jobs/leader-loop.ts';
 import { createAwsKmsKeyProvider } from './aws-kms-key-provider.ts';
 import { createFieldEncryption, type FieldEncryption } from './field-encryption.ts';
@@ -52,7 +53,18 @@ export function createKeys(deps: { config: Config; transactor: AppTransactor; pr
     // Values sealed before envelope encryption (`v1.`) still open; the job rewrites them.
     legacy: createSealer(deps.keyring),
   });
-  const maintenance = createKeyMaintenance({ transactor, provider, fields, audit: deps.audit, clock, options: { rotationDays: config.keyRotationDays, cacheMaxAgeMs, batchSize: 200 } });
+  const maintenance = createKeyMaintenance({
+    transactor,
+    provider,
+    fields,
+    audit: deps.audit,
+    clock,
+    options: { rotationDays: config.keyRotationDays, cacheMaxAgeMs, batchSize: 200 },
+    // ENC-5: a destroyed version must not come back from a backup taken before.
+    onDestroyed: (tenantId, version) => {
+      forgetShredKey(config.backupKeysPath, tenantId, version);
+    },
+  });
   return { provider, fields, maintenance };
 }
 
