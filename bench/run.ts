@@ -7,6 +7,7 @@ import { cpus, loadavg } from 'node:os';
 import { apiKeys } from './api-keys.ts';
 import { authenticatedRoute } from './authenticated-route.ts';
 import { authzDecisions } from './authz-decisions.ts';
+import { backup } from './backup.ts';
 import { encryption } from './encryption.ts';
 import { oauthTokens } from './oauth-tokens.ts';
 import { pointReadVariants } from './point-read-variants.ts';
@@ -14,7 +15,7 @@ import { pointRead } from './point-read.ts';
 import { startup } from './startup.ts';
 import { table, type Benchmark, type Verdict } from './support.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens];
+const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, backup];
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');

@@ -72,9 +72,9 @@ export async function createBackup<DB>(deps: { db: Database<DB>; keys: BackupKey
       const gzip = createGzip({ level: 6 });
       const written = pipeline(gzip, frameEncryptor(dataKey, head, header.frame_bytes), file);
       // A failure downstream (disk full) must stop the reader, not leave it waiting on 'drain'.
-      let failed: unknown;
+      let failed: Error | undefined;
       written.catch((error: unknown) => {
-        failed = error;
+        failed = error instanceof Error ? error : new Error(String(error));
       });
       const write = async (line: string) => {
         if (failed !== undefined) throw failed;

@@ -143,7 +143,7 @@ function parseHeader(json: Buffer): BackupHeader {
   if (typeof header.key?.wrapped_data_key !== 'string' || typeof header.backup_id !== 'string' || typeof header.created_at !== 'string' || !Array.isArray(header.source?.migrations)) {
     throw new BackupFormatError('backup header is incomplete');
   }
-  if (header.compression !== 'gzip' || header.key.cipher !== 'aes-256-gcm' || typeof header.frame_bytes !== 'number' || header.frame_bytes < 1 || header.frame_bytes > 16 * 1024 * 1024) {
+  if (header.compression !== 'gzip' || (header.key as { cipher?: unknown }).cipher !== 'aes-256-gcm' || typeof header.frame_bytes !== 'number' || header.frame_bytes < 1 || header.frame_bytes > 16 * 1024 * 1024) {
     throw new BackupFormatError('backup header names an unsupported compression, cipher or frame size');
   }
   return header as BackupHeader;

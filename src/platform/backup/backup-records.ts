@@ -8,8 +8,8 @@ import { BackupFormatError } from './backup-format.ts';
  * The logical content of a backup (docs/operations.md "Backup format"): gzip-compressed JSON
  * lines. Control records are JSON arrays, rows are JSON objects:
  *
- *   ["table", {"name", "columns", "primary_key"}]   starts a table, in foreign-key order
- *   {"id": …, …}                                     one row: PostgreSQL's to_json(row), ordered by primary key
+ *   ["table", {"name", "columns", "primary_key", "order_c_collated"}]   starts a table, in foreign-key order
+ *   {"id": …, …}   one row: PostgreSQL's to_json(row), ordered by primary key (text columns COLLATE "C")
  *   ["manifest", {"tables": [{"name", "rows", "sha256"}]}]   last line
  *
  * A table's sha256 is over its row lines, each followed by "\n", exactly as stored. Rows are
@@ -22,6 +22,8 @@ export interface TableMeta {
   readonly name: string;
   readonly columns: readonly string[];
   readonly primary_key: readonly string[];
+  /** Primary-key columns with a collation: rows are ordered by them with COLLATE "C". */
+  readonly order_c_collated?: readonly string[];
 }
 
 export interface ManifestEntry {

@@ -16,19 +16,21 @@ export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""
 export async function listTables(session: OwnerSession): Promise<TableMeta[]> {
   const tables = await session.query<{ name: string }>(`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name <> $1 order by table_name`, [MIGRATIONS_TABLE]);
   const columns = await session.query<{ t: string; c: string }>(`select table_name as t, column_name as c from information_schema.columns where table_schema = 'public' order by table_name, ordinal_position`);
-  const keys = await session.query<{ t: string; c: string }>(`
-    select tc.table_name as t, kcu.column_name as c
-    from information_schema.table_constraints tc
-    join information_schema.key_column_usage kcu on kcu.constraint_schema = tc.constraint_schema and kcu.constraint_name = tc.constraint_name and kcu.table_name = tc.table_name
-    where tc.table_schema = 'public' and tc.constraint_type = 'PRIMARY KEY'
-    order by tc.table_name, kcu.ordinal_position`);
+  // Primary-key columns in key order; collatable ones sort with COLLATE "C" so row order (and so
+  // each table's hash) is the same on servers with different default collations.
+  const keys = await session.query<{ t: string; c: string; collatable: boolean }>(`
+    select c.relname as t, a.attname as c, a.attcollation <> 0 as collatable
+    from pg_index i join pg_class c on c.oid = i.indrelid join pg_attribute a on a.attrelid = c.oid and a.attnum = any(i.indkey)
+    where i.indisprimary and c.relnamespace = 'public'::regnamespace
+    order by c.relname, array_position(i.indkey::int2[], a.attnum)`);
   const edges = await session.query<{ child: string; parent: string }>(`
     select c.relname as child, p.relname as parent
     from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_class p on p.oid = k.confrelid
     where k.contype = 'f' and k.connamespace = 'public'::regnamespace and c.oid <> p.oid`);
   const metas = new Map<string, TableMeta>();
   for (const { name } of tables) {
-    metas.set(name, { name, columns: columns.filter((c) => c.t === name).map((c) => c.c), primary_key: keys.filter((k) => k.t === name).map((k) => k.c) });
+    const key = keys.filter((k) => k.t === name);
+    metas.set(name, { name, columns: columns.filter((c) => c.t === name).map((c) => c.c), primary_key: key.map((k) => k.c), order_c_collated: key.filter((k) => k.collatable).map((k) => k.c) });
   }
   // Kahn's algorithm, alphabetical among the ready tables, so the order is stable.
   const ordered: TableMeta[] = [];
@@ -46,7 +48,8 @@ export async function listTables(session: OwnerSession): Promise<TableMeta[]> {
 
 /** The statement reading one table's rows in the backup's row form, in primary-key order. */
 export function rowsQuery(table: TableMeta): string {
-  const order = table.primary_key.length > 0 ? table.primary_key.map(quoteIdent).join(', ') : 'to_json(t)::text';
+  const collated = new Set(table.order_c_collated ?? []);
+  const order = table.primary_key.length > 0 ? table.primary_key.map((c) => (collated.has(c) ? `${quoteIdent(c)} collate "C"` : quoteIdent(c))).join(', ') : 'to_json(t)::text collate "C"';
   return `select to_json(t)::text as r from public.${quoteIdent(table.name)} as t order by ${order}`;
 }
 

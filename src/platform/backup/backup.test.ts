@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { seedTenant, settleAudit, type TenantFixture } from '../../../test/isolation/tenant-fixture.ts';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
-import { postgresSkipReason, TEST_DB_KIND, TEST_KEYRING } from '../../../test/support/databases.ts';
+import { postgresAvailable, postgresSkipReason, TEST_DB_KIND, TEST_KEYRING } from '../../../test/support/databases.ts';
 import { systemClock } from '../clock.ts';
 import { createBackup } from './backup-create.ts';
 import { bypassing, emptyTarget, everyRow, tempBackupKeys } from './backup-test-fixture.ts';
 import { restoreBackup, RestoreError, verifyBackup } from './backup-restore.ts';
 
 const skip = TEST_DB_KIND === 'postgres' ? await postgresSkipReason() : false;
+const otherKind = TEST_DB_KIND === 'postgres' ? 'pglite' : (await postgresAvailable()) ? 'postgres' : undefined;
 
 describe('backup create, verify and restore', { skip }, () => {
   let t: TestApp;
@@ -74,6 +75,24 @@ describe('backup create, verify and restore', { skip }, () => {
       } finally {
         await restored.close();
       }
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('DATA-5 restores into the other kind of database (PGlite ⇄ PostgreSQL) with every table equal', { skip: otherKind === undefined ? 'no PostgreSQL server for the cross-kind restore' : false }, async () => {
+    const target = await emptyTarget(otherKind ?? 'pglite');
+    try {
+      await restoreBackup({ db: target.db, keys, keyringId: TEST_KEYRING.id, contextKey: TEST_KEYRING.derive('tenant-context-mac'), clock: systemClock, path: file });
+      const source = await bypassing(t.database);
+      let expected: Map<string, string[]>;
+      try {
+        expected = await everyRow(source.db);
+      } finally {
+        await source.close();
+      }
+      const actual = await everyRow(target.reader);
+      for (const [name, rows] of expected) assert.deepEqual(actual.get(name), rows, `table ${name} differs after restore`);
     } finally {
       await target.close();
     }
