@@ -24,7 +24,7 @@ import { migrate, openPglite, type Database } from '../src/platform/db/index.ts'
 import { BENCH_CONTEXT_KEY, BENCH_KEYRING, openBenchDatabase } from './databases.ts';
 import { formatRate, formatRatio, median, table, type Benchmark, type Verdict } from './support.ts';
 
-const SETTINGS = { rounds: 3, tenants: 50, projectsPerTenant: 200 };
+const SETTINGS = { rounds: 5, tenants: 50, projectsPerTenant: 200 };
 
 /** The baseline dump: same snapshot and reads, gzip only. */
 async function plainDump(db: Database<DB>, path: string): Promise<number> {
