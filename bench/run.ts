@@ -7,6 +7,7 @@ import { cpus, loadavg } from 'node:os';
 import { apiKeys } from './api-keys.ts';
 import { authenticatedRoute } from './authenticated-route.ts';
 import { authzDecisions } from './authz-decisions.ts';
+import { backup } from './backup.ts';
 import { encryption } from './encryption.ts';
 import { login } from './login.ts';
 import { oauthTokens } from './oauth-tokens.ts';
@@ -16,7 +17,7 @@ import { startup } from './startup.ts';
 import { userTokens } from './user-tokens.ts';
 import { table, type Benchmark, type Verdict } from './support.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login];
+const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, backup];
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');

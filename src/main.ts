@@ -1,6 +1,7 @@
 // The process entry: the only place that reads process.env, listens for signals, or exits.
 import { accessReview } from './cli/access.ts';
 import { auditProve, auditVerify } from './cli/audit.ts';
+import { backupCreate, backupRestore, backupVerify } from './cli/backup.ts';
 import { configCheck } from './cli/config-check.ts';
 import type { Command } from './cli/context.ts';
 import { doctor } from './cli/doctor.ts';
@@ -39,6 +40,9 @@ Commands:
   retention purge Enforce retention now and print what was removed [--dry-run] [--type <t>]… [--json].
   mail outbox     Print the development outbox (mail kept locally while no SMTP server is
                   configured; its links are live) [--last <n>].
+  backup create   Write a consistent, compressed, encrypted backup: <file>.
+  backup verify   Decrypt and check a backup (every frame, every table hash): <file>. Exit 1 if damaged.
+  backup restore  Restore a backup into an empty database, then verify it: <file>.
 
 Configuration comes from PARAPET_* environment variables and an optional JSON file named by
 PARAPET_CONFIG. See README.md for every option.`;
@@ -63,6 +67,9 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'retention show': retentionShow,
   'retention purge': retentionPurge,
   'mail outbox': mailOutbox,
+  'backup create': backupCreate,
+  'backup verify': backupVerify,
+  'backup restore': backupRestore,
 };
 
 /** Commands with subcommands (`keys rotate`, `backup verify` …). */

@@ -23,6 +23,10 @@ export interface Config {
   /** CA bundle (PEM) that verifies the PostgreSQL server's certificate; implies sslmode=verify-full. */
   readonly databaseCaFile: string | undefined;
   readonly keyringPath: string;
+  /** Backup key file (ENC-5): wraps backup data keys and holds the per-tenant-key-version shred keys. */
+  readonly backupKeysPath: string;
+  /** PostgreSQL URL `backup create` reads with (a role that bypasses row-level security). */
+  readonly backupDatabaseUrl: string | undefined;
   readonly logLevel: LogLevel;
   readonly trustProxy: boolean | string;
   readonly bodyLimit: number;
@@ -317,6 +321,16 @@ export const OPTIONS = [
     key: 'keyringPath', env: 'PARAPET_KEYRING', defaultText: '<dataDir>/keyring.json',
     description: 'Local keyring file (created on first start with mode 0600, never overwritten).',
     parse: nonEmpty, derive: (c) => `${c.dataDir ?? './.parapet'}/keyring.json`,
+  }),
+  define({
+    key: 'backupKeysPath', env: 'PARAPET_BACKUP_KEYS', defaultText: '<dataDir>/backup-keys.json',
+    description: 'Backup key file (created by the first `backup create`, mode 0600): wraps backup data keys, separate from the keyring. Keep a copy apart from the backups.',
+    parse: nonEmpty, derive: (c) => `${c.dataDir ?? './.parapet'}/backup-keys.json`,
+  }),
+  define({
+    key: 'backupDatabaseUrl', env: 'PARAPET_BACKUP_DATABASE_URL', defaultText: '(PARAPET_MIGRATION_DATABASE_URL)', secret: true,
+    description: 'PostgreSQL URL `parapet backup create` reads with: a superuser or a role with BYPASSRLS, so no row is hidden from the backup.',
+    parse: databaseUrl, derive: () => undefined,
   }),
   define({
     key: 'logLevel', env: 'PARAPET_LOG_LEVEL', defaultText: 'info',

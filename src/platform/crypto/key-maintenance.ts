@@ -80,7 +80,16 @@ async function primaryVersion(tx: Tx, tenantId: string): Promise<{ version: numb
  * re-encrypts values still under an older tenant key version (compare-and-swap, so a concurrent
  * update wins), and retires a version once no value names it and every node's cache has moved on.
  */
-export function createKeyMaintenance(deps: { transactor: AppTransactor; provider: KeyProvider; fields: FieldEncryption; audit: Pick<AuditRecorder, 'record'>; clock: Clock; options: MaintenanceOptions }): KeyMaintenance {
+export function createKeyMaintenance(deps: {
+  transactor: AppTransactor;
+  provider: KeyProvider;
+  fields: FieldEncryption;
+  audit: Pick<AuditRecorder, 'record'>;
+  clock: Clock;
+  options: MaintenanceOptions;
+  /** Called after a version is destroyed (deletes its backup shred key, so older backups lose it too). */
+  onDestroyed?: (tenantId: string, version: number) => void;
+}): KeyMaintenance {
   const { transactor, provider, fields, audit, clock, options } = deps;
 
   const tenants = () => transactor.withPlatform(async (tx) => (await sql<{ t: string }>`select parapet_key_tenants() as t`.execute(tx)).rows.map((r) => r.t));
@@ -207,6 +216,7 @@ export function createKeyMaintenance(deps: { transactor: AppTransactor; provider
         await audit.record(tx, tenantId, { action: action('keys.tenant_key_destroyed'), actor, outcome: 'success', targets: [{ type: 'tenant_key', id: String(version) }], metadata: { version } });
       });
       fields.evict(tenantId);
+      deps.onDestroyed?.(tenantId, version);
     },
     pass: async () => {
       const root = await provider.primary();

@@ -4,6 +4,7 @@ import type { AppTransactor } from '../../database.ts';
 import type { AuditRecorder } from '../../modules/audit/audit-recorder.ts';
 import type { Clock } from '../clock.ts';
 import type { Database } from '../db/index.ts';
+import { forgetShredKey } from '../backup/backup-keys.ts';
 import { startLeaderLoop } from '../jobs/leader-loop.ts';
 import { createAwsKmsKeyProvider } from './aws-kms-key-provider.ts';
 import { createFieldEncryption, type FieldEncryption } from './field-encryption.ts';
@@ -62,7 +63,18 @@ export function createKeys(deps: { config: Config; transactor: AppTransactor; pr
     legacy: createSealer(deps.keyring),
     isShredded: (tenantId) => shredded.has(tenantId),
   });
-  const maintenance = createKeyMaintenance({ transactor, provider, fields, audit: deps.audit, clock, options: { rotationDays: config.keyRotationDays, cacheMaxAgeMs, batchSize: 200 } });
+  const maintenance = createKeyMaintenance({
+    transactor,
+    provider,
+    fields,
+    audit: deps.audit,
+    clock,
+    options: { rotationDays: config.keyRotationDays, cacheMaxAgeMs, batchSize: 200 },
+    // ENC-5: a destroyed version must not come back from a backup taken before.
+    onDestroyed: (tenantId, version) => {
+      forgetShredKey(config.backupKeysPath, tenantId, version);
+    },
+  });
   const destroy = async (tenantId: string, actor: AuditActor = SYSTEM_ACTOR): Promise<void> => {
     shredded.add(tenantId, clock.now());
     const versions = await transactor.withTenant(tenantId, (tx) => tx.selectFrom('tenant_keys').select('version').where('tenant_id', '=', tenantId).where('state', '!=', 'destroyed').execute());
