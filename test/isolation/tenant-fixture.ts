@@ -133,6 +133,8 @@ async function oauthClientWithAssertion(t: TestApp, cookie: string, url: string)
  */
 export async function settleAudit(t: TestApp, tenants: readonly TenantFixture[]): Promise<void> {
   // Buffered last-use writes (role bindings, API keys) are written now, not by a timer in the middle of a test.
+  // Queued mail is delivered (its status rows settle) before anyone snapshots the database.
+  await t.app.services.mail.idle();
   await t.app.services.access.flushUses();
   await t.app.services.apiKeys.usage.flush();
   await t.app.services.audit.apiCalls.flush();

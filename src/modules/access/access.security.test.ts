@@ -95,7 +95,7 @@ describe('access control: privilege escalation and scope (AC-1, AC-2)', () => {
     let reads = 0;
     for (const route of apiRoutes(t.app).filter((r) => r.params.includes('orgId'))) {
       const payload = route.body === undefined ? undefined : sampleFromSchema(route.body, { uuid: () => a.projectId, string: () => 'auditor probe' });
-      const response = await t.inject({ method: route.method as 'GET', url: urlFor(route, { ...params, eventId: crypto.randomUUID(), destinationId: crypto.randomUUID(), roleId: 'viewer', bindingId: auditor.bindingId, serviceAccountId: crypto.randomUUID(), requestId: crypto.randomUUID(), alertId: crypto.randomUUID(), approvalId: crypto.randomUUID(), keyId: crypto.randomUUID(), clientId: crypto.randomUUID(), userId: crypto.randomUUID(), secretName: 'AUDITOR_PROBE' }), headers: { cookie: auditor.cookie }, ...(payload === undefined ? {} : { payload: payload as object }) });
+      const response = await t.inject({ method: route.method as 'GET', url: urlFor(route, { ...params, eventId: crypto.randomUUID(), destinationId: crypto.randomUUID(), roleId: 'viewer', bindingId: auditor.bindingId, serviceAccountId: crypto.randomUUID(), requestId: crypto.randomUUID(), alertId: crypto.randomUUID(), approvalId: crypto.randomUUID(), keyId: crypto.randomUUID(), clientId: crypto.randomUUID(), userId: crypto.randomUUID(), invitationId: crypto.randomUUID(), passkeyId: crypto.randomUUID(), sessionId: crypto.randomUUID(), secretName: 'AUDITOR_PROBE' }), headers: { cookie: auditor.cookie }, ...(payload === undefined ? {} : { payload: payload as object }) });
       const permission = route.permission;
       if (permission !== undefined && allowed.has(permission)) {
         reads++;

@@ -53,8 +53,9 @@ describe('API-key signing secrets move onto the envelope (ENC-1)', () => {
       }),
     );
     const url = `/api/v1/organizations/${orgId}`;
-    const call = () => f.t.inject({ method: 'GET', url, headers: { ...signRequest({ key, secret, method: 'GET', url }) } });
-    assert.equal((await call()).statusCode, 200, 'the old format verifies');
+    // Each call is signed for a different second: an identical signed request is a replay (AUTH-8).
+    const call = (now: Date) => f.t.inject({ method: 'GET', url, headers: { ...signRequest({ key, secret, method: 'GET', url, now }) } });
+    assert.equal((await call(new Date())).statusCode, 200, 'the old format verifies');
     const stored = () => f.t.transactor.withTenant(orgId, (tx) => tx.selectFrom('api_keys').select('signing_secret_sealed').where('id', '=', id).executeTakeFirstOrThrow());
     assert.match((await stored()).signing_secret_sealed ?? '', /^v1\./);
 
@@ -65,7 +66,7 @@ describe('API-key signing secrets move onto the envelope (ENC-1)', () => {
 
     // A cold cache reads the new format.
     f.t.app.services.apiKeys.verifier.drop(id);
-    assert.equal((await call()).statusCode, 200, 'the envelope-encrypted secret verifies');
+    assert.equal((await call(new Date(Date.now() + 2000))).statusCode, 200, 'the envelope-encrypted secret verifies');
     const wrong = await f.t.inject({ method: 'GET', url, headers: { ...signRequest({ key, secret: formatSigningSecret(new Uint8Array(32)), method: 'GET', url }) } });
     assert.equal(wrong.statusCode, 401);
   });

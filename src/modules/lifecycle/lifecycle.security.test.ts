@@ -132,7 +132,8 @@ describe('data lifecycle attacks (DATA-2, DATA-3)', () => {
     // Restore the backup's rows, wrapped keys included: the root key would unwrap them, Parapet must not.
     await t.transactor.withTenant(org.orgId, async (tx) => {
       await tx.insertInto('organizations').values(backup.org).execute();
-      await tx.insertInto('tenant_keys').values(backup.keys).execute();
+      // organization_id is generated from tenant_id (migration 0016).
+      await tx.insertInto('tenant_keys').values(backup.keys.map((row) => Object.fromEntries(Object.entries(row).filter(([column]) => column !== 'organization_id')) as typeof row)).execute();
     });
     await assert.rejects(t.app.services.keys.fields.decryptField(org.context, org.sealed), FieldDecryptionError);
     await assert.rejects(t.app.services.keys.fields.encryptField(org.context, 'new secret'), FieldDecryptionError);

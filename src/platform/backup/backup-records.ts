@@ -24,6 +24,8 @@ export interface TableMeta {
   readonly primary_key: readonly string[];
   /** Primary-key columns with a collation: rows are ordered by them with COLLATE "C". */
   readonly order_c_collated?: readonly string[];
+  /** Generated columns: computed by the database again on restore, never inserted. */
+  readonly generated?: readonly string[];
 }
 
 export interface ManifestEntry {

@@ -167,7 +167,9 @@ export async function restoreBackup<DB>(deps: { db: Database<DB>; keys: BackupKe
         rows: async (table, batch) => {
           if (table.name === SHREDDED.table) keyRows.push(...batch.map((line) => JSON.parse(line) as TenantKeyRow));
           const name = `public.${quoteIdent(table.name)}`;
-          await session.query(`insert into ${name} select * from json_populate_recordset(null::${name}, $1::json)`, [`[${batch.join(',')}]`]);
+          const generated = new Set(targets.get(table.name)?.generated ?? []);
+          const columns = table.columns.filter((column) => !generated.has(column)).map(quoteIdent).join(', ');
+          await session.query(`insert into ${name} (${columns}) select ${columns} from json_populate_recordset(null::${name}, $1::json)`, [`[${batch.join(',')}]`]);
         },
       });
       const missing = [...targets.keys()].find((name) => !loaded.has(name));

@@ -15,7 +15,7 @@ export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""
  */
 export async function listTables(session: OwnerSession): Promise<TableMeta[]> {
   const tables = await session.query<{ name: string }>(`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name <> $1 order by table_name`, [MIGRATIONS_TABLE]);
-  const columns = await session.query<{ t: string; c: string }>(`select table_name as t, column_name as c from information_schema.columns where table_schema = 'public' order by table_name, ordinal_position`);
+  const columns = await session.query<{ t: string; c: string; generated: boolean }>(`select table_name as t, column_name as c, is_generated = 'ALWAYS' as generated from information_schema.columns where table_schema = 'public' order by table_name, ordinal_position`);
   // Primary-key columns in key order; collatable ones sort with COLLATE "C" so row order (and so
   // each table's hash) is the same on servers with different default collations.
   const keys = await session.query<{ t: string; c: string; collatable: boolean }>(`
@@ -30,7 +30,9 @@ export async function listTables(session: OwnerSession): Promise<TableMeta[]> {
   const metas = new Map<string, TableMeta>();
   for (const { name } of tables) {
     const key = keys.filter((k) => k.t === name);
-    metas.set(name, { name, columns: columns.filter((c) => c.t === name).map((c) => c.c), primary_key: key.map((k) => k.c), order_c_collated: key.filter((k) => k.collatable).map((k) => k.c) });
+    const own = columns.filter((c) => c.t === name);
+    const generated = own.filter((c) => c.generated).map((c) => c.c);
+    metas.set(name, { name, columns: own.map((c) => c.c), primary_key: key.map((k) => k.c), order_c_collated: key.filter((k) => k.collatable).map((k) => k.c), ...(generated.length === 0 ? {} : { generated }) });
   }
   // Kahn's algorithm, alphabetical among the ready tables, so the order is stable.
   const ordered: TableMeta[] = [];
