@@ -96,6 +96,16 @@ export const TABLE_RETENTIONS: readonly TableRetention[] = Object.freeze([
     maxDays: 3660,
   },
   {
+    type: 'secret_versions',
+    description: 'Secret values replaced by a newer version or deleted with their secret (ENC-4), counted from then; the live version is kept.',
+    table: 'secret_versions',
+    scope: 'tenant',
+    endedAt: sql<Date | null>`superseded_at`,
+    defaultDays: 90,
+    minDays: 1,
+    maxDays: 3660,
+  },
+  {
     type: 'security_events',
     description: 'Security alerts, counted from their acknowledgement (unacknowledged alerts are kept).',
     table: 'security_alerts',
