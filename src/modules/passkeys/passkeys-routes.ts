@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { auditContext, requestSource, requireUser, type SessionCookie, type SessionService } from '../identity/index.ts';
+import { auditContext, requestSource, requireRecentAuthentication, requireUser, type SessionCookie, type SessionService } from '../identity/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { errorResponses, Name, Nullable, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import type { PasskeyRow } from './passkeys-store.ts';
@@ -54,6 +54,8 @@ export function registerPasskeyRoutes(app: FastifyInstance, deps: { passkeys: Pa
     },
     handler: async (request) => {
       const p = requireUser(request);
+      // Adding or removing an authentication factor needs a recent sign-in (step-up).
+      requireRecentAuthentication(request);
       return passkeys.registrationOptions({ userId: p.userId, sessionId: p.sessionId, email: p.email, displayName: p.displayName });
     },
   });
@@ -68,6 +70,8 @@ export function registerPasskeyRoutes(app: FastifyInstance, deps: { passkeys: Pa
     },
     handler: async (request, reply) => {
       const p = requireUser(request);
+      // Adding or removing an authentication factor needs a recent sign-in (step-up).
+      requireRecentAuthentication(request);
       const body = request.body as { name: string; response: RegistrationResponseJSON };
       const row = await passkeys.verifyRegistration({ userId: p.userId, sessionId: p.sessionId }, { name: body.name, response: body.response }, auditContext(request));
       return reply.status(201).send(toPasskey(row));
@@ -102,6 +106,8 @@ export function registerPasskeyRoutes(app: FastifyInstance, deps: { passkeys: Pa
     schema: { tags: ['passkeys'], summary: 'Remove one of your passkeys; it stops working at once', params: PasskeyParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
       const p = requireUser(request);
+      // Adding or removing an authentication factor needs a recent sign-in (step-up).
+      requireRecentAuthentication(request);
       const { passkeyId } = request.params as { passkeyId: string };
       if (!(await passkeys.remove(p.userId, passkeyId.toLowerCase(), auditContext(request)))) throw new AppError('not_found');
       return reply.status(204).send();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
+import { createTestApp, sessionCookie, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { authenticatorFor, passwordlessOptions, platformEvents, registerPasskey, registrationOptions, signInWithPasskey, verifyPasswordless, verifyRegistration } from '../../../test/support/passkeys.ts';
 import { manualClock } from '../../platform/clock.ts';
@@ -45,9 +45,14 @@ describe('passkey attacks (AUTH-3)', () => {
     const { options, ceremony } = await passwordlessOptions(t);
     clock.advance(5 * 60_000 + 1000);
     assertProblem(await verifyPasswordless(t, ceremony, key.get(options)), 401, 'passkey_refused');
-    const registration = await registrationOptions(t, user.cookie);
+    // A fresh sign-in (with the passkey: the account now has a second factor).
+    const again = await passwordlessOptions(t);
+    const fresh = sessionCookie(await verifyPasswordless(t, again.ceremony, key.get(again.options)));
+    const registration = await registrationOptions(t, fresh);
     clock.advance(5 * 60_000 + 1000);
-    assertProblem(await verifyRegistration(t, user.cookie, 'Late', authenticatorFor(t).create(registration)), 400, 'passkey_registration_failed');
+    // The first session signed in over 10 minutes ago: adding a factor needs a fresh sign-in (step-up).
+    assertProblem(await t.inject({ method: 'POST', url: '/api/v1/auth/passkeys/registration/options', headers: { cookie: user.cookie } }), 403, 'reauthentication_required');
+    assertProblem(await verifyRegistration(t, fresh, 'Late', authenticatorFor(t).create(registration)), 400, 'passkey_registration_failed');
   });
 
   it("AUTH-3: a registration challenge answers only in the session it was issued to, not in the same user's other session", async () => {
