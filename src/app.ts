@@ -23,7 +23,8 @@ import {
   registerPasswordRoutes,
   registerStepUp,
 } from './modules/identity/index.ts';
-import { createMfa, pendingLoginCookieFor, registerMfaRoutes, type Mfa } from './modules/identity/mfa/index.ts';
+import { createFirstFactorUpgrade, createMfa, pendingLoginCookieFor, registerMfaRoutes, type Mfa } from './modules/identity/mfa/index.ts';
+import type { IssueApiClientTokens } from './modules/identity/sign-in-answer.ts';
 import {
   createApiCallBuffer,
   createAuditRecorder,
@@ -279,9 +280,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metricsToken: config.metricsToken,
   });
   const pendingCookie = pendingLoginCookieFor(cookie);
-  registerIdentityRoutes(http, { login, sessions, setup, cookie, pendingCookie, issueTokens: (sessionId, options) => userTokens.issueForSession(sessionId, options) });
+  const issueTokens: IssueApiClientTokens = (sessionId, options) => userTokens.issueForSession(sessionId, options);
+  const firstFactorUpgrade = createFirstFactorUpgrade({ transactor, sessions, registry: mfa.registry, audit, cookie });
+  registerIdentityRoutes(http, { login, sessions, setup, cookie, pendingCookie, issueTokens });
   registerStepUp(http, { clock, maxAgeMinutes: config.stepUpMinutes });
-  registerMfaRoutes(http, { mfa: mfa.login, enrolment: mfa.enrolment, registry: mfa.registry, reauth: mfa.reauth, sessions, cookie, pendingCookie });
+  registerMfaRoutes(http, { mfa: mfa.login, enrolment: mfa.enrolment, registry: mfa.registry, reauth: mfa.reauth, sessions, cookie, pendingCookie, upgrade: firstFactorUpgrade, issueTokens });
   registerPasswordRoutes(http, { rules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore } });
   const personalData: PersonalDataContributor[] = builtInContributors({ transactor });
   const deletions = createDeletionService({
@@ -309,7 +312,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     throttle: createLoginThrottle({ transactor, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'passkey' }),
     relyingParty: relyingPartyFor(config.publicUrl),
   });
-  registerPasskeyRoutes(http, { passkeys, sessions, cookie });
+  registerPasskeyRoutes(http, { passkeys, sessions, cookie, upgrade: firstFactorUpgrade, issueTokens });
   mfa.registry.register(passkeySecondFactor(passkeys));
   registerUserAdminRoutes(http, { transactor, clock, audit, sessions });
   registerSecurityPolicyRoutes(http, {
@@ -345,6 +348,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     audit,
     keys: tokenKeys,
     successorKey: deps.keyring.derive('refresh-token-successor'),
+    familyLimits: (tx, user, family) => sessions.tokenFamilyLimits(tx, user, family),
     feed,
     alerts,
     endpoints: { issuer: endpoints.issuer, audience: endpoints.apiAudience },

@@ -19,6 +19,7 @@ export const AUDIT_ACTIONS = {
   'password.reset': "A user set a new password with a reset link; every session of the account ended.",
   'session.mfa_failed': 'A second factor presented at sign-in or re-authentication was wrong, already used, or refused by the throttle.',
   'session.reauthenticated': 'A user re-authenticated for a sensitive action (step-up); the session was replaced by a new one.',
+  'session.upgraded': "A password-only session that enrolled the user's first second factor was replaced by a new one naming that factor (forced MFA enrolment).",
   'mfa.factor_enrolled': 'A user confirmed a new second factor with a first valid code.',
   'mfa.factor_removed': 'A user removed a second factor.',
   'mfa.recovery_codes_generated': 'A user was issued a new set of recovery codes; older ones stopped working.',

@@ -7,6 +7,8 @@ import type { SessionService } from './session-service.ts';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | undefined;
+    /** True when the principal came from the console session cookie (not an API key or bearer token). */
+    viaSessionCookie: boolean;
   }
 }
 
@@ -85,6 +87,7 @@ export function registerAuthentication(
   const allowed = new Set(deps.allowedOrigins);
   const authenticators = deps.authenticators ?? [];
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('viaSessionCookie', false);
   app.addHook('onRequest', async (request) => {
     if (UNSAFE.has(request.method)) {
       const origin = request.headers.origin;
@@ -98,6 +101,7 @@ export function registerAuthentication(
     if (request.principal === undefined) {
       const token = request.cookies[deps.cookie.name];
       if (token !== undefined) request.principal = await deps.sessions.resolve(token);
+      request.viaSessionCookie = request.principal !== undefined;
     }
     const config = request.routeOptions.config;
     const mode = config.auth ?? (config.permission === 'public' || !request.url.startsWith('/api/v1/') ? 'public' : 'session');

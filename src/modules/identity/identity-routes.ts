@@ -3,12 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
 import { Email, errorResponses, Name, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { auditContext, requestSource, requireUser, type SessionCookie } from './authenticate.ts';
-import type { AuditSource } from '../audit/index.ts';
 import type { UserRow } from './identity-store.ts';
 import type { LoginService } from './login-service.ts';
 import { PASSWORD_MAX_LENGTH } from './password-policy.ts';
 import type { SessionService } from './session-service.ts';
 import type { SetupService } from './setup-service.ts';
+import { answerSignIn, SignInAnswer, TokenRequestFields, wantsTokens, type IssueApiClientTokens, type TokenRequest } from './sign-in-answer.ts';
 
 const User = Strict({
   id: Uuid,
@@ -24,18 +24,6 @@ function toUser(row: Pick<UserRow, 'id' | 'email' | 'display_name' | 'is_platfor
 // Schema limits on passwords are deliberately loose (max 4x the character limit, in UTF-16 units):
 // the policy check gives the precise, stable error code.
 const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH * 4 });
-
-/** Tokens for an API client (`response_type: "token"` at sign-in), bound to the session just created. */
-export interface ApiClientTokens {
-  readonly access_token: string;
-  readonly token_type: 'Bearer';
-  readonly expires_in: number;
-  readonly refresh_token: string;
-}
-/** Opens the refresh family of a just-created session (src/modules/tokens, `issueForSession`). */
-export type IssueApiClientTokens = (sessionId: string, options: { organizationId: string | undefined; source: AuditSource }) => Promise<ApiClientTokens>;
-
-const TokenPair = Strict({ access_token: Type.String(), token_type: Type.Literal('Bearer'), expires_in: Type.Integer(), refresh_token: Type.String() });
 
 export function registerIdentityRoutes(
   app: FastifyInstance,
@@ -62,19 +50,24 @@ export function registerIdentityRoutes(
     config: { permission: 'public', rateLimit: 'auth' },
     schema: {
       tags: ['identity'],
-      summary: 'Sign in with email and password; sets the session cookie, or with response_type "token" returns tokens for an API client, or (account with MFA) a pending sign-in cookie for POST /api/v1/auth/mfa/verify',
-      body: Strict({
-        email: Type.String({ minLength: 1, maxLength: 254 }),
-        password: Password,
-        response_type: Type.Optional(Type.Literal('token', { description: 'API clients: answer with an access token and a refresh token instead of setting a cookie' })),
-        organization_id: Type.Optional(Uuid),
-      }),
-      response: { 200: Type.Union([Strict({ user: User }), TokenPair, Strict({ mfa_required: Type.Literal(true), methods: Type.Array(Type.String()) })]), ...errorResponses(400, 401, 403, 429) },
+      summary:
+        'Sign in with email and password; sets the session cookie, or with response_type "token" returns tokens for an API client, or (account with MFA) a pending sign-in for POST /api/v1/auth/mfa/verify: a cookie, or for an API client an mfa_token',
+      body: Strict({ email: Type.String({ minLength: 1, maxLength: 254 }), password: Password, ...TokenRequestFields }),
+      response: {
+        200: Type.Union([
+          ...SignInAnswer,
+          Strict({
+            mfa_required: Type.Literal(true),
+            methods: Type.Array(Type.String()),
+            mfa_token: Type.Optional(Type.String({ description: 'API clients (response_type "token"): send it to POST /api/v1/auth/mfa/verify; good for 5 minutes, there only' })),
+          }),
+        ]),
+        ...errorResponses(400, 401, 403, 429),
+      },
     },
     handler: async (request, reply) => {
-      const body = request.body as { email: string; password: string; response_type?: 'token'; organization_id?: string };
-      const wantsTokens = body.response_type === 'token' && deps.issueTokens !== undefined;
-      if (body.organization_id !== undefined && !wantsTokens) throw new AppError('invalid_request', { detail: 'organization_id needs response_type "token".' });
+      const body = request.body as { email: string; password: string } & TokenRequest;
+      const tokens = wantsTokens(body, deps.issueTokens);
       // A session that came in with the request is ended: login always issues a new id.
       if (request.principal?.kind === 'user') {
         const ctx = auditContext(request);
@@ -82,18 +75,16 @@ export function registerIdentityRoutes(
       }
       const result = await deps.login.login({ email: body.email, password: body.password, source: requestSource(request) });
       if (result.kind === 'mfa') {
-        // AUTH-2: no session yet; the pending sign-in's cookie is good for the MFA endpoints only, 5 minutes.
+        // AUTH-2: no session yet. The pending sign-in is good for the MFA endpoints only, 5 minutes:
+        // a browser holds it in a cookie, an API client in the body it sends back.
+        if (tokens) {
+          reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+          return { mfa_required: true as const, methods: [...result.methods], mfa_token: result.pendingToken };
+        }
         reply.setCookie(pendingCookie.name, result.pendingToken, { path: '/', httpOnly: true, secure: pendingCookie.secure, sameSite: 'strict', maxAge: 300 });
         return { mfa_required: true as const, methods: [...result.methods] };
       }
-      if (wantsTokens && deps.issueTokens !== undefined) {
-        const tokens = await deps.issueTokens(result.sessionId, { organizationId: body.organization_id?.toLowerCase(), source: requestSource(request) });
-        // RFC 6749 §5.1: responses carrying tokens MUST NOT be cached.
-        reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-        return tokens;
-      }
-      reply.setCookie(cookie.name, result.token, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'lax' });
-      return { user: toUser(result.user) };
+      return answerSignIn(request, reply, { cookie, issueTokens: deps.issueTokens }, { ...result, body });
     },
   });
 

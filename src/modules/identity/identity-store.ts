@@ -86,12 +86,20 @@ export async function setUserDisabled(tx: Tx, userId: string, disabledAt: Date |
  * Tightens live sessions of an organization's members to its new timeouts (never loosens them:
  * another organization's policy or the platform default may be stricter).
  */
+/** The shortest idle limit of a session with a refresh-token family: a 15-minute access token and a minute. */
+export const TOKEN_SESSION_MIN_IDLE_SECONDS = 960;
+
 export async function tightenMemberSessions(tx: Tx, tenantId: string, idleSeconds: number | null, absoluteHours: number | null): Promise<number> {
   const members = tx.selectFrom('memberships').select('user_id').where('tenant_id', '=', tenantId);
   const result = await tx
     .updateTable('sessions')
     .set((eb) => ({
-      idle_timeout_seconds: idleSeconds === null ? eb.ref('idle_timeout_seconds') : sql<number>`least(idle_timeout_seconds, ${idleSeconds})`,
+      // An API client's session (one with a refresh-token family) counts idle time between
+      // refreshes, so its idle limit never drops below the access token's life and a margin.
+      idle_timeout_seconds:
+        idleSeconds === null
+          ? eb.ref('idle_timeout_seconds')
+          : sql<number>`least(idle_timeout_seconds, greatest(${idleSeconds}::integer, case when exists (select 1 from refresh_tokens r where r.session_id = sessions.id) then ${TOKEN_SESSION_MIN_IDLE_SECONDS}::integer else 0 end))`,
       absolute_expires_at: absoluteHours === null ? eb.ref('absolute_expires_at') : sql<Date>`least(absolute_expires_at, created_at + make_interval(hours => ${absoluteHours}))`,
     }))
     .where('user_id', 'in', members)

@@ -1,4 +1,4 @@
-import type { AppTransactor } from '../../database.ts';
+import type { AppTransactor, Tx } from '../../database.ts';
 import { PLATFORM_TENANT_ID, type AuditRecorder, type AuditSource } from '../audit/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../platform/http/errors.ts';
@@ -7,16 +7,28 @@ import { isOverlongPassword } from './password-policy.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { SessionService } from './session-service.ts';
 import type { LoginThrottle } from './login-throttle.ts';
+import { mfaEnrolmentRequired, type MfaEnrolmentRequirement } from './mfa/mfa-requirements.ts';
 
 /** A session, or (for an account with a second factor) a pending sign-in waiting for it. */
 export type LoginResult =
-  | { readonly kind: 'session'; readonly token: string; readonly sessionId: string; readonly user: UserRow }
+  | {
+      readonly kind: 'session';
+      readonly token: string;
+      readonly sessionId: string;
+      readonly user: UserRow;
+      /** Organizations that require a second factor this user has not enrolled: the client must lead them to enrolment. */
+      readonly mfaEnrolment: readonly MfaEnrolmentRequirement[];
+    }
   | { readonly kind: 'mfa'; readonly pendingToken: string; readonly methods: readonly string[]; readonly user: UserRow };
 
 /** The MFA step as the login needs it (mfa/mfa-login.ts). */
 export interface LoginMfaStep {
-  requiresMfa(userId: string): Promise<boolean>;
-  begin(user: UserRow, source: AuditSource): Promise<{ token: string; methods: string[] }>;
+  /** The second-factor methods the user has, read in the login's own transaction. */
+  methodsFor(userId: string, tx: Tx): Promise<string[]>;
+  /** Whether those methods make a password alone insufficient. */
+  needsSecondFactor(methods: readonly string[]): boolean;
+  /** Opens the pending sign-in in the login's transaction. */
+  begin(tx: Tx, user: UserRow, source: AuditSource, methods: readonly string[]): Promise<{ token: string; methods: string[] }>;
 }
 
 export interface LoginService {
@@ -71,25 +83,30 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
       }
       await throttle.succeed(email);
       const rehash = hasher.needsRehash(user.password_hash) ? await hasher.hash(password) : undefined;
-      if (mfa !== undefined && (await mfa.requiresMfa(user.id))) {
-        // AUTH-2: the password alone opens no session; the second factor completes the sign-in.
-        if (rehash !== undefined) await transactor.withPlatform((tx) => updatePasswordHash(tx, user.id, rehash, clock.now()));
-        const pending = await mfa.begin(user, source);
-        return { kind: 'mfa', pendingToken: pending.token, methods: pending.methods, user };
-      }
-      return transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+      // After the password, one transaction: the second factors, then either the pending MFA step
+      // or the session (with its audit event).
+      return transactor.withTenant(PLATFORM_TENANT_ID, async (tx): Promise<LoginResult> => {
         if (rehash !== undefined) await updatePasswordHash(tx, user.id, rehash, clock.now());
+        const methods = mfa === undefined ? [] : await mfa.methodsFor(user.id, tx);
+        if (mfa !== undefined && mfa.needsSecondFactor(methods)) {
+          // AUTH-2: the password alone opens no session; the second factor completes the sign-in.
+          const pending = await mfa.begin(tx, user, source, methods);
+          return { kind: 'mfa', pendingToken: pending.token, methods: pending.methods, user };
+        }
         // A fresh session id at every login: nothing chosen before authentication survives it.
         const { token, sessionId } = await sessions.create(tx, user, { ip: source.ip ?? '', userAgent: source.user_agent ?? undefined, authMethods: ['pwd'] });
+        // Issue 3 part 7: an organization requiring MFA refuses this password-only session until
+        // the user enrols a second factor; the answer says so (and which methods count).
+        const mfaEnrolment = mfa === undefined ? [] : await mfaEnrolmentRequired(tx, user.id, methods);
         await audit.record(tx, PLATFORM_TENANT_ID, {
           action: 'session.created',
           actor: { type: user.is_platform_admin ? 'operator' : 'user', id: user.id, display_name: user.display_name },
           outcome: 'success',
           source,
           targets: [{ type: 'session', id: sessionId }],
-          metadata: { amr: 'pwd', rehashed: rehash !== undefined },
+          metadata: { amr: 'pwd', rehashed: rehash !== undefined, ...(mfaEnrolment.length === 0 ? {} : { mfa_enrolment_required: mfaEnrolment.length }) },
         });
-        return { kind: 'session', token, sessionId, user };
+        return { kind: 'session', token, sessionId, user, mfaEnrolment };
       });
     },
   };

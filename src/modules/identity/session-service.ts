@@ -33,6 +33,14 @@ export interface SessionService {
    * feed so every node drops it when `tx` commits (ASVS 7.4.3). The caller audits the cause.
    */
   revokeAllForUser(tx: Tx, userId: string, reason: string, options?: { except?: string | undefined }): Promise<string[]>;
+  /**
+   * The lifetime of an API client's refresh-token family for `user` (AUTH-5 with the organization
+   * policy): the family's own `familySeconds` unless an organization of the user sets stricter
+   * timeouts, and never beyond the operator limits for a platform operator. Idle time is counted
+   * between refreshes, so it is never shorter than `minIdleSeconds` (the access token's lifetime
+   * and a margin): a client that refreshes when its access token expires is not idle.
+   */
+  tokenFamilyLimits(tx: Tx, user: { id: string; is_platform_admin: boolean }, family: { familySeconds: number; minIdleSeconds: number }): Promise<{ idleSeconds: number; absoluteSeconds: number }>;
 }
 
 /** Last-seen is written at most this often, so reads stay cheap. */
@@ -80,10 +88,14 @@ export function createSessionService(deps: {
    * A session's timeouts: the platform's defaults (stricter for operators), overridden by the
    * strictest of the user's organizations' security policies — an operator's never loosened.
    */
-  async function sessionLimits(tx: Tx, user: UserRow): Promise<{ idleSeconds: number; absoluteMs: number }> {
+  async function organizationLimits(tx: Tx, userId: string): Promise<{ idle_minutes: number | null; absolute_hours: number | null } | undefined> {
+    const { rows } = await sql<{ idle_minutes: number | null; absolute_hours: number | null }>`select idle_minutes, absolute_hours from parapet_user_session_limits(${userId})`.execute(tx);
+    return rows[0];
+  }
+
+  async function sessionLimits(tx: Tx, user: Pick<UserRow, 'id' | 'is_platform_admin'>): Promise<{ idleSeconds: number; absoluteMs: number }> {
     const operator = user.is_platform_admin;
-    const { rows } = await sql<{ idle_minutes: number | null; absolute_hours: number | null }>`select idle_minutes, absolute_hours from parapet_user_session_limits(${user.id})`.execute(tx);
-    const org = rows[0];
+    const org = await organizationLimits(tx, user.id);
     const platformIdle = operator ? timeouts.operatorIdleMinutes : timeouts.memberIdleMinutes;
     const platformAbsolute = operator ? timeouts.operatorAbsoluteHours : timeouts.memberAbsoluteHours;
     const idle = org?.idle_minutes ?? platformIdle;
@@ -95,6 +107,21 @@ export function createSessionService(deps: {
   }
 
   return {
+    tokenFamilyLimits: async (tx, user, { familySeconds, minIdleSeconds }) => {
+      let idleSeconds = familySeconds;
+      let absoluteSeconds = familySeconds;
+      if (user.is_platform_admin) {
+        // Operators: their (stricter) session limits, organization policies included.
+        const limits = await sessionLimits(tx, user);
+        idleSeconds = limits.idleSeconds;
+        absoluteSeconds = Math.min(familySeconds, limits.absoluteMs / 1000);
+      } else {
+        const org = await organizationLimits(tx, user.id);
+        if (org?.idle_minutes != null) idleSeconds = org.idle_minutes * 60;
+        if (org?.absolute_hours != null) absoluteSeconds = Math.min(familySeconds, org.absolute_hours * 3600);
+      }
+      return { idleSeconds: Math.min(absoluteSeconds, Math.max(idleSeconds, minIdleSeconds)), absoluteSeconds };
+    },
     create: async (tx, user, meta) => {
       const now = clock.now();
       const token = newSecretToken(random);

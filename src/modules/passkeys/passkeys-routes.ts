@@ -1,7 +1,23 @@
 import { Type } from '@sinclair/typebox';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { auditContext, requestSource, requireRecentAuthentication, requireUser, type SessionCookie, type SessionService } from '../identity/index.ts';
+import {
+  answerSignIn,
+  auditContext,
+  requestSource,
+  requireRecentAuthentication,
+  requireUser,
+  SignedInUser,
+  SignInAnswer,
+  TokenRequestFields,
+  wantsTokens,
+  type FirstFactorUpgrade,
+  type IssueApiClientTokens,
+  type SessionCookie,
+  type SessionService,
+  type TokenRequest,
+} from '../identity/index.ts';
+import { passkeyAmr } from './passkey-authentication.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { errorResponses, Name, Nullable, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import type { PasskeyRow } from './passkeys-store.ts';
@@ -40,7 +56,10 @@ export function ceremonyCookieName(cookie: SessionCookie): string {
   return cookie.secure ? '__Host-parapet_webauthn' : 'parapet_webauthn';
 }
 
-export function registerPasskeyRoutes(app: FastifyInstance, deps: { passkeys: Passkeys; sessions: Pick<SessionService, 'revoke'>; cookie: SessionCookie }): void {
+export function registerPasskeyRoutes(
+  app: FastifyInstance,
+  deps: { passkeys: Passkeys; sessions: Pick<SessionService, 'revoke'>; cookie: SessionCookie; upgrade: FirstFactorUpgrade; issueTokens?: IssueApiClientTokens },
+): void {
   const { passkeys, cookie } = deps;
   const ceremonyCookie = ceremonyCookieName(cookie);
   const clearCeremony = (reply: FastifyReply) => reply.clearCookie(ceremonyCookie, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'strict' });
@@ -66,15 +85,17 @@ export function registerPasskeyRoutes(app: FastifyInstance, deps: { passkeys: Pa
       tags: ['passkeys'],
       summary: "Finish registering: the authenticator's response and a name for the passkey",
       body: Strict({ name: Name, response: RegistrationResponse }),
-      response: { 201: Passkey, ...errorResponses(400, 401, 403) },
+      response: { 201: Type.Composite([Passkey, Strict({ session_upgraded: Type.Boolean({ description: 'True when this was your first second factor, an organization of yours requires one, and your password-only console session was replaced by one that counts as MFA (new session cookie)' }) })], { additionalProperties: false }), ...errorResponses(400, 401, 403) },
     },
     handler: async (request, reply) => {
       const p = requireUser(request);
       // Adding or removing an authentication factor needs a recent sign-in (step-up).
       requireRecentAuthentication(request);
       const body = request.body as { name: string; response: RegistrationResponseJSON };
+      const check = await deps.upgrade.check(p.userId);
       const row = await passkeys.verifyRegistration({ userId: p.userId, sessionId: p.sessionId }, { name: body.name, response: body.response }, auditContext(request));
-      return reply.status(201).send(toPasskey(row));
+      const upgraded = await deps.upgrade.afterConfirm(request, reply, { check, factorAmr: passkeyAmr(row, false) });
+      return reply.status(201).send({ ...toPasskey(row), session_upgraded: upgraded });
     },
   });
 
@@ -133,20 +154,28 @@ export function registerPasskeyRoutes(app: FastifyInstance, deps: { passkeys: Pa
     config: { permission: 'public', rateLimit: 'auth' },
     schema: {
       tags: ['passkeys'],
-      summary: 'Finish a passwordless sign-in with a passkey; sets the session cookie',
-      body: Strict({ response: AuthenticationResponse }),
-      response: { 200: Strict({ user: Strict({ id: Uuid, email: Type.String(), display_name: Type.String(), is_platform_admin: Type.Boolean() }), auth_methods: Type.Array(Type.String()) }), ...errorResponses(400, 401, 429) },
+      summary: 'Finish a passwordless sign-in with a passkey; sets the session cookie, or with response_type "token" returns tokens for an API client',
+      body: Strict({ response: AuthenticationResponse, ...TokenRequestFields }),
+      response: {
+        200: Type.Union([
+          Strict({ user: SignedInUser, auth_methods: Type.Array(Type.String()) }),
+          SignInAnswer[1],
+        ]),
+        ...errorResponses(400, 401, 403, 429),
+      },
     },
     handler: async (request, reply) => {
-      const { response } = request.body as { response: AuthenticationResponseJSON };
+      const body = request.body as { response: AuthenticationResponseJSON } & TokenRequest;
+      const { response } = body;
+      wantsTokens(body, deps.issueTokens);
       const ceremony = request.cookies[ceremonyCookie];
       clearCeremony(reply);
       // A session that came in with the request is ended: sign-in always issues a new id.
       if (request.principal?.kind === 'user') await deps.sessions.revoke(request.principal.sessionId, 'replaced_by_login', auditContext(request));
       const result = await passkeys.verifyPasswordless({ ceremony, response, source: requestSource(request) });
-      reply.setCookie(cookie.name, result.token, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'lax' });
-      const user = result.user;
-      return { user: { id: user.id, email: user.email, display_name: user.display_name, is_platform_admin: user.is_platform_admin }, auth_methods: [...result.amr] };
+      // A passkey with user verification is a second factor of its own: no enrolment is owed.
+      const answer = await answerSignIn(request, reply, { cookie, issueTokens: deps.issueTokens }, { ...result, mfaEnrolment: [], body });
+      return 'user' in answer ? { ...answer, auth_methods: [...result.amr] } : answer;
     },
   });
 }

@@ -6,7 +6,7 @@ import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform
 import { AppError } from '../../platform/http/errors.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import { PLATFORM_TENANT_ID, type AuditActor, type AuditContext, type AuditRecorder, type AuditSource } from '../audit/index.ts';
-import { SESSIONS_TOPIC } from '../identity/index.ts';
+import { SESSIONS_TOPIC, TOKEN_SESSION_MIN_IDLE_SECONDS, type SessionService } from '../identity/index.ts';
 import { signAccessToken } from './sign-access-token.ts';
 import type { TokenKeys } from './token-keys.ts';
 import {
@@ -80,6 +80,8 @@ export function createUserTokens(deps: {
   logger: Logger;
   /** Told on this node as soon as a revocation commits (other nodes hear it through the change feed). */
   revoked?: (sessionId: string) => void;
+  /** A family's timeouts for its user (SessionService.tokenFamilyLimits). */
+  familyLimits: SessionService['tokenFamilyLimits'];
 }): UserTokens {
   const { transactor, clock, random, audit, settings } = deps;
   const invalid = () => new AppError('invalid_grant');
@@ -143,9 +145,11 @@ export function createUserTokens(deps: {
           await endSession(tx, sessionId, 'token_scope_refused', actor, source, now);
           return { refused: new AppError('forbidden', { detail: 'You are not a member of that organization.' }) };
         }
-        const familyExpiresAt = new Date(now.getTime() + settings.refreshDays * 86_400_000);
-        // The session lives as long as its family: it ends with it, or earlier when revoked.
-        await extendSessionForTokens(tx, sessionId, familyExpiresAt, settings.refreshDays * 86_400);
+        // The session lives as long as its family: 7 days by default, or the organization policy's
+        // stricter timeouts (idle counted between refreshes); it ends earlier when revoked.
+        const limits = await deps.familyLimits(tx, { id: session.user_id, is_platform_admin: session.is_platform_admin }, { familySeconds: settings.refreshDays * 86_400, minIdleSeconds: TOKEN_SESSION_MIN_IDLE_SECONDS });
+        const familyExpiresAt = new Date(now.getTime() + limits.absoluteSeconds * 1000);
+        await extendSessionForTokens(tx, sessionId, familyExpiresAt, limits.idleSeconds);
         const refresh = `${REFRESH_TOKEN_PREFIX}${newSecretToken(random)}`;
         const id = uuidv7(clock, random);
         await insertRefreshToken(tx, { id, token_hash: digestToken(refresh), session_id: sessionId, organization_id: organizationId ?? null, created_at: now, family_expires_at: familyExpiresAt, retired_at: null, successor_id: null });

@@ -1,3 +1,4 @@
+import type { AppTransactor, Tx } from '../../../database.ts';
 import { AppError } from '../../../platform/http/errors.ts';
 
 /** What a client sends to prove a second factor; each kind reads the fields it defines. */
@@ -21,8 +22,11 @@ export interface VerifiedFactor {
 export interface SecondFactor {
   /** The method name clients use (`totp`, `recovery_code`, `webauthn`). */
   readonly kind: string;
-  /** Whether the user can sign in with this kind now (a confirmed factor, unused codes …). */
-  enrolled(userId: string): Promise<boolean>;
+  /**
+   * Whether the user can sign in with this kind now (a confirmed factor, unused codes …), read in
+   * the caller's transaction (platform context) so a sign-in asks every kind in one round of queries.
+   */
+  enrolled(userId: string, tx: Tx): Promise<boolean>;
   /** Whether having this kind (alone) makes an account "use MFA"; recovery codes do not. */
   readonly primary: boolean;
   /**
@@ -42,15 +46,27 @@ export interface FactorRegistry {
   register(factor: SecondFactor): void;
   /** The factor of a method name; `invalid_request` for a kind nobody registered. */
   get(kind: string): SecondFactor;
-  /** The method names the user can use now, in registration order. */
-  methodsFor(userId: string): Promise<string[]>;
+  /** The method names the user can use now, in registration order; in `tx` if given, else in a transaction of its own. */
+  methodsFor(userId: string, tx?: Tx): Promise<string[]>;
   /** Whether the user has a primary second factor (so password alone is not enough). */
-  requiresMfa(userId: string): Promise<boolean>;
+  requiresMfa(userId: string, tx?: Tx): Promise<boolean>;
+  /** Whether `methods` (from `methodsFor`) include a primary kind. */
+  anyPrimary(methods: readonly string[]): boolean;
   readonly kinds: readonly string[];
 }
 
-export function createFactorRegistry(): FactorRegistry {
+export function createFactorRegistry(transactor: AppTransactor): FactorRegistry {
   const factors = new Map<string, SecondFactor>();
+  // One transaction (or the caller's) for every kind; the statements run one after another on it.
+  async function inTx<T>(tx: Tx | undefined, work: (tx: Tx) => Promise<T>): Promise<T> {
+    return tx === undefined ? transactor.withPlatform(work) : work(tx);
+  }
+  async function enrolledKinds(userId: string, tx: Tx, only?: (factor: SecondFactor) => boolean): Promise<string[]> {
+    const kinds: string[] = [];
+    for (const factor of factors.values()) if ((only === undefined || only(factor)) && (await factor.enrolled(userId, tx))) kinds.push(factor.kind);
+    return kinds;
+  }
+  const anyPrimary = (methods: readonly string[]) => methods.some((kind) => factors.get(kind)?.primary === true);
   return {
     register: (factor) => {
       if (factors.has(factor.kind)) throw new Error(`second factor ${factor.kind} registered twice`);
@@ -61,14 +77,9 @@ export function createFactorRegistry(): FactorRegistry {
       if (factor === undefined) throw new AppError('invalid_request', { detail: `Unknown second-factor method; one of: ${[...factors.keys()].join(', ')}.` });
       return factor;
     },
-    methodsFor: async (userId) => {
-      const enrolled = await Promise.all([...factors.values()].map(async (factor) => ((await factor.enrolled(userId)) ? factor.kind : undefined)));
-      return enrolled.filter((kind): kind is string => kind !== undefined);
-    },
-    requiresMfa: async (userId) => {
-      for (const factor of factors.values()) if (factor.primary && (await factor.enrolled(userId))) return true;
-      return false;
-    },
+    methodsFor: (userId, tx) => inTx(tx, (t) => enrolledKinds(userId, t)),
+    requiresMfa: (userId, tx) => inTx(tx, async (t) => (await enrolledKinds(userId, t, (factor) => factor.primary)).length > 0),
+    anyPrimary,
     get kinds() {
       return [...factors.keys()];
     },

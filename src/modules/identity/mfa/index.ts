@@ -18,6 +18,7 @@ import { createTotpSecretBox } from './totp-secret-box.ts';
 export { createFactorRegistry, type FactorProof, type FactorRegistry, type SecondFactor, type VerifiedFactor } from './factor-registry.ts';
 export { PENDING_LOGIN_MAX_FAILURES, PENDING_LOGIN_TTL_MS, sessionAmr, type MfaLogin } from './mfa-login.ts';
 export { pendingLoginCookieFor, registerMfaRoutes } from './mfa-routes.ts';
+export { createFirstFactorUpgrade, type FirstFactorUpgrade } from './first-factor-upgrade.ts';
 export type { MfaEnrolment } from './mfa-enrolment.ts';
 export type { MfaTables } from './mfa-tables.ts';
 
@@ -50,7 +51,7 @@ export function createMfa(deps: {
 }): Mfa {
   const { transactor, clock, random, audit, sessions } = deps;
   const box = createTotpSecretBox(deps.fields);
-  const registry = createFactorRegistry();
+  const registry = createFactorRegistry(transactor);
   registry.register(createTotpFactor({ transactor, clock, box }));
   registry.register(createRecoveryCodeFactor({ transactor, clock, audit }));
   const throttle = createLoginThrottle({ transactor, clock, key: deps.throttleKey, threshold: deps.lockout.threshold, lockMinutes: deps.lockout.lockMinutes, namespace: 'mfa' });
@@ -63,14 +64,7 @@ export function createMfa(deps: {
     audit,
     issuer: deps.issuer,
     // Another primary kind (e.g. a passkey) keeps the recovery codes alive when TOTP is removed.
-    hasOtherPrimaryFactor: async (userId) => {
-      for (const kind of registry.kinds) {
-        if (kind === 'totp') continue;
-        const factor = registry.get(kind);
-        if (factor.primary && (await factor.enrolled(userId))) return true;
-      }
-      return false;
-    },
+    hasOtherPrimaryFactor: async (userId) => registry.anyPrimary((await registry.methodsFor(userId)).filter((kind) => kind !== 'totp')),
   });
   const reauth = createReauthentication({ transactor, clock, hasher: deps.hasher, sessions, throttle: deps.passwordThrottle, mfa: login, audit });
   const purgeExpired = () => transactor.withPlatform((tx) => purgePendingLogins(tx, new Date(clock.now().getTime() - 3_600_000)));

@@ -1,4 +1,4 @@
-import type { AppTransactor } from '../../../database.ts';
+import type { AppTransactor, Tx } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../../platform/crypto/random.ts';
 import { AppError } from '../../../platform/http/errors.ts';
@@ -7,6 +7,7 @@ import { findUserById, type UserRow } from '../identity-store.ts';
 import type { LoginThrottle } from '../login-throttle.ts';
 import type { SessionService } from '../session-service.ts';
 import type { FactorProof, FactorRegistry, SecondFactor, VerifiedFactor } from './factor-registry.ts';
+import { mfaEnrolmentRequired, type MfaEnrolmentRequirement } from './mfa-requirements.ts';
 import { consumePendingLogin, failPendingLogin, findLivePendingLogin, insertPendingLogin, type PendingLoginRow } from './mfa-store.ts';
 
 /** How long a password-verified sign-in waits for its second factor. */
@@ -22,12 +23,19 @@ export function sessionAmr(factor: VerifiedFactor | undefined): string[] {
 export interface MfaLogin {
   /** Whether the user must present a second factor after the password. */
   requiresMfa(userId: string): Promise<boolean>;
-  /** After a correct password: a pending sign-in (secret for its cookie) and the usable methods. */
-  begin(user: UserRow, source: AuditSource): Promise<{ token: string; methods: string[] }>;
+  /** The second-factor methods the user can use now, read in `tx`. */
+  methodsFor(userId: string, tx: Tx): Promise<string[]>;
+  /** Whether `methods` (from `methodsFor`) include a second factor, so a password alone is not enough. */
+  needsSecondFactor(methods: readonly string[]): boolean;
+  /** After a correct password, in the login's transaction: a pending sign-in (its secret) and the usable methods. */
+  begin(tx: Tx, user: UserRow, source: AuditSource, methods: readonly string[]): Promise<{ token: string; methods: string[] }>;
   /** For challenge–response factors (WebAuthn): what the client needs to answer. */
   challenge(token: string | undefined, method: string): Promise<Record<string, unknown>>;
-  /** Completes the sign-in with a second factor: a NEW session (the pending one is consumed). */
-  complete(input: { token: string | undefined; method: string; proof: FactorProof; source: AuditSource }): Promise<{ token: string; sessionId: string; user: UserRow }>;
+  /**
+   * Completes the sign-in with a second factor: a NEW session (the pending one is consumed), and
+   * the organizations that still want a method the user lacks (their policy allows another one).
+   */
+  complete(input: { token: string | undefined; method: string; proof: FactorProof; source: AuditSource }): Promise<{ token: string; sessionId: string; user: UserRow; mfaEnrolment: readonly MfaEnrolmentRequirement[] }>;
   /**
    * Checks a second factor for an already signed-in user (step-up), with the same per-account
    * throttle as sign-in. Throws `invalid_mfa_code` or `too_many_attempts`.
@@ -101,23 +109,23 @@ export function createMfaLogin(deps: { transactor: AppTransactor; clock: Clock; 
 
   return {
     requiresMfa: (userId) => registry.requiresMfa(userId),
-    begin: async (user, source) => {
+    methodsFor: (userId, tx) => registry.methodsFor(userId, tx),
+    needsSecondFactor: (methods) => registry.anyPrimary(methods),
+    begin: async (tx, user, source, methods) => {
       const now = clock.now();
       const token = newSecretToken(random);
-      await transactor.withPlatform((tx) =>
-        insertPendingLogin(tx, {
-          id: uuidv7(clock, random),
-          token_hash: digestToken(token),
-          user_id: user.id,
-          created_at: now,
-          expires_at: new Date(now.getTime() + PENDING_LOGIN_TTL_MS),
-          failed_attempts: 0,
-          consumed_at: null,
-          ip: source.ip ?? null,
-          user_agent: source.user_agent?.slice(0, 512) ?? null,
-        }),
-      );
-      return { token, methods: await registry.methodsFor(user.id) };
+      await insertPendingLogin(tx, {
+        id: uuidv7(clock, random),
+        token_hash: digestToken(token),
+        user_id: user.id,
+        created_at: now,
+        expires_at: new Date(now.getTime() + PENDING_LOGIN_TTL_MS),
+        failed_attempts: 0,
+        consumed_at: null,
+        ip: source.ip ?? null,
+        user_agent: source.user_agent?.slice(0, 512) ?? null,
+      });
+      return { token, methods: [...methods] };
     },
     challenge: async (token, method) => {
       const { pending, user } = await livePending(token);
@@ -136,15 +144,16 @@ export function createMfaLogin(deps: { transactor: AppTransactor; clock: Clock; 
         const amr = sessionAmr(verified);
         // ASVS 7.2.4: a new session id at authentication; nothing from before the MFA step survives.
         const { token: sessionToken, sessionId } = await sessions.create(tx, user, { ip: source.ip ?? '', userAgent: source.user_agent ?? undefined, authMethods: amr });
+        const mfaEnrolment = await mfaEnrolmentRequired(tx, user.id, await registry.methodsFor(user.id, tx));
         await audit.record(tx, PLATFORM_TENANT_ID, {
           action: 'session.created',
           actor: actorOf(user),
           outcome: 'success',
           source,
           targets: [{ type: 'session', id: sessionId }],
-          metadata: { amr: amr.join(' '), method: method.slice(0, 32) },
+          metadata: { amr: amr.join(' '), method: method.slice(0, 32), ...(mfaEnrolment.length === 0 ? {} : { mfa_enrolment_required: mfaEnrolment.length }) },
         });
-        return { token: sessionToken, sessionId, user };
+        return { token: sessionToken, sessionId, user, mfaEnrolment };
       });
     },
     verifyForUser: ({ user, attemptId, method, proof, source }) => verify(user, attemptId, method, proof, source),

@@ -9,6 +9,8 @@ import { requireRecentAuthentication } from '../step-up.ts';
 import type { FactorProof, FactorRegistry } from './factor-registry.ts';
 import type { MfaEnrolment } from './mfa-enrolment.ts';
 import type { MfaLogin } from './mfa-login.ts';
+import { answerSignIn, SignInAnswer, TokenRequestFields, wantsTokens, type IssueApiClientTokens, type TokenRequest } from '../sign-in-answer.ts';
+import type { FirstFactorUpgrade } from './first-factor-upgrade.ts';
 
 /**
  * The pending sign-in's cookie: like the session cookie (`__Host-` on https), a different name, so
@@ -28,14 +30,26 @@ function proofOf(body: { code?: string; response?: unknown }): FactorProof {
   return { ...(body.code === undefined ? {} : { code: body.code }), ...(body.response === undefined ? {} : { response: body.response }) };
 }
 
-const UserBody = Strict({ id: Uuid, email: Type.String(), display_name: Type.String(), is_platform_admin: Type.Boolean() });
+// The pending sign-in's secret, for API clients (browsers send the cookie instead).
+const MfaToken = Type.String({ minLength: 43, maxLength: 43, pattern: '^[A-Za-z0-9_-]{43}$', description: 'API clients: the mfa_token from POST /api/v1/auth/login (browsers send the pending sign-in cookie instead)' });
+const SessionUpgraded = Type.Boolean({ description: 'True when this was your first second factor, an organization of yours requires one, and your password-only console session was replaced by one that counts as MFA (new session cookie)' });
 const RecoveryCodes = Type.Array(Type.String(), { description: 'Shown once; each works once. Store them somewhere safe.' });
 
 export function registerMfaRoutes(
   app: FastifyInstance,
-  deps: { mfa: MfaLogin; enrolment: MfaEnrolment; registry: FactorRegistry; reauth: Reauthentication; sessions: SessionService; cookie: SessionCookie; pendingCookie: SessionCookie },
+  deps: {
+    mfa: MfaLogin;
+    enrolment: MfaEnrolment;
+    registry: FactorRegistry;
+    reauth: Reauthentication;
+    sessions: SessionService;
+    cookie: SessionCookie;
+    pendingCookie: SessionCookie;
+    upgrade: FirstFactorUpgrade;
+    issueTokens?: IssueApiClientTokens;
+  },
 ): void {
-  const { mfa, enrolment, registry, reauth, cookie, pendingCookie } = deps;
+  const { mfa, enrolment, registry, reauth, cookie, pendingCookie, upgrade } = deps;
   const setSession = (reply: FastifyReply, token: string) => reply.setCookie(cookie.name, token, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'lax' });
   const clearPending = (reply: FastifyReply) => reply.clearCookie(pendingCookie.name, { path: '/', httpOnly: true, secure: pendingCookie.secure, sameSite: 'strict' });
 
@@ -43,19 +57,19 @@ export function registerMfaRoutes(
     config: { permission: 'public', rateLimit: 'auth' },
     schema: {
       tags: ['identity'],
-      summary: 'Complete a sign-in with a second factor (TOTP or recovery code); needs the pending sign-in cookie from POST /api/v1/auth/login; sets a new session cookie',
-      body: Strict(ProofFields),
-      response: { 200: Strict({ user: UserBody }), ...errorResponses(400, 401, 429) },
+      summary:
+        'Complete a sign-in with a second factor (TOTP, recovery code or passkey) for the pending sign-in from POST /api/v1/auth/login (its cookie, or an API client\'s mfa_token); sets a new session cookie, or with response_type "token" returns tokens',
+      body: Strict({ ...ProofFields, mfa_token: Type.Optional(MfaToken), ...TokenRequestFields }),
+      response: { 200: Type.Union([...SignInAnswer]), ...errorResponses(400, 401, 403, 429) },
     },
     handler: async (request, reply) => {
-      const body = request.body as { method: string; code?: string; response?: unknown };
+      const body = request.body as { method: string; code?: string; response?: unknown; mfa_token?: string } & TokenRequest;
+      wantsTokens(body, deps.issueTokens);
       // A session that came in with the request is ended: completing sign-in always issues a new id.
       if (request.principal?.kind === 'user') await deps.sessions.revoke(request.principal.sessionId, 'replaced_by_login', auditContext(request));
-      const result = await mfa.complete({ token: request.cookies[pendingCookie.name], method: body.method, proof: proofOf(body), source: requestSource(request) });
-      clearPending(reply);
-      setSession(reply, result.token);
-      const user = result.user;
-      return { user: { id: user.id, email: user.email, display_name: user.display_name, is_platform_admin: user.is_platform_admin } };
+      const result = await mfa.complete({ token: body.mfa_token ?? request.cookies[pendingCookie.name], method: body.method, proof: proofOf(body), source: requestSource(request) });
+      if (body.mfa_token === undefined) clearPending(reply);
+      return answerSignIn(request, reply, { cookie, issueTokens: deps.issueTokens }, { ...result, body });
     },
   });
 
@@ -63,13 +77,13 @@ export function registerMfaRoutes(
     config: { permission: 'public', rateLimit: 'auth' },
     schema: {
       tags: ['identity'],
-      summary: 'For a challenge–response second factor (WebAuthn): the options to answer, for the pending sign-in',
-      body: Strict({ method: Method }),
+      summary: 'For a challenge–response second factor (WebAuthn): the options to answer, for the pending sign-in (its cookie, or an API client\'s mfa_token)',
+      body: Strict({ method: Method, mfa_token: Type.Optional(MfaToken) }),
       response: { 200: Strict({ options: Type.Record(Type.String(), Type.Unknown()) }), ...errorResponses(400, 401, 429) },
     },
     handler: async (request) => {
-      const { method } = request.body as { method: string };
-      return { options: await mfa.challenge(request.cookies[pendingCookie.name], method) };
+      const { method, mfa_token: mfaToken } = request.body as { method: string; mfa_token?: string };
+      return { options: await mfa.challenge(mfaToken ?? request.cookies[pendingCookie.name], method) };
     },
   });
 
@@ -116,17 +130,19 @@ export function registerMfaRoutes(
     config: { permission: 'self', rateLimit: 'auth' },
     schema: {
       tags: ['identity'],
-      summary: 'Confirm the authenticator app with its current code; returns recovery codes if you had none',
+      summary: 'Confirm the authenticator app with its current code; returns recovery codes if you had none, and upgrades a password-only console session when this is your first second factor',
       body: Strict({ code: Code }),
-      response: { 200: Strict({ recovery_codes: Nullable(RecoveryCodes) }), ...errorResponses(400, 401, 403, 404) },
+      response: { 200: Strict({ recovery_codes: Nullable(RecoveryCodes), session_upgraded: SessionUpgraded }), ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (request, reply) => {
       const user = requireUser(request);
       requireRecentAuthentication(request);
       const { code } = request.body as { code: string };
+      const check = await upgrade.check(user.userId);
       const result = await enrolment.confirmTotp(user.userId, code, auditContext(request));
+      const upgraded = await upgrade.afterConfirm(request, reply, { check, factorAmr: ['otp'] });
       reply.header('cache-control', 'no-store');
-      return { recovery_codes: result.recoveryCodes ?? null };
+      return { recovery_codes: result.recoveryCodes ?? null, session_upgraded: upgraded };
     },
   });
 

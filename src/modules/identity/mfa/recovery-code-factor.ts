@@ -16,7 +16,7 @@ export function createRecoveryCodeFactor(deps: { transactor: AppTransactor; cloc
   return {
     kind: 'recovery_code',
     primary: false,
-    enrolled: async (userId) => (await transactor.withPlatform((tx) => countUnusedRecoveryCodes(tx, userId))) > 0,
+    enrolled: async (userId, tx) => (await countUnusedRecoveryCodes(tx, userId)) > 0,
     verify: async ({ userId, proof }) => {
       if (proof.code === undefined || !looksLikeRecoveryCode(proof.code)) return undefined;
       const hash = hashRecoveryCode(proof.code);

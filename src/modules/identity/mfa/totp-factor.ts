@@ -15,7 +15,7 @@ export function createTotpFactor(deps: { transactor: AppTransactor; clock: Clock
   return {
     kind: 'totp',
     primary: true,
-    enrolled: async (userId) => (await transactor.withPlatform((tx) => findConfirmedTotp(tx, userId))) !== undefined,
+    enrolled: async (userId, tx) => (await findConfirmedTotp(tx, userId)) !== undefined,
     verify: async ({ userId, proof }) => {
       const code = proof.code;
       if (code === undefined) return undefined;

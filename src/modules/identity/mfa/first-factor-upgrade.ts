@@ -1,0 +1,72 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { AppTransactor } from '../../../database.ts';
+import { AppError } from '../../../platform/http/errors.ts';
+import { PLATFORM_TENANT_ID, type AuditActor, type AuditRecorder } from '../../audit/index.ts';
+import { requestSource, requireUser, type SessionCookie } from '../authenticate.ts';
+import { findUserById } from '../identity-store.ts';
+import type { SessionService } from '../session-service.ts';
+import type { FactorRegistry } from './factor-registry.ts';
+import { sessionAmr } from './mfa-login.ts';
+import { mfaEnrolmentRequired } from './mfa-requirements.ts';
+
+/** Read before a new factor is confirmed: whether its confirmation may upgrade the session. */
+export interface UpgradeCheck {
+  /** The user had no second factor, and an organization of theirs requires one. */
+  readonly eligible: boolean;
+}
+
+export interface FirstFactorUpgrade {
+  /** Ask before confirming a new factor (afterwards the user has it, and the answer would change). */
+  check(userId: string): Promise<UpgradeCheck>;
+  /**
+   * After the user's FIRST second factor was confirmed from a password-only console session, when
+   * an organization of theirs requires MFA: replaces that session with a new one (new id) whose
+   * `amr` names the factor, and sets its cookie. Returns whether it did. Otherwise (bearer tokens,
+   * a session that already has `mfa`, a user who had a factor, no organization asking for one)
+   * nothing changes; the next sign-in asks for the factor.
+   */
+  afterConfirm(request: FastifyRequest, reply: FastifyReply, input: { check: UpgradeCheck; factorAmr: readonly string[] }): Promise<boolean>;
+}
+
+/**
+ * Forced MFA enrolment (issue 3, part 7) without a second sign-in: a member whose organization
+ * requires MFA signs in with a password (the organization refuses that session, `mfa_required`),
+ * enrols a factor within the step-up window, and proves it with a first code; that proof upgrades
+ * the session. Only then: for anyone else the password-only session is already good everywhere
+ * they go, and replacing it would only sign other tabs out. Enrolment itself already needs a sign-in within the step-up window, so a stolen
+ * old session cannot do this. The session id changes (ASVS 7.2.4: new token on authentication).
+ */
+export function createFirstFactorUpgrade(deps: { transactor: AppTransactor; sessions: SessionService; registry: FactorRegistry; audit: Pick<AuditRecorder, 'record'>; cookie: SessionCookie }): FirstFactorUpgrade {
+  const { transactor, sessions, registry, audit, cookie } = deps;
+  return {
+    check: (userId) =>
+      transactor.withPlatform(async (tx) => {
+        const methods = await registry.methodsFor(userId, tx);
+        return { eligible: !registry.anyPrimary(methods) && (await mfaEnrolmentRequired(tx, userId, methods)).length > 0 };
+      }),
+    afterConfirm: async (request, reply, { check, factorAmr }) => {
+      const principal = requireUser(request);
+      if (!check.eligible || !request.viaSessionCookie || principal.authMethods.includes('mfa')) return false;
+      const source = requestSource(request);
+      const actor: AuditActor = { type: principal.isPlatformAdmin ? 'operator' : 'user', id: principal.userId, display_name: principal.displayName };
+      const amr = sessionAmr({ amr: factorAmr.filter((value) => value !== 'user' && value !== 'mfa') });
+      const created = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+        const user = await findUserById(tx, principal.userId);
+        if (user === undefined || user.disabled_at !== null) throw new AppError('unauthenticated');
+        const session = await sessions.create(tx, user, { ip: source.ip ?? '', userAgent: source.user_agent ?? undefined, authMethods: amr });
+        await audit.record(tx, PLATFORM_TENANT_ID, {
+          action: 'session.upgraded',
+          actor,
+          outcome: 'success',
+          source,
+          targets: [{ type: 'session', id: session.sessionId }],
+          metadata: { amr: amr.join(' '), replaces: principal.sessionId },
+        });
+        return session;
+      });
+      await sessions.revoke(principal.sessionId, 'mfa_enrolled', { actor, source });
+      reply.setCookie(cookie.name, created.token, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'lax' });
+      return true;
+    },
+  };
+}
