@@ -139,6 +139,19 @@ export function createDeletionService(deps: DeletionDeps) {
     await inBatches(() =>
       transactor.withPlatform(async (tx) => Number((await sql`delete from sessions where ctid = any(array(select ctid from sessions where user_id = ${userId} limit ${deps.batchSize}))`.execute(tx)).numAffectedRows ?? 0n)),
     );
+    // Delivery records name the address (they hold no body): they go before the row that holds it.
+    const address = await transactor.withPlatform((tx) => tx.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst());
+    if (address !== undefined) {
+      const forms = [...new Set([address.email.toLowerCase(), normalizeEmail(address.email)])];
+      await inBatches(() =>
+        transactor.withPlatform(
+          async (tx) =>
+            Number((await sql`delete from mail_deliveries where ctid = any(array(select ctid from mail_deliveries where lower(recipient) in (${sql.join(forms)}) limit ${deps.batchSize}))`.execute(tx)).numAffectedRows ?? 0n),
+        ),
+      );
+    }
+    // The last notice: its address is read in the transaction that deletes it and kept in memory
+    // only until the mailer delivers it (its delivery record does not name it).
     const recipient = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
       const user = await tx.selectFrom('users').select(['id', 'email', 'display_name', 'created_at']).where('id', '=', userId).executeTakeFirst();
       const pending = await tx.selectFrom('user_deletions').select('requested_at').where('user_id', '=', userId).executeTakeFirst();

@@ -24,7 +24,7 @@ describe('data lifecycle (DATA-1, DATA-2, DATA-3)', () => {
   let t: TestApp;
   before(async () => {
     t = await createTestApp({ clock });
-    // The mail module plugs in here at merge; the test captures what it would send.
+    // In place of the mail notifier (deletion-notices.test.ts reads the mail): the notices themselves.
     t.app.services.lifecycle.deletions.setNotifier({
       notify: (notice) => {
         notices.push(notice);
