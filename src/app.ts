@@ -75,6 +75,7 @@ import {
   createDeletionService,
   createExportService,
   createRetentionForConfig,
+  mailDeletionNotifier,
   registerLifecycleRoutes,
   type DeletionNotifier,
   type DeletionService,
@@ -125,7 +126,7 @@ export interface AppDeps {
   readonly tls?: TlsPair;
   /** Tenants whose keys were destroyed, kept outside the database (start.ts: a file beside the keyring). */
   readonly shredRegister?: ShredRegister;
-  /** Delivers account and organization deletion notices (DATA-3); without one, nobody is mailed. */
+  /** Delivers account and organization deletion notices (DATA-3); by default the mailer (SMTP or the development outbox). */
   readonly deletionNotifier?: DeletionNotifier;
 }
 
@@ -301,7 +302,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     access,
     keys: { destroy: (tenantId) => keys.destroy(tenantId) },
     contributors: () => personalData,
-    notifier: deps.deletionNotifier,
+    notifier: deps.deletionNotifier ?? mailDeletionNotifier(mail),
   });
   const passkeys = createPasskeys({
     transactor,

@@ -12,8 +12,8 @@ function load(file: string): { body: Buffer; type: string } {
 /** The minimal console: setup, sign-in, a landing page and mailed account links; static files read once at start. */
 export function registerConsoleRoutes(app: FastifyInstance): void {
   const pages: Record<string, string> = { '/setup': 'setup.html', '/login': 'login.html', '/console': 'console.html' };
-  // Mailed account links (docs/identity.md) all open one page, which reads the path.
-  for (const path of ['/accept-invitation', '/reset-password', '/verify-email', '/confirm-email', '/report-email-change']) pages[path] = 'account-link.html';
+  // Mailed account links (docs/identity.md, docs/data-lifecycle.md) all open one page, which reads the path.
+  for (const path of ['/accept-invitation', '/reset-password', '/verify-email', '/confirm-email', '/report-email-change', '/cancel-deletion']) pages[path] = 'account-link.html';
   for (const [path, file] of Object.entries(pages)) {
     const page = load(file);
     app.get(path, { config: { auth: 'public' } }, async (_request, reply) => reply.type(page.type).header('cache-control', 'no-store').send(page.body));

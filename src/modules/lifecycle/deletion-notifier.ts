@@ -1,4 +1,4 @@
-/** A person told about a deletion: the account's owner, or an organization's owners. */
+/** A person told about a deletion: the account's owner, or an organization's owners (`organization-owners.ts`). */
 export interface DeletionRecipient {
   readonly userId: string;
   readonly email: string;
@@ -17,9 +17,11 @@ export type DeletionNotice =
   | { readonly subject: 'organization'; readonly event: 'cancelled' | 'completed'; readonly tenantId: string; readonly name: string; readonly recipients: readonly DeletionRecipient[] };
 
 /**
- * Delivers deletion notices (email, in the mail module). Deletion does not wait on it and does not
- * fail with it: a failed delivery is logged and recorded (`owner_notified: false` in the audit
- * event), and the deletion stays cancellable by a platform administrator.
+ * Delivers deletion notices; by default by mail (`mailDeletionNotifier`), which only queues. It is
+ * called after the deletion's transaction committed, so it never undoes or blocks it: a notifier
+ * that throws is logged (`deletion notice not delivered`, the cancel token cut out) and the
+ * self-service response says `owner_notified: false`; a mail that fails to deliver is retried and
+ * recorded by the mailer. The deletion stays cancellable by a platform administrator either way.
  */
 export interface DeletionNotifier {
   notify(notice: DeletionNotice): Promise<void>;

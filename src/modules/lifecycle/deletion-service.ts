@@ -9,6 +9,7 @@ import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import { PLATFORM_TENANT_ID, SYSTEM_ACTOR, type AuditContext, type AuditRecorder, type AuditSource } from '../audit/index.ts';
 import { normalizeEmail } from '../identity/index.ts';
 import type { DeletionNotice, DeletionNotifier, DeletionRecipient } from './deletion-notifier.ts';
+import { organizationOwners, ownedOrganizations, soleOwnerRefusal } from './organization-owners.ts';
 import type { PersonalDataContributor } from './personal-data.ts';
 
 /** Change-feed topic: an organization's deletion was scheduled, cancelled or completed (key: its id). */
@@ -93,14 +94,7 @@ export function createDeletionService(deps: DeletionDeps) {
   }
 
   async function owners(tx: Tx, tenantId: string): Promise<DeletionRecipient[]> {
-    const rows = await tx
-      .selectFrom('memberships')
-      .innerJoin('users', 'users.id', 'memberships.user_id')
-      .select(['users.id', 'users.email', 'users.display_name'])
-      .where('memberships.tenant_id', '=', tenantId)
-      .where('memberships.role', '=', 'owner')
-      .execute();
-    return rows.map((r) => ({ userId: r.id, email: r.email, displayName: r.display_name }));
+    return (await organizationOwners(tx, tenantId)).map((r) => ({ userId: r.id, email: r.email, displayName: r.display_name }));
   }
 
   async function memberships(userId: string): Promise<{ tenantId: string }[]> {
@@ -145,6 +139,19 @@ export function createDeletionService(deps: DeletionDeps) {
     await inBatches(() =>
       transactor.withPlatform(async (tx) => Number((await sql`delete from sessions where ctid = any(array(select ctid from sessions where user_id = ${userId} limit ${deps.batchSize}))`.execute(tx)).numAffectedRows ?? 0n)),
     );
+    // Delivery records name the address (they hold no body): they go before the row that holds it.
+    const address = await transactor.withPlatform((tx) => tx.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst());
+    if (address !== undefined) {
+      const forms = [...new Set([address.email.toLowerCase(), normalizeEmail(address.email)])];
+      await inBatches(() =>
+        transactor.withPlatform(
+          async (tx) =>
+            Number((await sql`delete from mail_deliveries where ctid = any(array(select ctid from mail_deliveries where lower(recipient) in (${sql.join(forms)}) limit ${deps.batchSize}))`.execute(tx)).numAffectedRows ?? 0n),
+        ),
+      );
+    }
+    // The last notice: its address is read in the transaction that deletes it and kept in memory
+    // only until the mailer delivers it (its delivery record does not name it).
     const recipient = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
       const user = await tx.selectFrom('users').select(['id', 'email', 'display_name', 'created_at']).where('id', '=', userId).executeTakeFirst();
       const pending = await tx.selectFrom('user_deletions').select('requested_at').where('user_id', '=', userId).executeTakeFirst();
@@ -199,16 +206,28 @@ export function createDeletionService(deps: DeletionDeps) {
       notifier = next;
     },
 
-    /** Schedules deletion of an account; sign-in stops now. Returns the cancel token (also sent to the owner). */
+    /**
+     * Schedules deletion of an account; sign-in stops now. Returns the cancel token (also sent to
+     * the owner). Refused with `sole_owner` while the account is the last enabled owner of an
+     * organization that is not itself pending deletion: the organization would be left with
+     * nobody to administer it, or to approve its deletion.
+     */
     requestUserDeletion: async (ctx: AuditContext, userId: string, requestedBy: 'self' | 'operator'): Promise<{ purgeAfter: Date; cancelToken: string; ownerNotified: boolean }> => {
       const now = clock.now();
       const purgeAfter = new Date(now.getTime() + deps.graceDays * DAY_MS);
       const cancelToken = deps.random(32).toString('base64url');
+      const owned = await ownedOrganizations(transactor, userId, await memberships(userId));
       const recipient = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
-        const user = await tx.selectFrom('users').select(['id', 'email', 'display_name', 'disabled_at']).where('id', '=', userId).forUpdate().executeTakeFirst();
+        // The account and every other owner of its organizations, locked in one order: a co-owner
+        // deleting their account at the same time waits here, then sees this one disabled.
+        const ids = [...new Set([userId, ...owned.flatMap((o) => o.otherOwners)])];
+        const locked = await tx.selectFrom('users').select(['id', 'email', 'display_name', 'disabled_at']).where('id', 'in', ids).orderBy('id').forUpdate().execute();
+        const user = locked.find((row) => row.id === userId);
         if (user === undefined) throw new AppError('not_found');
         const existing = await tx.selectFrom('user_deletions').select('user_id').where('user_id', '=', userId).executeTakeFirst();
         if (existing !== undefined) throw new AppError('conflict', { detail: 'Deletion of this account is already scheduled.' });
+        const refusal = soleOwnerRefusal(owned, new Set(locked.filter((row) => row.id !== userId && row.disabled_at === null).map((row) => row.id)));
+        if (refusal !== undefined) throw refusal;
         await tx
           .insertInto('user_deletions')
           .values({ user_id: userId, requested_by: ctx.userId === '' ? null : ctx.userId, requested_at: now, purge_after: purgeAfter, cancel_token_hash: sha256(cancelToken), was_disabled: user.disabled_at !== null })

@@ -6,6 +6,7 @@ export { builtInContributors, BUILT_IN_SCHEMAS, exportSchema, EXPORT_SCHEMA_VERS
 export { createExportService, type ExportService } from './export-service.ts';
 export { createDeletionService, ORGANIZATION_DELETION_TOPIC, ORGANIZATION_PURGE_TABLES, type DeletionService } from './deletion-service.ts';
 export type { DeletionNotice, DeletionNotifier, DeletionRecipient } from './deletion-notifier.ts';
+export { mailDeletionNotifier } from './mail-deletion-notifier.ts';
 export { startLifecycleLoop, LIFECYCLE_LOCK_KEY } from './lifecycle-loop.ts';
 export { registerLifecycleRoutes } from './lifecycle-routes.ts';
 export type { LifecycleTables } from './lifecycle-tables.ts';

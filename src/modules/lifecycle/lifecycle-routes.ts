@@ -140,7 +140,7 @@ export function registerLifecycleRoutes(
 
   app.delete('/api/v1/users/me', {
     config: { permission: 'self' },
-    schema: { tags, summary: `Delete your account after a grace period (${String(deps.deletions.graceDays)} days): you are signed out everywhere and cannot sign in until you cancel`, response: { 202: SelfDeletion, ...errorResponses(401, 403, 409) } },
+    schema: { tags, summary: `Delete your account after a grace period (${String(deps.deletions.graceDays)} days): you are signed out everywhere and cannot sign in until you cancel. 409 sole_owner while you are the last owner of an organization`, response: { 202: SelfDeletion, ...errorResponses(401, 403, 409) } },
     handler: async (request, reply) => {
       const user = requireUser(request);
       const result = await deps.deletions.requestUserDeletion(auditContext(request), user.userId, 'self');
@@ -166,7 +166,7 @@ export function registerLifecycleRoutes(
   };
   app.delete('/api/v1/users/:userId', {
     config: { permission: 'self' },
-    schema: { tags, summary: 'Platform administrators: delete an account after the grace period', params: UserParams, response: { 202: UserDeletion, ...errorResponses(400, 401, 403, 404, 409) } },
+    schema: { tags, summary: 'Platform administrators: delete an account after the grace period (409 sole_owner while it is the last owner of an organization)', params: UserParams, response: { 202: UserDeletion, ...errorResponses(400, 401, 403, 404, 409) } },
     handler: async (request, reply) => {
       operator(request);
       const { userId } = request.params as Static<typeof UserParams>;

@@ -24,7 +24,7 @@ describe('data lifecycle (DATA-1, DATA-2, DATA-3)', () => {
   let t: TestApp;
   before(async () => {
     t = await createTestApp({ clock });
-    // The mail module plugs in here at merge; the test captures what it would send.
+    // In place of the mail notifier (deletion-notices.test.ts reads the mail): the notices themselves.
     t.app.services.lifecycle.deletions.setNotifier({
       notify: (notice) => {
         notices.push(notice);
@@ -205,5 +205,56 @@ describe('data lifecycle (DATA-1, DATA-2, DATA-3)', () => {
     assert.equal((await events(PLATFORM, 'organization.deletion_completed')).filter((e) => Buffer.from(e.canonical).toString('utf8').includes(org.orgId)).length, 1);
     assert.equal((await events(org.orgId, 'organization.deletion_requested')).length, 2);
     assert.equal((await events(org.orgId, 'organization.deletion_cancelled')).length, 1);
+  });
+
+  const session = (cookie: string) => t.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie } });
+  const pendingDeletion = (userId: string) => t.transactor.withPlatform((tx) => tx.selectFrom('user_deletions').select('user_id').where('user_id', '=', userId).executeTakeFirst());
+
+  it('DATA-3: the only owner of an organization cannot delete their account (409 sole_owner naming it) until another member holds Tenant Admin over it; an owner whose own deletion is pending does not count', async () => {
+    clock.set(START);
+    const org = await createOrg(t, 'sole');
+    const elsewhere = await createOrg(t, 'sole-elsewhere');
+    const refused = await t.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: { cookie: org.admin.cookie } });
+    assertProblem(refused, 409, 'sole_owner');
+    const detail = refused.json<{ detail: string }>().detail;
+    assert.ok(detail.includes(org.orgId) && detail.includes('/bindings') && !detail.includes(elsewhere.orgId), detail);
+    assert.equal(await pendingDeletion(org.admin.userId), undefined);
+    assert.equal((await session(org.admin.cookie)).statusCode, 200, 'the refusal signs nobody out');
+
+    // Tenant Admin over one project, or with an expiry, is not ownership; nor does a platform administrator bypass the rule.
+    await memberWithRole(t, org, 'tenant_admin', { project_id: org.projectId });
+    await memberWithRole(t, org, 'tenant_admin', {}, { expires_at: new Date(START.getTime() + 30 * DAY).toISOString() });
+    assertProblem(await t.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: { cookie: org.admin.cookie } }), 409, 'sole_owner');
+    const operator = await signUp(t, 'sole-operator', { platformAdmin: true });
+    assertProblem(await t.inject({ method: 'DELETE', url: `/api/v1/users/${org.admin.userId}`, headers: { cookie: operator.cookie } }), 409, 'sole_owner');
+
+    // Hand the organization over: now the first owner may go, and the second becomes its only owner.
+    const heir = await memberWithRole(t, org, 'tenant_admin');
+    const elsewhereHeir = await memberWithRole(t, elsewhere, 'tenant_admin');
+    assert.equal((await t.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: { cookie: org.admin.cookie } })).statusCode, 202);
+    assert.ok(await pendingDeletion(org.admin.userId));
+    assertProblem(await t.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: { cookie: heir.cookie } }), 409, 'sole_owner');
+    assert.equal((await t.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: { cookie: elsewhere.admin.cookie } })).statusCode, 202, 'another owner of that one is enabled');
+    assertProblem(await t.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: { cookie: elsewhereHeir.cookie } }), 409, 'sole_owner');
+  });
+
+  it('DATA-3: an owner may delete their account when the organization is itself pending deletion', async () => {
+    clock.set(START);
+    const org = await createOrg(t, 'sole-doomed');
+    const second = await secondAdmin(t, org);
+    await allowRiskyWrites(t, org.orgId, org.admin.cookie);
+    assert.equal((await deleteWithApproval(t, `/api/v1/organizations/${org.orgId}`, org.admin.cookie, second.cookie)).statusCode, 200);
+    assert.equal((await t.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: { cookie: second.cookie } })).statusCode, 202);
+    // The last enabled owner, but the organization goes too.
+    assert.equal((await t.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: { cookie: org.admin.cookie } })).statusCode, 202);
+  });
+
+  it('DATA-3: two owners deleting their accounts at the same moment: one is scheduled, the other refused with sole_owner', async () => {
+    clock.set(START);
+    const org = await createOrg(t, 'sole-race');
+    const second = await secondAdmin(t, org);
+    const [a, b] = await Promise.all([org.admin, second].map((owner) => t.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: { cookie: owner.cookie } })));
+    assert.deepEqual([a?.statusCode, b?.statusCode].sort(), [202, 409], `${a?.body} ${b?.body}`);
+    assert.equal((await Promise.all([org.admin.userId, second.userId].map(pendingDeletion))).filter(Boolean).length, 1);
   });
 });

@@ -42,6 +42,7 @@ export const ERRORS = {
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   secret_unreadable: { status: 409, title: 'The secret value cannot be decrypted (its key was destroyed or the stored value was altered)' },
   organization_pending_deletion: { status: 409, title: 'The organization is scheduled for deletion and read-only until the deletion is cancelled' },
+  sole_owner: { status: 409, title: 'The account is the only owner of an organization: hand the organization over or delete it first' },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   secret_too_large: { status: 413, title: 'The secret value is too large' },
   unsupported_media_type: { status: 415, title: 'The request body must be application/json' },

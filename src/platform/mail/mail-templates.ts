@@ -8,9 +8,21 @@ export type MailTemplate =
   | { readonly kind: 'verify_email'; readonly token: string; readonly expiresAt: Date }
   | { readonly kind: 'password_reset'; readonly token: string; readonly expiresAt: Date }
   | { readonly kind: 'email_change_confirm'; readonly newEmail: string; readonly token: string; readonly expiresAt: Date }
-  | { readonly kind: 'email_change_notice'; readonly newEmail: string; readonly token: string; readonly expiresAt: Date };
+  | { readonly kind: 'email_change_notice'; readonly newEmail: string; readonly token: string; readonly expiresAt: Date }
+  | { readonly kind: 'account_deletion_scheduled'; readonly token: string; readonly purgeAfter: Date }
+  | { readonly kind: 'account_deletion_cancelled' }
+  | { readonly kind: 'account_deletion_completed' }
+  | { readonly kind: 'organization_deletion_scheduled'; readonly organization: string; readonly organizationId: string; readonly purgeAfter: Date }
+  | { readonly kind: 'organization_deletion_cancelled'; readonly organization: string; readonly organizationId: string }
+  | { readonly kind: 'organization_deletion_completed'; readonly organization: string };
 
 export type MailKind = MailTemplate['kind'];
+
+/**
+ * Kinds whose recipient is not written to `mail_deliveries`: the last notice of an account goes to
+ * an address the purge has just removed, and its delivery record must not keep it (DATA-3).
+ */
+export const UNRECORDED_RECIPIENT: ReadonlySet<MailKind> = new Set<MailKind>(['account_deletion_completed']);
 
 export interface RenderedMail {
   readonly subject: string;
@@ -22,13 +34,13 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** A body of paragraphs and one call to action, as text and as minimal HTML. */
-function compose(subject: string, paragraphs: readonly string[], action: { label: string; url: string }, footer: string): RenderedMail {
-  const text = [...paragraphs, `${action.label}: ${action.url}`, footer].join('\n\n') + '\n';
+/** A body of paragraphs and at most one call to action, as text and as minimal HTML. */
+function compose(subject: string, paragraphs: readonly string[], action: { label: string; url: string } | undefined, footer: string): RenderedMail {
+  const text = [...paragraphs, ...(action === undefined ? [] : [`${action.label}: ${action.url}`]), footer].join('\n\n') + '\n';
   const html = [
     '<!doctype html><html><body style="font-family:system-ui,sans-serif;line-height:1.5">',
     ...paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`),
-    `<p><a href="${escapeHtml(action.url)}">${escapeHtml(action.label)}</a></p>`,
+    ...(action === undefined ? [] : [`<p><a href="${escapeHtml(action.url)}">${escapeHtml(action.label)}</a></p>`]),
     `<p style="color:#666;font-size:smaller">${escapeHtml(footer)}</p>`,
     '</body></html>',
   ].join('\n');
@@ -74,6 +86,71 @@ export function renderMail(template: MailTemplate, publicUrl: string): RenderedM
         [`Someone signed in to your Parapet account asked to change its address to ${template.newEmail}. The change happens when the new address confirms it.`, `If this was not you, report it: the change is cancelled and every session of the account ends. Then reset your password. The link works until ${when(template.expiresAt)}.`],
         { label: 'This was not me', url: `${publicUrl}/report-email-change#token=${template.token}` },
         'If you made this change, ignore this message.',
+      );
+    default:
+      return renderDeletionMail(template, publicUrl);
+  }
+}
+
+/** What stays after a deletion, said in every notice that announces one (docs/data-lifecycle.md). */
+const AUDIT_KEPT = 'Audit log entries that record what was done stay as the legal record until their retention period ends; they are then removed too.';
+
+/** Deletion notices (DATA-3). Only the scheduled account notice carries a token: its own cancel token. */
+function renderDeletionMail(template: Extract<MailTemplate, { kind: `${string}_deletion_${string}` }>, publicUrl: string): RenderedMail {
+  switch (template.kind) {
+    case 'account_deletion_scheduled':
+      return compose(
+        'Your Parapet account is scheduled for deletion',
+        [
+          `Deletion of the Parapet account with this address was requested. Every session was signed out and the account cannot sign in. On ${when(template.purgeAfter)} the account and its data are deleted for good.`,
+          `To keep the account, cancel the deletion before then with the link below (it works once). Without a browser: POST ${publicUrl}/api/v1/users/deletion/cancel with the token from the link in a JSON body {"token": "…"}.`,
+          AUDIT_KEPT,
+        ],
+        { label: 'Cancel the deletion', url: `${publicUrl}/cancel-deletion#token=${template.token}` },
+        'If you did not ask for this, cancel the deletion, then reset your password: someone else may have signed in to your account.',
+      );
+    case 'account_deletion_cancelled':
+      return compose(
+        'The deletion of your Parapet account was cancelled',
+        ['The deletion of the Parapet account with this address was cancelled: the account stays, and can sign in again unless an administrator had disabled it before.'],
+        { label: 'Sign in', url: `${publicUrl}/login` },
+        'If you did not cancel it, tell your administrator.',
+      );
+    case 'account_deletion_completed':
+      return compose(
+        'Your Parapet account was deleted',
+        [
+          'The Parapet account with this address was deleted, with its sessions, memberships and role bindings. What remains is a keyed hash (HMAC) of the address, which cannot be turned back into it, and the dates of the account and of its deletion.',
+          AUDIT_KEPT,
+          'This is the last message sent to this address: Parapet no longer holds it.',
+        ],
+        undefined,
+        'Nothing needs to be done.',
+      );
+    case 'organization_deletion_scheduled':
+      return compose(
+        `${template.organization} is scheduled for deletion`,
+        [
+          `The deletion of the organization ${template.organization} on Parapet was approved. It is read-only from now on. On ${when(template.purgeAfter)} its keys are destroyed and its data deleted; this cannot be undone, backups included.`,
+          `To keep it, an administrator of the organization cancels the deletion before then: DELETE ${publicUrl}/api/v1/organizations/${template.organizationId}/deletion (permission organization.delete).`,
+          AUDIT_KEPT,
+        ],
+        { label: 'Open the console', url: `${publicUrl}/console` },
+        'You receive this as an administrator (Tenant Admin) of the organization.',
+      );
+    case 'organization_deletion_cancelled':
+      return compose(
+        `The deletion of ${template.organization} was cancelled`,
+        [`The scheduled deletion of the organization ${template.organization} on Parapet was cancelled. It can be changed again.`],
+        { label: 'Open the console', url: `${publicUrl}/console` },
+        'You receive this as an administrator (Tenant Admin) of the organization.',
+      );
+    case 'organization_deletion_completed':
+      return compose(
+        `${template.organization} was deleted`,
+        [`The organization ${template.organization} was deleted from Parapet: its keys were destroyed and its data removed, backups included.`, AUDIT_KEPT],
+        undefined,
+        'You receive this as an administrator (Tenant Admin) of the organization until its deletion.',
       );
   }
 }

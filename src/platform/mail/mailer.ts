@@ -3,7 +3,7 @@ import type { Clock } from '../clock.ts';
 import { uuidv7, type Random } from '../crypto/random.ts';
 import type { Transactor } from '../db/index.ts';
 import type { MailTables } from './mail-tables.ts';
-import { renderMail, type MailTemplate, type RenderedMail } from './mail-templates.ts';
+import { renderMail, UNRECORDED_RECIPIENT, type MailTemplate, type RenderedMail } from './mail-templates.ts';
 import type { MailTransport } from './mail-transport.ts';
 
 /** A rendered message for one recipient, ready to be queued. */
@@ -83,7 +83,7 @@ export function createMailer(deps: {
 
   async function deliver(mail: PreparedMail): Promise<void> {
     const id = uuidv7(clock, deps.random);
-    await status(id, { status: 'sending', attempts: 0, last_error: null }, { kind: mail.kind, recipient: mail.to });
+    await status(id, { status: 'sending', attempts: 0, last_error: null }, { kind: mail.kind, recipient: UNRECORDED_RECIPIENT.has(mail.kind) ? '(not recorded)' : mail.to });
     const envelope = { id, from: deps.from, to: mail.to, ...mail.rendered };
     for (let attempt = 1; ; attempt++) {
       try {

@@ -9,6 +9,7 @@ const FLOWS = {
   '/verify-email': { title: 'Confirm your email address', intro: 'Confirm that this address belongs to your Parapet account.', url: '/api/v1/auth/email/verify', done: 'Your address is confirmed.' },
   '/confirm-email': { title: 'Confirm your new email address', intro: 'Your other sessions end when you confirm.', url: '/api/v1/auth/email/change/confirm', done: 'Your address was changed.' },
   '/report-email-change': { title: 'Report an email change', intro: 'The pending change is cancelled and every session of your account ends. Then reset your password.', url: '/api/v1/auth/email/change/report', done: 'Reported: the change was cancelled and every session ended. Reset your password next.' },
+  '/cancel-deletion': { title: 'Cancel the deletion of your account', intro: 'Your account stays, and you can sign in again.', url: '/api/v1/users/deletion/cancel', done: 'The deletion is cancelled: your account stays. Sign in again.' },
   '/accept-invitation': { title: 'Accept the invitation', intro: 'New to Parapet? Choose your name and a password. Already have an account with this address? Sign in in another tab, then accept with that account.', url: '/api/v1/invitations/accept', password: true, name: true, signedIn: true, done: 'You joined the organization.' },
 };
 const flow = FLOWS[location.pathname];
