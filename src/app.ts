@@ -20,6 +20,7 @@ import {
   type SessionService,
   type SetupService,
   type LoginThrottle,
+  createPostgresThrottleStore,
   registerPasswordRoutes,
   registerStepUp,
 } from './modules/identity/index.ts';
@@ -172,6 +173,7 @@ function allowedOrigins(config: Config): string[] {
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, transactor, clock, random, hasher } = deps;
   const metrics = createHttpMetrics();
+  const throttleStore = createPostgresThrottleStore(transactor);
   const http = await createHttpServer({
     logger: deps.logger,
     bodyLimit: config.bodyLimit,
@@ -207,7 +209,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   });
   const setup = createSetupService({ transactor, hasher, clock, random, passwordRules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore }, audit });
-  const throttle = createLoginThrottle({ transactor, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes });
+  const throttle = createLoginThrottle({ store: throttleStore, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes });
   // Created before identity: TOTP seeds are field-encrypted (AUTH-2).
   const keys = createKeys({
     config,
@@ -228,6 +230,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     hasher,
     fields: keys.fields,
     passwordThrottle: throttle,
+    throttleStore,
     throttleKey: deps.keyring.derive('login-throttle'),
     lockout: { threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes },
     issuer: `Parapet (${new URL(config.publicUrl).hostname})`,
@@ -249,8 +252,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const throttleKey = deps.keyring.derive('login-throttle');
   const accountThrottles = {
     login: throttle,
-    mailRequests: createThrottle({ transactor, clock, key: throttleKey, threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'mail-request', refusal: 'Too many requests for this account.' }),
-    links: createThrottle({ transactor, clock, key: throttleKey, threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'link', refusal: 'Too many invalid links from this address.' }),
+    mailRequests: createThrottle({ store: throttleStore, clock, key: throttleKey, threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'mail-request', refusal: 'Too many requests for this account.' }),
+    links: createThrottle({ store: throttleStore, clock, key: throttleKey, threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'link', refusal: 'Too many invalid links from this address.' }),
   };
   const accounts = createAccountsService({ transactor, hasher, sessions, clock, random, audit, mailer: mail, passwordMinLength: config.passwordMinLength, throttles: accountThrottles });
   const access = createAccessControl({ transactor, clock, audit, feed, logger: deps.logger });
@@ -306,7 +309,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     random,
     audit,
     sessions,
-    throttle: createLoginThrottle({ transactor, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'passkey' }),
+    throttle: createLoginThrottle({ store: throttleStore, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'passkey' }),
     relyingParty: relyingPartyFor(config.publicUrl),
   });
   registerPasskeyRoutes(http, { passkeys, sessions, cookie });
