@@ -21,6 +21,7 @@ import {
   type SetupService,
   type LoginThrottle,
   createPostgresThrottleStore,
+  createRedisThrottleStore,
   registerPasswordRoutes,
   registerStepUp,
 } from './modules/identity/index.ts';
@@ -99,6 +100,7 @@ import { createHttpMetrics } from './platform/http/metrics.ts';
 import { registerOpenApi, renderApiReference } from './platform/http/openapi.ts';
 import { registerOpsRoutes } from './platform/http/ops-routes.ts';
 import { createIpRateLimiter } from './platform/http/rate-limit.ts';
+import { connectRedis } from './platform/redis/connect-redis.ts';
 import { Problem } from './platform/http/schemas.ts';
 import { createHttpServer } from './platform/http/server.ts';
 import { tlsServerOptions, type TlsPair } from './platform/http/tls.ts';
@@ -127,6 +129,8 @@ export interface AppDeps {
   readonly shredRegister?: ShredRegister;
   /** Delivers account and organization deletion notices (DATA-3); without one, nobody is mailed. */
   readonly deletionNotifier?: DeletionNotifier;
+  /** Prefix of the Redis keys for shared counters (default `parapet:`; tests isolate their runs). */
+  readonly redisKeyPrefix?: string;
 }
 
 export interface App {
@@ -173,7 +177,12 @@ function allowedOrigins(config: Config): string[] {
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, transactor, clock, random, hasher } = deps;
   const metrics = createHttpMetrics();
-  const throttleStore = createPostgresThrottleStore(transactor);
+  // AUTH-6: with Redis, per-IP limits and sign-in counters are shared by every node, over one
+  // connection of their own (the change feed keeps its own).
+  const counters = config.redisUrl === undefined ? undefined : await connectRedis({ url: config.redisUrl, logger: deps.logger, connectionName: 'parapet-counters' });
+  const redisPrefix = deps.redisKeyPrefix ?? 'parapet:';
+  const sharedLimits = counters === undefined ? undefined : { client: counters.client, keyPrefix: `${redisPrefix}rate:`, logger: deps.logger };
+  const throttleStore = counters === undefined ? createPostgresThrottleStore(transactor) : createRedisThrottleStore({ client: counters.client, keyPrefix: `${redisPrefix}throttle:` });
   const http = await createHttpServer({
     logger: deps.logger,
     bodyLimit: config.bodyLimit,
@@ -181,8 +190,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     tls: new URL(config.publicUrl).protocol === 'https:',
     ...(deps.tls === undefined ? {} : { https: tlsServerOptions(deps.tls) }),
     hstsIncludeSubdomains: config.hstsIncludeSubdomains,
-    limiter: createIpRateLimiter(config.rateLimitPerMinute, 'ip'),
-    authLimiter: createIpRateLimiter(config.authRateLimitPerMinute, 'auth'),
+    limiter: createIpRateLimiter(config.rateLimitPerMinute, 'ip', sharedLimits),
+    authLimiter: createIpRateLimiter(config.authRateLimitPerMinute, 'auth', sharedLimits),
     metrics,
   });
   http.addSchema(Problem);
@@ -413,6 +422,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bearer.close();
     userBearer.close();
     await feed.close();
+    await counters?.close();
   });
   registerConsoleRoutes(http);
 

@@ -10,6 +10,7 @@ export { insertUser, findUserByEmail, normalizeEmail, type UserRow } from './ide
 export type { IdentityTables } from './identity-tables.ts';
 export { createLoginThrottle, createThrottle, type LoginThrottle } from './login-throttle.ts';
 export { createPostgresThrottleStore, type ThrottleStore } from './throttle-store.ts';
+export { createRedisThrottleStore } from './redis-throttle-store.ts';
 export { registerPasswordRoutes } from './password-routes.ts';
 export { registerStepUp, requireRecentAuthentication, type StepUpPolicy } from './step-up.ts';
 export { createReauthentication, type Reauthentication } from './reauthenticate.ts';
