@@ -20,6 +20,8 @@ import {
   type SessionService,
   type SetupService,
   type LoginThrottle,
+  createPostgresThrottleStore,
+  createRedisThrottleStore,
   registerPasswordRoutes,
   registerStepUp,
 } from './modules/identity/index.ts';
@@ -100,6 +102,7 @@ import { createHttpMetrics } from './platform/http/metrics.ts';
 import { registerOpenApi, renderApiReference } from './platform/http/openapi.ts';
 import { registerOpsRoutes } from './platform/http/ops-routes.ts';
 import { createIpRateLimiter } from './platform/http/rate-limit.ts';
+import { connectRedis } from './platform/redis/connect-redis.ts';
 import { Problem } from './platform/http/schemas.ts';
 import { createHttpServer } from './platform/http/server.ts';
 import { tlsServerOptions, type TlsPair } from './platform/http/tls.ts';
@@ -128,6 +131,8 @@ export interface AppDeps {
   readonly shredRegister?: ShredRegister;
   /** Delivers account and organization deletion notices (DATA-3); by default the mailer (SMTP or the development outbox). */
   readonly deletionNotifier?: DeletionNotifier;
+  /** Prefix of the Redis keys for shared counters (default `parapet:`; tests isolate their runs). */
+  readonly redisKeyPrefix?: string;
 }
 
 export interface App {
@@ -174,6 +179,12 @@ function allowedOrigins(config: Config): string[] {
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, transactor, clock, random, hasher } = deps;
   const metrics = createHttpMetrics();
+  // AUTH-6: with Redis, per-IP limits and sign-in counters are shared by every node, over one
+  // connection of their own (the change feed keeps its own).
+  const counters = config.redisUrl === undefined ? undefined : await connectRedis({ url: config.redisUrl, logger: deps.logger, connectionName: 'parapet-counters' });
+  const redisPrefix = deps.redisKeyPrefix ?? 'parapet:';
+  const sharedLimits = counters === undefined ? undefined : { client: counters.client, keyPrefix: `${redisPrefix}rate:`, logger: deps.logger };
+  const throttleStore = counters === undefined ? createPostgresThrottleStore(transactor) : createRedisThrottleStore({ client: counters.client, keyPrefix: `${redisPrefix}throttle:` });
   const http = await createHttpServer({
     logger: deps.logger,
     bodyLimit: config.bodyLimit,
@@ -181,8 +192,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     tls: new URL(config.publicUrl).protocol === 'https:',
     ...(deps.tls === undefined ? {} : { https: tlsServerOptions(deps.tls) }),
     hstsIncludeSubdomains: config.hstsIncludeSubdomains,
-    limiter: createIpRateLimiter(config.rateLimitPerMinute, 'ip'),
-    authLimiter: createIpRateLimiter(config.authRateLimitPerMinute, 'auth'),
+    limiter: createIpRateLimiter(config.rateLimitPerMinute, 'ip', sharedLimits),
+    authLimiter: createIpRateLimiter(config.authRateLimitPerMinute, 'auth', sharedLimits),
     metrics,
   });
   http.addSchema(Problem);
@@ -209,7 +220,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   });
   const setup = createSetupService({ transactor, hasher, clock, random, passwordRules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore }, audit });
-  const throttle = createLoginThrottle({ transactor, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes });
+  const throttle = createLoginThrottle({ store: throttleStore, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes });
   // Created before identity: TOTP seeds are field-encrypted (AUTH-2).
   const keys = createKeys({
     config,
@@ -230,6 +241,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     hasher,
     fields: keys.fields,
     passwordThrottle: throttle,
+    throttleStore,
     throttleKey: deps.keyring.derive('login-throttle'),
     lockout: { threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes },
     issuer: `Parapet (${new URL(config.publicUrl).hostname})`,
@@ -251,8 +263,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const throttleKey = deps.keyring.derive('login-throttle');
   const accountThrottles = {
     login: throttle,
-    mailRequests: createThrottle({ transactor, clock, key: throttleKey, threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'mail-request', refusal: 'Too many requests for this account.' }),
-    links: createThrottle({ transactor, clock, key: throttleKey, threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'link', refusal: 'Too many invalid links from this address.' }),
+    mailRequests: createThrottle({ store: throttleStore, clock, key: throttleKey, threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'mail-request', refusal: 'Too many requests for this account.' }),
+    links: createThrottle({ store: throttleStore, clock, key: throttleKey, threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'link', refusal: 'Too many invalid links from this address.' }),
   };
   const accounts = createAccountsService({ transactor, hasher, sessions, clock, random, audit, mailer: mail, passwordMinLength: config.passwordMinLength, throttles: accountThrottles });
   const access = createAccessControl({ transactor, clock, audit, feed, logger: deps.logger });
@@ -310,7 +322,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     random,
     audit,
     sessions,
-    throttle: createLoginThrottle({ transactor, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'passkey' }),
+    throttle: createLoginThrottle({ store: throttleStore, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'passkey' }),
     relyingParty: relyingPartyFor(config.publicUrl),
   });
   registerPasskeyRoutes(http, { passkeys, sessions, cookie, upgrade: firstFactorUpgrade, issueTokens });
@@ -415,6 +427,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     bearer.close();
     userBearer.close();
     await feed.close();
+    await counters?.close();
   });
   registerConsoleRoutes(http);
 

@@ -409,7 +409,7 @@ export const OPTIONS = [
   }),
   define({
     key: 'redisUrl', env: 'PARAPET_REDIS_URL', defaultText: '(unset)', secret: true,
-    description: 'Redis URL for shared rate limits and revocation fan-out across nodes.',
+    description: 'Redis URL for per-IP rate limits and sign-in counters shared by all nodes, and revocation fan-out.',
     parse: optional, derive: () => undefined,
   }),
   define({

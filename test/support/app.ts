@@ -15,6 +15,7 @@ import { createContextSigner, createTransactor } from '../../src/platform/db/ind
 import { loadTlsPair } from '../../src/platform/http/tls.ts';
 import { createLogger } from '../../src/platform/log/logger.ts';
 import { openTestDatabase, TEST_KEYRING, type TestDatabase, type TestDbKind } from './databases.ts';
+import { TEST_REDIS_PREFIX } from './redis.ts';
 
 export interface TestApp {
   readonly app: App;
@@ -45,6 +46,8 @@ export async function createTestApp(
     wrapHasher?: (hasher: PasswordHasher) => PasswordHasher;
     /** Waits between mail delivery attempts (default: the app's). */
     mailRetryDelaysMs?: readonly number[];
+    /** Prefix of the app's Redis keys (default: this test process's own). */
+    redisKeyPrefix?: string;
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -66,7 +69,7 @@ export async function createTestApp(
   const clock = options.clock ?? systemClock;
   // With PARAPET_TLS_CERT_FILE/KEY_FILE in `env`, the app speaks HTTPS once it listens (as in start.ts).
   const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? loadTlsPair({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }) : undefined;
-  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom, keyring: TEST_KEYRING, ...(tls === undefined ? {} : { tls }), ...(options.mailRetryDelaysMs === undefined ? {} : { mailRetryDelaysMs: options.mailRetryDelaysMs }) });
+  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom, keyring: TEST_KEYRING, redisKeyPrefix: options.redisKeyPrefix ?? TEST_REDIS_PREFIX, ...(tls === undefined ? {} : { tls }), ...(options.mailRetryDelaysMs === undefined ? {} : { mailRetryDelaysMs: options.mailRetryDelaysMs }) });
   return {
     app,
     config,

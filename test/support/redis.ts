@@ -20,3 +20,20 @@ export async function redisSkipReason(): Promise<string | false> {
     client.disconnect();
   }
 }
+
+/** Keys of this test process start with this, so suites running in parallel on one Redis never meet. */
+export const TEST_REDIS_PREFIX = `parapet-test:${process.pid}-${crypto.randomUUID().slice(0, 8)}:`;
+
+/** Deletes every key under `prefix` (a test's leftovers); returns how many. */
+export async function deleteRedisKeys(prefix: string): Promise<number> {
+  const client = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    let deleted = 0;
+    for await (const keys of client.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) deleted += await client.del(...keys);
+    }
+    return deleted;
+  } finally {
+    client.disconnect();
+  }
+}

@@ -9,6 +9,8 @@ export { registerIdentityRoutes } from './identity-routes.ts';
 export { insertUser, findUserByEmail, normalizeEmail, TOKEN_SESSION_MIN_IDLE_SECONDS, type UserRow } from './identity-store.ts';
 export type { IdentityTables } from './identity-tables.ts';
 export { createLoginThrottle, createThrottle, type LoginThrottle } from './login-throttle.ts';
+export { createPostgresThrottleStore, type ThrottleStore } from './throttle-store.ts';
+export { createRedisThrottleStore } from './redis-throttle-store.ts';
 export { registerPasswordRoutes } from './password-routes.ts';
 export { registerStepUp, requireRecentAuthentication, type StepUpPolicy } from './step-up.ts';
 export { createReauthentication, type Reauthentication } from './reauthenticate.ts';

@@ -1,9 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { sql } from 'kysely';
-import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { normalizeEmail } from './identity-store.ts';
+import type { ThrottleStore } from './throttle-store.ts';
 
 /** Failures before attempts are spaced out; from then on each waits twice as long, up to the cap. */
 const FREE_FAILURES = 4;
@@ -26,14 +25,15 @@ export interface LoginThrottle {
 /**
  * Per-account brute-force protection (AUTH-6, OWASP ASVS 6.3.x / NIST SP 800-63B §5.2.2): after a
  * few failures, attempts are spaced out (1 s, 2 s, 4 s … up to 60 s), and after `threshold` failures
- * the account is locked for `lockMinutes`, even for the right password. Counters live in Postgres
- * and change in one statement, so concurrent attempts on any number of nodes are all counted.
+ * the account is locked for `lockMinutes`, even for the right password. Counters live in a
+ * `ThrottleStore` (PostgreSQL, or Redis when configured) that counts each failure in one atomic
+ * step, so concurrent attempts on any number of nodes are all counted.
  * The subject is an HMAC of the normalized email: unknown accounts are throttled exactly like real
  * ones, so a lock never reveals whether an account exists.
- * With a `namespace` (e.g. `mfa`, keyed by user id) the same table keeps a separate count for
+ * With a `namespace` (e.g. `mfa`, keyed by user id) the same store keeps a separate count for
  * another credential of the account: second-factor failures lock the second-factor step.
  */
-export function createLoginThrottle(deps: { transactor: AppTransactor; clock: Clock; key: Buffer; threshold: number; lockMinutes: number; namespace?: string }): LoginThrottle {
+export function createLoginThrottle(deps: { store: ThrottleStore; clock: Clock; key: Buffer; threshold: number; lockMinutes: number; namespace?: string }): LoginThrottle {
   return createThrottle({ ...deps, namespace: deps.namespace ?? 'login' });
 }
 
@@ -42,8 +42,8 @@ export function createLoginThrottle(deps: { transactor: AppTransactor; clock: Cl
  * links …). Subjects of different namespaces never share a counter: the namespace is part of the
  * HMAC input (`login` keeps the bare email, as before namespaces existed).
  */
-export function createThrottle(deps: { transactor: AppTransactor; clock: Clock; key: Buffer; threshold: number; lockMinutes: number; namespace: string; refusal?: string }): LoginThrottle {
-  const { transactor, clock } = deps;
+export function createThrottle(deps: { store: ThrottleStore; clock: Clock; key: Buffer; threshold: number; lockMinutes: number; namespace: string; refusal?: string }): LoginThrottle {
+  const { store, clock } = deps;
   const prefix = deps.namespace === 'login' ? '' : `${deps.namespace}\u0000`;
   const subjectOf = (email: string) => createHmac('sha256', deps.key).update(prefix + normalizeEmail(email)).digest();
 
@@ -59,49 +59,16 @@ export function createThrottle(deps: { transactor: AppTransactor; clock: Clock; 
 
   return {
     check: async (email) => {
-      const row = await transactor.withPlatform((tx) =>
-        tx.selectFrom('login_throttle').select(['failures', 'last_failure_at', 'locked_until']).where('subject', '=', subjectOf(email)).executeTakeFirst(),
-      );
-      if (row === undefined) return;
+      const counter = await store.read(subjectOf(email));
+      if (counter === undefined) return;
       const now = clock.now().getTime();
-      if (row.locked_until !== null && now < row.locked_until.getTime()) refuse(row.locked_until.getTime(), now);
-      if (now - row.last_failure_at.getTime() >= FAILURE_WINDOW_MS) return;
-      const due = row.last_failure_at.getTime() + delayAfter(row.failures);
+      if (counter.lockedUntilMs !== null && now < counter.lockedUntilMs) refuse(counter.lockedUntilMs, now);
+      if (now - counter.lastFailureMs >= FAILURE_WINDOW_MS) return;
+      const due = counter.lastFailureMs + delayAfter(counter.failures);
       if (now < due) refuse(due, now);
     },
-    fail: async (email) => {
-      const now = clock.now();
-      const windowStart = new Date(now.getTime() - FAILURE_WINDOW_MS);
-      const lockUntil = new Date(now.getTime() + deps.lockMinutes * 60_000);
-      // One statement: insert or increment (restarting the count when the last failure is old or a
-      // lock has run out), and lock when the count reaches the threshold.
-      const result = await transactor.withPlatform((tx) => sql<{ failures: number }>`
-        insert into login_throttle as t (subject, failures, first_failure_at, last_failure_at, locked_until)
-        values (${subjectOf(email)}, 1, ${now}, ${now}, ${deps.threshold <= 1 ? lockUntil : null})
-        on conflict (subject) do update set
-          failures = case when t.last_failure_at < ${windowStart} or (t.locked_until is not null and t.locked_until <= ${now}) then 1 else t.failures + 1 end,
-          first_failure_at = case when t.last_failure_at < ${windowStart} or (t.locked_until is not null and t.locked_until <= ${now}) then ${now} else t.first_failure_at end,
-          last_failure_at = ${now},
-          locked_until = case
-            when t.locked_until is not null and t.locked_until > ${now} then t.locked_until
-            when (case when t.last_failure_at < ${windowStart} or (t.locked_until is not null and t.locked_until <= ${now}) then 1 else t.failures + 1 end) >= ${deps.threshold} then ${lockUntil}::timestamptz
-            else null end
-        returning failures`.execute(tx));
-      return result.rows[0]?.failures ?? 0;
-    },
-    purge: async () => {
-      const now = clock.now();
-      const result = await transactor.withPlatform((tx) =>
-        tx
-          .deleteFrom('login_throttle')
-          .where('last_failure_at', '<', new Date(now.getTime() - FAILURE_WINDOW_MS))
-          .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
-          .executeTakeFirst(),
-      );
-      return Number(result.numDeletedRows);
-    },
-    succeed: async (email) => {
-      await transactor.withPlatform((tx) => tx.deleteFrom('login_throttle').where('subject', '=', subjectOf(email)).execute());
-    },
+    fail: (email) => store.fail(subjectOf(email), { nowMs: clock.now().getTime(), windowMs: FAILURE_WINDOW_MS, threshold: deps.threshold, lockMs: deps.lockMinutes * 60_000 }),
+    purge: () => store.purge(clock.now().getTime(), FAILURE_WINDOW_MS),
+    succeed: (email) => store.clear(subjectOf(email)),
   };
 }

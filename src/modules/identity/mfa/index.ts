@@ -4,6 +4,7 @@ import type { FieldEncryption } from '../../../platform/crypto/field-encryption.
 import type { Random } from '../../../platform/crypto/random.ts';
 import type { AuditRecorder } from '../../audit/index.ts';
 import { createLoginThrottle, type LoginThrottle } from '../login-throttle.ts';
+import type { ThrottleStore } from '../throttle-store.ts';
 import type { PasswordHasher } from '../password-hasher.ts';
 import { createReauthentication, type Reauthentication } from '../reauthenticate.ts';
 import type { SessionService } from '../session-service.ts';
@@ -45,6 +46,8 @@ export function createMfa(deps: {
   fields: Pick<FieldEncryption, 'encryptField' | 'decryptField'>;
   /** The password throttle (by email), for re-authentication. */
   passwordThrottle: LoginThrottle;
+  /** Where the second-factor counters live (the password throttle's store). */
+  throttleStore: ThrottleStore;
   throttleKey: Buffer;
   lockout: { threshold: number; lockMinutes: number };
   issuer: string;
@@ -54,7 +57,7 @@ export function createMfa(deps: {
   const registry = createFactorRegistry(transactor);
   registry.register(createTotpFactor({ transactor, clock, box }));
   registry.register(createRecoveryCodeFactor({ transactor, clock, audit }));
-  const throttle = createLoginThrottle({ transactor, clock, key: deps.throttleKey, threshold: deps.lockout.threshold, lockMinutes: deps.lockout.lockMinutes, namespace: 'mfa' });
+  const throttle = createLoginThrottle({ store: deps.throttleStore, clock, key: deps.throttleKey, threshold: deps.lockout.threshold, lockMinutes: deps.lockout.lockMinutes, namespace: 'mfa' });
   const login = createMfaLogin({ transactor, clock, random, registry, sessions, throttle, audit });
   const enrolment = createMfaEnrolment({
     transactor,

@@ -1,0 +1,56 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+/** A Redis connection the app owns, closed with the app. */
+export interface RedisConnection {
+  readonly client: Redis;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens one connection to `url` (`PARAPET_REDIS_URL`) and waits until it answers, so a wrong URL
+ * stops start-up. Commands never queue while the connection is down and give up after
+ * `commandTimeoutMs`: callers decide what an unanswered command means (per-IP limits fall back to
+ * this node's memory, sign-in counters answer 503) instead of holding requests. The connection
+ * retries on its own; its loss and return are logged once each.
+ */
+export async function connectRedis(deps: { url: string; logger: Logger; connectionName: string; commandTimeoutMs?: number }): Promise<RedisConnection> {
+  const client = new Redis(deps.url, {
+    connectionName: deps.connectionName,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: deps.commandTimeoutMs ?? 500,
+    retryStrategy: (times: number) => Math.min(times * 200, 2000),
+  });
+  let closing = false;
+  let lost = false;
+  // Errors are reported by the commands that fail; the connection retries on its own.
+  client.on('error', () => undefined);
+  client.on('close', () => {
+    if (closing || lost) return;
+    lost = true;
+    deps.logger.warn({ connection: deps.connectionName }, 'lost the Redis connection; retrying');
+  });
+  client.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    deps.logger.info({ connection: deps.connectionName }, 'the Redis connection is back');
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    closing = true;
+    client.disconnect();
+    throw error;
+  }
+  return {
+    client,
+    close: async () => {
+      closing = true;
+      await client.quit().catch(() => {
+        client.disconnect();
+      });
+    },
+  };
+}
