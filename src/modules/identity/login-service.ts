@@ -66,8 +66,9 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
       if (isOverlongPassword(password)) return refuse(email, source, 'password_too_long');
       // AUTH-6: a locked account, or one whose next attempt is not yet due, is refused before any
       // password work — known and unknown accounts alike.
+      let counted: boolean;
       try {
-        await throttle.check(email);
+        counted = await throttle.check(email);
       } catch (error) {
         await record(email, source, 'throttled');
         throw error;
@@ -81,7 +82,8 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
         const failures = await throttle.fail(email);
         return refuse(email, source, 'invalid_credentials', failures);
       }
-      await throttle.succeed(email);
+      // Nothing to clear for the usual sign-in without earlier failures: one round trip less.
+      if (counted) await throttle.succeed(email);
       const rehash = hasher.needsRehash(user.password_hash) ? await hasher.hash(password) : undefined;
       // After the password, one transaction: the second factors, then either the pending MFA step
       // or the session (with its audit event).

@@ -12,8 +12,11 @@ const MAX_DELAY_MS = 60_000;
 const FAILURE_WINDOW_MS = 24 * 3_600_000;
 
 export interface LoginThrottle {
-  /** Throws `too_many_attempts` when the account is locked or its next attempt is not yet due. */
-  check(identifier: string): Promise<void>;
+  /**
+   * Throws `too_many_attempts` when the account is locked or its next attempt is not yet due.
+   * Resolves to whether a counter exists (so a success with none to clear can skip `succeed`).
+   */
+  check(identifier: string): Promise<boolean>;
   /** Counts a failure atomically (across requests and nodes); returns the new count. */
   fail(identifier: string): Promise<number>;
   /** A successful sign-in clears the account's failures. */
@@ -60,12 +63,13 @@ export function createThrottle(deps: { store: ThrottleStore; clock: Clock; key: 
   return {
     check: async (email) => {
       const counter = await store.read(subjectOf(email));
-      if (counter === undefined) return;
+      if (counter === undefined) return false;
       const now = clock.now().getTime();
       if (counter.lockedUntilMs !== null && now < counter.lockedUntilMs) refuse(counter.lockedUntilMs, now);
-      if (now - counter.lastFailureMs >= FAILURE_WINDOW_MS) return;
+      if (now - counter.lastFailureMs >= FAILURE_WINDOW_MS) return true;
       const due = counter.lastFailureMs + delayAfter(counter.failures);
       if (now < due) refuse(due, now);
+      return true;
     },
     fail: (email) => store.fail(subjectOf(email), { nowMs: clock.now().getTime(), windowMs: FAILURE_WINDOW_MS, threshold: deps.threshold, lockMs: deps.lockMinutes * 60_000 }),
     purge: () => store.purge(clock.now().getTime(), FAILURE_WINDOW_MS),
