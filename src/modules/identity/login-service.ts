@@ -66,14 +66,14 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
       if (isOverlongPassword(password)) return refuse(email, source, 'password_too_long');
       // AUTH-6: a locked account, or one whose next attempt is not yet due, is refused before any
       // password work — known and unknown accounts alike.
-      let counted: boolean;
-      try {
-        counted = await throttle.check(email);
-      } catch (error) {
+      // The throttle check and the account read go out together (two connections): the usual
+      // sign-in waits for one round trip, not two. A refusal wins; the read is then unused.
+      const [checked, user] = await Promise.all([throttle.check(email).then((counted) => ({ counted }), (error: unknown) => ({ error })), transactor.withPlatform((tx) => findUserByEmail(tx, email))]);
+      if ('error' in checked) {
         await record(email, source, 'throttled');
-        throw error;
+        throw checked.error;
       }
-      const user = await transactor.withPlatform((tx) => findUserByEmail(tx, email));
+      const { counted } = checked;
       // Uniform work: an unknown or disabled account still costs one argon2id verification, so
       // timing does not reveal whether the account exists (ASVS 6.3.8).
       const usable = user !== undefined && user.disabled_at === null;

@@ -2,7 +2,6 @@ import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { AppError } from '../../platform/http/errors.ts';
 import type { SecondFactor } from '../identity/mfa/factor-registry.ts';
 import type { Passkeys } from './passkeys-service.ts';
-import { countUserPasskeys } from './passkeys-store.ts';
 
 /**
  * Passkeys and security keys as a second factor (AUTH-3) in the MFA sign-in and step-up steps.
@@ -13,7 +12,7 @@ export function passkeySecondFactor(passkeys: Passkeys): SecondFactor {
   return {
     kind: 'webauthn',
     primary: true,
-    enrolled: async (userId, tx) => (await countUserPasskeys(tx, userId)) > 0,
+    enrolledQuery: (tx, userId) => tx.selectFrom('passkeys').select('id').where('user_id', '=', userId),
     begin: async ({ userId, attemptId }) => ({ options: await passkeys.secondFactorOptions({ userId, binding: attemptId }) }),
     verify: async ({ userId, attemptId, proof }) => {
       if (proof.response === undefined || typeof proof.response !== 'object') return undefined;

@@ -1,3 +1,4 @@
+import type { Expression } from 'kysely';
 import type { AppTransactor, Tx } from '../../../database.ts';
 import { AppError } from '../../../platform/http/errors.ts';
 
@@ -23,10 +24,11 @@ export interface SecondFactor {
   /** The method name clients use (`totp`, `recovery_code`, `webauthn`). */
   readonly kind: string;
   /**
-   * Whether the user can sign in with this kind now (a confirmed factor, unused codes …), read in
-   * the caller's transaction (platform context) so a sign-in asks every kind in one round of queries.
+   * A query that returns a row when the user can sign in with this kind now (a confirmed factor,
+   * unused codes …). The registry asks every kind in ONE statement (`select exists(…), exists(…)`),
+   * in the caller's transaction: a sign-in pays one round trip for all its factors.
    */
-  enrolled(userId: string, tx: Tx): Promise<boolean>;
+  enrolledQuery(tx: Tx, userId: string): Expression<unknown>;
   /** Whether having this kind (alone) makes an account "use MFA"; recovery codes do not. */
   readonly primary: boolean;
   /**
@@ -62,9 +64,11 @@ export function createFactorRegistry(transactor: AppTransactor): FactorRegistry 
     return tx === undefined ? transactor.withPlatform(work) : work(tx);
   }
   async function enrolledKinds(userId: string, tx: Tx, only?: (factor: SecondFactor) => boolean): Promise<string[]> {
-    const kinds: string[] = [];
-    for (const factor of factors.values()) if ((only === undefined || only(factor)) && (await factor.enrolled(userId, tx))) kinds.push(factor.kind);
-    return kinds;
+    const asked = [...factors.values()].filter((factor) => only === undefined || only(factor));
+    if (asked.length === 0) return [];
+    const row = await tx.selectNoFrom((eb) => asked.map((factor, i) => eb.exists(factor.enrolledQuery(tx, userId)).as(`k${i}`))).executeTakeFirstOrThrow();
+    const answers = row as Record<string, unknown>;
+    return asked.filter((_, i) => answers[`k${i}`] === true).map((factor) => factor.kind);
   }
   const anyPrimary = (methods: readonly string[]) => methods.some((kind) => factors.get(kind)?.primary === true);
   return {

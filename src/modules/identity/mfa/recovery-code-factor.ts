@@ -16,7 +16,7 @@ export function createRecoveryCodeFactor(deps: { transactor: AppTransactor; cloc
   return {
     kind: 'recovery_code',
     primary: false,
-    enrolled: async (userId, tx) => (await countUnusedRecoveryCodes(tx, userId)) > 0,
+    enrolledQuery: (tx, userId) => tx.selectFrom('mfa_recovery_codes').select('user_id').where('user_id', '=', userId).where('used_at', 'is', null),
     verify: async ({ userId, proof }) => {
       if (proof.code === undefined || !looksLikeRecoveryCode(proof.code)) return undefined;
       const hash = hashRecoveryCode(proof.code);

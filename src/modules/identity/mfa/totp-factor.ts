@@ -15,7 +15,7 @@ export function createTotpFactor(deps: { transactor: AppTransactor; clock: Clock
   return {
     kind: 'totp',
     primary: true,
-    enrolled: async (userId, tx) => (await findConfirmedTotp(tx, userId)) !== undefined,
+    enrolledQuery: (tx, userId) => tx.selectFrom('totp_factors').select('id').where('user_id', '=', userId).where('confirmed_at', 'is not', null),
     verify: async ({ userId, proof }) => {
       const code = proof.code;
       if (code === undefined) return undefined;
