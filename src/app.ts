@@ -322,7 +322,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     random,
     audit,
     sessions,
-    throttle: createLoginThrottle({ store: throttleStore, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'passkey' }),
+    throttle: createLoginThrottle({ store: throttleStore, clock, key: deps.keyring.derive('login-throttle'), threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes, namespace: 'passkey', identifiers: 'exact' }),
     relyingParty: relyingPartyFor(config.publicUrl),
   });
   registerPasskeyRoutes(http, { passkeys, sessions, cookie, upgrade: firstFactorUpgrade, issueTokens });

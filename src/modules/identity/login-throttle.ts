@@ -36,7 +36,7 @@ export interface LoginThrottle {
  * With a `namespace` (e.g. `mfa`, keyed by user id) the same store keeps a separate count for
  * another credential of the account: second-factor failures lock the second-factor step.
  */
-export function createLoginThrottle(deps: { store: ThrottleStore; clock: Clock; key: Buffer; threshold: number; lockMinutes: number; namespace?: string }): LoginThrottle {
+export function createLoginThrottle(deps: { store: ThrottleStore; clock: Clock; key: Buffer; threshold: number; lockMinutes: number; namespace?: string; identifiers?: 'email' | 'exact' }): LoginThrottle {
   return createThrottle({ ...deps, namespace: deps.namespace ?? 'login' });
 }
 
@@ -45,10 +45,25 @@ export function createLoginThrottle(deps: { store: ThrottleStore; clock: Clock; 
  * links …). Subjects of different namespaces never share a counter: the namespace is part of the
  * HMAC input (`login` keeps the bare email, as before namespaces existed).
  */
-export function createThrottle(deps: { store: ThrottleStore; clock: Clock; key: Buffer; threshold: number; lockMinutes: number; namespace: string; refusal?: string }): LoginThrottle {
+export function createThrottle(deps: {
+  store: ThrottleStore;
+  clock: Clock;
+  key: Buffer;
+  threshold: number;
+  lockMinutes: number;
+  namespace: string;
+  refusal?: string;
+  /**
+   * `email` (default): identifiers are normalized like addresses (NFKC, lower case), so `Ana@` and
+   * `ana@` share one counter. `exact`: case-sensitive identifiers (WebAuthn credential ids are
+   * base64url) are counted as given, so two credentials never share a counter.
+   */
+  identifiers?: 'email' | 'exact';
+}): LoginThrottle {
   const { store, clock } = deps;
   const prefix = deps.namespace === 'login' ? '' : `${deps.namespace}\u0000`;
-  const subjectOf = (email: string) => createHmac('sha256', deps.key).update(prefix + normalizeEmail(email)).digest();
+  const normalize = deps.identifiers === 'exact' ? (id: string) => id : normalizeEmail;
+  const subjectOf = (identifier: string) => createHmac('sha256', deps.key).update(prefix + normalize(identifier)).digest();
 
   function delayAfter(failures: number): number {
     if (failures < FREE_FAILURES) return 0;
