@@ -66,14 +66,14 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
       if (isOverlongPassword(password)) return refuse(email, source, 'password_too_long');
       // AUTH-6: a locked account, or one whose next attempt is not yet due, is refused before any
       // password work — known and unknown accounts alike.
-      // The throttle check and the account read go out together (two connections): the usual
-      // sign-in waits for one round trip, not two. A refusal wins; the read is then unused.
-      const [checked, user] = await Promise.all([throttle.check(email).then((counted) => ({ counted }), (error: unknown) => ({ error })), transactor.withPlatform((tx) => findUserByEmail(tx, email))]);
-      if ('error' in checked) {
-        await record(email, source, 'throttled');
-        throw checked.error;
-      }
-      const { counted } = checked;
+      // One transaction before the hash: the throttle (read in it when the counters are in the
+      // database) and the account.
+      const { counted, user } = await transactor
+        .withPlatform(async (tx) => ({ counted: await throttle.check(email, tx), user: await findUserByEmail(tx, email) }))
+        .catch(async (error: unknown) => {
+          if (error instanceof AppError && error.code === 'too_many_attempts') await record(email, source, 'throttled');
+          throw error;
+        });
       // Uniform work: an unknown or disabled account still costs one argon2id verification, so
       // timing does not reveal whether the account exists (ASVS 6.3.8).
       const usable = user !== undefined && user.disabled_at === null;

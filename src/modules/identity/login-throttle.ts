@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { normalizeEmail } from './identity-store.ts';
@@ -16,7 +17,7 @@ export interface LoginThrottle {
    * Throws `too_many_attempts` when the account is locked or its next attempt is not yet due.
    * Resolves to whether a counter exists (so a success with none to clear can skip `succeed`).
    */
-  check(identifier: string): Promise<boolean>;
+  check(identifier: string, tx?: Tx): Promise<boolean>;
   /** Counts a failure atomically (across requests and nodes); returns the new count. */
   fail(identifier: string): Promise<number>;
   /** A successful sign-in clears the account's failures. */
@@ -76,8 +77,8 @@ export function createThrottle(deps: {
   }
 
   return {
-    check: async (email) => {
-      const counter = await store.read(subjectOf(email));
+    check: async (email, tx) => {
+      const counter = await store.read(subjectOf(email), tx);
       if (counter === undefined) return false;
       const now = clock.now().getTime();
       if (counter.lockedUntilMs !== null && now < counter.lockedUntilMs) refuse(counter.lockedUntilMs, now);

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { AppTransactor } from '../../database.ts';
+import type { AppTransactor, Tx } from '../../database.ts';
 
 /** One subject's failure counter as a store holds it (times in epoch milliseconds). */
 export interface ThrottleCounter {
@@ -28,7 +28,8 @@ export interface FailureRule {
  * the count reaches `threshold`, all in one step, and returns the new count.
  */
 export interface ThrottleStore {
-  read(subject: Buffer): Promise<ThrottleCounter | undefined>;
+  /** `tx`: a platform transaction the caller has open; a database store reads in it (one round trip less), others ignore it. */
+  read(subject: Buffer, tx?: Tx): Promise<ThrottleCounter | undefined>;
   fail(subject: Buffer, rule: FailureRule): Promise<number>;
   clear(subject: Buffer): Promise<void>;
   /** Deletes counters with no failure in the window and no lock running; returns how many. */
@@ -38,10 +39,9 @@ export interface ThrottleStore {
 /** Counters in the `login_throttle` table, one row per subject, each change one statement. */
 export function createPostgresThrottleStore(transactor: AppTransactor): ThrottleStore {
   return {
-    read: async (subject) => {
-      const row = await transactor.withPlatform((tx) =>
-        tx.selectFrom('login_throttle').select(['failures', 'last_failure_at', 'locked_until']).where('subject', '=', subject).executeTakeFirst(),
-      );
+    read: async (subject, open) => {
+      const query = (tx: Tx) => tx.selectFrom('login_throttle').select(['failures', 'last_failure_at', 'locked_until']).where('subject', '=', subject).executeTakeFirst();
+      const row = await (open === undefined ? transactor.withPlatform(query) : query(open));
       return row === undefined ? undefined : { failures: row.failures, lastFailureMs: row.last_failure_at.getTime(), lockedUntilMs: row.locked_until?.getTime() ?? null };
     },
     fail: async (subject, rule) => {
