@@ -294,7 +294,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const pendingCookie = pendingLoginCookieFor(cookie);
   const issueTokens: IssueApiClientTokens = (sessionId, options) => userTokens.issueForSession(sessionId, options);
-  const firstFactorUpgrade = createFirstFactorUpgrade({ transactor, sessions, registry: mfa.registry, audit, cookie });
+  const firstFactorUpgrade = createFirstFactorUpgrade({ transactor, sessions, registry: mfa.registry, cookie });
   registerIdentityRoutes(http, { login, sessions, setup, cookie, pendingCookie, issueTokens });
   registerStepUp(http, { clock, maxAgeMinutes: config.stepUpMinutes });
   registerMfaRoutes(http, { mfa: mfa.login, enrolment: mfa.enrolment, registry: mfa.registry, reauth: mfa.reauth, sessions, cookie, pendingCookie, upgrade: firstFactorUpgrade, issueTokens });

@@ -104,3 +104,9 @@ export function linkToken(mail: { text: string }): string {
   if (match?.[1] === undefined) throw new Error(`no link in mail: ${mail.text}`);
   return match[1];
 }
+
+/** Waits for the app's mailer to settle, then for a mail to `address` whose subject matches. */
+export async function mailTo(t: { app: { services: { mail: { idle(): Promise<void> } } } }, smtp: TestSmtp, address: string, subject: RegExp): Promise<ReceivedMail> {
+  await t.app.services.mail.idle();
+  return smtp.waitFor((m) => m.to.includes(address) && subject.test(m.subject));
+}

@@ -8,7 +8,7 @@ import type { PasswordHasher } from '../identity/index.ts';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import { createOrg, memberWithRole, post, signUp } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
-import { linkToken, startTestSmtp, type TestSmtp } from '../../../test/support/smtp.ts';
+import { linkToken, startTestSmtp, type TestSmtp, mailTo as waitForMail } from '../../../test/support/smtp.ts';
 
 const NEW_PASSWORD = 'another entirely fresh passphrase';
 
@@ -41,10 +41,7 @@ describe('accounts: attacks', () => {
     await smtp.close();
   });
 
-  const mailTo = async (address: string, subject: RegExp) => {
-    await t.app.services.mail.idle();
-    return smtp.waitFor((m) => m.to.includes(address) && subject.test(m.subject));
-  };
+  const mailTo = (address: string, subject: RegExp) => waitForMail(t, smtp, address, subject);
   const emailOf = async (userId: string) => (await t.transactor.withPlatform((tx) => tx.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirstOrThrow())).email;
   const counters = () => ({ ...hasherCalls, ...t.app.services.mail.stats() });
   const resetRequest = (email: string, ip: string) => t.inject({ method: 'POST', url: '/api/v1/auth/password/reset/request', payload: { email }, remoteAddress: ip });

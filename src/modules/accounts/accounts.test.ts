@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import { createOrg, signUp } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
-import { linkToken, startTestSmtp, type TestSmtp } from '../../../test/support/smtp.ts';
+import { linkToken, startTestSmtp, type TestSmtp, mailTo as waitForMail } from '../../../test/support/smtp.ts';
 
 const NEW_PASSWORD = 'a brand new passphrase for this';
 
@@ -19,10 +19,7 @@ describe('accounts: invitations, email verification, password reset, email chang
     await smtp.close();
   });
 
-  const mailTo = async (address: string, subject: RegExp) => {
-    await t.app.services.mail.idle();
-    return smtp.waitFor((m) => m.to.includes(address) && subject.test(m.subject));
-  };
+  const mailTo = (address: string, subject: RegExp) => waitForMail(t, smtp, address, subject);
   const emailOf = (userId: string) => t.transactor.withPlatform((tx) => tx.selectFrom('users').select(['email', 'email_verified_at']).where('id', '=', userId).executeTakeFirstOrThrow());
 
   it('invites a new address: the link creates a verified account that is a member with the invited role', async () => {

@@ -51,19 +51,15 @@ export function createReauthentication(deps: { transactor: AppTransactor; clock:
         factor = await mfa.verifyForUser({ user, attemptId: principal.sessionId, method, proof, source });
       }
       const amr = sessionAmr(factor);
-      const created = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
-        const session = await sessions.create(tx, user, { ip: source.ip ?? '', userAgent: source.user_agent ?? undefined, authMethods: amr });
-        await audit.record(tx, PLATFORM_TENANT_ID, {
-          action: 'session.reauthenticated',
-          actor,
-          outcome: 'success',
-          source,
-          targets: [{ type: 'session', id: session.sessionId }],
-          metadata: { amr: amr.join(' '), replaces: principal.sessionId, ...(method === undefined ? {} : { method: method.slice(0, 32) }) },
-        });
-        return session;
+      const created = await sessions.replace({
+        userId: user.id,
+        replaces: principal.sessionId,
+        authMethods: amr,
+        action: 'session.reauthenticated',
+        reason: 'reauthenticated',
+        by: { actor, source },
+        ...(method === undefined ? {} : { metadata: { method: method.slice(0, 32) } }),
       });
-      await sessions.revoke(principal.sessionId, 'reauthenticated', { actor, source });
       return { token: created.token, sessionId: created.sessionId, authMethods: amr, authenticatedAt: clock.now() };
     },
   };

@@ -1,11 +1,12 @@
 import { sql } from 'kysely';
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { UserPrincipal } from '../access/index.ts';
-import { PLATFORM_TENANT_ID, type AuditActor, type AuditRecorder, type AuditSource } from '../audit/index.ts';
+import { PLATFORM_TENANT_ID, type AuditAction, type AuditActor, type AuditRecorder, type AuditSource } from '../audit/index.ts';
+import { AppError } from '../../platform/http/errors.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
-import { findSessionByTokenHash, findUserSession, insertSession, listUserSessions, revokeSession, touchSession, type SessionRow, type UserRow } from './identity-store.ts';
+import { findSessionByTokenHash, findUserById, findUserSession, insertSession, listUserSessions, revokeSession, touchSession, type SessionRow, type UserRow } from './identity-store.ts';
 
 /** Who is making a request, as far as the session says. */
 export type Principal = UserPrincipal;
@@ -22,6 +23,13 @@ export interface SessionService {
   create(tx: Tx, user: UserRow, meta: { ip: string; userAgent: string | undefined; authMethods: readonly string[] }): Promise<{ token: string; sessionId: string }>;
   /** The principal for a session secret, or undefined if unknown, revoked, idle or expired. */
   resolve(token: string): Promise<Principal | undefined>;
+  /**
+   * Replaces a user's session with a new one (new id and secret, `authenticated_at` now, `authMethods`)
+   * and records `action` naming the old id, then ends the old one with `reason` (ASVS 7.2.4: a new
+   * session token at authentication and re-authentication, the old one terminated). Throws
+   * `unauthenticated` when the user is gone or disabled.
+   */
+  replace(input: { userId: string; replaces: string; authMethods: readonly string[]; action: AuditAction; reason: string; by: { actor: AuditActor; source: AuditSource }; metadata?: Record<string, string> }): Promise<{ token: string; sessionId: string }>;
   /** Ends a session and records `session.revoked` in the platform log. */
   revoke(sessionId: string, reason: string, by: { actor: AuditActor; source: AuditSource }): Promise<void>;
   /** A user's live sessions (not revoked, not idle, not past their absolute end). */
@@ -106,7 +114,7 @@ export function createSessionService(deps: {
     };
   }
 
-  return {
+  const service: SessionService = {
     tokenFamilyLimits: async (tx, user, { familySeconds, minIdleSeconds }) => {
       let idleSeconds = familySeconds;
       let absoluteSeconds = familySeconds;
@@ -189,6 +197,24 @@ export function createSessionService(deps: {
       await revokeById(sessionId, 'revoked_by_user', by);
       return true;
     },
+    replace: async ({ userId, replaces, authMethods, action, reason, by, metadata }) => {
+      const created = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+        const user = await findUserById(tx, userId);
+        if (user === undefined || user.disabled_at !== null) throw new AppError('unauthenticated');
+        const session = await service.create(tx, user, { ip: by.source.ip ?? '', userAgent: by.source.user_agent ?? undefined, authMethods });
+        await audit.record(tx, PLATFORM_TENANT_ID, {
+          action,
+          actor: by.actor,
+          outcome: 'success',
+          source: by.source,
+          targets: [{ type: 'session', id: session.sessionId }],
+          metadata: { amr: authMethods.join(' '), replaces, ...metadata },
+        });
+        return session;
+      });
+      await revokeById(replaces, reason, by);
+      return created;
+    },
     revoke: (sessionId, reason, by) => revokeById(sessionId, reason, by),
     revokeAllForUser: async (tx, userId, reason, options = {}) => {
       let query = tx.updateTable('sessions').set({ revoked_at: clock.now(), revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null);
@@ -201,6 +227,7 @@ export function createSessionService(deps: {
       return ended;
     },
   };
+  return service;
 
   async function revokeById(sessionId: string, reason: string, by: { actor: AuditActor; source: AuditSource }): Promise<void> {
     await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {

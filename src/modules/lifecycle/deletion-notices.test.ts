@@ -4,7 +4,7 @@ import { manualClock } from '../../platform/clock.ts';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { createOrg, memberWithRole, signUp, type Member } from '../../../test/support/access.ts';
 import { allowRiskyWrites, deleteWithApproval, secondAdmin } from '../../../test/support/risky-writes.ts';
-import { linkToken, startTestSmtp, type ReceivedMail, type TestSmtp } from '../../../test/support/smtp.ts';
+import { linkToken, startTestSmtp, type ReceivedMail, type TestSmtp, mailTo as waitForMail } from '../../../test/support/smtp.ts';
 
 const DAY = 86_400_000;
 const START = new Date('2026-05-01T00:00:00Z');
@@ -25,10 +25,7 @@ describe('deletion notices by mail (DATA-3)', () => {
     await smtp.close();
   });
 
-  const mailTo = async (address: string, subject: RegExp) => {
-    await t.app.services.mail.idle();
-    return smtp.waitFor((m) => m.to.includes(address) && subject.test(m.subject));
-  };
+  const mailTo = (address: string, subject: RegExp) => waitForMail(t, smtp, address, subject);
   /** Everything delivered so far to `address` (after the mailer settled). */
   const allTo = async (address: string) => {
     await t.app.services.mail.idle();

@@ -1,9 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppTransactor } from '../../../database.ts';
-import { AppError } from '../../../platform/http/errors.ts';
-import { PLATFORM_TENANT_ID, type AuditActor, type AuditRecorder } from '../../audit/index.ts';
+import type { AuditActor } from '../../audit/index.ts';
 import { requestSource, requireUser, type SessionCookie } from '../authenticate.ts';
-import { findUserById } from '../identity-store.ts';
 import type { SessionService } from '../session-service.ts';
 import type { FactorRegistry } from './factor-registry.ts';
 import { sessionAmr } from './mfa-login.ts';
@@ -36,8 +34,8 @@ export interface FirstFactorUpgrade {
  * they go, and replacing it would only sign other tabs out. Enrolment itself already needs a sign-in within the step-up window, so a stolen
  * old session cannot do this. The session id changes (ASVS 7.2.4: new token on authentication).
  */
-export function createFirstFactorUpgrade(deps: { transactor: AppTransactor; sessions: SessionService; registry: FactorRegistry; audit: Pick<AuditRecorder, 'record'>; cookie: SessionCookie }): FirstFactorUpgrade {
-  const { transactor, sessions, registry, audit, cookie } = deps;
+export function createFirstFactorUpgrade(deps: { transactor: AppTransactor; sessions: SessionService; registry: FactorRegistry; cookie: SessionCookie }): FirstFactorUpgrade {
+  const { transactor, sessions, registry, cookie } = deps;
   return {
     check: (userId) =>
       transactor.withPlatform(async (tx) => {
@@ -50,21 +48,7 @@ export function createFirstFactorUpgrade(deps: { transactor: AppTransactor; sess
       const source = requestSource(request);
       const actor: AuditActor = { type: principal.isPlatformAdmin ? 'operator' : 'user', id: principal.userId, display_name: principal.displayName };
       const amr = sessionAmr({ amr: factorAmr.filter((value) => value !== 'user' && value !== 'mfa') });
-      const created = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
-        const user = await findUserById(tx, principal.userId);
-        if (user === undefined || user.disabled_at !== null) throw new AppError('unauthenticated');
-        const session = await sessions.create(tx, user, { ip: source.ip ?? '', userAgent: source.user_agent ?? undefined, authMethods: amr });
-        await audit.record(tx, PLATFORM_TENANT_ID, {
-          action: 'session.upgraded',
-          actor,
-          outcome: 'success',
-          source,
-          targets: [{ type: 'session', id: session.sessionId }],
-          metadata: { amr: amr.join(' '), replaces: principal.sessionId },
-        });
-        return session;
-      });
-      await sessions.revoke(principal.sessionId, 'mfa_enrolled', { actor, source });
+      const created = await sessions.replace({ userId: principal.userId, replaces: principal.sessionId, authMethods: amr, action: 'session.upgraded', reason: 'mfa_enrolled', by: { actor, source } });
       reply.setCookie(cookie.name, created.token, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'lax' });
       return true;
     },
