@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.parapet/**', 'coverage/**', 'web/dist/**'] },
+  { ignores: ['node_modules/**', '.parapet/**', 'coverage/**', 'dist/**', 'web/dist/**'] },
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
