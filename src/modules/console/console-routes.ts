@@ -18,7 +18,7 @@ export function registerConsoleRoutes(app: FastifyInstance): void {
     const page = load(file);
     app.get(path, { config: { auth: 'public' } }, async (_request, reply) => reply.type(page.type).header('cache-control', 'no-store').send(page.body));
   }
-  for (const file of ['setup.js', 'login.js', 'console.js', 'console.css', 'account-link.js']) {
+  for (const file of ['setup.js', 'login.js', 'enrol.js', 'steps.js', 'api.js', 'webauthn.js', 'console.js', 'console.css', 'account-link.js']) {
     const asset = load(file);
     app.get(`/assets/${file}`, { config: { auth: 'public' } }, async (_request, reply) => reply.type(asset.type).header('cache-control', 'no-cache').send(asset.body));
   }
