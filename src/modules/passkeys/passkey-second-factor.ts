@@ -13,7 +13,8 @@ export function passkeySecondFactor(passkeys: Passkeys): SecondFactor {
     kind: 'webauthn',
     primary: true,
     enrolledQuery: (tx, userId) => tx.selectFrom('passkeys').select('id').where('user_id', '=', userId),
-    begin: async ({ userId, attemptId }) => ({ options: await passkeys.secondFactorOptions({ userId, binding: attemptId }) }),
+    // The request options themselves: the challenge routes answer `{ options: <these> }`.
+    begin: async ({ userId, attemptId }) => ({ ...(await passkeys.secondFactorOptions({ userId, binding: attemptId })) }),
     verify: async ({ userId, attemptId, proof }) => {
       if (proof.response === undefined || typeof proof.response !== 'object') return undefined;
       try {

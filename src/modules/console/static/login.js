@@ -99,14 +99,9 @@ $('use-recovery').addEventListener('click', () => useMethod('recovery_code'));
 $('use-totp').addEventListener('click', () => useMethod('totp'));
 $('start-over').addEventListener('click', () => startOver(''));
 
-/**
- * The request options in a challenge answer. The route wraps what the factor's begin() returns —
- * for WebAuthn itself `{ options }` — in `{ options }`, so today they sit at `options.options`;
- * a flat `{ options }` is read too, so the page keeps working if the nesting is ever removed.
- */
+/** The request options in a challenge answer (`{ options }`). */
 function factorOptions(answer) {
-  const outer = answer?.options;
-  return typeof outer?.options === 'object' && outer.options !== null ? outer.options : outer;
+  return answer?.options;
 }
 
 $('use-passkey').addEventListener('click', () =>
