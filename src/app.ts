@@ -67,7 +67,7 @@ import {
 } from './modules/access-requests/index.ts';
 import { apiKeysReview, createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
 import { createBearerAuthenticator, createClientsService, createTokenService, oauthEndpoints, registerClientsRoutes, registerTokenRoutes } from './modules/oauth/index.ts';
-import { createTokenKeys, createUserTokenAuthenticator, createUserTokens, registerJwksRoute, registerUserTokenRoutes, type TokenKeys, type UserTokens } from './modules/tokens/index.ts';
+import { createTokenKeys, createUserTokenAuthenticator, createUserTokens, createVerifiedTokenCache, registerJwksRoute, registerUserTokenRoutes, type TokenKeys, type UserTokens } from './modules/tokens/index.ts';
 import { createSecrets, type SecretsService } from './modules/secrets/index.ts';
 import {
   builtInContributors,
@@ -264,8 +264,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const cookie = sessionCookieFor(config.publicUrl);
   const tokenKeys = createTokenKeys({ keyring: deps.keyring, clock, rotationDays: config.tokenKeyRotationDays });
   const endpoints = oauthEndpoints(config.publicUrl);
-  const bearer = createBearerAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed });
-  const userBearer = createUserTokenAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed });
+  // One cache of verified bearer tokens for both kinds: user access tokens and client credentials.
+  const bearerTokens = createVerifiedTokenCache({ clock });
+  const bearer = createBearerAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed, cache: bearerTokens });
+  const userBearer = createUserTokenAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed, cache: bearerTokens });
 
   const apiKeys = createApiKeys({ transactor, clock, random, fields: keys.fields, audit, access, feed, logger: deps.logger, maxDays: config.apiKeyMaxDays });
 
@@ -444,3 +446,4 @@ function recordApiCalls(http: FastifyInstance, deps: { buffer: ApiCallBuffer; cl
     });
   });
 }
+
