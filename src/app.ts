@@ -25,6 +25,7 @@ import {
 } from './modules/identity/index.ts';
 import { createMfa, pendingLoginCookieFor, registerMfaRoutes, type Mfa } from './modules/identity/mfa/index.ts';
 import {
+  apiCallSampler,
   createApiCallBuffer,
   createAuditRecorder,
   createAuditService,
@@ -429,10 +430,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
  * in the organization's log when the route names one and the call succeeded, else the platform's.
  */
 function recordApiCalls(http: FastifyInstance, deps: { buffer: ApiCallBuffer; clock: Clock; sampling: number; random: Random }): void {
+  if (deps.sampling <= 0) return;
+  const sampled = apiCallSampler(deps.sampling, deps.random);
   http.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
     if (route?.startsWith('/api/v1/') !== true) return;
-    if (deps.sampling < 1 && deps.random(4).readUInt32BE(0) / 2 ** 32 >= deps.sampling) return;
+    if (!sampled()) return;
     const orgId = (request.params as { orgId?: unknown } | undefined)?.orgId;
     const tenantId = typeof orgId === 'string' && reply.statusCode < 400 ? orgId.toLowerCase() : PLATFORM_TENANT_ID;
     const grantId = request.authorized?.grantId;
@@ -446,4 +449,3 @@ function recordApiCalls(http: FastifyInstance, deps: { buffer: ApiCallBuffer; cl
     });
   });
 }
-
