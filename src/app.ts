@@ -403,7 +403,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerAuditStreaming(http, { service: auditStreaming.service });
   const secrets = createSecrets({ transactor, clock, random, keyring: deps.keyring, audit, fields: keys.fields });
   secrets.register(http);
-  const apiCalls = createApiCallBuffer({ transactor, recorder: audit, logger: deps.logger });
+  const apiCalls = createApiCallBuffer({ transactor, recorder: audit, logger: deps.logger, registry: metrics.registry });
   recordApiCalls(http, { buffer: apiCalls, clock, sampling: config.auditApiSampling, random });
   http.addHook('onClose', async () => {
     await mail.close();
