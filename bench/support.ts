@@ -24,11 +24,17 @@ export interface SideStats {
   /** Operations per second in each round, in round order. */
   readonly perRound: readonly number[];
   readonly medianOpsPerSecond: number;
+  /**
+   * CPU time of the whole process (user + system, all threads) per operation in each round, in
+   * microseconds. On a machine shared with other work, wall-clock rounds swing with the scheduler;
+   * CPU spent per operation swings far less, so its ratio is a second view of the same rounds.
+   */
+  readonly cpuMicrosPerOp: readonly number[];
 }
 
 export interface RoundsResult {
   readonly baseline: SideStats;
-  readonly subjects: readonly (SideStats & { readonly ratios: readonly number[]; readonly medianRatio: number })[];
+  readonly subjects: readonly (SideStats & { readonly ratios: readonly number[]; readonly medianRatio: number; readonly cpuRatios: readonly number[] })[];
 }
 
 /** What a benchmark reports for the summary: one line per target. */
@@ -84,27 +90,33 @@ export async function measureRounds(options: {
   const sides = [options.baseline, ...options.subjects];
   for (const side of sides) await side.run(options.warmupOps);
   const perRound = sides.map(() => [] as number[]);
+  const cpuPerRound = sides.map(() => [] as number[]);
   for (let round = 0; round < options.rounds; round++) {
     const order = sides.map((_, i) => (i + round) % sides.length);
     const cells: string[] = [];
     for (const i of order) {
       const side = sides[i]!;
+      const cpu = process.cpuUsage();
       const started = performance.now();
       await side.run(options.ops);
       const seconds = (performance.now() - started) / 1000;
+      const used = process.cpuUsage(cpu);
       perRound[i]!.push(options.ops / seconds);
+      cpuPerRound[i]!.push((used.user + used.system) / options.ops);
     }
     for (let i = 0; i < sides.length; i++) cells.push(`${sides[i]!.label} ${formatRate(perRound[i]![round]!)}`);
     options.out(`  round ${round + 1}/${options.rounds}: ${cells.join(' | ')}`);
   }
-  const stats = (i: number): SideStats => ({ label: sides[i]!.label, perRound: perRound[i]!, medianOpsPerSecond: median(perRound[i]!) });
+  const stats = (i: number): SideStats => ({ label: sides[i]!.label, perRound: perRound[i]!, medianOpsPerSecond: median(perRound[i]!), cpuMicrosPerOp: cpuPerRound[i]! });
   const baseline = stats(0);
   return {
     baseline,
     subjects: options.subjects.map((_, j) => {
       const s = stats(j + 1);
       const ratios = s.perRound.map((rate, round) => rate / baseline.perRound[round]!);
-      return { ...s, ratios, medianRatio: median(ratios) };
+      // Like the throughput ratio: baseline CPU per operation over the subject's (higher is better).
+      const cpuRatios = s.cpuMicrosPerOp.map((cpu, round) => baseline.cpuMicrosPerOp[round]! / cpu);
+      return { ...s, ratios, medianRatio: median(ratios), cpuRatios };
     }),
   };
 }

@@ -28,6 +28,7 @@ import {
 import { createFirstFactorUpgrade, createMfa, pendingLoginCookieFor, registerMfaRoutes, type Mfa } from './modules/identity/mfa/index.ts';
 import type { IssueApiClientTokens } from './modules/identity/sign-in-answer.ts';
 import {
+  apiCallSampler,
   createApiCallBuffer,
   createAuditRecorder,
   createAuditService,
@@ -70,7 +71,7 @@ import {
 } from './modules/access-requests/index.ts';
 import { apiKeysReview, createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
 import { createBearerAuthenticator, createClientsService, createTokenService, oauthEndpoints, registerClientsRoutes, registerTokenRoutes } from './modules/oauth/index.ts';
-import { createTokenKeys, createUserTokenAuthenticator, createUserTokens, registerJwksRoute, registerUserTokenRoutes, type TokenKeys, type UserTokens } from './modules/tokens/index.ts';
+import { createTokenKeys, createUserTokenAuthenticator, createUserTokens, createVerifiedTokenCache, registerJwksRoute, registerUserTokenRoutes, type TokenKeys, type UserTokens } from './modules/tokens/index.ts';
 import { createSecrets, type SecretsService } from './modules/secrets/index.ts';
 import {
   builtInContributors,
@@ -278,8 +279,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const cookie = sessionCookieFor(config.publicUrl);
   const tokenKeys = createTokenKeys({ keyring: deps.keyring, clock, rotationDays: config.tokenKeyRotationDays });
   const endpoints = oauthEndpoints(config.publicUrl);
-  const bearer = createBearerAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed });
-  const userBearer = createUserTokenAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed });
+  // One cache of verified bearer tokens for both kinds: user access tokens and client credentials.
+  const bearerTokens = createVerifiedTokenCache({ clock });
+  const bearer = createBearerAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed, cache: bearerTokens });
+  const userBearer = createUserTokenAuthenticator({ keys: tokenKeys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed, cache: bearerTokens });
 
   const apiKeys = createApiKeys({ transactor, clock, random, fields: keys.fields, audit, access, feed, logger: deps.logger, maxDays: config.apiKeyMaxDays });
 
@@ -417,7 +420,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerAuditStreaming(http, { service: auditStreaming.service });
   const secrets = createSecrets({ transactor, clock, random, keyring: deps.keyring, audit, fields: keys.fields });
   secrets.register(http);
-  const apiCalls = createApiCallBuffer({ transactor, recorder: audit, logger: deps.logger });
+  const apiCalls = createApiCallBuffer({ transactor, recorder: audit, logger: deps.logger, registry: metrics.registry });
   recordApiCalls(http, { buffer: apiCalls, clock, sampling: config.auditApiSampling, random });
   http.addHook('onClose', async () => {
     await mail.close();
@@ -445,10 +448,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
  * in the organization's log when the route names one and the call succeeded, else the platform's.
  */
 function recordApiCalls(http: FastifyInstance, deps: { buffer: ApiCallBuffer; clock: Clock; sampling: number; random: Random }): void {
+  if (deps.sampling <= 0) return;
+  const sampled = apiCallSampler(deps.sampling, deps.random);
   http.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
     if (route?.startsWith('/api/v1/') !== true) return;
-    if (deps.sampling < 1 && deps.random(4).readUInt32BE(0) / 2 ** 32 >= deps.sampling) return;
+    if (!sampled()) return;
     const orgId = (request.params as { orgId?: unknown } | undefined)?.orgId;
     const tenantId = typeof orgId === 'string' && reply.statusCode < 400 ? orgId.toLowerCase() : PLATFORM_TENANT_ID;
     const grantId = request.authorized?.grantId;

@@ -19,6 +19,12 @@ describe('audit metrics', () => {
     return Number(line.split(' ')[1]);
   };
 
+  it('/metrics reports api.request events waiting in the buffer and those dropped because it was full', async () => {
+    const body = (await t.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).body;
+    assert.match(body, /^parapet_audit_api_calls_queued \d+$/m);
+    assert.match(body, /^parapet_audit_api_calls_dropped_total 0$/m);
+  });
+
   it('/metrics reports how many audit events wait for the sequencer, across tenants', async () => {
     const { recorder, sequencer } = t.app.services.audit;
     await sequencer.drain();

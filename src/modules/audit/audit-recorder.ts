@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { uuidv7, type Random } from '../../platform/crypto/random.ts';
@@ -15,8 +16,8 @@ export interface AuditRecorder {
 }
 
 export function createAuditRecorder(deps: { clock: Clock; random: Random }): AuditRecorder {
-  function pending(tenantId: string, input: AuditEventInput): PendingAuditEvent {
-    const id = uuidv7(deps.clock, deps.random);
+  function pending(tenantId: string, input: AuditEventInput, random: Random = deps.random): PendingAuditEvent {
+    const id = uuidv7(deps.clock, random);
     return {
         v: AUDIT_SCHEMA_VERSION,
         id,
@@ -39,8 +40,15 @@ export function createAuditRecorder(deps: { clock: Clock; random: Random }): Aud
     },
     recordMany: async (tx, tenantId, inputs) => {
       if (inputs.length === 0) return;
-      const rows = inputs.map((input) => pending(tenantId, input)).map((event) => ({ tenant_id: tenantId, id: event.id, event: JSON.stringify(event) }));
-      await tx.insertInto('audit_inbox').values(rows).execute();
+      // The ids' random bits in one read, not one per event.
+      const bytes = deps.random(16 * inputs.length);
+      let offset = 0;
+      const random: Random = (n) => bytes.subarray(offset, (offset += n));
+      const events = inputs.map((input) => pending(tenantId, input, random));
+      // One parameter (a JSON array) instead of three per row: cheaper to build, send and bind,
+      // and no limit on the batch from the protocol's 65,535 parameters. Row-level security's
+      // WITH CHECK applies to every row inserted, as with VALUES.
+      await sql`insert into audit_inbox (tenant_id, id, event) select ${tenantId}::uuid, (e->>'id')::uuid, e from jsonb_array_elements(${JSON.stringify(events)}::jsonb) as e`.execute(tx);
     },
   };
 }

@@ -21,4 +21,5 @@ export { verifyDatabaseLog } from './verify/verify-database.ts';
 export type { AuditTables } from './audit-tables.ts';
 export { createRetention, type Retention, type RetentionResult } from './retention.ts';
 export { createApiCallBuffer, type ApiCallBuffer } from './api-call-buffer.ts';
+export { apiCallSampler } from './api-call-sampler.ts';
 export { auditInboxDepth, registerAuditMetrics } from './audit-metrics.ts';

@@ -4,7 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, createRemoteJWKSet } from 'jose';
 import fc from 'fast-check';
 import * as oidc from 'openid-client';
+import type { FastifyRequest } from 'fastify';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
+import type { AppTransactor } from '../../database.ts';
+import { createUserTokenAuthenticator, createVerifiedTokenCache } from '../tokens/index.ts';
+import { createBearerAuthenticator } from './bearer-authenticator.ts';
 import { createClient, freePort, secretToken, seedOrg, seedServiceAccount, tokenRequest, type OrgFixture } from './oauth-test-fixture.ts';
 
 describe('OAuth 2.0 client credentials with a real client (openid-client over loopback)', () => {
@@ -135,6 +139,35 @@ describe('OAuth 2.0 client credentials with a real client (openid-client over lo
     }
     const rows = await t.transactor.withTenant(org.orgId, (tx) => tx.selectFrom('oauth_clients').select('id').where('service_account_id', '=', doomed).execute());
     assert.deepEqual(rows, []);
+  });
+
+  it('AUTH-7: a warm service-account token costs no database query, from the cache it shares with user tokens', async () => {
+    const client = await createClient(t, org, serviceAccountId, { name: 'warm' });
+    const token = await secretToken(t, client);
+    let transactions = 0;
+    const counting = {
+      withTenant: (tenantId: string, fn: never) => {
+        transactions++;
+        return t.transactor.withTenant(tenantId, fn);
+      },
+      withPlatform: (fn: never) => {
+        transactions++;
+        return t.transactor.withPlatform(fn);
+      },
+    } as unknown as AppTransactor;
+    const shared = { keys: t.app.services.tokenKeys, issuer, audience: `${issuer}/api`, clock: { now: () => new Date() }, transactor: counting, feed: undefined, cache: createVerifiedTokenCache({ clock: { now: () => new Date() } }) };
+    const users = createUserTokenAuthenticator(shared);
+    const robots = createBearerAuthenticator(shared);
+    const request = { headers: { authorization: `Bearer ${token}` }, params: {} } as unknown as FastifyRequest;
+    // The order of the app: the user-token authenticator passes the token on, the OAuth one claims it.
+    for (let i = 0; i < 1_000; i++) {
+      assert.equal(await users.authenticate(request), undefined);
+      assert.equal((await robots.authenticate(request))?.serviceAccountId, serviceAccountId);
+    }
+    assert.equal(transactions, 1);
+    assert.equal(shared.cache.size, 1);
+    users.close();
+    robots.close();
   });
 
   it('refuses a private_key_jwt client whose keys are private, HMAC, too small or missing', async () => {
