@@ -6,6 +6,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
+import { afterCommit } from '../../platform/db/transactor.ts';
 import { PLATFORM_TENANT_ID, SYSTEM_ACTOR, type AuditContext, type AuditRecorder, type AuditSource } from '../audit/index.ts';
 import { normalizeEmail } from '../identity/index.ts';
 import type { DeletionNotice, DeletionNotifier, DeletionRecipient } from './deletion-notifier.ts';
@@ -65,6 +66,15 @@ export function createDeletionService(deps: DeletionDeps) {
   const { transactor, clock, audit, feed } = deps;
   const pendingCache = new Map<string, boolean>();
   let notifier = deps.notifier;
+  /**
+   * Tells every node that an organization's deletion state changed: other nodes through the change
+   * feed (whose delivery may lag), this node as soon as the transaction commits, so the request
+   * that follows here never reads the old state.
+   */
+  async function deletionChanged(tx: Tx, tenantId: string): Promise<void> {
+    await feed.publish(tx as never, ORGANIZATION_DELETION_TOPIC, tenantId);
+    afterCommit(tx as never, () => pendingCache.delete(tenantId));
+  }
   feed.subscribe(
     ORGANIZATION_DELETION_TOPIC,
     (tenantId) => pendingCache.delete(tenantId),
@@ -189,7 +199,7 @@ export function createDeletionService(deps: DeletionDeps) {
       if (due === undefined) return;
       await tx.deleteFrom('organizations').where('id', '=', tenantId).execute();
       await deps.access.changed(tx, tenantId);
-      await feed.publish(tx as never, ORGANIZATION_DELETION_TOPIC, tenantId);
+      await deletionChanged(tx, tenantId);
       // The organization's own log outlives it until its audit retention ends (docs/data-lifecycle.md).
       await audit.record(tx, tenantId, { action: 'organization.deletion_completed', actor: SYSTEM_ACTOR, outcome: 'success', targets: [{ type: 'organization', id: tenantId }] });
     });
@@ -262,7 +272,7 @@ export function createDeletionService(deps: DeletionDeps) {
       const id = uuidv7(clock, deps.random);
       const purgeAfter = new Date(now.getTime() + deps.graceDays * DAY_MS);
       await tx.insertInto('organization_deletions').values({ tenant_id: tenantId, id, requested_by: ctx.userId === '' ? null : ctx.userId, requested_at: now, purge_after: purgeAfter, cancelled_at: null, cancelled_by: null, notified_at: null }).execute();
-      await feed.publish(tx as never, ORGANIZATION_DELETION_TOPIC, tenantId);
+      await deletionChanged(tx, tenantId);
       await audit.record(tx, tenantId, { action: 'organization.deletion_requested', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'organization', id: tenantId }], metadata: { purge_after: purgeAfter.toISOString() } });
     },
     cancelOrganizationDeletion: async (ctx: AuditContext, tenantId: string): Promise<void> => {
@@ -279,7 +289,7 @@ export function createDeletionService(deps: DeletionDeps) {
             .returning('id')
             .executeTakeFirst();
           if (row === undefined) throw new AppError('not_found', { detail: 'No deletion of this organization is pending.' });
-          await feed.publish(tx as never, ORGANIZATION_DELETION_TOPIC, tenantId);
+          await deletionChanged(tx, tenantId);
           await audit.record(tx, tenantId, { action: 'organization.deletion_cancelled', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'organization', id: tenantId }] });
           const name = (await tx.selectFrom('organizations').select('name').where('id', '=', tenantId).executeTakeFirst())?.name ?? '';
           return { subject: 'organization' as const, event: 'cancelled' as const, tenantId, name, recipients: await owners(tx, tenantId) };
