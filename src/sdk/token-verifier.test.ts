@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
 import { newUser, tokenLogin, sidOf } from '../modules/tokens/user-tokens-test-fixture.ts';
 import { buildApp, userIdOf } from './example-fastify.ts';
 import { TokenVerificationError } from './index.ts';
+import { freePort } from '../../test/support/ports.ts';
 
 const DOC = readFileSync(new URL('../../docs/sdk.md', import.meta.url), 'utf8');
 const EXAMPLE = readFileSync(new URL('./example-fastify.ts', import.meta.url), 'utf8');
-
-/** A loopback port nothing listens on now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  assert.ok(address !== null && typeof address === 'object');
-  return address.port;
-}
 
 describe('SDK token verifier against a real Parapet server on loopback (AUTH-5, docs/sdk.md)', () => {
   let parapet: TestApp;

@@ -4,7 +4,6 @@
 // reached as http://localhost:<port> — a secure context, and the RP ID WebAuthn needs.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PLATFORM_TENANT_ID } from '../../src/modules/audit/index.ts';
@@ -13,6 +12,7 @@ import { base32Decode, totp } from '../../src/modules/identity/mfa/totp.ts';
 import { manualClock } from '../../src/platform/clock.ts';
 import { addMember, createOrg } from '../support/access.ts';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../support/app.ts';
+import { freePort } from '../support/ports.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 // CI sets PARAPET_REQUIRE_BROWSER=1 (.ci/run installs chromium): there a missing browser fails.
@@ -21,16 +21,6 @@ const SKIP = existsSync(CHROMIUM) || REQUIRED ? false : `no browser at ${CHROMIU
 
 type Org = Awaited<ReturnType<typeof createOrg>>;
 const OPEN_POLICY = { mfa_required: false, allowed_mfa_methods: ['totp', 'webauthn'], session_idle_minutes: null, session_absolute_hours: null, ip_allowlist: [] };
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => {
-    probe.close(resolve);
-  });
-  return port;
-}
 
 describe('console sign-in in a real browser (AUTH-2, AUTH-3)', { skip: SKIP }, () => {
   // The app's clock is the real time, moved on by hand: each TOTP code is accepted once per 30 s step.

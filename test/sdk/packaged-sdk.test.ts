@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { createTestApp, type TestApp } from '../support/app.ts';
+import { freePort } from '../support/ports.ts';
 import { newUser, tokenLogin } from '../../src/modules/tokens/user-tokens-test-fixture.ts';
 
 /**
@@ -22,15 +22,6 @@ const ROOT = join(import.meta.dirname, '..', '..');
 /** The environment of a shell, without what `npm test` adds (npm_* config, the source condition). */
 function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('npm_') && key !== 'NODE_OPTIONS'));
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  assert.ok(address !== null && typeof address === 'object');
-  return address.port;
 }
 
 /** Copies the working tree (tracked and untracked files, not ignored ones: no dist/, no data) to `target`. */

@@ -1,8 +1,8 @@
 // Starts the real moto_server (AWS API emulator) on a free port for KMS tests, and stops it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { createAwsKmsKeyProvider } from '../../src/platform/crypto/aws-kms-key-provider.ts';
+import { freePort } from './ports.ts';
 
 export interface Moto {
   readonly endpoint: string;
@@ -17,20 +17,6 @@ export interface Moto {
 export function motoMissing(): string | undefined {
   const found = spawnSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' });
   return found.status === 0 ? undefined : 'moto_server is not on PATH (pip install "moto[server]")';
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
 }
 
 export async function startMoto(): Promise<Moto> {

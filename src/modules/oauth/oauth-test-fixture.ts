@@ -1,29 +1,15 @@
 // Shared set-up for the OAuth tests: an organization with an admin, service accounts with role
 // bindings, clients, and helpers to ask the token endpoint for tokens through app.inject().
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import type { BuiltInRoleKey } from '../access/index.ts';
 import { TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
+export { freePort } from '../../../test/support/ports.ts';
 
 export interface OrgFixture {
   readonly orgId: string;
   readonly projectId: string;
   readonly cookie: string;
   readonly userId: string;
-}
-
-/** A free loopback port (for a test that needs a real socket and a matching public URL). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-  });
 }
 
 export async function seedOrg(t: TestApp, label: string): Promise<OrgFixture> {

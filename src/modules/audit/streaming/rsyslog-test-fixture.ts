@@ -2,9 +2,10 @@
 // the foreground with a throwaway config, writing each message's parsed RFC 5424 fields to a file.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { TestCertificates } from './tls-test-fixture.ts';
+export { freePort } from '../../../../test/support/ports.ts';
 
 /** Why the rsyslog tests cannot run here, or false. */
 export function rsyslogSkipReason(): string | false {
@@ -13,19 +14,6 @@ export function rsyslogSkipReason(): string | false {
   const modules = ['/usr/lib/x86_64-linux-gnu/rsyslog', '/usr/lib/aarch64-linux-gnu/rsyslog', '/usr/lib/rsyslog', '/usr/lib64/rsyslog'];
   if (!modules.some((dir) => existsSync(join(dir, 'lmnsd_gtls.so')))) return 'the rsyslog GnuTLS driver is not installed (apt-get install -y rsyslog-gnutls)';
   return false;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-  });
 }
 
 /** One received message: the fields rsyslog parsed out of it. */
