@@ -1,5 +1,7 @@
 // Helpers for access-control tests: organizations with members bound to roles, signed in.
 import assert from 'node:assert/strict';
+import { PLATFORM_TENANT_ID } from '../../src/modules/audit/index.ts';
+import { findUserById } from '../../src/modules/identity/identity-store.ts';
 import { TEST_PASSWORD, type TestApp } from './app.ts';
 
 export interface Member {
@@ -49,4 +51,15 @@ export async function post(t: TestApp, who: Member, url: string, payload: object
   const response = await t.inject({ method: 'POST', url, payload, headers: { cookie: who.cookie } });
   assert.equal(response.statusCode, 201, `${url}: ${response.body}`);
   return response.json<{ id: string }>().id;
+}
+
+/** An organization security policy with nothing required (PUT …/security-policy takes every field). */
+export const OPEN_POLICY = { mfa_required: false, allowed_mfa_methods: ['totp', 'webauthn'], session_idle_minutes: null, session_absolute_hours: null, ip_allowlist: [] };
+
+/** A session for `userId` signed in now with `authMethods` (as the MFA step would leave it). */
+export async function sessionWith(t: TestApp, userId: string, authMethods: string[]): Promise<Member> {
+  const user = await t.transactor.withPlatform((tx) => findUserById(tx, userId));
+  assert.ok(user);
+  const { token } = await t.transactor.withTenant(PLATFORM_TENANT_ID, (tx) => t.app.services.sessions.create(tx, user, { ip: '127.0.0.1', userAgent: 'test', authMethods }));
+  return { userId, cookie: `parapet_session=${token}` };
 }

@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
-import { addMember, createOrg, memberWithRole, post, signUp, type Member } from '../../../test/support/access.ts';
+import { addMember, createOrg, memberWithRole, OPEN_POLICY, post, sessionWith, signUp, type Member } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { manualClock } from '../../platform/clock.ts';
-import { PLATFORM_TENANT_ID } from '../audit/index.ts';
 import { findUserById } from '../identity/identity-store.ts';
 
 type Org = Awaited<ReturnType<typeof createOrg>>;
 
-const OPEN_POLICY = { mfa_required: false, allowed_mfa_methods: ['totp', 'webauthn'], session_idle_minutes: null, session_absolute_hours: null, ip_allowlist: [] };
-
-/** A session for `userId` that signed in with `authMethods` (as the MFA step would leave it). */
-async function sessionWith(t: TestApp, userId: string, authMethods: string[]): Promise<Member> {
-  const user = await t.transactor.withPlatform((tx) => findUserById(tx, userId));
-  assert.ok(user);
-  const { token } = await t.transactor.withTenant(PLATFORM_TENANT_ID, (tx) => t.app.services.sessions.create(tx, user, { ip: '127.0.0.1', userAgent: 'test', authMethods }));
-  return { userId, cookie: `parapet_session=${token}` };
-}
 
 function putPolicy(t: TestApp, org: Org, who: Member, policy: object, remoteAddress = '127.0.0.1') {
   return t.inject({ method: 'PUT', url: `/api/v1/organizations/${org.orgId}/security-policy`, headers: { cookie: who.cookie }, payload: { ...OPEN_POLICY, ...policy }, remoteAddress });

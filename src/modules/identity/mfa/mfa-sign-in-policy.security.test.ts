@@ -2,26 +2,15 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { decodeJwt } from 'jose';
 import { after, before, describe, it } from 'node:test';
-import { addMember, createOrg, type Member } from '../../../../test/support/access.ts';
+import { addMember, createOrg, OPEN_POLICY, sessionWith } from '../../../../test/support/access.ts';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../../test/support/app.ts';
 import { assertProblem } from '../../../../test/support/problem.ts';
 import { manualClock } from '../../../platform/clock.ts';
-import { PLATFORM_TENANT_ID } from '../../audit/index.ts';
 import { me, refresh, tokenLogin, type Pair } from '../../tokens/user-tokens-test-fixture.ts';
-import { findUserById } from '../identity-store.ts';
 import { base32Decode, totp } from './totp.ts';
 
 type Org = Awaited<ReturnType<typeof createOrg>>;
 
-const OPEN_POLICY = { mfa_required: false, allowed_mfa_methods: ['totp', 'webauthn'], session_idle_minutes: null, session_absolute_hours: null, ip_allowlist: [] };
-
-/** A fresh session (signed in now) for `userId`, with `authMethods`. */
-async function freshSession(t: TestApp, userId: string, authMethods: string[]): Promise<Member> {
-  const user = await t.transactor.withPlatform((tx) => findUserById(tx, userId));
-  assert.ok(user);
-  const { token } = await t.transactor.withTenant(PLATFORM_TENANT_ID, (tx) => t.app.services.sessions.create(tx, user, { ip: '127.0.0.1', userAgent: 'test', authMethods }));
-  return { userId, cookie: `parapet_session=${token}` };
-}
 
 /** The session cookie a response set ("name=value"). */
 function setSession(response: LightMyRequestResponse): string | undefined {
@@ -40,7 +29,7 @@ describe('sign-in under an organization that requires MFA (AUTH-2, issue 3 part 
   const login = (email: string, extra: object = {}) => t.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password: TEST_PASSWORD, ...extra } });
 
   /** A session for the admin proven with a second factor, so it may require MFA without locking itself out. */
-  const adminWithOtp = () => freshSession(t, org.admin.userId, ['pwd', 'otp']);
+  const adminWithOtp = () => sessionWith(t, org.admin.userId, ['pwd', 'otp']);
 
   /** A member of `org` with the viewer role and no second factor. */
   async function member(label: string): Promise<{ email: string; userId: string }> {
@@ -223,7 +212,7 @@ describe('refresh-token families under an organization\u2019s session timeouts (
     return email;
   }
   const putPolicy = async (policy: object, target: Org = org) =>
-    t.inject({ method: 'PUT', url: `/api/v1/organizations/${target.orgId}/security-policy`, headers: { cookie: (await freshSession(t, target.admin.userId, ['pwd'])).cookie }, payload: { ...OPEN_POLICY, ...policy } });
+    t.inject({ method: 'PUT', url: `/api/v1/organizations/${target.orgId}/security-policy`, headers: { cookie: (await sessionWith(t, target.admin.userId, ['pwd'])).cookie }, payload: { ...OPEN_POLICY, ...policy } });
 
   before(async () => {
     t = await createTestApp({ clock });
