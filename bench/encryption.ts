@@ -8,9 +8,9 @@
 // 3. The rewrap job end to end on PGlite: 2,000 tenant key versions rewrapped after a root rotation.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { countingProvider } from '../src/platform/crypto/key-test-fixture.ts';
-import { createFieldEncryption } from '../src/platform/crypto/field-encryption.ts';
-import { createKeyMaintenance } from '../src/platform/crypto/key-maintenance.ts';
+import { countingProvider } from '../src/modules/keys/key-test-fixture.ts';
+import { createFieldEncryption } from '../src/modules/keys/field-encryption.ts';
+import { createKeyMaintenance } from '../src/modules/keys/key-maintenance.ts';
 import { createLocalKeyProvider } from '../src/platform/crypto/local-key-provider.ts';
 import { systemRandom } from '../src/platform/crypto/random.ts';
 import { createAuditRecorder } from '../src/modules/audit/index.ts';

@@ -95,7 +95,7 @@ import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed
 import { createRedisChangeFeed } from './platform/notify/redis-change-feed.ts';
 import { uuidv7 } from './platform/crypto/random.ts';
 import type { Keyring } from './platform/crypto/keyring.ts';
-import { createKeys, keyProviderFor, type KeyProvider, type Keys } from './platform/crypto/keys.ts';
+import { createKeys, keyProviderFor, type KeyProvider, type Keys } from './modules/keys/keys.ts';
 import type { Clock } from './platform/clock.ts';
 import type { Random } from './platform/crypto/random.ts';
 import type { Database } from './platform/db/index.ts';

@@ -11,7 +11,7 @@ import type { OAuthTables } from './modules/oauth/oauth-tables.ts';
 import type { SecretsTables } from './modules/secrets/secrets-tables.ts';
 import type { PasskeysTables } from './modules/passkeys/passkeys-tables.ts';
 import type { UserTokensTables } from './modules/tokens/user-tokens-tables.ts';
-import type { KeyTables } from './platform/crypto/key-tables.ts';
+import type { KeyTables } from './modules/keys/key-tables.ts';
 import type { LifecycleTables } from './modules/lifecycle/lifecycle-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 

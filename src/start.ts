@@ -8,7 +8,7 @@ import { createPasswordHasher } from './modules/identity/index.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { loadTlsPair } from './platform/http/tls.ts';
 import { loadOrCreateKeyring, type Keyring } from './platform/crypto/keyring.ts';
-import { keyProviderFor, startKeyMaintenanceLoop } from './platform/crypto/keys.ts';
+import { keyProviderFor, startKeyMaintenanceLoop } from './modules/keys/keys.ts';
 import { createShredRegister, shredRegisterPath } from './platform/crypto/shred-register.ts';
 import { startLifecycleLoop } from './modules/lifecycle/index.ts';
 import { systemRandom, type Random } from './platform/crypto/random.ts';

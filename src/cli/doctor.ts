@@ -5,7 +5,7 @@ import { PLATFORM_TABLES, type DB } from '../database.ts';
 import { postgresConnectionConfig } from '../platform/db/postgres-tls.ts';
 import { loadTlsPair } from '../platform/http/tls.ts';
 import { readKeyring, type Keyring } from '../platform/crypto/keyring.ts';
-import { keyProviderFor } from '../platform/crypto/keys.ts';
+import { keyProviderFor } from '../modules/keys/keys.ts';
 import type { Config } from '../config/index.ts';
 import {
   APP_ROLE,

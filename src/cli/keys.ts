@@ -4,7 +4,7 @@ import { createAuditRecorder } from '../modules/audit/index.ts';
 import type { AuditActor } from '../modules/audit/audit-event.ts';
 import { systemClock } from '../platform/clock.ts';
 import { readKeyring } from '../platform/crypto/keyring.ts';
-import { createKeys, keyProviderFor, type Keys, type KeyStatus } from '../platform/crypto/keys.ts';
+import { createKeys, keyProviderFor, type Keys, type KeyStatus } from '../modules/keys/keys.ts';
 import { systemRandom } from '../platform/crypto/random.ts';
 import { createShredRegister, shredRegisterPath } from '../platform/crypto/shred-register.ts';
 import { createContextSigner, createTransactor, openDatabase } from '../platform/db/index.ts';

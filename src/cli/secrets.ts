@@ -6,7 +6,7 @@ import type { AuditContext } from '../modules/audit/audit-event.ts';
 import { createSecrets, type SecretScope, type SecretsService } from '../modules/secrets/index.ts';
 import { systemClock } from '../platform/clock.ts';
 import { readKeyring } from '../platform/crypto/keyring.ts';
-import { createKeys, keyProviderFor } from '../platform/crypto/keys.ts';
+import { createKeys, keyProviderFor } from '../modules/keys/keys.ts';
 import { systemRandom } from '../platform/crypto/random.ts';
 import { createContextSigner, createTransactor, openDatabase } from '../platform/db/index.ts';
 import { AppError } from '../platform/http/errors.ts';

@@ -1,4 +1,3 @@
-import type { Permission } from './permissions.ts';
 
 /** Where in an organization something is: the organization itself, a project, or an environment. */
 export interface Resource {
@@ -7,46 +6,8 @@ export interface Resource {
   readonly environmentId?: string | undefined;
 }
 
-/** A signed-in person (console session or user access token). */
-export interface UserPrincipal {
-  readonly kind: 'user';
-  readonly userId: string;
-  readonly sessionId: string;
-  readonly email: string;
-  readonly displayName: string;
-  readonly isPlatformAdmin: boolean;
-  /** RFC 8176 authentication method references, e.g. `["pwd", "otp"]`. */
-  readonly authMethods: readonly string[];
-  readonly authenticatedAt: Date;
-}
-
-/**
- * An API key (AUTH-7). Belongs to one organization; may be bound to a project or environment; holds
- * an explicit permission set (a role's, or a subset), never more than its creator held.
- */
-export interface ApiKeyPrincipal {
-  readonly kind: 'api_key';
-  readonly keyId: string;
-  readonly tenantId: string;
-  readonly displayName: string;
-  readonly permissions: ReadonlySet<Permission>;
-  /** The key's binding: undefined ids mean the whole organization (or whole project). */
-  readonly projectId: string | undefined;
-  readonly environmentId: string | undefined;
-}
-
-/** A service account acting through an OAuth 2.0 client-credentials access token. Its role bindings decide. */
-export interface ServiceAccountPrincipal {
-  readonly kind: 'service_account';
-  readonly serviceAccountId: string;
-  readonly tenantId: string;
-  readonly displayName: string;
-  readonly clientId: string;
-  /** The token's own permission ceiling (its `scope`), intersected with the account's bindings; undefined: none beyond the bindings. */
-  readonly scope: ReadonlySet<Permission> | undefined;
-}
-
-export type Principal = UserPrincipal | ApiKeyPrincipal | ServiceAccountPrincipal;
+export type { UserPrincipal, ApiKeyPrincipal, ServiceAccountPrincipal, Principal } from '../../platform/http/request-context.ts';
+import type { Principal } from '../../platform/http/request-context.ts';
 
 /** The id the audit log and the bindings know a principal by. */
 export function principalId(principal: Principal): string {

@@ -5,7 +5,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { ALL_PERMISSIONS, BUILT_IN_ROLE_KEYS } from '../access/index.ts';
-import { auditContext, requirePrincipal } from '../identity/index.ts';
+import { auditContext, requirePrincipal } from '../../platform/http/request-context.ts';
 import { DEFAULT_OVERLAP_SECONDS, ROTATION_DUE_DAYS, type ApiKeyRow, type ApiKeysService, type CreatedKey, type KeyActor } from './api-keys-service.ts';
 import { keyPrefix } from './key-format.ts';
 

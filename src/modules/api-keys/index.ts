@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { FieldEncryption } from '../../platform/crypto/field-encryption.ts';
+import type { FieldEncryption } from '../keys/field-encryption.ts';
 import type { Random } from '../../platform/crypto/random.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import type { AccessControl } from '../access/index.ts';

@@ -1,4 +1,7 @@
 import type { AuditAction } from './actions.ts';
+import type { AuditActor, AuditSource } from '../../platform/http/request-context.ts';
+
+export type { ActorType, AuditActor, AuditContext, AuditSource } from '../../platform/http/request-context.ts';
 
 /** The tenant id of the platform's own log (operators' and sign-in events not tied to one organization). */
 export const PLATFORM_TENANT_ID = '00000000-0000-0000-0000-000000000000';
@@ -6,27 +9,12 @@ export const PLATFORM_TENANT_ID = '00000000-0000-0000-0000-000000000000';
 /** The event schema version written into every event as `v`. */
 export const AUDIT_SCHEMA_VERSION = 1;
 
-export type ActorType = 'user' | 'api_key' | 'service_account' | 'operator' | 'system' | 'anonymous';
 export type Outcome = 'success' | 'failure' | 'denied';
-
-export interface AuditActor {
-  readonly type: ActorType;
-  readonly id: string | null;
-  /** The actor's display name at the time, so the record stays meaningful after renames. */
-  readonly display_name: string | null;
-}
 
 export interface AuditTarget {
   readonly type: string;
   readonly id: string;
   readonly name?: string;
-}
-
-/** Where a request came from, as the HTTP layer saw it. */
-export interface AuditSource {
-  readonly ip: string | null;
-  readonly user_agent: string | null;
-  readonly request_id: string | null;
 }
 
 /** What a writer supplies; id, time and schema version are added by the recorder. */
@@ -65,9 +53,3 @@ export interface AuditEvent extends PendingAuditEvent {
 
 export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, display_name: 'parapet' };
 
-/** Who is acting and from where: what services need to attribute the events they record. */
-export interface AuditContext {
-  readonly userId: string;
-  readonly actor: AuditActor;
-  readonly source: AuditSource;
-}

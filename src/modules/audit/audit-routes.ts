@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
 import { errorResponses, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
-import { auditContext } from '../identity/index.ts';
+import { auditContext } from '../../platform/http/request-context.ts';
 import type { AuditContext } from './audit-event.ts';
 import type { AuditService } from './audit-service.ts';
 import { decodeEvent } from './audit-service.ts';

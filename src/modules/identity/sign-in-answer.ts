@@ -3,7 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
 import { Strict, Uuid } from '../../platform/http/schemas.ts';
 import type { AuditSource } from '../audit/index.ts';
-import { requestSource, type SessionCookie } from './authenticate.ts';
+import { type SessionCookie } from './authenticate.ts';
+import { requestSource } from '../../platform/http/request-context.ts';
 import type { UserRow } from './identity-store.ts';
 import type { MfaEnrolmentRequirement } from './mfa/mfa-requirements.ts';
 

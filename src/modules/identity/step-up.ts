@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { Principal } from '../access/index.ts';
-import { requirePrincipal } from './authenticate.ts';
+import { requirePrincipal } from '../../platform/http/request-context.ts';
 
 /** How recent a sign-in sensitive actions need (PARAPET_STEP_UP_MINUTES). */
 export interface StepUpPolicy {

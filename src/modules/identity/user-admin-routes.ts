@@ -5,7 +5,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { errorResponses, Strict, Uuid } from '../../platform/http/schemas.ts';
 import { PLATFORM_TENANT_ID, type AuditRecorder } from '../audit/index.ts';
-import { auditContext, requireUser } from './authenticate.ts';
+import { auditContext, requireUser } from '../../platform/http/request-context.ts';
 import { setUserDisabled } from './identity-store.ts';
 import type { SessionService } from './session-service.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { manualClock } from '../../platform/clock.ts';
-import { FieldDecryptionError } from '../../platform/crypto/field-encryption.ts';
+import { FieldDecryptionError } from '../keys/field-encryption.ts';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import { addMember, createOrg, memberWithRole, post, signUp } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
-import { auditContext, requirePrincipal } from '../identity/index.ts';
+import { auditContext, requirePrincipal } from '../../platform/http/request-context.ts';
 import { ClientJwks } from './client-jwks.ts';
 import type { ClientsService } from './clients-service.ts';
 import type { OAuthClientRow } from './oauth-store.ts';

@@ -4,7 +4,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import { Strict } from '../../platform/http/schemas.ts';
 import { toFieldProblems } from '../../platform/http/validation.ts';
 import { ALL_PERMISSIONS } from '../access/index.ts';
-import { requestSource } from '../identity/index.ts';
+import { requestSource } from '../../platform/http/request-context.ts';
 import { ACCESS_TOKEN_ALG, JWKS_PATH } from '../tokens/index.ts';
 import { ASSERTION_ALGORITHMS } from './client-jwks.ts';
 import { parseFormBody } from '../../platform/http/form-body.ts';

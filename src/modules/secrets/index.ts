@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { FieldEncryption } from '../../platform/crypto/field-encryption.ts';
+import type { FieldEncryption } from '../keys/field-encryption.ts';
 import type { Keyring } from '../../platform/crypto/keyring.ts';
 import type { Random } from '../../platform/crypto/random.ts';
 import type { AuditRecorder } from '../audit/index.ts';

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { errorResponses, Nullable, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
-import { auditContext } from '../identity/index.ts';
+import { auditContext } from '../../platform/http/request-context.ts';
 import { MAX_SECRET_BYTES, type SecretRow, type SecretsService, type SecretVersionMeta } from './secrets-service.ts';
 
 // Names are checked by the service (problem `invalid_secret_name`), so the schema only bounds them.

@@ -1,6 +1,6 @@
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
-import { FieldDecryptionError, type FieldEncryption } from '../../platform/crypto/field-encryption.ts';
+import { FieldDecryptionError, type FieldEncryption } from '../keys/field-encryption.ts';
 import { uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { SYSTEM_ACTOR, type AuditContext, type AuditTarget } from '../audit/audit-event.ts';

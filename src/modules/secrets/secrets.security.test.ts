@@ -7,7 +7,7 @@ import { createOrg, memberWithRole, post, type Member } from '../../../test/supp
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { TEST_KEYRING } from '../../../test/support/databases.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
-import { FieldDecryptionError } from '../../platform/crypto/field-encryption.ts';
+import { FieldDecryptionError } from '../keys/field-encryption.ts';
 import { keyringFromRoot } from '../../platform/crypto/keyring.ts';
 import { systemRandom } from '../../platform/crypto/random.ts';
 import { createSecretLayer, SecretLayerError } from './secret-layer.ts';

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
-import { auditContext } from '../identity/index.ts';
+import { auditContext } from '../../platform/http/request-context.ts';
 import type { TenantsService } from './tenants-service.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { errorResponses, Strict } from '../../platform/http/schemas.ts';
-import { requestSource } from '../identity/index.ts';
+import { requestSource } from '../../platform/http/request-context.ts';
 import { parseFormBody } from '../../platform/http/form-body.ts';
 import type { UserTokens } from './user-tokens-service.ts';
 

@@ -9,7 +9,7 @@ import { createOrg, type Member } from '../../../test/support/access.ts';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { postgresSkipReason, TEST_DB_KIND, TEST_KEYRING } from '../../../test/support/databases.ts';
 import { systemClock } from '../clock.ts';
-import { FieldDecryptionError } from '../crypto/field-encryption.ts';
+import { FieldDecryptionError } from '../../modules/keys/field-encryption.ts';
 import { createBackup } from './backup-create.ts';
 import { BACKUP_MAGIC, BackupFormatError, dataKeyAad, openBackupFile } from './backup-format.ts';
 import { BackupKeyError, readBackupKeys } from './backup-keys.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { motoKeyProvider, motoMissing, startMoto, type Moto } from '../../../test/support/moto.ts';
-import { createKeyFixture, insertSecretRow, readSecretRow, secretContext } from './key-test-fixture.ts';
+import { createKeyFixture, insertSecretRow, readSecretRow, secretContext } from '../../modules/keys/key-test-fixture.ts';
 
 const missing = motoMissing();
 if (missing !== undefined) process.stdout.write(`# skipping AWS KMS provider tests: ${missing}\n`);

@@ -4,7 +4,7 @@ import { ScheduleKeyDeletionCommand, KMSClient } from '@aws-sdk/client-kms';
 import { motoKeyProvider, motoMissing, startMoto, type Moto } from '../../../test/support/moto.ts';
 import { FieldDecryptionError } from './field-format.ts';
 import { KeyProviderError } from './key-provider.ts';
-import { createKeyFixture, secretContext } from './key-test-fixture.ts';
+import { createKeyFixture, secretContext } from '../../modules/keys/key-test-fixture.ts';
 
 const missing = motoMissing();
 if (missing !== undefined) process.stdout.write(`# skipping AWS KMS security tests: ${missing}\n`);

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { AppTransactor, Tx } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
 import type { Random } from '../../../platform/crypto/random.ts';
-import type { FieldEncryption } from '../../../platform/crypto/field-encryption.ts';
+import type { FieldEncryption } from '../../keys/field-encryption.ts';
 import { eventsFrom } from '../audit-store.ts';
 import { toDeliveryError, type DeliveryError } from './delivery-error.ts';
 import * as store from './destination-store.ts';

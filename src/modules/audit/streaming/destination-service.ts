@@ -1,7 +1,7 @@
 import type { AppTransactor, Tx } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
 import { uuidv7, type Random } from '../../../platform/crypto/random.ts';
-import type { FieldEncryption } from '../../../platform/crypto/field-encryption.ts';
+import type { FieldEncryption } from '../../keys/field-encryption.ts';
 import { conflictOnDuplicate } from '../../../platform/db/index.ts';
 import { AppError } from '../../../platform/http/errors.ts';
 import type { AuditAction } from '../actions.ts';

@@ -1,6 +1,6 @@
 import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { Tx } from '../../../database.ts';
-import type { FieldContext } from '../../../platform/crypto/field-encryption.ts';
+import type { FieldContext } from '../../keys/field-encryption.ts';
 import { streamingTx, type AuditDeliveryCursorsTable, type AuditDestinationsTable } from './streaming-tables.ts';
 
 export type DestinationRow = Selectable<AuditDestinationsTable>;

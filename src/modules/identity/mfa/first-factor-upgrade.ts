@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppTransactor } from '../../../database.ts';
 import type { AuditActor } from '../../audit/index.ts';
-import { requestSource, requireUser, type SessionCookie } from '../authenticate.ts';
+import { type SessionCookie } from '../authenticate.ts';
+import { requestSource, requireUser } from '../../../platform/http/request-context.ts';
 import type { SessionService } from '../session-service.ts';
 import type { FactorRegistry } from './factor-registry.ts';
 import { sessionAmr } from './mfa-login.ts';

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { errorResponses, Nullable, Strict, Timestamp, Uuid } from '../../../platform/http/schemas.ts';
-import { auditContext, requestSource, requireUser, type SessionCookie } from '../authenticate.ts';
+import { type SessionCookie } from '../authenticate.ts';
+import { auditContext, requestSource, requireUser } from '../../../platform/http/request-context.ts';
 import { PASSWORD_MAX_LENGTH } from '../password-policy.ts';
 import type { Reauthentication } from '../reauthenticate.ts';
 import type { SessionService } from '../session-service.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TEST_KEYRING } from '../../../test/support/databases.ts';
 import { createKeyFixture, insertSecretRow, readSecretRow, secretContext, type KeyFixture } from './key-test-fixture.ts';
-import { createSealer } from './seal.ts';
+import { createSealer } from '../../platform/crypto/seal.ts';
 
 describe('envelope encryption of fields', () => {
   let f: KeyFixture;

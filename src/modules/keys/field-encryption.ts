@@ -1,11 +1,11 @@
 import type { AppTransactor, Tx } from '../../database.ts';
-import type { Clock } from '../clock.ts';
-import { FieldDecryptionError, openField, parseField, sealField, type FieldContext } from './field-format.ts';
-import type { KeyProvider, WrapContext } from './key-provider.ts';
-import type { Random } from './random.ts';
-import type { Sealer } from './seal.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { FieldDecryptionError, openField, parseField, sealField, type FieldContext } from '../../platform/crypto/field-format.ts';
+import type { KeyProvider, WrapContext } from '../../platform/crypto/key-provider.ts';
+import type { Random } from '../../platform/crypto/random.ts';
+import type { Sealer } from '../../platform/crypto/seal.ts';
 
-export { FieldDecryptionError, type FieldContext } from './field-format.ts';
+export { FieldDecryptionError, type FieldContext } from '../../platform/crypto/field-format.ts';
 
 /** Bounds on tenant keys in memory and on how much one key version encrypts. */
 export interface KeyLimits {

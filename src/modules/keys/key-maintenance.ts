@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
 import type { AppTransactor, Tx } from '../../database.ts';
-import type { AuditAction } from '../../modules/audit/actions.ts';
-import { PLATFORM_TENANT_ID, SYSTEM_ACTOR, type AuditActor } from '../../modules/audit/audit-event.ts';
-import type { AuditRecorder } from '../../modules/audit/audit-recorder.ts';
-import type { Clock } from '../clock.ts';
+import type { AuditAction } from '../audit/actions.ts';
+import { PLATFORM_TENANT_ID, SYSTEM_ACTOR, type AuditActor } from '../audit/audit-event.ts';
+import type { AuditRecorder } from '../audit/audit-recorder.ts';
+import type { Clock } from '../../platform/clock.ts';
 import { ENCRYPTED_COLUMNS } from './encrypted-columns.ts';
 import { createTenantKey, FieldDecryptionError, wrapContext, type FieldEncryption } from './field-encryption.ts';
-import type { KeyProvider, ProviderDescription } from './key-provider.ts';
+import type { KeyProvider, ProviderDescription } from '../../platform/crypto/key-provider.ts';
 
 export interface TenantKeyStatus {
   readonly tenantId: string;

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../config/index.ts';
-import { createLogger } from '../log/logger.ts';
+import { createLogger } from '../../platform/log/logger.ts';
 import { startRuntime } from '../../start.ts';
-import { FieldDecryptionError } from './field-format.ts';
+import { FieldDecryptionError } from '../../platform/crypto/field-format.ts';
 import { createKeyFixture, secretContext, type KeyFixture } from './key-test-fixture.ts';
-import { loadOrCreateKeyring } from './keyring.ts';
+import { loadOrCreateKeyring } from '../../platform/crypto/keyring.ts';
 
 describe('field encryption attacks', () => {
   let f: KeyFixture;

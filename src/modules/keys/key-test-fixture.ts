@@ -2,13 +2,13 @@
 // counts its calls, so tests can drive keys, rotation and maintenance directly.
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import { TEST_KEYRING } from '../../../test/support/databases.ts';
-import { manualClock } from '../clock.ts';
+import { manualClock } from '../../platform/clock.ts';
 import { createFieldEncryption, type FieldEncryption, type KeyLimits } from './field-encryption.ts';
 import { createKeyMaintenance, type KeyMaintenance } from './key-maintenance.ts';
-import type { KeyProvider } from './key-provider.ts';
-import { createLocalKeyProvider } from './local-key-provider.ts';
-import { systemRandom } from './random.ts';
-import { createSealer } from './seal.ts';
+import type { KeyProvider } from '../../platform/crypto/key-provider.ts';
+import { createLocalKeyProvider } from '../../platform/crypto/local-key-provider.ts';
+import { systemRandom } from '../../platform/crypto/random.ts';
+import { createSealer } from '../../platform/crypto/seal.ts';
 
 /** Wraps a provider to count calls by operation. */
 export function countingProvider(inner: KeyProvider): KeyProvider & { calls: Record<string, number>; total(): number } {

@@ -1,25 +1,25 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
 import type { AppTransactor } from '../../database.ts';
-import type { AuditRecorder } from '../../modules/audit/audit-recorder.ts';
-import type { Clock } from '../clock.ts';
-import type { Database } from '../db/index.ts';
-import { forgetShredKey } from '../backup/backup-keys.ts';
-import { startLeaderLoop } from '../jobs/leader-loop.ts';
-import { createAwsKmsKeyProvider } from './aws-kms-key-provider.ts';
+import type { AuditRecorder } from '../audit/audit-recorder.ts';
+import type { Clock } from '../../platform/clock.ts';
+import type { Database } from '../../platform/db/index.ts';
+import { forgetShredKey } from '../../platform/backup/backup-keys.ts';
+import { startLeaderLoop } from '../../platform/jobs/leader-loop.ts';
+import { createAwsKmsKeyProvider } from '../../platform/crypto/aws-kms-key-provider.ts';
 import { createFieldEncryption, type FieldEncryption } from './field-encryption.ts';
 import { createKeyMaintenance, type KeyMaintenance } from './key-maintenance.ts';
-import type { KeyProvider } from './key-provider.ts';
-import type { Keyring } from './keyring.ts';
-import { createLocalKeyProvider } from './local-key-provider.ts';
-import type { Random } from './random.ts';
-import { createSealer } from './seal.ts';
-import { createShredRegister, type ShredRegister } from './shred-register.ts';
-import { SYSTEM_ACTOR, type AuditActor } from '../../modules/audit/audit-event.ts';
+import type { KeyProvider } from '../../platform/crypto/key-provider.ts';
+import type { Keyring } from '../../platform/crypto/keyring.ts';
+import { createLocalKeyProvider } from '../../platform/crypto/local-key-provider.ts';
+import type { Random } from '../../platform/crypto/random.ts';
+import { createSealer } from '../../platform/crypto/seal.ts';
+import { createShredRegister, type ShredRegister } from '../../platform/crypto/shred-register.ts';
+import { SYSTEM_ACTOR, type AuditActor } from '../audit/audit-event.ts';
 
 export type { FieldEncryption, FieldContext } from './field-encryption.ts';
 export type { KeyMaintenance, KeyStatus } from './key-maintenance.ts';
-export type { KeyProvider } from './key-provider.ts';
+export type { KeyProvider } from '../../platform/crypto/key-provider.ts';
 
 /** Advisory-lock key of the key maintenance leader (audit jobs use 7450104022 and …23). */
 export const KEY_MAINTENANCE_LOCK_KEY = 7450104031;
