@@ -1,5 +1,6 @@
 // @ts-check
 import tseslint from 'typescript-eslint';
+import parapet from './scripts/eslint/module-boundaries.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.parapet/**', 'coverage/**', 'dist/**', 'web/dist/**'] },
@@ -17,6 +18,13 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Only src/main.ts reads process.env; pass config down.' }],
     },
+  },
+  {
+    // The module contract: modules meet through each other's index.ts; platform/ knows no module.
+    files: ['src/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/*-test-fixture.ts'],
+    plugins: { parapet },
+    rules: { 'parapet/module-boundaries': ['error', { srcDir: 'src' }] },
   },
   {
     files: ['src/main.ts', 'scripts/**', 'test/**', 'bench/**', 'bin/**', '**/*.test.ts'],

@@ -1,4 +1,5 @@
 // Shared pieces of the audit-log benchmarks (bench/audit-*.ts): a fresh migrated database on the
+import { schemaMigrations } from '../src/schema.ts';
 // PostgreSQL server with a superuser pool on the same database for baselines and seeding,
 // realistic event inputs drawn from the action catalogue, the sequenced form of an event (what the
 // sequencer would store), percentiles and the machine facts each run prints.
@@ -81,7 +82,7 @@ export async function openServerAuditDatabase(options: { poolSize: number; super
     await created.drop();
   };
   try {
-    await migrate(db, CONTEXT_KEY);
+    await migrate(db, CONTEXT_KEY, schemaMigrations());
   } catch (error) {
     await close();
     throw error;

@@ -1,4 +1,5 @@
 // Benchmark: backups (ENC-5, DATA-5; docs/benchmarks.md "Backups").
+import { schemaMigrations } from '../src/schema.ts';
 //
 // `createBackup` (one snapshot, JSON lines, gzip, AES-256-GCM frames, per-table SHA-256) against
 // a plain dump of the same rows in the same run: the same snapshot and cursor reads, gzip, no
@@ -52,7 +53,7 @@ async function plainDump(db: Database<DB>, path: string): Promise<number> {
 
 /** The baseline load: migrate, then the same batched inserts, no decryption and no checks. */
 async function plainLoad(db: Database<DB>, path: string): Promise<void> {
-  await migrate(db, BENCH_CONTEXT_KEY);
+  await migrate(db, BENCH_CONTEXT_KEY, schemaMigrations());
   await db.withOwner(async (session) => {
     let current: TableMeta | undefined;
     let batch: string[] = [];
@@ -104,7 +105,7 @@ export const backup: Benchmark = {
         const backupTarget = openPglite<DB>(await PGlite.create());
         try {
           results.load.push(rows / (await timed(() => plainLoad(plainTarget, plainPath))));
-          results.restore.push(rows / (await timed(() => restoreBackup({ db: backupTarget, keys, keyringId: BENCH_KEYRING.id, contextKey: BENCH_CONTEXT_KEY, clock: systemClock, path: backupPath }))));
+          results.restore.push(rows / (await timed(() => restoreBackup({ db: backupTarget, keys, keyringId: BENCH_KEYRING.id, contextKey: BENCH_CONTEXT_KEY, clock: systemClock, path: backupPath, migrations: schemaMigrations() }))));
         } finally {
           await plainTarget.close();
           await backupTarget.close();

@@ -1,4 +1,5 @@
 // Databases for the benchmarks: a migrated PGlite in memory, or a fresh database on the PostgreSQL
+import { schemaMigrations } from '../src/schema.ts';
 // server (made by the test helper), each with a second, unrestricted query builder for baselines and
 // a seeded set of tenants.
 import { tmpdir } from 'node:os';
@@ -74,7 +75,7 @@ export async function openBenchDatabase(
     };
   }
   try {
-    await migrate(db, BENCH_CONTEXT_KEY);
+    await migrate(db, BENCH_CONTEXT_KEY, schemaMigrations());
     const transactor = createTransactor<DB>(db.app, createContextSigner(BENCH_CONTEXT_KEY));
     const target = await seed(transactor, options.tenants ?? 50, options.projectsPerTenant ?? 20, options.passwordHash ?? 'not a usable hash');
     // Fresh statistics, so the planner picks the index from the first round, not after autovacuum.

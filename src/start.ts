@@ -1,16 +1,14 @@
+import { schemaMigrations } from './schema.ts';
 import type { Logger } from 'pino';
 import { buildApp, type App } from './app.ts';
-import { startSequencerLoop } from './modules/audit/index.ts';
-import { startDeliveryLoop } from './modules/audit/streaming/index.ts';
 import type { Config } from './config/index.ts';
 import type { DB } from './database.ts';
 import { createPasswordHasher } from './modules/identity/index.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { loadTlsPair } from './platform/http/tls.ts';
 import { loadOrCreateKeyring, type Keyring } from './platform/crypto/keyring.ts';
-import { keyProviderFor, startKeyMaintenanceLoop } from './modules/keys/keys.ts';
+import { keyProviderFor } from './modules/keys/index.ts';
 import { createShredRegister, shredRegisterPath } from './platform/crypto/shred-register.ts';
-import { startLifecycleLoop } from './modules/lifecycle/index.ts';
 import { systemRandom, type Random } from './platform/crypto/random.ts';
 import { createContextSigner, createTransactor, migrate, openDatabase, type Database } from './platform/db/index.ts';
 
@@ -35,7 +33,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
   const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile });
   try {
     const contextKey = keyring.derive('tenant-context-mac');
-    const result = await migrate(db, contextKey);
+    const result = await migrate(db, contextKey, schemaMigrations());
     if (result.applied.length > 0) logger.info({ migrations: result.applied }, 'applied migrations');
     const transactor = createTransactor<DB>(db.app, createContextSigner(contextKey));
     const app = await buildApp({
@@ -53,22 +51,9 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       // DATA-3: destroyed tenants are listed beside the keyring, outside the database and its backups.
       shredRegister: createShredRegister({ path: shredRegisterPath(config) }),
     });
-    const stopSequencer = options.background === true ? startSequencerLoop({ db, sequencer: app.services.audit.sequencer, logger }) : undefined;
-    const stopDelivery = options.background === true ? startDeliveryLoop({ db, worker: app.services.auditStreaming.worker, logger }) : undefined;
-    const stopKeys = options.background === true ? startKeyMaintenanceLoop({ db, maintenance: app.services.keys.maintenance, logger }) : undefined;
-    // DATA-1, DATA-3, AUD-3: retention of every data type (the audit log and sign-in counters
-    // included) and purges after deletion grace periods, on one node at a time.
-    const stopLifecycle = options.background === true ? startLifecycleLoop({ db, retention: app.services.lifecycle.retention, deletions: app.services.lifecycle.deletions, logger }) : undefined;
-    // Pending second-factor sign-ins past their 5 minutes are dropped hourly.
-    const pendingTimer =
-      options.background === true
-        ? setInterval(() => {
-            app.services.mfa.purgeExpired().catch((error: unknown) => {
-              logger.error({ err: error }, 'pending MFA sign-in purge failed');
-            });
-          }, 3_600_000)
-        : undefined;
-    pendingTimer?.unref();
+    // Every module's background loops (audit sequencer and delivery, key maintenance, data
+    // lifecycle, pending sign-in purge) run on serving nodes; the leader loops run on one node at a time.
+    const stops = options.background === true ? app.jobs.map((job) => job.start()) : [];
     return {
       config,
       keyring,
@@ -76,12 +61,8 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       db,
       app,
       close: async () => {
-        await stopLifecycle?.();
-        if (pendingTimer !== undefined) clearInterval(pendingTimer);
         await app.http.close();
-        await stopDelivery?.();
-        await stopKeys?.();
-        await stopSequencer?.();
+        for (const stop of stops.reverse()) await stop();
         await db.close();
       },
     };

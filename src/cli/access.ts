@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { REVIEW_CONTRIBUTORS } from '../app.ts';
+import { MODULES } from '../modules/index.ts';
 import type { DB } from '../database.ts';
 import { accessReviewCsv, reviewAndRecord } from '../modules/access/index.ts';
 import { createAuditRecorder } from '../modules/audit/index.ts';
@@ -33,7 +33,7 @@ export const accessReview: Command = async (context) => {
       const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
       const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
       const review = await transactor.withTenant(tenantId, (tx) =>
-        reviewAndRecord(tx, { audit, contributors: REVIEW_CONTRIBUTORS }, { tenantId, now: systemClock.now(), actor: { type: 'system', id: null, display_name: 'parapet access review (CLI)' }, format }),
+        reviewAndRecord(tx, { audit, contributors: MODULES.flatMap((module) => module.reviewContributors ?? []) }, { tenantId, now: systemClock.now(), actor: { type: 'system', id: null, display_name: 'parapet access review (CLI)' }, format }),
       );
       if (review === undefined) {
         context.err(`no organization ${tenantId}`);

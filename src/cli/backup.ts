@@ -1,3 +1,4 @@
+import { schemaMigrations } from '../schema.ts';
 import { parseArgs } from 'node:util';
 import type { DB } from '../database.ts';
 import { systemClock } from '../platform/clock.ts';
@@ -91,7 +92,7 @@ export const backupRestore: Command = async (context) => {
     const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile, poolSize: 1 });
     try {
       return await reported(context, async () => {
-        const report = await restoreBackup({ db, keys, keyringId: keyring.id, contextKey: keyring.derive('tenant-context-mac'), clock: systemClock, path: file });
+        const report = await restoreBackup({ db, keys, keyringId: keyring.id, contextKey: keyring.derive('tenant-context-mac'), clock: systemClock, path: file, migrations: schemaMigrations() });
         context.out(`restored backup ${report.header.backup_id} of ${report.header.created_at} (schema ${report.header.source.migration}; migrations applied: ${report.migrationsApplied.length})`);
         printTables(context, report.tables);
         context.out(`  tenant key versions: ${report.tenantKeys.kept} restored, ${report.tenantKeys.shredded} destroyed since the backup (kept destroyed); sequences reset: ${report.sequencesReset}`);

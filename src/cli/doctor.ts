@@ -1,7 +1,9 @@
+import { schemaMigrations } from '../schema.ts';
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { sql } from 'kysely';
 import { isLoopback } from '../config/index.ts';
-import { PLATFORM_TABLES, type DB } from '../database.ts';
+import type { DB } from '../database.ts';
+import { PLATFORM_TABLES } from '../schema.ts';
 import { postgresConnectionConfig } from '../platform/db/postgres-tls.ts';
 import { loadTlsPair } from '../platform/http/tls.ts';
 import { readKeyring, type Keyring } from '../platform/crypto/keyring.ts';
@@ -14,7 +16,7 @@ import {
   inspectTables,
   isolationViolations,
   openDatabase,
-  readMigrations,
+
   type Database,
 } from '../platform/db/index.ts';
 import type { Command } from './context.ts';
@@ -49,7 +51,7 @@ async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, se
   }
 
   await db.withOwner(async (session) => {
-    const files = readMigrations();
+    const files = schemaMigrations();
     let applied: { name: string; checksum: string }[] = [];
     try {
       applied = await session.query<{ name: string; checksum: string }>('select name, checksum from parapet_migrations');

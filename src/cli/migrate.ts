@@ -1,3 +1,4 @@
+import { schemaMigrations } from '../schema.ts';
 import type { DB } from '../database.ts';
 import { loadOrCreateKeyring } from '../platform/crypto/keyring.ts';
 import { migrate as runMigrations, openDatabase } from '../platform/db/index.ts';
@@ -10,7 +11,7 @@ export const migrate: Command = async ({ config, out, pid }) => {
   const { keyring } = loadOrCreateKeyring(config.keyringPath);
   const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile });
   try {
-    const result = await runMigrations(db, keyring.derive('tenant-context-mac'));
+    const result = await runMigrations(db, keyring.derive('tenant-context-mac'), schemaMigrations());
     out(result.applied.length === 0 ? 'Database is up to date.' : `Applied: ${result.applied.join(', ')}`);
     return 0;
   } finally {

@@ -32,7 +32,7 @@ import type { DeletionNotifier, PersonalDataContributor } from './lifecycle/inde
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
 export interface ModuleApis {}
 
-export type ModuleName = keyof ModuleApis & string;
+export type ModuleName = Extract<keyof ModuleApis, string>;
 
 /** Optional parts of the app a caller (start-up, tests, benchmarks) may supply. */
 export interface AppOptions {

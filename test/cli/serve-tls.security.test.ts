@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { describe, it } from 'node:test';
-import { createTestCertificates } from '../../src/modules/audit/streaming/tls-test-fixture.ts';
+import { createTestCertificates } from '../../src/modules/audit-streaming/tls-test-fixture.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'parapet.js');
 

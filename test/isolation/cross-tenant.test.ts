@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { PLATFORM_TABLES } from '../../src/database.ts';
+import { PLATFORM_TABLES } from '../../src/schema.ts';
 import { inspectTables } from '../../src/platform/db/index.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { apiRoutes, urlFor } from '../support/routes.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PLATFORM_TABLES } from '../../src/database.ts';
+import { PLATFORM_TABLES } from '../../src/schema.ts';
 import { inspectTables, isolationViolations } from '../../src/platform/db/index.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
 

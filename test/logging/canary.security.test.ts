@@ -6,7 +6,7 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { basic, createClient, seedOrg, seedServiceAccount, tokenRequest } from '../../src/modules/oauth/oauth-test-fixture.ts';
 import { signRequest } from '../../src/sdk/index.ts';
 import { configCheck } from '../../src/cli/config-check.ts';
-import { createTestCertificates } from '../../src/modules/audit/streaming/tls-test-fixture.ts';
+import { createTestCertificates } from '../../src/modules/audit-streaming/tls-test-fixture.ts';
 import { base32Decode, totp } from '../../src/modules/identity/mfa/totp.ts';
 import { createTestApp, sessionCookie, TEST_PASSWORD } from '../support/app.ts';
 import { linkToken, startTestSmtp } from '../support/smtp.ts';

@@ -1,4 +1,5 @@
 // Test databases: a migrated PGlite (loaded from a template dump cached on disk, since creating a
+import { schemaMigrations } from '../../src/schema.ts';
 // PGlite runs initdb and takes seconds) or a fresh database on the PostgreSQL server.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { DB } from '../../src/database.ts';
 import { keyringFromRoot, type Keyring } from '../../src/platform/crypto/keyring.ts';
-import { migrate, openDatabase, openPglite, readMigrations, type Database } from '../../src/platform/db/index.ts';
+import { migrate, openDatabase, openPglite, type Database } from '../../src/platform/db/index.ts';
 
 /** A fixed keyring for tests, so a cached migrated template matches every run. */
 export const TEST_KEYRING: Keyring = keyringFromRoot('test-keyring', Buffer.alloc(32, 7));
@@ -30,7 +31,7 @@ export interface TestDatabase {
 
 function templatePath(): string {
   const digest = createHash('sha256');
-  for (const m of readMigrations()) digest.update(m.name).update(m.checksum);
+  for (const m of schemaMigrations()) digest.update(m.name).update(m.checksum);
   return join(tmpdir(), `parapet-test-template-${digest.digest('hex').slice(0, 16)}.tar`);
 }
 
@@ -41,7 +42,7 @@ async function pgliteDatabase(): Promise<TestDatabase> {
     pglite = await PGlite.create({ loadDataDir: new Blob([readFileSync(path)]) });
   } else {
     pglite = await PGlite.create();
-    await migrate(openPglite<DB>(pglite), TEST_KEYRING.derive('tenant-context-mac'));
+    await migrate(openPglite<DB>(pglite), TEST_KEYRING.derive('tenant-context-mac'), schemaMigrations());
     const dump = await pglite.dumpDataDir('none');
     const temp = `${path}.${process.pid}.tmp`;
     writeFileSync(temp, Buffer.from(await dump.arrayBuffer()));
@@ -49,7 +50,7 @@ async function pgliteDatabase(): Promise<TestDatabase> {
   }
   const db = openPglite<DB>(pglite);
   // Re-running migrate on the loaded template is a no-op that also verifies its checksums.
-  await migrate(db, TEST_KEYRING.derive('tenant-context-mac'));
+  await migrate(db, TEST_KEYRING.derive('tenant-context-mac'), schemaMigrations());
   return { db, kind: 'pglite', urls: undefined, close: () => db.close() };
 }
 
@@ -122,7 +123,7 @@ export async function createServerDatabase(): Promise<{ name: string; app: strin
 async function postgresDatabase(): Promise<TestDatabase> {
   const created = await createServerDatabase();
   const db = await openDatabase<DB>({ url: created.app, migrationUrl: created.owner, dataDir: tmpdir(), poolSize: 5 });
-  await migrate(db, TEST_KEYRING.derive('tenant-context-mac'));
+  await migrate(db, TEST_KEYRING.derive('tenant-context-mac'), schemaMigrations());
   return {
     db,
     kind: 'postgres',

@@ -1,7 +1,7 @@
 // A real SMTP server in the test process (smtp-server), reading each message with mailparser.
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import type { TestCertificates } from '../../src/modules/audit/streaming/tls-test-fixture.ts';
+import type { TestCertificates } from '../../src/modules/audit-streaming/tls-test-fixture.ts';
 
 export interface ReceivedMail {
   readonly from: string;

@@ -6,8 +6,8 @@ import { errorResponses, Nullable, Page, PageQuery, Strict, Timestamp, Uuid } fr
 import type { AuditActor, AuditSource } from '../audit/index.ts';
 import type { Caller, Principal } from '../access/index.ts';
 import { visibleStatus, type AccessRequestsService } from './access-requests-service.ts';
-import type { AccessRequestRow, SecurityAlertRow } from './access-requests-store.ts';
-import type { SecurityAlerts } from './security-alerts.ts';
+import type { AccessRequestRow } from './access-requests-store.ts';
+import type { SecurityAlertRow, SecurityAlerts } from '../alerts/index.ts';
 
 const RoleRef = Type.String({ minLength: 1, maxLength: 64, examples: ['security_analyst'], description: 'A built-in role key or a custom role id' });
 const Reason = Type.String({ minLength: 10, maxLength: 500, pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$', examples: ['Investigating support ticket 4821 with the customer'] });

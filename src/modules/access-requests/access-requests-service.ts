@@ -8,7 +8,7 @@ import type { AuditEventInput, AuditTarget } from '../audit/index.ts';
 import type { AccessRequestStatus } from './access-requests-tables.ts';
 import * as store from './access-requests-store.ts';
 import type { AccessRequestRow } from './access-requests-store.ts';
-import type { SecurityAlerts } from './security-alerts.ts';
+import type { SecurityAlerts } from '../alerts/index.ts';
 
 /** AC-6: break-glass access lasts at most this long. */
 export const BREAK_GLASS_MAX_MINUTES = 60;

@@ -1,9 +1,8 @@
 import type { Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
-import type { AccessRequestsTable, AccessRequestStatus, ApprovalStatus, RiskyWriteApprovalsTable, RiskyWritesMode, SecurityAlertsTable } from './access-requests-tables.ts';
+import type { AccessRequestsTable, AccessRequestStatus, ApprovalStatus, RiskyWriteApprovalsTable, RiskyWritesMode } from './access-requests-tables.ts';
 
 export type AccessRequestRow = Selectable<AccessRequestsTable>;
-export type SecurityAlertRow = Selectable<SecurityAlertsTable>;
 export type ApprovalRow = Selectable<RiskyWriteApprovalsTable>;
 
 // Every statement runs inside withTenant; queries still name tenant_id (see tenants-store.ts).
@@ -60,29 +59,6 @@ export async function scopeExists(tx: Tx, tenantId: string, projectId: string, e
 export async function isPlatformOperator(tx: Tx, userId: string): Promise<boolean> {
   const row = await tx.selectFrom('users').select('is_platform_admin').where('id', '=', userId).where('disabled_at', 'is', null).executeTakeFirst();
   return row?.is_platform_admin === true;
-}
-
-export async function insertAlert(tx: Tx, row: SecurityAlertRow): Promise<void> {
-  await tx.insertInto('security_alerts').values(row).execute();
-}
-
-export async function listAlerts(tx: Tx, tenantId: string, filter: { open?: boolean | undefined; after?: string | undefined; limit: number }): Promise<SecurityAlertRow[]> {
-  let query = tx.selectFrom('security_alerts').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(filter.limit + 1);
-  if (filter.open !== undefined) query = query.where('acknowledged_at', filter.open ? 'is' : 'is not', null);
-  if (filter.after !== undefined) query = query.where('id', '>', filter.after);
-  return query.execute();
-}
-
-export async function acknowledgeAlert(tx: Tx, tenantId: string, id: string, by: string | null, now: Date): Promise<SecurityAlertRow | undefined> {
-  const updated = await tx
-    .updateTable('security_alerts')
-    .set({ acknowledged_at: now, acknowledged_by: by })
-    .where('tenant_id', '=', tenantId)
-    .where('id', '=', id)
-    .where('acknowledged_at', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
-  return updated ?? tx.selectFrom('security_alerts').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }
 
 export async function riskyWritesMode(tx: Tx, tenantId: string): Promise<{ mode: RiskyWritesMode; updated_at: Date | null; updated_by: string | null }> {

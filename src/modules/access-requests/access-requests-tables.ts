@@ -22,23 +22,6 @@ export interface AccessRequestsTable {
   created_at: Date;
 }
 
-export type AlertKind = 'break_glass' | 'refresh_token_reused';
-export type AlertSeverity = 'low' | 'medium' | 'high' | 'critical';
-
-export interface SecurityAlertsTable {
-  tenant_id: string;
-  id: string;
-  kind: AlertKind;
-  severity: AlertSeverity;
-  summary: string;
-  actor_id: string | null;
-  subject_type: string | null;
-  subject_id: string | null;
-  created_at: Date;
-  acknowledged_at: Date | null;
-  acknowledged_by: string | null;
-}
-
 export type RiskyWritesMode = 'disabled' | 'approval';
 
 export interface OrganizationSettingsTable {
@@ -65,7 +48,6 @@ export interface RiskyWriteApprovalsTable {
 
 export interface AccessRequestsTables {
   access_requests: AccessRequestsTable;
-  security_alerts: SecurityAlertsTable;
   organization_settings: OrganizationSettingsTable;
   risky_write_approvals: RiskyWriteApprovalsTable;
 }

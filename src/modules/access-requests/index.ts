@@ -1,7 +1,6 @@
 export { createAccessRequestsService, visibleStatus, BREAK_GLASS_MAX_MINUTES, type AccessRequestsService, type AccessRequestInput } from './access-requests-service.ts';
 export { registerAccessRequestRoutes } from './access-requests-routes.ts';
-export { createSecurityAlerts, type SecurityAlerts } from './security-alerts.ts';
 export { createRiskyWrites, type RiskyWrites, type RiskyOperation, type RiskyWriteGate } from './risky-writes.ts';
 export { registerRiskyWriteRoutes } from './risky-writes-routes.ts';
-export { tenancyOperations } from './tenancy-operations.ts';
 export type { AccessRequestsTables } from './access-requests-tables.ts';
+export { accessRequestsModule, type AccessRequestsApi } from './module.ts';

@@ -14,3 +14,4 @@ export { insertBinding, type BindingRow } from './access-store.ts';
 export { compilePolicy, policyProblems, DEFAULT_POLICY, MFA_METHODS, POLICY_BOUNDS, type OrgSecurityPolicy, type MfaMethod, type PolicyFailure } from './org-policy.ts';
 export { createSecurityPolicyService, type SecurityPolicyService } from './security-policy.ts';
 export { registerSecurityPolicyRoutes } from './security-policy-routes.ts';
+export { accessModule, type AccessApi } from './module.ts';

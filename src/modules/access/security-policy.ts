@@ -2,7 +2,7 @@ import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { AuditContext, AuditRecorder } from '../audit/index.ts';
-import { tightenMemberSessions } from '../identity/identity-store.ts';
+import { tightenMemberSessions } from '../identity/index.ts';
 import type { AccessControl } from './access-control.ts';
 import { getSecurityPolicy, putSecurityPolicy } from './access-store.ts';
 import { compilePolicy, DEFAULT_POLICY, policyProblems, type OrgSecurityPolicy } from './org-policy.ts';

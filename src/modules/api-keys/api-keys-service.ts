@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { uuidv7, type Random } from '../../platform/crypto/random.ts';
-import type { FieldEncryption } from '../keys/field-encryption.ts';
+import type { FieldEncryption } from '../keys/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import { BUILT_IN_ROLES, factsFor, type AccessControl, type BuiltInRoleKey, type Permission, type Principal, type Resource } from '../access/index.ts';

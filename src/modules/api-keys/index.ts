@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { FieldEncryption } from '../keys/field-encryption.ts';
+import type { FieldEncryption } from '../keys/index.ts';
 import type { Random } from '../../platform/crypto/random.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import type { AccessControl } from '../access/index.ts';
@@ -75,3 +75,4 @@ export function createApiKeys(deps: {
   };
 }
 export { apiKeysReview } from './api-keys-review.ts';
+export { apiKeysModule } from './module.ts';

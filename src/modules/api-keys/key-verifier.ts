@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestsEqual } from '../../platform/crypto/random.ts';
-import { FieldDecryptionError, type FieldEncryption } from '../keys/field-encryption.ts';
+import { FieldDecryptionError, type FieldEncryption } from '../keys/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import { isPermission, type ApiKeyPrincipal, type Permission } from '../access/index.ts';

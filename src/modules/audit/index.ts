@@ -23,3 +23,8 @@ export { createRetention, type Retention, type RetentionResult } from './retenti
 export { createApiCallBuffer, type ApiCallBuffer } from './api-call-buffer.ts';
 export { apiCallSampler } from './api-call-sampler.ts';
 export { auditInboxDepth, registerAuditMetrics } from './audit-metrics.ts';
+export { auditModule, type AuditApi } from './module.ts';
+export { eventsFrom, type AuditEventRow, type AuditCheckpointRow } from './audit-store.ts';
+export { toOcsf } from './export/export-format.ts';
+export { MIN_RETENTION_DAYS, MAX_RETENTION_DAYS } from './audit-routes.ts';
+export type { Outcome, ActorType } from './audit-event.ts';

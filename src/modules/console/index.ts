@@ -1,1 +1,2 @@
 export { registerConsoleRoutes } from './console-routes.ts';
+export { consoleModule } from './module.ts';

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import type { AppTransactor, Tx } from '../../database.ts';
-import type { AuditAction } from '../audit/actions.ts';
-import { PLATFORM_TENANT_ID, SYSTEM_ACTOR, type AuditActor } from '../audit/audit-event.ts';
-import type { AuditRecorder } from '../audit/audit-recorder.ts';
+import type { AuditAction } from '../audit/index.ts';
+import { PLATFORM_TENANT_ID, SYSTEM_ACTOR, type AuditActor } from '../audit/index.ts';
+import type { AuditRecorder } from '../audit/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { ENCRYPTED_COLUMNS } from './encrypted-columns.ts';
 import { createTenantKey, FieldDecryptionError, wrapContext, type FieldEncryption } from './field-encryption.ts';

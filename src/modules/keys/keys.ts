@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/index.ts';
 import type { AppTransactor } from '../../database.ts';
-import type { AuditRecorder } from '../audit/audit-recorder.ts';
+import type { AuditRecorder } from '../audit/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Database } from '../../platform/db/index.ts';
 import { forgetShredKey } from '../../platform/backup/backup-keys.ts';
@@ -15,7 +15,7 @@ import { createLocalKeyProvider } from '../../platform/crypto/local-key-provider
 import type { Random } from '../../platform/crypto/random.ts';
 import { createSealer } from '../../platform/crypto/seal.ts';
 import { createShredRegister, type ShredRegister } from '../../platform/crypto/shred-register.ts';
-import { SYSTEM_ACTOR, type AuditActor } from '../audit/audit-event.ts';
+import { SYSTEM_ACTOR, type AuditActor } from '../audit/index.ts';
 
 export type { FieldEncryption, FieldContext } from './field-encryption.ts';
 export type { KeyMaintenance, KeyStatus } from './key-maintenance.ts';

@@ -3,7 +3,7 @@ import type { Config } from '../../config/index.ts';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { AuditRecorder, Retention } from '../audit/index.ts';
-import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from '../audit/audit-routes.ts';
+import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from '../audit/index.ts';
 import { createRetentionRegistry } from './retention-registry.ts';
 import { createRetentionService, type RetentionService } from './retention-service.ts';
 import { auditRetentionType, TABLE_RETENTIONS, tableRetention } from './retention-types.ts';

@@ -10,3 +10,4 @@ export { mailDeletionNotifier } from './mail-deletion-notifier.ts';
 export { startLifecycleLoop, LIFECYCLE_LOCK_KEY } from './lifecycle-loop.ts';
 export { registerLifecycleRoutes } from './lifecycle-routes.ts';
 export type { LifecycleTables } from './lifecycle-tables.ts';
+export { lifecycleModule, type LifecycleApi } from './module.ts';

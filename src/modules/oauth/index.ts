@@ -6,8 +6,5 @@ export { createBearerAuthenticator, type BearerAuthenticator } from './bearer-au
 export { JWT_BEARER_ASSERTION_TYPE } from './client-credentials.ts';
 export type { OAuthTables } from './oauth-tables.ts';
 
-/** The endpoints and audiences of Parapet's authorization server at `publicUrl`. */
-export function oauthEndpoints(publicUrl: string) {
-  const apiAudience = `${publicUrl}/api`;
-  return { issuer: publicUrl, tokenEndpoint: `${publicUrl}/oauth/token`, apiAudience, audiences: [apiAudience] } as const;
-}
+export { oauthEndpoints } from '../tokens/index.ts';
+export { oauthModule } from './module.ts';

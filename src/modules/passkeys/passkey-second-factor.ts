@@ -1,6 +1,6 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import { AppError } from '../../platform/http/errors.ts';
-import type { SecondFactor } from '../identity/mfa/factor-registry.ts';
+import type { SecondFactor } from '../identity/index.ts';
 import type { Passkeys } from './passkeys-service.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
-import type { FieldEncryption } from '../keys/field-encryption.ts';
+import type { FieldEncryption } from '../keys/index.ts';
 import type { Keyring } from '../../platform/crypto/keyring.ts';
 import type { Random } from '../../platform/crypto/random.ts';
 import type { AuditRecorder } from '../audit/index.ts';
@@ -27,3 +27,4 @@ export function createSecrets(deps: { transactor: AppTransactor; clock: Clock; r
     },
   };
 }
+export { secretsModule } from './module.ts';

@@ -1,10 +1,10 @@
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
-import { FieldDecryptionError, type FieldEncryption } from '../keys/field-encryption.ts';
+import { FieldDecryptionError, type FieldEncryption } from '../keys/index.ts';
 import { uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { SYSTEM_ACTOR, type AuditContext, type AuditTarget } from '../audit/audit-event.ts';
-import type { AuditRecorder } from '../audit/audit-recorder.ts';
+import { SYSTEM_ACTOR, type AuditContext, type AuditTarget } from '../audit/index.ts';
+import type { AuditRecorder } from '../audit/index.ts';
 import { SecretLayerError, type SecretLayer, type SecretLayerContext } from './secret-layer.ts';
 import * as store from './secrets-store.ts';
 

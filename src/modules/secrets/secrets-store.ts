@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
-import type { FieldContext } from '../keys/field-encryption.ts';
+import type { FieldContext } from '../keys/index.ts';
 import type { SecretsTable, SecretVersionsTable } from './secrets-tables.ts';
 
 export type SecretRow = Selectable<SecretsTable>;

@@ -1,4 +1,4 @@
-import type { ActorType } from '../audit/audit-event.ts';
+import type { ActorType } from '../audit/index.ts';
 
 /** A named secret of one environment (ENC-4). Its values live in `secret_versions`. */
 export interface SecretsTable {

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.ts';
-import { migrate, readMigrations, type Database, type Migration, type OwnerSession } from '../db/index.ts';
+import { migrate, type Database, type Migration, type OwnerSession } from '../db/index.ts';
 import { BackupKeyError, type BackupKeys } from './backup-keys.ts';
 import { BackupFormatError, dataKeyAad, openBackupFile, type BackupHeader, type OpenedBackup } from './backup-format.ts';
 import { tableDigest, walkBackup, type ManifestEntry, type TableMeta } from './backup-records.ts';
@@ -138,7 +138,7 @@ export interface RestoreReport {
  * the manifest's row count and SHA-256, restores tenant keys (those destroyed since the backup
  * stay destroyed), and resets sequences. Any failure rolls the load back.
  */
-export async function restoreBackup<DB>(deps: { db: Database<DB>; keys: BackupKeys; keyringId: string; contextKey: Buffer; clock: Clock; path: string; migrations?: readonly Migration[] }): Promise<RestoreReport> {
+export async function restoreBackup<DB>(deps: { db: Database<DB>; keys: BackupKeys; keyringId: string; contextKey: Buffer; clock: Clock; path: string; migrations: readonly Migration[] }): Promise<RestoreReport> {
   const { db, keys } = deps;
   const { opened, dataKey } = await openWithKey(deps.path, keys);
   try {
@@ -146,7 +146,7 @@ export async function restoreBackup<DB>(deps: { db: Database<DB>; keys: BackupKe
     if (header.source.keyring_id !== deps.keyringId) {
       throw new RestoreError(`the backup's database used keyring ${header.source.keyring_id}, whose root key wraps its tenant keys; this configuration has keyring ${deps.keyringId}`);
     }
-    const wanted = migrationsFor(header, deps.migrations ?? readMigrations());
+    const wanted = migrationsFor(header, deps.migrations);
     await checkTarget(db, wanted);
     const migrated = await migrate(db, deps.contextKey, wanted);
     const tenantKeys: ShredCount = { kept: 0, shredded: 0 };

@@ -1,5 +1,6 @@
 // Attacks on backups (ENC-5): altered, cut, reordered or foreign files, the wrong key, plaintext
 // in the file, and a tenant crypto-shredded after the backup was taken.
+import { schemaMigrations } from '../../schema.ts';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,7 +57,7 @@ describe('backup attacks', { skip }, () => {
   const { keys, dir, path: keysPath } = tempBackupKeys();
   const file = join(dir, 'parapet.backup');
   const projectCanary = `canary-project-${crypto.randomUUID()}`;
-  const restore = (path: string, withKeys = keys) => restoreBackup({ db: target.db, keys: withKeys, keyringId: TEST_KEYRING.id, contextKey: TEST_KEYRING.derive('tenant-context-mac'), clock: systemClock, path });
+  const restore = (path: string, withKeys = keys) => restoreBackup({ db: target.db, keys: withKeys, keyringId: TEST_KEYRING.id, contextKey: TEST_KEYRING.derive('tenant-context-mac'), clock: systemClock, path, migrations: schemaMigrations() });
   const variant = (name: string, bytes: Buffer) => {
     const path = join(dir, name);
     writeFileSync(path, bytes, { mode: 0o600 });

@@ -1,3 +1,4 @@
+import { schemaMigrations } from '../../schema.ts';
 import assert from 'node:assert/strict';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,7 +50,7 @@ describe('backup create, verify and restore', { skip }, () => {
   it('ENC-5 DATA-5 restores into an empty database, and every table matches the source row by row', async () => {
     const target = await emptyTarget(t.database.kind);
     try {
-      const report = await restoreBackup({ db: target.db, keys, keyringId: TEST_KEYRING.id, contextKey: TEST_KEYRING.derive('tenant-context-mac'), clock: systemClock, path: file });
+      const report = await restoreBackup({ db: target.db, keys, keyringId: TEST_KEYRING.id, contextKey: TEST_KEYRING.derive('tenant-context-mac'), clock: systemClock, path: file, migrations: schemaMigrations() });
       assert.ok(report.migrationsApplied.length > 0);
       const source = await bypassing(t.database);
       let expected: Map<string, string[]>;
@@ -83,7 +84,7 @@ describe('backup create, verify and restore', { skip }, () => {
   it('DATA-5 restores into the other kind of database (PGlite ⇄ PostgreSQL) with every table equal', { skip: otherKind === undefined ? 'no PostgreSQL server for the cross-kind restore' : false }, async () => {
     const target = await emptyTarget(otherKind ?? 'pglite');
     try {
-      await restoreBackup({ db: target.db, keys, keyringId: TEST_KEYRING.id, contextKey: TEST_KEYRING.derive('tenant-context-mac'), clock: systemClock, path: file });
+      await restoreBackup({ db: target.db, keys, keyringId: TEST_KEYRING.id, contextKey: TEST_KEYRING.derive('tenant-context-mac'), clock: systemClock, path: file, migrations: schemaMigrations() });
       const source = await bypassing(t.database);
       let expected: Map<string, string[]>;
       try {
@@ -100,7 +101,7 @@ describe('backup create, verify and restore', { skip }, () => {
 
   it('DATA-5 refuses to restore into a database that is not empty', async () => {
     await assert.rejects(
-      restoreBackup({ db: t.database.db, keys, keyringId: TEST_KEYRING.id, contextKey: TEST_KEYRING.derive('tenant-context-mac'), clock: systemClock, path: file }),
+      restoreBackup({ db: t.database.db, keys, keyringId: TEST_KEYRING.id, contextKey: TEST_KEYRING.derive('tenant-context-mac'), clock: systemClock, path: file, migrations: schemaMigrations() }),
       (error: unknown) => error instanceof RestoreError && /not empty/.test(error.message),
     );
   });

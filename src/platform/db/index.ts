@@ -1,5 +1,5 @@
 export { openDatabase, openPglite, type Database, type DatabaseKind, type OwnerSession } from './connect.ts';
-export { migrate, readMigrations, MigrationError, OWNER_ROLE, type Migration } from './migrate.ts';
+export { migrate, readMigrations, MigrationError, MIGRATIONS_DIR, OWNER_ROLE, type Migration } from './migrate.ts';
 export { createTransactor, APP_ROLE, ContextError, type Transactor } from './transactor.ts';
 export { createContextSigner, type ContextSigner } from './context-key.ts';
 export { isUniqueViolation, conflictOnDuplicate } from './errors.ts';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Database, OwnerSession } from './connect.ts';
 import { installContextKey, type ContextKeyState } from './context-key.ts';
 
@@ -17,15 +18,28 @@ export class MigrationError extends Error {
   override readonly name = 'MigrationError';
 }
 
-/** Reads `NNNN_name.sql` files in order, with the SHA-256 of each file's bytes. */
-export function readMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
-  return readdirSync(dir)
-    .filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file))
-    .sort()
-    .map((file) => {
-      const bytes = readFileSync(join(dir, file));
-      return { name: file, sql: bytes.toString('utf8'), checksum: createHash('sha256').update(bytes).digest('hex') };
-    });
+/**
+ * Reads the `NNNN_name.sql` files of `dirs` (the platform's and each module's) as one sequence,
+ * ordered by number, with the SHA-256 of each file's bytes. Two files with the same number are
+ * refused: the number is the order every database applies them in.
+ */
+export function readMigrations(dirs: readonly (string | URL)[] = [MIGRATIONS_DIR]): Migration[] {
+  const files = dirs.flatMap((dir) =>
+    readdirSync(dir)
+      .filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file))
+      .map((file) => ({ file, path: join(dir instanceof URL ? fileURLToPath(dir) : dir, file) })),
+  );
+  files.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  for (let i = 1; i < files.length; i++) {
+    const [previous, current] = [files[i - 1], files[i]];
+    if (previous !== undefined && current !== undefined && previous.file.slice(0, 4) === current.file.slice(0, 4)) {
+      throw new MigrationError(`two migrations have the number ${current.file.slice(0, 4)}: ${previous.path} and ${current.path}`);
+    }
+  }
+  return files.map(({ file, path }) => {
+    const bytes = readFileSync(path);
+    return { name: file, sql: bytes.toString('utf8'), checksum: createHash('sha256').update(bytes).digest('hex') };
+  });
 }
 
 export interface MigrateResult {
@@ -39,7 +53,7 @@ export interface MigrateResult {
  * When the session is a superuser (PGlite always; a server only if so configured) the two
  * roles are created first.
  */
-export async function migrate<DB>(db: Database<DB>, contextKey: Buffer, migrations: readonly Migration[] = readMigrations()): Promise<MigrateResult> {
+export async function migrate<DB>(db: Database<DB>, contextKey: Buffer, migrations: readonly Migration[]): Promise<MigrateResult> {
   return db.withOwner(async (session) => {
     await session.query('select pg_advisory_xact_lock(7450104021)');
     await ensureRoles(session);

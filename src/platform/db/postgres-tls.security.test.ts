@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { createTestCertificates, type TestCertificates } from '../../modules/audit/streaming/tls-test-fixture.ts';
+import { createTestCertificates, type TestCertificates } from '../../modules/audit-streaming/tls-test-fixture.ts';
 import { openDatabase } from './connect.ts';
 import { postgresConnectionConfig } from './postgres-tls.ts';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
-import { createTestCertificates } from '../../modules/audit/streaming/tls-test-fixture.ts';
+import { createTestCertificates } from '../../modules/audit-streaming/tls-test-fixture.ts';
 
 interface Finding {
   readonly id: string;

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Logger } from 'pino';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { loadConfig } from '../../config/index.ts';
-import { createTestCertificates, type TestCertificates } from '../../modules/audit/streaming/tls-test-fixture.ts';
+import { createTestCertificates, type TestCertificates } from '../../modules/audit-streaming/tls-test-fixture.ts';
 import { startRuntime } from '../../start.ts';
 import { createLogger } from '../log/logger.ts';
 import { createRedirectServer, watchCertificates } from './tls.ts';

@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { mailOutbox } from '../../cli/mail.ts';
 import { loadConfig } from '../../config/index.ts';
-import { createTestCertificates, type TestCertificates } from '../../modules/audit/streaming/tls-test-fixture.ts';
+import { createTestCertificates, type TestCertificates } from '../../modules/audit-streaming/tls-test-fixture.ts';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { linkToken, startTestSmtp } from '../../../test/support/smtp.ts';
 import { outboxPath } from './index.ts';

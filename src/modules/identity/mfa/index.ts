@@ -1,6 +1,6 @@
 import type { AppTransactor } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
-import type { FieldEncryption } from '../../keys/field-encryption.ts';
+import type { FieldEncryption } from '../../keys/index.ts';
 import type { Random } from '../../../platform/crypto/random.ts';
 import type { AuditRecorder } from '../../audit/index.ts';
 import { createLoginThrottle, type LoginThrottle } from '../login-throttle.ts';

@@ -1,6 +1,6 @@
 import type { AppTransactor } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
-import { FieldDecryptionError } from '../../keys/field-encryption.ts';
+import { FieldDecryptionError } from '../../keys/index.ts';
 import type { SecondFactor } from './factor-registry.ts';
 import { consumeTotpStep, findConfirmedTotp } from './mfa-store.ts';
 import { base32Decode, matchTotp } from './totp.ts';

@@ -1,4 +1,4 @@
-import type { FieldEncryption } from '../../keys/field-encryption.ts';
+import type { FieldEncryption } from '../../keys/index.ts';
 import { PLATFORM_TENANT_ID } from '../../audit/index.ts';
 
 /**

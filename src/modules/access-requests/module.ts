@@ -1,0 +1,43 @@
+import { auditActor, requestSource } from '../../platform/http/request-context.ts';
+import { defineModule } from '../contract.ts';
+import { registerAccessRequestRoutes } from './access-requests-routes.ts';
+import { createAccessRequestsService, type AccessRequestsService } from './access-requests-service.ts';
+import { registerRiskyWriteRoutes } from './risky-writes-routes.ts';
+import { createRiskyWrites, type RiskyWrites } from './risky-writes.ts';
+
+/** Just-in-time access and break-glass (AC-4, AC-6), and approval of risky writes (AC-7). */
+export interface AccessRequestsApi {
+  readonly requests: AccessRequestsService;
+  /** Modules register the operations that need a second person (`register`) and guard their routes with `gate`. */
+  readonly riskyWrites: RiskyWrites;
+}
+
+declare module '../contract.ts' {
+  interface ModuleApis {
+    'access-requests': AccessRequestsApi;
+  }
+}
+
+export const accessRequestsModule = defineModule({
+  name: 'access-requests',
+  summary: 'Just-in-time access requests, break-glass, and approvals of risky writes by a second person.',
+  dependsOn: ['audit', 'access', 'alerts'],
+  tables: {
+    access_requests: { scope: 'tenant' },
+    organization_settings: { scope: 'tenant' },
+    risky_write_approvals: { scope: 'tenant' },
+  },
+  migrations: new URL('./migrations/', import.meta.url),
+  create: (ctx, { audit, access, alerts }) => {
+    const { transactor, clock, random, logger } = ctx;
+    const riskyWrites = createRiskyWrites({ transactor, clock, random, audit: audit.recorder, access: access.control });
+    const requests = createAccessRequestsService({ transactor, clock, random, audit: audit.recorder, access: access.control, accessService: access.service, alerts, logger, maxMinutes: ctx.config.jitMaxHours * 60 });
+    return {
+      api: { requests, riskyWrites },
+      routes: () => {
+        registerAccessRequestRoutes(ctx.http, { service: requests, alerts, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
+        registerRiskyWriteRoutes(ctx.http, { riskyWrites, actorOf: auditActor, sourceOf: requestSource });
+      },
+    };
+  },
+});

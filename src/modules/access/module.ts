@@ -1,0 +1,67 @@
+import { uuidv7 } from '../../platform/crypto/random.ts';
+import { auditActor, requestSource } from '../../platform/http/request-context.ts';
+import type { Tx } from '../../database.ts';
+import { defineModule } from '../contract.ts';
+import { requireRecentAuthentication } from '../identity/index.ts';
+import { createAccessControl, type AccessControl } from './access-control.ts';
+import { registerAuthorization } from './access-hook.ts';
+import { registerAccessRoutes } from './access-routes.ts';
+import { createAccessService, type AccessService } from './access-service.ts';
+import { grantCreator } from './access-store.ts';
+import { createSecurityPolicyService } from './security-policy.ts';
+import { registerSecurityPolicyRoutes } from './security-policy-routes.ts';
+
+/** Roles, bindings, conditions, decisions, access reviews and organization security policy (AC-1…AC-5). */
+export interface AccessApi {
+  readonly control: AccessControl;
+  readonly service: AccessService;
+  /** Makes `userId` the Tenant Admin of the organization it just created (in the creating transaction). */
+  grantCreator(tx: Tx, tenantId: string, userId: string, now: Date): Promise<void>;
+}
+
+declare module '../contract.ts' {
+  interface ModuleApis {
+    access: AccessApi;
+  }
+}
+
+export const accessModule = defineModule({
+  name: 'access',
+  summary: 'Role-based access with conditions and scopes, in-process decisions from cached snapshots, access reviews, organization security policy.',
+  dependsOn: ['audit', 'identity'],
+  tables: {
+    access_roles: { scope: 'tenant' },
+    service_accounts: { scope: 'tenant' },
+    role_bindings: { scope: 'tenant' },
+    organization_security_policies: { scope: 'tenant' },
+  },
+  migrations: new URL('./migrations/', import.meta.url),
+  create: (ctx, { audit, identity }) => {
+    const { transactor, clock, random } = ctx;
+    const control = createAccessControl({ transactor, clock, audit: audit.recorder, feed: ctx.feed, logger: ctx.logger });
+    const service = createAccessService({ transactor, clock, random, audit: audit.recorder, access: control, reviewContributors: ctx.contributions.reviewContributors });
+    return {
+      api: {
+        control,
+        service,
+        grantCreator: async (tx, tenantId, userId, now) => {
+          await grantCreator(tx, tenantId, userId, now, uuidv7(clock, random));
+        },
+      },
+      routes: () => {
+        const { http } = ctx;
+        registerAuthorization(http, { access: control, actorOf: auditActor, sourceOf: requestSource });
+        registerSecurityPolicyRoutes(http, {
+          service: createSecurityPolicyService({ transactor, clock, audit: audit.recorder, access: control }),
+          access: control,
+          revokeUserSessions: (userId, reason, by) => identity.endUserSessions(userId, reason, by),
+          requireRecentAuthentication,
+          actorOf: auditActor,
+          sourceOf: requestSource,
+        });
+        registerAccessRoutes(http, { service, access: control, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
+      },
+      close: () => control.close(),
+    };
+  },
+});

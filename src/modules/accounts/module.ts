@@ -1,0 +1,51 @@
+import { auditActor, requestSource } from '../../platform/http/request-context.ts';
+import { defineModule } from '../contract.ts';
+import { registerAccountsRoutes } from './accounts-routes.ts';
+import { createAccountsService, type AccountsService } from './accounts-service.ts';
+import { createInvitationsService, type InvitationsService } from './invitations-service.ts';
+
+/** Account self-service by mailed links (verification, reset, email change) and invitations. */
+export interface AccountsApi {
+  readonly accounts: AccountsService;
+  readonly invitations: InvitationsService;
+}
+
+declare module '../contract.ts' {
+  interface ModuleApis {
+    accounts: AccountsApi;
+  }
+}
+
+export const accountsModule = defineModule({
+  name: 'accounts',
+  summary: 'Email verification, password reset, email change and invitations, by single-use mailed links.',
+  dependsOn: ['audit', 'identity', 'access'],
+  tables: {
+    account_tokens: { scope: 'platform', reason: "Single-use links (verification, reset, email change) of a user's own platform-level account." },
+    invitations: { scope: 'tenant' },
+  },
+  migrations: new URL('./migrations/', import.meta.url),
+  create: (ctx, { audit, identity, access }) => {
+    const { config, transactor, clock, random, hasher } = ctx;
+    const accounts = createAccountsService({ transactor, hasher, sessions: identity.sessions, clock, random, audit: audit.recorder, mailer: ctx.mail, passwordMinLength: config.passwordMinLength, throttles: identity.throttles });
+    const invitations = createInvitationsService({
+      transactor,
+      hasher,
+      clock,
+      random,
+      audit: audit.recorder,
+      mailer: ctx.mail,
+      access: access.control,
+      accessService: access.service,
+      passwordMinLength: config.passwordMinLength,
+      invitationDays: config.invitationDays,
+      links: identity.throttles.links,
+    });
+    return {
+      api: { accounts, invitations },
+      routes: () => {
+        registerAccountsRoutes(ctx.http, { accounts, invitations, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
+      },
+    };
+  },
+});

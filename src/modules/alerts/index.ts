@@ -1,0 +1,4 @@
+export { createSecurityAlerts, type SecurityAlerts, type AlertInput } from './security-alerts.ts';
+export type { AlertKind, AlertSeverity, AlertsTables } from './alerts-tables.ts';
+export type { SecurityAlertRow } from './alerts-store.ts';
+export { alertsModule } from './module.ts';

@@ -1,0 +1,30 @@
+import { defineModule } from '../contract.ts';
+import { apiKeysReview } from './api-keys-review.ts';
+import { createApiKeys, type ApiKeys } from './index.ts';
+
+declare module '../contract.ts' {
+  interface ModuleApis {
+    'api-keys': ApiKeys;
+  }
+}
+
+export const apiKeysModule = defineModule({
+  name: 'api-keys',
+  summary: 'Organization API keys (prk_…) with permission sets, expiry, rotation overlap, request signing and usage (AUTH-7).',
+  // Listed before tokens: an API key is tried before bearer tokens.
+  dependsOn: ['audit', 'keys', 'identity', 'access'],
+  tables: { api_keys: { scope: 'tenant' }, api_key_signatures: { scope: 'tenant' } },
+  migrations: new URL('./migrations/', import.meta.url),
+  reviewContributors: [apiKeysReview],
+  create: (ctx, { audit, keys, identity, access }) => {
+    const apiKeys = createApiKeys({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, fields: keys.fields, audit: audit.recorder, access: access.control, feed: ctx.feed, logger: ctx.logger, maxDays: ctx.config.apiKeyMaxDays });
+    identity.addAuthenticator(apiKeys.authenticator);
+    return {
+      api: apiKeys,
+      routes: () => {
+        apiKeys.register(ctx.http);
+      },
+      close: () => apiKeys.close(),
+    };
+  },
+});

@@ -1,0 +1,76 @@
+import { defineModule } from '../contract.ts';
+import { createRetentionForConfig } from './create-retention.ts';
+import { createDeletionService, type DeletionService } from './deletion-service.ts';
+import { createExportService } from './export-service.ts';
+import { startLifecycleLoop } from './lifecycle-loop.ts';
+import { registerLifecycleRoutes } from './lifecycle-routes.ts';
+import { mailDeletionNotifier } from './mail-deletion-notifier.ts';
+import { builtInContributors, type PersonalDataContributor } from './personal-data.ts';
+import type { RetentionService } from './retention-service.ts';
+
+/** DATA-1, DATA-2, DATA-3: retention of every data type, personal-data export, deletion with a grace period. */
+export interface LifecycleApi {
+  readonly retention: RetentionService;
+  readonly deletions: DeletionService;
+  /** Every module's personal-data section, in module order. */
+  readonly personalData: readonly PersonalDataContributor[];
+}
+
+declare module '../contract.ts' {
+  interface ModuleApis {
+    lifecycle: LifecycleApi;
+  }
+}
+
+export const lifecycleModule = defineModule({
+  name: 'lifecycle',
+  summary: 'Retention per data type, personal-data export, account and organization deletion with grace periods and crypto-shredding.',
+  dependsOn: ['audit', 'keys', 'identity', 'access'],
+  tables: {
+    retention_settings: { scope: 'tenant' },
+    organization_deletions: { scope: 'tenant' },
+    user_deletions: { scope: 'platform', reason: 'Pending deletions of platform-level accounts (DATA-3).' },
+    account_tombstones: { scope: 'platform', reason: 'What remains of a deleted account: an HMAC of its email and dates, no personal data (DATA-3).' },
+  },
+  migrations: new URL('./migrations/', import.meta.url),
+  personalData: (ctx) => builtInContributors(ctx),
+  create: (ctx, { audit, keys, identity, access }) => {
+    const { config, transactor, clock, logger } = ctx;
+    const personalData = ctx.contributions.personalData;
+    const deletions = createDeletionService({
+      transactor,
+      clock,
+      random: ctx.random,
+      audit: audit.recorder,
+      logger,
+      feed: ctx.feed,
+      graceDays: config.deletionGraceDays,
+      batchSize: config.retentionBatchSize,
+      tombstoneKey: ctx.keyring.derive('account-tombstone'),
+      sessions: identity.sessions,
+      access: access.control,
+      keys: { destroy: (tenantId) => keys.destroy(tenantId) },
+      contributors: () => personalData,
+      notifier: ctx.options.deletionNotifier ?? mailDeletionNotifier(ctx.mail),
+    });
+    const retention = createRetentionForConfig({ config, transactor, clock, audit: audit.recorder, auditRetention: audit.retention, metrics: ctx.metrics.registry });
+    return {
+      api: { retention, deletions, personalData },
+      routes: () => {
+        registerLifecycleRoutes(ctx.http, {
+          retention,
+          deletions,
+          exports: createExportService({ transactor, clock, audit: audit.recorder, contributors: () => personalData }),
+          access: access.control,
+          transactor,
+          clock,
+          audit: audit.recorder,
+          cookie: identity.cookie,
+        });
+      },
+      // DATA-1, DATA-3, AUD-3: retention of every data type (the audit log and sign-in counters
+      // included) and purges after deletion grace periods, on one node at a time.
+      jobs: [{ name: 'data lifecycle', start: () => startLifecycleLoop({ db: ctx.db, retention, deletions, logger }) }],
+    };
+  },
+});

@@ -1,0 +1,54 @@
+import { defineModule } from '../contract.ts';
+import { createBearerAuthenticator } from './bearer-authenticator.ts';
+import { registerClientsRoutes } from './clients-routes.ts';
+import { createClientsService, type ClientsService } from './clients-service.ts';
+import { registerTokenRoutes } from './token-routes.ts';
+import { createTokenService, type TokenService } from './token-service.ts';
+
+/** OAuth 2.0 client credentials for service accounts (AUTH-8). */
+export interface OAuthApi {
+  readonly clients: ClientsService;
+  readonly tokens: TokenService;
+}
+
+declare module '../contract.ts' {
+  interface ModuleApis {
+    oauth: OAuthApi;
+  }
+}
+
+export const oauthModule = defineModule({
+  name: 'oauth',
+  summary: 'OAuth 2.0 clients of service accounts: client secrets or private_key_jwt, the token endpoint, RFC 8414 metadata, bearer authentication.',
+  dependsOn: ['audit', 'identity', 'access', 'tokens'],
+  tables: { oauth_clients: { scope: 'tenant' }, oauth_assertion_jtis: { scope: 'tenant' } },
+  migrations: new URL('./migrations/', import.meta.url),
+  create: (ctx, { audit, identity, access, tokens }) => {
+    const { transactor, clock, random, config } = ctx;
+    const { endpoints } = tokens;
+    const bearer = createBearerAuthenticator({ keys: tokens.keys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed: ctx.feed, cache: tokens.cache });
+    identity.addAuthenticator((request) => bearer.authenticate(request));
+    const clients = createClientsService({
+      transactor,
+      clock,
+      random,
+      audit: audit.recorder,
+      access: access.control,
+      feed: ctx.feed,
+      revoked: (tenantId) => {
+        bearer.invalidate(tenantId);
+      },
+    });
+    const service = createTokenService({ transactor, clock, random, audit: audit.recorder, access: access.control, keys: tokens.keys, endpoints });
+    return {
+      api: { clients, tokens: service },
+      routes: async () => {
+        registerClientsRoutes(ctx.http, clients);
+        await registerTokenRoutes(ctx.http, { service, endpoints, documentation: `${config.publicUrl}/docs/api` });
+      },
+      close: () => {
+        bearer.close();
+      },
+    };
+  },
+});

@@ -1,0 +1,41 @@
+import { defineModule } from '../contract.ts';
+import { passkeySecondFactor } from './passkey-second-factor.ts';
+import { registerPasskeyRoutes } from './passkeys-routes.ts';
+import { createPasskeys, type Passkeys } from './passkeys-service.ts';
+import { relyingPartyFor } from './relying-party.ts';
+
+declare module '../contract.ts' {
+  interface ModuleApis {
+    passkeys: Passkeys;
+  }
+}
+
+export const passkeysModule = defineModule({
+  name: 'passkeys',
+  summary: 'WebAuthn passkeys and security keys: registration, passwordless sign-in, second factor (AUTH-3).',
+  dependsOn: ['audit', 'identity'],
+  tables: {
+    passkeys: { scope: 'platform', reason: "WebAuthn credentials belong to platform-level users; the API reads only the signed-in user's own rows (AUTH-3)." },
+    webauthn_challenges: { scope: 'platform', reason: 'Pending WebAuthn ceremonies of platform-level users, for minutes (AUTH-3).' },
+  },
+  migrations: new URL('./migrations/', import.meta.url),
+  create: (ctx, { audit, identity }) => {
+    const passkeys = createPasskeys({
+      transactor: ctx.transactor,
+      clock: ctx.clock,
+      random: ctx.random,
+      audit: audit.recorder,
+      sessions: identity.sessions,
+      // Credential ids are base64url: counted exactly, never case-folded.
+      throttle: identity.newThrottle({ namespace: 'passkey', identifiers: 'exact' }),
+      relyingParty: relyingPartyFor(ctx.config.publicUrl),
+    });
+    identity.mfa.registry.register(passkeySecondFactor(passkeys));
+    return {
+      api: passkeys,
+      routes: () => {
+        registerPasskeyRoutes(ctx.http, { passkeys, sessions: identity.sessions, cookie: identity.cookie, upgrade: identity.firstFactorUpgrade, issueTokens: identity.issueApiClientTokens });
+      },
+    };
+  },
+});

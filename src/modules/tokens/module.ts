@@ -1,0 +1,71 @@
+import { defineModule } from '../contract.ts';
+import { oauthEndpoints, type OAuthEndpoints } from './endpoints.ts';
+import { registerJwksRoute } from './jwks-route.ts';
+import { createTokenKeys, type TokenKeys } from './token-keys.ts';
+import { createUserTokenAuthenticator } from './user-token-authenticator.ts';
+import { registerUserTokenRoutes } from './user-tokens-routes.ts';
+import { createUserTokens, type UserTokens } from './user-tokens-service.ts';
+import { createVerifiedTokenCache, type VerifiedTokenCache } from './verified-token-cache.ts';
+
+/** Signed access tokens and rotating refresh tokens for API clients (AUTH-5). */
+export interface TokensApi {
+  /** Signing keys, rotated; published at /.well-known/jwks.json. */
+  readonly keys: TokenKeys;
+  readonly userTokens: UserTokens;
+  /** Verified bearer tokens of every kind (user tokens here, client-credentials tokens in oauth). */
+  readonly cache: VerifiedTokenCache;
+  readonly endpoints: OAuthEndpoints;
+}
+
+declare module '../contract.ts' {
+  interface ModuleApis {
+    tokens: TokensApi;
+  }
+}
+
+export const tokensModule = defineModule({
+  name: 'tokens',
+  summary: 'EdDSA access tokens with rotating signing keys and JWKS, refresh-token families with reuse detection, bearer authentication.',
+  dependsOn: ['audit', 'identity', 'alerts'],
+  tables: { refresh_tokens: { scope: 'platform', reason: "API clients' refresh tokens are bound to a platform-level session; no tenant's data (AUTH-5)." } },
+  migrations: new URL('./migrations/', import.meta.url),
+  create: (ctx, { audit, identity, alerts }) => {
+    const { config, transactor, clock } = ctx;
+    const keys = createTokenKeys({ keyring: ctx.keyring, clock, rotationDays: config.tokenKeyRotationDays });
+    const endpoints = oauthEndpoints(config.publicUrl);
+    const cache = createVerifiedTokenCache({ clock });
+    const bearer = createUserTokenAuthenticator({ keys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed: ctx.feed, cache });
+    const userTokens = createUserTokens({
+      transactor,
+      clock,
+      random: ctx.random,
+      audit: audit.recorder,
+      keys,
+      successorKey: ctx.keyring.derive('refresh-token-successor'),
+      familyLimits: (tx, user, family) => identity.sessions.tokenFamilyLimits(tx, user, family),
+      feed: ctx.feed,
+      alerts,
+      endpoints: { issuer: endpoints.issuer, audience: endpoints.apiAudience },
+      settings: { refreshDays: config.refreshTokenDays, graceSeconds: config.refreshReuseGraceSeconds, perMinute: config.refreshPerMinute },
+      logger: ctx.logger,
+      revoked: (sessionId) => {
+        bearer.ended(sessionId);
+      },
+    });
+    identity.onSessionRevoked((sessionId) => {
+      bearer.ended(sessionId);
+    });
+    identity.addAuthenticator((request) => bearer.authenticate(request));
+    identity.answerApiClientsWith((sessionId, options) => userTokens.issueForSession(sessionId, options));
+    return {
+      api: { keys, userTokens, cache, endpoints },
+      routes: async () => {
+        registerJwksRoute(ctx.http, keys);
+        await registerUserTokenRoutes(ctx.http, { tokens: userTokens });
+      },
+      close: () => {
+        bearer.close();
+      },
+    };
+  },
+});
