@@ -25,7 +25,7 @@ import {
   registerPasswordRoutes,
   registerStepUp,
 } from './modules/identity/index.ts';
-import { createFirstFactorUpgrade, createMfa, pendingLoginCookieFor, registerMfaRoutes, type Mfa } from './modules/identity/mfa/index.ts';
+import { createFirstFactorUpgrade, createMfa, mfaPersonalData, pendingLoginCookieFor, registerMfaRoutes, type Mfa } from './modules/identity/mfa/index.ts';
 import type { IssueApiClientTokens } from './modules/identity/sign-in-answer.ts';
 import {
   apiCallSampler,
@@ -65,13 +65,15 @@ import {
   registerAccessRequestRoutes,
   registerRiskyWriteRoutes,
   tenancyOperations,
+  accessRequestsPersonalData,
+  riskyWritesPersonalData,
   type AccessRequestsService,
   type RiskyWrites,
   type SecurityAlerts,
 } from './modules/access-requests/index.ts';
-import { apiKeysReview, createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
+import { apiKeysPersonalData, apiKeysReview, createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
 import { createBearerAuthenticator, createClientsService, createTokenService, oauthEndpoints, registerClientsRoutes, registerTokenRoutes } from './modules/oauth/index.ts';
-import { createTokenKeys, createUserTokenAuthenticator, createUserTokens, createVerifiedTokenCache, registerJwksRoute, registerUserTokenRoutes, type TokenKeys, type UserTokens } from './modules/tokens/index.ts';
+import { createTokenKeys, createUserTokenAuthenticator, createUserTokens, createVerifiedTokenCache, registerJwksRoute, registerUserTokenRoutes, userTokensPersonalData, type TokenKeys, type UserTokens } from './modules/tokens/index.ts';
 import { createSecrets, type SecretsService } from './modules/secrets/index.ts';
 import {
   builtInContributors,
@@ -86,10 +88,10 @@ import {
   type RetentionService,
 } from './modules/lifecycle/index.ts';
 import type { ShredRegister } from './platform/crypto/shred-register.ts';
-import { createAccountsService, createInvitationsService, registerAccountsRoutes, type AccountsService, type InvitationsService } from './modules/accounts/index.ts';
-import { createThrottle } from './modules/identity/index.ts';
+import { accountLinksPersonalData, createAccountsService, createInvitationsService, invitationsPersonalData, registerAccountsRoutes, type AccountsService, type InvitationsService } from './modules/accounts/index.ts';
+import { createThrottle, createUserLookups } from './modules/identity/index.ts';
 import { createMailer, outboxPath, outboxTransport, smtpTransport, type Mailer } from './platform/mail/index.ts';
-import { createPasskeys, registerPasskeyRoutes, relyingPartyFor, type Passkeys } from './modules/passkeys/index.ts';
+import { createPasskeys, passkeysPersonalData, registerPasskeyRoutes, relyingPartyFor, type Passkeys } from './modules/passkeys/index.ts';
 import { passkeySecondFactor } from './modules/passkeys/passkey-second-factor.ts';
 import { createChangeFeed, type ChangeFeed } from './platform/notify/change-feed.ts';
 import { createRedisChangeFeed } from './platform/notify/redis-change-feed.ts';
@@ -302,7 +304,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   registerStepUp(http, { clock, maxAgeMinutes: config.stepUpMinutes });
   registerMfaRoutes(http, { mfa: mfa.login, enrolment: mfa.enrolment, registry: mfa.registry, reauth: mfa.reauth, sessions, cookie, pendingCookie, upgrade: firstFactorUpgrade, issueTokens });
   registerPasswordRoutes(http, { rules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore } });
-  const personalData: PersonalDataContributor[] = builtInContributors({ transactor });
+  const users = createUserLookups(transactor);
+  // DATA-2: every module's personal-data sections (the module manifests will list their own).
+  const personalData: PersonalDataContributor[] = [
+    ...builtInContributors({ transactor }),
+    ...[passkeysPersonalData({ transactor }), mfaPersonalData({ transactor }), userTokensPersonalData({ transactor, users }), invitationsPersonalData({ transactor, clock, users })],
+    ...[accountLinksPersonalData({ transactor }), apiKeysPersonalData({ transactor }), accessRequestsPersonalData({ transactor }), riskyWritesPersonalData({ transactor })],
+  ];
   const deletions = createDeletionService({
     transactor,
     clock,

@@ -5,3 +5,4 @@ export { createRiskyWrites, type RiskyWrites, type RiskyOperation, type RiskyWri
 export { registerRiskyWriteRoutes } from './risky-writes-routes.ts';
 export { tenancyOperations } from './tenancy-operations.ts';
 export type { AccessRequestsTables } from './access-requests-tables.ts';
+export { ACCESS_REQUESTS_SECTION, RISKY_WRITES_SECTION, accessRequestsPersonalData, riskyWritesPersonalData } from './access-requests-personal-data.ts';

@@ -75,3 +75,4 @@ export function createApiKeys(deps: {
   };
 }
 export { apiKeysReview } from './api-keys-review.ts';
+export { API_KEYS_SECTION, apiKeysPersonalData } from './api-keys-personal-data.ts';

@@ -17,3 +17,4 @@ export { createReauthentication, type Reauthentication } from './reauthenticate.
 export { registerUserAdminRoutes } from './user-admin-routes.ts';
 export { answerSignIn, SignedInUser, SignInAnswer, TokenRequestFields, wantsTokens, type ApiClientTokens, type IssueApiClientTokens, type TokenRequest } from './sign-in-answer.ts';
 export type { FirstFactorUpgrade } from './mfa/first-factor-upgrade.ts';
+export { createUserLookups, type UserLookups } from './user-lookups.ts';

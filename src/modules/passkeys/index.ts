@@ -4,3 +4,4 @@ export { registerPasskeyRoutes, ceremonyCookieName } from './passkeys-routes.ts'
 export { relyingPartyFor, type RelyingParty } from './relying-party.ts';
 export type { PasskeyRow } from './passkeys-store.ts';
 export type { PasskeysTables } from './passkeys-tables.ts';
+export { PASSKEYS_SECTION, passkeysPersonalData } from './passkeys-personal-data.ts';

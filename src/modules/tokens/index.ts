@@ -7,3 +7,4 @@ export { createUserTokenAuthenticator, type UserTokenAuthenticator } from './use
 export { createVerifiedTokenCache, assertInScope, singleFlight, type VerifiedToken, type VerifiedTokenCache, type PendingVerification } from './verified-token-cache.ts';
 export { registerUserTokenRoutes, UserTokenPairSchema, USER_TOKEN_PATH, USER_TOKEN_REVOKE_PATH } from './user-tokens-routes.ts';
 export type { UserTokensTables } from './user-tokens-tables.ts';
+export { REFRESH_TOKEN_FAMILIES_SECTION, userTokensPersonalData } from './user-tokens-personal-data.ts';
