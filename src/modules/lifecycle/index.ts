@@ -10,3 +10,4 @@ export { mailDeletionNotifier } from './mail-deletion-notifier.ts';
 export { startLifecycleLoop, LIFECYCLE_LOCK_KEY } from './lifecycle-loop.ts';
 export { registerLifecycleRoutes } from './lifecycle-routes.ts';
 export type { LifecycleTables } from './lifecycle-tables.ts';
+export { PERSONAL_DATA_COLUMNS, PERSONAL_DATA_EXCLUSIONS } from './personal-data-exclusions.ts';
