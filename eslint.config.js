@@ -39,5 +39,5 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] }],
     },
   },
-  { files: ['bin/**', 'eslint.config.js', 'src/modules/console/static/**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['bin/**', 'eslint.config.js', 'scripts/eslint/**', 'src/modules/console/static/**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

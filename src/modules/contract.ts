@@ -85,7 +85,7 @@ export interface AppModule<N extends ModuleName = ModuleName, D extends ModuleNa
   readonly migrations?: URL;
   readonly reviewContributors?: readonly ReviewContributor[];
   /** The module's sections of the personal-data export. */
-  readonly personalData?: (ctx: Pick<AppContext, 'transactor'>) => readonly PersonalDataContributor[];
+  readonly personalData?: (ctx: Pick<AppContext, 'transactor' | 'clock'>) => readonly PersonalDataContributor[];
   create(ctx: AppContext, deps: Pick<ModuleApis, D>): ModuleInstance<ModuleApis[N]> | Promise<ModuleInstance<ModuleApis[N]>>;
 }
 

@@ -1,3 +1,4 @@
+import { accessRequestsPersonalData, riskyWritesPersonalData } from './access-requests-personal-data.ts';
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import { defineModule } from '../contract.ts';
 import { registerAccessRequestRoutes } from './access-requests-routes.ts';
@@ -28,6 +29,7 @@ export const accessRequestsModule = defineModule({
     risky_write_approvals: { scope: 'tenant' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  personalData: (ctx) => [accessRequestsPersonalData(ctx), riskyWritesPersonalData(ctx)],
   create: (ctx, { audit, access, alerts }) => {
     const { transactor, clock, random, logger } = ctx;
     const riskyWrites = createRiskyWrites({ transactor, clock, random, audit: audit.recorder, access: access.control });

@@ -4,3 +4,4 @@ export { registerAccountsRoutes, RESET_REQUESTED } from './accounts-routes.ts';
 export { ACCOUNT_LINK_TTL_MS } from './account-tokens.ts';
 export type { AccountsTables } from './accounts-tables.ts';
 export { accountsModule, type AccountsApi } from './module.ts';
+export { ACCOUNT_LINKS_SECTION, INVITATIONS_SECTION, accountLinksPersonalData, invitationsPersonalData } from './accounts-personal-data.ts';

@@ -1,3 +1,5 @@
+import { createUserLookups } from '../identity/index.ts';
+import { accountLinksPersonalData, invitationsPersonalData } from './accounts-personal-data.ts';
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import { defineModule } from '../contract.ts';
 import { registerAccountsRoutes } from './accounts-routes.ts';
@@ -25,6 +27,7 @@ export const accountsModule = defineModule({
     invitations: { scope: 'tenant' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  personalData: (ctx) => [invitationsPersonalData({ ...ctx, users: createUserLookups(ctx.transactor) }), accountLinksPersonalData(ctx)],
   create: (ctx, { audit, identity, access }) => {
     const { config, transactor, clock, random, hasher } = ctx;
     const accounts = createAccountsService({ transactor, hasher, sessions: identity.sessions, clock, random, audit: audit.recorder, mailer: ctx.mail, passwordMinLength: config.passwordMinLength, throttles: identity.throttles });

@@ -76,3 +76,4 @@ export function createApiKeys(deps: {
 }
 export { apiKeysReview } from './api-keys-review.ts';
 export { apiKeysModule } from './module.ts';
+export { API_KEYS_SECTION, apiKeysPersonalData } from './api-keys-personal-data.ts';

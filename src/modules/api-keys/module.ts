@@ -1,3 +1,4 @@
+import { apiKeysPersonalData } from './api-keys-personal-data.ts';
 import { defineModule } from '../contract.ts';
 import { apiKeysReview } from './api-keys-review.ts';
 import { createApiKeys, type ApiKeys } from './index.ts';
@@ -16,6 +17,7 @@ export const apiKeysModule = defineModule({
   tables: { api_keys: { scope: 'tenant' }, api_key_signatures: { scope: 'tenant' } },
   migrations: new URL('./migrations/', import.meta.url),
   reviewContributors: [apiKeysReview],
+  personalData: (ctx) => [apiKeysPersonalData(ctx)],
   create: (ctx, { audit, keys, identity, access }) => {
     const apiKeys = createApiKeys({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, fields: keys.fields, audit: audit.recorder, access: access.control, feed: ctx.feed, logger: ctx.logger, maxDays: ctx.config.apiKeyMaxDays });
     identity.addAuthenticator(apiKeys.authenticator);

@@ -20,3 +20,4 @@ export type { FirstFactorUpgrade } from './mfa/first-factor-upgrade.ts';
 export { identityModule, allowedOrigins, type IdentityApi } from './module.ts';
 export { createFactorRegistry, type FactorProof, type FactorRegistry, type SecondFactor, type VerifiedFactor } from './mfa/index.ts';
 export { tightenMemberSessions } from './identity-store.ts';
+export { createUserLookups, type UserLookups } from './user-lookups.ts';

@@ -1,3 +1,4 @@
+import { mfaPersonalData } from './mfa/mfa-personal-data.ts';
 import { isLoopback, type Config } from '../../config/index.ts';
 import type { AuditActor, AuditSource } from '../../platform/http/request-context.ts';
 import { PLATFORM_TENANT_ID } from '../audit/index.ts';
@@ -75,6 +76,7 @@ export const identityModule = defineModule({
     mfa_pending_logins: { scope: 'platform', reason: 'Sign-ins waiting for their second factor, for five minutes (AUTH-2).' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  personalData: (ctx) => [mfaPersonalData(ctx)],
   create: (ctx, { audit, keys }) => {
     const { config, transactor, clock, random, hasher } = ctx;
     const recorder = audit.recorder;

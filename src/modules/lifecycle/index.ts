@@ -2,7 +2,7 @@ export { createRetentionRegistry, platformDefaults, type PurgeTarget, type Reten
 export { createRetentionService, type EffectivePolicy, type PurgeReport, type RetentionService } from './retention-service.ts';
 export { deleteBatch, tableRetention, TABLE_RETENTIONS, type TableRetention } from './retention-types.ts';
 export { createRetentionForConfig } from './create-retention.ts';
-export { builtInContributors, BUILT_IN_SCHEMAS, exportSchema, EXPORT_SCHEMA_VERSION, type PersonalDataContributor } from './personal-data.ts';
+export { builtInContributors, BUILT_IN_SCHEMAS, BUILT_IN_SECTIONS, exportSchema, EXPORT_SCHEMA_VERSION, type PersonalDataContributor, type PersonalDataSection } from './personal-data.ts';
 export { createExportService, type ExportService } from './export-service.ts';
 export { createDeletionService, ORGANIZATION_DELETION_TOPIC, ORGANIZATION_PURGE_TABLES, type DeletionService } from './deletion-service.ts';
 export type { DeletionNotice, DeletionNotifier, DeletionRecipient } from './deletion-notifier.ts';
@@ -11,3 +11,4 @@ export { startLifecycleLoop, LIFECYCLE_LOCK_KEY } from './lifecycle-loop.ts';
 export { registerLifecycleRoutes } from './lifecycle-routes.ts';
 export type { LifecycleTables } from './lifecycle-tables.ts';
 export { lifecycleModule, type LifecycleApi } from './module.ts';
+export { PERSONAL_DATA_COLUMNS, PERSONAL_DATA_EXCLUSIONS } from './personal-data-exclusions.ts';

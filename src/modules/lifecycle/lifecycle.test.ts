@@ -4,12 +4,15 @@ import { after, before, describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { manualClock } from '../../platform/clock.ts';
-import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
+import { createTestApp, sessionCookie, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
+import { authenticatorFor, registerPasskey } from '../../../test/support/passkeys.ts';
+import { digestToken } from '../../platform/crypto/random.ts';
+import { base32Decode, totp } from '../identity/mfa/totp.ts';
 import { createOrg, memberWithRole, post, signUp } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { allowRiskyWrites, deleteWithApproval, secondAdmin } from '../../../test/support/risky-writes.ts';
-import { builtInExportSchema } from '../../../scripts/export-schema.ts';
-import { startLifecycleLoop, type DeletionNotice } from './index.ts';
+import { publishedExportSchema } from '../../../scripts/export-schema.ts';
+import { exportSchema, startLifecycleLoop, type DeletionNotice } from './index.ts';
 
 const DAY = 86_400_000;
 const START = new Date('2026-05-01T00:00:00Z');
@@ -41,34 +44,123 @@ describe('data lifecycle (DATA-1, DATA-2, DATA-3)', () => {
     return t.transactor.withTenant(tenantId, (tx) => tx.selectFrom('audit_events').select(['canonical', 'actor_id']).where('tenant_id', '=', tenantId).where('action', '=', action).execute());
   };
 
-  it('DATA-2: docs/data-export.schema.json is the published schema of the built-in sections', () => {
-    assert.equal(readFileSync(new URL('../../../docs/data-export.schema.json', import.meta.url), 'utf8'), builtInExportSchema(), 'regenerate with: node scripts/export-schema.ts > docs/data-export.schema.json');
+  it('DATA-2: docs/data-export.schema.json is the published schema of every section the app registers', () => {
+    const published = readFileSync(new URL('../../../docs/data-export.schema.json', import.meta.url), 'utf8');
+    assert.equal(published, publishedExportSchema(), 'regenerate with: node scripts/export-schema.ts > docs/data-export.schema.json');
+    assert.deepEqual(JSON.parse(published), exportSchema(t.app.services.lifecycle.personalData), 'scripts/export-schema.ts lists other sections than the app registers');
   });
 
-  it('DATA-2: a user downloads everything Parapet holds about them, valid against the documented schema, never a secret; the download is audited', async () => {
+  it('DATA-2: a user with every kind of data downloads all of it, valid against the documented schema, never a secret; the download is audited', async () => {
     clock.set(START);
     const org = await createOrg(t, 'export');
-    const keyResponse = await t.inject({ method: 'POST', url: `/api/v1/organizations/${org.orgId}/api-keys`, headers: { cookie: org.admin.cookie }, payload: { name: 'CI', permissions: ['projects.read'] } });
+    const admin = org.admin;
+    const email = (await t.transactor.withPlatform((tx) => tx.selectFrom('users').select('email').where('id', '=', admin.userId).executeTakeFirstOrThrow())).email;
+    const keyResponse = await t.inject({ method: 'POST', url: `/api/v1/organizations/${org.orgId}/api-keys`, headers: { cookie: admin.cookie }, payload: { name: 'CI', permissions: ['projects.read'] } });
     assert.equal(keyResponse.statusCode, 201, keyResponse.body);
     const secret = keyResponse.json<{ key: string; id: string }>();
-    await post(t, org.admin, `/api/v1/organizations/${org.orgId}/access-requests`, { role: 'viewer', reason: 'Export test request', duration_minutes: 30 });
+    await post(t, admin, `/api/v1/organizations/${org.orgId}/access-requests`, { role: 'viewer', reason: 'Export test request', duration_minutes: 30 });
+    // Invitations: one the user sent, one another organization sent to the user's address.
+    await post(t, admin, `/api/v1/organizations/${org.orgId}/invitations`, { email: 'invitee@example.com', role: 'viewer' });
+    const inviter = await createOrg(t, 'inviter');
+    await post(t, inviter.admin, `/api/v1/organizations/${inviter.orgId}/invitations`, { email, role: 'viewer' });
+    // An account link (address verification).
+    assert.equal((await t.inject({ method: 'POST', url: '/api/v1/auth/email/verify/request', headers: { cookie: admin.cookie } })).statusCode, 202);
+    // A refresh-token family, rotated once.
+    const login = await t.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password: TEST_PASSWORD, response_type: 'token' } });
+    assert.equal(login.statusCode, 200, login.body);
+    const refreshed = await t.inject({ method: 'POST', url: '/api/v1/auth/token', payload: { grant_type: 'refresh_token', refresh_token: login.json<{ refresh_token: string }>().refresh_token } });
+    assert.equal(refreshed.statusCode, 200, refreshed.body);
+    const refreshTokens = [login.json<{ refresh_token: string }>().refresh_token, refreshed.json<{ refresh_token: string }>().refresh_token];
+    // A passkey, then an authenticator app with its recovery codes.
+    const passkeyId = await registerPasskey(t, admin.cookie, authenticatorFor(t), 'Laptop');
+    const started = await t.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp', headers: { cookie: admin.cookie } });
+    assert.equal(started.statusCode, 201, started.body);
+    const totpSecret = started.json<{ secret: string }>().secret;
+    const confirmed = await t.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp/confirm', payload: { code: totp(base32Decode(totpSecret), clock.now()) }, headers: { cookie: admin.cookie } });
+    assert.equal(confirmed.statusCode, 200, confirmed.body);
+    const recoveryCodes = confirmed.json<{ recovery_codes: string[] }>().recovery_codes;
+    const cookie = confirmed.json<{ session_upgraded: boolean }>().session_upgraded ? sessionCookie(confirmed) : admin.cookie;
     await t.app.services.audit.sequencer.drain();
 
-    const response = await t.inject({ method: 'GET', url: '/api/v1/users/me/export', headers: { cookie: org.admin.cookie } });
+    const response = await t.inject({ method: 'GET', url: '/api/v1/users/me/export', headers: { cookie } });
     assert.equal(response.statusCode, 200, response.body);
     assert.match(String(response.headers['content-disposition']), /attachment/);
-    const document = response.json<{ profile: { id: string }; organizations: { id: string; api_keys_created: { id: string }[]; access_requests: unknown[]; bindings: unknown[] }[]; audit_events: { events: unknown[] }[] }>();
+    interface Document {
+      schema_version: number;
+      profile: { id: string };
+      organizations: { id: string; bindings: unknown[] }[];
+      audit_events: { events: unknown[] }[];
+      passkeys: { id: string; name: string }[];
+      mfa: { totp_factors: { confirmed_at: string | null }[]; recovery_codes: { total: number; remaining: number } | null };
+      refresh_token_families: { refreshes: number }[];
+      invitations: { received: { organization_id: string; status: string }[]; sent: { email: string }[] };
+      account_links: { purpose: string }[];
+      api_keys: { id: string; prefix: string }[];
+      access_requests: { made: { requested_by_you: boolean }[]; decided: unknown[] };
+      risky_writes: unknown[];
+    }
+    const document = response.json<Document>();
     const ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
     const validate = ajv.compile(JSON.parse(readFileSync(new URL('../../../docs/data-export.schema.json', import.meta.url), 'utf8')) as object);
     assert.ok(validate(document), JSON.stringify(validate.errors));
-    assert.equal(document.profile.id, org.admin.userId);
+    assert.equal(document.schema_version, 2);
+    assert.equal(document.profile.id, admin.userId);
     assert.deepEqual(document.organizations.map((o) => o.id), [org.orgId]);
-    assert.deepEqual(document.organizations[0]?.api_keys_created.map((k) => k.id), [secret.id]);
-    assert.equal(document.organizations[0]?.access_requests.length, 1);
     assert.ok((document.organizations[0]?.bindings.length ?? 0) >= 1);
     assert.ok(document.audit_events.some((log) => log.events.length > 0));
-    for (const forbidden of [secret.key, 'password_hash', 'token_hash', 'secret_hash', '$argon2']) assert.ok(!response.body.includes(forbidden), `export contains ${forbidden}`);
-    assert.equal((await events(PLATFORM, 'user.exported')).filter((e) => e.actor_id === org.admin.userId).length, 1);
+    assert.deepEqual(document.passkeys.map((p) => [p.id, p.name]), [[passkeyId, 'Laptop']]);
+    assert.equal(document.mfa.totp_factors.length, 1);
+    assert.notEqual(document.mfa.totp_factors[0]?.confirmed_at, null);
+    assert.deepEqual(document.mfa.recovery_codes && [document.mfa.recovery_codes.total, document.mfa.recovery_codes.remaining], [recoveryCodes.length, recoveryCodes.length]);
+    assert.deepEqual(document.refresh_token_families.map((f) => f.refreshes), [1]);
+    assert.deepEqual(document.invitations.received.map((i) => [i.organization_id, i.status]), [[inviter.orgId, 'pending']]);
+    assert.deepEqual(document.invitations.sent.map((i) => i.email), ['invitee@example.com']);
+    assert.deepEqual(document.account_links.map((l) => l.purpose), ['verify_email']);
+    assert.deepEqual(document.api_keys.map((k) => k.id), [secret.id]);
+    assert.ok(secret.key.startsWith(document.api_keys[0]?.prefix ?? '-'), 'the prefix is the key’s public start');
+    assert.deepEqual(document.access_requests.made.map((r) => r.requested_by_you), [true]);
+
+    // No secret in any form: the secrets the user was shown, and every stored digest, seed, key and handle.
+    const stored = await t.transactor.withPlatform(async (tx) => ({
+      passkeys: await tx.selectFrom('passkeys').select(['public_key', 'user_handle', 'credential_id']).where('user_id', '=', admin.userId).execute(),
+      totp: await tx.selectFrom('totp_factors').select('secret_sealed').where('user_id', '=', admin.userId).execute(),
+      codes: await tx.selectFrom('mfa_recovery_codes').select('code_hash').where('user_id', '=', admin.userId).execute(),
+      links: await tx.selectFrom('account_tokens').select('token_hash').where('user_id', '=', admin.userId).execute(),
+      sessions: await tx.selectFrom('sessions').select('token_hash').where('user_id', '=', admin.userId).execute(),
+      user: await tx.selectFrom('users').select('password_hash').where('id', '=', admin.userId).executeTakeFirstOrThrow(),
+    }));
+    const refreshDigests = await t.transactor.withPlatform((tx) => tx.selectFrom('refresh_tokens').select('token_hash').where('token_hash', 'in', refreshTokens.map(digestToken)).execute());
+    const keyDigest = await t.transactor.withTenant(org.orgId, (tx) => tx.selectFrom('api_keys').select('secret_hash').where('tenant_id', '=', org.orgId).where('id', '=', secret.id).executeTakeFirstOrThrow());
+    const invitationDigests = await t.transactor.withTenant(inviter.orgId, (tx) => tx.selectFrom('invitations').select('token_hash').where('tenant_id', '=', inviter.orgId).execute());
+    const bytes = [
+      ...stored.passkeys.flatMap((p) => [p.public_key, p.user_handle]),
+      ...stored.codes.map((c) => c.code_hash),
+      ...stored.links.map((l) => l.token_hash),
+      ...stored.sessions.map((s) => s.token_hash),
+      ...refreshDigests.map((r) => r.token_hash),
+      ...invitationDigests.map((i) => i.token_hash),
+      keyDigest.secret_hash,
+    ];
+    assert.equal(refreshDigests.length, 2);
+    const forbidden = [
+      secret.key,
+      totpSecret,
+      ...recoveryCodes,
+      ...refreshTokens,
+      stored.user.password_hash,
+      ...stored.totp.map((f) => f.secret_sealed),
+      ...stored.passkeys.map((p) => p.credential_id),
+      ...bytes.flatMap((b) => [Buffer.from(b).toString('hex'), Buffer.from(b).toString('base64'), Buffer.from(b).toString('base64url')]),
+      'password_hash',
+      'token_hash',
+      'secret_hash',
+      'code_hash',
+      'secret_sealed',
+      'public_key',
+      '$argon2',
+    ];
+    for (const value of forbidden) assert.ok(!response.body.includes(value), `export contains ${value}`);
+    assert.equal((await events(PLATFORM, 'user.exported')).filter((e) => e.actor_id === admin.userId).length, 1);
   });
 
   it('DATA-2: a user corrects their display name through PATCH /users/me (audited)', async () => {

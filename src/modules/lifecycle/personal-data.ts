@@ -1,25 +1,37 @@
 import { sql } from 'kysely';
 import type { AppTransactor } from '../../database.ts';
+import { list, maybe, obj, str, time, uuid, type JsonSchema } from '../../platform/json-schema.ts';
 import { PLATFORM_TENANT_ID } from '../audit/index.ts';
 
-/** The export format's version (`schema_version` in every export; docs/data-export.schema.json). */
-export const EXPORT_SCHEMA_VERSION = 1;
+/**
+ * The export format's version (`schema_version` in every export; docs/data-export.schema.json).
+ * 2: API keys and access requests left `organizations` for their own modules' sections.
+ */
+export const EXPORT_SCHEMA_VERSION = 2;
 
 /** Audit events per log included in an export (newest first); `truncated` says when there were more. */
 export const EXPORT_AUDIT_LIMIT = 1000;
 
-type JsonSchema = Readonly<Record<string, unknown>>;
-
-/**
- * What a module holds about a person (DATA-2, DATA-3). Modules with per-user data (MFA factors,
- * passkeys, refresh-token families, invitations) register one: its section appears in every export
- * and its schema in the published one, and `erase` runs when the account is purged.
- */
-export interface PersonalDataContributor {
+/** A section of the export: its key and JSON Schema, declared statically so the published schema needs no database. */
+export interface PersonalDataSection {
   /** Top-level key of the section in the export (snake_case, unique). */
   readonly section: string;
   /** JSON Schema (draft-07) of the section; becomes part of docs/data-export.schema.json. */
   readonly schema: JsonSchema;
+  /**
+   * The tables whose rows about the user this section exports (the coverage test checks every
+   * table that names a user is here or deliberately excluded, `personal-data-exclusions.ts`).
+   */
+  readonly tables: readonly string[];
+}
+
+/**
+ * What a module holds about a person (DATA-2, DATA-3). Every module with per-user data (passkeys,
+ * MFA factors, refresh-token families, invitations, API keys, access requests) registers one: its
+ * section appears in every export and its schema in the published one, and `erase` runs when the
+ * account is purged.
+ */
+export interface PersonalDataContributor extends PersonalDataSection {
   /** Everything the module holds about the user, as JSON. Never secrets: no hashes, seeds, keys or tokens. */
   collect(userId: string, memberships: readonly { readonly tenantId: string }[]): Promise<unknown>;
   /**
@@ -28,13 +40,6 @@ export interface PersonalDataContributor {
    */
   readonly erase?: (userId: string, memberships: readonly { readonly tenantId: string }[], batchSize: number) => Promise<number>;
 }
-
-const str = { type: 'string' } as const;
-const uuid = { type: 'string', format: 'uuid' } as const;
-const time = { type: 'string', format: 'date-time' } as const;
-const maybe = (schema: JsonSchema) => ({ anyOf: [schema, { type: 'null' }] });
-const obj = (properties: Record<string, JsonSchema>, required: string[] = Object.keys(properties)) => ({ type: 'object', additionalProperties: false, required, properties });
-const list = (items: JsonSchema) => ({ type: 'array', items });
 
 const auditLog = obj({ log: uuid, truncated: { type: 'boolean' }, events: list({ type: 'object', required: ['id', 'action', 'occurred_at'], properties: { id: uuid, action: str, occurred_at: time } }) });
 
@@ -49,12 +54,23 @@ export const BUILT_IN_SCHEMAS = {
           role: str,
           joined_at: time,
           bindings: list(obj({ id: uuid, role: str, project_id: maybe(uuid), environment_id: maybe(uuid), expires_at: maybe(time), created_at: time })),
-          api_keys_created: list(obj({ id: uuid, name: str, mode: str, permissions: list(str), created_at: time, expires_at: time, revoked_at: maybe(time), last_used_at: maybe(time) })),
-          access_requests: list(obj({ id: uuid, role: str, reason: str, status: str, duration_minutes: { type: 'integer' }, break_glass: { type: 'boolean' }, created_at: time, decided_at: maybe(time) })),
         }),
       ),
   audit_events: list(auditLog),
 } as const;
+
+/** The tables each built-in section reads. */
+const BUILT_IN_TABLES: Readonly<Record<keyof typeof BUILT_IN_SCHEMAS, readonly string[]>> = {
+  profile: ['users'],
+  sessions: ['sessions'],
+  organizations: ['memberships', 'role_bindings'],
+  audit_events: ['audit_events'],
+};
+
+const builtIn = (section: keyof typeof BUILT_IN_SCHEMAS): PersonalDataSection => ({ section, schema: BUILT_IN_SCHEMAS[section], tables: BUILT_IN_TABLES[section] });
+
+/** The built-in sections without their collectors (scripts/export-schema.ts). */
+export const BUILT_IN_SECTIONS: readonly PersonalDataSection[] = (['profile', 'sessions', 'organizations', 'audit_events'] as const).map(builtIn);
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
@@ -70,16 +86,14 @@ export function builtInContributors(deps: { transactor: AppTransactor }): Person
   const { transactor } = deps;
   return [
     {
-      section: 'profile',
-      schema: BUILT_IN_SCHEMAS.profile,
+      ...builtIn('profile'),
       collect: async (userId) => {
         const user = await transactor.withPlatform((tx) => tx.selectFrom('users').select(['id', 'email', 'display_name', 'is_platform_admin', 'created_at', 'updated_at', 'disabled_at']).where('id', '=', userId).executeTakeFirstOrThrow());
         return { ...user, created_at: iso(user.created_at), updated_at: iso(user.updated_at), disabled_at: iso(user.disabled_at) };
       },
     },
     {
-      section: 'sessions',
-      schema: BUILT_IN_SCHEMAS.sessions,
+      ...builtIn('sessions'),
       collect: async (userId) =>
         (
           await transactor.withPlatform((tx) =>
@@ -88,8 +102,7 @@ export function builtInContributors(deps: { transactor: AppTransactor }): Person
         ).map((s) => ({ ...s, created_at: iso(s.created_at), last_seen_at: iso(s.last_seen_at), absolute_expires_at: iso(s.absolute_expires_at), revoked_at: iso(s.revoked_at) })),
     },
     {
-      section: 'organizations',
-      schema: BUILT_IN_SCHEMAS.organizations,
+      ...builtIn('organizations'),
       collect: async (userId, memberships) => {
         const out = [];
         for (const { tenantId } of memberships) {
@@ -98,22 +111,12 @@ export function builtInContributors(deps: { transactor: AppTransactor }): Person
               const org = await tx.selectFrom('organizations').select(['id', 'name']).where('id', '=', tenantId).executeTakeFirstOrThrow();
               const member = await tx.selectFrom('memberships').select(['role', 'created_at']).where('tenant_id', '=', tenantId).where('user_id', '=', userId).executeTakeFirstOrThrow();
               const bindings = await tx.selectFrom('role_bindings').select(['id', 'built_in_role', 'custom_role_id', 'project_id', 'environment_id', 'expires_at', 'created_at']).where('tenant_id', '=', tenantId).where('principal_type', '=', 'user').where('principal_id', '=', userId).orderBy('id').execute();
-              const keys = await tx.selectFrom('api_keys').select(['id', 'name', 'mode', 'permissions', 'created_at', 'expires_at', 'revoked_at', 'last_used_at']).where('tenant_id', '=', tenantId).where('created_by_type', '=', 'user').where('created_by', '=', userId).orderBy('id').execute();
-              const requests = await tx
-                .selectFrom('access_requests')
-                .select(['id', 'role', 'reason', 'status', 'duration_minutes', 'break_glass', 'created_at', 'decided_at'])
-                .where('tenant_id', '=', tenantId)
-                .where((eb) => eb.or([eb('requester_id', '=', userId), eb('principal_id', '=', userId)]))
-                .orderBy('id')
-                .execute();
               return {
                 id: org.id,
                 name: org.name,
                 role: member.role,
                 joined_at: member.created_at.toISOString(),
                 bindings: bindings.map((b) => ({ id: b.id, role: b.built_in_role ?? b.custom_role_id ?? '', project_id: b.project_id, environment_id: b.environment_id, expires_at: iso(b.expires_at), created_at: b.created_at.toISOString() })),
-                api_keys_created: keys.map((k) => ({ ...k, created_at: k.created_at.toISOString(), expires_at: k.expires_at.toISOString(), revoked_at: iso(k.revoked_at), last_used_at: iso(k.last_used_at) })),
-                access_requests: requests.map((r) => ({ ...r, created_at: r.created_at.toISOString(), decided_at: iso(r.decided_at) })),
               };
             }),
           );
@@ -135,8 +138,7 @@ export function builtInContributors(deps: { transactor: AppTransactor }): Person
       },
     },
     {
-      section: 'audit_events',
-      schema: BUILT_IN_SCHEMAS.audit_events,
+      ...builtIn('audit_events'),
       collect: async (userId, memberships) => {
         const logs = [PLATFORM_TENANT_ID, ...memberships.map((m) => m.tenantId)];
         const out = [];
@@ -148,11 +150,11 @@ export function builtInContributors(deps: { transactor: AppTransactor }): Person
 }
 
 /** The JSON Schema (draft-07) of an export with these sections; docs/data-export.schema.json is this for the built-in ones. */
-export function exportSchema(contributors: readonly Pick<PersonalDataContributor, 'section' | 'schema'>[]): JsonSchema {
+export function exportSchema(contributors: readonly Pick<PersonalDataSection, 'section' | 'schema'>[]): JsonSchema {
   const sections = Object.fromEntries(contributors.map((c) => [c.section, c.schema]));
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
-    $id: 'https://parapet.dev/schemas/data-export/v1.json',
+    $id: `https://parapet.dev/schemas/data-export/v${EXPORT_SCHEMA_VERSION}.json`,
     title: 'Parapet personal data export',
     description: 'Everything Parapet holds about one user (DATA-2). Secrets (password hashes, token hashes, key material) are never included.',
     type: 'object',

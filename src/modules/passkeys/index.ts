@@ -5,3 +5,4 @@ export { relyingPartyFor, type RelyingParty } from './relying-party.ts';
 export type { PasskeyRow } from './passkeys-store.ts';
 export type { PasskeysTables } from './passkeys-tables.ts';
 export { passkeysModule } from './module.ts';
+export { PASSKEYS_SECTION, passkeysPersonalData } from './passkeys-personal-data.ts';

@@ -1,3 +1,4 @@
+import { passkeysPersonalData } from './passkeys-personal-data.ts';
 import { defineModule } from '../contract.ts';
 import { passkeySecondFactor } from './passkey-second-factor.ts';
 import { registerPasskeyRoutes } from './passkeys-routes.ts';
@@ -19,6 +20,7 @@ export const passkeysModule = defineModule({
     webauthn_challenges: { scope: 'platform', reason: 'Pending WebAuthn ceremonies of platform-level users, for minutes (AUTH-3).' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  personalData: (ctx) => [passkeysPersonalData(ctx)],
   create: (ctx, { audit, identity }) => {
     const passkeys = createPasskeys({
       transactor: ctx.transactor,

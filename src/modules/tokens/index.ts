@@ -9,3 +9,4 @@ export { registerUserTokenRoutes, UserTokenPairSchema, USER_TOKEN_PATH, USER_TOK
 export type { UserTokensTables } from './user-tokens-tables.ts';
 export { oauthEndpoints, type OAuthEndpoints } from './endpoints.ts';
 export { tokensModule, type TokensApi } from './module.ts';
+export { REFRESH_TOKEN_FAMILIES_SECTION, userTokensPersonalData } from './user-tokens-personal-data.ts';

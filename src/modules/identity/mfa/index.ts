@@ -22,6 +22,7 @@ export { pendingLoginCookieFor, registerMfaRoutes } from './mfa-routes.ts';
 export { createFirstFactorUpgrade, type FirstFactorUpgrade } from './first-factor-upgrade.ts';
 export type { MfaEnrolment } from './mfa-enrolment.ts';
 export type { MfaTables } from './mfa-tables.ts';
+export { MFA_SECTION, mfaPersonalData } from './mfa-personal-data.ts';
 
 export interface Mfa {
   /** Where second-factor kinds register (`totp` and `recovery_code` built in; passkeys add `webauthn`). */
