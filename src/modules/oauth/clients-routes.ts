@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
@@ -34,7 +34,7 @@ const toClient = (row: OAuthClientRow) => ({
   service_account_id: row.service_account_id,
   name: row.name,
   token_endpoint_auth_method: row.token_endpoint_auth_method,
-  jwks: row.jwks === null ? null : (row.jwks as Static<typeof ClientJwks>),
+  jwks: row.jwks,
   created_at: row.created_at.toISOString(),
 });
 
