@@ -40,6 +40,12 @@ export const PERMISSIONS = {
 
 export type Permission = keyof typeof PERMISSIONS;
 
+declare module '../../platform/http/route-config.ts' {
+  // A route's `permission` is a catalogue name (or `self` / `public`): a typo fails tsc (AC-1).
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface RoutePermissions extends Record<Permission, true> {}
+}
+
 export const ALL_PERMISSIONS: readonly Permission[] = Object.keys(PERMISSIONS) as Permission[];
 
 export function isPermission(value: string): value is Permission {
