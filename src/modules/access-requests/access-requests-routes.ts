@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
@@ -94,7 +95,8 @@ export function callerOf(request: FastifyRequest, deps: Pick<AccessRequestRouteD
 }
 
 /** Just-in-time access requests, break-glass and security alerts (AC-4, AC-6). */
-export function registerAccessRequestRoutes(app: FastifyInstance, deps: AccessRequestRouteDeps): void {
+export function registerAccessRequestRoutes(server: FastifyInstance, deps: AccessRequestRouteDeps): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { service, alerts } = deps;
   const tags = ['access requests'];
   const base = '/api/v1/organizations/:orgId/access-requests';
@@ -130,8 +132,8 @@ export function registerAccessRequestRoutes(app: FastifyInstance, deps: AccessRe
       response: { 201: AccessRequest, ...errorResponses(400, 401, 403, 404, 409) },
     },
     handler: async (request, reply) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const body = request.body as Static<typeof RequestBody>;
+      const { orgId } = request.params;
+      const body = request.body;
       const row = await service.create(caller(request), orgId.toLowerCase(), { ...body, scope: body.scope ?? {} });
       return reply.status(201).header('location', `/api/v1/organizations/${row.tenant_id}/access-requests/${row.id}`).send(toRequest(row));
     },
@@ -140,8 +142,8 @@ export function registerAccessRequestRoutes(app: FastifyInstance, deps: AccessRe
     config: { permission: 'self' },
     schema: { tags, summary: 'Access requests: all of them for holders of access.approve, otherwise your own', params: OrgParams, querystring: ListQuery, response: { 200: Page(AccessRequest), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const query = request.query as Static<typeof ListQuery>;
+      const { orgId } = request.params;
+      const query = request.query;
       const rows = await service.list(caller(request), orgId.toLowerCase(), { status: query.status as AccessRequestRow['status'] | undefined, after: decodeCursor(query.cursor), limit: query.limit });
       return toPage(rows, query.limit, toRequest);
     },
@@ -150,7 +152,7 @@ export function registerAccessRequestRoutes(app: FastifyInstance, deps: AccessRe
     config: { permission: 'self' },
     schema: { tags, summary: 'Read an access request (yours, or any with access.approve)', params: RequestParams, response: { 200: AccessRequest, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId, requestId } = request.params as Static<typeof RequestParams>;
+      const { orgId, requestId } = request.params;
       return toRequest(await service.get(caller(request), orgId.toLowerCase(), requestId.toLowerCase()));
     },
   });
@@ -159,7 +161,7 @@ export function registerAccessRequestRoutes(app: FastifyInstance, deps: AccessRe
       config: { permission: verb === 'cancel' ? 'self' : 'access.approve' },
       schema: { tags, summary, params: RequestParams, response: { 200: AccessRequest, ...errorResponses(400, 401, 403, 404, 409) } },
       handler: async (request) => {
-        const { orgId, requestId } = request.params as Static<typeof RequestParams>;
+        const { orgId, requestId } = request.params;
         return toRequest(await service[verb](caller(request), orgId.toLowerCase(), requestId.toLowerCase()));
       },
     });
@@ -173,8 +175,8 @@ export function registerAccessRequestRoutes(app: FastifyInstance, deps: AccessRe
     config: { permission: 'alerts.read' },
     schema: { tags, summary: 'Security alerts of the organization (break-glass access by platform operators, …)', params: OrgParams, querystring: AlertQuery, response: { 200: Page(Alert), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const query = request.query as Static<typeof AlertQuery>;
+      const { orgId } = request.params;
+      const query = request.query;
       const rows = await alerts.list(orgId.toLowerCase(), { open: query.status === undefined ? undefined : query.status === 'open', after: decodeCursor(query.cursor), limit: query.limit });
       return toPage(rows, query.limit, toAlert);
     },
@@ -183,7 +185,7 @@ export function registerAccessRequestRoutes(app: FastifyInstance, deps: AccessRe
     config: { permission: 'alerts.manage' },
     schema: { tags, summary: 'Acknowledge a security alert', params: AlertParams, response: { 200: Alert, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId, alertId } = request.params as Static<typeof AlertParams>;
+      const { orgId, alertId } = request.params;
       return toAlert(await alerts.acknowledge(caller(request), orgId.toLowerCase(), alertId.toLowerCase()));
     },
   });

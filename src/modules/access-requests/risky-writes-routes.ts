@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { errorResponses, Nullable, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
@@ -43,9 +44,10 @@ function toApproval(row: ApprovalRow) {
 
 /** The risky-writes setting and the approvals queue (AC-7). */
 export function registerRiskyWriteRoutes(
-  app: FastifyInstance,
+  server: FastifyInstance,
   deps: { riskyWrites: RiskyWrites; actorOf: (principal: Principal) => AuditActor; sourceOf: (request: FastifyRequest) => AuditSource },
 ): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { riskyWrites } = deps;
   const tags = ['risky writes'];
   const org = '/api/v1/organizations/:orgId';
@@ -56,7 +58,7 @@ export function registerRiskyWriteRoutes(
     config: { permission: 'organization.read' },
     schema: { tags, summary: 'Whether risky writes (deleting the organization, a project or an environment, …) are disabled (the default) or pass an approval', params: OrgParams, response: { 200: Setting, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { orgId } = request.params;
       return setting(await riskyWrites.mode(orgId.toLowerCase()));
     },
   });
@@ -64,8 +66,8 @@ export function registerRiskyWriteRoutes(
     config: { permission: 'settings.manage' },
     schema: { tags, summary: 'Disable risky writes, or allow them behind a second administrator\u2019s approval (audited)', params: OrgParams, body: SettingBody, response: { 200: Setting, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const { mode } = request.body as Static<typeof SettingBody>;
+      const { orgId } = request.params;
+      const { mode } = request.body;
       return setting(await riskyWrites.setMode(caller(request), orgId.toLowerCase(), mode));
     },
   });
@@ -74,8 +76,8 @@ export function registerRiskyWriteRoutes(
     config: { permission: 'organization.read' },
     schema: { tags, summary: 'Risky writes waiting for (or decided by) a second administrator', params: OrgParams, querystring: ListQuery, response: { 200: Page(Approval), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const query = request.query as Static<typeof ListQuery>;
+      const { orgId } = request.params;
+      const query = request.query;
       return toPage(await riskyWrites.list(orgId.toLowerCase(), { status: query.status, after: decodeCursor(query.cursor), limit: query.limit }), query.limit, toApproval);
     },
   });
@@ -83,7 +85,7 @@ export function registerRiskyWriteRoutes(
     config: { permission: 'organization.read' },
     schema: { tags, summary: 'Read a risky-write approval', params: ApprovalParams, response: { 200: Approval, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId, approvalId } = request.params as Static<typeof ApprovalParams>;
+      const { orgId, approvalId } = request.params;
       return toApproval(await riskyWrites.get(orgId.toLowerCase(), approvalId.toLowerCase()));
     },
   });
@@ -96,7 +98,7 @@ export function registerRiskyWriteRoutes(
       response: { 200: Approval, ...errorResponses(400, 401, 403, 404, 409) },
     },
     handler: async (request) => {
-      const { orgId, approvalId } = request.params as Static<typeof ApprovalParams>;
+      const { orgId, approvalId } = request.params;
       return toApproval(await riskyWrites.approve(caller(request), orgId.toLowerCase(), approvalId.toLowerCase()));
     },
   });
@@ -104,7 +106,7 @@ export function registerRiskyWriteRoutes(
     config: { permission: 'access.approve' },
     schema: { tags, summary: 'Reject (or, as its requester, withdraw) a pending risky write', params: ApprovalParams, response: { 200: Approval, ...errorResponses(400, 401, 403, 404, 409) } },
     handler: async (request) => {
-      const { orgId, approvalId } = request.params as Static<typeof ApprovalParams>;
+      const { orgId, approvalId } = request.params;
       return toApproval(await riskyWrites.reject(caller(request), orgId.toLowerCase(), approvalId.toLowerCase()));
     },
   });

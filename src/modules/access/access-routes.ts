@@ -1,10 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
-import { errorResponses, Name, Nullable, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import { errorResponses, Name, NoContent, Nullable, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import type { AuditActor, AuditSource } from '../audit/index.ts';
 import type { AccessControl } from './access-control.ts';
+import type { Conditions } from './conditions.ts';
 import type { AccessService, Caller } from './access-service.ts';
 import type { BindingRow, RoleRow, ServiceAccountRow } from './access-store.ts';
 import { serializeSnapshot } from './snapshot-format.ts';
@@ -98,13 +100,21 @@ function toRole(row: RoleRow) {
   return { id: row.id, built_in: false, name: row.name, description: row.description, permissions: row.permissions, created_at: iso(row.created_at), updated_at: iso(row.updated_at) };
 }
 const builtInRoles = BUILT_IN_ROLE_KEYS.map((key) => ({ id: key, built_in: true, name: BUILT_IN_ROLES[key].name, description: BUILT_IN_ROLES[key].description, permissions: [...BUILT_IN_ROLES[key].permissions], created_at: null, updated_at: null }));
+/** Stored conditions as the response schema types them: the same fields, arrays copied. */
+function toConditions(c: Conditions): Static<typeof ConditionsSchema> {
+  return {
+    ...(c.ip !== undefined && { ip: [...c.ip] }),
+    ...(c.mfa !== undefined && { mfa: c.mfa }),
+    ...(c.time !== undefined && { time: { timezone: c.time.timezone, start: c.time.start, end: c.time.end, ...(c.time.days !== undefined && { days: [...c.time.days] }) } }),
+  };
+}
 function toBinding(row: BindingRow) {
   return {
     id: row.id,
     principal: { type: row.principal_type, id: row.principal_id },
     role: row.built_in_role ?? row.custom_role_id ?? '',
     scope: { project_id: row.project_id, environment_id: row.environment_id },
-    conditions: row.conditions,
+    conditions: row.conditions === null ? null : toConditions(row.conditions),
     expires_at: iso(row.expires_at),
     grant_id: row.grant_id,
     created_by: row.created_by,
@@ -125,7 +135,8 @@ export interface AccessRouteDeps {
 }
 
 /** REST routes for the permission catalogue, roles, bindings, service accounts and decisions (AC-1, AC-2, AC-3). */
-export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps): void {
+export function registerAccessRoutes(server: FastifyInstance, deps: AccessRouteDeps): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { service } = deps;
   const tags = ['access'];
   const org = '/api/v1/organizations/:orgId';
@@ -151,7 +162,7 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     config: { permission: 'access.read' },
     schema: { tags, summary: 'Built-in and custom roles of the organization', params: OrgParams, response: { 200: Strict({ items: Type.Array(Role) }), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { orgId } = request.params;
       return { items: [...builtInRoles, ...(await service.listRoles(orgId)).map(toRole)] };
     },
   });
@@ -159,8 +170,8 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     config: { permission: 'access.manage' },
     schema: { tags, summary: 'Create a custom role from catalogue permissions you hold yourself', params: OrgParams, body: RoleBody, response: { 201: Role, ...errorResponses(400, 401, 403, 404, 409) } },
     handler: async (request, reply) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const body = request.body as Static<typeof RoleBody>;
+      const { orgId } = request.params;
+      const body = request.body;
       return reply.status(201).send(toRole(await service.createRole(caller(request), orgId, { name: body.name, description: body.description ?? '', permissions: body.permissions })));
     },
   });
@@ -168,7 +179,7 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     config: { permission: 'access.read' },
     schema: { tags, summary: 'Read a role', params: RoleParams, response: { 200: Role, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId, roleId } = request.params as Static<typeof RoleParams>;
+      const { orgId, roleId } = request.params;
       const builtIn = builtInRoles.find((role) => role.id === roleId);
       if (builtIn !== undefined) return builtIn;
       if (!/^[0-9a-fA-F-]{36}$/.test(roleId)) throw new AppError('not_found');
@@ -179,17 +190,17 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     config: { permission: 'access.manage' },
     schema: { tags, summary: 'Rename a custom role or change its permissions', params: RoleParams, body: RolePatch, response: { 200: Role, ...errorResponses(400, 401, 403, 404, 409) } },
     handler: async (request) => {
-      const { orgId, roleId } = request.params as Static<typeof RoleParams>;
+      const { orgId, roleId } = request.params;
       if (!/^[0-9a-fA-F-]{36}$/.test(roleId)) throw new AppError('conflict', { detail: 'Built-in roles cannot be changed.' });
-      const body = request.body as Static<typeof RolePatch>;
+      const body = request.body;
       return toRole(await service.updateRole(caller(request), orgId, roleId.toLowerCase(), body));
     },
   });
   app.delete(`${org}/roles/:roleId`, {
     config: { permission: 'access.manage' },
-    schema: { tags, summary: 'Delete a custom role that is no longer bound', params: RoleParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404, 409) } },
+    schema: { tags, summary: 'Delete a custom role that is no longer bound', params: RoleParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404, 409) } },
     handler: async (request, reply) => {
-      const { orgId, roleId } = request.params as Static<typeof RoleParams>;
+      const { orgId, roleId } = request.params;
       if (!/^[0-9a-fA-F-]{36}$/.test(roleId)) throw new AppError('conflict', { detail: 'Built-in roles cannot be deleted.' });
       await service.deleteRole(caller(request), orgId, roleId.toLowerCase());
       return reply.status(204).send();
@@ -200,8 +211,8 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     config: { permission: 'access.read' },
     schema: { tags, summary: 'Role bindings of the organization (optionally of one principal)', params: OrgParams, querystring: BindingQuery, response: { 200: Page(Binding), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const query = request.query as Static<typeof BindingQuery>;
+      const { orgId } = request.params;
+      const query = request.query;
       const rows = await service.listBindings(orgId, { principalId: query.principal_id?.toLowerCase(), after: decodeCursor(query.cursor), limit: query.limit });
       return toPage(rows, query.limit, toBinding);
     },
@@ -216,8 +227,8 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
       response: { 201: Binding, ...errorResponses(400, 401, 403, 404, 409) },
     },
     handler: async (request, reply) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const body = request.body as Static<typeof BindingBody>;
+      const { orgId } = request.params;
+      const body = request.body;
       const binding = await service.createBinding(caller(request), orgId, {
         principal: body.principal,
         role: body.role,
@@ -232,15 +243,15 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     config: { permission: 'access.read' },
     schema: { tags, summary: 'Read a role binding', params: BindingParams, response: { 200: Binding, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId, bindingId } = request.params as Static<typeof BindingParams>;
+      const { orgId, bindingId } = request.params;
       return toBinding(await service.getBinding(orgId, bindingId.toLowerCase()));
     },
   });
   app.delete(`${org}/bindings/:bindingId`, {
     config: { permission: 'access.manage' },
-    schema: { tags, summary: 'Remove a role binding (the last Tenant Admin cannot be removed)', params: BindingParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404, 409) } },
+    schema: { tags, summary: 'Remove a role binding (the last Tenant Admin cannot be removed)', params: BindingParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404, 409) } },
     handler: async (request, reply) => {
-      const { orgId, bindingId } = request.params as Static<typeof BindingParams>;
+      const { orgId, bindingId } = request.params;
       await service.deleteBinding(caller(request), orgId, bindingId.toLowerCase());
       return reply.status(204).send();
     },
@@ -250,8 +261,8 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     config: { permission: 'service_accounts.read' },
     schema: { tags, summary: 'Service accounts of the organization', params: OrgParams, querystring: PageQuery, response: { 200: Page(ServiceAccount), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const query = request.query as Static<typeof PageQuery>;
+      const { orgId } = request.params;
+      const query = request.query;
       return toPage(await service.listServiceAccounts(orgId, { after: decodeCursor(query.cursor), limit: query.limit }), query.limit, toServiceAccount);
     },
   });
@@ -259,8 +270,8 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     config: { permission: 'service_accounts.manage' },
     schema: { tags, summary: 'Create a service account (bind roles to it, then give it credentials)', params: OrgParams, body: ServiceAccountBody, response: { 201: ServiceAccount, ...errorResponses(400, 401, 403, 404, 409) } },
     handler: async (request, reply) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const body = request.body as Static<typeof ServiceAccountBody>;
+      const { orgId } = request.params;
+      const body = request.body;
       return reply.status(201).send(toServiceAccount(await service.createServiceAccount(caller(request), orgId, { name: body.name, description: body.description ?? '' })));
     },
   });
@@ -268,7 +279,7 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     config: { permission: 'service_accounts.read' },
     schema: { tags, summary: 'Read a service account', params: ServiceAccountParams, response: { 200: ServiceAccount, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId, serviceAccountId } = request.params as Static<typeof ServiceAccountParams>;
+      const { orgId, serviceAccountId } = request.params;
       return toServiceAccount(await service.getServiceAccount(orgId, serviceAccountId.toLowerCase()));
     },
   });
@@ -276,16 +287,16 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     config: { permission: 'service_accounts.manage' },
     schema: { tags, summary: 'Disable or re-enable a service account', params: ServiceAccountParams, body: ServiceAccountPatch, response: { 200: ServiceAccount, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId, serviceAccountId } = request.params as Static<typeof ServiceAccountParams>;
-      const body = request.body as Static<typeof ServiceAccountPatch>;
+      const { orgId, serviceAccountId } = request.params;
+      const body = request.body;
       return toServiceAccount(await service.setServiceAccountDisabled(caller(request), orgId, serviceAccountId.toLowerCase(), body.disabled));
     },
   });
   app.delete(`${org}/service-accounts/:serviceAccountId`, {
     config: { permission: 'service_accounts.manage' },
-    schema: { tags, summary: 'Delete a service account and its bindings', params: ServiceAccountParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags, summary: 'Delete a service account and its bindings', params: ServiceAccountParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
-      const { orgId, serviceAccountId } = request.params as Static<typeof ServiceAccountParams>;
+      const { orgId, serviceAccountId } = request.params;
       await service.deleteServiceAccount(caller(request), orgId, serviceAccountId.toLowerCase());
       return reply.status(204).send();
     },
@@ -302,8 +313,8 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
       response: { 200: Type.Unknown(), ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (request, reply) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const { format } = request.query as Static<typeof ReviewQuery>;
+      const { orgId } = request.params;
+      const { format } = request.query;
       const review = await service.accessReview(caller(request), orgId, format);
       reply.header('cache-control', 'no-store');
       if (format === 'csv') {
@@ -326,7 +337,7 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
     },
     handler: async (request) => {
       const ctx = caller(request);
-      const body = request.body as Static<typeof CheckBody>;
+      const body = request.body;
       const now = deps.now();
       const mayAsk = new Map<string, boolean>();
       const results = [];
@@ -366,7 +377,7 @@ export function registerAccessRoutes(app: FastifyInstance, deps: AccessRouteDeps
       response: { 200: Type.Unknown(), ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (request, reply) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { orgId } = request.params;
       const snapshot = await service.exportSnapshot(orgId);
       return reply.header('cache-control', 'no-store').send(serializeSnapshot(snapshot));
     },

@@ -1,3 +1,4 @@
+import type {} from '../../platform/http/route-config.ts';
 /**
  * The permission catalogue (AC-1, AC-2): every permission a route, a role or an API key can name,
  * with what it allows. Routes declare one of these (or `self` / `public`); roles are sets of them.
@@ -39,6 +40,12 @@ export const PERMISSIONS = {
 } as const satisfies Record<string, string>;
 
 export type Permission = keyof typeof PERMISSIONS;
+
+declare module '../../platform/http/route-config.ts' {
+  // A route's `permission` is a catalogue name (or `self` / `public`): a typo fails tsc (AC-1).
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface RoutePermissions extends Record<Permission, true> {}
+}
 
 export const ALL_PERMISSIONS: readonly Permission[] = Object.keys(PERMISSIONS) as Permission[];
 

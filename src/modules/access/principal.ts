@@ -6,8 +6,8 @@ export interface Resource {
   readonly environmentId?: string | undefined;
 }
 
-export type { UserPrincipal, ApiKeyPrincipal, ServiceAccountPrincipal, Principal } from '../../platform/http/request-context.ts';
-import type { Principal } from '../../platform/http/request-context.ts';
+export type { UserPrincipal, ApiKeyPrincipal, ServiceAccountPrincipal, Principal } from '../../platform/http/principal.ts';
+import type { Principal } from '../../platform/http/principal.ts';
 
 /** The id the audit log and the bindings know a principal by. */
 export function principalId(principal: Principal): string {

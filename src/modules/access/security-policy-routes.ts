@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
 import { errorResponses, Nullable, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
@@ -47,13 +48,14 @@ export interface SecurityPolicyRouteDeps {
 }
 
 /** The organization security policy (AUTH-9) and an administrator's session revocation (ASVS 7.4.2). */
-export function registerSecurityPolicyRoutes(app: FastifyInstance, deps: SecurityPolicyRouteDeps): void {
+export function registerSecurityPolicyRoutes(server: FastifyInstance, deps: SecurityPolicyRouteDeps): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['security policy'];
   app.get('/api/v1/organizations/:orgId/security-policy', {
     config: { permission: 'organization.read' },
     schema: { tags, summary: 'The organization\u2019s security policy (MFA, session timeouts, network allowlist)', params: OrgParams, response: { 200: Policy, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { orgId } = request.params;
       const tenantId = orgId.toLowerCase();
       return toPolicy(tenantId, await deps.service.get(tenantId));
     },
@@ -70,8 +72,8 @@ export function registerSecurityPolicyRoutes(app: FastifyInstance, deps: Securit
     },
     handler: async (request) => {
       deps.requireRecentAuthentication(request);
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const body = request.body as Static<typeof PolicyBody>;
+      const { orgId } = request.params;
+      const body = request.body;
       const tenantId = orgId.toLowerCase();
       const stored = await deps.service.put(callerOf(request, deps.actorOf, deps.sourceOf), tenantId, {
         mfaRequired: body.mfa_required,
@@ -93,7 +95,7 @@ export function registerSecurityPolicyRoutes(app: FastifyInstance, deps: Securit
       response: { 200: Strict({ revoked: Type.Integer({ minimum: 0 }) }), ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (request) => {
-      const { orgId, userId } = request.params as Static<typeof MemberParams>;
+      const { orgId, userId } = request.params;
       const snapshot = await deps.access.snapshot(orgId.toLowerCase());
       // Only members: anyone else's id answers as if it did not exist.
       if (snapshot === undefined || !snapshot.members.has(userId.toLowerCase())) throw new AppError('not_found');

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
-import { Email, errorResponses, Name, Nullable, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import { Email, errorResponses, Name, NoContent, Nullable, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { callerOf, type Principal } from '../access/index.ts';
 import type { AuditActor, AuditSource } from '../audit/index.ts';
 import { PASSWORD_MAX_LENGTH } from '../identity/index.ts';
@@ -30,9 +31,10 @@ export const RESET_REQUESTED = 'If an account uses this address, a link to reset
 
 /** Email verification, password reset, email change and invitations (docs/identity.md, "Accounts"). */
 export function registerAccountsRoutes(
-  app: FastifyInstance,
+  server: FastifyInstance,
   deps: { accounts: AccountsService; invitations: InvitationsService; actorOf: (principal: Principal) => AuditActor; sourceOf: (request: FastifyRequest) => AuditSource; now: () => Date },
 ): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { accounts, invitations } = deps;
   const toInvitation = (row: InvitationRow) => ({
     id: row.id,
@@ -49,7 +51,7 @@ export function registerAccountsRoutes(
     config: { permission: 'public', rateLimit: 'auth' },
     schema: { tags: ['accounts'], summary: 'Mail a password-reset link (the same answer whether or not the address has an account)', body: Strict({ email: Email }), response: { 202: Accepted, ...errorResponses(400, 429) } },
     handler: async (request, reply) => {
-      const { email } = request.body as { email: string };
+      const { email } = request.body;
       await accounts.requestPasswordReset({ email, source: requestSource(request) });
       return reply.status(202).send({ message: RESET_REQUESTED });
     },
@@ -57,9 +59,9 @@ export function registerAccountsRoutes(
 
   app.post('/api/v1/auth/password/reset', {
     config: { permission: 'public', rateLimit: 'auth' },
-    schema: { tags: ['accounts'], summary: 'Set a new password with a reset link; ends every session and signs nobody in', body: Strict({ token: LinkToken, password: Password }), response: { 204: Type.Null(), ...errorResponses(400, 429) } },
+    schema: { tags: ['accounts'], summary: 'Set a new password with a reset link; ends every session and signs nobody in', body: Strict({ token: LinkToken, password: Password }), response: { 204: NoContent, ...errorResponses(400, 429) } },
     handler: async (request, reply) => {
-      const body = request.body as { token: string; password: string };
+      const body = request.body;
       await accounts.resetPassword({ token: body.token, password: body.password, source: requestSource(request) });
       return reply.status(204).send();
     },
@@ -76,9 +78,9 @@ export function registerAccountsRoutes(
 
   app.post('/api/v1/auth/email/verify', {
     config: { permission: 'public', rateLimit: 'auth' },
-    schema: { tags: ['accounts'], summary: 'Confirm your address with a verification link', body: Strict({ token: LinkToken }), response: { 204: Type.Null(), ...errorResponses(400, 429) } },
+    schema: { tags: ['accounts'], summary: 'Confirm your address with a verification link', body: Strict({ token: LinkToken }), response: { 204: NoContent, ...errorResponses(400, 429) } },
     handler: async (request, reply) => {
-      await accounts.verifyEmail({ token: (request.body as { token: string }).token, source: requestSource(request) });
+      await accounts.verifyEmail({ token: request.body.token, source: requestSource(request) });
       return reply.status(204).send();
     },
   });
@@ -92,7 +94,7 @@ export function registerAccountsRoutes(
       response: { 202: Accepted, ...errorResponses(400, 401, 403, 429) },
     },
     handler: async (request, reply) => {
-      const body = request.body as { new_email: string; password: string };
+      const body = request.body;
       await accounts.requestEmailChange(requireUser(request), { newEmail: body.new_email, password: body.password, source: requestSource(request) });
       return reply.status(202).send({ message: 'A confirmation link is on its way to the new address; the change happens when it is used.' });
     },
@@ -100,18 +102,18 @@ export function registerAccountsRoutes(
 
   app.post('/api/v1/auth/email/change/confirm', {
     config: { permission: 'public', rateLimit: 'auth' },
-    schema: { tags: ['accounts'], summary: 'Apply an email change with the link sent to the new address', body: Strict({ token: LinkToken }), response: { 204: Type.Null(), ...errorResponses(400, 409, 429) } },
+    schema: { tags: ['accounts'], summary: 'Apply an email change with the link sent to the new address', body: Strict({ token: LinkToken }), response: { 204: NoContent, ...errorResponses(400, 409, 429) } },
     handler: async (request, reply) => {
-      await accounts.confirmEmailChange({ token: (request.body as { token: string }).token, source: requestSource(request) });
+      await accounts.confirmEmailChange({ token: request.body.token, source: requestSource(request) });
       return reply.status(204).send();
     },
   });
 
   app.post('/api/v1/auth/email/change/report', {
     config: { permission: 'public', rateLimit: 'auth' },
-    schema: { tags: ['accounts'], summary: 'Report an email change you did not make: cancels it and ends every session', body: Strict({ token: LinkToken }), response: { 204: Type.Null(), ...errorResponses(400, 429) } },
+    schema: { tags: ['accounts'], summary: 'Report an email change you did not make: cancels it and ends every session', body: Strict({ token: LinkToken }), response: { 204: NoContent, ...errorResponses(400, 429) } },
     handler: async (request, reply) => {
-      await accounts.reportEmailChange({ token: (request.body as { token: string }).token, source: requestSource(request) });
+      await accounts.reportEmailChange({ token: request.body.token, source: requestSource(request) });
       return reply.status(204).send();
     },
   });
@@ -127,8 +129,8 @@ export function registerAccountsRoutes(
       response: { 201: Invitation, ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (request, reply) => {
-      const { orgId } = request.params as { orgId: string };
-      const body = request.body as { email: string; role: string };
+      const { orgId } = request.params;
+      const body = request.body;
       const row = await invitations.create(callerOf(request, deps.actorOf, deps.sourceOf), orgId.toLowerCase(), body);
       return reply.status(201).send(toInvitation(row));
     },
@@ -138,9 +140,9 @@ export function registerAccountsRoutes(
     config: { permission: 'members.read' },
     schema: { tags: ['accounts'], summary: 'List invitations and their status', params: OrgParams, querystring: PageQuery, response: { 200: Page(Invitation), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as { orgId: string };
-      const query = request.query as { cursor?: string; limit?: number };
-      const limit = query.limit ?? 50;
+      const { orgId } = request.params;
+      const query = request.query;
+      const limit = query.limit;
       const rows = await invitations.list(orgId.toLowerCase(), { after: decodeCursor(query.cursor), limit });
       return toPage(rows, limit, toInvitation);
     },
@@ -148,9 +150,9 @@ export function registerAccountsRoutes(
 
   app.delete('/api/v1/organizations/:orgId/invitations/:invitationId', {
     config: { permission: 'members.manage' },
-    schema: { tags: ['accounts'], summary: 'Revoke a pending invitation', params: Strict({ orgId: Uuid, invitationId: Uuid }), response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags: ['accounts'], summary: 'Revoke a pending invitation', params: Strict({ orgId: Uuid, invitationId: Uuid }), response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
-      const { orgId, invitationId } = request.params as { orgId: string; invitationId: string };
+      const { orgId, invitationId } = request.params;
       await invitations.revoke(callerOf(request, deps.actorOf, deps.sourceOf), orgId.toLowerCase(), invitationId.toLowerCase());
       return reply.status(204).send();
     },
@@ -165,7 +167,7 @@ export function registerAccountsRoutes(
       response: { 200: Strict({ organization_id: Uuid }), ...errorResponses(400, 401, 403, 429) },
     },
     handler: async (request) => {
-      const body = request.body as { token: string; display_name?: string; password?: string };
+      const body = request.body;
       const principal = request.principal?.kind === 'user' ? request.principal : undefined;
       const result = await invitations.accept({ token: body.token, principal, displayName: body.display_name, password: body.password, source: requestSource(request) });
       return { organization_id: result.organizationId };

@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
-import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import { errorResponses, Name, NoContent, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { ALL_PERMISSIONS, BUILT_IN_ROLE_KEYS } from '../access/index.ts';
 import { auditContext, requirePrincipal } from '../../platform/http/request-context.ts';
 import { DEFAULT_OVERLAP_SECONDS, ROTATION_DUE_DAYS, type ApiKeyRow, type ApiKeysService, type CreatedKey, type KeyActor } from './api-keys-service.ts';
@@ -121,7 +122,8 @@ function keyActor(request: FastifyRequest): KeyActor {
 }
 
 /** REST routes for an organization's API keys (AUTH-7). Secrets appear only in the creation and rotation responses. */
-export function registerApiKeysRoutes(app: FastifyInstance, deps: { service: ApiKeysService; clock: Clock }): void {
+export function registerApiKeysRoutes(server: FastifyInstance, deps: { service: ApiKeysService; clock: Clock }): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { service, clock } = deps;
   const tags = ['api-keys'];
   const base = '/api/v1/organizations/:orgId/api-keys';
@@ -137,8 +139,8 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: { service: Api
       response: { 201: CreatedApiKey, ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (request, reply) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const body = request.body as Static<typeof CreateBody>;
+      const { orgId } = request.params;
+      const body = request.body;
       const created = await service.create(keyActor(request), orgId.toLowerCase(), {
         name: body.name,
         role: body.role,
@@ -157,8 +159,8 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: { service: Api
     config: { permission: 'api_keys.read' },
     schema: { tags, summary: 'List API keys (never their secrets)', params: OrgParams, querystring: PageQuery, response: { 200: Page(ApiKey), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const query = request.query as Static<typeof PageQuery>;
+      const { orgId } = request.params;
+      const query = request.query;
       const now = clock.now();
       return toPage(await service.list(orgId.toLowerCase(), decodeCursor(query.cursor), query.limit), query.limit, (row) => toApiKey(row, now));
     },
@@ -168,7 +170,7 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: { service: Api
     config: { permission: 'organization.read' },
     schema: { tags, summary: 'The API key making this request: its permissions, binding and expiry', params: OrgParams, response: { 200: CurrentKey, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { orgId } = request.params;
       const key = request.apiKey;
       if (key?.principal.tenantId !== orgId.toLowerCase()) throw new AppError('not_found', { detail: 'This request was not made with an API key.' });
       const p = key.principal;
@@ -191,7 +193,7 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: { service: Api
     config: { permission: 'api_keys.read' },
     schema: { tags, summary: 'Read an API key (never its secret)', params: KeyParams, response: { 200: ApiKey, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId, keyId } = request.params as Static<typeof KeyParams>;
+      const { orgId, keyId } = request.params;
       return toApiKey(await service.get(orgId.toLowerCase(), keyId.toLowerCase()), clock.now());
     },
   });
@@ -206,8 +208,8 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: { service: Api
       response: { 201: Rotated, ...errorResponses(400, 401, 403, 404, 409) },
     },
     handler: async (request, reply) => {
-      const { orgId, keyId } = request.params as Static<typeof KeyParams>;
-      const body = request.body as Static<typeof RotateBody>;
+      const { orgId, keyId } = request.params;
+      const body = request.body;
       const result = await service.rotate(keyActor(request), orgId.toLowerCase(), keyId.toLowerCase(), { overlapSeconds: body.overlap_seconds, expiresInDays: body.expires_in_days });
       const now = clock.now();
       return reply.status(201).send({ key: toCreated(result.successor, now), previous: toApiKey(result.previous, now) });
@@ -216,9 +218,9 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: { service: Api
 
   app.delete(`${base}/:keyId`, {
     config: { permission: 'api_keys.manage' },
-    schema: { tags, summary: 'Revoke an API key: it stops working at once, everywhere', params: KeyParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags, summary: 'Revoke an API key: it stops working at once, everywhere', params: KeyParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
-      const { orgId, keyId } = request.params as Static<typeof KeyParams>;
+      const { orgId, keyId } = request.params;
       await service.revoke(keyActor(request), orgId.toLowerCase(), keyId.toLowerCase());
       return reply.status(204).send();
     },

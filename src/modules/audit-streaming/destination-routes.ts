@@ -1,7 +1,8 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
-import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid, Nullable } from '../../platform/http/schemas.ts';
+import { errorResponses, Name, NoContent, Page, PageQuery, Strict, Timestamp, Uuid, Nullable } from '../../platform/http/schemas.ts';
 import { auditContext } from '../../platform/http/request-context.ts';
 import type { DestinationService } from './destination-service.ts';
 import type { DestinationWithCursor } from './destination-store.ts';
@@ -82,7 +83,8 @@ function toDestination(row: DestinationWithCursor) {
  * Routes of the organization's SIEM destinations (AUD-5) under
  * `/api/v1/organizations/{orgId}/audit/destinations`. `authorize` decides who may manage them.
  */
-export function registerAuditStreaming(app: FastifyInstance, deps: { service: DestinationService}): void {
+export function registerAuditStreaming(server: FastifyInstance, deps: { service: DestinationService}): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['audit'];
   const base = '/api/v1/organizations/:orgId/audit/destinations';
   const one = `${base}/:destinationId`;
@@ -92,8 +94,8 @@ export function registerAuditStreaming(app: FastifyInstance, deps: { service: De
     config: { permission: 'audit.manage' },
     schema: { tags, summary: 'Add a destination the audit log streams to (syslog over TLS or a Standard Webhooks endpoint)', params: OrgParams, body: CreateBody, response: { 201: CreatedDestination, ...errorResponses(400, 401, 404, 409) } },
     handler: async (request, reply) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const body = request.body as Static<typeof CreateBody>;
+      const { orgId } = request.params;
+      const body = request.body;
       const ctx = auditContext(request);
       const { destination, secret } = await service.create(ctx, orgId, {
         kind: body.kind,
@@ -112,8 +114,8 @@ export function registerAuditStreaming(app: FastifyInstance, deps: { service: De
     config: { permission: 'audit.manage' },
     schema: { tags, summary: "List the organization's audit destinations and their delivery state", params: OrgParams, querystring: PageQuery, response: { 200: Page(Destination), ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const query = request.query as Static<typeof PageQuery>;
+      const { orgId } = request.params;
+      const query = request.query;
       return toPage(await service.list(orgId, { after: decodeCursor(query.cursor), limit: query.limit }), query.limit, toDestination);
     },
   });
@@ -122,7 +124,7 @@ export function registerAuditStreaming(app: FastifyInstance, deps: { service: De
     config: { permission: 'audit.manage' },
     schema: { tags, summary: 'Read an audit destination and its delivery state', params: DestinationParams, response: { 200: Destination, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { orgId, destinationId } = request.params as Static<typeof DestinationParams>;
+      const { orgId, destinationId } = request.params;
       return toDestination(await service.get(orgId, destinationId));
     },
   });
@@ -131,8 +133,8 @@ export function registerAuditStreaming(app: FastifyInstance, deps: { service: De
     config: { permission: 'audit.manage' },
     schema: { tags, summary: 'Rename, enable or disable an audit destination, or change its format or target', params: DestinationParams, body: PatchBody, response: { 200: Destination, ...errorResponses(400, 401, 404, 409) } },
     handler: async (request) => {
-      const { orgId, destinationId } = request.params as Static<typeof DestinationParams>;
-      const body = request.body as Static<typeof PatchBody>;
+      const { orgId, destinationId } = request.params;
+      const body = request.body;
       const ctx = auditContext(request);
       const { ca_pem: caPem, ...rest } = body;
       return toDestination(await service.update(ctx, orgId, destinationId, { ...rest, ...(caPem === undefined ? {} : { caPem }) }));
@@ -141,9 +143,9 @@ export function registerAuditStreaming(app: FastifyInstance, deps: { service: De
 
   app.delete(one, {
     config: { permission: 'audit.manage' },
-    schema: { tags, summary: 'Delete an audit destination (events already sent stay with the receiver)', params: DestinationParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 404) } },
+    schema: { tags, summary: 'Delete an audit destination (events already sent stay with the receiver)', params: DestinationParams, response: { 204: NoContent, ...errorResponses(400, 401, 404) } },
     handler: async (request, reply) => {
-      const { orgId, destinationId } = request.params as Static<typeof DestinationParams>;
+      const { orgId, destinationId } = request.params;
       const ctx = auditContext(request);
       await service.remove(ctx, orgId, destinationId);
       return reply.status(204).send();
@@ -154,7 +156,7 @@ export function registerAuditStreaming(app: FastifyInstance, deps: { service: De
     config: { permission: 'audit.manage' },
     schema: { tags, summary: 'Send a test message to an audit destination now', params: DestinationParams, response: { 200: Strict({ delivered: Type.Boolean(), error: Nullable(Type.String()) }), ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { orgId, destinationId } = request.params as Static<typeof DestinationParams>;
+      const { orgId, destinationId } = request.params;
       return service.test(orgId, destinationId);
     },
   });

@@ -1,7 +1,7 @@
 import type { AuditAction } from './actions.ts';
-import type { AuditActor, AuditSource } from '../../platform/http/request-context.ts';
+import type { AuditActor, AuditSource } from '../../platform/http/principal.ts';
 
-export type { ActorType, AuditActor, AuditContext, AuditSource } from '../../platform/http/request-context.ts';
+export type { ActorType, AuditActor, AuditContext, AuditSource } from '../../platform/http/principal.ts';
 
 /** The tenant id of the platform's own log (operators' and sign-in events not tied to one organization). */
 export const PLATFORM_TENANT_ID = '00000000-0000-0000-0000-000000000000';

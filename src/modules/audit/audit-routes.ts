@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
 import { errorResponses, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
@@ -54,12 +55,15 @@ export const MAX_RETENTION_DAYS = 2557;
 
 const CONTENT_TYPES: Record<ExportFormat, string> = { jsonl: 'application/jsonl', csv: 'text/csv; charset=utf-8', ocsf: 'application/jsonl' };
 
+/** The export body: documented as text, sent as a stream (Fastify skips serialization for streams). */
+const ExportBody = Type.Unsafe<string | Readable>(Type.String({ description: 'One record per line' }));
+
 /**
  * Audit log routes (AUD-4). `authorize` decides whether the principal may read this
  * organization's audit log (members today; the Auditor role with access control).
  */
 export function registerAuditRoutes(
-  app: FastifyInstance,
+  server: FastifyInstance,
   deps: {
     service: AuditService;
     exportLines: (tenantId: string) => ReturnType<typeof exportLines>;
@@ -67,6 +71,7 @@ export function registerAuditRoutes(
     retention: { get(tenantId: string): Promise<number>; set(ctx: AuditContext, tenantId: string, days: number): Promise<void> };
   },
 ): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['audit'];
   const base = '/api/v1/organizations/:orgId/audit';
   app.addSchema(AuditEventSchema);
@@ -81,8 +86,8 @@ export function registerAuditRoutes(
       response: { 200: Strict({ items: Type.Array(Type.Ref('AuditEvent')), next_cursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400, 401, 404) },
     },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const q = request.query as Static<typeof ListQuery>;
+      const { orgId } = request.params;
+      const q = request.query;
       const filter = {
         ...(q.from === undefined ? {} : { from: new Date(q.from) }),
         ...(q.to === undefined ? {} : { to: new Date(q.to) }),
@@ -103,7 +108,7 @@ export function registerAuditRoutes(
     config: { permission: 'audit.read' },
     schema: { tags, summary: 'Read one audit event', params: EventParams, response: { 200: Type.Ref('AuditEvent'), ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { orgId, eventId } = request.params as Static<typeof EventParams>;
+      const { orgId, eventId } = request.params;
       return decodeEvent(await deps.service.get(orgId, eventId));
     },
   });
@@ -121,8 +126,8 @@ export function registerAuditRoutes(
       },
     },
     handler: async (request) => {
-      const { orgId, eventId } = request.params as Static<typeof EventParams>;
-      const { size } = request.query as Static<typeof ProofQuery>;
+      const { orgId, eventId } = request.params;
+      const { size } = request.query;
       const proof = await deps.service.proveInclusion(orgId, eventId, size);
       return {
         seq: proof.event.seq,
@@ -146,8 +151,8 @@ export function registerAuditRoutes(
       response: { 200: Strict({ from: Type.String(), to: Type.String(), proof: Type.Array(Type.String()) }), ...errorResponses(400, 401, 404) },
     },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const q = request.query as Static<typeof ConsistencyQuery>;
+      const { orgId } = request.params;
+      const q = request.query;
       const result = await deps.service.proveConsistency(orgId, q.from, q.to);
       return { from: result.from, to: result.to, proof: result.proof.map(b64) };
     },
@@ -162,7 +167,7 @@ export function registerAuditRoutes(
       response: { 200: Strict({ verifier_key: Type.String(), items: Type.Array(Strict({ size: Type.Integer(), kind: Type.String(), note: Type.String(), created_at: Timestamp })) }), ...errorResponses(400, 401, 404) },
     },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { orgId } = request.params;
       const rows = await deps.service.checkpoints(orgId);
       return { verifier_key: deps.service.verifierKey(), items: rows.map((r) => ({ size: Number(r.size), kind: r.kind, note: r.note, created_at: r.created_at.toISOString() })) };
     },
@@ -173,7 +178,7 @@ export function registerAuditRoutes(
     config: { permission: 'audit.read' },
     schema: { tags, summary: 'How long audit events are kept', params: OrgParams, response: { 200: Retention, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { orgId } = request.params;
       return { retention_days: await deps.retention.get(orgId) };
     },
   });
@@ -181,8 +186,8 @@ export function registerAuditRoutes(
     config: { permission: 'audit.manage' },
     schema: { tags, summary: 'Set how long audit events are kept (older ones are purged after a signed retention checkpoint)', params: OrgParams, body: Retention, response: { 200: Retention, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const { retention_days } = request.body as Static<typeof Retention>;
+      const { orgId } = request.params;
+      const { retention_days } = request.body;
       const ctx = auditContext(request);
       await deps.retention.set(ctx, orgId, retention_days);
       return { retention_days };
@@ -196,11 +201,11 @@ export function registerAuditRoutes(
       summary: 'Export the log (JSONL, CSV or OCSF), streamed, with the checkpoints and key needed to verify it',
       params: OrgParams,
       querystring: ExportQuery,
-      response: { 200: Type.String({ description: 'One record per line' }), ...errorResponses(400, 401, 404) },
+      response: { 200: ExportBody, ...errorResponses(400, 401, 404) },
     },
     handler: async (request, reply) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const { format } = request.query as Static<typeof ExportQuery>;
+      const { orgId } = request.params;
+      const { format } = request.query;
       const ctx = auditContext(request);
       await deps.recordExport(ctx, orgId, format);
       if (!['jsonl', 'csv', 'ocsf'].includes(format)) throw new AppError('invalid_request');

@@ -1,4 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -17,11 +18,11 @@ const Result = Strict({ id: Uuid, disabled: Type.Boolean(), sessions_revoked: Ty
  * on every node in the same transaction (ASVS 7.4.2); a disabled account cannot sign in and its
  * credentials resolve to nothing.
  */
-export function registerUserAdminRoutes(app: FastifyInstance, deps: { transactor: AppTransactor; clock: Clock; audit: AuditRecorder; sessions: SessionService }): void {
-  const change = (disable: boolean) => async (request: FastifyRequest) => {
+export function registerUserAdminRoutes(server: FastifyInstance, deps: { transactor: AppTransactor; clock: Clock; audit: AuditRecorder; sessions: SessionService }): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
+  const change = async (disable: boolean, request: FastifyRequest, userId: string) => {
     const principal = requireUser(request);
     if (!principal.isPlatformAdmin) throw new AppError('forbidden', { detail: 'Only a platform administrator can do this.' });
-    const { userId } = request.params as Static<typeof UserParams>;
     const id = userId.toLowerCase();
     if (disable && id === principal.userId) throw new AppError('conflict', { detail: 'You cannot disable your own account.' });
     const ctx = auditContext(request);
@@ -49,7 +50,7 @@ export function registerUserAdminRoutes(app: FastifyInstance, deps: { transactor
         params: UserParams,
         response: { 200: Result, ...errorResponses(400, 401, 403, 404, 409) },
       },
-      handler: change(disable),
+      handler: async (request) => change(disable, request, request.params.userId),
     });
   }
 }

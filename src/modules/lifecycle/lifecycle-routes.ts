@@ -1,9 +1,10 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { errorResponses, Name, Nullable, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import { errorResponses, Name, NoContent, Nullable, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { callerOf, type AccessControl } from '../access/index.ts';
 import { PLATFORM_TENANT_ID, type AuditRecorder } from '../audit/index.ts';
 import { type SessionCookie } from '../identity/index.ts';
@@ -49,9 +50,10 @@ const toPolicy = (p: Awaited<ReturnType<RetentionService['organizationPolicies']
  * accounts and organizations with a grace period.
  */
 export function registerLifecycleRoutes(
-  app: FastifyInstance,
+  server: FastifyInstance,
   deps: { retention: RetentionService; deletions: DeletionService; exports: ExportService; access: AccessControl; transactor: AppTransactor; clock: Clock; audit: Pick<AuditRecorder, 'record'>; cookie: SessionCookie },
 ): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['lifecycle'];
   const org = '/api/v1/organizations/:orgId';
 
@@ -70,7 +72,7 @@ export function registerLifecycleRoutes(
     config: { permission: 'organization.read' },
     schema: { tags, summary: 'Retention periods of the organization\u2019s data types (its overrides and the platform defaults, with the allowed bounds)', params: OrgParams, response: { 200: Policies, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { orgId } = request.params;
       return { items: (await deps.retention.organizationPolicies(orgId.toLowerCase())).map(toPolicy) };
     },
   });
@@ -84,9 +86,9 @@ export function registerLifecycleRoutes(
       response: { 200: Policies, ...errorResponses(400, 401, 403, 404) },
     },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { orgId } = request.params;
       const tenantId = orgId.toLowerCase();
-      const { policies } = request.body as Static<typeof PolicyChanges>;
+      const { policies } = request.body;
       // The audit log's retention is the audit module's setting: changing it here needs what changing it there needs.
       if (Object.hasOwn(policies, 'audit')) await deps.access.authorize(callerOf(request, auditActor, requestSource), 'audit.manage', { tenantId });
       await deps.retention.setOrganizationPolicies(auditContext(request), tenantId, policies);
@@ -98,16 +100,16 @@ export function registerLifecycleRoutes(
     config: { permission: 'organization.read' },
     schema: { tags, summary: 'Whether the organization\u2019s deletion is scheduled, and when it will be purged', params: OrgParams, response: { 200: OrgDeletion, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { orgId } = request.params;
       const row = await deps.deletions.organizationDeletion(orgId.toLowerCase());
-      return row === undefined ? { status: 'none', requested_at: null, purge_after: null } : { status: 'pending', requested_at: row.requested_at.toISOString(), purge_after: row.purge_after.toISOString() };
+      return row === undefined ? { status: 'none' as const, requested_at: null, purge_after: null } : { status: 'pending' as const, requested_at: row.requested_at.toISOString(), purge_after: row.purge_after.toISOString() };
     },
   });
   app.delete(`${org}/deletion`, {
     config: { permission: 'organization.delete' },
-    schema: { tags, summary: 'Cancel the organization\u2019s scheduled deletion (until its grace period ends)', params: OrgParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags, summary: 'Cancel the organization\u2019s scheduled deletion (until its grace period ends)', params: OrgParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { orgId } = request.params;
       await deps.deletions.cancelOrganizationDeletion(auditContext(request), orgId.toLowerCase());
       return reply.status(204).send();
     },
@@ -128,7 +130,7 @@ export function registerLifecycleRoutes(
     schema: { tags, summary: 'Change your display name (rectification)', body: Strict({ display_name: Name }), response: { 200: User, ...errorResponses(400, 401, 403) } },
     handler: async (request) => {
       const user = requireUser(request);
-      const { display_name } = request.body as { display_name: string };
+      const { display_name } = request.body;
       const ctx = auditContext(request);
       const now = deps.clock.now();
       return deps.transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
@@ -151,9 +153,9 @@ export function registerLifecycleRoutes(
   });
   app.post('/api/v1/users/deletion/cancel', {
     config: { permission: 'public', rateLimit: 'auth' },
-    schema: { tags, summary: 'Cancel your account\u2019s pending deletion with the cancel token', body: Strict({ token: Type.String({ minLength: 43, maxLength: 43, pattern: '^[A-Za-z0-9_-]+$' }) }), response: { 204: Type.Null(), ...errorResponses(400, 429) } },
+    schema: { tags, summary: 'Cancel your account\u2019s pending deletion with the cancel token', body: Strict({ token: Type.String({ minLength: 43, maxLength: 43, pattern: '^[A-Za-z0-9_-]+$' }) }), response: { 204: NoContent, ...errorResponses(400, 429) } },
     handler: async (request, reply) => {
-      const { token } = request.body as { token: string };
+      const { token } = request.body;
       await deps.deletions.cancelUserDeletionWithToken(token, requestSource(request));
       return reply.status(204).send();
     },
@@ -170,17 +172,17 @@ export function registerLifecycleRoutes(
     schema: { tags, summary: 'Platform administrators: delete an account after the grace period (409 sole_owner while it is the last owner of an organization)', params: UserParams, response: { 202: UserDeletion, ...errorResponses(400, 401, 403, 404, 409) } },
     handler: async (request, reply) => {
       operator(request);
-      const { userId } = request.params as Static<typeof UserParams>;
+      const { userId } = request.params;
       const result = await deps.deletions.requestUserDeletion(auditContext(request), userId.toLowerCase(), 'operator');
       return reply.status(202).send({ status: 'pending', purge_after: result.purgeAfter.toISOString(), owner_notified: result.ownerNotified });
     },
   });
   app.delete('/api/v1/users/:userId/deletion', {
     config: { permission: 'self' },
-    schema: { tags, summary: 'Platform administrators: cancel an account\u2019s pending deletion', params: UserParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags, summary: 'Platform administrators: cancel an account\u2019s pending deletion', params: UserParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
       operator(request);
-      const { userId } = request.params as Static<typeof UserParams>;
+      const { userId } = request.params;
       await deps.deletions.cancelUserDeletion(auditContext(request), userId.toLowerCase());
       return reply.status(204).send();
     },

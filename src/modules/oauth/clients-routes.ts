@@ -1,8 +1,9 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
-import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import { errorResponses, Name, NoContent, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { auditContext, requirePrincipal } from '../../platform/http/request-context.ts';
 import { ClientJwks } from './client-jwks.ts';
 import type { ClientsService } from './clients-service.ts';
@@ -33,12 +34,13 @@ const toClient = (row: OAuthClientRow) => ({
   service_account_id: row.service_account_id,
   name: row.name,
   token_endpoint_auth_method: row.token_endpoint_auth_method,
-  jwks: row.jwks === null ? null : (row.jwks as Static<typeof ClientJwks>),
+  jwks: row.jwks,
   created_at: row.created_at.toISOString(),
 });
 
 /** REST routes for a service account's OAuth clients (AUTH-7). */
-export function registerClientsRoutes(app: FastifyInstance, service: ClientsService): void {
+export function registerClientsRoutes(server: FastifyInstance, service: ClientsService): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['oauth'];
   const base = '/api/v1/organizations/:orgId/service-accounts/:serviceAccountId/clients';
 
@@ -53,8 +55,8 @@ export function registerClientsRoutes(app: FastifyInstance, service: ClientsServ
       response: { 201: CreatedClient, ...errorResponses(400, 401, 403, 404, 409) },
     },
     handler: async (request, reply) => {
-      const { orgId, serviceAccountId } = request.params as Static<typeof AccountParams>;
-      const body = request.body as Static<typeof CreateBody>;
+      const { orgId, serviceAccountId } = request.params;
+      const body = request.body;
       const method = body.token_endpoint_auth_method ?? (body.jwks === undefined ? 'client_secret_basic' : 'private_key_jwt');
       if (method === 'private_key_jwt' && body.jwks === undefined) throw new AppError('invalid_request', { errors: [{ pointer: '/body/jwks', detail: 'is required for private_key_jwt' }] });
       if (method !== 'private_key_jwt' && body.jwks !== undefined) throw new AppError('invalid_request', { errors: [{ pointer: '/body/jwks', detail: 'is only for private_key_jwt' }] });
@@ -70,8 +72,8 @@ export function registerClientsRoutes(app: FastifyInstance, service: ClientsServ
     config: { permission: 'service_accounts.read' },
     schema: { tags, summary: "List a service account's OAuth clients", params: AccountParams, querystring: PageQuery, response: { 200: Page(Client), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId, serviceAccountId } = request.params as Static<typeof AccountParams>;
-      const query = request.query as Static<typeof PageQuery>;
+      const { orgId, serviceAccountId } = request.params;
+      const query = request.query;
       const rows = await service.list(auditContext(request), orgId.toLowerCase(), serviceAccountId.toLowerCase(), { after: decodeCursor(query.cursor), limit: query.limit });
       return toPage(rows, query.limit, toClient);
     },
@@ -80,15 +82,15 @@ export function registerClientsRoutes(app: FastifyInstance, service: ClientsServ
     config: { permission: 'service_accounts.read' },
     schema: { tags, summary: 'Read an OAuth client (never its secret)', params: ClientParams, response: { 200: Client, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const { orgId, serviceAccountId, clientId } = request.params as Static<typeof ClientParams>;
+      const { orgId, serviceAccountId, clientId } = request.params;
       return toClient(await service.get(auditContext(request), orgId.toLowerCase(), serviceAccountId.toLowerCase(), clientId.toLowerCase()));
     },
   });
   app.delete(`${base}/:clientId`, {
     config: { permission: 'service_accounts.manage' },
-    schema: { tags, summary: 'Delete an OAuth client; its access tokens stop working within a second', params: ClientParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags, summary: 'Delete an OAuth client; its access tokens stop working within a second', params: ClientParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
-      const { orgId, serviceAccountId, clientId } = request.params as Static<typeof ClientParams>;
+      const { orgId, serviceAccountId, clientId } = request.params;
       await service.delete(auditContext(request), orgId.toLowerCase(), serviceAccountId.toLowerCase(), clientId.toLowerCase());
       return reply.status(204).send();
     },

@@ -1,4 +1,4 @@
-import type { JSONWebKeySet } from 'jose';
+import type { ClientJwks } from './client-jwks.ts';
 
 export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
 
@@ -9,7 +9,8 @@ export interface OAuthClientsTable {
   name: string;
   token_endpoint_auth_method: TokenEndpointAuthMethod;
   secret_hash: Buffer | null;
-  jwks: JSONWebKeySet | null;
+  /** Only sets that passed checkClientJwks are stored. */
+  jwks: ClientJwks | null;
   created_by: string | null;
   created_at: Date;
 }

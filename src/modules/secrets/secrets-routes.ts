@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
-import { errorResponses, Nullable, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import { errorResponses, NoContent, Nullable, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { auditContext } from '../../platform/http/request-context.ts';
 import { MAX_SECRET_BYTES, type SecretRow, type SecretsService, type SecretVersionMeta } from './secrets-service.ts';
 
@@ -53,8 +54,6 @@ const toVersion = (secret: SecretRow) => (row: SecretVersionMeta) => ({
   superseded_at: row.superseded_at?.toISOString() ?? null,
 });
 
-type PageQueryT = Static<typeof PageQuery>;
-type SecretParamsT = Static<typeof SecretParams>;
 const scopeOf = (p: Static<typeof EnvironmentParams>) => ({ tenantId: p.orgId.toLowerCase(), projectId: p.projectId.toLowerCase(), environmentId: p.environmentId.toLowerCase() });
 
 /**
@@ -62,7 +61,8 @@ const scopeOf = (p: Static<typeof EnvironmentParams>) => ({ tenantId: p.orgId.to
  * need `secrets.read`, writing `secrets.manage`, and only the value route returns a value, with
  * its own permission `secrets.read_value` and an audit event for every read.
  */
-export function registerSecretsRoutes(app: FastifyInstance, service: SecretsService): void {
+export function registerSecretsRoutes(server: FastifyInstance, service: SecretsService): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['secrets'];
   const base = '/api/v1/organizations/:orgId/projects/:projectId/environments/:environmentId/secrets';
   const one = `${base}/:secretName`;
@@ -71,8 +71,8 @@ export function registerSecretsRoutes(app: FastifyInstance, service: SecretsServ
     config: { permission: 'secrets.read' },
     schema: { tags, summary: 'List the secrets of an environment (names and versions, never values)', params: EnvironmentParams, querystring: PageQuery, response: { 200: Page(Secret), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const params = request.params as Static<typeof EnvironmentParams>;
-      const query = request.query as PageQueryT;
+      const params = request.params;
+      const query = request.query;
       return toPage(await service.list(scopeOf(params), decodeCursor(query.cursor), query.limit), query.limit, toSecret);
     },
   });
@@ -80,8 +80,8 @@ export function registerSecretsRoutes(app: FastifyInstance, service: SecretsServ
     config: { permission: 'secrets.manage' },
     schema: { tags, summary: 'Set a secret: store a value as its next version (creating the secret on its first)', params: EnvironmentParams, body: SetBody, response: { 201: Secret, ...errorResponses(400, 401, 403, 404, 409, 413) } },
     handler: async (request, reply) => {
-      const params = request.params as Static<typeof EnvironmentParams>;
-      const body = request.body as Static<typeof SetBody>;
+      const params = request.params;
+      const body = request.body;
       const { secret } = await service.set(auditContext(request), scopeOf(params), body.name, body.value);
       return reply.status(201).send(toSecret(secret));
     },
@@ -90,7 +90,7 @@ export function registerSecretsRoutes(app: FastifyInstance, service: SecretsServ
     config: { permission: 'secrets.read' },
     schema: { tags, summary: 'Read a secret\u2019s metadata (never its value)', params: SecretParams, response: { 200: Secret, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const params = request.params as SecretParamsT;
+      const params = request.params;
       return toSecret(await service.get(scopeOf(params), params.secretName));
     },
   });
@@ -98,8 +98,8 @@ export function registerSecretsRoutes(app: FastifyInstance, service: SecretsServ
     config: { permission: 'secrets.read' },
     schema: { tags, summary: 'List a secret\u2019s versions (metadata only)', params: SecretParams, querystring: PageQuery, response: { 200: Versions, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
-      const params = request.params as SecretParamsT;
-      const query = request.query as PageQueryT;
+      const params = request.params;
+      const query = request.query;
       const { secret, versions } = await service.versions(scopeOf(params), params.secretName, decodeCursor(query.cursor), query.limit);
       return { secret: toSecret(secret), ...toPage(versions, query.limit, toVersion(secret)) };
     },
@@ -108,17 +108,17 @@ export function registerSecretsRoutes(app: FastifyInstance, service: SecretsServ
     config: { permission: 'secrets.read_value' },
     schema: { tags, summary: 'Read a secret\u2019s value (current or a given version); every read is audited', params: SecretParams, querystring: ValueQuery, response: { 200: Value, ...errorResponses(400, 401, 403, 404, 409) } },
     handler: async (request) => {
-      const params = request.params as SecretParamsT;
-      const query = request.query as Static<typeof ValueQuery>;
+      const params = request.params;
+      const query = request.query;
       const read = await service.readValue(auditContext(request), scopeOf(params), params.secretName, { version: query.version, reason: query.reason });
       return { name: read.secret.name, version: read.version, created_at: read.createdAt.toISOString(), value: read.value };
     },
   });
   app.delete(one, {
     config: { permission: 'secrets.manage' },
-    schema: { tags, summary: 'Delete a secret (its versions are kept until retention purges them)', params: SecretParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags, summary: 'Delete a secret (its versions are kept until retention purges them)', params: SecretParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
-      const params = request.params as SecretParamsT;
+      const params = request.params;
       await service.delete(auditContext(request), scopeOf(params), params.secretName);
       return reply.status(204).send();
     },

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
@@ -59,7 +60,8 @@ type PageQueryT = Static<typeof PageQuery>;
 const page = (query: PageQueryT) => ({ after: decodeCursor(query.cursor), limit: query.limit });
 
 /** REST routes for the tenancy hierarchy under /api/v1/organizations. */
-export function registerTenantsRoutes(app: FastifyInstance, service: TenantsService, gate: DeletionGate): void {
+export function registerTenantsRoutes(server: FastifyInstance, service: TenantsService, gate: DeletionGate): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['tenancy'];
   const org = '/api/v1/organizations/:orgId';
   const project = `${org}/projects/:projectId`;
@@ -74,7 +76,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'self' },
     schema: { tags, summary: 'Create an organization (you become its owner)', body: NameBody, response: { 201: Organization, ...errorResponses(400, 401) } },
     handler: async (request, reply) => {
-      const { name } = request.body as Static<typeof NameBody>;
+      const { name } = request.body;
       return reply.status(201).send(toOrganization(await service.createOrganization(auditContext(request), name)));
     },
   });
@@ -82,7 +84,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'self' },
     schema: { tags, summary: 'List the organizations you belong to', querystring: PageQuery, response: { 200: Page(Organization), ...errorResponses(400, 401) } },
     handler: async (request) => {
-      const query = request.query as PageQueryT;
+      const query = request.query;
       return toPage(await service.listOrganizations(auditContext(request), page(query)), query.limit, toOrganization);
     },
   });
@@ -90,7 +92,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'organization.read' },
     schema: { tags, summary: 'Read an organization', params: OrgParams, response: { 200: Organization, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { orgId } = request.params;
       return toOrganization(await service.getOrganization(auditContext(request), orgId));
     },
   });
@@ -98,8 +100,8 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'organization.update' },
     schema: { tags, summary: 'Rename an organization', params: OrgParams, body: NameBody, response: { 200: Organization, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const { name } = request.body as Static<typeof NameBody>;
+      const { orgId } = request.params;
+      const { name } = request.body;
       return toOrganization(await service.renameOrganization(auditContext(request), orgId, name));
     },
   });
@@ -107,7 +109,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'organization.delete' },
     schema: { tags, summary: 'Delete an organization and everything in it (a risky write: queued for a second administrator\u2019s approval, or refused when risky writes are disabled)', params: OrgParams, response: { 202: Queued, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
+      const { orgId } = request.params;
       return queue(request, reply, orgId.toLowerCase(), 'organization.delete', {});
     },
   });
@@ -116,8 +118,8 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'projects.create' },
     schema: { tags, summary: 'Create a project', params: OrgParams, body: NameBody, response: { 201: Project, ...errorResponses(400, 401, 404, 409) } },
     handler: async (request, reply) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const { name } = request.body as Static<typeof NameBody>;
+      const { orgId } = request.params;
+      const { name } = request.body;
       return reply.status(201).send(toProject(await service.createProject(auditContext(request), orgId, name)));
     },
   });
@@ -125,8 +127,8 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'projects.read' },
     schema: { tags, summary: 'List projects', params: OrgParams, querystring: PageQuery, response: { 200: Page(Project), ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { orgId } = request.params as Static<typeof OrgParams>;
-      const query = request.query as PageQueryT;
+      const { orgId } = request.params;
+      const query = request.query;
       return toPage(await service.listProjects(auditContext(request), orgId, page(query)), query.limit, toProject);
     },
   });
@@ -134,7 +136,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'projects.read' },
     schema: { tags, summary: 'Read a project', params: ProjectParams, response: { 200: Project, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
+      const { orgId, projectId } = request.params;
       return toProject(await service.getProject(auditContext(request), orgId, projectId));
     },
   });
@@ -142,8 +144,8 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'projects.update' },
     schema: { tags, summary: 'Rename a project', params: ProjectParams, body: NameBody, response: { 200: Project, ...errorResponses(400, 401, 404, 409) } },
     handler: async (request) => {
-      const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
-      const { name } = request.body as Static<typeof NameBody>;
+      const { orgId, projectId } = request.params;
+      const { name } = request.body;
       return toProject(await service.renameProject(auditContext(request), orgId, projectId, name));
     },
   });
@@ -151,7 +153,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'projects.delete' },
     schema: { tags, summary: 'Delete a project and its environments (a risky write, see DELETE organization)', params: ProjectParams, response: { 202: Queued, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
-      const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
+      const { orgId, projectId } = request.params;
       return queue(request, reply, orgId.toLowerCase(), 'project.delete', { project_id: projectId.toLowerCase() });
     },
   });
@@ -160,8 +162,8 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'environments.create' },
     schema: { tags, summary: 'Create an environment', params: ProjectParams, body: EnvironmentBody, response: { 201: Environment, ...errorResponses(400, 401, 404, 409) } },
     handler: async (request, reply) => {
-      const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
-      const body = request.body as Static<typeof EnvironmentBody>;
+      const { orgId, projectId } = request.params;
+      const body = request.body;
       const created = await service.createEnvironment(auditContext(request), orgId, projectId, { name: body.name, kind: body.kind ?? 'other' });
       return reply.status(201).send(toEnvironment(created));
     },
@@ -170,8 +172,8 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'environments.read' },
     schema: { tags, summary: 'List environments of a project', params: ProjectParams, querystring: PageQuery, response: { 200: Page(Environment), ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { orgId, projectId } = request.params as Static<typeof ProjectParams>;
-      const query = request.query as PageQueryT;
+      const { orgId, projectId } = request.params;
+      const query = request.query;
       return toPage(await service.listEnvironments(auditContext(request), orgId, projectId, page(query)), query.limit, toEnvironment);
     },
   });
@@ -179,7 +181,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'environments.read' },
     schema: { tags, summary: 'Read an environment', params: EnvironmentParams, response: { 200: Environment, ...errorResponses(400, 401, 404) } },
     handler: async (request) => {
-      const { orgId, projectId, environmentId } = request.params as Static<typeof EnvironmentParams>;
+      const { orgId, projectId, environmentId } = request.params;
       return toEnvironment(await service.getEnvironment(auditContext(request), orgId, projectId, environmentId));
     },
   });
@@ -187,8 +189,8 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'environments.update' },
     schema: { tags, summary: 'Rename an environment or change its kind', params: EnvironmentParams, body: EnvironmentPatch, response: { 200: Environment, ...errorResponses(400, 401, 404, 409) } },
     handler: async (request) => {
-      const { orgId, projectId, environmentId } = request.params as Static<typeof EnvironmentParams>;
-      const body = request.body as Static<typeof EnvironmentPatch>;
+      const { orgId, projectId, environmentId } = request.params;
+      const body = request.body;
       const changes = { ...(body.name === undefined ? {} : { name: body.name }), ...(body.kind === undefined ? {} : { kind: body.kind }) };
       return toEnvironment(await service.updateEnvironment(auditContext(request), orgId, projectId, environmentId, changes));
     },
@@ -197,7 +199,7 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
     config: { permission: 'environments.delete' },
     schema: { tags, summary: 'Delete an environment (a risky write, see DELETE organization)', params: EnvironmentParams, response: { 202: Queued, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
-      const { orgId, projectId, environmentId } = request.params as Static<typeof EnvironmentParams>;
+      const { orgId, projectId, environmentId } = request.params;
       return queue(request, reply, orgId.toLowerCase(), 'environment.delete', { project_id: projectId.toLowerCase(), environment_id: environmentId.toLowerCase() });
     },
   });

@@ -15,71 +15,8 @@ declare module 'fastify' {
   }
 }
 
-/** A signed-in person (console session or user access token). */
-export interface UserPrincipal {
-  readonly kind: 'user';
-  readonly userId: string;
-  readonly sessionId: string;
-  readonly email: string;
-  readonly displayName: string;
-  readonly isPlatformAdmin: boolean;
-  /** RFC 8176 authentication method references, e.g. `["pwd", "otp"]`. */
-  readonly authMethods: readonly string[];
-  readonly authenticatedAt: Date;
-}
-
-/**
- * An API key (AUTH-7). Belongs to one organization; may be bound to a project or environment; holds
- * an explicit permission set (a role's, or a subset), never more than its creator held. Permission
- * names come from the access module's catalogue.
- */
-export interface ApiKeyPrincipal {
-  readonly kind: 'api_key';
-  readonly keyId: string;
-  readonly tenantId: string;
-  readonly displayName: string;
-  readonly permissions: ReadonlySet<string>;
-  /** The key's binding: undefined ids mean the whole organization (or whole project). */
-  readonly projectId: string | undefined;
-  readonly environmentId: string | undefined;
-}
-
-/** A service account acting through an OAuth 2.0 client-credentials access token. Its role bindings decide. */
-export interface ServiceAccountPrincipal {
-  readonly kind: 'service_account';
-  readonly serviceAccountId: string;
-  readonly tenantId: string;
-  readonly displayName: string;
-  readonly clientId: string;
-  /** The token's own permission ceiling (its `scope`), intersected with the account's bindings; undefined: none beyond the bindings. */
-  readonly scope: ReadonlySet<string> | undefined;
-}
-
-export type Principal = UserPrincipal | ApiKeyPrincipal | ServiceAccountPrincipal;
-
-export type ActorType = 'user' | 'api_key' | 'service_account' | 'operator' | 'system' | 'anonymous';
-
-/** Who acted, as an audit event records it. */
-export interface AuditActor {
-  readonly type: ActorType;
-  readonly id: string | null;
-  /** The actor's display name at the time, so the record stays meaningful after renames. */
-  readonly display_name: string | null;
-}
-
-/** Where a request came from, as the HTTP layer saw it. */
-export interface AuditSource {
-  readonly ip: string | null;
-  readonly user_agent: string | null;
-  readonly request_id: string | null;
-}
-
-/** Who is acting and from where: what services need to attribute the events they record. */
-export interface AuditContext {
-  readonly userId: string;
-  readonly actor: AuditActor;
-  readonly source: AuditSource;
-}
+export type { ActorType, ApiKeyPrincipal, AuditActor, AuditContext, AuditSource, Principal, ServiceAccountPrincipal, UserPrincipal } from './principal.ts';
+import type { AuditActor, AuditContext, AuditSource, Principal, UserPrincipal } from './principal.ts';
 
 /** Where a request came from, for audit events. */
 export function requestSource(request: FastifyRequest): AuditSource {

@@ -1,3 +1,15 @@
+/**
+ * The permission names a route may declare, as keys. Empty here, since the platform knows no
+ * catalogue: the access module adds its catalogue by declaration merging, so a typo in a route's
+ * `permission` fails `tsc` while `platform/` imports nothing from `modules/`.
+ */
+// Declaration merging needs an interface, and it is empty until a module augments it.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface RoutePermissions {}
+
+/** What a route may name in `permission`: `self`, `public` or a catalogue permission. */
+export type RoutePermission = 'self' | 'public' | keyof RoutePermissions;
+
 /** What a route declares about itself, read by the platform's hooks. */
 export interface ParapetRouteConfig {
   /** `public`: no authentication; `session`: a signed-in user (default for /api/v1). */
@@ -7,7 +19,7 @@ export interface ParapetRouteConfig {
    * organization/project/environment from its path), `self` (any signed-in user, acting on their
    * own things) or `public`. Every /api/v1 route must declare one; the app refuses to start otherwise.
    */
-  permission?: string;
+  permission?: RoutePermission;
   /**
    * For a catalogue permission on a route whose path names no organization (e.g. batch checks):
    * the handler authorizes each item itself. Without this flag such a route refuses to register.

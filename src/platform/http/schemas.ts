@@ -46,6 +46,12 @@ export function Strict<T extends Parameters<typeof Type.Object>[0]>(properties: 
   return Type.Object(properties, { additionalProperties: false });
 }
 
+/**
+ * A 204 response: no body (RFC 9110 §15.3.5). The JSON schema stays `{ type: 'null' }`; its static
+ * type is `undefined` so that a typed handler ends with `reply.status(204).send()`, as before.
+ */
+export const NoContent = Type.Unsafe<undefined>(Type.Null());
+
 /** Standard error responses a route documents besides its success. */
 export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   return Object.fromEntries(statuses.map((status) => [status, Type.Ref('Problem')]));
