@@ -340,6 +340,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         await audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.revoked', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'user', id: userId }], metadata: { reason, count: ended.length } });
         return ended.length;
       }),
+    assertMayRemoveMember: (caller, tenantId, userId) => accessService.assertMayRemovePrincipal(caller, tenantId, userId),
     requireRecentAuthentication,
     actorOf: auditActor,
     sourceOf: requestSource,
