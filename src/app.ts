@@ -70,6 +70,7 @@ import {
   type SecurityAlerts,
 } from './modules/access-requests/index.ts';
 import { apiKeysReview, createApiKeys, type ApiKeys } from './modules/api-keys/index.ts';
+import { createMembersService, memberMfa, registerMembersRoutes } from './modules/members/index.ts';
 import { createBearerAuthenticator, createClientsService, createTokenService, oauthEndpoints, registerClientsRoutes, registerTokenRoutes } from './modules/oauth/index.ts';
 import { createTokenKeys, createUserTokenAuthenticator, createUserTokens, createVerifiedTokenCache, registerJwksRoute, registerUserTokenRoutes, type TokenKeys, type UserTokens } from './modules/tokens/index.ts';
 import { createSecrets, type SecretsService } from './modules/secrets/index.ts';
@@ -351,6 +352,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   apiKeys.register(http);
   const accessService = createAccessService({ transactor, clock, random, audit, access, reviewContributors: REVIEW_CONTRIBUTORS });
   registerAccessRoutes(http, { service: accessService, access, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
+  const members = createMembersService({ transactor, clock, audit, access, accessService, endSessions: (tx, userId, reason) => sessions.revokeAllForUser(tx, userId, reason), mfa: memberMfa(transactor, mfa.registry) });
+  registerMembersRoutes(http, { service: members, access, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
   const invitations = createInvitationsService({ transactor, hasher, clock, random, audit, mailer: mail, access, accessService, passwordMinLength: config.passwordMinLength, invitationDays: config.invitationDays, links: accountThrottles.links });
   registerAccountsRoutes(http, { accounts, invitations, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
   const alerts = createSecurityAlerts({ transactor, clock, random, audit, logger: deps.logger });
