@@ -7,6 +7,7 @@ import type { Command } from './cli/context.ts';
 import { doctor } from './cli/doctor.ts';
 import { keysDestroy, keysRotate, keysStatus } from './cli/keys.ts';
 import { mailOutbox } from './cli/mail.ts';
+import { membersList, membersRemove } from './cli/members.ts';
 import { migrate } from './cli/migrate.ts';
 import { secretsDelete, secretsGet, secretsList, secretsSet, secretsVersions } from './cli/secrets.ts';
 import { retentionPurge, retentionShow } from './cli/retention.ts';
@@ -27,6 +28,9 @@ Commands:
                   or --org <id> in the database. Exit 1 when damage is found.
   audit prove     Print and check the inclusion proof of one event: <event-id> --org <id>.
   access review   Who can do what in an organization, and stale grants: --org <id> [--format json|csv].
+  members list    An organization's members with roles, second factors, last sign-in: --org <id> [--json].
+  members remove  Remove a member (bindings and sessions end, their API keys are suspended; the last
+                  Tenant Admin is refused): --org <id> --user <id>.
   keys status     Key provider, root and tenant key versions, rewrap progress [--json].
   keys rotate     New primary key version: [--root] [--tenant <id>] (default: every organization's
                   tenant key), then rewrap and re-encrypt until done [--no-wait].
@@ -56,6 +60,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'audit verify': auditVerify,
   'audit prove': auditProve,
   'access review': accessReview,
+  'members list': membersList,
+  'members remove': membersRemove,
   'keys status': keysStatus,
   'keys rotate': keysRotate,
   'keys destroy': keysDestroy,
@@ -73,7 +79,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 };
 
 /** Commands with subcommands (`keys rotate`, `backup verify` …). */
-const COMMAND_GROUPS: ReadonlySet<string> = new Set(['config', 'audit', 'access', 'keys', 'secrets', 'retention', 'mail', 'backup']);
+const COMMAND_GROUPS: ReadonlySet<string> = new Set(['config', 'audit', 'access', 'members', 'keys', 'secrets', 'retention', 'mail', 'backup']);
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {

@@ -14,6 +14,7 @@ import { consoleModule } from './console/index.ts';
 import { identityModule } from './identity/index.ts';
 import { keysModule } from './keys/index.ts';
 import { lifecycleModule } from './lifecycle/index.ts';
+import { membersModule } from './members/index.ts';
 import { oauthModule } from './oauth/index.ts';
 import { passkeysModule } from './passkeys/index.ts';
 import { secretsModule } from './secrets/index.ts';
@@ -31,6 +32,7 @@ export const MODULES: readonly AppModule[] = [
   oauthModule,
   passkeysModule,
   accountsModule,
+  membersModule,
   lifecycleModule,
   accessRequestsModule,
   tenantsModule,

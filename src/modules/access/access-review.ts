@@ -10,7 +10,7 @@ export const STALE_AFTER_DAYS = 90;
 export const CREDENTIAL_ROTATION_DAYS = 90;
 export const CREDENTIAL_NEARING_DAYS = 80;
 
-export type ReviewFlag = 'stale_grant' | 'never_used' | 'expires_soon' | 'credential_older_than_90_days' | 'credential_nearing_90_days' | 'conditional' | 'just_in_time' | 'not_a_member';
+export type ReviewFlag = 'stale_grant' | 'never_used' | 'expires_soon' | 'credential_older_than_90_days' | 'credential_nearing_90_days' | 'conditional' | 'just_in_time' | 'not_a_member' | 'creator_lost_access';
 
 /** One source of permissions a principal holds: a role binding, or a credential's own set. */
 export interface ReviewGrant {

@@ -39,14 +39,43 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
     return audit.record(tx, tenantId, { action, actor: ctx.actor, outcome: 'success', source: ctx.source, targets, ...(metadata === undefined ? {} : { metadata }) });
   }
 
-  /** Refuses unless the caller holds every permission in `permissions` at `resource` now. */
-  async function assertHoldsAll(ctx: Caller, permissions: Iterable<Permission>, resource: Resource): Promise<void> {
+  /**
+   * Refuses unless the caller holds every permission in `permissions` at `resource` now: nobody
+   * grants what they do not hold, and nobody takes away what they do not hold either (a Tenant
+   * Admin holds everything). `verb` only words the refusal.
+   */
+  async function assertHoldsAll(ctx: Caller, permissions: Iterable<Permission>, scope: Resource, verb: 'grant' | 'remove' = 'grant'): Promise<void> {
+    // Ids arrive as the client spelled them (UUIDs are case-insensitive); the snapshot knows one spelling.
+    const resource = { tenantId: scope.tenantId.toLowerCase(), projectId: scope.projectId?.toLowerCase(), environmentId: scope.environmentId?.toLowerCase() };
     const snapshot = await access.snapshot(resource.tenantId);
     if (snapshot === undefined) throw new AppError('not_found');
     const facts = factsFor(ctx.principal, ctx.source.ip ?? '', clock.now());
     const missing = [...permissions].filter((permission) => !decide(snapshot, ctx.principal, permission, resource, facts).allowed);
     if (missing.length > 0) {
-      throw new AppError('forbidden', { detail: `You cannot grant what you do not hold here: ${missing.join(', ')}.` });
+      throw new AppError('forbidden', { detail: `You cannot ${verb} what you do not hold here: ${missing.join(', ')}.` });
+    }
+  }
+
+  /** The permissions a binding gives, resolved in `tx` (a custom role that is gone gives none). */
+  async function bindingPermissions(tx: Tx, tenantId: string, row: store.BindingRow): Promise<Permission[]> {
+    if (row.built_in_role !== null) return [...BUILT_IN_ROLES[row.built_in_role].permissions];
+    const role = row.custom_role_id === null ? undefined : await store.getRole(tx, tenantId, row.custom_role_id);
+    return role?.permissions.filter(isPermission) ?? [];
+  }
+
+  /** Each live binding of a principal with the permissions it gives (read in one transaction). */
+  async function liveBindingsOf(tenantId: string, principalId: string): Promise<{ row: store.BindingRow; permissions: Permission[] }[]> {
+    const now = clock.now().getTime();
+    return transactor.withTenant(tenantId, async (tx) => {
+      const rows = (await store.bindingsOfPrincipal(tx, tenantId, principalId)).filter((row) => row.expires_at === null || row.expires_at.getTime() > now);
+      return Promise.all(rows.map(async (row) => ({ row, permissions: await bindingPermissions(tx, tenantId, row) })));
+    });
+  }
+
+  /** The removal rule for every binding at once: the caller must hold each one's permissions at its scope. */
+  async function assertMayRemoveAll(ctx: Caller, tenantId: string, bindings: readonly { row: store.BindingRow; permissions: readonly Permission[] }[]): Promise<void> {
+    for (const { row, permissions } of bindings) {
+      await assertHoldsAll(ctx, permissions, { tenantId, projectId: row.project_id ?? undefined, environmentId: row.environment_id ?? undefined }, 'remove');
     }
   }
 
@@ -63,12 +92,16 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
     return { builtIn: null, customId: custom.id, permissions: custom.permissions.filter(isPermission) };
   }
 
-  /** True when, without `exceptBindingId`, someone still holds Tenant Admin over the whole organization without conditions or expiry. */
-  async function keepsAnAdmin(tx: Tx, tenantId: string, exceptBindingId: string): Promise<boolean> {
-    const rows = await store.listBindings(tx, tenantId, { limit: 10_000 });
-    return rows.some(
-      (row) => row.id !== exceptBindingId && row.built_in_role === 'tenant_admin' && row.project_id === null && row.conditions === null && row.expires_at === null && row.principal_type === 'user',
-    );
+  /**
+   * Refuses when removing `removing` would leave no user holding Tenant Admin over the whole
+   * organization without conditions or expiry. The admin bindings are locked (`FOR UPDATE`) first,
+   * so two removals at once are serialized: the second sees what the first left.
+   */
+  async function assertKeepsAnAdmin(tx: Tx, tenantId: string, removing: ReadonlySet<string>): Promise<void> {
+    const admins = await store.lockTenantAdminBindings(tx, tenantId);
+    if (admins.some((row) => removing.has(row.id)) && admins.every((row) => removing.has(row.id))) {
+      throw new AppError('conflict', { detail: 'This is the last Tenant Admin binding of the organization.' });
+    }
   }
 
   return {
@@ -92,7 +125,13 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
     },
     updateRole: async (ctx: Caller, tenantId: string, id: string, changes: { name?: string | undefined; description?: string | undefined; permissions?: readonly string[] | undefined }) => {
       const permissions = changes.permissions === undefined ? undefined : validPermissions(changes.permissions);
-      if (permissions !== undefined) await assertHoldsAll(ctx, permissions, { tenantId });
+      if (permissions !== undefined) {
+        await assertHoldsAll(ctx, permissions, { tenantId });
+        // Narrowing a role takes permissions away from everyone bound to it: only from a holder.
+        const current = await transactor.withTenant(tenantId, (tx) => store.getRole(tx, tenantId, id));
+        if (current === undefined) throw new AppError('not_found');
+        await assertHoldsAll(ctx, current.permissions.filter(isPermission), { tenantId }, 'remove');
+      }
       return transactor.withTenant(tenantId, async (tx) => {
         const patch = { ...(changes.name === undefined ? {} : { name: changes.name }), ...(changes.description === undefined ? {} : { description: changes.description }), ...(permissions === undefined ? {} : { permissions }) };
         const role = await conflictOnDuplicate('A role with this name already exists.', () => store.updateRole(tx, tenantId, id, patch, clock.now()));
@@ -102,12 +141,17 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
         return role;
       });
     },
-    deleteRole: (ctx: Caller, tenantId: string, id: string) =>
-      transactor.withTenant(tenantId, async (tx) => {
+    /** Deletes a custom role nobody is bound to; only someone holding all of its permissions may. */
+    deleteRole: async (ctx: Caller, tenantId: string, id: string) => {
+      const role = await transactor.withTenant(tenantId, (tx) => store.getRole(tx, tenantId, id));
+      if (role === undefined) throw new AppError('not_found');
+      await assertHoldsAll(ctx, role.permissions.filter(isPermission), { tenantId }, 'remove');
+      await transactor.withTenant(tenantId, async (tx) => {
         if (await store.roleInUse(tx, tenantId, id)) throw new AppError('conflict', { detail: 'The role is still bound; remove its bindings first.' });
         if (!(await store.deleteRole(tx, tenantId, id))) throw new AppError('not_found');
         await record(tx, tenantId, ctx, 'role.deleted', [{ type: 'role', id }]);
-      }),
+      });
+    },
 
     /**
      * Resolves `role` in the organization and refuses unless the caller holds every permission of
@@ -188,17 +232,45 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
         return binding;
       });
     },
-    deleteBinding: (ctx: Caller, tenantId: string, id: string) =>
-      transactor.withTenant(tenantId, async (tx) => {
-        const binding = await store.getBinding(tx, tenantId, id);
-        if (binding === undefined) throw new AppError('not_found');
-        if (binding.built_in_role === 'tenant_admin' && binding.project_id === null && !(await keepsAnAdmin(tx, tenantId, id))) {
-          throw new AppError('conflict', { detail: 'This is the last Tenant Admin binding of the organization.' });
-        }
-        await store.deleteBinding(tx, tenantId, id);
+    /**
+     * Removes a binding. The caller must hold every permission of its role at its scope (removing
+     * is refused as granting is), and the organization keeps a Tenant Admin, also under concurrency.
+     */
+    deleteBinding: async (ctx: Caller, tenantId: string, id: string) => {
+      const binding = await transactor.withTenant(tenantId, async (tx) => {
+        const row = await store.getBinding(tx, tenantId, id);
+        if (row === undefined) throw new AppError('not_found');
+        return { row, permissions: await bindingPermissions(tx, tenantId, row) };
+      });
+      await assertMayRemoveAll(ctx, tenantId, [binding]);
+      await transactor.withTenant(tenantId, async (tx) => {
+        await assertKeepsAnAdmin(tx, tenantId, new Set([id]));
+        // Removed meanwhile by someone else: the same answer as if it had never been there.
+        if (!(await store.deleteBinding(tx, tenantId, id))) throw new AppError('not_found');
         await access.changed(tx, tenantId);
-        await record(tx, tenantId, ctx, 'binding.deleted', [{ type: binding.principal_type, id: binding.principal_id }, { type: 'binding', id }]);
-      }),
+        await record(tx, tenantId, ctx, 'binding.deleted', [{ type: binding.row.principal_type, id: binding.row.principal_id }, { type: 'binding', id }]);
+      });
+    },
+
+    /**
+     * Refuses unless the caller holds every permission of every live binding of `principalId`, each
+     * at its scope: what ending a member's sessions or removing the member takes away.
+     */
+    assertMayRemovePrincipal: async (ctx: Caller, tenantId: string, principalId: string) => {
+      await assertMayRemoveAll(ctx, tenantId, await liveBindingsOf(tenantId, principalId));
+    },
+
+    /**
+     * Inside the caller's transaction: ends every binding of `principalId` and returns their ids,
+     * refusing (`conflict`) if that would leave the organization without a Tenant Admin.
+     */
+    endBindingsOf: async (tx: Tx, tenantId: string, principalId: string): Promise<string[]> => {
+      const rows = await store.bindingsOfPrincipal(tx, tenantId, principalId);
+      await assertKeepsAnAdmin(tx, tenantId, new Set(rows.map((row) => row.id)));
+      await tx.deleteFrom('role_bindings').where('tenant_id', '=', tenantId).where('principal_id', '=', principalId).execute();
+      await access.changed(tx, tenantId);
+      return rows.map((row) => row.id);
+    },
 
     /** The access review (AC-5); recorded in the organization's audit log as evidence that it was run. */
     accessReview: async (ctx: Caller, tenantId: string, format: 'json' | 'csv') => {
@@ -236,9 +308,14 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
         await record(tx, tenantId, ctx, 'service_account.created', [{ type: 'service_account', id: account.id, name: account.name }]);
         return account;
       }),
-    /** Disables or re-enables; a disabled account's bindings grant nothing and its tokens stop working. */
-    setServiceAccountDisabled: (ctx: Caller, tenantId: string, id: string, disabled: boolean) =>
-      transactor.withTenant(tenantId, async (tx) => {
+    /**
+     * Disables or re-enables; a disabled account's bindings grant nothing and its tokens stop
+     * working. Either way the caller must hold what the account's bindings give (taking it away or
+     * giving it back).
+     */
+    setServiceAccountDisabled: async (ctx: Caller, tenantId: string, id: string, disabled: boolean) => {
+      await assertMayRemoveAll(ctx, tenantId, await liveBindingsOf(tenantId, id));
+      return transactor.withTenant(tenantId, async (tx) => {
         const account = await tx
           .updateTable('service_accounts')
           .set({ disabled_at: disabled ? clock.now() : null })
@@ -250,15 +327,19 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
         await access.changed(tx, tenantId);
         await record(tx, tenantId, ctx, disabled ? 'service_account.disabled' : 'service_account.enabled', [{ type: 'service_account', id, name: account.name }]);
         return account;
-      }),
-    deleteServiceAccount: (ctx: Caller, tenantId: string, id: string) =>
-      transactor.withTenant(tenantId, async (tx) => {
+      });
+    },
+    /** Deletes a service account with its bindings; the caller must hold what those bindings give. */
+    deleteServiceAccount: async (ctx: Caller, tenantId: string, id: string) => {
+      await assertMayRemoveAll(ctx, tenantId, await liveBindingsOf(tenantId, id));
+      await transactor.withTenant(tenantId, async (tx) => {
         await tx.deleteFrom('role_bindings').where('tenant_id', '=', tenantId).where('principal_id', '=', id).where('principal_type', '=', 'service_account').execute();
         const result = await tx.deleteFrom('service_accounts').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
         if (result.numDeletedRows === 0n) throw new AppError('not_found');
         await access.changed(tx, tenantId);
         await record(tx, tenantId, ctx, 'service_account.deleted', [{ type: 'service_account', id }]);
-      }),
+      });
+    },
   };
 }
 

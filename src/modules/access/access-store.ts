@@ -94,6 +94,30 @@ export async function listBindings(tx: Tx, tenantId: string, filter: { principal
   return query.execute();
 }
 
+/** Every binding of one principal (users and service accounts have distinct ids). */
+export async function bindingsOfPrincipal(tx: Tx, tenantId: string, principalId: string): Promise<BindingRow[]> {
+  return tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).where('principal_id', '=', principalId).orderBy('id').execute();
+}
+
+/**
+ * The bindings that keep the organization administered (Tenant Admin of a user over all of it,
+ * without conditions or expiry), locked until the transaction ends, in id order (no deadlock).
+ */
+export async function lockTenantAdminBindings(tx: Tx, tenantId: string): Promise<BindingRow[]> {
+  return tx
+    .selectFrom('role_bindings')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('principal_type', '=', 'user')
+    .where('built_in_role', '=', 'tenant_admin')
+    .where('project_id', 'is', null)
+    .where('conditions', 'is', null)
+    .where('expires_at', 'is', null)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
 export async function getBinding(tx: Tx, tenantId: string, id: string): Promise<BindingRow | undefined> {
   return tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }

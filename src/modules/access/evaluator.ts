@@ -1,7 +1,7 @@
 import type { CompiledConditions, ConditionFailure } from './conditions.ts';
 import type { CompiledPolicy, PolicyFailure } from './org-policy.ts';
 import type { Permission } from './permissions.ts';
-import type { Principal, RequestFacts, Resource } from './principal.ts';
+import type { KeyOwner, Principal, RequestFacts, Resource } from './principal.ts';
 
 /** A role binding ready for evaluation: the role resolved to its permission set, conditions compiled. */
 export interface CompiledBinding {
@@ -78,7 +78,12 @@ function decideByBindings(snapshot: AccessSnapshot, principal: Principal, permis
   if (principal.kind === 'api_key') {
     if (principal.tenantId !== resource.tenantId) return NOT_MEMBER;
     if (!covers(snapshot, principal.projectId, principal.environmentId, resource)) return FORBIDDEN;
-    return principal.permissions.has(permission) ? ALLOW_DIRECT : FORBIDDEN;
+    if (!principal.permissions.has(permission)) return FORBIDDEN;
+    // A key acts with the intersection of its own permissions and its owner's current ones: once
+    // the owner loses a permission (or leaves), the key loses it too. The owner's MFA condition
+    // was checked when the key was made; network and time conditions hold for every use.
+    const owned = grantingBinding(snapshot, principal.owner.id, permission, resource, { ...facts, mfa: true });
+    return owned.allowed ? ALLOW_DIRECT : owned;
   }
   let id: string;
   if (principal.kind === 'service_account') {
@@ -90,9 +95,22 @@ function decideByBindings(snapshot: AccessSnapshot, principal: Principal, permis
   }
   const bindings = snapshot.bindings.get(id);
   if (bindings === undefined) return principal.kind === 'user' && !snapshot.members.has(id) ? NOT_MEMBER : FORBIDDEN;
+  const decision = grantingBinding(snapshot, id, permission, resource, facts);
+  if (decision.allowed || decision.reason !== 'forbidden') return decision;
+  // Someone whose only bindings have all expired is no longer let in at all, unless a member.
+  const now = facts.now.getTime();
+  if (principal.kind === 'user' && !snapshot.members.has(id) && bindings.every((b) => b.expiresAt !== undefined && now >= b.expiresAt)) return NOT_MEMBER;
+  return FORBIDDEN;
+}
+
+/**
+ * The first binding of `principalId` that grants `permission` at `resource` now, or why none does:
+ * the first failed condition of a binding that would otherwise grant, else `forbidden`.
+ */
+function grantingBinding(snapshot: AccessSnapshot, principalId: string, permission: Permission, resource: Resource, facts: RequestFacts): Decision {
   const now = facts.now.getTime();
   let failure: ConditionFailure | undefined;
-  for (const binding of bindings) {
+  for (const binding of snapshot.bindings.get(principalId) ?? []) {
     if (!binding.permissions.has(permission)) continue;
     if (binding.expiresAt !== undefined && now >= binding.expiresAt) continue;
     if (!covers(snapshot, binding.projectId, binding.environmentId, resource)) continue;
@@ -105,8 +123,20 @@ function decideByBindings(snapshot: AccessSnapshot, principal: Principal, permis
     }
     return { allowed: true, binding };
   }
-  if (failure !== undefined) return { allowed: false, reason: failure };
-  // Someone whose only bindings have all expired is no longer let in at all, unless a member.
-  if (principal.kind === 'user' && !snapshot.members.has(id) && bindings.every((b) => b.expiresAt !== undefined && now >= b.expiresAt)) return NOT_MEMBER;
-  return FORBIDDEN;
+  return failure === undefined ? FORBIDDEN : { allowed: false, reason: failure };
+}
+
+/**
+ * The permissions of `permissions` that `owner` holds at `resource` at `now` through unexpired
+ * bindings, conditions aside: what a key it made can still use (issue 14 part 3, the access review).
+ */
+export function heldByOwner(snapshot: AccessSnapshot, owner: KeyOwner, permissions: Iterable<Permission>, resource: Resource, now: Date): Permission[] {
+  const held: Permission[] = [];
+  for (const permission of permissions) {
+    const granted = (snapshot.bindings.get(owner.id) ?? []).some(
+      (binding) => binding.permissions.has(permission) && (binding.expiresAt === undefined || now.getTime() < binding.expiresAt) && covers(snapshot, binding.projectId, binding.environmentId, resource),
+    );
+    if (granted) held.push(permission);
+  }
+  return held;
 }

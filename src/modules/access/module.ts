@@ -55,6 +55,7 @@ export const accessModule = defineModule({
           service: createSecurityPolicyService({ transactor, clock, audit: audit.recorder, access: control }),
           access: control,
           revokeUserSessions: (userId, reason, by) => identity.endUserSessions(userId, reason, by),
+          assertMayRemoveMember: (caller, tenantId, userId) => service.assertMayRemovePrincipal(caller, tenantId, userId),
           requireRecentAuthentication,
           actorOf: auditActor,
           sourceOf: requestSource,

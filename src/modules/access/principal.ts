@@ -6,7 +6,7 @@ export interface Resource {
   readonly environmentId?: string | undefined;
 }
 
-export type { UserPrincipal, ApiKeyPrincipal, ServiceAccountPrincipal, Principal } from '../../platform/http/principal.ts';
+export type { KeyOwner, UserPrincipal, ApiKeyPrincipal, ServiceAccountPrincipal, Principal } from '../../platform/http/principal.ts';
 import type { Principal } from '../../platform/http/principal.ts';
 
 /** The id the audit log and the bindings know a principal by. */

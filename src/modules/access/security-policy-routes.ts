@@ -41,6 +41,8 @@ export interface SecurityPolicyRouteDeps {
   readonly access: Pick<AccessControl, 'snapshot'>;
   /** Ends every session of a user on every node; returns how many ended. */
   readonly revokeUserSessions: (userId: string, reason: string, by: { actor: AuditActor; source: AuditSource }) => Promise<number>;
+  /** Refuses unless the caller holds every permission the member holds here (what ending their sessions takes away). */
+  readonly assertMayRemoveMember: (caller: ReturnType<typeof callerOf>, tenantId: string, userId: string) => Promise<void>;
   /** Step-up (sensitive actions need a recent sign-in); throws when the session is too old. */
   readonly requireRecentAuthentication: (request: FastifyRequest) => void;
   readonly actorOf: (principal: Principal) => AuditActor;
@@ -100,6 +102,8 @@ export function registerSecurityPolicyRoutes(server: FastifyInstance, deps: Secu
       // Only members: anyone else's id answers as if it did not exist.
       if (snapshot === undefined || !snapshot.members.has(userId.toLowerCase())) throw new AppError('not_found');
       const caller = callerOf(request, deps.actorOf, deps.sourceOf);
+      // Another member's sessions end only at the hands of someone holding all they hold here.
+      await deps.assertMayRemoveMember(caller, orgId.toLowerCase(), userId.toLowerCase());
       return { revoked: await deps.revokeUserSessions(userId.toLowerCase(), 'revoked_by_admin', caller) };
     },
   });

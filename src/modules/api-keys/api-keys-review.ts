@@ -1,5 +1,6 @@
 import type { Tx } from '../../database.ts';
-import { credentialAgeFlags, type ReviewContributor, type ReviewFlag, type ReviewPrincipal } from '../access/index.ts';
+import { compileSnapshot, credentialAgeFlags, heldByOwner, isPermission, loadAccessState, snapshotSource, type ReviewContributor, type ReviewFlag, type ReviewPrincipal } from '../access/index.ts';
+import { keyOwner } from './key-verifier.ts';
 
 const DAY = 86_400_000;
 
@@ -7,6 +8,8 @@ const DAY = 86_400_000;
  * API keys in the access review (AC-5, AUTH-7): each live key with its permission set and binding,
  * creator, last use, and flags for age (older than 90 days, or nearing it) and for going unused.
  * Revoked keys and keys past their expiry or rotation overlap grant nothing and are left out.
+ * A key whose owner (its creator, or the creator's owner for a key made by a key) holds none of
+ * its permissions at its scope any more is suspended: flagged `creator_lost_access`.
  */
 export const apiKeysReview: ReviewContributor = async (tx: Tx, tenantId: string, now: Date): Promise<ReviewPrincipal[]> => {
   const rows = await tx
@@ -17,8 +20,14 @@ export const apiKeysReview: ReviewContributor = async (tx: Tx, tenantId: string,
     .where('expires_at', '>', now)
     .where((eb) => eb.or([eb('retires_at', 'is', null), eb('retires_at', '>', now)]))
     .execute();
-  return rows.map((key) => {
+  const state = rows.length === 0 ? undefined : await loadAccessState(tx, tenantId);
+  const snapshot = state === undefined ? undefined : compileSnapshot(snapshotSource(tenantId, state, now));
+  const owners = await Promise.all(rows.map((key) => keyOwner(tx, key)));
+  return rows.map((key, i) => {
     const flags: ReviewFlag[] = credentialAgeFlags(key.created_at, now);
+    const chain = owners[i];
+    const scope = { tenantId, projectId: key.project_id ?? undefined, environmentId: key.environment_id ?? undefined };
+    if (chain === undefined || snapshot === undefined || heldByOwner(snapshot, chain.owner, key.permissions.filter(isPermission), scope, now).length === 0) flags.push('creator_lost_access');
     const unusedSince = key.last_used_at ?? key.created_at;
     if (now.getTime() - unusedSince.getTime() >= 90 * DAY) flags.push('stale_grant');
     if (key.last_used_at === null) flags.push('never_used');

@@ -5,7 +5,7 @@ import { uuidv7, type Random } from '../../platform/crypto/random.ts';
 import type { FieldEncryption } from '../keys/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
-import { BUILT_IN_ROLES, factsFor, type AccessControl, type BuiltInRoleKey, type Permission, type Principal, type Resource } from '../access/index.ts';
+import { BUILT_IN_ROLES, factsFor, isPermission, type AccessControl, type BuiltInRoleKey, type Permission, type Principal, type Resource } from '../access/index.ts';
 import type { AuditContext, AuditRecorder, AuditTarget } from '../audit/index.ts';
 import * as store from './api-keys-store.ts';
 import type { KeyCreatorType } from './api-keys-tables.ts';
@@ -84,11 +84,14 @@ export function createApiKeysService(deps: {
    * A key never holds a permission its creator does not hold at the key's scope: each one is
    * checked with the creator's own bindings, conditions included (MFA, network, time of day).
    */
-  async function requireHeld(actor: KeyActor, permissions: readonly Permission[], resource: Resource): Promise<void> {
+  async function requireHeld(actor: KeyActor, permissions: readonly Permission[], resource: Resource, purpose: 'hold' | 'revoke' = 'hold'): Promise<void> {
     const facts = factsFor(actor.principal, actor.source.ip ?? '', clock.now());
     for (const permission of permissions) {
       const decision = await deps.access.can(actor.principal, permission, resource, facts);
-      if (!decision.allowed) throw new AppError('forbidden', { detail: `A key cannot hold ${permission}: you do not hold it at the key's scope.` });
+      if (decision.allowed) continue;
+      throw new AppError('forbidden', {
+        detail: purpose === 'hold' ? `A key cannot hold ${permission}: you do not hold it at the key's scope.` : `You cannot revoke a key holding ${permission}: you do not hold it at the key's scope.`,
+      });
     }
   }
 
@@ -202,7 +205,7 @@ export function createApiKeysService(deps: {
       const now = clock.now();
       if (old.revoked_at !== null || old.rotated_to !== null || old.expires_at <= now) throw new AppError('conflict', { detail: 'Only an active key that has not been rotated can be rotated.' });
       // The successor is a new key made by whoever rotates: they must hold what it will hold.
-      await requireHeld(actor, old.permissions as Permission[], { tenantId, projectId: old.project_id ?? undefined, environmentId: old.environment_id ?? undefined });
+      await requireHeld(actor, old.permissions.filter(isPermission), { tenantId, projectId: old.project_id ?? undefined, environmentId: old.environment_id ?? undefined });
       const originalDays = Math.max(1, Math.round((old.expires_at.getTime() - old.created_at.getTime()) / DAY_MS));
       const days = lifetimeDays(options.expiresInDays ?? Math.min(originalDays, deps.maxDays));
       const overlapMs = (options.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS) * 1000;
@@ -239,6 +242,9 @@ export function createApiKeysService(deps: {
     },
 
     revoke: async (actor, tenantId, keyId) => {
+      // Revoking takes away what the key holds: only someone holding all of it may (issue 14).
+      const key = await found(tenantId, keyId);
+      await requireHeld(actor, key.permissions.filter(isPermission), { tenantId: tenantId.toLowerCase(), projectId: key.project_id ?? undefined, environmentId: key.environment_id ?? undefined }, 'revoke');
       await transactor.withTenant(
         tenantId,
         async (tx) => {

@@ -1,11 +1,11 @@
 import { hash } from 'node:crypto';
-import type { AppTransactor } from '../../database.ts';
+import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestsEqual } from '../../platform/crypto/random.ts';
 import { FieldDecryptionError, type FieldEncryption } from '../keys/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
-import { isPermission, type ApiKeyPrincipal, type Permission } from '../access/index.ts';
+import { isPermission, type ApiKeyPrincipal, type KeyOwner, type Permission } from '../access/index.ts';
 import { getKey, keyTenant, signingSecretContext, type ApiKeyRow } from './api-keys-store.ts';
 import { API_KEY_LENGTH, isWellFormedKey, parseApiKey, type KeyMode } from './key-format.ts';
 
@@ -50,9 +50,37 @@ async function openSigningSecret(fields: Pick<FieldEncryption, 'decryptField'>, 
   }
 }
 
-function toVerified(row: ApiKeyRow, signingSecret: string | undefined): VerifiedKey {
+/** Epoch milliseconds from which a key is refused: its expiry, or the end of its rotation overlap. */
+function keyNotAfter(row: ApiKeyRow): number {
+  return Math.min(row.expires_at.getTime(), row.retires_at?.getTime() ?? Number.POSITIVE_INFINITY);
+}
+
+/** How many keys may stand between a key and the member or service account that owns it. */
+const MAX_KEY_CHAIN = 8;
+
+/**
+ * Whose access a key borrows (issue 14 part 3): its creator, or for a key made by another key,
+ * that key's owner. A key made by a key stops with it: undefined when a key in the chain is gone
+ * or revoked; `notAfter` is the earliest end along the chain; `via` names the keys in between.
+ */
+export async function keyOwner(tx: Tx, row: ApiKeyRow): Promise<{ owner: KeyOwner; notAfter: number; via: string[] } | undefined> {
+  let current = row;
+  let notAfter = keyNotAfter(row);
+  const via: string[] = [];
+  for (let depth = 0; depth <= MAX_KEY_CHAIN; depth++) {
+    if (current.created_by_type !== 'api_key') return { owner: { type: current.created_by_type, id: current.created_by }, notAfter, via };
+    const parent = await getKey(tx, current.tenant_id, current.created_by);
+    if (parent === undefined || parent.revoked_at !== null || via.includes(parent.id)) return undefined;
+    via.push(parent.id);
+    notAfter = Math.min(notAfter, keyNotAfter(parent));
+    current = parent;
+  }
+  return undefined;
+}
+
+function toVerified(row: ApiKeyRow, signingSecret: string | undefined, owner: KeyOwner, chainNotAfter: number): VerifiedKey {
   const permissions = new Set<Permission>(row.permissions.filter(isPermission));
-  const notAfter = Math.min(row.expires_at.getTime(), row.retires_at?.getTime() ?? Number.POSITIVE_INFINITY);
+  const notAfter = Math.min(keyNotAfter(row), chainNotAfter);
   return {
     principal: {
       kind: 'api_key',
@@ -63,6 +91,7 @@ function toVerified(row: ApiKeyRow, signingSecret: string | undefined): Verified
       // An environment-bound key carries its project too, so the evaluator can place it.
       projectId: row.project_id ?? undefined,
       environmentId: row.environment_id ?? undefined,
+      owner,
     },
     mode: row.mode,
     notAfter,
@@ -95,9 +124,17 @@ export function createKeyVerifier(deps: {
   const digestOf = new Map<string, string>();
   const loading = new Map<string, Promise<VerifiedKey | undefined>>();
   const generations = new Map<string, number>();
+  /** Key id → keys made (through any chain) by it, cached here: they stop when it does. */
+  const dependents = new Map<string, Set<string>>();
   let epoch = 0;
+  /** Counts drops; a load of a key made by a key is kept only if no drop happened meanwhile. */
+  let drops = 0;
 
   function drop(keyId: string): void {
+    drops++;
+    const made = dependents.get(keyId);
+    dependents.delete(keyId);
+    for (const child of made ?? []) drop(child);
     const digest = digestOf.get(keyId);
     if (digest !== undefined) entries.delete(digest);
     digestOf.delete(keyId);
@@ -111,6 +148,7 @@ export function createKeyVerifier(deps: {
   function reset(): void {
     entries.clear();
     digestOf.clear();
+    dependents.clear();
     loading.clear();
     epoch++;
   }
@@ -129,25 +167,39 @@ export function createKeyVerifier(deps: {
     if (parsed === undefined) return undefined;
     const generation = generations.get(parsed.id) ?? 0;
     const startEpoch = epoch;
+    const startDrops = drops;
+    let via: string[] = [];
     // The organization is not known yet: ask the SECURITY DEFINER lookup, then read and verify
     // the key inside that organization's own context.
     const tenantId = await deps.transactor.withPlatform((tx) => keyTenant(tx, parsed.id));
     let key: VerifiedKey | undefined;
     if (tenantId !== undefined) {
-      const row = await deps.transactor.withTenant(tenantId, (tx) => getKey(tx, tenantId, parsed.id));
+      const found = await deps.transactor.withTenant(tenantId, async (tx) => {
+        const row = await getKey(tx, tenantId, parsed.id);
+        return row === undefined ? undefined : { row, chain: await keyOwner(tx, row) };
+      });
       // Compare digests in constant time; the stored hash covers mode, id, secret and checksum.
-      if (row !== undefined && digestsEqual(row.secret_hash, Buffer.from(digest, 'base64')) && row.revoked_at === null) {
+      if (found !== undefined && found.chain !== undefined && digestsEqual(found.row.secret_hash, Buffer.from(digest, 'base64')) && found.row.revoked_at === null) {
+        const { row, chain } = found;
         // Decrypted once per cache load, never per request: the warm path holds the secret in memory.
         const secret = row.signing_secret_sealed === null ? undefined : await openSigningSecret(deps.fields, row, row.signing_secret_sealed);
         // A signing key whose secret no longer decrypts (its tenant key destroyed) cannot be used.
-        key = secret === null ? undefined : toVerified(row, secret);
+        key = secret === null ? undefined : toVerified(row, secret, chain.owner, chain.notAfter);
+        via = chain.via;
       }
     }
     if (key === undefined || key.notAfter <= deps.clock.now().getTime()) {
       refuse(digest);
       return undefined;
     }
-    if ((generations.get(parsed.id) ?? 0) === generation && epoch === startEpoch) {
+    if ((generations.get(parsed.id) ?? 0) === generation && epoch === startEpoch && (via.length === 0 || drops === startDrops)) {
+      // Bounded: forgetting every link is safe only together with every entry.
+      if (dependents.size >= maxEntries) reset();
+      for (const ancestor of via) {
+        let made = dependents.get(ancestor);
+        if (made === undefined) dependents.set(ancestor, (made = new Set()));
+        made.add(parsed.id);
+      }
       if (entries.size >= maxEntries) {
         const oldest = entries.entries().next();
         if (oldest.done !== true) {

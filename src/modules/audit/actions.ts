@@ -100,6 +100,7 @@ export const AUDIT_ACTIONS = {
   'organization.deletion_requested': 'Deletion of the organization was scheduled after its grace period; it is read-only until then (DATA-3).',
   'organization.deletion_cancelled': 'A scheduled organization deletion was cancelled; the organization is writable again.',
   'organization.deletion_completed': "The organization's keys were destroyed and its rows purged after the grace period.",
+  'member.removed': 'A member was removed from the organization: their role bindings, pending access requests and sessions ended; the API keys they made are suspended.',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

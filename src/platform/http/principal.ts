@@ -16,9 +16,15 @@ export interface UserPrincipal {
   readonly authenticatedAt: Date;
 }
 
+/** Whose access an API key borrows: the member or service account that made it (through any keys in between). */
+export interface KeyOwner {
+  readonly type: 'user' | 'service_account';
+  readonly id: string;
+}
+
 /**
  * An API key (AUTH-7). Belongs to one organization; may be bound to a project or environment; holds
- * an explicit permission set (a role's, or a subset), never more than its creator held. Permission
+ * an explicit permission set (a role's, or a subset), never more than its creator held, and acts only with what its owner still holds. Permission
  * names come from the access module's catalogue.
  */
 export interface ApiKeyPrincipal {
@@ -30,6 +36,8 @@ export interface ApiKeyPrincipal {
   /** The key's binding: undefined ids mean the whole organization (or whole project). */
   readonly projectId: string | undefined;
   readonly environmentId: string | undefined;
+  /** The key acts with the intersection of `permissions` and what this owner holds now. */
+  readonly owner: KeyOwner;
 }
 
 /** A service account acting through an OAuth 2.0 client-credentials access token. Its role bindings decide. */

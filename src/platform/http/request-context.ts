@@ -15,7 +15,7 @@ declare module 'fastify' {
   }
 }
 
-export type { ActorType, ApiKeyPrincipal, AuditActor, AuditContext, AuditSource, Principal, ServiceAccountPrincipal, UserPrincipal } from './principal.ts';
+export type { ActorType, ApiKeyPrincipal, KeyOwner, AuditActor, AuditContext, AuditSource, Principal, ServiceAccountPrincipal, UserPrincipal } from './principal.ts';
 import type { AuditActor, AuditContext, AuditSource, Principal, UserPrincipal } from './principal.ts';
 
 /** Where a request came from, for audit events. */
