@@ -34,6 +34,7 @@ import {
   createAuditService,
   createRetention,
   createAuditSigner,
+  loadLogIdentity,
   createSequencer,
   exportLines,
   PLATFORM_TENANT_ID,
@@ -201,7 +202,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await registerOpenApi(http, VERSION);
 
   const audit = createAuditRecorder({ clock, random });
-  const signer = createAuditSigner(deps.keyring, config.publicUrl);
+  // The log's signing identity is the deployment's, fixed at first start (not this node's URL).
+  const signer = createAuditSigner(deps.keyring, await loadLogIdentity({ transactor, keyring: deps.keyring, clock }, config.publicUrl));
   const sequencer = createSequencer({ transactor, clock, signer, logger: deps.logger });
   const retention = createRetention({ transactor, clock, signer, audit, defaultDays: config.auditRetentionDays });
   registerAuditMetrics(metrics.registry, { transactor, logger: deps.logger });

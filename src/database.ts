@@ -53,4 +53,6 @@ export const PLATFORM_TABLES: ReadonlySet<string> = new Set([
   'webauthn_challenges',
   // API clients' refresh tokens: bound to a (platform-level) session, no tenant's data (AUTH-5).
   'refresh_tokens',
+  // The audit log's signing key names and public key (no tenant's data).
+  'audit_log_keys',
 ]);
