@@ -33,7 +33,7 @@ export async function witnessCheckpoint(input: {
   const answer = await input.fetchLatest(input.held?.size ?? 0);
   const listed = answer.verifier_keys.map((key) => parseVerifierKey(key)).filter((v) => trusted.some((t) => Buffer.from(t.publicKey).equals(v.publicKey)));
   const verifiers: NoteVerifier[] = [...new Map([...trusted, ...listed].map((v) => [`${v.name}+${v.keyId}`, v])).values()];
-  // "The witness MUST verify the checkpoint signature against the public key(s) it trusts for the checkpoint origin"
+  // tlog-witness (paraphrased, not looked up): the checkpoint must carry a valid signature by a key the witness trusts for its origin.
   let checkpoint: ReturnType<typeof parseCheckpoint>;
   try {
     checkpoint = parseCheckpoint(openNote(answer.checkpoint, verifiers).body);
@@ -47,10 +47,10 @@ export async function witnessCheckpoint(input: {
   const held = input.held;
   if (held !== undefined) {
     const heldRoot = decodeBase64(held.root) ?? new Uint8Array();
-    // "the witness MUST check that the checkpoint tree size is greater than or equal to the old size"
+    // tlog-witness (paraphrased): a checkpoint smaller than the one held is refused.
     if (checkpoint.size < held.size) return { outcome: 'refused', reason: 'shrank', detail: `the log shrank: size ${held.size} was witnessed on ${held.at}, the log now offers ${checkpoint.size}` };
     const proof = answer.proof.map((line) => decodeBase64(line) ?? new Uint8Array());
-    // "the witness MUST verify the consistency proof between the old checkpoint and the new one"
+    // tlog-witness (paraphrased): the consistency proof from the held size must verify.
     if (!verifyConsistency(held.size, checkpoint.size, heldRoot, checkpoint.root, proof)) {
       return { outcome: 'refused', reason: 'forked', detail: `size ${checkpoint.size} is not an extension of size ${held.size} witnessed on ${held.at}: the log's history was rewritten` };
     }
