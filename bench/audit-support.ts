@@ -12,6 +12,7 @@ import type { AppTransactor, DB } from '../src/database.ts';
 import { AUDIT_ACTIONS, type AuditAction } from '../src/modules/audit/actions.ts';
 import type { AuditEvent, AuditEventInput } from '../src/modules/audit/audit-event.ts';
 import { createAuditSigner, type AuditSigner } from '../src/modules/audit/audit-signer.ts';
+import { urlKeyName } from '../src/modules/audit/log-identity.ts';
 import { canonicalJson } from '../src/modules/audit/log/index.ts';
 import { createContextSigner, createTransactor, migrate, openDatabase, type Database } from '../src/platform/db/index.ts';
 import { createServerDatabase, PG_ADMIN_URL, postgresAvailable, TEST_KEYRING } from '../test/support/databases.ts';
@@ -27,7 +28,8 @@ export const out = (line = ''): void => {
 export const silentLogger: Logger = pino({ level: 'silent' });
 
 export function benchSigner(): AuditSigner {
-  return createAuditSigner(TEST_KEYRING, BENCH_PUBLIC_URL);
+  const keyName = urlKeyName(BENCH_PUBLIC_URL);
+  return createAuditSigner(TEST_KEYRING, { keyName, keyNames: [keyName] });
 }
 
 /** Why the server benchmarks cannot run, or false when the server answers. */

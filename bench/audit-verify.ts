@@ -19,8 +19,8 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 import { sql } from 'kysely';
-import { EXPORT_FORMAT_VERSION, type ExportLine } from '../src/modules/audit/export/export-format.ts';
-import { appendLeaf, canonicalJson, formatCheckpoint, frontierRoot, leafHash, parseVerifierKey, signNote } from '../src/modules/audit/log/index.ts';
+import { EXPORT_CHECKPOINT_MARKER, EXPORT_FORMAT_VERSION, type ExportLine } from '../src/modules/audit/export/export-format.ts';
+import { appendLeaf, canonicalJson, formatCheckpoint, frontierRoot, leafHash, parseVerifierKey, rootFromLeaves, signNote } from '../src/modules/audit/log/index.ts';
 import { verifyDatabaseLog } from '../src/modules/audit/verify/verify-database.ts';
 import { verifyExportFile } from '../src/modules/audit/verify/verify-export.ts';
 import { hashEvent } from '../src/modules/audit/verify/log-verifier.ts';
@@ -85,6 +85,9 @@ async function writeExport(log: BuiltLog, path: string): Promise<number> {
     const note = bySize.get(seq + 1);
     if (note !== undefined) write({ type: 'checkpoint', kind: 'regular', note });
   }
+  // An export ends with the checkpoint signed when it is made.
+  const exportedAt = new Date().toISOString();
+  write({ type: 'checkpoint', kind: 'export', note: signNote(formatCheckpoint({ origin: signer.origin(log.tenantId), size: log.leaves.length, root: rootFromLeaves(log.leaves), extensions: [EXPORT_CHECKPOINT_MARKER, `exported_at ${exportedAt}`] }), signer.signer) });
   stream.end();
   await finished(stream);
   return bytes;
@@ -239,7 +242,7 @@ async function exportFile(log: BuiltLog): Promise<void> {
         },
       ],
     );
-    if (last?.ok !== true || last.events !== log.canonical.length || last.checkpointsVerified !== log.checkpoints.length) throw new Error(`export did not verify: ${JSON.stringify(last?.damage.slice(0, 3))}`);
+    if (last?.ok !== true || last.events !== log.canonical.length || last.checkpointsVerified !== log.checkpoints.length + 1) throw new Error(`export did not verify: ${JSON.stringify(last?.damage.slice(0, 3))}`);
     for (const line of table(
       ['measure (median of rounds)', 'value'],
       [

@@ -1,6 +1,7 @@
 // The process entry: the only place that reads process.env, listens for signals, or exits.
 import { accessReview } from './cli/access.ts';
 import { auditProve, auditVerify } from './cli/audit.ts';
+import { auditWitness } from './cli/audit-witness.ts';
 import { backupCreate, backupRestore, backupVerify } from './cli/backup.ts';
 import { configCheck } from './cli/config-check.ts';
 import type { Command } from './cli/context.ts';
@@ -25,8 +26,11 @@ Commands:
   config check    Validate the configuration and print it, secrets masked.
   doctor          Check database, roles, row-level security and keys; exit 1 on any failure.
   audit verify    Verify an audit log: --file <export.jsonl> [--key <verifier key>] offline,
-                  or --org <id> in the database. Exit 1 when damage is found.
+                  or --org <id> in the database [--state <file>]; [--witness-key <key>
+                  --cosignatures <file>]. Exit 1 when damage is found.
   audit prove     Print and check the inclusion proof of one event: <event-id> --org <id>.
+  audit witness   Countersign an organization's newest checkpoint as its witness: --url --org
+                  --log-key --token-file --key-file [--name] --state --cosignatures.
   access review   Who can do what in an organization, and stale grants: --org <id> [--format json|csv].
   members list    An organization's members with roles, second factors, last sign-in: --org <id> [--json].
   members remove  Remove a member (bindings and sessions end, their API keys are suspended; the last
@@ -59,6 +63,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   doctor,
   'audit verify': auditVerify,
   'audit prove': auditProve,
+  'audit witness': auditWitness,
   'access review': accessReview,
   'members list': membersList,
   'members remove': membersRemove,

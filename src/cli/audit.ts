@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AppTransactor, DB } from '../database.ts';
-import { createAuditService, createAuditSigner, verifyDatabaseLog, verifyExportFile, type AuditSigner } from '../modules/audit/index.ts';
+import { createAuditService, createAuditSigner, loadLogIdentity, verifyDatabaseLog, verifyExportFile, type AuditSigner } from '../modules/audit/index.ts';
+import { checkRemembered, storedCheckpoint } from '../modules/audit/verify/check-remembered.ts';
+import { readCheckpointStore, writeCheckpointStore } from '../modules/audit/verify/checkpoint-store.ts';
+import type { VerifyReport } from '../modules/audit/verify/log-verifier.ts';
+import { witnessedCheckpoints } from '../modules/audit/witness/index.ts';
+import { systemClock } from '../platform/clock.ts';
 import { parseVerifierKey, verifyInclusion, leafHash, openNote, parseCheckpoint } from '../modules/audit/log/index.ts';
 import { readKeyring } from '../platform/crypto/keyring.ts';
 import { createContextSigner, createTransactor, openDatabase } from '../platform/db/index.ts';
@@ -29,7 +35,10 @@ async function withAuditData(context: CliContext, fn: (transactor: AppTransactor
     const keyring = readKeyring(context.config.keyringPath);
     const db = await openDatabase<DB>({ url: context.config.databaseUrl, migrationUrl: context.config.migrationDatabaseUrl, dataDir: context.config.dataDir, caFile: context.config.databaseCaFile, poolSize: 2 });
     try {
-      return await fn(createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac'))), createAuditSigner(keyring, context.config.publicUrl));
+      const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
+      // The log's identity as the deployment fixed it, whatever URL this process was given.
+      const identity = await loadLogIdentity({ transactor, keyring, clock: systemClock }, context.config.publicUrl);
+      return await fn(transactor, createAuditSigner(keyring, identity));
     } finally {
       await db.close();
     }
@@ -38,14 +47,17 @@ async function withAuditData(context: CliContext, fn: (transactor: AppTransactor
   }
 }
 
-function printReport(context: CliContext, report: Awaited<ReturnType<typeof verifyDatabaseLog>>, json: boolean): number {
+type Report = VerifyReport & { readonly remembered?: { readonly size: number; readonly at: string } };
+
+function printReport(context: CliContext, report: Report, json: boolean): number {
   if (json) {
-    context.out(JSON.stringify(report));
+    context.out(JSON.stringify(report, (key, value: unknown) => (key === 'proved' || key === 'header' ? undefined : value)));
   } else {
     context.out('');
     context.out(`  events: ${report.events.toLocaleString('en')} (seq ${report.firstSeq}–${report.lastSeq}); signed checkpoints verified: ${report.checkpointsVerified}`);
     if (report.ok) {
-      context.out('  OK: every event hashes to its leaf, seq is continuous and every checkpoint root and signature verifies.');
+      context.out(`  OK: proved signed tree size ${String(report.provedSize)}: every event hashes to its leaf, seq is continuous, every checkpoint root and signature verifies, and a checkpoint signed by a trusted key covers every event.`);
+      if (report.remembered !== undefined) context.out(`  consistent with size ${report.remembered.size} proved on ${report.remembered.at}: nothing was removed or rewritten since.`);
     } else {
       const first = report.damage[0];
       context.out(`  DAMAGED: ${report.damage.length} problem(s); first at seq ${String(first?.seq)} (${String(first?.kind)})`);
@@ -55,33 +67,66 @@ function printReport(context: CliContext, report: Awaited<ReturnType<typeof veri
   return report.ok ? 0 : 1;
 }
 
+/** Signed notes in a file, separated by lines of `---` (the format `audit witness` writes). */
+function readNotes(path: string): string[] {
+  return readFileSync(path, 'utf8').split(/^---$/m).map((note) => note.replace(/^\n/, '')).filter((note) => note.trim() !== '');
+}
+
 /**
  * `parapet audit verify --file export.jsonl [--key vkey]` verifies an export offline with only the
- * public key; `parapet audit verify --org <id>` verifies the log in the database.
+ * public key; `parapet audit verify --org <id>` verifies the log in the database and holds it to
+ * the checkpoint it proved last time (`--state`). Either takes `--witness-key` and `--cosignatures`:
+ * checkpoints a customer's witness cosigned, which the log must still contain.
  */
 export const auditVerify: Command = async (context) => {
-  const { values } = parseArgs({ args: [...context.args], options: { file: { type: 'string' }, org: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean' }, threads: { type: 'string' }, checkpoints: { type: 'string' } }, strict: true });
-  // A file of checkpoint notes kept from earlier (separated by blank-line-free note boundaries: one note per `---` line).
-  const knownCheckpoints = values.checkpoints === undefined ? [] : readFileSync(values.checkpoints, 'utf8').split(/^---$/m).map((note) => note.replace(/^\n/, '')).filter((note) => note.trim() !== '');
+  const { values } = parseArgs({
+    args: [...context.args],
+    options: {
+      file: { type: 'string' }, org: { type: 'string' }, key: { type: 'string', multiple: true }, json: { type: 'boolean' }, threads: { type: 'string' }, checkpoints: { type: 'string' },
+      state: { type: 'string' }, 'witness-key': { type: 'string', multiple: true }, cosignatures: { type: 'string' },
+    },
+    strict: true,
+  });
+  const keys = values.key ?? [];
+  const witnessKeys = values['witness-key'] ?? [];
+  if ((values.cosignatures === undefined) !== (witnessKeys.length === 0)) {
+    context.err('usage: --cosignatures <file> and --witness-key <witness verifier key> go together');
+    return 2;
+  }
+  let knownCheckpoints: string[];
+  try {
+    knownCheckpoints = [...(values.checkpoints === undefined ? [] : readNotes(values.checkpoints)), ...(values.cosignatures === undefined ? [] : witnessedCheckpoints(readNotes(values.cosignatures), witnessKeys))];
+  } catch (error) {
+    context.err(`  ${(error as Error).message}`);
+    return 1;
+  }
   const json = values.json === true;
   const threads = values.threads === undefined ? undefined : Number(values.threads);
   const onProgress = progress(context, !json && process.stderr.isTTY);
   if (values.file !== undefined) {
-    const report = await verifyExportFile(values.file, { knownCheckpoints, ...(values.key === undefined ? {} : { verifierKey: values.key }), ...(threads === undefined ? {} : { threads }), onProgress: (n) => {
+    const report = await verifyExportFile(values.file, { knownCheckpoints, verifierKeys: keys, ...(threads === undefined ? {} : { threads }), onProgress: (n) => {
       onProgress(n);
     } });
-    if (!json && values.key === undefined) context.out(`  note: verified with the key inside the export (${report.header.verifier_key}); pass --key with the key you trust to rule out a re-signed export`);
+    if (!json && keys.length === 0) context.out(`  note: verified with the key inside the export (${report.header.verifier_key}); pass --key with the key you trust to rule out a re-signed export`);
     return printReport(context, report, json);
   }
   if (values.org === undefined || !UUID.test(values.org)) {
-    context.err('usage: parapet audit verify --file <export.jsonl> [--key <verifier key>] | --org <organization id> [--json]');
+    context.err('usage: parapet audit verify --file <export.jsonl> [--key <verifier key>] | --org <organization id> [--state <file>] [--witness-key <key> --cosignatures <file>] [--json]');
     return 2;
   }
   const tenantId = values.org.toLowerCase();
+  const statePath = values.state ?? join(context.config.dataDir, 'audit-verified.json');
   return withAuditData(context, async (transactor, signer) => {
-    const verifier = parseVerifierKey(values.key ?? signer.verifierKey);
-    const report = await verifyDatabaseLog({ transactor }, tenantId, { verifier, origin: signer.origin(tenantId), knownCheckpoints, ...(threads === undefined ? {} : { threads }), onProgress });
-    return printReport(context, report, json);
+    const verifiers = [...signer.verifiers, ...keys.map((key) => parseVerifierKey(key))];
+    const report = await verifyDatabaseLog({ transactor }, tenantId, { verifiers, knownCheckpoints, pendingWaitMs: 3000, ...(threads === undefined ? {} : { threads }), onProgress });
+    // What this verifier proved last time, kept outside the database (AUD-2).
+    const state = readCheckpointStore(statePath);
+    const remembered = state[tenantId];
+    const regression = remembered === undefined ? undefined : await checkRemembered({ transactor }, tenantId, remembered, report.proved, verifiers);
+    const damage = regression === undefined ? report.damage : [...report.damage, regression].sort((a, b) => a.seq - b.seq);
+    const ok = damage.length === 0;
+    if (ok && report.proved !== undefined) writeCheckpointStore(statePath, { ...state, [tenantId]: storedCheckpoint(report.proved, systemClock.now()) });
+    return printReport(context, { ...report, ok, damage, ...(remembered === undefined ? {} : { remembered: { size: remembered.size, at: remembered.at } }) }, json);
   });
 };
 
@@ -96,7 +141,7 @@ export const auditProve: Command = async (context) => {
   const tenantId = values.org.toLowerCase();
   return withAuditData(context, async (transactor, signer) => {
     const proof = await createAuditService({ transactor, signer }).proveInclusion(tenantId, eventId.toLowerCase());
-    const checkpoint = parseCheckpoint(openNote(proof.checkpoint, [parseVerifierKey(signer.verifierKey)]).body);
+    const checkpoint = parseCheckpoint(openNote(proof.checkpoint, signer.verifiers).body);
     const ok = verifyInclusion(leafHash(proof.canonical), proof.event.seq, proof.treeSize, proof.auditPath, checkpoint.root);
     context.out(JSON.stringify({ seq: proof.event.seq, tree_size: proof.treeSize, leaf_hash: Buffer.from(proof.leafHash).toString('base64'), audit_path: proof.auditPath.map((h) => Buffer.from(h).toString('base64')), checkpoint: proof.checkpoint, verifier_key: signer.verifierKey, verified: ok }, null, 2));
     return ok ? 0 : 1;

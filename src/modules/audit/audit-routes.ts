@@ -173,6 +173,25 @@ export function registerAuditRoutes(
     },
   });
 
+  const WitnessQuery = Strict({ old: Type.Integer({ minimum: 0, default: 0, description: 'The tree size the witness holds (0 the first time)' }) });
+  app.get(`${base}/witness`, {
+    config: { permission: 'audit.read' },
+    schema: {
+      tags,
+      operationId: 'getAuditWitnessView',
+      summary: 'For a witness: the newest signed checkpoint, a consistency proof to it from the size the witness holds, and every verifier key of the log',
+      params: OrgParams,
+      querystring: WitnessQuery,
+      response: { 200: Strict({ checkpoint: Type.String(), size: Type.Integer(), old: Type.Integer(), proof: Type.Array(Type.String()), verifier_keys: Type.Array(Type.String()) }), ...errorResponses(400, 401, 404) },
+    },
+    handler: async (request) => {
+      const { orgId } = request.params;
+      const { old } = request.query;
+      const answer = await deps.service.witness(orgId, old);
+      return { checkpoint: answer.checkpoint, size: answer.size, old, proof: answer.proof.map(b64), verifier_keys: [...deps.service.verifierKeys()] };
+    },
+  });
+
   const Retention = Strict({ retention_days: Type.Integer({ minimum: MIN_RETENTION_DAYS, maximum: MAX_RETENTION_DAYS, description: '90 days to 7 years' }) });
   app.get(`${base}/retention`, {
     config: { permission: 'audit.read' },

@@ -74,6 +74,21 @@ export function createAuditService(deps: { transactor: AppTransactor; signer: Au
         return { from: older.note, to: newer.note, proof: await consistencyProof(fromSize, toSize, nodeReader(tx, tenantId)) };
       }),
 
+    /**
+     * What a witness needs (C2SP tlog-witness, pulled rather than pushed): the newest signed
+     * checkpoint and an RFC 9162 consistency proof to it from the size the witness holds. A log
+     * smaller than `oldSize` gets no proof; the witness reports that it shrank.
+     */
+    witness: (tenantId: string, oldSize: number) =>
+      transactor.withTenant(tenantId, async (tx) => {
+        const newest = await tx.selectFrom('audit_checkpoints').select(['size', 'note']).where('tenant_id', '=', tenantId).where('kind', '=', 'regular').orderBy('size', 'desc').limit(1).executeTakeFirst();
+        if (newest === undefined) throw new AppError('not_found', { detail: 'The log has no signed checkpoint yet.' });
+        const size = Number(newest.size);
+        return { checkpoint: newest.note, size, proof: oldSize <= size ? await consistencyProof(oldSize, size, nodeReader(tx, tenantId)) : [] };
+      }),
+
+    verifierKeys: () => deps.signer.verifierKeys,
+
     checkpoints: (tenantId: string) => transactor.withTenant(tenantId, (tx) => store.checkpoints(tx, tenantId)),
 
     verifierKey: () => deps.signer.verifierKey,

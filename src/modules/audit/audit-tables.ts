@@ -59,4 +59,13 @@ export interface AuditTables {
   audit_tree_nodes: AuditTreeNodesTable;
   audit_tree_heads: AuditTreeHeadsTable;
   audit_checkpoints: AuditCheckpointsTable;
+  audit_log_keys: AuditLogKeysTable;
+}
+
+/** The names the deployment's log key signed under (migration 0025): written once, never changed. */
+export interface AuditLogKeysTable {
+  key_name: string;
+  public_key: Uint8Array;
+  current: boolean;
+  added_at: Date;
 }

@@ -10,7 +10,8 @@ export {
   type AuditTarget,
 } from './audit-event.ts';
 export { createAuditRecorder, type AuditRecorder } from './audit-recorder.ts';
-export { createAuditSigner, type AuditSigner } from './audit-signer.ts';
+export { createAuditSigner, originsFor, type AuditSigner } from './audit-signer.ts';
+export { loadLogIdentity, urlKeyName, LogIdentityError, type LogIdentity } from './log-identity.ts';
 export { createAuditService, type AuditService } from './audit-service.ts';
 export { createSequencer, type Sequencer } from './sequencer.ts';
 export { startSequencerLoop } from './sequencer-loop.ts';

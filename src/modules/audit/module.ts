@@ -6,6 +6,7 @@ import { createAuditRecorder, type AuditRecorder } from './audit-recorder.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { createAuditService, type AuditService } from './audit-service.ts';
 import { createAuditSigner, type AuditSigner } from './audit-signer.ts';
+import { loadLogIdentity } from './log-identity.ts';
 import { exportLines } from './export/export-stream.ts';
 import { createRetention, type Retention } from './retention.ts';
 import { startSequencerLoop } from './sequencer-loop.ts';
@@ -39,12 +40,14 @@ export const auditModule = defineModule({
     audit_tree_heads: { scope: 'tenant' },
     audit_checkpoints: { scope: 'tenant' },
     audit_settings: { scope: 'tenant' },
+    audit_log_keys: { scope: 'platform', reason: "The log's signing key names and public keys: the deployment's identity, no tenant's data." },
   },
   migrations: new URL('./migrations/', import.meta.url),
-  create: (ctx) => {
+  create: async (ctx) => {
     const { transactor, clock, random, config, logger } = ctx;
     const recorder = createAuditRecorder({ clock, random });
-    const signer = createAuditSigner(ctx.keyring, config.publicUrl);
+    // The log's signing identity is the deployment's, fixed at first start (not this node's URL).
+    const signer = createAuditSigner(ctx.keyring, await loadLogIdentity({ transactor, keyring: ctx.keyring, clock }, config.publicUrl));
     const sequencer = createSequencer({ transactor, clock, signer, logger });
     const retention = createRetention({ transactor, clock, signer, audit: recorder, defaultDays: config.auditRetentionDays });
     const apiCalls = createApiCallBuffer({ transactor, recorder, logger, registry: ctx.metrics.registry });

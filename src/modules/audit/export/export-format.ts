@@ -5,6 +5,13 @@ export type ExportFormat = 'jsonl' | 'csv' | 'ocsf';
 
 export const EXPORT_FORMAT_VERSION = 'parapet-audit-export/1';
 
+/**
+ * First extension line of the checkpoint an export ends with, signed when the export is made: a
+ * verifier requires it last, so an export cut anywhere (even right after an earlier checkpoint)
+ * is told apart from a complete one. The second line is `exported_at <RFC 3339 time>`.
+ */
+export const EXPORT_CHECKPOINT_MARKER = 'parapet-export/1';
+
 /** First line of every export: what the log is and the key that verifies its checkpoints. */
 export interface ExportHeader {
   readonly type: 'header';
@@ -12,6 +19,8 @@ export interface ExportHeader {
   readonly tenant_id: string;
   readonly origin: string;
   readonly verifier_key: string;
+  /** Every verifier key the log has used (one public key under each name it was signed under). */
+  readonly verifier_keys?: readonly string[];
   readonly exported_at: string;
   readonly first_seq: number;
 }
@@ -26,7 +35,7 @@ export interface ExportEventLine {
 
 export interface ExportCheckpointLine {
   readonly type: 'checkpoint';
-  readonly kind: 'regular' | 'retention';
+  readonly kind: 'regular' | 'retention' | 'export';
   readonly note: string;
 }
 

@@ -2,30 +2,37 @@ import type { AppTransactor } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
 import type { AuditSigner } from '../audit-signer.ts';
 import * as store from '../audit-store.ts';
-import { csvHeaderLine, csvLine, EXPORT_FORMAT_VERSION, toOcsf, type ExportFormat, type ExportLine } from './export-format.ts';
+import { emptyRoot, formatCheckpoint, signNote } from '../log/index.ts';
+import { csvHeaderLine, csvLine, EXPORT_CHECKPOINT_MARKER, EXPORT_FORMAT_VERSION, toOcsf, type ExportFormat, type ExportLine } from './export-format.ts';
 
 const PAGE = 1000;
 
 /**
- * Streams a tenant's log up to its newest signed checkpoint, page by page (never the whole log in
- * memory): a header with the verifier key, then events in seq order with each checkpoint placed
- * right after the event that completes its size. The result verifies with only the public key.
+ * Streams a tenant's log up to its head when the export starts, page by page (never the whole log
+ * in memory): a header with every verifier key the log has used, then events in seq order with
+ * each stored checkpoint placed right after the event that completes its size, and last a
+ * checkpoint of the head signed now, marked as the export's end (`EXPORT_CHECKPOINT_MARKER`).
+ * Every event is covered by a signed checkpoint, and an export cut anywhere lacks its end (AUD-2).
  */
 export async function* exportLines(deps: { transactor: AppTransactor; signer: AuditSigner; clock: Clock }, tenantId: string): AsyncGenerator<ExportLine> {
-  const { transactor } = deps;
+  const { transactor, signer } = deps;
   const [checkpoints, head] = await transactor.withTenant(tenantId, async (tx) => [
     await store.checkpoints(tx, tenantId),
-    await tx.selectFrom('audit_tree_heads').select('first_seq').where('tenant_id', '=', tenantId).executeTakeFirst(),
+    await tx.selectFrom('audit_tree_heads').select(['first_seq', 'size', 'root']).where('tenant_id', '=', tenantId).executeTakeFirst(),
   ] as const);
   const firstSeq = Number(head?.first_seq ?? 0);
-  const end = Math.max(0, ...checkpoints.filter((c) => c.kind === 'regular').map((c) => Number(c.size)));
+  // The head as the sequencer committed it; events below it never change (append-only).
+  const end = Number(head?.size ?? 0);
+  const endRoot = head?.root ?? emptyRoot();
+  const exportedAt = deps.clock.now().toISOString();
   yield {
     type: 'header',
     format: EXPORT_FORMAT_VERSION,
     tenant_id: tenantId,
-    origin: deps.signer.origin(tenantId),
-    verifier_key: deps.signer.verifierKey,
-    exported_at: deps.clock.now().toISOString(),
+    origin: signer.origin(tenantId),
+    verifier_key: signer.verifierKey,
+    verifier_keys: signer.verifierKeys,
+    exported_at: exportedAt,
     first_seq: firstSeq,
   };
   const bySize = new Map<number, typeof checkpoints>();
@@ -35,6 +42,7 @@ export async function* exportLines(deps: { transactor: AppTransactor; signer: Au
       yield { type: 'checkpoint', kind: checkpoint.kind, note: checkpoint.note };
       continue;
     }
+    if (size > end) continue; // signed after the head was read
     bySize.set(size, [...(bySize.get(size) ?? []), checkpoint]);
   }
   let next = firstSeq;
@@ -48,6 +56,8 @@ export async function* exportLines(deps: { transactor: AppTransactor; signer: Au
       next = seq + 1;
     }
   }
+  const body = formatCheckpoint({ origin: signer.origin(tenantId), size: end, root: endRoot, extensions: [EXPORT_CHECKPOINT_MARKER, `exported_at ${exportedAt}`] });
+  yield { type: 'checkpoint', kind: 'export', note: signNote(body, signer.signer) };
 }
 
 /** Renders export lines in a format, one chunk per line. */

@@ -9,7 +9,8 @@ export { perfectSubtrees, subtreeHash, type GetNode, type NodeId } from './subtr
 export { inclusionProof, verifyInclusion } from './inclusion-proof.ts';
 export { consistencyProof, verifyConsistency } from './consistency-proof.ts';
 export { formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.ts';
-export { openNote, signNote, type OpenedNote } from './signed-note.ts';
+export { addSignature, openNote, signNote, type OpenedNote } from './signed-note.ts';
+export { cosignatureVerifier, cosignerFromSeed, cosignerKeyString, parseCosignerKey } from './cosignature.ts';
 export { isValidKeyName, type NoteSigner, type NoteVerifier } from './note-key.ts';
 export { ed25519KeyId, ed25519SignerFromSeed, verifierFromPublicKey } from './ed25519-note-key.ts';
 export { parseVerifierKey, verifierKeyString } from './verifier-key.ts';

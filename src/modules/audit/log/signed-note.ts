@@ -33,6 +33,15 @@ export function signNote(body: string, signer: NoteSigner): string {
   return `${body}\n${SIGNATURE_PREFIX}${signer.name} ${encoded}\n`;
 }
 
+/** Adds one more signature line (a cosignature) to a signed note, over the note's text. */
+export function addSignature(note: string, signer: NoteSigner): string {
+  const split = note.lastIndexOf('\n\n');
+  if (split < 0 || !note.endsWith('\n')) throw malformed('it has no signature block');
+  const body = note.slice(0, split + 1);
+  const signature = signer.sign(new TextEncoder().encode(body));
+  return `${note}${SIGNATURE_PREFIX}${signer.name} ${encodeBase64(Buffer.concat([Buffer.from(signer.keyId, 'hex'), signature]))}\n`;
+}
+
 /**
  * Opens a C2SP signed note. Signatures from unknown keys are ignored, as the spec requires; a
  * signature from a known key that fails to verify refuses the whole note; and a note that no known

@@ -16,7 +16,9 @@ export type DamageKind =
   | 'root_mismatch' // the leaves up to a checkpoint do not hash to its signed root
   | 'checkpoint_out_of_order' // a checkpoint placed after events beyond its size (exports keep them in place)
   | 'retention_unproven' // the log starts after seq 0 without a signed retention checkpoint for that start
-  | 'truncated'; // a signed checkpoint covers more events than the log holds
+  | 'unsigned' // events no checkpoint signed by a trusted key covers (or no signed checkpoint at all)
+  | 'truncated' // a signed checkpoint covers more events than the log holds
+  | 'inconsistent'; // a checkpoint kept from before is not a prefix of the log (it shrank or forked)
 
 export interface Damage {
   readonly kind: DamageKind;
@@ -26,12 +28,21 @@ export interface Damage {
   readonly detail: string;
 }
 
+/** The largest tree size a checkpoint signed by a trusted key was proven for, and that checkpoint. */
+export interface ProvedCheckpoint {
+  readonly size: number;
+  readonly root: Uint8Array;
+  readonly note: string;
+}
+
 export interface VerifyReport {
   readonly ok: boolean;
   readonly events: number;
   readonly checkpointsVerified: number;
   readonly firstSeq: number;
   readonly lastSeq: number;
+  /** The signed tree size this verification proved (every event below it), when one was. */
+  readonly provedSize: number | undefined;
   readonly damage: readonly Damage[];
 }
 
@@ -79,9 +90,14 @@ export function hashEvent(canonical: Uint8Array): HashedEvent {
  * checkpoint's Ed25519 signature. Consistency between successive checkpoints follows: all roots
  * are recomputed from the one leaf sequence. Needs only the events, checkpoints and public key.
  */
-export function createLogVerifier(options: { verifier: NoteVerifier; origin: string; tenantId: string; startSeq?: number; startFrontier?: readonly Uint8Array[] }) {
+export function createLogVerifier(options: LogVerifierOptions) {
+  const verifiers = options.verifiers ?? (options.verifier === undefined ? [] : [options.verifier]);
+  const origins = new Set(options.origins ?? (options.origin === undefined ? verifiers.map((v) => `${v.name}/${options.tenantId}`) : [options.origin]));
   const damage: Damage[] = [];
-  const pending = new Map<number, { root: Uint8Array }[]>();
+  const pending = new Map<number, { root: Uint8Array; note: string }[]>();
+  let proved: ProvedCheckpoint | undefined;
+  /** The largest size a checkpoint with a valid signature covers, whether or not its root matched. */
+  let signedSize: number | undefined;
   let size = options.startSeq ?? 0;
   let frontier: Uint8Array[] = [...(options.startFrontier ?? [])];
   let events = 0;
@@ -95,7 +111,7 @@ export function createLogVerifier(options: { verifier: NoteVerifier; origin: str
   let treeless = false;
 
   /** Adopts the frontier a retention checkpoint of exactly the starting size carries. */
-  function adoptRetention(extensions: readonly string[], root: Uint8Array): void {
+  function adoptRetention(extensions: readonly string[], root: Uint8Array, note: string): void {
     const hashes = extensions.slice(1).map((line) => (line.startsWith('frontier ') ? decodeBase64(line.slice(9)) : undefined));
     if (hashes.some((h) => h === undefined) || events > 0) {
       report('checkpoint_signature', firstSeq, 'malformed retention checkpoint');
@@ -108,6 +124,8 @@ export function createLogVerifier(options: { verifier: NoteVerifier; origin: str
     }
     frontier = adopted;
     startProven = true;
+    if (proved === undefined) proved = { size: firstSeq, root, note };
+    signedSize = Math.max(signedSize ?? firstSeq, firstSeq);
   }
 
   function report(kind: DamageKind, seq: number, detail: string, afterSeq?: number): void {
@@ -120,10 +138,12 @@ export function createLogVerifier(options: { verifier: NoteVerifier; origin: str
     if (due === undefined) return;
     pending.delete(treeSize);
     const root = frontierRoot(frontier);
+    signedSize = Math.max(signedSize ?? treeSize, treeSize);
     for (const checkpoint of due) {
       if (equal(root, checkpoint.root)) {
         checkpointsVerified++;
         lastGoodSize = treeSize;
+        if (proved === undefined || proved.size < treeSize) proved = { size: treeSize, root, note: checkpoint.note };
       } else {
         report('root_mismatch', treeSize - 1, `leaves up to seq ${treeSize - 1} do not match the checkpoint signed at size ${treeSize}`, lastGoodSize - 1);
       }
@@ -134,18 +154,18 @@ export function createLogVerifier(options: { verifier: NoteVerifier; origin: str
     addCheckpoint(note: string): void {
       let body: string;
       try {
-        body = openNote(note, [options.verifier]).body;
+        body = openNote(note, verifiers).body;
       } catch (error) {
-        report('checkpoint_signature', -1, `checkpoint not signed by ${options.verifier.name}: ${(error as Error).message}`);
+        report('checkpoint_signature', -1, `checkpoint not signed by a trusted key (${verifiers.map((v) => v.name).join(', ')}): ${(error as Error).message}`);
         return;
       }
       const checkpoint = parseCheckpoint(body);
-      if (checkpoint.origin !== options.origin) {
-        report('checkpoint_origin', -1, `checkpoint of ${checkpoint.origin}, expected ${options.origin}`);
+      if (!origins.has(checkpoint.origin)) {
+        report('checkpoint_origin', -1, `checkpoint of ${checkpoint.origin}, expected ${[...origins].join(' or ')}`);
         return;
       }
       if (checkpoint.extensions[0] === RETENTION_MARKER && checkpoint.size === firstSeq && firstSeq > 0) {
-        if (!startProven) adoptRetention(checkpoint.extensions, checkpoint.root);
+        if (!startProven) adoptRetention(checkpoint.extensions, checkpoint.root, note);
         return;
       }
       if (checkpoint.size < firstSeq || (checkpoint.size === firstSeq && firstSeq > 0)) return; // before the retained range
@@ -154,7 +174,7 @@ export function createLogVerifier(options: { verifier: NoteVerifier; origin: str
         return;
       }
       const list = pending.get(checkpoint.size) ?? [];
-      list.push({ root: checkpoint.root });
+      list.push({ root: checkpoint.root, note });
       pending.set(checkpoint.size, list);
       if (checkpoint.size === size) checkAt(size);
     },
@@ -185,11 +205,33 @@ export function createLogVerifier(options: { verifier: NoteVerifier; origin: str
     finish(): VerifyReport {
       for (const [treeSize] of [...pending.entries()].sort(([a], [b]) => a - b)) {
         if (treeSize > size && !treeless) report('truncated', size, `a checkpoint signed size ${treeSize} but the log ends at ${size}`);
+        signedSize = Math.max(signedSize ?? treeSize, treeSize);
       }
+      // AUD-2: a log is proven only as far as a checkpoint signed by a trusted key covers it.
+      // Without this, stripping every checkpoint (or cutting an export between two) and
+      // recomputing the leaf hashes would leave nothing to disagree with.
+      // (A checkpoint whose root does not match is reported as such; it still marks how far the signed log reached.)
+      if (!treeless && signedSize === undefined) report('unsigned', firstSeq, 'no checkpoint signed by a trusted key covers this log');
+      else if (!treeless && signedSize !== undefined && signedSize < size) report('unsigned', signedSize, `seq ${signedSize}–${size - 1} are not covered by a checkpoint signed by a trusted key`);
       const sorted = [...damage].sort((a, b) => a.seq - b.seq);
-      return { ok: damage.length === 0, events, checkpointsVerified, firstSeq, lastSeq: size - 1, damage: sorted };
+      return { ok: damage.length === 0, events, checkpointsVerified, firstSeq, lastSeq: size - 1, provedSize: proved?.size, damage: sorted };
     },
+
+    /** The largest checkpoint proven so far (after `finish`, the one the report's `provedSize` names). */
+    proved: (): ProvedCheckpoint | undefined => proved,
   };
+}
+
+export interface LogVerifierOptions {
+  /** The trusted keys; a checkpoint must carry a valid signature by one of them. */
+  readonly verifiers?: readonly NoteVerifier[];
+  readonly verifier?: NoteVerifier;
+  /** Accepted checkpoint origins; by default `<key name>/<tenant id>` for each trusted key. */
+  readonly origins?: readonly string[];
+  readonly origin?: string;
+  readonly tenantId: string;
+  readonly startSeq?: number;
+  readonly startFrontier?: readonly Uint8Array[];
 }
 
 export type LogVerifier = ReturnType<typeof createLogVerifier>;
