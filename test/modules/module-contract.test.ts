@@ -1,0 +1,148 @@
+// The module contract (docs/architecture.md): the list composes in dependency order, every table has
+// exactly one owner, and a module's SQL names only its own tables (or a cross-module read that is
+// listed below, with the owner's API it should go through instead).
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { MODULES } from '../../src/modules/index.ts';
+import { checkModuleOrder, ModuleCompositionError } from '../../src/platform/module.ts';
+import { PLATFORM_TABLES, schemaMigrations, TABLE_OWNERS } from '../../src/schema.ts';
+import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const MODULES_DIR = join(ROOT, 'src/modules');
+
+/**
+ * Where a module's SQL still names another module's tables: `module -> owner: tables`. Each entry is
+ * debt (the module should ask the owner's API); the list may only shrink. A new cross-module
+ * statement fails this test until it goes through the owner or is argued for here.
+ */
+const KNOWN_CROSS_MODULE_SQL: Readonly<Record<string, readonly string[]>> = {
+  'access -> identity': ['sessions', 'users'],
+  'access -> tenants': ['environments', 'memberships', 'organizations', 'projects'],
+  'access-requests -> identity': ['users'],
+  'access-requests -> tenants': ['environments', 'projects'],
+  'accounts -> access': ['access_roles'],
+  'accounts -> identity': ['users'],
+  'accounts -> tenants': ['memberships', 'organizations'],
+  'api-keys -> tenants': ['environments', 'projects'],
+  'audit-streaming -> audit': ['audit_checkpoints', 'audit_tree_heads'],
+  'identity -> tenants': ['memberships'],
+  'lifecycle -> access': ['role_bindings'],
+  'lifecycle -> audit': ['audit_events', 'audit_settings'],
+  'lifecycle -> identity': ['sessions', 'users'],
+  'lifecycle -> tenants': ['memberships', 'organizations'],
+  'members -> access': ['role_bindings'],
+  'members -> access-requests': ['access_requests'],
+  'members -> api-keys': ['api_keys'],
+  'members -> identity': ['sessions', 'users'],
+  'members -> tenants': ['memberships'],
+  'oauth -> access': ['service_accounts'],
+  'passkeys -> identity': ['users'],
+  'secrets -> tenants': ['environments'],
+  'tokens -> identity': ['sessions', 'users'],
+};
+
+/** Production source files of a module folder. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'static' || entry.name === 'migrations' ? [] : sourceFiles(path);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && !entry.name.includes('test-fixture') ? [path] : [];
+  });
+}
+
+/** Tables a file names in Kysely calls (`selectFrom('users')`, `insertInto('x')`, joins …). */
+function tablesNamedIn(source: string): Set<string> {
+  const named = new Set<string>();
+  for (const match of source.matchAll(/\b(?:selectFrom|insertInto|updateTable|deleteFrom|innerJoin|leftJoin|rightJoin|mergeInto)\(\s*'([a-z_]+)(?: as [a-z_]+)?'/g)) {
+    if (match[1] !== undefined) named.add(match[1]);
+  }
+  return named;
+}
+
+/** `module -> owner` pairs with the tables named, from the source tree as it is. */
+function crossModuleSql(): Map<string, Set<string>> {
+  const pairs = new Map<string, Set<string>>();
+  for (const module of MODULES) {
+    for (const file of sourceFiles(join(MODULES_DIR, module.name))) {
+      for (const table of tablesNamedIn(readFileSync(file, 'utf8'))) {
+        const owner = TABLE_OWNERS.get(table)?.owner;
+        assert.ok(owner !== undefined, `${relative(ROOT, file)} names table ${table}, which no module declares`);
+        if (owner === module.name) continue;
+        const key = `${module.name} -> ${owner}`;
+        pairs.set(key, (pairs.get(key) ?? new Set()).add(table));
+      }
+    }
+  }
+  return pairs;
+}
+
+describe('the module contract', () => {
+  let database: TestDatabase;
+  before(async () => {
+    database = await openTestDatabase();
+  });
+  after(async () => {
+    await database.close();
+  });
+
+  it('lists every module after the modules it depends on, each once, one folder each', () => {
+    checkModuleOrder(MODULES);
+    const folders = readdirSync(MODULES_DIR, { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+    assert.deepEqual([...folders].sort(), MODULES.map((module) => module.name).sort(), 'every folder under src/modules is a module in the list, named as its folder');
+  });
+
+  it('refuses a list where a module comes before its dependency, or twice', () => {
+    assert.throws(() => checkModuleOrder([{ name: 'b', dependsOn: ['a'] }, { name: 'a', dependsOn: [] }]), ModuleCompositionError);
+    assert.throws(() => checkModuleOrder([{ name: 'a', dependsOn: [] }, { name: 'a', dependsOn: [] }]), ModuleCompositionError);
+  });
+
+  it('gives every table of the migrated schema exactly one owner, and declares no table the schema lacks', async () => {
+    const rows = await database.db.withOwner((session) => session.query<{ name: string }>("select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind in ('r', 'p')"));
+    const actual = new Set(rows.map((row) => row.name));
+    const unowned = [...actual].filter((table) => !TABLE_OWNERS.has(table));
+    assert.deepEqual(unowned, [], 'tables no module declares (add them to the owning module’s manifest)');
+    const missing = [...TABLE_OWNERS.keys()].filter((table) => !actual.has(table));
+    assert.deepEqual(missing, [], 'tables declared by a manifest that the migrations do not create');
+  });
+
+  it('exempts from row-level security exactly the tables declared platform-level, each with a reason', () => {
+    for (const table of PLATFORM_TABLES) {
+      const entry = TABLE_OWNERS.get(table);
+      assert.ok(entry?.scope.scope === 'platform' && entry.scope.reason.length > 10, `${table} needs a reason to be platform-level`);
+    }
+  });
+
+  it('numbers migrations in one sequence across the platform and every module', () => {
+    const names = schemaMigrations().map((m) => m.name);
+    assert.equal(new Set(names.map((name) => name.slice(0, 4))).size, names.length);
+    assert.ok(names[0]?.startsWith('0001_'), 'the platform context migration comes first');
+  });
+
+  it("has every module's SQL name only its own tables, except the cross-module reads listed as debt", () => {
+    const found = crossModuleSql();
+    const unlisted = [...found].flatMap(([pair, tables]) => [...tables].filter((table) => !(KNOWN_CROSS_MODULE_SQL[pair] ?? []).includes(table)).map((table) => `${pair}: ${table}`));
+    assert.deepEqual(unlisted, [], 'new SQL on another module’s tables: call the owning module’s API instead');
+    const gone = Object.entries(KNOWN_CROSS_MODULE_SQL).flatMap(([pair, tables]) => tables.filter((table) => found.get(pair)?.has(table) !== true).map((table) => `${pair}: ${table}`));
+    assert.deepEqual(gone, [], 'cross-module SQL that no longer exists: remove it from KNOWN_CROSS_MODULE_SQL');
+  });
+
+  it('finds a cross-module statement in source text (the check can fail)', () => {
+    assert.deepEqual([...tablesNamedIn("await tx.selectFrom('users').select('id')")], ['users']);
+    assert.deepEqual([...tablesNamedIn("tx.insertInto('memberships').values(row); tx.innerJoin('role_bindings as b', 'b.id', 'x.id')")].sort(), ['memberships', 'role_bindings']);
+  });
+
+  it('names every module in docs/architecture.md', () => {
+    const doc = readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8');
+    for (const module of MODULES) assert.ok(doc.includes(`\`${module.name}\``), `docs/architecture.md does not describe the module ${module.name}`);
+  });
+
+  it('builds the DB type from module table types only', async () => {
+    const source = readFileSync(join(ROOT, 'src/database.ts'), 'utf8');
+    assert.doesNotMatch(source, /PLATFORM_TABLES/, 'platform tables are declared by the manifests (src/schema.ts), not by hand');
+    await sql`select 1`.execute(database.db.app);
+  });
+});
