@@ -247,7 +247,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     lockout: { threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes },
     issuer: `Parapet (${new URL(config.publicUrl).hostname})`,
   });
-  const login = createLoginService({ transactor, hasher, sessions, clock, audit, throttle, mfa: mfa.login });
+  const login = createLoginService({ transactor, hasher, sessions, clock, audit, throttle, mfa: mfa.login, lockoutThreshold: config.lockoutThreshold });
   const mail = createMailer({
     transport:
       config.smtpHost === undefined

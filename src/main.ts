@@ -1,6 +1,6 @@
 // The process entry: the only place that reads process.env, listens for signals, or exits.
 import { accessReview } from './cli/access.ts';
-import { auditProve, auditVerify } from './cli/audit.ts';
+import { auditEvents, auditExport, auditProve, auditVerify } from './cli/audit.ts';
 import { backupCreate, backupRestore, backupVerify } from './cli/backup.ts';
 import { configCheck } from './cli/config-check.ts';
 import type { Command } from './cli/context.ts';
@@ -26,6 +26,9 @@ Commands:
   audit verify    Verify an audit log: --file <export.jsonl> [--key <verifier key>] offline,
                   or --org <id> in the database. Exit 1 when damage is found.
   audit prove     Print and check the inclusion proof of one event: <event-id> --org <id>.
+  audit events    The newest events of a log: --org <id> | --platform [--action <prefix>] [--limit <n>] [--json].
+  audit export    Export a log with its checkpoints: --org <id> | --platform [--format jsonl|csv|ocsf] [--out <file>].
+                  (--platform: the platform log — sign-ins, setup, operators; also for verify and prove.)
   access review   Who can do what in an organization, and stale grants: --org <id> [--format json|csv].
   keys status     Key provider, root and tenant key versions, rewrap progress [--json].
   keys rotate     New primary key version: [--root] [--tenant <id>] (default: every organization's
@@ -55,6 +58,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   doctor,
   'audit verify': auditVerify,
   'audit prove': auditProve,
+  'audit events': auditEvents,
+  'audit export': auditExport,
   'access review': accessReview,
   'keys status': keysStatus,
   'keys rotate': keysRotate,

@@ -9,7 +9,7 @@ export {
   type AuditSource,
   type AuditTarget,
 } from './audit-event.ts';
-export { createAuditRecorder, type AuditRecorder } from './audit-recorder.ts';
+export { createAuditRecorder, type AuditRecorder, type UserAuditEventInput } from './audit-recorder.ts';
 export { createAuditSigner, type AuditSigner } from './audit-signer.ts';
 export { createAuditService, type AuditService } from './audit-service.ts';
 export { createSequencer, type Sequencer } from './sequencer.ts';
