@@ -351,7 +351,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const accessService = createAccessService({ transactor, clock, random, audit, access, reviewContributors: REVIEW_CONTRIBUTORS });
   registerAccessRoutes(http, { service: accessService, access, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
   const invitations = createInvitationsService({ transactor, hasher, clock, random, audit, mailer: mail, access, accessService, passwordMinLength: config.passwordMinLength, invitationDays: config.invitationDays, links: accountThrottles.links });
-  registerAccountsRoutes(http, { accounts, invitations, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
+  registerAccountsRoutes(http, { accounts, invitations, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now(), requiresMfa: (userId) => mfa.login.requiresMfa(userId) });
   const alerts = createSecurityAlerts({ transactor, clock, random, audit, logger: deps.logger });
   const accessRequests = createAccessRequestsService({ transactor, clock, random, audit, access, accessService, alerts, logger: deps.logger, maxMinutes: config.jitMaxHours * 60 });
   registerAccessRequestRoutes(http, { service: accessRequests, alerts, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
