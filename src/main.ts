@@ -1,7 +1,7 @@
 // The process entry: the only place that reads process.env, listens for signals, or exits.
 import { accessReview } from './cli/access.ts';
-import { auditProve, auditVerify } from './cli/audit.ts';
 import { auditWitness } from './cli/audit-witness.ts';
+import { auditEvents, auditExport, auditProve, auditVerify } from './cli/audit.ts';
 import { backupCreate, backupRestore, backupVerify } from './cli/backup.ts';
 import { configCheck } from './cli/config-check.ts';
 import type { Command } from './cli/context.ts';
@@ -31,6 +31,9 @@ Commands:
   audit prove     Print and check the inclusion proof of one event: <event-id> --org <id>.
   audit witness   Countersign an organization's newest checkpoint as its witness: --url --org
                   --log-key --token-file --key-file [--name] --state --cosignatures.
+  audit events    The newest events of a log: --org <id> | --platform [--action <prefix>] [--limit <n>] [--json].
+  audit export    Export a log with its checkpoints: --org <id> | --platform [--format jsonl|csv|ocsf] [--out <file>].
+                  (--platform: the platform log — sign-ins, setup, operators; also for verify and prove.)
   access review   Who can do what in an organization, and stale grants: --org <id> [--format json|csv].
   members list    An organization's members with roles, second factors, last sign-in: --org <id> [--json].
   members remove  Remove a member (bindings and sessions end, their API keys are suspended; the last
@@ -64,6 +67,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'audit verify': auditVerify,
   'audit prove': auditProve,
   'audit witness': auditWitness,
+  'audit events': auditEvents,
+  'audit export': auditExport,
   'access review': accessReview,
   'members list': membersList,
   'members remove': membersRemove,

@@ -2,12 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AppTransactor, DB } from '../database.ts';
-import { createAuditService, createAuditSigner, loadLogIdentity, verifyDatabaseLog, verifyExportFile, type AuditSigner } from '../modules/audit/index.ts';
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createAuditRecorder, createAuditService, createAuditSigner, decodeEvent, exportLines, loadLogIdentity, PLATFORM_TENANT_ID, renderExport, verifyDatabaseLog, verifyExportFile, type AuditSigner } from '../modules/audit/index.ts';
 import { checkRemembered, storedCheckpoint } from '../modules/audit/verify/check-remembered.ts';
 import { readCheckpointStore, writeCheckpointStore } from '../modules/audit/verify/checkpoint-store.ts';
 import type { VerifyReport } from '../modules/audit/verify/log-verifier.ts';
 import { witnessedCheckpoints } from '../modules/audit/witness/index.ts';
 import { systemClock } from '../platform/clock.ts';
+import { systemRandom } from '../platform/crypto/random.ts';
 import { parseVerifierKey, verifyInclusion, leafHash, openNote, parseCheckpoint } from '../modules/audit/log/index.ts';
 import { readKeyring } from '../platform/crypto/keyring.ts';
 import { createContextSigner, createTransactor, openDatabase } from '../platform/db/index.ts';
@@ -82,7 +86,7 @@ export const auditVerify: Command = async (context) => {
   const { values } = parseArgs({
     args: [...context.args],
     options: {
-      file: { type: 'string' }, org: { type: 'string' }, key: { type: 'string', multiple: true }, json: { type: 'boolean' }, threads: { type: 'string' }, checkpoints: { type: 'string' },
+      file: { type: 'string' }, org: { type: 'string' }, platform: { type: 'boolean' }, key: { type: 'string', multiple: true }, json: { type: 'boolean' }, threads: { type: 'string' }, checkpoints: { type: 'string' },
       state: { type: 'string' }, 'witness-key': { type: 'string', multiple: true }, cosignatures: { type: 'string' },
     },
     strict: true,
@@ -110,11 +114,11 @@ export const auditVerify: Command = async (context) => {
     if (!json && keys.length === 0) context.out(`  note: verified with the key inside the export (${report.header.verifier_key}); pass --key with the key you trust to rule out a re-signed export`);
     return printReport(context, report, json);
   }
-  if (values.org === undefined || !UUID.test(values.org)) {
-    context.err('usage: parapet audit verify --file <export.jsonl> [--key <verifier key>] | --org <organization id> [--state <file>] [--witness-key <key> --cosignatures <file>] [--json]');
+  const tenantId = logOf(values);
+  if (tenantId === undefined) {
+    context.err('usage: parapet audit verify --file <export.jsonl> [--key <verifier key>] | --org <organization id> | --platform [--state <file>] [--witness-key <key> --cosignatures <file>] [--json]');
     return 2;
   }
-  const tenantId = values.org.toLowerCase();
   const statePath = values.state ?? join(context.config.dataDir, 'audit-verified.json');
   return withAuditData(context, async (transactor, signer) => {
     const verifiers = [...signer.verifiers, ...keys.map((key) => parseVerifierKey(key))];
@@ -132,18 +136,75 @@ export const auditVerify: Command = async (context) => {
 
 /** `parapet audit prove <event-id> --org <id>`: prints and checks the event's inclusion proof. */
 export const auditProve: Command = async (context) => {
-  const { values, positionals } = parseArgs({ args: [...context.args], options: { org: { type: 'string' } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({ args: [...context.args], options: { org: { type: 'string' }, platform: { type: 'boolean' } }, allowPositionals: true, strict: true });
   const eventId = positionals[0];
-  if (eventId === undefined || !UUID.test(eventId) || values.org === undefined || !UUID.test(values.org)) {
-    context.err('usage: parapet audit prove <event-id> --org <organization id>');
+  const tenantId = logOf(values);
+  if (eventId === undefined || !UUID.test(eventId) || tenantId === undefined) {
+    context.err('usage: parapet audit prove <event-id> --org <organization id> | --platform');
     return 2;
   }
-  const tenantId = values.org.toLowerCase();
   return withAuditData(context, async (transactor, signer) => {
     const proof = await createAuditService({ transactor, signer }).proveInclusion(tenantId, eventId.toLowerCase());
     const checkpoint = parseCheckpoint(openNote(proof.checkpoint, signer.verifiers).body);
     const ok = verifyInclusion(leafHash(proof.canonical), proof.event.seq, proof.treeSize, proof.auditPath, checkpoint.root);
     context.out(JSON.stringify({ seq: proof.event.seq, tree_size: proof.treeSize, leaf_hash: Buffer.from(proof.leafHash).toString('base64'), audit_path: proof.auditPath.map((h) => Buffer.from(h).toString('base64')), checkpoint: proof.checkpoint, verifier_key: signer.verifierKey, verified: ok }, null, 2));
     return ok ? 0 : 1;
+  });
+};
+
+/** `--org <id>` or `--platform` (the platform log: sign-in, setup and operators' events): the log's tenant id, or undefined. */
+function logOf(values: { org?: string | undefined; platform?: boolean | undefined }): string | undefined {
+  if (values.platform === true) return values.org === undefined ? PLATFORM_TENANT_ID : undefined;
+  return values.org !== undefined && UUID.test(values.org) ? values.org.toLowerCase() : undefined;
+}
+
+/**
+ * `parapet audit events --org <id> | --platform [--action <prefix>] [--limit <n>] [--json]`: the newest
+ * events of a log, read in that log's own tenant context (the operator at the console has the
+ * database and keyring, as for `audit verify`).
+ */
+export const auditEvents: Command = async (context) => {
+  const { values } = parseArgs({ args: [...context.args], options: { org: { type: 'string' }, platform: { type: 'boolean' }, action: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } }, strict: true });
+  const tenantId = logOf(values);
+  const limit = values.limit === undefined ? 50 : Number(values.limit);
+  if (tenantId === undefined || !Number.isInteger(limit) || limit < 1 || limit > 10_000 || (values.action !== undefined && !/^[a-z_.]{1,100}$/.test(values.action))) {
+    context.err('usage: parapet audit events --org <organization id> | --platform [--action <prefix>] [--limit <n>] [--json]');
+    return 2;
+  }
+  return withAuditData(context, async (transactor, signer) => {
+    const rows = await createAuditService({ transactor, signer }).list(tenantId, values.action === undefined ? {} : { actionPrefix: values.action }, undefined, limit);
+    for (const event of rows.slice(0, limit).map(decodeEvent)) {
+      context.out(values.json === true ? JSON.stringify(event) : `${event.occurred_at}  ${String(event.seq).padStart(6)}  ${event.action.padEnd(28)} ${event.outcome.padEnd(8)} ${event.actor.type}:${event.actor.id ?? '-'}  ${event.source.ip ?? ''}`);
+    }
+    return 0;
+  });
+};
+
+/**
+ * `parapet audit export --org <id> | --platform [--format jsonl|csv|ocsf] [--out <file>]`: the whole
+ * log with its checkpoints and key, as the API's export; recorded as `audit.exported` in that log.
+ */
+export const auditExport: Command = async (context) => {
+  const { values } = parseArgs({ args: [...context.args], options: { org: { type: 'string' }, platform: { type: 'boolean' }, format: { type: 'string' }, out: { type: 'string' } }, strict: true });
+  const tenantId = logOf(values);
+  const format = values.format ?? 'jsonl';
+  if (tenantId === undefined || (format !== 'jsonl' && format !== 'csv' && format !== 'ocsf')) {
+    context.err('usage: parapet audit export --org <organization id> | --platform [--format jsonl|csv|ocsf] [--out <file>]');
+    return 2;
+  }
+  return withAuditData(context, async (transactor, signer) => {
+    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+    await transactor.withTenant(tenantId, (tx) =>
+      audit.record(tx, tenantId, { action: 'audit.exported', actor: { type: 'operator', id: null, display_name: 'parapet audit export (CLI)' }, outcome: 'success', targets: [{ type: 'organization', id: tenantId }], metadata: { format } }),
+    );
+    const lines = renderExport(exportLines({ transactor, signer, clock: systemClock }, tenantId), format);
+    if (values.out === undefined) {
+      for await (const line of lines) process.stdout.write(line);
+      return 0;
+    }
+    const file = createWriteStream(values.out, { mode: 0o600 });
+    await pipeline(Readable.from(lines), file);
+    context.err(`  written: ${values.out}`);
+    return 0;
   });
 };

@@ -96,8 +96,8 @@ describe('the module contract', () => {
   });
 
   it('refuses a list where a module comes before its dependency, or twice', () => {
-    assert.throws(() => checkModuleOrder([{ name: 'b', dependsOn: ['a'] }, { name: 'a', dependsOn: [] }]), ModuleCompositionError);
-    assert.throws(() => checkModuleOrder([{ name: 'a', dependsOn: [] }, { name: 'a', dependsOn: [] }]), ModuleCompositionError);
+    assert.throws(() => { checkModuleOrder([{ name: 'b', dependsOn: ['a'] }, { name: 'a', dependsOn: [] }]); }, ModuleCompositionError);
+    assert.throws(() => { checkModuleOrder([{ name: 'a', dependsOn: [] }, { name: 'a', dependsOn: [] }]); }, ModuleCompositionError);
   });
 
   it('gives every table of the migrated schema exactly one owner, and declares no table the schema lacks', async () => {

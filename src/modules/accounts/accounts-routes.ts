@@ -5,7 +5,7 @@ import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { Email, errorResponses, Name, NoContent, Nullable, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { callerOf, type Principal } from '../access/index.ts';
 import type { AuditActor, AuditSource } from '../audit/index.ts';
-import { PASSWORD_MAX_LENGTH } from '../identity/index.ts';
+import { PASSWORD_MAX_LENGTH, requireRecentAuthentication } from '../identity/index.ts';
 import { requestSource, requireUser } from '../../platform/http/request-context.ts';
 import type { AccountsService } from './accounts-service.ts';
 import { invitationStatus, type InvitationRow, type InvitationsService } from './invitations-service.ts';
@@ -32,7 +32,15 @@ export const RESET_REQUESTED = 'If an account uses this address, a link to reset
 /** Email verification, password reset, email change and invitations (docs/identity.md, "Accounts"). */
 export function registerAccountsRoutes(
   server: FastifyInstance,
-  deps: { accounts: AccountsService; invitations: InvitationsService; actorOf: (principal: Principal) => AuditActor; sourceOf: (request: FastifyRequest) => AuditSource; now: () => Date },
+  deps: {
+    accounts: AccountsService;
+    invitations: InvitationsService;
+    actorOf: (principal: Principal) => AuditActor;
+    sourceOf: (request: FastifyRequest) => AuditSource;
+    now: () => Date;
+    /** Whether the user has a second factor: then changing the password needs a recent sign-in (step-up). */
+    requiresMfa: (userId: string) => Promise<boolean>;
+  },
 ): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { accounts, invitations } = deps;
@@ -63,6 +71,25 @@ export function registerAccountsRoutes(
     handler: async (request, reply) => {
       const body = request.body;
       await accounts.resetPassword({ token: body.token, password: body.password, source: requestSource(request) });
+      return reply.status(204).send();
+    },
+  });
+
+  app.post('/api/v1/auth/password/change', {
+    config: { permission: 'self', rateLimit: 'auth' },
+    schema: {
+      tags: ['accounts'],
+      summary: 'Change your password with the current one (and, with a second factor, a recent sign-in); ends your other sessions and their refresh tokens',
+      body: Strict({ current_password: Password, new_password: Password }),
+      response: { 204: NoContent, ...errorResponses(400, 401, 403, 409, 429) },
+    },
+    handler: async (request, reply) => {
+      const principal = requireUser(request);
+      // ASVS 6.2.3 / 7.5.x: with a second factor, the password alone does not authorize this; a
+      // session older than the step-up window is refused before the current password is even tried.
+      if (await deps.requiresMfa(principal.userId)) requireRecentAuthentication(request);
+      const body = request.body;
+      await accounts.changePassword(principal, { currentPassword: body.current_password, newPassword: body.new_password, source: requestSource(request) });
       return reply.status(204).send();
     },
   });

@@ -5,7 +5,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import type { UserPrincipal } from '../access/index.ts';
 import { PLATFORM_TENANT_ID, type AuditEventInput, type AuditRecorder, type AuditSource } from '../audit/index.ts';
-import { checkNewPassword, findUserByEmail, normalizeEmail, type LoginThrottle, type PasswordHasher, type SessionService } from '../identity/index.ts';
+import { checkNewPassword, findUserByEmail, isOverlongPassword, normalizeEmail, type LoginThrottle, type PasswordHasher, type SessionService } from '../identity/index.ts';
 import { findLiveToken, issueAccountToken, useToken, ACCOUNT_LINK_TTL_MS } from './account-tokens.ts';
 import type { AccountTokenPurpose } from './accounts-tables.ts';
 
@@ -117,17 +117,56 @@ export function createAccountsService(deps: AccountsDeps) {
           .where('id', '=', user.id)
           .execute();
         const ended = await sessions.revokeAllForUser(tx, user.id, 'password_reset');
-        await record(tx, {
+        // The platform log and each of the user's organizations' logs (issue 14 part 5).
+        await audit.recordForUser(tx, user.id, [{
           action: 'password.reset',
           actor: { type: user.is_platform_admin ? 'operator' : 'user', id: user.id, display_name: user.display_name },
           outcome: 'success',
           source: input.source,
           targets: [{ type: 'user', id: user.id }],
           metadata: { sessions_ended: ended.length },
-        });
+        }]);
         return true;
       });
       if (!done) return refuseLink(throttles.links, input.source);
+    },
+
+    /**
+     * Changes the signed-in user's password (ASVS 5.0 6.2.2 / 6.2.3): the current password is
+     * required and counted like a sign-in (the `login` throttle of the address: a stolen session
+     * cannot guess it faster than a sign-in could); the new one passes the rules of every other
+     * path. In one transaction the hash is replaced, every OTHER session of the account ends — and
+     * with it its refresh-token family — and `password.changed` is recorded in the platform log and
+     * each of the user's organizations' logs. The session that asked stays. The address is told.
+     * Step-up (an account with a second factor) is the route's check, before this runs.
+     */
+    changePassword: async (principal: UserPrincipal, input: { currentPassword: string; newPassword: string; source: AuditSource }) => {
+      const actor = { type: principal.isPlatformAdmin ? 'operator' : 'user', id: principal.userId, display_name: principal.displayName } as const;
+      const refuse = async (reason: string, failures?: number): Promise<never> => {
+        await transactor.withTenant(PLATFORM_TENANT_ID, (tx) =>
+          audit.recordForUser(tx, principal.userId, [{ action: 'password.changed', actor, outcome: 'failure', source: input.source, targets: [{ type: 'user', id: principal.userId }], metadata: { reason, ...(failures === undefined ? {} : { consecutive_failures: failures }) } }]),
+        );
+        throw new AppError('invalid_credentials', { detail: 'The current password is incorrect.' });
+      };
+      // Over-long input is refused before any hashing work, as at sign-in.
+      if (isOverlongPassword(input.currentPassword)) return refuse('password_too_long');
+      await throttles.login.check(principal.email);
+      const user = await transactor.withPlatform((tx) => userById(tx, principal.userId));
+      if (!(await deps.hasher.verify(user.password_hash, input.currentPassword))) return refuse('invalid_current_password', await throttles.login.fail(principal.email));
+      await throttles.login.succeed(principal.email);
+      if (input.newPassword === input.currentPassword) throw new AppError('invalid_request', { errors: [{ pointer: '/new_password', detail: 'is your current password' }] });
+      checkNewPassword(input.newPassword, deps.passwordMinLength, [user.email, user.display_name]);
+      const passwordHash = await deps.hasher.hash(input.newPassword);
+      const ended = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+        const now = clock.now();
+        // Only over the hash that was verified: of two concurrent changes, the second finds it gone.
+        const changed = await tx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', user.id).where('password_hash', '=', user.password_hash).where('disabled_at', 'is', null).executeTakeFirst();
+        if (changed.numUpdatedRows !== 1n) throw new AppError('conflict', { detail: 'The password changed meanwhile; sign in again.' });
+        const sessionsEnded = await sessions.revokeAllForUser(tx, user.id, 'password_changed', { except: principal.sessionId });
+        await audit.recordForUser(tx, user.id, [{ action: 'password.changed', actor, outcome: 'success', source: input.source, targets: [{ type: 'user', id: user.id }], metadata: { sessions_ended: sessionsEnded.length } }]);
+        return sessionsEnded.length;
+      });
+      mailer.send(mailer.prepare(user.email, { kind: 'password_changed', at: clock.now(), ip: input.source.ip, sessionsEnded: ended }));
     },
 
     /** Mails a verification link to the signed-in user's address (nothing when already verified). */

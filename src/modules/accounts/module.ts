@@ -47,7 +47,7 @@ export const accountsModule = defineModule({
     return {
       api: { accounts, invitations },
       routes: () => {
-        registerAccountsRoutes(ctx.http, { accounts, invitations, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
+        registerAccountsRoutes(ctx.http, { accounts, invitations, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now(), requiresMfa: (userId) => identity.mfa.login.requiresMfa(userId) });
       },
     };
   },

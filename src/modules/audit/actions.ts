@@ -101,6 +101,8 @@ export const AUDIT_ACTIONS = {
   'organization.deletion_cancelled': 'A scheduled organization deletion was cancelled; the organization is writable again.',
   'organization.deletion_completed': "The organization's keys were destroyed and its rows purged after the grace period.",
   'member.removed': 'A member was removed from the organization: their role bindings, pending access requests and sessions ended; the API keys they made are suspended.',
+  'session.locked_out': 'Failed sign-ins reached the lockout threshold: the account refuses sign-in (even the right password) until the lock ends.',
+  'password.changed': 'A signed-in user changed their password with the current one; every other session and refresh-token family of the account ended.',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

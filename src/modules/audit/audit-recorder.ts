@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { uuidv7, type Random } from '../../platform/crypto/random.ts';
-import { AUDIT_SCHEMA_VERSION, type AuditEventInput, type PendingAuditEvent } from './audit-event.ts';
+import { AUDIT_SCHEMA_VERSION, PLATFORM_TENANT_ID, type AuditEventInput, type PendingAuditEvent } from './audit-event.ts';
 
 /** Records audit events into the inbox inside the caller's transaction (AUD-1). */
 export interface AuditRecorder {
@@ -13,6 +13,20 @@ export interface AuditRecorder {
   record(tx: Tx, tenantId: string, input: AuditEventInput): Promise<string>;
   /** Records several events with one INSERT. */
   recordMany(tx: Tx, tenantId: string, inputs: readonly AuditEventInput[]): Promise<void>;
+  /**
+   * Records events about a user's own account (sign-in, failures, lockout, session end, credential
+   * changes) in the platform log and in the log of each organization `userId` belongs to — one
+   * statement, in `tx`, which must be the platform log's transaction. `userId` null (an unknown
+   * account) writes the platform log only, through the same statement. The organizations' copies
+   * carry `metadata` only; `platformMetadata` (anything that could name another organization, or
+   * reveal membership elsewhere) goes to the platform copy alone.
+   */
+  recordForUser(tx: Tx, userId: string | null, inputs: readonly UserAuditEventInput[]): Promise<void>;
+}
+
+/** An event about a user's account; `platformMetadata` stays out of the organizations' copies. */
+export interface UserAuditEventInput extends AuditEventInput {
+  readonly platformMetadata?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
 export function createAuditRecorder(deps: { clock: Clock; random: Random }): AuditRecorder {
@@ -32,6 +46,12 @@ export function createAuditRecorder(deps: { clock: Clock; random: Random }): Aud
         metadata: input.metadata ?? {},
       };
   }
+  function idsRandom(count: number): Random {
+    // The ids' random bits in one read, not one per event.
+    const bytes = deps.random(16 * count);
+    let offset = 0;
+    return (n) => bytes.subarray(offset, (offset += n));
+  }
   return {
     record: async (tx, tenantId, input) => {
       const event = pending(tenantId, input);
@@ -40,15 +60,25 @@ export function createAuditRecorder(deps: { clock: Clock; random: Random }): Aud
     },
     recordMany: async (tx, tenantId, inputs) => {
       if (inputs.length === 0) return;
-      // The ids' random bits in one read, not one per event.
-      const bytes = deps.random(16 * inputs.length);
-      let offset = 0;
-      const random: Random = (n) => bytes.subarray(offset, (offset += n));
+      const random = idsRandom(inputs.length);
       const events = inputs.map((input) => pending(tenantId, input, random));
       // One parameter (a JSON array) instead of three per row: cheaper to build, send and bind,
       // and no limit on the batch from the protocol's 65,535 parameters. Row-level security's
       // WITH CHECK applies to every row inserted, as with VALUES.
       await sql`insert into audit_inbox (tenant_id, id, event) select ${tenantId}::uuid, (e->>'id')::uuid, e from jsonb_array_elements(${JSON.stringify(events)}::jsonb) as e`.execute(tx);
+    },
+    recordForUser: async (tx, userId, inputs) => {
+      if (inputs.length === 0) return;
+      const random = idsRandom(inputs.length);
+      // `pending` takes the named fields only, so `platformMetadata` stays out of the shared copy.
+      const shared = inputs.map((input) => pending(PLATFORM_TENANT_ID, input, random));
+      const platform = shared.map((event, i) => {
+        const extra = inputs[i]?.platformMetadata;
+        return extra === undefined ? event : { ...event, metadata: { ...event.metadata, ...extra } };
+      });
+      // The same statement whether or not the account exists (ASVS 6.3.8: no timing difference of
+      // our making); the copies' ids and tenant ids are set by the function, migration 0024.
+      await sql`select parapet_audit_record_for_member(${userId}::uuid, ${JSON.stringify(platform)}::jsonb, ${JSON.stringify(shared)}::jsonb)`.execute(tx);
     },
   };
 }

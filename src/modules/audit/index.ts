@@ -9,7 +9,7 @@ export {
   type AuditSource,
   type AuditTarget,
 } from './audit-event.ts';
-export { createAuditRecorder, type AuditRecorder } from './audit-recorder.ts';
+export { createAuditRecorder, type AuditRecorder, type UserAuditEventInput } from './audit-recorder.ts';
 export { createAuditSigner, originsFor, type AuditSigner } from './audit-signer.ts';
 export { loadLogIdentity, urlKeyName, LogIdentityError, type LogIdentity } from './log-identity.ts';
 export { createAuditService, type AuditService } from './audit-service.ts';
@@ -29,3 +29,4 @@ export { eventsFrom, type AuditEventRow, type AuditCheckpointRow } from './audit
 export { toOcsf } from './export/export-format.ts';
 export { MIN_RETENTION_DAYS, MAX_RETENTION_DAYS } from './audit-routes.ts';
 export type { Outcome, ActorType } from './audit-event.ts';
+export { decodeEvent } from './audit-service.ts';

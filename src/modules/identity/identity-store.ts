@@ -64,8 +64,10 @@ export async function touchSession(tx: Tx, sessionId: string, now: Date): Promis
   await tx.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', sessionId).execute();
 }
 
-export async function revokeSession(tx: Tx, sessionId: string, reason: string, now: Date): Promise<void> {
-  await tx.updateTable('sessions').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', sessionId).where('revoked_at', 'is', null).execute();
+/** Ends a live session; returns its user, or undefined when it was already ended or is unknown. */
+export async function revokeSession(tx: Tx, sessionId: string, reason: string, now: Date): Promise<string | undefined> {
+  const row = await tx.updateTable('sessions').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', sessionId).where('revoked_at', 'is', null).returning('user_id').executeTakeFirst();
+  return row?.user_id;
 }
 
 /** Ends every live session of a user (but `keep`); returns the ids it ended. */

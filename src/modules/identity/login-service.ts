@@ -39,25 +39,30 @@ export interface LoginService {
   login(input: { email: string; password: string; source: AuditSource }): Promise<LoginResult>;
 }
 
-export function createLoginService(deps: { transactor: AppTransactor; hasher: PasswordHasher; sessions: SessionService; clock: Clock; audit: AuditRecorder; throttle: LoginThrottle; mfa?: LoginMfaStep }): LoginService {
+export function createLoginService(deps: { transactor: AppTransactor; hasher: PasswordHasher; sessions: SessionService; clock: Clock; audit: AuditRecorder; throttle: LoginThrottle; mfa?: LoginMfaStep; lockoutThreshold?: number }): LoginService {
   const { transactor, hasher, sessions, clock, audit, throttle, mfa } = deps;
 
-  async function refuse(email: string, source: AuditSource, reason: string, failures?: number): Promise<never> {
-    await record(email, source, reason, failures);
+  async function refuse(email: string, source: AuditSource, reason: string, failures?: number, user?: UserRow | null): Promise<never> {
+    await record(email, source, reason, failures, user);
     throw new AppError('invalid_credentials');
   }
 
-  async function record(email: string, source: AuditSource, reason: string, failures?: number): Promise<void> {
-    await transactor.withTenant(PLATFORM_TENANT_ID, (tx) =>
-      audit.record(tx, PLATFORM_TENANT_ID, {
-        action: 'session.login_failed',
-        actor: { type: 'anonymous', id: null, display_name: null },
-        outcome: 'failure',
-        source,
+  /**
+   * Records the failure in the platform log and (issue 14 part 5) in each organization of the
+   * account the address names; an unknown address goes to the platform log alone, through the
+   * same statement. `user` undefined: not looked up yet, so it is looked up here.
+   */
+  async function record(email: string, source: AuditSource, reason: string, failures?: number, user?: UserRow | null): Promise<void> {
+    await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+      const account = user === undefined ? ((await findUserByEmail(tx, email)) ?? null) : user;
+      const base = { actor: { type: 'anonymous', id: null, display_name: null }, outcome: 'failure', source, ...(account === null ? {} : { targets: [{ type: 'user', id: account.id }] }) } as const;
+      const locked = failures !== undefined && failures === deps.lockoutThreshold;
+      await audit.recordForUser(tx, account?.id ?? null, [
         // The address as typed (truncated), never the password.
-        metadata: { email: email.slice(0, 254), reason, ...(failures === undefined ? {} : { consecutive_failures: failures }) },
-      }),
-    );
+        { ...base, action: 'session.login_failed', metadata: { email: email.slice(0, 254), reason, ...(failures === undefined ? {} : { consecutive_failures: failures }) } },
+        ...(locked ? [{ ...base, action: 'session.locked_out' as const, metadata: { email: email.slice(0, 254), consecutive_failures: failures } }] : []),
+      ]);
+    });
   }
 
   return {
@@ -80,7 +85,7 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
       const ok = await hasher.verify(usable ? user.password_hash : hasher.dummyHash, password);
       if (!usable || !ok) {
         const failures = await throttle.fail(email);
-        return refuse(email, source, 'invalid_credentials', failures);
+        return refuse(email, source, 'invalid_credentials', failures, user ?? null);
       }
       // Nothing to clear for the usual sign-in without earlier failures: one round trip less.
       if (counted) await throttle.succeed(email);
@@ -100,14 +105,16 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
         // Issue 3 part 7: an organization requiring MFA refuses this password-only session until
         // the user enrols a second factor; the answer says so (and which methods count).
         const mfaEnrolment = mfa === undefined ? [] : await mfaEnrolmentRequired(tx, user.id, methods);
-        await audit.record(tx, PLATFORM_TENANT_ID, {
+        // The organizations' copies leave out how many organizations want MFA: that counts the others.
+        await audit.recordForUser(tx, user.id, [{
           action: 'session.created',
           actor: { type: user.is_platform_admin ? 'operator' : 'user', id: user.id, display_name: user.display_name },
           outcome: 'success',
           source,
           targets: [{ type: 'session', id: sessionId }],
-          metadata: { amr: 'pwd', rehashed: rehash !== undefined, ...(mfaEnrolment.length === 0 ? {} : { mfa_enrolment_required: mfaEnrolment.length }) },
-        });
+          metadata: { amr: 'pwd', rehashed: rehash !== undefined },
+          ...(mfaEnrolment.length === 0 ? {} : { platformMetadata: { mfa_enrolment_required: mfaEnrolment.length } }),
+        }]);
         return { kind: 'session', token, sessionId, user, mfaEnrolment };
       });
     },

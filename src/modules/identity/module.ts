@@ -119,7 +119,7 @@ export const identityModule = defineModule({
       lockout,
       issuer: `Parapet (${new URL(config.publicUrl).hostname})`,
     });
-    const login = createLoginService({ transactor, hasher, sessions, clock, audit: recorder, throttle, mfa: mfa.login });
+    const login = createLoginService({ transactor, hasher, sessions, clock, audit: recorder, throttle, mfa: mfa.login, lockoutThreshold: config.lockoutThreshold });
     const throttles = {
       login: throttle,
       mailRequests: createThrottle({ store, clock, key: throttleKey, ...lockout, namespace: 'mail-request', refusal: 'Too many requests for this account.' }),

@@ -27,7 +27,7 @@ export interface Reauthentication {
  * cannot ride on the fresher authentication. Failures count toward the same per-account throttles
  * as sign-in (password: by email; second factor: the `mfa` namespace).
  */
-export function createReauthentication(deps: { transactor: AppTransactor; clock: Clock; hasher: PasswordHasher; sessions: SessionService; throttle: LoginThrottle; mfa: MfaLogin; audit: Pick<AuditRecorder, 'record'> }): Reauthentication {
+export function createReauthentication(deps: { transactor: AppTransactor; clock: Clock; hasher: PasswordHasher; sessions: SessionService; throttle: LoginThrottle; mfa: MfaLogin; audit: Pick<AuditRecorder, 'recordForUser'> }): Reauthentication {
   const { transactor, clock, hasher, sessions, throttle, mfa, audit } = deps;
   return {
     reauthenticate: async ({ principal, password, method, proof, source }) => {
@@ -36,7 +36,7 @@ export function createReauthentication(deps: { transactor: AppTransactor; clock:
       if (user === undefined || user.disabled_at !== null) throw new AppError('unauthenticated');
       const refuse = async (reason: string, failures?: number): Promise<never> => {
         await transactor.withTenant(PLATFORM_TENANT_ID, (tx) =>
-          audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.login_failed', actor, outcome: 'failure', source, targets: [{ type: 'user', id: user.id }], metadata: { reason, step_up: true, ...(failures === undefined ? {} : { consecutive_failures: failures }) } }),
+          audit.recordForUser(tx, user.id, [{ action: 'session.login_failed', actor, outcome: 'failure', source, targets: [{ type: 'user', id: user.id }], metadata: { reason, step_up: true, ...(failures === undefined ? {} : { consecutive_failures: failures }) } }]),
         );
         throw new AppError('invalid_credentials');
       };

@@ -202,14 +202,14 @@ export function createSessionService(deps: {
         const user = await findUserById(tx, userId);
         if (user === undefined || user.disabled_at !== null) throw new AppError('unauthenticated');
         const session = await service.create(tx, user, { ip: by.source.ip ?? '', userAgent: by.source.user_agent ?? undefined, authMethods });
-        await audit.record(tx, PLATFORM_TENANT_ID, {
+        await audit.recordForUser(tx, user.id, [{
           action,
           actor: by.actor,
           outcome: 'success',
           source: by.source,
           targets: [{ type: 'session', id: session.sessionId }],
           metadata: { amr: authMethods.join(' '), replaces, ...metadata },
-        });
+        }]);
         return session;
       });
       await revokeById(replaces, reason, by);
@@ -232,9 +232,11 @@ export function createSessionService(deps: {
   async function revokeById(sessionId: string, reason: string, by: { actor: AuditActor; source: AuditSource }): Promise<void> {
     await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
       forget(sessionId);
-      await revokeSession(tx, sessionId, reason, clock.now());
+      const userId = await revokeSession(tx, sessionId, reason, clock.now());
       await feed?.publish(tx as never, SESSIONS_TOPIC, sessionId);
-      await audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.revoked', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'session', id: sessionId }], metadata: { reason } });
+      // A session the user ended (or that a sign-in replaced) is in their organizations' logs too;
+      // one that had already ended is recorded in the platform log only, as before.
+      await audit.recordForUser(tx, userId ?? null, [{ action: 'session.revoked', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'session', id: sessionId }], metadata: { reason } }]);
     });
     deps.revoked?.(sessionId);
   }

@@ -168,7 +168,7 @@ export async function verifyPasswordless(
         if (!(await recordUse(deps, tx, passkey, info, user, source))) return undefined;
         const amr = passkeyAmr(passkey, info.userVerified);
         const { token, sessionId } = await deps.sessions.create(tx, user, { ip: source.ip ?? '', userAgent: source.user_agent ?? undefined, authMethods: amr });
-        await deps.audit.record(tx, PLATFORM_TENANT_ID, {
+        await deps.audit.recordForUser(tx, user.id, [{
           action: 'session.created',
           actor: { type: user.is_platform_admin ? 'operator' : 'user', id: user.id, display_name: user.display_name },
           outcome: 'success',
@@ -178,7 +178,7 @@ export async function verifyPasswordless(
             { type: 'passkey', id: passkey.id, name: passkey.name },
           ],
           metadata: { amr: amr.join(' '), method: 'passkey' },
-        });
+        }]);
         return { token, sessionId, user, amr };
       },
       user.id,

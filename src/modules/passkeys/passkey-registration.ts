@@ -108,14 +108,15 @@ export async function verifyRegistration(
           created_at: now,
           last_used_at: null,
         });
-        await audit.record(tx, PLATFORM_TENANT_ID, {
+        // The platform log and each of the user's organizations' logs (issue 14 part 5).
+        await audit.recordForUser(tx, who.userId, [{
           action: 'passkey.registered',
           actor: ctx.actor,
           outcome: 'success',
           source: ctx.source,
           targets: [{ type: 'passkey', id: row.id, name: row.name }],
           metadata: { aaguid: row.aaguid, backup_eligible: row.backup_eligible, backed_up: row.backed_up, user_verified: info.userVerified },
-        });
+        }]);
         return row;
       },
       who.userId,

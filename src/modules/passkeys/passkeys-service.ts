@@ -55,7 +55,7 @@ export function createPasskeys(deps: PasskeyDeps): Passkeys {
         async (tx) => {
           const row = await deleteUserPasskey(tx, userId, passkeyId);
           if (row === undefined) return false;
-          await deps.audit.record(tx, PLATFORM_TENANT_ID, { action: 'passkey.removed', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'passkey', id: row.id, name: row.name }] });
+          await deps.audit.recordForUser(tx, userId, [{ action: 'passkey.removed', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'passkey', id: row.id, name: row.name }] }]);
           return true;
         },
         userId,

@@ -110,10 +110,11 @@ export function createUserTokens(deps: {
   const pair = (access: string, refresh: string): UserTokenPair => ({ access_token: access, token_type: 'Bearer', expires_in: USER_ACCESS_TOKEN_TTL_S, refresh_token: refresh });
 
   /** Ends a session inside `tx` and tells every node (their token caches drop it when `tx` commits). */
-  async function endSession(tx: Tx, sessionId: string, reason: string, actor: AuditActor, source: AuditSource, now: Date): Promise<void> {
-    if (!(await revokeSessionRow(tx, sessionId, reason, now))) return;
-    await deps.feed?.publish(tx as never, SESSIONS_TOPIC, sessionId);
-    await audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.revoked', actor, outcome: 'success', source, targets: [{ type: 'session', id: sessionId }], metadata: { reason } });
+  async function endSession(tx: Tx, session: { id: string; user_id: string }, reason: string, actor: AuditActor, source: AuditSource, now: Date): Promise<void> {
+    if (!(await revokeSessionRow(tx, session.id, reason, now))) return;
+    await deps.feed?.publish(tx as never, SESSIONS_TOPIC, session.id);
+    // The platform log and each of the user's organizations' logs (issue 14 part 5).
+    await audit.recordForUser(tx, session.user_id, [{ action: 'session.revoked', actor, outcome: 'success', source, targets: [{ type: 'session', id: session.id }], metadata: { reason } }]);
   }
 
   /** IR-5: an alert in each organization of the user whose family was replayed (platform log and a warning otherwise). */
@@ -142,7 +143,7 @@ export function createUserTokens(deps: {
         if (session === undefined || !sessionIsLive(session, now)) return { refused: new AppError('unauthenticated') };
         const actor = actorOf(session);
         if (organizationId !== undefined && !(await userOrganizations(tx, session.user_id)).includes(organizationId)) {
-          await endSession(tx, sessionId, 'token_scope_refused', actor, source, now);
+          await endSession(tx, { id: sessionId, user_id: session.user_id }, 'token_scope_refused', actor, source, now);
           return { refused: new AppError('forbidden', { detail: 'You are not a member of that organization.' }) };
         }
         // The session lives as long as its family: 7 days by default, or the organization policy's
@@ -222,15 +223,15 @@ export function createUserTokens(deps: {
           await audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.token_refreshed', actor, outcome: 'success', source, targets: [{ type: 'session', id: row.session_id }], metadata: { refresh_token_id: successor.id, retired: row.id, grace: true } });
           return pair(await accessToken(session, row.organization_id, now), token);
         }
-        await audit.record(tx, PLATFORM_TENANT_ID, {
+        await audit.recordForUser(tx, session.user_id, [{
           action: 'session.refresh_token_reused',
           actor,
           outcome: 'denied',
           source,
           targets: [{ type: 'session', id: row.session_id }],
           metadata: { refresh_token_id: row.id, retired_at: retiredAt.toISOString(), seconds_since_rotation: Math.round((now.getTime() - retiredAt.getTime()) / 1000) },
-        });
-        await endSession(tx, row.session_id, 'refresh_token_reused', actor, source, now);
+        }]);
+        await endSession(tx, { id: row.session_id, user_id: session.user_id }, 'refresh_token_reused', actor, source, now);
         return { refused: invalid(), reuse: { userId: session.user_id, sessionId: row.session_id, actor } };
       }
     },
@@ -243,7 +244,7 @@ export function createUserTokens(deps: {
         const session = await findSessionWithUser(tx, row.session_id, true);
         if (session === undefined) return undefined;
         // RFC 7009 §2.1: revoking a refresh token also invalidates the access tokens of the same grant.
-        await endSession(tx, row.session_id, 'refresh_token_revoked', actorOf(session), source, clock.now());
+        await endSession(tx, { id: row.session_id, user_id: session.user_id }, 'refresh_token_revoked', actorOf(session), source, clock.now());
         return row.session_id;
       });
       if (ended !== undefined) deps.revoked?.(ended);

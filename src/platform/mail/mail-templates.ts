@@ -9,6 +9,7 @@ export type MailTemplate =
   | { readonly kind: 'password_reset'; readonly token: string; readonly expiresAt: Date }
   | { readonly kind: 'email_change_confirm'; readonly newEmail: string; readonly token: string; readonly expiresAt: Date }
   | { readonly kind: 'email_change_notice'; readonly newEmail: string; readonly token: string; readonly expiresAt: Date }
+  | { readonly kind: 'password_changed'; readonly at: Date; readonly ip: string | null; readonly sessionsEnded: number }
   | { readonly kind: 'account_deletion_scheduled'; readonly token: string; readonly purgeAfter: Date }
   | { readonly kind: 'account_deletion_cancelled' }
   | { readonly kind: 'account_deletion_completed' }
@@ -85,6 +86,17 @@ export function renderMail(template: MailTemplate, publicUrl: string): RenderedM
         'Your Parapet email address is being changed',
         [`Someone signed in to your Parapet account asked to change its address to ${template.newEmail}. The change happens when the new address confirms it.`, `If this was not you, report it: the change is cancelled and every session of the account ends. Then reset your password. The link works until ${when(template.expiresAt)}.`],
         { label: 'This was not me', url: `${publicUrl}/report-email-change#token=${template.token}` },
+        'If you made this change, ignore this message.',
+      );
+    case 'password_changed':
+      return compose(
+        'Your Parapet password was changed',
+        [
+          `The password of the Parapet account with this address was changed at ${when(template.at)}${template.ip === null ? '' : ` from ${template.ip}`}, by someone signed in who knew the old one.`,
+          `Every other session of the account was signed out (${template.sessionsEnded}).`,
+          `If this was not you, ask for a password reset at once (${publicUrl}/api/v1/auth/password/reset/request, or your administrator) and tell your administrator.`,
+        ],
+        undefined,
         'If you made this change, ignore this message.',
       );
     default:

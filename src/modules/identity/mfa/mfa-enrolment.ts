@@ -33,7 +33,7 @@ export interface MfaEnrolment {
  * TOTP enrolment and recovery codes (AUTH-2). Enrolment needs a valid first code, so a seed the
  * user's app never received cannot lock them out; the seed is sealed before it is stored.
  */
-export function createMfaEnrolment(deps: { transactor: AppTransactor; clock: Clock; random: Random; box: TotpSecretBox; audit: Pick<AuditRecorder, 'record'>; issuer: string; hasOtherPrimaryFactor?: (userId: string) => Promise<boolean> }): MfaEnrolment {
+export function createMfaEnrolment(deps: { transactor: AppTransactor; clock: Clock; random: Random; box: TotpSecretBox; audit: Pick<AuditRecorder, 'recordForUser'>; issuer: string; hasOtherPrimaryFactor?: (userId: string) => Promise<boolean> }): MfaEnrolment {
   const { transactor, clock, random, box, audit } = deps;
 
   function newCodes(): { codes: string[]; hashes: Buffer[] } {
@@ -65,10 +65,11 @@ export function createMfaEnrolment(deps: { transactor: AppTransactor; clock: Clo
         if (!(await consumeTotpStep(tx, pending.id, step, clock.now(), true))) throw new AppError('invalid_mfa_code');
         const hadCodes = (await countUnusedRecoveryCodes(tx, userId)) > 0;
         if (!hadCodes) await replaceRecoveryCodes(tx, userId, fresh.hashes, clock.now());
-        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'mfa.factor_enrolled', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'user', id: userId }], metadata: { method: 'totp', factor_id: pending.id } });
-        if (!hadCodes) {
-          await audit.record(tx, PLATFORM_TENANT_ID, { action: 'mfa.recovery_codes_generated', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'user', id: userId }], metadata: { count: RECOVERY_CODE_COUNT } });
-        }
+        // Second-factor changes go to the user's organizations' logs too (issue 14 part 5).
+        await audit.recordForUser(tx, userId, [
+          { action: 'mfa.factor_enrolled', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'user', id: userId }], metadata: { method: 'totp', factor_id: pending.id } },
+          ...(hadCodes ? [] : [{ action: 'mfa.recovery_codes_generated' as const, actor: ctx.actor, outcome: 'success' as const, source: ctx.source, targets: [{ type: 'user', id: userId }], metadata: { count: RECOVERY_CODE_COUNT } }]),
+        ]);
         return !hadCodes;
       });
       return { recoveryCodes: issued ? fresh.codes : undefined };
@@ -80,7 +81,7 @@ export function createMfaEnrolment(deps: { transactor: AppTransactor; clock: Clo
         if (removed === 0) throw new AppError('not_found', { detail: 'No authenticator app is set up.' });
         // Recovery codes back up a second factor; with none left they would be a password substitute.
         if (!otherFactor) await deleteRecoveryCodes(tx, userId);
-        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'mfa.factor_removed', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'user', id: userId }], metadata: { method: 'totp' } });
+        await audit.recordForUser(tx, userId, [{ action: 'mfa.factor_removed', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'user', id: userId }], metadata: { method: 'totp' } }]);
       });
     },
     regenerateRecoveryCodes: async (userId, ctx) => {
@@ -89,7 +90,7 @@ export function createMfaEnrolment(deps: { transactor: AppTransactor; clock: Clo
       const fresh = newCodes();
       await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         await replaceRecoveryCodes(tx, userId, fresh.hashes, clock.now());
-        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'mfa.recovery_codes_generated', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'user', id: userId }], metadata: { count: RECOVERY_CODE_COUNT } });
+        await audit.recordForUser(tx, userId, [{ action: 'mfa.recovery_codes_generated', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'user', id: userId }], metadata: { count: RECOVERY_CODE_COUNT } }]);
       });
       return fresh.codes;
     },

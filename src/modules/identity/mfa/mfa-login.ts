@@ -52,21 +52,22 @@ export interface MfaLogin {
  * login throttle's `mfa` namespace (progressive delay, then a lock). Success consumes the pending
  * sign-in and opens a new session with a new id (no fixation).
  */
-export function createMfaLogin(deps: { transactor: AppTransactor; clock: Clock; random: Random; registry: FactorRegistry; sessions: SessionService; throttle: LoginThrottle; audit: Pick<AuditRecorder, 'record'> }): MfaLogin {
+export function createMfaLogin(deps: { transactor: AppTransactor; clock: Clock; random: Random; registry: FactorRegistry; sessions: SessionService; throttle: LoginThrottle; audit: Pick<AuditRecorder, 'recordForUser'> }): MfaLogin {
   const { transactor, clock, random, registry, sessions, throttle, audit } = deps;
 
   const actorOf = (user: UserRow): AuditActor => ({ type: user.is_platform_admin ? 'operator' : 'user', id: user.id, display_name: user.display_name });
 
   async function recordFailure(user: UserRow, source: AuditSource, method: string, reason: string, failures?: number): Promise<void> {
+    // The platform log and each of the user's organizations' logs (issue 14 part 5).
     await transactor.withTenant(PLATFORM_TENANT_ID, (tx) =>
-      audit.record(tx, PLATFORM_TENANT_ID, {
+      audit.recordForUser(tx, user.id, [{
         action: 'session.mfa_failed',
         actor: actorOf(user),
         outcome: 'failure',
         source,
         targets: [{ type: 'user', id: user.id }],
         metadata: { method: method.slice(0, 32), reason, ...(failures === undefined ? {} : { consecutive_failures: failures }) },
-      }),
+      }]),
     );
   }
 
@@ -145,14 +146,15 @@ export function createMfaLogin(deps: { transactor: AppTransactor; clock: Clock; 
         // ASVS 7.2.4: a new session id at authentication; nothing from before the MFA step survives.
         const { token: sessionToken, sessionId } = await sessions.create(tx, user, { ip: source.ip ?? '', userAgent: source.user_agent ?? undefined, authMethods: amr });
         const mfaEnrolment = await mfaEnrolmentRequired(tx, user.id, await registry.methodsFor(user.id, tx));
-        await audit.record(tx, PLATFORM_TENANT_ID, {
+        await audit.recordForUser(tx, user.id, [{
           action: 'session.created',
           actor: actorOf(user),
           outcome: 'success',
           source,
           targets: [{ type: 'session', id: sessionId }],
-          metadata: { amr: amr.join(' '), method: method.slice(0, 32), ...(mfaEnrolment.length === 0 ? {} : { mfa_enrolment_required: mfaEnrolment.length }) },
-        });
+          metadata: { amr: amr.join(' '), method: method.slice(0, 32) },
+          ...(mfaEnrolment.length === 0 ? {} : { platformMetadata: { mfa_enrolment_required: mfaEnrolment.length } }),
+        }]);
         return { token: sessionToken, sessionId, user, mfaEnrolment };
       });
     },

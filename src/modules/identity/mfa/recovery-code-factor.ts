@@ -11,7 +11,7 @@ import { hashRecoveryCode, looksLikeRecoveryCode } from './recovery-codes.ts';
  * look-up secret (NIST SP 800-63B §5.1.2); RFC 8176 registers no value for those, so it adds amr
  * `otp` like TOTP (it is a one-time password) and the audit event names the method.
  */
-export function createRecoveryCodeFactor(deps: { transactor: AppTransactor; clock: Clock; audit: Pick<AuditRecorder, 'record'> }): SecondFactor {
+export function createRecoveryCodeFactor(deps: { transactor: AppTransactor; clock: Clock; audit: Pick<AuditRecorder, 'recordForUser'> }): SecondFactor {
   const { transactor, clock, audit } = deps;
   return {
     kind: 'recovery_code',
@@ -24,13 +24,13 @@ export function createRecoveryCodeFactor(deps: { transactor: AppTransactor; cloc
         // One statement marks it used only if it was unused: a code works once, even under races.
         if (!(await consumeRecoveryCode(tx, userId, hash, clock.now()))) return undefined;
         const remaining = await countUnusedRecoveryCodes(tx, userId);
-        await audit.record(tx, PLATFORM_TENANT_ID, {
+        await audit.recordForUser(tx, userId, [{
           action: 'mfa.recovery_code_used',
           actor: { type: 'user', id: userId, display_name: null },
           outcome: 'success',
           targets: [{ type: 'user', id: userId }],
           metadata: { remaining },
-        });
+        }]);
         return { amr: ['otp'] };
       });
     },
