@@ -104,6 +104,8 @@ import { registerOpenApi, renderApiReference } from './platform/http/openapi.ts'
 import { registerOpsRoutes } from './platform/http/ops-routes.ts';
 import { createIpRateLimiter } from './platform/http/rate-limit.ts';
 import { connectRedis } from './platform/redis/connect-redis.ts';
+import { createRedisHealth } from './platform/redis/redis-health.ts';
+import { createFallbackThrottleStore } from './modules/identity/fallback-throttle-store.ts';
 import { Problem } from './platform/http/schemas.ts';
 import { createHttpServer } from './platform/http/server.ts';
 import { tlsServerOptions, type TlsPair } from './platform/http/tls.ts';
@@ -182,10 +184,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const metrics = createHttpMetrics();
   // AUTH-6: with Redis, per-IP limits and sign-in counters are shared by every node, over one
   // connection of their own (the change feed keeps its own).
-  const counters = config.redisUrl === undefined ? undefined : await connectRedis({ url: config.redisUrl, logger: deps.logger, connectionName: 'parapet-counters' });
+  // Issue 15: a Redis outage degrades to PostgreSQL counters and per-node limits, logged once.
+  const redisHealth = createRedisHealth({ logger: deps.logger, registry: metrics.registry });
+  const counters = config.redisUrl === undefined ? undefined : await connectRedis({ url: config.redisUrl, logger: deps.logger, connectionName: 'parapet-counters', health: redisHealth });
   const redisPrefix = deps.redisKeyPrefix ?? 'parapet:';
-  const sharedLimits = counters === undefined ? undefined : { client: counters.client, keyPrefix: `${redisPrefix}rate:`, logger: deps.logger };
-  const throttleStore = counters === undefined ? createPostgresThrottleStore(transactor) : createRedisThrottleStore({ client: counters.client, keyPrefix: `${redisPrefix}throttle:` });
+  const sharedLimits = counters === undefined ? undefined : { client: counters.client, keyPrefix: `${redisPrefix}rate:`, logger: deps.logger, health: redisHealth };
+  const throttleStore = counters === undefined ? createPostgresThrottleStore(transactor) : createFallbackThrottleStore({ redis: createRedisThrottleStore({ client: counters.client, keyPrefix: `${redisPrefix}throttle:` }), postgres: createPostgresThrottleStore(transactor), health: redisHealth });
   const http = await createHttpServer({
     logger: deps.logger,
     bodyLimit: config.bodyLimit,
@@ -205,7 +209,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const sequencer = createSequencer({ transactor, clock, signer, logger: deps.logger });
   const retention = createRetention({ transactor, clock, signer, audit, defaultDays: config.auditRetentionDays });
   registerAuditMetrics(metrics.registry, { transactor, logger: deps.logger });
-  const feed = config.redisUrl === undefined ? await createChangeFeed(deps.db) : await createRedisChangeFeed({ url: config.redisUrl, logger: deps.logger });
+  const feed = config.redisUrl === undefined ? await createChangeFeed(deps.db) : await createRedisChangeFeed({ url: config.redisUrl, logger: deps.logger, health: redisHealth });
   const sessions = createSessionService({
     feed,
     revoked: (sessionId) => { userBearer.ended(sessionId); },
@@ -292,6 +296,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ready: async () => {
       await sql`select 1`.execute(deps.db.app);
     },
+    degraded: () => (redisHealth.degraded() ? ['redis'] : []),
     metrics,
     metricsToken: config.metricsToken,
   });

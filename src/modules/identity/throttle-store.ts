@@ -68,9 +68,28 @@ async function readIn(tx: Tx, subject: Buffer): Promise<ThrottleCounter | undefi
   return row === undefined ? undefined : { failures: row.failures, lastFailureMs: row.last_failure_at.getTime(), lockedUntilMs: row.locked_until?.getTime() ?? null };
 }
 
+/** The PostgreSQL store, which can also take in a counter kept elsewhere (Redis's locks). */
+export interface PostgresThrottleStore extends ThrottleStore {
+  /** Raises the subject's counter to at least `counter`, field by field, in one statement. */
+  merge(subject: Buffer, counter: ThrottleCounter, tx?: Tx): Promise<void>;
+}
+
 /** Counters in the `login_throttle` table, one row per subject, each change one statement. */
-export function createPostgresThrottleStore(transactor: AppTransactor): ThrottleStore {
+export function createPostgresThrottleStore(transactor: AppTransactor): PostgresThrottleStore {
   return {
+    merge: async (subject, counter, open) => {
+      const last = new Date(counter.lastFailureMs);
+      const locked = counter.lockedUntilMs === null ? null : new Date(counter.lockedUntilMs);
+      const run = (tx: Tx) =>
+        sql`
+          insert into login_throttle as t (subject, failures, first_failure_at, last_failure_at, locked_until)
+          values (${subject}, ${counter.failures}, ${last}, ${last}, ${locked})
+          on conflict (subject) do update set
+            failures = greatest(t.failures, excluded.failures),
+            last_failure_at = greatest(t.last_failure_at, excluded.last_failure_at),
+            locked_until = greatest(t.locked_until, excluded.locked_until)`.execute(tx);
+      await (open === undefined ? transactor.withPlatform(run) : run(open));
+    },
     read: (subject, open) => (open === undefined ? transactor.withPlatform((tx) => readIn(tx, subject)) : readIn(open, subject)),
     reserve: async (subject, rule, options) => {
       const now = new Date(rule.nowMs);
