@@ -22,6 +22,7 @@ import { composeModules, type BackgroundJob } from './platform/module.ts';
 import { createChangeFeed } from './platform/notify/change-feed.ts';
 import { createRedisChangeFeed } from './platform/notify/redis-change-feed.ts';
 import { connectRedis } from './platform/redis/connect-redis.ts';
+import { createRedisHealth } from './platform/redis/redis-health.ts';
 import { servicesOf, type AppServices } from './app-services.ts';
 
 export const VERSION = '0.1.0';
@@ -59,9 +60,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const metrics = createHttpMetrics();
   // AUTH-6: with Redis, per-IP limits and sign-in counters are shared by every node, over one
   // connection of their own (the change feed keeps its own).
-  const counters = config.redisUrl === undefined ? undefined : await connectRedis({ url: config.redisUrl, logger, connectionName: 'parapet-counters' });
-  const redis = counters === undefined ? undefined : { client: counters.client, prefix: deps.redisKeyPrefix ?? 'parapet:' };
-  const sharedLimits = redis === undefined ? undefined : { client: redis.client, keyPrefix: `${redis.prefix}rate:`, logger };
+  // Issue 15: a Redis outage degrades to PostgreSQL counters and per-node limits, logged once.
+  const health = createRedisHealth({ logger, registry: metrics.registry });
+  const counters = config.redisUrl === undefined ? undefined : await connectRedis({ url: config.redisUrl, logger, connectionName: 'parapet-counters', health });
+  const redis = counters === undefined ? undefined : { client: counters.client, prefix: deps.redisKeyPrefix ?? 'parapet:', health };
+  const sharedLimits = redis === undefined ? undefined : { client: redis.client, keyPrefix: `${redis.prefix}rate:`, logger, health };
   const http = await createHttpServer({
     logger,
     bodyLimit: config.bodyLimit,
@@ -75,7 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   http.addSchema(Problem);
   await registerOpenApi(http, VERSION);
-  const feed = config.redisUrl === undefined ? await createChangeFeed(deps.db) : await createRedisChangeFeed({ url: config.redisUrl, logger });
+  const feed = config.redisUrl === undefined ? await createChangeFeed(deps.db) : await createRedisChangeFeed({ url: config.redisUrl, logger, health });
   const mail = createMailer({
     transport: config.smtpHost === undefined ? outboxTransport(outboxPath(config.dataDir)) : smtpTransport({ host: config.smtpHost, port: config.smtpPort, tls: config.smtpTls, user: config.smtpUser, password: config.smtpPassword, caFile: config.smtpCaFile }),
     from: config.mailFrom,
@@ -100,7 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const ready = async (): Promise<void> => {
     await sql`select 1`.execute(deps.db.app);
   };
-  registerOpsRoutes(http, { ready, metrics, metricsToken: config.metricsToken });
+  registerOpsRoutes(http, { ready, degraded: () => (health.degraded() ? ['redis'] : []), metrics, metricsToken: config.metricsToken });
   await composed.registerRoutes();
   http.addHook('onClose', async () => {
     await composed.close();

@@ -21,6 +21,7 @@ import type { HttpMetrics } from '../platform/http/metrics.ts';
 import type { Mailer } from '../platform/mail/index.ts';
 import type { ModuleInstance, TableScope } from '../platform/module.ts';
 import type { ChangeFeed } from '../platform/notify/change-feed.ts';
+import type { RedisHealth } from '../platform/redis/redis-health.ts';
 import type { ReviewContributor } from './access/index.ts';
 import type { PasswordHasher } from './identity/index.ts';
 import type { DeletionNotifier, PersonalDataContributor } from './lifecycle/index.ts';
@@ -67,7 +68,7 @@ export interface AppContext {
   readonly feed: ChangeFeed;
   readonly mail: Mailer;
   /** The shared counters connection and key prefix when Redis is configured (AUTH-6). */
-  readonly redis: { readonly client: Redis; readonly prefix: string } | undefined;
+  readonly redis: { readonly client: Redis; readonly prefix: string; readonly health: RedisHealth } | undefined;
   readonly options: AppOptions;
   readonly contributions: Contributions;
 }

@@ -70,8 +70,8 @@ export function createAccountsService(deps: AccountsDeps) {
      * when it has one, and delivery never delays the response.
      */
     requestPasswordReset: async (input: { email: string; source: AuditSource }) => {
-      await throttles.mailRequests.check(`reset:${input.email}`);
-      await throttles.mailRequests.fail(`reset:${input.email}`);
+      // Every request counts: admitted and counted in one atomic step, so a parallel burst gets no more.
+      await throttles.mailRequests.reserve(`reset:${input.email}`);
       const token = newSecretToken(random);
       const expiresAt = new Date(clock.now().getTime() + ACCOUNT_LINK_TTL_MS.reset_password);
       const issued = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
@@ -150,9 +150,11 @@ export function createAccountsService(deps: AccountsDeps) {
       };
       // Over-long input is refused before any hashing work, as at sign-in.
       if (isOverlongPassword(input.currentPassword)) return refuse('password_too_long');
-      await throttles.login.check(principal.email);
+      // Issue 14: admitted and counted before the hash, like a sign-in, so a parallel burst is
+      // admitted one by one against the count.
+      const failures = await throttles.login.reserve(principal.email);
       const user = await transactor.withPlatform((tx) => userById(tx, principal.userId));
-      if (!(await deps.hasher.verify(user.password_hash, input.currentPassword))) return refuse('invalid_current_password', await throttles.login.fail(principal.email));
+      if (!(await deps.hasher.verify(user.password_hash, input.currentPassword))) return refuse('invalid_current_password', failures);
       await throttles.login.succeed(principal.email);
       if (input.newPassword === input.currentPassword) throw new AppError('invalid_request', { errors: [{ pointer: '/new_password', detail: 'is your current password' }] });
       checkNewPassword(input.newPassword, deps.passwordMinLength, [user.email, user.display_name]);
@@ -171,8 +173,8 @@ export function createAccountsService(deps: AccountsDeps) {
 
     /** Mails a verification link to the signed-in user's address (nothing when already verified). */
     requestEmailVerification: async (principal: UserPrincipal) => {
-      await throttles.mailRequests.check(`verify:${principal.userId}`);
-      await throttles.mailRequests.fail(`verify:${principal.userId}`);
+      // Every request counts: admitted and counted in one atomic step, so a parallel burst gets no more.
+      await throttles.mailRequests.reserve(`verify:${principal.userId}`);
       const issued = await transactor.withPlatform(async (tx) => {
         const user = await userById(tx, principal.userId);
         if (user.email_verified_at !== null) return undefined;
@@ -205,10 +207,10 @@ export function createAccountsService(deps: AccountsDeps) {
      * only told to whoever confirms from it.
      */
     requestEmailChange: async (principal: UserPrincipal, input: { newEmail: string; password: string; source: AuditSource }) => {
-      await throttles.login.check(principal.email);
+      // Issue 14: admitted and counted before the hash, like a sign-in.
+      await throttles.login.reserve(principal.email);
       const user = await transactor.withPlatform((tx) => userById(tx, principal.userId));
       if (!(await deps.hasher.verify(user.password_hash, input.password))) {
-        await throttles.login.fail(principal.email);
         throw new AppError('invalid_credentials', { detail: 'The current password is incorrect.' });
       }
       await throttles.login.succeed(principal.email);

@@ -70,11 +70,13 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
       // ASVS 6.2.x: a password longer than any we accept is refused before any hashing work.
       if (isOverlongPassword(password)) return refuse(email, source, 'password_too_long');
       // AUTH-6: a locked account, or one whose next attempt is not yet due, is refused before any
-      // password work — known and unknown accounts alike.
-      // One transaction before the hash: the throttle (read in it when the counters are in the
+      // password work — known and unknown accounts alike. Issue 14: the attempt is admitted and
+      // counted as a failure in one atomic step BEFORE the hash, so a parallel burst (any number of
+      // nodes) is admitted one by one against the count, not all against the count before it.
+      // One transaction before the hash: the reservation (in it when the counters are in the
       // database) and the account.
-      const { counted, user } = await transactor
-        .withPlatform(async (tx) => ({ counted: await throttle.check(email, tx), user: await findUserByEmail(tx, email) }))
+      const { failures, user } = await transactor
+        .withPlatform(async (tx) => ({ failures: await throttle.reserve(email, tx), user: await findUserByEmail(tx, email) }))
         .catch(async (error: unknown) => {
           if (error instanceof AppError && error.code === 'too_many_attempts') await record(email, source, 'throttled');
           throw error;
@@ -83,12 +85,10 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
       // timing does not reveal whether the account exists (ASVS 6.3.8).
       const usable = user !== undefined && user.disabled_at === null;
       const ok = await hasher.verify(usable ? user.password_hash : hasher.dummyHash, password);
-      if (!usable || !ok) {
-        const failures = await throttle.fail(email);
-        return refuse(email, source, 'invalid_credentials', failures, user ?? null);
-      }
-      // Nothing to clear for the usual sign-in without earlier failures: one round trip less.
-      if (counted) await throttle.succeed(email);
+      // The failure was counted when the attempt was admitted.
+      if (!usable || !ok) return refuse(email, source, 'invalid_credentials', failures, user ?? null);
+      // The right password clears the count (its own reservation included).
+      await throttle.succeed(email);
       const rehash = hasher.needsRehash(user.password_hash) ? await hasher.hash(password) : undefined;
       // After the password, one transaction: the second factors, then either the pending MFA step
       // or the session (with its audit event).

@@ -3,12 +3,10 @@ import type { Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { normalizeEmail } from './identity-store.ts';
-import type { ThrottleStore } from './throttle-store.ts';
+import { delayAfter, type ThrottleStore } from './throttle-store.ts';
 
 /** Failures before attempts are spaced out; from then on each waits twice as long, up to the cap. */
-const FREE_FAILURES = 4;
-const FIRST_DELAY_MS = 1000;
-const MAX_DELAY_MS = 60_000;
+const SPACING = { freeFailures: 4, firstDelayMs: 1000, maxDelayMs: 60_000 } as const;
 /** Failures older than this no longer count toward a lock. */
 const FAILURE_WINDOW_MS = 24 * 3_600_000;
 
@@ -18,6 +16,13 @@ export interface LoginThrottle {
    * Resolves to whether a counter exists (so a success with none to clear can skip `succeed`).
    */
   check(identifier: string, tx?: Tx): Promise<boolean>;
+  /**
+   * Admits one attempt BEFORE any password or code is checked, counting it as a failure in the
+   * same atomic step (across requests and nodes); resolves to the count including it. Throws
+   * `too_many_attempts` when the account is locked or its next attempt is not yet due. A verified
+   * attempt then calls `succeed`; a failed one has nothing more to record.
+   */
+  reserve(identifier: string, tx?: Tx): Promise<number>;
   /** Counts a failure atomically (across requests and nodes); returns the new count. */
   fail(identifier: string): Promise<number>;
   /** A successful sign-in clears the account's failures. */
@@ -31,7 +36,9 @@ export interface LoginThrottle {
  * few failures, attempts are spaced out (1 s, 2 s, 4 s … up to 60 s), and after `threshold` failures
  * the account is locked for `lockMinutes`, even for the right password. Counters live in a
  * `ThrottleStore` (PostgreSQL, or Redis when configured) that counts each failure in one atomic
- * step, so concurrent attempts on any number of nodes are all counted.
+ * step, so concurrent attempts on any number of nodes are all counted. Verifications go through
+ * `reserve` (issue 14): admission and counting are that one step, taken before the password or
+ * code is checked, so a parallel burst cannot all pass the count from before it.
  * The subject is an HMAC of the normalized email: unknown accounts are throttled exactly like real
  * ones, so a lock never reveals whether an account exists.
  * With a `namespace` (e.g. `mfa`, keyed by user id) the same store keeps a separate count for
@@ -66,15 +73,12 @@ export function createThrottle(deps: {
   const normalize = deps.identifiers === 'exact' ? (id: string) => id : normalizeEmail;
   const subjectOf = (identifier: string) => createHmac('sha256', deps.key).update(prefix + normalize(identifier)).digest();
 
-  function delayAfter(failures: number): number {
-    if (failures < FREE_FAILURES) return 0;
-    return Math.min(FIRST_DELAY_MS * 2 ** (failures - FREE_FAILURES), MAX_DELAY_MS);
-  }
-
   function refuse(untilMs: number, now: number): never {
     const seconds = Math.max(1, Math.ceil((untilMs - now) / 1000));
     throw new AppError('too_many_attempts', { detail: `${deps.refusal ?? 'Too many failed sign-ins for this account.'} Try again in ${seconds} s.`, headers: { 'retry-after': String(seconds) } });
   }
+
+  const failureRule = (nowMs: number) => ({ nowMs, windowMs: FAILURE_WINDOW_MS, threshold: deps.threshold, lockMs: deps.lockMinutes * 60_000 });
 
   return {
     check: async (email, tx) => {
@@ -83,11 +87,19 @@ export function createThrottle(deps: {
       const now = clock.now().getTime();
       if (counter.lockedUntilMs !== null && now < counter.lockedUntilMs) refuse(counter.lockedUntilMs, now);
       if (now - counter.lastFailureMs >= FAILURE_WINDOW_MS) return true;
-      const due = counter.lastFailureMs + delayAfter(counter.failures);
+      const due = counter.lastFailureMs + delayAfter(counter.failures, SPACING);
       if (now < due) refuse(due, now);
       return true;
     },
-    fail: (email) => store.fail(subjectOf(email), { nowMs: clock.now().getTime(), windowMs: FAILURE_WINDOW_MS, threshold: deps.threshold, lockMs: deps.lockMinutes * 60_000 }),
+    reserve: async (email, tx) => {
+      const nowMs = clock.now().getTime();
+      const admission = await store.reserve(subjectOf(email), { ...failureRule(nowMs), ...SPACING }, { tx });
+      if (admission.admitted) return admission.failures;
+      const { counter } = admission;
+      if (counter.lockedUntilMs !== null && nowMs < counter.lockedUntilMs) refuse(counter.lockedUntilMs, nowMs);
+      refuse(counter.lastFailureMs + delayAfter(counter.failures, SPACING), nowMs);
+    },
+    fail: (email) => store.fail(subjectOf(email), failureRule(clock.now().getTime())),
     purge: () => store.purge(clock.now().getTime(), FAILURE_WINDOW_MS),
     succeed: (email) => store.clear(subjectOf(email)),
   };

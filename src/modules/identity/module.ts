@@ -9,6 +9,7 @@ import { createLoginService, type LoginService } from './login-service.ts';
 import { createLoginThrottle, createThrottle, type LoginThrottle } from './login-throttle.ts';
 import { createFirstFactorUpgrade, createMfa, pendingLoginCookieFor, registerMfaRoutes, type FirstFactorUpgrade, type Mfa } from './mfa/index.ts';
 import { registerPasswordRoutes } from './password-routes.ts';
+import { createFallbackThrottleStore } from './fallback-throttle-store.ts';
 import { createRedisThrottleStore } from './redis-throttle-store.ts';
 import { createSessionService, type SessionService } from './session-service.ts';
 import { createSetupService, type SetupService } from './setup-service.ts';
@@ -81,8 +82,12 @@ export const identityModule = defineModule({
     const { config, transactor, clock, random, hasher } = ctx;
     const recorder = audit.recorder;
     const throttleKey = ctx.keyring.derive('login-throttle');
-    // AUTH-6: with Redis, sign-in counters are shared by every node.
-    const store = ctx.redis === undefined ? createPostgresThrottleStore(transactor) : createRedisThrottleStore({ client: ctx.redis.client, keyPrefix: `${ctx.redis.prefix}throttle:` });
+    // AUTH-6: with Redis, sign-in counters are shared by every node; during a Redis outage they
+    // fall back to the PostgreSQL store, which every Redis check also merges in (issue 15).
+    const store =
+      ctx.redis === undefined
+        ? createPostgresThrottleStore(transactor)
+        : createFallbackThrottleStore({ redis: createRedisThrottleStore({ client: ctx.redis.client, keyPrefix: `${ctx.redis.prefix}throttle:` }), postgres: createPostgresThrottleStore(transactor), health: ctx.redis.health });
     const lockout = { threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes };
     const revokedListeners: ((sessionId: string) => void)[] = [];
     const sessions = createSessionService({

@@ -42,8 +42,10 @@ export function createReauthentication(deps: { transactor: AppTransactor; clock:
       };
       // Over-long passwords are refused before any hashing work, as at sign-in.
       if (isOverlongPassword(password)) return refuse('password_too_long');
-      await throttle.check(user.email);
-      if (!(await hasher.verify(user.password_hash, password))) return refuse('invalid_credentials', await throttle.fail(user.email));
+      // Issue 14: admitted and counted before the hash, atomically, so parallel step-ups cannot
+      // all pass one pre-burst count.
+      const failures = await throttle.reserve(user.email);
+      if (!(await hasher.verify(user.password_hash, password))) return refuse('invalid_credentials', failures);
       await throttle.succeed(user.email);
       let factor: VerifiedFactor | undefined;
       if (await mfa.requiresMfa(user.id)) {

@@ -29,12 +29,14 @@ describe('brute-force protection per account, counters in Redis (AUTH-6)', { ski
     await deleteRedisKeys(TEST_REDIS_PREFIX);
   });
 
-  it('AUTH-6: counters are kept in Redis under an HMAC (no address), expire on their own, and never reach PostgreSQL; the retention pass still runs', async () => {
+  it('AUTH-6: counters are kept in Redis under an HMAC (no address), expire on their own, and only locks reach PostgreSQL; the retention pass still runs', async () => {
     const t = nodes.first();
     const email = `where-${crypto.randomUUID()}@example.com`;
+    const rowCount = async () => (await t.transactor.withPlatform((tx) => tx.selectFrom('login_throttle').select('subject').execute())).length;
+    const before = await rowCount();
     assertProblem(await login(t, email, 'wrong wrong wrong'), 401, 'invalid_credentials');
-    const rows = await t.transactor.withPlatform((tx) => tx.selectFrom('login_throttle').select('subject').execute());
-    assert.equal(rows.length, 0);
+    // Earlier cases' locks were copied there (redis-outage.security.test.ts); this failure was not.
+    assert.equal(await rowCount(), before);
     const admin = new Redis(TEST_REDIS_URL);
     try {
       const keys = await admin.keys(`${TEST_REDIS_PREFIX}throttle:*`);
@@ -47,7 +49,7 @@ describe('brute-force protection per account, counters in Redis (AUTH-6)', { ski
     } finally {
       admin.disconnect();
     }
-    // Nothing for the retention job to do: Redis expires counters itself.
+    // Nothing for the retention job to do yet: Redis expires counters itself, and the copied locks still run.
     assert.equal(await t.app.services.throttle.purge(), 0);
     const [report] = await t.app.services.lifecycle.retention.purgeAll({ types: ['login_throttle'] });
     assert.equal(report?.removed, 0);
@@ -118,7 +120,7 @@ describe('Redis throttle store across nodes (AUTH-6)', { skip }, () => {
     assert.equal(await nodeA.fail(email), 1, 'the count restarted');
   });
 
-  it('AUTH-6: when Redis does not answer, checks and failures fail closed (503), the same for every account', async () => {
+  it('AUTH-6: the Redis store alone answers 503 when Redis does not answer, the same for every account (the app falls back to PostgreSQL on it: redis-outage.security.test.ts)', async () => {
     // Never connected, and commands do not queue: every command fails at once.
     const down = new Redis(TEST_REDIS_URL, { lazyConnect: true, enableOfflineQueue: false });
     try {

@@ -122,10 +122,17 @@ async function recordFailure(deps: PasskeyDeps, method: 'passkey' | 'passkey_sec
   );
 }
 
-/** Runs `check`, recording a throttled attempt before letting `too_many_attempts` through. */
-async function throttled(deps: PasskeyDeps, subjects: readonly string[], method: 'passkey' | 'passkey_second_factor', source: AuditSource): Promise<void> {
+/**
+ * Admits the attempt for each subject (issue 14: counted as a failure in the same atomic step,
+ * before the assertion is verified) — or, with `count: false` (no challenge to verify against),
+ * only checks them. Records a throttled attempt before letting `too_many_attempts` through.
+ */
+async function throttled(deps: PasskeyDeps, subjects: readonly string[], method: 'passkey' | 'passkey_second_factor', source: AuditSource, count = true): Promise<void> {
   try {
-    for (const subject of subjects) await deps.throttle.check(subject);
+    for (const subject of subjects) {
+      if (count) await deps.throttle.reserve(subject);
+      else await deps.throttle.check(subject);
+    }
   } catch (error) {
     await recordFailure(deps, method, 'throttled', source);
     throw error;
@@ -145,8 +152,9 @@ export async function verifyPasswordless(
   const { response, source } = input;
   const challenge = input.ceremony === undefined ? undefined : await transactor.withPlatform((tx) => consumeChallenge(tx, 'passwordless', challengeBinding('ceremony', input.ceremony ?? ''), clock.now()));
   const credentialSubject = `credential:${response.id}`;
-  // AUTH-6: unknown credential ids are throttled exactly like known ones.
-  await throttled(deps, [credentialSubject], 'passkey', source);
+  // AUTH-6: unknown credential ids are throttled exactly like known ones. A missing or expired
+  // challenge is a slow user, not a guess: checked, not counted.
+  await throttled(deps, [credentialSubject], 'passkey', source, challenge !== undefined);
   let subjects = [credentialSubject];
   let passkeyId: string | undefined;
   try {
@@ -188,8 +196,7 @@ export async function verifyPasswordless(
     return opened;
   } catch (error) {
     if (!(error instanceof Refused)) throw error;
-    // A missing or expired challenge is a slow user, not a guess: it is not counted.
-    if (error.reason !== 'no_challenge') for (const subject of subjects) await throttle.fail(subject);
+    // Failures were counted when the attempt was admitted (a missing challenge never was).
     await recordFailure(deps, 'passkey', error.reason, source, passkeyId);
     throw new AppError('passkey_refused');
   }
@@ -210,7 +217,8 @@ export async function verifySecondFactor(
   const { userId, response, source } = input;
   const challenge = await transactor.withPlatform((tx) => consumeChallenge(tx, 'second_factor', challengeBinding('mfa', input.binding), clock.now()));
   const subject = `user:${userId}`;
-  await throttled(deps, [subject], 'passkey_second_factor', source);
+  // Only an attempt with this state's challenge is a guess worth counting.
+  await throttled(deps, [subject], 'passkey_second_factor', source, challenge !== undefined && challenge.user_id === userId);
   let passkeyId: string | undefined;
   try {
     // The challenge was issued for this pending state and this user.
@@ -234,7 +242,6 @@ export async function verifySecondFactor(
     return { passkeyId: passkey.id, credentialId: passkey.credential_id, userVerified: info.userVerified, amr: passkeyAmr(passkey, info.userVerified) };
   } catch (error) {
     if (!(error instanceof Refused)) throw error;
-    if (error.reason !== 'no_challenge') await throttle.fail(subject);
     await recordFailure(deps, 'passkey_second_factor', error.reason, source, passkeyId);
     throw new AppError('passkey_refused');
   }

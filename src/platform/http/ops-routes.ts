@@ -14,7 +14,7 @@ function sameSecret(presented: string, expected: string): boolean {
 }
 
 /** Liveness, readiness (checks the database) and Prometheus metrics. */
-export function registerOpsRoutes(app: FastifyInstance, deps: { ready: () => Promise<void>; metrics: HttpMetrics; metricsToken: string | undefined }): void {
+export function registerOpsRoutes(app: FastifyInstance, deps: { ready: () => Promise<void>; degraded?: () => readonly string[]; metrics: HttpMetrics; metricsToken: string | undefined }): void {
   app.get('/healthz', {
     schema: { tags: ['operations'], summary: 'Liveness: the process answers', response: { 200: Strict({ status: Type.Literal('ok') }) } },
     config: { auth: 'public' },
@@ -22,7 +22,12 @@ export function registerOpsRoutes(app: FastifyInstance, deps: { ready: () => Pro
   });
 
   app.get('/readyz', {
-    schema: { tags: ['operations'], summary: 'Readiness: the database answers', response: { 200: Strict({ status: Type.Literal('ready') }), ...errorResponses(503) } },
+    schema: {
+      tags: ['operations'],
+      summary: 'Readiness: the database answers',
+      description: 'Ready while the database answers. `degraded` lists optional dependencies that do not answer but have a fallback (e.g. `redis`: sign-in still works, on PostgreSQL counters and per-node limits).',
+      response: { 200: Strict({ status: Type.Literal('ready'), degraded: Type.Optional(Type.Array(Type.String())) }), ...errorResponses(503) },
+    },
     config: { auth: 'public' },
     handler: async (request) => {
       try {
@@ -31,7 +36,8 @@ export function registerOpsRoutes(app: FastifyInstance, deps: { ready: () => Pro
         request.log.warn({ err: error }, 'readiness check failed');
         throw new AppError('service_unavailable');
       }
-      return { status: 'ready' as const };
+      const degraded = deps.degraded?.() ?? [];
+      return degraded.length === 0 ? { status: 'ready' as const } : { status: 'ready' as const, degraded: [...degraded] };
     },
   });
 

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { RedisHealth } from '../redis/redis-health.ts';
 import { AppError } from './errors.ts';
 
 /** A fixed-window limiter keyed by client IP. */
@@ -15,6 +16,8 @@ export interface SharedLimits {
   /** Prepended to the limiter's name in every key (`parapet:rate:` → `parapet:rate:auth:<ip>`). */
   readonly keyPrefix: string;
   readonly logger: Logger;
+  /** Told of every request counted in memory because Redis did not answer (it logs once per outage). */
+  readonly health?: RedisHealth;
 }
 
 /**
@@ -50,6 +53,10 @@ export function createIpRateLimiter(pointsPerMinute: number, prefix: string, sha
   } else {
     let warned = false;
     const insurance = new InsuranceLimiter(options, () => {
+      if (shared.health !== undefined) {
+        shared.health.down('rate_limits');
+        return;
+      }
       if (warned) return;
       warned = true;
       shared.logger.warn({ limiter: prefix }, 'Redis does not answer: per-IP rate limits are counted per node until it is back');

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { afterCommit } from '../db/transactor.ts';
+import type { RedisHealth } from '../redis/redis-health.ts';
 import { CHANGE_CHANNEL, createSubscribers, type ChangeFeed } from './change-feed.ts';
 
 /**
@@ -10,13 +11,15 @@ import { CHANGE_CHANNEL, createSubscribers, type ChangeFeed } from './change-fee
  * subscribers are reset (they drop their caches), once at the drop and again when it is back, since
  * anything published in between was missed.
  */
-export async function createRedisChangeFeed(deps: { url: string; logger: Logger; connectionName?: string }): Promise<ChangeFeed> {
+export async function createRedisChangeFeed(deps: { url: string; logger: Logger; connectionName?: string; health?: RedisHealth }): Promise<ChangeFeed> {
   const subscribers = createSubscribers();
   const options = { connectionName: deps.connectionName ?? 'parapet-change-feed', lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (times: number) => Math.min(times * 200, 2000) };
   const publisher = new Redis(deps.url, options);
   const subscriber = new Redis(deps.url, { ...options, enableOfflineQueue: true });
   let closing = false;
   let ready = false;
+  // One report per outage: ioredis closes again after every failed reconnection attempt.
+  let lost = false;
   for (const connection of [publisher, subscriber]) {
     // Errors are reported by the commands that fail; the connection retries on its own.
     connection.on('error', () => undefined);
@@ -25,15 +28,20 @@ export async function createRedisChangeFeed(deps: { url: string; logger: Logger;
     subscribers.dispatch(payload);
   });
   subscriber.on('close', () => {
-    if (ready && !closing) {
-      deps.logger.warn('change feed: lost the Redis subscriber connection; caches dropped until it is back');
-      subscribers.reset();
-    }
+    if (!ready || closing) return;
+    // Dropped at every failed reconnection too (about every 2 s): what caches refill meanwhile
+    // could have been revoked unheard.
+    subscribers.reset();
+    if (lost) return;
+    lost = true;
+    if (deps.health === undefined) deps.logger.warn('change feed: lost the Redis subscriber connection; caches dropped until it is back');
+    else deps.health.down('change_feed');
   });
   subscriber.on('ready', () => {
     // ioredis re-subscribes on reconnect; what was published meanwhile is lost.
     if (ready) subscribers.reset();
     ready = true;
+    lost = false;
   });
   await Promise.all([publisher.connect(), subscriber.connect()]);
   await subscriber.subscribe(CHANGE_CHANNEL);
@@ -50,7 +58,9 @@ export async function createRedisChangeFeed(deps: { url: string; logger: Logger;
     subscribe: subscribers.subscribe,
     close: async () => {
       closing = true;
-      await Promise.allSettled([subscriber.quit(), publisher.quit()]);
+      // While Redis is away, QUIT would wait in the subscriber's offline queue for ever.
+      for (const connection of [subscriber, publisher]) if (connection.status !== 'ready') connection.disconnect();
+      await Promise.allSettled([subscriber, publisher].filter((connection) => connection.status === 'ready').map((connection) => connection.quit()));
     },
   };
 }

@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisHealth } from './redis-health.ts';
 
 /** A Redis connection the app owns, closed with the app. */
 export interface RedisConnection {
@@ -12,9 +13,10 @@ export interface RedisConnection {
  * stops start-up. Commands never queue while the connection is down and give up after
  * `commandTimeoutMs`: callers decide what an unanswered command means (per-IP limits fall back to
  * this node's memory, sign-in counters answer 503) instead of holding requests. The connection
- * retries on its own; its loss and return are logged once each.
+ * retries on its own; its loss and return are logged once each — or, with `health`, reported to it
+ * (which logs once per outage for every user of Redis).
  */
-export async function connectRedis(deps: { url: string; logger: Logger; connectionName: string; commandTimeoutMs?: number }): Promise<RedisConnection> {
+export async function connectRedis(deps: { url: string; logger: Logger; connectionName: string; commandTimeoutMs?: number; health?: RedisHealth }): Promise<RedisConnection> {
   const client = new Redis(deps.url, {
     connectionName: deps.connectionName,
     lazyConnect: true,
@@ -30,12 +32,14 @@ export async function connectRedis(deps: { url: string; logger: Logger; connecti
   client.on('close', () => {
     if (closing || lost) return;
     lost = true;
-    deps.logger.warn({ connection: deps.connectionName }, 'lost the Redis connection; retrying');
+    if (deps.health === undefined) deps.logger.warn({ connection: deps.connectionName }, 'lost the Redis connection; retrying');
+    else deps.health.down('connection');
   });
   client.on('ready', () => {
     if (!lost) return;
     lost = false;
-    deps.logger.info({ connection: deps.connectionName }, 'the Redis connection is back');
+    if (deps.health === undefined) deps.logger.info({ connection: deps.connectionName }, 'the Redis connection is back');
+    else deps.health.up();
   });
   try {
     await client.connect();

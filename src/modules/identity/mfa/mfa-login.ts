@@ -77,18 +77,20 @@ export function createMfaLogin(deps: { transactor: AppTransactor; clock: Clock; 
     return (await registry.methodsFor(userId)).includes(method) ? factor : undefined;
   }
 
-  /** Throttle check, verification, failure counting: shared by sign-in and step-up. */
+  /** Throttle admission (which counts the attempt), verification, clearing on success: shared by sign-in and step-up. */
   async function verify(user: UserRow, attemptId: string, method: string, proof: FactorProof, source: AuditSource, onFailure?: () => Promise<void>): Promise<VerifiedFactor> {
+    // Issue 14: the attempt is admitted and counted before the code is checked, in one atomic
+    // step, so parallel guesses are admitted one by one against the count.
+    let failures: number;
     try {
-      await throttle.check(user.id);
+      failures = await throttle.reserve(user.id);
     } catch (error) {
-      await recordFailure(user, source, method, 'throttled');
+      if (error instanceof AppError && error.code === 'too_many_attempts') await recordFailure(user, source, method, 'throttled');
       throw error;
     }
     const factor = await usableFactor(user.id, method);
     const verified = factor === undefined ? undefined : await factor.verify({ userId: user.id, attemptId, proof });
     if (verified === undefined) {
-      const failures = await throttle.fail(user.id);
       await onFailure?.();
       await recordFailure(user, source, method, 'invalid_code', failures);
       throw new AppError('invalid_mfa_code');
