@@ -32,7 +32,19 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
   const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? loadTlsPair({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }) : undefined;
   const { keyring, created } = loadOrCreateKeyring(config.keyringPath);
   if (created) logger.info({ path: config.keyringPath }, 'created local keyring (mode 0600); back it up: without it the data cannot be used');
-  const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile });
+  const db = await openDatabase<DB>({
+    url: config.databaseUrl,
+    migrationUrl: config.migrationDatabaseUrl,
+    dataDir: config.dataDir,
+    caFile: config.databaseCaFile,
+    // A dropped connection is retried (pool, LISTEN, leader locks); the statements it failed report
+    // it. Pool clients are many and replaced on demand: their losses are debug lines.
+    onConnectionError: (error, connection) => {
+      const fields = { err: { message: error.message, code: (error as { code?: unknown }).code }, connection };
+      if (connection.startsWith('pool')) logger.debug(fields, 'database connection lost');
+      else logger.warn(fields, 'database connection lost; reconnecting');
+    },
+  });
   try {
     const contextKey = keyring.derive('tenant-context-mac');
     const result = await migrate(db, contextKey);
