@@ -132,7 +132,7 @@ export interface AppDeps {
   readonly shredRegister?: ShredRegister;
   /** Delivers account and organization deletion notices (DATA-3); by default the mailer (SMTP or the development outbox). */
   readonly deletionNotifier?: DeletionNotifier;
-  /** Prefix of the Redis keys for shared counters (default `parapet:`; tests isolate their runs). */
+  /** Prefix of the Redis keys and feed channel (default `config.redisPrefix`; tests isolate their runs). */
   readonly redisKeyPrefix?: string;
 }
 
@@ -183,7 +183,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // AUTH-6: with Redis, per-IP limits and sign-in counters are shared by every node, over one
   // connection of their own (the change feed keeps its own).
   const counters = config.redisUrl === undefined ? undefined : await connectRedis({ url: config.redisUrl, logger: deps.logger, connectionName: 'parapet-counters' });
-  const redisPrefix = deps.redisKeyPrefix ?? 'parapet:';
+  const redisPrefix = deps.redisKeyPrefix ?? config.redisPrefix;
   const sharedLimits = counters === undefined ? undefined : { client: counters.client, keyPrefix: `${redisPrefix}rate:`, logger: deps.logger };
   const throttleStore = counters === undefined ? createPostgresThrottleStore(transactor) : createRedisThrottleStore({ client: counters.client, keyPrefix: `${redisPrefix}throttle:` });
   const http = await createHttpServer({
@@ -205,7 +205,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const sequencer = createSequencer({ transactor, clock, signer, logger: deps.logger });
   const retention = createRetention({ transactor, clock, signer, audit, defaultDays: config.auditRetentionDays });
   registerAuditMetrics(metrics.registry, { transactor, logger: deps.logger });
-  const feed = config.redisUrl === undefined ? await createChangeFeed(deps.db) : await createRedisChangeFeed({ url: config.redisUrl, logger: deps.logger });
+  const feed = config.redisUrl === undefined ? await createChangeFeed(deps.db) : await createRedisChangeFeed({ url: config.redisUrl, logger: deps.logger, channel: `${redisPrefix}changes` });
   const sessions = createSessionService({
     feed,
     revoked: (sessionId) => { userBearer.ended(sessionId); },

@@ -37,6 +37,8 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
     migrationUrl: config.migrationDatabaseUrl,
     dataDir: config.dataDir,
     caFile: config.databaseCaFile,
+    poolSize: config.databasePoolSize,
+    listenUrl: config.databaseListenUrl,
     // A dropped connection is retried (pool, LISTEN, leader locks); the statements it failed report
     // it. Pool clients are many and replaced on demand: their losses are debug lines.
     onConnectionError: (error, connection) => {

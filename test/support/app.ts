@@ -46,7 +46,7 @@ export async function createTestApp(
     wrapHasher?: (hasher: PasswordHasher) => PasswordHasher;
     /** Waits between mail delivery attempts (default: the app's). */
     mailRetryDelaysMs?: readonly number[];
-    /** Prefix of the app's Redis keys (default: this test process's own). */
+    /** Prefix of the app's Redis keys (default: PARAPET_REDIS_PREFIX in `env`, else this test process's own). */
     redisKeyPrefix?: string;
   } = {},
 ): Promise<TestApp> {
@@ -69,7 +69,7 @@ export async function createTestApp(
   const clock = options.clock ?? systemClock;
   // With PARAPET_TLS_CERT_FILE/KEY_FILE in `env`, the app speaks HTTPS once it listens (as in start.ts).
   const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? loadTlsPair({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }) : undefined;
-  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom, keyring: TEST_KEYRING, redisKeyPrefix: options.redisKeyPrefix ?? TEST_REDIS_PREFIX, ...(tls === undefined ? {} : { tls }), ...(options.mailRetryDelaysMs === undefined ? {} : { mailRetryDelaysMs: options.mailRetryDelaysMs }) });
+  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom, keyring: TEST_KEYRING, ...redisPrefixOf(options), ...(tls === undefined ? {} : { tls }), ...(options.mailRetryDelaysMs === undefined ? {} : { mailRetryDelaysMs: options.mailRetryDelaysMs }) });
   return {
     app,
     config,
@@ -93,6 +93,12 @@ export async function createTestApp(
       if (options.database === undefined) await database.close();
     },
   };
+}
+
+/** The app's Redis prefix: the one asked for, the configured PARAPET_REDIS_PREFIX, or this test process's own. */
+function redisPrefixOf(options: { env?: Record<string, string>; redisKeyPrefix?: string }): { redisKeyPrefix?: string } {
+  if (options.redisKeyPrefix !== undefined) return { redisKeyPrefix: options.redisKeyPrefix };
+  return options.env?.['PARAPET_REDIS_PREFIX'] === undefined ? { redisKeyPrefix: TEST_REDIS_PREFIX } : {};
 }
 
 /** The `name=value` pair of the session cookie a response set. */

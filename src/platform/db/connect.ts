@@ -45,8 +45,8 @@ export interface DatabaseOptions {
   /** Connections in the request pool (`PARAPET_DATABASE_POOL_SIZE`, default 10). */
   readonly poolSize?: number;
   /**
-   * A direct connection for LISTEN (`PARAPET_DATABASE_LISTEN_URL`) when `url` goes through a
-   * transaction-pooling proxy such as PgBouncer, which cannot hold a LISTEN. Default: `url`.
+   * A direct connection for LISTEN and leader locks (`PARAPET_DATABASE_LISTEN_URL`) when `url` goes
+   * through a transaction-pooling proxy such as PgBouncer, which keeps no session for them. Default: `url`.
    */
   readonly listenUrl?: string | undefined;
   /** Told about every connection error (they are also reported by the statements they fail). */
@@ -113,7 +113,9 @@ function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
   const onError = options.onConnectionError ?? (() => undefined);
   // ENC-7: TLS settings come from the URL's sslmode and the CA file, never from node-postgres' own parsing.
   const appConnection = postgresConnectionConfig(url, caFile);
-  const listenConnection = options.listenUrl === undefined ? appConnection : postgresConnectionConfig(options.listenUrl, caFile);
+  // LISTEN and session-level advisory locks need a server session of their own, which a
+  // transaction-pooling proxy does not give: they use the direct URL when one is configured.
+  const sessionConnection = options.listenUrl === undefined ? appConnection : postgresConnectionConfig(options.listenUrl, caFile);
   // A bounded wait for a connection, so requests and /readyz fail (503) while the server is
   // unreachable instead of hanging until it is back.
   const pool = new pg.Pool({ ...appConnection, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
@@ -135,7 +137,7 @@ function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
     app,
     separateOwnerLogin: migrationUrl !== undefined && migrationUrl !== url,
     withLeaderLock: async (key, fn) => {
-      const client = new pg.Client({ ...appConnection, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+      const client = new pg.Client({ ...sessionConnection, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
       // Listening from the start and for good: a lost connection emits 'error' more than once
       // (the server's FATAL message, then "Connection terminated unexpectedly").
       let dropped = false;
@@ -189,7 +191,7 @@ function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
         await client.end().catch(() => undefined);
       }
     },
-    listen: (channel, onMessage, onReset) => listenPostgres(listenConnection, channel, onMessage, onReset, onError),
+    listen: (channel, onMessage, onReset) => listenPostgres(sessionConnection, channel, onMessage, onReset, onError),
     close: async () => {
       await app.destroy();
     },
