@@ -18,9 +18,9 @@ import { createBackup } from '../src/platform/backup/backup-create.ts';
 import { createBackupKeysIfMissing, readBackupKeys } from '../src/platform/backup/backup-keys.ts';
 import { tableRecord, type TableMeta } from '../src/platform/backup/backup-records.ts';
 import { restoreBackup } from '../src/platform/backup/backup-restore.ts';
-import { listTables, quoteIdent, readRows } from '../src/platform/backup/backup-schema.ts';
+import { listTables, migrationTables, quoteIdent, readRows } from '../src/platform/backup/backup-schema.ts';
 import { systemClock } from '../src/platform/clock.ts';
-import { migrate, openPglite, type Database } from '../src/platform/db/index.ts';
+import { migrate, openPglite, readMigrations, type Database } from '../src/platform/db/index.ts';
 import { BENCH_CONTEXT_KEY, BENCH_KEYRING, openBenchDatabase } from './databases.ts';
 import { formatRate, formatRatio, median, table, type Benchmark, type Verdict } from './support.ts';
 
@@ -37,7 +37,7 @@ async function plainDump(db: Database<DB>, path: string): Promise<number> {
     const write = async (line: string) => {
       if (!gzip.write(`${line}\n`)) await once(gzip, 'drain');
     };
-    for (const meta of await listTables(session)) {
+    for (const meta of await listTables(session, migrationTables(readMigrations()))) {
       await write(tableRecord(meta));
       for await (const batch of readRows(session, meta)) {
         for (const line of batch) await write(line);
