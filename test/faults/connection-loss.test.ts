@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, it } from 'node:test';
 import pg from 'pg';
 import { createServerDatabase, PG_ADMIN_URL, postgresSkipReason } from '../support/databases.ts';
 import { killAllNodes, startNode, type ServeNode } from '../support/serve-node.ts';
+import { peerSuite } from '../support/peer-suite.ts';
 
 const skipPostgres = await postgresSkipReason();
 const KILLS = 10;
@@ -43,7 +44,7 @@ async function readyWithin(node: ServeNode, limitMs: number): Promise<number> {
   return Number.POSITIVE_INFINITY;
 }
 
-describe('losing the database connections', { skip: skipPostgres }, () => {
+peerSuite('losing the database connections', skipPostgres, () => {
   it('two nodes survive ten terminations of all their backends under write load: no death, no lost write, ready within 5 s, revocation still crosses nodes', { timeout: 110_000 }, async (t) => {
     const database = await createServerDatabase();
     const admin = new pg.Client({ connectionString: PG_ADMIN_URL });

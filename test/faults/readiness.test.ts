@@ -3,12 +3,13 @@
 // that the test cuts and restores.
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import type { DB } from '../../src/database.ts';
 import { openDatabase } from '../../src/platform/db/index.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { openTestDatabase, postgresSkipReason, type TestDatabase } from '../support/databases.ts';
 import { freePort } from '../support/ports.ts';
+import { peerSuite } from '../support/peer-suite.ts';
 
 const skipPostgres = await postgresSkipReason();
 
@@ -61,7 +62,7 @@ function relay(port: number, target: { host: string; port: number }): { start():
   };
 }
 
-describe('readiness while the database is away', { skip: skipPostgres }, () => {
+peerSuite('readiness while the database is away', skipPostgres, () => {
   let database: TestDatabase;
   let through: TestDatabase;
   let app: TestApp;

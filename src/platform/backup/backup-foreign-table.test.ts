@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { seedTenant, settleAudit } from '../../../test/isolation/tenant-fixture.ts';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { postgresSkipReason, TEST_DB_KIND, TEST_KEYRING } from '../../../test/support/databases.ts';
@@ -12,10 +12,11 @@ import { createBackup, type BackupSummary } from './backup-create.ts';
 import { bypassing, emptyTarget, tempBackupKeys } from './backup-test-fixture.ts';
 import { migratedSchema, restoreBackup, RestoreError, verifyBackup } from './backup-restore.ts';
 import { foreignTables, listTables, migrationTables } from './backup-schema.ts';
+import { peerSuite } from '../../../test/support/peer-suite.ts';
 
 const skip = TEST_DB_KIND === 'postgres' ? await postgresSkipReason() : false;
 
-describe('backups of a database with a table that is not Parapet\'s', { skip }, () => {
+peerSuite('backups of a database with a table that is not Parapet\'s', skip, () => {
   let t: TestApp;
   let summary: BackupSummary;
   const { keys, dir } = tempBackupKeys();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { gunzipSync, constants as zlib } from 'node:zlib';
 import { createOrg, type Member } from '../../../test/support/access.ts';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
@@ -15,6 +15,7 @@ import { BACKUP_MAGIC, BackupFormatError, dataKeyAad, openBackupFile } from './b
 import { BackupKeyError, readBackupKeys } from './backup-keys.ts';
 import { bypassing, emptyTarget, everyRow, tempBackupKeys, type RestoreTarget } from './backup-test-fixture.ts';
 import { restoreBackup, verifyBackup } from './backup-restore.ts';
+import { peerSuite } from '../../../test/support/peer-suite.ts';
 
 const skip = TEST_DB_KIND === 'postgres' ? await postgresSkipReason() : false;
 
@@ -49,7 +50,7 @@ function readableWithoutKey(bytes: Buffer): string {
   return bytes.toString('latin1') + content;
 }
 
-describe('backup attacks', { skip }, () => {
+peerSuite('backup attacks', skip, () => {
   let t: TestApp;
   let target: RestoreTarget;
   let tenants: Tenant[];

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import { deleteRedisKeys, redisSkipReason, TEST_REDIS_PREFIX, TEST_REDIS_URL } from '../../../test/support/redis.ts';
+import { peerSuite } from '../../../test/support/peer-suite.ts';
 
 const skip = await redisSkipReason();
 
-describe('two installations sharing one Redis (PARAPET_REDIS_PREFIX)', { skip }, () => {
+peerSuite('two installations sharing one Redis (PARAPET_REDIS_PREFIX)', skip, () => {
   // Same keyring (so the same throttle HMAC per email), same Redis, own databases: only the prefix
   // keeps them apart.
   let x: TestApp;
