@@ -205,7 +205,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const sequencer = createSequencer({ transactor, clock, signer, logger: deps.logger });
   const retention = createRetention({ transactor, clock, signer, audit, defaultDays: config.auditRetentionDays });
   registerAuditMetrics(metrics.registry, { transactor, logger: deps.logger });
-  const feed = config.redisUrl === undefined ? await createChangeFeed(deps.db) : await createRedisChangeFeed({ url: config.redisUrl, logger: deps.logger, channel: `${redisPrefix}changes` });
+  const feed = config.redisUrl === undefined ? await createChangeFeed(deps.db, deps.logger) : await createRedisChangeFeed({ url: config.redisUrl, logger: deps.logger, channel: `${redisPrefix}changes` });
   const sessions = createSessionService({
     feed,
     revoked: (sessionId) => { userBearer.ended(sessionId); },

@@ -58,7 +58,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
     if (created) logger.info({ path: config.keyringPath }, 'created local keyring (mode 0600); back it up: without it the data cannot be used');
     createdKeyring = false;
     if (result.applied.length > 0) logger.info({ migrations: result.applied }, 'applied migrations');
-    const transactor = createTransactor<DB>(db.app, createContextSigner(contextKey));
+    const transactor = createTransactor<DB>(db.app, createContextSigner(contextKey), logger);
     const app = await buildApp({
       config,
       logger,

@@ -41,7 +41,7 @@ export async function createTestApp(
     clock?: Clock;
     kind?: TestDbKind;
     database?: TestDatabase;
-    logLevel?: 'debug' | 'info' | 'warn';
+    logLevel?: 'trace' | 'debug' | 'info' | 'warn';
     /** Wraps the password hasher the app uses (to count calls). */
     wrapHasher?: (hasher: PasswordHasher) => PasswordHasher;
     /** Waits between mail delivery attempts (default: the app's). */
@@ -62,7 +62,7 @@ export async function createTestApp(
   const config = loadConfig({ env: { PARAPET_RATE_LIMIT: '100000', PARAPET_AUTH_RATE_LIMIT: '100000', PARAPET_LOG_LEVEL: options.logLevel ?? 'warn', PARAPET_DATA_DIR: dataDir, ...options.env } });
   const logger = createLogger(config.logLevel, sink);
   const database = options.database ?? (await openTestDatabase(options.kind));
-  const transactor = createTransactor(database.db.app, createContextSigner(TEST_KEYRING.derive('tenant-context-mac')));
+  const transactor = createTransactor(database.db.app, createContextSigner(TEST_KEYRING.derive('tenant-context-mac')), logger);
   sharedHasher ??= createPasswordHasher();
   const baseHasher = await sharedHasher;
   const hasher = options.wrapHasher?.(baseHasher) ?? baseHasher;

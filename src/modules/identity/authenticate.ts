@@ -51,6 +51,12 @@ export function auditActor(principal: Principal | undefined): AuditActor {
   }
 }
 
+/** What a trace line says about a principal: its kind and identifier, nothing secret. */
+function principalLogFields(principal: Principal | undefined): { kind: string; id: string | null } {
+  const actor = auditActor(principal);
+  return { kind: principal?.kind ?? 'anonymous', id: actor.id };
+}
+
 /** The authenticated principal as an audit actor, with the request's source; throws `unauthenticated` without one. */
 export function auditContext(request: FastifyRequest): AuditContext {
   const principal = requirePrincipal(request);
@@ -105,6 +111,8 @@ export function registerAuthentication(
     }
     const config = request.routeOptions.config;
     const mode = config.auth ?? (config.permission === 'public' || !request.url.startsWith('/api/v1/') ? 'public' : 'session');
+    // Identifiers only, never the credential.
+    request.log.trace({ principal: principalLogFields(request.principal), via: request.viaSessionCookie ? 'session cookie' : request.principal === undefined ? 'none' : 'authorization header', required: mode }, 'authentication decision');
     if (mode === 'session' && request.principal === undefined) throw new AppError('unauthenticated');
   });
 }

@@ -14,7 +14,7 @@ export async function createRedisChangeFeed(deps: { url: string; logger: Logger;
   // The installation's prefix is in the channel name (PARAPET_REDIS_PREFIX), so two installations
   // on one Redis never hear each other's changes.
   const channel = deps.channel ?? CHANGE_CHANNEL;
-  const subscribers = createSubscribers();
+  const subscribers = createSubscribers(deps.logger);
   const options = { connectionName: deps.connectionName ?? 'parapet-change-feed', lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (times: number) => Math.min(times * 200, 2000) };
   const publisher = new Redis(deps.url, options);
   const subscriber = new Redis(deps.url, { ...options, enableOfflineQueue: true });
