@@ -19,9 +19,9 @@ import { createBackup } from '../src/platform/backup/backup-create.ts';
 import { createBackupKeysIfMissing, readBackupKeys } from '../src/platform/backup/backup-keys.ts';
 import { tableRecord, type TableMeta } from '../src/platform/backup/backup-records.ts';
 import { restoreBackup } from '../src/platform/backup/backup-restore.ts';
-import { listTables, quoteIdent, readRows } from '../src/platform/backup/backup-schema.ts';
+import { listTables, migrationTables, quoteIdent, readRows } from '../src/platform/backup/backup-schema.ts';
 import { systemClock } from '../src/platform/clock.ts';
-import { migrate, openPglite, type Database } from '../src/platform/db/index.ts';
+import { migrate, openPglite, readMigrations, type Database } from '../src/platform/db/index.ts';
 import { BENCH_CONTEXT_KEY, BENCH_KEYRING, openBenchDatabase } from './databases.ts';
 import { formatRate, formatRatio, median, table, type Benchmark, type Verdict } from './support.ts';
 
@@ -38,7 +38,7 @@ async function plainDump(db: Database<DB>, path: string): Promise<number> {
     const write = async (line: string) => {
       if (!gzip.write(`${line}\n`)) await once(gzip, 'drain');
     };
-    for (const meta of await listTables(session)) {
+    for (const meta of await listTables(session, migrationTables(readMigrations()))) {
       await write(tableRecord(meta));
       for await (const batch of readRows(session, meta)) {
         for (const line of batch) await write(line);
@@ -100,7 +100,7 @@ export const backup: Benchmark = {
       const results = { dump: [] as number[], create: [] as number[], load: [] as number[], restore: [] as number[] };
       for (let round = 0; round < SETTINGS.rounds; round++) {
         results.dump.push(rows / (await timed(() => plainDump(bench.db, plainPath))));
-        results.create.push(rows / (await timed(() => createBackup({ db: bench.db, keys, keyringId: BENCH_KEYRING.id, clock: systemClock, path: backupPath }))));
+        results.create.push(rows / (await timed(() => createBackup({ db: bench.db, keys, keyringId: BENCH_KEYRING.id, clock: systemClock, path: backupPath, migrations: schemaMigrations() }))));
         const plainTarget = openPglite<DB>(await PGlite.create());
         const backupTarget = openPglite<DB>(await PGlite.create());
         try {

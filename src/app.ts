@@ -40,7 +40,7 @@ export interface AppDeps extends AppOptions {
   readonly mailRetryDelaysMs?: readonly number[];
   /** Certificate and key (loaded by `loadTlsPair`): the app serves HTTPS itself. */
   readonly tls?: TlsPair;
-  /** Prefix of the Redis keys for shared counters (default `parapet:`; tests isolate their runs). */
+  /** Prefix of the Redis keys and feed channel (default `config.redisPrefix`; tests isolate their runs). */
   readonly redisKeyPrefix?: string;
 }
 
@@ -63,7 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Issue 15: a Redis outage degrades to PostgreSQL counters and per-node limits, logged once.
   const health = createRedisHealth({ logger, registry: metrics.registry });
   const counters = config.redisUrl === undefined ? undefined : await connectRedis({ url: config.redisUrl, logger, connectionName: 'parapet-counters', health });
-  const redis = counters === undefined ? undefined : { client: counters.client, prefix: deps.redisKeyPrefix ?? 'parapet:', health };
+  const redis = counters === undefined ? undefined : { client: counters.client, prefix: deps.redisKeyPrefix ?? config.redisPrefix, health };
   const sharedLimits = redis === undefined ? undefined : { client: redis.client, keyPrefix: `${redis.prefix}rate:`, logger, health };
   const http = await createHttpServer({
     logger,
@@ -78,7 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   http.addSchema(Problem);
   await registerOpenApi(http, VERSION);
-  const feed = config.redisUrl === undefined ? await createChangeFeed(deps.db) : await createRedisChangeFeed({ url: config.redisUrl, logger, health });
+  const feed = config.redisUrl === undefined ? await createChangeFeed(deps.db, logger) : await createRedisChangeFeed({ url: config.redisUrl, logger, health, channel: `${deps.redisKeyPrefix ?? config.redisPrefix}changes` });
   const mail = createMailer({
     transport: config.smtpHost === undefined ? outboxTransport(outboxPath(config.dataDir)) : smtpTransport({ host: config.smtpHost, port: config.smtpPort, tls: config.smtpTls, user: config.smtpUser, password: config.smtpPassword, caFile: config.smtpCaFile }),
     from: config.mailFrom,

@@ -136,6 +136,22 @@ async function main(argv: readonly string[]): Promise<number> {
   });
 }
 
+// A fault nothing handled leaves the process in an unknown state: log it, exit 1, and let the
+// supervisor (systemd, Kubernetes) start a fresh node. Node's own default also exits, but without
+// a log line in the node's format.
+function fatal(kind: string, error: unknown): never {
+  const fatalLogger = createLogger('fatal');
+  fatalLogger.fatal({ err: error }, `${kind}; exiting`);
+  process.stderr.write(`parapet: ${kind}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+}
+process.on('uncaughtException', (error) => {
+  fatal('uncaught exception', error);
+});
+process.on('unhandledRejection', (reason) => {
+  fatal('unhandled promise rejection', reason);
+});
+
 // Until a command finishes, the exit code says failure: a command whose work is dropped (the event
 // loop emptying while it awaits) must not look like success.
 process.exitCode = 1;
@@ -145,6 +161,8 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     process.stderr.write(`parapet: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
+    // Exit now: a failed command may leave timers or connections behind (a server that could not
+    // listen), and a process that lingers after failing holds them and looks alive.
+    process.exit(1);
   },
 );

@@ -1,4 +1,5 @@
 import { schemaMigrations } from './schema.ts';
+import { existsSync, rmSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { buildApp, type App } from './app.ts';
 import type { Config } from './config/index.ts';
@@ -6,7 +7,7 @@ import type { DB } from './database.ts';
 import { createPasswordHasher } from './modules/identity/index.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { loadTlsPair } from './platform/http/tls.ts';
-import { loadOrCreateKeyring, type Keyring } from './platform/crypto/keyring.ts';
+import { KeyringError, loadOrCreateKeyring, type Keyring } from './platform/crypto/keyring.ts';
 import { keyProviderFor } from './modules/keys/index.ts';
 import { createShredRegister, shredRegisterPath } from './platform/crypto/shred-register.ts';
 import { systemRandom, type Random } from './platform/crypto/random.ts';
@@ -28,14 +29,34 @@ export interface Runtime {
 export async function startRuntime(config: Config, logger: Logger, options: { clock?: Clock; random?: Random; background?: boolean } = {}): Promise<Runtime> {
   // A missing, loose or mismatched certificate/key stops start-up before anything else is opened.
   const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? loadTlsPair({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }) : undefined;
-  const { keyring, created } = loadOrCreateKeyring(config.keyringPath);
-  if (created) logger.info({ path: config.keyringPath }, 'created local keyring (mode 0600); back it up: without it the data cannot be used');
-  const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile });
+  const db = await openDatabase<DB>({
+    url: config.databaseUrl,
+    migrationUrl: config.migrationDatabaseUrl,
+    dataDir: config.dataDir,
+    caFile: config.databaseCaFile,
+    poolSize: config.databasePoolSize,
+    listenUrl: config.databaseListenUrl,
+    // A dropped connection is retried (pool, LISTEN, leader locks); the statements it failed report
+    // it. Pool clients are many and replaced on demand: their losses are debug lines.
+    onConnectionError: (error, connection) => {
+      const fields = { err: { message: error.message, code: (error as { code?: unknown }).code }, connection };
+      if (connection.startsWith('pool')) logger.debug(fields, 'database connection lost');
+      else logger.warn(fields, 'database connection lost; reconnecting');
+    },
+  });
+  let createdKeyring = false;
   try {
+    // Nothing is written before the checks pass: a node given no keyring for a database that
+    // already has one is refused before a new keyring.json exists, and a keyring created here is
+    // removed again if the database refuses it.
+    const { keyring, created } = await keyringForDatabase(db, config.keyringPath);
+    createdKeyring = created;
     const contextKey = keyring.derive('tenant-context-mac');
     const result = await migrate(db, contextKey, schemaMigrations());
+    if (created) logger.info({ path: config.keyringPath }, 'created local keyring (mode 0600); back it up: without it the data cannot be used');
+    createdKeyring = false;
     if (result.applied.length > 0) logger.info({ migrations: result.applied }, 'applied migrations');
-    const transactor = createTransactor<DB>(db.app, createContextSigner(contextKey));
+    const transactor = createTransactor<DB>(db.app, createContextSigner(contextKey), logger);
     const app = await buildApp({
       config,
       logger,
@@ -67,8 +88,35 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
       },
     };
   } catch (error) {
+    if (createdKeyring) rmSync(config.keyringPath, { force: true });
     await db.close();
     throw error;
   }
+}
+
+/**
+ * Loads the keyring, creating it only for a database no keyring has migrated yet: a node given no
+ * keyring for an existing installation is refused before it writes one. The caller removes a
+ * created keyring if migrating with it then fails.
+ */
+export async function keyringForDatabase(db: Database<DB>, path: string): Promise<{ keyring: Keyring; created: boolean }> {
+  if (!existsSync(path) && (await contextKeyInstalled(db))) {
+    throw new KeyringError(
+      `no keyring at ${path}, but this database was set up with one: copy keyring.json from a node of this installation there (or point PARAPET_KEYRING at it); a new keyring would not match`,
+    );
+  }
+  return loadOrCreateKeyring(path);
+}
+
+/** True when the database holds a tenant-context key, i.e. some keyring already migrated it. */
+async function contextKeyInstalled(db: Database<DB>): Promise<boolean> {
+  return db.withOwner(async (session) => {
+    const [row] = await session.query<{ installed: boolean }>(
+      "select to_regclass('parapet_private.context_key') is not null as installed",
+    );
+    if (row?.installed !== true) return false;
+    const [key] = await session.query<{ n: number }>('select count(*)::int as n from parapet_private.context_key');
+    return (key?.n ?? 0) > 0;
+  });
 }
 

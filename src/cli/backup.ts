@@ -7,7 +7,7 @@ import { BackupKeyError, createBackupKeysIfMissing, readBackupKeys } from '../pl
 import { BackupFormatError } from '../platform/backup/backup-format.ts';
 import { createBackup } from '../platform/backup/backup-create.ts';
 import type { ManifestEntry } from '../platform/backup/backup-records.ts';
-import { restoreBackup, RestoreError, verifyBackup } from '../platform/backup/backup-restore.ts';
+import { migratedSchema, restoreBackup, RestoreError, verifyBackup } from '../platform/backup/backup-restore.ts';
 import { MigrationError, openDatabase } from '../platform/db/index.ts';
 import type { CliContext, Command } from './context.ts';
 import { lockEmbeddedData } from './open-data.ts';
@@ -52,9 +52,10 @@ export const backupCreate: Command = async (context) => {
     const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.backupDatabaseUrl ?? config.migrationDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile, poolSize: 1 });
     try {
       return await reported(context, async () => {
-        const summary = await createBackup({ db, keys, keyringId: keyring.id, clock: systemClock, path: file });
+        const summary = await createBackup({ db, keys, keyringId: keyring.id, clock: systemClock, path: file, migrations: schemaMigrations() });
         context.out(`backup ${summary.header.backup_id} written to ${file}: ${summary.header.source.kind}, schema ${summary.header.source.migration}, backup key ${keys.id}`);
         printTables(context, summary.tables);
+        for (const name of summary.skipped) context.out(`  skipped table ${name}: not created by Parapet's migrations (restore has no place for it)`);
         return 0;
       });
     } finally {
@@ -70,12 +71,13 @@ export const backupVerify: Command = async (context) => {
   const file = fileArgument(context, 'parapet backup verify <file>');
   if (file === undefined) return 2;
   return reported(context, async () => {
-    const report = await verifyBackup(file, readBackupKeys(context.config.backupKeysPath));
+    // Checked against the schema a restore migrates to, so a backup restore would refuse fails here.
+    const report = await verifyBackup(file, readBackupKeys(context.config.backupKeysPath), { schema: migratedSchema, migrations: schemaMigrations() });
     const { header } = report;
     context.out(`backup ${header.backup_id} of ${header.created_at}: ${header.source.kind} ${header.source.server_version}, schema ${header.source.migration}, backup key ${header.key.file_id}`);
     printTables(context, report.tables);
     context.out(`  tenant key versions: ${report.tenantKeys.kept} restorable, ${report.tenantKeys.shredded} destroyed since the backup`);
-    context.out('OK: header, every frame and every table hash verified');
+    context.out(`OK: header, every frame and every table hash verified; tables and columns match the schema a restore migrates to (${header.source.migration})`);
     return 0;
   });
 };

@@ -23,7 +23,15 @@ export const serve: Command = async ({ config, logger, out, pid, stopSignal, onR
   let redirect: HttpServer | undefined;
   try {
     const runtime = await startRuntime(config, logger, { background: true });
-    const address = await runtime.app.http.listen({ host: config.host, port: config.port });
+    let address: string;
+    try {
+      address = await runtime.app.http.listen({ host: config.host, port: config.port });
+    } catch (error) {
+      // EADDRINUSE and the like: a node that cannot listen must not linger holding database
+      // connections and background leadership. Close what started, then fail the command.
+      await runtime.close().catch(() => undefined);
+      throw new Error(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`, { cause: error });
+    }
     if (config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined) {
       // ENC-6: new certificate files (renewal) take effect on the next handshake, no restart.
       const server = runtime.app.http.server as unknown as HttpsServer;
@@ -37,7 +45,8 @@ export const serve: Command = async ({ config, logger, out, pid, stopSignal, onR
       redirect = createRedirectServer(config.publicUrl);
       await listen(redirect, config.host, config.httpRedirectPort);
     }
-    const link = await runtime.app.services.setup.issueLink(config.publicUrl);
+    // One setup link per cluster: a node prints one only if no live link exists.
+    const setup = await runtime.app.services.setup.issueFirstLink(config.publicUrl);
     out('');
     out(`  Parapet is running at ${config.publicUrl}   (listening on ${address})`);
     const redirectAddress = redirect?.address();
@@ -45,11 +54,15 @@ export const serve: Command = async ({ config, logger, out, pid, stopSignal, onR
       out(`  Plain HTTP on port ${redirectAddress.port} answers 308 to ${config.publicUrl}`);
     }
     out(`  Database: ${runtime.db.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}/pgdata` : 'PostgreSQL server'}; keyring: ${config.keyringPath}`);
-    if (link !== undefined) {
+    if (setup !== undefined && 'link' in setup) {
       out('');
       out('  No administrator exists yet. Open this one-time link within 1 hour to create one:');
-      out(`    ${link}`);
+      out(`    ${setup.link}`);
       out('  (`npx parapet setup-link` prints a fresh link.)');
+    } else if (setup !== undefined) {
+      out('');
+      out(`  No administrator exists yet. A one-time setup link was already issued (by this or another node; valid until ${setup.issuedUntil.toISOString()}).`);
+      out('  (`npx parapet setup-link` prints a fresh link and voids that one.)');
     } else {
       out(`  Sign in at ${config.publicUrl}/login — API reference at ${config.publicUrl}/docs/api`);
     }

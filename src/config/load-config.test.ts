@@ -14,6 +14,21 @@ describe('loadConfig', () => {
     assert.equal(config.passwordMinLength, 12);
   });
 
+  it('database pool, LISTEN URL and Redis prefix: defaults, the prefix derived from the database name, bad values named', () => {
+    const defaults = loadConfig({ env: {} });
+    assert.equal(defaults.databasePoolSize, 10);
+    assert.equal(defaults.databaseListenUrl, undefined);
+    assert.equal(defaults.redisPrefix, 'parapet:embedded:');
+    const server = loadConfig({ env: { PARAPET_DATABASE_URL: 'postgres://parapet_app@db.internal:6432/billing_prod', PARAPET_DATABASE_POOL_SIZE: '25', PARAPET_DATABASE_LISTEN_URL: 'postgres://parapet_app@db.internal:5432/billing_prod' } });
+    assert.equal(server.redisPrefix, 'parapet:billing_prod:');
+    assert.equal(server.databasePoolSize, 25);
+    assert.equal(server.databaseListenUrl, 'postgres://parapet_app@db.internal:5432/billing_prod');
+    assert.equal(loadConfig({ env: { PARAPET_DATABASE_URL: 'postgres://parapet_app@db/p', PARAPET_REDIS_PREFIX: 'acme:eu:' } }).redisPrefix, 'acme:eu:');
+    assert.throws(() => loadConfig({ env: { PARAPET_DATABASE_POOL_SIZE: '0' } }), /PARAPET_DATABASE_POOL_SIZE/);
+    assert.throws(() => loadConfig({ env: { PARAPET_REDIS_PREFIX: 'has space*' } }), /PARAPET_REDIS_PREFIX/);
+    assert.throws(() => loadConfig({ env: { PARAPET_DATABASE_LISTEN_URL: 'postgres://h/db?sslmode=prefer' } }), /PARAPET_DATABASE_LISTEN_URL/);
+  });
+
   it('TLS options: HTTPS public URL by default, validated together, each error naming the option', () => {
     const tls = { PARAPET_TLS_CERT_FILE: '/etc/parapet/cert.pem', PARAPET_TLS_KEY_FILE: '/etc/parapet/key.pem' };
     const config = loadConfig({ env: { ...tls, PARAPET_PORT: '8443', PARAPET_HTTP_REDIRECT_PORT: '8080' } });

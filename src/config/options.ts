@@ -73,6 +73,12 @@ export interface Config {
   readonly refreshTokenDays: number;
   readonly refreshReuseGraceSeconds: number;
   readonly refreshPerMinute: number;
+  /** Connections in each node's request pool (PostgreSQL server only). */
+  readonly databasePoolSize: number;
+  /** A direct PostgreSQL URL for LISTEN when `databaseUrl` goes through a transaction pooler. */
+  readonly databaseListenUrl: string | undefined;
+  /** Starts every Redis key and the change-feed channel, so installations sharing a Redis never meet. */
+  readonly redisPrefix: string;
 }
 
 export type ConfigKey = keyof Config;
@@ -552,7 +558,37 @@ export const OPTIONS = [
     description: 'Refreshes one refresh-token family may make per minute, on all nodes together.',
     parse: integer(1, 1000), derive: () => 10,
   }),
+  define({
+    key: 'databasePoolSize', env: 'PARAPET_DATABASE_POOL_SIZE', defaultText: '10',
+    description: 'Connections each node keeps in its request pool (PostgreSQL server). Every node also holds one LISTEN and up to four background-job connections; keep nodes × (pool + 5) under the server\'s max_connections.',
+    parse: integer(1, 1000), derive: () => 10,
+  }),
+  define({
+    key: 'databaseListenUrl', env: 'PARAPET_DATABASE_LISTEN_URL', defaultText: '(PARAPET_DATABASE_URL)', secret: true,
+    description: 'PostgreSQL URL (as parapet_app) for the change feed\'s LISTEN and the background jobs\' advisory locks, which need a session of their own: set it to a direct connection when PARAPET_DATABASE_URL goes through a transaction-pooling proxy such as PgBouncer.',
+    parse: databaseUrl, derive: () => undefined,
+  }),
+  define({
+    key: 'redisPrefix', env: 'PARAPET_REDIS_PREFIX', defaultText: 'parapet:<database name>:',
+    description: 'Start of every Redis key and of the change-feed channel. Nodes of one installation share it; installations sharing a Redis need different ones (the default differs when their database names do).',
+    parse: redisPrefix, derive: (c) => `parapet:${databaseName(c.databaseUrl)}:`,
+  }),
 ] as const;
+
+/** Letters, digits and `: _ - . /`, up to 100: printable in Redis tools, no glob characters. */
+function redisPrefix(raw: unknown): string {
+  const text = asString(raw);
+  if (!/^[A-Za-z0-9:_\-./]{1,100}$/.test(text)) throw new OptionError('expected 1 to 100 letters, digits or : _ - . /');
+  return text;
+}
+
+/** The database a URL names (libpq's default is the user name); `embedded` for PGlite. */
+function databaseName(url: string | undefined): string {
+  if (url === undefined || url === 'memory:') return 'embedded';
+  const parsed = new URL(url);
+  const name = decodeURIComponent(parsed.pathname.slice(1)) || decodeURIComponent(parsed.username) || 'postgres';
+  return name.replace(/[^A-Za-z0-9_\-.]/g, '_');
+}
 
 export { isLoopback };
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createServerDatabase, postgresSkipReason } from '../support/databases.ts';
+import { peerSuite } from '../support/peer-suite.ts';
 
 // Decided before any test runs: the spawnSync calls below block the event loop.
 const skip = await postgresSkipReason();
@@ -125,7 +126,7 @@ describe('parapet CLI on embedded PGlite', () => {
   });
 });
 
-describe('parapet doctor on a PostgreSQL server', { skip }, () => {
+peerSuite('parapet doctor on a PostgreSQL server', skip, () => {
   let database: Awaited<ReturnType<typeof createServerDatabase>>;
   const dataDir = mkdtempSync(join(tmpdir(), 'parapet-cli-pg-'));
   before(async () => {

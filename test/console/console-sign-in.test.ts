@@ -4,7 +4,7 @@
 // reached as http://localhost:<port> — a secure context, and the RP ID WebAuthn needs.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PLATFORM_TENANT_ID } from '../../src/modules/audit/index.ts';
 import { findUserById } from '../../src/modules/identity/identity-store.ts';
@@ -13,6 +13,7 @@ import { manualClock } from '../../src/platform/clock.ts';
 import { addMember, createOrg } from '../support/access.ts';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../support/app.ts';
 import { freePort } from '../support/ports.ts';
+import { peerSuite } from '../support/peer-suite.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 // CI sets PARAPET_REQUIRE_BROWSER=1 (.ci/run installs chromium): there a missing browser fails.
@@ -22,7 +23,7 @@ const SKIP = existsSync(CHROMIUM) || REQUIRED ? false : `no browser at ${CHROMIU
 type Org = Awaited<ReturnType<typeof createOrg>>;
 const OPEN_POLICY = { mfa_required: false, allowed_mfa_methods: ['totp', 'webauthn'], session_idle_minutes: null, session_absolute_hours: null, ip_allowlist: [] };
 
-describe('console sign-in in a real browser (AUTH-2, AUTH-3)', { skip: SKIP }, () => {
+peerSuite('console sign-in in a real browser (AUTH-2, AUTH-3)', SKIP, () => {
   // The app's clock is the real time, moved on by hand: each TOTP code is accepted once per 30 s step.
   const clock = manualClock(new Date());
   let t: TestApp;

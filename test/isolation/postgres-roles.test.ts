@@ -1,15 +1,16 @@
 // On a PostgreSQL server the application logs in as parapet_app. These tests run hand-written
 // SQL as that login, the way an attacker with SQL injection would, and show it cannot escape.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import pg from 'pg';
 import { createContextSigner } from '../../src/platform/db/index.ts';
 import { createServerDatabase, postgresSkipReason, TEST_KEYRING } from '../support/databases.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
+import { peerSuite } from '../support/peer-suite.ts';
 
 const skip = await postgresSkipReason();
 
-describe('parapet_app on a PostgreSQL server cannot escape row-level security (TEN-1)', { skip }, () => {
+peerSuite('parapet_app on a PostgreSQL server cannot escape row-level security (TEN-1)', skip, () => {
   let database: TestDatabase;
   let client: pg.Client;
   const tenantA = crypto.randomUUID();

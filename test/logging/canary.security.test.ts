@@ -1,5 +1,6 @@
 // Plants a known password and captures the session token it produces, runs setup, login and
-// logout with logging at debug (and errors forced), then scans every log line for either string.
+// logout with logging at trace, the most verbose level (and errors forced), then scans every log
+// line for either string.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
@@ -15,8 +16,8 @@ import { authenticatorFor, passwordlessOptions, registerPasskey, verifyPasswordl
 const CANARY_PASSWORD = 'canary passphrase 5d1f0e9b7c';
 
 describe('secrets never reach the logs or the audit log', () => {
-  it('passwords, setup tokens and session tokens are absent from debug logs', async () => {
-    const t = await createTestApp({ logLevel: 'debug' });
+  it('passwords, setup tokens and session tokens are absent from trace logs', async () => {
+    const t = await createTestApp({ logLevel: 'trace' });
     try {
       const link = await t.app.services.setup.issueLink(t.config.publicUrl);
       const setupToken = new URL(link ?? '').hash.replace('#token=', '');
@@ -28,14 +29,17 @@ describe('secrets never reach the logs or the audit log', () => {
       assert.equal(sessionToken.length, 43);
       const cookie = `parapet_session=${sessionToken}`;
       await t.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie, authorization: `Bearer ${sessionToken}` } });
-      // Failures log at debug too: a wrong password and malformed input.
+      // Failures log too: a wrong password and malformed input.
       await t.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'canary@example.com', password: `${CANARY_PASSWORD}!` } });
       await t.inject({ method: 'POST', url: '/api/v1/auth/login', payload: `{"password":"${CANARY_PASSWORD}"`, headers: { 'content-type': 'application/json' } });
       assert.equal((await t.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { cookie } })).statusCode, 204);
       // The logger itself redacts secret-named fields if code ever logs them.
       t.app.http.log.info({ password: CANARY_PASSWORD, token: sessionToken, headers: { cookie } }, 'deliberate');
 
-      assert.ok(t.logs.length > 10, `expected debug logs, got ${t.logs.length} lines`);
+      assert.ok(t.logs.length > 10, `expected trace logs, got ${t.logs.length} lines`);
+      // Trace is the most verbose level, and it says something: transactions and the
+      // authentication and authorization decisions each leave a line.
+      for (const message of ['transaction committed', 'authentication decision']) assert.ok(t.logs.some((line) => line.includes('"level":10') && line.includes(message)), `no trace line "${message}"`);
       for (const line of t.logs) {
         assert.ok(!line.includes(CANARY_PASSWORD), `password in log: ${line}`);
         assert.ok(!line.includes(sessionToken), `session token in log: ${line}`);
@@ -56,8 +60,8 @@ describe('secrets never reach the logs or the audit log', () => {
       await t.close();
     }
   });
-  it('AUTH-1, AUTH-2, ENC-4: TOTP seeds, recovery codes, pending sign-ins and checked passwords are absent from debug logs and audit events', async () => {
-    const t = await createTestApp({ logLevel: 'debug' });
+  it('AUTH-1, AUTH-2, ENC-4: TOTP seeds, recovery codes, pending sign-ins and checked passwords are absent from trace logs and audit events', async () => {
+    const t = await createTestApp({ logLevel: 'trace' });
     try {
       await t.createUser('mfa-canary@example.com', TEST_PASSWORD);
       const cookie = await t.login('mfa-canary@example.com', TEST_PASSWORD);
@@ -88,8 +92,8 @@ describe('secrets never reach the logs or the audit log', () => {
     }
   });
 
-  it('AUTH-3: passkey ceremony cookies and the sessions passkeys open are absent from debug logs and audit events', async () => {
-    const t = await createTestApp({ logLevel: 'debug' });
+  it('AUTH-3: passkey ceremony cookies and the sessions passkeys open are absent from trace logs and audit events', async () => {
+    const t = await createTestApp({ logLevel: 'trace' });
     try {
       const user = await t.createUser(`passkey-${crypto.randomUUID()}@example.com`, TEST_PASSWORD);
       const key = authenticatorFor(t);
@@ -115,8 +119,8 @@ describe('secrets never reach the logs or the audit log', () => {
     }
   });
 
-  it('AUTH-7, AUTH-8: API keys and signing secrets are absent from debug logs and audit events', async () => {
-    const t = await createTestApp({ logLevel: 'debug' });
+  it('AUTH-7, AUTH-8: API keys and signing secrets are absent from trace logs and audit events', async () => {
+    const t = await createTestApp({ logLevel: 'trace' });
     try {
       const user = await t.createUser(`keys-${crypto.randomUUID()}@example.com`, TEST_PASSWORD);
       const cookie = await t.login(user.email, TEST_PASSWORD);
@@ -158,8 +162,8 @@ describe('secrets never reach the logs or the audit log', () => {
     }
   });
 
-  it('OAuth client secrets, client assertions and access tokens are absent from debug logs and audit events', async () => {
-    const t = await createTestApp({ logLevel: 'debug' });
+  it('OAuth client secrets, client assertions and access tokens are absent from trace logs and audit events', async () => {
+    const t = await createTestApp({ logLevel: 'trace' });
     try {
       const org = await seedOrg(t, 'canary');
       const account = await seedServiceAccount(t, org, 'Canary robot', ['viewer']);
@@ -170,7 +174,7 @@ describe('secrets never reach the logs or the audit log', () => {
       assert.equal(issued.statusCode, 200);
       const accessToken = issued.json<{ access_token: string }>().access_token;
       assert.equal((await t.inject({ method: 'GET', url: `/api/v1/organizations/${org.orgId}`, headers: { authorization: `Bearer ${accessToken}` } })).statusCode, 200);
-      // Failures log at debug too: the secret posted to the wrong method, a tampered token, a malformed body holding the secret.
+      // Failures log too: the secret posted to the wrong method, a tampered token, a malformed body holding the secret.
       await tokenRequest(t, { grant_type: 'client_credentials', client_id: secretClient.client_id, client_secret: secret });
       await t.inject({ method: 'GET', url: `/api/v1/organizations/${org.orgId}`, headers: { authorization: `Bearer ${accessToken}x` } });
       await t.inject({ method: 'POST', url: '/oauth/token', payload: `client_secret=${secret}&client_secret=${secret}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
@@ -199,7 +203,7 @@ describe('secrets never reach the logs or the audit log', () => {
   });
 
   it('DATA-3: an account deletion cancel token is absent from logs and the audit log, even when its delivery fails with it in the error', async () => {
-    const t = await createTestApp({ logLevel: 'debug' });
+    const t = await createTestApp({ logLevel: 'trace' });
     try {
       t.app.services.lifecycle.deletions.setNotifier({
         notify: (notice) => Promise.reject(new Error(`550 rejected message: ${'cancelToken' in notice ? notice.cancelToken : ''}`)),
@@ -223,8 +227,8 @@ describe('secrets never reach the logs or the audit log', () => {
     }
   });
 
-  it('ENC-1: webhook secrets and tenant data keys are absent from debug logs, errors and the audit log', async () => {
-    const t = await createTestApp({ logLevel: 'debug' });
+  it('ENC-1: webhook secrets and tenant data keys are absent from trace logs, errors and the audit log', async () => {
+    const t = await createTestApp({ logLevel: 'trace' });
     try {
       await t.createUser('keys-canary@example.com', TEST_PASSWORD);
       const cookie = await t.login('keys-canary@example.com', TEST_PASSWORD);
@@ -256,8 +260,8 @@ describe('secrets never reach the logs or the audit log', () => {
       await t.close();
     }
   });
-  it('ENC-4: secret values are absent from debug logs, responses, errors, audit events and the audit export', async () => {
-    const t = await createTestApp({ logLevel: 'debug' });
+  it('ENC-4: secret values are absent from trace logs, responses, errors, audit events and the audit export', async () => {
+    const t = await createTestApp({ logLevel: 'trace' });
     try {
       await t.createUser('vault-canary@example.com', TEST_PASSWORD);
       const cookie = await t.login('vault-canary@example.com', TEST_PASSWORD);
@@ -298,13 +302,13 @@ describe('secrets never reach the logs or the audit log', () => {
     }
   });
 
-  it('the SMTP password and mailed link tokens are absent from debug logs, failed deliveries and `config check`', async () => {
+  it('the SMTP password and mailed link tokens are absent from trace logs, failed deliveries and `config check`', async () => {
     const smtpPassword = 'smtp canary 0b7e44d1a9';
     const certs = createTestCertificates('Canary SMTP');
     const smtp = await startTestSmtp({ tls: certs, auth: { user: 'relay', password: smtpPassword } });
-    const t = await createTestApp({ logLevel: 'debug', env: smtp.env });
+    const t = await createTestApp({ logLevel: 'trace', env: smtp.env });
     // A second app whose password the server refuses: its failed delivery is logged too.
-    const wrong = await createTestApp({ logLevel: 'debug', env: { ...smtp.env, PARAPET_SMTP_PASSWORD: `${smtpPassword}!` }, mailRetryDelaysMs: [] });
+    const wrong = await createTestApp({ logLevel: 'trace', env: { ...smtp.env, PARAPET_SMTP_PASSWORD: `${smtpPassword}!` }, mailRetryDelaysMs: [] });
     try {
       const user = await t.createUser(`mail-canary-${crypto.randomUUID()}@example.com`, TEST_PASSWORD);
       assert.equal((await t.inject({ method: 'POST', url: '/api/v1/auth/password/reset/request', payload: { email: user.email } })).statusCode, 202);

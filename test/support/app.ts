@@ -41,12 +41,12 @@ export async function createTestApp(
     clock?: Clock;
     kind?: TestDbKind;
     database?: TestDatabase;
-    logLevel?: 'debug' | 'info' | 'warn';
+    logLevel?: 'trace' | 'debug' | 'info' | 'warn';
     /** Wraps the password hasher the app uses (to count calls). */
     wrapHasher?: (hasher: PasswordHasher) => PasswordHasher;
     /** Waits between mail delivery attempts (default: the app's). */
     mailRetryDelaysMs?: readonly number[];
-    /** Prefix of the app's Redis keys (default: this test process's own). */
+    /** Prefix of the app's Redis keys (default: PARAPET_REDIS_PREFIX in `env`, else this test process's own). */
     redisKeyPrefix?: string;
   } = {},
 ): Promise<TestApp> {
@@ -62,14 +62,14 @@ export async function createTestApp(
   const config = loadConfig({ env: { PARAPET_RATE_LIMIT: '100000', PARAPET_AUTH_RATE_LIMIT: '100000', PARAPET_LOG_LEVEL: options.logLevel ?? 'warn', PARAPET_DATA_DIR: dataDir, ...options.env } });
   const logger = createLogger(config.logLevel, sink);
   const database = options.database ?? (await openTestDatabase(options.kind));
-  const transactor = createTransactor(database.db.app, createContextSigner(TEST_KEYRING.derive('tenant-context-mac')));
+  const transactor = createTransactor(database.db.app, createContextSigner(TEST_KEYRING.derive('tenant-context-mac')), logger);
   sharedHasher ??= createPasswordHasher();
   const baseHasher = await sharedHasher;
   const hasher = options.wrapHasher?.(baseHasher) ?? baseHasher;
   const clock = options.clock ?? systemClock;
   // With PARAPET_TLS_CERT_FILE/KEY_FILE in `env`, the app speaks HTTPS once it listens (as in start.ts).
   const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? loadTlsPair({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }) : undefined;
-  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom, keyring: TEST_KEYRING, redisKeyPrefix: options.redisKeyPrefix ?? TEST_REDIS_PREFIX, ...(tls === undefined ? {} : { tls }), ...(options.mailRetryDelaysMs === undefined ? {} : { mailRetryDelaysMs: options.mailRetryDelaysMs }) });
+  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom, keyring: TEST_KEYRING, ...redisPrefixOf(options), ...(tls === undefined ? {} : { tls }), ...(options.mailRetryDelaysMs === undefined ? {} : { mailRetryDelaysMs: options.mailRetryDelaysMs }) });
   return {
     app,
     config,
@@ -93,6 +93,12 @@ export async function createTestApp(
       if (options.database === undefined) await database.close();
     },
   };
+}
+
+/** The app's Redis prefix: the one asked for, the configured PARAPET_REDIS_PREFIX, or this test process's own. */
+function redisPrefixOf(options: { env?: Record<string, string>; redisKeyPrefix?: string }): { redisKeyPrefix?: string } {
+  if (options.redisKeyPrefix !== undefined) return { redisKeyPrefix: options.redisKeyPrefix };
+  return options.env?.['PARAPET_REDIS_PREFIX'] === undefined ? { redisKeyPrefix: TEST_REDIS_PREFIX } : {};
 }
 
 /** The `name=value` pair of the session cookie a response set. */

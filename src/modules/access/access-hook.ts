@@ -60,10 +60,13 @@ export function registerAuthorization(
       if (request.routeOptions.config.authorizeInHandler === true) return;
       throw new AppError('forbidden');
     }
-    request.authorized = await deps.access.authorize(
-      callerOf(request, deps.actorOf, deps.sourceOf),
-      permission,
-      { tenantId: orgId.toLowerCase(), projectId: params?.projectId?.toLowerCase(), environmentId: params?.environmentId?.toLowerCase() },
-    );
+    const resource = { tenantId: orgId.toLowerCase(), projectId: params?.projectId?.toLowerCase(), environmentId: params?.environmentId?.toLowerCase() };
+    try {
+      request.authorized = await deps.access.authorize(callerOf(request, deps.actorOf, deps.sourceOf), permission, resource);
+    } catch (error) {
+      request.log.trace({ permission, resource, outcome: 'denied', code: (error as { code?: unknown }).code }, 'authorization decision');
+      throw error;
+    }
+    request.log.trace({ permission, resource, outcome: 'allowed' }, 'authorization decision');
   });
 }

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { createRsyslogReceiver, freePort, rsyslogSkipReason, type ReceivedMessage, type RsyslogReceiver } from './rsyslog-test-fixture.ts';
 import { createStreamingFixture, type StreamingFixture } from './streaming-test-fixture.ts';
 import { createTestCertificates, type TestCertificates } from './tls-test-fixture.ts';
+import { peerSuite } from '../../../test/support/peer-suite.ts';
 
 const skip = rsyslogSkipReason();
 if (skip !== false) process.stdout.write(`# skipped: ${skip}\n`);
@@ -23,7 +24,7 @@ async function waitFor<T>(what: string, read: () => T, done: (value: T) => boole
 const sdParam = (m: ReceivedMessage, name: string) => new RegExp(`${name}="([^"]*)"`).exec(m.structuredData)?.[1];
 const eventSeqs = (messages: readonly ReceivedMessage[]) => messages.filter((m) => m.msgid !== 'audit.checkpoint' && m.msgid !== 'audit.test').map((m) => Number(sdParam(m, 'seq')));
 
-describe('audit streaming to syslog over TLS, with rsyslogd as the receiver (AUD-5)', { skip }, () => {
+peerSuite('audit streaming to syslog over TLS, with rsyslogd as the receiver (AUD-5)', skip, () => {
   let f: StreamingFixture;
   let certs: TestCertificates;
   let receiver: RsyslogReceiver;

@@ -26,6 +26,12 @@ export function sessionCookieFor(publicUrl: string): SessionCookie {
   return { name: secure ? '__Host-parapet_session' : 'parapet_session', secure };
 }
 
+/** What a trace line says about a principal: its kind and identifier, nothing secret. */
+function principalLogFields(principal: Principal | undefined): { kind: string; id: string | null } {
+  const actor = auditActor(principal);
+  return { kind: principal?.kind ?? 'anonymous', id: actor.id };
+}
+
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
@@ -59,6 +65,8 @@ export function registerAuthentication(
     }
     const config = request.routeOptions.config;
     const mode = config.auth ?? (config.permission === 'public' || !request.url.startsWith('/api/v1/') ? 'public' : 'session');
+    // Identifiers only, never the credential.
+    request.log.trace({ principal: principalLogFields(request.principal), via: request.viaSessionCookie ? 'session cookie' : request.principal === undefined ? 'none' : 'authorization header', required: mode }, 'authentication decision');
     if (mode === 'session' && request.principal === undefined) throw new AppError('unauthenticated');
   });
 }

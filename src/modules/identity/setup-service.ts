@@ -2,10 +2,19 @@ import type { AppTransactor } from '../../database.ts';
 import { PLATFORM_TENANT_ID, type AuditRecorder, type AuditSource } from '../audit/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, digestsEqual, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
+import { sql, type Transaction } from 'kysely';
+import type { DB } from '../../database.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { findUserByEmail, insertUser, platformAdminExists, type UserRow } from './identity-store.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import { checkNewPassword, type PasswordRules } from './password-policy.ts';
+
+/** Transaction-level advisory lock serializing setup-link issuance across nodes (the leader jobs use 7450104021…41). */
+const SETUP_LINK_LOCK = 7450104051;
+
+async function lockSetupLinks(tx: Transaction<DB>): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${SETUP_LINK_LOCK})`.execute(tx);
+}
 
 /** How long a setup link stays valid. */
 export const SETUP_LINK_TTL_MS = 60 * 60 * 1000;
@@ -16,26 +25,49 @@ export interface SetupService {
    * links stop working). Returns undefined once setup is complete.
    */
   issueLink(publicUrl: string): Promise<string | undefined>;
+  /**
+   * What a starting node prints: a link only when setup is pending and no unexpired link exists
+   * (one link per cluster, however many nodes start); otherwise when the live link expires.
+   * Returns undefined once setup is complete.
+   */
+  issueFirstLink(publicUrl: string): Promise<{ readonly link: string } | { readonly issuedUntil: Date } | undefined>;
   /** Consumes the link's token and creates the first platform administrator. */
   complete(input: { token: string; email: string; password: string; displayName: string; source: AuditSource }): Promise<UserRow>;
 }
 
 export function createSetupService(deps: { transactor: AppTransactor; hasher: PasswordHasher; clock: Clock; random: Random; passwordRules: PasswordRules; audit: AuditRecorder }): SetupService {
   const { transactor, hasher, clock, random, audit } = deps;
+
+  /** Voids every unused link and stores a fresh one; returns its URL. */
+  async function newLink(tx: Transaction<DB>, publicUrl: string): Promise<string> {
+    const now = clock.now();
+    await tx.updateTable('setup_tokens').set({ used_at: now }).where('used_at', 'is', null).execute();
+    const token = newSecretToken(random);
+    await tx
+      .insertInto('setup_tokens')
+      .values({ id: uuidv7(clock, random), token_hash: digestToken(token), created_at: now, expires_at: new Date(now.getTime() + SETUP_LINK_TTL_MS), used_at: null })
+      .execute();
+    // The token travels in the fragment, which browsers never send to a server, so it stays
+    // out of access logs and Referer headers; the page posts it in the request body.
+    return `${publicUrl}/setup#token=${token}`;
+  }
+
   return {
     issueLink: async (publicUrl) =>
       transactor.withPlatform(async (tx) => {
+        await lockSetupLinks(tx);
         if (await platformAdminExists(tx)) return undefined;
-        const now = clock.now();
-        await tx.updateTable('setup_tokens').set({ used_at: now }).where('used_at', 'is', null).execute();
-        const token = newSecretToken(random);
-        await tx
-          .insertInto('setup_tokens')
-          .values({ id: uuidv7(clock, random), token_hash: digestToken(token), created_at: now, expires_at: new Date(now.getTime() + SETUP_LINK_TTL_MS), used_at: null })
-          .execute();
-        // The token travels in the fragment, which browsers never send to a server, so it stays
-        // out of access logs and Referer headers; the page posts it in the request body.
-        return `${publicUrl}/setup#token=${token}`;
+        return newLink(tx, publicUrl);
+      }),
+    issueFirstLink: async (publicUrl) =>
+      transactor.withPlatform(async (tx) => {
+        // Nodes of a fresh cluster start together: serialized here, the first issues the link and
+        // the others see it, instead of each voiding the one printed before.
+        await lockSetupLinks(tx);
+        if (await platformAdminExists(tx)) return undefined;
+        const live = await tx.selectFrom('setup_tokens').select('expires_at').where('used_at', 'is', null).where('expires_at', '>', clock.now()).orderBy('expires_at', 'desc').executeTakeFirst();
+        if (live !== undefined) return { issuedUntil: live.expires_at };
+        return { link: await newLink(tx, publicUrl) };
       }),
     complete: async ({ token, email, password, displayName, source }) => {
       checkNewPassword(password, deps.passwordRules, [email, displayName]);

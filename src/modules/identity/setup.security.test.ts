@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { manualClock } from '../../platform/clock.ts';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
+import { digestToken } from '../../platform/crypto/random.ts';
 import { SETUP_LINK_TTL_MS } from './setup-service.ts';
 
 const body = (token: string, email = 'root@example.com') => ({ token, email, password: 'a long enough passphrase', display_name: 'Root' });
@@ -42,6 +43,21 @@ describe('one-time setup link', () => {
     const first = tokenOf(await t.app.services.setup.issueLink(t.config.publicUrl));
     await t.app.services.setup.issueLink(t.config.publicUrl);
     assertProblem(await t.inject({ method: 'POST', url: '/api/v1/setup', payload: body(first) }), 400, 'setup_link_invalid');
+  });
+
+  it('a starting node issues a link only when none is live, so every node of a fresh cluster leaves the first link working', async () => {
+    clock.advance(SETUP_LINK_TTL_MS + 1000); // every earlier link has expired
+    const results = await Promise.all([1, 2, 3].map(() => t.app.services.setup.issueFirstLink(t.config.publicUrl)));
+    const links = results.flatMap((result) => (result !== undefined && 'link' in result ? [result.link] : []));
+    assert.equal(links.length, 1, 'exactly one of three concurrent starts issues a link');
+    for (const result of results) if (result !== undefined && 'issuedUntil' in result) assert.equal(result.issuedUntil.getTime(), clock.now().getTime() + SETUP_LINK_TTL_MS);
+    assert.deepEqual(await t.app.services.setup.issueFirstLink(t.config.publicUrl), { issuedUntil: new Date(clock.now().getTime() + SETUP_LINK_TTL_MS) });
+    // The one link printed is the one live link.
+    const live = await t.transactor.withPlatform((tx) => tx.selectFrom('setup_tokens').select('token_hash').where('used_at', 'is', null).where('expires_at', '>', clock.now()).execute());
+    assert.deepEqual(live.map((row) => Buffer.from(row.token_hash).toString('hex')), [digestToken(tokenOf(links[0])).toString('hex')]);
+    clock.advance(SETUP_LINK_TTL_MS + 1000);
+    const after = await t.app.services.setup.issueFirstLink(t.config.publicUrl);
+    assert.ok(after !== undefined && 'link' in after, 'a node starting after the link expired issues a new one');
   });
 
   it('refuses a weak password without consuming the link', async () => {

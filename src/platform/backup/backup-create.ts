@@ -5,15 +5,17 @@ import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { Clock } from '../clock.ts';
-import type { Database, OwnerSession } from '../db/index.ts';
+import { type Database, type Migration, type OwnerSession } from '../db/index.ts';
 import type { BackupKeys } from './backup-keys.ts';
 import { BACKUP_FORMAT, dataKeyAad, FRAME_BYTES, frameEncryptor, headerBytes, type BackupHeader } from './backup-format.ts';
 import { manifestRecord, tableDigest, tableRecord, type ManifestEntry, type TableMeta } from './backup-records.ts';
-import { bufferToBytea, byteaToBuffer, listTables, MIGRATIONS_TABLE, readRows, sealWrapped, SHREDDED, type TenantKeyRow } from './backup-schema.ts';
+import { bufferToBytea, byteaToBuffer, foreignTables, listTables, migrationTables, MIGRATIONS_TABLE, readRows, sealWrapped, SHREDDED, type TenantKeyRow } from './backup-schema.ts';
 
 export interface BackupSummary {
   readonly header: BackupHeader;
   readonly tables: readonly ManifestEntry[];
+  /** Tables of schema `public` that no migration creates, left out of the backup. */
+  readonly skipped: readonly string[];
 }
 
 /**
@@ -44,7 +46,7 @@ function shredRows(keys: BackupKeys, lines: readonly string[]): string[] {
  * file's root key wraps. Written to a temporary file (mode 0600) and renamed into place, so
  * `path` only ever holds a complete backup.
  */
-export async function createBackup<DB>(deps: { db: Database<DB>; keys: BackupKeys; keyringId: string; clock: Clock; path: string; frameBytes?: number }): Promise<BackupSummary> {
+export async function createBackup<DB>(deps: { db: Database<DB>; keys: BackupKeys; keyringId: string; clock: Clock; path: string; frameBytes?: number; migrations: readonly Migration[] }): Promise<BackupSummary> {
   const { db, keys, clock, path } = deps;
   const temp = `${path}.${process.pid}.partial`;
   const dataKey = randomBytes(32);
@@ -54,6 +56,10 @@ export async function createBackup<DB>(deps: { db: Database<DB>; keys: BackupKey
       const migrations = await session.query<{ name: string; checksum: string }>(`select name, checksum from ${MIGRATIONS_TABLE} order by name`);
       const last = migrations.at(-1);
       if (last === undefined) throw new Error('the database has no migrations applied: nothing to back up');
+      // Only the migrations' own tables: restore refuses anything else, since a freshly migrated
+      // database has no place for it.
+      const known = new Map(deps.migrations.map((m) => [m.name, m]));
+      const owned = migrationTables(migrations.map((m) => known.get(m.name) ?? unknownMigration(m.name)));
       const [version] = await session.query<{ v: string }>('select current_setting($1) as v', ['server_version']);
       const base = { backup_id: randomUUID(), created_at: clock.now().toISOString(), key: { file_id: keys.id } };
       const header: BackupHeader = {
@@ -81,14 +87,15 @@ export async function createBackup<DB>(deps: { db: Database<DB>; keys: BackupKey
         if (!gzip.write(`${line}\n`)) await Promise.race([once(gzip, 'drain'), written]);
       };
       const tables: ManifestEntry[] = [];
-      for (const table of await listTables(session)) {
+      const skipped = await foreignTables(session, owned);
+      for (const table of await listTables(session, owned)) {
         await write(tableRecord(table));
         tables.push(await copyTable(session, keys, table, write));
       }
       await write(manifestRecord(tables));
       gzip.end();
       await written;
-      return { header, tables };
+      return { header, tables, skipped };
     });
     await rename(temp, path);
     return summary;
@@ -98,6 +105,10 @@ export async function createBackup<DB>(deps: { db: Database<DB>; keys: BackupKey
   } finally {
     dataKey.fill(0);
   }
+}
+
+function unknownMigration(name: string): never {
+  throw new Error(`the database has migration ${name}, which this version of Parapet does not know; back it up with the version that migrated it`);
 }
 
 async function copyTable(session: OwnerSession, keys: BackupKeys, table: TableMeta, write: (line: string) => Promise<void>): Promise<ManifestEntry> {

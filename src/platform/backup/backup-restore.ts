@@ -1,14 +1,29 @@
 import type { Clock } from '../clock.ts';
-import { migrate, type Database, type Migration, type OwnerSession } from '../db/index.ts';
+import { randomBytes } from 'node:crypto';
+import { migrate, openDatabase, type Database, type Migration, type OwnerSession } from '../db/index.ts';
 import { BackupKeyError, type BackupKeys } from './backup-keys.ts';
 import { BackupFormatError, dataKeyAad, openBackupFile, type BackupHeader, type OpenedBackup } from './backup-format.ts';
 import { tableDigest, walkBackup, type ManifestEntry, type TableMeta } from './backup-records.ts';
-import { byteaToBuffer, listTables, MIGRATIONS_TABLE, openWrapped, quoteIdent, readRows, SHREDDED, type TenantKeyRow } from './backup-schema.ts';
+import { byteaToBuffer, listTables, migrationTables, MIGRATIONS_TABLE, openWrapped, quoteIdent, readRows, SHREDDED, type TenantKeyRow } from './backup-schema.ts';
 
 /** A restore refused before anything was written, or rolled back. */
 export class RestoreError extends Error {
   override readonly name = 'RestoreError';
 }
+
+/**
+ * The schema a restore of a backup made under `migrations` loads into, built in a throwaway
+ * in-memory database (the same migrations restore runs on its target first).
+ */
+export const migratedSchema: TargetSchema = async (migrations) => {
+  const db = await openDatabase<unknown>({ url: 'memory:', migrationUrl: undefined, dataDir: '' });
+  try {
+    await migrate(db, randomBytes(32), migrations);
+    return await db.withOwner((session) => listTables(session, migrationTables(migrations)));
+  } finally {
+    await db.close();
+  }
+};
 
 /** Opens a backup and unwraps its data key; a wrong backup key file is refused here. */
 async function openWithKey(path: string, keys: BackupKeys): Promise<{ opened: OpenedBackup; dataKey: Buffer }> {
@@ -52,27 +67,52 @@ export interface VerifyReport {
   readonly header: BackupHeader;
   readonly tables: readonly ManifestEntry[];
   readonly tenantKeys: ShredCount;
+  /** True when the backup's tables were checked against the schema a restore migrates to. */
+  readonly schemaChecked: boolean;
 }
+
+/** The tables (with columns) of a database migrated with exactly `migrations`: what a restore loads into. */
+export type TargetSchema = (migrations: readonly Migration[]) => Promise<readonly TableMeta[]>;
 
 /**
  * `parapet backup verify` (ENC-5): authenticates the header and every frame, decompresses, and
- * checks each table's row count and SHA-256 against the manifest. Writes nothing.
+ * checks each table's row count and SHA-256 against the manifest. With `schema`, it also checks
+ * what `restore` will: this Parapet knows the backup's migrations, and the backup holds exactly
+ * the tables, with the same columns, of a database migrated to the backup's version. Writes nothing.
  */
-export async function verifyBackup(path: string, keys: BackupKeys): Promise<VerifyReport> {
+export async function verifyBackup(path: string, keys: BackupKeys, options: { schema?: TargetSchema; migrations?: readonly Migration[] } = {}): Promise<VerifyReport> {
   const { opened, dataKey } = await openWithKey(path, keys);
   try {
+    const target = options.schema === undefined ? undefined : new Map((await options.schema(migrationsFor(opened.header, options.migrations ?? missingMigrations()))).map((t) => [t.name, t]));
+    const seen = new Set<string>();
     const tenantKeys: ShredCount = { kept: 0, shredded: 0 };
     const tables = await walkBackup(opened.frames(dataKey), {
+      table: (table) => {
+        if (target !== undefined) {
+          const expected = target.get(table.name);
+          if (expected === undefined) throw new RestoreError(`table ${table.name} in the backup is not in the schema it would restore into (schema ${opened.header.source.migration})`);
+          if (expected.columns.join(',') !== table.columns.join(',')) throw new RestoreError(`table ${table.name} in the backup has columns (${table.columns.join(', ')}), the schema it would restore into has (${expected.columns.join(', ')})`);
+          seen.add(table.name);
+        }
+        return Promise.resolve();
+      },
       rows: (table, batch) => {
         if (table.name === SHREDDED.table) checkShred(keys, batch.map((line) => JSON.parse(line) as TenantKeyRow), tenantKeys);
         return Promise.resolve();
       },
     });
-    return { header: opened.header, tables, tenantKeys };
+    const missing = target === undefined ? undefined : [...target.keys()].find((name) => !seen.has(name));
+    if (missing !== undefined) throw new RestoreError(`the backup has no table ${missing}, which the schema it would restore into has`);
+    return { header: opened.header, tables, tenantKeys, schemaChecked: target !== undefined };
   } finally {
     dataKey.fill(0);
     await opened.close();
   }
+}
+
+/** `verifyBackup` against a schema needs the migrations it is built from (src/schema.ts). */
+function missingMigrations(): never {
+  throw new Error('verifyBackup: pass the migrations the target schema is built from');
 }
 
 /** The migrations the backup's rows were written under, which this version of Parapet must know unchanged. */
@@ -97,8 +137,8 @@ async function reforce(session: OwnerSession, names: readonly string[]): Promise
 }
 
 /** Refuses a database that holds any row (other than its migrations). Run with RLS not forced. */
-async function assertEmpty(session: OwnerSession): Promise<void> {
-  for (const table of await listTables(session)) {
+async function assertEmpty(session: OwnerSession, owned: ReadonlySet<string>): Promise<void> {
+  for (const table of await listTables(session, owned)) {
     const [row] = await session.query<{ any: boolean }>(`select exists (select from public.${quoteIdent(table.name)}) as any`);
     if (row?.any === true) throw new RestoreError(`the target database is not empty (table ${table.name} has rows); restore only into an empty database`);
   }
@@ -118,7 +158,7 @@ async function checkTarget<DB>(db: Database<DB>, wanted: readonly Migration[]): 
     const beyond = applied.find((m) => !names.has(m.name));
     if (beyond !== undefined) throw new RestoreError(`the target database has migration ${beyond.name}, newer than the backup; restore into an empty, unmigrated database`);
     const forced = await unforce(session);
-    await assertEmpty(session);
+    await assertEmpty(session, migrationTables(wanted));
     await reforce(session, forced);
   });
 }
@@ -152,9 +192,10 @@ export async function restoreBackup<DB>(deps: { db: Database<DB>; keys: BackupKe
     const tenantKeys: ShredCount = { kept: 0, shredded: 0 };
     const result = await db.withOwner(async (session) => {
       await session.query(`select set_config('TimeZone', 'UTC', true), set_config('bytea_output', 'hex', true)`);
-      const targets = new Map((await listTables(session)).map((t) => [t.name, t]));
+      const owned = migrationTables(wanted);
+      const targets = new Map((await listTables(session, owned)).map((t) => [t.name, t]));
       const forced = await unforce(session);
-      await assertEmpty(session);
+      await assertEmpty(session, owned);
       const keyRows: TenantKeyRow[] = [];
       const loaded = new Set<string>();
       const tables = await walkBackup(opened.frames(dataKey), {

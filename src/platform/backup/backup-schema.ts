@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { OwnerSession } from '../db/index.ts';
+import type { Migration, OwnerSession } from '../db/index.ts';
 import type { TableMeta } from './backup-records.ts';
 
 /** The migrations table is described by the header, not copied: the target's own migrations fill it. */
@@ -8,13 +8,49 @@ export const MIGRATIONS_TABLE = 'parapet_migrations';
 export const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 /**
- * Every base table of schema `public` (from information_schema, so a new table is included
- * without a list to update), with its columns and primary key, parents before children so rows
- * load without deferring foreign keys. `parapet_private` holds only the tenant-context key pads,
- * which migrations derive from the keyring, so it is not backed up.
+ * The tables of schema `public` that `migrations` create, following renames and drops: what a
+ * backup holds. Anything else in `public` (a DBA's scratch table, an extension's table) is not
+ * Parapet's and would not restore into a freshly migrated database, so backups leave it out.
  */
-export async function listTables(session: OwnerSession): Promise<TableMeta[]> {
+export function migrationTables(migrations: readonly Pick<Migration, 'sql'>[]): ReadonlySet<string> {
+  const tables = new Set<string>();
+  const ident = String.raw`(?:public\.)?"?([a-z_][a-z0-9_$]*)"?`;
+  const statement = new RegExp(
+    String.raw`create\s+(?:unlogged\s+)?table\s+(?:if\s+not\s+exists\s+)?${ident}|drop\s+table\s+(?:if\s+exists\s+)?${ident}|alter\s+table\s+(?:if\s+exists\s+)?${ident}\s+rename\s+to\s+"?([a-z_][a-z0-9_$]*)"?`,
+    'gi',
+  );
+  for (const { sql } of migrations) {
+    // Comments could name tables that are not created; strip them first.
+    const code = sql.replace(/--[^\n]*/g, '').replace(/\/\*[\s\S]*?\*\//g, '');
+    for (const match of code.matchAll(statement)) {
+      const [, created, dropped, renamedFrom, renamedTo] = match;
+      // A schema other than public (parapet_private.context_key) does not match `ident`'s optional
+      // `public.` and is caught here by the dot that follows the schema name.
+      const at = match.index + match[0].length;
+      if (code[at] === '.') continue;
+      if (created !== undefined) tables.add(created.toLowerCase());
+      if (dropped !== undefined) tables.delete(dropped.toLowerCase());
+      if (renamedFrom !== undefined && renamedTo !== undefined && tables.delete(renamedFrom.toLowerCase())) tables.add(renamedTo.toLowerCase());
+    }
+  }
+  tables.delete(MIGRATIONS_TABLE);
+  return tables;
+}
+
+/** Base tables of schema `public` that are not among `owned` (what a backup skips). */
+export async function foreignTables(session: OwnerSession, owned: ReadonlySet<string>): Promise<string[]> {
   const tables = await session.query<{ name: string }>(`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name <> $1 order by table_name`, [MIGRATIONS_TABLE]);
+  return tables.map((t) => t.name).filter((name) => !owned.has(name));
+}
+
+/**
+ * The base tables of schema `public` named in `owned` (the migrations' tables), with their columns
+ * and primary key, parents before children so rows load without deferring foreign keys.
+ * `parapet_private` holds only the tenant-context key pads, which migrations derive from the
+ * keyring, so it is not backed up.
+ */
+export async function listTables(session: OwnerSession, owned: ReadonlySet<string>): Promise<TableMeta[]> {
+  const tables = (await session.query<{ name: string }>(`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' and table_name <> $1 order by table_name`, [MIGRATIONS_TABLE])).filter((t) => owned.has(t.name));
   const columns = await session.query<{ t: string; c: string; generated: boolean }>(`select table_name as t, column_name as c, is_generated = 'ALWAYS' as generated from information_schema.columns where table_schema = 'public' order by table_name, ordinal_position`);
   // Primary-key columns in key order; collatable ones sort with COLLATE "C" so row order (and so
   // each table's hash) is the same on servers with different default collations.

@@ -4,7 +4,7 @@ import { schemaMigrations } from '../../schema.ts';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { gunzipSync, constants as zlib } from 'node:zlib';
 import { createOrg, type Member } from '../../../test/support/access.ts';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
@@ -16,6 +16,7 @@ import { BACKUP_MAGIC, BackupFormatError, dataKeyAad, openBackupFile } from './b
 import { BackupKeyError, readBackupKeys } from './backup-keys.ts';
 import { bypassing, emptyTarget, everyRow, tempBackupKeys, type RestoreTarget } from './backup-test-fixture.ts';
 import { restoreBackup, verifyBackup } from './backup-restore.ts';
+import { peerSuite } from '../../../test/support/peer-suite.ts';
 
 const skip = TEST_DB_KIND === 'postgres' ? await postgresSkipReason() : false;
 
@@ -50,7 +51,7 @@ function readableWithoutKey(bytes: Buffer): string {
   return bytes.toString('latin1') + content;
 }
 
-describe('backup attacks', { skip }, () => {
+peerSuite('backup attacks', skip, () => {
   let t: TestApp;
   let target: RestoreTarget;
   let tenants: Tenant[];
@@ -87,7 +88,7 @@ describe('backup attacks', { skip }, () => {
     const source = await bypassing(t.database);
     try {
       // Small frames, so the file has many to cut, swap and alter.
-      await createBackup({ db: source.db, keys, keyringId: TEST_KEYRING.id, clock: systemClock, path: file, frameBytes: 512 });
+      await createBackup({ db: source.db, keys, keyringId: TEST_KEYRING.id, clock: systemClock, path: file, frameBytes: 512, migrations: schemaMigrations() });
     } finally {
       await source.close();
     }

@@ -2,7 +2,7 @@ import { schemaMigrations } from '../../schema.ts';
 import assert from 'node:assert/strict';
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { seedTenant, settleAudit, type TenantFixture } from '../../../test/isolation/tenant-fixture.ts';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { postgresAvailable, postgresSkipReason, TEST_DB_KIND, TEST_KEYRING } from '../../../test/support/databases.ts';
@@ -10,11 +10,12 @@ import { systemClock } from '../clock.ts';
 import { createBackup } from './backup-create.ts';
 import { bypassing, emptyTarget, everyRow, tempBackupKeys } from './backup-test-fixture.ts';
 import { restoreBackup, RestoreError, verifyBackup } from './backup-restore.ts';
+import { peerSuite } from '../../../test/support/peer-suite.ts';
 
 const skip = TEST_DB_KIND === 'postgres' ? await postgresSkipReason() : false;
 const otherKind = TEST_DB_KIND === 'postgres' ? 'pglite' : (await postgresAvailable()) ? 'postgres' : undefined;
 
-describe('backup create, verify and restore', { skip }, () => {
+peerSuite('backup create, verify and restore', skip, () => {
   let t: TestApp;
   let tenants: TenantFixture[];
   const { keys, dir } = tempBackupKeys();
@@ -26,7 +27,7 @@ describe('backup create, verify and restore', { skip }, () => {
     await settleAudit(t, tenants);
     const source = await bypassing(t.database);
     try {
-      await createBackup({ db: source.db, keys, keyringId: TEST_KEYRING.id, clock: systemClock, path: file });
+      await createBackup({ db: source.db, keys, keyringId: TEST_KEYRING.id, clock: systemClock, path: file, migrations: schemaMigrations() });
     } finally {
       await source.close();
     }

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { motoKeyProvider, motoMissing, startMoto, type Moto } from '../../../test/support/moto.ts';
 import { createKeyFixture, insertSecretRow, readSecretRow, secretContext } from '../../modules/keys/key-test-fixture.ts';
+import { peerSuite } from '../../../test/support/peer-suite.ts';
 
 const missing = motoMissing();
 if (missing !== undefined) process.stdout.write(`# skipping AWS KMS provider tests: ${missing}\n`);
 
-describe('AWS KMS key provider (against moto_server)', { skip: missing }, () => {
+peerSuite('AWS KMS key provider (against moto_server)', missing, () => {
   let moto: Moto;
   before(async () => {
     moto = await startMoto();

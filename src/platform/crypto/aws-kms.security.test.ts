@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { ScheduleKeyDeletionCommand, KMSClient } from '@aws-sdk/client-kms';
 import { motoKeyProvider, motoMissing, startMoto, type Moto } from '../../../test/support/moto.ts';
 import { FieldDecryptionError } from './field-format.ts';
 import { KeyProviderError } from './key-provider.ts';
 import { createKeyFixture, secretContext } from '../../modules/keys/key-test-fixture.ts';
+import { peerSuite } from '../../../test/support/peer-suite.ts';
 
 const missing = motoMissing();
 if (missing !== undefined) process.stdout.write(`# skipping AWS KMS security tests: ${missing}\n`);
 
-describe('AWS KMS key provider attacks (against moto_server)', { skip: missing }, () => {
+peerSuite('AWS KMS key provider attacks (against moto_server)', missing, () => {
   let moto: Moto;
   before(async () => {
     moto = await startMoto();

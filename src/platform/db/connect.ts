@@ -42,7 +42,15 @@ export interface DatabaseOptions {
   readonly url: string | undefined;
   readonly migrationUrl: string | undefined;
   readonly dataDir: string;
+  /** Connections in the request pool (`PARAPET_DATABASE_POOL_SIZE`, default 10). */
   readonly poolSize?: number;
+  /**
+   * A direct connection for LISTEN and leader locks (`PARAPET_DATABASE_LISTEN_URL`) when `url` goes
+   * through a transaction-pooling proxy such as PgBouncer, which keeps no session for them. Default: `url`.
+   */
+  readonly listenUrl?: string | undefined;
+  /** Told about every connection error (they are also reported by the statements they fail). */
+  readonly onConnectionError?: (error: Error, connection: string) => void;
   /** CA bundle verifying the server's certificate (makes sslmode=verify-full the default); see postgres-tls.ts. */
   readonly caFile?: string | undefined;
 }
@@ -63,7 +71,7 @@ export async function openDatabase<DB>(options: DatabaseOptions): Promise<Databa
     const pglite = await PGlite.create(dir === undefined ? { postgresqlconf } : { dataDir: dir, postgresqlconf });
     return openPglite<DB>(pglite);
   }
-  return openPostgres<DB>(options.url, options.migrationUrl, options.poolSize ?? 10, options.caFile);
+  return openPostgres<DB>(options.url, options);
 }
 
 /** Wraps an existing PGlite instance (tests clone one migrated template per suite). */
@@ -96,12 +104,32 @@ export function openPglite<DB>(pglite: PGlite): Database<DB> {
   };
 }
 
-function openPostgres<DB>(url: string, migrationUrl: string | undefined, poolSize: number, caFile: string | undefined): Database<DB> {
+/** How long opening a server connection may take before it counts as failed. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
+  const { migrationUrl, caFile } = options;
+  const poolSize = options.poolSize ?? 10;
+  const onError = options.onConnectionError ?? (() => undefined);
   // ENC-7: TLS settings come from the URL's sslmode and the CA file, never from node-postgres' own parsing.
   const appConnection = postgresConnectionConfig(url, caFile);
-  const pool = new pg.Pool({ ...appConnection, max: poolSize });
-  // An idle client that errors (server restart) must not crash the process; the pool replaces it.
-  pool.on('error', () => undefined);
+  // LISTEN and session-level advisory locks need a server session of their own, which a
+  // transaction-pooling proxy does not give: they use the direct URL when one is configured.
+  const sessionConnection = options.listenUrl === undefined ? appConnection : postgresConnectionConfig(options.listenUrl, caFile);
+  // A bounded wait for a connection, so requests and /readyz fail (503) while the server is
+  // unreachable instead of hanging until it is back.
+  const pool = new pg.Pool({ ...appConnection, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // A client that loses its connection emits 'error' whether it is idle in the pool or checked out
+  // by a transaction; with no listener Node ends the process. The failed query reports the error
+  // to its caller, and the pool discards the dead client when it is released (or at once if idle).
+  pool.on('error', (error) => {
+    onError(error, 'pool');
+  });
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      onError(error, 'pool client');
+    });
+  });
   const app = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const ownerConnection = migrationUrl === undefined ? appConnection : postgresConnectionConfig(migrationUrl, caFile);
   return {
@@ -109,18 +137,27 @@ function openPostgres<DB>(url: string, migrationUrl: string | undefined, poolSiz
     app,
     separateOwnerLogin: migrationUrl !== undefined && migrationUrl !== url,
     withLeaderLock: async (key, fn) => {
-      const client = new pg.Client({ ...appConnection });
+      const client = new pg.Client({ ...sessionConnection, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+      // Listening from the start and for good: a lost connection emits 'error' more than once
+      // (the server's FATAL message, then "Connection terminated unexpectedly").
+      let dropped = false;
+      let onLost: (() => void) | undefined;
+      const lose = (error?: Error) => {
+        if (error !== undefined) onError(error, 'leader lock');
+        dropped = true;
+        onLost?.();
+      };
+      client.on('error', lose);
+      client.on('end', () => {
+        lose();
+      });
       await client.connect();
       try {
         const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [key]);
         if (rows[0]?.locked !== true) return false;
         const lost = new Promise<void>((resolve) => {
-          client.once('error', () => {
-            resolve();
-          });
-          client.once('end', () => {
-            resolve();
-          });
+          onLost = resolve;
+          if (dropped) resolve();
         });
         await fn(lost);
         return true;
@@ -129,7 +166,11 @@ function openPostgres<DB>(url: string, migrationUrl: string | undefined, poolSiz
       }
     },
     withOwner: async (fn) => {
-      const client = new pg.Client({ ...ownerConnection });
+      const client = new pg.Client({ ...ownerConnection, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+      // A lost connection fails the statement in flight, which reports it; the event must not crash.
+      client.on('error', (error) => {
+        onError(error, 'owner session');
+      });
       await client.connect();
       try {
         await client.query('begin');
@@ -147,10 +188,10 @@ function openPostgres<DB>(url: string, migrationUrl: string | undefined, poolSiz
         await client.query('rollback').catch(() => undefined);
         throw error;
       } finally {
-        await client.end();
+        await client.end().catch(() => undefined);
       }
     },
-    listen: (channel, onMessage, onReset) => listenPostgres(appConnection, channel, onMessage, onReset),
+    listen: (channel, onMessage, onReset) => listenPostgres(sessionConnection, channel, onMessage, onReset, onError),
     close: async () => {
       await app.destroy();
     },
@@ -158,31 +199,56 @@ function openPostgres<DB>(url: string, migrationUrl: string | undefined, poolSiz
 }
 
 /** LISTEN on a dedicated client; after a lost connection, reconnects with backoff and reports a reset. */
-async function listenPostgres(connection: PostgresConnectionConfig, channel: string, onMessage: (payload: string) => void, onReset: () => void): Promise<() => Promise<void>> {
+async function listenPostgres(
+  connection: PostgresConnectionConfig,
+  channel: string,
+  onMessage: (payload: string) => void,
+  onReset: () => void,
+  onError: (error: Error, connection: string) => void,
+): Promise<() => Promise<void>> {
   if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name: ${channel}`);
   let stopped = false;
   let client: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
 
   async function connect(): Promise<void> {
-    const next = new pg.Client({ ...connection });
+    const next = new pg.Client({ ...connection, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     next.on('notification', (message) => {
       if (message.channel === channel) onMessage(message.payload ?? '');
     });
-    const lost = () => {
-      if (client !== next || stopped) return;
+    // Registered before connecting and never removed: a lost connection emits 'error' more than
+    // once, and an unheard 'error' ends the process.
+    let listening = false;
+    const lost = (error?: Error) => {
+      if (error !== undefined) onError(error, 'listen');
+      if (!listening || client !== next || stopped) return;
       client = undefined;
+      // Notifications sent while the connection is down are lost: caches drop everything now,
+      // and again once listening resumes.
       onReset();
       schedule(250);
     };
     next.on('error', lost);
-    next.on('end', lost);
-    await next.connect();
-    await next.query(`listen ${channel}`);
+    next.on('end', () => {
+      lost();
+    });
+    try {
+      await next.connect();
+      await next.query(`listen ${channel}`);
+    } catch (error) {
+      await next.end().catch(() => undefined);
+      throw error;
+    }
+    if (stopped) {
+      await next.end().catch(() => undefined);
+      return;
+    }
+    listening = true;
     client = next;
   }
 
   function schedule(delayMs: number): void {
+    if (stopped) return;
     retry = setTimeout(() => {
       connect().then(
         () => {

@@ -38,7 +38,13 @@ export function afterCommit(tx: Transaction<unknown>, hook: () => void): void {
   hooks.push(hook);
 }
 
-export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner): Transactor<DB> {
+/** Where the transactor writes its trace lines (one per transaction: scope, duration, outcome). */
+export interface TransactionLog {
+  isLevelEnabled(level: 'trace'): boolean;
+  trace(fields: object, message: string): void;
+}
+
+export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?: TransactionLog): Transactor<DB> {
   async function run<T>(rawTenantId: string, rawActorId: string, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
     const tenantId = rawTenantId.toLowerCase();
     const actorId = rawActorId.toLowerCase();
@@ -48,7 +54,8 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner): Tra
     const context = `${tenantId}|${actorId}`;
     const mac = context === '|' ? '' : signer.sign(context);
     const hooks: (() => void)[] = [];
-    const value = await db.transaction().execute(async (tx) => {
+    const traced = log?.isLevelEnabled('trace') === true ? { started: performance.now(), scope: tenantId !== '' ? 'tenant' : actorId !== '' ? 'actor' : 'platform' } : undefined;
+    const transaction = db.transaction().execute(async (tx) => {
       afterCommitHooks.set(tx, hooks);
       const result = await sql<{ role: string }>`
         select set_config('role', ${APP_ROLE}, true),
@@ -59,6 +66,18 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner): Tra
       if (role !== APP_ROLE) throw new ContextError(`transaction runs as ${String(role)}, expected ${APP_ROLE}`);
       return fn(tx);
     });
+    if (traced !== undefined) {
+      const fields = { scope: traced.scope, tenant: tenantId === '' ? undefined : tenantId, actor: actorId === '' ? undefined : actorId };
+      transaction.then(
+        () => {
+          log?.trace({ ...fields, ms: Math.round(performance.now() - traced.started) }, 'transaction committed');
+        },
+        (error: unknown) => {
+          log?.trace({ ...fields, ms: Math.round(performance.now() - traced.started), code: (error as { code?: unknown }).code }, 'transaction rolled back');
+        },
+      );
+    }
+    const value = await transaction;
     for (const hook of hooks) {
       try {
         hook();

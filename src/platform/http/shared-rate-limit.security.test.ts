@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { deleteRedisKeys, redisSkipReason, TEST_REDIS_PREFIX, TEST_REDIS_URL } from '../../../test/support/redis.ts';
@@ -8,10 +8,11 @@ import { createLogger } from '../log/logger.ts';
 import { connectRedis } from '../redis/connect-redis.ts';
 import { AppError } from './errors.ts';
 import { createIpRateLimiter } from './rate-limit.ts';
+import { peerSuite } from '../../../test/support/peer-suite.ts';
 
 const skip = await redisSkipReason();
 
-describe('per-IP limits shared through Redis (AUTH-6)', { skip }, () => {
+peerSuite('per-IP limits shared through Redis (AUTH-6)', skip, () => {
   // Keys of this run only, so parallel runs on one Redis never share a budget.
   const prefix = `${TEST_REDIS_PREFIX}rate-${crypto.randomUUID()}:`;
   let a: TestApp;

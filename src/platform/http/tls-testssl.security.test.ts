@@ -7,9 +7,10 @@ import { accessSync, chmodSync, constants, mkdtempSync, readFileSync } from 'nod
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { createTestCertificates } from '../../modules/audit-streaming/tls-test-fixture.ts';
+import { peerSuite } from '../../../test/support/peer-suite.ts';
 
 interface Finding {
   readonly id: string;
@@ -37,7 +38,7 @@ const testssl = findTestssl();
 const skip = testssl === undefined ? 'testssl.sh is not installed (apt-get install testssl.sh; .ci/run installs it)' : false;
 if (skip !== false) process.stdout.write(`# skipping the testssl.sh scan: ${skip}\n`);
 
-describe('testssl.sh scan of the HTTPS listener (ENC-6)', { skip }, () => {
+peerSuite('testssl.sh scan of the HTTPS listener (ENC-6)', skip, () => {
   let t: TestApp;
   let findings: Finding[];
   let output: string;

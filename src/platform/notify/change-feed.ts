@@ -25,15 +25,23 @@ export interface Subscribers {
   subscribe: ChangeFeed['subscribe'];
 }
 
-export function createSubscribers(): Subscribers {
+/** Where the feed writes its cache events: each change at trace, each reset (every cache dropped) at debug. */
+export interface FeedLog {
+  trace(fields: object, message: string): void;
+  debug(fields: object, message: string): void;
+}
+
+export function createSubscribers(log?: FeedLog): Subscribers {
   const subscribers = new Map<string, Set<{ onChange: (key: string) => void; onReset: () => void }>>();
   return {
     dispatch: (payload) => {
       const colon = payload.indexOf(':');
       if (colon === -1) return;
+      log?.trace({ topic: payload.slice(0, colon), subscribers: subscribers.get(payload.slice(0, colon))?.size ?? 0 }, 'change feed: change heard; dropping cached entries');
       for (const subscriber of subscribers.get(payload.slice(0, colon)) ?? []) subscriber.onChange(payload.slice(colon + 1));
     },
     reset: () => {
+      log?.debug({ topics: [...subscribers.keys()] }, 'change feed: changes may have been missed; every cache dropped');
       for (const set of subscribers.values()) for (const subscriber of set) subscriber.onReset();
     },
     subscribe: (topic, onChange, onReset) => {
@@ -49,8 +57,8 @@ export function createSubscribers(): Subscribers {
 }
 
 /** The default transport: `pg_notify` inside the transaction, one LISTEN connection per node. */
-export async function createChangeFeed(db: Pick<Database<unknown>, 'listen'>): Promise<ChangeFeed> {
-  const subscribers = createSubscribers();
+export async function createChangeFeed(db: Pick<Database<unknown>, 'listen'>, log?: FeedLog): Promise<ChangeFeed> {
+  const subscribers = createSubscribers(log);
   const stop = await db.listen(CHANGE_CHANNEL, subscribers.dispatch, subscribers.reset);
   return {
     publish: async (tx, topic, key) => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { after, before, it } from 'node:test';
 import pino from 'pino';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { redisSkipReason, TEST_REDIS_URL } from '../../../test/support/redis.ts';
 import { assertLogoutReachesOtherNode } from '../../../test/support/revocation.ts';
 import { createRedisChangeFeed } from './redis-change-feed.ts';
+import { peerSuite } from '../../../test/support/peer-suite.ts';
 
 const skip = await redisSkipReason();
 
@@ -20,7 +21,7 @@ function collect(feed: Awaited<ReturnType<typeof createRedisChangeFeed>>, topic:
   );
 }
 
-describe('change feed over Redis pub/sub', { skip }, () => {
+peerSuite('change feed over Redis pub/sub', skip, () => {
   let a: TestApp;
   let b: TestApp;
   before(async () => {

@@ -11,8 +11,11 @@ import { CHANGE_CHANNEL, createSubscribers, type ChangeFeed } from './change-fee
  * subscribers are reset (they drop their caches), once at the drop and again when it is back, since
  * anything published in between was missed.
  */
-export async function createRedisChangeFeed(deps: { url: string; logger: Logger; connectionName?: string; health?: RedisHealth }): Promise<ChangeFeed> {
-  const subscribers = createSubscribers();
+export async function createRedisChangeFeed(deps: { url: string; logger: Logger; connectionName?: string; health?: RedisHealth; channel?: string }): Promise<ChangeFeed> {
+  // The installation's prefix is in the channel name (PARAPET_REDIS_PREFIX), so two installations
+  // on one Redis never hear each other's changes.
+  const channel = deps.channel ?? CHANGE_CHANNEL;
+  const subscribers = createSubscribers(deps.logger);
   const options = { connectionName: deps.connectionName ?? 'parapet-change-feed', lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, retryStrategy: (times: number) => Math.min(times * 200, 2000) };
   const publisher = new Redis(deps.url, options);
   const subscriber = new Redis(deps.url, { ...options, enableOfflineQueue: true });
@@ -44,12 +47,12 @@ export async function createRedisChangeFeed(deps: { url: string; logger: Logger;
     lost = false;
   });
   await Promise.all([publisher.connect(), subscriber.connect()]);
-  await subscriber.subscribe(CHANGE_CHANNEL);
+  await subscriber.subscribe(channel);
   return {
     publish: async (tx, topic, key) => {
       const payload = `${topic}:${key}`;
       afterCommit(tx, () => {
-        publisher.publish(CHANGE_CHANNEL, payload).catch((error: unknown) => {
+        publisher.publish(channel, payload).catch((error: unknown) => {
           // Other nodes fall back on their caches' maximum ages (sessions 30 s, access 60 s).
           deps.logger.error({ err: error, topic }, 'change feed: could not publish a change to Redis');
         });
