@@ -4,6 +4,8 @@
  * against it, `parapet config check` prints from it, and the README's table is generated from it.
  */
 
+import { CidrError, parseCidrList } from '../platform/net/cidr.ts';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
@@ -117,12 +119,12 @@ function fraction(raw: unknown): number {
 }
 
 function cidrList(raw: unknown): readonly string[] {
-  const text = asString(raw);
-  if (text === '') return [];
-  const parts = text.split(',').map((part) => part.trim());
-  const cidr = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)\/\d{1,3}$/;
-  if (!parts.every((part) => cidr.test(part))) throw new OptionError('expected a comma-separated list of CIDR ranges, e.g. 10.20.0.0/16,fd00::/8');
-  return Object.freeze(parts);
+  try {
+    return parseCidrList(asString(raw));
+  } catch (error) {
+    if (error instanceof CidrError) throw new OptionError(`${error.message}: expected a comma-separated list of CIDR ranges, e.g. 10.20.0.0/16,fd00::/8`);
+    throw error;
+  }
 }
 
 /** `type=days,…` (e.g. `sessions=30,security_alerts=365`); the types and their bounds are checked at start. */
@@ -205,10 +207,12 @@ function trustProxy(raw: unknown): boolean | string {
   const text = asString(raw);
   if (text === 'false' || text === '') return false;
   if (text === 'true') return true;
-  const parts = text.split(',').map((part) => part.trim());
-  const cidr = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)(?:\/\d{1,3})?$/;
-  if (parts.every((part) => cidr.test(part))) return parts.join(',');
-  throw new OptionError('expected false, true, or a comma-separated list of proxy IP addresses/CIDR ranges');
+  try {
+    return parseCidrList(text, { bareAddress: true }).join(',');
+  } catch (error) {
+    if (error instanceof CidrError) throw new OptionError(`${error.message}: expected false, true, or a comma-separated list of proxy IP addresses/CIDR ranges`);
+    throw error;
+  }
 }
 
 function hostname(raw: unknown): string {
