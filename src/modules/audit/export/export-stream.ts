@@ -2,7 +2,7 @@ import type { AppTransactor } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
 import type { AuditSigner } from '../audit-signer.ts';
 import * as store from '../audit-store.ts';
-import { csvHeaderLine, csvLine, EXPORT_FORMAT_VERSION, toOcsf, type ExportFormat, type ExportLine } from './export-format.ts';
+import { csvExportLine, csvHeaderLine, EXPORT_FORMAT_VERSION, toOcsf, type ExportFormat, type ExportLine } from './export-format.ts';
 
 const PAGE = 1000;
 
@@ -55,7 +55,7 @@ export async function* renderExport(lines: AsyncIterable<ExportLine>, format: Ex
   if (format === 'csv') yield csvHeaderLine();
   for await (const line of lines) {
     if (format === 'jsonl') yield `${JSON.stringify(line)}\n`;
-    else if (format === 'csv') yield csvLine(line);
+    else if (format === 'csv') yield csvExportLine(line);
     else yield `${JSON.stringify(line.type === 'event' ? toOcsf(line) : line)}\n`;
   }
 }
