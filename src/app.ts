@@ -193,6 +193,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     tls: new URL(config.publicUrl).protocol === 'https:',
     ...(deps.tls === undefined ? {} : { https: tlsServerOptions(deps.tls) }),
     hstsIncludeSubdomains: config.hstsIncludeSubdomains,
+    headersTimeoutMs: config.headersTimeoutSeconds * 1000,
+    requestTimeoutMs: config.requestTimeoutSeconds * 1000,
     limiter: createIpRateLimiter(config.rateLimitPerMinute, 'ip', sharedLimits),
     authLimiter: createIpRateLimiter(config.authRateLimitPerMinute, 'auth', sharedLimits),
     metrics,

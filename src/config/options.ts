@@ -75,6 +75,12 @@ export interface Config {
   readonly refreshTokenDays: number;
   readonly refreshReuseGraceSeconds: number;
   readonly refreshPerMinute: number;
+  /** Who may create organizations: platform administrators only, or any signed-in user. */
+  readonly organizationCreators: 'platform_admins' | 'any_user';
+  /** Organizations one user (not a platform administrator) may have created and not yet deleted. */
+  readonly organizationsPerUser: number;
+  readonly headersTimeoutSeconds: number;
+  readonly requestTimeoutSeconds: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -213,6 +219,12 @@ function trustProxy(raw: unknown): boolean | string {
     if (error instanceof CidrError) throw new OptionError(`${error.message}: expected false, true, or a comma-separated list of proxy IP addresses/CIDR ranges`);
     throw error;
   }
+}
+
+function organizationCreators(raw: unknown): 'platform_admins' | 'any_user' {
+  const text = asString(raw).toLowerCase();
+  if (text !== 'platform_admins' && text !== 'any_user') throw new OptionError('expected platform_admins or any_user');
+  return text;
 }
 
 function hostname(raw: unknown): string {
@@ -556,6 +568,26 @@ export const OPTIONS = [
     description: 'Refreshes one refresh-token family may make per minute, on all nodes together.',
     parse: integer(1, 1000), derive: () => 10,
   }),
+  define({
+    key: 'organizationCreators', env: 'PARAPET_ORGANIZATION_CREATORS', defaultText: 'platform_admins',
+    description: 'Who may create organizations: platform_admins, or any_user (any signed-in user, up to PARAPET_ORGANIZATIONS_PER_USER).',
+    parse: organizationCreators, derive: () => 'platform_admins' as const,
+  }),
+  define({
+    key: 'organizationsPerUser', env: 'PARAPET_ORGANIZATIONS_PER_USER', defaultText: '10',
+    description: 'Organizations one user may have created (and not yet deleted); platform administrators are not limited.',
+    parse: integer(1, 10_000), derive: () => 10,
+  }),
+  define({
+    key: 'headersTimeoutSeconds', env: 'PARAPET_HEADERS_TIMEOUT_SECONDS', defaultText: '10',
+    description: 'A connection whose request headers have not all arrived this long after the request began is answered 408 and closed.',
+    parse: integer(1, 300), derive: () => 10,
+  }),
+  define({
+    key: 'requestTimeoutSeconds', env: 'PARAPET_REQUEST_TIMEOUT_SECONDS', defaultText: '30',
+    description: 'A request not fully received (headers and body) this long after it began is answered 408 and closed.',
+    parse: integer(1, 3600), derive: () => 30,
+  }),
 ] as const;
 
 export { isLoopback };
@@ -583,6 +615,9 @@ export function crossCheck(config: Config): string[] {
   }
   if (config.smtpPassword !== undefined && config.smtpUser === undefined) {
     problems.push('PARAPET_SMTP_PASSWORD needs PARAPET_SMTP_USER');
+  }
+  if (config.headersTimeoutSeconds > config.requestTimeoutSeconds) {
+    problems.push('PARAPET_HEADERS_TIMEOUT_SECONDS must not exceed PARAPET_REQUEST_TIMEOUT_SECONDS');
   }
   return problems;
 }
