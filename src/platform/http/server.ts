@@ -21,6 +21,8 @@ export interface RegisteredRoute {
   readonly hasResponseSchema: boolean;
   /** The permission the route declared (see route-config.ts), if any. */
   readonly permission: string | undefined;
+  /** `public` for a route outside /api/v1 that needs no authentication (see route-config.ts). */
+  readonly auth: 'public' | 'session' | undefined;
 }
 
 declare module 'fastify' {
@@ -139,7 +141,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   app.decorate('parapetRoutes', inventory);
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') inventory.push({ method, url: route.url, hasSchema: route.schema !== undefined, hasResponseSchema: route.schema?.response !== undefined, permission: route.config?.permission });
+      if (method !== 'HEAD') inventory.push({ method, url: route.url, hasSchema: route.schema !== undefined, hasResponseSchema: route.schema?.response !== undefined, permission: route.config?.permission, auth: route.config?.auth });
     }
   });
   await app.register(fastifyCookie);
