@@ -277,6 +277,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     random,
     audit,
     access: { changed: (tx, tenantId) => access.changed(tx, tenantId), grantCreator: (tx, tenantId, userId, now) => grantCreator(tx, tenantId, userId, now, uuidv7(clock, random)) },
+    creation: { creators: config.organizationCreators, perUser: config.organizationsPerUser },
   });
   const cookie = sessionCookieFor(config.publicUrl);
   const tokenKeys = createTokenKeys({ keyring: deps.keyring, clock, rotationDays: config.tokenKeyRotationDays });

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
-import { auditContext } from '../identity/index.ts';
+import { auditContext, requireUser } from '../identity/index.ts';
 import type { TenantsService } from './tenants-service.ts';
 
 /**
@@ -72,10 +72,11 @@ export function registerTenantsRoutes(app: FastifyInstance, service: TenantsServ
 
   app.post('/api/v1/organizations', {
     config: { permission: 'self' },
-    schema: { tags, summary: 'Create an organization (you become its owner)', body: NameBody, response: { 201: Organization, ...errorResponses(400, 401) } },
+    schema: { tags, summary: 'Create an organization (you become its owner); who may, and how many, is a platform setting', body: NameBody, response: { 201: Organization, ...errorResponses(400, 401, 403) } },
     handler: async (request, reply) => {
       const { name } = request.body as Static<typeof NameBody>;
-      return reply.status(201).send(toOrganization(await service.createOrganization(auditContext(request), name)));
+      const user = requireUser(request);
+      return reply.status(201).send(toOrganization(await service.createOrganization(auditContext(request), name, user)));
     },
   });
   app.get('/api/v1/organizations', {
