@@ -28,7 +28,7 @@ function rawProblem(code: ErrorCode, headers: Readonly<Record<string, string>>):
  * or 431 and Fastify a plain JSON one; this answers RFC 9457 problem+json with a stable code and
  * closes the connection. Nothing of the request is echoed.
  */
-export function createClientErrorHandler(deps: { logger: FastifyBaseLogger; headers: Readonly<Record<string, string>> }): (error: Error & { code?: string }, socket: Socket) => void {
+export function createClientErrorHandler(deps: { logger: Pick<FastifyBaseLogger, 'debug'>; headers: Readonly<Record<string, string>> }): (error: Error & { code?: string }, socket: Socket) => void {
   return (error, socket) => {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     const code = CLIENT_ERROR_CODES[error.code ?? ''] ?? 'invalid_request';

@@ -11,6 +11,7 @@ import { createLogger } from '../log/logger.ts';
 import { createHttpMetrics } from './metrics.ts';
 import { createIpRateLimiter } from './rate-limit.ts';
 import { createHttpServer } from './server.ts';
+import { createRedirectServer } from './tls.ts';
 
 const CANARY = 'canary7f3a9c2e41b8';
 
@@ -149,5 +150,18 @@ describe('HTTP edge: errors before the handlers', () => {
     const response = await raw(port, chunks, { gapMs: 100 });
     assert.ok(response.closedAfterMs < 2_500, `closed after ${Math.round(response.closedAfterMs)} ms`);
     assert.ok(response.status === 408 || Number.isNaN(response.status), `status ${response.status}`);
+  });
+
+  it('the plain-HTTP redirect listener answers framing it cannot parse with a problem too', async () => {
+    const redirect = createRedirectServer('https://parapet.example');
+    await new Promise<void>((resolve) => redirect.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = redirect.address();
+      const redirectPort = typeof address === 'object' && address !== null ? address.port : 0;
+      assertRawProblem(await raw(redirectPort, [`GET /${CANARY} HTTP/1.1\r\nHost: x\r\nContent-Length: ${CANARY}\r\n\r\n`]), 400, 'invalid_request');
+      assertRawProblem(await raw(redirectPort, [`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${CANARY.repeat(2_000)}\r\n\r\n`]), 431, 'headers_too_large');
+    } finally {
+      await new Promise((resolve) => redirect.close(resolve));
+    }
   });
 });
