@@ -68,6 +68,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const http = await createHttpServer({
     logger,
     bodyLimit: config.bodyLimit,
+    headersTimeoutMs: config.headersTimeoutSeconds * 1000,
+    requestTimeoutMs: config.requestTimeoutSeconds * 1000,
     trustProxy: config.trustProxy,
     tls: new URL(config.publicUrl).protocol === 'https:',
     ...(deps.tls === undefined ? {} : { https: tlsServerOptions(deps.tls) }),

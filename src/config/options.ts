@@ -4,6 +4,8 @@
  * against it, `parapet config check` prints from it, and the README's table is generated from it.
  */
 
+import { CidrError, parseCidrList } from '../platform/net/cidr.ts';
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
@@ -79,6 +81,12 @@ export interface Config {
   readonly databaseListenUrl: string | undefined;
   /** Starts every Redis key and the change-feed channel, so installations sharing a Redis never meet. */
   readonly redisPrefix: string;
+  /** Who may create organizations: platform administrators only, or any signed-in user. */
+  readonly organizationCreators: 'platform_admins' | 'any_user';
+  /** Organizations one user (not a platform administrator) may have created and not yet deleted. */
+  readonly organizationsPerUser: number;
+  readonly headersTimeoutSeconds: number;
+  readonly requestTimeoutSeconds: number;
 }
 
 export type ConfigKey = keyof Config;
@@ -123,12 +131,12 @@ function fraction(raw: unknown): number {
 }
 
 function cidrList(raw: unknown): readonly string[] {
-  const text = asString(raw);
-  if (text === '') return [];
-  const parts = text.split(',').map((part) => part.trim());
-  const cidr = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)\/\d{1,3}$/;
-  if (!parts.every((part) => cidr.test(part))) throw new OptionError('expected a comma-separated list of CIDR ranges, e.g. 10.20.0.0/16,fd00::/8');
-  return Object.freeze(parts);
+  try {
+    return parseCidrList(asString(raw));
+  } catch (error) {
+    if (error instanceof CidrError) throw new OptionError(`${error.message}: expected a comma-separated list of CIDR ranges, e.g. 10.20.0.0/16,fd00::/8`);
+    throw error;
+  }
 }
 
 /** `type=days,…` (e.g. `sessions=30,security_alerts=365`); the types and their bounds are checked at start. */
@@ -211,10 +219,18 @@ function trustProxy(raw: unknown): boolean | string {
   const text = asString(raw);
   if (text === 'false' || text === '') return false;
   if (text === 'true') return true;
-  const parts = text.split(',').map((part) => part.trim());
-  const cidr = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F:]+)(?:\/\d{1,3})?$/;
-  if (parts.every((part) => cidr.test(part))) return parts.join(',');
-  throw new OptionError('expected false, true, or a comma-separated list of proxy IP addresses/CIDR ranges');
+  try {
+    return parseCidrList(text, { bareAddress: true }).join(',');
+  } catch (error) {
+    if (error instanceof CidrError) throw new OptionError(`${error.message}: expected false, true, or a comma-separated list of proxy IP addresses/CIDR ranges`);
+    throw error;
+  }
+}
+
+function organizationCreators(raw: unknown): 'platform_admins' | 'any_user' {
+  const text = asString(raw).toLowerCase();
+  if (text !== 'platform_admins' && text !== 'any_user') throw new OptionError('expected platform_admins or any_user');
+  return text;
 }
 
 function hostname(raw: unknown): string {
@@ -573,6 +589,26 @@ export const OPTIONS = [
     description: 'Start of every Redis key and of the change-feed channel. Nodes of one installation share it; installations sharing a Redis need different ones (the default differs when their database names do).',
     parse: redisPrefix, derive: (c) => `parapet:${databaseName(c.databaseUrl)}:`,
   }),
+  define({
+    key: 'organizationCreators', env: 'PARAPET_ORGANIZATION_CREATORS', defaultText: 'platform_admins',
+    description: 'Who may create organizations: platform_admins, or any_user (any signed-in user, up to PARAPET_ORGANIZATIONS_PER_USER).',
+    parse: organizationCreators, derive: () => 'platform_admins' as const,
+  }),
+  define({
+    key: 'organizationsPerUser', env: 'PARAPET_ORGANIZATIONS_PER_USER', defaultText: '10',
+    description: 'Organizations one user may have created (and not yet deleted); platform administrators are not limited.',
+    parse: integer(1, 10_000), derive: () => 10,
+  }),
+  define({
+    key: 'headersTimeoutSeconds', env: 'PARAPET_HEADERS_TIMEOUT_SECONDS', defaultText: '10',
+    description: 'A connection whose request headers have not all arrived this long after the request began is answered 408 and closed.',
+    parse: integer(1, 300), derive: () => 10,
+  }),
+  define({
+    key: 'requestTimeoutSeconds', env: 'PARAPET_REQUEST_TIMEOUT_SECONDS', defaultText: '30',
+    description: 'A request not fully received (headers and body) this long after it began is answered 408 and closed.',
+    parse: integer(1, 3600), derive: () => 30,
+  }),
 ] as const;
 
 /** Letters, digits and `: _ - . /`, up to 100: printable in Redis tools, no glob characters. */
@@ -615,6 +651,9 @@ export function crossCheck(config: Config): string[] {
   }
   if (config.smtpPassword !== undefined && config.smtpUser === undefined) {
     problems.push('PARAPET_SMTP_PASSWORD needs PARAPET_SMTP_USER');
+  }
+  if (config.headersTimeoutSeconds > config.requestTimeoutSeconds) {
+    problems.push('PARAPET_HEADERS_TIMEOUT_SECONDS must not exceed PARAPET_REQUEST_TIMEOUT_SECONDS');
   }
   return problems;
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { tokenTimesProblem } from './token-times.ts';
 
 /**
  * Verifying Parapet access tokens in an integrating app (docs/sdk.md): user tokens from API clients
@@ -26,6 +27,10 @@ export interface TokenVerifierOptions {
   readonly maxEntries?: number;
   /** Key sets resolved another way (tests, or keys pinned in configuration) instead of fetching `jwksUrl`. */
   readonly keys?: JWTVerifyGetKey;
+  /** Longest accepted lifetime (`exp` − `iat`) in seconds; default 900, what Parapet issues. */
+  readonly maxLifetimeSeconds?: number;
+  /** How far in the future `iat` may be, in seconds; default 60. */
+  readonly clockSkewSeconds?: number;
 }
 
 /** What a verified token says. */
@@ -119,6 +124,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     } catch (error) {
       throw new TokenVerificationError('The access token is not valid.', { cause: error });
     }
+    // Dated ahead or living too long: not a token Parapet issues, whoever signed it.
+    const problem = tokenTimesProblem(payload, { now: clock(), ...(options.maxLifetimeSeconds === undefined ? {} : { maxLifetimeSeconds: options.maxLifetimeSeconds }), ...(options.clockSkewSeconds === undefined ? {} : { clockSkewSeconds: options.clockSkewSeconds }) });
+    if (problem !== undefined) throw new TokenVerificationError('The access token is not valid.', { cause: new Error(problem) });
     const verified = toVerified(payload);
     if (cache.size >= maxEntries) {
       const oldest = cache.keys().next();

@@ -117,6 +117,18 @@ describe('bad input on every route', () => {
     assertClientError(proto, 'prototype pollution');
   });
 
+  it('a body nested 5,000 deep (10 KB) answers 400 json_too_deep on every JSON route, public login included', async () => {
+    const deep = `{"name":${'['.repeat(5_000)}${']'.repeat(5_000)}}`;
+    const login = await t.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, payload: deep });
+    assertClientError(login, 'POST /api/v1/auth/login');
+    assert.equal(login.json<{ code: string }>().code, 'json_too_deep');
+    for (const route of withBody) {
+      const response = await send(route, deep);
+      assertClientError(response, `${route.method} ${route.path}`);
+      assert.equal(response.json<{ code: string }>().code, 'json_too_deep', `${route.method} ${route.path}`);
+    }
+  });
+
   it('bodies over the size limit answer 413 payload_too_large', async () => {
     for (const route of withBody) {
       const response = await send(route, JSON.stringify({ name: CANARY.repeat(Math.ceil((t.config.bodyLimit + 10) / CANARY.length)) }));

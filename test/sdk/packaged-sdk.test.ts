@@ -135,9 +135,11 @@ describe('parapet/sdk installed from a packed tarball (docs/sdk.md, Packaging)',
       'dist/modules/access/permissions.js',
       'dist/modules/access/principal.js',
       'dist/modules/access/snapshot-format.js',
+      'dist/platform/net/cidr.js',
       'dist/sdk/authz.js',
       'dist/sdk/index.js',
       'dist/sdk/signing.js',
+      'dist/sdk/token-times.js',
       'dist/sdk/token-verifier.js',
     ]);
   });

@@ -33,6 +33,12 @@ export interface TestApp {
 
 let sharedHasher: Promise<PasswordHasher> | undefined;
 
+/**
+ * Suites create organizations as ordinary users, many each; organization-creation.security.test.ts
+ * checks the platform defaults (platform administrators only, 10 per user) by overriding these.
+ */
+const TEST_ORGANIZATION_CREATION = { PARAPET_ORGANIZATION_CREATORS: 'any_user', PARAPET_ORGANIZATIONS_PER_USER: '10000' };
+
 export const TEST_PASSWORD = 'a perfectly fine passphrase';
 
 export async function createTestApp(
@@ -59,7 +65,7 @@ export async function createTestApp(
   });
   // A data directory of its own, so mail sent without SMTP lands in a throwaway outbox.
   const dataDir = mkdtempSync(join(tmpdir(), 'parapet-test-data-'));
-  const config = loadConfig({ env: { PARAPET_RATE_LIMIT: '100000', PARAPET_AUTH_RATE_LIMIT: '100000', PARAPET_LOG_LEVEL: options.logLevel ?? 'warn', PARAPET_DATA_DIR: dataDir, ...options.env } });
+  const config = loadConfig({ env: { PARAPET_RATE_LIMIT: '100000', PARAPET_AUTH_RATE_LIMIT: '100000', PARAPET_LOG_LEVEL: options.logLevel ?? 'warn', PARAPET_DATA_DIR: dataDir, ...TEST_ORGANIZATION_CREATION, ...options.env } });
   const logger = createLogger(config.logLevel, sink);
   const database = options.database ?? (await openTestDatabase(options.kind));
   const transactor = createTransactor(database.db.app, createContextSigner(TEST_KEYRING.derive('tenant-context-mac')), logger);

@@ -1,4 +1,5 @@
 import type { Tx } from '../../database.ts';
+import { csvLine } from '../../platform/csv/csv-line.ts';
 import type { AuditActor, AuditRecorder, AuditSource } from '../audit/index.ts';
 import { loadAccessState } from './access-store.ts';
 import { snapshotSource } from './access-cache.ts';
@@ -130,15 +131,9 @@ export async function buildAccessReview(tx: Tx, tenantId: string, now: Date, con
 
 const CSV_COLUMNS = ['principal_type', 'principal_id', 'principal_name', 'principal_last_used_at', 'principal_flags', 'source', 'grant_id', 'role', 'project_id', 'environment_id', 'permissions', 'conditions', 'created_at', 'expires_at', 'jit_grant_id', 'last_used_at', 'flags'] as const;
 
-/** RFC 4180 field; a leading =, +, - or @ is prefixed with ' so spreadsheets do not run it (CSV injection). */
-function csvField(value: string): string {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
-
 /** One row per (principal, grant); principals without grants get one row with empty grant columns. */
 export function accessReviewCsv(review: AccessReview): string {
-  const lines = [CSV_COLUMNS.join(',')];
+  const lines = [csvLine(CSV_COLUMNS)];
   for (const p of review.principals) {
     const head = [p.type, p.id, p.name, p.last_used_at ?? '', p.flags.join(' ')];
     const grants = p.grants.length === 0 ? [undefined] : p.grants;
@@ -147,10 +142,10 @@ export function accessReviewCsv(review: AccessReview): string {
         g === undefined
           ? ['', '', '', '', '', '', '', '', '', '', '', '']
           : [g.source, g.id, g.role ?? '', g.scope.project_id ?? '', g.scope.environment_id ?? '', g.permissions.join(' '), g.conditions === null ? '' : JSON.stringify(g.conditions), g.created_at ?? '', g.expires_at ?? '', g.grant_id ?? '', g.last_used_at ?? '', g.flags.join(' ')];
-      lines.push([...head, ...tail].map(csvField).join(','));
+      lines.push(csvLine([...head, ...tail]));
     }
   }
-  return `${lines.join('\r\n')}\r\n`;
+  return lines.join('');
 }
 
 /** Builds the review and records that it was run (`access.reviewed`) in the same transaction: the audit trail shows reviews happened. */

@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { cidrMatcher, parseCidr } from '../../platform/net/cidr.ts';
 
 /**
  * Conditions a role binding may carry (AC-3). All present conditions must hold for the binding to
@@ -18,40 +18,6 @@ export type ConditionFailure = 'ip_not_allowed' | 'mfa_required' | 'outside_time
 
 export interface CompiledConditions {
   readonly check: (facts: { readonly ip: string; readonly mfa: boolean; readonly now: Date }) => ConditionFailure | undefined;
-}
-
-/** `::ffff:10.0.0.1` (how a dual-stack socket reports IPv4) compares as `10.0.0.1`. */
-export function normalizeIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
-}
-
-/** Parses `a.b.c.d/n` or `x::y/n` (or a bare address); undefined when not a valid range. */
-export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | undefined {
-  const slash = text.indexOf('/');
-  const address = slash === -1 ? text : text.slice(0, slash);
-  const version = isIP(address);
-  if (version === 0) return undefined;
-  const max = version === 4 ? 32 : 128;
-  const prefixText = slash === -1 ? String(max) : text.slice(slash + 1);
-  if (!/^\d{1,3}$/.test(prefixText)) return undefined;
-  const prefix = Number(prefixText);
-  if (prefix > max) return undefined;
-  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
-}
-
-/** A matcher for a list of CIDR ranges; throws on an invalid entry (validate input first). */
-export function cidrMatcher(ranges: readonly string[]): (ip: string) => boolean {
-  const list = new BlockList();
-  for (const range of ranges) {
-    const parsed = parseCidr(range);
-    if (parsed === undefined) throw new Error(`not a CIDR range: ${range}`);
-    list.addSubnet(parsed.address, parsed.prefix, parsed.family);
-  }
-  return (ip) => {
-    const address = normalizeIp(ip);
-    const version = isIP(address);
-    return version !== 0 && list.check(address, version === 4 ? 'ipv4' : 'ipv6');
-  };
 }
 
 const TIME = /^([01]\d|2[0-3]):([0-5]\d)$/;
@@ -76,7 +42,7 @@ export function isTimeZone(timezone: string): boolean {
 /** Problems with a conditions object, as messages; empty when it can be compiled. */
 export function conditionProblems(conditions: Conditions): string[] {
   const problems: string[] = [];
-  for (const range of conditions.ip ?? []) if (parseCidr(range) === undefined) problems.push(`ip: "${range}" is not a CIDR range`);
+  for (const range of conditions.ip ?? []) if (parseCidr(range, { bareAddress: true }) === undefined) problems.push(`ip: "${range.slice(0, 64)}" is not a CIDR range`);
   if (conditions.ip?.length === 0) problems.push('ip: the list is empty (omit it to allow any address)');
   const time = conditions.time;
   if (time !== undefined) {

@@ -1,7 +1,7 @@
 export { PERMISSIONS, ALL_PERMISSIONS, BUILT_IN_ROLES, BUILT_IN_ROLE_KEYS, isPermission, isBuiltInRole, type Permission, type BuiltInRole, type BuiltInRoleKey } from './permissions.ts';
 export { principalId, hasMfa, type Principal, type UserPrincipal, type ApiKeyPrincipal, type KeyOwner, type ServiceAccountPrincipal, type Resource, type RequestFacts } from './principal.ts';
 export { decide, heldByOwner, type AccessSnapshot, type CompiledBinding, type Decision, type DenyReason } from './evaluator.ts';
-export { compileConditions, conditionProblems, cidrMatcher, parseCidr, normalizeIp, type Conditions, type ConditionFailure } from './conditions.ts';
+export { compileConditions, conditionProblems, type Conditions, type ConditionFailure } from './conditions.ts';
 export { createAccessControl, factsFor, type AccessControl, type AuthorizedUse } from './access-control.ts';
 export { ACCESS_TOPIC, compileSnapshot, snapshotSource } from './access-cache.ts';
 export { createAccessService, type AccessService, type Caller, type BindingInput } from './access-service.ts';

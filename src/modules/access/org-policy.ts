@@ -1,4 +1,4 @@
-import { cidrMatcher, parseCidr } from './conditions.ts';
+import { cidrMatcher, parseCidr } from '../../platform/net/cidr.ts';
 import type { Principal, RequestFacts } from './principal.ts';
 
 /** Second-factor kinds an organization may allow (AUTH-2 TOTP, AUTH-3 passkeys and security keys). */
@@ -46,7 +46,7 @@ export function policyProblems(policy: OrgSecurityPolicy): string[] {
   if (policy.allowedMfaMethods.length === 0) problems.push('allowed_mfa_methods: allow at least one method');
   for (const method of policy.allowedMfaMethods) if (!(MFA_METHODS as readonly string[]).includes(method)) problems.push(`allowed_mfa_methods: "${method}" is not one of ${MFA_METHODS.join(', ')}`);
   if (policy.ipAllowlist.length > POLICY_BOUNDS.allowlistEntries) problems.push(`ip_allowlist: at most ${POLICY_BOUNDS.allowlistEntries} ranges`);
-  for (const range of policy.ipAllowlist) if (parseCidr(range) === undefined) problems.push(`ip_allowlist: "${range.slice(0, 64)}" is not a CIDR range`);
+  for (const range of policy.ipAllowlist) if (parseCidr(range, { bareAddress: true }) === undefined) problems.push(`ip_allowlist: "${range.slice(0, 64)}" is not a CIDR range`);
   const idle = policy.sessionIdleMinutes;
   if (idle !== null && (idle < POLICY_BOUNDS.idleMinutes.min || idle > POLICY_BOUNDS.idleMinutes.max)) problems.push(`session_idle_minutes: between ${POLICY_BOUNDS.idleMinutes.min} and ${POLICY_BOUNDS.idleMinutes.max}`);
   const absolute = policy.sessionAbsoluteHours;

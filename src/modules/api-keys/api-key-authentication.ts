@@ -54,8 +54,15 @@ export function registerApiKeyRequests(
   app.decorateRequest('apiKey', undefined);
   app.addHook('preValidation', async (request) => {
     const key = request.apiKey;
-    if (key === undefined || request.principal !== key.principal) return;
+    const signed = request.url.startsWith('/api/') && (request.headers[TIMESTAMP_HEADER] !== undefined || request.headers[SIGNATURE_HEADER] !== undefined);
+    if (key === undefined || request.principal !== key.principal) {
+      // A signature with no signing key to check it against is a credential that cannot be valid;
+      // it fails the request rather than being ignored beside a cookie or a bearer token.
+      if (signed) throw new AppError('invalid_signature');
+      return;
+    }
     const { tenantId, keyId } = key.principal;
+    if (key.signingSecret === undefined && signed) throw new AppError('invalid_signature');
     if (key.signingSecret !== undefined) {
       const failure = await verifyRequestSignature(deps, {
         tenantId,

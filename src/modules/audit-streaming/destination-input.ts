@@ -10,19 +10,36 @@ function invalid(pointer: string, detail: string): AppError {
   return new AppError('invalid_request', { errors: [{ pointer, detail } satisfies FieldProblem] });
 }
 
-/** A syslog receiver's host: a DNS name or an IP literal that the address policy allows. */
-export function checkHost(host: string, guard: AddressGuard): string {
-  if (isIP(host) === 0 && !HOSTNAME.test(host)) throw invalid('/body/host', 'must be a host name or an IP address');
+/** Refuses a host (name or IP literal) the address policy does not allow, resolving names now. */
+async function assertReachable(host: string, guard: AddressGuard, pointer: string): Promise<void> {
   try {
-    guard.assertAllowed(host);
+    await guard.assertResolvesAllowed(host);
   } catch {
-    throw invalid('/body/host', 'is a private or reserved address that this Parapet may not send to');
+    throw invalid(pointer, 'is or resolves to a private or reserved address that this Parapet may not send to');
   }
-  return host.toLowerCase();
 }
 
-/** A webhook endpoint: https, with a host, and no credentials or fragment in the URL. */
-export function checkWebhookUrl(text: string, guard: AddressGuard): string {
+/**
+ * A syslog receiver's host: a DNS name or an IP literal that the address policy allows. A name
+ * is canonicalized as a URL host would be, so the numeric forms `getaddrinfo` also takes
+ * (`127.1`, `0x7f000001`, `2130706433`) are checked, and stored, as the IP address they are.
+ */
+export async function checkHost(host: string, guard: AddressGuard): Promise<string> {
+  if (isIP(host) === 0 && !HOSTNAME.test(host)) throw invalid('/body/host', 'must be a host name or an IP address');
+  let canonical = host.toLowerCase();
+  if (isIP(host) === 0) {
+    try {
+      canonical = new URL(`https://${host}/`).hostname;
+    } catch {
+      throw invalid('/body/host', 'must be a host name or an IP address');
+    }
+  }
+  await assertReachable(canonical, guard, '/body/host');
+  return canonical;
+}
+
+/** A webhook endpoint: https, with a host the address policy allows, and no credentials or fragment in the URL. */
+export async function checkWebhookUrl(text: string, guard: AddressGuard): Promise<string> {
   let url: URL;
   try {
     url = new URL(text);
@@ -32,11 +49,7 @@ export function checkWebhookUrl(text: string, guard: AddressGuard): string {
   if (url.protocol !== 'https:') throw invalid('/body/url', 'must use https');
   if (url.username !== '' || url.password !== '') throw invalid('/body/url', 'must not contain credentials');
   if (url.hash !== '') throw invalid('/body/url', 'must not contain a fragment');
-  try {
-    guard.assertAllowed(url.hostname.replace(/^\[|\]$/g, ''));
-  } catch {
-    throw invalid('/body/url', 'is a private or reserved address that this Parapet may not send to');
-  }
+  await assertReachable(url.hostname.replace(/^\[|\]$/g, ''), guard, '/body/url');
   return url.href;
 }
 

@@ -72,8 +72,8 @@ export function createDestinationService(deps: { transactor: AppTransactor; cloc
       const now = clock.now();
       const target =
         input.kind === 'syslog'
-          ? { host: checkHost(input.host ?? '', deps.guard), port: input.port ?? 6514, url: null, secret: null }
-          : { host: null, port: null, url: checkWebhookUrl(input.url ?? '', deps.guard), secret: newWebhookSecret(random) };
+          ? { host: await checkHost(input.host ?? '', deps.guard), port: input.port ?? 6514, url: null, secret: null }
+          : { host: null, port: null, url: await checkWebhookUrl(input.url ?? '', deps.guard), secret: newWebhookSecret(random) };
       const caPem = input.caPem === undefined ? null : checkCaPem(input.caPem);
       // Encrypted before the transaction opens: field encryption may open its own to load the tenant key.
       const secretSealed = target.secret === null ? null : await deps.fields.encryptField(store.secretFieldContext(tenantId, id), target.secret);
@@ -101,8 +101,11 @@ export function createDestinationService(deps: { transactor: AppTransactor; cloc
 
     get: (tenantId, id) => transactor.withTenant(tenantId, async (tx) => found(await store.getDestination(tx, tenantId, id))),
 
-    update: (ctx, tenantId, id, changes) =>
-      conflictOnDuplicate('A destination with this name already exists.', () =>
+    update: async (ctx, tenantId, id, changes) => {
+      // Checked (and resolved) before the transaction opens: DNS does not hold a connection.
+      const host = changes.host === undefined ? undefined : await checkHost(changes.host, deps.guard);
+      const url = changes.url === undefined ? undefined : await checkWebhookUrl(changes.url, deps.guard);
+      return conflictOnDuplicate('A destination with this name already exists.', () =>
         transactor.withTenant(tenantId, async (tx) => {
           const current = found(await store.getDestination(tx, tenantId, id));
           const syslogOnly = changes.host !== undefined || changes.port !== undefined;
@@ -115,9 +118,9 @@ export function createDestinationService(deps: { transactor: AppTransactor; cloc
             ...(changes.name === undefined ? {} : { name: changes.name }),
             ...(changes.format === undefined ? {} : { format: changes.format }),
             ...(changes.enabled === undefined ? {} : { enabled: changes.enabled }),
-            ...(changes.host === undefined ? {} : { host: checkHost(changes.host, deps.guard) }),
+            ...(host === undefined ? {} : { host }),
             ...(changes.port === undefined ? {} : { port: changes.port }),
-            ...(changes.url === undefined ? {} : { url: checkWebhookUrl(changes.url, deps.guard) }),
+            ...(url === undefined ? {} : { url }),
             ...(changes.caPem === undefined ? {} : { ca_pem: changes.caPem === null ? null : checkCaPem(changes.caPem) }),
           });
           // A new target or a re-enabled destination is tried at once, not after a stale backoff.
@@ -126,7 +129,8 @@ export function createDestinationService(deps: { transactor: AppTransactor; cloc
           await record(tx, ctx, tenantId, 'audit.destination_updated', { id, name: changes.name ?? current.name }, { fields, ...(changes.enabled === undefined ? {} : { enabled: changes.enabled }) });
           return found(await store.getDestination(tx, tenantId, id));
         }, ctx.userId),
-      ),
+      );
+    },
 
     remove: (ctx, tenantId, id) =>
       transactor.withTenant(tenantId, async (tx) => {

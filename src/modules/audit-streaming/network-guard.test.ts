@@ -28,10 +28,35 @@ describe('destination address policy', () => {
       guard.assertAllowed('10.2.0.1');
     });
     assert.throws(() => createAddressGuard(['10.1.0.0']), /not a CIDR/);
+    assert.throws(() => createAddressGuard(['999.1.1.1/99']), /not a CIDR/);
   });
 
   it('AUD-5: a host name that resolves to a refused address is refused at connection time', async () => {
     await assert.rejects(resolve(createAddressGuard([]), 'localhost'), /private or reserved/);
     assert.match(await resolve(createAddressGuard(['127.0.0.0/8', '::1/128']), 'localhost'), /^(127\.0\.0\.1|::1)$/);
+  });
+
+  it('AUD-5: refuses the documentation, benchmarking, reserved and translation ranges of the IANA registries', () => {
+    const guard = createAddressGuard([]);
+    for (const address of ['2001:db8::1', '192.0.2.1', '198.51.100.1', '203.0.113.1', '198.18.0.1', '240.0.0.1', '255.255.255.255', '100::1', '2001::1', '2002:a00:1::1', 'ff02::1', '::ffff:8.8.8.8']) {
+      assert.throws(() => {
+        guard.assertAllowed(address);
+      }, /private or reserved/, address);
+    }
+  });
+
+  it('AUD-5: a host name is resolved when saved and refused if any answer is refused', async () => {
+    const answers: Record<string, { address: string; family: number }[]> = {
+      'public.example': [{ address: '93.184.216.34', family: 4 }],
+      'mixed.example': [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.7', family: 4 }],
+      'doc.example': [{ address: '2001:db8::5', family: 6 }],
+    };
+    const guard = createAddressGuard([], { resolveAll: async (host) => answers[host] ?? [] });
+    await guard.assertResolvesAllowed('public.example');
+    await guard.assertResolvesAllowed('unknown.example');
+    await assert.rejects(guard.assertResolvesAllowed('mixed.example'), /resolves to a private or reserved/);
+    await assert.rejects(guard.assertResolvesAllowed('doc.example'), /resolves to a private or reserved/);
+    await assert.rejects(guard.assertResolvesAllowed('10.0.0.7'), /private or reserved/);
+    await createAddressGuard(['10.0.0.0/8'], { resolveAll: async (host) => answers[host] ?? [] }).assertResolvesAllowed('mixed.example');
   });
 });

@@ -1,48 +1,67 @@
-import { lookup as dnsLookup } from 'node:dns';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { addressFamily, cidrBlockList } from '../../platform/net/cidr.ts';
+import { isSpecialPurposeAddress } from '../../platform/net/special-purpose-addresses.ts';
 import { DeliveryError } from './delivery-error.ts';
 
 /** Which addresses destinations may reach, so a tenant cannot point Parapet at internal services. */
 export interface AddressGuard {
   /** Throws `address_not_allowed` for a private or reserved IP literal not in the allowlist. */
   assertAllowed(address: string): void;
+  /**
+   * Resolves a host name (an IP literal is checked as it is) and throws `address_not_allowed` when
+   * any answer is refused. A name that does not resolve now is left to the check at connection.
+   */
+  assertResolvesAllowed(host: string): Promise<void>;
   /** A DNS lookup for `net`/`tls`/`https` that drops private or reserved answers (no DNS rebinding). */
   readonly lookup: LookupFunction;
 }
 
-// Loopback, private, link-local (cloud metadata), shared, benchmarking, multicast and reserved
-// ranges (RFC 6890), and NAT64, which can reach them. (BlockList checks IPv4-mapped IPv6
-// addresses against the IPv4 rules.)
-const RESERVED: readonly [string, number, 'ipv4' | 'ipv6'][] = [
-  ['0.0.0.0', 8, 'ipv4'], ['10.0.0.0', 8, 'ipv4'], ['100.64.0.0', 10, 'ipv4'], ['127.0.0.0', 8, 'ipv4'], ['169.254.0.0', 16, 'ipv4'],
-  ['172.16.0.0', 12, 'ipv4'], ['192.0.0.0', 24, 'ipv4'], ['192.168.0.0', 16, 'ipv4'], ['198.18.0.0', 15, 'ipv4'], ['224.0.0.0', 3, 'ipv4'],
-  ['::', 127, 'ipv6'], ['64:ff9b::', 96, 'ipv6'], ['fc00::', 7, 'ipv6'], ['fe80::', 10, 'ipv6'], ['ff00::', 8, 'ipv6'],
-];
+/** Every address a name resolves to; `[]` when it does not resolve (now). */
+export type ResolveAll = (hostname: string) => Promise<readonly LookupAddress[]>;
+
+/** How long a save waits for DNS before leaving the name to the check at connection. */
+const RESOLVE_TIMEOUT_MS = 5_000;
+
+const systemResolveAll: ResolveAll = (hostname) =>
+  new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      resolve([]);
+    }, RESOLVE_TIMEOUT_MS);
+    timer.unref();
+    dnsLookup(hostname, { all: true, family: 0 }, (error, addresses) => {
+      clearTimeout(timer);
+      resolve(error === null ? addresses : []);
+    });
+  });
 
 /**
  * `allowedNetworks`: CIDRs the operator opens on purpose (the SIEM collector's subnet, or
- * `127.0.0.0/8` in tests). Everything else private or reserved is refused.
+ * `127.0.0.0/8` in tests). Every special-purpose address (platform/net: loopback, private,
+ * link-local, shared, documentation, benchmarking, multicast, NAT64, 6to4, IPv4-mapped… from the
+ * IANA registries, RFC 6890) outside them is refused.
  */
-export function createAddressGuard(allowedNetworks: readonly string[]): AddressGuard {
-  const reserved = new BlockList();
-  for (const [network, prefix, type] of RESERVED) reserved.addSubnet(network, prefix, type);
-  const allowed = new BlockList();
-  for (const cidr of allowedNetworks) {
-    const [network = '', prefixText = ''] = cidr.split('/');
-    const family = isIP(network);
-    const prefix = Number(prefixText);
-    if (family === 0 || !/^\d{1,3}$/.test(prefixText) || prefix < 0 || prefix > (family === 4 ? 32 : 128)) throw new Error(`not a CIDR: ${cidr}`);
-    allowed.addSubnet(network, prefix, family === 4 ? 'ipv4' : 'ipv6');
-  }
+export function createAddressGuard(allowedNetworks: readonly string[], options: { resolveAll?: ResolveAll } = {}): AddressGuard {
+  const allowed = cidrBlockList(allowedNetworks);
+  const resolveAll = options.resolveAll ?? systemResolveAll;
 
   const permits = (address: string): boolean => {
-    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    return allowed.check(address, type) || !reserved.check(address, type);
+    const family = addressFamily(address);
+    if (family === undefined) return false;
+    return allowed.check(address, family) || !isSpecialPurposeAddress(address);
   };
 
   return {
     assertAllowed: (address) => {
-      if (isIP(address) !== 0 && !permits(address)) throw new DeliveryError('address_not_allowed', `${address} is a private or reserved address`);
+      if (addressFamily(address) !== undefined && !permits(address)) throw new DeliveryError('address_not_allowed', `${address} is a private or reserved address`);
+    },
+    assertResolvesAllowed: async (host) => {
+      if (addressFamily(host) !== undefined) {
+        if (!permits(host)) throw new DeliveryError('address_not_allowed', `${host} is a private or reserved address`);
+        return;
+      }
+      const addresses = await resolveAll(host);
+      if (addresses.some((a) => !permits(a.address))) throw new DeliveryError('address_not_allowed', `${host} resolves to a private or reserved address`);
     },
     lookup: (hostname, options, callback) => {
       dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {

@@ -58,6 +58,12 @@ export function registerAuthentication(
       request.principal = await authenticate(request);
       if (request.principal !== undefined) break;
     }
+    // An Authorization header on the API that no authenticator accepted (a malformed bearer, an
+    // unknown scheme) is a presented, invalid credential: the request fails, whatever else it
+    // carries, and never falls back to the session cookie or to anonymous.
+    if (request.principal === undefined && request.headers.authorization !== undefined && request.url.startsWith('/api/')) {
+      throw new AppError('unauthenticated');
+    }
     if (request.principal === undefined) {
       const token = request.cookies[deps.cookie.name];
       if (token !== undefined) request.principal = await deps.sessions.resolve(token);

@@ -19,6 +19,7 @@ export const tenantsModule = defineModule({
     projects: { scope: 'tenant' },
     environments: { scope: 'tenant' },
   },
+  migrations: new URL('./migrations/', import.meta.url),
   create: (ctx, deps) => {
     const tenants = createTenantsService({
       transactor: ctx.transactor,
@@ -26,6 +27,8 @@ export const tenantsModule = defineModule({
       random: ctx.random,
       audit: deps.audit.recorder,
       access: { changed: (tx, tenantId) => deps.access.control.changed(tx, tenantId), grantCreator: (tx, tenantId, userId, now) => deps.access.grantCreator(tx, tenantId, userId, now) },
+      // Issue 14: who may create organizations, and how many each user may have, is a platform setting.
+      creation: { creators: ctx.config.organizationCreators, perUser: ctx.config.organizationsPerUser },
     });
     const riskyWrites = deps['access-requests'].riskyWrites;
     // DATA-3: an approved organization deletion starts its grace period instead of deleting at once.

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { errorResponses, Name, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
-import { auditContext } from '../../platform/http/request-context.ts';
+import { auditContext, requireUser } from '../../platform/http/request-context.ts';
 import type { TenantsService } from './tenants-service.ts';
 
 /**
@@ -74,10 +74,11 @@ export function registerTenantsRoutes(server: FastifyInstance, service: TenantsS
 
   app.post('/api/v1/organizations', {
     config: { permission: 'self' },
-    schema: { tags, summary: 'Create an organization (you become its owner)', body: NameBody, response: { 201: Organization, ...errorResponses(400, 401) } },
+    schema: { tags, summary: 'Create an organization (you become its owner); who may, and how many, is a platform setting', body: NameBody, response: { 201: Organization, ...errorResponses(400, 401, 403) } },
     handler: async (request, reply) => {
       const { name } = request.body;
-      return reply.status(201).send(toOrganization(await service.createOrganization(auditContext(request), name)));
+      const user = requireUser(request);
+      return reply.status(201).send(toOrganization(await service.createOrganization(auditContext(request), name, user)));
     },
   });
   app.get('/api/v1/organizations', {

@@ -25,8 +25,15 @@ export interface TenancyAccessHooks {
  * permission each call needs; see modules/access); every call runs in its tenant's transaction,
  * where row-level security keeps it inside that tenant.
  */
-export function createTenantsService(deps: { transactor: AppTransactor; clock: Clock; random: Random; audit: AuditRecorder; access: TenancyAccessHooks }) {
-  const { transactor, clock, random, audit, access } = deps;
+/** Who may create organizations (PARAPET_ORGANIZATION_CREATORS) and how many each user may have created. */
+export interface OrganizationCreationPolicy {
+  readonly creators: 'platform_admins' | 'any_user';
+  /** Organizations one user may have created and not deleted; platform administrators are not limited. */
+  readonly perUser: number;
+}
+
+export function createTenantsService(deps: { transactor: AppTransactor; clock: Clock; random: Random; audit: AuditRecorder; access: TenancyAccessHooks; creation: OrganizationCreationPolicy }) {
+  const { transactor, clock, random, audit, access, creation } = deps;
 
   function inTenant<T>(tenantId: string, ctx: AuditContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
     return transactor.withTenant(tenantId, fn, ctx.userId);
@@ -64,12 +71,17 @@ export function createTenantsService(deps: { transactor: AppTransactor; clock: C
   }
 
   return {
-    createOrganization: (ctx: AuditContext, name: string) => {
+    createOrganization: (ctx: AuditContext, name: string, creator: { readonly isPlatformAdmin: boolean }) => {
+      // A platform setting, not a tenant's: who may create organizations, and how many each.
+      if (!creator.isPlatformAdmin && creation.creators !== 'any_user') throw new AppError('organization_creation_restricted');
       const id = uuidv7(clock, random);
       const now = clock.now();
       return transactor.withTenant(
         id,
         async (tx) => {
+          if (!creator.isPlatformAdmin && (await store.lockAndCountOrganizationsCreated(tx, ctx.userId)) >= creation.perUser) {
+            throw new AppError('organization_limit_reached');
+          }
           const org = { id, name, created_by: ctx.userId, created_at: now, updated_at: now };
           await store.insertOrganization(tx, org);
           await store.insertMembership(tx, id, ctx.userId, 'owner', now);

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { EnvironmentKind, EnvironmentsTable, OrganizationsTable, ProjectsTable } from './tenants-tables.ts';
 
@@ -11,6 +11,17 @@ export type EnvironmentRow = Selectable<EnvironmentsTable>;
 
 export async function insertOrganization(tx: Tx, org: OrganizationRow): Promise<void> {
   await tx.insertInto('organizations').values(org).execute();
+}
+
+/**
+ * Takes a transaction-scoped lock on the acting user's organization creations, then counts the
+ * organizations they created that still exist: parallel creations by one user queue here, so none
+ * counts before another commits.
+ */
+export async function lockAndCountOrganizationsCreated(tx: Tx, userId: string): Promise<number> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`parapet.organization_creator:${userId}`}, 0))`.execute(tx);
+  const { rows } = await sql<{ n: number }>`select parapet_organizations_created_by_actor() as n`.execute(tx);
+  return rows[0]?.n ?? 0;
 }
 
 export async function insertMembership(tx: Tx, tenantId: string, userId: string, role: 'owner' | 'member', now: Date): Promise<void> {

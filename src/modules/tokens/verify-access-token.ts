@@ -1,4 +1,5 @@
 import { jwtVerify, type JWTPayload } from 'jose';
+import { tokenTimesProblem } from '../../sdk/token-times.ts';
 import { ACCESS_TOKEN_ALG, type TokenKeys } from './token-keys.ts';
 import { ACCESS_TOKEN_TYP } from './sign-access-token.ts';
 
@@ -13,7 +14,8 @@ export type VerifiedAccessToken = JWTPayload & { readonly sub: string; readonly 
 /**
  * Verifies a Parapet access token: signature by the current or previous period's key (EdDSA only,
  * so `alg: none`, HMAC and key-confusion tricks fail before any key is used), `typ: at+jwt`,
- * the issuer, the audience, and `exp`/`nbf` against the injected clock with no leeway.
+ * the issuer, the audience, `exp`/`nbf` against the injected clock with no leeway, `iat` no more
+ * than a minute ahead and a lifetime (`exp` − `iat`) of at most 15 minutes.
  */
 export async function verifyAccessToken(keys: TokenKeys, token: string, expected: { issuer: string; audience: string; now: Date }): Promise<VerifiedAccessToken> {
   try {
@@ -36,6 +38,9 @@ export async function verifyAccessToken(keys: TokenKeys, token: string, expected
         requiredClaims: ['sub', 'exp', 'iat', 'jti'],
       },
     );
+    // Defence in depth if a signing key leaks: no token dated ahead, none living longer than issued.
+    const problem = tokenTimesProblem(payload, { now: expected.now });
+    if (problem !== undefined) throw new AccessTokenError(`access token ${problem}`);
     return payload as VerifiedAccessToken;
   } catch (error) {
     if (error instanceof AccessTokenError) throw error;

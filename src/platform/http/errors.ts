@@ -50,6 +50,13 @@ export const ERRORS = {
   too_many_attempts: { status: 429, title: 'Too many failed sign-ins for this account' },
   internal_error: { status: 500, title: 'Internal error' },
   service_unavailable: { status: 503, title: 'The service is not ready' },
+  json_too_deep: { status: 400, title: 'The request body nests objects or arrays too deeply' },
+  request_timeout: { status: 408, title: 'The request was not received in time' },
+  uri_too_long: { status: 414, title: 'The request target is too long' },
+  expectation_failed: { status: 417, title: 'The Expect header is not supported' },
+  headers_too_large: { status: 431, title: 'The request headers are too large' },
+  organization_creation_restricted: { status: 403, title: 'Only platform administrators may create organizations on this Parapet' },
+  organization_limit_reached: { status: 403, title: 'You have created as many organizations as this Parapet allows' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

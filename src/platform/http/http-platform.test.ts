@@ -57,6 +57,22 @@ describe('HTTP platform', () => {
     assertProblem(await t.inject({ method: 'GET', url: '/metrics', remoteAddress: '203.0.113.9' }), 403, 'forbidden');
   });
 
+  it('marks every public operation in the OpenAPI document with an empty security requirement, and only those', async () => {
+    const doc = (await t.inject({ method: 'GET', url: '/openapi.json' })).json<{ security?: unknown[]; paths: Record<string, Record<string, { security?: unknown[] }>> }>();
+    assert.ok((doc.security ?? []).length > 0, 'the document requires authentication by default');
+    assert.deepEqual(doc.paths['/api/v1/permissions']?.['get']?.security, []);
+    assert.deepEqual(doc.paths['/api/v1/auth/login']?.['post']?.security, []);
+    let publicRoutes = 0;
+    for (const route of t.app.http.parapetRoutes) {
+      const operation = doc.paths[route.url.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
+      if (operation === undefined) continue;
+      const isPublic = route.permission === 'public' || route.auth === 'public';
+      if (isPublic) publicRoutes++;
+      assert.deepEqual(operation.security, isPublic ? [] : undefined, `${route.method} ${route.url}`);
+    }
+    assert.ok(publicRoutes >= 10, `${publicRoutes} public operations`);
+  });
+
   it('serves an OpenAPI 3.1 document listing every /api/v1 route with schemas, and a readable reference', async () => {
     const doc = (await t.inject({ method: 'GET', url: '/openapi.json' })).json<{ openapi: string; paths: Record<string, Record<string, { responses?: object; summary?: string }>> }>();
     assert.equal(doc.openapi, '3.1.0');

@@ -14,18 +14,21 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       components: {
         securitySchemes: {
           session: { type: 'apiKey', in: 'cookie', name: 'parapet_session', description: '`__Host-parapet_session` when served over HTTPS' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'An access token (JWT) or an API key (`prk_…`)' },
         },
       },
-      security: [{ session: [] }],
+      security: [{ session: [] }, { bearer: [] }],
     },
     hideUntagged: true,
     // Each operation names the permission it needs (`x-parapet-permission`), also in its description.
     transformObject: (documentObject) => {
       const document = (documentObject as { openapiObject: { paths?: Record<string, Record<string, { description?: string } & Record<string, unknown>>> } }).openapiObject;
       for (const route of app.parapetRoutes) {
-        if (route.permission === undefined) continue;
         const operation = document.paths?.[route.url.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()];
         if (operation === undefined) continue;
+        // OpenAPI 3.1 §4.8.10: an empty security array removes the document-wide requirement.
+        if (route.permission === 'public' || route.auth === 'public') operation['security'] = [];
+        if (route.permission === undefined) continue;
         operation['x-parapet-permission'] = route.permission;
         const needs = route.permission === 'public' ? 'No authentication.' : route.permission === 'self' ? 'Any signed-in user.' : `Requires the \`${route.permission}\` permission.`;
         operation.description = operation.description === undefined ? needs : `${operation.description}\n\n${needs}`;

@@ -18,14 +18,21 @@ export function hstsValue(includeSubdomains: boolean): string {
 }
 
 /** Headers every response carries (OWASP Secure Headers); HSTS only when served over TLS. */
+export function securityHeaders(tls: boolean, hsts = hstsValue(false)): Readonly<Record<string, string>> {
+  return {
+    'content-security-policy': CSP,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'cross-origin-opener-policy': 'same-origin',
+    'cross-origin-resource-policy': 'same-origin',
+    'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+    // RFC 6797: only meaningful (and only honoured) over a secure transport.
+    ...(tls ? { 'strict-transport-security': hsts } : {}),
+  };
+}
+
+/** Sets `securityHeaders` on a reply. */
 export function applySecurityHeaders(reply: FastifyReply, tls: boolean, hsts = hstsValue(false)): void {
-  reply.header('content-security-policy', CSP);
-  reply.header('x-content-type-options', 'nosniff');
-  reply.header('referrer-policy', 'no-referrer');
-  reply.header('x-frame-options', 'DENY');
-  reply.header('cross-origin-opener-policy', 'same-origin');
-  reply.header('cross-origin-resource-policy', 'same-origin');
-  reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=()');
-  // RFC 6797: only meaningful (and only honoured) over a secure transport.
-  if (tls) reply.header('strict-transport-security', hsts);
+  reply.headers(securityHeaders(tls, hsts));
 }

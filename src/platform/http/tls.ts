@@ -6,6 +6,8 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { basename, dirname, resolve } from 'node:path';
 import { createSecureContext, type SecureContextOptions, type TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
+import { createClientErrorHandler } from './edge-errors.ts';
+import { securityHeaders } from './security-headers.ts';
 
 /**
  * Mozilla Server Side TLS guidelines, version 5.7, "intermediate" configuration
@@ -188,5 +190,7 @@ export function createRedirectServer(publicUrl: string): HttpServer {
   });
   server.requestTimeout = 10_000;
   server.headersTimeout = 10_000;
+  // What Node cannot parse is answered as on the HTTPS listener: problem+json, no echo.
+  server.on('clientError', createClientErrorHandler({ logger: { debug: () => undefined }, headers: securityHeaders(false) }));
   return server;
 }

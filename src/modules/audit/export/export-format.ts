@@ -1,3 +1,4 @@
+import { csvLine } from '../../../platform/csv/csv-line.ts';
 import type { AuditEvent } from '../audit-event.ts';
 
 /** Export formats (AUD-4). JSONL is the verifiable one; CSV and OCSF carry the same proof material. */
@@ -43,19 +44,11 @@ export type ExportLine = ExportHeader | ExportEventLine | ExportCheckpointLine;
 
 const CSV_COLUMNS = ['record_type', 'seq', 'id', 'occurred_at', 'recorded_at', 'action', 'outcome', 'actor_type', 'actor_id', 'actor_name', 'ip', 'user_agent', 'request_id', 'targets', 'metadata', 'leaf_hash', 'canonical_or_note'] as const;
 
-/** RFC 4180 field quoting; a leading =, +, -, @ is prefixed with ' so spreadsheets do not run formulas. */
-function csvField(value: string | number | null): string {
-  if (value === null) return '';
-  let text = String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 export function csvHeaderLine(): string {
-  return `${CSV_COLUMNS.join(',')}\r\n`;
+  return csvLine(CSV_COLUMNS);
 }
 
-export function csvLine(line: ExportLine): string {
+export function csvExportLine(line: ExportLine): string {
   let fields: (string | number | null)[];
   if (line.type === 'header') {
     fields = ['header', line.first_seq, line.tenant_id, line.exported_at, null, null, null, null, null, null, null, null, null, null, JSON.stringify({ format: line.format, origin: line.origin }), null, line.verifier_key];
@@ -68,7 +61,7 @@ export function csvLine(line: ExportLine): string {
       JSON.stringify(e.targets), JSON.stringify(e.metadata), line.leaf_hash, line.canonical,
     ];
   }
-  return `${fields.map(csvField).join(',')}\r\n`;
+  return csvLine(fields);
 }
 
 const OCSF_CLASSES: Readonly<Record<string, { class_uid: number; class_name: string; category_uid: number; category_name: string }>> = {

@@ -3,7 +3,7 @@ import type { Clock } from '../../../platform/clock.ts';
 import type { AuditSigner } from '../audit-signer.ts';
 import * as store from '../audit-store.ts';
 import { emptyRoot, formatCheckpoint, signNote } from '../log/index.ts';
-import { csvHeaderLine, csvLine, EXPORT_CHECKPOINT_MARKER, EXPORT_FORMAT_VERSION, toOcsf, type ExportFormat, type ExportLine } from './export-format.ts';
+import { csvExportLine, csvHeaderLine, EXPORT_CHECKPOINT_MARKER, EXPORT_FORMAT_VERSION, toOcsf, type ExportFormat, type ExportLine } from './export-format.ts';
 
 const PAGE = 1000;
 
@@ -65,7 +65,7 @@ export async function* renderExport(lines: AsyncIterable<ExportLine>, format: Ex
   if (format === 'csv') yield csvHeaderLine();
   for await (const line of lines) {
     if (format === 'jsonl') yield `${JSON.stringify(line)}\n`;
-    else if (format === 'csv') yield csvLine(line);
+    else if (format === 'csv') yield csvExportLine(line);
     else yield `${JSON.stringify(line.type === 'event' ? toOcsf(line) : line)}\n`;
   }
 }
