@@ -47,7 +47,7 @@ describe('parapet backup CLI on embedded PGlite', () => {
 
     const again = run(['backup', 'restore', file], target);
     assert.equal(again.code, 1);
-    assert.match(again.err, /refused: the target database is not empty \(table setup_tokens has rows\)/);
+    assert.match(again.err, /refused: the target database is not empty \(table [a-z_]+ has rows\)/);
 
     assert.equal(run(['backup', 'verify'], source).code, 2);
   });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PGlite } from '@electric-sql/pglite';
-import { migrate, MigrationError, openPglite, readMigrations } from './index.ts';
+import { schemaMigrations } from '../../schema.ts';
+import { migrate, MigrationError, openPglite } from './index.ts';
 
 const KEY = Buffer.alloc(32, 1);
 
@@ -9,7 +10,8 @@ describe('migrations', () => {
   it('applies every migration once, records checksums, and refuses edits and unknown history', async () => {
     const db = openPglite(await PGlite.create());
     try {
-      const migrations = readMigrations();
+      // Every module's migrations with the platform's, as the app applies them.
+      const migrations = schemaMigrations();
       const first = await migrate(db, KEY, migrations);
       assert.deepEqual(first.applied, migrations.map((m) => m.name));
       assert.deepEqual((await migrate(db, KEY, migrations)).applied, []);
