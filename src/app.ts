@@ -1,15 +1,7 @@
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
-import type { Config } from './config/index.ts';
-import type { AppTransactor, DB } from './database.ts';
 import type { AppContext, AppOptions, ModuleApis } from './modules/contract.ts';
 import { MODULES } from './modules/index.ts';
-import type { PasswordHasher } from './modules/identity/index.ts';
-import type { Clock } from './platform/clock.ts';
-import type { Keyring } from './platform/crypto/keyring.ts';
-import type { Random } from './platform/crypto/random.ts';
-import type { Database } from './platform/db/index.ts';
 import { createHttpMetrics } from './platform/http/metrics.ts';
 import { registerOpenApi, renderApiReference } from './platform/http/openapi.ts';
 import { registerOpsRoutes } from './platform/http/ops-routes.ts';
@@ -27,15 +19,8 @@ import { servicesOf, type AppServices } from './app-services.ts';
 
 export const VERSION = '0.1.0';
 
-export interface AppDeps extends AppOptions {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly db: Database<DB>;
-  readonly transactor: AppTransactor;
-  readonly hasher: PasswordHasher;
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly keyring: Keyring;
+/** What `buildApp` is given: the shared machinery modules are created with, and the optional parts. */
+export interface AppDeps extends AppOptions, Pick<AppContext, 'config' | 'logger' | 'db' | 'transactor' | 'hasher' | 'clock' | 'random' | 'keyring'> {
   /** Waits between mail delivery attempts (tests shorten them). */
   readonly mailRetryDelaysMs?: readonly number[];
   /** Certificate and key (loaded by `loadTlsPair`): the app serves HTTPS itself. */
