@@ -49,7 +49,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
 };
 
 /** Commands with subcommands (`keys rotate`, `backup verify` …). */
-const COMMAND_GROUPS: ReadonlySet<string> = new Set(['config', 'audit', 'access', 'keys', 'secrets', 'retention', 'mail', 'backup']);
+const COMMAND_GROUPS: ReadonlySet<string> = new Set(Object.keys(COMMANDS).filter((name) => name.includes(' ')).map((name) => name.slice(0, name.indexOf(' '))));
 
 const isHelp = (arg: string | undefined): boolean => arg === '--help' || arg === '-h';
 
