@@ -3,6 +3,8 @@
  * URL; tokens travel in the URL fragment, which browsers never send to a server, so they stay out
  * of access logs and Referer headers (the page posts them in a request body).
  */
+import { escapeHtml } from '../http/html.ts';
+
 export type MailTemplate =
   | { readonly kind: 'invitation'; readonly organization: string; readonly inviter: string; readonly role: string; readonly token: string; readonly expiresAt: Date }
   | { readonly kind: 'verify_email'; readonly token: string; readonly expiresAt: Date }
@@ -29,10 +31,6 @@ export interface RenderedMail {
   readonly subject: string;
   readonly text: string;
   readonly html: string;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** A body of paragraphs and at most one call to action, as text and as minimal HTML. */
