@@ -17,6 +17,7 @@ import type { Keyring } from '../platform/crypto/keyring.ts';
 import type { Random } from '../platform/crypto/random.ts';
 import type { ShredRegister } from '../platform/crypto/shred-register.ts';
 import type { Database } from '../platform/db/index.ts';
+import type { ErrorEntry } from '../platform/http/errors.ts';
 import type { HttpMetrics } from '../platform/http/metrics.ts';
 import type { Mailer } from '../platform/mail/index.ts';
 import type { ModuleInstance, TableScope } from '../platform/module.ts';
@@ -84,6 +85,8 @@ export interface AppModule<N extends ModuleName = ModuleName, D extends ModuleNa
   readonly tables: Readonly<Record<string, TableScope>>;
   /** The folder of the module's `NNNN_name.sql` migrations (numbered in one sequence across modules). */
   readonly migrations?: URL;
+  /** The module's error codes (its `errors.ts`, made with `defineErrors`); the HTTP catalogue is their union with the platform's. */
+  readonly errors?: Readonly<Record<string, ErrorEntry>>;
   readonly reviewContributors?: readonly ReviewContributor[];
   /** The module's sections of the personal-data export. */
   readonly personalData?: (ctx: Pick<AppContext, 'transactor' | 'clock'>) => readonly PersonalDataContributor[];

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { MODULES } from '../../src/modules/index.ts';
+import { errorCatalogue, PLATFORM_ERRORS } from '../../src/platform/http/errors.ts';
 import { checkModuleOrder, ModuleCompositionError } from '../../src/platform/module.ts';
 import { PLATFORM_TABLES, schemaMigrations, TABLE_OWNERS } from '../../src/schema.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
@@ -138,6 +139,28 @@ describe('the module contract', () => {
   it('names every module in docs/architecture.md', () => {
     const doc = readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8');
     for (const module of MODULES) assert.ok(doc.includes(`\`${module.name}\``), `docs/architecture.md does not describe the module ${module.name}`);
+  });
+
+  it('declares every error code thrown in src once: the platform\'s shared codes or the throwing module\'s own', () => {
+    const declared = errorCatalogue();
+    const byModule = new Map<string, string>();
+    for (const module of MODULES) {
+      for (const code of Object.keys(module.errors ?? {})) {
+        assert.ok(!Object.hasOwn(PLATFORM_ERRORS, code), `${module.name} redeclares the platform code ${code}`);
+        assert.equal(byModule.get(code), undefined, `${code} is declared by ${byModule.get(code)} and ${module.name}`);
+        byModule.set(code, module.name);
+        assert.deepEqual(declared.get(code as never), module.errors?.[code], `${code} of ${module.name} is in the catalogue`);
+      }
+    }
+    const files = [join(ROOT, 'src/platform'), join(ROOT, 'src/sdk'), MODULES_DIR].flatMap((dir) => sourceFiles(dir));
+    let seen = 0;
+    for (const file of files) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/new AppError\(\s*'([a-z0-9_]+)'/g)) {
+        seen++;
+        assert.ok(declared.has(match[1] as never), `${relative(ROOT, file)} throws the undeclared code ${match[1]}`);
+      }
+    }
+    assert.ok(seen > 100, `found only ${seen} thrown codes: the scan is broken`);
   });
 
   it('builds the DB type from module table types only', async () => {

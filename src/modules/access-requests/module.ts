@@ -1,6 +1,7 @@
 import { accessRequestsPersonalData, riskyWritesPersonalData } from './access-requests-personal-data.ts';
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import { defineModule } from '../contract.ts';
+import { ACCESS_REQUESTS_ERRORS } from './errors.ts';
 import { registerAccessRequestRoutes } from './access-requests-routes.ts';
 import { createAccessRequestsService, type AccessRequestsService } from './access-requests-service.ts';
 import { registerRiskyWriteRoutes } from './risky-writes-routes.ts';
@@ -29,6 +30,7 @@ export const accessRequestsModule = defineModule({
     risky_write_approvals: { scope: 'tenant' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  errors: ACCESS_REQUESTS_ERRORS,
   personalData: (ctx) => [accessRequestsPersonalData(ctx), riskyWritesPersonalData(ctx)],
   create: (ctx, { audit, access, alerts }) => {
     const { transactor, clock, random, logger } = ctx;

@@ -15,3 +15,4 @@ export { compilePolicy, policyProblems, DEFAULT_POLICY, MFA_METHODS, POLICY_BOUN
 export { createSecurityPolicyService, type SecurityPolicyService } from './security-policy.ts';
 export { registerSecurityPolicyRoutes } from './security-policy-routes.ts';
 export { accessModule, type AccessApi } from './module.ts';
+export { ACCESS_ERRORS } from './errors.ts';

@@ -2,6 +2,7 @@ import { uuidv7 } from '../../platform/crypto/random.ts';
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import type { Tx } from '../../database.ts';
 import { defineModule } from '../contract.ts';
+import { ACCESS_ERRORS } from './errors.ts';
 import { requireRecentAuthentication } from '../identity/index.ts';
 import { createAccessControl, type AccessControl } from './access-control.ts';
 import { registerAuthorization } from './access-hook.ts';
@@ -36,6 +37,7 @@ export const accessModule = defineModule({
     organization_security_policies: { scope: 'tenant' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  errors: ACCESS_ERRORS,
   create: (ctx, { audit, identity }) => {
     const { transactor, clock, random } = ctx;
     const control = createAccessControl({ transactor, clock, audit: audit.recorder, feed: ctx.feed, logger: ctx.logger });

@@ -5,3 +5,4 @@ export { ACCOUNT_LINK_TTL_MS } from './account-tokens.ts';
 export type { AccountsTables } from './accounts-tables.ts';
 export { accountsModule, type AccountsApi } from './module.ts';
 export { ACCOUNT_LINKS_SECTION, INVITATIONS_SECTION, accountLinksPersonalData, invitationsPersonalData } from './accounts-personal-data.ts';
+export { ACCOUNTS_ERRORS } from './errors.ts';

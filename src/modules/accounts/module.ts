@@ -2,6 +2,7 @@ import { createUserLookups } from '../identity/index.ts';
 import { accountLinksPersonalData, invitationsPersonalData } from './accounts-personal-data.ts';
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import { defineModule } from '../contract.ts';
+import { ACCOUNTS_ERRORS } from './errors.ts';
 import { registerAccountsRoutes } from './accounts-routes.ts';
 import { createAccountsService, type AccountsService } from './accounts-service.ts';
 import { createInvitationsService, type InvitationsService } from './invitations-service.ts';
@@ -27,6 +28,7 @@ export const accountsModule = defineModule({
     invitations: { scope: 'tenant' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  errors: ACCOUNTS_ERRORS,
   personalData: (ctx) => [invitationsPersonalData({ ...ctx, users: createUserLookups(ctx.transactor) }), accountLinksPersonalData(ctx)],
   create: (ctx, { audit, identity, access }) => {
     const { config, transactor, clock, random, hasher } = ctx;

@@ -3,6 +3,7 @@ import { isLoopback, type Config } from '../../config/index.ts';
 import type { AuditActor, AuditSource } from '../../platform/http/request-context.ts';
 import { PLATFORM_TENANT_ID } from '../audit/index.ts';
 import { defineModule } from '../contract.ts';
+import { IDENTITY_ERRORS } from './errors.ts';
 import { registerAuthentication, sessionCookieFor, type Authenticator, type SessionCookie } from './authenticate.ts';
 import { registerIdentityRoutes } from './identity-routes.ts';
 import { createLoginService, type LoginService } from './login-service.ts';
@@ -77,6 +78,7 @@ export const identityModule = defineModule({
     mfa_pending_logins: { scope: 'platform', reason: 'Sign-ins waiting for their second factor, for five minutes (AUTH-2).' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  errors: IDENTITY_ERRORS,
   personalData: (ctx) => [mfaPersonalData(ctx)],
   create: (ctx, { audit, keys }) => {
     const { config, transactor, clock, random, hasher } = ctx;

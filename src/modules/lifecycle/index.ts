@@ -12,3 +12,4 @@ export { registerLifecycleRoutes } from './lifecycle-routes.ts';
 export type { LifecycleTables } from './lifecycle-tables.ts';
 export { lifecycleModule, type LifecycleApi } from './module.ts';
 export { PERSONAL_DATA_COLUMNS, PERSONAL_DATA_EXCLUSIONS } from './personal-data-exclusions.ts';
+export { LIFECYCLE_ERRORS } from './errors.ts';

@@ -1,4 +1,5 @@
 import { defineModule } from '../contract.ts';
+import { LIFECYCLE_ERRORS } from './errors.ts';
 import { createRetentionForConfig } from './create-retention.ts';
 import { createDeletionService, type DeletionService } from './deletion-service.ts';
 import { createExportService } from './export-service.ts';
@@ -33,6 +34,7 @@ export const lifecycleModule = defineModule({
     account_tombstones: { scope: 'platform', reason: 'What remains of a deleted account: an HMAC of its email and dates, no personal data (DATA-3).' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  errors: LIFECYCLE_ERRORS,
   personalData: (ctx) => builtInContributors(ctx),
   create: (ctx, { audit, keys, identity, access }) => {
     const { config, transactor, clock, logger } = ctx;

@@ -6,3 +6,4 @@ export type { PasskeyRow } from './passkeys-store.ts';
 export type { PasskeysTables } from './passkeys-tables.ts';
 export { passkeysModule } from './module.ts';
 export { PASSKEYS_SECTION, passkeysPersonalData } from './passkeys-personal-data.ts';
+export { PASSKEYS_ERRORS } from './errors.ts';

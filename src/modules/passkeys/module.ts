@@ -1,5 +1,6 @@
 import { passkeysPersonalData } from './passkeys-personal-data.ts';
 import { defineModule } from '../contract.ts';
+import { PASSKEYS_ERRORS } from './errors.ts';
 import { passkeySecondFactor } from './passkey-second-factor.ts';
 import { registerPasskeyRoutes } from './passkeys-routes.ts';
 import { createPasskeys, type Passkeys } from './passkeys-service.ts';
@@ -20,6 +21,7 @@ export const passkeysModule = defineModule({
     webauthn_challenges: { scope: 'platform', reason: 'Pending WebAuthn ceremonies of platform-level users, for minutes (AUTH-3).' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  errors: PASSKEYS_ERRORS,
   personalData: (ctx) => [passkeysPersonalData(ctx)],
   create: (ctx, { audit, identity }) => {
     const passkeys = createPasskeys({

@@ -28,3 +28,4 @@ export function createSecrets(deps: { transactor: AppTransactor; clock: Clock; r
   };
 }
 export { secretsModule } from './module.ts';
+export { SECRETS_ERRORS } from './errors.ts';

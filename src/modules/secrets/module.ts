@@ -1,4 +1,5 @@
 import { defineModule } from '../contract.ts';
+import { SECRETS_ERRORS } from './errors.ts';
 import { createSecrets } from './index.ts';
 import type { SecretsService } from './secrets-service.ts';
 
@@ -14,6 +15,7 @@ export const secretsModule = defineModule({
   dependsOn: ['audit', 'keys'],
   tables: { secrets: { scope: 'tenant' }, secret_versions: { scope: 'tenant' } },
   migrations: new URL('./migrations/', import.meta.url),
+  errors: SECRETS_ERRORS,
   create: (ctx, { audit, keys }) => {
     const secrets = createSecrets({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, keyring: ctx.keyring, audit: audit.recorder, fields: keys.fields });
     return {

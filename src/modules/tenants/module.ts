@@ -1,4 +1,5 @@
 import { defineModule } from '../contract.ts';
+import { TENANTS_ERRORS } from './errors.ts';
 import { tenancyOperations } from './tenancy-operations.ts';
 import { registerTenantsRoutes } from './tenants-routes.ts';
 import { createTenantsService, type TenantsService } from './tenants-service.ts';
@@ -20,6 +21,7 @@ export const tenantsModule = defineModule({
     environments: { scope: 'tenant' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  errors: TENANTS_ERRORS,
   create: (ctx, deps) => {
     const tenants = createTenantsService({
       transactor: ctx.transactor,

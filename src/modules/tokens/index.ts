@@ -10,3 +10,4 @@ export type { UserTokensTables } from './user-tokens-tables.ts';
 export { oauthEndpoints, type OAuthEndpoints } from './endpoints.ts';
 export { tokensModule, type TokensApi } from './module.ts';
 export { REFRESH_TOKEN_FAMILIES_SECTION, userTokensPersonalData } from './user-tokens-personal-data.ts';
+export { TOKENS_ERRORS } from './errors.ts';

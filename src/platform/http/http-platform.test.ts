@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
-import { ERRORS } from './errors.ts';
+import { PLATFORM_ERRORS } from './errors.ts';
 
 describe('HTTP platform', () => {
   let t: TestApp;
@@ -96,8 +96,8 @@ describe('HTTP platform', () => {
     assert.match(page.body, /\/api\/v1\/organizations\/\{orgId\}\/projects/);
   });
 
-  it('every status in the error catalogue is a 4xx or 5xx and codes are snake_case', () => {
-    for (const [code, entry] of Object.entries(ERRORS)) {
+  it('every status in the platform error catalogue is a 4xx or 5xx and codes are snake_case', () => {
+    for (const [code, entry] of Object.entries(PLATFORM_ERRORS)) {
       assert.match(code, /^[a-z]+(?:_[a-z]+)*$/);
       assert.ok(entry.status >= 400 && entry.status < 600);
     }

@@ -1,0 +1,11 @@
+import { defineErrors } from '../../platform/http/errors.ts';
+
+/** The error codes this module answers with (module contract: each module declares its own). */
+export const ACCESS_REQUESTS_ERRORS = defineErrors({
+  self_approval_refused: { status: 403, title: 'A request cannot be approved by the person who made it' },
+  risky_write_disabled: { status: 403, title: 'This operation is disabled for the organization (risky writes are off)' },
+});
+
+declare module '../../platform/http/errors.ts' {
+  interface ModuleErrorCodes extends Record<keyof typeof ACCESS_REQUESTS_ERRORS, true> {}
+}

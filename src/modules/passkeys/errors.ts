@@ -1,0 +1,11 @@
+import { defineErrors } from '../../platform/http/errors.ts';
+
+/** The error codes this module answers with (module contract: each module declares its own). */
+export const PASSKEYS_ERRORS = defineErrors({
+  passkey_registration_failed: { status: 400, title: 'The passkey could not be registered' },
+  passkey_refused: { status: 401, title: 'The passkey was not accepted' },
+});
+
+declare module '../../platform/http/errors.ts' {
+  interface ModuleErrorCodes extends Record<keyof typeof PASSKEYS_ERRORS, true> {}
+}
