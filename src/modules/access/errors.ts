@@ -9,5 +9,6 @@ export const ACCESS_ERRORS = defineErrors({
 });
 
 declare module '../../platform/http/errors.ts' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- adds this module's codes to the catalogue's type
   interface ModuleErrorCodes extends Record<keyof typeof ACCESS_ERRORS, true> {}
 }

@@ -7,5 +7,6 @@ export const PASSKEYS_ERRORS = defineErrors({
 });
 
 declare module '../../platform/http/errors.ts' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- adds this module's codes to the catalogue's type
   interface ModuleErrorCodes extends Record<keyof typeof PASSKEYS_ERRORS, true> {}
 }

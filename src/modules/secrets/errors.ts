@@ -8,5 +8,6 @@ export const SECRETS_ERRORS = defineErrors({
 });
 
 declare module '../../platform/http/errors.ts' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- adds this module's codes to the catalogue's type
   interface ModuleErrorCodes extends Record<keyof typeof SECRETS_ERRORS, true> {}
 }

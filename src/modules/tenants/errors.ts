@@ -7,5 +7,6 @@ export const TENANTS_ERRORS = defineErrors({
 });
 
 declare module '../../platform/http/errors.ts' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- adds this module's codes to the catalogue's type
   interface ModuleErrorCodes extends Record<keyof typeof TENANTS_ERRORS, true> {}
 }

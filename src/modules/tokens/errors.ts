@@ -6,5 +6,6 @@ export const TOKENS_ERRORS = defineErrors({
 });
 
 declare module '../../platform/http/errors.ts' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- adds this module's codes to the catalogue's type
   interface ModuleErrorCodes extends Record<keyof typeof TOKENS_ERRORS, true> {}
 }
