@@ -9,7 +9,8 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { pino, type Logger } from 'pino';
 import type { AppTransactor, DB } from '../src/database.ts';
-import { AUDIT_ACTIONS, type AuditAction } from '../src/modules/audit/actions.ts';
+import '../src/modules/index.ts';
+import { auditActions, type AuditAction } from '../src/modules/audit/actions.ts';
 import type { AuditEvent, AuditEventInput } from '../src/modules/audit/audit-event.ts';
 import { createAuditSigner, type AuditSigner } from '../src/modules/audit/audit-signer.ts';
 import { urlKeyName } from '../src/modules/audit/log-identity.ts';
@@ -134,7 +135,7 @@ const ACTION_WEIGHTS: Readonly<Partial<Record<AuditAction, number>>> = {
 
 /** The actions repeated by weight (1,000 entries): entry `n % 1000` is event n's action. */
 export const ACTION_TABLE: readonly AuditAction[] = (() => {
-  const others = (Object.keys(AUDIT_ACTIONS) as AuditAction[]).filter((a) => a !== 'api.request');
+  const others = [...auditActions().keys()].filter((a) => a !== 'api.request');
   const table: AuditAction[] = [];
   for (const action of others) for (let i = 0; i < (ACTION_WEIGHTS[action] ?? 1); i++) table.push(action);
   while (table.length < 1000) table.push('api.request');

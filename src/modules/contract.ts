@@ -87,6 +87,8 @@ export interface AppModule<N extends ModuleName = ModuleName, D extends ModuleNa
   readonly migrations?: URL;
   /** The module's error codes (its `errors.ts`, made with `defineErrors`); the HTTP catalogue is their union with the platform's. */
   readonly errors?: Readonly<Record<string, ErrorEntry>>;
+  /** The audit actions the module records (its `audit-actions.ts`, made with `defineAuditActions`). */
+  readonly auditActions?: Readonly<Record<string, string>>;
   readonly reviewContributors?: readonly ReviewContributor[];
   /** The module's sections of the personal-data export. */
   readonly personalData?: (ctx: Pick<AppContext, 'transactor' | 'clock'>) => readonly PersonalDataContributor[];

@@ -1,6 +1,7 @@
 import { accessRequestsPersonalData, riskyWritesPersonalData } from './access-requests-personal-data.ts';
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import { defineModule } from '../contract.ts';
+import { ACCESS_REQUESTS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { ACCESS_REQUESTS_ERRORS } from './errors.ts';
 import { registerAccessRequestRoutes } from './access-requests-routes.ts';
 import { createAccessRequestsService, type AccessRequestsService } from './access-requests-service.ts';
@@ -31,6 +32,7 @@ export const accessRequestsModule = defineModule({
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: ACCESS_REQUESTS_ERRORS,
+  auditActions: ACCESS_REQUESTS_AUDIT_ACTIONS,
   personalData: (ctx) => [accessRequestsPersonalData(ctx), riskyWritesPersonalData(ctx)],
   create: (ctx, { audit, access, alerts }) => {
     const { transactor, clock, random, logger } = ctx;

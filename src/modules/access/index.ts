@@ -16,3 +16,4 @@ export { createSecurityPolicyService, type SecurityPolicyService } from './secur
 export { registerSecurityPolicyRoutes } from './security-policy-routes.ts';
 export { accessModule, type AccessApi } from './module.ts';
 export { ACCESS_ERRORS } from './errors.ts';
+export { ACCESS_AUDIT_ACTIONS } from './audit-actions.ts';

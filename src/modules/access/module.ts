@@ -2,6 +2,7 @@ import { uuidv7 } from '../../platform/crypto/random.ts';
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import type { Tx } from '../../database.ts';
 import { defineModule } from '../contract.ts';
+import { ACCESS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { ACCESS_ERRORS } from './errors.ts';
 import { requireRecentAuthentication } from '../identity/index.ts';
 import { createAccessControl, type AccessControl } from './access-control.ts';
@@ -38,6 +39,7 @@ export const accessModule = defineModule({
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: ACCESS_ERRORS,
+  auditActions: ACCESS_AUDIT_ACTIONS,
   create: (ctx, { audit, identity }) => {
     const { transactor, clock, random } = ctx;
     const control = createAccessControl({ transactor, clock, audit: audit.recorder, feed: ctx.feed, logger: ctx.logger });

@@ -6,3 +6,4 @@ export type { AccountsTables } from './accounts-tables.ts';
 export { accountsModule, type AccountsApi } from './module.ts';
 export { ACCOUNT_LINKS_SECTION, INVITATIONS_SECTION, accountLinksPersonalData, invitationsPersonalData } from './accounts-personal-data.ts';
 export { ACCOUNTS_ERRORS } from './errors.ts';
+export { ACCOUNTS_AUDIT_ACTIONS } from './audit-actions.ts';

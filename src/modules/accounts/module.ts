@@ -2,6 +2,7 @@ import { createUserLookups } from '../identity/index.ts';
 import { accountLinksPersonalData, invitationsPersonalData } from './accounts-personal-data.ts';
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import { defineModule } from '../contract.ts';
+import { ACCOUNTS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { ACCOUNTS_ERRORS } from './errors.ts';
 import { registerAccountsRoutes } from './accounts-routes.ts';
 import { createAccountsService, type AccountsService } from './accounts-service.ts';
@@ -29,6 +30,7 @@ export const accountsModule = defineModule({
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: ACCOUNTS_ERRORS,
+  auditActions: ACCOUNTS_AUDIT_ACTIONS,
   personalData: (ctx) => [invitationsPersonalData({ ...ctx, users: createUserLookups(ctx.transactor) }), accountLinksPersonalData(ctx)],
   create: (ctx, { audit, identity, access }) => {
     const { config, transactor, clock, random, hasher } = ctx;

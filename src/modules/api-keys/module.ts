@@ -1,5 +1,6 @@
 import { apiKeysPersonalData } from './api-keys-personal-data.ts';
 import { defineModule } from '../contract.ts';
+import { API_KEYS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { apiKeysReview } from './api-keys-review.ts';
 import { createApiKeys, type ApiKeys } from './index.ts';
 
@@ -16,6 +17,7 @@ export const apiKeysModule = defineModule({
   dependsOn: ['audit', 'keys', 'identity', 'access'],
   tables: { api_keys: { scope: 'tenant' }, api_key_signatures: { scope: 'tenant' } },
   migrations: new URL('./migrations/', import.meta.url),
+  auditActions: API_KEYS_AUDIT_ACTIONS,
   reviewContributors: [apiKeysReview],
   personalData: (ctx) => [apiKeysPersonalData(ctx)],
   create: (ctx, { audit, keys, identity, access }) => {

@@ -58,3 +58,4 @@ export function createAuditStreaming(deps: {
   };
 }
 export { auditStreamingModule } from './module.ts';
+export { AUDIT_STREAMING_AUDIT_ACTIONS } from './audit-actions.ts';

@@ -1,4 +1,5 @@
 import { defineModule } from '../contract.ts';
+import { AUDIT_STREAMING_AUDIT_ACTIONS } from './audit-actions.ts';
 import { startDeliveryLoop } from './delivery-loop.ts';
 import { registerAuditStreaming } from './destination-routes.ts';
 import { createAuditStreaming, type AuditStreaming } from './index.ts';
@@ -15,6 +16,7 @@ export const auditStreamingModule = defineModule({
   dependsOn: ['audit', 'keys'],
   tables: { audit_destinations: { scope: 'tenant' }, audit_delivery_cursors: { scope: 'tenant' } },
   migrations: new URL('./migrations/', import.meta.url),
+  auditActions: AUDIT_STREAMING_AUDIT_ACTIONS,
   create: (ctx, { audit, keys }) => {
     const streaming = createAuditStreaming({
       transactor: ctx.transactor,

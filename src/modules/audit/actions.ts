@@ -1,112 +1,45 @@
 /**
  * The catalogue of audit actions: dotted `noun.verb` names and what each records. Every event's
- * `action` comes from here, so consumers can rely on the list (docs/audit-log.md is generated
- * from it).
+ * `action` comes from it, so consumers can rely on the list. The audit module declares its own
+ * actions here; every other module declares its own in `audit-actions.ts` with
+ * `defineAuditActions`, named in its manifest (`auditActions`). docs/audit-log.md lists them all
+ * (test/docs/audit-action-catalogue.test.ts keeps it equal to the catalogue).
  */
-export const AUDIT_ACTIONS = {
-  'setup.completed': 'The first platform administrator was created with the setup link.',
-  'session.created': 'A user signed in; a session was created.',
-  'session.login_failed': 'A sign-in attempt failed (wrong credentials, unknown or disabled account).',
-  'session.revoked': 'A session ended (sign-out, replaced by a new sign-in, or revoked).',
-  'invitation.created': 'A member was invited to the organization by email with a role (never the link).',
-  'invitation.revoked': 'A pending invitation was revoked.',
-  'invitation.accepted': 'An invitation was accepted: the user (new or existing) became a member with the invited role.',
-  'email.verified': 'A user confirmed their email address with a verification link.',
-  'email.change_requested': 'A user asked to change their email address; the new address was sent a confirmation link and the old one a notice.',
-  'email.changed': "A user's email address changed after the new address confirmed it; their other sessions ended.",
-  'email.change_reported': 'The old address reported an email change it did not make: pending changes were cancelled and every session ended.',
-  'password.reset_requested': 'A password reset was asked for an address (outcome failure when no usable account has it; the requester is told the same either way).',
-  'password.reset': "A user set a new password with a reset link; every session of the account ended.",
-  'session.mfa_failed': 'A second factor presented at sign-in or re-authentication was wrong, already used, or refused by the throttle.',
-  'session.reauthenticated': 'A user re-authenticated for a sensitive action (step-up); the session was replaced by a new one.',
-  'session.upgraded': "A password-only session that enrolled the user's first second factor was replaced by a new one naming that factor (forced MFA enrolment).",
-  'mfa.factor_enrolled': 'A user confirmed a new second factor with a first valid code.',
-  'mfa.factor_removed': 'A user removed a second factor.',
-  'mfa.recovery_codes_generated': 'A user was issued a new set of recovery codes; older ones stopped working.',
-  'mfa.recovery_code_used': 'A single-use recovery code was spent (sign-in or re-authentication).',
-  'passkey.registered': 'A user registered a passkey or security key (its name, AAGUID and backup flags; never key material).',
-  'passkey.renamed': 'A user renamed one of their passkeys.',
-  'passkey.removed': 'A user removed one of their passkeys; it can no longer sign in.',
-  'passkey.counter_regressed': 'A correctly signed passkey assertion carried a signature counter that did not increase: a possibly cloned authenticator; it was refused.',
-  'session.tokens_issued': 'An API client signed in and got an access token and a refresh token bound to the session.',
-  'session.token_refreshed': 'An API client exchanged its refresh token for a new pair (the old refresh token retired).',
-  'session.refresh_token_reused': 'A retired refresh token was presented again: its whole family and session were revoked and an alert raised.',
-  'user.disabled': 'A platform administrator disabled an account; its sessions ended.',
-  'user.enabled': 'A platform administrator enabled a disabled account again.',
-  'security_policy.updated': "The organization's security policy changed (MFA, session timeouts, network allowlist).",
-  'organization.created': 'An organization was created.',
-  'organization.renamed': 'An organization was renamed.',
-  'organization.deleted': 'An organization was deleted.',
-  'project.created': 'A project was created.',
-  'project.renamed': 'A project was renamed.',
-  'project.deleted': 'A project was deleted.',
-  'environment.created': 'An environment was created.',
-  'environment.updated': 'An environment was renamed or its kind changed.',
-  'environment.deleted': 'An environment was deleted.',
-  'role.created': 'A custom role was created.',
-  'role.updated': 'A custom role was renamed or its permissions changed.',
-  'role.deleted': 'A custom role was deleted.',
-  'binding.created': 'A role was bound to a member or service account at a scope (with its conditions and expiry).',
-  'binding.deleted': 'A role binding was removed.',
-  'service_account.created': 'A service account was created.',
-  'service_account.disabled': 'A service account was disabled; its bindings and credentials stopped working.',
-  'service_account.enabled': 'A disabled service account was enabled again.',
-  'service_account.deleted': 'A service account and its bindings were deleted.',
-  'access.reviewed': 'An access review of the organization was generated (API or CLI).',
-  'access.requested': 'A user asked for just-in-time access to a role at a scope, with a reason and a duration.',
-  'access.approved': 'A second person approved a just-in-time access request; a role binding expiring with it was created.',
-  'access.rejected': 'A just-in-time access request was rejected.',
-  'access.cancelled': 'The requester withdrew a pending just-in-time access request.',
-  'access.revoked': 'An active just-in-time grant was ended before its expiry.',
-  'access.granted': 'An approver opened a time-boxed grant for a named operator directly (a tenant-opened support request).',
-  'access.break_glass': 'A platform operator self-approved emergency access (break-glass, at most one hour); an alert was raised.',
-  'security_alert.raised': "A security alert was raised for the organization's administrators.",
-  'security_alert.acknowledged': 'A security alert was acknowledged.',
-  'settings.risky_writes_changed': 'The organization switched risky writes between disabled and approval.',
-  'risky_write.requested': 'A risky write (e.g. deleting a project) was submitted and waits for a second administrator.',
-  'risky_write.approved': 'A second administrator approved a risky write, which was carried out.',
-  'risky_write.rejected': 'A pending risky write was rejected or withdrawn.',
-  'authz.denied': 'A request was refused because the actor may not act on the target.',
+/** The audit module's own actions. */
+export const AUDIT_OWN_ACTIONS = {
   'audit.exported': 'The audit log was exported.',
-  'audit.destination_created': "A SIEM destination (syslog or webhook) was added to the organization's audit stream.",
-  'audit.destination_updated': 'An audit stream destination was renamed, enabled or disabled, or its format or target changed.',
-  'audit.destination_deleted': 'An audit stream destination was deleted.',
   'audit.retention_changed': "An organization's audit retention period was changed.",
   'audit.retention_applied': 'Events older than the retention period were purged after a signed retention checkpoint.',
-  'keys.tenant_key_rotated': "A new version of the organization's tenant key was made primary (on demand or on schedule, ENC-2).",
-  'keys.tenant_key_retired': 'A superseded tenant key version was retired: no encrypted value references it any more.',
-  'keys.tenant_key_destroyed': 'A tenant key version was destroyed (crypto-shredding): values encrypted under it can no longer be read.',
-  'keys.root_rotated': 'A new root key version was made primary at the key provider; tenant keys are rewrapped under it.',
-  'oauth_client.created': 'An OAuth client (client credentials: a secret or registered public keys) was created for a service account.',
-  'oauth_client.deleted': 'An OAuth client was deleted; its access tokens stop working.',
-  'oauth.token_issued': 'An access token was issued to a service account through the client-credentials grant.',
-  'oauth.token_refused': 'A token request was refused: unknown client, wrong credentials, replayed assertion, disabled account, or a scope beyond the account.',
   'api.request': 'An API call: method, route, status and latency.',
-  'api_key.created': 'An API key was created (its permissions, binding, expiry and whether it signs; never its secret).',
-  'api_key.rotated': 'An API key was rotated: a successor was created and the old key given an overlap window.',
-  'api_key.revoked': 'An API key was revoked; it stops working at once on every node.',
-  'api_key.signature_rejected': 'A request made with a valid API key was refused for its signature: missing, stale, wrong or replayed.',
-  'secret.version_created': 'A secret was set: a new version was stored (created on its first); never its value nor its length.',
-  'secret.value_read': 'A secret value was read (decrypted and returned), with the version and any reason given; failure when it could not be decrypted.',
-  'secret.deleted': 'A secret was deleted (soft: its versions are kept until retention purges them).',
-  'secret.versions_purged': 'Retention deleted secret versions that stopped being current before the cutoff.',
-  'retention.changed': "An organization's retention period for a data type was overridden or reset to the platform default (DATA-1).",
-  'retention.purged': 'The retention job removed rows of one data type that had outlived their retention period (with the count).',
-  'user.updated': 'A user changed their own profile (display name) through the API (DATA-2 rectification).',
-  'user.exported': 'A user downloaded everything Parapet holds about them (DATA-2).',
-  'user.deletion_requested': 'Deletion of a user account was requested; sign-in is refused until it is cancelled or the grace period ends (DATA-3).',
-  'user.deletion_cancelled': 'A pending account deletion was cancelled; the account can sign in again.',
-  'user.deletion_completed': "A user's personal data was purged after the grace period; a tombstone (email HMAC and dates) remains.",
-  'organization.deletion_requested': 'Deletion of the organization was scheduled after its grace period; it is read-only until then (DATA-3).',
-  'organization.deletion_cancelled': 'A scheduled organization deletion was cancelled; the organization is writable again.',
-  'organization.deletion_completed': "The organization's keys were destroyed and its rows purged after the grace period.",
-  'member.removed': 'A member was removed from the organization: their role bindings, pending access requests and sessions ended; the API keys they made are suspended.',
-  'session.locked_out': 'Failed sign-ins reached the lockout threshold: the account refuses sign-in (even the right password) until the lock ends.',
-  'password.changed': 'A signed-in user changed their password with the current one; every other session and refresh-token family of the account ended.',
 } as const;
 
-export type AuditAction = keyof typeof AUDIT_ACTIONS;
+/**
+ * Other modules' actions, by declaration merging. A module's `audit-actions.ts` adds its own:
+ * `declare module '../audit/index.ts' { interface ModuleAuditActions extends Record<keyof typeof X_AUDIT_ACTIONS, true> {} }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface ModuleAuditActions {}
+
+export type AuditAction = keyof typeof AUDIT_OWN_ACTIONS | Extract<keyof ModuleAuditActions, string>;
+
+const catalogue = new Map<string, string>(Object.entries(AUDIT_OWN_ACTIONS));
+
+/** Adds a module's actions to the catalogue (at import time); an action is declared once. */
+export function defineAuditActions<const T extends Record<string, string>>(entries: T): T {
+  for (const [action, meaning] of Object.entries(entries)) {
+    if (!/^[a-z][a-z_]*\.[a-z][a-z_]*$/.test(action)) throw new Error(`audit action ${action} is not noun.verb`);
+    const known = catalogue.get(action);
+    if (known !== undefined && known !== meaning) throw new Error(`audit action ${action} is declared twice`);
+    catalogue.set(action, meaning);
+  }
+  return entries;
+}
+
+/** Every declared action with what it records (the audit module's and every loaded module's). */
+export function auditActions(): ReadonlyMap<AuditAction, string> {
+  return catalogue as ReadonlyMap<AuditAction, string>;
+}
 
 export function isAuditAction(value: string): value is AuditAction {
-  return Object.hasOwn(AUDIT_ACTIONS, value);
+  return catalogue.has(value);
 }

@@ -1,4 +1,4 @@
-export { AUDIT_ACTIONS, isAuditAction, type AuditAction } from './actions.ts';
+export { AUDIT_OWN_ACTIONS, auditActions, defineAuditActions, isAuditAction, type AuditAction, type ModuleAuditActions } from './actions.ts';
 export {
   PLATFORM_TENANT_ID,
   SYSTEM_ACTOR,

@@ -22,3 +22,4 @@ export { createFactorRegistry, type FactorProof, type FactorRegistry, type Secon
 export { tightenMemberSessions } from './identity-store.ts';
 export { createUserLookups, type UserLookups } from './user-lookups.ts';
 export { IDENTITY_ERRORS } from './errors.ts';
+export { IDENTITY_AUDIT_ACTIONS } from './audit-actions.ts';

@@ -3,6 +3,7 @@ import { isLoopback, type Config } from '../../config/index.ts';
 import type { AuditActor, AuditSource } from '../../platform/http/request-context.ts';
 import { PLATFORM_TENANT_ID } from '../audit/index.ts';
 import { defineModule } from '../contract.ts';
+import { IDENTITY_AUDIT_ACTIONS } from './audit-actions.ts';
 import { IDENTITY_ERRORS } from './errors.ts';
 import { registerAuthentication, sessionCookieFor, type Authenticator, type SessionCookie } from './authenticate.ts';
 import { registerIdentityRoutes } from './identity-routes.ts';
@@ -79,6 +80,7 @@ export const identityModule = defineModule({
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: IDENTITY_ERRORS,
+  auditActions: IDENTITY_AUDIT_ACTIONS,
   personalData: (ctx) => [mfaPersonalData(ctx)],
   create: (ctx, { audit, keys }) => {
     const { config, transactor, clock, random, hasher } = ctx;

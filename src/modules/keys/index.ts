@@ -3,3 +3,4 @@ export { createFieldEncryption, createTenantKey, FieldDecryptionError, wrapConte
 export { ENCRYPTED_COLUMNS } from './encrypted-columns.ts';
 export type { KeyTables } from './key-tables.ts';
 export { keysModule } from './module.ts';
+export { KEYS_AUDIT_ACTIONS } from './audit-actions.ts';

@@ -1,4 +1,5 @@
 import { defineModule } from '../contract.ts';
+import { KEYS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { createKeys, keyProviderFor, startKeyMaintenanceLoop, type Keys } from './keys.ts';
 
 declare module '../contract.ts' {
@@ -13,6 +14,7 @@ export const keysModule = defineModule({
   dependsOn: ['audit'],
   tables: { tenant_keys: { scope: 'tenant' } },
   migrations: new URL('./migrations/', import.meta.url),
+  auditActions: KEYS_AUDIT_ACTIONS,
   create: (ctx, { audit }) => {
     const keys = createKeys({
       config: ctx.config,

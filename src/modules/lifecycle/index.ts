@@ -13,3 +13,4 @@ export type { LifecycleTables } from './lifecycle-tables.ts';
 export { lifecycleModule, type LifecycleApi } from './module.ts';
 export { PERSONAL_DATA_COLUMNS, PERSONAL_DATA_EXCLUSIONS } from './personal-data-exclusions.ts';
 export { LIFECYCLE_ERRORS } from './errors.ts';
+export { LIFECYCLE_AUDIT_ACTIONS } from './audit-actions.ts';

@@ -1,4 +1,5 @@
 import { defineModule } from '../contract.ts';
+import { LIFECYCLE_AUDIT_ACTIONS } from './audit-actions.ts';
 import { LIFECYCLE_ERRORS } from './errors.ts';
 import { createRetentionForConfig } from './create-retention.ts';
 import { createDeletionService, type DeletionService } from './deletion-service.ts';
@@ -35,6 +36,7 @@ export const lifecycleModule = defineModule({
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: LIFECYCLE_ERRORS,
+  auditActions: LIFECYCLE_AUDIT_ACTIONS,
   personalData: (ctx) => builtInContributors(ctx),
   create: (ctx, { audit, keys, identity, access }) => {
     const { config, transactor, clock, logger } = ctx;

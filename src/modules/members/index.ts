@@ -2,3 +2,4 @@ export { createMembersService, type MembersService, type MembersDeps, type Membe
 export { registerMembersRoutes } from './members-routes.ts';
 export { memberMfa } from './member-mfa.ts';
 export { membersModule } from './module.ts';
+export { MEMBERS_AUDIT_ACTIONS } from './audit-actions.ts';

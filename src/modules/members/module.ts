@@ -1,5 +1,6 @@
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import { defineModule } from '../contract.ts';
+import { MEMBERS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { memberMfa } from './member-mfa.ts';
 import { registerMembersRoutes } from './members-routes.ts';
 import { createMembersService, type MembersService } from './members-service.ts';
@@ -15,6 +16,7 @@ export const membersModule = defineModule({
   summary: "An organization's members: list with roles, MFA status and last sign-in, the keys each made, and removal (issue 14).",
   dependsOn: ['audit', 'identity', 'access'],
   tables: {},
+  auditActions: MEMBERS_AUDIT_ACTIONS,
   create: (ctx, { audit, identity, access }) => {
     const members = createMembersService({
       transactor: ctx.transactor,

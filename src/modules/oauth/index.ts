@@ -8,3 +8,4 @@ export type { OAuthTables } from './oauth-tables.ts';
 
 export { oauthEndpoints } from '../tokens/index.ts';
 export { oauthModule } from './module.ts';
+export { OAUTH_AUDIT_ACTIONS } from './audit-actions.ts';

@@ -1,4 +1,5 @@
 import { defineModule } from '../contract.ts';
+import { OAUTH_AUDIT_ACTIONS } from './audit-actions.ts';
 import { createBearerAuthenticator } from './bearer-authenticator.ts';
 import { registerClientsRoutes } from './clients-routes.ts';
 import { createClientsService, type ClientsService } from './clients-service.ts';
@@ -23,6 +24,7 @@ export const oauthModule = defineModule({
   dependsOn: ['audit', 'identity', 'access', 'tokens'],
   tables: { oauth_clients: { scope: 'tenant' }, oauth_assertion_jtis: { scope: 'tenant' } },
   migrations: new URL('./migrations/', import.meta.url),
+  auditActions: OAUTH_AUDIT_ACTIONS,
   create: (ctx, { audit, identity, access, tokens }) => {
     const { transactor, clock, random, config } = ctx;
     const { endpoints } = tokens;

@@ -7,3 +7,4 @@ export type { PasskeysTables } from './passkeys-tables.ts';
 export { passkeysModule } from './module.ts';
 export { PASSKEYS_SECTION, passkeysPersonalData } from './passkeys-personal-data.ts';
 export { PASSKEYS_ERRORS } from './errors.ts';
+export { PASSKEYS_AUDIT_ACTIONS } from './audit-actions.ts';

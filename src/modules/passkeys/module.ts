@@ -1,5 +1,6 @@
 import { passkeysPersonalData } from './passkeys-personal-data.ts';
 import { defineModule } from '../contract.ts';
+import { PASSKEYS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { PASSKEYS_ERRORS } from './errors.ts';
 import { passkeySecondFactor } from './passkey-second-factor.ts';
 import { registerPasskeyRoutes } from './passkeys-routes.ts';
@@ -22,6 +23,7 @@ export const passkeysModule = defineModule({
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: PASSKEYS_ERRORS,
+  auditActions: PASSKEYS_AUDIT_ACTIONS,
   personalData: (ctx) => [passkeysPersonalData(ctx)],
   create: (ctx, { audit, identity }) => {
     const passkeys = createPasskeys({

@@ -29,3 +29,4 @@ export function createSecrets(deps: { transactor: AppTransactor; clock: Clock; r
 }
 export { secretsModule } from './module.ts';
 export { SECRETS_ERRORS } from './errors.ts';
+export { SECRETS_AUDIT_ACTIONS } from './audit-actions.ts';

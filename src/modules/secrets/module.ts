@@ -1,4 +1,5 @@
 import { defineModule } from '../contract.ts';
+import { SECRETS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { SECRETS_ERRORS } from './errors.ts';
 import { createSecrets } from './index.ts';
 import type { SecretsService } from './secrets-service.ts';
@@ -16,6 +17,7 @@ export const secretsModule = defineModule({
   tables: { secrets: { scope: 'tenant' }, secret_versions: { scope: 'tenant' } },
   migrations: new URL('./migrations/', import.meta.url),
   errors: SECRETS_ERRORS,
+  auditActions: SECRETS_AUDIT_ACTIONS,
   create: (ctx, { audit, keys }) => {
     const secrets = createSecrets({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, keyring: ctx.keyring, audit: audit.recorder, fields: keys.fields });
     return {

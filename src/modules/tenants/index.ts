@@ -4,3 +4,4 @@ export type { TenantsTables } from './tenants-tables.ts';
 export { tenantsModule } from './module.ts';
 export { tenancyOperations } from './tenancy-operations.ts';
 export { TENANTS_ERRORS } from './errors.ts';
+export { TENANTS_AUDIT_ACTIONS } from './audit-actions.ts';

@@ -1,4 +1,5 @@
 import { defineModule } from '../contract.ts';
+import { TENANTS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { TENANTS_ERRORS } from './errors.ts';
 import { tenancyOperations } from './tenancy-operations.ts';
 import { registerTenantsRoutes } from './tenants-routes.ts';
@@ -22,6 +23,7 @@ export const tenantsModule = defineModule({
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: TENANTS_ERRORS,
+  auditActions: TENANTS_AUDIT_ACTIONS,
   create: (ctx, deps) => {
     const tenants = createTenantsService({
       transactor: ctx.transactor,

@@ -1,6 +1,7 @@
 import { createUserLookups } from '../identity/index.ts';
 import { userTokensPersonalData } from './user-tokens-personal-data.ts';
 import { defineModule } from '../contract.ts';
+import { TOKENS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { TOKENS_ERRORS } from './errors.ts';
 import { oauthEndpoints, type OAuthEndpoints } from './endpoints.ts';
 import { registerJwksRoute } from './jwks-route.ts';
@@ -33,6 +34,7 @@ export const tokensModule = defineModule({
   tables: { refresh_tokens: { scope: 'platform', reason: "API clients' refresh tokens are bound to a platform-level session; no tenant's data (AUTH-5)." } },
   migrations: new URL('./migrations/', import.meta.url),
   errors: TOKENS_ERRORS,
+  auditActions: TOKENS_AUDIT_ACTIONS,
   personalData: (ctx) => [userTokensPersonalData({ transactor: ctx.transactor, users: createUserLookups(ctx.transactor) })],
   create: (ctx, { audit, identity, alerts }) => {
     const { config, transactor, clock } = ctx;
