@@ -1,7 +1,8 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
-import { Email, errorResponses, Name, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import { Email, errorResponses, Name, Strict, Timestamp, Uuid, NoContent } from '../../platform/http/schemas.ts';
 import { type SessionCookie } from './authenticate.ts';
 import { auditContext, requestSource, requireUser } from '../../platform/http/request-context.ts';
 import type { UserRow } from './identity-store.ts';
@@ -27,9 +28,10 @@ function toUser(row: Pick<UserRow, 'id' | 'email' | 'display_name' | 'is_platfor
 const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH * 4 });
 
 export function registerIdentityRoutes(
-  app: FastifyInstance,
+  server: FastifyInstance,
   deps: { login: LoginService; sessions: SessionService; setup: SetupService; cookie: SessionCookie; pendingCookie: SessionCookie; issueTokens?: IssueApiClientTokens },
 ): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { cookie, pendingCookie } = deps;
 
   app.post('/api/v1/setup', {
@@ -41,7 +43,7 @@ export function registerIdentityRoutes(
       response: { 201: User, ...errorResponses(400, 409, 429) },
     },
     handler: async (request, reply) => {
-      const body = request.body as { token: string; email: string; password: string; display_name: string };
+      const body = request.body;
       const user = await deps.setup.complete({ token: body.token, email: body.email, password: body.password, displayName: body.display_name, source: requestSource(request) });
       return reply.status(201).send(toUser(user));
     },
@@ -67,7 +69,7 @@ export function registerIdentityRoutes(
       },
     },
     handler: async (request, reply) => {
-      const body = request.body as { email: string; password: string } & TokenRequest;
+      const body = request.body;
       const tokens = wantsTokens(body, deps.issueTokens);
       // A session that came in with the request is ended: login always issues a new id.
       if (request.principal?.kind === 'user') {
@@ -91,7 +93,7 @@ export function registerIdentityRoutes(
 
   app.post('/api/v1/auth/logout', {
     config: { permission: 'self' },
-    schema: { tags: ['identity'], summary: 'End the current session', response: { 204: Type.Null(), ...errorResponses(401) } },
+    schema: { tags: ['identity'], summary: 'End the current session', response: { 204: NoContent, ...errorResponses(401) } },
     handler: async (request, reply) => {
       const principal = requireUser(request);
       await deps.sessions.revoke(principal.sessionId, 'logout', auditContext(request));
@@ -156,10 +158,10 @@ export function registerIdentityRoutes(
   const SessionParams = Strict({ sessionId: Uuid });
   app.delete('/api/v1/auth/sessions/:sessionId', {
     config: { permission: 'self' },
-    schema: { tags: ['identity'], summary: 'End one of your sessions (on any device)', params: SessionParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags: ['identity'], summary: 'End one of your sessions (on any device)', params: SessionParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
       const p = requireUser(request);
-      const { sessionId } = request.params as { sessionId: string };
+      const { sessionId } = request.params;
       const id = sessionId.toLowerCase();
       // Another user's session answers exactly like one that does not exist.
       if (!(await deps.sessions.revokeOwn(p.userId, id, auditContext(request)))) throw new AppError('not_found');

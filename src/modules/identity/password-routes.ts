@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { errorResponses, Strict } from '../../platform/http/schemas.ts';
@@ -9,7 +10,8 @@ import { estimatePasswordStrength } from './password-strength.ts';
  * for the strength meter beside a password field. Public (sign-up, invite and reset pages need it),
  * under the stricter per-IP limit; the password is never logged (request bodies are not logged).
  */
-export function registerPasswordRoutes(app: FastifyInstance, deps: { rules: PasswordRules }): void {
+export function registerPasswordRoutes(server: FastifyInstance, deps: { rules: PasswordRules }): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/api/v1/auth/password/strength', {
     config: { permission: 'public', rateLimit: 'auth' },
     schema: {
@@ -35,7 +37,7 @@ export function registerPasswordRoutes(app: FastifyInstance, deps: { rules: Pass
       },
     },
     handler: async (request) => {
-      const body = request.body as { password: string; email?: string; display_name?: string };
+      const body = request.body;
       const length = codePointLength(body.password);
       const tooLong = length > PASSWORD_MAX_LENGTH || Buffer.byteLength(body.password, 'utf8') > PASSWORD_MAX_LENGTH * 4;
       // Over-long input is not estimated (bounded CPU); it could not be set anyway.

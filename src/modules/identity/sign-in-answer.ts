@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
 import { Strict, Uuid } from '../../platform/http/schemas.ts';
@@ -58,7 +58,7 @@ export async function answerSignIn(
   reply: FastifyReply,
   deps: { cookie: SessionCookie; issueTokens: IssueApiClientTokens | undefined },
   signedIn: { token: string; sessionId: string; user: Pick<UserRow, 'id' | 'email' | 'display_name' | 'is_platform_admin'>; mfaEnrolment: readonly MfaEnrolmentRequirement[]; body: TokenRequest },
-): Promise<Record<string, unknown>> {
+): Promise<Static<(typeof SignInAnswer)[number]>> {
   const enrolment =
     signedIn.mfaEnrolment.length === 0 ? {} : { mfa_enrolment_required: signedIn.mfaEnrolment.map((item) => ({ organization_id: item.organizationId, methods: [...item.methods] })) };
   if (wantsTokens(signedIn.body, deps.issueTokens) && deps.issueTokens !== undefined) {

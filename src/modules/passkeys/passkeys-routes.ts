@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -19,7 +20,7 @@ import {
 } from '../identity/index.ts';
 import { passkeyAmr } from './passkey-authentication.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { errorResponses, Name, Nullable, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import { errorResponses, Name, Nullable, Strict, Timestamp, Uuid, NoContent } from '../../platform/http/schemas.ts';
 import type { PasskeyRow } from './passkeys-store.ts';
 import type { Passkeys } from './passkeys-service.ts';
 import { AuthenticationResponse, CreationOptions, RegistrationResponse, RequestOptions } from './passkeys-schemas.ts';
@@ -57,9 +58,10 @@ export function ceremonyCookieName(cookie: SessionCookie): string {
 }
 
 export function registerPasskeyRoutes(
-  app: FastifyInstance,
+  server: FastifyInstance,
   deps: { passkeys: Passkeys; sessions: Pick<SessionService, 'revoke'>; cookie: SessionCookie; upgrade: FirstFactorUpgrade; issueTokens?: IssueApiClientTokens },
 ): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { passkeys, cookie } = deps;
   const ceremonyCookie = ceremonyCookieName(cookie);
   const clearCeremony = (reply: FastifyReply) => reply.clearCookie(ceremonyCookie, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'strict' });
@@ -91,7 +93,7 @@ export function registerPasskeyRoutes(
       const p = requireUser(request);
       // Adding or removing an authentication factor needs a recent sign-in (step-up).
       requireRecentAuthentication(request);
-      const body = request.body as { name: string; response: RegistrationResponseJSON };
+      const body = request.body;
       const check = await deps.upgrade.check(p.userId);
       const row = await passkeys.verifyRegistration({ userId: p.userId, sessionId: p.sessionId }, { name: body.name, response: body.response }, auditContext(request));
       const upgraded = await deps.upgrade.afterConfirm(request, reply, { check, factorAmr: passkeyAmr(row, false) });
@@ -113,8 +115,8 @@ export function registerPasskeyRoutes(
     schema: { tags: ['passkeys'], summary: 'Rename one of your passkeys', params: PasskeyParams, body: Strict({ name: Name }), response: { 200: Passkey, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
       const p = requireUser(request);
-      const { passkeyId } = request.params as { passkeyId: string };
-      const { name } = request.body as { name: string };
+      const { passkeyId } = request.params;
+      const { name } = request.body;
       // Another user's passkey answers exactly like one that does not exist.
       const row = await passkeys.rename(p.userId, passkeyId.toLowerCase(), name, auditContext(request));
       if (row === undefined) throw new AppError('not_found');
@@ -124,12 +126,12 @@ export function registerPasskeyRoutes(
 
   app.delete('/api/v1/auth/passkeys/:passkeyId', {
     config: { permission: 'self' },
-    schema: { tags: ['passkeys'], summary: 'Remove one of your passkeys; it stops working at once', params: PasskeyParams, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags: ['passkeys'], summary: 'Remove one of your passkeys; it stops working at once', params: PasskeyParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
       const p = requireUser(request);
       // Adding or removing an authentication factor needs a recent sign-in (step-up).
       requireRecentAuthentication(request);
-      const { passkeyId } = request.params as { passkeyId: string };
+      const { passkeyId } = request.params;
       if (!(await passkeys.remove(p.userId, passkeyId.toLowerCase(), auditContext(request)))) throw new AppError('not_found');
       return reply.status(204).send();
     },
@@ -165,7 +167,7 @@ export function registerPasskeyRoutes(
       },
     },
     handler: async (request, reply) => {
-      const body = request.body as { response: AuthenticationResponseJSON } & TokenRequest;
+      const body = request.body;
       const { response } = body;
       wantsTokens(body, deps.issueTokens);
       const ceremony = request.cookies[ceremonyCookie];

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import type { AuthenticationResponseJSON, PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { Strict } from '../../platform/http/schemas.ts';
 
 /** Unpadded base64url, as WebAuthn's toJSON() produces it. */
@@ -12,7 +13,7 @@ const ClientExtensionResults = Type.Object({}, { additionalProperties: true, max
 const Attachment = Type.Optional(Type.Union([Type.Literal('platform'), Type.Literal('cross-platform')]));
 
 /** RegistrationResponseJSON (WebAuthn L3 §5.1, toJSON of navigator.credentials.create()). */
-export const RegistrationResponse = Strict({
+export const RegistrationResponse = Type.Unsafe<RegistrationResponseJSON>(Strict({
   id: CredentialId,
   rawId: CredentialId,
   type: Type.Literal('public-key'),
@@ -26,10 +27,10 @@ export const RegistrationResponse = Strict({
   }),
   authenticatorAttachment: Attachment,
   clientExtensionResults: ClientExtensionResults,
-});
+}));
 
 /** AuthenticationResponseJSON (toJSON of navigator.credentials.get()). */
-export const AuthenticationResponse = Strict({
+export const AuthenticationResponse = Type.Unsafe<AuthenticationResponseJSON>(Strict({
   id: CredentialId,
   rawId: CredentialId,
   type: Type.Literal('public-key'),
@@ -41,12 +42,15 @@ export const AuthenticationResponse = Strict({
   }),
   authenticatorAttachment: Attachment,
   clientExtensionResults: ClientExtensionResults,
-});
+}));
 
 const Descriptor = Type.Object({ id: Type.String(), type: Type.Literal('public-key'), transports: Type.Optional(Type.Array(Transport)) });
 
-/** PublicKeyCredentialCreationOptionsJSON, as passed to navigator.credentials.create(). */
-export const CreationOptions = Type.Object({
+/**
+ * PublicKeyCredentialCreationOptionsJSON, as passed to navigator.credentials.create(). The static
+ * type is the library's (what handlers return); the schema documents and serializes it.
+ */
+export const CreationOptions = Type.Unsafe<PublicKeyCredentialCreationOptionsJSON>(Type.Object({
   challenge: Type.String(),
   rp: Type.Object({ id: Type.String(), name: Type.String() }),
   user: Type.Object({ id: Type.String(), name: Type.String(), displayName: Type.String() }),
@@ -57,13 +61,13 @@ export const CreationOptions = Type.Object({
   authenticatorSelection: Type.Object({ residentKey: Type.String(), userVerification: Type.String(), requireResidentKey: Type.Boolean(), authenticatorAttachment: Type.Optional(Type.String()) }),
   extensions: Type.Optional(Type.Object({ credProps: Type.Optional(Type.Boolean()) })),
   hints: Type.Optional(Type.Array(Type.String())),
-});
+}));
 
 /** PublicKeyCredentialRequestOptionsJSON, as passed to navigator.credentials.get(). */
-export const RequestOptions = Type.Object({
+export const RequestOptions = Type.Unsafe<PublicKeyCredentialRequestOptionsJSON>(Type.Object({
   challenge: Type.String(),
   rpId: Type.String(),
   timeout: Type.Integer(),
   userVerification: Type.String(),
   allowCredentials: Type.Optional(Type.Array(Descriptor)),
-});
+}));

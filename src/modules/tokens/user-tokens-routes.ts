@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { errorResponses, Strict } from '../../platform/http/schemas.ts';
@@ -24,8 +25,10 @@ const Secret = Type.String({ minLength: 5, maxLength: 200, pattern: '^prt_[A-Za-
  * both public and under the auth rate limit. Registered in their own scope, which also accepts
  * `application/x-www-form-urlencoded` bodies (what OAuth clients send) besides JSON.
  */
-export async function registerUserTokenRoutes(app: FastifyInstance, deps: { tokens: UserTokens }): Promise<void> {
-  await app.register(async (scope) => {
+export async function registerUserTokenRoutes(server: FastifyInstance, deps: { tokens: UserTokens }): Promise<void> {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
+  await app.register(async (plugin) => {
+    const scope = plugin.withTypeProvider<TypeBoxTypeProvider>();
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
       try {
         done(null, parseFormBody(body as string));
@@ -46,7 +49,7 @@ export async function registerUserTokenRoutes(app: FastifyInstance, deps: { toke
         response: { 200: UserTokenPairSchema, ...errorResponses(400, 415, 429) },
       },
       handler: async (request, reply) => {
-        const body = request.body as { refresh_token: string };
+        const body = request.body;
         const pair = await deps.tokens.refresh(body.refresh_token, requestSource(request));
         // RFC 6749 §5.1: responses carrying tokens MUST NOT be cached.
         reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
@@ -65,7 +68,7 @@ export async function registerUserTokenRoutes(app: FastifyInstance, deps: { toke
         response: { 200: Strict({}), ...errorResponses(400, 415, 429) },
       },
       handler: async (request) => {
-        const body = request.body as { token: string };
+        const body = request.body;
         await deps.tokens.revoke(body.token, requestSource(request));
         return {};
       },

@@ -1,6 +1,7 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { errorResponses, Nullable, Strict, Timestamp, Uuid } from '../../../platform/http/schemas.ts';
+import { errorResponses, Nullable, Strict, Timestamp, Uuid, NoContent } from '../../../platform/http/schemas.ts';
 import { type SessionCookie } from '../authenticate.ts';
 import { auditContext, requestSource, requireUser } from '../../../platform/http/request-context.ts';
 import { PASSWORD_MAX_LENGTH } from '../password-policy.ts';
@@ -37,7 +38,7 @@ const SessionUpgraded = Type.Boolean({ description: 'True when this was your fir
 const RecoveryCodes = Type.Array(Type.String(), { description: 'Shown once; each works once. Store them somewhere safe.' });
 
 export function registerMfaRoutes(
-  app: FastifyInstance,
+  server: FastifyInstance,
   deps: {
     mfa: MfaLogin;
     enrolment: MfaEnrolment;
@@ -50,6 +51,7 @@ export function registerMfaRoutes(
     issueTokens?: IssueApiClientTokens;
   },
 ): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { mfa, enrolment, registry, reauth, cookie, pendingCookie, upgrade } = deps;
   const setSession = (reply: FastifyReply, token: string) => reply.setCookie(cookie.name, token, { path: '/', httpOnly: true, secure: cookie.secure, sameSite: 'lax' });
   const clearPending = (reply: FastifyReply) => reply.clearCookie(pendingCookie.name, { path: '/', httpOnly: true, secure: pendingCookie.secure, sameSite: 'strict' });
@@ -64,7 +66,7 @@ export function registerMfaRoutes(
       response: { 200: Type.Union([...SignInAnswer]), ...errorResponses(400, 401, 403, 429) },
     },
     handler: async (request, reply) => {
-      const body = request.body as { method: string; code?: string; response?: unknown; mfa_token?: string } & TokenRequest;
+      const body = request.body;
       wantsTokens(body, deps.issueTokens);
       // A session that came in with the request is ended: completing sign-in always issues a new id.
       if (request.principal?.kind === 'user') await deps.sessions.revoke(request.principal.sessionId, 'replaced_by_login', auditContext(request));
@@ -83,7 +85,7 @@ export function registerMfaRoutes(
       response: { 200: Strict({ options: Type.Record(Type.String(), Type.Unknown()) }), ...errorResponses(400, 401, 429) },
     },
     handler: async (request) => {
-      const { method, mfa_token: mfaToken } = request.body as { method: string; mfa_token?: string };
+      const { method, mfa_token: mfaToken } = request.body;
       return { options: await mfa.challenge(mfaToken ?? request.cookies[pendingCookie.name], method) };
     },
   });
@@ -138,7 +140,7 @@ export function registerMfaRoutes(
     handler: async (request, reply) => {
       const user = requireUser(request);
       requireRecentAuthentication(request);
-      const { code } = request.body as { code: string };
+      const { code } = request.body;
       const check = await upgrade.check(user.userId);
       const result = await enrolment.confirmTotp(user.userId, code, auditContext(request));
       const upgraded = await upgrade.afterConfirm(request, reply, { check, factorAmr: ['otp'] });
@@ -149,7 +151,7 @@ export function registerMfaRoutes(
 
   app.delete('/api/v1/auth/mfa/totp', {
     config: { permission: 'self' },
-    schema: { tags: ['identity'], summary: 'Remove your authenticator app (recent sign-in needed)', response: { 204: Type.Null(), ...errorResponses(401, 403, 404) } },
+    schema: { tags: ['identity'], summary: 'Remove your authenticator app (recent sign-in needed)', response: { 204: NoContent, ...errorResponses(401, 403, 404) } },
     handler: async (request, reply) => {
       const user = requireUser(request);
       requireRecentAuthentication(request);
@@ -184,7 +186,7 @@ export function registerMfaRoutes(
     },
     handler: async (request, reply) => {
       const principal = requireUser(request);
-      const body = request.body as { password: string; method?: string; code?: string; response?: unknown };
+      const body = request.body;
       const result = await reauth.reauthenticate({ principal, password: body.password, method: body.method, proof: proofOf(body), source: requestSource(request) });
       setSession(reply, result.token);
       return { session: { id: result.sessionId, auth_methods: result.authMethods, authenticated_at: result.authenticatedAt.toISOString() } };
@@ -201,7 +203,7 @@ export function registerMfaRoutes(
     },
     handler: async (request) => {
       const principal = requireUser(request);
-      const { method } = request.body as { method: string };
+      const { method } = request.body;
       return { options: await mfa.challengeForUser(principal.userId, principal.sessionId, method) };
     },
   });
