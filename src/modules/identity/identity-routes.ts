@@ -10,7 +10,7 @@ import type { LoginService } from './login-service.ts';
 import { PASSWORD_MAX_LENGTH } from './password-policy.ts';
 import type { SessionService } from './session-service.ts';
 import type { SetupService } from './setup-service.ts';
-import { answerSignIn, SignInAnswer, TokenRequestFields, wantsTokens, type IssueApiClientTokens, type TokenRequest } from './sign-in-answer.ts';
+import { answerSignIn, SignInAnswer, TokenRequestFields, wantsTokens, type IssueApiClientTokens } from './sign-in-answer.ts';
 
 const User = Strict({
   id: Uuid,

@@ -1,6 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import {
   answerSignIn,
@@ -16,7 +15,6 @@ import {
   type IssueApiClientTokens,
   type SessionCookie,
   type SessionService,
-  type TokenRequest,
 } from '../identity/index.ts';
 import { passkeyAmr } from './passkey-authentication.ts';
 import { AppError } from '../../platform/http/errors.ts';

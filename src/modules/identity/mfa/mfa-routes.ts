@@ -11,7 +11,7 @@ import { requireRecentAuthentication } from '../step-up.ts';
 import type { FactorProof, FactorRegistry } from './factor-registry.ts';
 import type { MfaEnrolment } from './mfa-enrolment.ts';
 import type { MfaLogin } from './mfa-login.ts';
-import { answerSignIn, SignInAnswer, TokenRequestFields, wantsTokens, type IssueApiClientTokens, type TokenRequest } from '../sign-in-answer.ts';
+import { answerSignIn, SignInAnswer, TokenRequestFields, wantsTokens, type IssueApiClientTokens } from '../sign-in-answer.ts';
 import type { FirstFactorUpgrade } from './first-factor-upgrade.ts';
 
 /**
