@@ -21,3 +21,4 @@ export { identityModule, allowedOrigins, type IdentityApi } from './module.ts';
 export { createFactorRegistry, type FactorProof, type FactorRegistry, type SecondFactor, type VerifiedFactor } from './mfa/index.ts';
 export { tightenMemberSessions } from './identity-store.ts';
 export { createUserLookups, type UserLookups } from './user-lookups.ts';
+export { createRowIntegrity, type RowIntegrity } from './row-integrity.ts';
