@@ -109,7 +109,7 @@ peerSuite('SQL injected as parapet_app cannot mint or alter what authentication 
     const cookie = await t.login('user@example.com', TEST_PASSWORD);
     const session = await me({ cookie });
     assert.equal(session.statusCode, 200);
-    assert.equal((session.json() as { user: { is_platform_admin: boolean } }).user.is_platform_admin, false);
+    assert.equal(session.json<{ user: { is_platform_admin: boolean } }>().user.is_platform_admin, false);
     assertProblem(await t.inject({ method: 'POST', url: `/api/v1/platform/users/${operatorId}/disable`, headers: { cookie } }), 403, 'forbidden');
 
     await sql.query('update users set platform_admin_mac = (select platform_admin_mac from users where id = $2) where id = $1', [userId, operatorId]);
@@ -122,14 +122,14 @@ peerSuite('SQL injected as parapet_app cannot mint or alter what authentication 
     await sql.query('update users set is_platform_admin = true where id = $1', [userId]);
     const signIn = await t.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'user@example.com', password: TEST_PASSWORD, response_type: 'token' } });
     assert.equal(signIn.statusCode, 200, signIn.body);
-    const { access_token } = signIn.json() as { access_token: string };
+    const { access_token } = signIn.json<{ access_token: string }>();
     assertProblem(await t.inject({ method: 'POST', url: `/api/v1/platform/users/${operatorId}/disable`, headers: { authorization: `Bearer ${access_token}` } }), 403, 'forbidden');
     await sql.query('update users set is_platform_admin = false where id = $1', [userId]);
   });
 
   it('the real operator still is one (the defences refuse forgeries, not the application’s own rows)', async () => {
     const cookie = await t.login('operator@example.com', TEST_PASSWORD);
-    assert.equal(((await me({ cookie })).json() as { user: { is_platform_admin: boolean } }).user.is_platform_admin, true);
+    assert.equal((await me({ cookie })).json<{ user: { is_platform_admin: boolean } }>().user.is_platform_admin, true);
   });
 
   it('parapet_app cannot create temporary tables or functions (pg_temp)', async () => {

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { RowIntegrity } from '../identity/row-integrity.ts';
+import type { RowIntegrity } from '../identity/index.ts';
 import { decodeJwt, type JWTPayload } from 'jose';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { RowIntegrity } from '../identity/row-integrity.ts';
+import type { RowIntegrity } from '../identity/index.ts';
 import type { Logger } from 'pino';
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';

@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { RefreshTokensTable } from './user-tokens-tables.ts';
-import type { RowIntegrity } from '../identity/row-integrity.ts';
+import type { RowIntegrity } from '../identity/index.ts';
 
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 
