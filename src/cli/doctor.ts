@@ -101,18 +101,28 @@ async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, se
 async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined): Promise<Check[]> {
   const checks: Check[] = [];
   const temp = await sql<{ temp: boolean }>`select has_database_privilege(${APP_ROLE}, current_database(), 'TEMPORARY') as temp`.execute(db.app);
-  if (temp.rows[0]?.temp !== false) {
-    checks.push({ name: 'temporary objects', status: db.kind === 'pglite' ? 'warn' : 'fail', detail: `${APP_ROLE} may create temporary tables and functions: REVOKE TEMPORARY ON DATABASE … FROM PUBLIC (scripts/postgres-setup.sh)` });
+  if (db.kind === 'pglite') {
+    checks.push({ name: 'temporary objects', status: 'warn', detail: 'embedded PGlite: the session is a superuser, so injected SQL can create temporary objects whatever is granted' });
+  } else if (temp.rows[0]?.temp !== false) {
+    checks.push({ name: 'temporary objects', status: 'fail', detail: `${APP_ROLE} may create temporary tables and functions: REVOKE TEMPORARY ON DATABASE … FROM PUBLIC (scripts/postgres-setup.sh)` });
   } else {
     checks.push({ name: 'temporary objects', status: 'ok', detail: `${APP_ROLE} cannot create temporary tables or functions` });
   }
   if (keyring === undefined) return checks;
   const integrity = createRowIntegrity(keyring.derive('row-integrity'));
   const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-  const { sessions, operators } = await transactor.withPlatform(async (tx) => ({
-    sessions: await tx.selectFrom('sessions').select(['id', 'token_hash', 'user_id', 'auth_methods', 'created_at', 'authenticated_at', 'integrity_mac']).where('revoked_at', 'is', null).where('absolute_expires_at', '>', new Date()).execute(),
-    operators: await tx.selectFrom('users').select(['id', 'is_platform_admin', 'platform_admin_mac']).where('is_platform_admin', '=', true).execute(),
-  }));
+  let rows;
+  try {
+    rows = await transactor.withPlatform(async (tx) => ({
+      sessions: await tx.selectFrom('sessions').select(['id', 'token_hash', 'user_id', 'auth_methods', 'created_at', 'authenticated_at', 'integrity_mac']).where('revoked_at', 'is', null).where('absolute_expires_at', '>', new Date()).execute(),
+      operators: await tx.selectFrom('users').select(['id', 'is_platform_admin', 'platform_admin_mac']).where('is_platform_admin', '=', true).execute(),
+    }));
+  } catch (error) {
+    // The database roles check already explains a login that cannot run requests.
+    checks.push({ name: 'row integrity', status: 'fail', detail: `sessions and operator flags could not be read as ${APP_ROLE}: ${(error as Error).message}` });
+    return checks;
+  }
+  const { sessions, operators } = rows;
   const badSessions = sessions.filter((row) => !integrity.sessionValid(row)).length;
   const badOperators = operators.filter((row) => !integrity.isPlatformAdmin(row)).length;
   checks.push(
