@@ -18,7 +18,7 @@ import { Type } from '@sinclair/typebox';
 import { buildApp, type App } from '../src/app.ts';
 import { loadConfig } from '../src/config/index.ts';
 import type { AppTransactor } from '../src/database.ts';
-import { createPasswordHasher } from '../src/modules/identity/index.ts';
+import { createPasswordHasher, createRowIntegrity } from '../src/modules/identity/index.ts';
 import { createUserTokenAuthenticator, signAccessToken, verifyAccessToken } from '../src/modules/tokens/index.ts';
 import { createTokenVerifier } from '../src/sdk/index.ts';
 import { systemClock } from '../src/platform/clock.ts';
@@ -93,7 +93,7 @@ export const userTokens: Benchmark = {
         const signed = await signAccessToken(app.services.tokenKeys, { issuer, aud: audience, sub: claims.sub, jti: crypto.randomUUID(), now: new Date(), ttlSeconds: 900, extra: { sid: String(claims['sid']), amr: ['pwd'] } });
         tokens.push(signed.token);
       }
-      const authenticator = createUserTokenAuthenticator({ keys: app.services.tokenKeys, issuer, audience, clock: systemClock, transactor: bench.transactor, feed: undefined });
+      const authenticator = createUserTokenAuthenticator({ keys: app.services.tokenKeys, issuer, audience, clock: systemClock, transactor: bench.transactor, integrity: createRowIntegrity(BENCH_KEYRING.derive('row-integrity')), feed: undefined });
       const requests = tokens.map((token) => ({ headers: { authorization: `Bearer ${token}` }, params: {} }) as unknown as FastifyRequest);
       const coldStarted = performance.now();
       for (const request of requests) await authenticator.authenticate(request);

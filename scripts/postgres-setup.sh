@@ -35,4 +35,6 @@ SQL
 if ! psql "$admin" -tAc "select 1 from pg_database where datname = '$database'" | grep -q 1; then
   psql "$admin" -v ON_ERROR_STOP=1 -qc "create database $database owner parapet_owner"
 fi
+# Issue 13: no temporary tables or functions for the application role (PUBLIC has TEMP by default).
+psql "$admin" -v ON_ERROR_STOP=1 -qc "revoke temporary on database $database from public; revoke temporary on database $database from parapet_app"
 echo "PostgreSQL ready: database $database, roles parapet_owner (migrations) and parapet_app (requests)."

@@ -8,6 +8,7 @@ import { postgresConnectionConfig } from '../platform/db/postgres-tls.ts';
 import { loadTlsPair } from '../platform/http/tls.ts';
 import { readKeyring, type Keyring } from '../platform/crypto/keyring.ts';
 import { keyProviderFor } from '../modules/keys/keys.ts';
+import { createRowIntegrity } from '../modules/identity/row-integrity.ts';
 import type { Config } from '../config/index.ts';
 import {
   APP_ROLE,
@@ -73,6 +74,7 @@ async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, se
     );
   });
 
+  checks.push(...(await injectedSqlChecks(db, keyring)));
   if (keyring !== undefined) {
     const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
     const tenant = randomUUID();
@@ -87,6 +89,47 @@ async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, se
       checks.push({ name: 'key provider', status: 'fail', detail: `tenant-context key does not match the database: ${(error as Error).message}` });
     }
   }
+  return checks;
+}
+
+/**
+ * Issue 13: what SQL injected as parapet_app could do. TEMP must be revoked (a server only: PGlite's
+ * session is a superuser), and rows trusted for authentication must carry valid MACs — a row
+ * without one is refused by the application, and one that appears after the upgrade was written
+ * by hand.
+ */
+async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined): Promise<Check[]> {
+  const checks: Check[] = [];
+  const temp = await sql<{ temp: boolean }>`select has_database_privilege(${APP_ROLE}, current_database(), 'TEMPORARY') as temp`.execute(db.app);
+  if (db.kind === 'pglite') {
+    checks.push({ name: 'temporary objects', status: 'warn', detail: 'embedded PGlite: the session is a superuser, so injected SQL can create temporary objects whatever is granted' });
+  } else if (temp.rows[0]?.temp !== false) {
+    checks.push({ name: 'temporary objects', status: 'fail', detail: `${APP_ROLE} may create temporary tables and functions: REVOKE TEMPORARY ON DATABASE … FROM PUBLIC (scripts/postgres-setup.sh)` });
+  } else {
+    checks.push({ name: 'temporary objects', status: 'ok', detail: `${APP_ROLE} cannot create temporary tables or functions` });
+  }
+  if (keyring === undefined) return checks;
+  const integrity = createRowIntegrity(keyring.derive('row-integrity'));
+  const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
+  let rows;
+  try {
+    rows = await transactor.withPlatform(async (tx) => ({
+      sessions: await tx.selectFrom('sessions').select(['id', 'token_hash', 'user_id', 'auth_methods', 'created_at', 'authenticated_at', 'integrity_mac']).where('revoked_at', 'is', null).where('absolute_expires_at', '>', new Date()).execute(),
+      operators: await tx.selectFrom('users').select(['id', 'is_platform_admin', 'platform_admin_mac']).where('is_platform_admin', '=', true).execute(),
+    }));
+  } catch (error) {
+    // The database roles check already explains a login that cannot run requests.
+    checks.push({ name: 'row integrity', status: 'fail', detail: `sessions and operator flags could not be read as ${APP_ROLE}: ${(error as Error).message}` });
+    return checks;
+  }
+  const { sessions, operators } = rows;
+  const badSessions = sessions.filter((row) => !integrity.sessionValid(row)).length;
+  const badOperators = operators.filter((row) => !integrity.isPlatformAdmin(row)).length;
+  checks.push(
+    badSessions + badOperators === 0
+      ? { name: 'row integrity', status: 'ok', detail: `${sessions.length} live sessions and ${operators.length} operator flags carry valid MACs` }
+      : { name: 'row integrity', status: 'warn', detail: `${badSessions} live sessions and ${badOperators} operator flags carry no valid MAC and are refused (written before the upgrade, or by hand)` },
+  );
   return checks;
 }
 

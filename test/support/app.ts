@@ -8,7 +8,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { buildApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import type { AppTransactor } from '../../src/database.ts';
-import { createPasswordHasher, insertUser, type PasswordHasher, type UserRow } from '../../src/modules/identity/index.ts';
+import { createPasswordHasher, createRowIntegrity, insertUser, type PasswordHasher, type UserRow } from '../../src/modules/identity/index.ts';
 import { systemClock, type Clock } from '../../src/platform/clock.ts';
 import { systemRandom, uuidv7 } from '../../src/platform/crypto/random.ts';
 import { createContextSigner, createTransactor } from '../../src/platform/db/index.ts';
@@ -86,7 +86,7 @@ export async function createTestApp(
     createUser: async (email, password, userOptions = {}) => {
       const passwordHash = await hasher.hash(password);
       return transactor.withPlatform((tx) =>
-        insertUser(tx, { id: uuidv7(clock, systemRandom), email, displayName: email.split('@')[0] ?? email, passwordHash, isPlatformAdmin: userOptions.platformAdmin ?? false, now: clock.now() }),
+        insertUser(tx, { id: uuidv7(clock, systemRandom), email, displayName: email.split('@')[0] ?? email, passwordHash, isPlatformAdmin: userOptions.platformAdmin ?? false, now: clock.now() }, createRowIntegrity(TEST_KEYRING.derive('row-integrity'))),
       );
     },
     login: async (email, password) => {

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { SessionsTable, UsersTable } from './identity-tables.ts';
+import type { RowIntegrity } from './row-integrity.ts';
 
 export type UserRow = Selectable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
@@ -22,6 +23,7 @@ export async function findUserById(tx: Tx, id: string): Promise<UserRow | undefi
 export async function insertUser(
   tx: Tx,
   user: { id: string; email: string; displayName: string; passwordHash: string; isPlatformAdmin: boolean; now: Date },
+  integrity?: Pick<RowIntegrity, 'platformAdminMac'>,
 ): Promise<UserRow> {
   return tx
     .insertInto('users')
@@ -32,6 +34,8 @@ export async function insertUser(
       display_name: user.displayName,
       password_hash: user.passwordHash,
       is_platform_admin: user.isPlatformAdmin,
+      // Issue 13: the flag counts only with its MAC, which only the application can compute.
+      platform_admin_mac: user.isPlatformAdmin && integrity !== undefined ? integrity.platformAdminMac(user.id) : null,
       created_at: user.now,
       updated_at: user.now,
     })
@@ -43,9 +47,19 @@ export async function updatePasswordHash(tx: Tx, userId: string, passwordHash: s
   await tx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', userId).execute();
 }
 
-export async function platformAdminExists(tx: Tx): Promise<boolean> {
-  const row = await tx.selectFrom('users').select('id').where('is_platform_admin', '=', true).limit(1).executeTakeFirst();
-  return row !== undefined;
+/** Whether an operator exists: a row whose flag carries its MAC (a hand-set flag does not count). */
+export async function platformAdminExists(tx: Tx, integrity: Pick<RowIntegrity, 'isPlatformAdmin'>): Promise<boolean> {
+  const rows = await tx.selectFrom('users').select(['id', 'is_platform_admin', 'platform_admin_mac']).where('is_platform_admin', '=', true).limit(100).execute();
+  return rows.some((row) => integrity.isPlatformAdmin(row));
+}
+
+/** MACs the operators listed by migration 0030 (they predate row MACs), then empties the list. */
+export async function upgradeExistingOperators(tx: Tx, integrity: Pick<RowIntegrity, 'platformAdminMac'>): Promise<number> {
+  const listed = await tx.deleteFrom('identity_operator_upgrade').returning('user_id').execute();
+  for (const { user_id } of listed) {
+    await tx.updateTable('users').set({ platform_admin_mac: integrity.platformAdminMac(user_id) }).where('id', '=', user_id).where('is_platform_admin', '=', true).execute();
+  }
+  return listed.length;
 }
 
 export async function insertSession(tx: Tx, session: SessionRow): Promise<void> {

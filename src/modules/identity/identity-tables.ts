@@ -12,6 +12,8 @@ export interface UsersTable {
   disabled_at: Date | null;
   /** When the user proved control of `email` (a verification, invitation or reset link). */
   email_verified_at: Date | null;
+  /** Makes `is_platform_admin` count: see row-integrity.ts (issue 13). */
+  platform_admin_mac: Generated<Uint8Array | null>;
 }
 
 export interface SessionsTable {
@@ -28,6 +30,8 @@ export interface SessionsTable {
   user_agent: string | null;
   revoked_at: Date | null;
   revoked_reason: string | null;
+  /** HMAC over the identity fields under the `row-integrity` key; a row without a valid one is refused (issue 13). */
+  integrity_mac: Uint8Array | null;
 }
 
 export interface SetupTokensTable {
@@ -46,7 +50,13 @@ export interface LoginThrottleTable {
   locked_until: Date | null;
 }
 
+/** Operators that existed before row MACs (migration 0030), MAC'd once at start. */
+export interface IdentityOperatorUpgradeTable {
+  user_id: string;
+}
+
 export interface IdentityTables {
+  identity_operator_upgrade: IdentityOperatorUpgradeTable;
   users: UsersTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;

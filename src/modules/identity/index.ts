@@ -23,3 +23,4 @@ export { tightenMemberSessions } from './identity-store.ts';
 export { createUserLookups, type UserLookups } from './user-lookups.ts';
 export { IDENTITY_ERRORS } from './errors.ts';
 export { IDENTITY_AUDIT_ACTIONS } from './audit-actions.ts';
+export { createRowIntegrity, type RowIntegrity } from './row-integrity.ts';

@@ -19,10 +19,14 @@ import type { IssueApiClientTokens } from './sign-in-answer.ts';
 import { registerStepUp } from './step-up.ts';
 import { createPostgresThrottleStore } from './throttle-store.ts';
 import { registerUserAdminRoutes } from './user-admin-routes.ts';
+import { upgradeExistingOperators } from './identity-store.ts';
+import { createRowIntegrity, type RowIntegrity } from './row-integrity.ts';
 
 /** Accounts, sign-in, sessions, second factors and the authentication of every request (AUTH-1, AUTH-2, AUTH-5, AUTH-6). */
 export interface IdentityApi {
   readonly sessions: SessionService;
+  /** MACs over the rows trusted for authentication (issue 13): sessions and the operator flag. */
+  readonly integrity: RowIntegrity;
   readonly setup: SetupService;
   readonly login: LoginService;
   /** The password throttle (AUTH-6). */
@@ -77,13 +81,16 @@ export const identityModule = defineModule({
     totp_factors: { scope: 'platform', reason: "A user's second factors (TOTP seeds, encrypted) belong to the platform-level account (AUTH-2)." },
     mfa_recovery_codes: { scope: 'platform', reason: 'Recovery-code digests of a platform-level account (AUTH-2).' },
     mfa_pending_logins: { scope: 'platform', reason: 'Sign-ins waiting for their second factor, for five minutes (AUTH-2).' },
+    identity_operator_upgrade: { scope: 'platform', reason: 'Operators that predate row MACs (migration 0030), MAC\'d once at start.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: IDENTITY_ERRORS,
   auditActions: IDENTITY_AUDIT_ACTIONS,
   personalData: (ctx) => [mfaPersonalData(ctx)],
-  create: (ctx, { audit, keys }) => {
+  create: async (ctx, { audit, keys }) => {
     const { config, transactor, clock, random, hasher } = ctx;
+    const integrity = createRowIntegrity(ctx.keyring.derive('row-integrity'));
+    await transactor.withPlatform((tx) => upgradeExistingOperators(tx, integrity));
     const recorder = audit.recorder;
     const throttleKey = ctx.keyring.derive('login-throttle');
     // AUTH-6: with Redis, sign-in counters are shared by every node; during a Redis outage they
@@ -103,6 +110,7 @@ export const identityModule = defineModule({
       clock,
       random,
       audit: recorder,
+      integrity,
       timeouts: {
         memberIdleMinutes: config.sessionIdleMinutes,
         memberAbsoluteHours: config.sessionAbsoluteHours,
@@ -111,7 +119,7 @@ export const identityModule = defineModule({
       },
     });
     const passwordRules = { minLength: config.passwordMinLength, minScore: config.passwordMinScore };
-    const setup = createSetupService({ transactor, hasher, clock, random, passwordRules, audit: recorder });
+    const setup = createSetupService({ transactor, hasher, clock, random, passwordRules, audit: recorder, integrity });
     const throttle = createLoginThrottle({ store, clock, key: throttleKey, ...lockout });
     const mfa = createMfa({
       transactor,
@@ -145,6 +153,7 @@ export const identityModule = defineModule({
     };
     const api: IdentityApi = {
       sessions,
+      integrity,
       setup,
       login,
       throttle,

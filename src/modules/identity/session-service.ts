@@ -6,6 +6,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
+import type { RowIntegrity } from './row-integrity.ts';
 import { findSessionByTokenHash, findUserById, findUserSession, insertSession, listUserSessions, revokeSession, touchSession, type SessionRow, type UserRow } from './identity-store.ts';
 
 /** Who is making a request, as far as the session says. */
@@ -70,11 +71,13 @@ export function createSessionService(deps: {
   random: Random;
   timeouts: SessionTimeouts;
   audit: AuditRecorder;
+  /** Row MACs (issue 13): a session or operator flag written by hand is not accepted. */
+  integrity: RowIntegrity;
   feed: ChangeFeed | undefined;
   /** Told on this node as soon as a revocation commits (other nodes hear it through the change feed). */
   revoked?: (sessionId: string) => void;
 }): SessionService {
-  const { transactor, clock, random, timeouts, audit, feed } = deps;
+  const { transactor, clock, random, timeouts, audit, feed, integrity } = deps;
   const cache = new Map<string, { principal: Principal; until: number }>();
 
   function remember(key: string, principal: Principal, until: number): void {
@@ -135,13 +138,10 @@ export function createSessionService(deps: {
       const token = newSecretToken(random);
       const { idleSeconds, absoluteMs } = await sessionLimits(tx, user);
       const sessionId = uuidv7(clock, random);
+      const identity = { id: sessionId, token_hash: digestToken(token), user_id: user.id, auth_methods: [...meta.authMethods], created_at: now, authenticated_at: now };
       await insertSession(tx, {
-        id: sessionId,
-        token_hash: digestToken(token),
-        user_id: user.id,
-        auth_methods: [...meta.authMethods],
-        created_at: now,
-        authenticated_at: now,
+        ...identity,
+        integrity_mac: integrity.sessionMac(identity),
         last_seen_at: now,
         idle_timeout_seconds: idleSeconds,
         absolute_expires_at: new Date(now.getTime() + absoluteMs),
@@ -166,6 +166,8 @@ export function createSessionService(deps: {
         if (found === undefined) return undefined;
         const { session, user } = found;
         const now = clock.now();
+        // Issue 13: a session row the application did not write (no valid MAC) does not exist.
+        if (!integrity.sessionValid(session)) return undefined;
         if (user.disabled_at !== null) return undefined;
         if (now >= session.absolute_expires_at) return undefined;
         if (now.getTime() >= session.last_seen_at.getTime() + session.idle_timeout_seconds * 1000) return undefined;
@@ -176,7 +178,7 @@ export function createSessionService(deps: {
           userId: user.id,
           email: user.email,
           displayName: user.display_name,
-          isPlatformAdmin: user.is_platform_admin,
+          isPlatformAdmin: integrity.isPlatformAdmin(user),
           authMethods: session.auth_methods,
           authenticatedAt: session.authenticated_at,
         };
@@ -189,7 +191,7 @@ export function createSessionService(deps: {
     listForUser: (userId) =>
       transactor.withPlatform(async (tx) => {
         const now = clock.now().getTime();
-        return (await listUserSessions(tx, userId, clock.now())).filter((row) => now < row.last_seen_at.getTime() + row.idle_timeout_seconds * 1000);
+        return (await listUserSessions(tx, userId, clock.now())).filter((row) => now < row.last_seen_at.getTime() + row.idle_timeout_seconds * 1000 && integrity.sessionValid(row));
       }),
     revokeOwn: async (userId, sessionId, by) => {
       const found = await transactor.withPlatform((tx) => findUserSession(tx, userId, sessionId));

@@ -7,6 +7,7 @@ import type { DB } from '../../database.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { findUserByEmail, insertUser, platformAdminExists, type UserRow } from './identity-store.ts';
 import type { PasswordHasher } from './password-hasher.ts';
+import type { RowIntegrity } from './row-integrity.ts';
 import { checkNewPassword, type PasswordRules } from './password-policy.ts';
 
 /** Transaction-level advisory lock serializing setup-link issuance across nodes (the leader jobs use 7450104021…41). */
@@ -35,7 +36,7 @@ export interface SetupService {
   complete(input: { token: string; email: string; password: string; displayName: string; source: AuditSource }): Promise<UserRow>;
 }
 
-export function createSetupService(deps: { transactor: AppTransactor; hasher: PasswordHasher; clock: Clock; random: Random; passwordRules: PasswordRules; audit: AuditRecorder }): SetupService {
+export function createSetupService(deps: { transactor: AppTransactor; hasher: PasswordHasher; clock: Clock; random: Random; passwordRules: PasswordRules; audit: AuditRecorder; integrity: RowIntegrity }): SetupService {
   const { transactor, hasher, clock, random, audit } = deps;
 
   /** Voids every unused link and stores a fresh one; returns its URL. */
@@ -56,7 +57,7 @@ export function createSetupService(deps: { transactor: AppTransactor; hasher: Pa
     issueLink: async (publicUrl) =>
       transactor.withPlatform(async (tx) => {
         await lockSetupLinks(tx);
-        if (await platformAdminExists(tx)) return undefined;
+        if (await platformAdminExists(tx, deps.integrity)) return undefined;
         return newLink(tx, publicUrl);
       }),
     issueFirstLink: async (publicUrl) =>
@@ -64,7 +65,7 @@ export function createSetupService(deps: { transactor: AppTransactor; hasher: Pa
         // Nodes of a fresh cluster start together: serialized here, the first issues the link and
         // the others see it, instead of each voiding the one printed before.
         await lockSetupLinks(tx);
-        if (await platformAdminExists(tx)) return undefined;
+        if (await platformAdminExists(tx, deps.integrity)) return undefined;
         const live = await tx.selectFrom('setup_tokens').select('expires_at').where('used_at', 'is', null).where('expires_at', '>', clock.now()).orderBy('expires_at', 'desc').executeTakeFirst();
         if (live !== undefined) return { issuedUntil: live.expires_at };
         return { link: await newLink(tx, publicUrl) };
@@ -79,10 +80,10 @@ export function createSetupService(deps: { transactor: AppTransactor; hasher: Pa
         // it is compared in constant time against the digest of what was presented.
         const live = await tx.selectFrom('setup_tokens').selectAll().where('used_at', 'is', null).where('expires_at', '>', now).forUpdate().execute();
         const match = live.find((row) => digestsEqual(Buffer.from(row.token_hash), presented));
-        if (match === undefined || (await platformAdminExists(tx))) throw new AppError('setup_link_invalid');
+        if (match === undefined || (await platformAdminExists(tx, deps.integrity))) throw new AppError('setup_link_invalid');
         if ((await findUserByEmail(tx, email)) !== undefined) throw new AppError('conflict', { detail: 'An account with this email already exists.' });
         await tx.updateTable('setup_tokens').set({ used_at: now }).where('id', '=', match.id).execute();
-        const user = await insertUser(tx, { id: uuidv7(clock, random), email, displayName, passwordHash, isPlatformAdmin: true, now });
+        const user = await insertUser(tx, { id: uuidv7(clock, random), email, displayName, passwordHash, isPlatformAdmin: true, now }, deps.integrity);
         await audit.record(tx, PLATFORM_TENANT_ID, {
           action: 'setup.completed',
           actor: { type: 'operator', id: user.id, display_name: user.display_name },

@@ -1,3 +1,5 @@
+import { TEST_KEYRING } from '../../../test/support/databases.ts';
+import { createRowIntegrity } from '../identity/index.ts';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -155,7 +157,7 @@ describe('OAuth 2.0 client credentials with a real client (openid-client over lo
         return t.transactor.withPlatform(fn);
       },
     } as unknown as AppTransactor;
-    const shared = { keys: t.app.services.tokenKeys, issuer, audience: `${issuer}/api`, clock: { now: () => new Date() }, transactor: counting, feed: undefined, cache: createVerifiedTokenCache({ clock: { now: () => new Date() } }) };
+    const shared = { keys: t.app.services.tokenKeys, issuer, audience: `${issuer}/api`, clock: { now: () => new Date() }, transactor: counting, integrity: createRowIntegrity(TEST_KEYRING.derive('row-integrity')), feed: undefined, cache: createVerifiedTokenCache({ clock: { now: () => new Date() } }) };
     const users = createUserTokenAuthenticator(shared);
     const robots = createBearerAuthenticator(shared);
     const request = { headers: { authorization: `Bearer ${token}` }, params: {} } as unknown as FastifyRequest;

@@ -41,13 +41,14 @@ export const tokensModule = defineModule({
     const keys = createTokenKeys({ keyring: ctx.keyring, clock, rotationDays: config.tokenKeyRotationDays });
     const endpoints = oauthEndpoints(config.publicUrl);
     const cache = createVerifiedTokenCache({ clock });
-    const bearer = createUserTokenAuthenticator({ keys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed: ctx.feed, cache });
+    const bearer = createUserTokenAuthenticator({ keys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, integrity: identity.integrity, feed: ctx.feed, cache });
     const userTokens = createUserTokens({
       transactor,
       clock,
       random: ctx.random,
       audit: audit.recorder,
       keys,
+      integrity: identity.integrity,
       successorKey: ctx.keyring.derive('refresh-token-successor'),
       familyLimits: (tx, user, family) => identity.sessions.tokenFamilyLimits(tx, user, family),
       feed: ctx.feed,

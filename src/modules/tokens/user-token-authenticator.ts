@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { RowIntegrity } from '../identity/index.ts';
 import { decodeJwt, type JWTPayload } from 'jose';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -49,6 +50,8 @@ export function createUserTokenAuthenticator(deps: {
   audience: string;
   clock: Clock;
   transactor: AppTransactor;
+  /** Row MACs (issue 13): sessions and operator flags written by hand are not accepted. */
+  integrity: RowIntegrity;
   feed: ChangeFeed | undefined;
   cache?: VerifiedTokenCache;
   maxEntries?: number;
@@ -92,7 +95,7 @@ export function createUserTokenAuthenticator(deps: {
     const pending = cache.begin<UserPrincipal>(sessionGroup(sid));
     try {
       // The cold path's one query: the session (by primary key) with its user.
-      const session = await deps.transactor.withPlatform((tx) => findSessionWithUser(tx, sid));
+      const session = await deps.transactor.withPlatform((tx) => findSessionWithUser(tx, deps.integrity, sid));
       if (session === undefined || session.user_id !== payload.sub || !sessionIsLive(session, deps.clock.now())) throw new AppError('unauthenticated');
       const principal: UserPrincipal = Object.freeze({
         kind: 'user',

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { RowIntegrity } from '../identity/index.ts';
 import type { Logger } from 'pino';
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -71,6 +72,8 @@ export function createUserTokens(deps: {
   random: Random;
   audit: AuditRecorder;
   keys: TokenKeys;
+  /** Row MACs (issue 13): sessions and operator flags written by hand are not accepted. */
+  integrity: RowIntegrity;
   /** Keyring-derived key (`refresh-token-successor`) for deriving a token's successor. */
   successorKey: Buffer;
   feed: ChangeFeed | undefined;
@@ -139,7 +142,7 @@ export function createUserTokens(deps: {
     issueForSession: async (sessionId, { organizationId, source }) => {
       const outcome = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx): Promise<UserTokenPair | Refused> => {
         const now = clock.now();
-        const session = await findSessionWithUser(tx, sessionId, true);
+        const session = await findSessionWithUser(tx, deps.integrity, sessionId, true);
         if (session === undefined || !sessionIsLive(session, now)) return { refused: new AppError('unauthenticated') };
         const actor = actorOf(session);
         if (organizationId !== undefined && !(await userOrganizations(tx, session.user_id)).includes(organizationId)) {
@@ -179,7 +182,7 @@ export function createUserTokens(deps: {
         // first one's committed result (READ COMMITTED re-reads a row it waited for).
         const row = await findRefreshToken(tx, digest, true);
         if (row === undefined) return { refused: invalid() };
-        const session = await findSessionWithUser(tx, row.session_id, true);
+        const session = await findSessionWithUser(tx, deps.integrity, row.session_id, true);
         const now = clock.now();
         if (session === undefined || session.revoked_at !== null) return { refused: invalid() };
         const actor = actorOf(session);
@@ -241,7 +244,7 @@ export function createUserTokens(deps: {
       const ended = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         const row = await findRefreshToken(tx, digestToken(token), true);
         if (row === undefined) return undefined;
-        const session = await findSessionWithUser(tx, row.session_id, true);
+        const session = await findSessionWithUser(tx, deps.integrity, row.session_id, true);
         if (session === undefined) return undefined;
         // RFC 7009 §2.1: revoking a refresh token also invalidates the access tokens of the same grant.
         await endSession(tx, { id: row.session_id, user_id: session.user_id }, 'refresh_token_revoked', actorOf(session), source, clock.now());

@@ -1,3 +1,5 @@
+import { TEST_KEYRING } from '../../../test/support/databases.ts';
+import { createRowIntegrity } from '../identity/index.ts';
 import assert from 'node:assert/strict';
 import type { FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
@@ -123,7 +125,7 @@ describe('tokens for API clients (AUTH-5)', () => {
         return t.transactor.withPlatform(fn);
       },
     } as unknown as AppTransactor;
-    const authenticator = createUserTokenAuthenticator({ keys: t.app.services.tokenKeys, ...expectedClaims(t), clock: { now: () => new Date() }, transactor: counting, feed: undefined });
+    const authenticator = createUserTokenAuthenticator({ keys: t.app.services.tokenKeys, ...expectedClaims(t), clock: { now: () => new Date() }, transactor: counting, integrity: createRowIntegrity(TEST_KEYRING.derive('row-integrity')), feed: undefined });
     const request = { headers: { authorization: `Bearer ${pair.access_token}` }, params: {} } as unknown as FastifyRequest;
     for (let i = 0; i < 1_000; i++) assert.equal((await authenticator.authenticate(request))?.userId, user.userId);
     assert.equal(transactions, 1);
