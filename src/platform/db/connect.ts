@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { recordReservation, registerBindingMode } from './connection-binding.ts';
 import { postgresConnectionConfig, type PostgresConnectionConfig } from './postgres-tls.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -77,6 +78,8 @@ export async function openDatabase<DB>(options: DatabaseOptions): Promise<Databa
 /** Wraps an existing PGlite instance (tests clone one migrated template per suite). */
 export function openPglite<DB>(pglite: PGlite): Database<DB> {
   const app = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
+  // One embedded session: every transaction runs on the same backend pid.
+  registerBindingMode(app, 'single');
   return {
     kind: 'pglite',
     app,
@@ -130,7 +133,10 @@ function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
       onError(error, 'pool client');
     });
   });
-  const app = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const app = new Kysely<DB>({ dialect: new PostgresDialect({ pool, onReserveConnection: recordReservation }) });
+  // Tenant contexts are bound to the server backend (migration 0028). A direct connection keeps its
+  // backend; behind a transaction-pooling proxy (configured with a separate listen URL) it does not.
+  registerBindingMode(app, options.listenUrl === undefined || options.listenUrl === url ? 'per-connection' : 'per-transaction');
   const ownerConnection = migrationUrl === undefined ? appConnection : postgresConnectionConfig(migrationUrl, caFile);
   return {
     kind: 'postgres',
