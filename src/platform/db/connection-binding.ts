@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DatabaseConnection, Kysely } from 'kysely';
+import type pg from 'pg';
 
 /**
  * How the transactor learns which server backend a transaction runs on, which the tenant
@@ -15,6 +16,8 @@ export type BindingMode = 'per-connection' | 'single' | 'per-transaction';
 /** Where a transactor opened on a Kysely instance records the connection Kysely reserved for it. */
 export interface ReservationSlot {
   connection: DatabaseConnection | undefined;
+  /** The server client behind `connection` (pipeline mode), when the pool is one of openDatabase's. */
+  client: pg.PoolClient | undefined;
 }
 
 /** Set around `db.transaction()` by the transactor; read by the dialect's reserve hook. */
@@ -25,6 +28,26 @@ export function recordReservation(connection: DatabaseConnection): Promise<void>
   const slot = reservation.getStore();
   if (slot !== undefined) slot.connection = connection;
   return Promise.resolve();
+}
+
+/**
+ * The pool Kysely checks connections out of, reporting each client to the transaction that asked
+ * for it. `connect()` resumes in the caller's async context, so the slot is the right one even when
+ * the client came from another request's release.
+ */
+export function reportingPool(pool: pg.Pool): { connect(): Promise<pg.PoolClient>; end(): Promise<void>; readonly options: pg.PoolOptions } {
+  return {
+    connect: async () => {
+      const client = await pool.connect();
+      const slot = reservation.getStore();
+      if (slot !== undefined) slot.client = client;
+      return client;
+    },
+    end: () => pool.end(),
+    get options() {
+      return pool.options;
+    },
+  };
 }
 
 const modes = new WeakMap<object, BindingMode>();

@@ -82,6 +82,52 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
     return result.rows[0]?.role;
   }
 
+  const ROLE_SQL = `select set_config('role', $1, true), set_config('parapet.context', '', true), current_user as role`;
+  const ENTER_SQL = `select set_config('role', $1, true), parapet_private.enter_context($2, $3::int8, $4), current_user as role`;
+
+  /**
+   * One round trip to start a transaction on a direct server connection: BEGIN, the role and the
+   * context, and `fn`'s first statement go out without waiting for each other's answers (pipeline
+   * mode, see connect.ts). The context is always awaited before `fn`'s result is returned, so a
+   * refused context fails the call even if `fn` swallowed the error of its aborted statement.
+   */
+  async function runPipelined<T>(slot: ReservationSlot, context: string, fn: (tx: Transaction<DB>) => Promise<T>, hooks: (() => void)[]): Promise<T> {
+    return db.connection().execute(async (connection) => {
+      const client = slot.client;
+      // A direct connection's backend pid, from the server's BackendKeyData at connect time.
+      const pid = (client as { processID?: unknown } | undefined)?.processID;
+      if (client === undefined || typeof pid !== 'number') throw new ContextError('the pool did not report the connection it checked out');
+      const tx = connection as unknown as Transaction<DB>;
+      afterCommitHooks.set(tx, hooks);
+      const begin = client.query('begin');
+      const prelude =
+        context === '|'
+          ? client.query<{ role: string }>(ROLE_SQL, [APP_ROLE])
+          : (() => {
+              const { expiresAt, mac } = bind(context, pid);
+              return client.query<{ role: string }>(ENTER_SQL, [APP_ROLE, context, expiresAt, mac]);
+            })();
+      const started = Promise.all([begin, prelude]);
+      started.catch(() => undefined);
+      let value: T;
+      try {
+        const result = fn(tx);
+        result.catch(() => undefined);
+        const [, entered] = await started;
+        const role = entered.rows[0]?.role;
+        if (role !== APP_ROLE) throw new ContextError(`transaction runs as ${String(role)}, expected ${APP_ROLE}`);
+        value = await result;
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      }
+      const committed = await client.query('commit');
+      // PostgreSQL completes COMMIT with a ROLLBACK tag if an earlier statement aborted the transaction.
+      if (committed.command === 'ROLLBACK') throw new ContextError('the transaction was aborted by an earlier error and rolled back');
+      return value;
+    });
+  }
+
   async function run<T>(rawTenantId: string, rawActorId: string, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
     const tenantId = rawTenantId.toLowerCase();
     const actorId = rawActorId.toLowerCase();
@@ -91,9 +137,9 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
     const context = `${tenantId}|${actorId}`;
     const hooks: (() => void)[] = [];
     const traced = log?.isLevelEnabled('trace') === true ? { started: performance.now(), scope: tenantId !== '' ? 'tenant' : actorId !== '' ? 'actor' : 'platform' } : undefined;
-    const slot: ReservationSlot = { connection: undefined };
+    const slot: ReservationSlot = { connection: undefined, client: undefined };
     const transaction = reservation.run(slot, () =>
-      db.transaction().execute(async (tx) => {
+      mode === 'per-connection' ? runPipelined(slot, context, fn, hooks) : db.transaction().execute(async (tx) => {
         afterCommitHooks.set(tx, hooks);
         const role = await enter(tx, slot, context);
         if (role !== APP_ROLE) throw new ContextError(`transaction runs as ${String(role)}, expected ${APP_ROLE}`);
