@@ -1,4 +1,4 @@
-import { sql, type DatabaseConnection, type Kysely, type Transaction } from 'kysely';
+import { sql, type DatabaseConnection, type Kysely, type KyselyPlugin, type RootOperationNode, type Transaction } from 'kysely';
 import { bindingModeOf, reservation, type ReservationSlot } from './connection-binding.ts';
 import { createBoundContextSigner, type ContextSigner } from './context-key.ts';
 
@@ -25,6 +25,20 @@ export interface Transactor<DB> {
   withActor<T>(actorId: string, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
   /** Runs `fn` with no tenant (platform tables only: users, sessions, setup tokens). */
   withPlatform<T>(fn: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Clears `reads.only` when a statement might write or lock: anything but a plain SELECT built with
+ * the query builder (raw SQL, INSERT/UPDATE/DELETE, SELECT … FOR UPDATE, a data-modifying WITH).
+ */
+function readOnlyTracker(reads: { only: boolean }): KyselyPlugin {
+  return {
+    transformQuery: ({ node }): RootOperationNode => {
+      if (node.kind !== 'SelectQueryNode' || node.endModifiers !== undefined || node.with !== undefined) reads.only = false;
+      return node;
+    },
+    transformResult: ({ result }) => Promise.resolve(result),
+  };
 }
 
 const afterCommitHooks = new WeakMap<object, (() => void)[]>();
@@ -97,7 +111,8 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
       // A direct connection's backend pid, from the server's BackendKeyData at connect time.
       const pid = (client as { processID?: unknown } | undefined)?.processID;
       if (client === undefined || typeof pid !== 'number') throw new ContextError('the pool did not report the connection it checked out');
-      const tx = connection as unknown as Transaction<DB>;
+      const reads = { only: true };
+      const tx = connection.withPlugin(readOnlyTracker(reads)) as unknown as Transaction<DB>;
       afterCommitHooks.set(tx, hooks);
       const begin = client.query('begin');
       const prelude =
@@ -120,6 +135,13 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
       } catch (error) {
         await client.query('rollback').catch(() => undefined);
         throw error;
+      }
+      // A transaction that only read has nothing to make durable: its answer goes back now and its
+      // COMMIT completes behind it, ahead of whatever the connection's next user sends (pipeline
+      // mode keeps the order). One round trip on the request path.
+      if (reads.only && hooks.length === 0) {
+        client.query('commit').catch(() => undefined);
+        return value;
       }
       const committed = await client.query('commit');
       // PostgreSQL completes COMMIT with a ROLLBACK tag if an earlier statement aborted the transaction.
