@@ -7,7 +7,7 @@ import { after, before, it } from 'node:test';
 import pg from 'pg';
 import { postgresSkipReason, TEST_KEYRING, openTestDatabase, type TestDatabase } from '../../../test/support/databases.ts';
 import { peerSuite } from '../../../test/support/peer-suite.ts';
-import { contextMessage, createContextSigner } from './index.ts';
+import { contextMessage, createContextSigner, createTransactor } from './index.ts';
 
 const skip = await postgresSkipReason();
 const REFUSED = /tenant context is not authenticated/;
@@ -136,5 +136,22 @@ peerSuite('the tenant context MAC is bound to its backend, its transaction and a
   it('TEN-1: parapet_app cannot set or advance the sequence that records verified contexts', async () => {
     await assert.rejects(first.query("select setval('parapet_private.context_binding', 1)"), /permission denied/);
     await assert.rejects(first.query("select nextval('parapet_private.context_binding')"), /permission denied/);
+  });
+
+  it('TEN-1: withTenant with a context MAC under another key fails even when fn swallows the error of its statement', async () => {
+    const forger = createTransactor(database.db.app, createContextSigner(Buffer.alloc(32, 9)));
+    await assert.rejects(
+      forger.withTenant(tenantA, async (tx) => {
+        try {
+          return await tx.selectFrom('projects').select('id').execute();
+        } catch {
+          return [];
+        }
+      }),
+      REFUSED,
+    );
+    const honest = createTransactor(database.db.app, signer);
+    const rows = await honest.withTenant(tenantA, (tx) => tx.selectFrom('projects').select('tenant_id').execute());
+    assert.deepEqual(rows.map((r) => r.tenant_id), [tenantA]);
   });
 });
