@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import pg from 'pg';
-import { createContextSigner } from '../../src/platform/db/index.ts';
+import { contextMessage, createContextSigner } from '../../src/platform/db/index.ts';
 import { createServerDatabase, postgresSkipReason, TEST_KEYRING } from '../support/databases.ts';
 import { openTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { peerSuite } from '../support/peer-suite.ts';
@@ -19,7 +19,10 @@ peerSuite('parapet_app on a PostgreSQL server cannot escape row-level security (
 
   async function enter(tenant: string): Promise<void> {
     await client.query('begin');
-    await client.query("select set_config('parapet.context', $1, true), set_config('parapet.context_mac', $2, true)", [`${tenant}|`, signer.sign(`${tenant}|`)]);
+    const pid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]?.pid ?? 0;
+    const expiresAt = Date.now() + 10_000;
+    const mac = signer.sign(contextMessage(`${tenant}|`, pid, expiresAt));
+    await client.query('select parapet_private.enter_context($1, $2, $3)', [`${tenant}|`, expiresAt, mac]);
   }
 
   before(async () => {

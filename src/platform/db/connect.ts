@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { recordReservation, registerBindingMode, reportingPool } from './connection-binding.ts';
 import { postgresConnectionConfig, type PostgresConnectionConfig } from './postgres-tls.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -77,6 +78,8 @@ export async function openDatabase<DB>(options: DatabaseOptions): Promise<Databa
 /** Wraps an existing PGlite instance (tests clone one migrated template per suite). */
 export function openPglite<DB>(pglite: PGlite): Database<DB> {
   const app = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
+  // One embedded session: every transaction runs on the same backend pid.
+  registerBindingMode(app, 'single');
   return {
     kind: 'pglite',
     app,
@@ -118,7 +121,10 @@ function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
   const sessionConnection = options.listenUrl === undefined ? appConnection : postgresConnectionConfig(options.listenUrl, caFile);
   // A bounded wait for a connection, so requests and /readyz fail (503) while the server is
   // unreachable instead of hanging until it is back.
-  const pool = new pg.Pool({ ...appConnection, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // Pipeline mode: the transactor sends BEGIN, the tenant context and the first statement without
+  // waiting for each answer (one round trip instead of three). Queries sent one at a time, as Kysely
+  // does everywhere else, behave as without it.
+  const pool = new pg.Pool({ ...appConnection, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, pipeline: true });
   // A client that loses its connection emits 'error' whether it is idle in the pool or checked out
   // by a transaction; with no listener Node ends the process. The failed query reports the error
   // to its caller, and the pool discards the dead client when it is released (or at once if idle).
@@ -130,7 +136,10 @@ function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
       onError(error, 'pool client');
     });
   });
-  const app = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const app = new Kysely<DB>({ dialect: new PostgresDialect({ pool: reportingPool(pool), onReserveConnection: recordReservation }) });
+  // Tenant contexts are bound to the server backend (migration 0028). A direct connection keeps its
+  // backend; behind a transaction-pooling proxy (configured with a separate listen URL) it does not.
+  registerBindingMode(app, options.listenUrl === undefined || options.listenUrl === url ? 'per-connection' : 'per-transaction');
   const ownerConnection = migrationUrl === undefined ? appConnection : postgresConnectionConfig(migrationUrl, caFile);
   return {
     kind: 'postgres',

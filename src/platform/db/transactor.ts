@@ -1,5 +1,6 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { ContextSigner } from './context-key.ts';
+import { sql, type DatabaseConnection, type Kysely, type KyselyPlugin, type RootOperationNode, type Transaction } from 'kysely';
+import { bindingModeOf, reservation, type ReservationSlot } from './connection-binding.ts';
+import { createBoundContextSigner, type ContextSigner } from './context-key.ts';
 
 /** The role every request runs as. Not a superuser, cannot bypass RLS, owns nothing. */
 export const APP_ROLE = 'parapet_app';
@@ -12,9 +13,10 @@ export class ContextError extends Error {
 }
 
 /**
- * Opens the transactions requests run in. Each sets the role to parapet_app and the authenticated
- * tenant context (tenant id, actor id and their MAC) in one round trip, checks `current_user`,
- * then runs `fn`. Row-level security enforces the tenant boundary from there.
+ * Opens the transactions requests run in. Each sets the role to parapet_app and enters the
+ * authenticated tenant context (tenant id, actor id, and a MAC bound to the server backend and
+ * expiring within seconds: migration 0028) in one round trip, checks `current_user`, then runs `fn`.
+ * Row-level security enforces the tenant boundary from there.
  */
 export interface Transactor<DB> {
   /** Runs `fn` scoped to one tenant; `actorId` is the user acting, when there is one. */
@@ -23,6 +25,20 @@ export interface Transactor<DB> {
   withActor<T>(actorId: string, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
   /** Runs `fn` with no tenant (platform tables only: users, sessions, setup tokens). */
   withPlatform<T>(fn: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Clears `reads.only` when a statement might write or lock: anything but a plain SELECT built with
+ * the query builder (raw SQL, INSERT/UPDATE/DELETE, SELECT … FOR UPDATE, a data-modifying WITH).
+ */
+function readOnlyTracker(reads: { only: boolean }): KyselyPlugin {
+  return {
+    transformQuery: ({ node }): RootOperationNode => {
+      if (node.kind !== 'SelectQueryNode' || node.endModifiers !== undefined || node.with !== undefined) reads.only = false;
+      return node;
+    },
+    transformResult: ({ result }) => Promise.resolve(result),
+  };
 }
 
 const afterCommitHooks = new WeakMap<object, (() => void)[]>();
@@ -45,6 +61,95 @@ export interface TransactionLog {
 }
 
 export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?: TransactionLog): Transactor<DB> {
+  const bind = createBoundContextSigner(signer);
+  const mode = bindingModeOf(db);
+  // Backend pid per pooled connection (direct server connections keep their backend for life).
+  const pids = new WeakMap<DatabaseConnection, number>();
+  let singlePid: number | undefined;
+
+  async function backendPid(tx: Transaction<DB>, slot: ReservationSlot): Promise<number> {
+    if (mode === 'single' && singlePid !== undefined) return singlePid;
+    const connection = slot.connection;
+    if (mode === 'per-connection' && connection !== undefined) {
+      const known = pids.get(connection);
+      if (known !== undefined) return known;
+    }
+    const row = (await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(tx)).rows[0];
+    if (row === undefined) throw new ContextError('could not read the backend pid');
+    if (mode === 'single') singlePid = row.pid;
+    else if (mode === 'per-connection' && connection !== undefined) pids.set(connection, row.pid);
+    return row.pid;
+  }
+
+  async function enter(tx: Transaction<DB>, slot: ReservationSlot, context: string): Promise<string | undefined> {
+    if (context === '|') {
+      const result = await sql<{ role: string }>`
+        select set_config('role', ${APP_ROLE}, true), set_config('parapet.context', '', true), current_user as role`.execute(tx);
+      return result.rows[0]?.role;
+    }
+    const pid = await backendPid(tx, slot);
+    const { expiresAt, mac } = bind(context, pid);
+    const result = await sql<{ role: string }>`
+      select set_config('role', ${APP_ROLE}, true),
+             parapet_private.enter_context(${context}, ${expiresAt}::int8, ${mac}),
+             current_user as role`.execute(tx);
+    return result.rows[0]?.role;
+  }
+
+  const ROLE_SQL = `select set_config('role', $1, true), set_config('parapet.context', '', true), current_user as role`;
+  const ENTER_SQL = `select set_config('role', $1, true), parapet_private.enter_context($2, $3::int8, $4), current_user as role`;
+
+  /**
+   * One round trip to start a transaction on a direct server connection: BEGIN, the role and the
+   * context, and `fn`'s first statement go out without waiting for each other's answers (pipeline
+   * mode, see connect.ts). The context is always awaited before `fn`'s result is returned, so a
+   * refused context fails the call even if `fn` swallowed the error of its aborted statement.
+   */
+  async function runPipelined<T>(slot: ReservationSlot, context: string, fn: (tx: Transaction<DB>) => Promise<T>, hooks: (() => void)[]): Promise<T> {
+    return db.connection().execute(async (connection) => {
+      const client = slot.client;
+      // A direct connection's backend pid, from the server's BackendKeyData at connect time.
+      const pid = (client as { processID?: unknown } | undefined)?.processID;
+      if (client === undefined || typeof pid !== 'number') throw new ContextError('the pool did not report the connection it checked out');
+      const reads = { only: true };
+      const tx = connection.withPlugin(readOnlyTracker(reads)) as unknown as Transaction<DB>;
+      afterCommitHooks.set(tx, hooks);
+      const begin = client.query('begin');
+      const prelude =
+        context === '|'
+          ? client.query<{ role: string }>(ROLE_SQL, [APP_ROLE])
+          : (() => {
+              const { expiresAt, mac } = bind(context, pid);
+              return client.query<{ role: string }>(ENTER_SQL, [APP_ROLE, context, expiresAt, mac]);
+            })();
+      const started = Promise.all([begin, prelude]);
+      started.catch(() => undefined);
+      let value: T;
+      try {
+        const result = fn(tx);
+        result.catch(() => undefined);
+        const [, entered] = await started;
+        const role = entered.rows[0]?.role;
+        if (role !== APP_ROLE) throw new ContextError(`transaction runs as ${String(role)}, expected ${APP_ROLE}`);
+        value = await result;
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      }
+      // A transaction that only read has nothing to make durable: its answer goes back now and its
+      // COMMIT completes behind it, ahead of whatever the connection's next user sends (pipeline
+      // mode keeps the order). One round trip on the request path.
+      if (reads.only && hooks.length === 0) {
+        client.query('commit').catch(() => undefined);
+        return value;
+      }
+      const committed = await client.query('commit');
+      // PostgreSQL completes COMMIT with a ROLLBACK tag if an earlier statement aborted the transaction.
+      if (committed.command === 'ROLLBACK') throw new ContextError('the transaction was aborted by an earlier error and rolled back');
+      return value;
+    });
+  }
+
   async function run<T>(rawTenantId: string, rawActorId: string, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
     const tenantId = rawTenantId.toLowerCase();
     const actorId = rawActorId.toLowerCase();
@@ -52,20 +157,17 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
       if (id !== '' && !UUID.test(id)) throw new ContextError(`not a canonical UUID: ${JSON.stringify(id)}`);
     }
     const context = `${tenantId}|${actorId}`;
-    const mac = context === '|' ? '' : signer.sign(context);
     const hooks: (() => void)[] = [];
     const traced = log?.isLevelEnabled('trace') === true ? { started: performance.now(), scope: tenantId !== '' ? 'tenant' : actorId !== '' ? 'actor' : 'platform' } : undefined;
-    const transaction = db.transaction().execute(async (tx) => {
-      afterCommitHooks.set(tx, hooks);
-      const result = await sql<{ role: string }>`
-        select set_config('role', ${APP_ROLE}, true),
-               set_config('parapet.context', ${context === '|' ? '' : context}, true),
-               set_config('parapet.context_mac', ${mac}, true),
-               current_user as role`.execute(tx);
-      const role = result.rows[0]?.role;
-      if (role !== APP_ROLE) throw new ContextError(`transaction runs as ${String(role)}, expected ${APP_ROLE}`);
-      return fn(tx);
-    });
+    const slot: ReservationSlot = { connection: undefined, client: undefined };
+    const transaction = reservation.run(slot, () =>
+      mode === 'per-connection' ? runPipelined(slot, context, fn, hooks) : db.transaction().execute(async (tx) => {
+        afterCommitHooks.set(tx, hooks);
+        const role = await enter(tx, slot, context);
+        if (role !== APP_ROLE) throw new ContextError(`transaction runs as ${String(role)}, expected ${APP_ROLE}`);
+        return fn(tx);
+      }),
+    );
     if (traced !== undefined) {
       const fields = { scope: traced.scope, tenant: tenantId === '' ? undefined : tenantId, actor: actorId === '' ? undefined : actorId };
       transaction.then(

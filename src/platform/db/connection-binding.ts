@@ -1,0 +1,63 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { DatabaseConnection, Kysely } from 'kysely';
+import type pg from 'pg';
+
+/**
+ * How the transactor learns which server backend a transaction runs on, which the tenant
+ * context's MAC is bound to (migration 0028):
+ * - `per-connection`: a direct server connection keeps its backend for life; the pid is read once
+ *   per connection and remembered.
+ * - `single`: one embedded PGlite session, one pid.
+ * - `per-transaction`: behind a transaction-pooling proxy (PgBouncer) each transaction may land on
+ *   another backend, so the pid is read inside every transaction (one more round trip).
+ */
+export type BindingMode = 'per-connection' | 'single' | 'per-transaction';
+
+/** Where a transactor opened on a Kysely instance records the connection Kysely reserved for it. */
+export interface ReservationSlot {
+  connection: DatabaseConnection | undefined;
+  /** The server client behind `connection` (pipeline mode), when the pool is one of openDatabase's. */
+  client: pg.PoolClient | undefined;
+}
+
+/** Set around `db.transaction()` by the transactor; read by the dialect's reserve hook. */
+export const reservation = new AsyncLocalStorage<ReservationSlot>();
+
+/** The reserve hook for a pg dialect: tells the transaction being opened which connection it got. */
+export function recordReservation(connection: DatabaseConnection): Promise<void> {
+  const slot = reservation.getStore();
+  if (slot !== undefined) slot.connection = connection;
+  return Promise.resolve();
+}
+
+/**
+ * The pool Kysely checks connections out of, reporting each client to the transaction that asked
+ * for it. `connect()` resumes in the caller's async context, so the slot is the right one even when
+ * the client came from another request's release.
+ */
+export function reportingPool(pool: pg.Pool): { connect(): Promise<pg.PoolClient>; end(): Promise<void>; readonly options: pg.PoolOptions } {
+  return {
+    connect: async () => {
+      const client = await pool.connect();
+      const slot = reservation.getStore();
+      if (slot !== undefined) slot.client = client;
+      return client;
+    },
+    end: () => pool.end(),
+    get options() {
+      return pool.options;
+    },
+  };
+}
+
+const modes = new WeakMap<object, BindingMode>();
+
+/** Declares how `db` binds contexts (called by openDatabase / openPglite). */
+export function registerBindingMode(db: Kysely<never> | object, mode: BindingMode): void {
+  modes.set(db, mode);
+}
+
+/** A Kysely instance not opened by openDatabase reads the pid in every transaction: always right, one round trip more. */
+export function bindingModeOf(db: object): BindingMode {
+  return modes.get(db) ?? 'per-transaction';
+}
