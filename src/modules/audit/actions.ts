@@ -103,6 +103,11 @@ export const AUDIT_ACTIONS = {
   'member.removed': 'A member was removed from the organization: their role bindings, pending access requests and sessions ended; the API keys they made are suspended.',
   'session.locked_out': 'Failed sign-ins reached the lockout threshold: the account refuses sign-in (even the right password) until the lock ends.',
   'password.changed': 'A signed-in user changed their password with the current one; every other session and refresh-token family of the account ended.',
+  // Trust center (module trust; docs/trust-center.md).
+  'trust.checks_ran': "The trust center ran its live control checks (TR-4): how many, how many fail, and the SHA-256 of the recorded results.",
+  'trust.check_failed': 'A trust center check turned from passing to failing; its control shows as failing on the public page.',
+  'trust.check_recovered': 'A failing trust center check passed again.',
+  'trust.entry_changed': 'A platform administrator created, changed or deleted a trust center entry (certification, document, subprocessor, question).',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -1,0 +1,3 @@
+export { trustModule, type TrustApi, TRUST_CHECKS_LOCK_KEY } from './module.ts';
+export { verifyEvidence, EVIDENCE_FORMAT, type EvidenceBundle, type EvidenceVerdict } from './evidence.ts';
+export type { TrustTables } from './trust-tables.ts';
