@@ -28,7 +28,9 @@ async function runOne(check: TrustCheck): Promise<CheckOutcome> {
     return await Promise.race([
       check.run(),
       new Promise<CheckOutcome>((resolve) => {
-        timer = setTimeout(() => resolve(fail('The check did not complete in time.', `no answer within ${CHECK_TIMEOUT_MS / 1000} s`)), CHECK_TIMEOUT_MS);
+        timer = setTimeout(() => {
+          resolve(fail('The check did not complete in time.', `no answer within ${CHECK_TIMEOUT_MS / 1000} s`));
+        }, CHECK_TIMEOUT_MS);
       }),
     ]);
   } catch (error) {

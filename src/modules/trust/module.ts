@@ -45,16 +45,17 @@ export const trustModule = defineModule({
       passwordPolicyCheck(config),
       lockoutCheck(config),
     ];
-    let center: TrustCenter | undefined;
-    const runner = createCheckRunner({ transactor, clock, random, logger, audit: audit.recorder, alerts, alertOrganization: config.trustAlertOrganization, checks, onResults: () => center?.invalidate() });
+    // The runner is created first (the center reads its results); new results then refresh the center's pages.
+    const onResults: { invalidate?: () => void } = {};
+    const runner = createCheckRunner({ transactor, clock, random, logger, audit: audit.recorder, alerts, alertOrganization: config.trustAlertOrganization, checks, onResults: () => { onResults.invalidate?.(); } });
     const securityTxtSigner = config.securityPgpKeyFile === undefined ? undefined : await loadSecurityTxtSigner(config.securityPgpKeyFile, config.securityPgpPassphrase);
-    center = createTrustCenter({ config, transactor, clock, signer: audit.signer, runner, securityTxtSigner });
-    const trustCenter = center;
+    const trustCenter = createTrustCenter({ config, transactor, clock, signer: audit.signer, runner, securityTxtSigner });
+    onResults.invalidate = trustCenter.invalidate;
     return {
       api: { runner, center: trustCenter },
       routes: () => {
         registerTrustRoutes(ctx.http, trustCenter);
-        registerTrustAdminRoutes(ctx.http, { transactor, clock, random, audit: audit.recorder, runner, changed: () => trustCenter.invalidate() });
+        registerTrustAdminRoutes(ctx.http, { transactor, clock, random, audit: audit.recorder, runner, changed: trustCenter.invalidate });
       },
       jobs: [
         {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateKey, readCleartextMessage, readKey, verify } from 'openpgp';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { CLAIMS } from './claims-catalogue.ts';
-import { readFileSync } from 'node:fs';
 
 /** RFC 9116 §3: `Field: value` lines; returns each field's values in order. */
 function fields(text: string): Map<string, string[]> {
@@ -73,9 +72,11 @@ describe('security.txt (VDP-1, RFC 9116)', () => {
     assert.match(response.body, /^-----BEGIN PGP SIGNED MESSAGE-----\n/);
     const verificationKeys = await readKey({ armoredKey: publicKey });
     const message = await readCleartextMessage({ cleartextMessage: response.body });
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- openpgp's own key object, from readKey
     const result = await verify({ message, verificationKeys, expectSigned: true });
     assert.match(result.data, /^Contact: mailto:security@example.com$/m);
     const altered = await readCleartextMessage({ cleartextMessage: response.body.replace('mailto:security@example.com', 'mailto:attacker@example.com') });
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- as above
     await assert.rejects(verify({ message: altered, verificationKeys, expectSigned: true }));
   });
 

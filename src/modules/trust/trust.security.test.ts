@@ -2,7 +2,12 @@
 // escaping of admin-supplied text on the public pages, platform-administrator-only management, and
 // evidence whose signature breaks when a result is altered.
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { CliContext } from '../../cli/context.ts';
+import { trustVerify } from '../../cli/trust.ts';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import { systemClock } from '../../platform/clock.ts';
 import { systemRandom } from '../../platform/crypto/random.ts';
@@ -76,7 +81,7 @@ describe('trust center (TR-4, TR-1…TR-5)', () => {
         alerts: t.app.services.alerts,
         alertOrganization: orgId,
         checks: [forcedRlsCheck({ transactor: t.transactor, platformTables })],
-        onResults: () => t.app.modules.trust.center.invalidate(),
+        onResults: t.app.modules.trust.center.invalidate,
       });
       assert.equal((await runner.runAll())[0]?.status, 'pass');
       await asOwner('alter table trust_canary no force row level security');
@@ -197,6 +202,19 @@ describe('trust center (TR-4, TR-1…TR-5)', () => {
       const other = ed25519SignerFromSeed(t.app.services.audit.signer.signer.name, new Uint8Array(32).fill(7));
       assert.equal(verifyEvidence(bundle, verifierKeyString(other.name, other.publicKey)).ok, false);
       assert.equal(verifyEvidence({ ...bundle, verifier_key: verifierKeyString(other.name, other.publicKey) }, key).ok, false);
+    });
+
+    it('TR-4: parapet trust verify exits 0 for the downloaded bundle and 1 for a tampered copy', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'parapet-evidence-'));
+      const good = join(dir, 'good.json');
+      const bad = join(dir, 'bad.json');
+      writeFileSync(good, JSON.stringify(bundle));
+      writeFileSync(bad, JSON.stringify({ ...bundle, results: bundle.results.map((r) => ({ ...r, statement: `${r.statement} ` })) }));
+      const lines: string[] = [];
+      const run = (file: string) => trustVerify({ args: [file, '--key', t.app.services.audit.signer.verifierKey], out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) } as unknown as CliContext);
+      assert.equal(await run(good), 0, lines.join('\n'));
+      assert.equal(await run(bad), 1);
+      assert.match(lines.join('\n'), /NOT VERIFIED: the results differ from what was signed/);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { request } from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { isLoopback } from '../../../config/index.ts';
 import type { KeyProvider } from '../../../platform/crypto/key-provider.ts';
 import { fail, notApplicable, pass, type TrustCheck } from './trust-check.ts';
@@ -26,10 +26,15 @@ export function tlsCheck(deps: { publicUrl: string; ca?: string | Buffer | undef
       }
       const seen = await new Promise<{ protocol: string | null; cipher: string; hsts: string | undefined }>((resolve, reject) => {
         const req = request(new URL('/healthz', url), { method: 'GET', ...(deps.ca === undefined ? {} : { ca: deps.ca }), timeout: deps.timeoutMs ?? 10_000 }, (res) => {
-          const socket = res.socket as TLSSocket;
-          const hsts = res.headers['strict-transport-security'];
-          resolve({ protocol: socket.getProtocol(), cipher: socket.getCipher().name, hsts: Array.isArray(hsts) ? hsts[0] : hsts });
           res.resume();
+          const socket: unknown = res.socket;
+          if (!(socket instanceof TLSSocket)) {
+            reject(new Error('not a TLS connection'));
+            return;
+          }
+          const cipher: { name: string } = socket.getCipher();
+          const hsts: string | undefined = res.headers['strict-transport-security'];
+          resolve({ protocol: socket.getProtocol(), cipher: cipher.name, hsts });
         });
         req.on('timeout', () => req.destroy(new Error('timed out')));
         req.on('error', reject);

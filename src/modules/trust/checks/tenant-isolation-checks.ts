@@ -65,7 +65,10 @@ export function canaryCheck(deps: { transactor: AppTransactor; clock: Clock; ran
           .withTenant(b, (tx) => tx.insertInto('trust_canary').values({ tenant_id: a, id: uuidv7(clock, random), written_at: clock.now() }).execute())
           .then(
             () => 'written' as const,
-            (error: unknown) => ((error as { code?: unknown }).code === INSUFFICIENT_PRIVILEGE ? ('refused' as const) : Promise.reject(error)),
+            (error: unknown) => {
+              if ((error as { code?: unknown }).code === INSUFFICIENT_PRIVILEGE) return 'refused' as const;
+              throw error instanceof Error ? error : new Error(String(error));
+            },
           );
         if (crossWrite === 'written') return fail("One probe tenant wrote a row into another tenant's data.", 'probe tenant B inserted a row with tenant A’s id');
         return pass("A row written by one probe tenant was invisible to another, and the other's write into it was refused by the database.", 'read: 0 rows; write: refused with SQLSTATE 42501');
