@@ -14,7 +14,7 @@ import { createLogger } from '../src/platform/log/logger.ts';
 import { BENCH_KEYRING, openBenchDatabase } from './databases.ts';
 import { formatRate, median, table, type Benchmark, type Verdict } from './support.ts';
 
-const SETTINGS = { requests: 2_000, coldRequests: 200, rounds: 5 };
+const SETTINGS = { requests: 1_000, coldRequests: 100, rounds: 5 };
 const TARGET_P99_MS = 100;
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -27,7 +27,7 @@ export const trustPages: Benchmark = {
   onlyWhenNamed: true,
   run: async (out) => {
     const bench = await openBenchDatabase('pglite', { tenants: 2, projectsPerTenant: 1 });
-    const config = loadConfig({ env: { PARAPET_RATE_LIMIT: '10000000', PARAPET_LOG_LEVEL: 'warn', PARAPET_AUDIT_API_SAMPLING: '0', PARAPET_SECURITY_CONTACTS: 'mailto:security@example.com' } });
+    const config = loadConfig({ env: { PARAPET_RATE_LIMIT: '1000000', PARAPET_LOG_LEVEL: 'warn', PARAPET_AUDIT_API_SAMPLING: '0', PARAPET_SECURITY_CONTACTS: 'mailto:security@example.com' } });
     const app = await buildApp({ config, logger: createLogger(config.logLevel), db: bench.db, transactor: bench.transactor, hasher: await createPasswordHasher(), clock: systemClock, random: systemRandom, keyring: BENCH_KEYRING });
     try {
       const now = new Date();
