@@ -16,9 +16,10 @@ import { pointRead } from './point-read.ts';
 import { startup } from './startup.ts';
 import { throttle } from './throttle.ts';
 import { userTokens } from './user-tokens.ts';
+import { trustPages } from './trust-pages.ts';
 import { table, type Benchmark, type Verdict } from './support.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, throttle, backup];
+const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, throttle, backup, trustPages];
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');

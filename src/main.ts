@@ -14,6 +14,7 @@ import { secretsDelete, secretsGet, secretsList, secretsSet, secretsVersions } f
 import { retentionPurge, retentionShow } from './cli/retention.ts';
 import { serve } from './cli/serve.ts';
 import { setupLink } from './cli/setup-link.ts';
+import { trustVerify } from './cli/trust.ts';
 import { commandHelp, HELP } from './cli/usage.ts';
 import { ConfigError, loadConfig, readConfigFile } from './config/index.ts';
 import { createLogger } from './platform/log/logger.ts';
@@ -46,6 +47,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'backup create': backupCreate,
   'backup verify': backupVerify,
   'backup restore': backupRestore,
+  'trust verify': trustVerify,
 };
 
 /** Commands with subcommands (`keys rotate`, `backup verify` …). */

@@ -27,6 +27,7 @@ export const COMMAND_USAGE: readonly (readonly [name: string, description: strin
   ['backup create', 'Write a consistent, compressed, encrypted backup: <file>.'],
   ['backup verify', 'Decrypt and check a backup (every frame, every table hash): <file>. Exit 1 if damaged.'],
   ['backup restore', 'Restore a backup into an empty database, then verify it: <file>.'],
+  ['trust verify', 'Verify a trust center evidence bundle offline: <evidence.json> --key <verifier key>.'],
 ];
 
 const FOOTER = `Configuration comes from PARAPET_* environment variables and an optional JSON file named by

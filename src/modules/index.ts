@@ -20,6 +20,7 @@ import { passkeysModule } from './passkeys/index.ts';
 import { secretsModule } from './secrets/index.ts';
 import { tenantsModule } from './tenants/index.ts';
 import { tokensModule } from './tokens/index.ts';
+import { trustModule } from './trust/index.ts';
 
 export const MODULES: readonly AppModule[] = [
   auditModule,
@@ -39,4 +40,5 @@ export const MODULES: readonly AppModule[] = [
   secretsModule,
   auditStreamingModule,
   consoleModule,
+  trustModule,
 ];

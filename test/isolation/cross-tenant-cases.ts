@@ -176,6 +176,7 @@ export function crossTenantSuite(name: string, open: () => Promise<TestApp>): vo
           tx.insertInto('organization_deletions').values({ tenant_id: aId, id: crypto.randomUUID(), requested_by: b.userId, requested_at: now, purge_after: now, cancelled_at: null, cancelled_by: null, notified_at: null }).execute(),
         invitations: (tx) =>
           tx.insertInto('invitations').values({ tenant_id: aId, id: crypto.randomUUID(), email: 'forged@example.com', email_normalized: 'forged@example.com', role: 'tenant_admin', token_hash: Buffer.alloc(32, 9), invited_by: b.userId, created_at: now, expires_at: new Date(now.getTime() + 86_400_000), accepted_at: null, accepted_by: null, revoked_at: null }).execute(),
+        trust_canary: (tx) => tx.insertInto('trust_canary').values({ tenant_id: aId, id: crypto.randomUUID(), written_at: now }).execute(),
         audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
       };
       const tables = (await tenantTables(t)).map((x) => x.table).sort();

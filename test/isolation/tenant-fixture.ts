@@ -105,7 +105,9 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const invitationId = await created(t, cookie, `/api/v1/organizations/${orgId}/invitations`, { email: `${label}-invitee-${crypto.randomUUID()}@example.com`, role: 'viewer' });
   // A passkey (platform-level, the user's own) registered through a real WebAuthn ceremony.
   const passkeyId = await registerPasskey(t, cookie, authenticatorFor(t), `Key ${label}`);
-  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId } };
+  // TEN-1: the trust center's canary table (its probes use throwaway tenants; this row makes the table non-empty for A).
+  await t.transactor.withTenant(orgId, (tx) => tx.insertInto('trust_canary').values({ tenant_id: orgId, id: crypto.randomUUID(), written_at: new Date() }).execute());
+  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID() } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */

@@ -30,3 +30,4 @@ export { toOcsf } from './export/export-format.ts';
 export { MIN_RETENTION_DAYS, MAX_RETENTION_DAYS } from './audit-routes.ts';
 export type { Outcome, ActorType } from './audit-event.ts';
 export { decodeEvent } from './audit-service.ts';
+export { canonicalJson, openNote, parseVerifierKey, signNote } from './log/index.ts';
