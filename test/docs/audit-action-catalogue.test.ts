@@ -7,7 +7,7 @@ import { AUDIT_OWN_ACTIONS, auditActions } from '../../src/modules/audit/index.t
 test('docs/audit-log.md lists every declared audit action, and no other', () => {
   const doc = readFileSync(new URL('../../docs/audit-log.md', import.meta.url), 'utf8');
   const documented = new Set([...doc.matchAll(/^\| `([a-z_]+\.[a-z_]+)` \| [a-z-]+ \| /gm)].map((m) => m[1]!));
-  assert.deepEqual([...documented].sort(), [...auditActions().keys()].sort());
+  assert.deepEqual([...documented].sort(), [...auditActions().keys()].sort(), 'regenerate the table: node --conditions=parapet-source scripts/audit-actions-doc.ts');
 });
 
 test('each audit action is declared by one module, in its manifest', () => {
