@@ -41,6 +41,7 @@ export const auditModule = defineModule({
     audit_checkpoints: { scope: 'tenant' },
     audit_settings: { scope: 'tenant' },
     audit_log_keys: { scope: 'platform', reason: "The log's signing key names and public keys: the deployment's identity, no tenant's data." },
+    audit_recording_losses: { scope: 'platform', reason: 'Counts of api.request records that could not be written, per reason: numbers only, no tenant data.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
   create: async (ctx) => {
