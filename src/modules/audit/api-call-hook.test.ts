@@ -86,6 +86,9 @@ describe('the api.request hook (AUD-1, durability rule)', () => {
       assert.match(response.headers['content-type'] ?? '', /application\/problem\+json/);
       assert.equal(response.json<{ code: string }>().code, 'service_unavailable');
       assert.doesNotMatch(response.body, /database down/);
+      // The refused call is still recorded, as a failure, through the buffer.
+      assert.equal(fake.buffered.at(-1)?.metadata?.['status'], 503);
+      assert.equal(fake.buffered.at(-1)?.outcome, 'failure');
     } finally {
       fake.state.failDurable = false;
     }

@@ -42,6 +42,7 @@ export function recordApiCalls(http: FastifyInstance, deps: { buffer: ApiCallBuf
   if (deps.sampling <= 0) return;
   const sampled = apiCallSampler(deps.sampling, deps.random);
   const durable = new WeakSet<FastifyRequest>();
+  const written = new WeakSet<FastifyRequest>();
   http.addHook('onSend', async (request, reply, payload) => {
     if (SAFE_METHODS.has(request.method) || reply.statusCode >= 400 || durable.has(request)) return payload;
     const route = request.routeOptions.url;
@@ -50,13 +51,15 @@ export function recordApiCalls(http: FastifyInstance, deps: { buffer: ApiCallBuf
     const { tenantId, input } = apiCallRecord(request, reply, route, deps.clock);
     try {
       await deps.buffer.addDurable(tenantId, input);
+      written.add(request);
     } catch (error) {
+      // The 503 answer is then recorded like any failed call (buffered, and counted if lost).
       throw new AppError('service_unavailable', { detail: 'The audit record of this call could not be written, so it is not acknowledged; the change may have been applied. Retry after checking its state.', cause: error });
     }
     return payload;
   });
   http.addHook('onResponse', async (request, reply) => {
-    if (durable.has(request)) return;
+    if (written.has(request)) return;
     const route = request.routeOptions.url;
     if (route?.startsWith('/api/v1/') !== true) return;
     if (!sampled()) return;
