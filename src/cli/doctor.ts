@@ -2,7 +2,8 @@ import { schemaMigrations } from '../schema.ts';
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { sql } from 'kysely';
 import { isLoopback } from '../config/index.ts';
-import type { DB } from '../database.ts';
+import type { AppTransactor, DB } from '../database.ts';
+import { recordingLosses } from '../modules/audit/api-call-buffer.ts';
 import { PLATFORM_TABLES } from '../schema.ts';
 import { postgresConnectionConfig } from '../platform/db/postgres-tls.ts';
 import { loadTlsPair } from '../platform/http/tls.ts';
@@ -88,6 +89,7 @@ async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, se
     } catch (error) {
       checks.push({ name: 'key provider', status: 'fail', detail: `tenant-context key does not match the database: ${(error as Error).message}` });
     }
+    checks.push(await apiRecordLossCheck(transactor));
   }
   return checks;
 }
@@ -131,6 +133,19 @@ async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined)
       : { name: 'row integrity', status: 'warn', detail: `${badSessions} live sessions and ${badOperators} operator flags carry no valid MAC and are refused (written before the upgrade, or by hand)` },
   );
   return checks;
+}
+
+/** AUD-1: buffered api.request records of read calls that could not be written (durable counters, all nodes). */
+async function apiRecordLossCheck(transactor: AppTransactor): Promise<Check> {
+  try {
+    const losses = await recordingLosses(transactor);
+    const total = losses.buffer_full + losses.write_failed;
+    return total === 0
+      ? { name: 'api.request records', status: 'ok', detail: 'no buffered api.request record lost' }
+      : { name: 'api.request records', status: 'warn', detail: `${total} api.request records of read calls were lost (${losses.buffer_full} buffer full, ${losses.write_failed} refused by the database); see docs/audit-log.md` };
+  } catch (error) {
+    return { name: 'api.request records', status: 'fail', detail: (error as Error).message };
+  }
 }
 
 /** ENC-2: the configured root key provider wraps and unwraps a throwaway key (KMS: reachable, permitted). */

@@ -1,5 +1,5 @@
-// AUD-2 reliability: kill the server with SIGKILL in the middle of a write load; after a restart
-// every write the server acknowledged has its audit event, and the log verifies.
+// AUD-1/AUD-2 reliability: kill the server with SIGKILL in the middle of a write load; after a restart
+// every write the server acknowledged has its audit event and its api.request record, and the log verifies.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -107,6 +107,22 @@ async function run(baseEnv: Record<string, string>): Promise<void> {
     }
     const missing = acknowledged.filter((id) => !found.has(id));
     assert.deepEqual(missing, [], `${missing.length} of ${acknowledged.length} acknowledged writes have no audit event after the crash`);
+    // AUD-1, issue 15 part 5: each acknowledged POST has its api.request record too (a call whose
+    // answer the kill cut off may have one as well, hence at least).
+    let calls = 0;
+    for (let attempt = 0; attempt < 60 && calls < acknowledged.length; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+      calls = 0;
+      let cursor: string | null = null;
+      do {
+        const page: { items: { metadata: Record<string, unknown> }[]; next_cursor: string | null } = await json(
+          await fetch(`${second.base}/api/v1/organizations/${org.id}/audit/events?action=api.request&limit=500${cursor === null ? '' : `&cursor=${cursor}`}`, { headers: { cookie } }),
+        );
+        calls += page.items.filter((event) => event.metadata['method'] === 'POST' && event.metadata['route'] === '/api/v1/organizations/:orgId/projects' && event.metadata['status'] === 201).length;
+        cursor = page.next_cursor;
+      } while (cursor !== null);
+    }
+    assert.ok(calls >= acknowledged.length, `${acknowledged.length - calls} of ${acknowledged.length} acknowledged POSTs have no api.request record after the crash`);
   } finally {
     second.child.kill('SIGTERM');
     await new Promise((resolve) => second.child.on('exit', resolve));
@@ -118,11 +134,11 @@ async function run(baseEnv: Record<string, string>): Promise<void> {
 }
 
 describe('crash consistency of the audit log', () => {
-  it('AUD-2: after SIGKILL mid-load on embedded PGlite, no acknowledged event is missing and the log verifies', async () => {
+  it('AUD-1, AUD-2: after SIGKILL mid-load on embedded PGlite, no acknowledged event or api.request record is missing and the log verifies', async () => {
     await scenario({ PARAPET_DATA_DIR: mkdtempSync(join(tmpdir(), 'parapet-crash-')) });
   });
 
-  it('AUD-2: after SIGKILL mid-load against a PostgreSQL server, no acknowledged event is missing and the log verifies', { skip: skipPostgres }, async () => {
+  it('AUD-1, AUD-2: after SIGKILL mid-load against a PostgreSQL server, no acknowledged event or api.request record is missing and the log verifies', { skip: skipPostgres }, async () => {
     const database = await createServerDatabase();
     try {
       await scenario({ PARAPET_DATA_DIR: mkdtempSync(join(tmpdir(), 'parapet-crash-pg-')), PARAPET_DATABASE_URL: database.app, PARAPET_MIGRATION_DATABASE_URL: database.owner });

@@ -34,7 +34,7 @@ export const auditStreamingModule = defineModule({
       routes: () => {
         registerAuditStreaming(ctx.http, { service: streaming.service });
       },
-      jobs: [{ name: 'audit delivery', start: () => startDeliveryLoop({ db: ctx.db, worker: streaming.worker, logger: ctx.logger }) }],
+      jobs: [{ name: 'audit delivery', start: () => startDeliveryLoop({ db: ctx.db, worker: streaming.worker, logger: ctx.logger, announcer: audit.announcer }) }],
     };
   },
 });

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import type { AppTransactor } from '../../database.ts';
+import { recordingLosses } from './api-call-buffer.ts';
 
 /** Events recorded but not yet sequenced, across all tenants. */
 export async function auditInboxDepth(transactor: AppTransactor): Promise<number> {
@@ -25,6 +26,19 @@ export function registerAuditMetrics(registry: Registry, deps: { transactor: App
       } catch (error) {
         deps.logger.warn({ err: error }, 'could not read the audit inbox depth');
         this.set(Number.NaN);
+      }
+    },
+  });
+  new Gauge({
+    name: 'parapet_audit_api_calls_lost_total',
+    help: 'api.request audit events that could not be written, all nodes since the database was created, by reason (durable: survives restarts). Read calls only: a state-changing call is not acknowledged without its record.',
+    labelNames: ['reason'],
+    registers: [registry],
+    async collect() {
+      try {
+        for (const [reason, events] of Object.entries(await recordingLosses(deps.transactor))) this.set({ reason }, events);
+      } catch (error) {
+        deps.logger.warn({ err: error }, 'could not read the count of lost api.request audit events');
       }
     },
   });

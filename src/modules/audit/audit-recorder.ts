@@ -29,7 +29,12 @@ export interface UserAuditEventInput extends AuditEventInput {
   readonly platformMetadata?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
-export function createAuditRecorder(deps: { clock: Clock; random: Random }): AuditRecorder {
+export function createAuditRecorder(deps: {
+  clock: Clock;
+  random: Random;
+  /** Told of every write, with its transaction (the module announces work to the sequencer after the commit). */
+  onRecorded?: (tx: Tx) => void;
+}): AuditRecorder {
   function pending(tenantId: string, input: AuditEventInput, random: Random = deps.random): PendingAuditEvent {
     const id = uuidv7(deps.clock, random);
     return {
@@ -56,6 +61,7 @@ export function createAuditRecorder(deps: { clock: Clock; random: Random }): Aud
     record: async (tx, tenantId, input) => {
       const event = pending(tenantId, input);
       await tx.insertInto('audit_inbox').values({ tenant_id: tenantId, id: event.id, event: JSON.stringify(event) }).execute();
+      deps.onRecorded?.(tx);
       return event.id;
     },
     recordMany: async (tx, tenantId, inputs) => {
@@ -66,6 +72,7 @@ export function createAuditRecorder(deps: { clock: Clock; random: Random }): Aud
       // and no limit on the batch from the protocol's 65,535 parameters. Row-level security's
       // WITH CHECK applies to every row inserted, as with VALUES.
       await sql`insert into audit_inbox (tenant_id, id, event) select ${tenantId}::uuid, (e->>'id')::uuid, e from jsonb_array_elements(${JSON.stringify(events)}::jsonb) as e`.execute(tx);
+      deps.onRecorded?.(tx);
     },
     recordForUser: async (tx, userId, inputs) => {
       if (inputs.length === 0) return;
@@ -79,6 +86,7 @@ export function createAuditRecorder(deps: { clock: Clock; random: Random }): Aud
       // The same statement whether or not the account exists (ASVS 6.3.8: no timing difference of
       // our making); the copies' ids and tenant ids are set by the function, migration 0024.
       await sql`select parapet_audit_record_for_member(${userId}::uuid, ${JSON.stringify(platform)}::jsonb, ${JSON.stringify(shared)}::jsonb)`.execute(tx);
+      deps.onRecorded?.(tx);
     },
   };
 }

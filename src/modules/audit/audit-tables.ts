@@ -60,6 +60,7 @@ export interface AuditTables {
   audit_tree_heads: AuditTreeHeadsTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_log_keys: AuditLogKeysTable;
+  audit_recording_losses: AuditRecordingLossesTable;
 }
 
 /** The names the deployment's log key signed under (migration 0025): written once, never changed. */
@@ -68,4 +69,14 @@ export interface AuditLogKeysTable {
   public_key: Uint8Array;
   current: boolean;
   added_at: Date;
+}
+
+/** Why buffered `api.request` records were not written (migration 0035). */
+export type RecordingLossReason = 'buffer_full' | 'write_failed';
+
+/** Durable counts of `api.request` records lost, per reason (migration 0035): they only grow. */
+export interface AuditRecordingLossesTable {
+  reason: RecordingLossReason;
+  events: string | number;
+  last_lost_at: Date;
 }

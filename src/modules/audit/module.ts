@@ -1,5 +1,6 @@
 import { defineModule } from '../contract.ts';
 import { createApiCallBuffer, type ApiCallBuffer } from './api-call-buffer.ts';
+import { createAuditAnnouncer, type AuditAnnouncer } from './audit-announcer.ts';
 import { recordApiCalls } from './api-call-hook.ts';
 import { registerAuditMetrics } from './audit-metrics.ts';
 import { createAuditRecorder, type AuditRecorder } from './audit-recorder.ts';
@@ -21,6 +22,8 @@ export interface AuditApi {
   /** Buffered `api.request` events (AUD-1). */
   readonly apiCalls: ApiCallBuffer;
   readonly service: AuditService;
+  /** Wakes idle audit loops on every node when events are recorded or sequenced. */
+  readonly announcer: AuditAnnouncer;
 }
 
 declare module '../contract.ts' {
@@ -41,20 +44,23 @@ export const auditModule = defineModule({
     audit_checkpoints: { scope: 'tenant' },
     audit_settings: { scope: 'tenant' },
     audit_log_keys: { scope: 'platform', reason: "The log's signing key names and public keys: the deployment's identity, no tenant's data." },
+    audit_recording_losses: { scope: 'platform', reason: 'Counts of api.request records that could not be written, per reason: numbers only, no tenant data.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
   create: async (ctx) => {
     const { transactor, clock, random, config, logger } = ctx;
-    const recorder = createAuditRecorder({ clock, random });
+    // Idle loops wait on the change feed; every write of the recorder announces work after its commit.
+    const announcer = createAuditAnnouncer({ feed: ctx.feed, transactor, logger });
+    const recorder = createAuditRecorder({ clock, random, onRecorded: (tx) => { announcer.afterCommit(tx, 'inbox'); } });
     // The log's signing identity is the deployment's, fixed at first start (not this node's URL).
     const signer = createAuditSigner(ctx.keyring, await loadLogIdentity({ transactor, keyring: ctx.keyring, clock }, config.publicUrl));
-    const sequencer = createSequencer({ transactor, clock, signer, logger });
+    const sequencer = createSequencer({ transactor, clock, signer, logger, onSequenced: () => { announcer.announce('log'); } });
     const retention = createRetention({ transactor, clock, signer, audit: recorder, defaultDays: config.auditRetentionDays });
     const apiCalls = createApiCallBuffer({ transactor, recorder, logger, registry: ctx.metrics.registry });
     const service = createAuditService({ transactor, signer });
     registerAuditMetrics(ctx.metrics.registry, { transactor, logger });
     return {
-      api: { recorder, signer, sequencer, retention, apiCalls, service },
+      api: { recorder, signer, sequencer, retention, apiCalls, service, announcer },
       routes: () => {
         registerAuditRoutes(ctx.http, {
           service,
@@ -72,8 +78,11 @@ export const auditModule = defineModule({
         });
         recordApiCalls(ctx.http, { buffer: apiCalls, clock, sampling: config.auditApiSampling, random });
       },
-      jobs: [{ name: 'audit sequencer', start: () => startSequencerLoop({ db: ctx.db, sequencer, logger }) }],
-      close: () => apiCalls.close(),
+      jobs: [{ name: 'audit sequencer', start: () => startSequencerLoop({ db: ctx.db, sequencer, logger, announcer }) }],
+      close: async () => {
+        await apiCalls.close();
+        announcer.close();
+      },
     };
   },
 });

@@ -29,6 +29,8 @@ export interface Sequencer {
   runOnce(): Promise<number>;
   /** Sequences until the inbox is empty and checkpoints every tenant touched (tests, shutdown). */
   drain(): Promise<number>;
+  /** Milliseconds until a log that grew without a checkpoint is due one; undefined when none waits. */
+  nextCheckpointInMs(): number | undefined;
 }
 
 const toNumber = (value: string | number | bigint): number => Number(value);
@@ -58,7 +60,15 @@ function textArrayLiteral(items: readonly string[]): string {
  * then one statement that inserts the events and tree nodes from arrays, signs a checkpoint when
  * one is due and updates the head. Whether a checkpoint is due is decided from memory.
  */
-export function createSequencer(deps: { transactor: AppTransactor; clock: Clock; signer: AuditSigner; logger: Logger; options?: Partial<SequencerOptions> }): Sequencer {
+export function createSequencer(deps: {
+  transactor: AppTransactor;
+  clock: Clock;
+  signer: AuditSigner;
+  logger: Logger;
+  options?: Partial<SequencerOptions>;
+  /** Told after each commit that added events to a log (audit streaming waits for it). */
+  onSequenced?: () => void;
+}): Sequencer {
   const options = { ...DEFAULT_SEQUENCER_OPTIONS, ...deps.options };
   const { transactor, clock, signer } = deps;
   const tenants = new Map<string, TenantState>();
@@ -170,6 +180,7 @@ export function createSequencer(deps: { transactor: AppTransactor; clock: Clock;
     if (done === undefined) return 0;
     // Only after the commit: what the sequencer remembers must be in the database.
     remember(tenantId, done.size, done.root, done.signed);
+    deps.onSequenced?.();
     return done.count;
   }
 
@@ -263,6 +274,16 @@ export function createSequencer(deps: { transactor: AppTransactor; clock: Clock;
     sequenceTenant,
     checkpointTenant,
     runOnce,
+    nextCheckpointInMs: () => {
+      if (unsigned.size === 0) return undefined;
+      const now = clock.now().getTime();
+      let soonest = Number.POSITIVE_INFINITY;
+      for (const tenantId of unsigned) {
+        const at = tenants.get(tenantId)?.signed?.at;
+        soonest = Math.min(soonest, at === undefined ? 0 : at + options.checkpointIntervalMs - now);
+      }
+      return Math.max(0, soonest);
+    },
     drain: async () => {
       let total = 0;
       for (;;) {

@@ -26,6 +26,15 @@ export interface LeaderLoopOptions<DB> {
   readonly finish?: () => Promise<unknown>;
   readonly idleMs: number;
   readonly retryMs?: number;
+  /**
+   * Cuts an idle wait short when new work is announced (LISTEN/NOTIFY): called once with a `wake`
+   * function to call on each announcement; returns a function that stops listening. With it,
+   * `idleMs` is only a safety poll. A wake-up during a pass makes the next wait end at once, so an
+   * announcement heard between the pass's query and the wait is never lost.
+   */
+  readonly wakeOn?: (wake: () => void) => () => void;
+  /** The wait after an idle pass when less than `idleMs` is needed (work due by time, e.g. a checkpoint). */
+  readonly idleDelay?: () => number;
 }
 
 /**
@@ -36,6 +45,31 @@ export interface LeaderLoopOptions<DB> {
 export function startLeaderLoop<DB>(options: LeaderLoopOptions<DB>): () => Promise<void> {
   const controller = new AbortController();
   const retryMs = options.retryMs ?? 1000;
+  let woken = false;
+  let interrupt: (() => void) | undefined;
+  const stopWaking = options.wakeOn?.(() => {
+    woken = true;
+    interrupt?.();
+  });
+  /** Waits `ms`, or less when woken (now or since the last wait), or stopped. */
+  const idle = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (woken || controller.signal.aborted) {
+        woken = false;
+        resolve();
+        return;
+      }
+      const end = () => {
+        clearTimeout(timer);
+        controller.signal.removeEventListener('abort', end);
+        interrupt = undefined;
+        woken = false;
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      interrupt = end;
+      controller.signal.addEventListener('abort', end, { once: true });
+    });
   const done = (async () => {
     while (!controller.signal.aborted) {
       try {
@@ -43,10 +77,12 @@ export function startLeaderLoop<DB>(options: LeaderLoopOptions<DB>): () => Promi
           const leadership = { lost: false };
           void lost.then(() => {
             leadership.lost = true;
+            // Stop waiting at once: with a long safety poll the loop would lead nothing meanwhile.
+            interrupt?.();
           });
           options.logger.info(`${options.name}: leading`);
           while (!controller.signal.aborted && !leadership.lost) {
-            if ((await options.pass()) === 0) await sleep(options.idleMs, controller.signal);
+            if ((await options.pass()) === 0) await idle(Math.min(options.idleMs, options.idleDelay?.() ?? options.idleMs));
           }
           if (!leadership.lost) await options.finish?.();
         });
@@ -59,6 +95,7 @@ export function startLeaderLoop<DB>(options: LeaderLoopOptions<DB>): () => Promi
   })();
   return async () => {
     controller.abort();
+    stopWaking?.();
     await done;
   };
 }
