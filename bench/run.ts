@@ -9,6 +9,7 @@ import { authenticatedRoute } from './authenticated-route.ts';
 import { authzDecisions } from './authz-decisions.ts';
 import { backup } from './backup.ts';
 import { encryption } from './encryption.ts';
+import { footprint } from './footprint.ts';
 import { login } from './login.ts';
 import { oauthTokens } from './oauth-tokens.ts';
 import { pointReadVariants } from './point-read-variants.ts';
@@ -18,7 +19,7 @@ import { throttle } from './throttle.ts';
 import { userTokens } from './user-tokens.ts';
 import { table, type Benchmark, type Verdict } from './support.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, throttle, backup];
+const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, throttle, backup, footprint];
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
