@@ -14,12 +14,13 @@ import { login } from './login.ts';
 import { oauthTokens } from './oauth-tokens.ts';
 import { pointReadVariants } from './point-read-variants.ts';
 import { pointRead } from './point-read.ts';
+import { socketRoute } from './socket-route.ts';
 import { startup } from './startup.ts';
 import { throttle } from './throttle.ts';
 import { userTokens } from './user-tokens.ts';
 import { table, type Benchmark, type Verdict } from './support.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, throttle, backup, footprint];
+const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, throttle, backup, footprint, socketRoute];
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');
