@@ -24,9 +24,12 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 /** Like test/support/serve-node.ts's startNode, with a start-up allowance for a loaded machine (5 min). */
 function startNode(env: Record<string, string>): Promise<ServeNode> {
   const spawned = spawnParapet(['serve'], { PARAPET_PORT: '0', PARAPET_RATE_LIMIT: '1000000', PARAPET_AUTH_RATE_LIMIT: '100000', ...env });
-  const { child, exited, output } = spawned;
+  const { child, exited } = spawned;
+  const output = () => spawned.output();
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start within 5 minutes: ${output()}`)), 300_000);
+    const timer = setTimeout(() => {
+      reject(new Error(`serve did not start within 5 minutes: ${output()}`));
+    }, 300_000);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`serve exited (${String(code)}) before it was ready: ${output()}`));

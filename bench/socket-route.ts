@@ -94,7 +94,9 @@ export const socketRoute: Benchmark = {
       const sides = [baseline, ...subjects];
       for (const side of sides) await fire(side, path, SETTINGS.warmup);
       const statements = new Map<string, number>();
-      for (const side of sides) statements.set(side.label, (await countPgRoundTrips(async () => void (await fire(side, path, 200)))) / 200);
+      for (const side of sides) statements.set(side.label, (await countPgRoundTrips(async () => {
+        await fire(side, path, 200);
+      })) / 200);
       out(`PostgreSQL server, pool of ${SETTINGS.poolSize}; autocannon ${SETTINGS.connections} connections over 127.0.0.1; ${SETTINGS.rounds} rounds x ${SETTINGS.requests} requests per side`);
       const rounds = new Map<string, Round[]>(sides.map((s) => [s.label, []]));
       for (let round = 0; round < SETTINGS.rounds; round++) {

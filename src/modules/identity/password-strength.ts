@@ -1,5 +1,8 @@
 import { createRequire } from 'node:module';
+import type * as Core from '@zxcvbn-ts/core';
 import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import type * as Common from '@zxcvbn-ts/language-common';
+import type * as English from '@zxcvbn-ts/language-en';
 
 // The dictionaries are loaded on first use, not at start: importing them costs ~50 MB of resident
 // memory and ~0.5 s of start-up (docs/benchmarks.md, "Start-up and memory"), and a node that never
@@ -24,9 +27,9 @@ let estimator: ZxcvbnFactory | undefined;
 /** Loaded and built on first use: the dictionaries take ~0.5 s to load and index. */
 function zxcvbn(): ZxcvbnFactory {
   if (estimator !== undefined) return estimator;
-  const core = require('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
-  const common = require('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
-  const english = require('@zxcvbn-ts/language-en') as typeof import('@zxcvbn-ts/language-en');
+  const core = require('@zxcvbn-ts/core') as typeof Core;
+  const common = require('@zxcvbn-ts/language-common') as typeof Common;
+  const english = require('@zxcvbn-ts/language-en') as typeof English;
   estimator = new core.ZxcvbnFactory({
     dictionary: { ...common.dictionary, ...english.dictionary },
     graphs: common.adjacencyGraphs,
