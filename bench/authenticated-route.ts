@@ -31,7 +31,7 @@ const PASSWORD = 'a perfectly fine passphrase';
 const ProjectParams = Strict({ orgId: Uuid, projectId: Uuid });
 const Project = Strict({ id: Uuid, organization_id: Uuid, name: Type.String(), created_at: Timestamp, updated_at: Timestamp });
 
-async function bareServer(bench: BenchDatabase, config: ReturnType<typeof loadConfig>, logger: ReturnType<typeof createLogger>): Promise<FastifyInstance> {
+export async function bareServer(bench: BenchDatabase, config: ReturnType<typeof loadConfig>, logger: ReturnType<typeof createLogger>): Promise<FastifyInstance> {
   const http = await bareHttpServer(config, logger);
   // getProject only builds a select; the bare builder stands in for a transaction here.
   const bare = bench.bare as unknown as Tx;

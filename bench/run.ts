@@ -9,18 +9,20 @@ import { authenticatedRoute } from './authenticated-route.ts';
 import { authzDecisions } from './authz-decisions.ts';
 import { backup } from './backup.ts';
 import { encryption } from './encryption.ts';
+import { footprint } from './footprint.ts';
 import { idleNode } from './idle-node.ts';
 import { login } from './login.ts';
 import { oauthTokens } from './oauth-tokens.ts';
 import { pointReadVariants } from './point-read-variants.ts';
 import { pointRead } from './point-read.ts';
+import { socketRoute } from './socket-route.ts';
 import { startup } from './startup.ts';
 import { throttle } from './throttle.ts';
 import { userTokens } from './user-tokens.ts';
 import { trustPages } from './trust-pages.ts';
 import { table, type Benchmark, type Verdict } from './support.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, throttle, backup, trustPages, idleNode];
+const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, throttle, backup, trustPages, idleNode, footprint, socketRoute];
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');

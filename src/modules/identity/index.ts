@@ -1,4 +1,4 @@
-export { createPasswordHasher, ARGON2_PARAMS, type PasswordHasher } from './password-hasher.ts';
+export { createPasswordHasher, defaultHashingConcurrency, ARGON2_PARAMS, type PasswordHasher } from './password-hasher.ts';
 export { checkNewPassword, isCommonPassword, isOverlongPassword, PASSWORD_MAX_LENGTH, type PasswordRules } from './password-policy.ts';
 export { estimatePasswordStrength, DEFAULT_PASSWORD_MIN_SCORE, type PasswordStrength } from './password-strength.ts';
 export { createSessionService, SESSIONS_TOPIC, type Principal, type SessionService, type SessionTimeouts } from './session-service.ts';

@@ -1,6 +1,13 @@
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as english from '@zxcvbn-ts/language-en';
+import { createRequire } from 'node:module';
+import type * as Core from '@zxcvbn-ts/core';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import type * as Common from '@zxcvbn-ts/language-common';
+import type * as English from '@zxcvbn-ts/language-en';
+
+// The dictionaries are loaded on first use, not at start: importing them costs ~50 MB of resident
+// memory and ~0.5 s of start-up (docs/benchmarks.md, "Start-up and memory"), and a node that never
+// sees a new password never needs them. `require` keeps the estimate synchronous.
+const require = createRequire(import.meta.url);
 
 /** zxcvbn's verdict on a password: a score 0–4 and advice to show beside the password field. */
 export interface PasswordStrength {
@@ -17,9 +24,13 @@ export const DEFAULT_PASSWORD_MIN_SCORE = 3;
 
 let estimator: ZxcvbnFactory | undefined;
 
-/** Built on first use: the dictionaries take ~0.2 s to index. */
+/** Loaded and built on first use: the dictionaries take ~0.5 s to load and index. */
 function zxcvbn(): ZxcvbnFactory {
-  estimator ??= new ZxcvbnFactory({
+  if (estimator !== undefined) return estimator;
+  const core = require('@zxcvbn-ts/core') as typeof Core;
+  const common = require('@zxcvbn-ts/language-common') as typeof Common;
+  const english = require('@zxcvbn-ts/language-en') as typeof English;
+  estimator = new core.ZxcvbnFactory({
     dictionary: { ...common.dictionary, ...english.dictionary },
     graphs: common.adjacencyGraphs,
     translations: english.translations,
