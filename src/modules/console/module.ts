@@ -9,13 +9,13 @@ declare module '../contract.ts' {
 
 export const consoleModule = defineModule({
   name: 'console',
-  summary: 'The web console: setup, sign-in with second factors and forced enrolment, mailed account links (static pages under a strict CSP).',
-  dependsOn: [],
+  summary: 'The web console: setup, sign-in, tenant administration, the account page and platform operations (ES modules under a strict CSP; docs/console.md).',
+  dependsOn: ['access'],
   tables: {},
-  create: (ctx) => ({
+  create: (ctx, { access }) => ({
     api: undefined,
     routes: () => {
-      registerConsoleRoutes(ctx.http);
+      registerConsoleRoutes(ctx.http, { access: access.control, now: () => ctx.clock.now() });
     },
   }),
 });
