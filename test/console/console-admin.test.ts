@@ -106,11 +106,13 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     await page.goto(`/console#/org/${org.orgId}/members`);
     const row = page.locator('#members tr', { hasText: `Mallory ${CANARY}` });
     await row.waitFor();
-    assert.match((await row.textContent()) ?? '', /Viewer.*No/);
+    // Roles, second factor, last sign-in.
+    assert.deepEqual((await row.locator('td').allTextContents()).slice(2, 4), ['Viewer', 'No']);
+    assert.notEqual(await row.locator('td').nth(4).textContent(), '—');
 
     await page.selectOption(`form.change-role[data-user="${member.userId}"] select`, 'security_analyst');
     await page.click(`form.change-role[data-user="${member.userId}"] button`);
-    await page.locator('#members tr', { hasText: 'Security Analyst' }).waitFor();
+    await page.locator('#members tr', { hasText: 'Mallory' }).locator('td:nth-child(3)', { hasText: /^Security Analyst$/ }).waitFor();
     const bindings = await json<{ items: { role: string }[] }>(admin, `/api/v1/organizations/${org.orgId}/bindings?principal_id=${member.userId}`);
     assert.deepEqual(bindings.items.map((b) => b.role), ['security_analyst']);
 
@@ -181,9 +183,10 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
   it('AUD-4: the audit log lists the organization’s events, filters them by action and opens an event’s detail', async () => {
     const org = await createOrg(t, 'console-audit');
     const admin = await sessionWith(t, org.admin.userId, MFA);
+    await t.app.services.audit.sequencer.drain();
     const { page, done } = await openPage(admin);
     await page.goto(`/console#/org/${org.orgId}/audit`);
-    await page.locator('#audit-events tbody tr').first().waitFor();
+    await page.locator('#audit-events tbody tr', { hasText: 'organization.created' }).first().waitFor();
     await page.fill('#audit-action', 'environment.');
     await page.click('#audit-filters button[type=submit]');
     await page.locator('#audit-events tbody tr', { hasText: 'environment.create' }).first().waitFor();
@@ -229,10 +232,10 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
 
   it('AUTH-2: a Viewer refused with mfa_required is told to set up a second factor on the account page', async () => {
     const org = await createOrg(t, 'console-mfa-required');
+    const viewer = await memberWithRole(t, org, 'viewer');
     const admin = await sessionWith(t, org.admin.userId, MFA);
     const put = await t.inject({ method: 'PUT', url: `/api/v1/organizations/${org.orgId}/security-policy`, headers: { cookie: admin.cookie }, payload: { ...OPEN_POLICY, mfa_required: true } });
     assert.equal(put.statusCode, 200, put.body);
-    const viewer = await memberWithRole(t, org, 'viewer');
     const { page, done } = await openPage(viewer);
     await page.goto(`/console#/org/${org.orgId}`);
     const refusal = (await page.locator('#refusal').textContent()) ?? '';
@@ -325,6 +328,7 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     await page.click('#user-disable button[type=submit]');
     await message(page, /disabled/);
     assert.equal((await t.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: target.cookie } })).statusCode, 401);
+    await t.app.services.audit.sequencer.drain();
     await page.fill('#audit-action', 'user.');
     await page.click('#audit-filters button[type=submit]');
     await page.locator('#audit-events tbody tr', { hasText: 'user.disabled' }).first().waitFor();
@@ -333,7 +337,7 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     await message(page, /enabled again/);
     await done();
 
-    const plain = await openPage(target.cookie === '' ? undefined : await signUp(t, 'console-plain'));
+    const plain = await openPage(await signUp(t, 'console-plain'));
     await plain.page.goto('/console#/platform');
     await plain.page.locator('h1', { hasText: 'Organizations' }).waitFor();
     assert.equal(await plain.page.isHidden('#nav-platform'), true);

@@ -1,10 +1,9 @@
 // The account page every signed-in person has: profile, "confirm it is you" (step-up), password,
 // authenticator app with a QR code, recovery codes, passkeys, sessions, data export, deletion.
 import { renderSVG } from '/assets/qr.js';
-import { api, confirmed, copyButton, field, form, h, say, table, when } from '/assets/dom.js';
+import { api, confirmed, copyButton, field, form, h, say, table, when, refresh } from '/assets/dom.js';
 import { ceremonyMessage, createCredential, passkeysSupported } from '/assets/webauthn.js';
 
-const refresh = () => window.dispatchEvent(new Event('parapet:refresh'));
 
 /** The QR code of an otpauth:// URI as an <img> of an SVG drawn in the browser (img-src allows data:; an <img> runs no script). */
 export function qrImage(uri) {
@@ -68,7 +67,7 @@ export async function renderAccount(me) {
     totpArea.append(h('p', { id: 'totp-status' }, `Set up on ${when(mfa.totp.confirmed_at)}.`),
       h('button', { type: 'button', className: 'danger', id: 'totp-remove', onclick: async () => {
         if (!confirmed('Remove the authenticator app from your account?')) return;
-        try { await api('/api/v1/auth/mfa/totp', { method: 'DELETE' }); refresh(); } catch (error) { say(error.message + (error.code === 'reauthentication_required' ? ' Confirm it is you above, then retry.' : '')); }
+        try { await api('/api/v1/auth/mfa/totp', { method: 'DELETE' }); await refresh(); } catch (error) { say(error.message + (error.code === 'reauthentication_required' ? ' Confirm it is you above, then retry.' : '')); }
       } }, 'Remove the authenticator app'));
   } else {
     totpArea.append(h('p', { id: 'totp-status' }, 'Not set up.'), h('button', { type: 'button', id: 'totp-start', onclick: async () => {
@@ -106,11 +105,11 @@ export async function renderAccount(me) {
       h('button', { type: 'button', className: 'secondary', onclick: async () => {
         const name = window.prompt('New name for this passkey', p.name);
         if (!name) return;
-        try { await api(`/api/v1/auth/passkeys/${p.id}`, { method: 'PATCH', body: { name } }); refresh(); } catch (error) { say(error.message); }
+        try { await api(`/api/v1/auth/passkeys/${p.id}`, { method: 'PATCH', body: { name } }); await refresh(); } catch (error) { say(error.message); }
       } }, 'Rename'),
       h('button', { type: 'button', className: 'danger', onclick: async () => {
         if (!confirmed(`Remove the passkey "${p.name}"?`)) return;
-        try { await api(`/api/v1/auth/passkeys/${p.id}`, { method: 'DELETE' }); refresh(); } catch (error) { say(error.message); }
+        try { await api(`/api/v1/auth/passkeys/${p.id}`, { method: 'DELETE' }); await refresh(); } catch (error) { say(error.message); }
       } }, 'Remove'))]);
     parts.push(h('h2', {}, 'Passkeys and security keys'), table('Your passkeys', ['Name', 'Added', 'Last used', 'Actions'], rows, { id: 'passkeys' }));
     if (passkeysSupported()) {
@@ -119,7 +118,7 @@ export async function renderAccount(me) {
         let response;
         try { response = await createCredential(options); } catch (error) { return say(ceremonyMessage(error)); }
         await api('/api/v1/auth/passkeys/registration/verify', { method: 'POST', body: { name: String(data.get('name')).trim(), response } });
-        refresh();
+        await refresh();
       }));
     } else parts.push(h('p', {}, 'This browser cannot create passkeys here (passkeys need Parapet opened at a host name over https, or localhost).'));
   }
@@ -128,7 +127,7 @@ export async function renderAccount(me) {
   const sessionRows = sessions.items.map((s) => [
     s.current ? 'This browser' : (s.user_agent ?? 'Unknown device'), s.ip ?? '—', when(s.created_at), when(s.last_seen_at),
     s.current ? '' : h('button', { type: 'button', className: 'secondary end-session', 'data-session': s.id, onclick: async () => {
-      try { await api(`/api/v1/auth/sessions/${s.id}`, { method: 'DELETE' }); refresh(); } catch (error) { say(error.message); }
+      try { await api(`/api/v1/auth/sessions/${s.id}`, { method: 'DELETE' }); await refresh(); } catch (error) { say(error.message); }
     } }, 'End'),
   ]);
   parts.push(h('h2', {}, 'Sessions'), table('Where you are signed in', ['Device', 'Address', 'Signed in', 'Last seen', ''], sessionRows, { id: 'sessions' }));

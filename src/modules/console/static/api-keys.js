@@ -1,7 +1,6 @@
 // API keys: list (never a secret), create (the key shown once, with copy), revoke.
-import { api, confirmed, copyButton, field, form, h, say, table, when } from '/assets/dom.js';
+import { api, confirmed, copyButton, field, form, h, say, table, when, refresh } from '/assets/dom.js';
 
-const refresh = () => window.dispatchEvent(new Event('parapet:refresh'));
 const ROLES = [['viewer', 'Viewer'], ['security_analyst', 'Security Analyst'], ['auditor', 'Auditor'], ['security_admin', 'Security Admin'], ['service_account', 'Service Account'], ['tenant_admin', 'Tenant Admin']];
 
 /** Renders the API keys tab. */
@@ -19,7 +18,7 @@ export async function renderApiKeys({ can, base }) {
       ? [key.status === 'active' || key.status === 'retiring'
           ? h('button', { type: 'button', className: 'danger revoke-key', 'data-key': key.id, onclick: async () => {
               if (!confirmed(`Revoke the key "${key.name}"? It stops working at once.`)) return;
-              try { await api(`${base}/api-keys/${key.id}`, { method: 'DELETE' }); refresh(); } catch (error) { say(error.message); }
+              try { await api(`${base}/api-keys/${key.id}`, { method: 'DELETE' }); await refresh(); } catch (error) { say(error.message); }
             } }, 'Revoke')
           : '']
       : []),
@@ -41,7 +40,7 @@ export async function renderApiKeys({ can, base }) {
           h('p', {}, h('strong', {}, 'Copy this key now: it is shown only once.'), ' Parapet stores only a hash of it.'),
           h('p', {}, h('code', { id: 'new-key-secret', className: 'secret' }, created.key)),
           copyButton(created.key, 'Copy the key'),
-          h('button', { type: 'button', onclick: refresh }, 'I have stored it'),
+          h('button', { type: 'button', onclick: () => void refresh() }, 'I have stored it'),
         );
         shown.hidden = false;
         shown.querySelector('button')?.focus();

@@ -1,6 +1,6 @@
 // The console after sign-in: one page, views chosen by the URL fragment (#/, #/org/<id>/<tab>,
 // #/account, #/platform). Views are ES modules served by Parapet itself (docs/console.md).
-import { api, attempt, explain, field, form, h, say } from '/assets/dom.js';
+import { api, attempt, explain, field, form, h, say, setRouter } from '/assets/dom.js';
 import { renderAccount } from '/assets/account.js';
 import { renderOrganization } from '/assets/org.js';
 import { renderPlatform } from '/assets/platform.js';
@@ -19,9 +19,9 @@ async function organizationsView() {
   return [h('h1', {}, 'Organizations'), orgs.items.length === 0 ? h('p', {}, 'You are not a member of any organization yet. Create one, or accept an invitation from its mail.') : list, create];
 }
 
-async function route() {
+async function route(clear = true) {
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
-  say('');
+  if (clear) say('');
   let content;
   try {
     if (parts[0] === 'org' && parts[1]) content = await renderOrganization(parts[1], parts[2] ?? 'overview', parts.slice(3), me);
@@ -34,7 +34,7 @@ async function route() {
   view.replaceChildren(...[content].flat());
   // Focus moves to the new view so keyboard and screen-reader users land on it.
   const heading = view.querySelector('h1');
-  if (heading) { heading.tabIndex = -1; heading.focus(); }
+  if (clear && heading) { heading.tabIndex = -1; heading.focus(); }
 }
 
 async function start() {
@@ -42,7 +42,7 @@ async function start() {
   document.getElementById('who').textContent = `Signed in as ${me.user.display_name} <${me.user.email}>${me.user.is_platform_admin ? ' — platform administrator' : ''}`;
   document.getElementById('nav-platform').hidden = !me.user.is_platform_admin;
   window.addEventListener('hashchange', () => void route());
-  window.addEventListener('parapet:refresh', () => void route());
+  setRouter(() => route(false));
   await route();
 }
 

@@ -130,3 +130,13 @@ export function copyButton(text, label = 'Copy') {
 export function confirmed(question) {
   return window.confirm(question);
 }
+
+let router = async () => {};
+/** console.js registers the function that draws the current view. */
+export function setRouter(fn) {
+  router = fn;
+}
+/** Draws the current view again (after a change); resolves when it is on the page. */
+export function refresh() {
+  return router();
+}

@@ -1,8 +1,7 @@
 // Members: list with roles, second factors and last sign-in (those need access.read); invite,
 // change the organization-wide role and remove (members.manage / access.manage).
-import { api, confirmed, field, form, h, say, table, when } from '/assets/dom.js';
+import { api, confirmed, field, form, h, say, table, when, refresh } from '/assets/dom.js';
 
-const refresh = () => window.dispatchEvent(new Event('parapet:refresh'));
 const ROLE_NAMES = { tenant_admin: 'Tenant Admin', security_admin: 'Security Admin', security_analyst: 'Security Analyst', viewer: 'Viewer', auditor: 'Auditor', service_account: 'Service Account' };
 
 function roleText(role, roles) {
@@ -45,7 +44,7 @@ export async function renderMembers({ org, can, base, me }) {
             for (const old of member.roles.filter((r) => r.scope.project_id === null && r.scope.environment_id === null && r.role !== data.get('role'))) {
               await api(`${base}/bindings/${old.binding_id}`, { method: 'DELETE' });
             }
-            refresh();
+            await refresh();
           }),
         );
       }
@@ -55,8 +54,8 @@ export async function renderMembers({ org, can, base, me }) {
             if (!confirmed(`Remove ${member.display_name} from ${org.name}? Their sessions end and the API keys they made are suspended.`)) return;
             try {
               const result = await api(`${base}/members/${member.user_id}`, { method: 'DELETE' });
-              refresh();
-              setTimeout(() => say(`Removed: ${result.bindings_removed} role(s), ${result.sessions_ended} session(s) ended, ${result.api_keys_suspended} API key(s) suspended.`, true), 50);
+              await refresh();
+              say(`Removed: ${result.bindings_removed} role(s), ${result.sessions_ended} session(s) ended, ${result.api_keys_suspended} API key(s) suspended.`, true);
             } catch (error) { say(error.message); }
           } }, `Remove`),
         );
@@ -78,8 +77,8 @@ export async function renderMembers({ org, can, base, me }) {
       ], async (data, element) => {
         await api(`${base}/invitations`, { method: 'POST', body: { email: data.get('email'), role: data.get('role') } });
         element.reset();
-        refresh();
-        setTimeout(() => say('Invitation sent. The link in the mail is valid for 7 days.', true), 50);
+        await refresh();
+        say('Invitation sent. The link in the mail is valid for 7 days.', true);
       }),
       table('Invitations', ['Email', 'Role', 'Status', 'Expires'], invitations.items.map((i) => [i.email, ROLE_NAMES[i.role] ?? roles.get(i.role) ?? i.role, i.status, when(i.expires_at)]), { id: 'invitations' }),
     );

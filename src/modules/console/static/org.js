@@ -1,12 +1,12 @@
 // One organization: a tab per capability, each shown only when the caller holds its permission
 // (GET /api/v1/organizations/:id/my-permissions). The API decides anyway: hiding is a courtesy.
-import { api, field, form, h, when } from '/assets/dom.js';
+import { api, field, form, h, when, refresh } from '/assets/dom.js';
 import { renderApiKeys } from '/assets/api-keys.js';
 import { renderAuditLog } from '/assets/audit-log.js';
 import { renderMembers } from '/assets/members.js';
 import { renderPolicy } from '/assets/policy.js';
 
-export const refresh = () => window.dispatchEvent(new Event('parapet:refresh'));
+
 
 /** The tabs, in order, with the permission that shows each. */
 const TABS = [
@@ -47,7 +47,7 @@ async function overview({ org, can, base }) {
     parts.push(
       form({ id: 'rename-org' }, [field('Name', h('input', { id: 'org-rename', name: 'name', required: true, maxlength: 100, value: org.name })), h('button', { type: 'submit' }, 'Rename')], async (data) => {
         await api(base, { method: 'PATCH', body: { name: data.get('name') } });
-        refresh();
+        await refresh();
       }),
     );
   }
@@ -71,7 +71,7 @@ async function projects({ can, base }) {
           h('button', { type: 'submit' }, 'Add environment'),
         ], async (data) => {
           await api(`${base}/projects/${project.id}/environments`, { method: 'POST', body: { name: data.get('name'), kind: data.get('kind') } });
-          refresh();
+          await refresh();
         }),
       );
     }
@@ -82,7 +82,7 @@ async function projects({ can, base }) {
     parts.push(
       form({ id: 'create-project' }, [field('New project', h('input', { id: 'project-name', name: 'name', required: true, maxlength: 100 })), h('button', { type: 'submit' }, 'Create project')], async (data) => {
         await api(`${base}/projects`, { method: 'POST', body: { name: data.get('name') } });
-        refresh();
+        await refresh();
       }),
     );
   }
