@@ -55,7 +55,7 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     return {
       page,
       done: async () => {
-        const xss = await page.evaluate(() => (window as unknown as { __xss?: number }).__xss).catch(() => undefined);
+        const xss = await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss).catch(() => undefined);
         await context.close();
         assert.equal(xss, undefined, 'an injected script ran');
         assert.deepEqual(problems, []);
@@ -293,10 +293,11 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     await message(page, /password is changed/);
     await t.login(email, 'an even longer fine passphrase');
 
-    const exported = await page.evaluate(async () => {
-      const response = await fetch(document.querySelector('#export-link')?.getAttribute('href') ?? '');
+    const href = (await page.getAttribute('#export-link', 'href')) ?? '';
+    const exported = await page.evaluate(async (url) => {
+      const response = await fetch(url);
       return { status: response.status, type: response.headers.get('content-type') };
-    });
+    }, href);
     assert.equal(exported.status, 200);
     assert.match(exported.type ?? '', /json/);
 
@@ -319,28 +320,38 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     await done();
   });
 
-  it('a platform administrator disables and enables an account and reads the platform log; others do not see the platform page', async () => {
+  it('a platform administrator searches accounts, disables and enables one, and reads the platform log; others do not see the platform page', async () => {
     const operator = await signUp(t, 'console-platform', { platformAdmin: true });
-    const target = await signUp(t, 'console-target');
+    const email = `console-target-${crypto.randomUUID()}@example.com`;
+    const created = await t.createUser(email, TEST_PASSWORD);
+    const target = { userId: created.id, cookie: await t.login(email, TEST_PASSWORD) };
+    await t.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: { cookie: target.cookie }, payload: { display_name: `Target ${CANARY}` } });
     const { page, done } = await openPage(operator);
     await page.goto('/console#/platform');
-    await page.fill('#disable-user-id', target.userId);
-    await page.click('#user-disable button[type=submit]');
-    await message(page, /disabled/);
+    await page.fill('#user-q', email.slice(0, 30));
+    await page.click('#user-search button[type=submit]');
+    const row = page.locator('#users tbody tr', { hasText: email });
+    await row.locator('td', { hasText: `Target ${CANARY}` }).waitFor();
+    assert.equal(await page.locator('#users tbody tr').count(), 1);
+    await page.click(`.user-disable[data-user="${target.userId}"]`);
+    await message(page, /is disabled and their sessions ended/);
+    await row.locator('td', { hasText: /^Disabled / }).waitFor();
     assert.equal((await t.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: target.cookie } })).statusCode, 401);
     await t.app.services.audit.sequencer.drain();
     await page.fill('#audit-action', 'user.');
     await page.click('#audit-filters button[type=submit]');
     await page.locator('#audit-events tbody tr', { hasText: 'user.disabled' }).first().waitFor();
-    await page.fill('#enable-user-id', target.userId);
-    await page.click('#user-enable button[type=submit]');
-    await message(page, /enabled again/);
+    await page.click(`.user-enable[data-user="${target.userId}"]`);
+    await message(page, /is enabled again/);
+    await t.login(email, TEST_PASSWORD);
     await done();
 
     const plain = await openPage(await signUp(t, 'console-plain'));
     await plain.page.goto('/console#/platform');
     await plain.page.locator('h1', { hasText: 'Organizations' }).waitFor();
     assert.equal(await plain.page.isHidden('#nav-platform'), true);
+    const listed = await plain.page.evaluate(async () => (await fetch('/api/v1/platform/users')).status);
+    assert.equal(listed, 403);
     await plain.done();
   });
 });
