@@ -5,6 +5,7 @@
 // covered by console-sign-in.test.ts) and handed to the browser as its session cookie.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { after, before, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { base32Decode, totp } from '../../src/modules/identity/mfa/totp.ts';
@@ -68,7 +69,8 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     assert.equal(response.statusCode, 200, `${url}: ${response.body}`);
     return response.json<T>();
   };
-  const message = (page: Page, pattern: RegExp) => page.locator('#message', { hasText: pattern }).waitFor();
+  // Some answers hash a password (argon2id): on a loaded machine they take longer than a click.
+  const message = (page: Page, pattern: RegExp) => page.locator('#message', { hasText: pattern }).waitFor({ timeout: 30_000 });
 
   it('AC-1: a tenant administrator creates an organization, a project and an environment; the API has them; a <script> name is shown as text', async () => {
     const admin = await signUp(t, 'console-create');
@@ -353,5 +355,53 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     const listed = await plain.page.evaluate(async () => (await fetch('/api/v1/platform/users')).status);
     assert.equal(listed, 403);
     await plain.done();
+  });
+
+  it('CSRF and clickjacking: a page on another origin can neither post to the console’s API with the session cookie nor frame the console', async () => {
+    const admin = await signUp(t, 'console-csrf');
+    const port = await freePort();
+    // The attacker's page: same site (localhost, another port), so the SameSite=Lax cookie alone would not stop it.
+    const attacker = createServer((_request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end(`<!doctype html><body>
+<form id="f" method="POST" action="${baseURL}/api/v1/organizations" enctype="text/plain"><input name='{"name":"csrf-form","x":"' value='"}'></form>
+<iframe id="frame" src="${baseURL}/console" width="800" height="600"></iframe>
+<script>
+fetch('${baseURL}/api/v1/organizations', { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ name: 'csrf-fetch' }) }).finally(() => document.getElementById('f').submit());
+</script></body>`);
+    });
+    await new Promise<void>((resolve) => attacker.listen(port, '127.0.0.1', resolve));
+    try {
+      const context = await browser.newContext();
+      await context.addCookies([{ name: 'parapet_session', value: admin.cookie.replace(/^parapet_session=/, ''), url: baseURL }]);
+      const page = await context.newPage();
+      const refused: number[] = [];
+      page.on('response', (r) => {
+        if (r.url().endsWith('/api/v1/organizations') && r.request().method() === 'POST') refused.push(r.status());
+      });
+      await page.goto(`http://localhost:${port}/`);
+      await page.waitForURL(`${baseURL}/api/v1/organizations`);
+      // The form's navigation always reports its answer; the no-cors fetch's may not be: every one seen is refused.
+      assert.ok(refused.length >= 1 && refused.every((status) => status === 403), refused.join());
+      assert.match((await page.textContent('body')) ?? '', /origin_mismatch/);
+      await context.close();
+      const framed = await browser.newContext();
+      await framed.addCookies([{ name: 'parapet_session', value: admin.cookie.replace(/^parapet_session=/, ''), url: baseURL }]);
+      const framing = await framed.newPage();
+      const console_ = await framing.goto(`${baseURL}/console`);
+      assert.match(console_?.headers()['content-security-policy'] ?? '', /frame-ancestors 'none'/);
+      assert.equal(console_?.headers()['x-frame-options'] ?? 'DENY', 'DENY');
+      await framing.route(`http://localhost:${port}/`, (route) => route.fulfill({ contentType: 'text/html', body: `<iframe id="frame" src="${baseURL}/console"></iframe>` }));
+      await framing.goto(`http://localhost:${port}/`);
+      await framing.waitForTimeout(1000);
+      const frame = framing.frames().find((f) => f !== framing.mainFrame());
+      assert.ok(frame);
+      assert.equal(await frame.locator('#who').count(), 0, 'the console rendered inside a cross-origin frame');
+      await framed.close();
+    } finally {
+      await new Promise((resolve) => attacker.close(resolve));
+    }
+    const orgs = await json<{ items: { name: string }[] }>(admin, '/api/v1/organizations');
+    assert.deepEqual(orgs.items.map((o) => o.name), []);
   });
 });
