@@ -1,5 +1,6 @@
 import { defineModule } from '../contract.ts';
 import { registerConsoleRoutes } from './console-routes.ts';
+import { registerPlatformUsersRoutes } from './platform-users-routes.ts';
 
 declare module '../contract.ts' {
   interface ModuleApis {
@@ -9,13 +10,14 @@ declare module '../contract.ts' {
 
 export const consoleModule = defineModule({
   name: 'console',
-  summary: 'The web console: setup, sign-in with second factors and forced enrolment, mailed account links (static pages under a strict CSP).',
-  dependsOn: [],
+  summary: 'The web console: setup, sign-in, tenant administration, the account page and platform operations (ES modules under a strict CSP; docs/console.md).',
+  dependsOn: ['access'],
   tables: {},
-  create: (ctx) => ({
+  create: (ctx, { access }) => ({
     api: undefined,
     routes: () => {
-      registerConsoleRoutes(ctx.http);
+      registerConsoleRoutes(ctx.http, { access: access.control, now: () => ctx.clock.now() });
+      registerPlatformUsersRoutes(ctx.http, { transactor: ctx.transactor });
     },
   }),
 });

@@ -119,6 +119,28 @@ $('use-passkey').addEventListener('click', () =>
   }),
 );
 
+// ---- forgotten password: the answer is the same whether or not the address has an account
+$('forgot').addEventListener('click', () => {
+  say('');
+  $('forgot-email').value = $('email').value;
+  showStep('forgot-password');
+  $('forgot-email').focus();
+});
+$('forgot-back').addEventListener('click', () => {
+  showStep('login');
+  $('email').focus();
+});
+$('forgot-password').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void once(async () => {
+    say('');
+    const result = await postJson('/api/v1/auth/password/reset/request', { email: $('forgot-email').value.trim() });
+    if (!result.ok) return say(result.message);
+    showStep('login');
+    $('notice').textContent = 'If this address has an account, a reset link is on its way. Check your mail (and the spam folder); the link works once.';
+  });
+});
+
 // ---- passwordless ----------------------------------------------------------------------------
 $('passkey-sign-in').hidden = !passkeysSupported();
 $('passkey-sign-in').addEventListener('click', () =>
