@@ -103,6 +103,10 @@ export const AUDIT_ACTIONS = {
   'member.removed': 'A member was removed from the organization: their role bindings, pending access requests and sessions ended; the API keys they made are suspended.',
   'session.locked_out': 'Failed sign-ins reached the lockout threshold: the account refuses sign-in (even the right password) until the lock ends.',
   'password.changed': 'A signed-in user changed their password with the current one; every other session and refresh-token family of the account ended.',
+  // openid (issue 17): Parapet as an OpenID Provider.
+  'oidc.application_created': 'An OpenID application was registered in an environment (its type, redirect URI count and scopes; never its secret).',
+  'oidc.application_deleted': 'An OpenID application was deleted; its codes and tokens stop working.',
+  'oidc.authorized': 'A user signed in to an OpenID application through the hosted sign-in: a grant was issued for their Parapet session.',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;
