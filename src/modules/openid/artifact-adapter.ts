@@ -25,8 +25,9 @@ export function createArtifactAdapterFactory(deps: { transactor: AppTransactor; 
       });
       if (row === undefined) return undefined;
       // A row whose MAC does not verify was not written by Parapet: treated as absent.
-      const expected = macOf(kind, row.id_digest, row.payload);
-      if (row.mac.length !== expected.length || !timingSafeEqual(row.mac, expected)) return undefined;
+      const expected = macOf(kind, Buffer.from(row.id_digest), row.payload);
+      const mac = Buffer.from(row.mac);
+      if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) return undefined;
       if (row.expires_at !== null && row.expires_at.getTime() <= clock.now().getTime()) return undefined;
       const payload = JSON.parse(row.payload) as AdapterPayload & { __id_stripped?: boolean };
       const id = where.id;

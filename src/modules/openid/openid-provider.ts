@@ -41,7 +41,7 @@ export function clientMetadata(app: ApplicationRow): Record<string, unknown> {
   return {
     client_id: app.id,
     // Only the digest is stored: compareClientSecret (below) hashes what the client presents.
-    ...(app.secret_hash === null ? { token_endpoint_auth_method: 'none' } : { client_secret: app.secret_hash.toString('hex'), token_endpoint_auth_method: 'client_secret_basic' }),
+    ...(app.secret_hash === null ? { token_endpoint_auth_method: 'none' } : { client_secret: Buffer.from(app.secret_hash).toString('hex'), token_endpoint_auth_method: 'client_secret_basic' }),
     redirect_uris: app.redirect_uris,
     post_logout_redirect_uris: app.post_logout_redirect_uris,
     grant_types: app.scopes.includes('offline_access') ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
@@ -72,7 +72,8 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
     cookies: { keys: [deps.cookieKey.toString('base64url')], long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
     routes: OIDC_ROUTES,
     scopes: ['openid', 'offline_access', 'email', 'profile'],
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: [] },
+    // amr in every ID token (RFC 8176 values), so an app can see whether a second factor was used.
+    claims: { acr: null, sid: null, auth_time: null, iss: null, amr: null, openid: ['sub', 'amr'], email: ['email', 'email_verified'], profile: [] },
     // OIDC Core 3.1.2.1 / RFC 9700 §2.1.1: PKCE (S256, the only method oidc-provider supports) for
     // every client, public and confidential alike.
     pkce: { required: () => true },
@@ -80,6 +81,8 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
     clientDefaults: { id_token_signed_response_alg: 'EdDSA', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
     extraClientMetadata: { properties: ['urn:parapet:organization_id', 'urn:parapet:first_party'] },
     responseTypes: ['code'],
+    // Scope claims (email) in the ID token too, as most providers do, so an app needs no userinfo call.
+    conformIdTokenClaims: false,
     features: {
       devInteractions: { enabled: false },
       rpInitiatedLogout: {
