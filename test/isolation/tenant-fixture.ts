@@ -105,7 +105,11 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const invitationId = await created(t, cookie, `/api/v1/organizations/${orgId}/invitations`, { email: `${label}-invitee-${crypto.randomUUID()}@example.com`, role: 'viewer' });
   // A passkey (platform-level, the user's own) registered through a real WebAuthn ceremony.
   const passkeyId = await registerPasskey(t, cookie, authenticatorFor(t), `Key ${label}`);
-  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId } };
+  // An OpenID application (issue 17) in the environment.
+  const application = await t.inject({ method: 'POST', url: `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}/applications`, headers: { cookie }, payload: { name: `App ${label}`, client_type: 'confidential', redirect_uris: ['https://app.example.com/callback'] } });
+  assert.equal(application.statusCode, 201, application.body);
+  const applicationId = application.json<{ client_id: string }>().client_id;
+  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, applicationId } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { createHash } from 'node:crypto';
 import { htmlDocument, html, SafeHtml } from '../../platform/http/html.ts';
 import type { TokenKeys } from '../tokens/index.ts';
@@ -54,6 +54,21 @@ export function clientMetadata(app: ApplicationRow): Record<string, unknown> {
   };
 }
 
+/**
+ * The provider's prompts, plus one login check: a provider session whose grant for this client
+ * belongs to an ended Parapet session is no session (prompt=none then answers login_required).
+ */
+function loginPolicy(grants: GrantSessions) {
+  const policy = interactionPolicy.base();
+  policy.get('login')?.checks.add(
+    new interactionPolicy.Check('parapet_session_ended', 'The Parapet session behind this sign-in has ended.', 'login_required', async (ctx) => {
+      const grantId = ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId ?? '');
+      return grantId !== undefined && !(await grants.live(grantId)) ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return policy;
+}
+
 function errorPage(title: string, detail: string): string {
   return htmlDocument({ title, body: html`<main><h1>${title}</h1><p>${detail}</p></main>` });
 }
@@ -104,7 +119,7 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
       registration: { enabled: false },
       userinfo: { enabled: true },
     },
-    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy: loginPolicy(deps.grants) },
     ttl: { AccessToken: 900, AuthorizationCode: 60, IdToken: 900, Interaction: 600, Grant: 14 * 86_400, Session: 14 * 86_400, RefreshToken: 7 * 86_400 },
     // Refresh tokens rotate at every use; a reused one revokes its grant (oidc-provider's reuse detection).
     rotateRefreshToken: () => true,
