@@ -8,7 +8,7 @@ import { revokeGrantArtifacts } from './artifact-adapter.ts';
  * live only while its session is (AUTH-5 timeouts and revocations apply to apps' tokens too).
  */
 export interface GrantSessions {
-  link(input: { grantId: string; sessionId: string; userId: string; tenantId: string; clientId: string }): Promise<void>;
+  link(input: { grantId: string; sessionId: string; userId: string; clientId: string }): Promise<void>;
   /** Whether the grant's Parapet session is still live (not revoked, idle or past its end). */
   live(grantId: string): Promise<boolean>;
   /** Destroys every grant (and its codes and tokens) issued for `sessionId`; returns the grant ids. */
@@ -20,7 +20,7 @@ export function createGrantSessions(deps: { transactor: AppTransactor; clock: Cl
   return {
     link: async (input) => {
       await transactor.withPlatform((tx) =>
-        tx.insertInto('oidc_grant_sessions').values({ grant_id: input.grantId, session_id: input.sessionId, user_id: input.userId, tenant_id: input.tenantId, client_id: input.clientId, created_at: clock.now() }).onConflict((oc) => oc.doNothing()).execute(),
+        tx.insertInto('oidc_grant_sessions').values({ grant_id: input.grantId, session_id: input.sessionId, user_id: input.userId, client_id: input.clientId, created_at: clock.now() }).onConflict((oc) => oc.doNothing()).execute(),
       );
     },
     live: async (grantId) => {

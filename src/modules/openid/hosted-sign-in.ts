@@ -101,7 +101,7 @@ export function registerHostedSignIn(
     const grant = new provider.Grant({ accountId: user.userId, clientId: app.id });
     grant.addOIDCScope(requested.join(' '));
     const grantId = await grant.save();
-    await deps.grants.link({ grantId, sessionId: user.sessionId, userId: user.userId, tenantId: app.tenant_id, clientId: app.id });
+    await deps.grants.link({ grantId, sessionId: user.sessionId, userId: user.userId, clientId: app.id });
     const source = requestSource(request);
     await deps.transactor.withTenant(app.tenant_id, (tx) => deps.audit.record(tx, app.tenant_id, { action: 'oidc.authorized', actor: { type: 'user', id: user.userId, display_name: null }, outcome: 'success', source, targets: [{ type: 'oidc_application', id: app.id, name: app.name }], metadata: { scopes: requested.join(' '), amr: user.amr.join(' ') } }));
     const amr = [...user.amr];

@@ -31,7 +31,6 @@ export interface OidcGrantSessionsTable {
   grant_id: string;
   session_id: string;
   user_id: string;
-  tenant_id: string;
   client_id: string;
   created_at: Date;
 }

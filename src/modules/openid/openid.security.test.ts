@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { seedOrg } from '../oauth/oauth-test-fixture.ts';
@@ -111,20 +112,17 @@ describe('OpenID Provider: attacks on the code flow', () => {
     assert.equal(new URL(answer2.url).searchParams.get('error'), 'login_required');
   });
 
-  it('a code whose stored row was altered in the database is refused (MAC)', async () => {
+  it('a refresh token minted by a database writer (a copied row under an id of their choosing) is refused (MAC)', async () => {
     const request = await authorizationRequest(config);
     const callback = await signIn(r, new Browser(r.issuer), request.url, email);
-    // A database writer swaps the code's subject for another user's.
-    const other = await r.t.createUser(`other-${crypto.randomUUID()}@example.com`, 'a perfectly fine passphrase');
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+    const victim = createHash('sha256').update(tokens.refresh_token ?? '').digest();
+    const forged = `forged${oidc.randomState()}`;
     await r.t.transactor.withPlatform(async (tx) => {
-      const rows = await tx.selectFrom('oidc_artifacts').select(['id_digest', 'payload']).where('kind', '=', 'AuthorizationCode').execute();
-      for (const row of rows) {
-        const payload = JSON.parse(row.payload) as Record<string, unknown>;
-        payload['accountId'] = other.id;
-        await tx.updateTable('oidc_artifacts').set({ payload: JSON.stringify(payload) }).where('kind', '=', 'AuthorizationCode').where('id_digest', '=', Buffer.from(row.id_digest)).execute();
-      }
+      const row = await tx.selectFrom('oidc_artifacts').selectAll().where('kind', '=', 'RefreshToken').where('id_digest', '=', victim).executeTakeFirstOrThrow();
+      await tx.insertInto('oidc_artifacts').values({ ...row, id_digest: createHash('sha256').update(forged).digest(), mac: Buffer.from(row.mac) }).execute();
     });
-    await assert.rejects(oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce }), (error: Error & { error?: string }) => error.error === 'invalid_grant');
+    await assert.rejects(oidc.refreshTokenGrant(config, forged), (error: Error & { error?: string }) => error.error === 'invalid_grant');
   });
 
   it('stores no code or token in the clear', async () => {

@@ -74,7 +74,7 @@ create table oidc_grant_sessions (
   grant_id text primary key check (length(grant_id) between 1 and 100),
   session_id uuid not null,
   user_id uuid not null,
-  tenant_id uuid not null,
+  -- The application (its organization follows from it).
   client_id uuid not null,
   created_at timestamptz not null
 );
