@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -14,6 +14,19 @@ const digest = (value: string): Buffer => createHash('sha256').update(value, 'ut
  */
 export function createArtifactAdapterFactory(deps: { transactor: AppTransactor; clock: Clock; macKey: Buffer }): (kind: string) => Adapter {
   const { transactor, clock, macKey } = deps;
+  const sealKey = Buffer.from(hkdfSync('sha256', macKey, Buffer.alloc(0), Buffer.from('parapet/oidc-artifact-id-seal'), 32));
+  const seal = (id: string): Buffer => {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', sealKey, iv);
+    const body = Buffer.concat([cipher.update(id, 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), body]);
+  };
+  const unseal = (sealed: Uint8Array): string => {
+    const bytes = Buffer.from(sealed);
+    const decipher = createDecipheriv('aes-256-gcm', sealKey, bytes.subarray(0, 12));
+    decipher.setAuthTag(bytes.subarray(12, 28));
+    return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+  };
   const macOf = (kind: string, idDigest: Buffer, payload: string) => createHmac('sha256', macKey).update(`${kind}\n${idDigest.toString('hex')}\n${payload}`, 'utf8').digest();
 
   return (kind: string): Adapter => {
@@ -30,7 +43,9 @@ export function createArtifactAdapterFactory(deps: { transactor: AppTransactor; 
       if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) return undefined;
       if (row.expires_at !== null && row.expires_at.getTime() <= clock.now().getTime()) return undefined;
       const payload = JSON.parse(row.payload) as AdapterPayload & { __id_stripped?: boolean };
-      const id = where.id;
+      const id = where.id ?? (row.sealed_id === null ? undefined : unseal(row.sealed_id));
+      // The sealed id must be the one the MAC'd digest names.
+      if (id !== undefined && !createHash('sha256').update(id, 'utf8').digest().equals(Buffer.from(row.id_digest))) return undefined;
       if (payload.__id_stripped === true) {
         delete payload.__id_stripped;
         if (id === undefined) return undefined;
@@ -56,6 +71,7 @@ export function createArtifactAdapterFactory(deps: { transactor: AppTransactor; 
           payload: text,
           grant_id: typeof payload.grantId === 'string' ? payload.grantId : null,
           uid_digest: typeof payload.uid === 'string' ? digest(payload.uid) : null,
+          sealed_id: typeof payload.uid === 'string' ? seal(id) : null,
           expires_at: expiresIn !== undefined && expiresIn > 0 ? new Date(clock.now().getTime() + expiresIn * 1000) : null,
           consumed_at: null,
           mac: macOf(kind, idDigest, text),
@@ -64,7 +80,7 @@ export function createArtifactAdapterFactory(deps: { transactor: AppTransactor; 
           tx
             .insertInto('oidc_artifacts')
             .values(row)
-            .onConflict((oc) => oc.columns(['kind', 'id_digest']).doUpdateSet({ payload: row.payload, grant_id: row.grant_id, uid_digest: row.uid_digest, expires_at: row.expires_at, mac: row.mac }))
+            .onConflict((oc) => oc.columns(['kind', 'id_digest']).doUpdateSet({ payload: row.payload, grant_id: row.grant_id, uid_digest: row.uid_digest, sealed_id: row.sealed_id, expires_at: row.expires_at, mac: row.mac }))
             .execute(),
         );
       },

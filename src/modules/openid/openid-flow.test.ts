@@ -66,4 +66,21 @@ describe('Parapet as an OpenID Provider, driven by openid-client over loopback',
     const done = await browser.follow(`${r.issuer}/oidc/session/end/confirm`, { form: { xsrf, logout: 'yes' } });
     assert.ok(done.url.startsWith('http://127.0.0.1:9/bye'), done.url);
   });
+
+  it('max_age=0 and prompt=login show the sign-in form again despite a live Parapet session; prompt=none does not', async () => {
+    const app = await application(r);
+    const config = await discover(r, app);
+    const email = await newUser(r, 'reauth');
+    const browser = new Browser(r.issuer);
+    const first = await authorizationRequest(config);
+    assert.ok((await signIn(r, browser, first.url, email)).startsWith('http://127.0.0.1:9/callback?code='));
+    for (const extra of [{ max_age: '0' }, { prompt: 'login' }]) {
+      const request = await authorizationRequest(config, extra);
+      const answer = await browser.follow(request.url.href);
+      assert.ok(answer.url.startsWith(r.issuer), `${JSON.stringify(extra)}: ${answer.url}`);
+      assert.match(await answer.response.text(), /name="password"/);
+    }
+    const none = await authorizationRequest(config, { prompt: 'none' });
+    assert.ok((await browser.follow(none.url.href)).url.startsWith('http://127.0.0.1:9/callback?code='));
+  });
 });

@@ -22,6 +22,7 @@ export interface OidcArtifactsTable {
   payload: string;
   grant_id: string | null;
   uid_digest: Buffer | null;
+  sealed_id: Buffer | null;
   expires_at: Date | null;
   consumed_at: Date | null;
   mac: Buffer;

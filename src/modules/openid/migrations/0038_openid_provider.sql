@@ -58,6 +58,8 @@ create table oidc_artifacts (
   payload text not null,
   grant_id text,
   uid_digest bytea,
+  -- Rows found by uid (provider sessions) keep their id sealed (AES-256-GCM), to restore it.
+  sealed_id bytea,
   expires_at timestamptz,
   consumed_at timestamptz,
   mac bytea not null check (octet_length(mac) = 32),
