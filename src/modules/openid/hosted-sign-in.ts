@@ -94,7 +94,8 @@ export function registerHostedSignIn(
   /** Finishes the interaction for `user`: consent for a third-party application, else a grant at once. */
   async function continueAs(request: FastifyRequest, reply: FastifyReply, user: SignedIn, consented: boolean): Promise<FastifyReply> {
     const { interaction, app } = await details(request, reply);
-    const requested = String(interaction.params['scope'] ?? 'openid').split(' ').filter((scope) => app.scopes.includes(scope));
+    const scope = interaction.params['scope'];
+    const requested = (typeof scope === 'string' ? scope : 'openid').split(' ').filter((scope) => app.scopes.includes(scope));
     if (!app.first_party && !consented) return page(reply, app, 'Allow access?', consentForm(interaction.uid, app, requested));
     const provider = deps.provider();
     // A new grant for this Parapet session: its tokens live no longer than the session.
@@ -145,7 +146,7 @@ export function registerHostedSignIn(
         const result = await identity.login.login({ email: body['email'] ?? '', password: body['password'] ?? '', source: requestSource(request) });
         if (result.kind === 'mfa') {
           reply.setCookie(identity.pendingCookie.name, result.pendingToken, { ...cookieOptions, maxAge: 300 });
-          return page(reply, app, 'Second factor', mfaForm(uidOf(request), false));
+          return await page(reply, app, 'Second factor', mfaForm(uidOf(request), false));
         }
         reply.setCookie(identity.cookie.name, result.token, cookieOptions);
         return await continueAs(request, reply, { userId: result.user.id, sessionId: result.sessionId, amr: ['pwd'], authenticatedAt: new Date() }, false);

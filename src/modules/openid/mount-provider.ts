@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { OIDC_ROUTES } from './openid-provider.ts';
 
@@ -17,8 +17,8 @@ export function mountProvider(server: FastifyInstance, provider: () => Provider)
     scope.addContentTypeParser('*', (_request, _payload, done) => {
       done(null, undefined);
     });
-    const handler = async (request: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) => {
-      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value as string);
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
       reply.hijack();
       await new Promise<void>((resolve) => {
         reply.raw.once('finish', resolve);

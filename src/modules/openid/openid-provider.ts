@@ -82,7 +82,7 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
   const signing = deps.keys.signingKey();
   const jwks = [signing, ...deps.keys.published().filter((key) => key.kid !== signing.kid)].map((key) => ({ ...(key.privateKey.export({ format: 'jwk' }) as Record<string, string>), kid: key.kid, alg: 'EdDSA', use: 'sig' }));
   const configuration: Configuration = {
-    adapter: deps.adapter as unknown as Configuration['adapter'],
+    adapter: deps.adapter,
     jwks: { keys: jwks },
     cookies: { keys: [deps.cookieKey.toString('base64url')], long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
     routes: OIDC_ROUTES,
@@ -147,9 +147,9 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = true;
   // Only the SHA-256 of a client secret is stored: compare digests (constant time in oidc-provider).
-  const clientPrototype = provider.Client.prototype as unknown as { compareClientSecret(actual: string): Promise<boolean> | boolean; clientSecret?: string };
+  const clientPrototype = provider.Client.prototype as unknown as { compareClientSecret: (this: unknown, actual: string) => Promise<boolean> | boolean };
   const compare = clientPrototype.compareClientSecret;
-  clientPrototype.compareClientSecret = function (this: typeof clientPrototype, actual: string) {
+  clientPrototype.compareClientSecret = function (this: unknown, actual: string) {
     return compare.call(this, createHashHex(actual));
   };
   return provider;
