@@ -16,6 +16,7 @@ import { keysModule } from './keys/index.ts';
 import { lifecycleModule } from './lifecycle/index.ts';
 import { membersModule } from './members/index.ts';
 import { oauthModule } from './oauth/index.ts';
+import { openidModule } from './openid/index.ts';
 import { passkeysModule } from './passkeys/index.ts';
 import { secretsModule } from './secrets/index.ts';
 import { tenantsModule } from './tenants/index.ts';
@@ -41,4 +42,5 @@ export const MODULES: readonly AppModule[] = [
   auditStreamingModule,
   consoleModule,
   trustModule,
+  openidModule,
 ];

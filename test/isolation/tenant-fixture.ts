@@ -107,7 +107,11 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const passkeyId = await registerPasskey(t, cookie, authenticatorFor(t), `Key ${label}`);
   // TEN-1: the trust center's canary table (its probes use throwaway tenants; this row makes the table non-empty for A).
   await t.transactor.withTenant(orgId, (tx) => tx.insertInto('trust_canary').values({ tenant_id: orgId, id: crypto.randomUUID(), written_at: new Date() }).execute());
-  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID() } };
+  // An OpenID application (issue 17) in the environment.
+  const application = await t.inject({ method: 'POST', url: `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}/applications`, headers: { cookie }, payload: { name: `App ${label}`, client_type: 'confidential', redirect_uris: ['https://app.example.com/callback'] } });
+  assert.equal(application.statusCode, 201, application.body);
+  const applicationId = application.json<{ client_id: string }>().client_id;
+  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID(), applicationId } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */

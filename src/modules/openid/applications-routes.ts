@@ -1,0 +1,107 @@
+import { Type } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
+import { errorResponses, Name, NoContent, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
+import { auditContext } from '../../platform/http/request-context.ts';
+import { SUPPORTED_SCOPES, type ApplicationRow, type ApplicationsService } from './applications-service.ts';
+
+const Uri = Type.String({ minLength: 1, maxLength: 2000 });
+const Scope = Type.Union(SUPPORTED_SCOPES.map((scope) => Type.Literal(scope)));
+const Application = Strict({
+  client_id: Uuid,
+  organization_id: Uuid,
+  project_id: Uuid,
+  environment_id: Uuid,
+  name: Type.String(),
+  client_type: Type.Union([Type.Literal('public'), Type.Literal('confidential')]),
+  first_party: Type.Boolean(),
+  redirect_uris: Type.Array(Type.String()),
+  post_logout_redirect_uris: Type.Array(Type.String()),
+  scopes: Type.Array(Type.String()),
+  backchannel_logout_uri: Type.Union([Type.String(), Type.Null()]),
+  created_at: Timestamp,
+});
+const CreatedApplication = Strict({ ...Application.properties, client_secret: Type.Optional(Type.String({ description: 'Shown once; only its hash is stored.' })) });
+const EnvParams = Strict({ orgId: Uuid, projectId: Uuid, environmentId: Uuid });
+const AppParams = Strict({ orgId: Uuid, projectId: Uuid, environmentId: Uuid, applicationId: Uuid });
+const CreateBody = Strict({
+  name: Name,
+  client_type: Type.Union([Type.Literal('public'), Type.Literal('confidential')], { description: '`public` (a browser or native app: PKCE, no secret) or `confidential` (a server: a secret, and PKCE too).' }),
+  first_party: Type.Optional(Type.Boolean({ description: 'First-party applications skip the consent page (default false).' })),
+  redirect_uris: Type.Array(Uri, { minItems: 1, maxItems: 20, description: 'Matched exactly, character for character.' }),
+  post_logout_redirect_uris: Type.Optional(Type.Array(Uri, { maxItems: 20 })),
+  scopes: Type.Optional(Type.Array(Scope, { maxItems: 10, description: 'Scopes the application may request; `openid` is required (default openid, email, profile, offline_access).' })),
+  backchannel_logout_uri: Type.Optional(Uri),
+});
+
+const toApplication = (row: ApplicationRow) => ({
+  client_id: row.id,
+  organization_id: row.tenant_id,
+  project_id: row.project_id,
+  environment_id: row.environment_id,
+  name: row.name,
+  client_type: row.client_type,
+  first_party: row.first_party,
+  redirect_uris: row.redirect_uris,
+  post_logout_redirect_uris: row.post_logout_redirect_uris,
+  scopes: row.scopes,
+  backchannel_logout_uri: row.backchannel_logout_uri,
+  created_at: row.created_at.toISOString(),
+});
+
+/** REST routes for an environment's OpenID applications (issue 17). */
+export function registerApplicationsRoutes(server: FastifyInstance, service: ApplicationsService): void {
+  const app = server.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['openid'];
+  const base = '/api/v1/organizations/:orgId/projects/:projectId/environments/:environmentId/applications';
+  const where = (params: { orgId: string; projectId: string; environmentId: string }) => ({ tenantId: params.orgId.toLowerCase(), projectId: params.projectId.toLowerCase(), environmentId: params.environmentId.toLowerCase() });
+
+  app.post(base, {
+    config: { permission: 'environments.update' },
+    schema: {
+      tags,
+      operationId: 'createApplication',
+      summary: 'Register an application that signs its users in with Parapet (OpenID Connect)',
+      description: 'A confidential application gets a 256-bit `client_secret`, shown in this response only. Every application uses the authorization code flow with PKCE (S256).',
+      params: EnvParams,
+      body: CreateBody,
+      response: { 201: CreatedApplication, ...errorResponses(400, 401, 403, 404) },
+    },
+    handler: async (request, reply) => {
+      const body = request.body;
+      const { application, secret } = await service.create(auditContext(request), where(request.params), {
+        name: body.name,
+        clientType: body.client_type,
+        firstParty: body.first_party ?? false,
+        redirectUris: body.redirect_uris,
+        postLogoutRedirectUris: body.post_logout_redirect_uris ?? [],
+        scopes: body.scopes ?? [...SUPPORTED_SCOPES],
+        backchannelLogoutUri: body.backchannel_logout_uri,
+      });
+      return reply.status(201).send({ ...toApplication(application), ...(secret === undefined ? {} : { client_secret: secret }) });
+    },
+  });
+  app.get(base, {
+    config: { permission: 'environments.read' },
+    schema: { tags, operationId: 'listApplications', summary: "List an environment's applications", params: EnvParams, querystring: PageQuery, response: { 200: Page(Application), ...errorResponses(400, 401, 403, 404) } },
+    handler: async (request) => {
+      const query = request.query;
+      const rows = await service.list(auditContext(request), where(request.params), { after: decodeCursor(query.cursor), limit: query.limit });
+      return toPage(rows, query.limit, toApplication);
+    },
+  });
+  app.get(`${base}/:applicationId`, {
+    config: { permission: 'environments.read' },
+    schema: { tags, operationId: 'getApplication', summary: 'Read an application (never its secret)', params: AppParams, response: { 200: Application, ...errorResponses(400, 401, 403, 404) } },
+    handler: async (request) => toApplication(await service.get(auditContext(request), where(request.params), request.params.applicationId.toLowerCase())),
+  });
+  app.delete(`${base}/:applicationId`, {
+    config: { permission: 'environments.update' },
+    schema: { tags, operationId: 'deleteApplication', summary: 'Delete an application; its codes and tokens stop working', params: AppParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } },
+    handler: async (request, reply) => {
+      await service.delete(auditContext(request), where(request.params), request.params.applicationId.toLowerCase());
+      return reply.status(204).send();
+    },
+  });
+}

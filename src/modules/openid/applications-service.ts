@@ -1,0 +1,156 @@
+import { sql, type Selectable } from 'kysely';
+import type { AppTransactor, Tx } from '../../database.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
+import { AppError } from '../../platform/http/errors.ts';
+import type { AuditContext, AuditRecorder } from '../audit/index.ts';
+import type { OidcApplicationsTable } from './openid-tables.ts';
+
+export type ApplicationRow = Selectable<OidcApplicationsTable>;
+
+/** Application secrets carry a recognisable prefix so secret scanners can find leaked ones. */
+export const APPLICATION_SECRET_PREFIX = 'pas_';
+
+/** The scopes an application may be allowed: OIDC's standard ones Parapet answers. */
+export const SUPPORTED_SCOPES = ['openid', 'email', 'profile', 'offline_access'] as const;
+
+export interface NewApplication {
+  readonly name: string;
+  readonly clientType: 'public' | 'confidential';
+  readonly firstParty: boolean;
+  readonly redirectUris: readonly string[];
+  readonly postLogoutRedirectUris: readonly string[];
+  readonly scopes: readonly string[];
+  readonly backchannelLogoutUri: string | undefined;
+}
+
+export interface Where {
+  readonly tenantId: string;
+  readonly projectId: string;
+  readonly environmentId: string;
+}
+
+export interface ApplicationsService {
+  /** Registers an application; a confidential one's secret is returned here once and never again. */
+  create(ctx: AuditContext, where: Where, input: NewApplication): Promise<{ application: ApplicationRow; secret: string | undefined }>;
+  list(ctx: AuditContext, where: Where, page: { after: string | undefined; limit: number }): Promise<ApplicationRow[]>;
+  get(ctx: AuditContext, where: Where, id: string): Promise<ApplicationRow>;
+  delete(ctx: AuditContext, where: Where, id: string): Promise<void>;
+  /** The application a client_id names, read inside its own organization's context; undefined if none. */
+  byClientId(clientId: string): Promise<ApplicationRow | undefined>;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Checks a redirect URI as registered: absolute, no fragment (RFC 6749 §3.1.2), no userinfo, https
+ * except on loopback (RFC 8252 §7.3) or a private-use scheme of a native app (RFC 8252 §7.1).
+ */
+function checkRedirectUri(value: string, pointer: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new AppError('invalid_request', { errors: [{ pointer, detail: 'is not an absolute URI' }] });
+  }
+  const problem =
+    url.hash !== '' || value.includes('#') ? 'must not contain a fragment'
+    : url.username !== '' || url.password !== '' ? 'must not contain userinfo'
+    : url.protocol === 'http:' && !['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname) ? 'must use https (http only on loopback)'
+    : ['javascript:', 'data:', 'file:', 'vbscript:'].includes(url.protocol) ? 'uses a forbidden scheme'
+    : undefined;
+  if (problem !== undefined) throw new AppError('invalid_request', { errors: [{ pointer, detail: problem }] });
+}
+
+/** An organization's OpenID applications, per environment (issue 17). Routes authorize first. */
+export function createApplicationsService(deps: { transactor: AppTransactor; clock: Clock; random: Random; audit: AuditRecorder; changed?: (clientId: string) => void }): ApplicationsService {
+  const { transactor, clock, random, audit } = deps;
+  const scoped = (tx: Tx, where: Where) => tx.selectFrom('oidc_applications').selectAll().where('tenant_id', '=', where.tenantId).where('project_id', '=', where.projectId).where('environment_id', '=', where.environmentId);
+
+  return {
+    create: async (ctx, where, input) => {
+      input.redirectUris.forEach((uri, i) => { checkRedirectUri(uri, `/body/redirect_uris/${i}`); });
+      input.postLogoutRedirectUris.forEach((uri, i) => { checkRedirectUri(uri, `/body/post_logout_redirect_uris/${i}`); });
+      if (input.backchannelLogoutUri !== undefined) checkRedirectUri(input.backchannelLogoutUri, '/body/backchannel_logout_uri');
+      if (!input.scopes.includes('openid')) throw new AppError('invalid_request', { errors: [{ pointer: '/body/scopes', detail: 'must include openid' }] });
+      const secret = input.clientType === 'confidential' ? `${APPLICATION_SECRET_PREFIX}${newSecretToken(random)}` : undefined;
+      const application: ApplicationRow = {
+        tenant_id: where.tenantId,
+        id: uuidv7(clock, random),
+        project_id: where.projectId,
+        environment_id: where.environmentId,
+        name: input.name,
+        client_type: input.clientType,
+        first_party: input.firstParty,
+        redirect_uris: [...input.redirectUris],
+        post_logout_redirect_uris: [...input.postLogoutRedirectUris],
+        scopes: [...new Set(input.scopes)],
+        backchannel_logout_uri: input.backchannelLogoutUri ?? null,
+        secret_hash: secret === undefined ? null : digestToken(secret),
+        created_by: ctx.actor.type === 'user' || ctx.actor.type === 'operator' ? ctx.actor.id : null,
+        created_at: clock.now(),
+      };
+      await transactor.withTenant(
+        where.tenantId,
+        async (tx) => {
+          // The environment must exist in this project of this organization (the foreign key says so
+          // too; this answers 404 rather than a constraint error).
+          try {
+            await tx.insertInto('oidc_applications').values(application).execute();
+          } catch (error) {
+            if ((error as { code?: string }).code === '23503') throw new AppError('not_found');
+            throw error;
+          }
+          await audit.record(tx, where.tenantId, {
+            action: 'oidc.application_created',
+            actor: ctx.actor,
+            outcome: 'success',
+            source: ctx.source,
+            targets: [{ type: 'environment', id: where.environmentId }, { type: 'oidc_application', id: application.id, name: application.name }],
+            metadata: { client_type: application.client_type, first_party: application.first_party, redirect_uris: application.redirect_uris.length, scopes: application.scopes.join(' ') },
+          });
+        },
+        ctx.userId,
+      );
+      return { application, secret };
+    },
+    list: (ctx, where, page) =>
+      transactor.withTenant(
+        where.tenantId,
+        async (tx) => {
+          let query = scoped(tx, where).orderBy('id').limit(page.limit + 1);
+          if (page.after !== undefined) query = query.where('id', '>', page.after);
+          return query.execute();
+        },
+        ctx.userId,
+      ),
+    get: (ctx, where, id) =>
+      transactor.withTenant(
+        where.tenantId,
+        async (tx) => {
+          const row = await scoped(tx, where).where('id', '=', id).executeTakeFirst();
+          if (row === undefined) throw new AppError('not_found');
+          return row;
+        },
+        ctx.userId,
+      ),
+    delete: async (ctx, where, id) => {
+      await transactor.withTenant(
+        where.tenantId,
+        async (tx) => {
+          const deleted = await tx.deleteFrom('oidc_applications').where('tenant_id', '=', where.tenantId).where('project_id', '=', where.projectId).where('environment_id', '=', where.environmentId).where('id', '=', id).executeTakeFirst();
+          if (deleted.numDeletedRows === 0n) throw new AppError('not_found');
+          await audit.record(tx, where.tenantId, { action: 'oidc.application_deleted', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'environment', id: where.environmentId }, { type: 'oidc_application', id }] });
+        },
+        ctx.userId,
+      );
+      deps.changed?.(id);
+    },
+    byClientId: async (clientId) => {
+      if (!UUID.test(clientId)) return undefined;
+      const tenantId = await transactor.withPlatform(async (tx) => (await sql<{ tenant_id: string | null }>`select parapet_oidc_application_tenant(${clientId}::uuid) as tenant_id`.execute(tx)).rows[0]?.tenant_id ?? undefined);
+      if (tenantId === undefined) return undefined;
+      return transactor.withTenant(tenantId, (tx) => tx.selectFrom('oidc_applications').selectAll().where('tenant_id', '=', tenantId).where('id', '=', clientId).executeTakeFirst());
+    },
+  };
+}

@@ -1,0 +1,186 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { AppTransactor } from '../../database.ts';
+import { AppError } from '../../platform/http/errors.ts';
+import { parseFormBody } from '../../platform/http/form-body.ts';
+import { html, htmlDocument, type SafeHtml } from '../../platform/http/html.ts';
+import { requestSource } from '../../platform/http/request-context.ts';
+import type { AuditRecorder } from '../audit/index.ts';
+import type { IdentityApi } from '../identity/index.ts';
+import type { ApplicationRow } from './applications-service.ts';
+import type { GrantSessions } from './grant-sessions.ts';
+import { INTERACTION_PATH } from './openid-provider.ts';
+
+/** Who signed in: a live Parapet session. */
+export interface SignedIn {
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly amr: readonly string[];
+  readonly authenticatedAt: Date;
+}
+
+/**
+ * The hosted sign-in (issue 17): the provider sends the browser to `GET /oidc/interaction/:uid`
+ * whenever it needs a user (login) or their agreement (consent). The page is Parapet's own sign-in
+ * — password, then the account's second factor — and it opens an ordinary Parapet session (the
+ * console's cookie). Entry point for other sign-in methods (SSO routing by email domain): the
+ * `POST …/login` handler; anything that ends with a `SignedIn` calls `continueAs`.
+ */
+export function registerHostedSignIn(
+  server: FastifyInstance,
+  deps: {
+    provider: () => Provider;
+    identity: Pick<IdentityApi, 'login' | 'mfa' | 'cookie' | 'pendingCookie' | 'sessions'>;
+    application: (clientId: string) => Promise<ApplicationRow | undefined>;
+    grants: GrantSessions;
+    audit: AuditRecorder;
+    transactor: AppTransactor;
+    secureCookies: boolean;
+  },
+): void {
+  const { identity } = deps;
+  const cookieOptions = { path: '/', httpOnly: true, secure: deps.secureCookies, sameSite: 'lax' as const };
+
+  function page(reply: FastifyReply, app: ApplicationRow | undefined, title: string, body: SafeHtml, status = 200): FastifyReply {
+    // Clickjacking: never framed. Form posts may be redirected to the application (form-action).
+    const origins = (app?.redirect_uris ?? []).map((uri) => new URL(uri).origin);
+    reply.header('content-security-policy', `default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' ${[...new Set(origins)].join(' ')}`.trim());
+    reply.header('cache-control', 'no-store');
+    return reply.status(status).type('text/html; charset=utf-8').send(htmlDocument({ title, body: html`<main>${app === undefined ? '' : html`<p>Sign in to <strong>${app.name}</strong></p>`}${body}</main>` }));
+  }
+
+  const signInForm = (uid: string, failed: boolean) => html`<h1>Sign in</h1>${failed ? html`<p role="alert">Those credentials are not valid.</p>` : ''}
+<form method="post" action="${INTERACTION_PATH}/${uid}/login">
+<label>Email <input type="email" name="email" autocomplete="username" required></label>
+<label>Password <input type="password" name="password" autocomplete="current-password" required></label>
+<button type="submit">Sign in</button>
+</form>
+<p><a href="/console/#/forgot-password">Forgot your password?</a></p>`;
+
+  const mfaForm = (uid: string, failed: boolean) => html`<h1>Second factor</h1>${failed ? html`<p role="alert">That code is not valid.</p>` : ''}
+<form method="post" action="${INTERACTION_PATH}/${uid}/mfa">
+<label>Code from your authenticator app, or a recovery code <input name="code" autocomplete="one-time-code" required></label>
+<select name="method"><option value="totp">Authenticator app</option><option value="recovery_code">Recovery code</option></select>
+<button type="submit">Continue</button>
+</form>`;
+
+  const consentForm = (uid: string, app: ApplicationRow, scopes: readonly string[]) => html`<h1>Allow access?</h1>
+<p>${app.name} asks for: ${scopes.join(', ')}</p>
+<form method="post" action="${INTERACTION_PATH}/${uid}/consent"><button type="submit" name="allow" value="yes">Allow</button></form>
+<form method="post" action="${INTERACTION_PATH}/${uid}/abort"><button type="submit">Deny</button></form>`;
+
+  async function details(request: FastifyRequest, reply: FastifyReply) {
+    try {
+      const found = await deps.provider().interactionDetails(request.raw, reply.raw);
+      const clientId = typeof found.params['client_id'] === 'string' ? found.params['client_id'] : '';
+      const app = await deps.application(clientId);
+      if (app === undefined) throw new AppError('not_found');
+      return { interaction: found, app };
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      // An expired or foreign interaction (its cookie is bound to this browser).
+      throw new AppError('not_found', { cause: error });
+    }
+  }
+
+  /** The user behind the Parapet session cookie, if any. */
+  async function currentUser(request: FastifyRequest): Promise<SignedIn | undefined> {
+    const token = request.cookies[identity.cookie.name];
+    const principal = token === undefined ? undefined : await identity.sessions.resolve(token);
+    if (principal?.kind !== 'user') return undefined;
+    return { userId: principal.userId, sessionId: principal.sessionId, amr: principal.authMethods, authenticatedAt: principal.authenticatedAt };
+  }
+
+  /** Finishes the interaction for `user`: consent for a third-party application, else a grant at once. */
+  async function continueAs(request: FastifyRequest, reply: FastifyReply, user: SignedIn, consented: boolean): Promise<FastifyReply> {
+    const { interaction, app } = await details(request, reply);
+    const scope = interaction.params['scope'];
+    const requested = (typeof scope === 'string' ? scope : 'openid').split(' ').filter((scope) => app.scopes.includes(scope));
+    if (!app.first_party && !consented) return page(reply, app, 'Allow access?', consentForm(interaction.uid, app, requested));
+    const provider = deps.provider();
+    // A new grant for this Parapet session: its tokens live no longer than the session.
+    const grant = new provider.Grant({ accountId: user.userId, clientId: app.id });
+    grant.addOIDCScope(requested.join(' '));
+    const grantId = await grant.save();
+    await deps.grants.link({ grantId, sessionId: user.sessionId, userId: user.userId, clientId: app.id });
+    const source = requestSource(request);
+    await deps.transactor.withTenant(app.tenant_id, (tx) => deps.audit.record(tx, app.tenant_id, { action: 'oidc.authorized', actor: { type: 'user', id: user.userId, display_name: null }, outcome: 'success', source, targets: [{ type: 'oidc_application', id: app.id, name: app.name }], metadata: { scopes: requested.join(' '), amr: user.amr.join(' ') } }));
+    const amr = [...user.amr];
+    const redirect = await provider.interactionResult(
+      request.raw,
+      reply.raw,
+      { login: { accountId: user.userId, amr, acr: amr.length > 1 ? 'urn:parapet:acr:mfa' : 'urn:parapet:acr:pwd', ts: Math.floor(user.authenticatedAt.getTime() / 1000), remember: true }, consent: { grantId } },
+      { mergeWithLastSubmission: false },
+    );
+    return reply.redirect(redirect, 303);
+  }
+
+  void server.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+      try {
+        done(null, parseFormBody(body as string));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    });
+    const Params = { type: 'object', properties: { uid: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } }, required: ['uid'] } as const;
+    const form = (request: FastifyRequest) => (request.body ?? {}) as Record<string, string | undefined>;
+    const config = { auth: 'public' as const, rateLimit: 'auth' as const };
+    const uidOf = (request: FastifyRequest) => (request.params as { uid: string }).uid;
+
+    scope.get(`${INTERACTION_PATH}/:uid`, { config: { auth: 'public' }, schema: { hide: true, params: Params } }, async (request, reply) => {
+      const { interaction, app } = await details(request, reply);
+      const reasons = interaction.prompt.reasons;
+      const user = await currentUser(request);
+      // prompt=login and max_age demand a fresh sign-in, whatever session exists.
+      const fresh = reasons.includes('login_prompt') || reasons.includes('max_age');
+      if (user !== undefined && !fresh) return continueAs(request, reply, user, false);
+      return page(reply, app, 'Sign in', signInForm(uidOf(request), false));
+    });
+
+    scope.post(`${INTERACTION_PATH}/:uid/login`, { config, schema: { hide: true, params: Params } }, async (request, reply) => {
+      const { app } = await details(request, reply);
+      const body = form(request);
+      try {
+        const result = await identity.login.login({ email: body['email'] ?? '', password: body['password'] ?? '', source: requestSource(request) });
+        if (result.kind === 'mfa') {
+          reply.setCookie(identity.pendingCookie.name, result.pendingToken, { ...cookieOptions, maxAge: 300 });
+          return await page(reply, app, 'Second factor', mfaForm(uidOf(request), false));
+        }
+        reply.setCookie(identity.cookie.name, result.token, cookieOptions);
+        return await continueAs(request, reply, { userId: result.user.id, sessionId: result.sessionId, amr: ['pwd'], authenticatedAt: new Date() }, false);
+      } catch (error) {
+        if (error instanceof AppError && (error.code === 'invalid_credentials' || error.code === 'too_many_attempts')) return page(reply, app, 'Sign in', signInForm(uidOf(request), true), 401);
+        throw error;
+      }
+    });
+
+    scope.post(`${INTERACTION_PATH}/:uid/mfa`, { config, schema: { hide: true, params: Params } }, async (request, reply) => {
+      const { app } = await details(request, reply);
+      const body = form(request);
+      const method = body['method'] === 'recovery_code' ? 'recovery_code' : 'totp';
+      try {
+        const result = await identity.mfa.login.complete({ token: request.cookies[identity.pendingCookie.name], method, proof: { code: body['code'] ?? '' }, source: requestSource(request) });
+        reply.clearCookie(identity.pendingCookie.name, { path: '/' });
+        reply.setCookie(identity.cookie.name, result.token, cookieOptions);
+        return await continueAs(request, reply, { userId: result.user.id, sessionId: result.sessionId, amr: ['pwd', method === 'totp' ? 'otp' : 'rc'], authenticatedAt: new Date() }, false);
+      } catch (error) {
+        if (error instanceof AppError && error.status < 500) return page(reply, app, 'Second factor', mfaForm(uidOf(request), true), 401);
+        throw error;
+      }
+    });
+
+    scope.post(`${INTERACTION_PATH}/:uid/consent`, { config, schema: { hide: true, params: Params } }, async (request, reply) => {
+      const user = await currentUser(request);
+      if (user === undefined) throw new AppError('unauthenticated');
+      return continueAs(request, reply, user, true);
+    });
+
+    scope.post(`${INTERACTION_PATH}/:uid/abort`, { config, schema: { hide: true, params: Params } }, async (request, reply) => {
+      await details(request, reply);
+      const redirect = await deps.provider().interactionResult(request.raw, reply.raw, { error: 'access_denied', error_description: 'The user denied access.' }, { mergeWithLastSubmission: false });
+      return reply.redirect(redirect, 303);
+    });
+  });
+}

@@ -1,0 +1,98 @@
+import type Provider from 'oidc-provider';
+import { defineModule } from '../contract.ts';
+import { OPENID_AUDIT_ACTIONS } from './audit-actions.ts';
+import { createUserLookups } from '../identity/index.ts';
+import { createArtifactAdapterFactory } from './artifact-adapter.ts';
+import { registerApplicationsRoutes } from './applications-routes.ts';
+import { createApplicationsService, type ApplicationsService } from './applications-service.ts';
+import { createGrantSessions, type GrantSessions } from './grant-sessions.ts';
+import { registerHostedSignIn } from './hosted-sign-in.ts';
+import { mountProvider } from './mount-provider.ts';
+import { buildProvider, clientMetadata } from './openid-provider.ts';
+
+/** Parapet as an OpenID Provider: applications, the provider, the hosted sign-in (issue 17). */
+export interface OpenIdApi {
+  readonly applications: ApplicationsService;
+  readonly grants: GrantSessions;
+}
+
+declare module '../contract.ts' {
+  interface ModuleApis {
+    openid: OpenIdApi;
+  }
+}
+
+export const openidModule = defineModule({
+  name: 'openid',
+  summary: "OpenID Provider (oidc-provider): an environment's applications, authorization code + PKCE, ID tokens, userinfo, refresh, logout, the hosted sign-in.",
+  dependsOn: ['audit', 'identity', 'tokens'],
+  tables: {
+    oidc_applications: { scope: 'tenant' },
+    oidc_artifacts: { scope: 'platform', reason: "The provider's codes, grants, tokens and interactions exist before any organization is known; rows are MAC'd and keyed by digest (docs/openid-provider.md)." },
+    oidc_grant_sessions: { scope: 'platform', reason: 'Ties a grant to the platform-level Parapet session it came from.' },
+  },
+  migrations: new URL('./migrations/', import.meta.url),
+  auditActions: OPENID_AUDIT_ACTIONS,
+  create: (ctx, { audit, identity, tokens }) => {
+    const { transactor, clock, random, config } = ctx;
+    const applications = createApplicationsService({ transactor, clock, random, audit: audit.recorder });
+    const grants = createGrantSessions({ transactor, clock, sessions: identity.sessions });
+    const lookups = createUserLookups(transactor);
+    const artifacts = createArtifactAdapterFactory({ transactor, clock, macKey: ctx.keyring.derive('oidc-artifact-mac') });
+    // The Client model reads applications; every other model is an artifact row.
+    class Adapter {
+      readonly #inner: ReturnType<typeof artifacts> | undefined;
+      constructor(kind: string) {
+        this.#inner = kind === 'Client' ? undefined : artifacts(kind);
+      }
+      async find(id: string) {
+        if (this.#inner === undefined) {
+          const app = await applications.byClientId(id);
+          return app === undefined ? undefined : clientMetadata(app);
+        }
+        return this.#inner.find(id);
+      }
+      upsert(id: string, payload: never, expiresIn: number) {
+        return this.#inner?.upsert(id, payload, expiresIn) ?? Promise.resolve();
+      }
+      findByUid(uid: string) {
+        return this.#inner?.findByUid(uid) ?? Promise.resolve(undefined);
+      }
+      findByUserCode() {
+        return Promise.resolve(undefined);
+      }
+      consume(id: string) {
+        return this.#inner?.consume(id) ?? Promise.resolve();
+      }
+      destroy(id: string) {
+        return this.#inner?.destroy(id) ?? Promise.resolve();
+      }
+      revokeByGrantId(grantId: string) {
+        return this.#inner?.revokeByGrantId(grantId) ?? Promise.resolve();
+      }
+    }
+    const cookieKey = ctx.keyring.derive('oidc-cookies');
+    let current: { kid: string; provider: Provider } | undefined;
+    // Rebuilt when the signing period changes (the artifacts are in the database: nothing is lost).
+    const provider = (): Provider => {
+      const kid = tokens.keys.signingKey().kid;
+      if (current?.kid !== kid) {
+        current = { kid, provider: buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId) } }) };
+      }
+      return current.provider;
+    };
+    identity.onSessionRevoked((sessionId) => {
+      grants.endSession(sessionId).catch((error: unknown) => {
+        ctx.logger.error({ err: error }, 'ending the OpenID grants of a session failed');
+      });
+    });
+    return {
+      api: { applications, grants },
+      routes: () => {
+        registerApplicationsRoutes(ctx.http, applications);
+        mountProvider(ctx.http, provider);
+        registerHostedSignIn(ctx.http, { provider, identity, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
+      },
+    };
+  },
+});

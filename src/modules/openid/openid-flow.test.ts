@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { application, authorizationRequest, Browser, discover, newUser, signIn, startProvider, type Running } from './openid-test-fixture.ts';
+
+describe('Parapet as an OpenID Provider, driven by openid-client over loopback', () => {
+  let r: Running;
+  before(async () => {
+    r = await startProvider('op');
+  });
+  after(async () => {
+    await r.t.close();
+  });
+
+  it('publishes discovery metadata at the issuer root: code flow, S256 only, EdDSA ID tokens', async () => {
+    const response = await fetch(`${r.issuer}/.well-known/openid-configuration`);
+    assert.equal(response.status, 200);
+    const metadata = (await response.json()) as Record<string, unknown>;
+    assert.equal(metadata['issuer'], r.issuer);
+    assert.equal(metadata['authorization_endpoint'], `${r.issuer}/oidc/auth`);
+    assert.deepEqual(metadata['code_challenge_methods_supported'], ['S256']);
+    assert.deepEqual(metadata['response_types_supported'], ['code']);
+    assert.deepEqual(metadata['id_token_signing_alg_values_supported'], ['EdDSA']);
+    assert.equal(metadata['authorization_response_iss_parameter_supported'], true);
+    assert.ok(typeof metadata['end_session_endpoint'] === 'string');
+    assert.ok(typeof metadata['pushed_authorization_request_endpoint'] === 'string');
+  });
+
+  it('signs a user in through the hosted page: code + PKCE, ID token, userinfo, refresh, RP-initiated logout', async () => {
+    const app = await application(r);
+    const config = await discover(r, app);
+    const email = await newUser(r, 'rp');
+    const browser = new Browser(r.issuer);
+    const request = await authorizationRequest(config);
+    const callback = await signIn(r, browser, request.url, email);
+    assert.ok(callback.startsWith('http://127.0.0.1:9/callback?'), callback);
+    // RFC 9207: the response names its issuer.
+    assert.equal(new URL(callback).searchParams.get('iss'), r.issuer);
+
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+    const claims = tokens.claims();
+    assert.ok(claims);
+    assert.equal(claims.iss, r.issuer);
+    assert.equal(claims.aud, app.client_id);
+    assert.equal(claims['email'], email);
+    assert.deepEqual(claims['amr'], ['pwd']);
+    const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);
+    assert.equal(userinfo.email, email);
+
+    assert.ok(tokens.refresh_token);
+    const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token);
+    assert.ok(refreshed.access_token);
+    assert.notEqual(refreshed.refresh_token, tokens.refresh_token);
+
+    // A second sign-in with the same browser needs no password (the Parapet session).
+    const again = await authorizationRequest(config);
+    const silent = await browser.follow(again.url.href);
+    assert.ok(silent.url.startsWith('http://127.0.0.1:9/callback?code='), silent.url);
+
+    const logout = oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token ?? '', post_logout_redirect_uri: 'http://127.0.0.1:9/bye' });
+    const confirm = await browser.follow(logout.href);
+    assert.equal(confirm.response.status, 200);
+    const form = await confirm.response.text();
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(form)?.[1];
+    assert.ok(xsrf, form);
+    const done = await browser.follow(`${r.issuer}/oidc/session/end/confirm`, { form: { xsrf, logout: 'yes' } });
+    assert.ok(done.url.startsWith('http://127.0.0.1:9/bye'), done.url);
+  });
+
+  it('max_age=0 and prompt=login show the sign-in form again despite a live Parapet session; prompt=none does not', async () => {
+    const app = await application(r);
+    const config = await discover(r, app);
+    const email = await newUser(r, 'reauth');
+    const browser = new Browser(r.issuer);
+    const first = await authorizationRequest(config);
+    assert.ok((await signIn(r, browser, first.url, email)).startsWith('http://127.0.0.1:9/callback?code='));
+    for (const extra of [{ max_age: '0' }, { prompt: 'login' }]) {
+      const request = await authorizationRequest(config, extra);
+      const answer = await browser.follow(request.url.href);
+      assert.ok(answer.url.startsWith(r.issuer), `${JSON.stringify(extra)}: ${answer.url}`);
+      assert.match(await answer.response.text(), /name="password"/);
+    }
+    const none = await authorizationRequest(config, { prompt: 'none' });
+    assert.ok((await browser.follow(none.url.href)).url.startsWith('http://127.0.0.1:9/callback?code='));
+  });
+});

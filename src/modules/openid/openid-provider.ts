@@ -1,0 +1,163 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { createHash } from 'node:crypto';
+import { htmlDocument, html, SafeHtml } from '../../platform/http/html.ts';
+import type { TokenKeys } from '../tokens/index.ts';
+import type { ApplicationRow } from './applications-service.ts';
+import type { GrantSessions } from './grant-sessions.ts';
+
+/** Where the provider's endpoints live under the issuer (advertised in discovery). */
+export const OIDC_ROUTES = {
+  authorization: '/oidc/auth',
+  token: '/oidc/token',
+  userinfo: '/oidc/me',
+  jwks: '/oidc/jwks',
+  end_session: '/oidc/session/end',
+  revocation: '/oidc/token/revocation',
+  introspection: '/oidc/token/introspection',
+  pushed_authorization_request: '/oidc/request',
+} as const;
+
+/** The hosted sign-in's entry point: the provider sends the browser here for every interaction. */
+export const INTERACTION_PATH = '/oidc/interaction';
+
+export interface OpenIdAccounts {
+  /** The user's email, or undefined when the account is gone. */
+  email(userId: string): Promise<string | undefined>;
+}
+
+export interface OpenIdProviderDeps {
+  readonly issuer: string;
+  readonly keys: TokenKeys;
+  readonly cookieKey: Buffer;
+  readonly adapter: (kind: string) => NonNullable<Configuration['adapter']> extends new (name: string) => infer A ? A : never;
+  readonly application: (clientId: string) => Promise<ApplicationRow | undefined>;
+  readonly grants: GrantSessions;
+  readonly accounts: OpenIdAccounts;
+}
+
+/** The client metadata oidc-provider sees for an application. */
+export function clientMetadata(app: ApplicationRow): Record<string, unknown> {
+  return {
+    client_id: app.id,
+    // Only the digest is stored: compareClientSecret (below) hashes what the client presents.
+    ...(app.secret_hash === null ? { token_endpoint_auth_method: 'none' } : { client_secret: Buffer.from(app.secret_hash).toString('hex'), token_endpoint_auth_method: 'client_secret_basic' }),
+    redirect_uris: app.redirect_uris,
+    post_logout_redirect_uris: app.post_logout_redirect_uris,
+    grant_types: app.scopes.includes('offline_access') ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
+    response_types: ['code'],
+    scope: app.scopes.join(' '),
+    id_token_signed_response_alg: 'EdDSA',
+    ...(app.backchannel_logout_uri === null ? {} : { backchannel_logout_uri: app.backchannel_logout_uri, backchannel_logout_session_required: false }),
+    'urn:parapet:organization_id': app.tenant_id,
+    'urn:parapet:first_party': app.first_party,
+  };
+}
+
+/**
+ * The provider's prompts, plus one login check: a provider session whose grant for this client
+ * belongs to an ended Parapet session is no session (prompt=none then answers login_required).
+ */
+function loginPolicy(grants: GrantSessions) {
+  const policy = interactionPolicy.base();
+  policy.get('login')?.checks.add(
+    new interactionPolicy.Check('parapet_session_ended', 'The Parapet session behind this sign-in has ended.', 'login_required', async (ctx) => {
+      const grantId = ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId ?? '');
+      return grantId !== undefined && !(await grants.live(grantId)) ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return policy;
+}
+
+function errorPage(title: string, detail: string): string {
+  return htmlDocument({ title, body: html`<main><h1>${title}</h1><p>${detail}</p></main>` });
+}
+
+/**
+ * Builds oidc-provider for the current signing key. Keys rotate by period (tokens module), so the
+ * caller rebuilds the provider when `keys.signingKey().kid` changes; the artifacts live in the
+ * database, so nothing is lost.
+ */
+export function buildProvider(deps: OpenIdProviderDeps): Provider {
+  const signing = deps.keys.signingKey();
+  const jwks = [signing, ...deps.keys.published().filter((key) => key.kid !== signing.kid)].map((key) => ({ ...(key.privateKey.export({ format: 'jwk' }) as Record<string, string>), kid: key.kid, alg: 'EdDSA', use: 'sig' }));
+  const configuration: Configuration = {
+    adapter: deps.adapter,
+    jwks: { keys: jwks },
+    cookies: { keys: [deps.cookieKey.toString('base64url')], long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
+    routes: OIDC_ROUTES,
+    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    // amr in every ID token (RFC 8176 values), so an app can see whether a second factor was used.
+    claims: { acr: null, sid: null, auth_time: null, iss: null, amr: null, openid: ['sub', 'amr'], email: ['email', 'email_verified'], profile: [] },
+    // OIDC Core 3.1.2.1 / RFC 9700 §2.1.1: PKCE (S256, the only method oidc-provider supports) for
+    // every client, public and confidential alike.
+    pkce: { required: () => true },
+    enabledJWA: { idTokenSigningAlgValues: ['EdDSA'], userinfoSigningAlgValues: ['EdDSA'], requestObjectSigningAlgValues: ['EdDSA', 'ES256', 'RS256', 'PS256'] },
+    clientDefaults: { id_token_signed_response_alg: 'EdDSA', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
+    extraClientMetadata: { properties: ['urn:parapet:organization_id', 'urn:parapet:first_party'] },
+    responseTypes: ['code'],
+    // Scope claims (email) in the ID token too, as most providers do, so an app needs no userinfo call.
+    conformIdTokenClaims: false,
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: {
+        enabled: true,
+        // No script: the site-wide CSP forbids inline script, so the confirmation is a plain form.
+        logoutSource: async (ctx, form) => {
+          ctx.body = htmlDocument({ title: 'Sign out', body: html`<main><h1>Sign out?</h1>${new SafeHtml(form.replace('</form>', '<input type="hidden" name="logout" value="yes"><button type="submit">Sign out</button></form>'))}</main>` });
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.body = errorPage('Signed out', 'You have signed out of the application.');
+        },
+      },
+      backchannelLogout: { enabled: true },
+      revocation: { enabled: true },
+      introspection: { enabled: false },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      claimsParameter: { enabled: false },
+      requestObjects: { enabled: false },
+      registration: { enabled: false },
+      userinfo: { enabled: true },
+    },
+    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy: loginPolicy(deps.grants) },
+    ttl: { AccessToken: 900, AuthorizationCode: 60, IdToken: 900, Interaction: 600, Grant: 14 * 86_400, Session: 14 * 86_400, RefreshToken: 7 * 86_400 },
+    // Refresh tokens rotate at every use; a reused one revokes its grant (oidc-provider's reuse detection).
+    rotateRefreshToken: () => true,
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Tokens live as long as the Parapet session they came from (checked in findAccount), not the provider's cookie.
+    expiresWithSession: async () => false,
+    // A grant whose Parapet session ended is no grant: prompt=none then answers login_required.
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId ?? '');
+      if (grantId === undefined || !(await deps.grants.live(grantId))) return undefined;
+      return ctx.oidc.provider.Grant.find(grantId);
+    },
+    findAccount: async (_ctx, sub, token) => {
+      // Every use of a code, refresh token or access token re-checks the Parapet session behind its grant.
+      if (token !== undefined && (typeof token.grantId !== 'string' || !(await deps.grants.live(token.grantId)))) return undefined;
+      const email = await deps.accounts.email(sub);
+      if (email === undefined) return undefined;
+      return { accountId: sub, claims: async () => ({ sub, email, email_verified: true }) };
+    },
+    renderError: async (ctx: KoaContextWithOIDC, out) => {
+      ctx.type = 'html';
+      ctx.body = errorPage('Sign-in could not continue', typeof out.error === 'string' ? out.error : 'error');
+    },
+  };
+  const provider = new Provider(deps.issuer, configuration);
+  provider.proxy = true;
+  // Only the SHA-256 of a client secret is stored: compare digests (constant time in oidc-provider).
+  const clientPrototype = provider.Client.prototype as unknown as { compareClientSecret: (this: unknown, actual: string) => Promise<boolean> | boolean };
+  const compare = clientPrototype.compareClientSecret;
+  clientPrototype.compareClientSecret = function (this: unknown, actual: string) {
+    return compare.call(this, createHashHex(actual));
+  };
+  return provider;
+}
+
+function createHashHex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/** The provider's Node handler, with a body Fastify already parsed handed over. */
+export type ProviderHandler = (req: IncomingMessage, res: ServerResponse) => void;

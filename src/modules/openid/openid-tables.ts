@@ -1,0 +1,43 @@
+/** Tables of the openid module (migration 0038). */
+export interface OidcApplicationsTable {
+  tenant_id: string;
+  id: string;
+  project_id: string;
+  environment_id: string;
+  name: string;
+  client_type: 'public' | 'confidential';
+  first_party: boolean;
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  scopes: string[];
+  backchannel_logout_uri: string | null;
+  secret_hash: Buffer | null;
+  created_by: string | null;
+  created_at: Date;
+}
+
+export interface OidcArtifactsTable {
+  kind: string;
+  id_digest: Buffer;
+  payload: string;
+  grant_id: string | null;
+  uid_digest: Buffer | null;
+  sealed_id: Buffer | null;
+  expires_at: Date | null;
+  consumed_at: Date | null;
+  mac: Buffer;
+}
+
+export interface OidcGrantSessionsTable {
+  grant_id: string;
+  session_id: string;
+  user_id: string;
+  client_id: string;
+  created_at: Date;
+}
+
+export interface OpenIdTables {
+  oidc_applications: OidcApplicationsTable;
+  oidc_artifacts: OidcArtifactsTable;
+  oidc_grant_sessions: OidcGrantSessionsTable;
+}
