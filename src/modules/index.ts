@@ -18,6 +18,7 @@ import { membersModule } from './members/index.ts';
 import { oauthModule } from './oauth/index.ts';
 import { passkeysModule } from './passkeys/index.ts';
 import { secretsModule } from './secrets/index.ts';
+import { ssoModule } from './sso/index.ts';
 import { tenantsModule } from './tenants/index.ts';
 import { tokensModule } from './tokens/index.ts';
 
@@ -38,5 +39,6 @@ export const MODULES: readonly AppModule[] = [
   tenantsModule,
   secretsModule,
   auditStreamingModule,
+  ssoModule,
   consoleModule,
 ];

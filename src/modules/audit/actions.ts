@@ -103,6 +103,18 @@ export const AUDIT_ACTIONS = {
   'member.removed': 'A member was removed from the organization: their role bindings, pending access requests and sessions ended; the API keys they made are suspended.',
   'session.locked_out': 'Failed sign-ins reached the lockout threshold: the account refuses sign-in (even the right password) until the lock ends.',
   'password.changed': 'A signed-in user changed their password with the current one; every other session and refresh-token family of the account ended.',
+  // sso module (issue 18, AUTH-4)
+  'sso.connection_created': "An identity provider connection (OIDC or SAML) was added to the organization (never its client secret).",
+  'sso.connection_updated': 'An identity provider connection was changed (certificates, endpoints, default role, IdP-initiated sign-in, enabled).',
+  'sso.connection_deleted': 'An identity provider connection was deleted; sign-ins through it stop.',
+  'sso.domain_claimed': 'The organization claimed an email domain; it routes nothing until verified.',
+  'sso.domain_verified': "The organization proved it owns an email domain (DNS TXT record); sign-ins for its addresses route to the organization's IdP.",
+  'sso.domain_verification_failed': 'A domain verification attempt did not find the expected record.',
+  'sso.domain_removed': 'A claimed or verified email domain was removed from the organization.',
+  'sso.sign_in': "A user signed in through the organization's identity provider (protocol, connection, the IdP's amr or AuthnContextClassRef).",
+  'sso.sign_in_refused': 'A single sign-on response was refused, with the reason (signature, issuer, audience, replay, expired, state, unverified email domain).',
+  'sso.user_provisioned': 'A user was created just in time on their first single sign-on, and joined the organization with the default role.',
+  'sso.member_provisioned': 'An existing user with a verified-domain address joined the organization on their first single sign-on, with the default role.',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -3,3 +3,4 @@ export { registerTenantsRoutes, type DeletionGate } from './tenants-routes.ts';
 export type { TenantsTables } from './tenants-tables.ts';
 export { tenantsModule } from './module.ts';
 export { tenancyOperations } from './tenancy-operations.ts';
+export { insertMembership } from './tenants-store.ts';

@@ -57,6 +57,12 @@ export const ERRORS = {
   headers_too_large: { status: 431, title: 'The request headers are too large' },
   organization_creation_restricted: { status: 403, title: 'Only platform administrators may create organizations on this Parapet' },
   organization_limit_reached: { status: 403, title: 'You have created as many organizations as this Parapet allows' },
+  // sso module (issue 18, AUTH-4)
+  sso_failed: { status: 401, title: 'The single sign-on did not complete; start it again' },
+  sso_required: { status: 403, title: 'Your organization requires single sign-on for this account' },
+  sso_metadata_invalid: { status: 400, title: 'The identity provider metadata or certificate is not valid' },
+  domain_not_verified: { status: 409, title: 'The domain could not be verified: the expected DNS TXT record was not found' },
+  domain_taken: { status: 409, title: 'The domain is already verified by another organization' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
