@@ -49,7 +49,8 @@ const SKEW_MS = 120_000;
 function samlFor(connection: SamlConnection, sp: SamlEndpoints, expectedRequestId: string | undefined, requestId?: string): SAML {
   const cache: CacheProvider = {
     saveAsync: () => Promise.resolve({ value: 'saved', createdAt: Date.now() }),
-    getAsync: (key) => Promise.resolve(expectedRequestId !== undefined && key === expectedRequestId ? 'expected' : null),
+    // node-saml reads the value as the request's creation time; the state row's own expiry (10 minutes) is what limits it.
+    getAsync: (key) => Promise.resolve(expectedRequestId !== undefined && key === expectedRequestId ? new Date().toISOString() : null),
     removeAsync: () => Promise.resolve(null),
   };
   return new SAML({
@@ -99,6 +100,7 @@ export async function validateSamlResponse(connection: SamlConnection, sp: SamlE
   try {
     ({ profile } = await samlFor(connection, sp, expectedRequestId).validatePostResponseAsync({ SAMLResponse: samlResponse }));
   } catch (error) {
+    if (process.env["DEBUG_SSO"]) console.error("SAMLDEBUG", error);
     throw new SamlRefused(classify(error), { cause: error });
   }
   if (profile === null) throw new SamlRefused('no_assertion');
@@ -147,7 +149,7 @@ function classify(error: unknown): string {
   if (/signature/i.test(message)) return 'signature_invalid';
   if (/InResponseTo/i.test(message)) return 'in_response_to_invalid';
   if (/audience/i.test(message)) return 'audience_mismatch';
-  if (/expired|NotOnOrAfter|NotBefore|too old/i.test(message)) return 'expired';
+  if (/expired|NotOnOrAfter|NotBefore|too old|subject confirmation/i.test(message)) return 'expired';
   if (/status/i.test(message)) return 'idp_status_error';
   return 'invalid_response';
 }
