@@ -76,18 +76,23 @@ export function createOidcRelyingParty(options: { allowHttp: boolean; now: () =>
     finish: async (connection: OidcConnection, callbackUrl: URL, expected: { state: string; nonce: string; codeVerifier: string }): Promise<OidcIdentity> => {
       const config = await configFor(connection);
       let claims: client.IDToken | undefined;
+      let profile: Record<string, unknown> = {};
       try {
         const tokens = await client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: expected.codeVerifier, expectedState: expected.state, expectedNonce: expected.nonce, idTokenExpected: true });
         claims = tokens.claims();
+        profile = { ...claims };
+        // OIDC Core §5.4: with an access token, requested claims may be served by the UserInfo
+        // endpoint only; its `sub` MUST match the ID token's (§5.3.2), which openid-client checks.
+        if (claims !== undefined && typeof claims['email'] !== 'string') profile = { ...(await client.fetchUserInfo(config, tokens.access_token, claims.sub)), ...claims };
       } catch (error) {
-        throw new OidcRefused(error instanceof Error && /nonce/i.test(error.message) ? 'nonce_mismatch' : error instanceof Error && /state/i.test(error.message) ? 'state_mismatch' : 'token_exchange_failed', { cause: error });
+        throw new OidcRefused(refusalReason(error), { cause: error });
       }
       if (claims === undefined) throw new OidcRefused('no_id_token');
-      const email = typeof claims['email'] === 'string' ? claims['email'] : undefined;
+      const email = typeof profile['email'] === 'string' ? profile['email'] : undefined;
       return {
         subject: claims.sub,
         email,
-        emailVerified: claims['email_verified'] === true,
+        emailVerified: profile['email_verified'] === true,
         amr: Array.isArray(claims['amr']) ? claims['amr'].filter((v): v is string => typeof v === 'string') : [],
         acr: typeof claims['acr'] === 'string' ? claims['acr'] : undefined,
       };
@@ -96,6 +101,21 @@ export function createOidcRelyingParty(options: { allowHttp: boolean; now: () =>
       cache.delete(connectionId);
     },
   };
+}
+
+/** A short reason for the audit log: which check of the ID token or the callback failed. */
+function refusalReason(error: unknown): string {
+  // openid-client wraps oauth4webapi's error, whose `cause` names the claim that failed.
+  let claim: string | undefined;
+  for (let current: unknown = error, depth = 0; claim === undefined && typeof current === 'object' && current !== null && depth < 4; depth++) {
+    const value = (current as Record<string, unknown>)['claim'];
+    if (typeof value === 'string') claim = value;
+    current = (current as { cause?: unknown }).cause;
+  }
+  if (claim === 'nonce') return 'nonce_mismatch';
+  if (claim !== undefined) return `id_token_${claim.slice(0, 20)}_invalid`;
+  if (error instanceof Error && /state/i.test(error.message)) return 'state_mismatch';
+  return 'token_exchange_failed';
 }
 
 export type OidcRelyingParty = ReturnType<typeof createOidcRelyingParty>;

@@ -100,7 +100,6 @@ export async function validateSamlResponse(connection: SamlConnection, sp: SamlE
   try {
     ({ profile } = await samlFor(connection, sp, expectedRequestId).validatePostResponseAsync({ SAMLResponse: samlResponse }));
   } catch (error) {
-    if (process.env["DEBUG_SSO"]) console.error("SAMLDEBUG", error);
     throw new SamlRefused(classify(error), { cause: error });
   }
   if (profile === null) throw new SamlRefused('no_assertion');

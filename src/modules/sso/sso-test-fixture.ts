@@ -102,36 +102,48 @@ export interface OidcIdp {
   close(): Promise<void>;
 }
 
-/** An OpenID Provider (oidc-provider) on 127.0.0.1 with one confidential client and dev interactions replaced by an auto-login. */
-export async function oidcIdp(redirectUris: string[], options: { amr?: string[]; emailOf?: (account: string) => string } = {}): Promise<OidcIdp> {
+/** An OpenID Provider (oidc-provider) on 127.0.0.1 with one confidential client; the interaction signs in the account named by `login_hint`. */
+export async function oidcIdp(options: { amr?: string[]; emailVerified?: boolean } = {}): Promise<OidcIdp & { allowRedirects(uris: string[]): void }> {
   const clientId = 'parapet-test';
   const clientSecret = 'a-client-secret-for-tests-only-0123456789';
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const provider = new Provider(issuer, {
-    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: redirectUris, grant_types: ['authorization_code'], response_types: ['code'] }],
-    pkce: { required: () => true },
-    claims: { openid: ['sub'], email: ['email', 'email_verified'] },
-    scopes: ['openid', 'email', 'profile'],
-    features: { devInteractions: { enabled: false } },
-    findAccount: (_ctx, id) => Promise.resolve({ accountId: id, claims: () => ({ sub: id, email: options.emailOf?.(id) ?? id, email_verified: true }) }),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-    cookies: { keys: ['test-cookie-key-0123456789'] },
-  });
-  provider.proxy = false;
-  const callback = provider.callback();
-  // The interaction: the "user" signs in as the account named in the `login_hint` we carry, and consents.
+  let provider: Provider | undefined;
+  // The client's redirect URIs name the connection, known only once it exists: the provider is (re)built then.
+  const build = (redirectUris: string[]): Provider => {
+    const built = new Provider(issuer, {
+      clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: redirectUris, grant_types: ['authorization_code'], response_types: ['code'] }],
+      pkce: { required: () => true },
+      claims: { openid: ['sub', 'amr'], email: ['email', 'email_verified'] },
+      conformIdTokenClaims: false,
+      scopes: ['openid', 'email', 'profile'],
+      features: { devInteractions: { enabled: false } },
+      findAccount: (_ctx, id) => Promise.resolve({ accountId: id, claims: () => ({ sub: id, email: id, email_verified: options.emailVerified ?? true }) }),
+      interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+      cookies: { keys: ['test-cookie-key-0123456789'] },
+    });
+    return built;
+  };
   server.on('request', (req, res) => {
+    const current = provider;
+    if (current === undefined) {
+      res.statusCode = 503;
+      res.end();
+      return;
+    }
     const match = /^\/interaction\/([^/?]+)/.exec(req.url ?? '');
-    if (match === null) return callback(req, res);
+    if (match === null) {
+      void current.callback()(req, res);
+      return;
+    }
     void (async () => {
-      const details = await provider.interactionDetails(req, res);
+      const details = await current.interactionDetails(req, res);
       const account = String(details.params['login_hint'] ?? '');
-      const grant = new provider.Grant({ accountId: account, clientId });
+      const grant = new current.Grant({ accountId: account, clientId });
       grant.addOIDCScope('openid email profile');
       const grantId = await grant.save();
-      await provider.interactionFinished(req, res, { login: { accountId: account, amr: options.amr ?? ['pwd'] }, consent: { grantId } }, { mergeWithLastSubmission: false });
+      await current.interactionFinished(req, res, { login: { accountId: account, amr: options.amr ?? ['pwd'] }, consent: { grantId } }, { mergeWithLastSubmission: false });
     })().catch((error: unknown) => {
       res.statusCode = 500;
       res.end(String(error));
@@ -157,6 +169,9 @@ export async function oidcIdp(redirectUris: string[], options: { amr?: string[];
     issuer,
     clientId,
     clientSecret,
+    allowRedirects: (uris) => {
+      provider = build(uris);
+    },
     authorize: (authorizationUrl, email) => {
       const url = new URL(authorizationUrl);
       url.searchParams.set('login_hint', email);
