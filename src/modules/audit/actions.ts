@@ -115,6 +115,9 @@ export const AUDIT_ACTIONS = {
   'sso.sign_in_refused': 'A single sign-on response was refused, with the reason (signature, issuer, audience, replay, expired, state, unverified email domain).',
   'sso.user_provisioned': 'A user was created just in time on their first single sign-on, and joined the organization with the default role.',
   'sso.member_provisioned': 'An existing user with a verified-domain address joined the organization on their first single sign-on, with the default role.',
+  'sso.policy_changed': 'The organization turned required SSO on or off, or changed its break-glass accounts.',
+  'sso.local_sign_in_refused': 'A password or passkey sign-in was refused because the organization requires SSO for the address\u2019s verified domain.',
+  'sso.break_glass_sign_in': 'A named break-glass account signed in with a password or passkey although the organization requires SSO.',
 } as const;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -2,6 +2,7 @@ import { isLoopback } from '../../config/index.ts';
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import { defineModule } from '../contract.ts';
 import { createConnectionsService, type ConnectionsService } from './connections-service.ts';
+import { createEnforcement, type Enforcement } from './enforcement.ts';
 import { createOidcRelyingParty } from './oidc-rp.ts';
 import { createSignInService, type SignInService } from './sign-in-service.ts';
 import { registerSsoRoutes } from './sso-routes.ts';
@@ -10,6 +11,7 @@ import { registerSsoRoutes } from './sso-routes.ts';
 export interface SsoApi {
   readonly connections: ConnectionsService;
   readonly signIn: SignInService;
+  readonly enforcement: Enforcement;
 }
 
 declare module '../contract.ts' {
@@ -26,6 +28,7 @@ export const ssoModule = defineModule({
     sso_connections: { scope: 'tenant' },
     sso_domains: { scope: 'tenant' },
     sso_login_states: { scope: 'tenant' },
+    sso_policies: { scope: 'tenant' },
     sso_assertion_ids: { scope: 'platform', reason: 'SAML assertion-id replay cache: digests and expiry only, checked before the tenant is trusted, shared by every node.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
@@ -36,10 +39,12 @@ export const ssoModule = defineModule({
     const oidc = createOidcRelyingParty({ allowHttp, now: () => ctx.clock.now().getTime() });
     const connections = createConnectionsService({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, audit: audit.recorder, fields: keys.fields, dnsServers: ctx.config.ssoDnsServers, changed: (id) => { oidc.forget(id); } });
     const signIn = createSignInService({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, publicUrl: ctx.config.publicUrl, audit: audit.recorder, sessions: identity.sessions, access: access.control, connections, oidc });
+    const enforcement = createEnforcement({ transactor: ctx.transactor, clock: ctx.clock, audit: audit.recorder });
+    identity.addLocalSignInGuard(enforcement.guard);
     return {
-      api: { connections, signIn },
+      api: { connections, signIn, enforcement },
       routes: async () => {
-        await registerSsoRoutes(ctx.http, { connections, signIn, transactor: ctx.transactor, publicUrl: ctx.config.publicUrl, sessionCookie: identity.cookie, actorOf: auditActor, sourceOf: requestSource });
+        await registerSsoRoutes(ctx.http, { connections, signIn, enforcement, transactor: ctx.transactor, publicUrl: ctx.config.publicUrl, sessionCookie: identity.cookie, actorOf: auditActor, sourceOf: requestSource });
       },
     };
   },

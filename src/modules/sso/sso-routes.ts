@@ -11,6 +11,7 @@ import type { ConnectionsService, ConnectionView, DomainView } from './connectio
 import { endpointsFor, samlConnectionOf, type SignedIn, type SignInService } from './sign-in-service.ts';
 import { samlSpMetadata } from './saml-sp.ts';
 import { findConnection } from './sso-store.ts';
+import type { Enforcement } from './enforcement.ts';
 import type { AppTransactor } from '../../database.ts';
 
 /** The cookie that binds a started sign-in to the browser (RFC 9700 §4.7.1). */
@@ -54,6 +55,7 @@ const Domain = Strict({ id: Uuid, domain: Type.String(), connection_id: Nullable
 export interface SsoRouteDeps {
   readonly connections: ConnectionsService;
   readonly signIn: SignInService;
+  readonly enforcement: Enforcement;
   readonly transactor: AppTransactor;
   readonly publicUrl: string;
   readonly sessionCookie: SessionCookie;
@@ -186,6 +188,24 @@ export async function registerSsoRoutes(server: FastifyInstance, deps: SsoRouteD
     handler: async (request, reply) => {
       await deps.connections.removeDomain(caller(request), request.params.orgId.toLowerCase(), request.params.domainId.toLowerCase());
       return reply.code(204).send();
+    },
+  });
+
+  const Policy = Strict({ require_sso: Type.Boolean({ description: 'Refuse password and passkey sign-ins for addresses of the verified domains' }), break_glass_user_ids: Type.Array(Uuid, { maxItems: 10, description: 'Accounts that keep local sign-in (each use audited); at least one when require_sso' }) });
+  app.get(`${base}/policy`, {
+    config: { permission: 'organization.read' },
+    schema: { tags, operationId: 'getSsoPolicy', summary: 'Whether the organization requires SSO, and its break-glass accounts', params: OrgParams, response: { 200: Policy, ...errorResponses(400, 401, 403, 404) } },
+    handler: async (request) => {
+      const policy = await deps.enforcement.get(request.params.orgId.toLowerCase());
+      return { require_sso: policy.requireSso, break_glass_user_ids: [...policy.breakGlassUserIds] };
+    },
+  });
+  app.put(`${base}/policy`, {
+    config: { permission: 'settings.manage' },
+    schema: { tags, operationId: 'setSsoPolicy', summary: 'Require SSO for the verified domains (naming at least one break-glass account), or stop requiring it', params: OrgParams, body: Policy, response: { 200: Policy, ...errorResponses(400, 401, 403, 404) } },
+    handler: async (request) => {
+      const policy = await deps.enforcement.set(caller(request), request.params.orgId.toLowerCase(), { requireSso: request.body.require_sso, breakGlassUserIds: request.body.break_glass_user_ids });
+      return { require_sso: policy.requireSso, break_glass_user_ids: [...policy.breakGlassUserIds] };
     },
   });
 

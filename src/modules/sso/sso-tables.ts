@@ -46,7 +46,16 @@ export interface SsoAssertionIdsTable {
   expires_at: Date;
 }
 
+export interface SsoPoliciesTable {
+  tenant_id: string;
+  require_sso: boolean;
+  break_glass_user_ids: string[];
+  updated_by: string | null;
+  updated_at: Date;
+}
+
 export interface SsoTables {
+  sso_policies: SsoPoliciesTable;
   sso_connections: SsoConnectionsTable;
   sso_domains: SsoDomainsTable;
   sso_login_states: SsoLoginStatesTable;
