@@ -177,6 +177,13 @@ export function crossTenantSuite(name: string, open: () => Promise<TestApp>): vo
         invitations: (tx) =>
           tx.insertInto('invitations').values({ tenant_id: aId, id: crypto.randomUUID(), email: 'forged@example.com', email_normalized: 'forged@example.com', role: 'tenant_admin', token_hash: Buffer.alloc(32, 9), invited_by: b.userId, created_at: now, expires_at: new Date(now.getTime() + 86_400_000), accepted_at: null, accepted_by: null, revoked_at: null }).execute(),
         audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
+        // AUTH-4 (sso module).
+        sso_connections: (tx) =>
+          tx.insertInto('sso_connections').values({ tenant_id: aId, id: crypto.randomUUID(), name: 'forged', protocol: 'oidc', enabled: true, default_role: 'tenant_admin', oidc_issuer: 'https://evil.example.com', oidc_client_id: 'x', oidc_client_secret_sealed: null, oidc_scopes: 'openid', saml_idp_entity_id: null, saml_idp_sso_url: null, saml_idp_certs: null, saml_allow_idp_initiated: false, created_at: now, updated_at: now }).execute(),
+        sso_domains: (tx) => tx.insertInto('sso_domains').values({ tenant_id: aId, id: crypto.randomUUID(), domain: 'forged.example.com', connection_id: null, verification_token: 'x', verified_at: now, created_at: now }).execute(),
+        sso_login_states: (tx) =>
+          tx.insertInto('sso_login_states').values({ tenant_id: aId, connection_id: a.params['connectionId'] ?? '', state_hash: Buffer.alloc(32, 7), nonce: null, code_verifier: null, request_id: '_forged', return_to: null, created_at: now, expires_at: now, used_at: null }).execute(),
+        sso_policies: (tx) => tx.insertInto('sso_policies').values({ tenant_id: aId, require_sso: true, break_glass_user_ids: [b.userId], updated_by: b.userId, updated_at: now }).execute(),
       };
       const tables = (await tenantTables(t)).map((x) => x.table).sort();
       assert.deepEqual(Object.keys(attempts).sort(), tables, 'every tenant-owned table needs a forged-insert case here');

@@ -3,6 +3,7 @@ import { Resolver } from 'node:dns/promises';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { uuidv7, type Random } from '../../platform/crypto/random.ts';
+import { isUniqueViolation } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { isBuiltInRole, type Caller } from '../access/index.ts';
 import type { AuditRecorder } from '../audit/index.ts';
@@ -112,9 +113,9 @@ export function createConnectionsService(deps: {
 }) {
   const { transactor, clock, random, audit, fields } = deps;
 
-  async function assertRole(tenantId: string, role: string): Promise<void> {
-    if (!isBuiltInRole(role) && !/^[0-9a-f-]{36}$/.test(role)) throw invalid('/default_role', 'a built-in role key or a custom role id');
-    void tenantId;
+  /** Just-in-time members get a built-in role (custom roles: planned). */
+  function assertRole(role: string): void {
+    if (!isBuiltInRole(role) || role === 'service_account') throw invalid('/default_role', 'a built-in role other than service_account');
   }
 
   async function txtRecords(name: string): Promise<string[]> {
@@ -129,7 +130,7 @@ export function createConnectionsService(deps: {
 
   return {
     create: async (by: Caller, tenantId: string, input: ConnectionInput): Promise<ConnectionView> => {
-      await assertRole(tenantId, input.defaultRole);
+      assertRole(input.defaultRole);
       const id = uuidv7(clock, random);
       const now = clock.now();
       let row: store.ConnectionRow = { tenant_id: tenantId, id, name: input.name, protocol: input.protocol, enabled: input.enabled ?? true, default_role: input.defaultRole, oidc_issuer: null, oidc_client_id: null, oidc_client_secret_sealed: null, oidc_scopes: null, saml_idp_entity_id: null, saml_idp_sso_url: null, saml_idp_certs: null, saml_allow_idp_initiated: false, created_at: now, updated_at: now };
@@ -165,7 +166,7 @@ export function createConnectionsService(deps: {
 
     /** Changes the SAML certificates (rollover: one or two), IdP-initiated sign-in, the default role or `enabled`. */
     update: async (by: Caller, tenantId: string, id: string, changes: { enabled?: boolean | undefined; defaultRole?: string | undefined; idpCerts?: readonly string[] | undefined; allowIdpInitiated?: boolean | undefined }): Promise<ConnectionView> => {
-      if (changes.defaultRole !== undefined) await assertRole(tenantId, changes.defaultRole);
+      if (changes.defaultRole !== undefined) assertRole(changes.defaultRole);
       let certs: string[] | undefined;
       if (changes.idpCerts !== undefined) {
         if (changes.idpCerts.length < 1 || changes.idpCerts.length > 2) throw invalid('/idp_certs', 'one or two certificates (two during a rollover)');
@@ -243,6 +244,10 @@ export function createConnectionsService(deps: {
         await tx.updateTable('sso_domains').set({ verified_at: now }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
         await audit.record(tx, tenantId, { action: 'sso.domain_verified', actor: by.actor, outcome: 'success', source: by.source, targets: target, metadata: { method: 'dns_txt' } });
         return { ...row, verified_at: now };
+      }).catch((error: unknown) => {
+        // Another organization verified the same domain at the same moment: the index decided.
+        if (isUniqueViolation(error)) return 'taken' as const;
+        throw error;
       });
       if (outcome === 'not_verified') throw new AppError('domain_not_verified');
       if (outcome === 'taken') throw new AppError('domain_taken');

@@ -198,7 +198,8 @@ export async function testDns(): Promise<TestDns> {
       const question = request.questions[0];
       if (question !== undefined) {
         for (const data of records.get(question.name.toLowerCase()) ?? []) {
-          response.answers.push({ name: question.name, type: dns2.Packet.TYPE.TXT, class: dns2.Packet.CLASS.IN, ttl: 60, data });
+          // dns2's type lists `toBuffer` on records it serializes itself from these plain fields.
+          response.answers.push({ name: question.name, type: dns2.Packet.TYPE.TXT, class: dns2.Packet.CLASS.IN, ttl: 60, data } as (typeof response.answers)[number]);
         }
       }
       send(response);

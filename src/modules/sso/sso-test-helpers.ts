@@ -6,7 +6,7 @@ import type { TestApp } from '../../../test/support/app.ts';
 import type { Member } from '../../../test/support/access.ts';
 import type { TestDns } from './sso-test-fixture.ts';
 
-export async function api(t: TestApp, who: Member, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: object): Promise<LightMyRequestResponse> {
+export async function api(t: TestApp, who: Member, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object): Promise<LightMyRequestResponse> {
   return t.inject({ method, url, headers: { cookie: who.cookie }, ...(payload === undefined ? {} : { payload }) });
 }
 
