@@ -4,7 +4,7 @@ import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/suppor
 import { createOrg, type Member } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { oidcIdp, testDns, type TestDns } from './sso-test-fixture.ts';
-import { api, auditEvents, verifiedDomain } from './sso-test-helpers.ts';
+import { api, auditEvents, verifiedDomain } from './sso-test-fixture-helpers.ts';
 
 // AUTH-4 (issue 18 part 3): an organization can make SSO mandatory for the addresses of its
 // verified domains; named break-glass accounts keep local sign-in, audited.

@@ -4,7 +4,7 @@ import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { createOrg, memberWithRole, type Member } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { oidcIdp, testDns, type OidcIdp, type TestDns } from './sso-test-fixture.ts';
-import { api, auditEvents, stateCookie, verifiedDomain } from './sso-test-helpers.ts';
+import { api, auditEvents, stateCookie, verifiedDomain } from './sso-test-fixture-helpers.ts';
 
 // AUTH-4 (issue 18): OIDC sign-in (code + PKCE, state, nonce) against a real OpenID Provider
 // (oidc-provider) on a loopback port, and email domains proved through a real DNS server (dns2).

@@ -4,7 +4,7 @@ import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/suppor
 import { createOrg, type Member } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { samlIdp, signingPair, testDns, type SamlIdp, type SigningPair, type TestDns } from './sso-test-fixture.ts';
-import { api, auditEvents, authnRequestOf, postAcs, stateCookie, verifiedDomain } from './sso-test-helpers.ts';
+import { api, auditEvents, authnRequestOf, postAcs, stateCookie, verifiedDomain } from './sso-test-fixture-helpers.ts';
 
 interface Org {
   orgId: string;
