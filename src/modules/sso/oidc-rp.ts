@@ -46,6 +46,8 @@ export function createOidcRelyingParty(options: { allowHttp: boolean; now: () =>
     const auth = connection.clientSecret === undefined ? client.None() : client.ClientSecretBasic(connection.clientSecret);
     let config: client.Configuration;
     try {
+      // allowInsecureRequests is reached only for a loopback http:// issuer while Parapet itself runs on http loopback (module.ts).
+      // eslint-disable-next-line @typescript-eslint/no-deprecated
       config = await client.discovery(new URL(connection.issuer), connection.clientId, undefined, auth, options.allowHttp ? { execute: [client.allowInsecureRequests] } : {});
     } catch (error) {
       throw new OidcRefused('discovery_failed', { cause: error });

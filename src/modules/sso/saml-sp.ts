@@ -109,23 +109,23 @@ export async function validateSamlResponse(connection: SamlConnection, sp: SamlE
   const assertion = new DOMParser().parseFromString(assertionXml, 'text/xml');
   const response = new DOMParser().parseFromString(responseXml, 'text/xml');
   // SAML Core §2.3.3: the Issuer of the assertion MUST be the IdP we trust for this connection.
-  const issuer = first(assertion, SAML_ASSERTION, 'Issuer')?.textContent?.trim();
+  const issuer = first(assertion, SAML_ASSERTION, 'Issuer')?.textContent.trim();
   if (issuer !== connection.idpEntityId) throw new SamlRefused('issuer_mismatch');
   // SAML Core §3.2.2: "If it is present, the actual recipient MUST check that the URI reference
   // identifies the location at which the message was received."
   const root = response.documentElement;
-  if (root === null || root.namespaceURI !== SAML_PROTOCOL || root.localName !== 'Response') throw new SamlRefused('malformed');
+  if (root.namespaceURI !== SAML_PROTOCOL || root.localName !== 'Response') throw new SamlRefused('malformed');
   const destination = root.getAttribute('Destination');
   if (destination !== null && destination !== '' && destination !== sp.acsUrl) throw new SamlRefused('destination_mismatch');
   const responseIssuer = Array.from(root.childNodes).find((n): n is Element => n.nodeType === 1 && (n as Element).localName === 'Issuer');
-  if (responseIssuer !== undefined && responseIssuer.textContent?.trim() !== connection.idpEntityId) throw new SamlRefused('issuer_mismatch');
+  if (responseIssuer !== undefined && responseIssuer.textContent.trim() !== connection.idpEntityId) throw new SamlRefused('issuer_mismatch');
   // SAML Profiles §4.1.4.3: the bearer SubjectConfirmationData MUST name our ACS as Recipient.
   const confirmation = first(assertion, SAML_ASSERTION, 'SubjectConfirmationData');
   if (confirmation?.getAttribute('Recipient') !== sp.acsUrl) throw new SamlRefused('recipient_mismatch');
-  const assertionId = assertion.documentElement?.getAttribute('ID') ?? '';
+  const assertionId = assertion.documentElement.getAttribute('ID') ?? '';
   if (assertionId === '') throw new SamlRefused('malformed');
   const notOnOrAfter = confirmation.getAttribute('NotOnOrAfter') ?? first(assertion, SAML_ASSERTION, 'Conditions')?.getAttribute('NotOnOrAfter') ?? null;
-  const classRef = first(assertion, SAML_ASSERTION, 'AuthnContextClassRef')?.textContent?.trim();
+  const classRef = first(assertion, SAML_ASSERTION, 'AuthnContextClassRef')?.textContent.trim();
   const email = [profile.email, profile.mail, profile['urn:oid:0.9.2342.19200300.100.1.3']].find((v): v is string => typeof v === 'string' && v !== '');
   const inResponseTo = typeof profile['inResponseTo'] === 'string' ? profile['inResponseTo'] : undefined;
   // Defence in depth beside node-saml's check: an SP-initiated sign-in answers exactly its request.
@@ -166,7 +166,7 @@ export function parseIdpMetadata(xml: string): { entityId: string; ssoUrl: strin
   const ssoUrl = redirect?.getAttribute('Location') ?? '';
   const certs = Array.from(idp.getElementsByTagNameNS(md, 'KeyDescriptor'))
     .filter((k) => (k.getAttribute('use') ?? 'signing') === 'signing')
-    .map((k) => first(k, 'http://www.w3.org/2000/09/xmldsig#', 'X509Certificate')?.textContent?.replace(/\s+/g, '') ?? '')
+    .map((k) => first(k, 'http://www.w3.org/2000/09/xmldsig#', 'X509Certificate')?.textContent.replace(/\s+/g, '') ?? '')
     .filter((c) => c !== '');
   if (entityId === '' || ssoUrl === '' || certs.length === 0) return undefined;
   return { entityId, ssoUrl, certs: [...new Set(certs)].slice(0, 2) };

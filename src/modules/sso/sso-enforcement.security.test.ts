@@ -20,7 +20,7 @@ describe('sso: enforced SSO (AUTH-4)', () => {
   before(async () => {
     dns = await testDns();
     const idp = await oidcIdp();
-    closeIdp = idp.close;
+    closeIdp = () => idp.close();
     t = await createTestApp({ env: { PARAPET_SSO_DNS_SERVERS: dns.server } });
     a = await createOrg(t, 'enforce');
     const created = await api(t, a.admin, 'POST', `/api/v1/organizations/${a.orgId}/sso/connections`, { name: 'IdP', protocol: 'oidc', default_role: 'viewer', oidc: { issuer: idp.issuer, client_id: idp.clientId } });

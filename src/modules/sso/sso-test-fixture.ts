@@ -139,7 +139,8 @@ export async function oidcIdp(options: { amr?: string[]; emailVerified?: boolean
     }
     void (async () => {
       const details = await current.interactionDetails(req, res);
-      const account = String(details.params['login_hint'] ?? '');
+      const hint = details.params['login_hint'];
+      const account = typeof hint === 'string' ? hint : '';
       const grant = new current.Grant({ accountId: account, clientId });
       grant.addOIDCScope('openid email profile');
       const grantId = await grant.save();
@@ -177,7 +178,12 @@ export async function oidcIdp(options: { amr?: string[]; emailVerified?: boolean
       url.searchParams.set('login_hint', email);
       return follow(url.href, new Map());
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      }),
   };
 }
 
@@ -202,7 +208,7 @@ export async function testDns(): Promise<TestDns> {
           response.answers.push({ name: question.name, type: dns2.Packet.TYPE.TXT, class: dns2.Packet.CLASS.IN, ttl: 60, data } as (typeof response.answers)[number]);
         }
       }
-      send(response);
+      void send(response);
     },
   });
   const listening = await server.listen({ udp: { port: 0, address: '127.0.0.1' } });
