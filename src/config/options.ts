@@ -108,6 +108,8 @@ export interface Config {
   /** An armored OpenPGP private key that cleartext-signs security.txt. */
   readonly securityPgpKeyFile: string | undefined;
   readonly securityPgpPassphrase: string | undefined;
+  /** DNS servers (`host:port`) the SSO module asks for domain-verification TXT records; empty: the system resolver. */
+  readonly ssoDnsServers: readonly string[];
 }
 
 export type ConfigKey = keyof Config;
@@ -132,6 +134,15 @@ function asString(raw: unknown): string {
   if (typeof raw === 'string') return raw.trim();
   if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
   throw new OptionError('expected a string');
+}
+
+/** `host:port` entries (IPv4, or [IPv6]); the port defaults to 53. */
+function dnsServerList(raw: unknown): readonly string[] {
+  const entries = asString(raw).split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const entry of entries) {
+    if (!/^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/.test(entry)) throw new OptionError(`"${entry.slice(0, 60)}" is not host:port with an IP address, e.g. 10.0.0.2:53`);
+  }
+  return entries;
 }
 
 function integer(min: number, max: number) {
@@ -705,6 +716,12 @@ export const OPTIONS = [
     key: 'securityPgpPassphrase', env: 'PARAPET_SECURITY_PGP_PASSPHRASE', defaultText: '(unset)', secret: true,
     description: 'Passphrase of the security.txt signing key, if it has one.',
     parse: optional, derive: () => undefined,
+  }),
+  // sso module (issue 18)
+  define({
+    key: 'ssoDnsServers', env: 'PARAPET_SSO_DNS_SERVERS', defaultText: '(the system resolver)',
+    description: 'DNS servers (comma-separated host:port, e.g. 10.0.0.2:53) asked for SSO domain-verification TXT records.',
+    parse: dnsServerList, derive: () => [],
   }),
 ] as const;
 

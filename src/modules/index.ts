@@ -19,6 +19,7 @@ import { oauthModule } from './oauth/index.ts';
 import { openidModule } from './openid/index.ts';
 import { passkeysModule } from './passkeys/index.ts';
 import { secretsModule } from './secrets/index.ts';
+import { ssoModule } from './sso/index.ts';
 import { tenantsModule } from './tenants/index.ts';
 import { tokensModule } from './tokens/index.ts';
 import { trustModule } from './trust/index.ts';
@@ -40,6 +41,7 @@ export const MODULES: readonly AppModule[] = [
   tenantsModule,
   secretsModule,
   auditStreamingModule,
+  ssoModule,
   consoleModule,
   trustModule,
   openidModule,

@@ -180,6 +180,13 @@ export function crossTenantSuite(name: string, open: () => Promise<TestApp>): vo
         oidc_applications: (tx) =>
           tx.insertInto('oidc_applications').values({ tenant_id: aId, id: crypto.randomUUID(), project_id: a.params['projectId'] ?? '', environment_id: a.params['environmentId'] ?? '', name: 'forged', client_type: 'public', first_party: true, redirect_uris: ['https://evil.example.com/cb'], post_logout_redirect_uris: [], scopes: ['openid'], backchannel_logout_uri: null, secret_hash: null, created_by: null, created_at: now }).execute(),
         audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),
+        // AUTH-4 (sso module).
+        sso_connections: (tx) =>
+          tx.insertInto('sso_connections').values({ tenant_id: aId, id: crypto.randomUUID(), name: 'forged', protocol: 'oidc', enabled: true, default_role: 'tenant_admin', oidc_issuer: 'https://evil.example.com', oidc_client_id: 'x', oidc_client_secret_sealed: null, oidc_scopes: 'openid', saml_idp_entity_id: null, saml_idp_sso_url: null, saml_idp_certs: null, saml_allow_idp_initiated: false, created_at: now, updated_at: now }).execute(),
+        sso_domains: (tx) => tx.insertInto('sso_domains').values({ tenant_id: aId, id: crypto.randomUUID(), domain: 'forged.example.com', connection_id: null, verification_token: 'x', verified_at: now, created_at: now }).execute(),
+        sso_login_states: (tx) =>
+          tx.insertInto('sso_login_states').values({ tenant_id: aId, connection_id: a.params['connectionId'] ?? '', state_hash: Buffer.alloc(32, 7), nonce: null, code_verifier: null, request_id: '_forged', return_to: null, created_at: now, expires_at: now, used_at: null }).execute(),
+        sso_policies: (tx) => tx.insertInto('sso_policies').values({ tenant_id: aId, require_sso: true, break_glass_user_ids: [b.userId], updated_by: b.userId, updated_at: now }).execute(),
       };
       const tables = (await tenantTables(t)).map((x) => x.table).sort();
       assert.deepEqual(Object.keys(attempts).sort(), tables, 'every tenant-owned table needs a forged-insert case here');

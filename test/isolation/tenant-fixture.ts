@@ -7,6 +7,7 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import type { TestApp } from '../support/app.ts';
 import { TEST_PASSWORD } from '../support/app.ts';
 import { authenticatorFor, registerPasskey } from '../support/passkeys.ts';
+import { samlIdp, signingPair } from '../../src/modules/sso/sso-test-fixture.ts';
 
 export interface TenantFixture {
   readonly label: string;
@@ -111,7 +112,15 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const application = await t.inject({ method: 'POST', url: `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}/applications`, headers: { cookie }, payload: { name: `App ${label}`, client_type: 'confidential', redirect_uris: ['https://app.example.com/callback'] } });
   assert.equal(application.statusCode, 201, application.body);
   const applicationId = application.json<{ client_id: string }>().client_id;
-  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID(), applicationId } };
+
+  // AUTH-4: a SAML connection, a claimed domain and a started sign-in (its state row).
+  const connectionId = await created(t, cookie, `/api/v1/organizations/${orgId}/sso/connections`, { name: `IdP ${label}`, protocol: 'saml', default_role: 'viewer', saml: { metadata_xml: samlIdp(signingPair(`idp-${label}`)).metadata } });
+  const domainId = await created(t, cookie, `/api/v1/organizations/${orgId}/sso/domains`, { domain: `${label}-${crypto.randomUUID().slice(0, 8)}.example.org`, connection_id: connectionId });
+  const ssoPolicy = await t.inject({ method: 'PUT', url: `/api/v1/organizations/${orgId}/sso/policy`, headers: { cookie }, payload: { require_sso: false, break_glass_user_ids: [user.id] } });
+  assert.equal(ssoPolicy.statusCode, 200, ssoPolicy.body);
+  const ssoStart = await t.inject({ method: 'GET', url: `/sso/start?org=${orgId}&connection=${connectionId}` });
+  assert.equal(ssoStart.statusCode, 302, ssoStart.body);
+  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID(), applicationId, connectionId, domainId } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */

@@ -49,7 +49,7 @@ export function registerAuthentication(
   app.decorateRequest('principal', undefined);
   app.decorateRequest('viaSessionCookie', false);
   app.addHook('onRequest', async (request) => {
-    if (UNSAFE.has(request.method)) {
+    if (UNSAFE.has(request.method) && request.routeOptions.config.crossSitePost !== true) {
       const origin = request.headers.origin;
       if (origin !== undefined && !allowed.has(origin)) throw new AppError('origin_mismatch');
       if (origin === undefined && request.headers['sec-fetch-site'] === 'cross-site') throw new AppError('origin_mismatch');

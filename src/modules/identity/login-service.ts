@@ -39,7 +39,7 @@ export interface LoginService {
   login(input: { email: string; password: string; source: AuditSource }): Promise<LoginResult>;
 }
 
-export function createLoginService(deps: { transactor: AppTransactor; hasher: PasswordHasher; sessions: SessionService; clock: Clock; audit: AuditRecorder; throttle: LoginThrottle; mfa?: LoginMfaStep; lockoutThreshold?: number }): LoginService {
+export function createLoginService(deps: { transactor: AppTransactor; hasher: PasswordHasher; sessions: SessionService; clock: Clock; audit: AuditRecorder; throttle: LoginThrottle; mfa?: LoginMfaStep; lockoutThreshold?: number; localSignIn?: (user: UserRow, method: 'pwd', source: AuditSource) => Promise<void> }): LoginService {
   const { transactor, hasher, sessions, clock, audit, throttle, mfa } = deps;
 
   async function refuse(email: string, source: AuditSource, reason: string, failures?: number, user?: UserRow | null): Promise<never> {
@@ -89,6 +89,9 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
       if (!usable || !ok) return refuse(email, source, 'invalid_credentials', failures, user ?? null);
       // The right password clears the count (its own reservation included).
       await throttle.succeed(email);
+      // Issue 18: an organization that requires SSO for this address's domain refuses local sign-in
+      // (after the password, so the answer never tells whether an account exists).
+      await deps.localSignIn?.(user, 'pwd', source);
       const rehash = hasher.needsRehash(user.password_hash) ? await hasher.hash(password) : undefined;
       // After the password, one transaction: the second factors, then either the pending MFA step
       // or the session (with its audit event).

@@ -1,6 +1,7 @@
 import { mfaPersonalData } from './mfa/mfa-personal-data.ts';
 import { isLoopback, type Config } from '../../config/index.ts';
 import type { AuditActor, AuditSource } from '../../platform/http/request-context.ts';
+import type { UserRow } from './identity-store.ts';
 import { PLATFORM_TENANT_ID } from '../audit/index.ts';
 import { defineModule } from '../contract.ts';
 import { IDENTITY_AUDIT_ACTIONS } from './audit-actions.ts';
@@ -47,9 +48,20 @@ export interface IdentityApi {
   onSessionRevoked(listener: (sessionId: string) => void): void;
   /** Sets how sign-in routes answer API clients with tokens (the tokens module supplies it). */
   answerApiClientsWith(issue: IssueApiClientTokens): void;
+  /**
+   * Adds a check every local (password or passkey) first-factor sign-in passes after its
+   * credential verified and before any session opens; it throws to refuse (the sso module: enforced
+   * SSO). Checks run in the order added.
+   */
+  addLocalSignInGuard(guard: LocalSignInGuard): void;
+  /** Runs the local sign-in guards for `user` (the passkeys module calls it). */
+  checkLocalSignIn: LocalSignInGuard;
   /** Ends every session of a user and records it in the platform log; returns how many ended. */
   endUserSessions(userId: string, reason: string, by: { readonly actor: AuditActor; readonly source: AuditSource }): Promise<number>;
 }
+
+/** A check of a local sign-in: the account whose credential verified, the method, where from. Throws to refuse. */
+export type LocalSignInGuard = (user: UserRow, method: 'pwd' | 'passkey', source: AuditSource) => Promise<void>;
 
 declare module '../contract.ts' {
   interface ModuleApis {
@@ -136,7 +148,11 @@ export const identityModule = defineModule({
       lockout,
       issuer: `Parapet (${new URL(config.publicUrl).hostname})`,
     });
-    const login = createLoginService({ transactor, hasher, sessions, clock, audit: recorder, throttle, mfa: mfa.login, lockoutThreshold: config.lockoutThreshold });
+    const localSignInGuards: LocalSignInGuard[] = [];
+    const checkLocalSignIn: LocalSignInGuard = async (user, method, source) => {
+      for (const guard of localSignInGuards) await guard(user, method, source);
+    };
+    const login = createLoginService({ transactor, hasher, sessions, clock, audit: recorder, throttle, mfa: mfa.login, lockoutThreshold: config.lockoutThreshold, localSignIn: checkLocalSignIn });
     const throttles = {
       login: throttle,
       mailRequests: createThrottle({ store, clock, key: throttleKey, ...lockout, namespace: 'mail-request', refusal: 'Too many requests for this account.' }),
@@ -167,6 +183,10 @@ export const identityModule = defineModule({
       addAuthenticator: (authenticator) => {
         authenticators.push(authenticator);
       },
+      addLocalSignInGuard: (guard) => {
+        localSignInGuards.push(guard);
+      },
+      checkLocalSignIn,
       onSessionRevoked: (listener) => {
         revokedListeners.push(listener);
       },

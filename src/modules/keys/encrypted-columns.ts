@@ -18,4 +18,6 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([
   { table: 'secret_versions', column: 'value_encrypted', rowId: 'id' },
   // TOTP seeds (AUTH-2, ENC-4), under the platform tenant's key.
   { table: 'totp_factors', column: 'secret_sealed', rowId: 'id' },
+  // AUTH-4: OIDC client secrets of SSO connections (ENC-4).
+  { table: 'sso_connections', column: 'oidc_client_secret_sealed', rowId: 'id' },
 ]);

@@ -34,6 +34,7 @@ export const passkeysModule = defineModule({
       sessions: identity.sessions,
       // Credential ids are base64url: counted exactly, never case-folded.
       throttle: identity.newThrottle({ namespace: 'passkey', identifiers: 'exact' }),
+      localSignIn: identity.checkLocalSignIn,
       relyingParty: relyingPartyFor(ctx.config.publicUrl),
     });
     identity.mfa.registry.register(passkeySecondFactor(passkeys));

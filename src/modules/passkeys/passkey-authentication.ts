@@ -170,6 +170,7 @@ export async function verifyPasswordless(
     // name the credential's owner — the session is the owner's, whatever the response claims.
     if (response.response.userHandle !== Buffer.from(passkey.user_handle).toString('base64url')) throw new Refused('user_handle_mismatch');
     const info = await verifyAssertion(deps, response, challenge, passkey, true);
+    await deps.localSignIn?.(user, 'passkey', source);
     const opened = await transactor.withTenant(
       PLATFORM_TENANT_ID,
       async (tx) => {

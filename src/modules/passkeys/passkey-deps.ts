@@ -1,6 +1,6 @@
 import type { AppTransactor } from '../../database.ts';
-import type { AuditRecorder } from '../audit/index.ts';
-import type { LoginThrottle, SessionService } from '../identity/index.ts';
+import type { AuditRecorder, AuditSource } from '../audit/index.ts';
+import type { LoginThrottle, SessionService, UserRow } from '../identity/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { Random } from '../../platform/crypto/random.ts';
 import type { RelyingParty } from './relying-party.ts';
@@ -15,4 +15,6 @@ export interface PasskeyDeps {
   /** A login throttle in its own namespace (`passkey`): subjects `credential:<id>` and `user:<id>`. */
   readonly throttle: LoginThrottle;
   readonly relyingParty: RelyingParty;
+  /** The identity module's local sign-in guards (enforced SSO), run before a passwordless session opens. */
+  readonly localSignIn?: (user: UserRow, method: 'passkey', source: AuditSource) => Promise<void>;
 }

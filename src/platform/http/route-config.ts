@@ -27,6 +27,12 @@ export interface ParapetRouteConfig {
   authorizeInHandler?: boolean;
   /** `auth`: the stricter per-IP limit for credential-handling endpoints. */
   rateLimit?: 'auth';
+  /**
+   * The route receives cross-site form posts by design (the SAML HTTP-POST binding): the origin
+   * check is skipped, so the route must authenticate the message itself and never act on the
+   * ambient session cookie.
+   */
+  crossSitePost?: boolean;
 }
 
 declare module 'fastify' {

@@ -35,6 +35,8 @@ $('login').addEventListener('submit', (event) => {
     say('');
     const data = new FormData($('login'));
     const result = await postJson('/api/v1/auth/login', { email: data.get('email'), password: data.get('password') });
+    // The organization requires single sign-on for this address (docs/sso.md): go to its IdP.
+    if (!result.ok && result.code === 'sso_required' && (await startSso(String(data.get('email'))))) return undefined;
     if (!result.ok) return say(result.message);
     $('password').value = '';
     if (result.body.mfa_required === true) return askSecondFactor(result.body.methods);
@@ -158,5 +160,30 @@ $('passkey-sign-in').addEventListener('click', () =>
     const result = await postJson('/api/v1/auth/passkeys/authentication/verify', { response });
     if (!result.ok) return say(result.message);
     return signedIn(result.body);
+  }),
+);
+
+// ---- single sign-on (docs/sso.md) ----------------------------------------------------------
+/** Goes to the IdP of the organization that verified the address's domain; false when there is none. */
+async function startSso(email) {
+  let answer;
+  try {
+    const response = await fetch(`/api/v1/sso/lookup?email=${encodeURIComponent(email)}`);
+    answer = response.ok ? await response.json() : null;
+  } catch {
+    answer = null;
+  }
+  if (answer?.sso !== true || typeof answer.start_url !== 'string' || !answer.start_url.startsWith('/sso/')) return false;
+  location.assign(answer.start_url);
+  return true;
+}
+
+$('sso-sign-in').addEventListener('click', () =>
+  once(async () => {
+    say('');
+    const email = $('email').value.trim();
+    if (email === '' || !$('email').checkValidity()) return say('Enter your work email address first.');
+    if (!(await startSso(email))) say('No organization has single sign-on for this email domain. Sign in with your password.');
+    return undefined;
   }),
 );

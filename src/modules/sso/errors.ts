@@ -1,0 +1,15 @@
+import { defineErrors } from '../../platform/http/errors.ts';
+
+/** The error codes this module answers with (module contract: each module declares its own). */
+export const SSO_ERRORS = defineErrors({
+  sso_failed: { status: 401, title: 'The single sign-on did not complete; start it again' },
+  sso_required: { status: 403, title: 'Your organization requires single sign-on for this account' },
+  sso_metadata_invalid: { status: 400, title: 'The identity provider metadata or certificate is not valid' },
+  domain_not_verified: { status: 409, title: 'The domain could not be verified: the expected DNS TXT record was not found' },
+  domain_taken: { status: 409, title: 'The domain is already verified by another organization' },
+});
+
+declare module '../../platform/http/errors.ts' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- adds this module's codes to the catalogue's type
+  interface ModuleErrorCodes extends Record<keyof typeof SSO_ERRORS, true> {}
+}

@@ -1,0 +1,55 @@
+import { isLoopback } from '../../config/index.ts';
+import { auditActor, requestSource } from '../../platform/http/request-context.ts';
+import { defineModule } from '../contract.ts';
+import { SSO_AUDIT_ACTIONS } from './audit-actions.ts';
+import { SSO_ERRORS } from './errors.ts';
+import { createConnectionsService, type ConnectionsService } from './connections-service.ts';
+import { createEnforcement, type Enforcement } from './enforcement.ts';
+import { createOidcRelyingParty } from './oidc-rp.ts';
+import { createSignInService, type SignInService } from './sign-in-service.ts';
+import { registerSsoRoutes } from './sso-routes.ts';
+
+/** Enterprise SSO (AUTH-4): connections, domains, sign-in through each organization's IdP. */
+export interface SsoApi {
+  readonly connections: ConnectionsService;
+  readonly signIn: SignInService;
+  readonly enforcement: Enforcement;
+}
+
+declare module '../contract.ts' {
+  interface ModuleApis {
+    sso: SsoApi;
+  }
+}
+
+export const ssoModule = defineModule({
+  name: 'sso',
+  summary: "Enterprise SSO (AUTH-4): each organization's OIDC and SAML identity providers, verified email domains, sign-in with just-in-time provisioning (issue 18).",
+  dependsOn: ['audit', 'keys', 'identity', 'access', 'tenants'],
+  tables: {
+    sso_connections: { scope: 'tenant' },
+    sso_domains: { scope: 'tenant' },
+    sso_login_states: { scope: 'tenant' },
+    sso_policies: { scope: 'tenant' },
+    sso_assertion_ids: { scope: 'platform', reason: 'SAML assertion-id replay cache: digests and expiry only, checked before the tenant is trusted, shared by every node.' },
+  },
+  migrations: new URL('./migrations/', import.meta.url),
+  errors: SSO_ERRORS,
+  auditActions: SSO_AUDIT_ACTIONS,
+  create: (ctx, { audit, keys, identity, access }) => {
+    const publicUrl = new URL(ctx.config.publicUrl);
+    // An http:// IdP is accepted only when this Parapet itself runs on http loopback (development, tests).
+    const allowHttp = publicUrl.protocol === 'http:' && isLoopback(publicUrl.hostname.replace(/^\[|\]$/g, ''));
+    const oidc = createOidcRelyingParty({ allowHttp, now: () => ctx.clock.now().getTime() });
+    const connections = createConnectionsService({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, audit: audit.recorder, fields: keys.fields, dnsServers: ctx.config.ssoDnsServers, changed: (id) => { oidc.forget(id); } });
+    const signIn = createSignInService({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, publicUrl: ctx.config.publicUrl, audit: audit.recorder, sessions: identity.sessions, access: access.control, connections, oidc });
+    const enforcement = createEnforcement({ transactor: ctx.transactor, clock: ctx.clock, audit: audit.recorder });
+    identity.addLocalSignInGuard(enforcement.guard);
+    return {
+      api: { connections, signIn, enforcement },
+      routes: async () => {
+        await registerSsoRoutes(ctx.http, { connections, signIn, enforcement, transactor: ctx.transactor, publicUrl: ctx.config.publicUrl, sessionCookie: identity.cookie, actorOf: auditActor, sourceOf: requestSource });
+      },
+    };
+  },
+});

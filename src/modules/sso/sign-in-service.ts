@@ -1,0 +1,262 @@
+import { createHash } from 'node:crypto';
+import type { AppTransactor, Tx } from '../../database.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
+import { AppError } from '../../platform/http/errors.ts';
+import { insertBinding, isBuiltInRole, type AccessControl } from '../access/index.ts';
+import type { AuditRecorder, AuditSource } from '../audit/index.ts';
+import { findUserByEmail, insertUser, type SessionService, type UserRow } from '../identity/index.ts';
+import { insertMembership } from '../tenants/index.ts';
+import type { ConnectionsService } from './connections-service.ts';
+import type { OidcConnection, OidcRelyingParty } from './oidc-rp.ts';
+import { OidcRefused } from './oidc-rp.ts';
+import { samlAuthnRequestUrl, SamlRefused, validateSamlResponse, type SamlConnection, type SamlEndpoints } from './saml-sp.ts';
+import * as store from './sso-store.ts';
+
+/** A started sign-in lives this long (the user signs in at the IdP meanwhile). */
+export const LOGIN_STATE_TTL_MS = 600_000;
+/** An assertion id without NotOnOrAfter is remembered this long. */
+const ASSERTION_MEMORY_MS = 86_400_000;
+/** The password hash of an account created by single sign-on: no password verifies against it. */
+export const NO_PASSWORD = '!sso-provisioned';
+
+/** Where this Parapet receives each protocol's answers for a connection. */
+export function endpointsFor(publicUrl: string, tenantId: string, connectionId: string): { oidcRedirect: string; saml: SamlEndpoints } {
+  const base = publicUrl.replace(/\/$/, '');
+  return {
+    oidcRedirect: `${base}/sso/oidc/${tenantId}/${connectionId}/callback`,
+    saml: { entityId: `${base}/sso/saml/${tenantId}/${connectionId}`, acsUrl: `${base}/sso/saml/${tenantId}/${connectionId}/acs` },
+  };
+}
+
+export function samlConnectionOf(row: store.ConnectionRow): SamlConnection {
+  return { idpEntityId: row.saml_idp_entity_id ?? '', idpSsoUrl: row.saml_idp_sso_url ?? '', idpCerts: row.saml_idp_certs ?? [], allowIdpInitiated: row.saml_allow_idp_initiated };
+}
+
+/** What the IdP vouched for, whichever the protocol. */
+interface IdpIdentity {
+  readonly email: string | undefined;
+  readonly subject: string;
+  readonly authMethods: readonly string[];
+}
+
+export interface SignedIn {
+  readonly token: string;
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly returnTo: string | null;
+}
+
+function emailDomain(email: string): string | undefined {
+  const at = email.lastIndexOf('@');
+  return at < 1 ? undefined : email.slice(at + 1).trim().toLowerCase();
+}
+
+/**
+ * SSO sign-in (issue 18 part 4): start at an organization's connection (or the one its verified
+ * email domain routes to), then finish at the callback with a normal Parapet session. Every
+ * refusal is audited in the organization's log with its reason and answered `sso_failed`.
+ */
+export function createSignInService(deps: {
+  transactor: AppTransactor;
+  clock: Clock;
+  random: Random;
+  publicUrl: string;
+  audit: Pick<AuditRecorder, 'record'>;
+  sessions: Pick<SessionService, 'create'>;
+  access: Pick<AccessControl, 'snapshot' | 'changed'>;
+  connections: Pick<ConnectionsService, 'clientSecret'>;
+  oidc: OidcRelyingParty;
+}) {
+  const { transactor, clock, random, audit } = deps;
+
+  async function liveConnection(tenantId: string, connectionId: string): Promise<store.ConnectionRow> {
+    const row = await transactor.withTenant(tenantId, (tx) => store.findConnection(tx, tenantId, connectionId));
+    if (row === undefined || !row.enabled) throw new AppError('not_found');
+    return row;
+  }
+
+  async function oidcConnectionOf(row: store.ConnectionRow): Promise<OidcConnection> {
+    return { id: row.id, issuer: row.oidc_issuer ?? '', clientId: row.oidc_client_id ?? '', clientSecret: await deps.connections.clientSecret(row), scopes: row.oidc_scopes ?? 'openid email profile' };
+  }
+
+  async function refuse(tenantId: string, connectionId: string, source: AuditSource, reason: string, extra: Record<string, string> = {}): Promise<never> {
+    await transactor.withTenant(tenantId, (tx) =>
+      audit.record(tx, tenantId, { action: 'sso.sign_in_refused', actor: { type: 'anonymous', id: null, display_name: null }, outcome: 'failure', source, targets: [{ type: 'sso_connection', id: connectionId }], metadata: { reason, ...extra } }),
+    );
+    throw new AppError('sso_failed');
+  }
+
+  /** Consumes the state the browser brought back (one use); undefined when unknown, used, expired or not this connection's. */
+  async function consumeState(tenantId: string, connectionId: string, state: string): Promise<store.LoginStateRow | undefined> {
+    return transactor.withTenant(tenantId, (tx) => store.consumeLoginState(tx, tenantId, connectionId, digestToken(state), clock.now()));
+  }
+
+  /**
+   * In the organization's context: the account the IdP's email names, created (JIT) or joined to
+   * the organization with the connection's default role; then the session.
+   *
+   * Account takeover defence: an IdP can vouch only for addresses in a domain THIS organization has
+   * verified. An organization's IdP asserting `ceo@other.com` neither signs in as nor creates that account.
+   */
+  async function open(tenantId: string, row: store.ConnectionRow, identity: IdpIdentity, source: AuditSource, returnTo: string | null): Promise<SignedIn> {
+    const email = identity.email?.trim();
+    const domain = email === undefined ? undefined : emailDomain(email);
+    if (email === undefined || domain === undefined || email.length > 254) return refuse(tenantId, row.id, source, 'no_email');
+    const route = await transactor.withPlatform((tx) => store.routeForDomain(tx, domain));
+    if (route === undefined || route.tenant_id !== tenantId) return refuse(tenantId, row.id, source, 'email_domain_not_verified');
+    const snapshot = await deps.access.snapshot(tenantId);
+    const now = clock.now();
+    const result = await transactor.withTenant(tenantId, async (tx): Promise<{ user: UserRow; token: string; sessionId: string } | 'disabled'> => {
+      let user = await findUserByEmail(tx, email);
+      const actor = (u: UserRow) => ({ type: 'user', id: u.id, display_name: u.display_name }) as const;
+      if (user === undefined) {
+        user = await insertUser(tx, { id: uuidv7(clock, random), email, displayName: email.slice(0, email.indexOf('@')).slice(0, 100), passwordHash: NO_PASSWORD, isPlatformAdmin: false, now });
+        await join(tx, tenantId, user, row, now);
+        await audit.record(tx, tenantId, { action: 'sso.user_provisioned', actor: actor(user), outcome: 'success', source, targets: [{ type: 'user', id: user.id }, { type: 'sso_connection', id: row.id }], metadata: { role: row.default_role } });
+      } else if (user.disabled_at !== null) {
+        return 'disabled';
+      } else if (snapshot === undefined || !snapshot.members.has(user.id)) {
+        await join(tx, tenantId, user, row, now);
+        await audit.record(tx, tenantId, { action: 'sso.member_provisioned', actor: actor(user), outcome: 'success', source, targets: [{ type: 'user', id: user.id }, { type: 'sso_connection', id: row.id }], metadata: { role: row.default_role } });
+      }
+      const session = await deps.sessions.create(tx, user, { ip: source.ip ?? '', userAgent: source.user_agent ?? undefined, authMethods: identity.authMethods });
+      await audit.record(tx, tenantId, {
+        action: 'sso.sign_in',
+        actor: actor(user),
+        outcome: 'success',
+        source,
+        targets: [{ type: 'session', id: session.sessionId }, { type: 'sso_connection', id: row.id }],
+        metadata: { protocol: row.protocol, amr: identity.authMethods.join(' ').slice(0, 200) },
+      });
+      return { user, ...session };
+    });
+    if (result === 'disabled') return refuse(tenantId, row.id, source, 'account_disabled');
+    return { token: result.token, sessionId: result.sessionId, userId: result.user.id, returnTo };
+  }
+
+  async function join(tx: Tx, tenantId: string, user: UserRow, row: store.ConnectionRow, now: Date): Promise<void> {
+    await insertMembership(tx, tenantId, user.id, 'member', now);
+    const role = row.default_role;
+    await insertBinding(tx, {
+      tenant_id: tenantId,
+      id: uuidv7(clock, random),
+      principal_type: 'user',
+      principal_id: user.id,
+      built_in_role: isBuiltInRole(role) ? role : null,
+      custom_role_id: isBuiltInRole(role) ? null : role,
+      project_id: null,
+      environment_id: null,
+      conditions: null,
+      expires_at: null,
+      grant_id: null,
+      created_by: null,
+      created_at: now,
+      last_used_at: null,
+    });
+    await deps.access.changed(tx, tenantId);
+  }
+
+  return {
+    /** The organization and connection a verified email domain routes to, if any (ids only). */
+    route: async (email: string): Promise<{ tenantId: string; connectionId: string } | undefined> => {
+      const domain = emailDomain(email);
+      if (domain === undefined) return undefined;
+      const found = await transactor.withPlatform((tx) => store.routeForDomain(tx, domain));
+      return found?.connection_id == null ? undefined : { tenantId: found.tenant_id, connectionId: found.connection_id };
+    },
+
+    /** Starts a sign-in: stores the state (digest), nonce and PKCE verifier or request id; returns the IdP URL and the state for the browser's cookie. */
+    start: async (tenantId: string, connectionId: string, returnTo: string | null): Promise<{ redirect: string; state: string }> => {
+      const row = await liveConnection(tenantId, connectionId);
+      const endpoints = endpointsFor(deps.publicUrl, tenantId, connectionId);
+      const now = clock.now();
+      let redirect: string;
+      let state: string;
+      let extra: Pick<store.LoginStateRow, 'nonce' | 'code_verifier' | 'request_id'>;
+      if (row.protocol === 'oidc') {
+        let started: Awaited<ReturnType<OidcRelyingParty['start']>>;
+        try {
+          started = await deps.oidc.start(await oidcConnectionOf(row), endpoints.oidcRedirect);
+        } catch (error) {
+          if (error instanceof OidcRefused) throw new AppError('service_unavailable', { detail: 'The identity provider could not be reached.', cause: error });
+          throw error;
+        }
+        ({ url: redirect, state } = started);
+        extra = { nonce: started.nonce, code_verifier: started.codeVerifier, request_id: null };
+      } else {
+        state = newSecretToken(random);
+        const requestId = `_${random(20).toString('hex')}`;
+        redirect = await samlAuthnRequestUrl(samlConnectionOf(row), endpoints.saml, requestId, state);
+        extra = { nonce: null, code_verifier: null, request_id: requestId };
+      }
+      await transactor.withTenant(tenantId, (tx) =>
+        store.insertLoginState(tx, { tenant_id: tenantId, connection_id: connectionId, state_hash: digestToken(state), ...extra, return_to: returnTo, created_at: now, expires_at: new Date(now.getTime() + LOGIN_STATE_TTL_MS), used_at: null }),
+      );
+      return { redirect, state };
+    },
+
+    /** The OIDC callback: the state in the URL must be the browser's (cookie) and live; then the code exchange. */
+    finishOidc: async (input: { tenantId: string; connectionId: string; callbackUrl: URL; cookieState: string | undefined; source: AuditSource }): Promise<SignedIn> => {
+      const { tenantId, connectionId, source } = input;
+      const row = await liveConnection(tenantId, connectionId);
+      if (row.protocol !== 'oidc') throw new AppError('not_found');
+      const state = input.callbackUrl.searchParams.get('state') ?? '';
+      // RFC 9700 §4.7.1: the state binds the callback to the browser that started the sign-in.
+      if (state === '' || input.cookieState !== state) return refuse(tenantId, connectionId, source, 'state_mismatch');
+      const saved = await consumeState(tenantId, connectionId, state);
+      if (saved?.nonce == null || saved.code_verifier === null) return refuse(tenantId, connectionId, source, 'state_unknown_or_used');
+      let identity: Awaited<ReturnType<OidcRelyingParty['finish']>>;
+      try {
+        identity = await deps.oidc.finish(await oidcConnectionOf(row), input.callbackUrl, { state, nonce: saved.nonce, codeVerifier: saved.code_verifier });
+      } catch (error) {
+        if (error instanceof OidcRefused) return refuse(tenantId, connectionId, source, error.reason);
+        throw error;
+      }
+      const methods = ['sso', 'sso:oidc', ...identity.amr.slice(0, 8).map((a) => `idp_amr:${a.slice(0, 32)}`), ...(identity.acr === undefined ? [] : [`idp_acr:${identity.acr.slice(0, 100)}`])];
+      return open(tenantId, row, { email: identity.emailVerified ? identity.email : undefined, subject: identity.subject, authMethods: methods }, source, saved.return_to);
+    },
+
+    /**
+     * The SAML assertion consumer: with a RelayState, the sign-in this browser started (its
+     * AuthnRequest id is the only InResponseTo accepted); without one, an unsolicited response,
+     * accepted only when the connection allows IdP-initiated sign-in. Each assertion id is accepted once.
+     */
+    finishSaml: async (input: { tenantId: string; connectionId: string; samlResponse: string; relayState: string | undefined; cookieState: string | undefined; source: AuditSource }): Promise<SignedIn> => {
+      const { tenantId, connectionId, source } = input;
+      const row = await liveConnection(tenantId, connectionId);
+      if (row.protocol !== 'saml') throw new AppError('not_found');
+      const connection = samlConnectionOf(row);
+      let saved: store.LoginStateRow | undefined;
+      if (input.relayState !== undefined) {
+        if (input.cookieState !== input.relayState) return refuse(tenantId, connectionId, source, 'state_mismatch');
+        saved = await consumeState(tenantId, connectionId, input.relayState);
+        if (saved?.request_id == null) return refuse(tenantId, connectionId, source, 'state_unknown_or_used');
+      } else if (!connection.allowIdpInitiated) {
+        return refuse(tenantId, connectionId, source, 'unsolicited');
+      }
+      const endpoints = endpointsFor(deps.publicUrl, tenantId, connectionId).saml;
+      let assertion: Awaited<ReturnType<typeof validateSamlResponse>>;
+      try {
+        assertion = await validateSamlResponse(connection, endpoints, input.samlResponse, saved?.request_id ?? undefined);
+      } catch (error) {
+        if (error instanceof SamlRefused) return refuse(tenantId, connectionId, source, error.reason);
+        throw error;
+      }
+      // SAML Profiles §4.1.4.5: "the service provider MUST ensure that bearer assertions are not replayed".
+      const digest = createHash('sha256').update(`${tenantId}\n${connectionId}\n${assertion.assertionId}`).digest();
+      const until = assertion.notOnOrAfter ?? new Date(clock.now().getTime() + ASSERTION_MEMORY_MS);
+      const fresh = await transactor.withPlatform((tx) => store.rememberAssertion(tx, digest, until));
+      if (!fresh) return refuse(tenantId, connectionId, source, 'assertion_replayed');
+      const methods = ['sso', 'sso:saml', ...(assertion.authnContextClassRef === undefined ? [] : [`idp_acr:${assertion.authnContextClassRef.slice(0, 100)}`])];
+      return open(tenantId, row, { email: assertion.email ?? (assertion.nameId.includes('@') ? assertion.nameId : undefined), subject: assertion.nameId, authMethods: methods }, source, saved?.return_to ?? null);
+    },
+
+    /** Drops expired states and remembered assertion ids. */
+    purge: async (): Promise<void> => {
+      await transactor.withPlatform((tx) => store.purgeExpired(tx, clock.now()));
+    },
+  };
+}
+
+export type SignInService = ReturnType<typeof createSignInService>;

@@ -1,0 +1,63 @@
+/** The SSO module's tables (migration 0041; docs/sso.md). */
+export interface SsoConnectionsTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  protocol: 'oidc' | 'saml';
+  enabled: boolean;
+  default_role: string;
+  oidc_issuer: string | null;
+  oidc_client_id: string | null;
+  oidc_client_secret_sealed: string | null;
+  oidc_scopes: string | null;
+  saml_idp_entity_id: string | null;
+  saml_idp_sso_url: string | null;
+  saml_idp_certs: string[] | null;
+  saml_allow_idp_initiated: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface SsoDomainsTable {
+  tenant_id: string;
+  id: string;
+  domain: string;
+  connection_id: string | null;
+  verification_token: string;
+  verified_at: Date | null;
+  created_at: Date;
+}
+
+export interface SsoLoginStatesTable {
+  tenant_id: string;
+  connection_id: string;
+  state_hash: Buffer;
+  nonce: string | null;
+  code_verifier: string | null;
+  request_id: string | null;
+  return_to: string | null;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface SsoAssertionIdsTable {
+  digest: Buffer;
+  expires_at: Date;
+}
+
+export interface SsoPoliciesTable {
+  tenant_id: string;
+  require_sso: boolean;
+  break_glass_user_ids: string[];
+  updated_by: string | null;
+  updated_at: Date;
+}
+
+export interface SsoTables {
+  sso_policies: SsoPoliciesTable;
+  sso_connections: SsoConnectionsTable;
+  sso_domains: SsoDomainsTable;
+  sso_login_states: SsoLoginStatesTable;
+  sso_assertion_ids: SsoAssertionIdsTable;
+}
