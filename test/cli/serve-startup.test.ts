@@ -44,7 +44,7 @@ describe('serve start-up', () => {
     }
   });
 
-  it('every node of a fresh cluster leaves one setup link working: the first prints it, the others say it was issued', { skip: skipPostgres, timeout: 120_000 }, async () => {
+  it('every node of a fresh cluster leaves one setup link working: the first prints it, the others say it was issued', { skip: skipPostgres, timeout: 420_000 }, async () => {
     const database = await createServerDatabase();
     try {
       const keyring = join(tempDir('cluster-keyring'), 'keyring.json');
