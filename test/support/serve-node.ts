@@ -42,14 +42,15 @@ export function spawnParapet(args: readonly string[], env: Record<string, string
  * setup-link command or the sign-in page); rejects with the output if it exits or takes 150 s (a
  * hang guard, not a timing target: start-up competes with the whole suite for two cores in CI).
  */
-export function startNode(env: Record<string, string>): Promise<ServeNode> {
+export function startNode(env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<ServeNode> {
+  const timeoutMs = options.timeoutMs ?? 150_000;
   const spawned = spawnParapet(['serve'], { PARAPET_PORT: '0', PARAPET_RATE_LIMIT: '1000000', PARAPET_AUTH_RATE_LIMIT: '100000', ...env });
   const { child, exited } = spawned;
   const output = () => spawned.output();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new Error(`serve did not start: ${output()}`));
-    }, 150_000);
+      reject(new Error(`serve did not start within ${timeoutMs / 1000} s: ${output()}`));
+    }, timeoutMs);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`serve exited (${String(code)}) before it was ready: ${output()}`));

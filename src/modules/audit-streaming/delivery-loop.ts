@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Database } from '../../platform/db/index.ts';
 import { startLeaderLoop } from '../../platform/jobs/leader-loop.ts';
-import type { AuditAnnouncer } from '../audit/audit-announcer.ts';
+import type { AuditAnnouncer } from '../audit/index.ts';
 import type { DeliveryWorker } from './delivery-worker.ts';
 
 /** Advisory-lock key of the delivery leader (the sequencer's is 7450104022). */

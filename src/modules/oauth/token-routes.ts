@@ -7,7 +7,7 @@ import { ALL_PERMISSIONS } from '../access/index.ts';
 import { requestSource } from '../../platform/http/request-context.ts';
 import { ACCESS_TOKEN_ALG, JWKS_PATH } from '../tokens/index.ts';
 import { ASSERTION_ALGORITHMS } from './client-jwks.ts';
-import { parseFormBody } from '../../platform/http/form-body.ts';
+import { acceptFormBodies } from '../../platform/http/form-body.ts';
 import { OAuthError } from './oauth-error.ts';
 import type { OAuthEndpoints, TokenService } from './token-service.ts';
 
@@ -94,13 +94,7 @@ export async function registerTokenRoutes(app: FastifyInstance, deps: { service:
 
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-      try {
-        done(null, parseFormBody(body as string));
-      } catch (error) {
-        done(error as Error, undefined);
-      }
-    });
+    acceptFormBodies(scope);
     scope.setErrorHandler(async (error, request, reply) => {
       const oauth = toOAuthError(error);
       if (oauth.code === 'server_error') request.log.error({ err: error }, 'token request failed');

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { AppTransactor } from '../../database.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { parseFormBody } from '../../platform/http/form-body.ts';
+import { acceptFormBodies } from '../../platform/http/form-body.ts';
 import { html, htmlDocument, type SafeHtml } from '../../platform/http/html.ts';
 import { requestSource } from '../../platform/http/request-context.ts';
 import type { AuditRecorder } from '../audit/index.ts';
@@ -117,13 +117,7 @@ export function registerHostedSignIn(
 
   void server.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-      try {
-        done(null, parseFormBody(body as string));
-      } catch (error) {
-        done(error as Error, undefined);
-      }
-    });
+    acceptFormBodies(scope);
     const Params = { type: 'object', properties: { uid: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' } }, required: ['uid'] } as const;
     const form = (request: FastifyRequest) => (request.body ?? {}) as Record<string, string | undefined>;
     const config = { auth: 'public' as const, rateLimit: 'auth' as const };

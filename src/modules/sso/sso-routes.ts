@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
-import { parseFormBody } from '../../platform/http/form-body.ts';
+import { acceptFormBodies } from '../../platform/http/form-body.ts';
 import { Email, errorResponses, Name, NoContent, Nullable, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { callerOf, type Principal } from '../access/index.ts';
 import type { AuditActor, AuditSource } from '../audit/index.ts';
@@ -270,13 +270,7 @@ export async function registerSsoRoutes(server: FastifyInstance, deps: SsoRouteD
   });
 
   await app.register(async (scope) => {
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 512 * 1024 }, (_request, body, done) => {
-      try {
-        done(null, parseFormBody(body as string));
-      } catch (error) {
-        done(error as Error, undefined);
-      }
-    });
+    acceptFormBodies(scope, { bodyLimit: 512 * 1024 });
     scope.withTypeProvider<TypeBoxTypeProvider>().post('/sso/saml/:orgId/:connectionId/acs', {
       // The IdP's page posts here from its own origin (SAML HTTP-POST binding); the response is
       // authenticated by its signature, InResponseTo and the state cookie, not by the origin.

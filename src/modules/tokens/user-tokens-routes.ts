@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { errorResponses, Strict } from '../../platform/http/schemas.ts';
 import { requestSource } from '../../platform/http/request-context.ts';
-import { parseFormBody } from '../../platform/http/form-body.ts';
+import { acceptFormBodies } from '../../platform/http/form-body.ts';
 import type { UserTokens } from './user-tokens-service.ts';
 
 export const USER_TOKEN_PATH = '/api/v1/auth/token';
@@ -29,13 +29,7 @@ export async function registerUserTokenRoutes(server: FastifyInstance, deps: { t
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   await app.register(async (plugin) => {
     const scope = plugin.withTypeProvider<TypeBoxTypeProvider>();
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-      try {
-        done(null, parseFormBody(body as string));
-      } catch (error) {
-        done(error as Error, undefined);
-      }
-    });
+    acceptFormBodies(scope);
 
     scope.post(USER_TOKEN_PATH, {
       config: { permission: 'public', rateLimit: 'auth' },

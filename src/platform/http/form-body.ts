@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify';
 import { AppError } from './errors.ts';
 
 /** Names that could reach an object's prototype; refused like their JSON counterparts. */
@@ -36,4 +37,18 @@ export function parseFormBody(body: string): Record<string, string> {
     if (value !== '') result[name] = value;
   }
   return result;
+}
+
+/**
+ * Makes a Fastify scope (an encapsulated plugin) accept `application/x-www-form-urlencoded` bodies,
+ * parsed by `parseFormBody`; `bodyLimit` overrides the server's for this scope (SAML responses).
+ */
+export function acceptFormBodies(scope: Pick<FastifyInstance, 'addContentTypeParser'>, options: { bodyLimit?: number } = {}): void {
+  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }) }, (_request, body, done) => {
+    try {
+      done(null, parseFormBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 }
