@@ -108,6 +108,8 @@ export interface Config {
   /** An armored OpenPGP private key that cleartext-signs security.txt. */
   readonly securityPgpKeyFile: string | undefined;
   readonly securityPgpPassphrase: string | undefined;
+  /** Private networks OpenID back-channel logout URIs may be in (openid module, issue 17). */
+  readonly oidcBackchannelAllowedNetworks: readonly string[];
 }
 
 export type ConfigKey = keyof Config;
@@ -705,6 +707,12 @@ export const OPTIONS = [
     key: 'securityPgpPassphrase', env: 'PARAPET_SECURITY_PGP_PASSPHRASE', defaultText: '(unset)', secret: true,
     description: 'Passphrase of the security.txt signing key, if it has one.',
     parse: optional, derive: () => undefined,
+  }),
+  // openid module (issue 17): back-channel logout delivery.
+  define({
+    key: 'oidcBackchannelAllowedNetworks', env: 'PARAPET_OIDC_BACKCHANNEL_ALLOWED_NETWORKS', defaultText: '(none)',
+    description: 'Private networks (comma-separated CIDRs) OpenID back-channel logout URIs may be in; other private, loopback and metadata addresses are refused.',
+    parse: cidrList, derive: () => [],
   }),
 ] as const;
 

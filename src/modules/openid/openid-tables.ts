@@ -1,3 +1,4 @@
+import type { ColumnType } from 'kysely';
 /** Tables of the openid module (migration 0038). */
 export interface OidcApplicationsTable {
   tenant_id: string;
@@ -34,6 +35,8 @@ export interface OidcGrantSessionsTable {
   user_id: string;
   client_id: string;
   created_at: Date;
+  /** The provider's sid for the grant's client (migration 0056), set when its code is issued. */
+  sid: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface OpenIdTables {
