@@ -113,4 +113,18 @@ describe('Parapet as an OpenID Provider, driven by openid-client over loopback',
     assert.equal(pushed.status, 400, JSON.stringify(refused));
     assert.ok(['invalid_redirect_uri', 'invalid_request'].includes(refused.error) && /redirect_uri/.test(refused.error_description ?? ''), JSON.stringify(refused));
   });
+
+  it('require_pushed_authorization_requests: an application that requires PAR gets no code from a plain authorization request', async () => {
+    const app = await application(r, { require_pushed_authorization_requests: true });
+    const config = await discover(r, app);
+    const email = await newUser(r, 'par-required');
+    const browser = new Browser(r.issuer);
+    const plain = await authorizationRequest(config);
+    const refused = await browser.follow(plain.url.href);
+    assert.equal(new URL(refused.url).searchParams.get('code'), null, refused.url);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = await oidc.buildAuthorizationUrlWithPAR(config, { redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'st' });
+    const callback = await signIn(r, browser, url, email);
+    assert.ok(callback.startsWith(`${REDIRECT_URI}?code=`), callback);
+  });
 });

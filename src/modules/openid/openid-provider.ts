@@ -71,6 +71,7 @@ export function clientMetadata(app: ApplicationRow): Record<string, unknown> {
     scope: app.scopes.join(' '),
     id_token_signed_response_alg: 'EdDSA',
     ...(app.backchannel_logout_uri === null ? {} : { backchannel_logout_uri: app.backchannel_logout_uri, backchannel_logout_session_required: true }),
+    require_pushed_authorization_requests: app.require_par,
     'urn:parapet:organization_id': app.tenant_id,
     'urn:parapet:first_party': app.first_party,
   };

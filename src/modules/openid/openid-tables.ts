@@ -12,6 +12,8 @@ export interface OidcApplicationsTable {
   post_logout_redirect_uris: string[];
   scopes: string[];
   backchannel_logout_uri: string | null;
+  /** RFC 9126 require_pushed_authorization_requests (migration 0056). */
+  require_par: ColumnType<boolean, boolean | undefined, boolean>;
   secret_hash: Buffer | null;
   created_by: string | null;
   created_at: Date;

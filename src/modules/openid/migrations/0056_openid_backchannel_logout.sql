@@ -4,3 +4,7 @@
 -- token naming exactly this sid.
 alter table oidc_grant_sessions add column sid text check (sid is null or length(sid) between 1 and 100);
 grant update (sid) on oidc_grant_sessions to parapet_app;
+
+-- RFC 9126 §6: an application may require pushed authorization requests (its authorization
+-- requests then travel only through POST /oidc/request, authenticated, never in the browser's URL).
+alter table oidc_applications add column require_par boolean not null default false;
