@@ -99,7 +99,7 @@ describe('Parapet as an OpenID Provider, driven by openid-client over loopback',
     const callback = await signIn(r, new Browser(r.issuer), url, email);
     assert.ok(callback.startsWith(`${REDIRECT_URI}?code=`), callback);
     const tokens = await oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
-    assert.equal(tokens.claims()?.email, email);
+    assert.equal(tokens.claims()?.['email'], email);
     // The request_uri was consumed: a second browser using it gets no code.
     const again = await new Browser(r.issuer).follow(url.href);
     assert.equal(new URL(again.url).searchParams.get('code'), null, again.url);

@@ -58,8 +58,8 @@ describe('OpenID Provider: acr_values step-up to a second factor', () => {
     const silent = await browser.follow(plain.url.href);
     assert.ok(silent.url.startsWith('http://127.0.0.1:9/callback?code='), silent.url);
     const plainTokens = await oidc.authorizationCodeGrant(config, new URL(silent.url), { pkceCodeVerifier: plain.verifier, expectedState: plain.state, expectedNonce: plain.nonce });
-    assert.deepEqual(plainTokens.claims()?.amr, ['pwd']);
-    assert.equal(plainTokens.claims()?.acr, ACR_PWD);
+    assert.deepEqual(plainTokens.claims()?.['amr'], ['pwd']);
+    assert.equal(plainTokens.claims()?.['acr'], ACR_PWD);
 
     // prompt=none cannot step up: login_required, no code.
     const none = await authorizationRequest(config, { ...MFA, prompt: 'none' });
@@ -80,8 +80,8 @@ describe('OpenID Provider: acr_values step-up to a second factor', () => {
     const done = await browser.follow(mfaAction, { form: { code: totpCode(secret, 1), method: 'totp' } });
     assert.ok(done.url.startsWith('http://127.0.0.1:9/callback?code='), done.url);
     const tokens = await oidc.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
-    assert.deepEqual(tokens.claims()?.amr, ['pwd', 'otp']);
-    assert.equal(tokens.claims()?.acr, ACR_MFA);
+    assert.deepEqual(tokens.claims()?.['amr'], ['pwd', 'otp']);
+    assert.equal(tokens.claims()?.['acr'], ACR_MFA);
     assert.ok(config.serverMetadata().acr_values_supported?.includes(ACR_MFA));
   });
 
