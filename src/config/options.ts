@@ -110,6 +110,8 @@ export interface Config {
   readonly securityPgpPassphrase: string | undefined;
   /** DNS servers (`host:port`) the SSO module asks for domain-verification TXT records; empty: the system resolver. */
   readonly ssoDnsServers: readonly string[];
+  /** Private networks OpenID back-channel logout URIs may be in (openid module, issue 17). */
+  readonly oidcBackchannelAllowedNetworks: readonly string[];
 }
 
 export type ConfigKey = keyof Config;
@@ -722,6 +724,12 @@ export const OPTIONS = [
     key: 'ssoDnsServers', env: 'PARAPET_SSO_DNS_SERVERS', defaultText: '(the system resolver)',
     description: 'DNS servers (comma-separated host:port, e.g. 10.0.0.2:53) asked for SSO domain-verification TXT records.',
     parse: dnsServerList, derive: () => [],
+  }),
+  // openid module (issue 17): back-channel logout delivery.
+  define({
+    key: 'oidcBackchannelAllowedNetworks', env: 'PARAPET_OIDC_BACKCHANNEL_ALLOWED_NETWORKS', defaultText: '(none)',
+    description: 'Private networks (comma-separated CIDRs) OpenID back-channel logout URIs may be in; other private, loopback and metadata addresses are refused.',
+    parse: cidrList, derive: () => [],
   }),
 ] as const;
 

@@ -15,6 +15,8 @@ export { startDeliveryLoop, DELIVERY_LOCK_KEY } from './delivery-loop.ts';
 export type { DeliveryWorker, DeliveryResult } from './delivery-worker.ts';
 export type { DestinationService } from './destination-service.ts';
 export type { StreamingTables } from './streaming-tables.ts';
+// The outbound address guard, shared with the openid module's back-channel logout delivery.
+export { createAddressGuard, type AddressGuard } from './network-guard.ts';
 
 /** Audit streaming (AUD-5): the destination service behind the routes and the delivery worker. */
 export interface AuditStreaming {

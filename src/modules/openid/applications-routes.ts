@@ -20,6 +20,7 @@ const Application = Strict({
   post_logout_redirect_uris: Type.Array(Type.String()),
   scopes: Type.Array(Type.String()),
   backchannel_logout_uri: Type.Union([Type.String(), Type.Null()]),
+  require_pushed_authorization_requests: Type.Boolean(),
   created_at: Timestamp,
 });
 const CreatedApplication = Strict({ ...Application.properties, client_secret: Type.Optional(Type.String({ description: 'Shown once; only its hash is stored.' })) });
@@ -33,6 +34,7 @@ const CreateBody = Strict({
   post_logout_redirect_uris: Type.Optional(Type.Array(Uri, { maxItems: 20 })),
   scopes: Type.Optional(Type.Array(Scope, { maxItems: 10, description: 'Scopes the application may request; `openid` is required (default openid, email, profile, offline_access).' })),
   backchannel_logout_uri: Type.Optional(Uri),
+  require_pushed_authorization_requests: Type.Optional(Type.Boolean({ description: 'RFC 9126: authorization requests only through the pushed authorization request endpoint (default false).' })),
 });
 
 const toApplication = (row: ApplicationRow) => ({
@@ -47,6 +49,7 @@ const toApplication = (row: ApplicationRow) => ({
   post_logout_redirect_uris: row.post_logout_redirect_uris,
   scopes: row.scopes,
   backchannel_logout_uri: row.backchannel_logout_uri,
+  require_pushed_authorization_requests: row.require_par,
   created_at: row.created_at.toISOString(),
 });
 
@@ -78,6 +81,7 @@ export function registerApplicationsRoutes(server: FastifyInstance, service: App
         postLogoutRedirectUris: body.post_logout_redirect_uris ?? [],
         scopes: body.scopes ?? [...SUPPORTED_SCOPES],
         backchannelLogoutUri: body.backchannel_logout_uri,
+        requirePar: body.require_pushed_authorization_requests ?? false,
       });
       return reply.status(201).send({ ...toApplication(application), ...(secret === undefined ? {} : { client_secret: secret }) });
     },

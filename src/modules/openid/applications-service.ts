@@ -22,6 +22,8 @@ export interface NewApplication {
   readonly postLogoutRedirectUris: readonly string[];
   readonly scopes: readonly string[];
   readonly backchannelLogoutUri: string | undefined;
+  /** RFC 9126 require_pushed_authorization_requests. */
+  readonly requirePar?: boolean;
 }
 
 export interface Where {
@@ -86,6 +88,7 @@ export function createApplicationsService(deps: { transactor: AppTransactor; clo
         post_logout_redirect_uris: [...input.postLogoutRedirectUris],
         scopes: [...new Set(input.scopes)],
         backchannel_logout_uri: input.backchannelLogoutUri ?? null,
+        require_par: input.requirePar ?? false,
         secret_hash: secret === undefined ? null : digestToken(secret),
         created_by: ctx.actor.type === 'user' || ctx.actor.type === 'operator' ? ctx.actor.id : null,
         created_at: clock.now(),

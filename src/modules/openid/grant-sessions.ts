@@ -2,6 +2,7 @@ import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import type { SessionService } from '../identity/index.ts';
 import { revokeGrantArtifacts } from './artifact-adapter.ts';
+import type { EndedGrant } from './backchannel-logout.ts';
 
 /**
  * The tie between a provider grant and the Parapet session the user signed in with: a grant is
@@ -11,8 +12,14 @@ export interface GrantSessions {
   link(input: { grantId: string; sessionId: string; userId: string; clientId: string }): Promise<void>;
   /** Whether the grant's Parapet session is still live (not revoked, idle or past its end). */
   live(grantId: string): Promise<boolean>;
-  /** Destroys every grant (and its codes and tokens) issued for `sessionId`; returns the grant ids. */
-  endSession(sessionId: string): Promise<string[]>;
+  /** Records the provider's sid for the grant's client (from its authorization code). */
+  recordSid(grantId: string, sid: string): Promise<void>;
+  /**
+   * Destroys every grant (and its codes and tokens) issued for `sessionId`; returns those grants.
+   * Only the caller whose delete removed the rows gets them (every node hears of a revocation; one
+   * sends the back-channel logout).
+   */
+  endSession(sessionId: string): Promise<EndedGrant[]>;
 }
 
 export function createGrantSessions(deps: { transactor: AppTransactor; clock: Clock; sessions: Pick<SessionService, 'listForUser'> }): GrantSessions {
@@ -28,10 +35,13 @@ export function createGrantSessions(deps: { transactor: AppTransactor; clock: Cl
       if (row === undefined) return false;
       return (await deps.sessions.listForUser(row.user_id)).some((session) => session.id === row.session_id);
     },
+    recordSid: async (grantId, sid) => {
+      await transactor.withPlatform((tx) => tx.updateTable('oidc_grant_sessions').set({ sid }).where('grant_id', '=', grantId).where('sid', 'is', null).execute());
+    },
     endSession: async (sessionId) => {
-      const rows = await transactor.withPlatform((tx) => tx.deleteFrom('oidc_grant_sessions').where('session_id', '=', sessionId).returning('grant_id').execute());
+      const rows = await transactor.withPlatform((tx) => tx.deleteFrom('oidc_grant_sessions').where('session_id', '=', sessionId).returning(['grant_id', 'client_id', 'user_id', 'sid']).execute());
       for (const { grant_id } of rows) await revokeGrantArtifacts(transactor, grant_id);
-      return rows.map((row) => row.grant_id);
+      return rows.map((row) => ({ clientId: row.client_id, userId: row.user_id, sid: row.sid }));
     },
   };
 }

@@ -9,7 +9,7 @@ import type { AuditRecorder } from '../audit/index.ts';
 import type { IdentityApi } from '../identity/index.ts';
 import type { ApplicationRow } from './applications-service.ts';
 import type { GrantSessions } from './grant-sessions.ts';
-import { INTERACTION_PATH } from './openid-provider.ts';
+import { ACR_MFA, ACR_PWD, demandsMfa, hasSecondFactor, INTERACTION_PATH } from './openid-provider.ts';
 
 /** Who signed in: a live Parapet session. */
 export interface SignedIn {
@@ -94,10 +94,17 @@ export function registerHostedSignIn(
   /** Finishes the interaction for `user`: consent for a third-party application, else a grant at once. */
   async function continueAs(request: FastifyRequest, reply: FastifyReply, user: SignedIn, consented: boolean): Promise<FastifyReply> {
     const { interaction, app } = await details(request, reply);
+    const provider = deps.provider();
+    // Step-up: whatever route reached here (a consent post, a replayed interaction, an account with
+    // no second factor), an interaction whose request asks for MFA ends without a code unless this
+    // sign-in used a second factor.
+    if (demandsMfa(interaction.params) && !hasSecondFactor(user.amr)) {
+      const refused = await provider.interactionResult(request.raw, reply.raw, { error: 'unmet_authentication_requirements', error_description: 'The application asks for a second factor.' }, { mergeWithLastSubmission: false });
+      return reply.redirect(refused, 303);
+    }
     const scope = interaction.params['scope'];
     const requested = (typeof scope === 'string' ? scope : 'openid').split(' ').filter((scope) => app.scopes.includes(scope));
     if (!app.first_party && !consented) return page(reply, app, 'Allow access?', consentForm(interaction.uid, app, requested));
-    const provider = deps.provider();
     // A new grant for this Parapet session: its tokens live no longer than the session.
     const grant = new provider.Grant({ accountId: user.userId, clientId: app.id });
     grant.addOIDCScope(requested.join(' '));
@@ -109,7 +116,7 @@ export function registerHostedSignIn(
     const redirect = await provider.interactionResult(
       request.raw,
       reply.raw,
-      { login: { accountId: user.userId, amr, acr: amr.length > 1 ? 'urn:parapet:acr:mfa' : 'urn:parapet:acr:pwd', ts: Math.floor(user.authenticatedAt.getTime() / 1000), remember: true }, consent: { grantId } },
+      { login: { accountId: user.userId, amr, acr: hasSecondFactor(amr) ? ACR_MFA : ACR_PWD, ts: Math.floor(user.authenticatedAt.getTime() / 1000), remember: true }, consent: { grantId } },
       { mergeWithLastSubmission: false },
     );
     return reply.redirect(redirect, 303);
@@ -127,8 +134,9 @@ export function registerHostedSignIn(
       const { interaction, app } = await details(request, reply);
       const reasons = interaction.prompt.reasons;
       const user = await currentUser(request);
-      // prompt=login and max_age demand a fresh sign-in, whatever session exists.
-      const fresh = reasons.includes('login_prompt') || reasons.includes('max_age');
+      // prompt=login and max_age demand a fresh sign-in, whatever session exists; so does a demand
+      // for a second factor the Parapet session was opened without (password, then the factor).
+      const fresh = reasons.includes('login_prompt') || reasons.includes('max_age') || (demandsMfa(interaction.params) && !hasSecondFactor(user?.amr));
       if (user !== undefined && !fresh) return continueAs(request, reply, user, false);
       return page(reply, app, 'Sign in', signInForm(uidOf(request), false));
     });

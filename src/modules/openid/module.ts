@@ -3,6 +3,8 @@ import { defineModule } from '../contract.ts';
 import { OPENID_AUDIT_ACTIONS } from './audit-actions.ts';
 import { createUserLookups } from '../identity/index.ts';
 import { createArtifactAdapterFactory } from './artifact-adapter.ts';
+import { createAddressGuard } from '../audit-streaming/index.ts';
+import { createBackchannelLogout } from './backchannel-logout.ts';
 import { registerApplicationsRoutes } from './applications-routes.ts';
 import { createApplicationsService, type ApplicationsService } from './applications-service.ts';
 import { createGrantSessions, type GrantSessions } from './grant-sessions.ts';
@@ -42,7 +44,9 @@ export const openidModule = defineModule({
     // The Client model reads applications; every other model is an artifact row.
     class Adapter {
       readonly #inner: ReturnType<typeof artifacts> | undefined;
+      readonly #kind: string;
       constructor(kind: string) {
+        this.#kind = kind;
         this.#inner = kind === 'Client' ? undefined : artifacts(kind);
       }
       async find(id: string) {
@@ -52,8 +56,11 @@ export const openidModule = defineModule({
         }
         return this.#inner.find(id);
       }
-      upsert(id: string, payload: never, expiresIn: number) {
-        return this.#inner?.upsert(id, payload, expiresIn) ?? Promise.resolve();
+      async upsert(id: string, payload: never, expiresIn: number) {
+        await this.#inner?.upsert(id, payload, expiresIn);
+        // The code names the provider's sid for its client: kept with the grant for back-channel logout.
+        const { sid, grantId } = payload as { sid?: unknown; grantId?: unknown };
+        if (this.#kind === 'AuthorizationCode' && typeof sid === 'string' && typeof grantId === 'string') await grants.recordSid(grantId, sid);
       }
       findByUid(uid: string) {
         return this.#inner?.findByUid(uid) ?? Promise.resolve(undefined);
@@ -81,8 +88,11 @@ export const openidModule = defineModule({
       }
       return current.provider;
     };
+    const backchannel = createBackchannelLogout({ issuer: tokens.endpoints.issuer, keys: tokens.keys, guard: createAddressGuard(config.oidcBackchannelAllowedNetworks), application: (id) => applications.byClientId(id), logger: ctx.logger });
     identity.onSessionRevoked((sessionId) => {
-      grants.endSession(sessionId).catch((error: unknown) => {
+      // Sign-out, revocation, member removal, password change: the apps that had a grant on this
+      // session hear of it (OpenID Back-Channel Logout 1.0).
+      grants.endSession(sessionId).then((ended) => backchannel.notify(ended)).catch((error: unknown) => {
         ctx.logger.error({ err: error }, 'ending the OpenID grants of a session failed');
       });
     });

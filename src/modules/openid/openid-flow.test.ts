@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
-import { application, authorizationRequest, Browser, discover, newUser, signIn, startProvider, type Running } from './openid-test-fixture.ts';
+import { application, authorizationRequest, Browser, discover, newUser, REDIRECT_URI, signIn, startProvider, type Running } from './openid-test-fixture.ts';
 
 describe('Parapet as an OpenID Provider, driven by openid-client over loopback', () => {
   let r: Running;
@@ -82,5 +82,49 @@ describe('Parapet as an OpenID Provider, driven by openid-client over loopback',
     }
     const none = await authorizationRequest(config, { prompt: 'none' });
     assert.ok((await browser.follow(none.url.href)).url.startsWith('http://127.0.0.1:9/callback?code='));
+  });
+
+  it('PAR (RFC 9126): a pushed request signs in through request_uri alone; the request_uri is single-use; an unregistered redirect_uri is refused at the push', async () => {
+    const app = await application(r);
+    const config = await discover(r, app);
+    const email = await newUser(r, 'par');
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const url = await oidc.buildAuthorizationUrlWithPAR(config, { redirect_uri: REDIRECT_URI, scope: 'openid email', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce });
+    // The front channel carries only client_id and the request_uri: nothing to tamper with.
+    assert.match(url.searchParams.get('request_uri') ?? '', /^urn:ietf:params:oauth:request_uri:/);
+    assert.equal(url.searchParams.get('code_challenge'), null);
+    assert.equal(url.searchParams.get('redirect_uri'), null);
+    const callback = await signIn(r, new Browser(r.issuer), url, email);
+    assert.ok(callback.startsWith(`${REDIRECT_URI}?code=`), callback);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+    assert.equal(tokens.claims()?.['email'], email);
+    // The request_uri was consumed: a second browser using it gets no code.
+    const again = await new Browser(r.issuer).follow(url.href);
+    assert.equal(new URL(again.url).searchParams.get('code'), null, again.url);
+    // The push itself checks the redirect URI exactly.
+    const pushed = await fetch(`${r.issuer}/oidc/request`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${app.client_id}:${app.client_secret ?? ''}`).toString('base64')}` },
+      body: new URLSearchParams({ client_id: app.client_id, response_type: 'code', scope: 'openid', redirect_uri: `${REDIRECT_URI}/evil`, code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' }).toString(),
+    });
+    const refused = (await pushed.json()) as { error: string; error_description?: string };
+    assert.equal(pushed.status, 400, JSON.stringify(refused));
+    assert.ok(['invalid_redirect_uri', 'invalid_request'].includes(refused.error) && /redirect_uri/.test(refused.error_description ?? ''), JSON.stringify(refused));
+  });
+
+  it('require_pushed_authorization_requests: an application that requires PAR gets no code from a plain authorization request', async () => {
+    const app = await application(r, { require_pushed_authorization_requests: true });
+    const config = await discover(r, app);
+    const email = await newUser(r, 'par-required');
+    const browser = new Browser(r.issuer);
+    const plain = await authorizationRequest(config);
+    const refused = await browser.follow(plain.url.href);
+    assert.equal(new URL(refused.url).searchParams.get('code'), null, refused.url);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = await oidc.buildAuthorizationUrlWithPAR(config, { redirect_uri: REDIRECT_URI, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'st' });
+    const callback = await signIn(r, browser, url, email);
+    assert.ok(callback.startsWith(`${REDIRECT_URI}?code=`), callback);
   });
 });

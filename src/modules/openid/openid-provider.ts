@@ -18,6 +18,28 @@ export const OIDC_ROUTES = {
   pushed_authorization_request: '/oidc/request',
 } as const;
 
+/** The acr values Parapet sets (`acr` in the ID token). */
+export const ACR_PWD = 'urn:parapet:acr:pwd';
+export const ACR_MFA = 'urn:parapet:acr:mfa';
+/** acr_values an application may ask for to demand a second factor (step-up). */
+export const MFA_ACRS: readonly string[] = [ACR_MFA, 'http://schemas.openid.net/pape/policies/2007/06/multi-factor'];
+/** RFC 8176 amr values that are a second factor (TOTP, recovery code, hardware or software key). */
+const SECOND_FACTOR_AMR: readonly string[] = ['otp', 'rc', 'hwk', 'swk', 'mfa'];
+
+/** Whether the authorization request's `acr_values` asks for a second factor. */
+export function demandsMfa(params: Record<string, unknown>): boolean {
+  const acrValues = params['acr_values'];
+  return typeof acrValues === 'string' && acrValues.split(' ').some((value) => MFA_ACRS.includes(value));
+}
+
+/** Whether `amr` shows a second factor. */
+export function hasSecondFactor(amr: readonly string[] | undefined): boolean {
+  return (amr ?? []).some((method) => SECOND_FACTOR_AMR.includes(method));
+}
+
+/** The login check that asks for the hosted sign-in when MFA is demanded and the session has none. */
+export const MFA_REQUIRED_CHECK = 'parapet_mfa_required';
+
 /** The hosted sign-in's entry point: the provider sends the browser here for every interaction. */
 export const INTERACTION_PATH = '/oidc/interaction';
 
@@ -48,7 +70,8 @@ export function clientMetadata(app: ApplicationRow): Record<string, unknown> {
     response_types: ['code'],
     scope: app.scopes.join(' '),
     id_token_signed_response_alg: 'EdDSA',
-    ...(app.backchannel_logout_uri === null ? {} : { backchannel_logout_uri: app.backchannel_logout_uri, backchannel_logout_session_required: false }),
+    ...(app.backchannel_logout_uri === null ? {} : { backchannel_logout_uri: app.backchannel_logout_uri, backchannel_logout_session_required: true }),
+    require_pushed_authorization_requests: app.require_par,
     'urn:parapet:organization_id': app.tenant_id,
     'urn:parapet:first_party': app.first_party,
   };
@@ -65,6 +88,13 @@ function loginPolicy(grants: GrantSessions) {
       const grantId = ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId ?? '');
       return grantId !== undefined && !(await grants.live(grantId)) ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
     }),
+  );
+  // Step-up: acr_values asking for MFA over a session signed in without a second factor sends the
+  // browser to the hosted sign-in (prompt=none answers login_required) instead of issuing a code.
+  policy.get('login')?.checks.add(
+    new interactionPolicy.Check(MFA_REQUIRED_CHECK, 'The application asks for a second factor.', 'login_required', (ctx) =>
+      demandsMfa(ctx.oidc.params as Record<string, unknown>) && !hasSecondFactor(ctx.oidc.session?.amr) ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+    ),
   );
   return policy;
 }
@@ -86,9 +116,10 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
     jwks: { keys: jwks },
     cookies: { keys: [deps.cookieKey.toString('base64url')], long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
     routes: OIDC_ROUTES,
+    acrValues: [ACR_PWD, ...MFA_ACRS],
     scopes: ['openid', 'offline_access', 'email', 'profile'],
-    // amr in every ID token (RFC 8176 values), so an app can see whether a second factor was used.
-    claims: { acr: null, sid: null, auth_time: null, iss: null, amr: null, openid: ['sub', 'amr'], email: ['email', 'email_verified'], profile: [] },
+    // amr (RFC 8176 values) and acr in every ID token, so an app can see whether a second factor was used.
+    claims: { acr: null, sid: null, auth_time: null, iss: null, amr: null, openid: ['sub', 'amr', 'acr'], email: ['email', 'email_verified'], profile: [] },
     // OIDC Core 3.1.2.1 / RFC 9700 §2.1.1: PKCE (S256, the only method oidc-provider supports) for
     // every client, public and confidential alike.
     pkce: { required: () => true },

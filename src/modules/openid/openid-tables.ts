@@ -1,3 +1,4 @@
+import type { ColumnType } from 'kysely';
 /** Tables of the openid module (migration 0038). */
 export interface OidcApplicationsTable {
   tenant_id: string;
@@ -11,6 +12,8 @@ export interface OidcApplicationsTable {
   post_logout_redirect_uris: string[];
   scopes: string[];
   backchannel_logout_uri: string | null;
+  /** RFC 9126 require_pushed_authorization_requests (migration 0056). */
+  require_par: ColumnType<boolean, boolean | undefined, boolean>;
   secret_hash: Buffer | null;
   created_by: string | null;
   created_at: Date;
@@ -34,6 +37,8 @@ export interface OidcGrantSessionsTable {
   user_id: string;
   client_id: string;
   created_at: Date;
+  /** The provider's sid for the grant's client (migration 0056), set when its code is issued. */
+  sid: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface OpenIdTables {

@@ -1,0 +1,108 @@
+// acr_values step-up (issue 17): an application asking for a second factor gets a code only after
+// one was used in this sign-in, and `amr`/`acr` in the ID token say what was done.
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import * as oidc from 'openid-client';
+import { ACR_MFA, ACR_PWD } from './openid-provider.ts';
+import { application, authorizationRequest, Browser, discover, newUser, signIn, startProvider, type CreatedApplication, type Running } from './openid-test-fixture.ts';
+import { TEST_PASSWORD } from '../../../test/support/app.ts';
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 secret, `offsetSteps` steps from now. */
+function totpCode(secret: string, offsetSteps: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const char of secret.replace(/=+$/, '')) bits += alphabet.indexOf(char).toString(2).padStart(5, '0');
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + offsetSteps));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = (mac[mac.length - 1] ?? 0) & 0xf;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+const MFA = { acr_values: ACR_MFA };
+
+describe('OpenID Provider: acr_values step-up to a second factor', () => {
+  let r: Running;
+  let app: CreatedApplication;
+  let config: oidc.Configuration;
+  before(async () => {
+    r = await startProvider('op-stepup');
+    app = await application(r);
+    config = await discover(r, app);
+  });
+  after(async () => {
+    await r.t.close();
+  });
+
+  /** A user signed in on `browser` with a password only, who then enrols an authenticator app. */
+  async function passwordSessionThenTotp(label: string) {
+    const email = await newUser(r, label);
+    const browser = new Browser(r.issuer);
+    const first = await authorizationRequest(config);
+    assert.ok((await signIn(r, browser, first.url, email)).startsWith('http://127.0.0.1:9/callback?code='));
+    const cookie = [...browser.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const started = await r.t.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp', headers: { cookie, origin: r.issuer } });
+    assert.equal(started.statusCode, 201, started.body);
+    const { secret } = started.json<{ secret: string }>();
+    const confirmed = await r.t.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp/confirm', payload: { code: totpCode(secret, 0) }, headers: { cookie, origin: r.issuer } });
+    assert.equal(confirmed.statusCode, 200, confirmed.body);
+    return { email, browser, secret };
+  }
+
+  it('a password-only session is not enough: the hosted sign-in asks for the second factor, and the ID token says amr otp, acr mfa', async () => {
+    const { email, browser, secret } = await passwordSessionThenTotp('stepup');
+    // Without acr_values the existing session signs in silently (amr pwd).
+    const plain = await authorizationRequest(config);
+    const silent = await browser.follow(plain.url.href);
+    assert.ok(silent.url.startsWith('http://127.0.0.1:9/callback?code='), silent.url);
+    const plainTokens = await oidc.authorizationCodeGrant(config, new URL(silent.url), { pkceCodeVerifier: plain.verifier, expectedState: plain.state, expectedNonce: plain.nonce });
+    assert.deepEqual(plainTokens.claims()?.['amr'], ['pwd']);
+    assert.equal(plainTokens.claims()?.['acr'], ACR_PWD);
+
+    // prompt=none cannot step up: login_required, no code.
+    const none = await authorizationRequest(config, { ...MFA, prompt: 'none' });
+    const noneAnswer = await browser.follow(none.url.href);
+    assert.equal(new URL(noneAnswer.url).searchParams.get('error'), 'login_required', noneAnswer.url);
+
+    // With acr_values=mfa: the sign-in form, then the second factor, then the code.
+    const request = await authorizationRequest(config, MFA);
+    const shown = await browser.follow(request.url.href);
+    assert.ok(shown.url.startsWith(r.issuer), shown.url);
+    const page = await shown.response.text();
+    const loginAction = /action="([^"]+\/login)"/.exec(page)?.[1];
+    assert.ok(loginAction, page);
+    const mfaPage = await browser.follow(loginAction, { form: { email, password: TEST_PASSWORD } });
+    const mfaHtml = await mfaPage.response.text();
+    const mfaAction = /action="([^"]+\/mfa)"/.exec(mfaHtml)?.[1];
+    assert.ok(mfaAction, mfaHtml);
+    const done = await browser.follow(mfaAction, { form: { code: totpCode(secret, 1), method: 'totp' } });
+    assert.ok(done.url.startsWith('http://127.0.0.1:9/callback?code='), done.url);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+    assert.deepEqual(tokens.claims()?.['amr'], ['pwd', 'otp']);
+    assert.equal(tokens.claims()?.['acr'], ACR_MFA);
+    assert.ok(config.serverMetadata().acr_values_supported?.includes(ACR_MFA));
+  });
+
+  it('the step-up cannot be skipped: posting consent with the password-only session, or signing in to an account without a second factor, issues no code', async () => {
+    const { browser } = await passwordSessionThenTotp('stepup-skip');
+    const request = await authorizationRequest(config, MFA);
+    const shown = await browser.follow(request.url.href);
+    assert.ok(shown.url.startsWith(r.issuer), shown.url);
+    const uid = /\/oidc\/interaction\/([A-Za-z0-9_-]+)\/login/.exec(await shown.response.text())?.[1];
+    assert.ok(uid);
+    // Replaying the interaction's consent step with the old (password-only) Parapet session.
+    const skipped = await browser.follow(`${r.issuer}/oidc/interaction/${uid}/consent`, { form: { allow: 'yes' } });
+    assert.equal(new URL(skipped.url).searchParams.get('code'), null, skipped.url);
+    assert.equal(new URL(skipped.url).searchParams.get('error'), 'unmet_authentication_requirements', skipped.url);
+
+    // An account with no second factor cannot satisfy acr_values=mfa with its password.
+    const email = await newUser(r, 'stepup-nofactor');
+    const other = new Browser(r.issuer);
+    const second = await authorizationRequest(config, MFA);
+    const answer = await signIn(r, other, second.url, email);
+    assert.equal(new URL(answer).searchParams.get('code'), null, answer);
+    assert.equal(new URL(answer).searchParams.get('error'), 'unmet_authentication_requirements', answer);
+  });
+});
