@@ -21,7 +21,7 @@ const SKIP = existsSync(CHROMIUM) || REQUIRED ? false : `no browser at ${CHROMIU
 const CANARY = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
 const MFA = ['pwd', 'otp', 'mfa'];
 
-peerSuite('console access pages in a real browser (AC-1, AC-2, AC-4, AC-7, AUTH-7)', SKIP, () => {
+peerSuite('console access pages in a real browser (AC-1, AC-2, AC-4, AC-7, AUTH-7, ENC-4)', SKIP, () => {
   const clock = manualClock(new Date());
   let t: TestApp;
   let browser: Browser;
@@ -210,7 +210,35 @@ peerSuite('console access pages in a real browser (AC-1, AC-2, AC-4, AC-7, AUTH-
     await done();
   });
 
-  it('AC-1: a Viewer sees applications read-only and no roles, service accounts or approvals; the API refuses those actions anyway', async () => {
+  it('ENC-4: an administrator sets a secret, the list never shows its value, and revealing it needs a reason recorded in the audit log', async () => {
+    const org = await createOrg(t, 'console-secrets');
+    const admin = await sessionWith(t, org.admin.userId, MFA);
+    const secrets = `/api/v1/organizations/${org.orgId}/projects/${org.projectId}/environments/${org.environmentId}/secrets`;
+    const value = `sk_live_${crypto.randomUUID()}`;
+    const { page, done } = await openPage(admin);
+    await page.goto(`/console#/org/${org.orgId}/secrets`);
+    await page.fill('#secret-name', 'STRIPE_API_KEY');
+    await page.fill('#secret-value', value);
+    await page.click('#set-secret button[type=submit]');
+    await message(page, /Saved STRIPE_API_KEY, version 1/);
+    await page.fill('#secret-name', 'STRIPE_API_KEY');
+    await page.fill('#secret-value', `${value}-2`);
+    await page.click('#set-secret button[type=submit]');
+    await message(page, /version 2/);
+    assert.equal(await page.locator(`text=${value}`).count(), 0, 'the list shows no value');
+    await page.fill('#reveal-reason-STRIPE_API_KEY', 'INC-42 rotation');
+    await page.click('form.reveal-secret[data-secret="STRIPE_API_KEY"] button[type=submit]');
+    await page.locator('.secret-value', { hasText: `${value}-2` }).waitFor();
+    await t.app.services.audit.sequencer.drain();
+    const events = await json<{ items: { action: string; metadata: Record<string, unknown> }[] }>(admin, `/api/v1/organizations/${org.orgId}/audit/events?action=secret.value_read`);
+    assert.deepEqual(events.items.filter((e) => e.action === 'secret.value_read').map((e) => [e.metadata['reason'], e.metadata['version']]), [['INC-42 rotation', 2]]);
+    await page.click('.delete-secret[data-secret="STRIPE_API_KEY"]');
+    await page.locator('#secrets td', { hasText: 'None yet.' }).waitFor();
+    assert.deepEqual((await json<{ items: unknown[] }>(admin, secrets)).items, []);
+    await done();
+  });
+
+  it('AC-1: a Viewer sees applications read-only and no roles, service accounts, secrets or approvals; the API refuses those actions anyway', async () => {
     const org = await createOrg(t, 'console-access-viewer');
     const viewer = await memberWithRole(t, org, 'viewer');
     const base = `/api/v1/organizations/${org.orgId}`;
@@ -229,9 +257,11 @@ peerSuite('console access pages in a real browser (AC-1, AC-2, AC-4, AC-7, AUTH-
         await send('GET', `${base}/service-accounts`),
         await send('POST', `${base}/approvals/${crypto.randomUUID()}/approve`, {}),
         await send('POST', `${base}/access-requests/${crypto.randomUUID()}/approve`, {}),
+        await send('GET', `${base}${envPath}/secrets`),
+        await send('POST', `${base}${envPath}/secrets`, { name: 'X', value: 'y' }),
       ];
     }, { base, envPath: `/projects/${org.projectId}/environments/${org.environmentId}` });
-    assert.deepEqual(statuses, [403, 403, 403, 403, 403, 403, 403]);
+    assert.deepEqual(statuses, [403, 403, 403, 403, 403, 403, 403, 403, 403]);
     await done();
   });
 });

@@ -1,23 +1,16 @@
 // Applications (OpenID Provider, docs/openid-provider.md): an environment's apps that sign their users
 // in with Parapet. List, register (the client secret of a confidential app is shown once), delete.
 import { api, confirmed, copyButton, field, form, h, say, table, when, refresh } from '/assets/dom.js';
+import { pickEnvironment } from '/assets/environment-picker.js';
 
 /** Renders the Applications tab; `rest` is [projectId, environmentId] of the chosen environment. */
-export async function renderApplications({ org, can, base, rest }) {
-  const projects = (await api(`${base}/projects?limit=100`)).items;
-  const choices = [];
-  for (const project of projects) {
-    for (const env of (await api(`${base}/projects/${project.id}/environments?limit=100`)).items) choices.push({ project, env });
-  }
+export async function renderApplications(ctx) {
+  const { can, base } = ctx;
   const parts = [h('h2', {}, 'Applications')];
-  if (choices.length === 0) return [...parts, h('p', {}, 'Applications belong to an environment: create a project and an environment first (Projects tab).')];
-  const chosen = choices.find((c) => c.project.id === rest[0] && c.env.id === rest[1]) ?? choices[0];
+  const { chosen, picker } = await pickEnvironment(ctx, 'applications', 'app-env');
+  if (!chosen) return [...parts, h('p', {}, 'Applications belong to an environment: create a project and an environment first (Projects tab).')];
   const envBase = `${base}/projects/${chosen.project.id}/environments/${chosen.env.id}/applications`;
-  parts.push(
-    h('p', {}, 'Apps that sign their users in with Parapet through OpenID Connect (authorization code with PKCE).'),
-    field('Environment', h('select', { id: 'app-env', onchange: (event) => { location.hash = `#/org/${org.id}/applications/${event.target.value}`; } },
-      choices.map((c) => h('option', { value: `${c.project.id}/${c.env.id}`, ...(c === chosen ? { selected: true } : {}) }, `${c.project.name} / ${c.env.name}`)))),
-  );
+  parts.push(h('p', {}, 'Apps that sign their users in with Parapet through OpenID Connect (authorization code with PKCE).'), picker);
   const manage = can('environments.update');
   const apps = (await api(`${envBase}?limit=100`)).items;
   const rows = apps.map((app) => [

@@ -9,6 +9,7 @@ import { renderApplications } from '/assets/applications.js';
 import { renderRoles } from '/assets/roles.js';
 import { renderServiceAccounts } from '/assets/service-accounts.js';
 import { renderApprovals } from '/assets/approvals.js';
+import { renderSecrets } from '/assets/secrets.js';
 
 
 
@@ -21,6 +22,7 @@ const TABS = [
   { key: 'api-keys', label: 'API keys', needs: 'api_keys.read', render: renderApiKeys },
   { key: 'service-accounts', label: 'Service accounts', needs: 'service_accounts.read', render: renderServiceAccounts },
   { key: 'policy', label: 'Security policy', needs: 'organization.read', render: renderPolicy },
+  { key: 'secrets', label: 'Secrets', needs: 'secrets.read', render: renderSecrets },
   { key: 'audit', label: 'Audit log', needs: 'audit.read', render: renderAuditLog },
   { key: 'approvals', label: 'Approvals', needs: 'access.approve', render: renderApprovals },
   // RESERVED for the SSO module (issue "SSO"): a 'sso' tab (connections, directory) goes here.
