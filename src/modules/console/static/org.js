@@ -5,6 +5,11 @@ import { renderApiKeys } from '/assets/api-keys.js';
 import { renderAuditLog } from '/assets/audit-log.js';
 import { renderMembers } from '/assets/members.js';
 import { renderPolicy } from '/assets/policy.js';
+import { renderApplications } from '/assets/applications.js';
+import { renderRoles } from '/assets/roles.js';
+import { renderServiceAccounts } from '/assets/service-accounts.js';
+import { renderApprovals } from '/assets/approvals.js';
+import { renderSecrets } from '/assets/secrets.js';
 
 
 
@@ -13,11 +18,16 @@ const TABS = [
   { key: 'overview', label: 'Settings', needs: null, render: overview },
   { key: 'projects', label: 'Projects', needs: 'projects.read', render: projects },
   { key: 'members', label: 'Members', needs: 'members.read', render: renderMembers },
+  { key: 'roles', label: 'Roles', needs: 'access.read', render: renderRoles },
   { key: 'api-keys', label: 'API keys', needs: 'api_keys.read', render: renderApiKeys },
+  { key: 'service-accounts', label: 'Service accounts', needs: 'service_accounts.read', render: renderServiceAccounts },
   { key: 'policy', label: 'Security policy', needs: 'organization.read', render: renderPolicy },
+  { key: 'secrets', label: 'Secrets', needs: 'secrets.read', render: renderSecrets },
   { key: 'audit', label: 'Audit log', needs: 'audit.read', render: renderAuditLog },
+  { key: 'approvals', label: 'Approvals', needs: 'access.approve', render: renderApprovals },
   // RESERVED for the SSO module (issue "SSO"): a 'sso' tab (connections, directory) goes here.
-  // RESERVED for the OpenID Provider module (issue "oidc"): an 'applications' tab goes here.
+  // The OpenID Provider's applications (docs/openid-provider.md); its routes need environments.*.
+  { key: 'applications', label: 'Applications', needs: 'environments.read', render: renderApplications },
 ];
 
 /** Renders tab `tab` of organization `orgId`. */
