@@ -39,7 +39,7 @@ export async function verifyDatabaseLog(deps: { transactor: AppTransactor }, ten
     transactor.withTenant(tenantId, async (tx) => [
       await store.checkpoints(tx, tenantId),
       await tx.selectFrom('audit_tree_heads').select(['first_seq', 'size']).where('tenant_id', '=', tenantId).executeTakeFirst(),
-      await tx.selectFrom('audit_events').select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.max('seq').as('last')]).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow(),
+      await tx.selectFrom('audit_events').select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.max<string | number | null>('seq').as('last')]).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow(),
     ] as const);
   let [checkpoints, head, count] = await snapshot();
   const newest = () => Math.max(-1, ...checkpoints.filter((c) => c.kind === 'regular').map((c) => Number(c.size)));
@@ -83,7 +83,7 @@ export async function verifyDatabaseLog(deps: { transactor: AppTransactor }, ten
   // the gap instead of walking it range by range (a row with a huge seq must not cost a scan per page).
   const nextStored = (from: number) =>
     transactor.withTenant(tenantId, async (tx) => {
-      const row = await tx.selectFrom('audit_events').select((eb) => eb.fn.min('seq').as('seq')).where('tenant_id', '=', tenantId).where('seq', '>=', from).where('seq', '<', end).executeTakeFirst();
+      const row = await tx.selectFrom('audit_events').select((eb) => eb.fn.min<string | number | null>('seq').as('seq')).where('tenant_id', '=', tenantId).where('seq', '>=', from).where('seq', '<', end).executeTakeFirst();
       return row?.seq === null || row?.seq === undefined ? end : Number(row.seq);
     });
   const reads: Promise<Rows>[] = [];
