@@ -9,6 +9,7 @@ import type { AppendWorkerData, AppendWorkerReport, StatementStats } from './aud
 import type { CommitSample } from './audit-load.ts';
 import { backendCpu, backendCpuSince, fmt, sequencedTotal, loadAverage, openServerAuditDatabase, out, percentile, serverSkipReason, withApplicationName, type ServerAuditDatabase } from './audit-support.ts';
 import { report } from './audit-append-report.ts';
+import type { Benchmark, Verdict } from './support.ts';
 
 export function serverSettings(quick: boolean, writerThreads = 1) {
   return {
@@ -317,14 +318,18 @@ async function alonePhases(server: ServerAuditDatabase, tenants: readonly string
   }
 }
 
-export async function runServer(quick: boolean, writerThreads: number): Promise<void> {
-  const s = serverSettings(quick, writerThreads);
+/**
+ * `lean` (for `npm run bench -- audit-append`): only the alternating full-speed subject, `recordMany`
+ * variant and baseline rounds; no paced phase and no writers-alone / sequencer-alone diagnostics.
+ */
+export async function runServer(quick: boolean, writerThreads: number, options: { rounds?: number; lean?: boolean } = {}): Promise<Verdict[]> {
+  const s = { ...serverSettings(quick, writerThreads), ...(options.rounds === undefined ? {} : { rounds: options.rounds }) };
   out();
   out(`== audit append, PostgreSQL server: ${s.tenants} tenants; writers: ${s.writers} concurrent transactions x ${s.batch} events (one INSERT each) on each of ${s.writerThreads} thread(s); one sequencer (production loop, default options: ≤ 1000 events/tenant/transaction, checkpoint every 1 s or 1000 events) on another`);
   const reason = await serverSkipReason();
   if (reason !== false) {
     out(`skipped: ${reason}`);
-    return;
+    return [{ measure: 'audit append (server), sequenced events/s', value: 'skipped', target: `>= ${fmt(s.targetRate)}`, met: undefined }];
   }
   const server = await openServerAuditDatabase({ poolSize: 2, superPoolSize: 2 });
   try {
@@ -347,9 +352,9 @@ export async function runServer(quick: boolean, writerThreads: number): Promise<
           `commit→checkpoint p50 ${fmt(percentile(f.latenciesMs, 50))} ms, p99 ${fmt(percentile(f.latenciesMs, 99))} ms | load ${loadAverage()}`,
       );
       const pace = Math.round(f.sequencedPerSecond * s.pacedShare);
-      paced.push(await subjectPhase(server, tenants, s, round, { eventsPerSecond: pace }));
-      const p = paced.at(-1)!;
-      out(
+      if (options.lean !== true) paced.push(await subjectPhase(server, tenants, s, round, { eventsPerSecond: pace }));
+      const p = paced.at(-1);
+      if (p !== undefined) out(
         `    paced at ${fmt(pace)} events/s: sequenced ${fmt(p.sequencedPerSecond)}/s, inbox ${fmt(p.backlogAtEnd)} at end, pass ${fmt(p.meanPassMs)} ms, ` +
           `commit→checkpoint p50 ${fmt(percentile(p.latenciesMs, 50))} ms, p99 ${fmt(percentile(p.latenciesMs, 99))} ms (${fmt(p.latenciesMs.length)} events${p.notIncluded > 0 ? `, ${p.notIncluded} not seen` : ''})`,
       );
@@ -360,9 +365,17 @@ export async function runServer(quick: boolean, writerThreads: number): Promise<
           `pass ${fmt(v.meanPassMs)} ms, busy: writers ${(100 * v.writerBusy).toFixed(0)} %, sequencer ${(100 * v.sequencerBusy).toFixed(0)} %`,
       );
     }
-    const alone = await alonePhases(server, tenants, s);
-    report(s, { full, paced, many }, baselines, alone);
+    const alone = options.lean === true ? undefined : await alonePhases(server, tenants, s);
+    return report(s, { full, paced, many }, baselines, alone);
   } finally {
     await server.close();
   }
 }
+
+/** `npm run bench -- audit-append`: the server append benchmark, two alternating rounds, lean. */
+export const auditAppend: Benchmark = {
+  name: 'audit-append',
+  description: 'audit append through inbox + sequencer on the PostgreSQL server (record per event, and recordMany) vs a plain batched INSERT of the same rows, alternating rounds',
+  onlyWhenNamed: true,
+  run: () => runServer(true, 1, { rounds: 2, lean: true }),
+};

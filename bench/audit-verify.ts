@@ -25,7 +25,7 @@ import { verifyDatabaseLog } from '../src/modules/audit/verify/verify-database.t
 import { verifyExportFile } from '../src/modules/audit/verify/verify-export.ts';
 import { hashEvent } from '../src/modules/audit/verify/log-verifier.ts';
 import { benchSigner, eventRow, fmt, loadAverage, machineFacts, openServerAuditDatabase, out, sequencedEvent, serverSkipReason } from './audit-support.ts';
-import { formatRatio, median, table } from './support.ts';
+import { formatRatio, median, table, type Benchmark, type Verdict } from './support.ts';
 
 const quick = process.argv.includes('--quick');
 const SETTINGS = {
@@ -257,13 +257,13 @@ async function exportFile(log: BuiltLog): Promise<void> {
   }
 }
 
-async function database(log: BuiltLog): Promise<void> {
+export async function database(log: BuiltLog, roundCount: number = SETTINGS.fileRounds): Promise<Verdict[]> {
   out();
   out(`== (c) verifyDatabaseLog on the PostgreSQL server: ${fmt(log.canonical.length)} events of one tenant, pages of 5,000`);
   const reason = await serverSkipReason();
   if (reason !== false) {
     out(`skipped: ${reason}`);
-    return;
+    return [{ measure: 'audit verification (database), events/s', value: 'skipped', target: `>= ${fmt(SETTINGS.targetDatabase)}`, met: undefined }];
   }
   const server = await openServerAuditDatabase({ poolSize: 4 });
   try {
@@ -293,7 +293,7 @@ async function database(log: BuiltLog): Promise<void> {
     const origin = signer.origin(log.tenantId);
     let last: Awaited<ReturnType<typeof verifyDatabaseLog>> | undefined;
     const result = await rounds(
-      SETTINGS.fileRounds,
+      roundCount,
       log.canonical.length,
       async () => {
         let next = 0;
@@ -328,10 +328,25 @@ async function database(log: BuiltLog): Promise<void> {
         ['verifyDatabaseLog: main thread CPU per event, µs (hashing is on the worker)', fmt(1e6 / result.subjects[0]!.cpu, 1), '', ''],
       ],
     )) out(line);
+    return [
+      { measure: 'audit verification (database), events/s', value: fmt(subject), target: `>= ${fmt(SETTINGS.targetDatabase)}`, met: subject >= SETTINGS.targetDatabase },
+      { measure: 'audit verification / its own paged reads', value: formatRatio(result.subjects[0]!.ratios), target: '', met: undefined },
+    ];
   } finally {
     await server.close();
   }
 }
+
+/** `npm run bench -- audit-verify`: the database verifier (c) on the PostgreSQL server against its own paged reads. */
+export const auditVerify: Benchmark = {
+  name: 'audit-verify',
+  description: 'verifyDatabaseLog on the PostgreSQL server (100,000 events of one tenant) vs the same paged reads alone, alternating rounds',
+  onlyWhenNamed: true,
+  async run() {
+    const log = buildLog(100_000, SETTINGS.checkpointEvery);
+    return database(log, 3);
+  },
+};
 
 async function main(): Promise<void> {
   out(await machineFacts());

@@ -5,8 +5,10 @@ import { createHashPool } from './hash-pool.ts';
 import { createLogVerifier, type HashedEvent, type ProvedCheckpoint, type VerifyReport } from './log-verifier.ts';
 
 const PAGE = 5000;
-/** Pages hashed at once while the next is read; bounds memory to about (IN_FLIGHT + 1) pages. */
+/** Pages hashed at once while the next are read; bounds memory to about (IN_FLIGHT + READS) pages. */
 const IN_FLIGHT = 2;
+/** Page reads in flight at once. */
+const READS = 2;
 
 export interface VerifyDatabaseOptions {
   /** The trusted keys (every key the log has used); or one `verifier`. */
@@ -21,6 +23,8 @@ export interface VerifyDatabaseOptions {
    * about a second); after that, the events past the newest checkpoint are reported `unsigned`.
    */
   readonly pendingWaitMs?: number;
+  /** Events per page read (default 5,000; tests use small pages to cross many page boundaries). */
+  readonly pageSize?: number;
 }
 
 /**
@@ -35,7 +39,7 @@ export async function verifyDatabaseLog(deps: { transactor: AppTransactor }, ten
     transactor.withTenant(tenantId, async (tx) => [
       await store.checkpoints(tx, tenantId),
       await tx.selectFrom('audit_tree_heads').select(['first_seq', 'size']).where('tenant_id', '=', tenantId).executeTakeFirst(),
-      await tx.selectFrom('audit_events').select((eb) => eb.fn.countAll<string>().as('n')).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow(),
+      await tx.selectFrom('audit_events').select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.max<string | number | null>('seq').as('last')]).where('tenant_id', '=', tenantId).executeTakeFirstOrThrow(),
     ] as const);
   let [checkpoints, head, count] = await snapshot();
   const newest = () => Math.max(-1, ...checkpoints.filter((c) => c.kind === 'regular').map((c) => Number(c.size)));
@@ -53,10 +57,16 @@ export async function verifyDatabaseLog(deps: { transactor: AppTransactor }, ten
   for (const note of options.knownCheckpoints ?? []) verifier.addCheckpoint(note);
   const total = Number(count.n);
   const pool = createHashPool(options.threads);
-  const readPage = (from: number) =>
-    transactor.withTenant(tenantId, (tx) => tx.selectFrom('audit_events').select(['seq', 'canonical', 'leaf_hash']).where('tenant_id', '=', tenantId).where('seq', '>=', from).$if(Number.isFinite(limit), (q) => q.where('seq', '<', limit)).orderBy('seq').limit(PAGE).execute());
+  // The rows are read by seq range, not by position: a range in a gap is simply empty, so nothing
+  // is skipped, and the ranges are known in advance, so READS of them are read at once (each in
+  // its own transaction, on its own connection) while earlier pages hash. Events appended after
+  // the snapshot above are the next verification's.
+  const end = Number.isFinite(limit) ? limit : count.last === null ? firstSeq : Number(count.last) + 1;
+  const readRange = (from: number, to: number) =>
+    transactor.withTenant(tenantId, (tx) => tx.selectFrom('audit_events').select(['seq', 'canonical', 'leaf_hash']).where('tenant_id', '=', tenantId).where('seq', '>=', from).where('seq', '<', to).orderBy('seq').execute());
+  type Rows = Awaited<ReturnType<typeof readRange>>;
   // Pages being hashed, oldest first; their results are applied in order.
-  const hashing: { rows: Awaited<ReturnType<typeof readPage>>; hashed: Promise<HashedEvent[]> }[] = [];
+  const hashing: { rows: Rows; hashed: Promise<HashedEvent[]> }[] = [];
   let seen = 0;
   const applyOldest = async () => {
     const page = hashing.shift();
@@ -69,24 +79,44 @@ export async function verifyDatabaseLog(deps: { transactor: AppTransactor }, ten
     seen += page.rows.length;
     options.onProgress?.(seen, total);
   };
-  let reading: Promise<Awaited<ReturnType<typeof readPage>>> | undefined;
+  // The first stored seq at or after `from` (or `end`): after an empty range, the reads jump over
+  // the gap instead of walking it range by range (a row with a huge seq must not cost a scan per page).
+  const nextStored = (from: number) =>
+    transactor.withTenant(tenantId, async (tx) => {
+      const row = await tx.selectFrom('audit_events').select((eb) => eb.fn.min<string | number | null>('seq').as('seq')).where('tenant_id', '=', tenantId).where('seq', '>=', from).where('seq', '<', end).executeTakeFirst();
+      return row?.seq === null || row?.seq === undefined ? end : Number(row.seq);
+    });
+  const reads: Promise<Rows>[] = [];
+  let nextFrom = firstSeq;
+  const topUp = () => {
+    while (reads.length < READS && nextFrom < end) {
+      const from = nextFrom;
+      nextFrom = Math.min(end, from + (options.pageSize ?? PAGE));
+      const read = readRange(from, nextFrom);
+      // Handled when awaited in turn; this keeps a failure while an earlier page is awaited from
+      // counting as an unhandled rejection.
+      read.catch(() => undefined);
+      reads.push(read);
+    }
+  };
   try {
-    // Paging by seq would skip over a gap; page by position instead (seq order, from the last seq seen).
-    // The next page is read while the current one is hashed, with at most IN_FLIGHT pages hashing.
-    reading = readPage(firstSeq);
+    topUp();
     for (;;) {
-      const rows = await reading;
-      reading = undefined;
-      if (rows.length === 0) break;
-      if (rows.length === PAGE) reading = readPage(Number(rows.at(-1)?.seq ?? 0) + 1);
-      hashing.push({ rows, hashed: pool.hash(rows.map((row) => row.canonical)) });
+      const rows = await reads.shift();
+      if (rows === undefined) break;
+      if (rows.length > 0) {
+        topUp();
+        hashing.push({ rows, hashed: pool.hash(rows.map((row) => row.canonical)) });
+      } else if (reads.length === 0) {
+        nextFrom = Math.max(nextFrom, await nextStored(nextFrom));
+        topUp();
+      }
       while (hashing.length > IN_FLIGHT) await applyOldest();
-      if (reading === undefined) break;
     }
     while (hashing.length > 0) await applyOldest();
   } finally {
     // A read started before a failure must not end as an unhandled rejection.
-    await reading?.catch(() => undefined);
+    await Promise.all(reads.map((read) => read.catch(() => undefined)));
     await pool.close();
   }
   return { ...verifier.finish(), proved: verifier.proved() };
