@@ -41,9 +41,9 @@ const DEFINER_FUNCTIONS: Readonly<Record<string, { readonly open: boolean; reado
   parapet_oidc_application_tenant: { open: true, note: 'the tenant of any OIDC application (client) id' },
   parapet_organizations_created_by_actor: { open: false, note: 'organizations created by the verified actor' },
   parapet_unnotified_organization_deletions: { open: false, note: 'tenant ids with unnotified deletions, only in the verified jobs context (0054)' },
-  parapet_user_mfa_requirements: { open: true, note: 'MFA requirements of any user' },
-  parapet_user_organizations: { open: true, note: 'the organizations of any user' },
-  parapet_user_session_limits: { open: true, note: 'the session limits of any user' },
+  parapet_user_mfa_requirements: { open: false, note: 'MFA requirements of the verified actor’s organizations (no arguments, 0055)' },
+  parapet_user_organizations: { open: false, note: 'the organizations of the verified actor (no arguments, 0055)' },
+  parapet_user_session_limits: { open: false, note: 'the session limits of the verified actor (no arguments, 0055)' },
 };
 
 peerSuite('SQL injected as parapet_app cannot mint or alter what authentication trusts (issue 13, TEN-1)', skip, () => {
@@ -205,5 +205,37 @@ peerSuite('SQL injected as parapet_app cannot mint or alter what authentication 
     assert.deepEqual(other.rows, []);
     assert.deepEqual((await sql.query('select parapet_invitation_organizations() as t')).rows, []);
     await assert.rejects(sql.query("select parapet_invitation_organizations('user@example.com', $1::uuid)", [userId]), /does not exist/);
+  });
+
+  it("TEN-1: the per-user definer functions answer only about the verified actor: another user's id cannot be named, no context is refused", async () => {
+    const { orgId, admin } = await createOrg(t, 'subjects');
+    await t.transactor.withTenant(orgId, (tx) =>
+      tx.executeQuery(
+        CompiledQuery.raw(
+          `insert into organization_security_policies (tenant_id, mfa_required, allowed_mfa_methods, session_idle_minutes, session_absolute_hours, updated_at)
+           values ($1, true, '{totp}', 7, 3, now())
+           on conflict (tenant_id) do update set mfa_required = true, allowed_mfa_methods = '{totp}', session_idle_minutes = 7, session_absolute_hours = 3`,
+          [orgId],
+        ),
+      ),
+    );
+    const calls = {
+      parapet_user_organizations: 'select parapet_user_organizations()::text as v',
+      parapet_user_session_limits: 'select idle_minutes::text as v from parapet_user_session_limits()',
+      parapet_user_mfa_requirements: 'select organization_id::text as v from parapet_user_mfa_requirements()',
+    };
+    const asActor = async (actor: string, call: string) =>
+      (await t.transactor.withTenant(PLATFORM_TENANT_ID, (tx) => tx.executeQuery<{ v: string | null }>(CompiledQuery.raw(call)), actor)).rows.map((r) => r.v);
+    for (const [name, call] of Object.entries(calls)) {
+      // The admin's own context sees the admin's organization.
+      assert.deepEqual(await asActor(admin.userId, call), [name === 'parapet_user_session_limits' ? '7' : orgId], name);
+      // Another user's context (the attacker's own) sees nothing of it.
+      assert.notDeepEqual(await asActor(userId, call), [name === 'parapet_user_session_limits' ? '7' : orgId], name);
+      // No verified actor: refused, also with a context set by hand.
+      await assert.rejects(sql.query(call), /verified context/, name);
+      await assert.rejects(t.transactor.withTenant(PLATFORM_TENANT_ID, (tx) => tx.executeQuery(CompiledQuery.raw(call))), /verified context/, name);
+      // The old form naming the subject is gone.
+      await assert.rejects(sql.query(`select ${name}($1::uuid)`, [admin.userId]), /does not exist/, name);
+    }
   });
 });
