@@ -48,6 +48,10 @@ function countingTransactor(inner: AppTransactor): AppTransactor & { count: numb
       counter.count++;
       return inner.withPlatform(fn);
     }) as AppTransactor['withPlatform'],
+    withJobs: ((fn) => {
+      counter.count++;
+      return inner.withJobs(fn);
+    }) as AppTransactor['withJobs'],
   };
   return counter;
 }

@@ -110,6 +110,7 @@ async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined)
   } else {
     checks.push({ name: 'temporary objects', status: 'ok', detail: `${APP_ROLE} cannot create temporary tables or functions` });
   }
+  checks.push(...(await definerChecks(db)));
   if (keyring === undefined) return checks;
   const integrity = createRowIntegrity(keyring.derive('row-integrity'));
   const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
@@ -133,6 +134,39 @@ async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined)
       : { name: 'row integrity', status: 'warn', detail: `${badSessions} live sessions and ${badOperators} operator flags carry no valid MAC and are refused (written before the upgrade, or by hand)` },
   );
   return checks;
+}
+
+/**
+ * Issue 13, properties 4 and 5: SECURITY DEFINER functions parapet_app may call that still take a
+ * uuid argument (a subject named by the caller rather than taken from the verified context), and
+ * unique indexes on tenant tables that leave out tenant_id (a unique violation answers whether a
+ * value exists in some tenant). Both warn: each listed one is reviewed in docs/tenancy.md.
+ */
+async function definerChecks(db: Database<DB>): Promise<Check[]> {
+  const definers = await sql<{ name: string }>`
+    select distinct case when n.nspname = 'public' then p.proname else n.nspname || '.' || p.proname end as name
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+     where p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema')
+       and has_function_privilege(${APP_ROLE}, p.oid, 'EXECUTE')
+       and 'uuid'::regtype = any (p.proargtypes::oid[]::regtype[])
+     order by 1`.execute(db.app);
+  const named = definers.rows.map((row) => row.name);
+  const indexes = await sql<{ name: string }>`
+    select i.relname as name
+      from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class t on t.oid = x.indrelid join pg_namespace n on n.oid = t.relnamespace
+     where n.nspname = 'public' and x.indisunique and t.relrowsecurity
+       and exists (select 1 from pg_attribute a where a.attrelid = t.oid and a.attname = 'tenant_id' and not a.attisdropped)
+       and not exists (select 1 from pg_attribute a where a.attrelid = t.oid and a.attname = 'tenant_id' and a.attnum = any (x.indkey::int2[]))
+     order by 1`.execute(db.app);
+  const unscoped = indexes.rows.map((row) => row.name);
+  return [
+    named.length === 0
+      ? { name: 'definer functions', status: 'ok', detail: `no SECURITY DEFINER function ${APP_ROLE} may call takes a user or tenant id; the tenant-listing ones answer only in the verified jobs context` }
+      : { name: 'definer functions', status: 'warn', detail: `SECURITY DEFINER functions that take an id from the caller (see docs/tenancy.md): ${named.join(', ')}` },
+    unscoped.length === 0
+      ? { name: 'tenant unique indexes', status: 'ok', detail: 'every unique index on a tenant table includes tenant_id' }
+      : { name: 'tenant unique indexes', status: 'warn', detail: `unique indexes on tenant tables without tenant_id (see docs/tenancy.md): ${unscoped.join(', ')}` },
+  ];
 }
 
 /** AUD-1: buffered api.request records of read calls that could not be written (durable counters, all nodes). */

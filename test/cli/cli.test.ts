@@ -143,6 +143,11 @@ peerSuite('parapet doctor on a PostgreSQL server', skip, () => {
     const doctor = run(['doctor'], env);
     assert.equal(doctor.code, 0, doctor.out);
     assert.match(doctor.out, /OK\s+database roles\s+parapet_app: not superuser/);
+    // TEN-1, issue 13 properties 4–5: the definer functions that still take an id, and the unique
+    // indexes without tenant_id, are listed (docs/tenancy.md reviews each); the per-user ones are gone.
+    assert.match(doctor.out, /WARN\s+definer functions\s+.*parapet_api_key_tenant/);
+    assert.doesNotMatch(doctor.out, /definer functions[^\n]*parapet_user_organizations/);
+    assert.match(doctor.out, /WARN\s+tenant unique indexes\s+.*invitations_token_hash_key/);
   });
 
   it('fails when the application logs in as the owner, and warns when one URL serves both', () => {

@@ -72,7 +72,7 @@ peerSuite('console sign-in in a real browser (AUTH-2, AUTH-3)', SKIP, () => {
   async function freshSession(userId: string, authMethods: string[]): Promise<string> {
     const user = await t.transactor.withPlatform((tx) => findUserById(tx, userId));
     assert.ok(user);
-    const { token } = await t.transactor.withTenant(PLATFORM_TENANT_ID, (tx) => t.app.services.sessions.create(tx, user, { ip: '127.0.0.1', userAgent: 'test', authMethods }));
+    const { token } = await t.transactor.withTenant(PLATFORM_TENANT_ID, (tx) => t.app.services.sessions.create(tx, user, { ip: '127.0.0.1', userAgent: 'test', authMethods }), user.id);
     return `parapet_session=${token}`;
   }
 

@@ -60,6 +60,6 @@ export const OPEN_POLICY = { mfa_required: false, allowed_mfa_methods: ['totp', 
 export async function sessionWith(t: TestApp, userId: string, authMethods: string[]): Promise<Member> {
   const user = await t.transactor.withPlatform((tx) => findUserById(tx, userId));
   assert.ok(user);
-  const { token } = await t.transactor.withTenant(PLATFORM_TENANT_ID, (tx) => t.app.services.sessions.create(tx, user, { ip: '127.0.0.1', userAgent: 'test', authMethods }));
+  const { token } = await t.transactor.withTenant(PLATFORM_TENANT_ID, (tx) => t.app.services.sessions.create(tx, user, { ip: '127.0.0.1', userAgent: 'test', authMethods }), user.id);
   return { userId, cookie: `parapet_session=${token}` };
 }

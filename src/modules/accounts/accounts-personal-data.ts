@@ -56,7 +56,7 @@ export function invitationsPersonalData(deps: { transactor: AppTransactor; clock
       const now = clock.now();
       const email = await deps.users.email(userId);
       const address = email === undefined ? '' : normalizeEmail(email);
-      const holders = await transactor.withPlatform((tx) => sql<{ tenant_id: string }>`select parapet_invitation_organizations(${address}, ${userId}) as tenant_id`.execute(tx));
+      const holders = await transactor.withActor(userId, (tx) => sql<{ tenant_id: string }>`select parapet_invitation_organizations() as tenant_id`.execute(tx));
       const received = [];
       for (const { tenant_id: tenantId } of [...holders.rows].sort((a, b) => a.tenant_id.localeCompare(b.tenant_id))) {
         const rows = await transactor.withTenant(tenantId, (tx) =>

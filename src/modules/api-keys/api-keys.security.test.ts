@@ -19,7 +19,7 @@ function countingTransactor(): { transactor: AppTransactor; calls: () => number 
     calls++;
     return undefined as never;
   };
-  return { transactor: { withTenant: refuse, withActor: refuse, withPlatform: refuse }, calls: () => calls };
+  return { transactor: { withTenant: refuse, withActor: refuse, withPlatform: refuse, withJobs: refuse }, calls: () => calls };
 }
 
 describe('API key attacks (AUTH-7)', () => {

@@ -150,7 +150,7 @@ export function createDeliveryWorker(deps: {
 
   async function runOnce(): Promise<{ delivered: number; failed: number }> {
     const now = clock.now();
-    const tenants = await transactor.withPlatform(async (tx) => {
+    const tenants = await transactor.withJobs(async (tx) => {
       const result = await sql<{ tenant: string }>`select parapet_audit_streaming_tenants(${options.maxTenantsPerPass}, ${now}) as tenant`.execute(tx);
       return result.rows.map((r) => r.tenant);
     });

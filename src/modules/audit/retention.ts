@@ -77,7 +77,7 @@ export function createRetention(deps: { transactor: AppTransactor; clock: Clock;
     applyToTenant,
     /** One pass over every tenant with a non-empty log. */
     applyAll: async (): Promise<RetentionResult[]> => {
-      const tenants = await transactor.withPlatform(async (tx) => (await sql<{ t: string }>`select parapet_audit_tenants() as t`.execute(tx)).rows.map((r) => r.t));
+      const tenants = await transactor.withJobs(async (tx) => (await sql<{ t: string }>`select parapet_audit_tenants() as t`.execute(tx)).rows.map((r) => r.t));
       const results: RetentionResult[] = [];
       for (const tenantId of tenants) {
         const result = await applyToTenant(tenantId);

@@ -221,7 +221,7 @@ export function createSequencer(deps: {
   }
 
   async function pendingTenants(): Promise<string[]> {
-    return transactor.withPlatform(async (tx) => {
+    return transactor.withJobs(async (tx) => {
       const result = await sql<{ tenant: string }>`select parapet_audit_pending_tenants(${options.maxTenantsPerPass}) as tenant`.execute(tx);
       return result.rows.map((row) => row.tenant);
     });
@@ -246,7 +246,7 @@ export function createSequencer(deps: {
   /** Logs whose head a node that died left unsigned; signed on the first pass of a new leader. */
   let recovered = false;
   async function signLeftovers(): Promise<void> {
-    const leftovers = await transactor.withPlatform(async (tx) => (await sql<{ tenant: string }>`select parapet_audit_unsigned_tenants() as tenant`.execute(tx)).rows.map((row) => row.tenant));
+    const leftovers = await transactor.withJobs(async (tx) => (await sql<{ tenant: string }>`select parapet_audit_unsigned_tenants() as tenant`.execute(tx)).rows.map((row) => row.tenant));
     await each(leftovers, async (tenantId) => {
       await checkpointTenant(tenantId, true);
       return 0;

@@ -6,10 +6,14 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, it } from 'node:test';
 import pg from 'pg';
+import { CompiledQuery } from 'kysely';
+import { JOBS_ACTOR_ID } from '../../platform/db/transactor.ts';
 import { openTestDatabase, postgresSkipReason } from '../../../test/support/databases.ts';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { peerSuite } from '../../../test/support/peer-suite.ts';
+import { createOrg } from '../../../test/support/access.ts';
+import { PLATFORM_TENANT_ID } from '../audit/index.ts';
 
 const skip = await postgresSkipReason();
 
@@ -19,26 +23,27 @@ const skip = await postgresSkipReason();
  * `open` marks the ones that still answer about other tenants or users (issue 13, property 4).
  */
 const DEFINER_FUNCTIONS: Readonly<Record<string, { readonly open: boolean; readonly note: string }>> = {
-  'parapet_private.verified_context': { open: false, note: 'the caller’s own verified context, or an error' },
+  'parapet_private.enter_context': { open: false, note: 'enters a context only with a MAC bound to this backend and a few seconds (0028)' },
   parapet_api_key_tenant: { open: true, note: 'the tenant of any API key id' },
   parapet_audit_inbox_depth: { open: false, note: 'a count across tenants, no ids' },
-  parapet_audit_pending_tenants: { open: true, note: 'tenant ids with unsequenced audit events' },
-  parapet_audit_purge: { open: true, note: 'purges audit entries below a sequence number (job)' },
+  parapet_audit_pending_tenants: { open: false, note: 'tenant ids with unsequenced audit events, only in the verified jobs context (0054)' },
+  parapet_audit_purge: { open: false, note: 'purges the verified tenant’s own audit entries, behind its signed retention checkpoint' },
   parapet_audit_record_for_member: { open: true, note: 'writes audit events to the organizations of any user' },
   parapet_audit_signing_names: { open: false, note: 'audit signing key names, no tenant data' },
-  parapet_audit_streaming_tenants: { open: true, note: 'tenant ids with due audit streams' },
-  parapet_audit_tenants: { open: true, note: 'every tenant id' },
-  parapet_audit_unsigned_tenants: { open: true, note: 'tenant ids without a signed checkpoint' },
-  parapet_due_organization_deletions: { open: true, note: 'tenant ids due for deletion' },
-  parapet_invitation_organizations: { open: true, note: 'organizations that invited an address, for any user' },
-  parapet_key_tenants: { open: true, note: 'every tenant id with keys' },
-  parapet_lifecycle_tenants: { open: true, note: 'every tenant id' },
+  parapet_audit_streaming_tenants: { open: false, note: 'tenant ids with due audit streams, only in the verified jobs context (0054)' },
+  parapet_audit_tenants: { open: false, note: 'every tenant id, only in the verified jobs context (0054)' },
+  parapet_audit_unsigned_tenants: { open: false, note: 'tenant ids without a signed checkpoint, only in the verified jobs context (0054)' },
+  parapet_due_organization_deletions: { open: false, note: 'tenant ids due for deletion, only in the verified jobs context (0054)' },
+  parapet_invitation_organizations: { open: false, note: 'organizations that invited the verified actor (no arguments, 0054)' },
+  parapet_key_tenants: { open: false, note: 'every tenant id with keys, only in the verified jobs context (0054)' },
+  parapet_lifecycle_tenants: { open: false, note: 'every tenant id, only in the verified jobs context (0054)' },
   parapet_oauth_client_tenant: { open: true, note: 'the tenant of any OAuth client id' },
+  parapet_oidc_application_tenant: { open: true, note: 'the tenant of any OIDC application (client) id' },
   parapet_organizations_created_by_actor: { open: false, note: 'organizations created by the verified actor' },
-  parapet_unnotified_organization_deletions: { open: true, note: 'tenant ids with unnotified deletions' },
-  parapet_user_mfa_requirements: { open: true, note: 'MFA requirements of any user' },
-  parapet_user_organizations: { open: true, note: 'the organizations of any user' },
-  parapet_user_session_limits: { open: true, note: 'the session limits of any user' },
+  parapet_unnotified_organization_deletions: { open: false, note: 'tenant ids with unnotified deletions, only in the verified jobs context (0054)' },
+  parapet_user_mfa_requirements: { open: false, note: 'MFA requirements of the verified actor’s organizations (no arguments, 0055)' },
+  parapet_user_organizations: { open: false, note: 'the organizations of the verified actor (no arguments, 0055)' },
+  parapet_user_session_limits: { open: false, note: 'the session limits of the verified actor (no arguments, 0055)' },
 };
 
 peerSuite('SQL injected as parapet_app cannot mint or alter what authentication trusts (issue 13, TEN-1)', skip, () => {
@@ -147,5 +152,90 @@ peerSuite('SQL injected as parapet_app cannot mint or alter what authentication 
     );
     const found = [...new Set(rows.map((row) => row.name))].sort();
     assert.deepEqual(found, Object.keys(DEFINER_FUNCTIONS).sort(), 'a SECURITY DEFINER function was added or removed: review it and list it in DEFINER_FUNCTIONS');
+  });
+
+  // Property 4: the functions that list every tenant answer only in the verified jobs context.
+  const JOB_CALLS: Readonly<Record<string, string>> = {
+    parapet_audit_pending_tenants: 'select parapet_audit_pending_tenants(1000)',
+    parapet_audit_streaming_tenants: "select parapet_audit_streaming_tenants(1000, now() + interval '1 year')",
+    parapet_audit_tenants: 'select parapet_audit_tenants()',
+    parapet_audit_unsigned_tenants: 'select parapet_audit_unsigned_tenants()',
+    parapet_due_organization_deletions: "select parapet_due_organization_deletions(now() + interval '100 years')",
+    parapet_key_tenants: 'select parapet_key_tenants()',
+    parapet_lifecycle_tenants: 'select parapet_lifecycle_tenants()',
+    parapet_unnotified_organization_deletions: 'select parapet_unnotified_organization_deletions()',
+  };
+  for (const [name, call] of Object.entries(JOB_CALLS)) {
+    it(`TEN-1: ${name} refuses injected SQL (no context, a forged jobs context, a request's context)`, async () => {
+      await assert.rejects(sql.query(call), /background jobs/);
+      await sql.query('begin');
+      try {
+        await sql.query("select set_config('parapet.context', '|ffffffff-ffff-ffff-ffff-ffffffffffff', true)");
+        await assert.rejects(sql.query(call), /not authenticated|background jobs/);
+      } finally {
+        await sql.query('rollback');
+      }
+      await assert.rejects(t.transactor.withActor(userId, (tx) => tx.executeQuery(CompiledQuery.raw(call))), /background jobs/);
+      // The jobs context still gets its answer.
+      await t.transactor.withJobs((tx) => tx.executeQuery(CompiledQuery.raw(call)));
+    });
+  }
+
+  it('TEN-1: the jobs actor id is refused by withTenant and withActor (the request path cannot ask for it)', async () => {
+    await assert.rejects(t.transactor.withActor(JOBS_ACTOR_ID, async () => undefined), /reserved/);
+    await assert.rejects(t.transactor.withTenant(JOBS_ACTOR_ID, async () => undefined), /reserved/);
+    await assert.rejects(t.transactor.withTenant(PLATFORM_TENANT_ID, async () => undefined, JOBS_ACTOR_ID.toUpperCase()), /reserved/);
+  });
+
+  it("TEN-1: parapet_invitation_organizations answers only about the verified actor's own invitations", async () => {
+    const { orgId: org, admin } = await createOrg(t, 'invites');
+    await t.transactor.withTenant(org, (tx) =>
+      tx.executeQuery(
+        CompiledQuery.raw(
+          `insert into invitations (tenant_id, id, email, email_normalized, role, token_hash, invited_by, created_at, expires_at)
+           values ($1, gen_random_uuid(), 'user@example.com', 'user@example.com', 'member', $2, $3, now(), now() + interval '1 day')`,
+          [org, randomBytes(32), admin.userId],
+        ),
+      ),
+    );
+    const mine = await t.transactor.withActor(userId, (tx) => tx.executeQuery<{ t: string }>(CompiledQuery.raw('select parapet_invitation_organizations() as t')));
+    assert.deepEqual(mine.rows.map((r) => r.t), [org]);
+    // Another user's context (and no context) sees nothing of user@'s invitation; no argument names a subject.
+    const other = await t.transactor.withActor(operatorId, (tx) => tx.executeQuery<{ t: string }>(CompiledQuery.raw('select parapet_invitation_organizations() as t')));
+    assert.deepEqual(other.rows, []);
+    assert.deepEqual((await sql.query('select parapet_invitation_organizations() as t')).rows, []);
+    await assert.rejects(sql.query("select parapet_invitation_organizations('user@example.com', $1::uuid)", [userId]), /does not exist/);
+  });
+
+  it("TEN-1: the per-user definer functions answer only about the verified actor: another user's id cannot be named, no context is refused", async () => {
+    const { orgId, admin } = await createOrg(t, 'subjects');
+    await t.transactor.withTenant(orgId, (tx) =>
+      tx.executeQuery(
+        CompiledQuery.raw(
+          `insert into organization_security_policies (tenant_id, mfa_required, allowed_mfa_methods, session_idle_minutes, session_absolute_hours, updated_at)
+           values ($1, true, '{totp}', 7, 3, now())
+           on conflict (tenant_id) do update set mfa_required = true, allowed_mfa_methods = '{totp}', session_idle_minutes = 7, session_absolute_hours = 3`,
+          [orgId],
+        ),
+      ),
+    );
+    const calls = {
+      parapet_user_organizations: 'select parapet_user_organizations()::text as v',
+      parapet_user_session_limits: 'select idle_minutes::text as v from parapet_user_session_limits()',
+      parapet_user_mfa_requirements: 'select organization_id::text as v from parapet_user_mfa_requirements()',
+    };
+    const asActor = async (actor: string, call: string) =>
+      (await t.transactor.withTenant(PLATFORM_TENANT_ID, (tx) => tx.executeQuery<{ v: string | null }>(CompiledQuery.raw(call)), actor)).rows.map((r) => r.v);
+    for (const [name, call] of Object.entries(calls)) {
+      // The admin's own context sees the admin's organization.
+      assert.deepEqual(await asActor(admin.userId, call), [name === 'parapet_user_session_limits' ? '7' : orgId], name);
+      // Another user's context (the attacker's own) sees nothing of it.
+      assert.notDeepEqual(await asActor(userId, call), [name === 'parapet_user_session_limits' ? '7' : orgId], name);
+      // No verified actor: refused, also with a context set by hand.
+      await assert.rejects(sql.query(call), /verified context/, name);
+      await assert.rejects(t.transactor.withTenant(PLATFORM_TENANT_ID, (tx) => tx.executeQuery(CompiledQuery.raw(call))), /verified context/, name);
+      // The old form naming the subject is gone.
+      await assert.rejects(sql.query(`select ${name}($1::uuid)`, [admin.userId]), /does not exist/, name);
+    }
   });
 });

@@ -107,7 +107,7 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
         const { token, sessionId } = await sessions.create(tx, user, { ip: source.ip ?? '', userAgent: source.user_agent ?? undefined, authMethods: ['pwd'] });
         // Issue 3 part 7: an organization requiring MFA refuses this password-only session until
         // the user enrols a second factor; the answer says so (and which methods count).
-        const mfaEnrolment = mfa === undefined ? [] : await mfaEnrolmentRequired(tx, user.id, methods);
+        const mfaEnrolment = mfa === undefined ? [] : await mfaEnrolmentRequired(tx, methods);
         // The organizations' copies leave out how many organizations want MFA: that counts the others.
         await audit.recordForUser(tx, user.id, [{
           action: 'session.created',
@@ -119,7 +119,7 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
           ...(mfaEnrolment.length === 0 ? {} : { platformMetadata: { mfa_enrolment_required: mfaEnrolment.length } }),
         }]);
         return { kind: 'session', token, sessionId, user, mfaEnrolment };
-      });
+      }, user.id);
     },
   };
 }

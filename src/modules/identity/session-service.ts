@@ -99,14 +99,14 @@ export function createSessionService(deps: {
    * A session's timeouts: the platform's defaults (stricter for operators), overridden by the
    * strictest of the user's organizations' security policies — an operator's never loosened.
    */
-  async function organizationLimits(tx: Tx, userId: string): Promise<{ idle_minutes: number | null; absolute_hours: number | null } | undefined> {
-    const { rows } = await sql<{ idle_minutes: number | null; absolute_hours: number | null }>`select idle_minutes, absolute_hours from parapet_user_session_limits(${userId})`.execute(tx);
+  async function organizationLimits(tx: Tx): Promise<{ idle_minutes: number | null; absolute_hours: number | null } | undefined> {
+    const { rows } = await sql<{ idle_minutes: number | null; absolute_hours: number | null }>`select idle_minutes, absolute_hours from parapet_user_session_limits()`.execute(tx);
     return rows[0];
   }
 
   async function sessionLimits(tx: Tx, user: Pick<UserRow, 'id' | 'is_platform_admin'>): Promise<{ idleSeconds: number; absoluteMs: number }> {
     const operator = user.is_platform_admin;
-    const org = await organizationLimits(tx, user.id);
+    const org = await organizationLimits(tx);
     const platformIdle = operator ? timeouts.operatorIdleMinutes : timeouts.memberIdleMinutes;
     const platformAbsolute = operator ? timeouts.operatorAbsoluteHours : timeouts.memberAbsoluteHours;
     const idle = org?.idle_minutes ?? platformIdle;
@@ -127,7 +127,7 @@ export function createSessionService(deps: {
         idleSeconds = limits.idleSeconds;
         absoluteSeconds = Math.min(familySeconds, limits.absoluteMs / 1000);
       } else {
-        const org = await organizationLimits(tx, user.id);
+        const org = await organizationLimits(tx);
         if (org?.idle_minutes != null) idleSeconds = org.idle_minutes * 60;
         if (org?.absolute_hours != null) absoluteSeconds = Math.min(familySeconds, org.absolute_hours * 3600);
       }
@@ -200,6 +200,7 @@ export function createSessionService(deps: {
       return true;
     },
     replace: async ({ userId, replaces, authMethods, action, reason, by, metadata }) => {
+      // The user's verified actor: the organization policies' session limits are read for it (0055).
       const created = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         const user = await findUserById(tx, userId);
         if (user === undefined || user.disabled_at !== null) throw new AppError('unauthenticated');
@@ -213,7 +214,7 @@ export function createSessionService(deps: {
           metadata: { amr: authMethods.join(' '), replaces, ...metadata },
         }]);
         return session;
-      });
+      }, userId);
       await revokeById(replaces, reason, by);
       return created;
     },

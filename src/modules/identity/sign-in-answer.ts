@@ -16,7 +16,7 @@ export interface ApiClientTokens {
   readonly refresh_token: string;
 }
 /** Opens the refresh family of a just-created session (src/modules/tokens, `issueForSession`). */
-export type IssueApiClientTokens = (sessionId: string, options: { organizationId: string | undefined; source: AuditSource }) => Promise<ApiClientTokens>;
+export type IssueApiClientTokens = (sessionId: string, options: { userId: string; organizationId: string | undefined; source: AuditSource }) => Promise<ApiClientTokens>;
 
 /** What every way of signing in (password, second factor, passkey) accepts to answer an API client. */
 export const TokenRequestFields = {
@@ -62,7 +62,7 @@ export async function answerSignIn(
   const enrolment =
     signedIn.mfaEnrolment.length === 0 ? {} : { mfa_enrolment_required: signedIn.mfaEnrolment.map((item) => ({ organization_id: item.organizationId, methods: [...item.methods] })) };
   if (wantsTokens(signedIn.body, deps.issueTokens) && deps.issueTokens !== undefined) {
-    const tokens = await deps.issueTokens(signedIn.sessionId, { organizationId: signedIn.body.organization_id?.toLowerCase(), source: requestSource(request) });
+    const tokens = await deps.issueTokens(signedIn.sessionId, { userId: signedIn.user.id, organizationId: signedIn.body.organization_id?.toLowerCase(), source: requestSource(request) });
     // RFC 6749 §5.1: responses carrying tokens MUST NOT be cached.
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     return { ...tokens, ...enrolment };

@@ -92,7 +92,7 @@ export function createKeyMaintenance(deps: {
 }): KeyMaintenance {
   const { transactor, provider, fields, audit, clock, options } = deps;
 
-  const tenants = () => transactor.withPlatform(async (tx) => (await sql<{ t: string }>`select parapet_key_tenants() as t`.execute(tx)).rows.map((r) => r.t));
+  const tenants = () => transactor.withJobs(async (tx) => (await sql<{ t: string }>`select parapet_key_tenants() as t`.execute(tx)).rows.map((r) => r.t));
 
   async function rotateTenant(tenantId: string, actor: AuditActor = SYSTEM_ACTOR): Promise<number> {
     const version = await transactor.withTenant(tenantId, async (tx) => {

@@ -312,7 +312,7 @@ export function createDeletionService(deps: DeletionDeps) {
     /** Sends the owners of newly scheduled organization deletions their notice (the outbox). */
     deliverNotices: async (): Promise<number> => {
       if (notifier === undefined) return 0;
-      const tenants = await transactor.withPlatform(async (tx) => (await sql<{ t: string }>`select parapet_unnotified_organization_deletions() as t`.execute(tx)).rows.map((r) => r.t));
+      const tenants = await transactor.withJobs(async (tx) => (await sql<{ t: string }>`select parapet_unnotified_organization_deletions() as t`.execute(tx)).rows.map((r) => r.t));
       let sent = 0;
       for (const tenantId of tenants) {
         const notice = await transactor.withTenant(tenantId, async (tx) => {
@@ -333,7 +333,7 @@ export function createDeletionService(deps: DeletionDeps) {
       const now = clock.now();
       const users = await transactor.withPlatform((tx) => tx.selectFrom('user_deletions').select('user_id').where('purge_after', '<=', now).orderBy('purge_after').limit(100).execute());
       for (const { user_id } of users) await purgeUser(user_id);
-      const orgs = await transactor.withPlatform(async (tx) => (await sql<{ t: string }>`select parapet_due_organization_deletions(${now}) as t`.execute(tx)).rows.map((r) => r.t));
+      const orgs = await transactor.withJobs(async (tx) => (await sql<{ t: string }>`select parapet_due_organization_deletions(${now}) as t`.execute(tx)).rows.map((r) => r.t));
       for (const tenantId of orgs) await purgeOrganization(tenantId);
       return { users: users.length, organizations: orgs.length };
     },

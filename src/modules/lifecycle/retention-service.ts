@@ -73,7 +73,7 @@ export function createRetentionService(deps: {
   async function tenantsOf(type: RetentionDataType): Promise<readonly string[]> {
     if (type.scope === 'platform') return [PLATFORM_TENANT_ID];
     if (type.tenants !== undefined) return type.tenants();
-    return transactor.withPlatform(async (tx) => (await sql<{ t: string }>`select parapet_lifecycle_tenants() as t`.execute(tx)).rows.map((r) => r.t));
+    return transactor.withJobs(async (tx) => (await sql<{ t: string }>`select parapet_lifecycle_tenants() as t`.execute(tx)).rows.map((r) => r.t));
   }
 
   async function purgeOne(type: RetentionDataType, tenantId: string, options: { dryRun: boolean }): Promise<PurgeReport> {

@@ -192,7 +192,7 @@ export function auditRetentionType(deps: { transactor: AppTransactor; retention:
     minDays: Math.min(deps.minDays, deps.defaultDays),
     maxDays: Math.max(deps.maxDays, deps.defaultDays),
     // Every log with entries, the platform's and those of deleted organizations included.
-    tenants: async () => transactor.withPlatform(async (tx) => (await sql<{ t: string }>`select parapet_audit_tenants() as t`.execute(tx)).rows.map((r) => r.t)),
+    tenants: async () => transactor.withJobs(async (tx) => (await sql<{ t: string }>`select parapet_audit_tenants() as t`.execute(tx)).rows.map((r) => r.t)),
     // The audit retention computes the same cutoff from the same setting and purges up to it.
     purge: async (target) => (await retention.applyToTenant(target.tenantId))?.purged ?? 0,
     count: (target, cutoff) =>

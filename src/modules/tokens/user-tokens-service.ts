@@ -57,7 +57,7 @@ export interface UserTokens {
    * With `organizationId`, the tokens are scoped to that organization (`tid`), which the user must
    * belong to; otherwise the session is ended and `forbidden` thrown.
    */
-  issueForSession(sessionId: string, options: { organizationId: string | undefined; source: AuditSource }): Promise<UserTokenPair>;
+  issueForSession(sessionId: string, options: { userId: string; organizationId: string | undefined; source: AuditSource }): Promise<UserTokenPair>;
   /** `grant_type=refresh_token`: rotates the refresh token. Throws `invalid_grant` or `rate_limited`. */
   refresh(refreshToken: string, source: AuditSource): Promise<UserTokenPair>;
   /** RFC 7009: revokes the token's family (its session). Unknown tokens are ignored. */
@@ -122,7 +122,7 @@ export function createUserTokens(deps: {
 
   /** IR-5: an alert in each organization of the user whose family was replayed (platform log and a warning otherwise). */
   async function alertReuse(reuse: NonNullable<Refused['reuse']>, source: AuditSource): Promise<void> {
-    const organizations = await transactor.withPlatform((tx) => userOrganizations(tx, reuse.userId));
+    const organizations = await transactor.withActor(reuse.userId, (tx) => userOrganizations(tx));
     const ctx: AuditContext = { userId: '', actor: { type: 'anonymous', id: null, display_name: null }, source };
     for (const tenantId of organizations) {
       await transactor.withTenant(tenantId, (tx) =>
@@ -139,13 +139,13 @@ export function createUserTokens(deps: {
   }
 
   return {
-    issueForSession: async (sessionId, { organizationId, source }) => {
+    issueForSession: async (sessionId, { userId, organizationId, source }) => {
       const outcome = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx): Promise<UserTokenPair | Refused> => {
         const now = clock.now();
         const session = await findSessionWithUser(tx, deps.integrity, sessionId, true);
-        if (session === undefined || !sessionIsLive(session, now)) return { refused: new AppError('unauthenticated') };
+        if (session === undefined || session.user_id !== userId || !sessionIsLive(session, now)) return { refused: new AppError('unauthenticated') };
         const actor = actorOf(session);
-        if (organizationId !== undefined && !(await userOrganizations(tx, session.user_id)).includes(organizationId)) {
+        if (organizationId !== undefined && !(await userOrganizations(tx)).includes(organizationId)) {
           await endSession(tx, { id: sessionId, user_id: session.user_id }, 'token_scope_refused', actor, source, now);
           return { refused: new AppError('forbidden', { detail: 'You are not a member of that organization.' }) };
         }
@@ -166,7 +166,7 @@ export function createUserTokens(deps: {
           metadata: { refresh_token_id: id, family_expires_at: familyExpiresAt.toISOString(), ...(organizationId === undefined ? {} : { tid: organizationId }) },
         });
         return pair(await accessToken(session, organizationId ?? null, now), refresh);
-      });
+      }, userId);
       if ('refused' in outcome) {
         deps.revoked?.(sessionId);
         throw outcome.refused;

@@ -99,8 +99,11 @@ export async function countIssuedSince(tx: Tx, sessionId: string, since: Date): 
   return Number(row?.n ?? 0);
 }
 
-/** The organizations a user is a member of (ids only; `parapet_user_organizations`, migration 0018). */
-export async function userOrganizations(tx: Tx, userId: string): Promise<string[]> {
-  const result = await sql<{ id: string }>`select parapet_user_organizations(${userId}::uuid) as id`.execute(tx);
+/**
+ * The organizations of the transaction's verified actor (ids only; `parapet_user_organizations`,
+ * migrations 0018, 0055): `tx` must carry the user as its actor; the function refuses otherwise.
+ */
+export async function userOrganizations(tx: Tx): Promise<string[]> {
+  const result = await sql<{ id: string }>`select parapet_user_organizations() as id`.execute(tx);
   return result.rows.map((row) => row.id);
 }

@@ -4,6 +4,8 @@ import { createBoundContextSigner, type ContextSigner } from './context-key.ts';
 
 /** The role every request runs as. Not a superuser, cannot bypass RLS, owns nothing. */
 export const APP_ROLE = 'parapet_app';
+/** The actor of the verified jobs context (migration 0054): no user has it, and withTenant/withActor refuse it. */
+export const JOBS_ACTOR_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -25,6 +27,12 @@ export interface Transactor<DB> {
   withActor<T>(actorId: string, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
   /** Runs `fn` with no tenant (platform tables only: users, sessions, setup tokens). */
   withPlatform<T>(fn: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Background jobs only (issue 13, property 4): the verified jobs context (no tenant, the reserved
+   * actor JOBS_ACTOR_ID), the only one in which the definer functions that list every tenant answer.
+   * The request path never calls it.
+   */
+  withJobs<T>(fn: (tx: Transaction<DB>) => Promise<T>): Promise<T>;
 }
 
 /**
@@ -150,9 +158,10 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
     });
   }
 
-  async function run<T>(rawTenantId: string, rawActorId: string, fn: (tx: Transaction<DB>) => Promise<T>): Promise<T> {
+  async function run<T>(rawTenantId: string, rawActorId: string, fn: (tx: Transaction<DB>) => Promise<T>, jobs = false): Promise<T> {
     const tenantId = rawTenantId.toLowerCase();
     const actorId = rawActorId.toLowerCase();
+    if (!jobs && (tenantId === JOBS_ACTOR_ID || actorId === JOBS_ACTOR_ID)) throw new ContextError('the jobs actor id is reserved for withJobs');
     for (const id of [tenantId, actorId]) {
       if (id !== '' && !UUID.test(id)) throw new ContextError(`not a canonical UUID: ${JSON.stringify(id)}`);
     }
@@ -193,5 +202,6 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
     withTenant: (tenantId, fn, actorId) => run(tenantId, actorId ?? '', fn),
     withActor: (actorId, fn) => run('', actorId, fn),
     withPlatform: (fn) => run('', '', fn),
+    withJobs: (fn) => run('', JOBS_ACTOR_ID, fn, true),
   };
 }

@@ -39,9 +39,9 @@ export function createFirstFactorUpgrade(deps: { transactor: AppTransactor; sess
   const { transactor, sessions, registry, cookie } = deps;
   return {
     check: (userId) =>
-      transactor.withPlatform(async (tx) => {
+      transactor.withActor(userId, async (tx) => {
         const methods = await registry.methodsFor(userId, tx);
-        return { eligible: !registry.anyPrimary(methods) && (await mfaEnrolmentRequired(tx, userId, methods)).length > 0 };
+        return { eligible: !registry.anyPrimary(methods) && (await mfaEnrolmentRequired(tx, methods)).length > 0 };
       }),
     afterConfirm: async (request, reply, { check, factorAmr }) => {
       const principal = requireUser(request);

@@ -147,7 +147,7 @@ export function createMfaLogin(deps: { transactor: AppTransactor; clock: Clock; 
         const amr = sessionAmr(verified);
         // ASVS 7.2.4: a new session id at authentication; nothing from before the MFA step survives.
         const { token: sessionToken, sessionId } = await sessions.create(tx, user, { ip: source.ip ?? '', userAgent: source.user_agent ?? undefined, authMethods: amr });
-        const mfaEnrolment = await mfaEnrolmentRequired(tx, user.id, await registry.methodsFor(user.id, tx));
+        const mfaEnrolment = await mfaEnrolmentRequired(tx, await registry.methodsFor(user.id, tx));
         await audit.recordForUser(tx, user.id, [{
           action: 'session.created',
           actor: actorOf(user),
@@ -158,7 +158,7 @@ export function createMfaLogin(deps: { transactor: AppTransactor; clock: Clock; 
           ...(mfaEnrolment.length === 0 ? {} : { platformMetadata: { mfa_enrolment_required: mfaEnrolment.length } }),
         }]);
         return { token: sessionToken, sessionId, user, mfaEnrolment };
-      });
+      }, user.id);
     },
     verifyForUser: ({ user, attemptId, method, proof, source }) => verify(user, attemptId, method, proof, source),
     challengeForUser: async (userId, attemptId, method) => {
