@@ -108,6 +108,8 @@ export interface Config {
   /** An armored OpenPGP private key that cleartext-signs security.txt. */
   readonly securityPgpKeyFile: string | undefined;
   readonly securityPgpPassphrase: string | undefined;
+  /** incidents: an organization whose administrators get an alert when an incident clock is overdue. */
+  readonly incidentAlertOrganization: string | undefined;
 }
 
 export type ConfigKey = keyof Config;
@@ -705,6 +707,11 @@ export const OPTIONS = [
     key: 'securityPgpPassphrase', env: 'PARAPET_SECURITY_PGP_PASSPHRASE', defaultText: '(unset)', secret: true,
     description: 'Passphrase of the security.txt signing key, if it has one.',
     parse: optional, derive: () => undefined,
+  }),
+  define({
+    key: 'incidentAlertOrganization', env: 'PARAPET_INCIDENT_ALERT_ORGANIZATION', defaultText: '(unset: overdue clocks are logged and audited only)',
+    description: 'Organization id whose administrators get a security alert when an incident clock (customer notice, GDPR, NIS2, post-incident report) is overdue.',
+    parse: (raw) => { const text = optional(raw); if (text !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text)) throw new OptionError('expected an organization id (UUID)'); return text?.toLowerCase(); }, derive: () => undefined,
   }),
 ] as const;
 
