@@ -112,6 +112,8 @@ export interface Config {
   readonly ssoDnsServers: readonly string[];
   /** Private networks OpenID back-channel logout URIs may be in (openid module, issue 17). */
   readonly oidcBackchannelAllowedNetworks: readonly string[];
+  /** incidents: an organization whose administrators get an alert when an incident clock is overdue. */
+  readonly incidentAlertOrganization: string | undefined;
 }
 
 export type ConfigKey = keyof Config;
@@ -730,6 +732,11 @@ export const OPTIONS = [
     key: 'oidcBackchannelAllowedNetworks', env: 'PARAPET_OIDC_BACKCHANNEL_ALLOWED_NETWORKS', defaultText: '(none)',
     description: 'Private networks (comma-separated CIDRs) OpenID back-channel logout URIs may be in; other private, loopback and metadata addresses are refused.',
     parse: cidrList, derive: () => [],
+  }),
+  define({
+    key: 'incidentAlertOrganization', env: 'PARAPET_INCIDENT_ALERT_ORGANIZATION', defaultText: '(unset: overdue clocks are logged and audited only)',
+    description: 'Organization id whose administrators get a security alert when an incident clock (customer notice, GDPR, NIS2, post-incident report) is overdue.',
+    parse: (raw) => { const text = optional(raw); if (text !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text)) throw new OptionError('expected an organization id (UUID)'); return text?.toLowerCase(); }, derive: () => undefined,
   }),
 ] as const;
 

@@ -11,6 +11,7 @@ import { apiKeysModule } from './api-keys/index.ts';
 import { auditStreamingModule } from './audit-streaming/index.ts';
 import { auditModule } from './audit/index.ts';
 import { consoleModule } from './console/index.ts';
+import { incidentsModule } from './incidents/index.ts';
 import { identityModule } from './identity/index.ts';
 import { keysModule } from './keys/index.ts';
 import { lifecycleModule } from './lifecycle/index.ts';
@@ -45,4 +46,5 @@ export const MODULES: readonly AppModule[] = [
   consoleModule,
   trustModule,
   openidModule,
+  incidentsModule,
 ];

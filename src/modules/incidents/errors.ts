@@ -1,0 +1,13 @@
+import { defineErrors } from '../../platform/http/errors.ts';
+
+/** The error codes this module answers with (module contract: each module declares its own). */
+export const INCIDENTS_ERRORS = defineErrors({
+  incident_resolved: { status: 409, title: 'The incident is resolved and can no longer change' },
+  clock_already_met: { status: 409, title: 'The clock was already met' },
+  unknown_component: { status: 400, title: 'An affected component does not exist' },
+});
+
+declare module '../../platform/http/errors.ts' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- adds this module's codes to the catalogue's type
+  interface ModuleErrorCodes extends Record<keyof typeof INCIDENTS_ERRORS, true> {}
+}
