@@ -18,10 +18,11 @@ import type { OpenIdTables } from './modules/openid/openid-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, AlertsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables, MfaTables, PasskeysTables, UserTokensTables, TrustTables, OpenIdTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, AlertsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables, MfaTables, PasskeysTables, UserTokensTables, TrustTables, OpenIdTables, DisclosureTables {}
 import type { MailTables } from './platform/mail/mail-tables.ts';
 import type { AccountsTables } from './modules/accounts/accounts-tables.ts';
 import type { TrustTables } from './modules/trust/trust-tables.ts';
+import type { DisclosureTables } from './modules/disclosure/disclosure-tables.ts';
 
 
 export type Tx = Transaction<DB>;

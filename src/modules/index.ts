@@ -11,6 +11,7 @@ import { apiKeysModule } from './api-keys/index.ts';
 import { auditStreamingModule } from './audit-streaming/index.ts';
 import { auditModule } from './audit/index.ts';
 import { consoleModule } from './console/index.ts';
+import { disclosureModule } from './disclosure/index.ts';
 import { identityModule } from './identity/index.ts';
 import { keysModule } from './keys/index.ts';
 import { lifecycleModule } from './lifecycle/index.ts';
@@ -43,4 +44,5 @@ export const MODULES: readonly AppModule[] = [
   consoleModule,
   trustModule,
   openidModule,
+  disclosureModule,
 ];

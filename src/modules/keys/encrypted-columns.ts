@@ -18,4 +18,6 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([
   { table: 'secret_versions', column: 'value_encrypted', rowId: 'id' },
   // TOTP seeds (AUTH-2, ENC-4), under the platform tenant's key.
   { table: 'totp_factors', column: 'secret_sealed', rowId: 'id' },
+  // Vulnerability report titles and bodies (VDP-2), under the platform tenant's key.
+  { table: 'disclosure_reports', column: 'content_sealed', rowId: 'id' },
 ]);
