@@ -72,7 +72,7 @@ export function createDisclosureService(deps: { transactor: AppTransactor; clock
       const id = uuidv7(clock, random);
       const sealed = await fields.encryptField(contentContext(id), JSON.stringify({ title: input.title, body: input.body }));
       const link = await inPlatform(async (tx) => {
-        const recent = await tx.selectFrom('disclosure_reports').select((eb) => eb.fn.countAll<number>().as('n')).where('reporter_email', '=', email).where('created_at', '>', hourAgo()).executeTakeFirstOrThrow();
+        const recent = await tx.selectFrom('disclosure_reports').select((eb) => eb.fn.countAll<string | number | bigint>().as('n')).where('reporter_email', '=', email).where('created_at', '>', hourAgo()).executeTakeFirstOrThrow();
         if (Number(recent.n) >= PER_EMAIL_PER_HOUR) throw new AppError('rate_limited', { detail: 'Too many reports from this address; try again in an hour.', headers: { 'retry-after': '3600' } });
         const now = clock.now();
         await tx.insertInto('disclosure_reports').values({ id, reporter_email: email, content_sealed: sealed, status: 'unverified', cvss_vector: null, cvss_score: null, severity: null, created_at: now, received_at: null, acknowledge_by: null, acknowledged_at: null, assess_by: null, assessed_at: null, fix_by: null, fixed_at: null, updated_at: now }).execute();
@@ -104,7 +104,7 @@ export function createDisclosureService(deps: { transactor: AppTransactor; clock
     async requestPortalLink(input: { email: string; source: AuditSource }): Promise<void> {
       const email = input.email.toLowerCase();
       const link = await inPlatform(async (tx) => {
-        const recent = await tx.selectFrom('disclosure_tokens').select((eb) => eb.fn.countAll<number>().as('n')).where('email', '=', email).where('purpose', '=', 'portal').where('created_at', '>', hourAgo()).executeTakeFirstOrThrow();
+        const recent = await tx.selectFrom('disclosure_tokens').select((eb) => eb.fn.countAll<string | number | bigint>().as('n')).where('email', '=', email).where('purpose', '=', 'portal').where('created_at', '>', hourAgo()).executeTakeFirstOrThrow();
         const has = await tx.selectFrom('disclosure_reports').select('id').where('reporter_email', '=', email).where('status', '!=', 'unverified').limit(1).executeTakeFirst();
         await audit.record(tx, PLATFORM_TENANT_ID, { action: 'disclosure.portal_link_requested', actor: ANONYMOUS, outcome: 'success', source: input.source });
         if (has === undefined || Number(recent.n) >= PER_EMAIL_PER_HOUR) return undefined;
