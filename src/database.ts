@@ -19,11 +19,12 @@ import type { SsoTables } from './modules/sso/sso-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, AlertsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables, MfaTables, PasskeysTables, UserTokensTables, TrustTables, OpenIdTables, SsoTables, IncidentsTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, AlertsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables, MfaTables, PasskeysTables, UserTokensTables, TrustTables, OpenIdTables, SsoTables, IncidentsTables, DisclosureTables {}
 import type { MailTables } from './platform/mail/mail-tables.ts';
 import type { AccountsTables } from './modules/accounts/accounts-tables.ts';
 import type { TrustTables } from './modules/trust/trust-tables.ts';
 import type { IncidentsTables } from './modules/incidents/incidents-tables.ts';
+import type { DisclosureTables } from './modules/disclosure/disclosure-tables.ts';
 
 
 export type Tx = Transaction<DB>;

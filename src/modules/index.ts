@@ -12,6 +12,7 @@ import { auditStreamingModule } from './audit-streaming/index.ts';
 import { auditModule } from './audit/index.ts';
 import { consoleModule } from './console/index.ts';
 import { incidentsModule } from './incidents/index.ts';
+import { disclosureModule } from './disclosure/index.ts';
 import { identityModule } from './identity/index.ts';
 import { keysModule } from './keys/index.ts';
 import { lifecycleModule } from './lifecycle/index.ts';
@@ -47,4 +48,5 @@ export const MODULES: readonly AppModule[] = [
   trustModule,
   openidModule,
   incidentsModule,
+  disclosureModule,
 ];

@@ -51,4 +51,6 @@ export const PERSONAL_DATA_EXCLUSIONS: Readonly<Record<string, string>> = {
   // Not yet exported: mail delivery rows name a recipient address, not a user id, and belong to
   // platform/mail, which may not depend on modules; an account's rows go with it at deletion.
   mail_deliveries: 'delivery status of mail (kind, status, dates) by recipient address; not yet exported, deleted with the account',
+  // Outside researchers have no account: their reports are theirs to read through the portal (docs/disclosure.md).
+  disclosure_tokens: 'single-use links mailed to a vulnerability reporter (no account), by address; the reports they open are read through the researcher portal',
 };

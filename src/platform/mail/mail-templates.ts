@@ -17,7 +17,9 @@ export type MailTemplate =
   | { readonly kind: 'account_deletion_completed' }
   | { readonly kind: 'organization_deletion_scheduled'; readonly organization: string; readonly organizationId: string; readonly purgeAfter: Date }
   | { readonly kind: 'organization_deletion_cancelled'; readonly organization: string; readonly organizationId: string }
-  | { readonly kind: 'organization_deletion_completed'; readonly organization: string };
+  | { readonly kind: 'organization_deletion_completed'; readonly organization: string }
+  | { readonly kind: 'disclosure_verify'; readonly token: string; readonly expiresAt: Date }
+  | { readonly kind: 'disclosure_portal'; readonly token: string; readonly expiresAt: Date };
 
 export type MailKind = MailTemplate['kind'];
 
@@ -96,6 +98,22 @@ export function renderMail(template: MailTemplate, publicUrl: string): RenderedM
         ],
         undefined,
         'If you made this change, ignore this message.',
+      );
+    // Vulnerability disclosure (docs/disclosure.md). The pages work without script, so the code is
+    // also given to paste; in the link it stays in the fragment, out of access logs.
+    case 'disclosure_verify':
+      return compose(
+        'Confirm your vulnerability report',
+        ['Someone submitted a vulnerability report with this address. It is accepted once you confirm the address.', `The link works once, until ${when(template.expiresAt)}. Without the link, paste this code on the confirmation page: ${template.token}`],
+        { label: 'Confirm the report', url: `${publicUrl}/security/disclosure/verify#token=${template.token}` },
+        'If you did not submit a report, ignore this message: an unconfirmed report is never accepted.',
+      );
+    case 'disclosure_portal':
+      return compose(
+        'Your vulnerability reports',
+        ['Someone asked to see the vulnerability reports submitted with this address.', `The link works once, until ${when(template.expiresAt)}. Without the link, paste this code on the portal page: ${template.token}`],
+        { label: 'See your reports', url: `${publicUrl}/security/disclosure/portal#token=${template.token}` },
+        'If you did not ask for this, ignore this message.',
       );
     default:
       return renderDeletionMail(template, publicUrl);

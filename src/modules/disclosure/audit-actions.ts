@@ -1,0 +1,17 @@
+import { defineAuditActions } from '../audit/index.ts';
+
+/** The audit actions this module records (module contract: each module declares its own). */
+export const DISCLOSURE_AUDIT_ACTIONS = defineAuditActions({
+  'disclosure.report_submitted': 'A vulnerability report was submitted and a verification link mailed to its reporter; it is not accepted until the link is used.',
+  'disclosure.report_verified': 'A reporter used the verification link: the report is received and its clocks (acknowledgement 24 h, assessment 5 business days) start.',
+  'disclosure.portal_link_requested': 'Someone asked for a researcher portal link for an address; a link is mailed only when the address has reports.',
+  'disclosure.portal_viewed': 'A reporter used a portal link to read their own reports.',
+  'disclosure.report_read': 'A platform administrator read a vulnerability report (its decrypted text).',
+  'disclosure.report_triaged': 'A platform administrator changed a report\'s status or severity (CVSS 3.1 vector); deadlines follow.',
+  'disclosure.policy_changed': 'A platform administrator changed the published disclosure policy.',
+});
+
+declare module '../audit/index.ts' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- adds this module's actions to the catalogue's type
+  interface ModuleAuditActions extends Record<keyof typeof DISCLOSURE_AUDIT_ACTIONS, true> {}
+}

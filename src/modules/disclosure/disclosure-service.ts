@@ -1,0 +1,191 @@
+import type { AppTransactor, Tx } from '../../database.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
+import { AppError } from '../../platform/http/errors.ts';
+import type { AuditActor, AuditSource } from '../../platform/http/principal.ts';
+import type { Mailer } from '../../platform/mail/index.ts';
+import { PLATFORM_TENANT_ID, type AuditRecorder } from '../audit/index.ts';
+import type { FieldContext, FieldEncryption } from '../keys/index.ts';
+import { scoreCvss31 } from './cvss.ts';
+import { fixBy, receivedClocks } from './deadlines.ts';
+import type { DisclosureReportsTable, ReportStatus } from './disclosure-tables.ts';
+import { DEFAULT_POLICY, type Policy } from './policy.ts';
+
+/** How long a verification link works; an unverified report is never accepted after it. */
+export const VERIFY_TTL_MS = 24 * 3_600_000;
+/** How long a portal link works. */
+export const PORTAL_TTL_MS = 3_600_000;
+/** Reports (verified or not) and portal links one address may ask for in an hour. */
+export const PER_EMAIL_PER_HOUR = 5;
+
+const ANONYMOUS: AuditActor = { type: 'anonymous', id: null, display_name: null };
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+export type ReportRow = Omit<DisclosureReportsTable, 'tenant_id' | 'cvss_score'> & { cvss_score: string | null };
+export interface ReportContent {
+  readonly title: string;
+  readonly body: string;
+}
+
+export const contentContext = (reportId: string): FieldContext => ({ tenantId: PLATFORM_TENANT_ID, table: 'disclosure_reports', column: 'content_sealed', rowId: reportId });
+
+/** Intake, verification, the researcher portal and triage (VDP-2, VDP-3). */
+export function createDisclosureService(deps: { transactor: AppTransactor; clock: Clock; random: Random; audit: Pick<AuditRecorder, 'record'>; fields: FieldEncryption; mail: Pick<Mailer, 'prepare' | 'send'> }) {
+  const { transactor, clock, random, audit, fields, mail } = deps;
+  const inPlatform = <T>(fn: (tx: Tx) => Promise<T>) => transactor.withTenant(PLATFORM_TENANT_ID, fn);
+  const hourAgo = () => new Date(clock.now().getTime() - 3_600_000);
+
+  async function issueToken(tx: Tx, purpose: 'verify' | 'portal', email: string, reportId: string | null, ttlMs: number): Promise<{ token: string; expiresAt: Date }> {
+    const token = newSecretToken(random);
+    const now = clock.now();
+    const expiresAt = new Date(now.getTime() + ttlMs);
+    await tx.insertInto('disclosure_tokens').values({ id: uuidv7(clock, random), purpose, token_hash: digestToken(token), report_id: reportId, email, created_at: now, expires_at: expiresAt, used_at: null }).execute();
+    return { token, expiresAt };
+  }
+
+  /** Spends a live token of `purpose` (single use: the update wins once); undefined when there is none. */
+  async function spendToken(tx: Tx, purpose: 'verify' | 'portal', token: string): Promise<{ email: string; report_id: string | null } | undefined> {
+    if (!TOKEN_SHAPE.test(token)) return undefined;
+    const now = clock.now();
+    return tx
+      .updateTable('disclosure_tokens')
+      .set({ used_at: now })
+      .where('token_hash', '=', digestToken(token))
+      .where('purpose', '=', purpose)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returning(['email', 'report_id'])
+      .executeTakeFirst();
+  }
+
+  async function decrypt(row: { id: string; content_sealed: string }): Promise<ReportContent> {
+    return JSON.parse(await fields.decryptField(contentContext(row.id), row.content_sealed)) as ReportContent;
+  }
+
+  return {
+    /**
+     * Stores a report as unverified and mails its reporter a verification link. The report is
+     * encrypted before it reaches the database; it counts as received only once the link is used.
+     */
+    async submit(input: { email: string; title: string; body: string; source: AuditSource }): Promise<void> {
+      const email = input.email.toLowerCase();
+      const id = uuidv7(clock, random);
+      const sealed = await fields.encryptField(contentContext(id), JSON.stringify({ title: input.title, body: input.body }));
+      const link = await inPlatform(async (tx) => {
+        const recent = await tx.selectFrom('disclosure_reports').select((eb) => eb.fn.countAll<string | number | bigint>().as('n')).where('reporter_email', '=', email).where('created_at', '>', hourAgo()).executeTakeFirstOrThrow();
+        if (Number(recent.n) >= PER_EMAIL_PER_HOUR) throw new AppError('rate_limited', { detail: 'Too many reports from this address; try again in an hour.', headers: { 'retry-after': '3600' } });
+        const now = clock.now();
+        await tx.insertInto('disclosure_reports').values({ id, reporter_email: email, content_sealed: sealed, status: 'unverified', cvss_vector: null, cvss_score: null, severity: null, created_at: now, received_at: null, acknowledge_by: null, acknowledged_at: null, assess_by: null, assessed_at: null, fix_by: null, fixed_at: null, updated_at: now }).execute();
+        const issued = await issueToken(tx, 'verify', email, id, VERIFY_TTL_MS);
+        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'disclosure.report_submitted', actor: ANONYMOUS, outcome: 'success', source: input.source, targets: [{ type: 'disclosure_report', id }] });
+        return issued;
+      });
+      // After commit: the request never waits for the network.
+      mail.send(mail.prepare(email, { kind: 'disclosure_verify', ...link }));
+    },
+
+    /** Uses a verification link: the report is received and its clocks start. */
+    async verify(token: string, source: AuditSource): Promise<{ reportId: string }> {
+      return inPlatform(async (tx) => {
+        const spent = await spendToken(tx, 'verify', token);
+        if (spent?.report_id == null) throw new AppError('disclosure_link_invalid');
+        const now = clock.now();
+        const clocks = receivedClocks(now);
+        await tx.updateTable('disclosure_reports').set({ status: 'received', received_at: now, acknowledge_by: clocks.acknowledgeBy, assess_by: clocks.assessBy, updated_at: now }).where('id', '=', spent.report_id).where('status', '=', 'unverified').execute();
+        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'disclosure.report_verified', actor: ANONYMOUS, outcome: 'success', source, targets: [{ type: 'disclosure_report', id: spent.report_id }] });
+        return { reportId: spent.report_id };
+      });
+    },
+
+    /**
+     * Mails a portal link when `email` has received reports. The answer is the same either way,
+     * so it does not tell whether an address reported anything.
+     */
+    async requestPortalLink(input: { email: string; source: AuditSource }): Promise<void> {
+      const email = input.email.toLowerCase();
+      const link = await inPlatform(async (tx) => {
+        const recent = await tx.selectFrom('disclosure_tokens').select((eb) => eb.fn.countAll<string | number | bigint>().as('n')).where('email', '=', email).where('purpose', '=', 'portal').where('created_at', '>', hourAgo()).executeTakeFirstOrThrow();
+        const has = await tx.selectFrom('disclosure_reports').select('id').where('reporter_email', '=', email).where('status', '!=', 'unverified').limit(1).executeTakeFirst();
+        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'disclosure.portal_link_requested', actor: ANONYMOUS, outcome: 'success', source: input.source });
+        if (has === undefined || Number(recent.n) >= PER_EMAIL_PER_HOUR) return undefined;
+        return issueToken(tx, 'portal', email, null, PORTAL_TTL_MS);
+      });
+      if (link !== undefined) mail.send(mail.prepare(email, { kind: 'disclosure_portal', ...link }));
+    },
+
+    /** Uses a portal link: the reports of the address it was sent to, and no one else's. */
+    async portal(token: string, source: AuditSource): Promise<{ report: ReportRow; content: ReportContent }[]> {
+      const rows = await inPlatform(async (tx) => {
+        const spent = await spendToken(tx, 'portal', token);
+        if (spent === undefined) throw new AppError('disclosure_link_invalid');
+        const found = await tx.selectFrom('disclosure_reports').selectAll().where('reporter_email', '=', spent.email).where('status', '!=', 'unverified').orderBy('created_at', 'desc').limit(100).execute();
+        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'disclosure.portal_viewed', actor: ANONYMOUS, outcome: 'success', source, metadata: { reports: found.length } });
+        return found;
+      });
+      return Promise.all(rows.map(async (report) => ({ report, content: await decrypt(report) })));
+    },
+
+    /** Received reports, newest first (platform administrators); without their text. */
+    async list(): Promise<ReportRow[]> {
+      return inPlatform((tx) => tx.selectFrom('disclosure_reports').selectAll().where('status', '!=', 'unverified').orderBy('created_at', 'desc').limit(500).execute());
+    },
+
+    /** One received report with its decrypted text; the read is audited. */
+    async read(id: string, actor: AuditActor, source: AuditSource): Promise<{ report: ReportRow; content: ReportContent }> {
+      const report = await inPlatform(async (tx) => {
+        const row = await tx.selectFrom('disclosure_reports').selectAll().where('id', '=', id).where('status', '!=', 'unverified').executeTakeFirst();
+        if (row === undefined) throw new AppError('not_found');
+        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'disclosure.report_read', actor, outcome: 'success', source, targets: [{ type: 'disclosure_report', id }] });
+        return row;
+      });
+      return { report, content: await decrypt(report) };
+    },
+
+    /**
+     * Sets a report's severity (from a CVSS 3.1 vector) and/or moves its status. Assessing needs a
+     * severity and starts the fix clock; a later change of severity moves the fix deadline.
+     */
+    async triage(id: string, change: { cvssVector?: string; status?: Exclude<ReportStatus, 'unverified' | 'received'> }, actor: AuditActor, source: AuditSource): Promise<void> {
+      const scored = change.cvssVector === undefined ? undefined : scoreCvss31(change.cvssVector);
+      await inPlatform(async (tx) => {
+        const row = await tx.selectFrom('disclosure_reports').selectAll().where('id', '=', id).where('status', '!=', 'unverified').forUpdate().executeTakeFirst();
+        if (row === undefined) throw new AppError('not_found');
+        const now = clock.now();
+        const severity = scored?.severity ?? row.severity;
+        const patch: Partial<{ status: ReportStatus; cvss_vector: string; cvss_score: number; severity: typeof severity; acknowledged_at: Date; assessed_at: Date; fix_by: Date | null; fixed_at: Date }> = {};
+        if (scored !== undefined) Object.assign(patch, { cvss_vector: scored.vector, cvss_score: scored.baseScore, severity: scored.severity });
+        const final = row.status === 'fixed' || row.status === 'rejected';
+        if (change.status !== undefined && change.status !== row.status) {
+          if (final) throw new AppError('invalid_status_change', { detail: 'A fixed or rejected report is closed.' });
+          const order: readonly ReportStatus[] = ['received', 'acknowledged', 'assessed', 'fixed'];
+          if (change.status !== 'rejected' && order.indexOf(change.status) < order.indexOf(row.status)) throw new AppError('invalid_status_change', { detail: 'A report does not move back.' });
+          if ((change.status === 'assessed' || change.status === 'fixed') && severity === null) throw new AppError('invalid_status_change', { detail: 'Set a CVSS vector before assessing.' });
+          patch.status = change.status;
+          // Reaching a later step meets the earlier clocks too.
+          if (row.acknowledged_at === null) patch.acknowledged_at = now;
+          if (change.status !== 'acknowledged' && change.status !== 'rejected' && row.assessed_at === null) patch.assessed_at = now;
+          if (change.status === 'fixed') patch.fixed_at = now;
+        }
+        const assessedAt = patch.assessed_at ?? row.assessed_at;
+        if (assessedAt !== null && severity !== null) patch.fix_by = fixBy(assessedAt, severity);
+        await tx.updateTable('disclosure_reports').set({ ...patch, updated_at: now }).where('id', '=', id).execute();
+        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'disclosure.report_triaged', actor, outcome: 'success', source, targets: [{ type: 'disclosure_report', id }], metadata: { status: patch.status ?? row.status, severity: severity ?? null, cvss_vector: scored?.vector ?? null } });
+      });
+    },
+
+    async policy(): Promise<Policy> {
+      const row = await inPlatform((tx) => tx.selectFrom('disclosure_policy').select('data').executeTakeFirst());
+      return row === undefined ? DEFAULT_POLICY : (row.data as unknown as Policy);
+    },
+
+    async setPolicy(policy: Policy, actor: AuditActor, source: AuditSource): Promise<void> {
+      await inPlatform(async (tx) => {
+        const now = clock.now();
+        await tx.insertInto('disclosure_policy').values({ data: JSON.stringify(policy), updated_at: now }).onConflict((oc) => oc.column('tenant_id').doUpdateSet({ data: JSON.stringify(policy), updated_at: now })).execute();
+        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'disclosure.policy_changed', actor, outcome: 'success', source });
+      });
+    },
+  };
+}
+
+export type DisclosureService = ReturnType<typeof createDisclosureService>;

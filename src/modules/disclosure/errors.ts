@@ -1,0 +1,13 @@
+import { defineErrors } from '../../platform/http/errors.ts';
+
+/** The error codes this module answers with (module contract: each module declares its own). */
+export const DISCLOSURE_ERRORS = defineErrors({
+  invalid_cvss_vector: { status: 400, title: 'The CVSS vector is not a complete CVSS 3.1 base vector' },
+  disclosure_link_invalid: { status: 400, title: 'The link is not valid: it was used already, it expired, or it never existed' },
+  invalid_status_change: { status: 409, title: 'The report cannot move to that status from its current one' },
+});
+
+declare module '../../platform/http/errors.ts' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- adds this module's codes to the catalogue's type
+  interface ModuleErrorCodes extends Record<keyof typeof DISCLOSURE_ERRORS, true> {}
+}
