@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { AppError } from '../../platform/http/errors.ts';
 import { errorResponses, Strict, Uuid } from '../../platform/http/schemas.ts';
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import { ALL_PERMISSIONS, callerOf, factsFor, type AccessControl } from '../access/index.ts';
@@ -53,7 +54,7 @@ export function registerConsoleRoutes(server: FastifyInstance, deps: ConsoleRout
 
   // What the console shows follows the caller's permissions: it asks once per organization.
   // Hiding is a courtesy only; every route still decides for itself.
-  // 'self': an Auditor (no organization.read) asks too; a non-member simply holds nothing.
+  // 'self': an Auditor (no organization.read) asks too; a non-member is answered 404.
   app.get('/api/v1/organizations/:orgId/my-permissions', {
     config: { permission: 'self' },
     schema: {
@@ -71,6 +72,8 @@ export function registerConsoleRoutes(server: FastifyInstance, deps: ConsoleRout
       for (const permission of ALL_PERMISSIONS) {
         if ((await deps.access.can(caller.principal, permission, { tenantId }, facts)).allowed) held.push(permission);
       }
+      // A non-member (or another tenant's caller) learns nothing, not even that the organization exists.
+      if (held.length === 0) throw new AppError('not_found');
       return reply.header('cache-control', 'no-store').send({ permissions: held });
     },
   });

@@ -1,6 +1,5 @@
 import { defineModule } from '../contract.ts';
 import { registerConsoleRoutes } from './console-routes.ts';
-import { registerPlatformUsersRoutes } from './platform-users-routes.ts';
 
 declare module '../contract.ts' {
   interface ModuleApis {
@@ -17,7 +16,6 @@ export const consoleModule = defineModule({
     api: undefined,
     routes: () => {
       registerConsoleRoutes(ctx.http, { access: access.control, now: () => ctx.clock.now() });
-      registerPlatformUsersRoutes(ctx.http, { transactor: ctx.transactor });
     },
   }),
 });

@@ -20,6 +20,7 @@ import type { IssueApiClientTokens } from './sign-in-answer.ts';
 import { registerStepUp } from './step-up.ts';
 import { createPostgresThrottleStore } from './throttle-store.ts';
 import { registerUserAdminRoutes } from './user-admin-routes.ts';
+import { registerPlatformUsersRoutes } from './platform-users-routes.ts';
 import { upgradeExistingOperators } from './identity-store.ts';
 import { createRowIntegrity, type RowIntegrity } from './row-integrity.ts';
 
@@ -210,6 +211,7 @@ export const identityModule = defineModule({
         registerMfaRoutes(http, { mfa: mfa.login, enrolment: mfa.enrolment, registry: mfa.registry, reauth: mfa.reauth, sessions, cookie, pendingCookie, upgrade: firstFactorUpgrade, issueTokens: answerWithTokens });
         registerPasswordRoutes(http, { rules: passwordRules });
         registerUserAdminRoutes(http, { transactor, clock, audit: recorder, sessions });
+        registerPlatformUsersRoutes(http, { transactor, integrity });
       },
       jobs: [
         {

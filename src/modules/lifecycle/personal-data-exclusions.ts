@@ -52,5 +52,10 @@ export const PERSONAL_DATA_EXCLUSIONS: Readonly<Record<string, string>> = {
   // platform/mail, which may not depend on modules; an account's rows go with it at deletion.
   mail_deliveries: 'delivery status of mail (kind, status, dates) by recipient address; not yet exported, deleted with the account',
   // Outside researchers have no account: their reports are theirs to read through the portal (docs/disclosure.md).
+  // One-time upgrade list (migration 0030): operators that existed before row MACs; emptied at start.
+  identity_operator_upgrade: 'operator accounts listed once when row MACs were introduced, MACed and removed at the next start; the status itself is in `users`',
+  oidc_applications: 'organization configuration (`created_by`); registering it is in the user’s `audit_events`',
+  // Not yet exported: which OpenID applications a session signed in to; it ends with the session.
+  oidc_grant_sessions: 'the link from an OpenID application’s grant to the session it came from (not yet exported; removed when the session ends); signing in to the application is in the user’s `audit_events`',
   disclosure_tokens: 'single-use links mailed to a vulnerability reporter (no account), by address; the reports they open are read through the researcher portal',
 };

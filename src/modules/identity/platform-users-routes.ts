@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppTransactor } from '../../database.ts';
+import type { RowIntegrity } from './row-integrity.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { requireUser } from '../../platform/http/request-context.ts';
@@ -21,9 +22,9 @@ export function containsPattern(text: string): string {
 /**
  * Accounts for the platform page of the console (issue 19): list and search, for platform
  * administrators only. Accounts are platform rows (no tenant data); disabling and enabling are
- * the identity module's routes (POST /api/v1/platform/users/:id/disable|enable).
+ * POST /api/v1/platform/users/:id/disable|enable. Operator status is shown only where its MAC holds.
  */
-export function registerPlatformUsersRoutes(server: FastifyInstance, deps: { transactor: AppTransactor }): void {
+export function registerPlatformUsersRoutes(server: FastifyInstance, deps: { transactor: AppTransactor; integrity: RowIntegrity }): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/api/v1/platform/users', {
     config: { permission: 'self' },
@@ -40,7 +41,7 @@ export function registerPlatformUsersRoutes(server: FastifyInstance, deps: { tra
       const { q, limit, cursor } = request.query;
       const after = decodeCursor(cursor);
       const rows = await deps.transactor.withPlatform((tx) => {
-        let query = tx.selectFrom('users').select(['id', 'email', 'display_name', 'is_platform_admin', 'created_at', 'disabled_at']).orderBy('id').limit(limit + 1);
+        let query = tx.selectFrom('users').select(['id', 'email', 'display_name', 'is_platform_admin', 'platform_admin_mac', 'created_at', 'disabled_at']).orderBy('id').limit(limit + 1);
         if (after !== undefined) query = query.where('id', '>', after);
         if (q !== undefined) {
           const pattern = containsPattern(q);
@@ -52,7 +53,7 @@ export function registerPlatformUsersRoutes(server: FastifyInstance, deps: { tra
         id: row.id,
         email: row.email,
         display_name: row.display_name,
-        is_platform_admin: row.is_platform_admin,
+        is_platform_admin: deps.integrity.isPlatformAdmin(row),
         created_at: row.created_at.toISOString(),
         disabled_at: row.disabled_at?.toISOString() ?? null,
       }));
