@@ -51,7 +51,7 @@ describe('console routes: platform accounts and my permissions (issue 19)', () =
     assert.equal((await get(operator, '/api/v1/platform/users?limit=2')).json<{ items: unknown[] }>().items.length, 2);
   });
 
-  it('AC-1: my-permissions answers with the caller’s own permissions: all for a Tenant Admin, a Viewer’s few, none in another organization', async () => {
+  it('AC-1: my-permissions answers with the caller’s own permissions: all for a Tenant Admin, a Viewer’s few; another organization answers 404, as one that does not exist', async () => {
     const a = await createOrg(t, 'perm-a');
     const b = await createOrg(t, 'perm-b');
     const viewer = await memberWithRole(t, a, 'viewer');
@@ -59,7 +59,9 @@ describe('console routes: platform accounts and my permissions (issue 19)', () =
     const mine = (who: Member, orgId: string) => get(who, `/api/v1/organizations/${orgId}/my-permissions`).then((r) => r.json<{ permissions: string[] }>().permissions);
     assert.ok((await mine(admin, a.orgId)).includes('members.manage'));
     assert.deepEqual((await mine(viewer, a.orgId)).sort(), ['access.request', 'environments.read', 'members.read', 'organization.read', 'projects.read']);
-    assert.deepEqual(await mine(viewer, b.orgId), []);
-    assert.deepEqual(await mine(admin, b.orgId), []);
+    for (const who of [viewer, admin]) {
+      assertProblem(await get(who, `/api/v1/organizations/${b.orgId}/my-permissions`), 404, 'not_found');
+      assertProblem(await get(who, `/api/v1/organizations/${crypto.randomUUID()}/my-permissions`), 404, 'not_found');
+    }
   });
 });
