@@ -107,9 +107,11 @@ export function createSignInService(deps: {
     if (route === undefined || route.tenant_id !== tenantId) return refuse(tenantId, row.id, source, 'email_domain_not_verified');
     const snapshot = await deps.access.snapshot(tenantId);
     const now = clock.now();
-    const result = await transactor.withTenant(tenantId, async (tx): Promise<{ user: UserRow; token: string; sessionId: string } | 'disabled'> => {
+    // Provisioning first; the session is opened in a second transaction whose verified actor is the
+    // user (the session-limit and MFA-requirement functions answer only about the verified actor).
+    const actor = (u: UserRow) => ({ type: 'user', id: u.id, display_name: u.display_name }) as const;
+    const provisioned = await transactor.withTenant(tenantId, async (tx): Promise<UserRow | 'disabled'> => {
       let user = await findUserByEmail(tx, email);
-      const actor = (u: UserRow) => ({ type: 'user', id: u.id, display_name: u.display_name }) as const;
       if (user === undefined) {
         user = await insertUser(tx, { id: uuidv7(clock, random), email, displayName: email.slice(0, email.indexOf('@')).slice(0, 100), passwordHash: NO_PASSWORD, isPlatformAdmin: false, now });
         await join(tx, tenantId, user, row, now);
@@ -120,6 +122,11 @@ export function createSignInService(deps: {
         await join(tx, tenantId, user, row, now);
         await audit.record(tx, tenantId, { action: 'sso.member_provisioned', actor: actor(user), outcome: 'success', source, targets: [{ type: 'user', id: user.id }, { type: 'sso_connection', id: row.id }], metadata: { role: row.default_role } });
       }
+      return user;
+    });
+    if (provisioned === 'disabled') return refuse(tenantId, row.id, source, 'account_disabled');
+    const user = provisioned;
+    const result = await transactor.withTenant(tenantId, async (tx) => {
       const session = await deps.sessions.create(tx, user, { ip: source.ip ?? '', userAgent: source.user_agent ?? undefined, authMethods: identity.authMethods });
       await audit.record(tx, tenantId, {
         action: 'sso.sign_in',
@@ -130,8 +137,7 @@ export function createSignInService(deps: {
         metadata: { protocol: row.protocol, amr: identity.authMethods.join(' ').slice(0, 200) },
       });
       return { user, ...session };
-    });
-    if (result === 'disabled') return refuse(tenantId, row.id, source, 'account_disabled');
+    }, user.id);
     return { token: result.token, sessionId: result.sessionId, userId: result.user.id, returnTo };
   }
 
