@@ -43,8 +43,20 @@ export function postAcs(t: TestApp, acsPath: string, samlResponse: string, relay
   return t.inject({ method: 'POST', url: acsPath, payload: form.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://idp.example.test', ...(cookie === undefined ? {} : { cookie }) } });
 }
 
-/** The organization's audit events of one action (from the inbox and the sequenced log alike). */
+/**
+ * The organization's audit events of one action, oldest first, from the inbox and the sequenced log
+ * alike (the sequencer moves events out of the inbox as soon as it is woken). Event ids are UUIDv7,
+ * so their order is the order of recording.
+ */
 export async function auditEvents(t: TestApp, orgId: string, action: string): Promise<{ metadata: Record<string, unknown>; targets: { type: string; id: string }[] }[]> {
-  const rows = await t.transactor.withTenant(orgId, (tx) => tx.selectFrom('audit_inbox').select('event').execute());
-  return rows.map((r) => r.event as { action: string; metadata: Record<string, unknown>; targets: { type: string; id: string }[] }).filter((e) => e.action === action);
+  type Event = { action: string; metadata: Record<string, unknown>; targets: { type: string; id: string }[] };
+  const { inbox, logged } = await t.transactor.withTenant(orgId, async (tx) => ({
+    inbox: await tx.selectFrom('audit_inbox').select(['id', 'event']).execute(),
+    logged: await tx.selectFrom('audit_events').select(['id', 'canonical']).where('action', '=', action).execute(),
+  }));
+  const all = [
+    ...inbox.map((row) => ({ id: row.id, event: row.event as Event })),
+    ...logged.map((row) => ({ id: row.id, event: JSON.parse(Buffer.from(row.canonical).toString('utf8')) as Event })),
+  ];
+  return all.filter((row) => row.event.action === action).sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)).map((row) => row.event);
 }
