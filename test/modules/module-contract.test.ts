@@ -163,6 +163,22 @@ describe('the module contract', () => {
     assert.ok(seen > 100, `found only ${seen} thrown codes: the scan is broken`);
   });
 
+  it('gives every advisory-lock key in src one owner (a shared key made a second node wait forever for the setup link)', () => {
+    const owners = new Map<string, string>();
+    const files = [join(ROOT, 'src/platform'), MODULES_DIR].flatMap((dir) => sourceFiles(dir));
+    let seen = 0;
+    for (const file of files) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/(?:=|\()\s*(74501040\d\d)\b/g)) {
+        seen++;
+        const where = relative(ROOT, file);
+        const owner = owners.get(match[1]!);
+        assert.ok(owner === undefined || owner === where, `advisory-lock key ${match[1]} is used by ${owner} and ${where}`);
+        owners.set(match[1]!, where);
+      }
+    }
+    assert.ok(seen >= 8, `found only ${seen} lock keys: the scan is broken`);
+  });
+
   it('builds the DB type from module table types only', async () => {
     const source = readFileSync(join(ROOT, 'src/database.ts'), 'utf8');
     assert.doesNotMatch(source, /PLATFORM_TABLES/, 'platform tables are declared by the manifests (src/schema.ts), not by hand');

@@ -23,7 +23,7 @@ declare module '../contract.ts' {
   }
 }
 
-export const TRUST_CHECKS_LOCK_KEY = 7450104051;
+export const TRUST_CHECKS_LOCK_KEY = 7450104053;
 
 export const trustModule = defineModule({
   name: 'trust',
