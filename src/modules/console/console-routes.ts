@@ -69,11 +69,15 @@ export function registerConsoleRoutes(server: FastifyInstance, deps: ConsoleRout
       const caller = callerOf(request, auditActor, requestSource);
       const facts = factsFor(caller.principal, caller.source.ip ?? '', deps.now());
       const held: string[] = [];
+      let member = false;
       for (const permission of ALL_PERMISSIONS) {
-        if ((await deps.access.can(caller.principal, permission, { tenantId }, facts)).allowed) held.push(permission);
+        const decision = await deps.access.can(caller.principal, permission, { tenantId }, facts);
+        if (decision.allowed) held.push(permission);
+        if (decision.allowed || decision.reason !== 'not_member') member = true;
       }
       // A non-member (or another tenant's caller) learns nothing, not even that the organization exists.
-      if (held.length === 0) throw new AppError('not_found');
+      // A member the policy refuses everything (mfa_required) still gets its empty list.
+      if (!member) throw new AppError('not_found');
       return reply.header('cache-control', 'no-store').send({ permissions: held });
     },
   });
