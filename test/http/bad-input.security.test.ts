@@ -168,7 +168,8 @@ describe('bad input on every route', () => {
         const payload = sampleFromSchema(route.body ?? {}, { uuid: () => crypto.randomUUID(), string: () => text.slice(0, 90) }) as object;
         const response = await send(route, payload);
         assertNotServerError(response, `${route.method} ${route.path} ${JSON.stringify(text)}`);
-        assert.match(String(response.headers['content-type']), /json/);
+        // An accepted request may answer with no body at all (202/204); every answer with a body is JSON.
+        if (response.body.length > 0) assert.match(String(response.headers['content-type']), /json/);
       }),
       { numRuns: 150 },
     );

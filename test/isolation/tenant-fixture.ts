@@ -120,7 +120,9 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   assert.equal(ssoPolicy.statusCode, 200, ssoPolicy.body);
   const ssoStart = await t.inject({ method: 'GET', url: `/sso/start?org=${orgId}&connection=${connectionId}` });
   assert.equal(ssoStart.statusCode, 302, ssoStart.body);
-  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID(), applicationId, connectionId, domainId } };
+  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID(), applicationId, connectionId, domainId,
+    // Platform-level records (incidents, disclosure reports) belong to no tenant: an unknown id is enough for routes that must refuse bad input first.
+    incidentId: crypto.randomUUID(), clockId: crypto.randomUUID(), reportId: crypto.randomUUID(), componentId: crypto.randomUUID() } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */
