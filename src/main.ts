@@ -1,4 +1,5 @@
 // The process entry: the only place that reads process.env, listens for signals, or exits.
+import { readFileSync } from 'node:fs';
 import { accessReview } from './cli/access.ts';
 import { auditWitness } from './cli/audit-witness.ts';
 import { auditEvents, auditExport, auditProve, auditVerify } from './cli/audit.ts';
@@ -6,6 +7,8 @@ import { backupCreate, backupRestore, backupVerify } from './cli/backup.ts';
 import { configCheck } from './cli/config-check.ts';
 import type { Command } from './cli/context.ts';
 import { doctor } from './cli/doctor.ts';
+import { ServerHoldsData } from './cli/open-data.ts';
+import { sendToServer } from './cli/operator-socket.ts';
 import { keysDestroy, keysRotate, keysStatus } from './cli/keys.ts';
 import { mailOutbox } from './cli/mail.ts';
 import { membersList, membersRemove } from './cli/members.ts';
@@ -50,6 +53,15 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'trust verify': trustVerify,
 };
 
+/**
+ * Commands a running embedded-PGlite server runs for the operator (src/cli/operator-socket.ts):
+ * those that open the database. Not `migrate` (the server has) or `backup restore` (into an
+ * empty database only), which need the server stopped.
+ */
+const OPERATOR_COMMANDS: Readonly<Record<string, Command>> = Object.fromEntries(
+  ['setup-link', 'doctor', 'audit verify', 'audit prove', 'audit events', 'audit export', 'access review', 'members list', 'members remove', 'keys status', 'keys rotate', 'keys destroy', 'secrets list', 'secrets set', 'secrets get', 'secrets versions', 'secrets delete', 'retention show', 'retention purge', 'backup create'].map((name) => [name, COMMANDS[name] as Command]),
+);
+
 /** Commands with subcommands (`keys rotate`, `backup verify` …). */
 const COMMAND_GROUPS: ReadonlySet<string> = new Set(Object.keys(COMMANDS).filter((name) => name.includes(' ')).map((name) => name.slice(0, name.indexOf(' '))));
 
@@ -69,7 +81,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (command === undefined) {
     process.stderr.write(`Unknown command "${argv.join(' ')}".\n\n${HELP}\n`);
     return 2;
@@ -91,11 +103,21 @@ async function main(argv: readonly string[]): Promise<number> {
       resolve(signal);
     });
   });
-  return command({
+  let stdin: string | undefined;
+  const readStdin = (): string => (stdin ??= readFileSync(0, 'utf8'));
+  const args = argv.slice(name.split(' ').length);
+  const output = {
+    out: (line: string) => process.stdout.write(`${line}\n`),
+    err: (line: string) => process.stderr.write(`${line}\n`),
+    write: (chunk: string) => process.stdout.write(chunk),
+  };
+  const run = command({
     config,
-    args: argv.slice(name.split(' ').length),
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
+    args,
+    ...output,
+    progress: process.stderr.isTTY ? (text) => process.stderr.write(`\r${text}`) : undefined,
+    readStdin,
+    cwd: process.cwd(),
     logger,
     pid: process.pid,
     stopSignal,
@@ -105,7 +127,15 @@ async function main(argv: readonly string[]): Promise<number> {
         process.off('SIGHUP', listener);
       };
     },
+    ...(name === 'serve' ? { operatorCommands: OPERATOR_COMMANDS } : {}),
   });
+  try {
+    return await run;
+  } catch (error) {
+    // Embedded PGlite held by a running server: the server runs the command on its own database.
+    if (!(error instanceof ServerHoldsData) || !Object.hasOwn(OPERATOR_COMMANDS, name)) throw error;
+    return sendToServer(config, { command: name, args, cwd: process.cwd(), stdin }, output);
+  }
 }
 
 // Until a command finishes, the exit code says failure: a command whose work is dropped (the event

@@ -6,9 +6,9 @@ import { createAuditRecorder } from '../modules/audit/index.ts';
 import { systemClock } from '../platform/clock.ts';
 import { readKeyring } from '../platform/crypto/keyring.ts';
 import { systemRandom } from '../platform/crypto/random.ts';
-import { createContextSigner, createTransactor, openDatabase } from '../platform/db/index.ts';
+import { createContextSigner, createTransactor } from '../platform/db/index.ts';
 import type { Command } from './context.ts';
-import { lockEmbeddedData } from './open-data.ts';
+import { openOperatorData } from './open-data.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -25,27 +25,22 @@ export const accessReview: Command = async (context) => {
   }
   const tenantId = values.org.toLowerCase();
   const format = values.format;
-  const lock = lockEmbeddedData(context.config, context.pid);
+  const keyring = readKeyring(context.config.keyringPath);
+  const { db, close } = await openOperatorData(context, { poolSize: 2 });
   try {
-    const keyring = readKeyring(context.config.keyringPath);
-    const db = await openDatabase<DB>({ url: context.config.databaseUrl, migrationUrl: context.config.migrationDatabaseUrl, dataDir: context.config.dataDir, caFile: context.config.databaseCaFile, poolSize: 2 });
-    try {
-      const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-      const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
-      const review = await transactor.withTenant(tenantId, (tx) =>
-        reviewAndRecord(tx, { audit, contributors: MODULES.flatMap((module) => module.reviewContributors ?? []) }, { tenantId, now: systemClock.now(), actor: { type: 'system', id: null, display_name: 'parapet access review (CLI)' }, format }),
-      );
-      if (review === undefined) {
-        context.err(`no organization ${tenantId}`);
-        return 1;
-      }
-      if (format === 'csv') process.stdout.write(accessReviewCsv(review));
-      else context.out(JSON.stringify(review, null, 2));
-      return 0;
-    } finally {
-      await db.close();
+    const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
+    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+    const review = await transactor.withTenant(tenantId, (tx) =>
+      reviewAndRecord(tx, { audit, contributors: MODULES.flatMap((module) => module.reviewContributors ?? []) }, { tenantId, now: systemClock.now(), actor: { type: 'system', id: null, display_name: 'parapet access review (CLI)' }, format }),
+    );
+    if (review === undefined) {
+      context.err(`no organization ${tenantId}`);
+      return 1;
     }
+    if (format === 'csv') context.write(accessReviewCsv(review));
+    else context.out(JSON.stringify(review, null, 2));
+    return 0;
   } finally {
-    lock.release();
+    await close();
   }
 };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AppTransactor, DB } from '../database.ts';
 import { createWriteStream } from 'node:fs';
@@ -14,40 +14,36 @@ import { systemClock } from '../platform/clock.ts';
 import { systemRandom } from '../platform/crypto/random.ts';
 import { parseVerifierKey, verifyInclusion, leafHash, openNote, parseCheckpoint } from '../modules/audit/log/index.ts';
 import { readKeyring } from '../platform/crypto/keyring.ts';
-import { createContextSigner, createTransactor, openDatabase } from '../platform/db/index.ts';
+import { createContextSigner, createTransactor } from '../platform/db/index.ts';
 import type { CliContext, Command } from './context.ts';
-import { lockEmbeddedData } from './open-data.ts';
+import { openOperatorData } from './open-data.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function progress(context: CliContext, enabled: boolean) {
   let last = 0;
+  const show = context.progress;
   return (done: number, total?: number) => {
-    if (!enabled) return;
+    if (!enabled || show === undefined) return;
     const now = Date.now();
     if (now - last < 100 && done !== total) return;
     last = now;
     const share = total === undefined || total === 0 ? '' : ` / ${total.toLocaleString('en')} (${Math.floor((100 * done) / total)}%)`;
-    process.stderr.write(`\r  verifying… ${done.toLocaleString('en')} events${share}   `);
+    show(`  verifying… ${done.toLocaleString('en')} events${share}   `);
   };
 }
 
 /** Opens the keyring and database the way the server does, for commands that read the audit log. */
 async function withAuditData(context: CliContext, fn: (transactor: AppTransactor, signer: AuditSigner) => Promise<number>): Promise<number> {
-  const lock = lockEmbeddedData(context.config, context.pid);
+  const keyring = readKeyring(context.config.keyringPath);
+  const { db, close } = await openOperatorData(context, { poolSize: 2 });
   try {
-    const keyring = readKeyring(context.config.keyringPath);
-    const db = await openDatabase<DB>({ url: context.config.databaseUrl, migrationUrl: context.config.migrationDatabaseUrl, dataDir: context.config.dataDir, caFile: context.config.databaseCaFile, poolSize: 2 });
-    try {
-      const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-      // The log's identity as the deployment fixed it, whatever URL this process was given.
-      const identity = await loadLogIdentity({ transactor, keyring, clock: systemClock }, context.config.publicUrl);
-      return await fn(transactor, createAuditSigner(keyring, identity));
-    } finally {
-      await db.close();
-    }
+    const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
+    // The log's identity as the deployment fixed it, whatever URL this process was given.
+    const identity = await loadLogIdentity({ transactor, keyring, clock: systemClock }, context.config.publicUrl);
+    return await fn(transactor, createAuditSigner(keyring, identity));
   } finally {
-    lock.release();
+    await close();
   }
 }
 
@@ -99,16 +95,16 @@ export const auditVerify: Command = async (context) => {
   }
   let knownCheckpoints: string[];
   try {
-    knownCheckpoints = [...(values.checkpoints === undefined ? [] : readNotes(values.checkpoints)), ...(values.cosignatures === undefined ? [] : witnessedCheckpoints(readNotes(values.cosignatures), witnessKeys))];
+    knownCheckpoints = [...(values.checkpoints === undefined ? [] : readNotes(resolve(context.cwd, values.checkpoints))), ...(values.cosignatures === undefined ? [] : witnessedCheckpoints(readNotes(resolve(context.cwd, values.cosignatures)), witnessKeys))];
   } catch (error) {
     context.err(`  ${(error as Error).message}`);
     return 1;
   }
   const json = values.json === true;
   const threads = values.threads === undefined ? undefined : Number(values.threads);
-  const onProgress = progress(context, !json && process.stderr.isTTY);
+  const onProgress = progress(context, !json);
   if (values.file !== undefined) {
-    const report = await verifyExportFile(values.file, { knownCheckpoints, verifierKeys: keys, ...(threads === undefined ? {} : { threads }), onProgress: (n) => {
+    const report = await verifyExportFile(resolve(context.cwd, values.file), { knownCheckpoints, verifierKeys: keys, ...(threads === undefined ? {} : { threads }), onProgress: (n) => {
       onProgress(n);
     } });
     if (!json && keys.length === 0) context.out(`  note: verified with the key inside the export (${report.header.verifier_key}); pass --key with the key you trust to rule out a re-signed export`);
@@ -119,7 +115,7 @@ export const auditVerify: Command = async (context) => {
     context.err('usage: parapet audit verify --file <export.jsonl> [--key <verifier key>] | --org <organization id> | --platform [--state <file>] [--witness-key <key> --cosignatures <file>] [--json]');
     return 2;
   }
-  const statePath = values.state ?? join(context.config.dataDir, 'audit-verified.json');
+  const statePath = values.state === undefined ? join(context.config.dataDir, 'audit-verified.json') : resolve(context.cwd, values.state);
   return withAuditData(context, async (transactor, signer) => {
     const verifiers = [...signer.verifiers, ...keys.map((key) => parseVerifierKey(key))];
     const report = await verifyDatabaseLog({ transactor }, tenantId, { verifiers, knownCheckpoints, pendingWaitMs: 3000, ...(threads === undefined ? {} : { threads }), onProgress });
@@ -199,10 +195,10 @@ export const auditExport: Command = async (context) => {
     );
     const lines = renderExport(exportLines({ transactor, signer, clock: systemClock }, tenantId), format);
     if (values.out === undefined) {
-      for await (const line of lines) process.stdout.write(line);
+      for await (const line of lines) context.write(line);
       return 0;
     }
-    const file = createWriteStream(values.out, { mode: 0o600 });
+    const file = createWriteStream(resolve(context.cwd, values.out), { mode: 0o600 });
     await pipeline(Readable.from(lines), file);
     context.err(`  written: ${values.out}`);
     return 0;

@@ -1,4 +1,5 @@
 import { schemaMigrations } from '../schema.ts';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DB } from '../database.ts';
 import { systemClock } from '../platform/clock.ts';
@@ -10,7 +11,7 @@ import type { ManifestEntry } from '../platform/backup/backup-records.ts';
 import { migratedSchema, restoreBackup, RestoreError, verifyBackup } from '../platform/backup/backup-restore.ts';
 import { MigrationError, openDatabase } from '../platform/db/index.ts';
 import type { CliContext, Command } from './context.ts';
-import { lockEmbeddedData } from './open-data.ts';
+import { lockEmbeddedData, openOperatorData } from './open-data.ts';
 
 function fileArgument(context: CliContext, usage: string): string | undefined {
   const { positionals } = parseArgs({ args: [...context.args], options: {}, allowPositionals: true, strict: true });
@@ -44,25 +45,22 @@ export const backupCreate: Command = async (context) => {
   const file = fileArgument(context, 'parapet backup create <file>');
   if (file === undefined) return 2;
   const { config } = context;
-  const lock = lockEmbeddedData(config, context.pid);
+  const path = resolve(context.cwd, file);
+  const keyring = readKeyring(config.keyringPath);
+  // Opened before anything is written, so a command sent on to the running server starts afresh there.
+  const { db, close } = await openOperatorData(context, { poolSize: 1, migrationUrl: config.backupDatabaseUrl ?? config.migrationDatabaseUrl });
   try {
-    const keyring = readKeyring(config.keyringPath);
     if (createBackupKeysIfMissing(config.backupKeysPath, systemClock.now())) context.out(`created backup key file ${config.backupKeysPath} (mode 0600): keep a copy apart from the backups`);
     const keys = readBackupKeys(config.backupKeysPath);
-    const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.backupDatabaseUrl ?? config.migrationDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile, poolSize: 1 });
-    try {
-      return await reported(context, async () => {
-        const summary = await createBackup({ db, keys, keyringId: keyring.id, clock: systemClock, path: file, migrations: schemaMigrations() });
-        context.out(`backup ${summary.header.backup_id} written to ${file}: ${summary.header.source.kind}, schema ${summary.header.source.migration}, backup key ${keys.id}`);
-        printTables(context, summary.tables);
-        for (const name of summary.skipped) context.out(`  skipped table ${name}: not created by Parapet's migrations (restore has no place for it)`);
-        return 0;
-      });
-    } finally {
-      await db.close();
-    }
+    return await reported(context, async () => {
+      const summary = await createBackup({ db, keys, keyringId: keyring.id, clock: systemClock, path, migrations: schemaMigrations() });
+      context.out(`backup ${summary.header.backup_id} written to ${file}: ${summary.header.source.kind}, schema ${summary.header.source.migration}, backup key ${keys.id}`);
+      printTables(context, summary.tables);
+      for (const name of summary.skipped) context.out(`  skipped table ${name}: not created by Parapet's migrations (restore has no place for it)`);
+      return 0;
+    });
   } finally {
-    lock.release();
+    await close();
   }
 };
 
@@ -72,7 +70,7 @@ export const backupVerify: Command = async (context) => {
   if (file === undefined) return 2;
   return reported(context, async () => {
     // Checked against the schema a restore migrates to, so a backup restore would refuse fails here.
-    const report = await verifyBackup(file, readBackupKeys(context.config.backupKeysPath), { schema: migratedSchema, migrations: schemaMigrations() });
+    const report = await verifyBackup(resolve(context.cwd, file), readBackupKeys(context.config.backupKeysPath), { schema: migratedSchema, migrations: schemaMigrations() });
     const { header } = report;
     context.out(`backup ${header.backup_id} of ${header.created_at}: ${header.source.kind} ${header.source.server_version}, schema ${header.source.migration}, backup key ${header.key.file_id}`);
     printTables(context, report.tables);
@@ -94,7 +92,7 @@ export const backupRestore: Command = async (context) => {
     const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile, poolSize: 1 });
     try {
       return await reported(context, async () => {
-        const report = await restoreBackup({ db, keys, keyringId: keyring.id, contextKey: keyring.derive('tenant-context-mac'), clock: systemClock, path: file, migrations: schemaMigrations() });
+        const report = await restoreBackup({ db, keys, keyringId: keyring.id, contextKey: keyring.derive('tenant-context-mac'), clock: systemClock, path: resolve(context.cwd, file), migrations: schemaMigrations() });
         context.out(`restored backup ${report.header.backup_id} of ${report.header.created_at} (schema ${report.header.source.migration}; migrations applied: ${report.migrationsApplied.length})`);
         printTables(context, report.tables);
         context.out(`  tenant key versions: ${report.tenantKeys.kept} restored, ${report.tenantKeys.shredded} destroyed since the backup (kept destroyed); sequences reset: ${report.sequencesReset}`);

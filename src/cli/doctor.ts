@@ -17,12 +17,11 @@ import {
   createTransactor,
   inspectTables,
   isolationViolations,
-  openDatabase,
 
   type Database,
 } from '../platform/db/index.ts';
 import type { Command } from './context.ts';
-import { lockEmbeddedData } from './open-data.ts';
+import { openOperatorData, ServerHoldsData, type OperatorData } from './open-data.ts';
 
 type Status = 'ok' | 'warn' | 'fail';
 interface Check {
@@ -213,7 +212,8 @@ function tlsCheck(certFile: string, keyFile: string): Check {
 }
 
 /** `parapet doctor`: checks the installation; exit code 1 when any check fails. */
-export const doctor: Command = async ({ config, out, pid }) => {
+export const doctor: Command = async (context) => {
+  const { config, out } = context;
   const checks: Check[] = [{ name: 'configuration', status: 'ok', detail: 'valid' }];
   let keyring: Keyring | undefined;
   try {
@@ -234,17 +234,17 @@ export const doctor: Command = async ({ config, out, pid }) => {
       checks.push({ name: 'database TLS', status: 'fail', detail: (error as Error).message });
     }
   }
-  let lock: { release(): void } | undefined;
-  let db: Database<DB> | undefined;
+  let data: OperatorData | undefined;
   try {
-    lock = lockEmbeddedData(config, pid);
-    db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile, poolSize: 2 });
-    checks.push(...(await databaseChecks(db, keyring, config.migrationDatabaseUrl !== undefined)));
+    data = await openOperatorData(context, { poolSize: 2 });
+    checks.push(...(await databaseChecks(data.db, keyring, config.migrationDatabaseUrl !== undefined)));
+    if (context.attached !== undefined) out(`(checked inside the running server, pid ${context.pid}, through its operator socket)`);
   } catch (error) {
+    // The running server checks its own database: the whole command goes there (main.ts).
+    if (error instanceof ServerHoldsData) throw error;
     checks.push({ name: 'database reachable', status: 'fail', detail: (error as Error).message });
   } finally {
-    await db?.close();
-    lock?.release();
+    await data?.close();
   }
   const width = Math.max(...checks.map((check) => check.name.length));
   for (const check of checks) out(`${check.status.toUpperCase().padEnd(4)}  ${check.name.padEnd(width)}  ${check.detail}`);

@@ -7,29 +7,24 @@ import { readKeyring } from '../platform/crypto/keyring.ts';
 import { createKeys, keyProviderFor, type Keys, type KeyStatus } from '../modules/keys/keys.ts';
 import { systemRandom } from '../platform/crypto/random.ts';
 import { createShredRegister, shredRegisterPath } from '../platform/crypto/shred-register.ts';
-import { createContextSigner, createTransactor, openDatabase } from '../platform/db/index.ts';
+import { createContextSigner, createTransactor } from '../platform/db/index.ts';
 import type { CliContext, Command } from './context.ts';
-import { lockEmbeddedData } from './open-data.ts';
+import { openOperatorData } from './open-data.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CLI_ACTOR: AuditActor = { type: 'operator', id: null, display_name: 'parapet keys (CLI)' };
 
 /** Opens the keyring, provider and database the way the server does. */
 async function withKeys(context: CliContext, fn: (keys: Keys) => Promise<number>): Promise<number> {
-  const lock = lockEmbeddedData(context.config, context.pid);
+  const keyring = readKeyring(context.config.keyringPath);
+  const { db, close } = await openOperatorData(context, { poolSize: 2 });
   try {
-    const keyring = readKeyring(context.config.keyringPath);
-    const db = await openDatabase<DB>({ url: context.config.databaseUrl, migrationUrl: context.config.migrationDatabaseUrl, dataDir: context.config.dataDir, poolSize: 2 });
-    try {
-      const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-      const provider = keyProviderFor(context.config, keyring, { persist: true });
-      const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
-      return await fn(createKeys({ config: context.config, transactor, provider, keyring, clock: systemClock, random: systemRandom, audit, shredded: createShredRegister({ path: shredRegisterPath(context.config) }) }));
-    } finally {
-      await db.close();
-    }
+    const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
+    const provider = keyProviderFor(context.config, keyring, { persist: true });
+    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+    return await fn(createKeys({ config: context.config, transactor, provider, keyring, clock: systemClock, random: systemRandom, audit, shredded: createShredRegister({ path: shredRegisterPath(context.config) }) }));
   } finally {
-    lock.release();
+    await close();
   }
 }
 

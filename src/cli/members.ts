@@ -9,12 +9,12 @@ import { createMembersService, type MembersService } from '../modules/members/in
 import { systemClock } from '../platform/clock.ts';
 import { readKeyring } from '../platform/crypto/keyring.ts';
 import { systemRandom } from '../platform/crypto/random.ts';
-import { createContextSigner, createTransactor, openDatabase } from '../platform/db/index.ts';
+import { createContextSigner, createTransactor } from '../platform/db/index.ts';
 import { AppError } from '../platform/http/errors.ts';
 import { CHANGE_CHANNEL, type ChangeFeed } from '../platform/notify/change-feed.ts';
 import { createRedisChangeFeed } from '../platform/notify/redis-change-feed.ts';
 import type { CliContext, Command } from './context.ts';
-import { lockEmbeddedData } from './open-data.ts';
+import { openOperatorData } from './open-data.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -43,10 +43,9 @@ async function publisher(context: CliContext): Promise<ChangeFeed> {
 
 /** Opens the database the way the server does and the members service over it. */
 async function withMembers(context: CliContext, fn: (members: MembersService) => Promise<number>): Promise<number> {
-  const lock = lockEmbeddedData(context.config, context.pid);
+  const keyring = readKeyring(context.config.keyringPath);
+  const { db, close } = await openOperatorData(context, { poolSize: 2 });
   try {
-    const keyring = readKeyring(context.config.keyringPath);
-    const db = await openDatabase<DB>({ url: context.config.databaseUrl, migrationUrl: context.config.migrationDatabaseUrl, dataDir: context.config.dataDir, caFile: context.config.databaseCaFile, poolSize: 2 });
     const feed = await publisher(context);
     try {
       const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
@@ -87,10 +86,9 @@ async function withMembers(context: CliContext, fn: (members: MembersService) =>
       throw error;
     } finally {
       await feed.close();
-      await db.close();
     }
   } finally {
-    lock.release();
+    await close();
   }
 }
 

@@ -5,26 +5,21 @@ import { createRetentionForConfig, type RetentionService } from '../modules/life
 import { systemClock } from '../platform/clock.ts';
 import { readKeyring } from '../platform/crypto/keyring.ts';
 import { systemRandom } from '../platform/crypto/random.ts';
-import { createContextSigner, createTransactor, openDatabase } from '../platform/db/index.ts';
+import { createContextSigner, createTransactor } from '../platform/db/index.ts';
 import type { CliContext, Command } from './context.ts';
-import { lockEmbeddedData } from './open-data.ts';
+import { openOperatorData } from './open-data.ts';
 
 /** Opens the keyring and database the way the server does and builds the retention service. */
 async function withRetention(context: CliContext, fn: (retention: RetentionService) => Promise<number>): Promise<number> {
-  const lock = lockEmbeddedData(context.config, context.pid);
+  const keyring = readKeyring(context.config.keyringPath);
+  const { db, close } = await openOperatorData(context, { poolSize: 2 });
   try {
-    const keyring = readKeyring(context.config.keyringPath);
-    const db = await openDatabase<DB>({ url: context.config.databaseUrl, migrationUrl: context.config.migrationDatabaseUrl, dataDir: context.config.dataDir, caFile: context.config.databaseCaFile, poolSize: 2 });
-    try {
-      const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-      const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
-      const auditRetention = createRetention({ transactor, clock: systemClock, signer: createAuditSigner(keyring, await loadLogIdentity({ transactor, keyring, clock: systemClock }, context.config.publicUrl)), audit, defaultDays: context.config.auditRetentionDays });
-      return await fn(createRetentionForConfig({ config: context.config, transactor, clock: systemClock, audit, auditRetention }));
-    } finally {
-      await db.close();
-    }
+    const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
+    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+    const auditRetention = createRetention({ transactor, clock: systemClock, signer: createAuditSigner(keyring, await loadLogIdentity({ transactor, keyring, clock: systemClock }, context.config.publicUrl)), audit, defaultDays: context.config.auditRetentionDays });
+    return await fn(createRetentionForConfig({ config: context.config, transactor, clock: systemClock, audit, auditRetention }));
   } finally {
-    lock.release();
+    await close();
   }
 }
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DB } from '../database.ts';
 import { createAuditRecorder } from '../modules/audit/index.ts';
@@ -8,10 +9,10 @@ import { systemClock } from '../platform/clock.ts';
 import { readKeyring } from '../platform/crypto/keyring.ts';
 import { createKeys, keyProviderFor } from '../modules/keys/keys.ts';
 import { systemRandom } from '../platform/crypto/random.ts';
-import { createContextSigner, createTransactor, openDatabase } from '../platform/db/index.ts';
+import { createContextSigner, createTransactor } from '../platform/db/index.ts';
 import { AppError } from '../platform/http/errors.ts';
 import type { CliContext, Command } from './context.ts';
-import { lockEmbeddedData } from './open-data.ts';
+import { openOperatorData } from './open-data.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -56,28 +57,23 @@ function parse(context: CliContext, needsName: boolean): { values: Values; scope
 
 /** Opens the keyring, key provider and database the way the server does, and the vault over them. */
 async function withSecrets(context: CliContext, fn: (secrets: SecretsService) => Promise<number>): Promise<number> {
-  const lock = lockEmbeddedData(context.config, context.pid);
+  const keyring = readKeyring(context.config.keyringPath);
+  const { db, close } = await openOperatorData(context, { poolSize: 2 });
   try {
-    const keyring = readKeyring(context.config.keyringPath);
-    const db = await openDatabase<DB>({ url: context.config.databaseUrl, migrationUrl: context.config.migrationDatabaseUrl, dataDir: context.config.dataDir, caFile: context.config.databaseCaFile, poolSize: 2 });
-    try {
-      const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-      const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
-      const keys = createKeys({ config: context.config, transactor, provider: keyProviderFor(context.config, keyring, { persist: true }), keyring, clock: systemClock, random: systemRandom, audit });
-      const secrets = createSecrets({ transactor, clock: systemClock, random: systemRandom, keyring, audit, fields: keys.fields });
-      return await fn(secrets.service);
-    } catch (error) {
-      // Problems a user can act on (bad name, not found, unreadable) end with their code, exit 1.
-      if (error instanceof AppError) {
-        context.err(`${error.code}: ${error.message}`);
-        return 1;
-      }
-      throw error;
-    } finally {
-      await db.close();
+    const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
+    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+    const keys = createKeys({ config: context.config, transactor, provider: keyProviderFor(context.config, keyring, { persist: true }), keyring, clock: systemClock, random: systemRandom, audit });
+    const secrets = createSecrets({ transactor, clock: systemClock, random: systemRandom, keyring, audit, fields: keys.fields });
+    return await fn(secrets.service);
+  } catch (error) {
+    // Problems a user can act on (bad name, not found, unreadable) end with their code, exit 1.
+    if (error instanceof AppError) {
+      context.err(`${error.code}: ${error.message}`);
+      return 1;
     }
+    throw error;
   } finally {
-    lock.release();
+    await close();
   }
 }
 
@@ -126,7 +122,7 @@ export const secretsSet: Command = async (context) => {
   const parsed = parse(context, true);
   if (parsed === undefined) return 2;
   const source = parsed.values['from-file'] ?? '-';
-  const value = (source === '-' ? readFileSync(0, 'utf8') : readFileSync(source, 'utf8')).replace(/\r?\n$/, '');
+  const value = (source === '-' ? context.readStdin() : readFileSync(resolve(context.cwd, source), 'utf8')).replace(/\r?\n$/, '');
   return withSecrets(context, async (secrets) => {
     const { secret, created } = await secrets.set(CLI_ACTOR, parsed.scope, parsed.values.name ?? '', value);
     context.out(`${secret.name}: version ${secret.current_version} stored${created ? ' (new secret)' : ''}`);

@@ -4,6 +4,7 @@ import { startRuntime } from '../start.ts';
 import { createRedirectServer, watchCertificates, type CertificateReloader } from '../platform/http/tls.ts';
 import type { Command } from './context.ts';
 import { lockEmbeddedData } from './open-data.ts';
+import { openOperatorSocket, type OperatorSocket } from './operator-socket.ts';
 
 function listen(server: HttpServer, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -16,11 +17,12 @@ function listen(server: HttpServer, host: string, port: number): Promise<void> {
 }
 
 /** `parapet serve`: migrate, listen, print where to go next, stop cleanly on SIGINT/SIGTERM. */
-export const serve: Command = async ({ config, logger, out, pid, stopSignal, onReload }) => {
+export const serve: Command = async ({ config, logger, out, pid, stopSignal, onReload, operatorCommands }) => {
   const lock = lockEmbeddedData(config, pid);
   let reloader: CertificateReloader | undefined;
   let stopReload: (() => void) | undefined;
   let redirect: HttpServer | undefined;
+  let operator: OperatorSocket | undefined;
   try {
     const runtime = await startRuntime(config, logger, { background: true });
     let address: string;
@@ -45,6 +47,12 @@ export const serve: Command = async ({ config, logger, out, pid, stopSignal, onR
       redirect = createRedirectServer(config.publicUrl);
       await listen(redirect, config.host, config.httpRedirectPort);
     }
+    // Embedded PGlite: operator commands cannot open the data while this process holds it, so they
+    // are sent here over the owner-only operator socket and run on this process's database.
+    if (config.databaseUrl === undefined && operatorCommands !== undefined) {
+      const { setup } = runtime.app.services;
+      operator = await openOperatorSocket({ config, logger, pid, commands: operatorCommands, attached: { db: runtime.db, issueSetupLink: (url) => setup.issueLink(url) } });
+    }
     // One setup link per cluster: a node prints one only if no live link exists.
     const setup = await runtime.app.services.setup.issueFirstLink(config.publicUrl);
     out('');
@@ -54,6 +62,7 @@ export const serve: Command = async ({ config, logger, out, pid, stopSignal, onR
       out(`  Plain HTTP on port ${redirectAddress.port} answers 308 to ${config.publicUrl}`);
     }
     out(`  Database: ${runtime.db.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}/pgdata` : 'PostgreSQL server'}; keyring: ${config.keyringPath}`);
+    if (operator !== undefined) out('  Operator commands (`npx parapet doctor`, `keys status`, `audit verify --org` …) run inside this server while it runs.');
     if (setup !== undefined && 'link' in setup) {
       out('');
       out('  No administrator exists yet. Open this one-time link within 1 hour to create one:');
@@ -79,9 +88,13 @@ export const serve: Command = async ({ config, logger, out, pid, stopSignal, onR
         closing.closeAllConnections();
       });
     }
+    const socket = operator;
+    operator = undefined;
+    await socket?.close();
     await runtime.close();
     return 0;
   } finally {
+    await operator?.close().catch(() => undefined);
     stopReload?.();
     reloader?.close();
     redirect?.close();

@@ -12,6 +12,7 @@ import { base32Decode, totp } from '../../src/modules/identity/mfa/totp.ts';
 import { createTestApp, sessionCookie, TEST_PASSWORD } from '../support/app.ts';
 import { linkToken, startTestSmtp } from '../support/smtp.ts';
 import { authenticatorFor, passwordlessOptions, registerPasskey, verifyPasswordless } from '../support/passkeys.ts';
+import { cliContext } from '../support/cli-context.ts';
 
 const CANARY_PASSWORD = 'canary passphrase 5d1f0e9b7c';
 
@@ -320,7 +321,7 @@ describe('secrets never reach the logs or the audit log', () => {
       await wrong.app.services.mail.idle();
       assert.equal(wrong.app.services.mail.stats().failed, 1);
       const printed: string[] = [];
-      await configCheck({ config: t.config, args: [], out: (line) => printed.push(line), err: (line) => printed.push(line), logger: t.app.http.log as never, pid: process.pid, stopSignal: new Promise(() => undefined), onReload: () => () => undefined });
+      await configCheck(cliContext(t.config, t.app.http.log as never, printed));
       assert.ok(printed.some((line) => line.startsWith('PARAPET_SMTP_PASSWORD')));
       const logs = [...t.logs, ...wrong.logs];
       assert.ok(logs.some((line) => line.includes('mail delivery failed')));

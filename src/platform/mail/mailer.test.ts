@@ -7,6 +7,7 @@ import { createTestCertificates, type TestCertificates } from '../../modules/aud
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { linkToken, startTestSmtp } from '../../../test/support/smtp.ts';
 import { outboxPath } from './index.ts';
+import { cliContext } from '../../../test/support/cli-context.ts';
 
 const TOKEN = 'T'.repeat(43);
 const template = { kind: 'password_reset', token: TOKEN, expiresAt: new Date('2030-01-01T00:00:00Z') } as const;
@@ -99,7 +100,7 @@ describe('mail platform', () => {
       const path = outboxPath(t.config.dataDir);
       assert.equal(statSync(path).mode & 0o777, 0o600);
       const lines: string[] = [];
-      const code = await mailOutbox({ config: t.config, args: [], out: (line) => lines.push(line), err: (line) => lines.push(line), logger: t.app.http.log as never, pid: process.pid, stopSignal: new Promise(() => undefined), onReload: () => () => undefined });
+      const code = await mailOutbox(cliContext(t.config, t.app.http.log as never, lines));
       assert.equal(code, 0);
       const printed = lines.join('\n');
       assert.ok(printed.includes('To: dave@example.com'));
