@@ -1,3 +1,4 @@
+import { ParapetError } from '../platform/errors.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/index.ts';
@@ -20,7 +21,7 @@ function isAlive(pid: number): boolean {
  * Thrown when the embedded database is held by a running `serve` that offers the operator socket:
  * main.ts then sends the whole command to that server, which runs it on its own database.
  */
-export class ServerHoldsData extends Error {
+export class ServerHoldsData extends ParapetError {
   readonly code = 'server_holds_data';
   readonly serverPid: number;
   constructor(serverPid: number) {

@@ -1,8 +1,10 @@
+import { ParapetError } from '../platform/errors.ts';
 import { readFileSync } from 'node:fs';
 import { crossCheck, OPTIONS, OptionError, type Config, type OptionSpec } from './options.ts';
 
 /** A configuration problem found at start-up; the message names the option and what it allows. */
-export class ConfigError extends Error {
+export class ConfigError extends ParapetError {
+  readonly code = 'invalid_config';
   override readonly name = 'ConfigError';
 }
 

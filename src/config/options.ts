@@ -4,6 +4,7 @@
  * against it, `parapet config check` prints from it, and the README's table is generated from it.
  */
 
+import { ParapetError } from '../platform/errors.ts';
 import { CidrError, parseCidrList } from '../platform/net/cidr.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -132,7 +133,9 @@ export interface OptionSpec<K extends ConfigKey = ConfigKey> {
 }
 
 /** Raised by an option parser; `loadConfig` adds the option's name. */
-export class OptionError extends Error {}
+export class OptionError extends ParapetError {
+  readonly code = 'invalid_option';
+}
 
 function asString(raw: unknown): string {
   if (typeof raw === 'string') return raw.trim();

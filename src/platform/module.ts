@@ -6,6 +6,7 @@
  */
 
 /** Who a table's rows belong to. Platform tables say why they hold no tenant's data. */
+import { ParapetError } from './errors.ts';
 export type TableScope = { readonly scope: 'tenant' } | { readonly scope: 'platform'; readonly reason: string };
 
 /** A loop that runs on serving nodes (`serve`), never in the CLI or tests unless started. */
@@ -33,7 +34,8 @@ export interface ComposableModule<Ctx, Api = unknown> {
 }
 
 /** Raised when the module list cannot be composed: a missing or late dependency, a duplicate name. */
-export class ModuleCompositionError extends Error {
+export class ModuleCompositionError extends ParapetError {
+  readonly code = 'module_composition';
   override readonly name = 'ModuleCompositionError';
 }
 

@@ -1,11 +1,12 @@
 /** Why a destination did not acknowledge a batch. */
+import { ParapetError } from '../../platform/errors.ts';
 export type DeliveryErrorCode = 'address_not_allowed' | 'unreachable' | 'tls' | 'timeout' | 'rejected' | 'invalid_destination';
 
 /**
  * A failed delivery. Its message is stored as the cursor's `last_error` and shown to tenant admins,
  * so it names what went wrong and never carries a secret, a signature or the receiver's response body.
  */
-export class DeliveryError extends Error {
+export class DeliveryError extends ParapetError {
   override readonly name = 'DeliveryError';
   readonly code: DeliveryErrorCode;
 

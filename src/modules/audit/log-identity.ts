@@ -1,3 +1,4 @@
+import { ParapetError } from '../../platform/errors.ts';
 import { sql } from 'kysely';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -12,7 +13,8 @@ export interface LogIdentity {
   readonly keyNames: readonly string[];
 }
 
-export class LogIdentityError extends Error {
+export class LogIdentityError extends ParapetError {
+  readonly code = 'log_identity';
   override readonly name = 'LogIdentityError';
 }
 

@@ -3,6 +3,7 @@
  * OAuth's own JSON format, `{ "error", "error_description" }`, not problem+json, because OAuth
  * clients parse that format (docs/oauth.md).
  */
+import { ParapetError } from '../../platform/errors.ts';
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
@@ -26,7 +27,7 @@ const STATUS: Readonly<Record<OAuthErrorCode, number>> = {
   server_error: 500,
 };
 
-export class OAuthError extends Error {
+export class OAuthError extends ParapetError {
   override readonly name = 'OAuthError';
   readonly code: OAuthErrorCode;
   readonly description: string;

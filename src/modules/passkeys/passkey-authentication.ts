@@ -1,3 +1,4 @@
+import { ParapetError } from '../../platform/errors.ts';
 import { generateAuthenticationOptions, verifyAuthenticationResponse, type AuthenticationResponseJSON, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { PLATFORM_TENANT_ID, type AuditSource } from '../audit/index.ts';
 import type { Tx } from '../../database.ts';
@@ -60,7 +61,8 @@ export async function secondFactorOptions(deps: PasskeyDeps, input: { readonly u
 /** Why an assertion was refused; recorded in the audit event, never told to the client. */
 type Refusal = 'no_challenge' | 'unknown_credential' | 'user_disabled' | 'user_handle_mismatch' | 'assertion_invalid' | 'counter_regressed';
 
-class Refused extends Error {
+class Refused extends ParapetError {
+  readonly code = 'passkey_refused';
   readonly reason: Refusal;
   constructor(reason: Refusal) {
     super(reason);

@@ -1,3 +1,4 @@
+import { ParapetError } from '../../platform/errors.ts';
 import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import type { Keyring } from '../../platform/crypto/keyring.ts';
 import type { Random } from '../../platform/crypto/random.ts';
@@ -25,7 +26,8 @@ export interface SecretLayerContext {
 }
 
 /** Raised for any inner value that does not open; holds no data. */
-export class SecretLayerError extends Error {
+export class SecretLayerError extends ParapetError {
+  readonly code = 'secret_layer';
   override readonly name = 'SecretLayerError';
   constructor() {
     super('secret value does not decrypt in this context');

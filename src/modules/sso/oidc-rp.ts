@@ -1,3 +1,4 @@
+import { ParapetError } from '../../platform/errors.ts';
 import * as client from 'openid-client';
 
 /** What the RP needs of an OIDC connection. */
@@ -18,7 +19,8 @@ export interface OidcIdentity {
   readonly acr: string | undefined;
 }
 
-export class OidcRefused extends Error {
+export class OidcRefused extends ParapetError {
+  readonly code = 'oidc_refused';
   readonly reason: string;
   constructor(reason: string, options?: { cause?: unknown }) {
     super(`OIDC response refused: ${reason}`, options);

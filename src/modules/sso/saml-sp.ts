@@ -1,3 +1,4 @@
+import { ParapetError } from '../../platform/errors.ts';
 import { SAML, ValidateInResponseTo, type CacheProvider, type Profile } from '@node-saml/node-saml';
 import { DOMParser } from '@xmldom/xmldom';
 
@@ -30,7 +31,8 @@ export interface SamlAssertion {
 }
 
 /** Why a response was refused (recorded in the audit event, never shown to the browser). */
-export class SamlRefused extends Error {
+export class SamlRefused extends ParapetError {
+  readonly code = 'saml_refused';
   readonly reason: string;
   constructor(reason: string, options?: { cause?: unknown }) {
     super(`SAML response refused: ${reason}`, options);

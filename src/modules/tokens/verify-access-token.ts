@@ -1,10 +1,12 @@
+import { ParapetError } from '../../platform/errors.ts';
 import { jwtVerify, type JWTPayload } from 'jose';
 import { tokenTimesProblem } from '../../sdk/token-times.ts';
 import { ACCESS_TOKEN_ALG, type TokenKeys } from './token-keys.ts';
 import { ACCESS_TOKEN_TYP } from './sign-access-token.ts';
 
 /** Why an access token was refused (never shown to the caller, who only sees `unauthenticated`). */
-export class AccessTokenError extends Error {
+export class AccessTokenError extends ParapetError {
+  readonly code = 'invalid_access_token';
   override readonly name = 'AccessTokenError';
 }
 

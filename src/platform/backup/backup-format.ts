@@ -1,3 +1,4 @@
+import { ParapetError } from '../errors.ts';
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -47,7 +48,8 @@ export interface BackupHeader {
 }
 
 /** A backup that fails authentication or parsing; the message names no data. */
-export class BackupFormatError extends Error {
+export class BackupFormatError extends ParapetError {
+  readonly code = 'backup_format';
   override readonly name = 'BackupFormatError';
 }
 

@@ -1,3 +1,4 @@
+import { ParapetError } from '../errors.ts';
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -24,7 +25,8 @@ export interface BackupKeys {
   ensureShredKeys(versions: readonly { tenantId: string; version: number }[]): void;
 }
 
-export class BackupKeyError extends Error {
+export class BackupKeyError extends ParapetError {
+  readonly code = 'backup_key';
   override readonly name = 'BackupKeyError';
 }
 

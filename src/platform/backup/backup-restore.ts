@@ -1,3 +1,4 @@
+import { ParapetError } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import { randomBytes } from 'node:crypto';
 import { migrate, openDatabase, type Database, type Migration, type OwnerSession } from '../db/index.ts';
@@ -7,7 +8,8 @@ import { tableDigest, walkBackup, type ManifestEntry, type TableMeta } from './b
 import { byteaToBuffer, listTables, migrationTables, MIGRATIONS_TABLE, openWrapped, quoteIdent, readRows, SHREDDED, type TenantKeyRow } from './backup-schema.ts';
 
 /** A restore refused before anything was written, or rolled back. */
-export class RestoreError extends Error {
+export class RestoreError extends ParapetError {
+  readonly code = 'restore';
   override readonly name = 'RestoreError';
 }
 

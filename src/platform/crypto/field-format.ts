@@ -1,3 +1,4 @@
+import { ParapetError } from '../errors.ts';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 
 /**
@@ -26,7 +27,8 @@ export interface ParsedField {
 }
 
 /** Raised for any value that does not decrypt; it never says why beyond this, nor holds data. */
-export class FieldDecryptionError extends Error {
+export class FieldDecryptionError extends ParapetError {
+  readonly code = 'field_decryption';
   override readonly name = 'FieldDecryptionError';
   constructor(reason = 'encrypted field does not decrypt in this context') {
     super(reason);

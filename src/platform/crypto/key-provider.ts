@@ -4,6 +4,7 @@
  */
 
 /** Bound to a wrapped key so it unwraps only for the tenant and version it was made for. */
+import { ParapetError } from '../errors.ts';
 export interface WrapContext {
   readonly tenantId: string;
   readonly keyVersion: number;
@@ -45,7 +46,8 @@ export interface KeyProvider {
 }
 
 /** A provider refused or failed; the message never holds key material or plaintext. */
-export class KeyProviderError extends Error {
+export class KeyProviderError extends ParapetError {
+  readonly code = 'key_provider';
   override readonly name = 'KeyProviderError';
 }
 

@@ -1,3 +1,4 @@
+import { ParapetError } from '../errors.ts';
 import { randomBytes, hkdfSync, randomUUID } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -23,7 +24,8 @@ export interface WrappingKey {
 /** Every use of keyring-derived material, named so two uses can never collide. */
 export type KeyPurpose = 'tenant-context-mac' | 'setup-token' | 'session-token' | 'audit-checkpoint-signing' | 'secret-sealing' | 'login-throttle' | 'tenant-key-wrapping' | 'access-token-signing' | 'secrets-layer' | 'account-tombstone' | 'refresh-token-successor' | 'row-integrity' | 'oidc-artifact-mac' | 'oidc-cookies';
 
-export class KeyringError extends Error {
+export class KeyringError extends ParapetError {
+  readonly code = 'keyring';
   override readonly name = 'KeyringError';
 }
 

@@ -1,3 +1,4 @@
+import { ParapetError } from '../errors.ts';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +15,8 @@ export interface Migration {
   readonly checksum: string;
 }
 
-export class MigrationError extends Error {
+export class MigrationError extends ParapetError {
+  readonly code = 'migration';
   override readonly name = 'MigrationError';
 }
 

@@ -1,6 +1,7 @@
 // TLS for connections to a PostgreSQL server (ENC-7). node-postgres reads `sslmode` from a URL
 // only partially (and a URL's settings override the `ssl` object given beside it), so Parapet
 // removes every ssl parameter from the URL and builds the TLS options itself.
+import { ParapetError } from '../errors.ts';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
@@ -13,7 +14,8 @@ export interface PostgresConnectionConfig {
 
 const SSL_PARAMETERS = ['ssl', 'sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'sslcrl', 'uselibpqcompat'];
 
-export class PostgresTlsError extends Error {
+export class PostgresTlsError extends ParapetError {
+  readonly code = 'postgres_tls';
   override readonly name = 'PostgresTlsError';
 }
 

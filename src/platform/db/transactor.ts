@@ -1,3 +1,4 @@
+import { ParapetError } from '../errors.ts';
 import { sql, type DatabaseConnection, type Kysely, type KyselyPlugin, type RootOperationNode, type Transaction } from 'kysely';
 import { bindingModeOf, reservation, type ReservationSlot } from './connection-binding.ts';
 import { createBoundContextSigner, type ContextSigner } from './context-key.ts';
@@ -10,7 +11,8 @@ export const JOBS_ACTOR_ID = 'ffffffff-ffff-ffff-ffff-ffffffffffff';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Raised when a transaction does not run as the app role after setting it (misconfiguration). */
-export class ContextError extends Error {
+export class ContextError extends ParapetError {
+  readonly code = 'tenant_context';
   override readonly name = 'ContextError';
 }
 

@@ -5,6 +5,7 @@
  * their union. Authentication failures collapse to generic codes so a response never reveals
  * whether an account exists.
  */
+import { ParapetError } from '../errors.ts';
 export interface ErrorEntry {
   readonly status: number;
   readonly title: string;
@@ -80,7 +81,7 @@ export interface FieldProblem {
 }
 
 /** The one error type application code throws. */
-export class AppError extends Error {
+export class AppError extends ParapetError {
   override readonly name = 'AppError';
   readonly code: ErrorCode;
   readonly detail: string | undefined;

@@ -1,5 +1,6 @@
 // HTTPS served by Parapet itself (ENC-6): the hardened TLS settings, loading and checking the
 // certificate and key, reloading them without a restart, and the plain-HTTP redirect listener.
+import { ParapetError } from '../errors.ts';
 import { constants } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
@@ -51,7 +52,8 @@ export const TLS_HARDENING: Readonly<TlsOptions> = Object.freeze({
 });
 
 /** A certificate problem found at start-up or reload; the message names the file. */
-export class TlsConfigError extends Error {
+export class TlsConfigError extends ParapetError {
+  readonly code = 'tls_config';
   override readonly name = 'TlsConfigError';
 }
 

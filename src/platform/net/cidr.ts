@@ -1,3 +1,4 @@
+import { ParapetError } from '../errors.ts';
 import { BlockList, isIP } from 'node:net';
 
 /** A parsed CIDR range: the address as written, its prefix length and its family. */
@@ -8,7 +9,8 @@ export interface Cidr {
 }
 
 /** Raised by `parseCidrList` for the first entry that is not a range; the message names it. */
-export class CidrError extends Error {
+export class CidrError extends ParapetError {
+  readonly code = 'invalid_cidr';
   override readonly name = 'CidrError';
 }
 

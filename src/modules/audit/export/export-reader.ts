@@ -1,6 +1,8 @@
+import { ParapetError } from '../../../platform/errors.ts';
 import type { ExportCheckpointLine, ExportEventLine, ExportHeader, ExportLine } from './export-format.ts';
 
-export class ExportFormatError extends Error {
+export class ExportFormatError extends ParapetError {
+  readonly code = 'export_format';
   override readonly name = 'ExportFormatError';
 }
 

@@ -1,4 +1,5 @@
 /** Why an audit log operation refused its input; callers switch on `code`, never on the message. */
+import { ParapetError } from '../../../platform/errors.ts';
 export type AuditLogErrorCode =
   | 'invalid_argument'
   | 'not_canonical_json'
@@ -10,7 +11,7 @@ export type AuditLogErrorCode =
   | 'ambiguous_key';
 
 /** The one error type the audit log library throws. Proof verifiers return `false` instead. */
-export class AuditLogError extends Error {
+export class AuditLogError extends ParapetError {
   override readonly name = 'AuditLogError';
   readonly code: AuditLogErrorCode;
 
