@@ -115,3 +115,15 @@ export async function axeViolations(page: Page): Promise<string[]> {
   });
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
+
+/**
+ * Moves focus with the Tab key alone until the focused element matches `selector` (fails after
+ * `limit` presses): proves a control is reachable by keyboard, and leaves focus on it.
+ */
+export async function tabTo(page: Page, selector: string, limit = 250): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  assert.fail(`${selector} was not reached with the Tab key in ${limit} presses`);
+}

