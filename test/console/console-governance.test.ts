@@ -131,4 +131,77 @@ peerSuite('console governance pages in a real browser (AC-1, AC-5, AUD-2, AUD-4,
     assert.equal(status, 403);
     await other.done();
   });
+
+  it('AUD-2, AUD-4: an administrator opens an event with <script> strings, verifies its inclusion proof in the browser (a forged path or another key is "not verified"), and downloads the export; the API agrees', async () => {
+    const org = await createOrg(t, 'console-audit');
+    const admin = await sessionWith(t, org.admin.userId, MFA);
+    const base = `/api/v1/organizations/${org.orgId}`;
+    const renamed = await t.inject({ method: 'PATCH', url: base, headers: { cookie: admin.cookie }, payload: { name: `Acme ${CANARY}` } });
+    assert.equal(renamed.statusCode, 200, renamed.body);
+    await t.app.services.audit.sequencer.drain();
+    type Event = { id: string; seq: number; action: string };
+    const [event] = (await json<{ items: Event[] }>(admin, `${base}/audit/events?action=organization.renamed`)).items;
+    assert.ok(event);
+    const { page, done } = await app.openPage(admin);
+    await page.goto(`/console#/org/${org.orgId}/audit`);
+    await page.locator('#audit-events').waitFor();
+    const row = page.locator('#audit-events tbody tr', { hasText: 'organization.renamed' });
+    await row.locator('td', { hasText: `Acme ${CANARY}` }).first().waitFor();
+
+    // By keyboard: open the detail, then verify.
+    await page.locator('h1').focus();
+    await tabTo(page, `details:has(.verify-proof[data-event="${event.id}"]) summary`);
+    await page.keyboard.press('Enter');
+    await tabTo(page, `.verify-proof[data-event="${event.id}"]`);
+    await page.keyboard.press('Enter');
+    const verdict = page.locator(`#proof-${event.id} .proof-verdict`);
+    await verdict.waitFor();
+    assert.match((await verdict.textContent()) ?? '', /^Verified: event \d+ is in the log's signed tree of \d+ events\.$/);
+    assert.equal(await page.locator(`#proof-${event.id} li`, { hasText: '✗' }).count(), 0);
+    const served = await json<{ verifier_key: string; audit_path: string[]; tree_size: number }>(admin, `${base}/audit/events/${event.id}/proof`);
+    assert.equal(await page.locator(`#proof-${event.id} .verifier-key`).textContent(), served.verifier_key);
+    await axe(page, 'the audit log with a verified proof');
+
+    // A proof whose audit path was altered on the way is not verified (the same check, a forged answer).
+    assert.ok(served.tree_size > 1 && served.audit_path.length > 0, 'the log holds more than one event');
+    await page.route(`**/audit/events/${event.id}/proof`, async (route) => {
+      const answer = await route.fetch();
+      const body = (await answer.json()) as { audit_path: string[] };
+      const first = Buffer.from(body.audit_path[0] ?? '', 'base64');
+      first[0] = (first[0] ?? 0) ^ 1;
+      body.audit_path[0] = first.toString('base64');
+      await route.fulfill({ response: answer, json: body });
+    });
+    await page.click(`.verify-proof[data-event="${event.id}"]`);
+    await verdict.filter({ hasText: /^Not verified/ }).waitFor();
+    await page.locator(`#proof-${event.id} li`, { hasText: '✗ The audit path leads from the leaf to the signed root' }).waitFor();
+    await page.unroute(`**/audit/events/${event.id}/proof`);
+
+    // A kept key that is not this log's (here the served key renamed, so its key id no longer matches) makes the same proof unverified.
+    const other = served.verifier_key.replace(/^[^+]+/, 'other.example.com/audit');
+    await page.click('details.kept-key summary');
+    await page.fill('#audit-kept-key', other);
+    await page.click('#audit-key-form button[type=submit]');
+    await message(page, /checked against the key you keep/);
+    await page.click(`.verify-proof[data-event="${event.id}"]`);
+    await verdict.filter({ hasText: /^Not verified/ }).waitFor();
+    await page.fill('#audit-kept-key', served.verifier_key);
+    await page.click('#audit-key-form button[type=submit]');
+    await page.click(`.verify-proof[data-event="${event.id}"]`);
+    await verdict.filter({ hasText: /^Verified/ }).waitFor();
+    await page.locator(`#proof-${event.id} small`, { hasText: 'the verifier key you keep' }).waitFor();
+
+    // Export: the download holds the log (every event the API lists) and is recorded.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#audit-export .export-jsonl')]);
+    assert.equal(download.suggestedFilename(), `audit-${org.orgId}.jsonl`);
+    const lines = (await readFile(await download.path(), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { type: string; tenant_id?: string; canonical?: string });
+    assert.equal(lines[0]?.type, 'header');
+    assert.equal(lines[0]?.tenant_id, org.orgId);
+    const exported = lines.filter((l) => l.type === 'event').map((l) => (JSON.parse(l.canonical ?? '{}') as { id: string }).id);
+    const listed = (await json<{ items: Event[] }>(admin, `${base}/audit/events?limit=500`)).items.map((e) => e.id);
+    assert.deepEqual([...exported].sort(), [...listed].sort());
+    await t.app.services.audit.sequencer.drain();
+    assert.equal((await json<{ items: Event[] }>(admin, `${base}/audit/events?action=audit.exported`)).items.length, 1);
+    await done();
+  });
 });
