@@ -204,4 +204,92 @@ peerSuite('console governance pages in a real browser (AC-1, AC-5, AUD-2, AUD-4,
     assert.equal((await json<{ items: Event[] }>(admin, `${base}/audit/events?action=audit.exported`)).items.length, 1);
     await done();
   });
+
+  it('DATA-1, DATA-3: an administrator sets retention, allows risky writes and requests the deletion; a second administrator approves it; the grace period is shown, writes are refused with what to do, and the deletion is cancelled by keyboard; the API agrees; a Viewer only reads', async () => {
+    const org = await createOrg(t, 'console-data');
+    const admin = await sessionWith(t, org.admin.userId, MFA);
+    const second = await sessionWith(t, (await memberWithRole(t, org, 'tenant_admin')).userId, MFA);
+    const base = `/api/v1/organizations/${org.orgId}`;
+    const name = `Doomed ${CANARY}`;
+    const renamed = await t.inject({ method: 'PATCH', url: base, headers: { cookie: admin.cookie }, payload: { name } });
+    assert.equal(renamed.statusCode, 200, renamed.body);
+    type Policy = { type: string; days: number; overridden: boolean; default_days: number };
+    const policy = async (type: string) => (await json<{ items: Policy[] }>(admin, `${base}/retention`)).items.find((p) => p.type === type);
+
+    const { page, done } = await app.openPage(admin);
+    await page.goto(`/console#/org/${org.orgId}/data`);
+    await page.locator('#retention').waitFor();
+    await axe(page, 'the data tab');
+    await page.fill('#retention-security_events', '730');
+    await page.fill('#retention-audit', '800');
+    await page.click('#retention-form button[type=submit]');
+    await message(page, /Retention saved: (?=.*security_events 730 days)(?=.*audit 800 days)/);
+    assert.deepEqual([(await policy('security_events'))?.days, (await policy('security_events'))?.overridden, (await policy('audit'))?.days], [730, true, 800]);
+    await page.check('#retention-reset-security_events');
+    await page.click('#retention-form button[type=submit]');
+    await message(page, /security_events back to the default/);
+    assert.equal((await policy('security_events'))?.overridden, false);
+
+    // Deleting while risky writes are disabled is refused, with the way on.
+    await page.fill('#delete-confirm', name);
+    await page.click('#delete-org button[type=submit]');
+    await message(page, /allow it with a second administrator's approval under "Risky writes"/);
+    await page.selectOption('#risky-writes-mode', 'approval');
+    await page.click('#risky-writes-form button[type=submit]');
+    await message(page, /need a second administrator/);
+    assert.equal((await json<{ mode: string }>(admin, `${base}/settings/risky-writes`)).mode, 'approval');
+    await page.fill('#delete-confirm', 'not the name');
+    await page.click('#delete-org button[type=submit]');
+    await message(page, /does not match/);
+    await page.fill('#delete-confirm', name);
+    await page.click('#delete-org button[type=submit]');
+    await message(page, /Deletion requested/);
+    await page.locator('#deletion-waiting').waitFor();
+    const [approval] = (await json<{ items: { id: string; operation: string }[] }>(admin, `${base}/approvals?status=pending`)).items;
+    assert.equal(approval?.operation, 'organization.delete');
+
+    // The second administrator approves it in the console.
+    const other = await app.openPage(second);
+    await other.page.goto(`/console#/org/${org.orgId}/approvals`);
+    await other.page.click(`#risky-approvals [data-approval="${approval.id}"] .approve`);
+    await message(other.page, /Approved/);
+    await other.done();
+
+    await page.reload();
+    const pending = page.locator('#deletion-pending');
+    await pending.waitFor();
+    const state = await json<{ status: string; requested_at: string; purge_after: string }>(admin, `${base}/deletion`);
+    assert.equal(state.status, 'pending');
+    assert.equal(Date.parse(state.purge_after) - Date.parse(state.requested_at), 14 * 86_400_000);
+    assert.match((await pending.textContent()) ?? '', /a grace period of 14 days/);
+    await axe(page, 'the data tab with a pending deletion');
+    // Read-only meanwhile: a rename is refused and the console says how to undo that.
+    await page.click('nav.tabs >> text=Settings');
+    await page.fill('#org-rename', 'Renamed');
+    await page.click('#rename-org button[type=submit]');
+    await message(page, /cancel the deletion on its "Data and deletion" tab/);
+    // Cancelled by keyboard alone.
+    await page.goto(`/console#/org/${org.orgId}/data`);
+    await pending.waitFor();
+    await page.locator('h1').focus();
+    await tabTo(page, '#cancel-deletion');
+    await page.keyboard.press('Enter');
+    await message(page, /The deletion is cancelled/);
+    assert.equal((await json<{ status: string }>(admin, `${base}/deletion`)).status, 'none');
+    await page.locator('#delete-org').waitFor();
+    await done();
+
+    // A Viewer reads the periods and the state, changes nothing; the API refuses those changes anyway.
+    const viewer = await memberWithRole(t, org, 'viewer');
+    const read = await app.openPage(viewer);
+    await read.page.goto(`/console#/org/${org.orgId}/data`);
+    await read.page.locator('#retention').waitFor();
+    assert.equal(await read.page.locator('#retention-form, #risky-writes-form, #delete-org, #cancel-deletion, #retention input').count(), 0);
+    const statuses = await read.page.evaluate(async (url) => {
+      const send = async (method: string, to: string, body?: unknown) => (await fetch(to, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })).status;
+      return [await send('PUT', `${url}/retention`, { policies: { security_events: 400 } }), await send('PUT', `${url}/settings/risky-writes`, { mode: 'disabled' }), await send('DELETE', url), await send('DELETE', `${url}/deletion`)];
+    }, base);
+    assert.deepEqual(statuses, [403, 403, 403, 403]);
+    await read.done();
+  });
 });

@@ -11,6 +11,7 @@ import { renderServiceAccounts } from '/assets/service-accounts.js';
 import { renderApprovals } from '/assets/approvals.js';
 import { renderSecrets } from '/assets/secrets.js';
 import { renderSso } from '/assets/sso.js';
+import { renderLifecycle } from '/assets/lifecycle.js';
 
 
 /** The tabs, in order, with the permission that shows each. */
@@ -29,6 +30,8 @@ const TABS = [
   { key: 'sso', label: 'Single sign-on', needs: 'settings.manage', render: renderSso },
   // The OpenID Provider's applications (docs/openid-provider.md); its routes need environments.*.
   { key: 'applications', label: 'Applications', needs: 'environments.read', render: renderApplications },
+  // Retention, risky writes and organization deletion (docs/data-lifecycle.md).
+  { key: 'data', label: 'Data and deletion', needs: 'organization.read', render: renderLifecycle },
 ];
 
 /** Renders tab `tab` of organization `orgId`. */
