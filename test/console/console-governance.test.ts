@@ -292,4 +292,55 @@ peerSuite('console governance pages in a real browser (AC-1, AC-5, AUD-2, AUD-4,
     assert.deepEqual(statuses, [403, 403, 403, 403]);
     await read.done();
   });
+
+  it('AC-5: the access review lists every principal with its grants and flags (<script> names as text), filters to the flagged ones by keyboard, and downloads the CSV; the API agrees', async () => {
+    const org = await createOrg(t, 'console-review');
+    const admin = await sessionWith(t, org.admin.userId, MFA);
+    const base = `/api/v1/organizations/${org.orgId}`;
+    const member = await memberWithRole(t, org, 'viewer');
+    const renamed = await t.inject({ method: 'PATCH', url: '/api/v1/users/me', headers: { cookie: member.cookie }, payload: { display_name: `Mallory ${CANARY}` } });
+    assert.equal(renamed.statusCode, 200, renamed.body);
+    const account = await t.inject({ method: 'POST', url: `${base}/service-accounts`, headers: { cookie: admin.cookie }, payload: { name: `Robot ${CANARY}` } });
+    assert.equal(account.statusCode, 201, account.body);
+    const bound = await t.inject({ method: 'POST', url: `${base}/bindings`, headers: { cookie: admin.cookie }, payload: { principal: { type: 'service_account', id: account.json<{ id: string }>().id }, role: 'viewer' } });
+    assert.equal(bound.statusCode, 201, bound.body);
+    const key = await t.inject({ method: 'POST', url: `${base}/api-keys`, headers: { cookie: admin.cookie }, payload: { name: 'ci', role: 'viewer', expires_in_days: 5 } });
+    assert.equal(key.statusCode, 201, key.body);
+
+    const { page, done } = await app.openPage(admin);
+    await page.goto(`/console#/org/${org.orgId}/access-review`);
+    await page.locator('#access-review').waitFor();
+    await axe(page, 'the access review');
+    type Principal = { id: string; name: string; flags: string[]; grants: { flags: string[] }[] };
+    const review = await json<{ principals: Principal[] }>(admin, `${base}/access-review`);
+    const flagsOf = (p: Principal) => [...new Set([...p.flags, ...p.grants.flatMap((g) => g.flags)])].sort();
+    assert.ok(review.principals.length >= 4, JSON.stringify(review.principals.map((p) => p.name)));
+    for (const principal of review.principals) {
+      const row = page.locator('#access-review tbody tr', { has: page.locator(`[data-principal="${principal.id}"]`) });
+      assert.equal(await row.locator('.principal').textContent(), principal.name);
+      assert.deepEqual((await row.locator('.flags li').evaluateAll((items) => items.map((i) => i.getAttribute('data-flag') ?? ''))).sort(), flagsOf(principal));
+    }
+    await page.locator('.principal', { hasText: `Mallory ${CANARY}` }).waitFor();
+    await page.locator('.principal', { hasText: `Robot ${CANARY}` }).waitFor();
+    const flagged = review.principals.filter((p) => flagsOf(p).length > 0);
+    assert.ok(flagged.length > 0 && flagged.length < review.principals.length, 'some principals are flagged, some not');
+
+    await page.locator('h1').focus();
+    await tabTo(page, '#review-flagged');
+    await page.keyboard.press('Space');
+    await page.locator('#access-review caption', { hasText: `(${flagged.length} of ${review.principals.length} principals)` }).waitFor();
+    assert.equal(await page.locator('#access-review tbody tr').count(), flagged.length);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#access-review-csv')]);
+    assert.equal(download.suggestedFilename(), `access-review-${org.orgId}.csv`);
+    const csv = (await readFile(await download.path(), 'utf8')).trim().split('\n');
+    const apiCsv = (await t.inject({ method: 'GET', url: `${base}/access-review?format=csv`, headers: { cookie: admin.cookie } })).body.trim().split('\n');
+    assert.equal(csv[0], apiCsv[0]);
+    const ids = (lines: string[]) => [...new Set(lines.slice(1).map((line) => line.split(',')[1]))].sort();
+    assert.deepEqual(ids(csv), ids(apiCsv));
+    assert.deepEqual(ids(csv), review.principals.map((p) => p.id).sort());
+    await t.app.services.audit.sequencer.drain();
+    assert.ok((await json<{ items: unknown[] }>(admin, `${base}/audit/events?action=access.reviewed`)).items.length >= 3);
+    await done();
+  });
 });

@@ -12,6 +12,7 @@ import { renderApprovals } from '/assets/approvals.js';
 import { renderSecrets } from '/assets/secrets.js';
 import { renderSso } from '/assets/sso.js';
 import { renderLifecycle } from '/assets/lifecycle.js';
+import { renderAccessReview } from '/assets/access-review.js';
 
 
 /** The tabs, in order, with the permission that shows each. */
@@ -25,6 +26,7 @@ const TABS = [
   { key: 'policy', label: 'Security policy', needs: 'organization.read', render: renderPolicy },
   { key: 'secrets', label: 'Secrets', needs: 'secrets.read', render: renderSecrets },
   { key: 'audit', label: 'Audit log', needs: 'audit.read', render: renderAuditLog },
+  { key: 'access-review', label: 'Access review', needs: 'access_review.read', render: renderAccessReview },
   { key: 'approvals', label: 'Approvals', needs: 'access.approve', render: renderApprovals },
   // Single sign-on: reading needs organization.read, every change settings.manage; the tab is for those who administer it.
   { key: 'sso', label: 'Single sign-on', needs: 'settings.manage', render: renderSso },
