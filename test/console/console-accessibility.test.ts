@@ -78,7 +78,7 @@ peerSuite('console accessibility (axe-core, keyboard)', SKIP, () => {
     await anonymous.close();
 
     const signedIn = await openPage(admin);
-    const views = ['', 'account', ...['overview', 'projects', 'members', 'roles', 'api-keys', 'service-accounts', 'policy', 'secrets', 'audit', 'approvals', 'applications'].map((tab) => `org/${org.orgId}/${tab}`)];
+    const views = ['', 'account', ...['overview', 'projects', 'members', 'roles', 'api-keys', 'service-accounts', 'policy', 'secrets', 'audit', 'approvals', 'applications', 'sso', 'access-review', 'data'].map((tab) => `org/${org.orgId}/${tab}`)];
     for (const view of views) {
       await signedIn.page.goto(`/console#/${view}`);
       await signedIn.page.locator('#view h1').waitFor();
