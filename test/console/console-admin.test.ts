@@ -245,7 +245,9 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     await page.goto('/console#/account');
     await page.locator('#sessions .end-session').first().waitFor();
     await page.click('#sessions .end-session');
-    await page.locator('#sessions tbody tr').first().waitFor();
+    // Wait for the redrawn page (no other session left to end): filling the form before the redraw
+    // would type into fields the redraw then replaces.
+    await page.locator('#sessions .end-session').waitFor({ state: 'detached' });
     assert.equal((await t.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: other } })).statusCode, 401);
 
     await page.fill('#current-password', TEST_PASSWORD);
