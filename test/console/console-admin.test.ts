@@ -4,73 +4,33 @@
 // would and its result checked through the API. Sessions are made directly (the sign-in itself is
 // covered by console-sign-in.test.ts) and handed to the browser as its session cookie.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { after, before, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { base32Decode, totp } from '../../src/modules/identity/mfa/totp.ts';
 import { manualClock } from '../../src/platform/clock.ts';
 import { createOrg, memberWithRole, OPEN_POLICY, sessionWith, signUp, type Member } from '../support/access.ts';
-import { createTestApp, TEST_PASSWORD, type TestApp } from '../support/app.ts';
+import { TEST_PASSWORD, type TestApp } from '../support/app.ts';
 import { freePort } from '../support/ports.ts';
 import { peerSuite } from '../support/peer-suite.ts';
+import { BROWSER_SKIP, CANARY, message, MFA, startBrowserApp, type BrowserApp } from '../support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const REQUIRED = process.env['PARAPET_REQUIRE_BROWSER'] === '1';
-const SKIP = existsSync(CHROMIUM) || REQUIRED ? false : `no browser at ${CHROMIUM} (apt-get install chromium; PARAPET_REQUIRE_BROWSER=1 makes this a failure)`;
-// An XSS canary: if any page parsed it as markup, window.__xss would be set (and the CSP would report it).
-const CANARY = '<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>';
-const MFA = ['pwd', 'otp', 'mfa'];
-
-peerSuite('console administration and account pages in a real browser (AC-1, AUTH-2, AUTH-5, AUTH-7, AUTH-9, AUD-4, DATA-2)', SKIP, () => {
+peerSuite('console administration and account pages in a real browser (AC-1, AUTH-2, AUTH-5, AUTH-7, AUTH-9, AUD-4, DATA-2)', BROWSER_SKIP, () => {
   const clock = manualClock(new Date());
+  let app: BrowserApp;
   let t: TestApp;
   let browser: Browser;
   let baseURL: string;
+  const openPage = (who?: Member) => app.openPage(who);
+  const json = <T>(who: Member, url: string) => app.json<T>(who, url);
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `PARAPET_REQUIRE_BROWSER=1 but there is no browser at ${CHROMIUM}`);
-    const port = await freePort();
-    baseURL = `http://localhost:${port}`;
-    t = await createTestApp({ clock, env: { PARAPET_PUBLIC_URL: baseURL } });
-    await t.app.http.listen({ host: '127.0.0.1', port });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--host-resolver-rules=MAP localhost 127.0.0.1'] });
+    app = await startBrowserApp({ clock });
+    ({ t, browser, baseURL } = app);
   });
   after(async () => {
-    await browser?.close();
-    await t?.close();
+    await app?.close();
   });
-
-  /** A browser profile signed in as `who` (no cookie: signed out); page errors, CSP reports and XSS fail the test at `done`. */
-  async function openPage(who?: Member): Promise<{ page: Page; done: () => Promise<void> }> {
-    const context = await browser.newContext({ baseURL });
-    context.setDefaultTimeout(10_000);
-    if (who !== undefined) await context.addCookies([{ name: 'parapet_session', value: who.cookie.replace(/^parapet_session=/, ''), url: baseURL }]);
-    const page = await context.newPage();
-    page.on('dialog', (dialog) => void dialog.accept());
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(`console: ${message.text()}`);
-    });
-    return {
-      page,
-      done: async () => {
-        const xss = await page.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss).catch(() => undefined);
-        await context.close();
-        assert.equal(xss, undefined, 'an injected script ran');
-        assert.deepEqual(problems, []);
-      },
-    };
-  }
-
-  const json = async <T>(who: Member, url: string): Promise<T> => {
-    const response = await t.inject({ method: 'GET', url, headers: { cookie: who.cookie } });
-    assert.equal(response.statusCode, 200, `${url}: ${response.body}`);
-    return response.json<T>();
-  };
-  // Some answers hash a password (argon2id): on a loaded machine they take longer than a click.
-  const message = (page: Page, pattern: RegExp) => page.locator('#message', { hasText: pattern }).waitFor({ timeout: 30_000 });
 
   it('AC-1: a tenant administrator creates an organization, a project and an environment; the API has them; a <script> name is shown as text', async () => {
     const admin = await signUp(t, 'console-create');
@@ -206,7 +166,7 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     await page.goto(`/console#/org/${org.orgId}/projects`);
     await page.locator('.project h3', { hasText: 'Project console-viewer' }).waitFor();
     const tabs = await page.locator('nav.tabs a').allTextContents();
-    assert.deepEqual(tabs, ['Settings', 'Projects', 'Members', 'Security policy', 'Applications']);
+    assert.deepEqual(tabs, ['Settings', 'Projects', 'Members', 'Security policy', 'Applications', 'Data and deletion']);
     assert.equal(await page.locator('#create-project, .create-env').count(), 0);
     await page.click('nav.tabs >> text=Members');
     await page.locator('#members').waitFor();
@@ -285,7 +245,9 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     await page.goto('/console#/account');
     await page.locator('#sessions .end-session').first().waitFor();
     await page.click('#sessions .end-session');
-    await page.locator('#sessions tbody tr').first().waitFor();
+    // Wait for the redrawn page (no other session left to end): filling the form before the redraw
+    // would type into fields the redraw then replaces.
+    await page.locator('#sessions .end-session').waitFor({ state: 'detached' });
     assert.equal((await t.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: other } })).statusCode, 401);
 
     await page.fill('#current-password', TEST_PASSWORD);

@@ -59,6 +59,10 @@ export function explain(error) {
       return `${text} Sign out, then sign in with a second factor this organization accepts (see its security policy), setting it up on your Account page first if needed.`;
     case 'ip_not_allowed':
       return `${text} Your address is outside this organization's allowlist. Ask an administrator, or connect from an allowed network.`;
+    case 'organization_pending_deletion':
+      return `${text} The organization is scheduled for deletion and read-only until then. To change it again, cancel the deletion on its "Data and deletion" tab.`;
+    case 'risky_write_disabled':
+      return `${text} Deleting is disabled in this organization. An administrator can allow it with a second administrator's approval under "Risky writes" on the "Data and deletion" tab.`;
     default:
       return text;
   }

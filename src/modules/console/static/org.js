@@ -10,7 +10,9 @@ import { renderRoles } from '/assets/roles.js';
 import { renderServiceAccounts } from '/assets/service-accounts.js';
 import { renderApprovals } from '/assets/approvals.js';
 import { renderSecrets } from '/assets/secrets.js';
-
+import { renderSso } from '/assets/sso.js';
+import { renderLifecycle } from '/assets/lifecycle.js';
+import { renderAccessReview } from '/assets/access-review.js';
 
 
 /** The tabs, in order, with the permission that shows each. */
@@ -24,10 +26,14 @@ const TABS = [
   { key: 'policy', label: 'Security policy', needs: 'organization.read', render: renderPolicy },
   { key: 'secrets', label: 'Secrets', needs: 'secrets.read', render: renderSecrets },
   { key: 'audit', label: 'Audit log', needs: 'audit.read', render: renderAuditLog },
+  { key: 'access-review', label: 'Access review', needs: 'access_review.read', render: renderAccessReview },
   { key: 'approvals', label: 'Approvals', needs: 'access.approve', render: renderApprovals },
-  // RESERVED for the SSO module (issue "SSO"): a 'sso' tab (connections, directory) goes here.
+  // Single sign-on: reading needs organization.read, every change settings.manage; the tab is for those who administer it.
+  { key: 'sso', label: 'Single sign-on', needs: 'settings.manage', render: renderSso },
   // The OpenID Provider's applications (docs/openid-provider.md); its routes need environments.*.
   { key: 'applications', label: 'Applications', needs: 'environments.read', render: renderApplications },
+  // Retention, risky writes and organization deletion (docs/data-lifecycle.md).
+  { key: 'data', label: 'Data and deletion', needs: 'organization.read', render: renderLifecycle },
 ];
 
 /** Renders tab `tab` of organization `orgId`. */
