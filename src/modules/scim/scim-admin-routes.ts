@@ -10,7 +10,7 @@ import { SCIM_PREFIX } from './scim-routes.ts';
 const OrgParams = Strict({ orgId: Uuid });
 const DirectoryParams = Strict({ orgId: Uuid, directoryId: Uuid });
 const MappingParams = Strict({ orgId: Uuid, directoryId: Uuid, mappingId: Uuid });
-const Role = Type.String({ minLength: 1, maxLength: 64, pattern: '^([a-z][a-z_]{0,31}|[0-9a-fA-F-]{36})$', description: 'A built-in role key (viewer, security_analyst, …) or a custom role id' });
+const Role = Type.Union([Type.Literal('viewer'), Type.Literal('auditor'), Type.Literal('security_analyst'), Type.Literal('security_admin'), Type.Literal('tenant_admin'), Uuid], { description: 'A built-in role key or a custom role id' });
 
 const Directory = Strict({
   id: Uuid,
