@@ -197,8 +197,12 @@ export function createScimService(deps: {
   /** Writes a user's new state and carries out what changed: activation, deactivation, roles. */
   async function update(dir: Directory, before: store.UserRow, next: UserState): Promise<UserResult> {
     if (next.userName === '') throw new ScimError(400, 'invalidValue');
-    // The account's address is fixed once provisioned; a new userName or email must still be in a verified domain.
-    await assertProvisionable(dir, accountEmail(next));
+    // A new address, or a reactivation, must (still) be in a verified domain. Deactivation never
+    // depends on it: deprovisioning works even after the organization dropped the domain.
+    const emailChanged = accountEmail(next).toLowerCase() !== accountEmail(stateOf(before)).toLowerCase();
+    if (next.active && (emailChanged || !before.active)) await assertProvisionable(dir, accountEmail(next));
+    // Suspension first: if it is refused (the last Tenant Admin), nothing is written.
+    if (before.active && !next.active) await deactivate(dir, before, 'inactive');
     const row = await inTenant(dir, async (tx) => {
       try {
         const updated = await tx
@@ -215,9 +219,8 @@ export function createScimService(deps: {
         throw error;
       }
     });
-    if (before.active && !next.active) await deactivate(dir, row, 'inactive');
-    else if (!before.active && next.active) await activate(dir, row, 'scim.user_reactivated');
-    else
+    if (!before.active && next.active) await activate(dir, row, 'scim.user_reactivated');
+    else if (before.active === next.active)
       await inTenant(dir, (tx) =>
         audit.record(tx, dir.tenantId, { action: 'scim.user_updated', actor: actorOf(dir), outcome: 'success', source: dir.source, targets: [{ type: 'user', id: row.user_id }, { type: 'scim_directory', id: dir.row.id }] }),
       );

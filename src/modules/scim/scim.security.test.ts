@@ -5,7 +5,7 @@ import { memberWithRole } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { testDns, type TestDns } from '../sso/sso-test-fixture.ts';
 import { FILTER_LIMITS } from './scim-filter.ts';
-import { assertScimError, createDirectory, rolesOf, scim, scimOrg, type ScimOrg } from './scim-test-helpers.ts';
+import { assertScimError, createDirectory, proveDomain, rolesOf, scim, scimOrg, type ScimOrg } from './scim-test-helpers.ts';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
@@ -197,6 +197,25 @@ describe('scim: security (AUTH-4)', () => {
     assertScimError(await scim(t, a.token, 'GET', `/scim/v2/${a.directoryId}/Nope`), 404);
     const text = await t.inject({ method: 'POST', url: users(a), headers: { authorization: `Bearer ${a.token}`, 'content-type': 'text/plain' }, payload: canary });
     assertScimError(text, 415);
+  });
+
+  it("AUTH-4: the directory cannot deprovision the organization's last Tenant Admin (409 mutability), and nothing changes", async () => {
+    const domain = `boss-${crypto.randomUUID().slice(0, 8)}.example.org`;
+    const boss = await t.createUser(`boss@${domain}`, TEST_PASSWORD);
+    const cookie = await t.login(`boss@${domain}`, TEST_PASSWORD);
+    const org = await t.inject({ method: 'POST', url: '/api/v1/organizations', headers: { cookie }, payload: { name: 'Boss Inc' } });
+    assert.equal(org.statusCode, 201, org.body);
+    const owner = { orgId: org.json<{ id: string }>().id, admin: { userId: boss.id, cookie } };
+    await proveDomain(t, dns, owner, domain);
+    const dir = await createDirectory(t, owner);
+    const linked = await scim(t, dir.token, 'POST', `/scim/v2/${dir.directoryId}/Users`, { schemas: [USER], userName: `boss@${domain}`, active: true });
+    assert.equal(linked.statusCode, 201, linked.body);
+    const id = linked.json<{ id: string }>().id;
+    assertScimError(await scim(t, dir.token, 'PATCH', `/scim/v2/${dir.directoryId}/Users/${id}`, { schemas: [PATCH], Operations: [{ op: 'replace', value: { active: false } }] }), 409, 'mutability');
+    assertScimError(await scim(t, dir.token, 'DELETE', `/scim/v2/${dir.directoryId}/Users/${id}`), 409, 'mutability');
+    assert.equal((await scim(t, dir.token, 'GET', `/scim/v2/${dir.directoryId}/Users/${id}`)).json<{ active: boolean }>().active, true);
+    assert.equal((await t.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie } })).statusCode, 200);
+    assert.deepEqual(await rolesOf(t, owner, boss.id), ['tenant_admin', 'viewer']);
   });
 
   async function accountOf(org: ScimOrg, scimUserId: string): Promise<string> {
