@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { testDns, type TestDns } from '../sso/sso-test-fixture.ts';
 import { auditEvents } from '../sso/sso-test-fixture-helpers.ts';
-import { assertScimError, rolesOf, scim, scimOrg, type ScimOrg } from './scim-test-helpers.ts';
+import { assertScimError, rolesOf, scim, scimOrg, type ScimOrg } from './scim-test-fixture.ts';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';

@@ -5,7 +5,7 @@ import { memberWithRole } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { testDns, type TestDns } from '../sso/sso-test-fixture.ts';
 import { FILTER_LIMITS } from './scim-filter.ts';
-import { assertScimError, createDirectory, proveDomain, rolesOf, scim, scimOrg, type ScimOrg } from './scim-test-helpers.ts';
+import { assertScimError, createDirectory, proveDomain, rolesOf, scim, scimOrg, type ScimOrg } from './scim-test-fixture.ts';
 
 const USER = 'urn:ietf:params:scim:schemas:core:2.0:User';
 const GROUP = 'urn:ietf:params:scim:schemas:core:2.0:Group';
