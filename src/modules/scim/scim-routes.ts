@@ -90,7 +90,19 @@ export async function registerScimRoutes(server: FastifyInstance, deps: ScimRout
       });
       scope.setNotFoundHandler(async (_request, reply) => reply.status(404).header('cache-control', 'no-store').type(SCIM_JSON).send(scimErrorBody(new ScimError(404))));
 
-      const directory = (request: FastifyRequest<{ Params: { directoryId: string } }>): Promise<Directory> => deps.service.authenticate(request.params.directoryId, request.headers.authorization, deps.sourceOf(request));
+      // Authentication comes first (onRequest, before the body is read): an unauthenticated request
+      // is 401 whatever it carries, and its body is never parsed.
+      const authenticated = new WeakMap<FastifyRequest, Directory>();
+      scope.addHook('onRequest', async (request) => {
+        const params = request.params;
+        if (typeof params !== 'object' || params === null || !('directoryId' in params) || typeof params.directoryId !== 'string') return;
+        authenticated.set(request, await deps.service.authenticate(params.directoryId, request.headers.authorization, deps.sourceOf(request)));
+      });
+      const directory = async (request: FastifyRequest): Promise<Directory> => {
+        const found = authenticated.get(request);
+        if (found === undefined) throw new ScimError(401);
+        return found;
+      };
       const send = (reply: FastifyReply, status: number, body: unknown) => reply.status(status).header('cache-control', 'no-store').type(SCIM_JSON).send(body);
       const body = (value: unknown): JsonObject => {
         if (!isJsonObject(value)) throw new ScimError(400, 'invalidSyntax');

@@ -54,6 +54,8 @@ describe('scim: security (AUTH-4)', () => {
     assertScimError(await t.inject({ method: 'GET', url: users(a), headers: { cookie: a.admin.cookie } }), 401);
     assertScimError(await t.inject({ method: 'GET', url: users(a), headers: { authorization: `Basic ${Buffer.from(`x:${a.token}`).toString('base64')}` } }), 401);
     assertScimError(await scim(t, a.token, 'GET', `/scim/v2/${a.directoryId}x/Users`), 401);
+    // Authentication comes before the body: a wrong token with a malformed body is 401, not 400.
+    assertScimError(await t.inject({ method: 'POST', url: users(a), headers: { authorization: `Bearer ${b.token}`, 'content-type': 'application/scim+json' }, payload: '{"userName": ' }), 401);
     assert.equal(await rolesOf(t, a, await accountOf(a, aUserId)).then((r) => r?.length), 1, "A's user is untouched");
   });
 
