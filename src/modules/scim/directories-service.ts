@@ -1,6 +1,7 @@
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
+import { isUniqueViolation } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { AccessService, Caller } from '../access/index.ts';
 import type { AuditRecorder } from '../audit/index.ts';
@@ -123,16 +124,22 @@ export function createDirectoriesService(deps: { transactor: AppTransactor; cloc
       await existing(tenantId, id);
       await deps.access.assertGrantable(by, tenantId, input.role);
       const row: store.MappingRow = { tenant_id: tenantId, directory_id: id, id: uuidv7(clock, random), group_name: input.groupName, role: input.role, created_at: clock.now() };
-      await transactor.withTenant(
-        tenantId,
-        async (tx) => {
-          const taken = await store.rolesOfGroupNames(tx, tenantId, id, [input.groupName]);
-          if (taken.includes(input.role)) throw new AppError('scim_mapping_exists');
-          await tx.insertInto('scim_group_roles').values(row).execute();
-          await audit.record(tx, tenantId, { action: 'scim.group_role_mapped', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'scim_directory', id }, { type: 'role', id: input.role }], metadata: { group: input.groupName.slice(0, 100) } });
-        },
-        by.userId,
-      );
+      try {
+        await transactor.withTenant(
+          tenantId,
+          async (tx) => {
+            const taken = await store.rolesOfGroupNames(tx, tenantId, id, [input.groupName]);
+            if (taken.includes(input.role)) throw new AppError('scim_mapping_exists');
+            await tx.insertInto('scim_group_roles').values(row).execute();
+            await audit.record(tx, tenantId, { action: 'scim.group_role_mapped', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'scim_directory', id }, { type: 'role', id: input.role }], metadata: { group: input.groupName.slice(0, 100) } });
+          },
+          by.userId,
+        );
+      } catch (error) {
+        // The same mapping added concurrently: the unique index decides.
+        if (isUniqueViolation(error)) throw new AppError('scim_mapping_exists', { cause: error });
+        throw error;
+      }
       return toMapping(row);
     },
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
+import { assertProblem } from '../../../test/support/problem.ts';
 import { testDns, type TestDns } from '../sso/sso-test-fixture.ts';
 import { auditEvents } from '../sso/sso-test-fixture-helpers.ts';
 import { assertScimError, rolesOf, scim, scimOrg, type ScimOrg } from './scim-test-fixture.ts';
@@ -68,6 +69,8 @@ describe('scim: Okta and Entra ID provisioning sequences (AUTH-4)', () => {
     const base = `/scim/v2/${org.directoryId}`;
     const mapped = await t.inject({ method: 'POST', url: `/api/v1/organizations/${org.orgId}/scim/directories/${org.directoryId}/group-roles`, headers: { cookie: org.admin.cookie }, payload: { group_name: 'Security Team', role: 'security_analyst' } });
     assert.equal(mapped.statusCode, 201, mapped.body);
+    const again = await t.inject({ method: 'POST', url: `/api/v1/organizations/${org.orgId}/scim/directories/${org.directoryId}/group-roles`, headers: { cookie: org.admin.cookie }, payload: { group_name: 'security team', role: 'security_analyst' } });
+    assertProblem(again, 409, 'scim_mapping_exists');
     const email = `dade.murphy@${org.domain}`;
 
     // Okta first looks the user up by userName.

@@ -1,6 +1,7 @@
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
+import { isUniqueViolation } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { insertBinding, isBuiltInRole, type AccessControl, type AccessService } from '../access/index.ts';
 import type { AuditActor, AuditRecorder, AuditSource } from '../audit/index.ts';
@@ -52,11 +53,6 @@ function emailDomain(email: string): string | undefined {
 function accountEmail(user: UserState): string {
   const pick = user.emails.find((e) => e.primary === true) ?? user.emails.find((e) => e.type?.toLowerCase() === 'work') ?? user.emails[0];
   return (pick?.value ?? user.userName).trim();
-}
-
-/** Kysely's unique-violation, either driver. */
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && (error as { code?: unknown }).code === '23505';
 }
 
 /**
@@ -306,19 +302,18 @@ export function createScimService(deps: {
       const now = clock.now();
       const row = await inTenant(dir, async (tx) => {
         if ((await store.findUserByName(tx, dir.tenantId, dir.row.id, state.userName)) !== undefined) throw new ScimError(409, 'uniqueness');
+        // (A concurrent POST of the same user meets a unique index: the catch below answers 409.)
         // The address is in a domain this organization proved it owns: an existing account is linked.
         let account = await findUserByEmail(tx, email);
         account ??= await insertUser(tx, { id: uuidv7(clock, random), email, displayName: (state.displayName ?? email.slice(0, email.indexOf('@'))).slice(0, 100), passwordHash: NO_PASSWORD, isPlatformAdmin: false, now });
-        try {
-          return await tx
+        return tx
             .insertInto('scim_users')
             .values({ tenant_id: dir.tenantId, directory_id: dir.row.id, id: uuidv7(clock, random), user_id: account.id, user_name: state.userName, external_id: state.externalId, active: state.active, display_name: state.displayName, given_name: state.givenName, family_name: state.familyName, emails: JSON.stringify(state.emails) as never, applied_roles: [], created_at: now, updated_at: now })
             .returningAll()
             .executeTakeFirstOrThrow();
-        } catch (error) {
-          if (isUniqueViolation(error)) throw new ScimError(409, 'uniqueness', { cause: error });
-          throw error;
-        }
+      }).catch((error: unknown) => {
+        if (isUniqueViolation(error)) throw new ScimError(409, 'uniqueness', { cause: error });
+        throw error;
       });
       if (state.active) await activate(dir, row, 'scim.user_provisioned');
       return userResult(dir, row.id);
