@@ -16,10 +16,11 @@ import type { KeyTables } from './modules/keys/key-tables.ts';
 import type { LifecycleTables } from './modules/lifecycle/lifecycle-tables.ts';
 import type { OpenIdTables } from './modules/openid/openid-tables.ts';
 import type { SsoTables } from './modules/sso/sso-tables.ts';
+import type { ScimTables } from './modules/scim/scim-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, AlertsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables, MfaTables, PasskeysTables, UserTokensTables, TrustTables, OpenIdTables, SsoTables, IncidentsTables, DisclosureTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, AlertsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables, MfaTables, PasskeysTables, UserTokensTables, TrustTables, OpenIdTables, SsoTables, IncidentsTables, DisclosureTables, ScimTables {}
 import type { MailTables } from './platform/mail/mail-tables.ts';
 import type { AccountsTables } from './modules/accounts/accounts-tables.ts';
 import type { TrustTables } from './modules/trust/trust-tables.ts';

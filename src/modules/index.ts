@@ -20,6 +20,7 @@ import { membersModule } from './members/index.ts';
 import { oauthModule } from './oauth/index.ts';
 import { openidModule } from './openid/index.ts';
 import { passkeysModule } from './passkeys/index.ts';
+import { scimModule } from './scim/index.ts';
 import { secretsModule } from './secrets/index.ts';
 import { ssoModule } from './sso/index.ts';
 import { tenantsModule } from './tenants/index.ts';
@@ -49,4 +50,5 @@ export const MODULES: readonly AppModule[] = [
   openidModule,
   incidentsModule,
   disclosureModule,
+  scimModule,
 ];

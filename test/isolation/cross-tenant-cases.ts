@@ -187,6 +187,12 @@ export function crossTenantSuite(name: string, open: () => Promise<TestApp>): vo
         sso_login_states: (tx) =>
           tx.insertInto('sso_login_states').values({ tenant_id: aId, connection_id: a.params['connectionId'] ?? '', state_hash: Buffer.alloc(32, 7), nonce: null, code_verifier: null, request_id: '_forged', return_to: null, created_at: now, expires_at: now, used_at: null }).execute(),
         sso_policies: (tx) => tx.insertInto('sso_policies').values({ tenant_id: aId, require_sso: true, break_glass_user_ids: [b.userId], updated_by: b.userId, updated_at: now }).execute(),
+        scim_directories: (tx) => tx.insertInto('scim_directories').values({ tenant_id: aId, id: crypto.randomUUID(), name: 'forged', default_role: 'tenant_admin', token_hash: Buffer.alloc(32, 5), token_issued_at: now, created_by: b.userId, created_at: now }).execute(),
+        scim_group_roles: (tx) => tx.insertInto('scim_group_roles').values({ tenant_id: aId, directory_id: a.params['directoryId'] ?? '', id: crypto.randomUUID(), group_name: 'forged', role: 'tenant_admin', created_at: now }).execute(),
+        scim_users: (tx) =>
+          tx.insertInto('scim_users').values({ tenant_id: aId, directory_id: a.params['directoryId'] ?? '', id: crypto.randomUUID(), user_id: b.userId, user_name: 'forged@example.com', external_id: null, active: true, display_name: null, given_name: null, family_name: null, emails: '[]' as never, applied_roles: [], created_at: now, updated_at: now }).execute(),
+        scim_groups: (tx) => tx.insertInto('scim_groups').values({ tenant_id: aId, directory_id: a.params['directoryId'] ?? '', id: crypto.randomUUID(), display_name: 'forged', external_id: null, created_at: now, updated_at: now }).execute(),
+        scim_group_members: (tx) => tx.insertInto('scim_group_members').values({ tenant_id: aId, group_id: crypto.randomUUID(), scim_user_id: crypto.randomUUID() }).execute(),
       };
       const tables = (await tenantTables(t)).map((x) => x.table).sort();
       assert.deepEqual(Object.keys(attempts).sort(), tables, 'every tenant-owned table needs a forged-insert case here');

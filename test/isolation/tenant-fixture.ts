@@ -120,9 +120,25 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   assert.equal(ssoPolicy.statusCode, 200, ssoPolicy.body);
   const ssoStart = await t.inject({ method: 'GET', url: `/sso/start?org=${orgId}&connection=${connectionId}` });
   assert.equal(ssoStart.statusCode, 302, ssoStart.body);
+  // AUTH-4 (SCIM): a directory with a group-to-role mapping (admin API); a SCIM user linked to the
+  // fixture's own account, a group and its membership (the SCIM protocol provisions only verified
+  // domains, which the fixture has none of, so these rows are written in the tenant's context).
+  const scimDirectory = await t.inject({ method: 'POST', url: `/api/v1/organizations/${orgId}/scim/directories`, headers: { cookie }, payload: { name: `Directory ${label}`, default_role: 'viewer' } });
+  assert.equal(scimDirectory.statusCode, 201, scimDirectory.body);
+  const directoryId = scimDirectory.json<{ directory: { id: string } }>().directory.id;
+  const mappingId = await created(t, cookie, `/api/v1/organizations/${orgId}/scim/directories/${directoryId}/group-roles`, { group_name: `Group ${label}`, role: 'viewer' });
+  await t.transactor.withTenant(orgId, async (tx) => {
+    const now = new Date();
+    const scimUserId = crypto.randomUUID();
+    const scimGroupId = crypto.randomUUID();
+    await tx.insertInto('scim_users').values({ tenant_id: orgId, directory_id: directoryId, id: scimUserId, user_id: user.id, user_name: email, external_id: null, active: true, display_name: null, given_name: null, family_name: null, emails: '[]' as never, applied_roles: [], created_at: now, updated_at: now }).execute();
+    await tx.insertInto('scim_groups').values({ tenant_id: orgId, directory_id: directoryId, id: scimGroupId, display_name: `Group ${label}`, external_id: null, created_at: now, updated_at: now }).execute();
+    await tx.insertInto('scim_group_members').values({ tenant_id: orgId, group_id: scimGroupId, scim_user_id: scimUserId }).execute();
+  });
   return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID(), applicationId, connectionId, domainId,
     // Platform-level records (incidents, disclosure reports) belong to no tenant: an unknown id is enough for routes that must refuse bad input first.
-    incidentId: crypto.randomUUID(), clockId: crypto.randomUUID(), reportId: crypto.randomUUID(), componentId: crypto.randomUUID() } };
+    incidentId: crypto.randomUUID(), clockId: crypto.randomUUID(), reportId: crypto.randomUUID(), componentId: crypto.randomUUID(),
+    directoryId, mappingId } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */
