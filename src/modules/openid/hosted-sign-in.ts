@@ -9,6 +9,7 @@ import type { AuditRecorder } from '../audit/index.ts';
 import type { IdentityApi } from '../identity/index.ts';
 import type { ApplicationRow } from './applications-service.ts';
 import type { GrantSessions } from './grant-sessions.ts';
+import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
 import { ACR_MFA, ACR_PWD, demandsMfa, hasSecondFactor, INTERACTION_PATH } from './openid-provider.ts';
 
 /** Who signed in: a live Parapet session. */
@@ -32,6 +33,8 @@ export function registerHostedSignIn(
     provider: () => Provider;
     identity: Pick<IdentityApi, 'login' | 'mfa' | 'cookie' | 'pendingCookie' | 'sessions'>;
     application: (clientId: string) => Promise<ApplicationRow | undefined>;
+    /** Scope `organization`: the user's membership in the application's organization, or undefined. */
+    organization: (userId: string, clientId: string) => Promise<OrganizationClaims | undefined>;
     grants: GrantSessions;
     audit: AuditRecorder;
     transactor: AppTransactor;
@@ -104,6 +107,14 @@ export function registerHostedSignIn(
     }
     const scope = interaction.params['scope'];
     const requested = (typeof scope === 'string' ? scope : 'openid').split(' ').filter((scope) => app.scopes.includes(scope));
+    // Scope `organization`: only members of the application's organization sign in to an
+    // application that asks for it — an outsider gets no code (docs/openid-provider.md).
+    if (requested.includes(ORGANIZATION_SCOPE) && (await deps.organization(user.userId, app.id)) === undefined) {
+      const source = requestSource(request);
+      await deps.transactor.withTenant(app.tenant_id, (tx) => deps.audit.record(tx, app.tenant_id, { action: 'oidc.authorized', actor: { type: 'user', id: user.userId, display_name: null }, outcome: 'failure', source, targets: [{ type: 'oidc_application', id: app.id, name: app.name }], metadata: { scopes: requested.join(' '), reason: 'not_a_member' } }));
+      const refused = await provider.interactionResult(request.raw, reply.raw, { error: 'access_denied', error_description: 'The user is not a member of the organization of this application.' }, { mergeWithLastSubmission: false });
+      return reply.redirect(refused, 303);
+    }
     if (!app.first_party && !consented) return page(reply, app, 'Allow access?', consentForm(interaction.uid, app, requested));
     // A new grant for this Parapet session: its tokens live no longer than the session.
     const grant = new provider.Grant({ accountId: user.userId, clientId: app.id });

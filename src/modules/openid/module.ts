@@ -11,6 +11,7 @@ import { createGrantSessions, type GrantSessions } from './grant-sessions.ts';
 import { registerHostedSignIn } from './hosted-sign-in.ts';
 import { mountProvider } from './mount-provider.ts';
 import { buildProvider, clientMetadata } from './openid-provider.ts';
+import { organizationClaims } from './organization-claims.ts';
 
 /** Parapet as an OpenID Provider: applications, the provider, the hosted sign-in (issue 17). */
 export interface OpenIdApi {
@@ -27,7 +28,7 @@ declare module '../contract.ts' {
 export const openidModule = defineModule({
   name: 'openid',
   summary: "OpenID Provider (oidc-provider): an environment's applications, authorization code + PKCE, ID tokens, userinfo, refresh, logout, the hosted sign-in.",
-  dependsOn: ['audit', 'identity', 'tokens'],
+  dependsOn: ['access', 'audit', 'identity', 'tokens'],
   tables: {
     oidc_applications: { scope: 'tenant' },
     oidc_artifacts: { scope: 'platform', reason: "The provider's codes, grants, tokens and interactions exist before any organization is known; rows are MAC'd and keyed by digest (docs/openid-provider.md)." },
@@ -35,7 +36,7 @@ export const openidModule = defineModule({
   },
   migrations: new URL('./migrations/', import.meta.url),
   auditActions: OPENID_AUDIT_ACTIONS,
-  create: (ctx, { audit, identity, tokens }) => {
+  create: (ctx, { access, audit, identity, tokens }) => {
     const { transactor, clock, random, config } = ctx;
     const applications = createApplicationsService({ transactor, clock, random, audit: audit.recorder });
     const grants = createGrantSessions({ transactor, clock, sessions: identity.sessions });
@@ -78,13 +79,18 @@ export const openidModule = defineModule({
         return this.#inner?.revokeByGrantId(grantId) ?? Promise.resolve();
       }
     }
+    /** Scope `organization`: the user's standing in the organization that registered the application. */
+    const organization = async (userId: string, clientId: string) => {
+      const app = await applications.byClientId(clientId);
+      return app === undefined ? undefined : organizationClaims(await access.control.snapshot(app.tenant_id), app, userId, clock.now());
+    };
     const cookieKey = ctx.keyring.derive('oidc-cookies');
     let current: { kid: string; provider: Provider } | undefined;
     // Rebuilt when the signing period changes (the artifacts are in the database: nothing is lost).
     const provider = (): Provider => {
       const kid = tokens.keys.signingKey().kid;
       if (current?.kid !== kid) {
-        current = { kid, provider: buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId) } }) };
+        current = { kid, provider: buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId), organization } }) };
       }
       return current.provider;
     };
@@ -101,7 +107,7 @@ export const openidModule = defineModule({
       routes: () => {
         registerApplicationsRoutes(ctx.http, applications);
         mountProvider(ctx.http, provider);
-        registerHostedSignIn(ctx.http, { provider, identity, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
+        registerHostedSignIn(ctx.http, { provider, identity, organization, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
       },
     };
   },

@@ -5,6 +5,7 @@ import { htmlDocument, html, SafeHtml } from '../../platform/http/html.ts';
 import type { TokenKeys } from '../tokens/index.ts';
 import type { ApplicationRow } from './applications-service.ts';
 import type { GrantSessions } from './grant-sessions.ts';
+import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
 
 /** Where the provider's endpoints live under the issuer (advertised in discovery). */
 export const OIDC_ROUTES = {
@@ -46,6 +47,8 @@ export const INTERACTION_PATH = '/oidc/interaction';
 export interface OpenIdAccounts {
   /** The user's email, or undefined when the account is gone. */
   email(userId: string): Promise<string | undefined>;
+  /** Scope `organization`: the user's membership and roles in the organization of application `clientId`, or undefined. */
+  organization(userId: string, clientId: string): Promise<OrganizationClaims | undefined>;
 }
 
 export interface OpenIdProviderDeps {
@@ -117,9 +120,9 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
     cookies: { keys: [deps.cookieKey.toString('base64url')], long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
     routes: OIDC_ROUTES,
     acrValues: [ACR_PWD, ...MFA_ACRS],
-    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    scopes: ['openid', 'offline_access', 'email', 'profile', ORGANIZATION_SCOPE],
     // amr (RFC 8176 values) and acr in every ID token, so an app can see whether a second factor was used.
-    claims: { acr: null, sid: null, auth_time: null, iss: null, amr: null, openid: ['sub', 'amr', 'acr'], email: ['email', 'email_verified'], profile: [] },
+    claims: { acr: null, sid: null, auth_time: null, iss: null, amr: null, openid: ['sub', 'amr', 'acr'], email: ['email', 'email_verified'], profile: [], [ORGANIZATION_SCOPE]: ['org_id', 'org_roles'] },
     // OIDC Core 3.1.2.1 / RFC 9700 §2.1.1: PKCE (S256, the only method oidc-provider supports) for
     // every client, public and confidential alike.
     pkce: { required: () => true },
@@ -163,12 +166,21 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
       if (grantId === undefined || !(await deps.grants.live(grantId))) return undefined;
       return ctx.oidc.provider.Grant.find(grantId);
     },
-    findAccount: async (_ctx, sub, token) => {
+    findAccount: async (ctx, sub, token) => {
       // Every use of a code, refresh token or access token re-checks the Parapet session behind its grant.
       if (token !== undefined && (typeof token.grantId !== 'string' || !(await deps.grants.live(token.grantId)))) return undefined;
       const email = await deps.accounts.email(sub);
       if (email === undefined) return undefined;
-      return { accountId: sub, claims: async () => ({ sub, email, email_verified: true }) };
+      const clientId = ctx.oidc.client?.clientId;
+      return {
+        accountId: sub,
+        claims: async (_use, scope) => {
+          // Computed at every issue from the application's own organization: a role removed since the
+          // sign-in is gone from the next ID token, refresh or userinfo answer.
+          const organization = clientId !== undefined && scope.split(' ').includes(ORGANIZATION_SCOPE) ? await deps.accounts.organization(sub, clientId) : undefined;
+          return { sub, email, email_verified: true, ...organization };
+        },
+      };
     },
     renderError: async (ctx: KoaContextWithOIDC, out) => {
       ctx.type = 'html';
