@@ -187,6 +187,9 @@ export function crossTenantSuite(name: string, open: () => Promise<TestApp>): vo
         sso_login_states: (tx) =>
           tx.insertInto('sso_login_states').values({ tenant_id: aId, connection_id: a.params['connectionId'] ?? '', state_hash: Buffer.alloc(32, 7), nonce: null, code_verifier: null, request_id: '_forged', return_to: null, created_at: now, expires_at: now, used_at: null }).execute(),
         sso_policies: (tx) => tx.insertInto('sso_policies').values({ tenant_id: aId, require_sso: true, break_glass_user_ids: [b.userId], updated_by: b.userId, updated_at: now }).execute(),
+        oidc_resource_servers: (tx) =>
+          tx.insertInto('oidc_resource_servers').values({ tenant_id: aId, id: crypto.randomUUID(), project_id: a.params['projectId'] ?? '', environment_id: a.params['environmentId'] ?? '', application_id: null, name: 'forged', identifier: 'https://evil.example.com/', scopes: ['orders:read'], access_token_ttl_seconds: 3600, created_by: null, created_at: now }).execute(),
+        oidc_branding: (tx) => tx.insertInto('oidc_branding').values({ tenant_id: aId, display_name: 'forged', logo_url: 'https://evil.example.com/logo.png', primary_color: '#000000', background_color: null, updated_by: b.userId, updated_at: now }).execute(),
       };
       const tables = (await tenantTables(t)).map((x) => x.table).sort();
       assert.deepEqual(Object.keys(attempts).sort(), tables, 'every tenant-owned table needs a forged-insert case here');

@@ -112,6 +112,9 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const application = await t.inject({ method: 'POST', url: `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}/applications`, headers: { cookie }, payload: { name: `App ${label}`, client_type: 'confidential', redirect_uris: ['https://app.example.com/callback'] } });
   assert.equal(application.statusCode, 201, application.body);
   const applicationId = application.json<{ client_id: string }>().client_id;
+  // A resource server (JWT access tokens, issue 17) in the environment, and the organization's hosted-page branding.
+  const resourceServerId = await created(t, cookie, `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}/resource-servers`, { name: `API ${label}`, identifier: `https://api-${label}.example.com/`, scopes: ['orders:read'] });
+  await t.transactor.withTenant(orgId, (tx) => tx.insertInto('oidc_branding').values({ tenant_id: orgId, display_name: `Brand ${label}`, logo_url: null, primary_color: '#112233', background_color: null, updated_by: user.id, updated_at: new Date() }).execute());
 
   // AUTH-4: a SAML connection, a claimed domain and a started sign-in (its state row).
   const connectionId = await created(t, cookie, `/api/v1/organizations/${orgId}/sso/connections`, { name: `IdP ${label}`, protocol: 'saml', default_role: 'viewer', saml: { metadata_xml: samlIdp(signingPair(`idp-${label}`)).metadata } });
@@ -121,6 +124,7 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const ssoStart = await t.inject({ method: 'GET', url: `/sso/start?org=${orgId}&connection=${connectionId}` });
   assert.equal(ssoStart.statusCode, 302, ssoStart.body);
   return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID(), applicationId, connectionId, domainId,
+    resourceServerId,
     // Platform-level records (incidents, disclosure reports) belong to no tenant: an unknown id is enough for routes that must refuse bad input first.
     incidentId: crypto.randomUUID(), clockId: crypto.randomUUID(), reportId: crypto.randomUUID(), componentId: crypto.randomUUID() } };
 }

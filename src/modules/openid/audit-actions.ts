@@ -4,6 +4,8 @@ import { defineAuditActions } from '../audit/index.ts';
 export const OPENID_AUDIT_ACTIONS = defineAuditActions({
   'oidc.application_created': 'An OpenID application was registered in an environment (its type, redirect URI count and scopes; never its secret).',
   'oidc.application_deleted': 'An OpenID application was deleted; its codes and tokens stop working.',
+  'oidc.resource_server_created': 'A resource server (an API receiving JWT access tokens) was registered in an environment: its identifier, scopes and token lifetime.',
+  'oidc.resource_server_deleted': 'A resource server was deleted; no new access tokens are issued for it.',
   'oidc.authorized': 'A user signed in to an OpenID application through the hosted sign-in: a grant was issued for their Parapet session.',
 });
 

@@ -9,6 +9,7 @@ import type { AuditRecorder } from '../audit/index.ts';
 import type { IdentityApi } from '../identity/index.ts';
 import type { ApplicationRow } from './applications-service.ts';
 import type { GrantSessions } from './grant-sessions.ts';
+import type { ResourceServerRow } from './resource-servers.ts';
 import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
 import { ACR_MFA, ACR_PWD, demandsMfa, hasSecondFactor, INTERACTION_PATH } from './openid-provider.ts';
 
@@ -35,6 +36,8 @@ export function registerHostedSignIn(
     application: (clientId: string) => Promise<ApplicationRow | undefined>;
     /** Scope `organization`: the user's membership in the application's organization, or undefined. */
     organization: (userId: string, clientId: string) => Promise<OrganizationClaims | undefined>;
+    /** The resource server an identifier names for an application (RFC 8707), if any. */
+    resourceServer: (clientId: string, identifier: string) => Promise<ResourceServerRow | undefined>;
     grants: GrantSessions;
     audit: AuditRecorder;
     transactor: AppTransactor;
@@ -106,7 +109,15 @@ export function registerHostedSignIn(
       return reply.redirect(refused, 303);
     }
     const scope = interaction.params['scope'];
-    const requested = (typeof scope === 'string' ? scope : 'openid').split(' ').filter((scope) => app.scopes.includes(scope));
+    const asked = (typeof scope === 'string' ? scope : 'openid').split(' ');
+    const requested = asked.filter((scope) => app.scopes.includes(scope));
+    // RFC 8707: each requested API of the application's environment, with the scopes asked of it.
+    const resources: { identifier: string; scopes: string[] }[] = [];
+    for (const identifier of [interaction.params['resource']].flat()) {
+      if (typeof identifier !== 'string') continue;
+      const api = await deps.resourceServer(app.id, identifier);
+      if (api !== undefined) resources.push({ identifier, scopes: asked.filter((scope) => api.scopes.includes(scope)) });
+    }
     // Scope `organization`: only members of the application's organization sign in to an
     // application that asks for it — an outsider gets no code (docs/openid-provider.md).
     if (requested.includes(ORGANIZATION_SCOPE) && (await deps.organization(user.userId, app.id)) === undefined) {
@@ -115,10 +126,11 @@ export function registerHostedSignIn(
       const refused = await provider.interactionResult(request.raw, reply.raw, { error: 'access_denied', error_description: 'The user is not a member of the organization of this application.' }, { mergeWithLastSubmission: false });
       return reply.redirect(refused, 303);
     }
-    if (!app.first_party && !consented) return page(reply, app, 'Allow access?', consentForm(interaction.uid, app, requested));
+    if (!app.first_party && !consented) return page(reply, app, 'Allow access?', consentForm(interaction.uid, app, [...requested, ...resources.flatMap((api) => api.scopes)]));
     // A new grant for this Parapet session: its tokens live no longer than the session.
     const grant = new provider.Grant({ accountId: user.userId, clientId: app.id });
     grant.addOIDCScope(requested.join(' '));
+    for (const api of resources) if (api.scopes.length > 0) grant.addResourceScope(api.identifier, api.scopes.join(' '));
     const grantId = await grant.save();
     await deps.grants.link({ grantId, sessionId: user.sessionId, userId: user.userId, clientId: app.id });
     const source = requestSource(request);

@@ -8,6 +8,8 @@ import { createBackchannelLogout } from './backchannel-logout.ts';
 import { registerApplicationsRoutes } from './applications-routes.ts';
 import { createApplicationsService, type ApplicationsService } from './applications-service.ts';
 import { createGrantSessions, type GrantSessions } from './grant-sessions.ts';
+import { createResourceServers } from './resource-servers.ts';
+import { registerResourceServerRoutes } from './resource-servers-routes.ts';
 import { registerHostedSignIn } from './hosted-sign-in.ts';
 import { mountProvider } from './mount-provider.ts';
 import { buildProvider, clientMetadata } from './openid-provider.ts';
@@ -31,6 +33,8 @@ export const openidModule = defineModule({
   dependsOn: ['access', 'audit', 'identity', 'tokens'],
   tables: {
     oidc_applications: { scope: 'tenant' },
+    oidc_resource_servers: { scope: 'tenant' },
+    oidc_branding: { scope: 'tenant' },
     oidc_artifacts: { scope: 'platform', reason: "The provider's codes, grants, tokens and interactions exist before any organization is known; rows are MAC'd and keyed by digest (docs/openid-provider.md)." },
     oidc_grant_sessions: { scope: 'platform', reason: 'Ties a grant to the platform-level Parapet session it came from.' },
   },
@@ -39,6 +43,11 @@ export const openidModule = defineModule({
   create: (ctx, { access, audit, identity, tokens }) => {
     const { transactor, clock, random, config } = ctx;
     const applications = createApplicationsService({ transactor, clock, random, audit: audit.recorder });
+    const resourceServers = createResourceServers({ transactor, clock, random, audit: audit.recorder });
+    const resourceServer = async (clientId: string, identifier: string) => {
+      const app = await applications.byClientId(clientId);
+      return app === undefined ? undefined : resourceServers.forApplication(app, identifier);
+    };
     const grants = createGrantSessions({ transactor, clock, sessions: identity.sessions });
     const lookups = createUserLookups(transactor);
     const artifacts = createArtifactAdapterFactory({ transactor, clock, macKey: ctx.keyring.derive('oidc-artifact-mac') });
@@ -90,7 +99,7 @@ export const openidModule = defineModule({
     const provider = (): Provider => {
       const kid = tokens.keys.signingKey().kid;
       if (current?.kid !== kid) {
-        current = { kid, provider: buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId), organization } }) };
+        current = { kid, provider: buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId), organization }, resourceServer }) };
       }
       return current.provider;
     };
@@ -106,8 +115,9 @@ export const openidModule = defineModule({
       api: { applications, grants },
       routes: () => {
         registerApplicationsRoutes(ctx.http, applications);
+        registerResourceServerRoutes(ctx.http, resourceServers);
         mountProvider(ctx.http, provider);
-        registerHostedSignIn(ctx.http, { provider, identity, organization, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
+        registerHostedSignIn(ctx.http, { provider, identity, organization, resourceServer, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
       },
     };
   },

@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { createHash } from 'node:crypto';
 import { htmlDocument, html, SafeHtml } from '../../platform/http/html.ts';
 import type { TokenKeys } from '../tokens/index.ts';
 import type { ApplicationRow } from './applications-service.ts';
 import type { GrantSessions } from './grant-sessions.ts';
+import type { ResourceServerRow } from './resource-servers.ts';
 import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
 
 /** Where the provider's endpoints live under the issuer (advertised in discovery). */
@@ -59,6 +60,8 @@ export interface OpenIdProviderDeps {
   readonly application: (clientId: string) => Promise<ApplicationRow | undefined>;
   readonly grants: GrantSessions;
   readonly accounts: OpenIdAccounts;
+  /** The resource server `identifier` names for application `clientId` (its environment's, or its own API), if any. */
+  readonly resourceServer: (clientId: string, identifier: string) => Promise<ResourceServerRow | undefined>;
 }
 
 /** The client metadata oidc-provider sees for an application. */
@@ -152,9 +155,24 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
       requestObjects: { enabled: false },
       registration: { enabled: false },
       userinfo: { enabled: true },
+      // RFC 8707 + RFC 9068: an access token for a registered API is a JWT (`typ: at+jwt`) signed
+      // with the current key, `aud` = the API's identifier, scoped to the API's scopes the user
+      // granted. Only the APIs of the application's own environment exist for it; any other
+      // `resource` is invalid_target. Without `resource` the access token stays opaque (userinfo).
+      resourceIndicators: {
+        enabled: true,
+        // No implicit audience: a JWT is issued only for a `resource` named in the token request.
+        defaultResource: async () => undefined,
+        useGrantedResource: async () => false,
+        getResourceServerInfo: async (_ctx, identifier, client) => {
+          const api = await deps.resourceServer(client.clientId, identifier);
+          if (api === undefined) throw new errors.InvalidTarget();
+          return { scope: api.scopes.join(' '), audience: api.identifier, accessTokenTTL: api.access_token_ttl_seconds, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'EdDSA', kid: signing.kid } } };
+        },
+      },
     },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy: loginPolicy(deps.grants) },
-    ttl: { AccessToken: 900, AuthorizationCode: 60, IdToken: 900, Interaction: 600, Grant: 14 * 86_400, Session: 14 * 86_400, RefreshToken: 7 * 86_400 },
+    ttl: { AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 900, AuthorizationCode: 60, IdToken: 900, Interaction: 600, Grant: 14 * 86_400, Session: 14 * 86_400, RefreshToken: 7 * 86_400 },
     // Refresh tokens rotate at every use; a reused one revokes its grant (oidc-provider's reuse detection).
     rotateRefreshToken: () => true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
