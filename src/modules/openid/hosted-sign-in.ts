@@ -3,7 +3,9 @@ import type Provider from 'oidc-provider';
 import type { AppTransactor } from '../../database.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { acceptFormBodies } from '../../platform/http/form-body.ts';
-import { html, htmlDocument, type SafeHtml } from '../../platform/http/html.ts';
+import { html, type SafeHtml } from '../../platform/http/html.ts';
+import { sendHostedPage, type Branding } from './hosted-page.ts';
+import type { SignUp } from './sign-up.ts';
 import { requestSource } from '../../platform/http/request-context.ts';
 import type { AuditRecorder } from '../audit/index.ts';
 import type { IdentityApi } from '../identity/index.ts';
@@ -36,6 +38,9 @@ export function registerHostedSignIn(
     application: (clientId: string) => Promise<ApplicationRow | undefined>;
     /** Scope `organization`: the user's membership in the application's organization, or undefined. */
     organization: (userId: string, clientId: string) => Promise<OrganizationClaims | undefined>;
+    /** The organization's hosted-page branding, if it set any. */
+    branding: (tenantId: string) => Promise<Branding | undefined>;
+    signUp: Pick<SignUp, 'settingsFor'>;
     /** The resource server an identifier names for an application (RFC 8707), if any. */
     resourceServer: (clientId: string, identifier: string) => Promise<ResourceServerRow | undefined>;
     grants: GrantSessions;
@@ -47,21 +52,17 @@ export function registerHostedSignIn(
   const { identity } = deps;
   const cookieOptions = { path: '/', httpOnly: true, secure: deps.secureCookies, sameSite: 'lax' as const };
 
-  function page(reply: FastifyReply, app: ApplicationRow | undefined, title: string, body: SafeHtml, status = 200): FastifyReply {
-    // Clickjacking: never framed. Form posts may be redirected to the application (form-action).
-    const origins = (app?.redirect_uris ?? []).map((uri) => new URL(uri).origin);
-    reply.header('content-security-policy', `default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' ${[...new Set(origins)].join(' ')}`.trim());
-    reply.header('cache-control', 'no-store');
-    return reply.status(status).type('text/html; charset=utf-8').send(htmlDocument({ title, body: html`<main>${app === undefined ? '' : html`<p>Sign in to <strong>${app.name}</strong></p>`}${body}</main>` }));
+  async function page(reply: FastifyReply, app: ApplicationRow | undefined, title: string, body: SafeHtml, status = 200): Promise<FastifyReply> {
+    return sendHostedPage(reply, { app, branding: app === undefined ? undefined : await deps.branding(app.tenant_id), title, body, status });
   }
 
-  const signInForm = (uid: string, failed: boolean) => html`<h1>Sign in</h1>${failed ? html`<p role="alert">Those credentials are not valid.</p>` : ''}
+  const signInForm = (uid: string, failed: boolean, signUp = false) => html`<h1>Sign in</h1>${failed ? html`<p role="alert">Those credentials are not valid.</p>` : ''}
 <form method="post" action="${INTERACTION_PATH}/${uid}/login">
 <label>Email <input type="email" name="email" autocomplete="username" required></label>
 <label>Password <input type="password" name="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button>
 </form>
-<p><a href="/console/#/forgot-password">Forgot your password?</a></p>`;
+<p><a href="/console/#/forgot-password">Forgot your password?</a></p>${signUp ? html`<p><a href="${INTERACTION_PATH}/${uid}/sign-up">Create account</a></p>` : ''}`;
 
   const mfaForm = (uid: string, failed: boolean) => html`<h1>Second factor</h1>${failed ? html`<p role="alert">That code is not valid.</p>` : ''}
 <form method="post" action="${INTERACTION_PATH}/${uid}/mfa">
@@ -161,7 +162,7 @@ export function registerHostedSignIn(
       // for a second factor the Parapet session was opened without (password, then the factor).
       const fresh = reasons.includes('login_prompt') || reasons.includes('max_age') || (demandsMfa(interaction.params) && !hasSecondFactor(user?.amr));
       if (user !== undefined && !fresh) return continueAs(request, reply, user, false);
-      return page(reply, app, 'Sign in', signInForm(uidOf(request), false));
+      return page(reply, app, 'Sign in', signInForm(uidOf(request), false, (await deps.signUp.settingsFor(app)).mode === 'open'));
     });
 
     scope.post(`${INTERACTION_PATH}/:uid/login`, { config, schema: { hide: true, params: Params } }, async (request, reply) => {

@@ -10,6 +10,11 @@ import { createApplicationsService, type ApplicationsService } from './applicati
 import { createGrantSessions, type GrantSessions } from './grant-sessions.ts';
 import { createResourceServers } from './resource-servers.ts';
 import { registerResourceServerRoutes } from './resource-servers-routes.ts';
+import { createBranding } from './branding.ts';
+import { createSignUp } from './sign-up.ts';
+import { registerSignUpRoutes } from './sign-up-routes.ts';
+import { registerHostedSignUp } from './hosted-sign-up.ts';
+import { OPENID_ERRORS } from './errors.ts';
 import { registerHostedSignIn } from './hosted-sign-in.ts';
 import { mountProvider } from './mount-provider.ts';
 import { buildProvider, clientMetadata } from './openid-provider.ts';
@@ -35,10 +40,13 @@ export const openidModule = defineModule({
     oidc_applications: { scope: 'tenant' },
     oidc_resource_servers: { scope: 'tenant' },
     oidc_branding: { scope: 'tenant' },
+    oidc_sign_up_settings: { scope: 'tenant' },
+    oidc_sign_ups: { scope: 'tenant' },
     oidc_artifacts: { scope: 'platform', reason: "The provider's codes, grants, tokens and interactions exist before any organization is known; rows are MAC'd and keyed by digest (docs/openid-provider.md)." },
     oidc_grant_sessions: { scope: 'platform', reason: 'Ties a grant to the platform-level Parapet session it came from.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  errors: OPENID_ERRORS,
   auditActions: OPENID_AUDIT_ACTIONS,
   create: (ctx, { access, audit, identity, tokens }) => {
     const { transactor, clock, random, config } = ctx;
@@ -48,6 +56,8 @@ export const openidModule = defineModule({
       const app = await applications.byClientId(clientId);
       return app === undefined ? undefined : resourceServers.forApplication(app, identifier);
     };
+    const branding = createBranding({ transactor, clock, audit: audit.recorder });
+    const signUp = createSignUp({ transactor, clock, random, hasher: ctx.hasher, audit: audit.recorder, mailer: ctx.mail, passwordRules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore }, throttles: identity.throttles });
     const grants = createGrantSessions({ transactor, clock, sessions: identity.sessions });
     const lookups = createUserLookups(transactor);
     const artifacts = createArtifactAdapterFactory({ transactor, clock, macKey: ctx.keyring.derive('oidc-artifact-mac') });
@@ -116,8 +126,10 @@ export const openidModule = defineModule({
       routes: () => {
         registerApplicationsRoutes(ctx.http, applications);
         registerResourceServerRoutes(ctx.http, resourceServers);
+        registerSignUpRoutes(ctx.http, signUp);
+        registerHostedSignUp(ctx.http, { provider, application: (id) => applications.byClientId(id), branding: (tenantId) => branding.read(tenantId), signUp });
         mountProvider(ctx.http, provider);
-        registerHostedSignIn(ctx.http, { provider, identity, organization, resourceServer, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
+        registerHostedSignIn(ctx.http, { provider, identity, organization, resourceServer, branding: (tenantId) => branding.read(tenantId), signUp, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
       },
     };
   },

@@ -68,7 +68,34 @@ export interface OidcBrandingTable {
   updated_at: Date;
 }
 
+/** An environment's self-service sign-up (migration 0061); no row = off. */
+export interface OidcSignUpSettingsTable {
+  tenant_id: string;
+  environment_id: string;
+  mode: 'off' | 'invite_only' | 'open';
+  allowed_domains: string[];
+  updated_by: string | null;
+  updated_at: Date;
+}
+
+/** A sign-up waiting for its email verification (migration 0061). */
+export interface OidcSignUpsTable {
+  tenant_id: string;
+  id: string;
+  environment_id: string;
+  client_id: string;
+  email: string;
+  email_normalized: string;
+  password_hash: string;
+  token_hash: Buffer;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
 export interface OpenIdTables {
+  oidc_sign_up_settings: OidcSignUpSettingsTable;
+  oidc_sign_ups: OidcSignUpsTable;
   oidc_resource_servers: OidcResourceServersTable;
   oidc_branding: OidcBrandingTable;
   oidc_applications: OidcApplicationsTable;
