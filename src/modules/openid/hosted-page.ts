@@ -27,7 +27,7 @@ export function sendHostedPage(reply: FastifyReply, input: { app: ApplicationRow
   reply.header('cache-control', 'no-store');
   reply.header('referrer-policy', 'no-referrer');
   const hasStyle = branding !== undefined && (branding.primaryColor !== null || branding.backgroundColor !== null);
-  const stylesheets = hasStyle && app !== undefined ? [`${BRANDING_STYLESHEET_PATH}/${app.tenant_id}.css`] : [];
+  const stylesheets = hasStyle && app !== undefined ? [`${BRANDING_STYLESHEET_PATH}/${app.tenant_id}/style.css`] : [];
   const header = branding === undefined ? '' : html`<header class="brand">${logo === undefined ? '' : html`<img class="brand-logo" src="${logo.href}" alt="" referrerpolicy="no-referrer">`}${branding.displayName === null ? '' : html`<span class="brand-name">${branding.displayName}</span>`}</header>`;
   return reply
     .status(input.status ?? 200)

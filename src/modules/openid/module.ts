@@ -11,6 +11,7 @@ import { createGrantSessions, type GrantSessions } from './grant-sessions.ts';
 import { createResourceServers } from './resource-servers.ts';
 import { registerResourceServerRoutes } from './resource-servers-routes.ts';
 import { createBranding } from './branding.ts';
+import { registerBrandingRoutes } from './branding-routes.ts';
 import { createSignUp } from './sign-up.ts';
 import { registerSignUpRoutes } from './sign-up-routes.ts';
 import { registerHostedSignUp } from './hosted-sign-up.ts';
@@ -127,6 +128,7 @@ export const openidModule = defineModule({
         registerApplicationsRoutes(ctx.http, applications);
         registerResourceServerRoutes(ctx.http, resourceServers);
         registerSignUpRoutes(ctx.http, signUp);
+        registerBrandingRoutes(ctx.http, branding);
         registerHostedSignUp(ctx.http, { provider, application: (id) => applications.byClientId(id), branding: (tenantId) => branding.read(tenantId), signUp });
         mountProvider(ctx.http, provider);
         registerHostedSignIn(ctx.http, { provider, identity, organization, resourceServer, branding: (tenantId) => branding.read(tenantId), signUp, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
