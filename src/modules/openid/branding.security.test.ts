@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { application, authorizationRequest, Browser, discover, startProvider, type Running } from './openid-test-fixture.ts';
 
 describe('OpenID Provider: per-organization branding of the hosted pages', () => {
