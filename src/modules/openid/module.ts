@@ -58,7 +58,8 @@ export const openidModule = defineModule({
       return app === undefined ? undefined : resourceServers.forApplication(app, identifier);
     };
     const branding = createBranding({ transactor, clock, audit: audit.recorder });
-    const signUp = createSignUp({ transactor, clock, random, hasher: ctx.hasher, audit: audit.recorder, mailer: ctx.mail, passwordRules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore }, throttles: identity.throttles });
+    const environmentIn = async (tenantId: string, projectId: string, environmentId: string) => (await access.control.snapshot(tenantId))?.environmentProjects.get(environmentId) === projectId;
+    const signUp = createSignUp({ transactor, environmentIn, clock, random, hasher: ctx.hasher, audit: audit.recorder, mailer: ctx.mail, passwordRules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore }, throttles: identity.throttles });
     const grants = createGrantSessions({ transactor, clock, sessions: identity.sessions });
     const lookups = createUserLookups(transactor);
     const artifacts = createArtifactAdapterFactory({ transactor, clock, macKey: ctx.keyring.derive('oidc-artifact-mac') });

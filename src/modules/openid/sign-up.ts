@@ -4,7 +4,7 @@ import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform
 import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import { PLATFORM_TENANT_ID, type AuditContext, type AuditRecorder, type AuditSource } from '../audit/index.ts';
-import { checkNewPassword, findUserByEmail, insertUser, isOverlongPassword, normalizeEmail, type LoginThrottle, type PasswordHasher, type PasswordRules } from '../identity/index.ts';
+import { checkNewPassword, findUserByEmail, insertUser, isOverlongPassword, markEmailVerified, normalizeEmail, type LoginThrottle, type PasswordHasher, type PasswordRules } from '../identity/index.ts';
 import type { ApplicationRow, Where } from './applications-service.ts';
 
 /** How new accounts reach an environment's applications. */
@@ -50,6 +50,8 @@ export interface SignUp {
 
 export interface SignUpDeps {
   readonly transactor: AppTransactor;
+  /** The organization's environments (access snapshot): whether `environmentId` is one of `projectId`'s. */
+  readonly environmentIn: (tenantId: string, projectId: string, environmentId: string) => Promise<boolean>;
   readonly clock: Clock;
   readonly random: Random;
   readonly hasher: PasswordHasher;
@@ -74,8 +76,7 @@ export function createSignUp(deps: SignUpDeps): SignUp {
   return {
     settings: async (_ctx, where) => {
       // The environment must be this project's (404 otherwise, as for its other routes).
-      const found = await transactor.withTenant(where.tenantId, (tx) => tx.selectFrom('environments').select('id').where('tenant_id', '=', where.tenantId).where('project_id', '=', where.projectId).where('id', '=', where.environmentId).executeTakeFirst());
-      if (found === undefined) throw new AppError('not_found');
+      if (!(await deps.environmentIn(where.tenantId, where.projectId, where.environmentId))) throw new AppError('not_found');
       return read(where.tenantId, where.environmentId);
     },
     updateSettings: async (ctx, where, input) => {
@@ -83,11 +84,10 @@ export function createSignUp(deps: SignUpDeps): SignUp {
       domains.forEach((domain, i) => {
         if (!DOMAIN.test(domain)) throw new AppError('invalid_request', { errors: [{ pointer: `/body/allowed_domains/${i}`, detail: 'is not a domain name' }] });
       });
+      if (!(await deps.environmentIn(where.tenantId, where.projectId, where.environmentId))) throw new AppError('not_found');
       await transactor.withTenant(
         where.tenantId,
         async (tx) => {
-          const found = await tx.selectFrom('environments').select('id').where('tenant_id', '=', where.tenantId).where('project_id', '=', where.projectId).where('id', '=', where.environmentId).executeTakeFirst();
-          if (found === undefined) throw new AppError('not_found');
           const now = clock.now();
           const updatedBy = ctx.actor.type === 'user' || ctx.actor.type === 'operator' ? ctx.actor.id : null;
           await tx
@@ -161,7 +161,7 @@ export function createSignUp(deps: SignUpDeps): SignUp {
         if ((await findUserByEmail(tx, row.email)) !== undefined) return { created: false };
         const user = await insertUser(tx, { id: uuidv7(clock, random), email: row.email, displayName: row.email.slice(0, row.email.indexOf('@')).slice(0, 100), passwordHash: row.password_hash, isPlatformAdmin: false, now });
         // The link reached the address: it is verified.
-        await tx.updateTable('users').set({ email_verified_at: now }).where('id', '=', user.id).execute();
+        await markEmailVerified(tx, user.id, now);
         await audit.record(tx, tenantId, { action: 'oidc.sign_up_completed', actor: { type: 'user', id: user.id, display_name: user.display_name }, outcome: 'success', source: input.source, targets: [{ type: 'user', id: user.id, name: user.email }, { type: 'oidc_application', id: row.client_id }] });
         return { created: true };
       });
