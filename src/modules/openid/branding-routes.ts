@@ -9,8 +9,8 @@ import { BRANDING_STYLESHEET_PATH, type Branding } from './hosted-page.ts';
 const BrandingBody = Strict({
   display_name: Nullable(Name),
   logo_url: Nullable(Type.String({ minLength: 1, maxLength: 2000, description: 'An https URL (no userinfo, no fragment); the hosted pages allow images from its origin only.' })),
-  primary_color: Nullable(Type.String({ minLength: 1, maxLength: 7, description: 'A hex colour, `#rgb` or `#rrggbb` (buttons, links).' })),
-  background_color: Nullable(Type.String({ minLength: 1, maxLength: 7, description: 'A hex colour, `#rgb` or `#rrggbb` (page background).' })),
+  primary_color: Nullable(Type.String({ minLength: 1, maxLength: 32, description: 'A hex colour, `#rgb` or `#rrggbb` (buttons, links).' })),
+  background_color: Nullable(Type.String({ minLength: 1, maxLength: 32, description: 'A hex colour, `#rgb` or `#rrggbb` (page background).' })),
 });
 const OrgParams = Strict({ orgId: Uuid });
 const NONE: Branding = { displayName: null, logoUrl: null, primaryColor: null, backgroundColor: null };
