@@ -193,6 +193,12 @@ export function crossTenantSuite(name: string, open: () => Promise<TestApp>): vo
           tx.insertInto('scim_users').values({ tenant_id: aId, directory_id: a.params['directoryId'] ?? '', id: crypto.randomUUID(), user_id: b.userId, user_name: 'forged@example.com', external_id: null, active: true, display_name: null, given_name: null, family_name: null, emails: '[]' as never, applied_roles: [], created_at: now, updated_at: now }).execute(),
         scim_groups: (tx) => tx.insertInto('scim_groups').values({ tenant_id: aId, directory_id: a.params['directoryId'] ?? '', id: crypto.randomUUID(), display_name: 'forged', external_id: null, created_at: now, updated_at: now }).execute(),
         scim_group_members: (tx) => tx.insertInto('scim_group_members').values({ tenant_id: aId, group_id: crypto.randomUUID(), scim_user_id: crypto.randomUUID() }).execute(),
+        oidc_resource_servers: (tx) =>
+          tx.insertInto('oidc_resource_servers').values({ tenant_id: aId, id: crypto.randomUUID(), project_id: a.params['projectId'] ?? '', environment_id: a.params['environmentId'] ?? '', application_id: null, name: 'forged', identifier: 'https://evil.example.com/', scopes: ['orders:read'], access_token_ttl_seconds: 3600, created_by: null, created_at: now }).execute(),
+        oidc_branding: (tx) => tx.insertInto('oidc_branding').values({ tenant_id: aId, display_name: 'forged', logo_url: 'https://evil.example.com/logo.png', primary_color: '#000000', background_color: null, updated_by: b.userId, updated_at: now }).execute(),
+        oidc_sign_up_settings: (tx) => tx.insertInto('oidc_sign_up_settings').values({ tenant_id: aId, environment_id: a.params['environmentId'] ?? '', mode: 'open', allowed_domains: [], updated_by: b.userId, updated_at: now }).execute(),
+        oidc_sign_ups: (tx) =>
+          tx.insertInto('oidc_sign_ups').values({ tenant_id: aId, id: crypto.randomUUID(), environment_id: a.params['environmentId'] ?? '', client_id: crypto.randomUUID(), email: 'forged@example.com', email_normalized: 'forged@example.com', password_hash: 'x', token_hash: Buffer.alloc(32, 4), created_at: now, expires_at: now, used_at: null }).execute(),
       };
       const tables = (await tenantTables(t)).map((x) => x.table).sort();
       assert.deepEqual(Object.keys(attempts).sort(), tables, 'every tenant-owned table needs a forged-insert case here');

@@ -112,6 +112,13 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const application = await t.inject({ method: 'POST', url: `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}/applications`, headers: { cookie }, payload: { name: `App ${label}`, client_type: 'confidential', redirect_uris: ['https://app.example.com/callback'] } });
   assert.equal(application.statusCode, 201, application.body);
   const applicationId = application.json<{ client_id: string }>().client_id;
+  // A resource server (JWT access tokens, issue 17) in the environment, and the organization's hosted-page branding.
+  const resourceServerId = await created(t, cookie, `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}/resource-servers`, { name: `API ${label}`, identifier: `https://api-${label}.example.com/`, scopes: ['orders:read'] });
+  await t.transactor.withTenant(orgId, (tx) => tx.insertInto('oidc_branding').values({ tenant_id: orgId, display_name: `Brand ${label}`, logo_url: null, primary_color: '#112233', background_color: null, updated_by: user.id, updated_at: new Date() }).execute());
+  // Self-service sign-up (issue 17): the environment's settings, and a sign-up waiting for its verification.
+  const signUp = await t.inject({ method: 'PUT', url: `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}/sign-up`, headers: { cookie }, payload: { mode: 'open', allowed_domains: ['example.com'] } });
+  assert.equal(signUp.statusCode, 200, signUp.body);
+  await t.transactor.withTenant(orgId, (tx) => tx.insertInto('oidc_sign_ups').values({ tenant_id: orgId, id: crypto.randomUUID(), environment_id: environmentId, client_id: applicationId, email: `${label}-signup@example.com`, email_normalized: `${label}-signup@example.com`.toLowerCase(), password_hash: 'x', token_hash: Buffer.alloc(32, 3), created_at: new Date(), expires_at: new Date(Date.now() + 86_400_000), used_at: null }).execute());
 
   // AUTH-4: a SAML connection, a claimed domain and a started sign-in (its state row).
   const connectionId = await created(t, cookie, `/api/v1/organizations/${orgId}/sso/connections`, { name: `IdP ${label}`, protocol: 'saml', default_role: 'viewer', saml: { metadata_xml: samlIdp(signingPair(`idp-${label}`)).metadata } });
@@ -136,6 +143,7 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
     await tx.insertInto('scim_group_members').values({ tenant_id: orgId, group_id: scimGroupId, scim_user_id: scimUserId }).execute();
   });
   return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID(), applicationId, connectionId, domainId,
+    resourceServerId,
     // Platform-level records (incidents, disclosure reports) belong to no tenant: an unknown id is enough for routes that must refuse bad input first.
     incidentId: crypto.randomUUID(), clockId: crypto.randomUUID(), reportId: crypto.randomUUID(), componentId: crypto.randomUUID(),
     directoryId, mappingId } };

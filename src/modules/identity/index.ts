@@ -24,3 +24,4 @@ export { createUserLookups, type UserLookups } from './user-lookups.ts';
 export { IDENTITY_ERRORS } from './errors.ts';
 export { IDENTITY_AUDIT_ACTIONS } from './audit-actions.ts';
 export { createRowIntegrity, type RowIntegrity } from './row-integrity.ts';
+export { markEmailVerified } from './mark-email-verified.ts';

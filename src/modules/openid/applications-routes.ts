@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { errorResponses, Name, NoContent, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { auditContext } from '../../platform/http/request-context.ts';
-import { SUPPORTED_SCOPES, type ApplicationRow, type ApplicationsService } from './applications-service.ts';
+import { DEFAULT_SCOPES, SUPPORTED_SCOPES, type ApplicationRow, type ApplicationsService } from './applications-service.ts';
 
 const Uri = Type.String({ minLength: 1, maxLength: 2000 });
 const Scope = Type.Union(SUPPORTED_SCOPES.map((scope) => Type.Literal(scope)));
@@ -32,7 +32,7 @@ const CreateBody = Strict({
   first_party: Type.Optional(Type.Boolean({ description: 'First-party applications skip the consent page (default false).' })),
   redirect_uris: Type.Array(Uri, { minItems: 1, maxItems: 20, description: 'Matched exactly, character for character.' }),
   post_logout_redirect_uris: Type.Optional(Type.Array(Uri, { maxItems: 20 })),
-  scopes: Type.Optional(Type.Array(Scope, { maxItems: 10, description: 'Scopes the application may request; `openid` is required (default openid, email, profile, offline_access).' })),
+  scopes: Type.Optional(Type.Array(Scope, { maxItems: 10, description: 'Scopes the application may request; `openid` is required (default openid, email, profile, offline_access); `organization` adds the user membership and roles in this organization (`org_id`, `org_roles`) and refuses users who are not members.' })),
   backchannel_logout_uri: Type.Optional(Uri),
   require_pushed_authorization_requests: Type.Optional(Type.Boolean({ description: 'RFC 9126: authorization requests only through the pushed authorization request endpoint (default false).' })),
 });
@@ -79,7 +79,7 @@ export function registerApplicationsRoutes(server: FastifyInstance, service: App
         firstParty: body.first_party ?? false,
         redirectUris: body.redirect_uris,
         postLogoutRedirectUris: body.post_logout_redirect_uris ?? [],
-        scopes: body.scopes ?? [...SUPPORTED_SCOPES],
+        scopes: body.scopes ?? [...DEFAULT_SCOPES],
         backchannelLogoutUri: body.backchannel_logout_uri,
         requirePar: body.require_pushed_authorization_requests ?? false,
       });

@@ -12,7 +12,10 @@ export type ApplicationRow = Selectable<OidcApplicationsTable>;
 export const APPLICATION_SECRET_PREFIX = 'pas_';
 
 /** The scopes an application may be allowed: OIDC's standard ones Parapet answers. */
-export const SUPPORTED_SCOPES = ['openid', 'email', 'profile', 'offline_access'] as const;
+export const SUPPORTED_SCOPES = ['openid', 'email', 'profile', 'offline_access', 'organization'] as const;
+
+/** An application's scopes when its registration names none (`organization` is asked for explicitly). */
+export const DEFAULT_SCOPES = ['openid', 'email', 'profile', 'offline_access'] as const;
 
 export interface NewApplication {
   readonly name: string;

@@ -3,12 +3,16 @@ import type Provider from 'oidc-provider';
 import type { AppTransactor } from '../../database.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { acceptFormBodies } from '../../platform/http/form-body.ts';
-import { html, htmlDocument, type SafeHtml } from '../../platform/http/html.ts';
+import { html, type SafeHtml } from '../../platform/http/html.ts';
+import { sendHostedPage, type Branding } from './hosted-page.ts';
+import type { SignUp } from './sign-up.ts';
 import { requestSource } from '../../platform/http/request-context.ts';
 import type { AuditRecorder } from '../audit/index.ts';
 import type { IdentityApi } from '../identity/index.ts';
 import type { ApplicationRow } from './applications-service.ts';
 import type { GrantSessions } from './grant-sessions.ts';
+import type { ResourceServerRow } from './resource-servers.ts';
+import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
 import { ACR_MFA, ACR_PWD, demandsMfa, hasSecondFactor, INTERACTION_PATH } from './openid-provider.ts';
 
 /** Who signed in: a live Parapet session. */
@@ -32,6 +36,13 @@ export function registerHostedSignIn(
     provider: () => Provider;
     identity: Pick<IdentityApi, 'login' | 'mfa' | 'cookie' | 'pendingCookie' | 'sessions'>;
     application: (clientId: string) => Promise<ApplicationRow | undefined>;
+    /** Scope `organization`: the user's membership in the application's organization, or undefined. */
+    organization: (userId: string, clientId: string) => Promise<OrganizationClaims | undefined>;
+    /** The organization's hosted-page branding, if it set any. */
+    branding: (tenantId: string) => Promise<Branding | undefined>;
+    signUp: Pick<SignUp, 'settingsFor'>;
+    /** The resource server an identifier names for an application (RFC 8707), if any. */
+    resourceServer: (clientId: string, identifier: string) => Promise<ResourceServerRow | undefined>;
     grants: GrantSessions;
     audit: AuditRecorder;
     transactor: AppTransactor;
@@ -41,21 +52,17 @@ export function registerHostedSignIn(
   const { identity } = deps;
   const cookieOptions = { path: '/', httpOnly: true, secure: deps.secureCookies, sameSite: 'lax' as const };
 
-  function page(reply: FastifyReply, app: ApplicationRow | undefined, title: string, body: SafeHtml, status = 200): FastifyReply {
-    // Clickjacking: never framed. Form posts may be redirected to the application (form-action).
-    const origins = (app?.redirect_uris ?? []).map((uri) => new URL(uri).origin);
-    reply.header('content-security-policy', `default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self' ${[...new Set(origins)].join(' ')}`.trim());
-    reply.header('cache-control', 'no-store');
-    return reply.status(status).type('text/html; charset=utf-8').send(htmlDocument({ title, body: html`<main>${app === undefined ? '' : html`<p>Sign in to <strong>${app.name}</strong></p>`}${body}</main>` }));
+  async function page(reply: FastifyReply, app: ApplicationRow | undefined, title: string, body: SafeHtml, status = 200): Promise<FastifyReply> {
+    return sendHostedPage(reply, { app, branding: app === undefined ? undefined : await deps.branding(app.tenant_id), title, body, status });
   }
 
-  const signInForm = (uid: string, failed: boolean) => html`<h1>Sign in</h1>${failed ? html`<p role="alert">Those credentials are not valid.</p>` : ''}
+  const signInForm = (uid: string, failed: boolean, signUp = false) => html`<h1>Sign in</h1>${failed ? html`<p role="alert">Those credentials are not valid.</p>` : ''}
 <form method="post" action="${INTERACTION_PATH}/${uid}/login">
 <label>Email <input type="email" name="email" autocomplete="username" required></label>
 <label>Password <input type="password" name="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button>
 </form>
-<p><a href="/console/#/forgot-password">Forgot your password?</a></p>`;
+<p><a href="/console/#/forgot-password">Forgot your password?</a></p>${signUp ? html`<p><a href="${INTERACTION_PATH}/${uid}/sign-up">Create account</a></p>` : ''}`;
 
   const mfaForm = (uid: string, failed: boolean) => html`<h1>Second factor</h1>${failed ? html`<p role="alert">That code is not valid.</p>` : ''}
 <form method="post" action="${INTERACTION_PATH}/${uid}/mfa">
@@ -103,11 +110,28 @@ export function registerHostedSignIn(
       return reply.redirect(refused, 303);
     }
     const scope = interaction.params['scope'];
-    const requested = (typeof scope === 'string' ? scope : 'openid').split(' ').filter((scope) => app.scopes.includes(scope));
-    if (!app.first_party && !consented) return page(reply, app, 'Allow access?', consentForm(interaction.uid, app, requested));
+    const asked = (typeof scope === 'string' ? scope : 'openid').split(' ');
+    const requested = asked.filter((scope) => app.scopes.includes(scope));
+    // RFC 8707: each requested API of the application's environment, with the scopes asked of it.
+    const resources: { identifier: string; scopes: string[] }[] = [];
+    for (const identifier of [interaction.params['resource']].flat()) {
+      if (typeof identifier !== 'string') continue;
+      const api = await deps.resourceServer(app.id, identifier);
+      if (api !== undefined) resources.push({ identifier, scopes: asked.filter((scope) => api.scopes.includes(scope)) });
+    }
+    // Scope `organization`: only members of the application's organization sign in to an
+    // application that asks for it — an outsider gets no code (docs/openid-provider.md).
+    if (requested.includes(ORGANIZATION_SCOPE) && (await deps.organization(user.userId, app.id)) === undefined) {
+      const source = requestSource(request);
+      await deps.transactor.withTenant(app.tenant_id, (tx) => deps.audit.record(tx, app.tenant_id, { action: 'oidc.authorized', actor: { type: 'user', id: user.userId, display_name: null }, outcome: 'failure', source, targets: [{ type: 'oidc_application', id: app.id, name: app.name }], metadata: { scopes: requested.join(' '), reason: 'not_a_member' } }));
+      const refused = await provider.interactionResult(request.raw, reply.raw, { error: 'access_denied', error_description: 'The user is not a member of the organization of this application.' }, { mergeWithLastSubmission: false });
+      return reply.redirect(refused, 303);
+    }
+    if (!app.first_party && !consented) return page(reply, app, 'Allow access?', consentForm(interaction.uid, app, [...requested, ...resources.flatMap((api) => api.scopes)]));
     // A new grant for this Parapet session: its tokens live no longer than the session.
     const grant = new provider.Grant({ accountId: user.userId, clientId: app.id });
     grant.addOIDCScope(requested.join(' '));
+    for (const api of resources) if (api.scopes.length > 0) grant.addResourceScope(api.identifier, api.scopes.join(' '));
     const grantId = await grant.save();
     await deps.grants.link({ grantId, sessionId: user.sessionId, userId: user.userId, clientId: app.id });
     const source = requestSource(request);
@@ -138,7 +162,7 @@ export function registerHostedSignIn(
       // for a second factor the Parapet session was opened without (password, then the factor).
       const fresh = reasons.includes('login_prompt') || reasons.includes('max_age') || (demandsMfa(interaction.params) && !hasSecondFactor(user?.amr));
       if (user !== undefined && !fresh) return continueAs(request, reply, user, false);
-      return page(reply, app, 'Sign in', signInForm(uidOf(request), false));
+      return page(reply, app, 'Sign in', signInForm(uidOf(request), false, (await deps.signUp.settingsFor(app)).mode === 'open'));
     });
 
     scope.post(`${INTERACTION_PATH}/:uid/login`, { config, schema: { hide: true, params: Params } }, async (request, reply) => {

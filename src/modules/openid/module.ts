@@ -8,9 +8,18 @@ import { createBackchannelLogout } from './backchannel-logout.ts';
 import { registerApplicationsRoutes } from './applications-routes.ts';
 import { createApplicationsService, type ApplicationsService } from './applications-service.ts';
 import { createGrantSessions, type GrantSessions } from './grant-sessions.ts';
+import { createResourceServers } from './resource-servers.ts';
+import { registerResourceServerRoutes } from './resource-servers-routes.ts';
+import { createBranding } from './branding.ts';
+import { registerBrandingRoutes } from './branding-routes.ts';
+import { createSignUp } from './sign-up.ts';
+import { registerSignUpRoutes } from './sign-up-routes.ts';
+import { registerHostedSignUp } from './hosted-sign-up.ts';
+import { OPENID_ERRORS } from './errors.ts';
 import { registerHostedSignIn } from './hosted-sign-in.ts';
 import { mountProvider } from './mount-provider.ts';
 import { buildProvider, clientMetadata } from './openid-provider.ts';
+import { organizationClaims } from './organization-claims.ts';
 
 /** Parapet as an OpenID Provider: applications, the provider, the hosted sign-in (issue 17). */
 export interface OpenIdApi {
@@ -27,17 +36,30 @@ declare module '../contract.ts' {
 export const openidModule = defineModule({
   name: 'openid',
   summary: "OpenID Provider (oidc-provider): an environment's applications, authorization code + PKCE, ID tokens, userinfo, refresh, logout, the hosted sign-in.",
-  dependsOn: ['audit', 'identity', 'tokens'],
+  dependsOn: ['access', 'audit', 'identity', 'tokens'],
   tables: {
     oidc_applications: { scope: 'tenant' },
+    oidc_resource_servers: { scope: 'tenant' },
+    oidc_branding: { scope: 'tenant' },
+    oidc_sign_up_settings: { scope: 'tenant' },
+    oidc_sign_ups: { scope: 'tenant' },
     oidc_artifacts: { scope: 'platform', reason: "The provider's codes, grants, tokens and interactions exist before any organization is known; rows are MAC'd and keyed by digest (docs/openid-provider.md)." },
     oidc_grant_sessions: { scope: 'platform', reason: 'Ties a grant to the platform-level Parapet session it came from.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  errors: OPENID_ERRORS,
   auditActions: OPENID_AUDIT_ACTIONS,
-  create: (ctx, { audit, identity, tokens }) => {
+  create: (ctx, { access, audit, identity, tokens }) => {
     const { transactor, clock, random, config } = ctx;
     const applications = createApplicationsService({ transactor, clock, random, audit: audit.recorder });
+    const resourceServers = createResourceServers({ transactor, clock, random, audit: audit.recorder });
+    const resourceServer = async (clientId: string, identifier: string) => {
+      const app = await applications.byClientId(clientId);
+      return app === undefined ? undefined : resourceServers.forApplication(app, identifier);
+    };
+    const branding = createBranding({ transactor, clock, audit: audit.recorder });
+    const environmentIn = async (tenantId: string, projectId: string, environmentId: string) => (await access.control.snapshot(tenantId))?.environmentProjects.get(environmentId) === projectId;
+    const signUp = createSignUp({ transactor, environmentIn, clock, random, hasher: ctx.hasher, audit: audit.recorder, mailer: ctx.mail, passwordRules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore }, throttles: identity.throttles });
     const grants = createGrantSessions({ transactor, clock, sessions: identity.sessions });
     const lookups = createUserLookups(transactor);
     const artifacts = createArtifactAdapterFactory({ transactor, clock, macKey: ctx.keyring.derive('oidc-artifact-mac') });
@@ -78,13 +100,18 @@ export const openidModule = defineModule({
         return this.#inner?.revokeByGrantId(grantId) ?? Promise.resolve();
       }
     }
+    /** Scope `organization`: the user's standing in the organization that registered the application. */
+    const organization = async (userId: string, clientId: string) => {
+      const app = await applications.byClientId(clientId);
+      return app === undefined ? undefined : organizationClaims(await access.control.snapshot(app.tenant_id), app, userId, clock.now());
+    };
     const cookieKey = ctx.keyring.derive('oidc-cookies');
     let current: { kid: string; provider: Provider } | undefined;
     // Rebuilt when the signing period changes (the artifacts are in the database: nothing is lost).
     const provider = (): Provider => {
       const kid = tokens.keys.signingKey().kid;
       if (current?.kid !== kid) {
-        current = { kid, provider: buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId) } }) };
+        current = { kid, provider: buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId), organization }, resourceServer }) };
       }
       return current.provider;
     };
@@ -100,8 +127,12 @@ export const openidModule = defineModule({
       api: { applications, grants },
       routes: () => {
         registerApplicationsRoutes(ctx.http, applications);
+        registerResourceServerRoutes(ctx.http, resourceServers);
+        registerSignUpRoutes(ctx.http, signUp);
+        registerBrandingRoutes(ctx.http, branding);
+        registerHostedSignUp(ctx.http, { provider, application: (id) => applications.byClientId(id), branding: (tenantId) => branding.read(tenantId), signUp });
         mountProvider(ctx.http, provider);
-        registerHostedSignIn(ctx.http, { provider, identity, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
+        registerHostedSignIn(ctx.http, { provider, identity, organization, resourceServer, branding: (tenantId) => branding.read(tenantId), signUp, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
       },
     };
   },

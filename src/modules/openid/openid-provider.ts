@@ -1,10 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { createHash } from 'node:crypto';
 import { htmlDocument, html, SafeHtml } from '../../platform/http/html.ts';
 import type { TokenKeys } from '../tokens/index.ts';
 import type { ApplicationRow } from './applications-service.ts';
 import type { GrantSessions } from './grant-sessions.ts';
+import type { ResourceServerRow } from './resource-servers.ts';
+import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
 
 /** Where the provider's endpoints live under the issuer (advertised in discovery). */
 export const OIDC_ROUTES = {
@@ -46,6 +48,8 @@ export const INTERACTION_PATH = '/oidc/interaction';
 export interface OpenIdAccounts {
   /** The user's email, or undefined when the account is gone. */
   email(userId: string): Promise<string | undefined>;
+  /** Scope `organization`: the user's membership and roles in the organization of application `clientId`, or undefined. */
+  organization(userId: string, clientId: string): Promise<OrganizationClaims | undefined>;
 }
 
 export interface OpenIdProviderDeps {
@@ -56,6 +60,8 @@ export interface OpenIdProviderDeps {
   readonly application: (clientId: string) => Promise<ApplicationRow | undefined>;
   readonly grants: GrantSessions;
   readonly accounts: OpenIdAccounts;
+  /** The resource server `identifier` names for application `clientId` (its environment's, or its own API), if any. */
+  readonly resourceServer: (clientId: string, identifier: string) => Promise<ResourceServerRow | undefined>;
 }
 
 /** The client metadata oidc-provider sees for an application. */
@@ -117,9 +123,9 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
     cookies: { keys: [deps.cookieKey.toString('base64url')], long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
     routes: OIDC_ROUTES,
     acrValues: [ACR_PWD, ...MFA_ACRS],
-    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    scopes: ['openid', 'offline_access', 'email', 'profile', ORGANIZATION_SCOPE],
     // amr (RFC 8176 values) and acr in every ID token, so an app can see whether a second factor was used.
-    claims: { acr: null, sid: null, auth_time: null, iss: null, amr: null, openid: ['sub', 'amr', 'acr'], email: ['email', 'email_verified'], profile: [] },
+    claims: { acr: null, sid: null, auth_time: null, iss: null, amr: null, openid: ['sub', 'amr', 'acr'], email: ['email', 'email_verified'], profile: [], [ORGANIZATION_SCOPE]: ['org_id', 'org_roles'] },
     // OIDC Core 3.1.2.1 / RFC 9700 §2.1.1: PKCE (S256, the only method oidc-provider supports) for
     // every client, public and confidential alike.
     pkce: { required: () => true },
@@ -149,9 +155,24 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
       requestObjects: { enabled: false },
       registration: { enabled: false },
       userinfo: { enabled: true },
+      // RFC 8707 + RFC 9068: an access token for a registered API is a JWT (`typ: at+jwt`) signed
+      // with the current key, `aud` = the API's identifier, scoped to the API's scopes the user
+      // granted. Only the APIs of the application's own environment exist for it; any other
+      // `resource` is invalid_target. Without `resource` the access token stays opaque (userinfo).
+      resourceIndicators: {
+        enabled: true,
+        // No implicit audience: a JWT is issued only for a `resource` named in the token request.
+        defaultResource: async () => undefined,
+        useGrantedResource: async () => false,
+        getResourceServerInfo: async (_ctx, identifier, client) => {
+          const api = await deps.resourceServer(client.clientId, identifier);
+          if (api === undefined) throw new errors.InvalidTarget();
+          return { scope: api.scopes.join(' '), audience: api.identifier, accessTokenTTL: api.access_token_ttl_seconds, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'EdDSA', kid: signing.kid } } };
+        },
+      },
     },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy: loginPolicy(deps.grants) },
-    ttl: { AccessToken: 900, AuthorizationCode: 60, IdToken: 900, Interaction: 600, Grant: 14 * 86_400, Session: 14 * 86_400, RefreshToken: 7 * 86_400 },
+    ttl: { AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 900, AuthorizationCode: 60, IdToken: 900, Interaction: 600, Grant: 14 * 86_400, Session: 14 * 86_400, RefreshToken: 7 * 86_400 },
     // Refresh tokens rotate at every use; a reused one revokes its grant (oidc-provider's reuse detection).
     rotateRefreshToken: () => true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -163,12 +184,21 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
       if (grantId === undefined || !(await deps.grants.live(grantId))) return undefined;
       return ctx.oidc.provider.Grant.find(grantId);
     },
-    findAccount: async (_ctx, sub, token) => {
+    findAccount: async (ctx, sub, token) => {
       // Every use of a code, refresh token or access token re-checks the Parapet session behind its grant.
       if (token !== undefined && (typeof token.grantId !== 'string' || !(await deps.grants.live(token.grantId)))) return undefined;
       const email = await deps.accounts.email(sub);
       if (email === undefined) return undefined;
-      return { accountId: sub, claims: async () => ({ sub, email, email_verified: true }) };
+      const clientId = ctx.oidc.client?.clientId;
+      return {
+        accountId: sub,
+        claims: async (_use, scope) => {
+          // Computed at every issue from the application's own organization: a role removed since the
+          // sign-in is gone from the next ID token, refresh or userinfo answer.
+          const organization = clientId !== undefined && scope.split(' ').includes(ORGANIZATION_SCOPE) ? await deps.accounts.organization(sub, clientId) : undefined;
+          return { sub, email, email_verified: true, ...organization };
+        },
+      };
     },
     renderError: async (ctx: KoaContextWithOIDC, out) => {
       ctx.type = 'html';

@@ -41,7 +41,63 @@ export interface OidcGrantSessionsTable {
   sid: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+/** An environment's API: the `aud` of the JWT access tokens issued for it (migration 0060). */
+export interface OidcResourceServersTable {
+  tenant_id: string;
+  id: string;
+  project_id: string;
+  environment_id: string;
+  /** Set: the application's own API, for that application only. */
+  application_id: string | null;
+  name: string;
+  identifier: string;
+  scopes: string[];
+  access_token_ttl_seconds: number;
+  created_by: string | null;
+  created_at: Date;
+}
+
+/** An organization's look on the hosted pages (migration 0060). */
+export interface OidcBrandingTable {
+  tenant_id: string;
+  display_name: string | null;
+  logo_url: string | null;
+  primary_color: string | null;
+  background_color: string | null;
+  updated_by: string | null;
+  updated_at: Date;
+}
+
+/** An environment's self-service sign-up (migration 0061); no row = off. */
+export interface OidcSignUpSettingsTable {
+  tenant_id: string;
+  environment_id: string;
+  mode: 'off' | 'invite_only' | 'open';
+  allowed_domains: string[];
+  updated_by: string | null;
+  updated_at: Date;
+}
+
+/** A sign-up waiting for its email verification (migration 0061). */
+export interface OidcSignUpsTable {
+  tenant_id: string;
+  id: string;
+  environment_id: string;
+  client_id: string;
+  email: string;
+  email_normalized: string;
+  password_hash: string;
+  token_hash: Buffer;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
 export interface OpenIdTables {
+  oidc_sign_up_settings: OidcSignUpSettingsTable;
+  oidc_sign_ups: OidcSignUpsTable;
+  oidc_resource_servers: OidcResourceServersTable;
+  oidc_branding: OidcBrandingTable;
   oidc_applications: OidcApplicationsTable;
   oidc_artifacts: OidcArtifactsTable;
   oidc_grant_sessions: OidcGrantSessionsTable;

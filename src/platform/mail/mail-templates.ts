@@ -19,7 +19,8 @@ export type MailTemplate =
   | { readonly kind: 'organization_deletion_cancelled'; readonly organization: string; readonly organizationId: string }
   | { readonly kind: 'organization_deletion_completed'; readonly organization: string }
   | { readonly kind: 'disclosure_verify'; readonly token: string; readonly expiresAt: Date }
-  | { readonly kind: 'disclosure_portal'; readonly token: string; readonly expiresAt: Date };
+  | { readonly kind: 'disclosure_portal'; readonly token: string; readonly expiresAt: Date }
+  | { readonly kind: 'sign_up_verify'; readonly application: string; readonly token: string; readonly expiresAt: Date };
 
 export type MailKind = MailTemplate['kind'];
 
@@ -114,6 +115,15 @@ export function renderMail(template: MailTemplate, publicUrl: string): RenderedM
         ['Someone asked to see the vulnerability reports submitted with this address.', `The link works once, until ${when(template.expiresAt)}. Without the link, paste this code on the portal page: ${template.token}`],
         { label: 'See your reports', url: `${publicUrl}/security/disclosure/portal#token=${template.token}` },
         'If you did not ask for this, ignore this message.',
+      );
+    // Self-service sign-up (docs/openid-provider.md): the hosted pages work without script, so the
+    // code is also given to paste; in the link it stays in the fragment, out of access logs.
+    case 'sign_up_verify':
+      return compose(
+        `Confirm your email address to create your ${template.application} account`,
+        [`Someone asked to create an account with this address to sign in to ${template.application}. It is created once you confirm the address.`, `The link works once, until ${when(template.expiresAt)}. Without the link, paste this code on the confirmation page: ${template.token}`],
+        { label: 'Confirm and create the account', url: `${publicUrl}/oidc/sign-up/verify#token=${template.token}` },
+        'If you did not ask for this, ignore this message: no account is created.',
       );
     default:
       return renderDeletionMail(template, publicUrl);
