@@ -10,6 +10,8 @@ const DAY = 86_400_000;
  * Revoked keys and keys past their expiry or rotation overlap grant nothing and are left out.
  * A key whose owner (its creator, or the creator's owner for a key made by a key) holds none of
  * its permissions at its scope any more is suspended: flagged `creator_lost_access`.
+ * The review lists the table as stored: a row written by hand (no valid MAC, issue 13) grants
+ * nothing, but is shown here so an administrator sees it (`parapet doctor` counts them).
  */
 export const apiKeysReview: ReviewContributor = async (tx: Tx, tenantId: string, now: Date): Promise<ReviewPrincipal[]> => {
   const rows = await tx
@@ -22,7 +24,7 @@ export const apiKeysReview: ReviewContributor = async (tx: Tx, tenantId: string,
     .execute();
   const state = rows.length === 0 ? undefined : await loadAccessState(tx, tenantId);
   const snapshot = state === undefined ? undefined : compileSnapshot(snapshotSource(tenantId, state, now));
-  const owners = await Promise.all(rows.map((key) => keyOwner(tx, key)));
+  const owners = await Promise.all(rows.map((key) => keyOwner(tx, 'as-stored', key)));
   return rows.map((key, i) => {
     const flags: ReviewFlag[] = credentialAgeFlags(key.created_at, now);
     const chain = owners[i];
