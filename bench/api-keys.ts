@@ -202,7 +202,7 @@ async function route(out: (line: string) => void): Promise<Verdict[]> {
     const { tenantId, userId } = bench.target;
     // The seeded owner becomes Tenant Admin, so the key can be made through the service's checks.
     await bench.transactor.withTenant(tenantId, async (tx) => {
-      await grantCreator(tx, tenantId, userId, new Date(), uuidv7(systemClock, systemRandom));
+      await grantCreator(tx, BENCH_INTEGRITY, tenantId, userId, new Date(), uuidv7(systemClock, systemRandom));
       await app.services.access.changed(tx, tenantId);
     });
     const principal = { kind: 'user' as const, userId, sessionId: userId, email: 'bench@example.com', displayName: 'bench', isPlatformAdmin: false, authMethods: ['pwd'], authenticatedAt: new Date() };

@@ -1,5 +1,5 @@
 import type { Tx } from '../../database.ts';
-import { compileSnapshot, credentialAgeFlags, heldByOwner, isPermission, loadAccessState, snapshotSource, type ReviewContributor, type ReviewFlag, type ReviewPrincipal } from '../access/index.ts';
+import { compileSnapshot, credentialAgeFlags, heldByOwner, isPermission, snapshotSource, type AccessState, type ReviewContributor, type ReviewFlag, type ReviewPrincipal } from '../access/index.ts';
 import { keyOwner } from './key-verifier.ts';
 
 const DAY = 86_400_000;
@@ -13,7 +13,7 @@ const DAY = 86_400_000;
  * The review lists the table as stored: a row written by hand (no valid MAC, issue 13) grants
  * nothing, but is shown here so an administrator sees it (`parapet doctor` counts them).
  */
-export const apiKeysReview: ReviewContributor = async (tx: Tx, tenantId: string, now: Date): Promise<ReviewPrincipal[]> => {
+export const apiKeysReview: ReviewContributor = async (tx: Tx, tenantId: string, now: Date, state: AccessState): Promise<ReviewPrincipal[]> => {
   const rows = await tx
     .selectFrom('api_keys')
     .selectAll()
@@ -22,8 +22,7 @@ export const apiKeysReview: ReviewContributor = async (tx: Tx, tenantId: string,
     .where('expires_at', '>', now)
     .where((eb) => eb.or([eb('retires_at', 'is', null), eb('retires_at', '>', now)]))
     .execute();
-  const state = rows.length === 0 ? undefined : await loadAccessState(tx, tenantId);
-  const snapshot = state === undefined ? undefined : compileSnapshot(snapshotSource(tenantId, state, now));
+  const snapshot = rows.length === 0 ? undefined : compileSnapshot(snapshotSource(tenantId, state, now));
   const owners = await Promise.all(rows.map((key) => keyOwner(tx, 'as-stored', key)));
   return rows.map((key, i) => {
     const flags: ReviewFlag[] = credentialAgeFlags(key.created_at, now);
