@@ -14,9 +14,12 @@ export function signingSecretContext(tenantId: string, keyId: string): FieldCont
   return { tenantId, table: 'api_keys', column: 'signing_secret_sealed', rowId: keyId };
 }
 
-/** The organization a key id belongs to (migration 0008's SECURITY DEFINER function): one index lookup. */
-export async function keyTenant(tx: Tx, keyId: string): Promise<string | undefined> {
-  const result = await sql<{ tenant: string | null }>`select parapet_api_key_tenant(${keyId}::uuid) as tenant`.execute(tx);
+/**
+ * The organization of the key with this id and this digest (SECURITY DEFINER, migration 0064): one
+ * index lookup, and no answer without the presented key's digest.
+ */
+export async function keyTenant(tx: Tx, keyId: string, presentedHash: Buffer): Promise<string | undefined> {
+  const result = await sql<{ tenant: string | null }>`select parapet_api_key_tenant(${keyId}::uuid, ${presentedHash}) as tenant`.execute(tx);
   return result.rows[0]?.tenant ?? undefined;
 }
 

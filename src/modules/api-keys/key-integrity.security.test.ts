@@ -93,6 +93,14 @@ describe('API key rows carry MACs: SQL cannot mint or alter a key (issue 13, TEN
     assert.ok(!listed.json<{ items: { id: string }[] }>().items.some((k) => k.id === id));
   });
 
+  it('TEN-1: parapet_api_key_tenant answers only for a key id together with its presented digest', async () => {
+    const real = await f.createKey({ name: 'lookup', role: 'viewer' });
+    const lookup = async (digest: Buffer) => (await inject('select parapet_api_key_tenant($1::uuid, $2) as t', [real.id, digest])).rows[0] as { t: string | null };
+    assert.deepEqual(await lookup(hash('sha256', real.key, 'buffer')), { t: f.orgId });
+    assert.deepEqual(await lookup(randomBytes(32)), { t: null }, 'the id alone tells nothing');
+    await assert.rejects(inject('select parapet_api_key_tenant($1::uuid)', [real.id]), /does not exist/);
+  });
+
   it('TEN-1: the back-fill MACs the copy the migration took, not the live row; parapet_app cannot write a copy', async () => {
     const integrity = createRowIntegrity(TEST_KEYRING.derive('row-integrity'));
     const kept = await mint({ role: 'viewer', permissions: '{organization.read,members.read}' });

@@ -176,7 +176,7 @@ export function createKeyVerifier(deps: {
     let via: string[] = [];
     // The organization is not known yet: ask the SECURITY DEFINER lookup, then read and verify
     // the key inside that organization's own context.
-    const tenantId = await deps.transactor.withPlatform((tx) => keyTenant(tx, parsed.id));
+    const tenantId = await deps.transactor.withPlatform((tx) => keyTenant(tx, parsed.id, Buffer.from(digest, 'base64')));
     let key: VerifiedKey | undefined;
     if (tenantId !== undefined) {
       const found = await deps.transactor.withTenant(tenantId, async (tx) => {
