@@ -85,6 +85,8 @@ type UnsealedRefreshToken = Omit<RefreshTokenRow, 'integrity_mac'>;
 const refreshFields = (row: UnsealedRefreshToken): unknown[] => [row.id, row.token_hash, row.session_id, row.organization_id, row.created_at, row.family_expires_at, row.retired_at, row.successor_id];
 const REFRESH_TOKEN_ROW = 'refresh-token/1';
 const refreshMac = (integrity: RowMacs, row: UnsealedRefreshToken): Buffer => integrity.rowMac(REFRESH_TOKEN_ROW, refreshFields(row));
+/** True when a refresh token carries its MAC (`parapet doctor` counts the ones that do not). */
+export const refreshTokenValid = (integrity: RowMacs, row: RefreshTokenRow): boolean => integrity.rowValid(REFRESH_TOKEN_ROW, refreshFields(row), row.integrity_mac, { table: 'refresh_tokens', id: row.id });
 /** The row when its MAC verifies; otherwise undefined (the failure is logged with the row id only). */
 const sealedToken = (integrity: RowMacs, row: RefreshTokenRow | undefined): RefreshTokenRow | undefined =>
   row !== undefined && integrity.rowValid(REFRESH_TOKEN_ROW, refreshFields(row), row.integrity_mac, { table: 'refresh_tokens', id: row.id }) ? row : undefined;
