@@ -21,13 +21,16 @@ import { grantCreator } from '../src/modules/access/access-store.ts';
 import { insertKey, type ApiKeyRow } from '../src/modules/api-keys/api-keys-store.ts';
 import { formatApiKey } from '../src/modules/api-keys/key-format.ts';
 import { createKeyVerifier } from '../src/modules/api-keys/key-verifier.ts';
-import { createPasswordHasher } from '../src/modules/identity/index.ts';
+import { createPasswordHasher, createRowIntegrity } from '../src/modules/identity/index.ts';
 import { systemClock } from '../src/platform/clock.ts';
 import { systemRandom, uuidv7 } from '../src/platform/crypto/random.ts';
 import { errorResponses, Strict, Timestamp, Uuid } from '../src/platform/http/schemas.ts';
 import { createLogger } from '../src/platform/log/logger.ts';
 import { BENCH_KEYRING, openBenchDatabase, postgresSkipReason, type BenchDatabase } from './databases.ts';
 import { bareHttpServer, countPgRoundTrips, formatRate, formatRatio, measureRounds, runConcurrently, table, type Benchmark, type Verdict } from './support.ts';
+
+/** The application's row MACs (issue 13), under the bench keyring like the app's. */
+const BENCH_INTEGRITY = createRowIntegrity(BENCH_KEYRING.derive('row-integrity'));
 
 const SETTINGS = { keysPerTenant: 200, warmKeys: 1_000, warmOps: 300_000, coldOps: 1_000, routeRequests: 4_000, concurrency: 10, rounds: 5 };
 const TARGETS = { warm: 300_000, routeRatio: 0.85 };
@@ -64,8 +67,9 @@ async function seedKeys(bench: BenchDatabase, perTenant: number): Promise<{ key:
           revoked_by: null,
           last_used_at: null,
           last_used_ip: null,
+          integrity_mac: null,
         };
-        await insertKey(tx, row);
+        await insertKey(tx, BENCH_INTEGRITY, row);
         keys.push({ key, tenantId });
       }
     });
@@ -77,7 +81,7 @@ async function seedKeys(bench: BenchDatabase, perTenant: number): Promise<{ key:
 async function plans(bench: BenchDatabase, key: { key: string; tenantId: string }, out: (line: string) => void): Promise<void> {
   const row = await bench.bare.selectFrom('api_keys').select('id').where('secret_hash', '=', hash('sha256', key.key, 'buffer')).executeTakeFirstOrThrow();
   for (const [label, query] of [
-    ['tenant lookup (body of parapet_api_key_tenant)', sql`explain select k.tenant_id from api_keys k where k.id = ${row.id}`],
+    ['tenant lookup (body of parapet_api_key_tenant)', sql`explain select k.tenant_id from api_keys k where k.id = ${row.id} and k.secret_hash = ${hash('sha256', key.key, 'buffer')}`],
     ['key read inside withTenant', sql`explain select * from api_keys where tenant_id = ${key.tenantId} and id = ${row.id}`],
   ] as const) {
     const result = await query.execute(bench.bare);
@@ -90,7 +94,7 @@ async function verification(kind: 'pglite' | 'postgres', out: (line: string) => 
   try {
     const keys = await seedKeys(bench, SETTINGS.keysPerTenant);
     out(`${kind}: ${keys.length.toLocaleString('en-US')} keys in ${keys.length / SETTINGS.keysPerTenant} organizations`);
-    const verifier = createKeyVerifier({ transactor: bench.transactor, clock: systemClock, fields: { decryptField: () => Promise.reject(new Error('the benchmark keys do not sign')) }, feed: undefined });
+    const verifier = createKeyVerifier({ transactor: bench.transactor, clock: systemClock, fields: { decryptField: () => Promise.reject(new Error('the benchmark keys do not sign')) }, feed: undefined, integrity: BENCH_INTEGRITY });
     const warm = keys.slice(0, SETTINGS.warmKeys).map((k) => k.key);
     for (const key of warm) await verifier.verify(key);
     const verdicts: Verdict[] = [];
@@ -198,7 +202,7 @@ async function route(out: (line: string) => void): Promise<Verdict[]> {
     const { tenantId, userId } = bench.target;
     // The seeded owner becomes Tenant Admin, so the key can be made through the service's checks.
     await bench.transactor.withTenant(tenantId, async (tx) => {
-      await grantCreator(tx, tenantId, userId, new Date(), uuidv7(systemClock, systemRandom));
+      await grantCreator(tx, BENCH_INTEGRITY, tenantId, userId, new Date(), uuidv7(systemClock, systemRandom));
       await app.services.access.changed(tx, tenantId);
     });
     const principal = { kind: 'user' as const, userId, sessionId: userId, email: 'bench@example.com', displayName: 'bench', isPlatformAdmin: false, authMethods: ['pwd'], authenticatedAt: new Date() };

@@ -7,7 +7,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { createServerDatabase, PG_ADMIN_URL, postgresAvailable, TEST_KEYRING } from '../test/support/databases.ts';
 import type { AppTransactor, DB } from '../src/database.ts';
-import { insertUser } from '../src/modules/identity/index.ts';
+import { createRowIntegrity, insertUser } from '../src/modules/identity/index.ts';
 import { insertMembership, insertOrganization, insertProject } from '../src/modules/tenants/tenants-store.ts';
 import { grantCreator } from '../src/modules/access/access-store.ts';
 import { systemClock } from '../src/platform/clock.ts';
@@ -102,7 +102,7 @@ async function seed(transactor: AppTransactor, tenants: number, projectsPerTenan
         await insertOrganization(tx, { id: tenantId, name: `org ${t}`, created_by: user.id, created_at: now, updated_at: now });
         await insertMembership(tx, tenantId, user.id, 'owner', now);
         // As the organization's creator: Tenant Admin (without it every route answers 403).
-        await grantCreator(tx, tenantId, user.id, now, id());
+        await grantCreator(tx, createRowIntegrity(BENCH_KEYRING.derive('row-integrity')), tenantId, user.id, now, id());
         const ids: string[] = [];
         for (let p = 0; p < projectsPerTenant; p++) {
           const project = { tenant_id: tenantId, id: id(), name: `project ${p}`, created_at: now, updated_at: now };

@@ -68,10 +68,7 @@ export const oauthTokens: Benchmark = {
       const serviceAccountId = crypto.randomUUID();
       await bench.transactor.withTenant(orgId, async (tx) => {
         await tx.insertInto('service_accounts').values({ tenant_id: orgId, id: serviceAccountId, name: 'bench robot', description: '', created_by: null, created_at: new Date(), disabled_at: null }).execute();
-        await tx
-          .insertInto('role_bindings')
-          .values({ tenant_id: orgId, id: crypto.randomUUID(), principal_type: 'service_account', principal_id: serviceAccountId, built_in_role: 'viewer', custom_role_id: null, project_id: null, environment_id: null, conditions: null, expires_at: null, grant_id: null, created_by: null, created_at: new Date(), last_used_at: null })
-          .execute();
+        await node1.services.access.insertBinding(tx, { tenant_id: orgId, id: crypto.randomUUID(), principal_type: 'service_account', principal_id: serviceAccountId, built_in_role: 'viewer', custom_role_id: null, project_id: null, environment_id: null, conditions: null, expires_at: null, grant_id: null, created_by: null, created_at: new Date(), last_used_at: null });
         await node1.services.access.changed(tx, orgId);
       });
       const clientsUrl = `/api/v1/organizations/${orgId}/service-accounts/${serviceAccountId}/clients`;

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { grantCreator } from '../src/modules/access/access-store.ts';
-import { createPasswordHasher } from '../src/modules/identity/index.ts';
+import { createPasswordHasher, createRowIntegrity } from '../src/modules/identity/index.ts';
 import { systemClock } from '../src/platform/clock.ts';
 import { systemRandom, uuidv7 } from '../src/platform/crypto/random.ts';
 import { createLogger } from '../src/platform/log/logger.ts';
@@ -75,7 +75,7 @@ export const socketRoute: Benchmark = {
       };
       const accessToken = tokenLogin.json<{ access_token: string }>().access_token;
       await bench.transactor.withTenant(tenantId, async (tx) => {
-        await grantCreator(tx, tenantId, userId, new Date(), uuidv7(systemClock, systemRandom));
+        await grantCreator(tx, createRowIntegrity(BENCH_KEYRING.derive('row-integrity')), tenantId, userId, new Date(), uuidv7(systemClock, systemRandom));
         await app.services.access.changed(tx, tenantId);
       });
       const principal = { kind: 'user' as const, userId, sessionId: userId, email: 'bench@example.com', displayName: 'bench', isPlatformAdmin: false, authMethods: ['pwd'], authenticatedAt: new Date() };

@@ -8,7 +8,7 @@ import { before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
 import type { DB } from '../../src/database.ts';
 import { grantCreator } from '../../src/modules/access/access-store.ts';
-import { insertUser } from '../../src/modules/identity/index.ts';
+import { createRowIntegrity, insertUser, type RowIntegrity } from '../../src/modules/identity/index.ts';
 import { readKeyring } from '../../src/platform/crypto/keyring.ts';
 import { createContextSigner, createTransactor, openDatabase } from '../../src/platform/db/index.ts';
 
@@ -20,12 +20,12 @@ function run(args: string[], env: Record<string, string>) {
 }
 
 /** Opens the CLI's database in this process (between commands). */
-async function withData<T>(dataDir: string, fn: (transactor: ReturnType<typeof createTransactor<DB>>) => Promise<T>): Promise<T> {
+async function withData<T>(dataDir: string, fn: (transactor: ReturnType<typeof createTransactor<DB>>, integrity: RowIntegrity) => Promise<T>): Promise<T> {
   const config = loadConfig({ env: { PARAPET_DATA_DIR: dataDir } });
   const keyring = readKeyring(config.keyringPath);
   const db = await openDatabase<DB>({ url: undefined, migrationUrl: undefined, dataDir: config.dataDir });
   try {
-    return await fn(createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac'))));
+    return await fn(createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac'))), createRowIntegrity(keyring.derive('row-integrity')));
   } finally {
     await db.close();
   }
@@ -41,7 +41,7 @@ describe('parapet members (CLI)', () => {
   before(async () => {
     const migrated = run(['migrate'], env);
     assert.equal(migrated.code, 0, migrated.err);
-    await withData(dataDir, async (transactor) => {
+    await withData(dataDir, async (transactor, integrity) => {
       const now = new Date();
       for (const [id, email] of [[admin, 'admin@example.com'], [member, 'member@example.com']] as const) {
         await transactor.withPlatform((tx) => insertUser(tx, { id, email, displayName: email.split('@')[0] ?? email, passwordHash: 'x', isPlatformAdmin: false, now }));
@@ -49,7 +49,7 @@ describe('parapet members (CLI)', () => {
       await transactor.withTenant(orgId, async (tx) => {
         await tx.insertInto('organizations').values({ id: orgId, name: 'CLI org', created_by: admin, created_at: now, updated_at: now }).execute();
         await tx.insertInto('memberships').values([{ tenant_id: orgId, user_id: admin, role: 'owner', created_at: now }, { tenant_id: orgId, user_id: member, role: 'member', created_at: now }]).execute();
-        await grantCreator(tx, orgId, admin, now, crypto.randomUUID());
+        await grantCreator(tx, integrity, orgId, admin, now, crypto.randomUUID());
       });
     });
   });

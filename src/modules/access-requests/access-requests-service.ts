@@ -3,7 +3,7 @@ import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { factsFor, insertBinding, isBuiltInRole, type AccessControl, type AccessService, type BuiltInRoleKey, type Caller, type Permission } from '../access/index.ts';
+import { factsFor, isBuiltInRole, type AccessControl, type AccessService, type BuiltInRoleKey, type Caller, type Permission } from '../access/index.ts';
 import type { AuditEventInput, AuditTarget } from '../audit/index.ts';
 import type { AccessRequestStatus } from './access-requests-tables.ts';
 import * as store from './access-requests-store.ts';
@@ -180,7 +180,7 @@ export function createAccessRequestsService(deps: {
       await store.insertRequest(tx, row);
       // No escalation check here, by design: the operator holds nothing in the tenant. What makes
       // this acceptable is the cap, the alert and the records below, all in this transaction.
-      await insertBinding(tx, {
+      await access.insertBinding(tx, {
         tenant_id: tenantId,
         id: bindingId,
         principal_type: 'user',

@@ -3,6 +3,7 @@ import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import type { AccessSnapshot } from './evaluator.ts';
 import { BUILT_IN_ROLES } from './permissions.ts';
 import { loadAccessState } from './access-store.ts';
+import type { BindingIntegrity } from './binding-integrity.ts';
 import { compileSerializedSnapshot, serializeSnapshot, type SnapshotSource } from './snapshot-format.ts';
 
 /** The change-feed topic: its key is a tenant id whose bindings, roles, members or hierarchy changed. */
@@ -50,7 +51,7 @@ export function compileSnapshot(source: SnapshotSource): AccessSnapshot {
  * next decision reloads it. `maxAgeMs` bounds how long a snapshot lives even if a notification
  * were lost, and a load that overlaps an invalidation is not kept.
  */
-export function createAccessCache(deps: { transactor: AppTransactor; feed: ChangeFeed | undefined; maxAgeMs?: number; maxTenants?: number }): AccessCache & { close(): void } {
+export function createAccessCache(deps: { transactor: AppTransactor; feed: ChangeFeed | undefined; integrity: BindingIntegrity; maxAgeMs?: number; maxTenants?: number }): AccessCache & { close(): void } {
   const maxAgeMs = deps.maxAgeMs ?? 60_000;
   const maxTenants = deps.maxTenants ?? 10_000;
   const entries = new Map<string, { snapshot: AccessSnapshot | undefined; loadedAt: number }>();
@@ -76,7 +77,7 @@ export function createAccessCache(deps: { transactor: AppTransactor; feed: Chang
   async function load(tenantId: string): Promise<AccessSnapshot | undefined> {
     const generation = generations.get(tenantId) ?? 0;
     const startEpoch = epoch;
-    const state = await deps.transactor.withTenant(tenantId, (tx) => loadAccessState(tx, tenantId));
+    const state = await deps.transactor.withTenant(tenantId, (tx) => loadAccessState(tx, deps.integrity, tenantId));
     const snapshot = state === undefined ? undefined : compileSnapshot(snapshotSource(tenantId, state, new Date()));
     if ((generations.get(tenantId) ?? 0) === generation && epoch === startEpoch) {
       if (entries.size >= maxTenants) {

@@ -5,7 +5,8 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import type { AuditContext, AuditRecorder } from '../audit/index.ts';
 import { ACCESS_TOPIC, createAccessCache, type AccessCache } from './access-cache.ts';
-import { touchBindings } from './access-store.ts';
+import { insertBinding, touchBindings } from './access-store.ts';
+import type { BindingIntegrity, UnsealedBinding } from './binding-integrity.ts';
 import { decide, type AccessSnapshot, type Decision, type DenyReason } from './evaluator.ts';
 import type { Permission } from './permissions.ts';
 import { hasMfa, type Principal, type RequestFacts, type Resource } from './principal.ts';
@@ -34,6 +35,10 @@ export interface AccessControl {
   /** Call inside any transaction that changes bindings, roles, members or the hierarchy of `tenantId`. */
   changed(tx: Tx, tenantId: string): Promise<void>;
   readonly cache: AccessCache;
+  /** Row MACs over role bindings (issue 13): the identity module's. */
+  readonly integrity: BindingIntegrity;
+  /** Inserts a role binding with its MAC (callers check escalation and call `changed` themselves). */
+  insertBinding(tx: Tx, binding: UnsealedBinding): Promise<void>;
   /** Writes buffered binding uses now (before an access review reads last_used_at). */
   flushUses(): Promise<void>;
   close(): Promise<void>;
@@ -43,9 +48,9 @@ export function factsFor(principal: Principal, ip: string, now: Date): RequestFa
   return { ip, mfa: hasMfa(principal), now };
 }
 
-export function createAccessControl(deps: { transactor: AppTransactor; clock: Clock; audit: AuditRecorder; feed: ChangeFeed | undefined; logger: Logger }): AccessControl {
-  const { transactor, clock, audit, feed } = deps;
-  const cache = createAccessCache({ transactor, feed });
+export function createAccessControl(deps: { transactor: AppTransactor; clock: Clock; audit: AuditRecorder; feed: ChangeFeed | undefined; logger: Logger; integrity: BindingIntegrity }): AccessControl {
+  const { transactor, clock, audit, feed, integrity } = deps;
+  const cache = createAccessCache({ transactor, feed, integrity });
   const touched = new Map<string, number>();
   const pending = new Map<string, Set<string>>();
 
@@ -83,6 +88,8 @@ export function createAccessControl(deps: { transactor: AppTransactor; clock: Cl
   }
 
   return {
+    integrity,
+    insertBinding: (tx, binding) => insertBinding(tx, integrity, binding),
     can,
     authorize: async (ctx, permission, resource) => {
       const now = clock.now();

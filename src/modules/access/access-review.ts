@@ -2,6 +2,7 @@ import type { Tx } from '../../database.ts';
 import { csvLine } from '../../platform/csv/csv-line.ts';
 import type { AuditActor, AuditRecorder, AuditSource } from '../audit/index.ts';
 import { loadAccessState } from './access-store.ts';
+import type { BindingIntegrity } from './binding-integrity.ts';
 import { snapshotSource } from './access-cache.ts';
 import type { Conditions } from './conditions.ts';
 
@@ -48,7 +49,10 @@ export interface AccessReview {
  * Other modules' principals for the review (API keys …), read in the same transaction. Each returns
  * complete entries; the review only sorts and merges them.
  */
-export type ReviewContributor = (tx: Tx, tenantId: string, now: Date) => Promise<ReviewPrincipal[]>;
+export type ReviewContributor = (tx: Tx, tenantId: string, now: Date, state: AccessState) => Promise<ReviewPrincipal[]>;
+
+/** The organization's access state as the review read it (bindings with valid MACs only, issue 13). */
+export type AccessState = NonNullable<Awaited<ReturnType<typeof loadAccessState>>>;
 
 const DAY = 86_400_000;
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
@@ -66,8 +70,8 @@ export function credentialAgeFlags(createdAt: Date, now: Date): ReviewFlag[] {
  * why (each binding with its role's permissions, conditions, expiry and JIT grant), when it was last
  * used, and flags for what a reviewer should look at. Expired bindings are left out: they grant nothing.
  */
-export async function buildAccessReview(tx: Tx, tenantId: string, now: Date, contributors: readonly ReviewContributor[]): Promise<AccessReview | undefined> {
-  const state = await loadAccessState(tx, tenantId);
+export async function buildAccessReview(tx: Tx, integrity: BindingIntegrity, tenantId: string, now: Date, contributors: readonly ReviewContributor[]): Promise<AccessReview | undefined> {
+  const state = await loadAccessState(tx, integrity, tenantId);
   if (state === undefined) return undefined;
   const source = snapshotSource(tenantId, state, now);
   const rows = new Map(state.bindings.map((row) => [row.id, row]));
@@ -124,7 +128,7 @@ export async function buildAccessReview(tx: Tx, tenantId: string, now: Date, con
     const lastUsed = grants.map((g) => g.last_used_at).filter((v) => v !== null).sort().at(-1) ?? null;
     principals.push({ type: 'service_account', id: account.id, name: account.disabled_at === null ? account.name : `${account.name} (disabled)`, last_used_at: lastUsed, grants, flags: grants.some((g) => g.flags.includes('stale_grant')) ? ['stale_grant'] : [] });
   }
-  for (const contribute of contributors) principals.push(...(await contribute(tx, tenantId, now)));
+  for (const contribute of contributors) principals.push(...(await contribute(tx, tenantId, now, state)));
   principals.sort((x, y) => x.type.localeCompare(y.type) || x.name.localeCompare(y.name) || x.id.localeCompare(y.id));
   return { organization_id: tenantId, generated_at: now.toISOString(), stale_after_days: STALE_AFTER_DAYS, principals };
 }
@@ -151,10 +155,10 @@ export function accessReviewCsv(review: AccessReview): string {
 /** Builds the review and records that it was run (`access.reviewed`) in the same transaction: the audit trail shows reviews happened. */
 export async function reviewAndRecord(
   tx: Tx,
-  deps: { audit: AuditRecorder; contributors: readonly ReviewContributor[] },
+  deps: { audit: AuditRecorder; contributors: readonly ReviewContributor[]; integrity: BindingIntegrity },
   run: { tenantId: string; now: Date; actor: AuditActor; source?: AuditSource | undefined; format: 'json' | 'csv' },
 ): Promise<AccessReview | undefined> {
-  const review = await buildAccessReview(tx, run.tenantId, run.now, deps.contributors);
+  const review = await buildAccessReview(tx, deps.integrity, run.tenantId, run.now, deps.contributors);
   if (review === undefined) return undefined;
   await deps.audit.record(tx, run.tenantId, {
     action: 'access.reviewed',

@@ -108,7 +108,7 @@ function toConditions(c: Conditions): Static<typeof ConditionsSchema> {
     ...(c.time !== undefined && { time: { timezone: c.time.timezone, start: c.time.start, end: c.time.end, ...(c.time.days !== undefined && { days: [...c.time.days] }) } }),
   };
 }
-function toBinding(row: BindingRow) {
+function toBinding(row: Omit<BindingRow, 'integrity_mac'>) {
   return {
     id: row.id,
     principal: { type: row.principal_type, id: row.principal_id },

@@ -7,6 +7,7 @@ import type { AuditContext, AuditEventInput, AuditRecorder, AuditTarget } from '
 import { factsFor, type AccessControl } from './access-control.ts';
 import { snapshotSource } from './access-cache.ts';
 import { reviewAndRecord, type ReviewContributor } from './access-review.ts';
+import type { UnsealedBinding } from './binding-integrity.ts';
 import * as store from './access-store.ts';
 import type { PrincipalType } from './access-tables.ts';
 import { conditionProblems, type Conditions } from './conditions.ts';
@@ -67,7 +68,7 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
   async function liveBindingsOf(tenantId: string, principalId: string): Promise<{ row: store.BindingRow; permissions: Permission[] }[]> {
     const now = clock.now().getTime();
     return transactor.withTenant(tenantId, async (tx) => {
-      const rows = (await store.bindingsOfPrincipal(tx, tenantId, principalId)).filter((row) => row.expires_at === null || row.expires_at.getTime() > now);
+      const rows = (await store.bindingsOfPrincipal(tx, access.integrity, tenantId, principalId)).filter((row) => row.expires_at === null || row.expires_at.getTime() > now);
       return Promise.all(rows.map(async (row) => ({ row, permissions: await bindingPermissions(tx, tenantId, row) })));
     });
   }
@@ -98,7 +99,7 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
    * so two removals at once are serialized: the second sees what the first left.
    */
   async function assertKeepsAnAdmin(tx: Tx, tenantId: string, removing: ReadonlySet<string>): Promise<void> {
-    const admins = await store.lockTenantAdminBindings(tx, tenantId);
+    const admins = await store.lockTenantAdminBindings(tx, access.integrity, tenantId);
     if (admins.some((row) => removing.has(row.id)) && admins.every((row) => removing.has(row.id))) {
       throw new AppError('conflict', { detail: 'This is the last Tenant Admin binding of the organization.' });
     }
@@ -163,10 +164,10 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
       return resolved;
     },
 
-    listBindings: (tenantId: string, filter: { principalId?: string | undefined; after?: string | undefined; limit: number }) => transactor.withTenant(tenantId, (tx) => store.listBindings(tx, tenantId, filter)),
+    listBindings: (tenantId: string, filter: { principalId?: string | undefined; after?: string | undefined; limit: number }) => transactor.withTenant(tenantId, (tx) => store.listBindings(tx, access.integrity, tenantId, filter)),
     getBinding: (tenantId: string, id: string) =>
       transactor.withTenant(tenantId, async (tx) => {
-        const binding = await store.getBinding(tx, tenantId, id);
+        const binding = await store.getBinding(tx, access.integrity, tenantId, id);
         if (binding === undefined) throw new AppError('not_found');
         return binding;
       }),
@@ -200,7 +201,7 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
           ).executeTakeFirst();
           if (found === undefined) throw new AppError('invalid_request', { errors: [{ pointer: '/scope', detail: 'no such project or environment in this organization' }] });
         }
-        const binding: store.BindingRow = {
+        const binding: UnsealedBinding = {
           tenant_id: tenantId,
           id: uuidv7(clock, random),
           principal_type: input.principal.type,
@@ -216,7 +217,7 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
           created_at: now,
           last_used_at: null,
         };
-        await store.insertBinding(tx, binding);
+        await access.insertBinding(tx, binding);
         await access.changed(tx, tenantId);
         await record(
           tx,
@@ -238,7 +239,7 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
      */
     deleteBinding: async (ctx: Caller, tenantId: string, id: string) => {
       const binding = await transactor.withTenant(tenantId, async (tx) => {
-        const row = await store.getBinding(tx, tenantId, id);
+        const row = await store.getBinding(tx, access.integrity, tenantId, id);
         if (row === undefined) throw new AppError('not_found');
         return { row, permissions: await bindingPermissions(tx, tenantId, row) };
       });
@@ -265,7 +266,7 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
      * refusing (`conflict`) if that would leave the organization without a Tenant Admin.
      */
     endBindingsOf: async (tx: Tx, tenantId: string, principalId: string): Promise<string[]> => {
-      const rows = await store.bindingsOfPrincipal(tx, tenantId, principalId);
+      const rows = await store.bindingsOfPrincipal(tx, access.integrity, tenantId, principalId);
       await assertKeepsAnAdmin(tx, tenantId, new Set(rows.map((row) => row.id)));
       await tx.deleteFrom('role_bindings').where('tenant_id', '=', tenantId).where('principal_id', '=', principalId).execute();
       await access.changed(tx, tenantId);
@@ -276,7 +277,7 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
     accessReview: async (ctx: Caller, tenantId: string, format: 'json' | 'csv') => {
       await access.flushUses();
       return transactor.withTenant(tenantId, async (tx) => {
-        const review = await reviewAndRecord(tx, { audit, contributors: deps.reviewContributors ?? [] }, { tenantId, now: clock.now(), actor: ctx.actor, source: ctx.source, format });
+        const review = await reviewAndRecord(tx, { audit, integrity: access.integrity, contributors: deps.reviewContributors ?? [] }, { tenantId, now: clock.now(), actor: ctx.actor, source: ctx.source, format });
         if (review === undefined) throw new AppError('not_found');
         return review;
       });
@@ -284,7 +285,7 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
 
     /** The organization's bindings snapshot in the SDK wire format's source form. */
     exportSnapshot: async (tenantId: string) => {
-      const state = await transactor.withTenant(tenantId, (tx) => store.loadAccessState(tx, tenantId));
+      const state = await transactor.withTenant(tenantId, (tx) => store.loadAccessState(tx, access.integrity, tenantId));
       if (state === undefined) throw new AppError('not_found');
       return snapshotSource(tenantId, state, clock.now());
     },

@@ -1,16 +1,19 @@
 import { sql, type Selectable } from 'kysely';
-import type { Tx } from '../../database.ts';
+import type { AppTransactor, Tx } from '../../database.ts';
 import type { AccessRolesTable, OrganizationSecurityPoliciesTable, RoleBindingsTable, ServiceAccountsTable } from './access-tables.ts';
 import type { MfaMethod, OrgSecurityPolicy } from './org-policy.ts';
+import { bindingMac, bindingValid, type BindingIntegrity, type UnsealedBinding } from './binding-integrity.ts';
 
 export type RoleRow = Selectable<AccessRolesTable>;
 export type BindingRow = Selectable<RoleBindingsTable>;
 export type ServiceAccountRow = Selectable<ServiceAccountsTable>;
 
 // Every statement runs inside withTenant; queries still name tenant_id (see tenants-store.ts).
+// Issue 13: a role binding whose MAC does not verify was not written by the application (or was
+// altered since): every read below treats it as absent, so it grants nothing.
 
 /** What a snapshot is built from, read in one transaction. Undefined when the organization does not exist. */
-export async function loadAccessState(tx: Tx, tenantId: string) {
+export async function loadAccessState(tx: Tx, integrity: BindingIntegrity, tenantId: string) {
   const org = await tx.selectFrom('organizations').select('id').where('id', '=', tenantId).executeTakeFirst();
   if (org === undefined) return undefined;
   const [members, bindings, roles, environments, disabled, policy] = await Promise.all([
@@ -23,7 +26,8 @@ export async function loadAccessState(tx: Tx, tenantId: string) {
   ]);
   // A disabled service account's bindings grant nothing.
   const off = new Set(disabled.map((row) => row.id));
-  return { members, bindings: off.size === 0 ? bindings : bindings.filter((b) => !off.has(b.principal_id)), roles, environments, policy };
+  const sealed = bindings.filter((b) => bindingValid(integrity, b));
+  return { members, bindings: off.size === 0 ? sealed : sealed.filter((b) => !off.has(b.principal_id)), roles, environments, policy };
 }
 
 /** The organization's stored security policy; undefined when it never changed a default. */
@@ -87,24 +91,33 @@ export async function roleInUse(tx: Tx, tenantId: string, id: string): Promise<b
   return row !== undefined;
 }
 
-export async function listBindings(tx: Tx, tenantId: string, filter: { principalId?: string | undefined; after?: string | undefined; limit: number }): Promise<BindingRow[]> {
-  let query = tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(filter.limit + 1);
-  if (filter.principalId !== undefined) query = query.where('principal_id', '=', filter.principalId);
-  if (filter.after !== undefined) query = query.where('id', '>', filter.after);
-  return query.execute();
+/** Up to `limit + 1` bindings after `after`, in id order; forged rows are skipped without ending the page early. */
+export async function listBindings(tx: Tx, integrity: BindingIntegrity, tenantId: string, filter: { principalId?: string | undefined; after?: string | undefined; limit: number }): Promise<BindingRow[]> {
+  const kept: BindingRow[] = [];
+  let cursor = filter.after;
+  for (;;) {
+    let query = tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(filter.limit + 1);
+    if (filter.principalId !== undefined) query = query.where('principal_id', '=', filter.principalId);
+    if (cursor !== undefined) query = query.where('id', '>', cursor);
+    const rows = await query.execute();
+    kept.push(...rows.filter((row) => bindingValid(integrity, row)));
+    if (rows.length <= filter.limit || kept.length > filter.limit) return kept.slice(0, filter.limit + 1);
+    cursor = rows.at(-1)?.id;
+  }
 }
 
 /** Every binding of one principal (users and service accounts have distinct ids). */
-export async function bindingsOfPrincipal(tx: Tx, tenantId: string, principalId: string): Promise<BindingRow[]> {
-  return tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).where('principal_id', '=', principalId).orderBy('id').execute();
+export async function bindingsOfPrincipal(tx: Tx, integrity: BindingIntegrity, tenantId: string, principalId: string): Promise<BindingRow[]> {
+  const rows = await tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).where('principal_id', '=', principalId).orderBy('id').execute();
+  return rows.filter((row) => bindingValid(integrity, row));
 }
 
 /**
  * The bindings that keep the organization administered (Tenant Admin of a user over all of it,
  * without conditions or expiry), locked until the transaction ends, in id order (no deadlock).
  */
-export async function lockTenantAdminBindings(tx: Tx, tenantId: string): Promise<BindingRow[]> {
-  return tx
+export async function lockTenantAdminBindings(tx: Tx, integrity: BindingIntegrity, tenantId: string): Promise<BindingRow[]> {
+  const rows = await tx
     .selectFrom('role_bindings')
     .selectAll()
     .where('tenant_id', '=', tenantId)
@@ -116,16 +129,19 @@ export async function lockTenantAdminBindings(tx: Tx, tenantId: string): Promise
     .orderBy('id')
     .forUpdate()
     .execute();
+  return rows.filter((row) => bindingValid(integrity, row));
 }
 
-export async function getBinding(tx: Tx, tenantId: string, id: string): Promise<BindingRow | undefined> {
-  return tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+export async function getBinding(tx: Tx, integrity: BindingIntegrity, tenantId: string, id: string): Promise<BindingRow | undefined> {
+  const row = await tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return row !== undefined && bindingValid(integrity, row) ? row : undefined;
 }
 
-export async function insertBinding(tx: Tx, binding: BindingRow): Promise<void> {
+/** Inserts a binding with its MAC. */
+export async function insertBinding(tx: Tx, integrity: BindingIntegrity, binding: UnsealedBinding | BindingRow): Promise<void> {
   await tx
     .insertInto('role_bindings')
-    .values({ ...binding, conditions: binding.conditions === null ? null : sql`${JSON.stringify(binding.conditions)}::jsonb` as never })
+    .values({ ...binding, conditions: binding.conditions === null ? null : sql`${JSON.stringify(binding.conditions)}::jsonb` as never, integrity_mac: bindingMac(integrity, binding) })
     .execute();
 }
 
@@ -150,8 +166,8 @@ export async function getServiceAccount(tx: Tx, tenantId: string, id: string): P
 }
 
 /** Makes `userId` Tenant Admin of a new organization (its creator). */
-export async function grantCreator(tx: Tx, tenantId: string, userId: string, now: Date, id: string): Promise<void> {
-  await insertBinding(tx, {
+export async function grantCreator(tx: Tx, integrity: BindingIntegrity, tenantId: string, userId: string, now: Date, id: string): Promise<void> {
+  await insertBinding(tx, integrity, {
     tenant_id: tenantId,
     id,
     principal_type: 'user',
@@ -167,4 +183,21 @@ export async function grantCreator(tx: Tx, tenantId: string, userId: string, now
     created_at: now,
     last_used_at: null,
   });
+}
+
+/**
+ * Issue 13: MACs the role bindings that predate row MACs, once, at start (migration 0063). The
+ * copy the migration took as the owner is MAC'd — not the live row — so a binding altered since
+ * grants nothing. Copies are read and deleted in the verified jobs context; each live row is
+ * updated in its own organization's context, only while it has no MAC. Returns how many.
+ */
+export async function upgradeBindingMacs(transactor: AppTransactor, integrity: BindingIntegrity): Promise<number> {
+  const copies = await transactor.withJobs(async (tx) => (await sql<UnsealedBinding>`select *, null as last_used_at from role_bindings_mac_upgrade`.execute(tx)).rows);
+  for (const copy of copies) {
+    await transactor.withTenant(copy.tenant_id, (tx) =>
+      tx.updateTable('role_bindings').set({ integrity_mac: bindingMac(integrity, copy) }).where('tenant_id', '=', copy.tenant_id).where('id', '=', copy.id).where('integrity_mac', 'is', null).execute(),
+    );
+    await transactor.withJobs((tx) => sql`delete from role_bindings_mac_upgrade where tenant_id = ${copy.tenant_id} and id = ${copy.id}`.execute(tx));
+  }
+  return copies.length;
 }

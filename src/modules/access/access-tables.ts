@@ -38,6 +38,8 @@ export interface RoleBindingsTable {
   created_by: string | null;
   created_at: Date;
   last_used_at: Date | null;
+  /** HMAC over the fields decisions read, under the `row-integrity` key (binding-integrity.ts); a binding without a valid one grants nothing (issue 13). */
+  integrity_mac: Buffer | null;
 }
 
 /** One row per organization that changed any security policy default (AUTH-9); no row = defaults. */

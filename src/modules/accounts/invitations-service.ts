@@ -4,7 +4,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
-import { BUILT_IN_ROLES, insertBinding, isBuiltInRole, type AccessControl, type AccessService, type BindingRow, type Caller, type UserPrincipal } from '../access/index.ts';
+import { BUILT_IN_ROLES, isBuiltInRole, type AccessControl, type AccessService, type NewBinding, type Caller, type UserPrincipal } from '../access/index.ts';
 import type { AuditRecorder, AuditSource } from '../audit/index.ts';
 import { checkNewPassword, findUserByEmail, insertUser, normalizeEmail, type LoginThrottle, type PasswordHasher } from '../identity/index.ts';
 import { refuseLink } from './accounts-service.ts';
@@ -145,7 +145,7 @@ export function createInvitationsService(deps: {
         if (builtIn === null && (await tx.selectFrom('access_roles').select('id').where('tenant_id', '=', tenantId).where('id', '=', row.role).executeTakeFirst()) === undefined) {
           throw new AppError('invitation_invalid', { detail: 'The role of this invitation no longer exists; ask for a new invitation.' });
         }
-        const binding: BindingRow = {
+        const binding: NewBinding = {
           tenant_id: tenantId,
           id: uuidv7(clock, random),
           principal_type: 'user',
@@ -161,7 +161,7 @@ export function createInvitationsService(deps: {
           created_at: now,
           last_used_at: null,
         };
-        await insertBinding(tx, binding);
+        await deps.access.insertBinding(tx, binding);
         await deps.access.changed(tx, tenantId);
         await audit.record(tx, tenantId, {
           action: 'invitation.accepted',

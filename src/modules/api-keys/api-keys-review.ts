@@ -1,5 +1,5 @@
 import type { Tx } from '../../database.ts';
-import { compileSnapshot, credentialAgeFlags, heldByOwner, isPermission, loadAccessState, snapshotSource, type ReviewContributor, type ReviewFlag, type ReviewPrincipal } from '../access/index.ts';
+import { compileSnapshot, credentialAgeFlags, heldByOwner, isPermission, snapshotSource, type AccessState, type ReviewContributor, type ReviewFlag, type ReviewPrincipal } from '../access/index.ts';
 import { keyOwner } from './key-verifier.ts';
 
 const DAY = 86_400_000;
@@ -10,8 +10,10 @@ const DAY = 86_400_000;
  * Revoked keys and keys past their expiry or rotation overlap grant nothing and are left out.
  * A key whose owner (its creator, or the creator's owner for a key made by a key) holds none of
  * its permissions at its scope any more is suspended: flagged `creator_lost_access`.
+ * The review lists the table as stored: a row written by hand (no valid MAC, issue 13) grants
+ * nothing, but is shown here so an administrator sees it (`parapet doctor` counts them).
  */
-export const apiKeysReview: ReviewContributor = async (tx: Tx, tenantId: string, now: Date): Promise<ReviewPrincipal[]> => {
+export const apiKeysReview: ReviewContributor = async (tx: Tx, tenantId: string, now: Date, state: AccessState): Promise<ReviewPrincipal[]> => {
   const rows = await tx
     .selectFrom('api_keys')
     .selectAll()
@@ -20,9 +22,8 @@ export const apiKeysReview: ReviewContributor = async (tx: Tx, tenantId: string,
     .where('expires_at', '>', now)
     .where((eb) => eb.or([eb('retires_at', 'is', null), eb('retires_at', '>', now)]))
     .execute();
-  const state = rows.length === 0 ? undefined : await loadAccessState(tx, tenantId);
-  const snapshot = state === undefined ? undefined : compileSnapshot(snapshotSource(tenantId, state, now));
-  const owners = await Promise.all(rows.map((key) => keyOwner(tx, key)));
+  const snapshot = rows.length === 0 ? undefined : compileSnapshot(snapshotSource(tenantId, state, now));
+  const owners = await Promise.all(rows.map((key) => keyOwner(tx, 'as-stored', key)));
   return rows.map((key, i) => {
     const flags: ReviewFlag[] = credentialAgeFlags(key.created_at, now);
     const chain = owners[i];

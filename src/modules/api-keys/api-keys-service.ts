@@ -9,6 +9,7 @@ import { BUILT_IN_ROLES, factsFor, isPermission, type AccessControl, type BuiltI
 import type { AuditContext, AuditRecorder, AuditTarget } from '../audit/index.ts';
 import * as store from './api-keys-store.ts';
 import type { KeyCreatorType } from './api-keys-tables.ts';
+import type { KeyIntegrity } from './key-integrity.ts';
 import { formatApiKey, formatSigningSecret, type KeyMode } from './key-format.ts';
 import { API_KEYS_TOPIC } from './key-verifier.ts';
 
@@ -77,8 +78,9 @@ export function createApiKeysService(deps: {
   /** Drops a key from this node's verification cache at once. */
   forget: (keyId: string) => void;
   maxDays: number;
+  integrity: KeyIntegrity;
 }): ApiKeysService {
-  const { transactor, clock, random, audit } = deps;
+  const { transactor, clock, random, audit, integrity } = deps;
 
   /**
    * A key never holds a permission its creator does not hold at the key's scope: each one is
@@ -129,6 +131,8 @@ export function createApiKeysService(deps: {
       revoked_by: null,
       last_used_at: null,
       last_used_ip: null,
+      // Computed by the store at the insert (issue 13).
+      integrity_mac: null,
     };
     return { row, key, signingSecret };
   }
@@ -140,7 +144,7 @@ export function createApiKeysService(deps: {
   }
 
   async function found(tenantId: string, keyId: string): Promise<ApiKeyRow> {
-    const row = await transactor.withTenant(tenantId, (tx) => store.getKey(tx, tenantId, keyId));
+    const row = await transactor.withTenant(tenantId, (tx) => store.getKey(tx, integrity, tenantId, keyId));
     if (row === undefined) throw new AppError('not_found');
     return row;
   }
@@ -173,7 +177,7 @@ export function createApiKeysService(deps: {
       await transactor.withTenant(
         tenantId,
         async (tx) => {
-          await store.insertKey(tx, created.row);
+          await store.insertKey(tx, integrity, created.row);
           await audit.record(tx, tenantId, {
             action: 'api_key.created',
             actor: actor.actor,
@@ -196,7 +200,7 @@ export function createApiKeysService(deps: {
       return created;
     },
 
-    list: (tenantId, after, limit) => transactor.withTenant(tenantId, (tx) => store.listKeys(tx, tenantId, after, limit)),
+    list: (tenantId, after, limit) => transactor.withTenant(tenantId, (tx) => store.listKeys(tx, integrity, tenantId, after, limit)),
 
     get: found,
 
@@ -219,12 +223,12 @@ export function createApiKeysService(deps: {
       const previous = await transactor.withTenant(
         tenantId,
         async (tx) => {
-          const locked = await store.getKeyForUpdate(tx, tenantId, keyId);
+          const locked = await store.getKeyForUpdate(tx, integrity, tenantId, keyId);
           if (locked === undefined) throw new AppError('not_found');
           if (locked.revoked_at !== null || locked.rotated_to !== null) throw new AppError('conflict', { detail: 'Only an active key that has not been rotated can be rotated.' });
           const retiresAt = new Date(Math.min(now.getTime() + overlapMs, locked.expires_at.getTime()));
-          await store.insertKey(tx, successor.row);
-          await store.markRotated(tx, tenantId, keyId, successor.row.id, retiresAt);
+          await store.insertKey(tx, integrity, successor.row);
+          await store.markRotated(tx, integrity, locked, successor.row.id, retiresAt);
           await changed(tx, keyId);
           await audit.record(tx, tenantId, {
             action: 'api_key.rotated',
@@ -248,10 +252,10 @@ export function createApiKeysService(deps: {
       await transactor.withTenant(
         tenantId,
         async (tx) => {
-          const row = await store.getKeyForUpdate(tx, tenantId, keyId);
+          const row = await store.getKeyForUpdate(tx, integrity, tenantId, keyId);
           if (row === undefined) throw new AppError('not_found');
           if (row.revoked_at !== null) return;
-          await store.markRevoked(tx, tenantId, keyId, actor.actor.id ?? actor.userId, clock.now());
+          await store.markRevoked(tx, integrity, row, actor.actor.id ?? actor.userId, clock.now());
           await changed(tx, keyId);
           await audit.record(tx, tenantId, { action: 'api_key.revoked', actor: actor.actor, outcome: 'success', source: actor.source, targets: keyTargets(tenantId, row) });
         },

@@ -30,6 +30,8 @@ export interface ApiKeysTable {
   revoked_by: string | null;
   last_used_at: Date | null;
   last_used_ip: string | null;
+  /** HMAC over the trusted fields under the `row-integrity` key (key-integrity.ts); a row without a valid one does not exist (issue 13). */
+  integrity_mac: Buffer | null;
 }
 
 export interface ApiKeySignaturesTable {

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
 import type { LightMyRequestResponse } from 'fastify';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
-import type { TestDatabase } from '../../../test/support/databases.ts';
+import { TEST_KEYRING, type TestDatabase } from '../../../test/support/databases.ts';
+import { createRowIntegrity } from '../identity/index.ts';
 import type { DB } from '../../database.ts';
 import { openDatabase } from '../../platform/db/index.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -91,7 +92,7 @@ export async function keyFixture(options: { clock?: Clock; database?: TestDataba
           customRoleId = crypto.randomUUID();
           await insertRole(tx, { tenant_id: orgId, id: customRoleId, name: `role ${customRoleId}`, description: '', permissions: grant.permissions, created_at: now(), updated_at: now() });
         }
-        await insertBinding(tx, {
+        await insertBinding(tx, createRowIntegrity(TEST_KEYRING.derive('row-integrity')), {
           tenant_id: orgId,
           id: crypto.randomUUID(),
           principal_type: 'user',

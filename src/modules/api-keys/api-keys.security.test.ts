@@ -8,6 +8,8 @@ import { AppError } from '../../platform/http/errors.ts';
 import { keyFixture, sameDatabase, type KeyFixture } from './api-keys-test-fixture.ts';
 import { formatApiKey, keyChecksum } from './key-format.ts';
 import { createKeyVerifier } from './key-verifier.ts';
+import { TEST_KEYRING } from '../../../test/support/databases.ts';
+import { createRowIntegrity } from '../identity/index.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -25,7 +27,7 @@ function countingTransactor(): { transactor: AppTransactor; calls: () => number 
 describe('API key attacks (AUTH-7)', () => {
   it('AUTH-7: keys with a bad format or checksum are refused before any database lookup', async () => {
     const counting = countingTransactor();
-    const verifier = createKeyVerifier({ transactor: counting.transactor, clock: { now: () => new Date() }, fields: { decryptField: () => Promise.reject(new Error('no key reaches decryption here')) }, feed: undefined });
+    const verifier = createKeyVerifier({ transactor: counting.transactor, clock: { now: () => new Date() }, fields: { decryptField: () => Promise.reject(new Error('no key reaches decryption here')) }, feed: undefined, integrity: createRowIntegrity(TEST_KEYRING.derive('row-integrity')) });
     const good = formatApiKey('live', crypto.randomUUID(), Buffer.alloc(32, 9));
     const body = good.slice(0, -6);
     const wrongChecksum = body + (keyChecksum(body) === '000000' ? '000001' : '000000');

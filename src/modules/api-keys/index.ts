@@ -7,7 +7,7 @@ import type { Random } from '../../platform/crypto/random.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import type { AccessControl } from '../access/index.ts';
 import type { AuditRecorder } from '../audit/index.ts';
-import type { Authenticator } from '../identity/index.ts';
+import type { Authenticator, RowIntegrity } from '../identity/index.ts';
 import { apiKeyAuthenticator, registerApiKeyRequests } from './api-key-authentication.ts';
 import { registerApiKeysRoutes } from './api-keys-routes.ts';
 import { createApiKeysService, type ApiKeysService } from './api-keys-service.ts';
@@ -43,8 +43,10 @@ export function createApiKeys(deps: {
   feed: ChangeFeed | undefined;
   logger: Logger;
   maxDays: number;
+  /** Row MACs (issue 13): the identity module's. */
+  integrity: Pick<RowIntegrity, 'rowMac' | 'rowValid'>;
 }): ApiKeys {
-  const verifier = createKeyVerifier({ transactor: deps.transactor, clock: deps.clock, fields: deps.fields, feed: deps.feed });
+  const verifier = createKeyVerifier({ transactor: deps.transactor, clock: deps.clock, fields: deps.fields, feed: deps.feed, integrity: deps.integrity });
   const usage = createKeyUsage({ transactor: deps.transactor, logger: deps.logger });
   const service = createApiKeysService({
     transactor: deps.transactor,
@@ -58,6 +60,7 @@ export function createApiKeys(deps: {
       verifier.drop(keyId);
     },
     maxDays: deps.maxDays,
+    integrity: deps.integrity,
   });
   return {
     service,

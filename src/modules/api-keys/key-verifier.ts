@@ -7,6 +7,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import { isPermission, type ApiKeyPrincipal, type KeyOwner, type Permission } from '../access/index.ts';
 import { getKey, keyTenant, signingSecretContext, type ApiKeyRow } from './api-keys-store.ts';
+import type { KeyIntegrity } from './key-integrity.ts';
 import { API_KEY_LENGTH, isWellFormedKey, parseApiKey, type KeyMode } from './key-format.ts';
 
 /** The change-feed topic: its key is an API key id that was revoked, rotated or changed. */
@@ -62,14 +63,16 @@ const MAX_KEY_CHAIN = 8;
  * Whose access a key borrows (issue 14 part 3): its creator, or for a key made by another key,
  * that key's owner. A key made by a key stops with it: undefined when a key in the chain is gone
  * or revoked; `notAfter` is the earliest end along the chain; `via` names the keys in between.
+ * `'as-stored'` follows the rows without their MACs: only for the access review's listing (which
+ * has no keyring and shows the table as it is), never to grant anything.
  */
-export async function keyOwner(tx: Tx, row: ApiKeyRow): Promise<{ owner: KeyOwner; notAfter: number; via: string[] } | undefined> {
+export async function keyOwner(tx: Tx, integrity: KeyIntegrity | 'as-stored', row: ApiKeyRow): Promise<{ owner: KeyOwner; notAfter: number; via: string[] } | undefined> {
   let current = row;
   let notAfter = keyNotAfter(row);
   const via: string[] = [];
   for (let depth = 0; depth <= MAX_KEY_CHAIN; depth++) {
     if (current.created_by_type !== 'api_key') return { owner: { type: current.created_by_type, id: current.created_by }, notAfter, via };
-    const parent = await getKey(tx, current.tenant_id, current.created_by);
+    const parent = integrity === 'as-stored' ? await tx.selectFrom('api_keys').selectAll().where('tenant_id', '=', current.tenant_id).where('id', '=', current.created_by).executeTakeFirst() : await getKey(tx, integrity, current.tenant_id, current.created_by);
     if (parent === undefined || parent.revoked_at !== null || via.includes(parent.id)) return undefined;
     via.push(parent.id);
     notAfter = Math.min(notAfter, keyNotAfter(parent));
@@ -113,6 +116,8 @@ export function createKeyVerifier(deps: {
   clock: Clock;
   fields: Pick<FieldEncryption, 'decryptField'>;
   feed: ChangeFeed | undefined;
+  /** Row MACs (issue 13): a key row the application did not write is unknown. */
+  integrity: KeyIntegrity;
   maxEntries?: number;
   maxAgeMs?: number;
 }): KeyVerifier {
@@ -171,12 +176,12 @@ export function createKeyVerifier(deps: {
     let via: string[] = [];
     // The organization is not known yet: ask the SECURITY DEFINER lookup, then read and verify
     // the key inside that organization's own context.
-    const tenantId = await deps.transactor.withPlatform((tx) => keyTenant(tx, parsed.id));
+    const tenantId = await deps.transactor.withPlatform((tx) => keyTenant(tx, parsed.id, Buffer.from(digest, 'base64')));
     let key: VerifiedKey | undefined;
     if (tenantId !== undefined) {
       const found = await deps.transactor.withTenant(tenantId, async (tx) => {
-        const row = await getKey(tx, tenantId, parsed.id);
-        return row === undefined ? undefined : { row, chain: await keyOwner(tx, row) };
+        const row = await getKey(tx, deps.integrity, tenantId, parsed.id);
+        return row === undefined ? undefined : { row, chain: await keyOwner(tx, deps.integrity, row) };
       });
       // Compare digests in constant time; the stored hash covers mode, id, secret and checksum.
       if (found !== undefined && found.chain !== undefined && digestsEqual(found.row.secret_hash, Buffer.from(digest, 'base64')) && found.row.revoked_at === null) {

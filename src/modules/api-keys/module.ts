@@ -2,6 +2,7 @@ import { apiKeysPersonalData } from './api-keys-personal-data.ts';
 import { defineModule } from '../contract.ts';
 import { API_KEYS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { apiKeysReview } from './api-keys-review.ts';
+import { upgradeKeyMacs } from './api-keys-store.ts';
 import { createApiKeys, type ApiKeys } from './index.ts';
 
 declare module '../contract.ts' {
@@ -15,13 +16,18 @@ export const apiKeysModule = defineModule({
   summary: 'Organization API keys (prk_…) with permission sets, expiry, rotation overlap, request signing and usage (AUTH-7).',
   // Listed before tokens: an API key is tried before bearer tokens.
   dependsOn: ['audit', 'keys', 'identity', 'access'],
-  tables: { api_keys: { scope: 'tenant' }, api_key_signatures: { scope: 'tenant' } },
+  tables: {
+    api_keys: { scope: 'tenant' },
+    api_key_signatures: { scope: 'tenant' },
+    api_keys_mac_upgrade: { scope: 'platform', reason: 'Keys that predate row MACs (migration 0062), copied by the owner and MAC\'d once at start in the jobs context.' },
+  },
   migrations: new URL('./migrations/', import.meta.url),
   auditActions: API_KEYS_AUDIT_ACTIONS,
   reviewContributors: [apiKeysReview],
   personalData: (ctx) => [apiKeysPersonalData(ctx)],
-  create: (ctx, { audit, keys, identity, access }) => {
-    const apiKeys = createApiKeys({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, fields: keys.fields, audit: audit.recorder, access: access.control, feed: ctx.feed, logger: ctx.logger, maxDays: ctx.config.apiKeyMaxDays });
+  create: async (ctx, { audit, keys, identity, access }) => {
+    await upgradeKeyMacs(ctx.transactor, identity.integrity);
+    const apiKeys = createApiKeys({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, fields: keys.fields, audit: audit.recorder, access: access.control, feed: ctx.feed, logger: ctx.logger, maxDays: ctx.config.apiKeyMaxDays, integrity: identity.integrity });
     identity.addAuthenticator(apiKeys.authenticator);
     return {
       api: apiKeys,

@@ -5,6 +5,7 @@ import { hash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { TEST_KEYRING } from '../../../test/support/databases.ts';
 import { createSealer } from '../../platform/crypto/seal.ts';
+import { createRowIntegrity } from '../identity/index.ts';
 import { signRequest } from '../../sdk/index.ts';
 import { keyFixture, type KeyFixture } from './api-keys-test-fixture.ts';
 import { insertKey, signingSecretContext } from './api-keys-store.ts';
@@ -28,7 +29,7 @@ describe('API-key signing secrets move onto the envelope (ENC-1)', () => {
     const secret = formatSigningSecret(crypto.getRandomValues(new Uint8Array(32)));
     const now = new Date();
     await f.t.transactor.withTenant(orgId, (tx) =>
-      insertKey(tx, {
+      insertKey(tx, createRowIntegrity(TEST_KEYRING.derive('row-integrity')), {
         tenant_id: orgId,
         id,
         name: 'made before 0013',

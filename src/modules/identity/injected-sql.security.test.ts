@@ -24,7 +24,7 @@ const skip = await postgresSkipReason();
  */
 const DEFINER_FUNCTIONS: Readonly<Record<string, { readonly open: boolean; readonly note: string }>> = {
   'parapet_private.enter_context': { open: false, note: 'enters a context only with a MAC bound to this backend and a few seconds (0028)' },
-  parapet_api_key_tenant: { open: true, note: 'the tenant of any API key id' },
+  parapet_api_key_tenant: { open: false, note: 'the tenant of the API key with this id and this presented digest only (0064)' },
   parapet_audit_inbox_depth: { open: false, note: 'a count across tenants, no ids' },
   parapet_audit_pending_tenants: { open: false, note: 'tenant ids with unsequenced audit events, only in the verified jobs context (0054)' },
   parapet_audit_purge: { open: false, note: 'purges the verified tenant’s own audit entries, behind its signed retention checkpoint' },

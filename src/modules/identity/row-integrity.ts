@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
 
 /** The fields of a session row the application trusts; none of them changes after the insert. */
 export interface SessionIdentity {
@@ -24,20 +25,63 @@ export interface RowIntegrity {
   platformAdminMac(userId: string): Buffer;
   /** `is_platform_admin`, counted only when the row carries the user's platform-admin MAC. */
   isPlatformAdmin(user: { readonly id: string; readonly is_platform_admin: boolean; readonly platform_admin_mac: Uint8Array | null }): boolean;
+  /**
+   * HMAC-SHA256 over one row of another kind (API keys, role bindings, refresh tokens…): `kind`
+   * names the row type and its field list's version (`'api-key/1'`), `fields` are the values the
+   * application trusts, the row id, tenant and user ids among them. Dates count as epoch
+   * milliseconds, bytes as hex and objects with their keys sorted (jsonb reorders them).
+   */
+  rowMac(kind: string, fields: readonly unknown[]): Buffer;
+  /**
+   * True when `presented` is the row's MAC. A false answer is logged as a security warning naming
+   * the table, the row id and its tenant only: a row the application did not write (or one altered
+   * since) is treated as absent by the caller.
+   */
+  rowValid(kind: string, fields: readonly unknown[], presented: Uint8Array | null, where: RowRef): boolean;
+}
+
+/** Which row failed its MAC, for the security log (ids only, never a secret or hash). */
+export interface RowRef {
+  readonly table: string;
+  readonly id: string;
+  readonly tenantId?: string | undefined;
+}
+
+/** A canonical form of a value for the MAC: the same whatever the driver or jsonb did to it. */
+function canonical(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return { d: value.getTime() };
+  if (value instanceof Uint8Array) return { b: Buffer.from(value).toString('hex') };
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return { o: entries.map(([k, v]) => [k, canonical(v)]) };
+  }
+  // Ids compare case-insensitively in PostgreSQL: one spelling for the MAC.
+  if (typeof value === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) return value.toLowerCase();
+  return value;
 }
 
 function equal(expected: Buffer, presented: Uint8Array | null): boolean {
   return presented !== null && presented.length === expected.length && timingSafeEqual(expected, presented);
 }
 
-export function createRowIntegrity(key: Buffer): RowIntegrity {
+export function createRowIntegrity(key: Buffer, logger?: Pick<Logger, 'warn'>): RowIntegrity {
   // Each message starts with its row type, so a MAC of one kind is never valid as another;
   // the JSON array makes the field boundaries unambiguous.
   const mac = (fields: readonly unknown[]) => createHmac('sha256', key).update(JSON.stringify(fields), 'utf8').digest();
   const sessionMac = (s: SessionIdentity) =>
     mac(['session/1', s.id, Buffer.from(s.token_hash).toString('hex'), s.user_id, s.auth_methods, s.created_at.getTime(), s.authenticated_at.getTime()]);
   const platformAdminMac = (userId: string) => mac(['platform-admin/1', userId.toLowerCase()]);
+  const rowMac = (kind: string, fields: readonly unknown[]) => mac(['row', kind, ...fields.map(canonical)]);
   return {
+    rowMac,
+    rowValid: (kind, fields, presented, where) => {
+      if (equal(rowMac(kind, fields), presented)) return true;
+      logger?.warn({ event: 'row_integrity_failed', table: where.table, rowId: where.id, tenantId: where.tenantId }, 'a row without a valid MAC was refused (written by hand, or before the upgrade)');
+      return false;
+    },
     sessionMac,
     sessionValid: (session) => equal(sessionMac(session), session.integrity_mac),
     platformAdminMac,

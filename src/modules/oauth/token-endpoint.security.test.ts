@@ -124,10 +124,7 @@ describe('the token endpoint under attack (AUTH-7)', () => {
     const user = await t.createUser(email, TEST_PASSWORD);
     await t.transactor.withTenant(org.orgId, async (tx) => {
       await tx.insertInto('memberships').values({ tenant_id: org.orgId, user_id: user.id, role: 'member', created_at: new Date() }).execute();
-      await tx
-        .insertInto('role_bindings')
-        .values({ tenant_id: org.orgId, id: crypto.randomUUID(), principal_type: 'user', principal_id: user.id, built_in_role: 'security_admin', custom_role_id: null, project_id: null, environment_id: null, conditions: null, expires_at: null, grant_id: null, created_by: null, created_at: new Date(), last_used_at: null })
-        .execute();
+      await t.app.services.access.insertBinding(tx, { tenant_id: org.orgId, id: crypto.randomUUID(), principal_type: 'user', principal_id: user.id, built_in_role: 'security_admin', custom_role_id: null, project_id: null, environment_id: null, conditions: null, expires_at: null, grant_id: null, created_by: null, created_at: new Date(), last_used_at: null });
       await t.app.services.access.changed(tx, org.orgId);
     });
     const cookie = await t.login(email, TEST_PASSWORD);

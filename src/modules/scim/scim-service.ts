@@ -3,7 +3,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { digestToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { isUniqueViolation } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { insertBinding, isBuiltInRole, type AccessControl, type AccessService } from '../access/index.ts';
+import { isBuiltInRole, type AccessControl, type AccessService } from '../access/index.ts';
 import type { AuditActor, AuditRecorder, AuditSource } from '../audit/index.ts';
 import { findUserByEmail, insertUser } from '../identity/index.ts';
 import type { MembersService } from '../members/index.ts';
@@ -68,7 +68,7 @@ export function createScimService(deps: {
   clock: Clock;
   random: Random;
   audit: Pick<AuditRecorder, 'record'>;
-  access: Pick<AccessControl, 'snapshot' | 'changed'>;
+  access: Pick<AccessControl, 'snapshot' | 'changed' | 'insertBinding'>;
   accessService: Pick<AccessService, 'endBindingsOf'>;
   members: Pick<MembersService, 'remove'>;
   /** The email domains the organization has verified (sso module): the only addresses its directories may provision. */
@@ -93,7 +93,7 @@ export function createScimService(deps: {
   }
 
   async function bind(tx: Tx, tenantId: string, userId: string, role: string, now: Date): Promise<void> {
-    await insertBinding(tx, {
+    await deps.access.insertBinding(tx, {
       tenant_id: tenantId,
       id: uuidv7(clock, random),
       principal_type: 'user',

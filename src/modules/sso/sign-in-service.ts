@@ -3,7 +3,7 @@ import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { insertBinding, isBuiltInRole, type AccessControl } from '../access/index.ts';
+import { isBuiltInRole, type AccessControl } from '../access/index.ts';
 import type { AuditRecorder, AuditSource } from '../audit/index.ts';
 import { findUserByEmail, insertUser, type SessionService, type UserRow } from '../identity/index.ts';
 import { insertMembership } from '../tenants/index.ts';
@@ -64,7 +64,7 @@ export function createSignInService(deps: {
   publicUrl: string;
   audit: Pick<AuditRecorder, 'record'>;
   sessions: Pick<SessionService, 'create'>;
-  access: Pick<AccessControl, 'snapshot' | 'changed'>;
+  access: Pick<AccessControl, 'snapshot' | 'changed' | 'insertBinding'>;
   connections: Pick<ConnectionsService, 'clientSecret'>;
   oidc: OidcRelyingParty;
 }) {
@@ -144,7 +144,7 @@ export function createSignInService(deps: {
   async function join(tx: Tx, tenantId: string, user: UserRow, row: store.ConnectionRow, now: Date): Promise<void> {
     await insertMembership(tx, tenantId, user.id, 'member', now);
     const role = row.default_role;
-    await insertBinding(tx, {
+    await deps.access.insertBinding(tx, {
       tenant_id: tenantId,
       id: uuidv7(clock, random),
       principal_type: 'user',

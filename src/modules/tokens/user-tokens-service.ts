@@ -156,7 +156,7 @@ export function createUserTokens(deps: {
         await extendSessionForTokens(tx, sessionId, familyExpiresAt, limits.idleSeconds);
         const refresh = `${REFRESH_TOKEN_PREFIX}${newSecretToken(random)}`;
         const id = uuidv7(clock, random);
-        await insertRefreshToken(tx, { id, token_hash: digestToken(refresh), session_id: sessionId, organization_id: organizationId ?? null, created_at: now, family_expires_at: familyExpiresAt, retired_at: null, successor_id: null });
+        await insertRefreshToken(tx, deps.integrity, { id, token_hash: digestToken(refresh), session_id: sessionId, organization_id: organizationId ?? null, created_at: now, family_expires_at: familyExpiresAt, retired_at: null, successor_id: null });
         await audit.record(tx, PLATFORM_TENANT_ID, {
           action: 'session.tokens_issued',
           actor,
@@ -180,7 +180,7 @@ export function createUserTokens(deps: {
       const outcome = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx): Promise<UserTokenPair | Refused> => {
         // The row lock queues concurrent exchanges of the same token: the second one reads the
         // first one's committed result (READ COMMITTED re-reads a row it waited for).
-        const row = await findRefreshToken(tx, digest, true);
+        const row = await findRefreshToken(tx, deps.integrity, digest, true);
         if (row === undefined) return { refused: invalid() };
         const session = await findSessionWithUser(tx, deps.integrity, row.session_id, true);
         const now = clock.now();
@@ -196,8 +196,8 @@ export function createUserTokens(deps: {
         }
         const successor = successorOf(presented);
         const successorId = uuidv7(clock, random);
-        await insertRefreshToken(tx, { id: successorId, token_hash: digestToken(successor), session_id: row.session_id, organization_id: row.organization_id, created_at: now, family_expires_at: row.family_expires_at, retired_at: null, successor_id: null });
-        if (!(await retireRefreshToken(tx, row.id, successorId, now))) throw new Error('refresh token retired under its own lock');
+        await insertRefreshToken(tx, deps.integrity, { id: successorId, token_hash: digestToken(successor), session_id: row.session_id, organization_id: row.organization_id, created_at: now, family_expires_at: row.family_expires_at, retired_at: null, successor_id: null });
+        if (!(await retireRefreshToken(tx, deps.integrity, row, successorId, now))) throw new Error('refresh token retired under its own lock');
         await touchSession(tx, row.session_id, now);
         await audit.record(tx, PLATFORM_TENANT_ID, { action: 'session.token_refreshed', actor, outcome: 'success', source, targets: [{ type: 'session', id: row.session_id }], metadata: { refresh_token_id: successorId, retired: row.id } });
         return pair(await accessToken(session, row.organization_id, now), successor);
@@ -219,7 +219,7 @@ export function createUserTokens(deps: {
        */
       async function retired(tx: Tx, row: RefreshTokenRow, session: LiveSession, actor: AuditActor, now: Date): Promise<UserTokenPair | Refused> {
         const retiredAt = row.retired_at ?? now;
-        const successor = row.successor_id === null ? undefined : await findRefreshTokenById(tx, row.successor_id);
+        const successor = row.successor_id === null ? undefined : await findRefreshTokenById(tx, deps.integrity, row.successor_id);
         const withinGrace = now.getTime() - retiredAt.getTime() <= settings.graceSeconds * 1000;
         if (withinGrace && successor !== undefined && successor.retired_at === null && now < row.family_expires_at && sessionIsLive(session, now)) {
           const token = successorOf(presented);
@@ -242,7 +242,7 @@ export function createUserTokens(deps: {
     revoke: async (token, source) => {
       if (!REFRESH_TOKEN.test(token)) return;
       const ended = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
-        const row = await findRefreshToken(tx, digestToken(token), true);
+        const row = await findRefreshToken(tx, deps.integrity, digestToken(token), true);
         if (row === undefined) return undefined;
         const session = await findSessionWithUser(tx, deps.integrity, row.session_id, true);
         if (session === undefined) return undefined;

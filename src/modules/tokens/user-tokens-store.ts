@@ -73,23 +73,42 @@ export async function revokeSessionRow(tx: Tx, sessionId: string, reason: string
   return result.numUpdatedRows > 0n;
 }
 
-export async function insertRefreshToken(tx: Tx, row: RefreshTokenRow): Promise<void> {
-  await tx.insertInto('refresh_tokens').values(row).execute();
+type RowMacs = Pick<RowIntegrity, 'rowMac' | 'rowValid'>;
+type UnsealedRefreshToken = Omit<RefreshTokenRow, 'integrity_mac'>;
+
+/**
+ * Issue 13, property 1: every field of a refresh token the token endpoint relies on — its id and
+ * digest, the session (and so the user) it belongs to, the organization its access tokens are
+ * scoped to, its family's lifetime and its rotation state (so SQL cannot un-retire a token and
+ * replay it without the reuse alarm) — under the keyring's `row-integrity` key.
+ */
+const refreshFields = (row: UnsealedRefreshToken): unknown[] => [row.id, row.token_hash, row.session_id, row.organization_id, row.created_at, row.family_expires_at, row.retired_at, row.successor_id];
+const REFRESH_TOKEN_ROW = 'refresh-token/1';
+const refreshMac = (integrity: RowMacs, row: UnsealedRefreshToken): Buffer => integrity.rowMac(REFRESH_TOKEN_ROW, refreshFields(row));
+/** True when a refresh token carries its MAC (`parapet doctor` counts the ones that do not). */
+export const refreshTokenValid = (integrity: RowMacs, row: RefreshTokenRow): boolean => integrity.rowValid(REFRESH_TOKEN_ROW, refreshFields(row), row.integrity_mac, { table: 'refresh_tokens', id: row.id });
+/** The row when its MAC verifies; otherwise undefined (the failure is logged with the row id only). */
+const sealedToken = (integrity: RowMacs, row: RefreshTokenRow | undefined): RefreshTokenRow | undefined =>
+  row !== undefined && integrity.rowValid(REFRESH_TOKEN_ROW, refreshFields(row), row.integrity_mac, { table: 'refresh_tokens', id: row.id }) ? row : undefined;
+
+export async function insertRefreshToken(tx: Tx, integrity: RowMacs, row: UnsealedRefreshToken): Promise<void> {
+  await tx.insertInto('refresh_tokens').values({ ...row, integrity_mac: refreshMac(integrity, row) }).execute();
 }
 
-/** A refresh token by digest, locked (`FOR UPDATE`) when `lock`: concurrent exchanges of one token queue here. */
-export async function findRefreshToken(tx: Tx, tokenHash: Buffer, lock = false): Promise<RefreshTokenRow | undefined> {
+/** A refresh token by digest, locked (`FOR UPDATE`) when `lock`: concurrent exchanges of one token queue here. A row without a valid MAC does not exist. */
+export async function findRefreshToken(tx: Tx, integrity: RowMacs, tokenHash: Buffer, lock = false): Promise<RefreshTokenRow | undefined> {
   const query = tx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash);
-  return (lock ? query.forUpdate() : query).executeTakeFirst();
+  return sealedToken(integrity, await (lock ? query.forUpdate() : query).executeTakeFirst());
 }
 
-export async function findRefreshTokenById(tx: Tx, id: string): Promise<RefreshTokenRow | undefined> {
-  return tx.selectFrom('refresh_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findRefreshTokenById(tx: Tx, integrity: RowMacs, id: string): Promise<RefreshTokenRow | undefined> {
+  return sealedToken(integrity, await tx.selectFrom('refresh_tokens').selectAll().where('id', '=', id).executeTakeFirst());
 }
 
-/** Retires `id` in favour of `successorId`; false when it was already retired (the caller holds its lock, so never). */
-export async function retireRefreshToken(tx: Tx, id: string, successorId: string, now: Date): Promise<boolean> {
-  const result = await tx.updateTable('refresh_tokens').set({ retired_at: now, successor_id: successorId }).where('id', '=', id).where('retired_at', 'is', null).executeTakeFirst();
+/** Retires a (verified, locked) token in favour of `successorId`, with the MAC over its new state; false when it was already retired (the caller holds its lock, so never). */
+export async function retireRefreshToken(tx: Tx, integrity: RowMacs, row: RefreshTokenRow, successorId: string, now: Date): Promise<boolean> {
+  const integrity_mac = refreshMac(integrity, { ...row, retired_at: now, successor_id: successorId });
+  const result = await tx.updateTable('refresh_tokens').set({ retired_at: now, successor_id: successorId, integrity_mac }).where('id', '=', row.id).where('retired_at', 'is', null).executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 

@@ -8,6 +8,8 @@ export interface RefreshTokensTable {
   family_expires_at: Date;
   retired_at: Date | null;
   successor_id: string | null;
+  /** HMAC over every field above under the `row-integrity` key (`refresh-token/1`); a token without a valid one does not exist (issue 13). */
+  integrity_mac: Uint8Array | null;
 }
 
 export interface UserTokensTables {

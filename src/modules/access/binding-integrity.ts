@@ -1,0 +1,43 @@
+import type { Selectable } from 'kysely';
+import type { RowIntegrity } from '../identity/index.ts';
+import type { RoleBindingsTable } from './access-tables.ts';
+
+/** The part of the identity module's row MACs the access store needs. */
+export type BindingIntegrity = Pick<RowIntegrity, 'rowMac' | 'rowValid'>;
+
+type StoredBinding = Selectable<RoleBindingsTable>;
+/** A binding without its MAC column (as callers build one before the insert). */
+export type UnsealedBinding = Omit<StoredBinding, 'integrity_mac'>;
+
+export const ROLE_BINDING_ROW = 'role-binding/1';
+
+/**
+ * Issue 13, property 1: every field of a role binding the decision reads — whom it binds, to which
+ * role, at which scope, under which conditions, until when, and from which grant — with its id
+ * and tenant, under the keyring's `row-integrity` key. A binding never changes after its insert
+ * except `last_used_at`, which is left out.
+ */
+const fields = (row: UnsealedBinding): unknown[] => [
+  row.tenant_id,
+  row.id,
+  row.principal_type,
+  row.principal_id,
+  row.built_in_role,
+  row.custom_role_id,
+  row.project_id,
+  row.environment_id,
+  row.conditions,
+  row.expires_at,
+  row.grant_id,
+  row.created_by,
+  row.created_at,
+];
+
+export function bindingMac(integrity: BindingIntegrity, row: UnsealedBinding): Buffer {
+  return integrity.rowMac(ROLE_BINDING_ROW, fields(row));
+}
+
+/** True when the binding carries its MAC; a false answer is logged (ids only) and the binding grants nothing. */
+export function bindingValid(integrity: BindingIntegrity, row: StoredBinding): boolean {
+  return integrity.rowValid(ROLE_BINDING_ROW, fields(row), row.integrity_mac, { table: 'role_bindings', id: row.id, tenantId: row.tenant_id });
+}

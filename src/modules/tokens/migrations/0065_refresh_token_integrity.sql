@@ -1,0 +1,11 @@
+-- Issue 13, property 1: a refresh token carries a MAC under a keyring key the database never holds
+-- (src/modules/tokens/user-tokens-store.ts, `refresh-token/1`) over its id, digest, session,
+-- organization scope, creation, family expiry and rotation state (retired_at, successor_id). Every
+-- read checks it; a token without a valid MAC does not exist. SQL running as parapet_app can still
+-- insert a refresh token for any session, move one to another session or organization, or
+-- un-retire one, but the token endpoint no longer accepts the row.
+--
+-- Existing refresh tokens have no MAC and are refused from now on (their holders sign in again, as
+-- existing sessions were at 0030): a refresh token lives at most 7 days, and accepting unMAC'd
+-- rows would also accept any row inserted by hand before the upgrade.
+alter table refresh_tokens add column integrity_mac bytea check (integrity_mac is null or length(integrity_mac) = 32);
