@@ -193,6 +193,8 @@ export function createConnectionsService(deps: {
 
     remove: async (by: Caller, tenantId: string, id: string): Promise<void> => {
       await transactor.withTenant(tenantId, async (tx) => {
+        // Domains routing to it would send their members' sign-ins nowhere (and, with SSO required, lock them out).
+        if (await store.connectionRoutedByDomains(tx, tenantId, id)) throw new AppError('sso_connection_in_use');
         if (!(await store.deleteConnection(tx, tenantId, id))) throw new AppError('not_found');
         await audit.record(tx, tenantId, { action: 'sso.connection_deleted', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'sso_connection', id }] });
       });

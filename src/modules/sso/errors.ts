@@ -7,6 +7,7 @@ export const SSO_ERRORS = defineErrors({
   sso_metadata_invalid: { status: 400, title: 'The identity provider metadata or certificate is not valid' },
   domain_not_verified: { status: 409, title: 'The domain could not be verified: the expected DNS TXT record was not found' },
   domain_taken: { status: 409, title: 'The domain is already verified by another organization' },
+  sso_connection_in_use: { status: 409, title: 'Claimed domains still route sign-ins to this connection; remove or re-route them first' },
 });
 
 declare module '../../platform/http/errors.ts' {

@@ -60,4 +60,29 @@ describe('sso: enforced SSO (AUTH-4)', () => {
     assert.equal((await api(t, b.admin, 'PUT', `/api/v1/organizations/${b.orgId}/sso/policy`, { require_sso: true, break_glass_user_ids: [b.admin.userId] })).statusCode, 200);
     assert.equal((await login(someone.email)).statusCode, 200);
   });
+  it('AUTH-4: a connection a claimed domain routes to is not deleted (409 sso_connection_in_use): required SSO cannot lose its IdP by accident', async () => {
+    const connections = await api(t, a.admin, 'GET', `/api/v1/organizations/${a.orgId}/sso/connections`);
+    const routed = connections.json<{ items: { id: string }[] }>().items[0]?.id ?? '';
+    const refused = await api(t, a.admin, 'DELETE', `/api/v1/organizations/${a.orgId}/sso/connections/${routed}`);
+    assertProblem(refused, 409, 'sso_connection_in_use');
+    const domains = await api(t, a.admin, 'GET', `/api/v1/organizations/${a.orgId}/sso/domains`);
+    assert.ok(domains.json<{ items: { domain: string; connection_id: string | null }[] }>().items.some((d) => d.domain === domain && d.connection_id === routed), 'the domain still routes to its connection');
+  });
+
+  it('AUTH-4: when a connection row goes anyway (an organization purge cascading, SQL by hand), its domains keep their organization and lose only the route', async () => {
+    const idp = await oidcIdp();
+    try {
+      const second = await api(t, a.admin, 'POST', `/api/v1/organizations/${a.orgId}/sso/connections`, { name: 'Second IdP', protocol: 'oidc', default_role: 'viewer', oidc: { issuer: idp.issuer, client_id: idp.clientId } });
+      assert.equal(second.statusCode, 201, second.body);
+      const connectionId = second.json<{ id: string }>().id;
+      const claimed = await api(t, a.admin, 'POST', `/api/v1/organizations/${a.orgId}/sso/domains`, { domain: `second-${crypto.randomUUID().slice(0, 8)}.example.org`, connection_id: connectionId });
+      assert.equal(claimed.statusCode, 201, claimed.body);
+      const domainId = claimed.json<{ id: string }>().id;
+      await t.transactor.withTenant(a.orgId, (tx) => tx.deleteFrom('sso_connections').where('tenant_id', '=', a.orgId).where('id', '=', connectionId).execute());
+      const row = await t.transactor.withTenant(a.orgId, (tx) => tx.selectFrom('sso_domains').select(['tenant_id', 'connection_id']).where('id', '=', domainId).executeTakeFirst());
+      assert.deepEqual(row, { tenant_id: a.orgId, connection_id: null });
+    } finally {
+      await idp.close();
+    }
+  });
 });

@@ -141,7 +141,7 @@ export async function registerSsoRoutes(server: FastifyInstance, deps: SsoRouteD
 
   app.delete(`${base}/connections/:connectionId`, {
     config: { permission: 'settings.manage' },
-    schema: { tags, operationId: 'deleteSsoConnection', summary: 'Delete a connection; sign-ins through it stop', params: ConnectionParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags, operationId: 'deleteSsoConnection', summary: 'Delete a connection; sign-ins through it stop. Refused (409) while a claimed domain routes to it', params: ConnectionParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404, 409) } },
     handler: async (request, reply) => {
       await deps.connections.remove(caller(request), request.params.orgId.toLowerCase(), request.params.connectionId.toLowerCase());
       return reply.code(204).send();

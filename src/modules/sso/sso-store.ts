@@ -29,6 +29,12 @@ export async function updateConnection(tx: Tx, tenantId: string, id: string, cha
   return result.numUpdatedRows > 0n;
 }
 
+/** Whether some claimed domain of the organization routes sign-ins to the connection. */
+export async function connectionRoutedByDomains(tx: Tx, tenantId: string, id: string): Promise<boolean> {
+  const row = await tx.selectFrom('sso_domains').select('id').where('tenant_id', '=', tenantId).where('connection_id', '=', id).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function deleteConnection(tx: Tx, tenantId: string, id: string): Promise<boolean> {
   const result = await tx.deleteFrom('sso_connections').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   return result.numDeletedRows > 0n;

@@ -217,7 +217,7 @@ export async function renderSso(ctx) {
     roleName(c.default_role),
     h('details', { className: 'connection-detail', 'data-connection': c.id }, h('summary', {}, 'Detail'), ...connectionDetail(c, base)),
     ...(manage ? [h('div', {}, editConnection(c, base), h('button', { type: 'button', className: 'danger delete-connection', 'data-connection': c.id, onclick: async () => {
-      // The API cannot yet delete a connection a domain still names (it answers 500): say what to do instead.
+      // The API refuses to delete a connection a domain still routes to (409): say which domains first.
       const routed = domainList.items.filter((d) => d.connection_id === c.id).map((d) => d.domain);
       if (routed.length > 0) { say(`Remove the domains routed to "${c.name}" first (${routed.join(', ')}), then delete it.`); return; }
       if (!confirmed(`Delete the connection "${c.name}"? Sign-ins through it stop at once.`)) return;
