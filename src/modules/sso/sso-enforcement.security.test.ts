@@ -69,7 +69,7 @@ describe('sso: enforced SSO (AUTH-4)', () => {
     assert.ok(domains.json<{ items: { domain: string; connection_id: string | null }[] }>().items.some((d) => d.domain === domain && d.connection_id === routed), 'the domain still routes to its connection');
   });
 
-  it('AUTH-4: when a connection row goes anyway (an organization purge cascading, SQL by hand), its domains keep their organization and lose only the route', async () => {
+  it('AUTH-4: when a connection row goes anyway (SQL by hand, a future code path), its domains keep their organization and lose only the route', async () => {
     const idp = await oidcIdp();
     try {
       const second = await api(t, a.admin, 'POST', `/api/v1/organizations/${a.orgId}/sso/connections`, { name: 'Second IdP', protocol: 'oidc', default_role: 'viewer', oidc: { issuer: idp.issuer, client_id: idp.clientId } });

@@ -1,5 +1,5 @@
--- A domain's connection is optional: when its connection row goes (an organization's purge
--- cascading, or SQL by hand), only `connection_id` becomes null. The constraint of 0041 was
+-- A domain's connection is optional: when its connection row goes without the API (which refuses
+-- while a domain routes to it), only `connection_id` becomes null. The constraint of 0041 was
 -- `on delete set null` over (tenant_id, connection_id), which also nulled the NOT NULL tenant_id
 -- and failed the delete. PostgreSQL 15 and later take the column list.
 alter table sso_domains drop constraint sso_domains_tenant_id_connection_id_fkey;
