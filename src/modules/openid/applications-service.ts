@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
+import { notFoundOnMissingParent } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { AuditContext, AuditRecorder } from '../audit/index.ts';
 import type { OidcApplicationsTable } from './openid-tables.ts';
@@ -101,12 +102,7 @@ export function createApplicationsService(deps: { transactor: AppTransactor; clo
         async (tx) => {
           // The environment must exist in this project of this organization (the foreign key says so
           // too; this answers 404 rather than a constraint error).
-          try {
-            await tx.insertInto('oidc_applications').values(application).execute();
-          } catch (error) {
-            if ((error as { code?: string }).code === '23503') throw new AppError('not_found');
-            throw error;
-          }
+          await notFoundOnMissingParent(() => tx.insertInto('oidc_applications').values(application).execute());
           await audit.record(tx, where.tenantId, {
             action: 'oidc.application_created',
             actor: ctx.actor,

@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { uuidv7, type Random } from '../../platform/crypto/random.ts';
+import { notFoundOnMissingParent } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { AuditContext, AuditRecorder } from '../audit/index.ts';
 import type { ApplicationRow, Where } from './applications-service.ts';
@@ -88,12 +89,7 @@ export function createResourceServers(deps: { transactor: AppTransactor; clock: 
           }
           const taken = await tx.selectFrom('oidc_resource_servers').select('id').where('tenant_id', '=', where.tenantId).where('environment_id', '=', where.environmentId).where('identifier', '=', input.identifier).executeTakeFirst();
           if (taken !== undefined) throw new AppError('conflict', { detail: 'This environment already has a resource server with that identifier.' });
-          try {
-            await tx.insertInto('oidc_resource_servers').values(row).execute();
-          } catch (error) {
-            if ((error as { code?: string }).code === '23503') throw new AppError('not_found');
-            throw error;
-          }
+          await notFoundOnMissingParent(() => tx.insertInto('oidc_resource_servers').values(row).execute());
           await audit.record(tx, where.tenantId, {
             action: 'oidc.resource_server_created',
             actor: ctx.actor,
