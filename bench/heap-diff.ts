@@ -1,8 +1,10 @@
 // Compares two V8 heap snapshots (an investigation aid for the soak, not a benchmark):
-//   node bench/heap-diff.ts <earlier.heapsnapshot> <later.heapsnapshot> [rows]
+//   node bench/heap-diff.ts <earlier.heapsnapshot> <later.heapsnapshot> [rows] [key]
 // Prints each snapshot's live size, the constructors whose count or self size grew most, and the
 // largest single objects of the later snapshot with a retainer path (which Map, array or closure
-// holds them), so a collection that grows without bound shows up by name.
+// holds them), so a collection that grows without bound shows up by name. With a key (as printed,
+// e.g. `object:Timeout`), also who holds that key's objects in the later snapshot: the retainer
+// paths, grouped, of all its instances.
 import { readFileSync } from 'node:fs';
 
 interface Snapshot {
@@ -97,7 +99,11 @@ function summarize(s: Snapshot): Summary {
   return { total, byKey };
 }
 
-/** For each node, the first node that holds it through a strong edge (an approximation of "who retains"). */
+/**
+ * For each node, the node that holds it on a shortest path from the GC roots through strong edges
+ * (a breadth-first search), and the name of that edge: "who retains this" in the sense of the
+ * DevTools retainer view's first line.
+ */
 function firstRetainers(s: Snapshot): { retainer: Int32Array; edgeName: string[] } {
   const w = s.nodeFields.length;
   const ew = s.edgeFields.length;
@@ -106,25 +112,34 @@ function firstRetainers(s: Snapshot): { retainer: Int32Array; edgeName: string[]
   const nameField = s.edgeFields.indexOf('name_or_index');
   const toField = s.edgeFields.indexOf('to_node');
   const nodeCount = s.nodes.length / w;
+  const firstEdge = new Int32Array(nodeCount + 1);
+  for (let node = 0; node < nodeCount; node++) firstEdge[node + 1] = firstEdge[node]! + s.nodes[node * w + edgeCountField]!;
   const retainer = new Int32Array(nodeCount).fill(-1);
   const edgeName: string[] = new Array<string>(nodeCount);
-  let edge = 0;
-  for (let node = 0; node < nodeCount; node++) {
-    const count = s.nodes[node * w + edgeCountField]!;
-    for (let k = 0; k < count; k++, edge++) {
+  const queue = new Int32Array(nodeCount);
+  const seen = new Uint8Array(nodeCount);
+  let head = 0;
+  let tail = 0;
+  queue[tail++] = 0;
+  seen[0] = 1;
+  while (head < tail) {
+    const node = queue[head++]!;
+    for (let edge = firstEdge[node]!; edge < firstEdge[node + 1]!; edge++) {
       const edgeType = s.edgeTypes[s.edges[edge * ew + typeField]!];
       if (edgeType === 'weak' || edgeType === 'shortcut') continue;
       const to = s.edges[edge * ew + toField]! / w;
-      if (retainer[to] !== -1) continue;
+      if (seen[to] === 1) continue;
+      seen[to] = 1;
       retainer[to] = node;
       const nameOrIndex = s.edges[edge * ew + nameField]!;
       edgeName[to] = edgeType === 'element' || edgeType === 'hidden' ? `[${nameOrIndex}]` : (s.strings[nameOrIndex] ?? '?');
+      queue[tail++] = to;
     }
   }
   return { retainer, edgeName };
 }
 
-const [earlierPath, laterPath, rowsArg] = process.argv.slice(2);
+const [earlierPath, laterPath, rowsArg, holdersOf] = process.argv.slice(2);
 if (earlierPath === undefined || laterPath === undefined) {
   process.stderr.write('usage: node bench/heap-diff.ts <earlier.heapsnapshot> <later.heapsnapshot> [rows]\n');
   process.exit(2);
@@ -156,4 +171,23 @@ for (const node of order.slice(0, rows)) {
     path.push(`${describe(laterSnapshot, at)}${edgeName[at] === undefined ? '' : ` .${edgeName[at]}`}`);
   }
   process.stdout.write(`  ${mb(laterSnapshot.nodes[node * w + sizeField]!)} MB  ${path.join('  <-  ')}\n`);
+}
+if (holdersOf !== undefined) {
+  const paths = new Map<string, number>();
+  for (let node = 0; node < nodeCount; node++) {
+    if (describe(laterSnapshot, node) !== holdersOf) continue;
+    const path: string[] = [];
+    // Up to 8 steps, a run of one kind of link (a linked list's nodes) counting as one step.
+    for (let at = retainer[node]!, depth = 0, steps = 0; at !== -1 && steps < 8 && depth < 100_000; at = retainer[at]!, depth++) {
+      const step = `${describe(laterSnapshot, at)}${edgeName[at] === undefined ? '' : ` .${edgeName[at]}`}`;
+      const kind = describe(laterSnapshot, at);
+      if (path.length > 0 && path.at(-1)?.startsWith(`${kind} `) === true && /^(next|previous|prev)$/.test(edgeName[at] ?? '')) continue;
+      path.push(step);
+      steps++;
+    }
+    const key = path.join('  <-  ');
+    paths.set(key, (paths.get(key) ?? 0) + 1);
+  }
+  process.stdout.write(`\nwho holds ${holdersOf} (count, retainer path)\n`);
+  for (const [path, count] of [...paths].sort((a, b) => b[1] - a[1]).slice(0, rows)) process.stdout.write(`  ${count}  ${path}\n`);
 }
