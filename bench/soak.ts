@@ -10,7 +10,8 @@
 // bench/heap-diff.ts); PARAPET_SOAK_NODE_OPTIONS is passed to the nodes as NODE_OPTIONS.
 //
 // Traffic, spread over both nodes: 55 % GET a project with a session cookie, 20 % with a bearer
-// access token, 10 % list projects, 8 % create a project, 2 % sign in (argon2id), 5 % /healthz.
+// access token, 10 % list projects, 8 % create a project, 2 % sign in (argon2id; one at a time,
+// else a GET), 5 % /healthz.
 // Pass: no error answers (anything but the expected 2xx), RSS growth from the end of minute 2 to the
 // end < 10 % on each node, and no minute's p99 above 3× the median minute's p99.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -97,6 +98,9 @@ async function main(): Promise<number> {
     const errors: string[] = [];
     let requests = 0;
     let counter = 0;
+    // One sign-in in flight at a time: the one account's throttle counts each attempt as a failure
+    // until it succeeds (issue 14), so five parallel sign-ins of one account are refused by design.
+    let signingIn = false;
     const one = async (): Promise<void> => {
       const node = nodes[counter++ % 2]!;
       const pick = Math.random() * 100;
@@ -110,7 +114,14 @@ async function main(): Promise<number> {
       else if (pick < 93) {
         expected = 201;
         response = await post(node.base, `/api/v1/organizations/${org.id}/projects`, { name: `p-${counter}` }, { cookie });
-      } else if (pick < 95) response = await post(node.base, '/api/v1/auth/login', { email: 'soak@example.com', password: PASSWORD });
+      } else if (pick < 95 && !signingIn) {
+        signingIn = true;
+        try {
+          response = await post(node.base, '/api/v1/auth/login', { email: 'soak@example.com', password: PASSWORD });
+        } finally {
+          signingIn = false;
+        }
+      } else if (pick < 95) response = await fetch(projectUrl, { headers: { cookie } });
       else response = await fetch(`${node.base}/healthz`);
       await response.arrayBuffer();
       latencies.push(performance.now() - started);
