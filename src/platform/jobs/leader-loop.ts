@@ -1,18 +1,27 @@
 import type { Logger } from 'pino';
 import type { Database } from '../db/index.ts';
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+/**
+ * Waits `ms`, or less if `signal` aborts. Its abort listener is removed when the wait ends either
+ * way: a follower waits on the loop's one long-lived signal every `retryMs`, so a listener left
+ * behind per wait (with its timer and promise) grew the heap without bound on every node that
+ * did not lead (issue 15, soak).
+ */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const end = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', end);
+      resolve();
+    };
+    const timer = setTimeout(end, ms);
+    signal.addEventListener('abort', end, { once: true });
   });
+}
 
 export interface LeaderLoopOptions<DB> {
   readonly db: Database<DB>;
@@ -86,10 +95,10 @@ export function startLeaderLoop<DB>(options: LeaderLoopOptions<DB>): () => Promi
           }
           if (!leadership.lost) await options.finish?.();
         });
-        if (!led) await sleep(retryMs, controller.signal);
+        if (!led) await abortableSleep(retryMs, controller.signal);
       } catch (error) {
         options.logger.error({ err: error }, `${options.name} failed; retrying`);
-        await sleep(retryMs, controller.signal);
+        await abortableSleep(retryMs, controller.signal);
       }
     }
   })();
