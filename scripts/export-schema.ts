@@ -7,6 +7,7 @@ import { API_KEYS_SECTION } from '../src/modules/api-keys/index.ts';
 import { MFA_SECTION } from '../src/modules/identity/mfa/index.ts';
 import { BUILT_IN_SECTIONS, exportSchema, type PersonalDataSection } from '../src/modules/lifecycle/index.ts';
 import { PASSKEYS_SECTION } from '../src/modules/passkeys/index.ts';
+import { SCIM_SECTION } from '../src/modules/scim/index.ts';
 import { REFRESH_TOKEN_FAMILIES_SECTION } from '../src/modules/tokens/index.ts';
 
 /** Every section of the export, as the app registers them. */
@@ -21,6 +22,7 @@ export const EXPORT_SECTIONS: readonly PersonalDataSection[] = [
   ...BUILT_IN_SECTIONS,
   ACCESS_REQUESTS_SECTION,
   RISKY_WRITES_SECTION,
+  SCIM_SECTION,
 ];
 
 export function publishedExportSchema(): string {

@@ -59,5 +59,14 @@ export const PERSONAL_DATA_EXCLUSIONS: Readonly<Record<string, string>> = {
   oidc_applications: 'organization configuration (`created_by`); registering it is in the user’s `audit_events`',
   // Not yet exported: which OpenID applications a session signed in to; it ends with the session.
   oidc_grant_sessions: 'the link from an OpenID application’s grant to the session it came from (not yet exported; removed when the session ends); signing in to the application is in the user’s `audit_events`',
+  // One-time upgrade copies (migrations 0062, 0063): rows that existed before row MACs, read once at start to MAC them and removed.
+  api_keys_mac_upgrade: 'a one-time copy of API keys that existed before row MACs (`created_by`), MACed and removed at the next start; the key itself is in `api_keys`',
+  role_bindings_mac_upgrade: 'a one-time copy of role bindings that existed before row MACs, MACed and removed at the next start; the bindings themselves are in the `organizations` section',
+  oidc_branding: 'organization configuration (`updated_by`); the change is in the user’s `audit_events`',
+  oidc_resource_servers: 'organization configuration (`created_by`); registering it is in the user’s `audit_events`',
+  oidc_sign_up_settings: 'organization configuration (`updated_by`); the change is in the user’s `audit_events`',
+  scim_directories: 'organization configuration (`created_by`); creating it is in the user’s `audit_events`',
+  // Not yet exported: before its link is used, a sign-up has no account to export it for.
+  oidc_sign_ups: 'a self-service sign-up waiting for its emailed link (address, password hash; no account yet); the link expires after 24 hours (not yet exported)',
   disclosure_tokens: 'single-use links mailed to a vulnerability reporter (no account), by address; the reports they open are read through the researcher portal',
 };

@@ -5,3 +5,4 @@ export { type ScimService } from './scim-service.ts';
 export { parseFilter, FILTER_LIMITS, type Filter } from './scim-filter.ts';
 export { SCIM_ERRORS } from './errors.ts';
 export { SCIM_AUDIT_ACTIONS } from './audit-actions.ts';
+export { SCIM_SECTION, scimPersonalData } from './scim-personal-data.ts';

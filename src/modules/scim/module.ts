@@ -1,5 +1,6 @@
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import { defineModule } from '../contract.ts';
+import { scimPersonalData } from './scim-personal-data.ts';
 import { SCIM_AUDIT_ACTIONS } from './audit-actions.ts';
 import { createDirectoriesService, type DirectoriesService } from './directories-service.ts';
 import { SCIM_ERRORS } from './errors.ts';
@@ -32,6 +33,7 @@ export const scimModule = defineModule({
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: SCIM_ERRORS,
+  personalData: (ctx) => [scimPersonalData(ctx)],
   auditActions: SCIM_AUDIT_ACTIONS,
   create: (ctx, { audit, access, members, sso }) => {
     const directories = createDirectoriesService({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, audit: audit.recorder, access: access.service });
