@@ -3,6 +3,8 @@
  * as `application/scim+json`. The detail is a fixed sentence per code: nothing the client sent is
  * echoed back. The SCIM routes answer only these, never problem+json (docs/sso.md explains why).
  */
+import { ParapetError } from '../../platform/errors.ts';
+
 export const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 
 /** RFC 7644 §3.12 Table 9, plus the codes without a scimType that this server answers. */
@@ -32,7 +34,8 @@ const DETAILS: Readonly<Record<string, string>> = {
   '503': 'The service is not available.',
 };
 
-export class ScimError extends Error {
+export class ScimError extends ParapetError {
+  readonly code = 'scim_error';
   override readonly name = 'ScimError';
   readonly status: number;
   readonly scimType: ScimType | undefined;
