@@ -89,8 +89,10 @@ describe('bad input on every route', () => {
         } else {
           // A wrong type must really be another JSON type: an integer for an integer field (or a
           // boolean for a boolean) may well be valid, so wrap it in an array instead.
-          const same = typeof valid[key] === typeof value && !Array.isArray(value) && value !== null;
-          payload = { ...valid, [key]: typeof valid[key] === 'string' && typeof value === 'string' ? 12345 : same ? [value] : value };
+          // An array of strings for an array-of-strings field is no wrong type either: use a number.
+          const jsonType = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+          const same = jsonType(valid[key]) === jsonType(value);
+          payload = { ...valid, [key]: same ? (typeof value === 'string' || Array.isArray(value) ? 12345 : [value]) : value };
         }
         const response = await send(route, payload as object);
         if (mutation === 'missing' && Object.keys(payload as object).length > 0 && route.method === 'PATCH') {
