@@ -1,6 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { RowIntegrity } from '../identity/index.ts';
 import type { RoleBindingsTable } from './access-tables.ts';
+import { isBuiltInRole } from './permissions.ts';
 
 /** The part of the identity module's row MACs the access store needs. */
 export type BindingIntegrity = Pick<RowIntegrity, 'rowMac' | 'rowValid'>;
@@ -40,4 +41,25 @@ export function bindingMac(integrity: BindingIntegrity, row: UnsealedBinding): B
 /** True when the binding carries its MAC; a false answer is logged (ids only) and the binding grants nothing. */
 export function bindingValid(integrity: BindingIntegrity, row: StoredBinding): boolean {
   return integrity.rowValid(ROLE_BINDING_ROW, fields(row), row.integrity_mac, { table: 'role_bindings', id: row.id, tenantId: row.tenant_id });
+}
+
+/** A user's organization-wide binding to a role (built-in key or custom role id): no scope, conditions or expiry; system-made. */
+export function organizationRoleBinding(input: { readonly tenantId: string; readonly id: string; readonly userId: string; readonly role: string; readonly now: Date }): UnsealedBinding {
+  const builtIn = isBuiltInRole(input.role);
+  return {
+    tenant_id: input.tenantId,
+    id: input.id,
+    principal_type: 'user',
+    principal_id: input.userId,
+    built_in_role: builtIn ? input.role : null,
+    custom_role_id: builtIn ? null : input.role,
+    project_id: null,
+    environment_id: null,
+    conditions: null,
+    expires_at: null,
+    grant_id: null,
+    created_by: null,
+    created_at: input.now,
+    last_used_at: null,
+  };
 }

@@ -11,7 +11,7 @@ export { registerAuthorization, callerOf } from './access-hook.ts';
 export type { AccessTables, PrincipalType } from './access-tables.ts';
 export { buildAccessReview, reviewAndRecord, accessReviewCsv, credentialAgeFlags, STALE_AFTER_DAYS, type AccessReview, type ReviewContributor, type AccessState, type ReviewPrincipal, type ReviewGrant, type ReviewFlag } from './access-review.ts';
 export { loadAccessState, type BindingRow } from './access-store.ts';
-export type { UnsealedBinding as NewBinding } from './binding-integrity.ts';
+export { organizationRoleBinding, type UnsealedBinding as NewBinding } from './binding-integrity.ts';
 export { compilePolicy, policyProblems, DEFAULT_POLICY, MFA_METHODS, POLICY_BOUNDS, type OrgSecurityPolicy, type MfaMethod, type PolicyFailure } from './org-policy.ts';
 export { createSecurityPolicyService, type SecurityPolicyService } from './security-policy.ts';
 export { registerSecurityPolicyRoutes } from './security-policy-routes.ts';

@@ -3,7 +3,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { digestToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { isUniqueViolation } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { isBuiltInRole, type AccessControl, type AccessService } from '../access/index.ts';
+import { organizationRoleBinding, type AccessControl, type AccessService } from '../access/index.ts';
 import type { AuditActor, AuditRecorder, AuditSource } from '../audit/index.ts';
 import { findUserByEmail, insertUser } from '../identity/index.ts';
 import type { MembersService } from '../members/index.ts';
@@ -93,22 +93,7 @@ export function createScimService(deps: {
   }
 
   async function bind(tx: Tx, tenantId: string, userId: string, role: string, now: Date): Promise<void> {
-    await deps.access.insertBinding(tx, {
-      tenant_id: tenantId,
-      id: uuidv7(clock, random),
-      principal_type: 'user',
-      principal_id: userId,
-      built_in_role: isBuiltInRole(role) ? role : null,
-      custom_role_id: isBuiltInRole(role) ? null : role,
-      project_id: null,
-      environment_id: null,
-      conditions: null,
-      expires_at: null,
-      grant_id: null,
-      created_by: null,
-      created_at: now,
-      last_used_at: null,
-    });
+    await deps.access.insertBinding(tx, organizationRoleBinding({ tenantId, id: uuidv7(clock, random), userId, role, now }));
   }
 
   /**

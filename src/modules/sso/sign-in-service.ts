@@ -3,7 +3,7 @@ import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { isBuiltInRole, type AccessControl } from '../access/index.ts';
+import { organizationRoleBinding, type AccessControl } from '../access/index.ts';
 import type { AuditRecorder, AuditSource } from '../audit/index.ts';
 import { findUserByEmail, insertUser, type SessionService, type UserRow } from '../identity/index.ts';
 import { insertMembership } from '../tenants/index.ts';
@@ -143,23 +143,7 @@ export function createSignInService(deps: {
 
   async function join(tx: Tx, tenantId: string, user: UserRow, row: store.ConnectionRow, now: Date): Promise<void> {
     await insertMembership(tx, tenantId, user.id, 'member', now);
-    const role = row.default_role;
-    await deps.access.insertBinding(tx, {
-      tenant_id: tenantId,
-      id: uuidv7(clock, random),
-      principal_type: 'user',
-      principal_id: user.id,
-      built_in_role: isBuiltInRole(role) ? role : null,
-      custom_role_id: isBuiltInRole(role) ? null : role,
-      project_id: null,
-      environment_id: null,
-      conditions: null,
-      expires_at: null,
-      grant_id: null,
-      created_by: null,
-      created_at: now,
-      last_used_at: null,
-    });
+    await deps.access.insertBinding(tx, organizationRoleBinding({ tenantId, id: uuidv7(clock, random), userId: user.id, role: row.default_role, now }));
     await deps.access.changed(tx, tenantId);
   }
 
