@@ -2,7 +2,7 @@ export { createClientsService, OAUTH_TOPIC, CLIENT_SECRET_PREFIX, type ClientsSe
 export { registerClientsRoutes } from './clients-routes.ts';
 export { createTokenService, ACCESS_TOKEN_TTL_S, type TokenService, type OAuthEndpoints, type TokenResponse } from './token-service.ts';
 export { registerTokenRoutes, TOKEN_PATH, METADATA_PATH } from './token-routes.ts';
-export { createBearerAuthenticator, type BearerAuthenticator } from './bearer-authenticator.ts';
+export { createServiceAccountTokenKind, tenantGroup, type ServiceAccountTokenKind } from './service-account-token-kind.ts';
 export { JWT_BEARER_ASSERTION_TYPE } from './client-credentials.ts';
 export type { OAuthTables } from './oauth-tables.ts';
 

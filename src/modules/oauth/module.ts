@@ -1,9 +1,9 @@
 import { defineModule } from '../contract.ts';
 import { OAUTH_AUDIT_ACTIONS } from './audit-actions.ts';
-import { createBearerAuthenticator } from './bearer-authenticator.ts';
 import { registerClientsRoutes } from './clients-routes.ts';
 import { createClientsService, type ClientsService } from './clients-service.ts';
 import { registerTokenRoutes } from './token-routes.ts';
+import { createServiceAccountTokenKind } from './service-account-token-kind.ts';
 import { createTokenService, type TokenService } from './token-service.ts';
 
 /** OAuth 2.0 client credentials for service accounts (AUTH-8). */
@@ -20,16 +20,16 @@ declare module '../contract.ts' {
 
 export const oauthModule = defineModule({
   name: 'oauth',
-  summary: 'OAuth 2.0 clients of service accounts: client secrets or private_key_jwt, the token endpoint, RFC 8414 metadata, bearer authentication.',
-  dependsOn: ['audit', 'identity', 'access', 'tokens'],
+  summary: 'OAuth 2.0 clients of service accounts: client secrets or private_key_jwt, the token endpoint, RFC 8414 metadata; its tokens are one kind the bearer authenticator accepts.',
+  dependsOn: ['audit', 'access', 'tokens'],
   tables: { oauth_clients: { scope: 'tenant' }, oauth_assertion_jtis: { scope: 'tenant' } },
   migrations: new URL('./migrations/', import.meta.url),
   auditActions: OAUTH_AUDIT_ACTIONS,
-  create: (ctx, { audit, identity, access, tokens }) => {
+  create: (ctx, { audit, access, tokens }) => {
     const { transactor, clock, random, config } = ctx;
     const { endpoints } = tokens;
-    const bearer = createBearerAuthenticator({ keys: tokens.keys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, feed: ctx.feed, cache: tokens.cache });
-    identity.addAuthenticator((request) => bearer.authenticate(request));
+    const serviceAccounts = createServiceAccountTokenKind({ clock, transactor, feed: ctx.feed, cache: tokens.cache });
+    tokens.bearer.accept(serviceAccounts.kind);
     const clients = createClientsService({
       transactor,
       clock,
@@ -38,7 +38,7 @@ export const oauthModule = defineModule({
       access: access.control,
       feed: ctx.feed,
       revoked: (tenantId) => {
-        bearer.invalidate(tenantId);
+        serviceAccounts.invalidate(tenantId);
       },
     });
     const service = createTokenService({ transactor, clock, random, audit: audit.recorder, access: access.control, keys: tokens.keys, endpoints });
@@ -49,7 +49,7 @@ export const oauthModule = defineModule({
         await registerTokenRoutes(ctx.http, { service, endpoints, documentation: `${config.publicUrl}/docs/api` });
       },
       close: () => {
-        bearer.close();
+        serviceAccounts.close();
       },
     };
   },

@@ -9,8 +9,8 @@ import * as oidc from 'openid-client';
 import type { FastifyRequest } from 'fastify';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import type { AppTransactor } from '../../database.ts';
-import { createUserTokenAuthenticator, createVerifiedTokenCache } from '../tokens/index.ts';
-import { createBearerAuthenticator } from './bearer-authenticator.ts';
+import { createBearerAuthenticator, createUserTokenKind, createVerifiedTokenCache } from '../tokens/index.ts';
+import { createServiceAccountTokenKind } from './service-account-token-kind.ts';
 import { createClient, freePort, secretToken, seedOrg, seedServiceAccount, tokenRequest, type OrgFixture } from './oauth-test-fixture.ts';
 
 describe('OAuth 2.0 client credentials with a real client (openid-client over loopback)', () => {
@@ -157,14 +157,17 @@ describe('OAuth 2.0 client credentials with a real client (openid-client over lo
         return t.transactor.withPlatform(fn);
       },
     } as unknown as AppTransactor;
-    const shared = { keys: t.app.services.tokenKeys, issuer, audience: `${issuer}/api`, clock: { now: () => new Date() }, transactor: counting, integrity: createRowIntegrity(TEST_KEYRING.derive('row-integrity')), feed: undefined, cache: createVerifiedTokenCache({ clock: { now: () => new Date() } }) };
-    const users = createUserTokenAuthenticator(shared);
-    const robots = createBearerAuthenticator(shared);
+    const shared = { clock: { now: () => new Date() }, transactor: counting, integrity: createRowIntegrity(TEST_KEYRING.derive('row-integrity')), feed: undefined, cache: createVerifiedTokenCache({ clock: { now: () => new Date() } }) };
+    const bearer = createBearerAuthenticator({ keys: t.app.services.tokenKeys, issuer, audience: `${issuer}/api`, clock: shared.clock, cache: shared.cache });
+    // Both kinds, in the order of the app: the user kind does not claim the token, the service-account kind does.
+    const users = createUserTokenKind(shared);
+    const robots = createServiceAccountTokenKind(shared);
+    bearer.accept(users.kind);
+    bearer.accept(robots.kind);
     const request = { headers: { authorization: `Bearer ${token}` }, params: {} } as unknown as FastifyRequest;
-    // The order of the app: the user-token authenticator passes the token on, the OAuth one claims it.
     for (let i = 0; i < 1_000; i++) {
-      assert.equal(await users.authenticate(request), undefined);
-      assert.equal((await robots.authenticate(request))?.serviceAccountId, serviceAccountId);
+      const principal = await bearer.authenticate(request);
+      assert.equal(principal?.kind === 'service_account' ? principal.serviceAccountId : undefined, serviceAccountId);
     }
     assert.equal(transactions, 1);
     assert.equal(shared.cache.size, 1);

@@ -6,7 +6,8 @@ import { TOKENS_ERRORS } from './errors.ts';
 import { oauthEndpoints, type OAuthEndpoints } from './endpoints.ts';
 import { registerJwksRoute } from './jwks-route.ts';
 import { createTokenKeys, type TokenKeys } from './token-keys.ts';
-import { createUserTokenAuthenticator } from './user-token-authenticator.ts';
+import { createBearerAuthenticator, type BearerAuthenticator } from './bearer-authenticator.ts';
+import { createUserTokenKind } from './user-token-kind.ts';
 import { registerUserTokenRoutes } from './user-tokens-routes.ts';
 import { createUserTokens, type UserTokens } from './user-tokens-service.ts';
 import { createVerifiedTokenCache, type VerifiedTokenCache } from './verified-token-cache.ts';
@@ -18,6 +19,8 @@ export interface TokensApi {
   readonly userTokens: UserTokens;
   /** Verified bearer tokens of every kind (user tokens here, client-credentials tokens in oauth). */
   readonly cache: VerifiedTokenCache;
+  /** The one bearer-token authenticator; other modules add their kinds of token with `accept`. */
+  readonly bearer: BearerAuthenticator;
   readonly endpoints: OAuthEndpoints;
 }
 
@@ -41,7 +44,9 @@ export const tokensModule = defineModule({
     const keys = createTokenKeys({ keyring: ctx.keyring, clock, rotationDays: config.tokenKeyRotationDays });
     const endpoints = oauthEndpoints(config.publicUrl);
     const cache = createVerifiedTokenCache({ clock });
-    const bearer = createUserTokenAuthenticator({ keys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, transactor, integrity: identity.integrity, feed: ctx.feed, cache });
+    const bearer = createBearerAuthenticator({ keys, issuer: endpoints.issuer, audience: endpoints.apiAudience, clock, cache });
+    const users = createUserTokenKind({ clock, transactor, integrity: identity.integrity, feed: ctx.feed, cache });
+    bearer.accept(users.kind);
     const userTokens = createUserTokens({
       transactor,
       clock,
@@ -57,22 +62,22 @@ export const tokensModule = defineModule({
       settings: { refreshDays: config.refreshTokenDays, graceSeconds: config.refreshReuseGraceSeconds, perMinute: config.refreshPerMinute },
       logger: ctx.logger,
       revoked: (sessionId) => {
-        bearer.ended(sessionId);
+        users.ended(sessionId);
       },
     });
     identity.onSessionRevoked((sessionId) => {
-      bearer.ended(sessionId);
+      users.ended(sessionId);
     });
     identity.addAuthenticator((request) => bearer.authenticate(request));
     identity.answerApiClientsWith((sessionId, options) => userTokens.issueForSession(sessionId, options));
     return {
-      api: { keys, userTokens, cache, endpoints },
+      api: { keys, userTokens, cache, bearer, endpoints },
       routes: async () => {
         registerJwksRoute(ctx.http, keys);
         await registerUserTokenRoutes(ctx.http, { tokens: userTokens });
       },
       close: () => {
-        bearer.close();
+        users.close();
       },
     };
   },

@@ -7,7 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import type { AppTransactor } from '../../database.ts';
-import { createUserTokenAuthenticator } from './user-token-authenticator.ts';
+import { createBearerAuthenticator } from './bearer-authenticator.ts';
+import { createUserTokenKind } from './user-token-kind.ts';
+import { createVerifiedTokenCache } from './verified-token-cache.ts';
 import { expectedClaims, me, newUser, refresh, sidOf, tokenLogin, type Pair } from './user-tokens-test-fixture.ts';
 
 describe('tokens for API clients (AUTH-5)', () => {
@@ -125,11 +127,17 @@ describe('tokens for API clients (AUTH-5)', () => {
         return t.transactor.withPlatform(fn);
       },
     } as unknown as AppTransactor;
-    const authenticator = createUserTokenAuthenticator({ keys: t.app.services.tokenKeys, ...expectedClaims(t), clock: { now: () => new Date() }, transactor: counting, integrity: createRowIntegrity(TEST_KEYRING.derive('row-integrity')), feed: undefined });
+    const clock = { now: () => new Date() };
+    const cache = createVerifiedTokenCache({ clock });
+    const authenticator = createBearerAuthenticator({ keys: t.app.services.tokenKeys, ...expectedClaims(t), clock, cache });
+    const users = createUserTokenKind({ clock, transactor: counting, integrity: createRowIntegrity(TEST_KEYRING.derive('row-integrity')), feed: undefined, cache });
+    authenticator.accept(users.kind);
     const request = { headers: { authorization: `Bearer ${pair.access_token}` }, params: {} } as unknown as FastifyRequest;
-    for (let i = 0; i < 1_000; i++) assert.equal((await authenticator.authenticate(request))?.userId, user.userId);
+    const userIdOf = (principal: Awaited<ReturnType<typeof authenticator.authenticate>>) => (principal?.kind === 'user' ? principal.userId : undefined);
+    for (let i = 0; i < 1_000; i++) assert.equal(userIdOf(await authenticator.authenticate(request)), user.userId);
     assert.equal(transactions, 1);
-    assert.equal(authenticator.warm(pair.access_token)?.sessionId, sidOf(pair.access_token));
-    authenticator.close();
+    const warm = authenticator.warm(pair.access_token);
+    assert.equal(warm?.kind === 'user' ? warm.sessionId : undefined, sidOf(pair.access_token));
+    users.close();
   });
 });
