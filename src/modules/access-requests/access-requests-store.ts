@@ -103,3 +103,15 @@ export async function decideApproval(tx: Tx, tenantId: string, id: string, statu
     .returningAll()
     .executeTakeFirst();
 }
+
+/** Withdraws the pending just-in-time requests a removed member made or was named in: approving one later must not bring them back. */
+export async function cancelPendingRequests(tx: Tx, tenantId: string, userId: string, now: Date): Promise<number> {
+  const result = await tx
+    .updateTable('access_requests')
+    .set({ status: 'cancelled', decided_at: now })
+    .where('tenant_id', '=', tenantId)
+    .where('status', '=', 'pending')
+    .where((eb) => eb.or([eb('requester_id', '=', userId), eb('principal_id', '=', userId)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -7,3 +7,4 @@ export { accessRequestsModule, type AccessRequestsApi } from './module.ts';
 export { ACCESS_REQUESTS_SECTION, RISKY_WRITES_SECTION, accessRequestsPersonalData, riskyWritesPersonalData } from './access-requests-personal-data.ts';
 export { ACCESS_REQUESTS_ERRORS } from './errors.ts';
 export { ACCESS_REQUESTS_AUDIT_ACTIONS } from './audit-actions.ts';
+export { cancelPendingRequests } from './access-requests-store.ts';

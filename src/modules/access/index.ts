@@ -18,3 +18,4 @@ export { registerSecurityPolicyRoutes } from './security-policy-routes.ts';
 export { accessModule, type AccessApi } from './module.ts';
 export { ACCESS_ERRORS } from './errors.ts';
 export { ACCESS_AUDIT_ACTIONS } from './audit-actions.ts';
+export { eraseUserBindings } from './erasure.ts';

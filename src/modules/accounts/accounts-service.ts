@@ -5,7 +5,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import type { UserPrincipal } from '../access/index.ts';
 import { PLATFORM_TENANT_ID, type AuditEventInput, type AuditRecorder, type AuditSource } from '../audit/index.ts';
-import { checkNewPassword, findUserByEmail, isOverlongPassword, normalizeEmail, type LoginThrottle, type PasswordHasher, type SessionService } from '../identity/index.ts';
+import { changeUserEmail, checkNewPassword, findUserByEmail, isOverlongPassword, markEmailVerified, normalizeEmail, updatePasswordHash, type LoginThrottle, type PasswordHasher, type SessionService } from '../identity/index.ts';
 import { findLiveToken, issueAccountToken, useToken, ACCOUNT_LINK_TTL_MS } from './account-tokens.ts';
 import type { AccountTokenPurpose } from './accounts-tables.ts';
 
@@ -111,11 +111,7 @@ export function createAccountsService(deps: AccountsDeps) {
         const now = clock.now();
         // The link reached the address, so it is verified (if it is still the account's address).
         const verified = row.email !== null && normalizeEmail(row.email) === user.email_normalized;
-        await tx
-          .updateTable('users')
-          .set({ password_hash: passwordHash, updated_at: now, ...(verified && user.email_verified_at === null ? { email_verified_at: now } : {}) })
-          .where('id', '=', user.id)
-          .execute();
+        await updatePasswordHash(tx, user.id, passwordHash, now, { verifiedEmail: verified });
         const ended = await sessions.revokeAllForUser(tx, user.id, 'password_reset');
         // The platform log and each of the user's organizations' logs (issue 14 part 5).
         await audit.recordForUser(tx, user.id, [{
@@ -162,8 +158,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const ended = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         const now = clock.now();
         // Only over the hash that was verified: of two concurrent changes, the second finds it gone.
-        const changed = await tx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', user.id).where('password_hash', '=', user.password_hash).where('disabled_at', 'is', null).executeTakeFirst();
-        if (changed.numUpdatedRows !== 1n) throw new AppError('conflict', { detail: 'The password changed meanwhile; sign in again.' });
+        if (!(await updatePasswordHash(tx, user.id, passwordHash, now, { ifCurrent: user.password_hash }))) throw new AppError('conflict', { detail: 'The password changed meanwhile; sign in again.' });
         const sessionsEnded = await sessions.revokeAllForUser(tx, user.id, 'password_changed', { except: principal.sessionId });
         await audit.recordForUser(tx, user.id, [{ action: 'password.changed', actor, outcome: 'success', source: input.source, targets: [{ type: 'user', id: user.id }], metadata: { sessions_ended: sessionsEnded.length } }]);
         return sessionsEnded.length;
@@ -193,7 +188,7 @@ export function createAccountsService(deps: AccountsDeps) {
         const user = await tx.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst();
         if (user === undefined || row.email === null || normalizeEmail(row.email) !== user.email_normalized) return false;
         const now = clock.now();
-        await tx.updateTable('users').set({ email_verified_at: now, updated_at: now }).where('id', '=', user.id).execute();
+        await markEmailVerified(tx, user.id, now);
         await record(tx, { action: 'email.verified', actor: { type: 'user', id: user.id, display_name: user.display_name }, outcome: 'success', source: input.source, targets: [{ type: 'user', id: user.id, name: user.email }] });
         return true;
       });
@@ -243,7 +238,7 @@ export function createAccountsService(deps: AccountsDeps) {
         // Told only to whoever holds the new address's link (they can see that address's mail).
         if (taken !== undefined) throw new AppError('conflict', { detail: 'Another account already uses this address.' });
         const now = clock.now();
-        await tx.updateTable('users').set({ email: row.email, email_normalized: normalizeEmail(row.email), email_verified_at: now, updated_at: now }).where('id', '=', user.id).execute();
+        await changeUserEmail(tx, user.id, row.email, now);
         const ended = await sessions.revokeAllForUser(tx, user.id, 'email_changed', { except: row.session_id ?? undefined });
         await record(tx, {
           action: 'email.changed',

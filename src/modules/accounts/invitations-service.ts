@@ -6,7 +6,8 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import { BUILT_IN_ROLES, isBuiltInRole, type AccessControl, type AccessService, type NewBinding, type Caller, type UserPrincipal } from '../access/index.ts';
 import type { AuditRecorder, AuditSource } from '../audit/index.ts';
-import { checkNewPassword, findUserByEmail, insertUser, normalizeEmail, type LoginThrottle, type PasswordHasher } from '../identity/index.ts';
+import { checkNewPassword, findUserByEmail, insertUser, markEmailVerified, normalizeEmail, type LoginThrottle, type PasswordHasher } from '../identity/index.ts';
+import { insertMembership } from '../tenants/index.ts';
 import { refuseLink } from './accounts-service.ts';
 import type { InvitationsTable } from './accounts-tables.ts';
 
@@ -136,11 +137,11 @@ export function createInvitationsService(deps: {
         } else {
           if ((await findUserByEmail(tx, row.email)) !== undefined) throw new AppError('sign_in_required');
           const user = await insertUser(tx, { id: uuidv7(clock, random), email: row.email, displayName: input.displayName ?? '', passwordHash: passwordHash ?? '', isPlatformAdmin: false, now });
-          await tx.updateTable('users').set({ email_verified_at: now }).where('id', '=', user.id).execute();
+          await markEmailVerified(tx, user.id, now);
           userId = user.id;
         }
         await tx.updateTable('invitations').set({ accepted_at: now, accepted_by: userId }).where('tenant_id', '=', tenantId).where('id', '=', row.id).execute();
-        await tx.insertInto('memberships').values({ tenant_id: tenantId, user_id: userId, role: 'member', created_at: now }).onConflict((oc) => oc.doNothing()).execute();
+        await insertMembership(tx, tenantId, userId, 'member', now, { ifAbsent: true });
         const builtIn = isBuiltInRole(row.role) ? row.role : null;
         if (builtIn === null && (await tx.selectFrom('access_roles').select('id').where('tenant_id', '=', tenantId).where('id', '=', row.role).executeTakeFirst()) === undefined) {
           throw new AppError('invitation_invalid', { detail: 'The role of this invitation no longer exists; ask for a new invitation.' });

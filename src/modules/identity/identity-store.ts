@@ -43,8 +43,39 @@ export async function insertUser(
     .executeTakeFirstOrThrow();
 }
 
-export async function updatePasswordHash(tx: Tx, userId: string, passwordHash: string, now: Date): Promise<void> {
-  await tx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', userId).execute();
+/**
+ * Sets a user's password hash; false when nothing changed. `verifiedEmail`: the link that allowed it
+ * reached the account's address, so the address is verified too. `ifCurrent`: only over this hash of
+ * an enabled account (of two concurrent changes, the second finds it gone).
+ */
+export async function updatePasswordHash(tx: Tx, userId: string, passwordHash: string, now: Date, options: { verifiedEmail?: boolean; ifCurrent?: string } = {}): Promise<boolean> {
+  let query = tx
+    .updateTable('users')
+    .set({ password_hash: passwordHash, updated_at: now, ...(options.verifiedEmail === true ? { email_verified_at: sql<Date>`coalesce(email_verified_at, ${now})` } : {}) })
+    .where('id', '=', userId);
+  if (options.ifCurrent !== undefined) query = query.where('password_hash', '=', options.ifCurrent).where('disabled_at', 'is', null);
+  const result = await query.executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Gives a user a new, verified address (the link sent to it was used). */
+export async function changeUserEmail(tx: Tx, userId: string, email: string, now: Date): Promise<void> {
+  await tx.updateTable('users').set({ email, email_normalized: normalizeEmail(email), email_verified_at: now, updated_at: now }).where('id', '=', userId).execute();
+}
+
+/** Renames a user; their id, address and new name. */
+export async function renameUser(tx: Tx, userId: string, displayName: string, now: Date): Promise<{ id: string; email: string; display_name: string }> {
+  return tx.updateTable('users').set({ display_name: displayName, updated_at: now }).where('id', '=', userId).returning(['id', 'email', 'display_name']).executeTakeFirstOrThrow();
+}
+
+/** DATA-3 erasure: removes at most `limit` of a user's sessions (one bounded statement); the number removed. */
+export async function eraseUserSessions(tx: Tx, userId: string, limit: number): Promise<number> {
+  return Number((await sql`delete from sessions where ctid = any(array(select ctid from sessions where user_id = ${userId} limit ${limit}))`.execute(tx)).numAffectedRows ?? 0n);
+}
+
+/** Removes a user's row (DATA-3 purge: their other data is removed first, by each owning module). */
+export async function deleteUser(tx: Tx, userId: string): Promise<void> {
+  await tx.deleteFrom('users').where('id', '=', userId).execute();
 }
 
 /** Whether an operator exists: a row whose flag carries its MAC (a hand-set flag does not count). */
@@ -76,6 +107,11 @@ export async function findSessionByTokenHash(tx: Tx, tokenHash: Buffer): Promise
 
 export async function touchSession(tx: Tx, sessionId: string, now: Date): Promise<void> {
   await tx.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', sessionId).execute();
+}
+
+/** Gives an API client's session its refresh family's lifetime (its idle and absolute end). */
+export async function extendSession(tx: Tx, sessionId: string, absoluteExpiresAt: Date, idleSeconds: number): Promise<void> {
+  await tx.updateTable('sessions').set({ absolute_expires_at: absoluteExpiresAt, idle_timeout_seconds: idleSeconds }).where('id', '=', sessionId).execute();
 }
 
 /** Ends a live session; returns its user, or undefined when it was already ended or is unknown. */

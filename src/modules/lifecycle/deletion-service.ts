@@ -7,8 +7,10 @@ import { uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import { afterCommit } from '../../platform/db/transactor.ts';
+import { eraseDeliveriesTo } from '../../platform/mail/index.ts';
 import { PLATFORM_TENANT_ID, SYSTEM_ACTOR, type AuditContext, type AuditRecorder, type AuditSource } from '../audit/index.ts';
-import { normalizeEmail } from '../identity/index.ts';
+import { deleteUser, eraseUserSessions, normalizeEmail, setUserDisabled } from '../identity/index.ts';
+import { deleteOrganization } from '../tenants/index.ts';
 import type { DeletionNotice, DeletionNotifier, DeletionRecipient } from './deletion-notifier.ts';
 import { organizationOwners, ownedOrganizations, soleOwnerRefusal } from './organization-owners.ts';
 import type { PersonalDataContributor } from './personal-data.ts';
@@ -119,7 +121,7 @@ export function createDeletionService(deps: DeletionDeps) {
       query = 'userId' in where ? query.where('user_id', '=', where.userId) : query.where('cancel_token_hash', '=', where.tokenHash);
       const row = await query.returning(['user_id', 'was_disabled']).executeTakeFirst();
       if (row === undefined) throw 'userId' in where ? new AppError('not_found') : new AppError('deletion_cancel_invalid');
-      if (!row.was_disabled) await tx.updateTable('users').set({ disabled_at: null, updated_at: now }).where('id', '=', row.user_id).execute();
+      if (!row.was_disabled) await setUserDisabled(tx, row.user_id, null, now);
       const found = await userRecipient(tx, row.user_id);
       const actor = via === 'token' ? { type: 'user' as const, id: row.user_id, display_name: found?.displayName ?? null } : ctx.actor;
       await audit.record(tx, PLATFORM_TENANT_ID, { action: 'user.deletion_cancelled', actor, outcome: 'success', source: ctx.source, targets: [{ type: 'user', id: row.user_id }], metadata: { via } });
@@ -146,19 +148,12 @@ export function createDeletionService(deps: DeletionDeps) {
       if (erase !== undefined) await inBatches(() => erase(userId, orgs, deps.batchSize));
     }
     for (const { tenantId } of orgs) await transactor.withTenant(tenantId, (tx) => deps.access.changed(tx, tenantId));
-    await inBatches(() =>
-      transactor.withPlatform(async (tx) => Number((await sql`delete from sessions where ctid = any(array(select ctid from sessions where user_id = ${userId} limit ${deps.batchSize}))`.execute(tx)).numAffectedRows ?? 0n)),
-    );
+    await inBatches(() => transactor.withPlatform((tx) => eraseUserSessions(tx, userId, deps.batchSize)));
     // Delivery records name the address (they hold no body): they go before the row that holds it.
     const address = await transactor.withPlatform((tx) => tx.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst());
     if (address !== undefined) {
-      const forms = [...new Set([address.email.toLowerCase(), normalizeEmail(address.email)])];
-      await inBatches(() =>
-        transactor.withPlatform(
-          async (tx) =>
-            Number((await sql`delete from mail_deliveries where ctid = any(array(select ctid from mail_deliveries where lower(recipient) in (${sql.join(forms)}) limit ${deps.batchSize}))`.execute(tx)).numAffectedRows ?? 0n),
-        ),
-      );
+      const forms = [address.email, normalizeEmail(address.email)];
+      await inBatches(() => transactor.withPlatform((tx) => eraseDeliveriesTo(tx, forms, deps.batchSize)));
     }
     // The last notice: its address is read in the transaction that deletes it and kept in memory
     // only until the mailer delivers it (its delivery record does not name it).
@@ -173,7 +168,7 @@ export function createDeletionService(deps: DeletionDeps) {
         .values({ user_id: userId, email_hmac: emailHmac, account_created_at: user.created_at, deletion_requested_at: pending.requested_at, deleted_at: clock.now() })
         .onConflict((oc) => oc.column('user_id').doNothing())
         .execute();
-      await tx.deleteFrom('users').where('id', '=', userId).execute();
+      await deleteUser(tx, userId);
       await audit.record(tx, PLATFORM_TENANT_ID, { action: 'user.deletion_completed', actor: SYSTEM_ACTOR, outcome: 'success', targets: [{ type: 'user', id: userId }], metadata: { organizations: orgs.length } });
       return { userId, email: user.email, displayName: user.display_name };
     });
@@ -197,7 +192,7 @@ export function createDeletionService(deps: DeletionDeps) {
     await transactor.withTenant(tenantId, async (tx) => {
       const due = await tx.selectFrom('organization_deletions').select('id').where('tenant_id', '=', tenantId).where('cancelled_at', 'is', null).where('purge_after', '<=', clock.now()).executeTakeFirst();
       if (due === undefined) return;
-      await tx.deleteFrom('organizations').where('id', '=', tenantId).execute();
+      await deleteOrganization(tx, tenantId);
       await deps.access.changed(tx, tenantId);
       await deletionChanged(tx, tenantId);
       // The organization's own log outlives it until its audit retention ends (docs/data-lifecycle.md).
@@ -242,7 +237,7 @@ export function createDeletionService(deps: DeletionDeps) {
           .insertInto('user_deletions')
           .values({ user_id: userId, requested_by: ctx.userId === '' ? null : ctx.userId, requested_at: now, purge_after: purgeAfter, cancel_token_hash: sha256(cancelToken), was_disabled: user.disabled_at !== null })
           .execute();
-        if (user.disabled_at === null) await tx.updateTable('users').set({ disabled_at: now, updated_at: now }).where('id', '=', userId).execute();
+        if (user.disabled_at === null) await setUserDisabled(tx, userId, now, now);
         await audit.record(tx, PLATFORM_TENANT_ID, {
           action: 'user.deletion_requested',
           actor: ctx.actor,

@@ -7,7 +7,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import { errorResponses, Name, NoContent, Nullable, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { callerOf, type AccessControl } from '../access/index.ts';
 import { PLATFORM_TENANT_ID, type AuditRecorder } from '../audit/index.ts';
-import { type SessionCookie } from '../identity/index.ts';
+import { renameUser, type SessionCookie } from '../identity/index.ts';
 import { auditActor, auditContext, requestSource, requireUser } from '../../platform/http/request-context.ts';
 import type { DeletionService } from './deletion-service.ts';
 import type { ExportService } from './export-service.ts';
@@ -134,7 +134,7 @@ export function registerLifecycleRoutes(
       const ctx = auditContext(request);
       const now = deps.clock.now();
       return deps.transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
-        const row = await tx.updateTable('users').set({ display_name, updated_at: now }).where('id', '=', user.userId).returning(['id', 'email', 'display_name']).executeTakeFirstOrThrow();
+        const row = await renameUser(tx, user.userId, display_name, now);
         await deps.audit.record(tx, PLATFORM_TENANT_ID, { action: 'user.updated', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'user', id: user.userId }], metadata: { field: 'display_name' } });
         return row;
       });

@@ -1,7 +1,8 @@
-import { sql } from 'kysely';
 import type { AppTransactor } from '../../database.ts';
 import { list, maybe, obj, str, time, uuid, type JsonSchema } from '../../platform/json-schema.ts';
 import { PLATFORM_TENANT_ID } from '../audit/index.ts';
+import { eraseUserBindings } from '../access/index.ts';
+import { deleteMembership } from '../tenants/index.ts';
 
 /**
  * The export format's version (`schema_version` in every export; docs/data-export.schema.json).
@@ -128,9 +129,8 @@ export function builtInContributors(deps: { transactor: AppTransactor }): Person
         let removed = 0;
         for (const { tenantId } of memberships) {
           removed += await transactor.withTenant(tenantId, async (tx) => {
-            const bindings = await sql`delete from role_bindings where ctid = any(array(select ctid from role_bindings where tenant_id = ${tenantId} and principal_type = 'user' and principal_id = ${userId} limit ${batchSize}))`.execute(tx);
-            const n = Number(bindings.numAffectedRows ?? 0n);
-            if (n < batchSize) await tx.deleteFrom('memberships').where('tenant_id', '=', tenantId).where('user_id', '=', userId).execute();
+            const n = await eraseUserBindings(tx, tenantId, userId, batchSize);
+            if (n < batchSize) await deleteMembership(tx, tenantId, userId);
             return n;
           });
         }

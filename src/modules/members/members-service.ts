@@ -3,6 +3,8 @@ import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { heldByOwner, isPermission, type AccessControl, type AccessService, type Caller, type Conditions } from '../access/index.ts';
 import type { AuditContext, AuditRecorder } from '../audit/index.ts';
+import { cancelPendingRequests } from '../access-requests/index.ts';
+import { deleteMembership } from '../tenants/index.ts';
 import * as store from './members-store.ts';
 
 /** One role a member holds: the binding, its role (built-in key or custom role id) and scope. */
@@ -134,10 +136,9 @@ export function createMembersService(deps: MembersDeps) {
         tenantId,
         async (tx) => {
           const bindings = await deps.accessService.endBindingsOf(tx, tenantId, userId);
-          const left = await tx.deleteFrom('memberships').where('tenant_id', '=', tenantId).where('user_id', '=', userId).executeTakeFirst();
           // Removed meanwhile by someone else.
-          if (left.numDeletedRows === 0n) throw new AppError('not_found');
-          const requests = await store.cancelPendingRequests(tx, tenantId, userId, now);
+          if (!(await deleteMembership(tx, tenantId, userId))) throw new AppError('not_found');
+          const requests = await cancelPendingRequests(tx, tenantId, userId, now);
           const sessions = await deps.endSessions(tx, userId, 'member_removed');
           const keys = await store.liveKeysMadeBy(tx, tenantId, userId, now);
           await audit.record(tx, tenantId, {

@@ -24,8 +24,16 @@ export async function lockAndCountOrganizationsCreated(tx: Tx, userId: string): 
   return rows[0]?.n ?? 0;
 }
 
-export async function insertMembership(tx: Tx, tenantId: string, userId: string, role: 'owner' | 'member', now: Date): Promise<void> {
-  await tx.insertInto('memberships').values({ tenant_id: tenantId, user_id: userId, role, created_at: now }).execute();
+/** Adds a member; `ifAbsent`: an existing membership is left as it is instead of refused. */
+export async function insertMembership(tx: Tx, tenantId: string, userId: string, role: 'owner' | 'member', now: Date, options: { ifAbsent?: boolean } = {}): Promise<void> {
+  const insert = tx.insertInto('memberships').values({ tenant_id: tenantId, user_id: userId, role, created_at: now });
+  await (options.ifAbsent === true ? insert.onConflict((oc) => oc.doNothing()) : insert).execute();
+}
+
+/** Removes a user's membership of an organization (their role bindings there are the access module's); false when there was none. */
+export async function deleteMembership(tx: Tx, tenantId: string, userId: string): Promise<boolean> {
+  const result = await tx.deleteFrom('memberships').where('tenant_id', '=', tenantId).where('user_id', '=', userId).executeTakeFirst();
+  return result.numDeletedRows > 0n;
 }
 
 /** Organizations visible in the transaction's context (for a user with no tenant: theirs). */

@@ -7,20 +7,17 @@ import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform
 import { AppError } from '../../platform/http/errors.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import { PLATFORM_TENANT_ID, type AuditActor, type AuditContext, type AuditRecorder, type AuditSource } from '../audit/index.ts';
-import { SESSIONS_TOPIC, TOKEN_SESSION_MIN_IDLE_SECONDS, type SessionService } from '../identity/index.ts';
+import { extendSession, revokeSession, SESSIONS_TOPIC, TOKEN_SESSION_MIN_IDLE_SECONDS, touchSession, type SessionService } from '../identity/index.ts';
 import { signAccessToken } from './sign-access-token.ts';
 import type { TokenKeys } from './token-keys.ts';
 import {
   countIssuedSince,
-  extendSessionForTokens,
   findRefreshToken,
   findRefreshTokenById,
   findSessionWithUser,
   insertRefreshToken,
   retireRefreshToken,
-  revokeSessionRow,
   sessionIsLive,
-  touchSession,
   userOrganizations,
   type LiveSession,
   type RefreshTokenRow,
@@ -114,7 +111,7 @@ export function createUserTokens(deps: {
 
   /** Ends a session inside `tx` and tells every node (their token caches drop it when `tx` commits). */
   async function endSession(tx: Tx, session: { id: string; user_id: string }, reason: string, actor: AuditActor, source: AuditSource, now: Date): Promise<void> {
-    if (!(await revokeSessionRow(tx, session.id, reason, now))) return;
+    if ((await revokeSession(tx, session.id, reason, now)) === undefined) return;
     await deps.feed?.publish(tx as never, SESSIONS_TOPIC, session.id);
     // The platform log and each of the user's organizations' logs (issue 14 part 5).
     await audit.recordForUser(tx, session.user_id, [{ action: 'session.revoked', actor, outcome: 'success', source, targets: [{ type: 'session', id: session.id }], metadata: { reason } }]);
@@ -153,7 +150,7 @@ export function createUserTokens(deps: {
         // stricter timeouts (idle counted between refreshes); it ends earlier when revoked.
         const limits = await deps.familyLimits(tx, { id: session.user_id, is_platform_admin: session.is_platform_admin }, { familySeconds: settings.refreshDays * 86_400, minIdleSeconds: TOKEN_SESSION_MIN_IDLE_SECONDS });
         const familyExpiresAt = new Date(now.getTime() + limits.absoluteSeconds * 1000);
-        await extendSessionForTokens(tx, sessionId, familyExpiresAt, limits.idleSeconds);
+        await extendSession(tx, sessionId, familyExpiresAt, limits.idleSeconds);
         const refresh = `${REFRESH_TOKEN_PREFIX}${newSecretToken(random)}`;
         const id = uuidv7(clock, random);
         await insertRefreshToken(tx, deps.integrity, { id, token_hash: digestToken(refresh), session_id: sessionId, organization_id: organizationId ?? null, created_at: now, family_expires_at: familyExpiresAt, retired_at: null, successor_id: null });

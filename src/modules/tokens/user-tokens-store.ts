@@ -59,20 +59,6 @@ export function sessionIsLive(session: LiveSession, now: Date): boolean {
   return now.getTime() < session.last_seen_at.getTime() + session.idle_timeout_seconds * 1000;
 }
 
-/** Gives an API client's session the refresh family's lifetime (its idle and absolute end). */
-export async function extendSessionForTokens(tx: Tx, sessionId: string, familyExpiresAt: Date, idleSeconds: number): Promise<void> {
-  await tx.updateTable('sessions').set({ absolute_expires_at: familyExpiresAt, idle_timeout_seconds: idleSeconds }).where('id', '=', sessionId).execute();
-}
-
-export async function touchSession(tx: Tx, sessionId: string, now: Date): Promise<void> {
-  await tx.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', sessionId).execute();
-}
-
-export async function revokeSessionRow(tx: Tx, sessionId: string, reason: string, now: Date): Promise<boolean> {
-  const result = await tx.updateTable('sessions').set({ revoked_at: now, revoked_reason: reason }).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
-
 type RowMacs = Pick<RowIntegrity, 'rowMac' | 'rowValid'>;
 type UnsealedRefreshToken = Omit<RefreshTokenRow, 'integrity_mac'>;
 

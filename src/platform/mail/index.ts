@@ -2,3 +2,4 @@ export { createMailer, DEFAULT_RETRY_DELAYS_MS, type Mailer, type MailStats, typ
 export { outboxPath, outboxTransport, readOutbox, smtpTransport, type Envelope, type MailTransport, type SmtpSettings } from './mail-transport.ts';
 export { renderMail, type MailKind, type MailTemplate, type RenderedMail } from './mail-templates.ts';
 export type { MailTables, MailDeliveriesTable } from './mail-tables.ts';
+export { eraseDeliveriesTo } from './erase-deliveries.ts';
