@@ -84,7 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     mail,
     redis,
     options: deps,
-    contributions: { reviewContributors: MODULES.flatMap((m) => m.reviewContributors ?? []), personalData: MODULES.flatMap((m) => m.personalData?.(deps) ?? []) },
+    contributions: { reviewContributors: MODULES.flatMap((m) => m.reviewContributors ?? []), personalData: MODULES.flatMap((m) => m.personalData?.(deps) ?? []), retention: MODULES.flatMap((m) => m.retention ?? []) },
   };
   const composed = await composeModules(ctx, MODULES);
   const ready = async (): Promise<void> => {

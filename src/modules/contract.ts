@@ -25,7 +25,7 @@ import type { ChangeFeed } from '../platform/notify/change-feed.ts';
 import type { RedisHealth } from '../platform/redis/redis-health.ts';
 import type { ReviewContributor } from './access/index.ts';
 import type { PasswordHasher } from './identity/index.ts';
-import type { DeletionNotifier, PersonalDataContributor } from './lifecycle/index.ts';
+import type { DeletionNotifier, PersonalDataContributor, TableRetention } from './lifecycle/index.ts';
 
 /**
  * Each module's API, by module name. A module adds its entry from its own `module.ts`:
@@ -52,6 +52,8 @@ export interface Contributions {
   readonly reviewContributors: readonly ReviewContributor[];
   /** Sections of the personal-data export and erasure (DATA-2, DATA-3). */
   readonly personalData: readonly PersonalDataContributor[];
+  /** Data types under the retention policy (DATA-1), each declared by the module owning its table. */
+  readonly retention: readonly TableRetention[];
 }
 
 /** Shared machinery every module is created with. Nothing here is a module's API. */
@@ -90,6 +92,8 @@ export interface AppModule<N extends ModuleName = ModuleName, D extends ModuleNa
   /** The audit actions the module records (its `audit-actions.ts`, made with `defineAuditActions`). */
   readonly auditActions?: Readonly<Record<string, string>>;
   readonly reviewContributors?: readonly ReviewContributor[];
+  /** The module's data types under the retention policy (DATA-1): its own tables only; the lifecycle module purges them. */
+  readonly retention?: readonly TableRetention[];
   /** The module's sections of the personal-data export. */
   readonly personalData?: (ctx: Pick<AppContext, 'transactor' | 'clock'>) => readonly PersonalDataContributor[];
   create(ctx: AppContext, deps: Pick<ModuleApis, D>): ModuleInstance<ModuleApis[N]> | Promise<ModuleInstance<ModuleApis[N]>>;

@@ -151,6 +151,15 @@ describe('the module contract', () => {
     assert.deepEqual(found, [], 'a module writes a table another module owns: add a function to the owner and call it');
   });
 
+  it('declares each retention data type in the module that owns its table, each type once', () => {
+    const types = MODULES.flatMap((module) => (module.retention ?? []).map((spec) => ({ module: module.name, spec })));
+    assert.ok(types.length > 0);
+    const misplaced = types.filter(({ module, spec }) => TABLE_OWNERS.get(spec.table)?.owner !== module).map(({ module, spec }) => `${module}: ${spec.type} on ${spec.table}`);
+    assert.deepEqual(misplaced, [], 'a retention type must be declared by the module owning its table');
+    const names = types.map(({ spec }) => spec.type);
+    assert.equal(new Set(names).size, names.length, 'retention type names are unique');
+  });
+
   it('finds a cross-module write in source text, Kysely or raw SQL (the check can fail)', () => {
     assert.deepEqual([...tablesWrittenIn("await tx.updateTable('users').set({ a: 1 })")], ['users']);
     assert.deepEqual([...tablesWrittenIn('await sql`delete from sessions where ctid = any(array(select ctid from sessions))`.execute(tx)')], ['sessions']);

@@ -7,6 +7,7 @@ import { registerAccessRequestRoutes } from './access-requests-routes.ts';
 import { createAccessRequestsService, type AccessRequestsService } from './access-requests-service.ts';
 import { registerRiskyWriteRoutes } from './risky-writes-routes.ts';
 import { createRiskyWrites, type RiskyWrites } from './risky-writes.ts';
+import { ACCESS_REQUESTS_RETENTION } from './retention.ts';
 
 /** Just-in-time access and break-glass (AC-4, AC-6), and approval of risky writes (AC-7). */
 export interface AccessRequestsApi {
@@ -34,6 +35,7 @@ export const accessRequestsModule = defineModule({
   errors: ACCESS_REQUESTS_ERRORS,
   auditActions: ACCESS_REQUESTS_AUDIT_ACTIONS,
   personalData: (ctx) => [accessRequestsPersonalData(ctx), riskyWritesPersonalData(ctx)],
+  retention: ACCESS_REQUESTS_RETENTION,
   create: (ctx, { audit, access, alerts }) => {
     const { transactor, clock, random, logger } = ctx;
     const riskyWrites = createRiskyWrites({ transactor, clock, random, audit: audit.recorder, access: access.control });

@@ -12,6 +12,7 @@ import { createAccessService, type AccessService } from './access-service.ts';
 import { grantCreator, upgradeBindingMacs } from './access-store.ts';
 import { createSecurityPolicyService } from './security-policy.ts';
 import { registerSecurityPolicyRoutes } from './security-policy-routes.ts';
+import { ACCESS_RETENTION } from './retention.ts';
 
 /** Roles, bindings, conditions, decisions, access reviews and organization security policy (AC-1…AC-5). */
 export interface AccessApi {
@@ -41,6 +42,7 @@ export const accessModule = defineModule({
   migrations: new URL('./migrations/', import.meta.url),
   errors: ACCESS_ERRORS,
   auditActions: ACCESS_AUDIT_ACTIONS,
+  retention: ACCESS_RETENTION,
   create: async (ctx, { audit, identity }) => {
     await upgradeBindingMacs(ctx.transactor, identity.integrity);
     const { transactor, clock, random } = ctx;

@@ -4,6 +4,7 @@ import { API_KEYS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { apiKeysReview } from './api-keys-review.ts';
 import { upgradeKeyMacs } from './api-keys-store.ts';
 import { createApiKeys, type ApiKeys } from './index.ts';
+import { API_KEYS_RETENTION } from './retention.ts';
 
 declare module '../contract.ts' {
   interface ModuleApis {
@@ -25,6 +26,7 @@ export const apiKeysModule = defineModule({
   auditActions: API_KEYS_AUDIT_ACTIONS,
   reviewContributors: [apiKeysReview],
   personalData: (ctx) => [apiKeysPersonalData(ctx)],
+  retention: API_KEYS_RETENTION,
   create: async (ctx, { audit, keys, identity, access }) => {
     await upgradeKeyMacs(ctx.transactor, identity.integrity);
     const apiKeys = createApiKeys({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, fields: keys.fields, audit: audit.recorder, access: access.control, feed: ctx.feed, logger: ctx.logger, maxDays: ctx.config.apiKeyMaxDays, integrity: identity.integrity });

@@ -23,6 +23,7 @@ import { registerUserAdminRoutes } from './user-admin-routes.ts';
 import { registerPlatformUsersRoutes } from './platform-users-routes.ts';
 import { upgradeExistingOperators } from './identity-store.ts';
 import { createRowIntegrity, type RowIntegrity } from './row-integrity.ts';
+import { IDENTITY_RETENTION } from './retention.ts';
 
 /** Accounts, sign-in, sessions, second factors and the authentication of every request (AUTH-1, AUTH-2, AUTH-5, AUTH-6). */
 export interface IdentityApi {
@@ -97,6 +98,7 @@ export const identityModule = defineModule({
     identity_operator_upgrade: { scope: 'platform', reason: 'Operators that predate row MACs (migration 0030), MAC\'d once at start.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  retention: IDENTITY_RETENTION,
   errors: IDENTITY_ERRORS,
   auditActions: IDENTITY_AUDIT_ACTIONS,
   personalData: (ctx) => [mfaPersonalData(ctx)],

@@ -6,15 +6,15 @@ import type { AuditRecorder, Retention } from '../audit/index.ts';
 import { MAX_RETENTION_DAYS, MIN_RETENTION_DAYS } from '../audit/index.ts';
 import { createRetentionRegistry } from './retention-registry.ts';
 import { createRetentionService, type RetentionService } from './retention-service.ts';
-import { auditRetentionType, TABLE_RETENTIONS, tableRetention } from './retention-types.ts';
+import { auditRetentionType, tableRetention, type TableRetention } from './retention-types.ts';
 
 /**
- * The retention service with Parapet's own data types registered (the server and the CLI build it
- * the same way). Modules add theirs with `service.registry.register(…)` before the first purge.
+ * The retention service with every module's data types registered (`types`: the `retention` of
+ * each manifest, in module order) and the audit log's; the server and the CLI build it the same way.
  */
-export function createRetentionForConfig(deps: { config: Config; transactor: AppTransactor; clock: Clock; audit: Pick<AuditRecorder, 'record'>; auditRetention: Retention; metrics?: Registry }): RetentionService {
+export function createRetentionForConfig(deps: { config: Config; transactor: AppTransactor; clock: Clock; audit: Pick<AuditRecorder, 'record'>; auditRetention: Retention; types: readonly TableRetention[]; metrics?: Registry }): RetentionService {
   const registry = createRetentionRegistry();
-  for (const spec of TABLE_RETENTIONS) registry.register(tableRetention(spec));
+  for (const spec of deps.types) registry.register(tableRetention(spec));
   registry.register(auditRetentionType({ transactor: deps.transactor, retention: deps.auditRetention, defaultDays: deps.config.auditRetentionDays, minDays: MIN_RETENTION_DAYS, maxDays: MAX_RETENTION_DAYS }));
   const service = createRetentionService({
     transactor: deps.transactor,

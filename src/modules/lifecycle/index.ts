@@ -1,6 +1,6 @@
 export { createRetentionRegistry, platformDefaults, type PurgeTarget, type RetentionDataType, type RetentionRegistry, type RetentionScope } from './retention-registry.ts';
 export { createRetentionService, type EffectivePolicy, type PurgeReport, type RetentionService } from './retention-service.ts';
-export { deleteBatch, tableRetention, TABLE_RETENTIONS, type TableRetention } from './retention-types.ts';
+export { deleteBatch, tableRetention, type TableRetention } from './retention-types.ts';
 export { createRetentionForConfig } from './create-retention.ts';
 export { builtInContributors, BUILT_IN_SCHEMAS, BUILT_IN_SECTIONS, exportSchema, EXPORT_SCHEMA_VERSION, type PersonalDataContributor, type PersonalDataSection } from './personal-data.ts';
 export { createExportService, type ExportService } from './export-service.ts';

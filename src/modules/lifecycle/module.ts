@@ -9,6 +9,7 @@ import { registerLifecycleRoutes } from './lifecycle-routes.ts';
 import { mailDeletionNotifier } from './mail-deletion-notifier.ts';
 import { builtInContributors, type PersonalDataContributor } from './personal-data.ts';
 import type { RetentionService } from './retention-service.ts';
+import { LIFECYCLE_RETENTION } from './retention.ts';
 
 /** DATA-1, DATA-2, DATA-3: retention of every data type, personal-data export, deletion with a grace period. */
 export interface LifecycleApi {
@@ -35,6 +36,7 @@ export const lifecycleModule = defineModule({
     account_tombstones: { scope: 'platform', reason: 'What remains of a deleted account: an HMAC of its email and dates, no personal data (DATA-3).' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  retention: LIFECYCLE_RETENTION,
   errors: LIFECYCLE_ERRORS,
   auditActions: LIFECYCLE_AUDIT_ACTIONS,
   personalData: (ctx) => builtInContributors(ctx),
@@ -57,7 +59,7 @@ export const lifecycleModule = defineModule({
       contributors: () => personalData,
       notifier: ctx.options.deletionNotifier ?? mailDeletionNotifier(ctx.mail),
     });
-    const retention = createRetentionForConfig({ config, transactor, clock, audit: audit.recorder, auditRetention: audit.retention, metrics: ctx.metrics.registry });
+    const retention = createRetentionForConfig({ config, transactor, clock, audit: audit.recorder, auditRetention: audit.retention, types: ctx.contributions.retention, metrics: ctx.metrics.registry });
     return {
       api: { retention, deletions, personalData },
       routes: () => {

@@ -5,6 +5,7 @@ import { createClientsService, type ClientsService } from './clients-service.ts'
 import { registerTokenRoutes } from './token-routes.ts';
 import { createServiceAccountTokenKind } from './service-account-token-kind.ts';
 import { createTokenService, type TokenService } from './token-service.ts';
+import { OAUTH_RETENTION } from './retention.ts';
 
 /** OAuth 2.0 client credentials for service accounts (AUTH-8). */
 export interface OAuthApi {
@@ -23,6 +24,7 @@ export const oauthModule = defineModule({
   summary: 'OAuth 2.0 clients of service accounts: client secrets or private_key_jwt, the token endpoint, RFC 8414 metadata; its tokens are one kind the bearer authenticator accepts.',
   dependsOn: ['audit', 'access', 'tokens'],
   tables: { oauth_clients: { scope: 'tenant' }, oauth_assertion_jtis: { scope: 'tenant' } },
+  retention: OAUTH_RETENTION,
   migrations: new URL('./migrations/', import.meta.url),
   auditActions: OAUTH_AUDIT_ACTIONS,
   create: (ctx, { audit, access, tokens }) => {

@@ -3,6 +3,7 @@ import { SECRETS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { SECRETS_ERRORS } from './errors.ts';
 import { createSecrets } from './index.ts';
 import type { SecretsService } from './secrets-service.ts';
+import { SECRETS_RETENTION } from './retention.ts';
 
 declare module '../contract.ts' {
   interface ModuleApis {
@@ -16,6 +17,7 @@ export const secretsModule = defineModule({
   dependsOn: ['audit', 'keys'],
   tables: { secrets: { scope: 'tenant' }, secret_versions: { scope: 'tenant' } },
   migrations: new URL('./migrations/', import.meta.url),
+  retention: SECRETS_RETENTION,
   errors: SECRETS_ERRORS,
   auditActions: SECRETS_AUDIT_ACTIONS,
   create: (ctx, { audit, keys }) => {
