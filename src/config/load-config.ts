@@ -1,6 +1,7 @@
 import { ParapetError } from '../platform/errors.ts';
 import { readFileSync } from 'node:fs';
-import { crossCheck, OPTIONS, OptionError, type Config, type OptionSpec } from './options.ts';
+import { allOptions } from './catalogue.ts';
+import { crossCheck, OptionError, type Config, type OptionSpec } from './options.ts';
 
 /** A configuration problem found at start-up; the message names the option and what it allows. */
 export class ConfigError extends ParapetError {
@@ -23,7 +24,7 @@ export interface ConfigSources {
  * cannot silently fall back to a default. The result is frozen.
  */
 export function loadConfig(sources: ConfigSources): Config {
-  const specs: readonly OptionSpec[] = OPTIONS;
+  const specs: readonly OptionSpec[] = allOptions();
   const known = new Set(specs.map((spec) => spec.env));
   known.add('PARAPET_CONFIG');
   const problems: string[] = [];
@@ -96,7 +97,7 @@ export function maskSecret(value: string): string {
 
 /** The effective configuration as printable rows, secrets masked. */
 export function describeConfig(config: Config): { env: string; value: string; secret: boolean }[] {
-  const specs: readonly OptionSpec[] = OPTIONS;
+  const specs: readonly OptionSpec[] = allOptions();
   return specs.map((spec) => {
     const value = config[spec.key];
     const text = value === undefined ? '(unset)' : typeof value === 'string' ? value : JSON.stringify(value);

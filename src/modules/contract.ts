@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Config } from '../config/index.ts';
+import type { Config, OptionSpec } from '../config/index.ts';
 import type { AppTransactor, DB } from '../database.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { KeyProvider } from '../platform/crypto/key-provider.ts';
@@ -92,6 +92,8 @@ export interface AppModule<N extends ModuleName = ModuleName, D extends ModuleNa
   /** The audit actions the module records (its `audit-actions.ts`, made with `defineAuditActions`). */
   readonly auditActions?: Readonly<Record<string, string>>;
   readonly reviewContributors?: readonly ReviewContributor[];
+  /** The module's configuration options (its `options.ts`, made with `defineOption`); the catalogue is the platform's plus every module's. */
+  readonly options?: readonly OptionSpec[];
   /** The module's data types under the retention policy (DATA-1): its own tables only; the lifecycle module purges them. */
   readonly retention?: readonly TableRetention[];
   /** The module's sections of the personal-data export. */

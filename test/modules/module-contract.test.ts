@@ -160,6 +160,13 @@ describe('the module contract', () => {
     assert.equal(new Set(names).size, names.length, 'retention type names are unique');
   });
 
+  it('has modules take config values from config/options.ts, never config/index.ts (which loads every module: an import cycle)', () => {
+    const offending = MODULES.flatMap((module) =>
+      sourceFiles(join(MODULES_DIR, module.name)).filter((file) => /^import (?!type\b)[^;]*config\/index\.ts';$/m.test(readFileSync(file, 'utf8'))).map((file) => relative(ROOT, file)),
+    );
+    assert.deepEqual(offending, [], "import option helpers from '../../config/options.ts' (types may come from index.ts)");
+  });
+
   it('finds a cross-module write in source text, Kysely or raw SQL (the check can fail)', () => {
     assert.deepEqual([...tablesWrittenIn("await tx.updateTable('users').set({ a: 1 })")], ['users']);
     assert.deepEqual([...tablesWrittenIn('await sql`delete from sessions where ctid = any(array(select ctid from sessions))`.execute(tx)')], ['sessions']);

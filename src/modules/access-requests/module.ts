@@ -8,6 +8,7 @@ import { createAccessRequestsService, type AccessRequestsService } from './acces
 import { registerRiskyWriteRoutes } from './risky-writes-routes.ts';
 import { createRiskyWrites, type RiskyWrites } from './risky-writes.ts';
 import { ACCESS_REQUESTS_RETENTION } from './retention.ts';
+import { ACCESS_REQUESTS_OPTIONS } from './options.ts';
 
 /** Just-in-time access and break-glass (AC-4, AC-6), and approval of risky writes (AC-7). */
 export interface AccessRequestsApi {
@@ -36,6 +37,7 @@ export const accessRequestsModule = defineModule({
   auditActions: ACCESS_REQUESTS_AUDIT_ACTIONS,
   personalData: (ctx) => [accessRequestsPersonalData(ctx), riskyWritesPersonalData(ctx)],
   retention: ACCESS_REQUESTS_RETENTION,
+  options: ACCESS_REQUESTS_OPTIONS,
   create: (ctx, { audit, access, alerts }) => {
     const { transactor, clock, random, logger } = ctx;
     const riskyWrites = createRiskyWrites({ transactor, clock, random, audit: audit.recorder, access: access.control });

@@ -7,6 +7,7 @@ import { ACCOUNTS_ERRORS } from './errors.ts';
 import { registerAccountsRoutes } from './accounts-routes.ts';
 import { createAccountsService, type AccountsService } from './accounts-service.ts';
 import { createInvitationsService, type InvitationsService } from './invitations-service.ts';
+import { ACCOUNTS_OPTIONS } from './options.ts';
 
 /** Account self-service by mailed links (verification, reset, email change) and invitations. */
 export interface AccountsApi {
@@ -32,6 +33,7 @@ export const accountsModule = defineModule({
   errors: ACCOUNTS_ERRORS,
   auditActions: ACCOUNTS_AUDIT_ACTIONS,
   personalData: (ctx) => [invitationsPersonalData({ ...ctx, users: createUserLookups(ctx.transactor) }), accountLinksPersonalData(ctx)],
+  options: ACCOUNTS_OPTIONS,
   create: (ctx, { audit, identity, access }) => {
     const { config, transactor, clock, random, hasher } = ctx;
     const accounts = createAccountsService({ transactor, hasher, sessions: identity.sessions, clock, random, audit: audit.recorder, mailer: ctx.mail, passwordMinLength: config.passwordMinLength, throttles: identity.throttles });

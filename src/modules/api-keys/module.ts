@@ -5,6 +5,7 @@ import { apiKeysReview } from './api-keys-review.ts';
 import { upgradeKeyMacs } from './api-keys-store.ts';
 import { createApiKeys, type ApiKeys } from './index.ts';
 import { API_KEYS_RETENTION } from './retention.ts';
+import { API_KEYS_OPTIONS } from './options.ts';
 
 declare module '../contract.ts' {
   interface ModuleApis {
@@ -27,6 +28,7 @@ export const apiKeysModule = defineModule({
   reviewContributors: [apiKeysReview],
   personalData: (ctx) => [apiKeysPersonalData(ctx)],
   retention: API_KEYS_RETENTION,
+  options: API_KEYS_OPTIONS,
   create: async (ctx, { audit, keys, identity, access }) => {
     await upgradeKeyMacs(ctx.transactor, identity.integrity);
     const apiKeys = createApiKeys({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, fields: keys.fields, audit: audit.recorder, access: access.control, feed: ctx.feed, logger: ctx.logger, maxDays: ctx.config.apiKeyMaxDays, integrity: identity.integrity });

@@ -3,6 +3,7 @@ import { AUDIT_STREAMING_AUDIT_ACTIONS } from './audit-actions.ts';
 import { startDeliveryLoop } from './delivery-loop.ts';
 import { registerAuditStreaming } from './destination-routes.ts';
 import { createAuditStreaming, type AuditStreaming } from './index.ts';
+import { AUDIT_STREAMING_OPTIONS } from './options.ts';
 
 declare module '../contract.ts' {
   interface ModuleApis {
@@ -17,6 +18,7 @@ export const auditStreamingModule = defineModule({
   tables: { audit_destinations: { scope: 'tenant' }, audit_delivery_cursors: { scope: 'tenant' } },
   migrations: new URL('./migrations/', import.meta.url),
   auditActions: AUDIT_STREAMING_AUDIT_ACTIONS,
+  options: AUDIT_STREAMING_OPTIONS,
   create: (ctx, { audit, keys }) => {
     const streaming = createAuditStreaming({
       transactor: ctx.transactor,

@@ -12,6 +12,7 @@ import { exportLines } from './export/export-stream.ts';
 import { createRetention, type Retention } from './retention.ts';
 import { startSequencerLoop } from './sequencer-loop.ts';
 import { createSequencer, type Sequencer } from './sequencer.ts';
+import { AUDIT_OPTIONS } from './options.ts';
 
 /** The audit log (AUD-1…AUD-4): what every other module records into. */
 export interface AuditApi {
@@ -47,6 +48,7 @@ export const auditModule = defineModule({
     audit_recording_losses: { scope: 'platform', reason: 'Counts of api.request records that could not be written, per reason: numbers only, no tenant data.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
+  options: AUDIT_OPTIONS,
   create: async (ctx) => {
     const { transactor, clock, random, config, logger } = ctx;
     // Idle loops wait on the change feed; every write of the recorder announces work after its commit.

@@ -1,5 +1,5 @@
 import { mfaPersonalData } from './mfa/mfa-personal-data.ts';
-import { isLoopback, type Config } from '../../config/index.ts';
+import { isLoopback, type Config } from '../../config/options.ts';
 import type { AuditActor, AuditSource } from '../../platform/http/request-context.ts';
 import type { UserRow } from './identity-store.ts';
 import { PLATFORM_TENANT_ID } from '../audit/index.ts';
@@ -24,6 +24,7 @@ import { registerPlatformUsersRoutes } from './platform-users-routes.ts';
 import { upgradeExistingOperators } from './identity-store.ts';
 import { createRowIntegrity, type RowIntegrity } from './row-integrity.ts';
 import { IDENTITY_RETENTION } from './retention.ts';
+import { IDENTITY_OPTIONS } from './options.ts';
 
 /** Accounts, sign-in, sessions, second factors and the authentication of every request (AUTH-1, AUTH-2, AUTH-5, AUTH-6). */
 export interface IdentityApi {
@@ -102,6 +103,7 @@ export const identityModule = defineModule({
   errors: IDENTITY_ERRORS,
   auditActions: IDENTITY_AUDIT_ACTIONS,
   personalData: (ctx) => [mfaPersonalData(ctx)],
+  options: IDENTITY_OPTIONS,
   create: async (ctx, { audit, keys }) => {
     const { config, transactor, clock, random, hasher } = ctx;
     const integrity = createRowIntegrity(ctx.keyring.derive('row-integrity'), ctx.logger);

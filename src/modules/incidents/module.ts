@@ -4,6 +4,7 @@ import { INCIDENTS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { INCIDENTS_ERRORS } from './errors.ts';
 import { createIncidents, type Incidents } from './incidents-service.ts';
 import { registerIncidentRoutes } from './incidents-routes.ts';
+import { INCIDENTS_OPTIONS } from './options.ts';
 
 declare module '../contract.ts' {
   interface ModuleApis {
@@ -30,6 +31,7 @@ export const incidentsModule = defineModule({
   migrations: new URL('./migrations/', import.meta.url),
   errors: INCIDENTS_ERRORS,
   auditActions: INCIDENTS_AUDIT_ACTIONS,
+  options: INCIDENTS_OPTIONS,
   create: (ctx, { audit, alerts }) => {
     const { config, transactor, clock, random, logger } = ctx;
     const incidents = createIncidents({ transactor, clock, random, audit: audit.recorder, alerts, alertOrganization: config.incidentAlertOrganization, logger });

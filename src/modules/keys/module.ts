@@ -1,6 +1,7 @@
 import { defineModule } from '../contract.ts';
 import { KEYS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { createKeys, keyProviderFor, startKeyMaintenanceLoop, type Keys } from './keys.ts';
+import { KEYS_OPTIONS } from './options.ts';
 
 declare module '../contract.ts' {
   interface ModuleApis {
@@ -15,6 +16,7 @@ export const keysModule = defineModule({
   tables: { tenant_keys: { scope: 'tenant' } },
   migrations: new URL('./migrations/', import.meta.url),
   auditActions: KEYS_AUDIT_ACTIONS,
+  options: KEYS_OPTIONS,
   create: (ctx, { audit }) => {
     const keys = createKeys({
       config: ctx.config,

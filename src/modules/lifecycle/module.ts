@@ -10,6 +10,7 @@ import { mailDeletionNotifier } from './mail-deletion-notifier.ts';
 import { builtInContributors, type PersonalDataContributor } from './personal-data.ts';
 import type { RetentionService } from './retention-service.ts';
 import { LIFECYCLE_RETENTION } from './retention.ts';
+import { LIFECYCLE_OPTIONS } from './options.ts';
 
 /** DATA-1, DATA-2, DATA-3: retention of every data type, personal-data export, deletion with a grace period. */
 export interface LifecycleApi {
@@ -40,6 +41,7 @@ export const lifecycleModule = defineModule({
   errors: LIFECYCLE_ERRORS,
   auditActions: LIFECYCLE_AUDIT_ACTIONS,
   personalData: (ctx) => builtInContributors(ctx),
+  options: LIFECYCLE_OPTIONS,
   create: (ctx, { audit, keys, identity, access }) => {
     const { config, transactor, clock, logger } = ctx;
     const personalData = ctx.contributions.personalData;

@@ -20,6 +20,7 @@ import { registerHostedSignIn } from './hosted-sign-in.ts';
 import { mountProvider } from './mount-provider.ts';
 import { buildProvider, clientMetadata } from './openid-provider.ts';
 import { organizationClaims } from './organization-claims.ts';
+import { OPENID_OPTIONS } from './options.ts';
 
 /** Parapet as an OpenID Provider: applications, the provider, the hosted sign-in (issue 17). */
 export interface OpenIdApi {
@@ -49,6 +50,7 @@ export const openidModule = defineModule({
   migrations: new URL('./migrations/', import.meta.url),
   errors: OPENID_ERRORS,
   auditActions: OPENID_AUDIT_ACTIONS,
+  options: OPENID_OPTIONS,
   create: (ctx, { access, audit, identity, tokens }) => {
     const { transactor, clock, random, config } = ctx;
     const applications = createApplicationsService({ transactor, clock, random, audit: audit.recorder });

@@ -1,4 +1,4 @@
-import { isLoopback } from '../../config/index.ts';
+import { isLoopback } from '../../config/options.ts';
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import { defineModule } from '../contract.ts';
 import { SSO_AUDIT_ACTIONS } from './audit-actions.ts';
@@ -8,6 +8,7 @@ import { createEnforcement, type Enforcement } from './enforcement.ts';
 import { createOidcRelyingParty } from './oidc-rp.ts';
 import { createSignInService, type SignInService } from './sign-in-service.ts';
 import { registerSsoRoutes } from './sso-routes.ts';
+import { SSO_OPTIONS } from './options.ts';
 
 /** Enterprise SSO (AUTH-4): connections, domains, sign-in through each organization's IdP. */
 export interface SsoApi {
@@ -36,6 +37,7 @@ export const ssoModule = defineModule({
   migrations: new URL('./migrations/', import.meta.url),
   errors: SSO_ERRORS,
   auditActions: SSO_AUDIT_ACTIONS,
+  options: SSO_OPTIONS,
   create: (ctx, { audit, keys, identity, access }) => {
     const publicUrl = new URL(ctx.config.publicUrl);
     // An http:// IdP is accepted only when this Parapet itself runs on http loopback (development, tests).

@@ -4,6 +4,7 @@ import { TENANTS_ERRORS } from './errors.ts';
 import { tenancyOperations } from './tenancy-operations.ts';
 import { registerTenantsRoutes } from './tenants-routes.ts';
 import { createTenantsService, type TenantsService } from './tenants-service.ts';
+import { TENANTS_OPTIONS } from './options.ts';
 
 declare module '../contract.ts' {
   interface ModuleApis {
@@ -24,6 +25,7 @@ export const tenantsModule = defineModule({
   migrations: new URL('./migrations/', import.meta.url),
   errors: TENANTS_ERRORS,
   auditActions: TENANTS_AUDIT_ACTIONS,
+  options: TENANTS_OPTIONS,
   create: (ctx, deps) => {
     const tenants = createTenantsService({
       transactor: ctx.transactor,

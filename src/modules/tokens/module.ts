@@ -11,6 +11,7 @@ import { createUserTokenKind } from './user-token-kind.ts';
 import { registerUserTokenRoutes } from './user-tokens-routes.ts';
 import { createUserTokens, type UserTokens } from './user-tokens-service.ts';
 import { createVerifiedTokenCache, type VerifiedTokenCache } from './verified-token-cache.ts';
+import { TOKENS_OPTIONS } from './options.ts';
 
 /** Signed access tokens and rotating refresh tokens for API clients (AUTH-5). */
 export interface TokensApi {
@@ -39,6 +40,7 @@ export const tokensModule = defineModule({
   errors: TOKENS_ERRORS,
   auditActions: TOKENS_AUDIT_ACTIONS,
   personalData: (ctx) => [userTokensPersonalData({ transactor: ctx.transactor, users: createUserLookups(ctx.transactor) })],
+  options: TOKENS_OPTIONS,
   create: (ctx, { audit, identity, alerts }) => {
     const { config, transactor, clock } = ctx;
     const keys = createTokenKeys({ keyring: ctx.keyring, clock, rotationDays: config.tokenKeyRotationDays });

@@ -10,6 +10,7 @@ import { loadSecurityTxtSigner } from './security-txt.ts';
 import { registerTrustAdminRoutes } from './trust-admin-routes.ts';
 import { createTrustCenter, type TrustCenter } from './trust-center.ts';
 import { registerTrustRoutes } from './trust-routes.ts';
+import { TRUST_OPTIONS } from './options.ts';
 
 /** The trust center (TR-1…TR-5, VDP-1). */
 export interface TrustApi {
@@ -36,6 +37,7 @@ export const trustModule = defineModule({
   },
   migrations: new URL('./migrations/', import.meta.url),
   auditActions: TRUST_AUDIT_ACTIONS,
+  options: TRUST_OPTIONS,
   create: async (ctx, { audit, keys, alerts }) => {
     const { config, transactor, clock, random, logger } = ctx;
     const checks = [

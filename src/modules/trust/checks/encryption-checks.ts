@@ -1,6 +1,6 @@
 import { request } from 'node:https';
 import { TLSSocket } from 'node:tls';
-import { isLoopback } from '../../../config/index.ts';
+import { isLoopback } from '../../../config/options.ts';
 import type { KeyProvider } from '../../../platform/crypto/key-provider.ts';
 import { fail, notApplicable, pass, type TrustCheck } from './trust-check.ts';
 
