@@ -12,6 +12,9 @@ import { keyProviderFor } from '../modules/keys/keys.ts';
 import { createRowIntegrity } from '../modules/identity/row-integrity.ts';
 import { keyValid } from '../modules/api-keys/key-integrity.ts';
 import { bindingValid } from '../modules/access/binding-integrity.ts';
+import { recoveryCodeValid, totpFactorValid } from '../modules/identity/mfa/factor-integrity.ts';
+import { passkeyValid } from '../modules/passkeys/passkey-integrity.ts';
+import { SETUP_TOKEN_ROW, setupTokenFields } from '../modules/identity/setup-service.ts';
 import { refreshTokenValid } from '../modules/tokens/user-tokens-store.ts';
 import type { Config } from '../config/index.ts';
 import {
@@ -147,7 +150,7 @@ async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined)
  */
 async function rowMacCounts(transactor: AppTransactor, integrity: ReturnType<typeof createRowIntegrity>): Promise<Check> {
   try {
-    const counts = { api_keys: { all: 0, invalid: 0 }, role_bindings: { all: 0, invalid: 0 }, refresh_tokens: { all: 0, invalid: 0 } };
+    const counts = { api_keys: { all: 0, invalid: 0 }, role_bindings: { all: 0, invalid: 0 }, refresh_tokens: { all: 0, invalid: 0 }, totp_factors: { all: 0, invalid: 0 }, mfa_recovery_codes: { all: 0, invalid: 0 }, passkeys: { all: 0, invalid: 0 }, setup_tokens: { all: 0, invalid: 0 } };
     const tenants = await transactor.withJobs(async (tx) => (await sql<{ id: string }>`select parapet_lifecycle_tenants() as id`.execute(tx)).rows.map((row) => row.id));
     for (const tenantId of tenants) {
       await transactor.withTenant(tenantId, async (tx) => {
@@ -161,13 +164,23 @@ async function rowMacCounts(transactor: AppTransactor, integrity: ReturnType<typ
     }
     const tokens = await transactor.withPlatform((tx) => tx.selectFrom('refresh_tokens').selectAll().where('family_expires_at', '>', new Date()).execute());
     counts.refresh_tokens = { all: tokens.length, invalid: tokens.filter((row) => !refreshTokenValid(integrity, row)).length };
+    const [factors, codes, passkeys, links] = await transactor.withPlatform(async (tx) => [
+      await tx.selectFrom('totp_factors').select(['id', 'user_id', 'created_at', 'integrity_mac']).execute(),
+      await tx.selectFrom('mfa_recovery_codes').select(['user_id', 'code_hash', 'created_at', 'integrity_mac']).where('used_at', 'is', null).execute(),
+      await tx.selectFrom('passkeys').select(['id', 'user_id', 'credential_id', 'public_key', 'user_handle', 'backup_eligible', 'created_at', 'integrity_mac']).execute(),
+      await tx.selectFrom('setup_tokens').selectAll().where('used_at', 'is', null).where('expires_at', '>', new Date()).execute(),
+    ] as const);
+    counts.totp_factors = { all: factors.length, invalid: factors.filter((row) => !totpFactorValid(integrity, row)).length };
+    counts.mfa_recovery_codes = { all: codes.length, invalid: codes.filter((row) => !recoveryCodeValid(integrity, row)).length };
+    counts.passkeys = { all: passkeys.length, invalid: passkeys.filter((row) => !passkeyValid(integrity, row)).length };
+    counts.setup_tokens = { all: links.length, invalid: links.filter((row) => !integrity.rowValid(SETUP_TOKEN_ROW, setupTokenFields(row), row.integrity_mac, { table: 'setup_tokens', id: row.id })).length };
     const bad = Object.values(counts).filter((count) => count.invalid > 0);
     const summary = Object.entries(counts).map(([table, count]) => `${table} ${count.invalid}/${count.all} without`).join(', ');
     return bad.length === 0
-      ? { name: 'row MACs', status: 'ok', detail: `every API key, role binding and live refresh token carries a valid MAC (${summary})` }
+      ? { name: 'row MACs', status: 'ok', detail: `every API key, role binding, live refresh token, TOTP factor, unused recovery code, passkey and live setup link carries a valid MAC (${summary})` }
       : { name: 'row MACs', status: 'warn', detail: `rows without a valid MAC, refused by the application (written before the upgrade, or by hand): ${summary}` };
   } catch (error) {
-    return { name: 'row MACs', status: 'fail', detail: `API keys, role bindings and refresh tokens could not be read as ${APP_ROLE}: ${(error as Error).message}` };
+    return { name: 'row MACs', status: 'fail', detail: `API keys, role bindings, refresh tokens and second factors could not be read as ${APP_ROLE}: ${(error as Error).message}` };
   }
 }
 

@@ -51,7 +51,7 @@ describe('parapet CLI on embedded PGlite', () => {
     assert.equal(doctor.code, 0, doctor.out + doctor.err);
     assert.match(doctor.out, /OK\s+row-level security/);
     assert.match(doctor.out, /OK\s+key provider/);
-    assert.match(doctor.out, /OK\s+row MACs\s+every API key, role binding and live refresh token carries a valid MAC/);
+    assert.match(doctor.out, /OK\s+row MACs\s+every API key, role binding, live refresh token, TOTP factor, unused recovery code, passkey and live setup link carries a valid MAC/);
     assert.match(doctor.out, /OK\s+root key\s+local: wraps and unwraps under local\/1/);
   });
 

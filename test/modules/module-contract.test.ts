@@ -35,7 +35,6 @@ const KNOWN_CROSS_MODULE_SQL: Readonly<Record<string, readonly string[]>> = {
   'lifecycle -> audit': ['audit_events', 'audit_settings'],
   'lifecycle -> identity': ['sessions', 'users'],
   'lifecycle -> tenants': ['memberships', 'organizations'],
-  'members -> access': ['role_bindings'],
   'members -> api-keys': ['api_keys'],
   'members -> identity': ['sessions', 'users'],
   'members -> tenants': ['memberships'],

@@ -114,10 +114,11 @@ export async function bindingsOfPrincipal(tx: Tx, integrity: BindingIntegrity, t
 
 /**
  * The bindings that keep the organization administered (Tenant Admin of a user over all of it,
- * without conditions or expiry), locked until the transaction ends, in id order (no deadlock).
+ * without conditions or expiry), in id order; with `lock`, locked until the transaction ends (id
+ * order: no deadlock). Also who owns the organization for other modules (lifecycle's owners).
  */
-export async function lockTenantAdminBindings(tx: Tx, integrity: BindingIntegrity, tenantId: string): Promise<BindingRow[]> {
-  const rows = await tx
+export async function tenantAdminBindings(tx: Tx, integrity: BindingIntegrity, tenantId: string, lock = false): Promise<BindingRow[]> {
+  const query = tx
     .selectFrom('role_bindings')
     .selectAll()
     .where('tenant_id', '=', tenantId)
@@ -126,8 +127,27 @@ export async function lockTenantAdminBindings(tx: Tx, integrity: BindingIntegrit
     .where('project_id', 'is', null)
     .where('conditions', 'is', null)
     .where('expires_at', 'is', null)
+    .orderBy('id');
+  const rows = await (lock ? query.forUpdate() : query).execute();
+  return rows.filter((row) => bindingValid(integrity, row));
+}
+
+/** {@link tenantAdminBindings}, locked until the transaction ends. */
+export function lockTenantAdminBindings(tx: Tx, integrity: BindingIntegrity, tenantId: string): Promise<BindingRow[]> {
+  return tenantAdminBindings(tx, integrity, tenantId, true);
+}
+
+/** The unexpired bindings of the given users, in id order (the members listing shows them). */
+export async function bindingsOfUsers(tx: Tx, integrity: BindingIntegrity, tenantId: string, userIds: readonly string[], now: Date): Promise<BindingRow[]> {
+  if (userIds.length === 0) return [];
+  const rows = await tx
+    .selectFrom('role_bindings')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .where('principal_type', '=', 'user')
+    .where('principal_id', 'in', [...userIds])
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
     .orderBy('id')
-    .forUpdate()
     .execute();
   return rows.filter((row) => bindingValid(integrity, row));
 }

@@ -40,6 +40,8 @@ export interface SetupTokensTable {
   created_at: Date;
   expires_at: Date;
   used_at: Date | null;
+  /** Issue 13: HMAC under the keyring's `row-integrity` key (`setup-token/1`, setup-service.ts); a token without a valid one is refused. */
+  integrity_mac: Uint8Array | null;
 }
 
 export interface LoginThrottleTable {

@@ -41,7 +41,7 @@ const DEFINER_FUNCTIONS: Readonly<Record<string, { readonly open: boolean; reado
   parapet_oidc_application_tenant: { open: true, note: 'the tenant of any OIDC application (client) id' },
   parapet_organizations_created_by_actor: { open: false, note: 'organizations created by the verified actor' },
   parapet_scim_directory: { open: false, note: 'the organization of a SCIM directory, only given the digest of its live bearer token (0058)' },
-  parapet_sso_enforcement: { open: true, note: 'the organization requiring SSO for an email domain, and whether any given user id is one of its break-glass accounts (0042)' },
+  parapet_sso_enforcement: { open: false, note: 'the organizations requiring SSO for the verified actor’s own e-mail domain, and whether the actor is one of their break-glass accounts (no arguments, 0084)' },
   parapet_sso_route: { open: false, note: 'the organization and connection of a verified email domain only: public by design (GET /api/v1/sso/lookup answers the same)' },
   parapet_unnotified_organization_deletions: { open: false, note: 'tenant ids with unnotified deletions, only in the verified jobs context (0054)' },
   parapet_user_mfa_requirements: { open: false, note: 'MFA requirements of the verified actor’s organizations (no arguments, 0055)' },

@@ -22,6 +22,7 @@ import { createPostgresThrottleStore } from './throttle-store.ts';
 import { registerUserAdminRoutes } from './user-admin-routes.ts';
 import { registerPlatformUsersRoutes } from './platform-users-routes.ts';
 import { upgradeExistingOperators } from './identity-store.ts';
+import { upgradeFactorMacs } from './mfa/mfa-store.ts';
 import { createRowIntegrity, type RowIntegrity } from './row-integrity.ts';
 import { IDENTITY_RETENTION } from './retention.ts';
 import { IDENTITY_OPTIONS } from './options.ts';
@@ -97,6 +98,8 @@ export const identityModule = defineModule({
     mfa_recovery_codes: { scope: 'platform', reason: 'Recovery-code digests of a platform-level account (AUTH-2).' },
     mfa_pending_logins: { scope: 'platform', reason: 'Sign-ins waiting for their second factor, for five minutes (AUTH-2).' },
     identity_operator_upgrade: { scope: 'platform', reason: 'Operators that predate row MACs (migration 0030), MAC\'d once at start.' },
+    totp_factors_mac_upgrade: { scope: 'platform', reason: 'TOTP factors that predate row MACs (migration 0082), copied by the owner and MAC\'d once at start in the jobs context.' },
+    mfa_recovery_codes_mac_upgrade: { scope: 'platform', reason: 'Unused recovery codes that predate row MACs (migration 0082), copied by the owner and MAC\'d once at start in the jobs context.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
   retention: IDENTITY_RETENTION,
@@ -108,6 +111,7 @@ export const identityModule = defineModule({
     const { config, transactor, clock, random, hasher } = ctx;
     const integrity = createRowIntegrity(ctx.keyring.derive('row-integrity'), ctx.logger);
     await transactor.withPlatform((tx) => upgradeExistingOperators(tx, integrity));
+    await upgradeFactorMacs(transactor, integrity);
     const recorder = audit.recorder;
     const throttleKey = ctx.keyring.derive('login-throttle');
     // AUTH-6: with Redis, sign-in counters are shared by every node; during a Redis outage they
@@ -152,6 +156,7 @@ export const identityModule = defineModule({
       throttleKey,
       lockout,
       issuer: `Parapet (${new URL(config.publicUrl).hostname})`,
+      integrity,
     });
     const localSignInGuards: LocalSignInGuard[] = [];
     const checkLocalSignIn: LocalSignInGuard = async (user, method, source) => {

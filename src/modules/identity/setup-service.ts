@@ -2,12 +2,13 @@ import type { AppTransactor } from '../../database.ts';
 import { PLATFORM_TENANT_ID, type AuditRecorder, type AuditSource } from '../audit/index.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, digestsEqual, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
-import { sql, type Transaction } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { DB } from '../../database.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { findUserByEmail, insertUser, platformAdminExists, type UserRow } from './identity-store.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { RowIntegrity } from './row-integrity.ts';
+import type { SetupTokensTable } from './identity-tables.ts';
 import { checkNewPassword, type PasswordRules } from './password-policy.ts';
 
 /** Transaction-level advisory lock serializing setup-link issuance across nodes (the leader jobs use 7450104021…41). */
@@ -36,17 +37,33 @@ export interface SetupService {
   complete(input: { token: string; email: string; password: string; displayName: string; source: AuditSource }): Promise<UserRow>;
 }
 
+export const SETUP_TOKEN_ROW = 'setup-token/1';
+
+/**
+ * Issue 13, property 1: a setup link is MAC'd over its id, digest, creation and expiry. SQL as
+ * parapet_app that clears the operator flag (which then no longer counts) and inserts a token with
+ * a chosen digest must not get the application to create a platform administrator for it.
+ * `used_at` changes after the insert and is left out (clearing it helps only whoever holds the
+ * token, which was already used).
+ */
+export function setupTokenFields(row: { readonly id: string; readonly token_hash: Uint8Array; readonly created_at: Date; readonly expires_at: Date }): unknown[] {
+  return [row.id, row.token_hash, row.created_at, row.expires_at];
+}
+
 export function createSetupService(deps: { transactor: AppTransactor; hasher: PasswordHasher; clock: Clock; random: Random; passwordRules: PasswordRules; audit: AuditRecorder; integrity: RowIntegrity }): SetupService {
   const { transactor, hasher, clock, random, audit } = deps;
+  /** A token the application wrote (a false answer is logged, ids only). */
+  const valid = (row: Selectable<SetupTokensTable>) => deps.integrity.rowValid(SETUP_TOKEN_ROW, setupTokenFields(row), row.integrity_mac, { table: 'setup_tokens', id: row.id });
 
   /** Voids every unused link and stores a fresh one; returns its URL. */
   async function newLink(tx: Transaction<DB>, publicUrl: string): Promise<string> {
     const now = clock.now();
     await tx.updateTable('setup_tokens').set({ used_at: now }).where('used_at', 'is', null).execute();
     const token = newSecretToken(random);
+    const row = { id: uuidv7(clock, random), token_hash: digestToken(token), created_at: now, expires_at: new Date(now.getTime() + SETUP_LINK_TTL_MS) };
     await tx
       .insertInto('setup_tokens')
-      .values({ id: uuidv7(clock, random), token_hash: digestToken(token), created_at: now, expires_at: new Date(now.getTime() + SETUP_LINK_TTL_MS), used_at: null })
+      .values({ ...row, used_at: null, integrity_mac: deps.integrity.rowMac(SETUP_TOKEN_ROW, setupTokenFields(row)) })
       .execute();
     // The token travels in the fragment, which browsers never send to a server, so it stays
     // out of access logs and Referer headers; the page posts it in the request body.
@@ -66,7 +83,7 @@ export function createSetupService(deps: { transactor: AppTransactor; hasher: Pa
         // the others see it, instead of each voiding the one printed before.
         await lockSetupLinks(tx);
         if (await platformAdminExists(tx, deps.integrity)) return undefined;
-        const live = await tx.selectFrom('setup_tokens').select('expires_at').where('used_at', 'is', null).where('expires_at', '>', clock.now()).orderBy('expires_at', 'desc').executeTakeFirst();
+        const live = (await tx.selectFrom('setup_tokens').selectAll().where('used_at', 'is', null).where('expires_at', '>', clock.now()).orderBy('expires_at', 'desc').execute()).find(valid);
         if (live !== undefined) return { issuedUntil: live.expires_at };
         return { link: await newLink(tx, publicUrl) };
       }),
@@ -79,7 +96,7 @@ export function createSetupService(deps: { transactor: AppTransactor; hasher: Pa
         // Lock the live tokens so two concurrent uses cannot both succeed. There is at most one;
         // it is compared in constant time against the digest of what was presented.
         const live = await tx.selectFrom('setup_tokens').selectAll().where('used_at', 'is', null).where('expires_at', '>', now).forUpdate().execute();
-        const match = live.find((row) => digestsEqual(Buffer.from(row.token_hash), presented));
+        const match = live.find((row) => digestsEqual(Buffer.from(row.token_hash), presented) && valid(row));
         if (match === undefined || (await platformAdminExists(tx, deps.integrity))) throw new AppError('setup_link_invalid');
         if ((await findUserByEmail(tx, email)) !== undefined) throw new AppError('conflict', { detail: 'An account with this email already exists.' });
         await tx.updateTable('setup_tokens').set({ used_at: now }).where('id', '=', match.id).execute();

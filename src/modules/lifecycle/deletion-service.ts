@@ -11,6 +11,7 @@ import { eraseDeliveriesTo } from '../../platform/mail/index.ts';
 import { PLATFORM_TENANT_ID, SYSTEM_ACTOR, type AuditContext, type AuditRecorder, type AuditSource } from '../audit/index.ts';
 import { deleteUser, eraseUserSessions, normalizeEmail, setUserDisabled } from '../identity/index.ts';
 import { deleteOrganization } from '../tenants/index.ts';
+import type { BindingIntegrity } from '../access/index.ts';
 import type { DeletionNotice, DeletionNotifier, DeletionRecipient } from './deletion-notifier.ts';
 import { organizationOwners, ownedOrganizations, soleOwnerRefusal } from './organization-owners.ts';
 import type { PersonalDataContributor } from './personal-data.ts';
@@ -49,7 +50,7 @@ export interface DeletionDeps {
   /** HMAC key for the email kept in a tombstone (derived from the keyring). */
   readonly tombstoneKey: Buffer;
   readonly sessions: { listForUser(userId: string): Promise<readonly { id: string }[]>; revoke(sessionId: string, reason: string, by: { actor: AuditContext['actor']; source: AuditSource }): Promise<void> };
-  readonly access: { changed(tx: Tx, tenantId: string): Promise<void> };
+  readonly access: { changed(tx: Tx, tenantId: string): Promise<void>; readonly integrity: BindingIntegrity };
   /** Crypto-shredding of a tenant (`keys.destroy`). */
   readonly keys: { destroy(tenantId: string): Promise<void> };
   readonly contributors: () => readonly PersonalDataContributor[];
@@ -106,7 +107,7 @@ export function createDeletionService(deps: DeletionDeps) {
   }
 
   async function owners(tx: Tx, tenantId: string): Promise<DeletionRecipient[]> {
-    return (await organizationOwners(tx, tenantId)).map((r) => ({ userId: r.id, email: r.email, displayName: r.display_name }));
+    return (await organizationOwners(tx, deps.access.integrity, tenantId)).map((r) => ({ userId: r.id, email: r.email, displayName: r.display_name }));
   }
 
   async function memberships(userId: string): Promise<{ tenantId: string }[]> {
@@ -221,7 +222,7 @@ export function createDeletionService(deps: DeletionDeps) {
       const now = clock.now();
       const purgeAfter = new Date(now.getTime() + deps.graceDays * DAY_MS);
       const cancelToken = deps.random(32).toString('base64url');
-      const owned = await ownedOrganizations(transactor, userId, await memberships(userId));
+      const owned = await ownedOrganizations(transactor, deps.access.integrity, userId, await memberships(userId));
       const recipient = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         // The account and every other owner of its organizations, locked in one order: a co-owner
         // deleting their account at the same time waits here, then sees this one disabled.

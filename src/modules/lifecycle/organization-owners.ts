@@ -1,5 +1,6 @@
 import type { AppTransactor, Tx } from '../../database.ts';
 import { AppError } from '../../platform/http/errors.ts';
+import { tenantAdminBindings, type BindingIntegrity } from '../access/index.ts';
 
 /** A user who owns an organization, with whether the account is disabled (or pending deletion). */
 export interface OwnerRow {
@@ -16,20 +17,12 @@ export interface OwnerRow {
  * so it is not what makes an owner. Owners receive the organization's deletion notices, and the
  * last enabled one cannot delete their account (DATA-3).
  */
-export function organizationOwners(tx: Tx, tenantId: string): Promise<OwnerRow[]> {
-  return tx
-    .selectFrom('role_bindings')
-    .innerJoin('users', 'users.id', 'role_bindings.principal_id')
-    .select(['users.id', 'users.email', 'users.display_name', 'users.disabled_at'])
-    .distinct()
-    .where('role_bindings.tenant_id', '=', tenantId)
-    .where('role_bindings.principal_type', '=', 'user')
-    .where('role_bindings.built_in_role', '=', 'tenant_admin')
-    .where('role_bindings.project_id', 'is', null)
-    .where('role_bindings.conditions', 'is', null)
-    .where('role_bindings.expires_at', 'is', null)
-    .orderBy('users.id')
-    .execute();
+export async function organizationOwners(tx: Tx, integrity: BindingIntegrity, tenantId: string): Promise<OwnerRow[]> {
+  // Through the access module's checked read (issue 13): a Tenant Admin binding inserted by hand
+  // neither receives the notices nor lets the last real owner delete their account.
+  const ids = [...new Set((await tenantAdminBindings(tx, integrity, tenantId)).map((b) => b.principal_id))];
+  if (ids.length === 0) return [];
+  return tx.selectFrom('users').select(['id', 'email', 'display_name', 'disabled_at']).where('id', 'in', ids).orderBy('id').execute();
 }
 
 /** An organization `userId` owns, with its other owners (enabled or not when read). */
@@ -43,13 +36,13 @@ export interface OwnedOrganization {
  * account's deletion transaction, which then locks the other owners' rows and re-reads them
  * (`soleOwnerRefusal`), so two owners deleting their accounts at once cannot both succeed.
  */
-export async function ownedOrganizations(transactor: AppTransactor, userId: string, memberships: readonly { tenantId: string }[]): Promise<OwnedOrganization[]> {
+export async function ownedOrganizations(transactor: AppTransactor, integrity: BindingIntegrity, userId: string, memberships: readonly { tenantId: string }[]): Promise<OwnedOrganization[]> {
   const owned: OwnedOrganization[] = [];
   for (const { tenantId } of memberships) {
     const found = await transactor.withTenant(tenantId, async (tx) => {
       const pending = await tx.selectFrom('organization_deletions').select('id').where('tenant_id', '=', tenantId).where('cancelled_at', 'is', null).executeTakeFirst();
       if (pending !== undefined) return undefined;
-      const owners = (await organizationOwners(tx, tenantId)).map((o) => o.id);
+      const owners = (await organizationOwners(tx, integrity, tenantId)).map((o) => o.id);
       return owners.includes(userId) ? { tenantId, otherOwners: owners.filter((id) => id !== userId) } : undefined;
     });
     if (found !== undefined) owned.push(found);

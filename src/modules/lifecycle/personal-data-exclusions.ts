@@ -62,6 +62,9 @@ export const PERSONAL_DATA_EXCLUSIONS: Readonly<Record<string, string>> = {
   // One-time upgrade copies (migrations 0062, 0063): rows that existed before row MACs, read once at start to MAC them and removed.
   api_keys_mac_upgrade: 'a one-time copy of API keys that existed before row MACs (`created_by`), MACed and removed at the next start; the key itself is in `api_keys`',
   role_bindings_mac_upgrade: 'a one-time copy of role bindings that existed before row MACs, MACed and removed at the next start; the bindings themselves are in the `organizations` section',
+  totp_factors_mac_upgrade: 'a one-time copy of TOTP factors that existed before row MACs (`user_id`), MACed and removed at the next start; the factor itself is in the `mfa` section',
+  mfa_recovery_codes_mac_upgrade: 'a one-time copy of unused recovery codes that existed before row MACs (`user_id`, the digest), MACed and removed at the next start; the codes themselves are in the `mfa` section',
+  passkeys_mac_upgrade: 'a one-time copy of passkeys that existed before row MACs (`user_id`, credential id, public key), MACed and removed at the next start; the passkey itself is in the `passkeys` section',
   oidc_branding: 'organization configuration (`updated_by`); the change is in the user’s `audit_events`',
   oidc_resource_servers: 'organization configuration (`created_by`); registering it is in the user’s `audit_events`',
   oidc_sign_up_settings: 'organization configuration (`updated_by`); the change is in the user’s `audit_events`',

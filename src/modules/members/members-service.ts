@@ -1,7 +1,7 @@
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { heldByOwner, isPermission, type AccessControl, type AccessService, type Caller, type Conditions } from '../access/index.ts';
+import { bindingsOfUsers, heldByOwner, isPermission, type AccessControl, type AccessService, type Caller, type Conditions } from '../access/index.ts';
 import type { AuditContext, AuditRecorder } from '../audit/index.ts';
 import { cancelPendingRequests } from '../access-requests/index.ts';
 import { deleteMembership } from '../tenants/index.ts';
@@ -45,7 +45,7 @@ export interface MembersDeps {
   readonly transactor: AppTransactor;
   readonly clock: Clock;
   readonly audit: AuditRecorder;
-  readonly access: Pick<AccessControl, 'snapshot'>;
+  readonly access: Pick<AccessControl, 'snapshot' | 'integrity'>;
   readonly accessService: Pick<AccessService, 'assertMayRemovePrincipal' | 'endBindingsOf'>;
   /** Ends every session of a user inside `tx`, announcing it to every node; returns the ended ids. */
   readonly endSessions: (tx: Tx, userId: string, reason: string) => Promise<readonly string[]>;
@@ -66,7 +66,7 @@ export function createMembersService(deps: MembersDeps) {
   async function view(tenantId: string, rows: Awaited<ReturnType<typeof store.listMembers>>, detailed: boolean): Promise<MemberView[]> {
     if (!detailed) return rows.map((row) => ({ id: row.id, email: row.email, displayName: row.display_name, joinedAt: row.joined_at }));
     const ids = rows.map((row) => row.id);
-    const [bindings, signIns] = await transactor.withTenant(tenantId, (tx) => Promise.all([store.bindingsOfUsers(tx, tenantId, ids, clock.now()), store.lastSignIns(tx, ids)]));
+    const [bindings, signIns] = await transactor.withTenant(tenantId, (tx) => Promise.all([bindingsOfUsers(tx, deps.access.integrity, tenantId, ids, clock.now()), store.lastSignIns(tx, ids)]));
     const mfa = await deps.mfa(ids);
     return rows.map((row) => ({
       id: row.id,

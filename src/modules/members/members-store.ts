@@ -16,20 +16,6 @@ export async function listMembers(tx: Tx, tenantId: string, page: { after?: stri
   return query.execute();
 }
 
-/** The unexpired role bindings of the given users. */
-export async function bindingsOfUsers(tx: Tx, tenantId: string, userIds: readonly string[], now: Date) {
-  if (userIds.length === 0) return [];
-  return tx
-    .selectFrom('role_bindings')
-    .select(['id', 'principal_id', 'built_in_role', 'custom_role_id', 'project_id', 'environment_id', 'conditions', 'expires_at'])
-    .where('tenant_id', '=', tenantId)
-    .where('principal_type', '=', 'user')
-    .where('principal_id', 'in', [...userIds])
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-    .orderBy('id')
-    .execute();
-}
-
 /** When each user last signed in (their newest session's authentication), from the platform's sessions. */
 export async function lastSignIns(tx: Tx, userIds: readonly string[]): Promise<Map<string, Date>> {
   if (userIds.length === 0) return new Map();

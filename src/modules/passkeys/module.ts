@@ -1,4 +1,5 @@
 import { passkeysPersonalData } from './passkeys-personal-data.ts';
+import { upgradePasskeyMacs } from './passkey-integrity.ts';
 import { defineModule } from '../contract.ts';
 import { PASSKEYS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { PASSKEYS_ERRORS } from './errors.ts';
@@ -19,13 +20,15 @@ export const passkeysModule = defineModule({
   dependsOn: ['audit', 'identity'],
   tables: {
     passkeys: { scope: 'platform', reason: "WebAuthn credentials belong to platform-level users; the API reads only the signed-in user's own rows (AUTH-3)." },
+    passkeys_mac_upgrade: { scope: 'platform', reason: 'Passkeys that predate row MACs (migration 0083), copied by the owner and MAC\'d once at start in the jobs context.' },
     webauthn_challenges: { scope: 'platform', reason: 'Pending WebAuthn ceremonies of platform-level users, for minutes (AUTH-3).' },
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: PASSKEYS_ERRORS,
   auditActions: PASSKEYS_AUDIT_ACTIONS,
   personalData: (ctx) => [passkeysPersonalData(ctx)],
-  create: (ctx, { audit, identity }) => {
+  create: async (ctx, { audit, identity }) => {
+    await upgradePasskeyMacs(ctx.transactor, identity.integrity);
     const passkeys = createPasskeys({
       transactor: ctx.transactor,
       clock: ctx.clock,
@@ -36,6 +39,7 @@ export const passkeysModule = defineModule({
       throttle: identity.newThrottle({ namespace: 'passkey', identifiers: 'exact' }),
       localSignIn: identity.checkLocalSignIn,
       relyingParty: relyingPartyFor(ctx.config.publicUrl),
+      integrity: identity.integrity,
     });
     identity.mfa.registry.register(passkeySecondFactor(passkeys));
     return {

@@ -51,7 +51,7 @@ export async function passwordlessOptions(deps: PasskeyDeps): Promise<{ options:
 
 /** Options for a passkey as second factor: the user's own credentials only, verification preferred. */
 export async function secondFactorOptions(deps: PasskeyDeps, input: { readonly userId: string; readonly binding: string }): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  const own = await deps.transactor.withPlatform((tx) => listUserPasskeys(tx, input.userId));
+  const own = await deps.transactor.withPlatform((tx) => listUserPasskeys(tx, deps.integrity, input.userId));
   return issue(deps, 'second_factor', challengeBinding('mfa', input.binding), input.userId, {
     allowCredentials: own.map((row) => ({ id: row.credential_id, transports: row.transports })),
     userVerification: 'preferred',
@@ -161,7 +161,7 @@ export async function verifyPasswordless(
   let passkeyId: string | undefined;
   try {
     if (challenge === undefined) throw new Refused('no_challenge');
-    const found = await transactor.withPlatform((tx) => findPasskeyByCredentialId(tx, response.id));
+    const found = await transactor.withPlatform((tx) => findPasskeyByCredentialId(tx, deps.integrity, response.id));
     if (found === undefined) throw new Refused('unknown_credential');
     const { passkey, user } = found;
     passkeyId = passkey.id;
@@ -227,7 +227,7 @@ export async function verifySecondFactor(
     // The challenge was issued for this pending state and this user.
     if (challenge === undefined || challenge.user_id !== userId) throw new Refused('no_challenge');
     const found = await transactor.withPlatform(async (tx) => {
-      const passkey = await findUserPasskeyByCredentialId(tx, userId, response.id);
+      const passkey = await findUserPasskeyByCredentialId(tx, deps.integrity, userId, response.id);
       const user = passkey === undefined ? undefined : await tx.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
       return passkey === undefined || user === undefined ? undefined : { passkey, user };
     });

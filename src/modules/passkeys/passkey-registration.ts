@@ -25,7 +25,7 @@ export interface Registrant {
  */
 export async function registrationOptions(deps: PasskeyDeps, who: Registrant): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const { transactor, clock, random, relyingParty } = deps;
-  const existing = await transactor.withPlatform((tx) => listUserPasskeys(tx, who.userId));
+  const existing = await transactor.withPlatform((tx) => listUserPasskeys(tx, deps.integrity, who.userId));
   // One user handle per user (WebAuthn L3 §14.6.1: random, no personal data), so an
   // authenticator keeps at most one discoverable credential for the account.
   const userHandle = existing[0]?.user_handle ?? random(32);
@@ -93,7 +93,7 @@ export async function verifyRegistration(
     return await transactor.withTenant(
       PLATFORM_TENANT_ID,
       async (tx) => {
-        const row = await insertPasskey(tx, {
+        const row = await insertPasskey(tx, deps.integrity, {
           id: uuidv7(clock, random),
           user_id: who.userId,
           credential_id: info.credential.id,

@@ -35,7 +35,7 @@ export function createPasskeys(deps: PasskeyDeps): Passkeys {
   return {
     registrationOptions: (who) => registrationOptions(deps, who),
     verifyRegistration: (who, input, ctx) => verifyRegistration(deps, who, input, ctx),
-    list: (userId) => transactor.withPlatform((tx) => listUserPasskeys(tx, userId)),
+    list: (userId) => transactor.withPlatform((tx) => listUserPasskeys(tx, deps.integrity, userId)),
     count: (userId) => transactor.withPlatform((tx) => countUserPasskeys(tx, userId)),
     rename: (userId, passkeyId, name, ctx) =>
       transactor.withTenant(

@@ -2,16 +2,22 @@ import type { Insertable, Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { UserRow } from '../identity/index.ts';
 import type { PasskeysTable } from './passkeys-tables.ts';
+import { passkeyMac, passkeyValid, type PasskeyIntegrity } from './passkey-integrity.ts';
 
 export type PasskeyRow = Selectable<PasskeysTable>;
 
-export async function insertPasskey(tx: Tx, row: Insertable<PasskeysTable>): Promise<PasskeyRow> {
-  return tx.insertInto('passkeys').values(row).returningAll().executeTakeFirstOrThrow();
+// Issue 13: a passkey whose MAC does not verify was not written by the application (or was
+// altered since): the reads below treat it as absent, so it signs nobody in.
+
+/** Inserts a passkey with its MAC. */
+export async function insertPasskey(tx: Tx, integrity: PasskeyIntegrity, row: Omit<Insertable<PasskeysTable>, 'integrity_mac'> & { created_at: Date }): Promise<PasskeyRow> {
+  return tx.insertInto('passkeys').values({ ...row, integrity_mac: passkeyMac(integrity, row) }).returningAll().executeTakeFirstOrThrow();
 }
 
 /** A user's passkeys, oldest first. */
-export async function listUserPasskeys(tx: Tx, userId: string): Promise<PasskeyRow[]> {
-  return tx.selectFrom('passkeys').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').limit(100).execute();
+export async function listUserPasskeys(tx: Tx, integrity: PasskeyIntegrity, userId: string): Promise<PasskeyRow[]> {
+  const rows = await tx.selectFrom('passkeys').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').limit(100).execute();
+  return rows.filter((row) => passkeyValid(integrity, row));
 }
 
 export async function countUserPasskeys(tx: Tx, userId: string): Promise<number> {
@@ -20,16 +26,17 @@ export async function countUserPasskeys(tx: Tx, userId: string): Promise<number>
 }
 
 /** A credential by its WebAuthn id, with its owner (passwordless sign-in: the credential names the user). */
-export async function findPasskeyByCredentialId(tx: Tx, credentialId: string): Promise<{ passkey: PasskeyRow; user: UserRow } | undefined> {
+export async function findPasskeyByCredentialId(tx: Tx, integrity: PasskeyIntegrity, credentialId: string): Promise<{ passkey: PasskeyRow; user: UserRow } | undefined> {
   const passkey = await tx.selectFrom('passkeys').selectAll().where('credential_id', '=', credentialId).executeTakeFirst();
-  if (passkey === undefined) return undefined;
+  if (passkey === undefined || !passkeyValid(integrity, passkey)) return undefined;
   const user = await tx.selectFrom('users').selectAll().where('id', '=', passkey.user_id).executeTakeFirst();
   return user === undefined ? undefined : { passkey, user };
 }
 
 /** One of `userId`'s credentials by WebAuthn id; another user's credential is not found. */
-export async function findUserPasskeyByCredentialId(tx: Tx, userId: string, credentialId: string): Promise<PasskeyRow | undefined> {
-  return tx.selectFrom('passkeys').selectAll().where('user_id', '=', userId).where('credential_id', '=', credentialId).executeTakeFirst();
+export async function findUserPasskeyByCredentialId(tx: Tx, integrity: PasskeyIntegrity, userId: string, credentialId: string): Promise<PasskeyRow | undefined> {
+  const row = await tx.selectFrom('passkeys').selectAll().where('user_id', '=', userId).where('credential_id', '=', credentialId).executeTakeFirst();
+  return row !== undefined && passkeyValid(integrity, row) ? row : undefined;
 }
 
 export async function renameUserPasskey(tx: Tx, userId: string, id: string, name: string): Promise<PasskeyRow | undefined> {

@@ -14,6 +14,8 @@ export interface PasskeysTable {
   name: string;
   created_at: Date;
   last_used_at: Date | null;
+  /** Issue 13: HMAC under the keyring's `row-integrity` key (passkey-integrity.ts); null only before the back-fill. */
+  integrity_mac: Uint8Array | null;
 }
 
 /** A WebAuthn challenge waiting for its response; single use, short-lived. */

@@ -21,10 +21,9 @@ export function createEnforcement(deps: { transactor: AppTransactor; clock: Cloc
   const { transactor, clock, audit } = deps;
 
   const guard: LocalSignInGuard = async (user, method, source) => {
-    const at = user.email.lastIndexOf('@');
-    if (at < 1) return;
-    const domain = user.email.slice(at + 1).trim().toLowerCase();
-    const rows = await transactor.withPlatform(async (tx) => (await sql<{ tenant_id: string; break_glass: boolean }>`select tenant_id, break_glass from parapet_sso_enforcement(${domain}, ${user.id})`.execute(tx)).rows);
+    // Issue 13, property 4: the function answers only about the verified actor (the user whose
+    // password or passkey was just accepted) and the domain of that user's own address (0084).
+    const rows = await transactor.withActor(user.id, async (tx) => (await sql<{ tenant_id: string; break_glass: boolean }>`select tenant_id, break_glass from parapet_sso_enforcement()`.execute(tx)).rows);
     for (const row of rows) {
       const actor = { type: 'user', id: user.id, display_name: user.display_name } as const;
       await transactor.withTenant(row.tenant_id, (tx) =>

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { CompiledQuery } from 'kysely';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import { createOrg, type Member } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
@@ -50,6 +51,18 @@ describe('sso: enforced SSO (AUTH-4)', () => {
     assert.equal((await auditEvents(t, a.orgId, 'sso.break_glass_sign_in')).length, 1);
     // Addresses outside the verified domains are not affected (the admin signs in with a password).
     assert.equal((await login(`nobody-${crypto.randomUUID()}@example.net`)).statusCode, 401);
+  });
+
+  it("TEN-1: SQL as parapet_app asks parapet_sso_enforcement only about the verified user it runs as: not another domain or user id, nothing without a verified actor (issue 13)", async () => {
+    const breakGlass = await t.createUser(`bg-sql-${crypto.randomUUID().slice(0, 8)}@${domain}`, TEST_PASSWORD);
+    assert.equal((await api(t, a.admin, 'PUT', `/api/v1/organizations/${a.orgId}/sso/policy`, { require_sso: true, break_glass_user_ids: [breakGlass.id] })).statusCode, 200);
+    const attacker = await t.createUser(`mallory-${crypto.randomUUID().slice(0, 8)}@example.net`, TEST_PASSWORD);
+    const run = (actor: string | undefined, text: string) => (actor === undefined ? t.transactor.withPlatform((tx) => tx.executeQuery(CompiledQuery.raw(text, []))) : t.transactor.withActor(actor, (tx) => tx.executeQuery(CompiledQuery.raw(text, []))));
+    await assert.rejects(run(attacker.id, `select * from parapet_sso_enforcement('${domain}', '${breakGlass.id}')`), /does not exist/);
+    assert.deepEqual((await run(attacker.id, 'select * from parapet_sso_enforcement()')).rows, []);
+    await assert.rejects(run(undefined, 'select * from parapet_sso_enforcement()'), /verified context/);
+    assert.deepEqual((await run(breakGlass.id, 'select * from parapet_sso_enforcement()')).rows, [{ tenant_id: a.orgId, break_glass: true }], 'the user it runs as is answered');
+    assert.equal((await login(breakGlass.email)).statusCode, 200);
   });
 
   it('AUTH-4: an organization requiring SSO for a domain it has only claimed (not verified) enforces nothing', async () => {

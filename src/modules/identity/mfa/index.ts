@@ -15,6 +15,7 @@ import { purgePendingLogins } from './mfa-store.ts';
 import { createRecoveryCodeFactor } from './recovery-code-factor.ts';
 import { createTotpFactor } from './totp-factor.ts';
 import { createTotpSecretBox } from './totp-secret-box.ts';
+import type { FactorIntegrity } from './factor-integrity.ts';
 
 export { createFactorRegistry, type FactorProof, type FactorRegistry, type SecondFactor, type VerifiedFactor } from './factor-registry.ts';
 export { PENDING_LOGIN_MAX_FAILURES, PENDING_LOGIN_TTL_MS, sessionAmr, type MfaLogin } from './mfa-login.ts';
@@ -52,12 +53,14 @@ export function createMfa(deps: {
   throttleKey: Buffer;
   lockout: { threshold: number; lockMinutes: number };
   issuer: string;
+  /** Row MACs for TOTP factors and recovery codes (issue 13). */
+  integrity: FactorIntegrity;
 }): Mfa {
   const { transactor, clock, random, audit, sessions } = deps;
   const box = createTotpSecretBox(deps.fields);
   const registry = createFactorRegistry(transactor);
-  registry.register(createTotpFactor({ transactor, clock, box }));
-  registry.register(createRecoveryCodeFactor({ transactor, clock, audit }));
+  registry.register(createTotpFactor({ transactor, clock, box, integrity: deps.integrity }));
+  registry.register(createRecoveryCodeFactor({ transactor, clock, audit, integrity: deps.integrity }));
   const throttle = createLoginThrottle({ store: deps.throttleStore, clock, key: deps.throttleKey, threshold: deps.lockout.threshold, lockMinutes: deps.lockout.lockMinutes, namespace: 'mfa' });
   const login = createMfaLogin({ transactor, clock, random, registry, sessions, throttle, audit });
   const enrolment = createMfaEnrolment({
@@ -66,6 +69,7 @@ export function createMfa(deps: {
     random,
     box,
     audit,
+    integrity: deps.integrity,
     issuer: deps.issuer,
     // Another primary kind (e.g. a passkey) keeps the recovery codes alive when TOTP is removed.
     hasOtherPrimaryFactor: async (userId) => registry.anyPrimary((await registry.methodsFor(userId)).filter((kind) => kind !== 'totp')),

@@ -8,6 +8,7 @@ import { hashRecoveryCode, newRecoveryCode, RECOVERY_CODE_COUNT } from './recove
 import { base32Encode, provisioningUri, TOTP_SECRET_BYTES } from './totp.ts';
 import { matchingStep } from './totp-factor.ts';
 import type { TotpSecretBox } from './totp-secret-box.ts';
+import type { FactorIntegrity } from './factor-integrity.ts';
 
 export interface MfaStatus {
   readonly totp: { readonly confirmedAt: Date } | null;
@@ -33,8 +34,8 @@ export interface MfaEnrolment {
  * TOTP enrolment and recovery codes (AUTH-2). Enrolment needs a valid first code, so a seed the
  * user's app never received cannot lock them out; the seed is sealed before it is stored.
  */
-export function createMfaEnrolment(deps: { transactor: AppTransactor; clock: Clock; random: Random; box: TotpSecretBox; audit: Pick<AuditRecorder, 'recordForUser'>; issuer: string; hasOtherPrimaryFactor?: (userId: string) => Promise<boolean> }): MfaEnrolment {
-  const { transactor, clock, random, box, audit } = deps;
+export function createMfaEnrolment(deps: { transactor: AppTransactor; clock: Clock; random: Random; box: TotpSecretBox; audit: Pick<AuditRecorder, 'recordForUser'>; integrity: FactorIntegrity; issuer: string; hasOtherPrimaryFactor?: (userId: string) => Promise<boolean> }): MfaEnrolment {
+  const { transactor, clock, random, box, audit, integrity } = deps;
 
   function newCodes(): { codes: string[]; hashes: Buffer[] } {
     const codes = Array.from({ length: RECOVERY_CODE_COUNT }, () => newRecoveryCode(random));
@@ -43,7 +44,7 @@ export function createMfaEnrolment(deps: { transactor: AppTransactor; clock: Clo
 
   return {
     startTotp: async (user) => {
-      if ((await transactor.withPlatform((tx) => findConfirmedTotp(tx, user.id))) !== undefined) {
+      if ((await transactor.withPlatform((tx) => findConfirmedTotp(tx, integrity, user.id))) !== undefined) {
         throw new AppError('conflict', { detail: 'An authenticator app is already set up; remove it first.' });
       }
       const factorId = uuidv7(clock, random);
@@ -51,11 +52,11 @@ export function createMfaEnrolment(deps: { transactor: AppTransactor; clock: Clo
       const secret = base32Encode(seed);
       seed.fill(0);
       const sealed = await box.seal(factorId, secret);
-      await transactor.withPlatform((tx) => insertTotpFactor(tx, { id: factorId, userId: user.id, secretSealed: sealed, now: clock.now() }));
+      await transactor.withPlatform((tx) => insertTotpFactor(tx, integrity, { id: factorId, userId: user.id, secretSealed: sealed, now: clock.now() }));
       return { factorId, secret, uri: provisioningUri({ secret, issuer: deps.issuer, account: user.email }) };
     },
     confirmTotp: async (userId, code, ctx) => {
-      const pending = await transactor.withPlatform((tx) => findPendingTotp(tx, userId));
+      const pending = await transactor.withPlatform((tx) => findPendingTotp(tx, integrity, userId));
       if (pending === undefined) throw new AppError('not_found', { detail: 'No authenticator app enrolment is waiting for confirmation.' });
       const step = await matchingStep(box, pending.id, pending.secret_sealed, code, clock.now(), pending.last_used_step);
       if (step === undefined) throw new AppError('invalid_mfa_code');
@@ -63,8 +64,8 @@ export function createMfaEnrolment(deps: { transactor: AppTransactor; clock: Clo
       const issued = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         // The first code is consumed too: it cannot be replayed at the next sign-in.
         if (!(await consumeTotpStep(tx, pending.id, step, clock.now(), true))) throw new AppError('invalid_mfa_code');
-        const hadCodes = (await countUnusedRecoveryCodes(tx, userId)) > 0;
-        if (!hadCodes) await replaceRecoveryCodes(tx, userId, fresh.hashes, clock.now());
+        const hadCodes = (await countUnusedRecoveryCodes(tx, integrity, userId)) > 0;
+        if (!hadCodes) await replaceRecoveryCodes(tx, integrity, userId, fresh.hashes, clock.now());
         // Second-factor changes go to the user's organizations' logs too (issue 14 part 5).
         await audit.recordForUser(tx, userId, [
           { action: 'mfa.factor_enrolled', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'user', id: userId }], metadata: { method: 'totp', factor_id: pending.id } },
@@ -85,19 +86,19 @@ export function createMfaEnrolment(deps: { transactor: AppTransactor; clock: Clo
       });
     },
     regenerateRecoveryCodes: async (userId, ctx) => {
-      const hasTotp = (await transactor.withPlatform((tx) => findConfirmedTotp(tx, userId))) !== undefined;
+      const hasTotp = (await transactor.withPlatform((tx) => findConfirmedTotp(tx, integrity, userId))) !== undefined;
       if (!hasTotp && !((await deps.hasOtherPrimaryFactor?.(userId)) ?? false)) throw new AppError('conflict', { detail: 'Set up a second factor first.' });
       const fresh = newCodes();
       await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
-        await replaceRecoveryCodes(tx, userId, fresh.hashes, clock.now());
+        await replaceRecoveryCodes(tx, integrity, userId, fresh.hashes, clock.now());
         await audit.recordForUser(tx, userId, [{ action: 'mfa.recovery_codes_generated', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'user', id: userId }], metadata: { count: RECOVERY_CODE_COUNT } }]);
       });
       return fresh.codes;
     },
     status: (userId) =>
       transactor.withPlatform(async (tx) => {
-        const totp = await findConfirmedTotp(tx, userId);
-        return { totp: totp?.confirmed_at == null ? null : { confirmedAt: totp.confirmed_at }, recoveryCodesRemaining: await countUnusedRecoveryCodes(tx, userId) };
+        const totp = await findConfirmedTotp(tx, integrity, userId);
+        return { totp: totp?.confirmed_at == null ? null : { confirmedAt: totp.confirmed_at }, recoveryCodesRemaining: await countUnusedRecoveryCodes(tx, integrity, userId) };
       }),
   };
 }

@@ -1,22 +1,29 @@
-import type { Selectable } from 'kysely';
-import type { Tx } from '../../../database.ts';
+import { sql, type Selectable } from 'kysely';
+import type { AppTransactor, Tx } from '../../../database.ts';
 import type { MfaPendingLoginsTable, TotpFactorsTable } from './mfa-tables.ts';
+import { recoveryCodeMac, recoveryCodeValid, totpFactorMac, totpFactorValid, type FactorIntegrity } from './factor-integrity.ts';
 
 export type TotpFactorRow = Selectable<TotpFactorsTable>;
 export type PendingLoginRow = Selectable<MfaPendingLoginsTable>;
 
-export async function findConfirmedTotp(tx: Tx, userId: string): Promise<TotpFactorRow | undefined> {
-  return tx.selectFrom('totp_factors').selectAll().where('user_id', '=', userId).where('confirmed_at', 'is not', null).executeTakeFirst();
+// Issue 13: a factor or recovery code whose MAC does not verify was not written by the
+// application (or was altered since): the reads below treat it as absent, so it proves nothing.
+
+export async function findConfirmedTotp(tx: Tx, integrity: FactorIntegrity, userId: string): Promise<TotpFactorRow | undefined> {
+  const row = await tx.selectFrom('totp_factors').selectAll().where('user_id', '=', userId).where('confirmed_at', 'is not', null).executeTakeFirst();
+  return row !== undefined && totpFactorValid(integrity, row) ? row : undefined;
 }
 
-export async function findPendingTotp(tx: Tx, userId: string): Promise<TotpFactorRow | undefined> {
-  return tx.selectFrom('totp_factors').selectAll().where('user_id', '=', userId).where('confirmed_at', 'is', null).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+export async function findPendingTotp(tx: Tx, integrity: FactorIntegrity, userId: string): Promise<TotpFactorRow | undefined> {
+  const row = await tx.selectFrom('totp_factors').selectAll().where('user_id', '=', userId).where('confirmed_at', 'is', null).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+  return row !== undefined && totpFactorValid(integrity, row) ? row : undefined;
 }
 
-export async function insertTotpFactor(tx: Tx, row: { id: string; userId: string; secretSealed: string; now: Date }): Promise<void> {
+export async function insertTotpFactor(tx: Tx, integrity: FactorIntegrity, row: { id: string; userId: string; secretSealed: string; now: Date }): Promise<void> {
   // A new enrolment replaces any that was never confirmed.
   await tx.deleteFrom('totp_factors').where('user_id', '=', row.userId).where('confirmed_at', 'is', null).execute();
-  await tx.insertInto('totp_factors').values({ id: row.id, user_id: row.userId, secret_sealed: row.secretSealed, last_used_step: null, confirmed_at: null, created_at: row.now, last_used_at: null }).execute();
+  const integrity_mac = totpFactorMac(integrity, { id: row.id, user_id: row.userId, created_at: row.now });
+  await tx.insertInto('totp_factors').values({ id: row.id, user_id: row.userId, secret_sealed: row.secretSealed, last_used_step: null, confirmed_at: null, created_at: row.now, last_used_at: null, integrity_mac }).execute();
 }
 
 /**
@@ -41,11 +48,11 @@ export async function deleteTotpFactors(tx: Tx, userId: string): Promise<number>
   return Number(result.numDeletedRows);
 }
 
-export async function replaceRecoveryCodes(tx: Tx, userId: string, hashes: readonly Buffer[], now: Date): Promise<void> {
+export async function replaceRecoveryCodes(tx: Tx, integrity: FactorIntegrity, userId: string, hashes: readonly Buffer[], now: Date): Promise<void> {
   await tx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
   await tx
     .insertInto('mfa_recovery_codes')
-    .values(hashes.map((hash) => ({ user_id: userId, code_hash: hash, created_at: now, used_at: null })))
+    .values(hashes.map((hash) => ({ user_id: userId, code_hash: hash, created_at: now, used_at: null, integrity_mac: recoveryCodeMac(integrity, { user_id: userId, code_hash: hash, created_at: now }) })))
     .execute();
 }
 
@@ -53,15 +60,25 @@ export async function deleteRecoveryCodes(tx: Tx, userId: string): Promise<void>
   await tx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
 }
 
-export async function countUnusedRecoveryCodes(tx: Tx, userId: string): Promise<number> {
-  const row = await tx.selectFrom('mfa_recovery_codes').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
-  return row?.n ?? 0;
+export async function countUnusedRecoveryCodes(tx: Tx, integrity: FactorIntegrity, userId: string): Promise<number> {
+  const rows = await tx.selectFrom('mfa_recovery_codes').select(['user_id', 'code_hash', 'created_at', 'integrity_mac']).where('user_id', '=', userId).where('used_at', 'is', null).execute();
+  return rows.filter((row) => recoveryCodeValid(integrity, row)).length;
 }
 
-/** Marks an unused code used; false if it is unknown or already used (atomic: one use only). */
-export async function consumeRecoveryCode(tx: Tx, userId: string, hash: Buffer, now: Date): Promise<boolean> {
-  const result = await tx.updateTable('mfa_recovery_codes').set({ used_at: now }).where('user_id', '=', userId).where('code_hash', '=', hash).where('used_at', 'is', null).executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+/**
+ * Marks an unused code used; false if it is unknown, already used (atomic: one use only) or
+ * without a valid MAC (a forged code is spent and still refused).
+ */
+export async function consumeRecoveryCode(tx: Tx, integrity: FactorIntegrity, userId: string, hash: Buffer, now: Date): Promise<boolean> {
+  const row = await tx
+    .updateTable('mfa_recovery_codes')
+    .set({ used_at: now })
+    .where('user_id', '=', userId)
+    .where('code_hash', '=', hash)
+    .where('used_at', 'is', null)
+    .returning(['user_id', 'code_hash', 'created_at', 'integrity_mac'])
+    .executeTakeFirst();
+  return row !== undefined && recoveryCodeValid(integrity, row);
 }
 
 export async function insertPendingLogin(tx: Tx, row: PendingLoginRow): Promise<void> {
@@ -96,4 +113,29 @@ export async function failPendingLogin(tx: Tx, id: string, max: number, now: Dat
 export async function purgePendingLogins(tx: Tx, before: Date): Promise<number> {
   const result = await tx.deleteFrom('mfa_pending_logins').where('expires_at', '<', before).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/**
+ * Issue 13: MACs the TOTP factors and unused recovery codes that predate row MACs, once, at start
+ * (migration 0082). The copy the migration took as the owner is MAC'd — not the live row — so a
+ * row altered since proves nothing. Copies are read and deleted in the verified jobs context; live
+ * rows are updated only while they have no MAC. Returns how many copies were used.
+ */
+export async function upgradeFactorMacs(transactor: AppTransactor, integrity: FactorIntegrity): Promise<number> {
+  const [factors, codes] = await transactor.withJobs(async (tx) => [
+    (await sql<{ id: string; user_id: string; created_at: Date }>`select id, user_id, created_at from totp_factors_mac_upgrade`.execute(tx)).rows,
+    (await sql<{ user_id: string; code_hash: Uint8Array; created_at: Date }>`select user_id, code_hash, created_at from mfa_recovery_codes_mac_upgrade`.execute(tx)).rows,
+  ]);
+  for (const copy of factors) {
+    await transactor.withPlatform((tx) => tx.updateTable('totp_factors').set({ integrity_mac: totpFactorMac(integrity, copy) }).where('id', '=', copy.id).where('user_id', '=', copy.user_id).where('integrity_mac', 'is', null).execute());
+    await transactor.withJobs((tx) => sql`delete from totp_factors_mac_upgrade where id = ${copy.id}`.execute(tx));
+  }
+  for (const copy of codes) {
+    const hash = Buffer.from(copy.code_hash);
+    await transactor.withPlatform((tx) =>
+      tx.updateTable('mfa_recovery_codes').set({ integrity_mac: recoveryCodeMac(integrity, copy) }).where('user_id', '=', copy.user_id).where('code_hash', '=', hash).where('integrity_mac', 'is', null).execute(),
+    );
+    await transactor.withJobs((tx) => sql`delete from mfa_recovery_codes_mac_upgrade where user_id = ${copy.user_id} and code_hash = ${hash}`.execute(tx));
+  }
+  return factors.length + codes.length;
 }

@@ -11,6 +11,8 @@ export interface TotpFactorsTable {
   confirmed_at: Date | null;
   created_at: Date;
   last_used_at: Date | null;
+  /** Issue 13: HMAC under the keyring's `row-integrity` key (factor-integrity.ts); null only before the back-fill. */
+  integrity_mac: Uint8Array | null;
 }
 
 export interface MfaRecoveryCodesTable {
@@ -18,6 +20,8 @@ export interface MfaRecoveryCodesTable {
   code_hash: Uint8Array;
   created_at: Date;
   used_at: Date | null;
+  /** Issue 13: HMAC under the keyring's `row-integrity` key (factor-integrity.ts); null only before the back-fill. */
+  integrity_mac: Uint8Array | null;
 }
 
 /** A password accepted for an account with MFA, waiting for the second factor. */

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { after, before, describe, it } from 'node:test';
 import { createTestApp, sessionCookie, TEST_PASSWORD, type TestApp } from '../../../../test/support/app.ts';
+import { TEST_KEYRING } from '../../../../test/support/databases.ts';
+import { createRowIntegrity } from '../row-integrity.ts';
 import { assertProblem } from '../../../../test/support/problem.ts';
 import { manualClock } from '../../../platform/clock.ts';
 import { createTotpFactor } from './totp-factor.ts';
@@ -143,7 +145,7 @@ describe('multi-factor sign-in (AUTH-2)', () => {
         return real.open(factorId, sealed);
       },
     };
-    const factor = createTotpFactor({ transactor: t.transactor, clock, box: held });
+    const factor = createTotpFactor({ transactor: t.transactor, clock, box: held, integrity: createRowIntegrity(TEST_KEYRING.derive('row-integrity')) });
     const proof = { code: code(secret) };
     const results = await Promise.all([factor.verify({ userId, attemptId: 'a', proof }), factor.verify({ userId, attemptId: 'b', proof })]);
     assert.equal(results.filter((r) => r !== undefined).length, 1);

@@ -3,6 +3,7 @@ import type { Clock } from '../../../platform/clock.ts';
 import type { AuditRecorder } from '../../audit/index.ts';
 import { PLATFORM_TENANT_ID } from '../../audit/index.ts';
 import type { SecondFactor } from './factor-registry.ts';
+import type { FactorIntegrity } from './factor-integrity.ts';
 import { consumeRecoveryCode, countUnusedRecoveryCodes } from './mfa-store.ts';
 import { hashRecoveryCode, looksLikeRecoveryCode } from './recovery-codes.ts';
 
@@ -11,8 +12,8 @@ import { hashRecoveryCode, looksLikeRecoveryCode } from './recovery-codes.ts';
  * look-up secret (NIST SP 800-63B §5.1.2); RFC 8176 registers no value for those, so it adds amr
  * `otp` like TOTP (it is a one-time password) and the audit event names the method.
  */
-export function createRecoveryCodeFactor(deps: { transactor: AppTransactor; clock: Clock; audit: Pick<AuditRecorder, 'recordForUser'> }): SecondFactor {
-  const { transactor, clock, audit } = deps;
+export function createRecoveryCodeFactor(deps: { transactor: AppTransactor; clock: Clock; audit: Pick<AuditRecorder, 'recordForUser'>; integrity: FactorIntegrity }): SecondFactor {
+  const { transactor, clock, audit, integrity } = deps;
   return {
     kind: 'recovery_code',
     primary: false,
@@ -22,8 +23,8 @@ export function createRecoveryCodeFactor(deps: { transactor: AppTransactor; cloc
       const hash = hashRecoveryCode(proof.code);
       return transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         // One statement marks it used only if it was unused: a code works once, even under races.
-        if (!(await consumeRecoveryCode(tx, userId, hash, clock.now()))) return undefined;
-        const remaining = await countUnusedRecoveryCodes(tx, userId);
+        if (!(await consumeRecoveryCode(tx, integrity, userId, hash, clock.now()))) return undefined;
+        const remaining = await countUnusedRecoveryCodes(tx, integrity, userId);
         await audit.recordForUser(tx, userId, [{
           action: 'mfa.recovery_code_used',
           actor: { type: 'user', id: userId, display_name: null },

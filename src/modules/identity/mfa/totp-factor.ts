@@ -2,6 +2,7 @@ import type { AppTransactor } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
 import { FieldDecryptionError } from '../../keys/index.ts';
 import type { SecondFactor } from './factor-registry.ts';
+import type { FactorIntegrity } from './factor-integrity.ts';
 import { consumeTotpStep, findConfirmedTotp } from './mfa-store.ts';
 import { base32Decode, matchTotp } from './totp.ts';
 import type { TotpSecretBox } from './totp-secret-box.ts';
@@ -10,8 +11,8 @@ import type { TotpSecretBox } from './totp-secret-box.ts';
  * The `totp` second factor (RFC 6238): a six-digit code from an authenticator app, valid ±1 step
  * of 30 s, each accepted once per factor. amr `otp` (RFC 8176: one-time password).
  */
-export function createTotpFactor(deps: { transactor: AppTransactor; clock: Clock; box: TotpSecretBox }): SecondFactor {
-  const { transactor, clock, box } = deps;
+export function createTotpFactor(deps: { transactor: AppTransactor; clock: Clock; box: TotpSecretBox; integrity: FactorIntegrity }): SecondFactor {
+  const { transactor, clock, box, integrity } = deps;
   return {
     kind: 'totp',
     primary: true,
@@ -19,7 +20,7 @@ export function createTotpFactor(deps: { transactor: AppTransactor; clock: Clock
     verify: async ({ userId, proof }) => {
       const code = proof.code;
       if (code === undefined) return undefined;
-      const factor = await transactor.withPlatform((tx) => findConfirmedTotp(tx, userId));
+      const factor = await transactor.withPlatform((tx) => findConfirmedTotp(tx, integrity, userId));
       if (factor === undefined) return undefined;
       const step = await matchingStep(box, factor.id, factor.secret_sealed, code, clock.now(), factor.last_used_step);
       if (step === undefined) return undefined;
