@@ -220,8 +220,12 @@ export function classifyStoredValue(value: string): 'envelope' | 'legacy' | 'oth
     parseField(value);
     return 'envelope';
   } catch {
-    // `v1.` values from before the envelope are still ciphertext; the key job rewrites them (docs/encryption.md).
-    return /^v1\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(value) ? 'legacy' : 'other';
+    // `v1.<nonce>.<ciphertext‖tag>` values from before the envelope (platform/crypto/seal.ts) are
+    // still AES-256-GCM ciphertext; the key job rewrites them (docs/encryption.md).
+    const [format, nonce, body, extra] = value.split('.');
+    const b64 = /^[A-Za-z0-9_-]+$/;
+    if (format !== 'v1' || nonce === undefined || body === undefined || extra !== undefined || !b64.test(nonce) || !b64.test(body)) return 'other';
+    return Buffer.from(nonce, 'base64url').length === 12 && Buffer.from(body, 'base64url').length >= 16 ? 'legacy' : 'other';
   }
 }
 
