@@ -89,7 +89,7 @@ export function accountDeletionGraceCheck(deps: { transactor: AppTransactor; clo
     title: 'No account deletion is past its grace period without having been carried out.',
     run: async () => {
       const before = new Date(deps.clock.now().getTime() - PURGE_SLACK_DAYS * DAY);
-      const overdue = await deps.transactor.withPlatform((tx) => tx.selectFrom('user_deletions').select((eb) => eb.fn.countAll<number>().as('n')).where('purge_after', '<', before).executeTakeFirstOrThrow());
+      const overdue = await deps.transactor.withPlatform((tx) => tx.selectFrom('user_deletions').select((eb) => eb.fn.countAll<string>().as('n')).where('purge_after', '<', before).executeTakeFirstOrThrow());
       const n = Number(overdue.n);
       if (n > 0) return fail(`${n} account deletion(s) are past their grace period and were not carried out.`, `${n} user_deletions rows with purge_after before ${before.toISOString()}`);
       return pass('No account deletion is past its grace period.');

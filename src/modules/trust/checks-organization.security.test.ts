@@ -24,8 +24,27 @@ describe('trust center organization and deployment checks (TR-4, issue 20 item 2
   let adminId: string;
   let keyId: string;
 
-  const asOwner = (statement: string) => t.database.db.withOwner((session) => session.exec(statement));
-  const ownerQuery = <R>(statement: string) => t.database.db.withOwner((session) => session.query<R>(statement));
+  /**
+   * Runs SQL as the table owner with forced row-level security lifted from the tables it names (on
+   * PostgreSQL the owner is subject to it): the fixture an attacker with owner credentials has.
+   */
+  const owner = <R>(statement: string, read: boolean) =>
+    t.database.db.withOwner(async (session) => {
+      const named = [...new Set([...statement.matchAll(/\b(?:update|into|from)\s+([a-z_]+)/g)].map((m) => m[1] ?? ''))];
+      const forced = named.length === 0 ? [] : (await session.query<{ relname: string }>(`select relname from pg_class where relnamespace = 'public'::regnamespace and relforcerowsecurity and relname in (${named.map((n) => `'${n}'`).join(', ')})`)).map((r) => r.relname);
+      for (const table of forced) await session.exec(`alter table ${table} no force row level security`);
+      try {
+        if (read) return await session.query<R>(statement);
+        await session.exec(statement);
+        return [];
+      } finally {
+        for (const table of forced) await session.exec(`alter table ${table} force row level security`);
+      }
+    });
+  const asOwner = async (statement: string) => {
+    await owner(statement, false);
+  };
+  const ownerQuery = <R>(statement: string) => owner<R>(statement, true);
   const drain = () => t.app.services.audit.sequencer.drain();
 
   /** Runs `check` as the scheduled runner does and returns the controls page afterwards. */

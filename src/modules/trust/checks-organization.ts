@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { AppTransactor } from '../../database.ts';
 import { parseField } from '../../platform/crypto/field-format.ts';
 import { verifyDatabaseLog, type AuditSigner } from '../audit/index.ts';
-import { ENCRYPTED_COLUMNS } from '../keys/encrypted-columns.ts';
+import { ENCRYPTED_COLUMNS } from '../keys/index.ts';
 import type { CheckStatus } from './trust-tables.ts';
 
 /**
