@@ -7,6 +7,7 @@ import { lockoutCheck, passwordPolicyCheck } from './checks/authentication-check
 import { keyProviderCheck, tlsCheck } from './checks/encryption-checks.ts';
 import { canaryCheck, forcedRlsCheck } from './checks/tenant-isolation-checks.ts';
 import { organizationChecks } from './checks-set.ts';
+import { createOrgView, registerOrgViewRoutes } from './org-view.ts';
 import { loadSecurityTxtSigner } from './security-txt.ts';
 import { registerTrustAdminRoutes } from './trust-admin-routes.ts';
 import { createTrustCenter, type TrustCenter } from './trust-center.ts';
@@ -39,6 +40,7 @@ export const trustModule = defineModule({
   auditActions: TRUST_AUDIT_ACTIONS,
   create: async (ctx, { audit, keys, alerts, lifecycle }) => {
     const { config, transactor, clock, random, logger } = ctx;
+    const issue20 = organizationChecks({ config, transactor, clock, signer: audit.signer, lifecycleRuns: lifecycle.runs });
     const checks = [
       forcedRlsCheck({ transactor, platformTables: async () => (await import('../../schema.ts')).PLATFORM_TABLES }),
       canaryCheck({ transactor, clock, random }),
@@ -47,7 +49,7 @@ export const trustModule = defineModule({
       platformLogCheck({ transactor, signer: audit.signer }),
       passwordPolicyCheck(config),
       lockoutCheck(config),
-      ...organizationChecks({ config, transactor, clock, signer: audit.signer, lifecycleRuns: lifecycle.runs }).deployment,
+      ...issue20.deployment,
     ];
     // The runner is created first (the center reads its results); new results then refresh the center's pages.
     const onResults: { invalidate?: () => void } = {};
@@ -60,6 +62,7 @@ export const trustModule = defineModule({
       routes: () => {
         registerTrustRoutes(ctx.http, trustCenter);
         registerTrustAdminRoutes(ctx.http, { transactor, clock, random, audit: audit.recorder, runner, changed: trustCenter.invalidate });
+        registerOrgViewRoutes(ctx.http, { view: createOrgView({ checks: issue20.perOrganization, clock, signer: audit.signer }), transactor, random, audit: audit.recorder });
       },
       jobs: [
         {
