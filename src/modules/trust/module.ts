@@ -8,6 +8,7 @@ import { keyProviderCheck, tlsCheck } from './checks/encryption-checks.ts';
 import { canaryCheck, forcedRlsCheck } from './checks/tenant-isolation-checks.ts';
 import { organizationChecks } from './checks-set.ts';
 import { createOrgView, registerOrgViewRoutes } from './org-view.ts';
+import { registerOscalRoute } from './oscal.ts';
 import { loadSecurityTxtSigner } from './security-txt.ts';
 import { registerTrustAdminRoutes } from './trust-admin-routes.ts';
 import { createTrustCenter, type TrustCenter } from './trust-center.ts';
@@ -62,6 +63,7 @@ export const trustModule = defineModule({
       routes: () => {
         registerTrustRoutes(ctx.http, trustCenter);
         registerTrustAdminRoutes(ctx.http, { transactor, clock, random, audit: audit.recorder, runner, changed: trustCenter.invalidate });
+        registerOscalRoute(ctx.http, { evidence: trustCenter.evidence, title: config.trustName, publicUrl: config.publicUrl });
         registerOrgViewRoutes(ctx.http, { view: createOrgView({ checks: issue20.perOrganization, clock, signer: audit.signer }), transactor, random, audit: audit.recorder });
       },
       jobs: [
