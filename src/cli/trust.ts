@@ -24,14 +24,15 @@ export const trustVerify: Command = async (context) => {
   }
   const verdict = verifyEvidence(bundle, values.key);
   if (values.json === true) {
-    context.out(JSON.stringify(verdict.ok ? { ok: true, results: verdict.results } : verdict));
+    context.out(JSON.stringify(verdict.ok ? { ok: true, ...(verdict.organizationId === undefined ? {} : { organization_id: verdict.organizationId }), results: verdict.results } : verdict));
     return verdict.ok ? 0 : 1;
   }
   if (!verdict.ok) {
     context.out(`  NOT VERIFIED: ${verdict.reason}`);
     return 1;
   }
-  context.out(`  OK: signed by ${values.key.slice(0, values.key.indexOf('+'))}; ${verdict.results.length} check result(s):`);
+  const scope = verdict.organizationId === undefined ? '' : ` for organization ${verdict.organizationId}`;
+  context.out(`  OK: signed by ${values.key.slice(0, values.key.indexOf('+'))}${scope}; ${verdict.results.length} check result(s):`);
   for (const r of verdict.results) context.out(`    ${r.status.toUpperCase().padEnd(14)} ${r.check_id.padEnd(22)} ${r.claims.join(',').padEnd(12)} ${r.finished_at}  ${r.statement}`);
   return 0;
 };

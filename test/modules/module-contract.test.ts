@@ -42,6 +42,17 @@ const KNOWN_CROSS_MODULE_SQL: Readonly<Record<string, readonly string[]>> = {
   'passkeys -> identity': ['users'],
   'secrets -> tenants': ['environments'],
   'tokens -> identity': ['sessions', 'users'],
+  // The trust center's live checks (issue 20) inspect what other modules stored, read-only and each
+  // inside the organization's own tenant context, as an auditor would: the check proves the claim
+  // from the rows themselves rather than from the owner's account of them. Debt all the same.
+  'trust -> access': ['organization_security_policies'],
+  'trust -> api-keys': ['api_keys'],
+  'trust -> audit': ['audit_checkpoints', 'audit_events', 'audit_settings', 'audit_tree_heads'],
+  'trust -> identity': ['totp_factors'],
+  'trust -> keys': ['tenant_keys'],
+  'trust -> lifecycle': ['organization_deletions', 'user_deletions'],
+  'trust -> passkeys': ['passkeys'],
+  'trust -> tenants': ['memberships', 'organizations'],
 };
 
 /** Production source files of a module folder. */

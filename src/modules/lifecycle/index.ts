@@ -14,3 +14,4 @@ export { lifecycleModule, type LifecycleApi } from './module.ts';
 export { PERSONAL_DATA_COLUMNS, PERSONAL_DATA_EXCLUSIONS } from './personal-data-exclusions.ts';
 export { LIFECYCLE_ERRORS } from './errors.ts';
 export { LIFECYCLE_AUDIT_ACTIONS } from './audit-actions.ts';
+export { lifecycleRuns, recordLifecycleRun, type LifecycleJob, type LifecycleRun } from './lifecycle-runs.ts';

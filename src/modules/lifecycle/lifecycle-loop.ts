@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../../platform/db/index.ts';
 import { startLeaderLoop } from '../../platform/jobs/leader-loop.ts';
 import type { DeletionService } from './deletion-service.ts';
+import type { LifecycleJob } from './lifecycle-runs.ts';
 import type { RetentionService } from './retention-service.ts';
 
 /** Advisory-lock key of the lifecycle job (audit jobs use 7450104022/…23, key maintenance …31). */
@@ -21,6 +22,8 @@ export function startLifecycleLoop<DB>(deps: {
   idleMs?: number;
   retentionEveryMs?: number;
   now?: () => number;
+  /** Records that a step finished (DATA-1: the trust center proves purges run from it). */
+  recordRun?: (job: LifecycleJob, removed: number) => Promise<void>;
 }): () => Promise<void> {
   const now = deps.now ?? Date.now;
   const every = deps.retentionEveryMs ?? 3_600_000;
@@ -35,9 +38,11 @@ export function startLifecycleLoop<DB>(deps: {
       const notices = await deps.deletions.deliverNotices();
       const due = await deps.deletions.purgeDue();
       if (due.users + due.organizations > 0) deps.logger.info(due, 'lifecycle: purged deleted accounts and organizations');
+      await deps.recordRun?.('deletions', due.users + due.organizations);
       if (now() - lastRetention >= every) {
         lastRetention = now();
         const reports = (await deps.retention.purgeAll()).filter((r) => r.removed > 0);
+        await deps.recordRun?.('retention', reports.reduce((n, r) => n + r.removed, 0));
         if (reports.length > 0) deps.logger.info({ purged: reports.map((r) => ({ type: r.type, tenant: r.tenantId, removed: r.removed })) }, 'lifecycle: retention applied');
       }
       // Deletions found work: look again at once (there may be more than one batch of accounts).

@@ -40,4 +40,12 @@ export interface LifecycleTables {
   organization_deletions: OrganizationDeletionsTable;
   user_deletions: UserDeletionsTable;
   account_tombstones: AccountTombstonesTable;
+  lifecycle_runs: LifecycleRunsTable;
+}
+
+/** When each step of the lifecycle job last finished (migration 0075, DATA-1). */
+export interface LifecycleRunsTable {
+  job: 'retention' | 'deletions';
+  finished_at: Date;
+  removed: string | number;
 }

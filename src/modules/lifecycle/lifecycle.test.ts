@@ -255,13 +255,16 @@ describe('data lifecycle (DATA-1, DATA-2, DATA-3)', () => {
     );
     clock.advance(14 * DAY);
     const { retention, deletions } = t.app.services.lifecycle;
-    const stop = startLifecycleLoop({ db: t.database.db, retention, deletions, logger: { info: () => undefined, error: () => undefined }, idleMs: 50 });
+    const recorded: string[] = [];
+    const stop = startLifecycleLoop({ db: t.database.db, retention, deletions, logger: { info: () => undefined, error: () => undefined }, idleMs: 50, recordRun: async (job) => { recorded.push(job); } });
     try {
       const gone = async () => (await t.transactor.withPlatform((tx) => tx.selectFrom('users').select('id').where('id', '=', leaver.userId).executeTakeFirst())) === undefined;
       const tokensLeft = async () => (await t.transactor.withPlatform((tx) => tx.selectFrom('setup_tokens').select('id').where('expires_at', '<', new Date(START.getTime())).execute())).length;
       for (let i = 0; i < 200 && !((await gone()) && (await tokensLeft()) === 0); i++) await new Promise((resolve) => setTimeout(resolve, 50));
       assert.ok(await gone(), 'the account was not purged by the job');
       assert.equal(await tokensLeft(), 0, 'retention did not run');
+      // DATA-1: each finished step is recorded (the trust center's data.last-purge check reads it).
+      assert.ok(recorded.includes('retention') && recorded.includes('deletions'), recorded.join());
     } finally {
       await stop();
     }

@@ -5,6 +5,7 @@ import { createRetentionForConfig } from './create-retention.ts';
 import { createDeletionService, type DeletionService } from './deletion-service.ts';
 import { createExportService } from './export-service.ts';
 import { startLifecycleLoop } from './lifecycle-loop.ts';
+import { lifecycleRuns, recordLifecycleRun, type LifecycleRun } from './lifecycle-runs.ts';
 import { registerLifecycleRoutes } from './lifecycle-routes.ts';
 import { mailDeletionNotifier } from './mail-deletion-notifier.ts';
 import { builtInContributors, type PersonalDataContributor } from './personal-data.ts';
@@ -18,6 +19,8 @@ export interface LifecycleApi {
   readonly deletions: DeletionService;
   /** Every module's personal-data section, in module order. */
   readonly personalData: readonly PersonalDataContributor[];
+  /** When each step of the lifecycle job last finished (DATA-1; the trust center's check reads it). */
+  readonly runs: () => Promise<LifecycleRun[]>;
 }
 
 declare module '../contract.ts' {
@@ -35,6 +38,7 @@ export const lifecycleModule = defineModule({
     organization_deletions: { scope: 'tenant' },
     user_deletions: { scope: 'platform', reason: 'Pending deletions of platform-level accounts (DATA-3).' },
     account_tombstones: { scope: 'platform', reason: 'What remains of a deleted account: an HMAC of its email and dates, no personal data (DATA-3).' },
+    lifecycle_runs: { scope: 'platform', reason: 'When each step of the lifecycle job last finished (DATA-1); no tenant data.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
   retention: LIFECYCLE_RETENTION,
@@ -63,7 +67,7 @@ export const lifecycleModule = defineModule({
     });
     const retention = createRetentionForConfig({ config, transactor, clock, audit: audit.recorder, auditRetention: audit.retention, types: ctx.contributions.retention, metrics: ctx.metrics.registry });
     return {
-      api: { retention, deletions, personalData },
+      api: { retention, deletions, personalData, runs: () => lifecycleRuns(transactor) },
       routes: () => {
         registerLifecycleRoutes(ctx.http, {
           retention,
@@ -78,7 +82,7 @@ export const lifecycleModule = defineModule({
       },
       // DATA-1, DATA-3, AUD-3: retention of every data type (the audit log and sign-in counters
       // included) and purges after deletion grace periods, on one node at a time.
-      jobs: [{ name: 'data lifecycle', start: () => startLifecycleLoop({ db: ctx.db, retention, deletions, logger }) }],
+      jobs: [{ name: 'data lifecycle', start: () => startLifecycleLoop({ db: ctx.db, retention, deletions, logger, recordRun: (job, removed) => recordLifecycleRun(transactor, job, clock.now(), removed) }) }],
     };
   },
 });

@@ -26,6 +26,8 @@ export interface EvidenceBundle {
   readonly generated_at: string;
   readonly verifier_key: string;
   readonly results: readonly PublicResult[];
+  /** Present in an organization's own report (issue 20, item 9): the results are scoped to it; signed with the rest. */
+  readonly organization_id?: string;
   readonly note: string;
 }
 
@@ -34,7 +36,9 @@ export function publicResult(row: CheckResultRow): PublicResult {
 }
 
 function digest(bundle: Omit<EvidenceBundle, 'note'>): string {
-  return createHash('sha256').update(canonicalJson({ format: bundle.format, generated_at: bundle.generated_at, verifier_key: bundle.verifier_key, results: bundle.results })).digest('base64');
+  // An organization's report binds its organization id; the deployment's bundle has none (and its digest is unchanged).
+  const scope = bundle.organization_id === undefined ? {} : { organization_id: bundle.organization_id };
+  return createHash('sha256').update(canonicalJson({ format: bundle.format, generated_at: bundle.generated_at, verifier_key: bundle.verifier_key, results: bundle.results, ...scope })).digest('base64');
 }
 
 const noteBody = (origin: string, sha: string) => `${origin}\n${EVIDENCE_FORMAT}\nsha256 ${sha}\n`;
@@ -43,12 +47,12 @@ export function evidenceOrigin(signer: Pick<AuditSigner, 'signer'>): string {
   return `${signer.signer.name}/trust-evidence`;
 }
 
-export function signEvidence(signer: Pick<AuditSigner, 'signer' | 'verifierKey'>, results: readonly PublicResult[], now: Date): EvidenceBundle {
-  const unsigned = { format: EVIDENCE_FORMAT, generated_at: now.toISOString(), verifier_key: signer.verifierKey, results };
+export function signEvidence(signer: Pick<AuditSigner, 'signer' | 'verifierKey'>, results: readonly PublicResult[], now: Date, organizationId?: string): EvidenceBundle {
+  const unsigned = { format: EVIDENCE_FORMAT, generated_at: now.toISOString(), verifier_key: signer.verifierKey, results, ...(organizationId === undefined ? {} : { organization_id: organizationId }) };
   return { ...unsigned, note: signNote(noteBody(evidenceOrigin(signer), digest(unsigned)), signer.signer) };
 }
 
-export type EvidenceVerdict = { readonly ok: true; readonly results: readonly PublicResult[] } | { readonly ok: false; readonly reason: string };
+export type EvidenceVerdict = { readonly ok: true; readonly results: readonly PublicResult[]; readonly organizationId?: string } | { readonly ok: false; readonly reason: string };
 
 /**
  * Verifies a bundle offline with a verifier key the verifier already trusts (never the key the
@@ -59,6 +63,8 @@ export function verifyEvidence(bundle: unknown, trustedKey: string): EvidenceVer
   const b = bundle as Partial<Record<keyof EvidenceBundle, unknown>>;
   if (b.format !== EVIDENCE_FORMAT) return { ok: false, reason: `format is not ${EVIDENCE_FORMAT}` };
   if (typeof b.generated_at !== 'string' || typeof b.verifier_key !== 'string' || !Array.isArray(b.results) || typeof b.note !== 'string') return { ok: false, reason: 'a field is missing or has the wrong type' };
+  if (b.organization_id !== undefined && typeof b.organization_id !== 'string') return { ok: false, reason: 'a field is missing or has the wrong type' };
+  const organizationId = b.organization_id;
   let verifier;
   try {
     verifier = parseVerifierKey(trustedKey);
@@ -73,7 +79,7 @@ export function verifyEvidence(bundle: unknown, trustedKey: string): EvidenceVer
   } catch (error) {
     return { ok: false, reason: `the signature does not verify (${error instanceof Error ? error.message : 'invalid note'})` };
   }
-  const expected = noteBody(`${verifier.name}/trust-evidence`, digest({ format: EVIDENCE_FORMAT, generated_at: b.generated_at, verifier_key: b.verifier_key, results: b.results as PublicResult[] }));
+  const expected = noteBody(`${verifier.name}/trust-evidence`, digest({ format: EVIDENCE_FORMAT, generated_at: b.generated_at, verifier_key: b.verifier_key, results: b.results as PublicResult[], ...(organizationId === undefined ? {} : { organization_id: organizationId }) }));
   if (body !== expected) return { ok: false, reason: 'the results differ from what was signed' };
-  return { ok: true, results: b.results as PublicResult[] };
+  return { ok: true, results: b.results as PublicResult[], ...(organizationId === undefined ? {} : { organizationId }) };
 }

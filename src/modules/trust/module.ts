@@ -6,6 +6,9 @@ import { platformLogCheck } from './checks/audit-checks.ts';
 import { lockoutCheck, passwordPolicyCheck } from './checks/authentication-checks.ts';
 import { keyProviderCheck, tlsCheck } from './checks/encryption-checks.ts';
 import { canaryCheck, forcedRlsCheck } from './checks/tenant-isolation-checks.ts';
+import { organizationChecks } from './checks-set.ts';
+import { createOrgView, registerOrgViewRoutes } from './org-view.ts';
+import { registerOscalRoute } from './oscal.ts';
 import { loadSecurityTxtSigner } from './security-txt.ts';
 import { registerTrustAdminRoutes } from './trust-admin-routes.ts';
 import { createTrustCenter, type TrustCenter } from './trust-center.ts';
@@ -29,7 +32,7 @@ export const TRUST_CHECKS_LOCK_KEY = 7450104053;
 export const trustModule = defineModule({
   name: 'trust',
   summary: 'The public trust center: controls from the claims catalogue bound to scheduled live checks, signed evidence, certifications, documents, subprocessors, FAQ, security.txt.',
-  dependsOn: ['audit', 'keys', 'alerts'],
+  dependsOn: ['audit', 'keys', 'alerts', 'lifecycle'],
   tables: {
     trust_check_results: { scope: 'platform', reason: 'Results of checks of the deployment as a whole (catalogue, key provider, TLS, platform log); no tenant data.' },
     trust_entries: { scope: 'platform', reason: 'What the operator publishes on the public trust center.' },
@@ -38,8 +41,9 @@ export const trustModule = defineModule({
   migrations: new URL('./migrations/', import.meta.url),
   auditActions: TRUST_AUDIT_ACTIONS,
   options: TRUST_OPTIONS,
-  create: async (ctx, { audit, keys, alerts }) => {
+  create: async (ctx, { audit, keys, alerts, lifecycle }) => {
     const { config, transactor, clock, random, logger } = ctx;
+    const issue20 = organizationChecks({ config, transactor, clock, signer: audit.signer, lifecycleRuns: lifecycle.runs });
     const checks = [
       forcedRlsCheck({ transactor, platformTables: async () => (await import('../../schema.ts')).PLATFORM_TABLES }),
       canaryCheck({ transactor, clock, random }),
@@ -48,6 +52,7 @@ export const trustModule = defineModule({
       platformLogCheck({ transactor, signer: audit.signer }),
       passwordPolicyCheck(config),
       lockoutCheck(config),
+      ...issue20.deployment,
     ];
     // The runner is created first (the center reads its results); new results then refresh the center's pages.
     const onResults: { invalidate?: () => void } = {};
@@ -60,6 +65,8 @@ export const trustModule = defineModule({
       routes: () => {
         registerTrustRoutes(ctx.http, trustCenter);
         registerTrustAdminRoutes(ctx.http, { transactor, clock, random, audit: audit.recorder, runner, changed: trustCenter.invalidate });
+        registerOscalRoute(ctx.http, { evidence: trustCenter.evidence, title: config.trustName, publicUrl: config.publicUrl });
+        registerOrgViewRoutes(ctx.http, { view: createOrgView({ checks: issue20.perOrganization, clock, signer: audit.signer }), transactor, random, audit: audit.recorder });
       },
       jobs: [
         {
