@@ -8,6 +8,7 @@ import { PLATFORM_TENANT_ID, type AuditRecorder } from '../audit/index.ts';
 import type { FieldContext, FieldEncryption } from '../keys/index.ts';
 import { scoreCvss31 } from './cvss.ts';
 import { fixBy, receivedClocks } from './deadlines.ts';
+import { spendDisclosureToken } from './disclosure-tokens.ts';
 import type { DisclosureReportsTable, ReportStatus } from './disclosure-tables.ts';
 import { DEFAULT_POLICY, type Policy } from './policy.ts';
 
@@ -19,7 +20,6 @@ export const PORTAL_TTL_MS = 3_600_000;
 export const PER_EMAIL_PER_HOUR = 5;
 
 const ANONYMOUS: AuditActor = { type: 'anonymous', id: null, display_name: null };
-const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 export type ReportRow = Omit<DisclosureReportsTable, 'tenant_id' | 'cvss_score'> & { cvss_score: string | null };
 export interface ReportContent {
@@ -43,20 +43,7 @@ export function createDisclosureService(deps: { transactor: AppTransactor; clock
     return { token, expiresAt };
   }
 
-  /** Spends a live token of `purpose` (single use: the update wins once); undefined when there is none. */
-  async function spendToken(tx: Tx, purpose: 'verify' | 'portal', token: string): Promise<{ email: string; report_id: string | null } | undefined> {
-    if (!TOKEN_SHAPE.test(token)) return undefined;
-    const now = clock.now();
-    return tx
-      .updateTable('disclosure_tokens')
-      .set({ used_at: now })
-      .where('token_hash', '=', digestToken(token))
-      .where('purpose', '=', purpose)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .returning(['email', 'report_id'])
-      .executeTakeFirst();
-  }
+  const spendToken = (tx: Tx, purpose: 'verify' | 'portal', token: string) => spendDisclosureToken(tx, clock.now(), purpose, token);
 
   async function decrypt(row: { id: string; content_sealed: string }): Promise<ReportContent> {
     return JSON.parse(await fields.decryptField(contentContext(row.id), row.content_sealed)) as ReportContent;
@@ -75,7 +62,7 @@ export function createDisclosureService(deps: { transactor: AppTransactor; clock
         const recent = await tx.selectFrom('disclosure_reports').select((eb) => eb.fn.countAll<string | number | bigint>().as('n')).where('reporter_email', '=', email).where('created_at', '>', hourAgo()).executeTakeFirstOrThrow();
         if (Number(recent.n) >= PER_EMAIL_PER_HOUR) throw new AppError('rate_limited', { detail: 'Too many reports from this address; try again in an hour.', headers: { 'retry-after': '3600' } });
         const now = clock.now();
-        await tx.insertInto('disclosure_reports').values({ id, reporter_email: email, content_sealed: sealed, status: 'unverified', cvss_vector: null, cvss_score: null, severity: null, created_at: now, received_at: null, acknowledge_by: null, acknowledged_at: null, assess_by: null, assessed_at: null, fix_by: null, fixed_at: null, updated_at: now }).execute();
+        await tx.insertInto('disclosure_reports').values({ id, reporter_email: email, content_sealed: sealed, status: 'unverified', cvss_vector: null, cvss_score: null, severity: null, created_at: now, received_at: null, acknowledge_by: null, acknowledged_at: null, assess_by: null, assessed_at: null, fix_by: null, fixed_at: null, updated_at: now, disclosure_date: null, disclosure_date_proposed_by: null, disclosure_date_agreed_at: null }).execute();
         const issued = await issueToken(tx, 'verify', email, id, VERIFY_TTL_MS);
         await audit.record(tx, PLATFORM_TENANT_ID, { action: 'disclosure.report_submitted', actor: ANONYMOUS, outcome: 'success', source: input.source, targets: [{ type: 'disclosure_report', id }] });
         return issued;
@@ -122,6 +109,11 @@ export function createDisclosureService(deps: { transactor: AppTransactor; clock
         await audit.record(tx, PLATFORM_TENANT_ID, { action: 'disclosure.portal_viewed', actor: ANONYMOUS, outcome: 'success', source, metadata: { reports: found.length } });
         return found;
       });
+      return Promise.all(rows.map(async (report) => ({ report, content: await decrypt(report) })));
+    },
+
+    /** The given reports with their decrypted text. */
+    async withContent(rows: readonly ReportRow[]): Promise<{ report: ReportRow; content: ReportContent }[]> {
       return Promise.all(rows.map(async (report) => ({ report, content: await decrypt(report) })));
     },
 
