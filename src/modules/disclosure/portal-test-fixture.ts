@@ -1,7 +1,7 @@
 // Test-only: a verified report, a portal link and a portal session, as a reporter gets them by mail.
 import assert from 'node:assert/strict';
 import type { TestApp } from '../../../test/support/app.ts';
-import { mailTo, type TestSmtp } from '../../../test/support/smtp.ts';
+import { mailTo, type ReceivedMail, type TestSmtp } from '../../../test/support/smtp.ts';
 
 export const codeIn = (text: string): string => {
   const match = /#token=([A-Za-z0-9_-]{43})/.exec(text);
@@ -19,10 +19,16 @@ export async function verifiedReport(t: TestApp, smtp: TestSmtp, email: string, 
   return verified.json<{ report_id: string }>().report_id;
 }
 
-/** Asks for a portal link for `email` and returns the code from the mail. */
+/** Asks for a portal link for `email` and returns the code from the mail (the newest: an address may ask more than once). */
 export async function portalCode(t: TestApp, smtp: TestSmtp, email: string): Promise<string> {
+  const match = (m: ReceivedMail) => m.to.includes(email) && /Your vulnerability reports/.test(m.subject);
+  const seen = smtp.messages.filter(match).length;
   assert.equal((await t.inject({ method: 'POST', url: '/api/v1/disclosure/portal/link', payload: { email } })).statusCode, 202);
-  return codeIn((await mailTo(t, smtp, email, /Your vulnerability reports/)).text);
+  await t.app.services.mail.idle();
+  await smtp.waitFor(() => smtp.messages.filter(match).length > seen);
+  const newest = smtp.messages.filter(match).at(-1);
+  assert.ok(newest);
+  return codeIn(newest.text);
 }
 
 /** Opens a portal session on the API with `code`; returns the `name=value` cookie. */
