@@ -28,6 +28,7 @@ export const ReportView = Strict({
   created_at: Timestamp,
   received_at: Nullable(Timestamp),
   clocks: Strict({ acknowledge: ClockView, assess: ClockView, fix: ClockView }),
+  duplicate_of: Nullable(Uuid),
   coordinated_disclosure: Strict({ date: Nullable(Type.String({ description: 'YYYY-MM-DD' })), proposed_by: Nullable(Type.String({ description: 'reporter or triager' })), agreed_at: Nullable(Timestamp) }),
 });
 export const ReportWithText = Strict({ ...ReportView.properties, title: Type.String(), body: Type.String() });
@@ -46,6 +47,7 @@ export function view(report: ReportRow, now: Date) {
     created_at: report.created_at.toISOString(),
     received_at: iso(report.received_at),
     clocks: { acknowledge: clockView(report.acknowledge_by, report.acknowledged_at, now), assess: clockView(report.assess_by, report.assessed_at, now), fix: clockView(report.fix_by, report.fixed_at, now) },
+    duplicate_of: report.duplicate_of,
     coordinated_disclosure: { date: report.disclosure_date, proposed_by: report.disclosure_date_proposed_by, agreed_at: iso(report.disclosure_date_agreed_at) },
   };
 }
@@ -170,16 +172,16 @@ export function registerDisclosureRoutes(server: FastifyInstance, deps: { servic
     config: { permission: 'self' },
     schema: {
       tags,
-      summary: 'Set severity from a CVSS 3.1 vector and/or move the status (platform administrators)',
+      summary: 'Set severity from a CVSS 3.1 vector, move the status, and/or link the report to the original it duplicates (platform administrators)',
       params: Params,
-      body: Strict({ cvss_vector: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), status: Type.Optional(Type.Union([Type.Literal('acknowledged'), Type.Literal('assessed'), Type.Literal('fixed'), Type.Literal('rejected')])) }),
+      body: Strict({ cvss_vector: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), status: Type.Optional(Type.Union([Type.Literal('acknowledged'), Type.Literal('assessed'), Type.Literal('fixed'), Type.Literal('rejected')])), duplicate_of: Type.Optional(Nullable(Uuid)) }),
       response: { 200: ReportView, ...errorResponses(400, 401, 403, 404, 409) },
     },
     handler: async (request) => {
       requirePlatformAdmin(request);
       const ctx = auditContext(request);
       const id = request.params.reportId.toLowerCase();
-      await service.triage(id, { ...(request.body.cvss_vector === undefined ? {} : { cvssVector: request.body.cvss_vector }), ...(request.body.status === undefined ? {} : { status: request.body.status }) }, ctx.actor, ctx.source);
+      await service.triage(id, { ...(request.body.cvss_vector === undefined ? {} : { cvssVector: request.body.cvss_vector }), ...(request.body.status === undefined ? {} : { status: request.body.status }), ...(request.body.duplicate_of === undefined ? {} : { duplicateOf: request.body.duplicate_of?.toLowerCase() ?? null }) }, ctx.actor, ctx.source);
       return view((await service.read(id, ctx.actor, ctx.source)).report, deps.now());
     },
   });

@@ -25,6 +25,8 @@ export interface DisclosureReportsTable {
   disclosure_date: string | null;
   disclosure_date_proposed_by: Side | null;
   disclosure_date_agreed_at: Date | null;
+  /** The earlier report this one duplicates (an original, never another duplicate). */
+  duplicate_of: string | null;
 }
 
 /** Who speaks in a report's conversation: its reporter (portal) or the platform's triagers. */

@@ -9,6 +9,7 @@ export const DISCLOSURE_ERRORS = defineErrors({
   disclosure_date_conflict: { status: 409, title: 'There is no proposal from the other side for that disclosure date' },
   disclosure_limit_reached: { status: 409, title: 'This report holds as many messages as it can' },
   attachment_type_not_allowed: { status: 415, title: 'Attachments must be plain text, PDF, PNG, JPEG, GIF or ZIP, and be what they declare' },
+  invalid_duplicate_link: { status: 409, title: 'A duplicate links to an original: another received report that is no duplicate itself' },
   too_many_attachments: { status: 413, title: 'This report holds as many attachments as it can' },
 });
 

@@ -122,3 +122,33 @@ describe('researcher portal', () => {
     assert.equal(after.statusCode, 303, 'signed out: back to the code form');
   });
 });
+
+describe('triage: duplicates', () => {
+  let t: TestApp;
+  let smtp: TestSmtp;
+
+  before(async () => {
+    smtp = await startTestSmtp();
+    t = await createTestApp({ env: smtp.env });
+    await t.createUser('vdp-dup-admin@example.com', TEST_PASSWORD, { platformAdmin: true });
+  });
+  after(async () => {
+    await t.close();
+    await smtp.close();
+  });
+
+  it('VDP-2: a report links to the original it duplicates; links never point at itself, at a duplicate, or chain', async () => {
+    const cookie = await t.login('vdp-dup-admin@example.com', TEST_PASSWORD);
+    const [original, copy, third] = [await verifiedReport(t, smtp, `d1-${crypto.randomUUID()}@example.com`), await verifiedReport(t, smtp, `d2-${crypto.randomUUID()}@example.com`), await verifiedReport(t, smtp, `d3-${crypto.randomUUID()}@example.com`)];
+    const link = (id: string, duplicate_of: string | null) => t.inject({ method: 'POST', url: `/api/v1/platform/disclosure/reports/${id}/triage`, headers: { cookie }, payload: { duplicate_of } });
+    const linked = await link(copy, original);
+    assert.equal(linked.statusCode, 200, linked.body);
+    assert.equal(linked.json<{ duplicate_of: string | null }>().duplicate_of, original);
+    for (const [id, target] of [[copy, copy], [third, copy], [original, third], [third, crypto.randomUUID()]] as const) {
+      const refused = await link(id, target);
+      assert.equal(refused.statusCode, 409, `${id} -> ${target}: ${refused.body}`);
+      assert.equal(refused.json<{ code: string }>().code, 'invalid_duplicate_link');
+    }
+    assert.equal((await link(copy, null)).json<{ duplicate_of: string | null }>().duplicate_of, null);
+  });
+});
