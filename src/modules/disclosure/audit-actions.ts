@@ -8,6 +8,12 @@ export const DISCLOSURE_AUDIT_ACTIONS = defineAuditActions({
   'disclosure.portal_viewed': 'A reporter used a portal link to read their own reports.',
   'disclosure.report_read': 'A platform administrator read a vulnerability report (its decrypted text).',
   'disclosure.report_triaged': 'A platform administrator changed a report\'s status or severity (CVSS 3.1 vector); deadlines follow.',
+  'disclosure.portal_session_opened': 'A reporter used a portal link: a short portal session bound to their address was opened.',
+  'disclosure.message_posted': 'A reporter or a triager added a message to a report\'s conversation (its text is encrypted, never in the event).',
+  'disclosure.date_proposed': 'A reporter or a triager proposed a coordinated disclosure date for a report.',
+  'disclosure.date_agreed': 'The other side agreed to the proposed coordinated disclosure date of a report.',
+  'disclosure.attachment_added': 'A reporter attached a file to their report (type and size recorded; the file is encrypted).',
+  'disclosure.attachment_downloaded': 'A reporter or a triager downloaded a report\'s attachment.',
   'disclosure.policy_changed': 'A platform administrator changed the published disclosure policy.',
 });
 

@@ -7,7 +7,11 @@ import { auditContext, requestSource, requireUser } from '../../platform/http/re
 import { Email, errorResponses, NoContent, Nullable, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { clockView } from './deadlines.ts';
 import type { DisclosureService, ReportContent, ReportRow } from './disclosure-service.ts';
-import { PolicySchema, renderNotice, renderPolicyPage, renderPortal } from './policy.ts';
+import type { AttachmentsService } from './attachments-service.ts';
+import { PolicySchema, renderNotice, renderPolicyPage } from './policy.ts';
+import { registerPortalPages } from './portal-page-routes.ts';
+import type { PortalCookie } from './portal-routes.ts';
+import type { PortalService } from './portal-service.ts';
 
 /** Limits on what a reporter sends (VDP-2): the body is bounded before it is parsed. */
 const Title = Type.String({ minLength: 1, maxLength: 200 });
@@ -15,7 +19,7 @@ const Body = Type.String({ minLength: 1, maxLength: 20_000 });
 const BODY_LIMIT = 64 * 1024;
 const Token = Type.String({ minLength: 1, maxLength: 100 });
 const ClockView = Nullable(Strict({ due_at: Timestamp, state: Type.String(), late: Type.Boolean() }));
-const ReportView = Strict({
+export const ReportView = Strict({
   id: Uuid,
   status: Type.String(),
   severity: Nullable(Type.String()),
@@ -24,14 +28,16 @@ const ReportView = Strict({
   created_at: Timestamp,
   received_at: Nullable(Timestamp),
   clocks: Strict({ acknowledge: ClockView, assess: ClockView, fix: ClockView }),
+  duplicate_of: Nullable(Uuid),
+  coordinated_disclosure: Strict({ date: Nullable(Type.String({ description: 'YYYY-MM-DD' })), proposed_by: Nullable(Type.String({ description: 'reporter or triager' })), agreed_at: Nullable(Timestamp) }),
 });
-const ReportWithText = Strict({ ...ReportView.properties, title: Type.String(), body: Type.String() });
+export const ReportWithText = Strict({ ...ReportView.properties, title: Type.String(), body: Type.String() });
 const AdminReport = Strict({ ...ReportWithText.properties, reporter_email: Type.String() });
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
 /** Reporter text is only ever returned as JSON strings: never rendered (VDP-2). */
-function view(report: ReportRow, now: Date) {
+export function view(report: ReportRow, now: Date) {
   return {
     id: report.id,
     status: report.status,
@@ -41,22 +47,28 @@ function view(report: ReportRow, now: Date) {
     created_at: report.created_at.toISOString(),
     received_at: iso(report.received_at),
     clocks: { acknowledge: clockView(report.acknowledge_by, report.acknowledged_at, now), assess: clockView(report.assess_by, report.assessed_at, now), fix: clockView(report.fix_by, report.fixed_at, now) },
+    duplicate_of: report.duplicate_of,
+    coordinated_disclosure: { date: report.disclosure_date, proposed_by: report.disclosure_date_proposed_by, agreed_at: iso(report.disclosure_date_agreed_at) },
   };
 }
-const withText = (r: { report: ReportRow; content: ReportContent }, now: Date) => ({ ...view(r.report, now), title: r.content.title, body: r.content.body });
+export const withText = (r: { report: ReportRow; content: ReportContent }, now: Date) => ({ ...view(r.report, now), title: r.content.title, body: r.content.body });
 
-function requirePlatformAdmin(request: FastifyRequest): void {
+export function requirePlatformAdmin(request: FastifyRequest): void {
   if (!requireUser(request).isPlatformAdmin) throw new AppError('forbidden', { detail: 'Only a platform administrator can do this.' });
 }
 
 /** The public policy page and form, the intake and portal API, and the triage API (platform administrators). */
-export function registerDisclosureRoutes(server: FastifyInstance, deps: { service: DisclosureService; now: () => Date }): void {
+export function registerDisclosureRoutes(server: FastifyInstance, deps: { service: DisclosureService; portal: PortalService; attachments: AttachmentsService; cookie: PortalCookie; now: () => Date }): void {
   const { service } = deps;
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['disclosure'];
   const publicConfig = { permission: 'public' as const, rateLimit: 'auth' as const };
 
-  const page = (reply: FastifyReply, body: string, status = 200) => reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
+  // These pages post forms to their own origin. Under the default `no-referrer` a browser sends
+  // `Origin: null` with such a post (Fetch, "serializing a request origin"), which the origin check
+  // refuses; `same-origin` sends the real origin to us and still no referrer to anyone else.
+  const page = (reply: FastifyReply, body: string, status = 200) =>
+    reply.status(status).header('cache-control', 'no-store').header('referrer-policy', 'same-origin').type('text/html; charset=utf-8').send(body);
 
   app.get('/security/disclosure', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) => page(reply, renderPolicyPage(await service.policy())));
 
@@ -125,12 +137,9 @@ export function registerDisclosureRoutes(server: FastifyInstance, deps: { servic
       return page(reply, renderNotice('Report received', ['Thank you. We acknowledge it within 24 hours and assess it within 5 business days.']));
     });
     scope.get('/security/disclosure/portal', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) =>
-      page(reply, renderNotice('Your reports', ['Paste the code from the mail below. Each code works once.']).replace('</main>', '<form method="post" action="/security/disclosure/portal"><p><label>Code <input type="text" name="token" required maxlength="100" autocomplete="off"></label> <button type="submit">Show my reports</button></p></form></main>')),
+      page(reply, renderNotice('Your reports', ['Paste the code from the mail below. Each code works once and opens the portal for 30 minutes.']).replace('</main>', '<form method="post" action="/security/disclosure/portal"><p><label>Code <input type="text" name="token" required maxlength="100" autocomplete="off"></label> <button type="submit">Show my reports</button></p></form></main>')),
     );
-    scope.post('/security/disclosure/portal', { config, schema: { hide: true } }, async (request, reply) => {
-      const reports = await service.portal(field(form(request)['token'], 100), requestSource(request));
-      return page(reply, renderPortal(reports.map((r) => withText(r, deps.now()))));
-    });
+    registerPortalPages(scope, { ...deps, page });
     scope.post('/security/disclosure/portal-link', { config, schema: { hide: true } }, async (request, reply) => {
       await service.requestPortalLink({ email: field(form(request)['email'], 254, emailShape), source: requestSource(request) });
       return page(reply, renderNotice('Check your mail', ['If this address submitted reports, we sent it a link to see them.']), 202);
@@ -163,16 +172,16 @@ export function registerDisclosureRoutes(server: FastifyInstance, deps: { servic
     config: { permission: 'self' },
     schema: {
       tags,
-      summary: 'Set severity from a CVSS 3.1 vector and/or move the status (platform administrators)',
+      summary: 'Set severity from a CVSS 3.1 vector, move the status, and/or link the report to the original it duplicates (platform administrators)',
       params: Params,
-      body: Strict({ cvss_vector: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), status: Type.Optional(Type.Union([Type.Literal('acknowledged'), Type.Literal('assessed'), Type.Literal('fixed'), Type.Literal('rejected')])) }),
+      body: Strict({ cvss_vector: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), status: Type.Optional(Type.Union([Type.Literal('acknowledged'), Type.Literal('assessed'), Type.Literal('fixed'), Type.Literal('rejected')])), duplicate_of: Type.Optional(Nullable(Uuid)) }),
       response: { 200: ReportView, ...errorResponses(400, 401, 403, 404, 409) },
     },
     handler: async (request) => {
       requirePlatformAdmin(request);
       const ctx = auditContext(request);
       const id = request.params.reportId.toLowerCase();
-      await service.triage(id, { ...(request.body.cvss_vector === undefined ? {} : { cvssVector: request.body.cvss_vector }), ...(request.body.status === undefined ? {} : { status: request.body.status }) }, ctx.actor, ctx.source);
+      await service.triage(id, { ...(request.body.cvss_vector === undefined ? {} : { cvssVector: request.body.cvss_vector }), ...(request.body.status === undefined ? {} : { status: request.body.status }), ...(request.body.duplicate_of === undefined ? {} : { duplicateOf: request.body.duplicate_of?.toLowerCase() ?? null }) }, ctx.actor, ctx.source);
       return view((await service.read(id, ctx.actor, ctx.source)).report, deps.now());
     },
   });

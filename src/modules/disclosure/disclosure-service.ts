@@ -8,6 +8,7 @@ import { PLATFORM_TENANT_ID, type AuditRecorder } from '../audit/index.ts';
 import type { FieldContext, FieldEncryption } from '../keys/index.ts';
 import { scoreCvss31 } from './cvss.ts';
 import { fixBy, receivedClocks } from './deadlines.ts';
+import { spendDisclosureToken } from './disclosure-tokens.ts';
 import type { DisclosureReportsTable, ReportStatus } from './disclosure-tables.ts';
 import { DEFAULT_POLICY, type Policy } from './policy.ts';
 
@@ -19,7 +20,6 @@ export const PORTAL_TTL_MS = 3_600_000;
 export const PER_EMAIL_PER_HOUR = 5;
 
 const ANONYMOUS: AuditActor = { type: 'anonymous', id: null, display_name: null };
-const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 
 export type ReportRow = Omit<DisclosureReportsTable, 'tenant_id' | 'cvss_score'> & { cvss_score: string | null };
 export interface ReportContent {
@@ -43,19 +43,19 @@ export function createDisclosureService(deps: { transactor: AppTransactor; clock
     return { token, expiresAt };
   }
 
-  /** Spends a live token of `purpose` (single use: the update wins once); undefined when there is none. */
-  async function spendToken(tx: Tx, purpose: 'verify' | 'portal', token: string): Promise<{ email: string; report_id: string | null } | undefined> {
-    if (!TOKEN_SHAPE.test(token)) return undefined;
-    const now = clock.now();
-    return tx
-      .updateTable('disclosure_tokens')
-      .set({ used_at: now })
-      .where('token_hash', '=', digestToken(token))
-      .where('purpose', '=', purpose)
-      .where('used_at', 'is', null)
-      .where('expires_at', '>', now)
-      .returning(['email', 'report_id'])
-      .executeTakeFirst();
+  const spendToken = (tx: Tx, purpose: 'verify' | 'portal', token: string) => spendDisclosureToken(tx, clock.now(), purpose, token);
+
+  /**
+   * A duplicate links to an original: another received report that is no duplicate itself, and
+   * this report must be no one's original (so links never chain or loop).
+   */
+  async function checkDuplicateLink(tx: Tx, id: string, originalId: string): Promise<void> {
+    if (originalId === id) throw new AppError('invalid_duplicate_link', { detail: 'A report does not duplicate itself.' });
+    const original = await tx.selectFrom('disclosure_reports').select(['duplicate_of']).where('id', '=', originalId).where('status', '!=', 'unverified').executeTakeFirst();
+    if (original === undefined) throw new AppError('invalid_duplicate_link', { detail: 'The original is not a received report.' });
+    if (original.duplicate_of !== null) throw new AppError('invalid_duplicate_link', { detail: 'Link to the original report, not to another duplicate.' });
+    const copies = await tx.selectFrom('disclosure_reports').select('id').where('duplicate_of', '=', id).limit(1).executeTakeFirst();
+    if (copies !== undefined) throw new AppError('invalid_duplicate_link', { detail: 'Other reports duplicate this one: it is an original.' });
   }
 
   async function decrypt(row: { id: string; content_sealed: string }): Promise<ReportContent> {
@@ -75,7 +75,7 @@ export function createDisclosureService(deps: { transactor: AppTransactor; clock
         const recent = await tx.selectFrom('disclosure_reports').select((eb) => eb.fn.countAll<string | number | bigint>().as('n')).where('reporter_email', '=', email).where('created_at', '>', hourAgo()).executeTakeFirstOrThrow();
         if (Number(recent.n) >= PER_EMAIL_PER_HOUR) throw new AppError('rate_limited', { detail: 'Too many reports from this address; try again in an hour.', headers: { 'retry-after': '3600' } });
         const now = clock.now();
-        await tx.insertInto('disclosure_reports').values({ id, reporter_email: email, content_sealed: sealed, status: 'unverified', cvss_vector: null, cvss_score: null, severity: null, created_at: now, received_at: null, acknowledge_by: null, acknowledged_at: null, assess_by: null, assessed_at: null, fix_by: null, fixed_at: null, updated_at: now }).execute();
+        await tx.insertInto('disclosure_reports').values({ id, reporter_email: email, content_sealed: sealed, status: 'unverified', cvss_vector: null, cvss_score: null, severity: null, created_at: now, received_at: null, acknowledge_by: null, acknowledged_at: null, assess_by: null, assessed_at: null, fix_by: null, fixed_at: null, updated_at: now, disclosure_date: null, disclosure_date_proposed_by: null, disclosure_date_agreed_at: null, duplicate_of: null }).execute();
         const issued = await issueToken(tx, 'verify', email, id, VERIFY_TTL_MS);
         await audit.record(tx, PLATFORM_TENANT_ID, { action: 'disclosure.report_submitted', actor: ANONYMOUS, outcome: 'success', source: input.source, targets: [{ type: 'disclosure_report', id }] });
         return issued;
@@ -125,6 +125,11 @@ export function createDisclosureService(deps: { transactor: AppTransactor; clock
       return Promise.all(rows.map(async (report) => ({ report, content: await decrypt(report) })));
     },
 
+    /** The given reports with their decrypted text. */
+    async withContent(rows: readonly ReportRow[]): Promise<{ report: ReportRow; content: ReportContent }[]> {
+      return Promise.all(rows.map(async (report) => ({ report, content: await decrypt(report) })));
+    },
+
     /** Received reports, newest first (platform administrators); without their text. */
     async list(): Promise<ReportRow[]> {
       return inPlatform((tx) => tx.selectFrom('disclosure_reports').selectAll().where('status', '!=', 'unverified').orderBy('created_at', 'desc').limit(500).execute());
@@ -145,14 +150,14 @@ export function createDisclosureService(deps: { transactor: AppTransactor; clock
      * Sets a report's severity (from a CVSS 3.1 vector) and/or moves its status. Assessing needs a
      * severity and starts the fix clock; a later change of severity moves the fix deadline.
      */
-    async triage(id: string, change: { cvssVector?: string; status?: Exclude<ReportStatus, 'unverified' | 'received'> }, actor: AuditActor, source: AuditSource): Promise<void> {
+    async triage(id: string, change: { cvssVector?: string; status?: Exclude<ReportStatus, 'unverified' | 'received'>; duplicateOf?: string | null }, actor: AuditActor, source: AuditSource): Promise<void> {
       const scored = change.cvssVector === undefined ? undefined : scoreCvss31(change.cvssVector);
       await inPlatform(async (tx) => {
         const row = await tx.selectFrom('disclosure_reports').selectAll().where('id', '=', id).where('status', '!=', 'unverified').forUpdate().executeTakeFirst();
         if (row === undefined) throw new AppError('not_found');
         const now = clock.now();
         const severity = scored?.severity ?? row.severity;
-        const patch: Partial<{ status: ReportStatus; cvss_vector: string; cvss_score: number; severity: typeof severity; acknowledged_at: Date; assessed_at: Date; fix_by: Date | null; fixed_at: Date }> = {};
+        const patch: Partial<{ status: ReportStatus; cvss_vector: string; cvss_score: number; severity: typeof severity; acknowledged_at: Date; assessed_at: Date; fix_by: Date | null; fixed_at: Date; duplicate_of: string | null }> = {};
         if (scored !== undefined) Object.assign(patch, { cvss_vector: scored.vector, cvss_score: scored.baseScore, severity: scored.severity });
         const final = row.status === 'fixed' || row.status === 'rejected';
         if (change.status !== undefined && change.status !== row.status) {
@@ -166,10 +171,14 @@ export function createDisclosureService(deps: { transactor: AppTransactor; clock
           if (change.status !== 'acknowledged' && change.status !== 'rejected' && row.assessed_at === null) patch.assessed_at = now;
           if (change.status === 'fixed') patch.fixed_at = now;
         }
+        if (change.duplicateOf !== undefined && change.duplicateOf !== row.duplicate_of) {
+          if (change.duplicateOf !== null) await checkDuplicateLink(tx, id, change.duplicateOf);
+          patch.duplicate_of = change.duplicateOf;
+        }
         const assessedAt = patch.assessed_at ?? row.assessed_at;
         if (assessedAt !== null && severity !== null) patch.fix_by = fixBy(assessedAt, severity);
         await tx.updateTable('disclosure_reports').set({ ...patch, updated_at: now }).where('id', '=', id).execute();
-        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'disclosure.report_triaged', actor, outcome: 'success', source, targets: [{ type: 'disclosure_report', id }], metadata: { status: patch.status ?? row.status, severity: severity ?? null, cvss_vector: scored?.vector ?? null } });
+        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'disclosure.report_triaged', actor, outcome: 'success', source, targets: [{ type: 'disclosure_report', id }], metadata: { status: patch.status ?? row.status, severity: severity ?? null, cvss_vector: scored?.vector ?? null, duplicate_of: change.duplicateOf === undefined ? row.duplicate_of : change.duplicateOf } });
       });
     },
 

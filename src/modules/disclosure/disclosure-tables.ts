@@ -21,7 +21,16 @@ export interface DisclosureReportsTable {
   fix_by: Date | null;
   fixed_at: Date | null;
   updated_at: Date;
+  /** The coordinated disclosure date (`YYYY-MM-DD`), proposed by one side, agreed by the other. */
+  disclosure_date: string | null;
+  disclosure_date_proposed_by: Side | null;
+  disclosure_date_agreed_at: Date | null;
+  /** The earlier report this one duplicates (an original, never another duplicate). */
+  duplicate_of: string | null;
 }
+
+/** Who speaks in a report's conversation: its reporter (portal) or the platform's triagers. */
+export type Side = 'reporter' | 'triager';
 
 export interface DisclosureTokensTable {
   id: string;
@@ -41,8 +50,42 @@ export interface DisclosurePolicyTable {
   updated_at: Date;
 }
 
+export interface DisclosurePortalSessionsTable {
+  id: string;
+  tenant_id: ColumnType<string, string | undefined, never>;
+  token_hash: Buffer;
+  email: string;
+  created_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
+export interface DisclosureMessagesTable {
+  id: string;
+  tenant_id: ColumnType<string, string | undefined, never>;
+  report_id: string;
+  author: Side;
+  author_user_id: string | null;
+  body_sealed: string;
+  created_at: Date;
+}
+
+export interface DisclosureAttachmentsTable {
+  id: string;
+  tenant_id: ColumnType<string, string | undefined, never>;
+  report_id: string;
+  content_type: string;
+  size_bytes: number;
+  name_sealed: string;
+  content_sealed: string;
+  created_at: Date;
+}
+
 export interface DisclosureTables {
   disclosure_reports: DisclosureReportsTable;
   disclosure_tokens: DisclosureTokensTable;
   disclosure_policy: DisclosurePolicyTable;
+  disclosure_portal_sessions: DisclosurePortalSessionsTable;
+  disclosure_messages: DisclosureMessagesTable;
+  disclosure_attachments: DisclosureAttachmentsTable;
 }

@@ -120,7 +120,10 @@ describe('vulnerability disclosure: defences (VDP-2)', () => {
     const token = code((await mailTo(t, smtp, email, /Confirm your vulnerability report/)).text);
     const verified = await t.inject({ method: 'POST', url: '/security/disclosure/verify', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${token}` });
     assert.equal(verified.statusCode, 200, verified.body);
-    const page = await t.inject({ method: 'POST', url: '/security/disclosure/portal', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${await portalToken(email)}` });
+    const opened = await t.inject({ method: 'POST', url: '/security/disclosure/portal', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${await portalToken(email)}` });
+    assert.equal(opened.statusCode, 303, opened.body);
+    const cookie = String(opened.headers['set-cookie']).split(';')[0] ?? '';
+    const page = await t.inject({ method: 'GET', url: '/security/disclosure/portal/reports', headers: { cookie } });
     assert.equal(page.statusCode, 200, page.body);
     assert.match(page.headers['content-type'] as string, /^text\/html/);
     assert.doesNotMatch(page.body, /<script>alert|<img src=x/);

@@ -5,6 +5,12 @@ export const DISCLOSURE_ERRORS = defineErrors({
   invalid_cvss_vector: { status: 400, title: 'The CVSS vector is not a complete CVSS 3.1 base vector' },
   disclosure_link_invalid: { status: 400, title: 'The link is not valid: it was used already, it expired, or it never existed' },
   invalid_status_change: { status: 409, title: 'The report cannot move to that status from its current one' },
+  disclosure_session_required: { status: 401, title: 'Open the researcher portal with a link mailed to you first' },
+  disclosure_date_conflict: { status: 409, title: 'There is no proposal from the other side for that disclosure date' },
+  disclosure_limit_reached: { status: 409, title: 'This report holds as many messages as it can' },
+  attachment_type_not_allowed: { status: 415, title: 'Attachments must be plain text, PDF, PNG, JPEG, GIF or ZIP, and be what they declare' },
+  invalid_duplicate_link: { status: 409, title: 'A duplicate links to an original: another received report that is no duplicate itself' },
+  too_many_attachments: { status: 413, title: 'This report holds as many attachments as it can' },
 });
 
 declare module '../../platform/http/errors.ts' {

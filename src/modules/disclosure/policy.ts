@@ -79,13 +79,3 @@ export function renderPolicyPage(policy: Policy): string {
 export function renderNotice(title: string, paragraphs: readonly string[]): string {
   return htmlDocument({ title, body: html`<main><h1>${title}</h1>${paragraphs.map((p) => html`<p>${p}</p>`)}<p><a href="/security/disclosure">Back to the policy</a></p></main>` });
 }
-
-/** The researcher portal page: a reporter's own reports. Their text is escaped like any value (VDP-2). */
-export function renderPortal(reports: readonly { id: string; status: string; severity: string | null; created_at: string; title: string; body: string; clocks: { fix: { due_at: string } | null } }[]): string {
-  return htmlDocument({
-    title: 'Your reports',
-    body: html`<main><h1>Your reports</h1>${reports.length === 0 ? html`<p>No reports.</p>` : ''}${reports.map(
-      (r) => html`<section><h2>${r.title}</h2><p>Status: ${r.status}${r.severity === null ? '' : html`, severity ${r.severity}`}${r.clocks.fix === null ? '' : html`, fix due ${r.clocks.fix.due_at}`}. Submitted ${r.created_at}.</p><pre>${r.body}</pre></section>`,
-    )}<p><a href="/security/disclosure">Back to the policy</a></p></main>`,
-  });
-}

@@ -22,4 +22,8 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([
   { table: 'sso_connections', column: 'oidc_client_secret_sealed', rowId: 'id' },
   // Vulnerability report titles and bodies (VDP-2), under the platform tenant's key.
   { table: 'disclosure_reports', column: 'content_sealed', rowId: 'id' },
+  // Researcher portal messages and attachments (names and bytes), under the platform tenant's key.
+  { table: 'disclosure_messages', column: 'body_sealed', rowId: 'id' },
+  { table: 'disclosure_attachments', column: 'name_sealed', rowId: 'id' },
+  { table: 'disclosure_attachments', column: 'content_sealed', rowId: 'id' },
 ]);

@@ -72,4 +72,5 @@ export const PERSONAL_DATA_EXCLUSIONS: Readonly<Record<string, string>> = {
   // Not yet exported: before its link is used, a sign-up has no account to export it for.
   oidc_sign_ups: 'a self-service sign-up waiting for its emailed link (address, password hash; no account yet); the link expires after 24 hours (not yet exported)',
   disclosure_tokens: 'single-use links mailed to a vulnerability reporter (no account), by address; the reports they open are read through the researcher portal',
+  disclosure_portal_sessions: 'researcher portal sessions of a vulnerability reporter (no account), by address, for 30 minutes; the reports and conversations they open are read through the portal itself',
 };
