@@ -115,6 +115,10 @@ export interface Config {
   readonly oidcBackchannelAllowedNetworks: readonly string[];
   /** incidents: an organization whose administrators get an alert when an incident clock is overdue. */
   readonly incidentAlertOrganization: string | undefined;
+  /** Private networks subscriber webhooks may be in (subscriptions module). */
+  readonly subscriptionWebhookAllowedNetworks: readonly string[];
+  /** Extra CA certificates (PEM file) trusted for subscriber webhook receivers. */
+  readonly subscriptionWebhookCaFile: string | undefined;
 }
 
 export type ConfigKey = keyof Config;
@@ -683,6 +687,17 @@ export const OPTIONS = [
     key: 'trustAlertOrganization', env: 'PARAPET_TRUST_ALERT_ORGANIZATION', defaultText: '(unset: failures are logged and audited only)',
     description: 'Organization id whose administrators get a security alert when a trust check starts failing.',
     parse: (raw) => { const text = optional(raw); if (text !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text)) throw new OptionError('expected an organization id (UUID)'); return text?.toLowerCase(); }, derive: () => undefined,
+  }),
+  // subscriptions module (issues 20 and 21): status page and subprocessor notices.
+  define({
+    key: 'subscriptionWebhookAllowedNetworks', env: 'PARAPET_SUBSCRIPTION_WEBHOOK_ALLOWED_NETWORKS', defaultText: '(none)',
+    description: 'Private networks (comma-separated CIDRs) subscriber webhooks may be in; other private, loopback and metadata addresses are refused (the audit streams\' address guard).',
+    parse: cidrList, derive: () => [],
+  }),
+  define({
+    key: 'subscriptionWebhookCaFile', env: 'PARAPET_SUBSCRIPTION_WEBHOOK_CA_FILE', defaultText: '(unset: the system CA store)',
+    description: 'A PEM file of CA certificates trusted for subscriber webhook receivers instead of the system store (an internal CA).',
+    parse: optional, derive: () => undefined,
   }),
   define({
     key: 'securityContacts', env: 'PARAPET_SECURITY_CONTACTS', defaultText: '(unset: no security.txt)',
