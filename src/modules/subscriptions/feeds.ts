@@ -20,7 +20,6 @@ export interface FeedInfo {
 }
 
 /** Characters XML 1.0 does not allow at all (§2.2 Char); removed rather than escaped, since no escape makes them legal. */
-// eslint-disable-next-line no-control-regex -- these control characters are exactly what is removed
 const NOT_XML_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Escapes text for XML character data and attribute values (both quotes, so either quoting works). */

@@ -202,10 +202,12 @@ export function createSubscriptions(deps: SubscriptionsDeps) {
      */
     async publish(tx: Tx, notice: Notice, ctx: AuditContext): Promise<{ id: string }> {
       const now = clock.now();
-      if (notice.topic === 'subprocessors') {
-        if (notice.effectiveAt === undefined || notice.effectiveAt.getTime() < now.getTime() + SUBPROCESSOR_NOTICE_DAYS * DAY_MS - DAY_MS / 2) {
-          // Half a day of slack: an effective *date* 30 days ahead, published later in the day, is still 30 days' notice.
-          throw new AppError('subprocessor_notice_too_short', { detail: `The effective date must be at least ${SUBPROCESSOR_NOTICE_DAYS} days ahead.` });
+      // TR-3: a change that takes effect is announced at least 30 days ahead, counted in UTC days
+      // (an effective date 30 days after today's); a notice without a date (a removal) takes no objections.
+      if (notice.topic === 'subprocessors' && notice.effectiveAt !== undefined) {
+        const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
+        if (notice.effectiveAt.getTime() < today + SUBPROCESSOR_NOTICE_DAYS * DAY_MS) {
+          throw new AppError('subprocessor_notice_too_short', { detail: `The effective date must be at least ${SUBPROCESSOR_NOTICE_DAYS} days after today (UTC).` });
         }
       }
       const components = [...new Set(notice.components ?? [])];
