@@ -132,12 +132,12 @@ export function registerSubscriptionRoutes(server: FastifyInstance, deps: { subs
   }
 
   const SubscriberView = Strict({ id: Uuid, channel: Type.String(), email: Nullable(Type.String()), webhook_url: Nullable(Type.String()), components: Type.Array(Type.String()), status: Type.String(), created_at: Timestamp, confirmed_at: Nullable(Timestamp) });
-  app.get('/api/v1/platform/subscriptions/:topic/subscribers', {
+  app.get('/api/v1/platform/subscriptions/subscribers', {
     config: { permission: 'self' },
-    schema: { tags, summary: 'Subscribers of a topic, without webhook secrets (platform administrators)', params: Strict({ topic: TopicSchema }), response: { 200: Strict({ items: Type.Array(SubscriberView) }), ...errorResponses(400, 401, 403) } },
+    schema: { tags, summary: 'Subscribers of a topic, without webhook secrets (platform administrators)', querystring: Strict({ topic: TopicSchema }), response: { 200: Strict({ items: Type.Array(SubscriberView) }), ...errorResponses(400, 401, 403) } },
     handler: async (request) => {
       requirePlatformAdmin(request);
-      const rows = await subscriptions.subscribers(request.params.topic);
+      const rows = await subscriptions.subscribers(request.query.topic);
       return { items: rows.map((r) => ({ id: r.id, channel: r.channel, email: r.email, webhook_url: r.url, components: r.components, status: r.status, created_at: r.created_at.toISOString(), confirmed_at: r.confirmed_at?.toISOString() ?? null })) };
     },
   });

@@ -134,7 +134,7 @@ describe('subscriptions under attack (IR-4, TR-3)', () => {
     const other = (await f.subscribeConfirmed({ topic: 'status', email: `sig2-${crypto.randomUUID()}@example.com`, webhook_url: f.receiver.url })) ?? '';
     assert.notEqual(other, secret);
     assert.throws(() => new Webhook(other).verify(message.body, headers), 'another subscriber\u2019s secret does not verify it');
-    const listed = await f.t.inject({ method: 'GET', url: '/api/v1/platform/subscriptions/status/subscribers', headers: { cookie: await f.admin() } });
+    const listed = await f.t.inject({ method: 'GET', url: '/api/v1/platform/subscriptions/subscribers?topic=status', headers: { cookie: await f.admin() } });
     assert.equal(listed.statusCode, 200);
     assert.ok(!listed.body.includes(secret.slice(6)), 'the secret is never shown again');
   });
@@ -165,7 +165,7 @@ describe('subscriptions under attack (IR-4, TR-3)', () => {
   it('IR-4, TR-3: the subscriber and objection lists are for platform administrators only', async () => {
     await f.t.createUser('subs-sec-user@example.com', TEST_PASSWORD);
     const user = await f.t.login('subs-sec-user@example.com', TEST_PASSWORD);
-    for (const url of ['/api/v1/platform/subscriptions/status/subscribers', `/api/v1/platform/subscriptions/items/${crypto.randomUUID()}/objections`]) {
+    for (const url of ['/api/v1/platform/subscriptions/subscribers?topic=status', `/api/v1/platform/subscriptions/items/${crypto.randomUUID()}/objections`]) {
       assert.equal((await f.t.inject({ method: 'GET', url })).statusCode, 401, url);
       assert.equal((await f.t.inject({ method: 'GET', url, headers: { cookie: user } })).statusCode, 403, url);
     }

@@ -53,7 +53,7 @@ describe('subscriptions end to end (IR-4, TR-3)', () => {
     const shown = await f.t.inject({ method: 'GET', url: `/subscriptions/confirm?token=${encodeURIComponent(token)}` });
     assert.equal(shown.statusCode, 200);
     assert.match(shown.body, /<form method="post" action="\/subscriptions\/confirm">/);
-    const listed = async () => (await api('GET', '/api/v1/platform/subscriptions/status/subscribers')).json<{ items: { email: string | null; status: string; components: string[] }[] }>().items.find((s) => s.email === email);
+    const listed = async () => (await api('GET', '/api/v1/platform/subscriptions/subscribers?topic=status')).json<{ items: { email: string | null; status: string; components: string[] }[] }>().items.find((s) => s.email === email);
     assert.equal((await listed())?.status, 'pending', 'the GET confirmed nothing');
     const confirmed = await f.t.inject({ method: 'POST', url: '/subscriptions/confirm', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${encodeURIComponent(token)}` });
     assert.equal(confirmed.statusCode, 200, confirmed.body);
