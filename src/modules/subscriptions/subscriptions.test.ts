@@ -172,7 +172,15 @@ describe('subscriptions end to end (IR-4, TR-3)', () => {
     assert.equal(listed.statusCode, 200, listed.body);
     assert.deepEqual(listed.json<{ items: { contact: string; reason: string }[] }>().items.map((o) => [o.contact, o.reason]), [[email, 'We need EU-only processing']]);
 
-    f.clock.advance(31 * DAY);
+    // Saving the announced entry again unchanged (its position only) a day later is no new change.
+    f.clock.advance(DAY);
+    admin = await f.admin();
+    const resaved = await api('PUT', `/api/v1/platform/trust/entries/${created.json<{ id: string }>().id}`, { ...data(effective), position: 3 });
+    assert.equal(resaved.statusCode, 200, resaved.body);
+    const titles = (await f.t.inject({ method: 'GET', url: '/feeds/subprocessors.json' })).json<{ items: { title: string }[] }>().items.map((i) => i.title);
+    assert.equal(titles.filter((t) => t.includes('Mailgun')).length, 1);
+
+    f.clock.advance(30 * DAY);
     const late = await f.t.inject({ method: 'POST', url: '/api/v1/subscriptions/objections', payload: { token: objection, reason: 'too late' } });
     assert.equal(late.statusCode, 409);
     assert.equal(late.json<{ code: string }>().code, 'objection_window_closed');

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Tx } from '../../database.ts';
 import type { AuditContext } from '../audit/index.ts';
 import type { SubprocessorData } from './trust-entries.ts';
@@ -21,9 +22,11 @@ const DAY_MS = 86_400_000;
  * nothing to announce. An entry whose `effective_from` is before today records the list as it
  * already is (the first import, a correction) and is not announced; one from today on is a change
  * and must be announced at least 30 days ahead (the subscriptions module refuses a shorter notice).
- * A removal is announced at once: it takes no data anywhere new.
+ * A removal is announced at once: it takes no data anywhere new. Saving an entry unchanged (its
+ * position only, say) announces nothing.
  */
-export function subprocessorNotice(change: 'created' | 'updated' | 'deleted', id: string, data: SubprocessorData, now: Date): SubprocessorNotice | undefined {
+export function subprocessorNotice(change: 'created' | 'updated' | 'deleted', id: string, data: SubprocessorData, now: Date, previous?: unknown): SubprocessorNotice | undefined {
+  if (change === 'updated' && isDeepStrictEqual(previous, data)) return undefined;
   const describe = `${data.name}: ${data.purpose}. Data: ${data.data_categories.join(', ') || 'none listed'}. Location: ${data.location}.`;
   if (change === 'deleted') return { event: 'subprocessor.removed', title: `Subprocessor removed: ${data.name}`, body: describe, sourceId: id };
   const effectiveAt = new Date(`${data.effective_from}T00:00:00Z`);

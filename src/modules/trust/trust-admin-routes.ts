@@ -49,8 +49,8 @@ export function registerTrustAdminRoutes(server: FastifyInstance, deps: { transa
   };
   const tags = ['trust'];
   // TR-3: a subprocessor change is published to the `subprocessors` subscribers in the same transaction.
-  const announce = async (request: FastifyRequest, tx: Parameters<PublishSubprocessorNotice>[0], id: string, kind: EntryKind, change: 'created' | 'updated' | 'deleted', data: unknown) => {
-    const notice = kind === 'subprocessor' && deps.publish !== undefined ? subprocessorNotice(change, id, data as Entry<'subprocessor'>['data'], clock.now()) : undefined;
+  const announce = async (request: FastifyRequest, tx: Parameters<PublishSubprocessorNotice>[0], id: string, kind: EntryKind, change: 'created' | 'updated' | 'deleted', data: unknown, previous?: unknown) => {
+    const notice = kind === 'subprocessor' && deps.publish !== undefined ? subprocessorNotice(change, id, data as Entry<'subprocessor'>['data'], clock.now(), previous) : undefined;
     if (notice !== undefined) await deps.publish?.(tx, notice, auditContext(request));
   };
 
@@ -90,9 +90,10 @@ export function registerTrustAdminRoutes(server: FastifyInstance, deps: { transa
         const kind = await findEntryKind(tx, id);
         if (kind === undefined) throw new AppError('not_found');
         if (kind !== request.body.kind) throw new AppError('conflict', { detail: 'An entry keeps its kind; delete it and create another.' });
+        const previous = await tx.selectFrom('trust_entries').select('data').where('id', '=', id).executeTakeFirst();
         await updateEntry(tx, id, { position: request.body.position ?? 0, data: request.body.data, now: clock.now() });
         await recordChange(request, tx, id, kind, 'updated');
-        await announce(request, tx, id, kind, 'updated', request.body.data);
+        await announce(request, tx, id, kind, 'updated', request.body.data, previous?.data);
       });
       deps.changed();
       return { id };
