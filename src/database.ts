@@ -20,12 +20,13 @@ import type { ScimTables } from './modules/scim/scim-tables.ts';
 import type { Transactor } from './platform/db/index.ts';
 
 /** Every table Parapet's application code queries, composed from the modules that own them. */
-export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, AlertsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables, MfaTables, PasskeysTables, UserTokensTables, TrustTables, OpenIdTables, SsoTables, IncidentsTables, DisclosureTables, ScimTables {}
+export interface DB extends IdentityTables, TenantsTables, AuditTables, StreamingTables, AccessTables, AccessRequestsTables, AlertsTables, ApiKeysTables, KeyTables, OAuthTables, SecretsTables, LifecycleTables, MailTables, AccountsTables, MfaTables, PasskeysTables, UserTokensTables, TrustTables, OpenIdTables, SsoTables, IncidentsTables, DisclosureTables, ScimTables, SubscriptionsTables {}
 import type { MailTables } from './platform/mail/mail-tables.ts';
 import type { AccountsTables } from './modules/accounts/accounts-tables.ts';
 import type { TrustTables } from './modules/trust/trust-tables.ts';
 import type { IncidentsTables } from './modules/incidents/incidents-tables.ts';
 import type { DisclosureTables } from './modules/disclosure/disclosure-tables.ts';
+import type { SubscriptionsTables } from './modules/subscriptions/subscriptions-tables.ts';
 
 
 export type Tx = Transaction<DB>;

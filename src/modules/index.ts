@@ -26,6 +26,7 @@ import { ssoModule } from './sso/index.ts';
 import { tenantsModule } from './tenants/index.ts';
 import { tokensModule } from './tokens/index.ts';
 import { trustModule } from './trust/index.ts';
+import { subscriptionsModule } from './subscriptions/index.ts';
 
 export const MODULES: readonly AppModule[] = [
   auditModule,
@@ -46,6 +47,7 @@ export const MODULES: readonly AppModule[] = [
   auditStreamingModule,
   ssoModule,
   consoleModule,
+  subscriptionsModule,
   trustModule,
   openidModule,
   incidentsModule,

@@ -147,7 +147,9 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
     // Platform-level records (incidents, disclosure reports) belong to no tenant: an unknown id is enough for routes that must refuse bad input first.
     incidentId: crypto.randomUUID(), clockId: crypto.randomUUID(), reportId: crypto.randomUUID(), componentId: crypto.randomUUID(),
     attachmentId: crypto.randomUUID(),
-    directoryId, mappingId } };
+    directoryId, mappingId,
+    // Subscriptions (platform-level): an unknown published item.
+    itemId: crypto.randomUUID() } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */

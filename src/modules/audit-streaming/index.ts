@@ -17,6 +17,11 @@ export type { DestinationService } from './destination-service.ts';
 export type { StreamingTables } from './streaming-tables.ts';
 // The outbound address guard, shared with the openid module's back-channel logout delivery.
 export { createAddressGuard, type AddressGuard } from './network-guard.ts';
+// Standard Webhooks signing, the HTTPS poster and the backoff, shared with the subscriptions module.
+export { newWebhookSecret, signWebhook, type WebhookHeaders } from './webhook-signature.ts';
+export { postWebhook } from './webhook-transport.ts';
+export { retryDelayMs, type RetryPolicy } from './retry-delay.ts';
+export { DeliveryError } from './delivery-error.ts';
 
 /** Audit streaming (AUD-5): the destination service behind the routes and the delivery worker. */
 export interface AuditStreaming {

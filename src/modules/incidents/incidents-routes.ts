@@ -7,7 +7,8 @@ import { auditContext, requireUser } from '../../platform/http/request-context.t
 import { errorResponses, NoContent, Nullable, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import type { Incidents } from './incidents-service.ts';
 import { COMPONENT_STATUSES, PHASES, SEVERITIES, type IncidentEntriesTable, type IncidentsTable } from './incidents-tables.ts';
-import { renderStatusPage } from './status-page.ts';
+import type { SafeHtml } from '../../platform/http/html.ts';
+import { renderStatusPage, type StatusView } from './status-page.ts';
 
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
 const Severity = literals(SEVERITIES);
@@ -41,15 +42,16 @@ function requirePlatformAdmin(request: FastifyRequest): void {
 }
 
 /** The incident API for platform administrators (IR-1…IR-3) and the public status page (IR-4). */
-export function registerIncidentRoutes(server: FastifyInstance, deps: { incidents: Incidents; clock: Clock }): void {
+export function registerIncidentRoutes(server: FastifyInstance, deps: { incidents: Incidents; clock: Clock; subscribeForm?: (components: StatusView['components']) => SafeHtml }): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { incidents, clock } = deps;
   const tags = ['incidents'];
   const admin = { permission: 'self' } as const;
 
-  app.get('/status', { config: { auth: 'public' } }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').header('cache-control', 'public, max-age=30').send(renderStatusPage(await incidents.publicView(), clock.now())),
-  );
+  app.get('/status', { config: { auth: 'public' } }, async (_request, reply) => {
+    const view = await incidents.publicView();
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'public, max-age=30').send(renderStatusPage(view, clock.now(), deps.subscribeForm?.(view.components)));
+  });
 
   app.get('/api/v1/platform/incidents', {
     config: admin,

@@ -18,6 +18,17 @@ export interface IncidentsDeps {
   /** The organization whose administrators get an alert when a clock is overdue; unset: audited and logged only. */
   readonly alertOrganization: string | undefined;
   readonly logger: Logger;
+  /** Publishes a status-page notice to subscribers in the same transaction (the subscriptions module). */
+  readonly publish?: (tx: Tx, notice: StatusNotice, ctx: AuditContext) => Promise<unknown>;
+}
+
+/** What the status page's subscribers are told: a new incident, a public update, a resolution. */
+export interface StatusNotice {
+  readonly event: 'incident.opened' | 'incident.updated' | 'incident.resolved';
+  readonly title: string;
+  readonly body: string;
+  readonly components: readonly string[];
+  readonly sourceId: string;
 }
 
 export interface ClockView {
@@ -99,6 +110,7 @@ export function createIncidents(deps: IncidentsDeps) {
         // IR-2: the first customer notice is due a fixed time after detection.
         if (rule !== undefined) await startClock(tx, incident.id, 'first_notice', detectedAt, dueAfter(detectedAt, { hours: rule.firstNoticeHours }));
         await record(tx, ctx, 'incident.opened', incident.id, { severity: input.severity });
+        await deps.publish?.(tx, { event: 'incident.opened', title: incident.title, body: `New incident, severity ${incident.severity}. We are investigating.`, components: incident.affected_components, sourceId: incident.id }, ctx);
       });
       return incident;
     },
@@ -129,6 +141,7 @@ export function createIncidents(deps: IncidentsDeps) {
           await startClock(tx, id, 'post_incident_report', now, dueAfter(now, POST_INCIDENT_REPORT));
         }
         await record(tx, ctx, 'incident.changed', id, { changes: changes.join('; ') });
+        if (set.resolved_at !== undefined) await deps.publish?.(tx, { event: 'incident.resolved', title: `Resolved: ${set.title ?? before.title}`, body: 'This incident is resolved.', components: set.affected_components ?? before.affected_components, sourceId: id }, ctx);
       });
     },
 
@@ -144,6 +157,7 @@ export function createIncidents(deps: IncidentsDeps) {
           if (rule !== undefined) await startClock(tx, id, 'update', entry.created_at, dueAfter(entry.created_at, { hours: rule.updateEveryHours }));
         }
         await record(tx, ctx, 'incident.entry_added', id, { kind: input.kind, entryId: entry.id });
+        if (input.kind === 'public_update') await deps.publish?.(tx, { event: 'incident.updated', title: `Update: ${incident.title}`, body: input.body, components: incident.affected_components, sourceId: id }, ctx);
         return entry;
       });
       return entry;

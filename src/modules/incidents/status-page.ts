@@ -1,4 +1,4 @@
-import { html, htmlDocument } from '../../platform/http/html.ts';
+import { html, htmlDocument, type SafeHtml } from '../../platform/http/html.ts';
 import type { ComponentStatus, Severity } from './incidents-tables.ts';
 
 export interface StatusView {
@@ -27,7 +27,7 @@ const STATUS_LABELS: Readonly<Record<ComponentStatus, string>> = {
  * with their public updates only — internal notes and change entries never reach this function's
  * input. Every value is interpolated through `html`, which escapes it.
  */
-export function renderStatusPage(view: StatusView, now: Date): string {
+export function renderStatusPage(view: StatusView, now: Date, subscribe?: SafeHtml): string {
   const names = new Map(view.components.map((c) => [c.id, c.name]));
   const allOperational = view.components.every((c) => c.status === 'operational') && view.incidents.length === 0;
   const body = html`<main>
@@ -43,6 +43,7 @@ ${view.incidents.length === 0 ? html`<p>No open incidents.</p>` : view.incidents
 ${i.updates.length === 0 ? html`<p>We are investigating.</p>` : html`<ol class="updates" reversed>${i.updates.map((u) => html`<li><time datetime="${u.created_at.toISOString()}">${u.created_at.toISOString()}</time><p>${u.body}</p></li>`)}</ol>`}
 </article>`)}
 </section>
+${subscribe}
 <p class="generated">Updated <time datetime="${now.toISOString()}">${now.toISOString()}</time>.</p>
 </main>`;
   return htmlDocument({ title: 'System status', body });

@@ -73,4 +73,6 @@ export const PERSONAL_DATA_EXCLUSIONS: Readonly<Record<string, string>> = {
   oidc_sign_ups: 'a self-service sign-up waiting for its emailed link (address, password hash; no account yet); the link expires after 24 hours (not yet exported)',
   disclosure_tokens: 'single-use links mailed to a vulnerability reporter (no account), by address; the reports they open are read through the researcher portal',
   disclosure_portal_sessions: 'researcher portal sessions of a vulnerability reporter (no account), by address, for 30 minutes; the reports and conversations they open are read through the portal itself',
+  // Platform-level subscribers are visitors of public pages, not a tenant's users (docs/subscriptions.md, the DATA-2/DATA-3 decision).
+  subscription_subscribers: 'subscribers of the public status page and subprocessor list, by address (no account, no organization); unsubscribing through the signed link in every notice erases the address at once, and unconfirmed requests are deleted when their link expires',
 };

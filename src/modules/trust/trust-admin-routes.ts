@@ -12,6 +12,7 @@ import type { CheckRunner } from './check-runner.ts';
 import type { CheckResultRow } from './check-results.ts';
 import { deleteEntry, ENTRY_SCHEMAS, findEntryKind, insertEntry, listEntries, updateEntry, type Entry } from './trust-entries.ts';
 import type { EntryKind } from './trust-tables.ts';
+import { subprocessorNotice, type PublishSubprocessorNotice } from './subprocessor-notices.ts';
 
 const Position = Type.Integer({ minimum: 0, maximum: 10_000, description: 'Order on the page (default 0)' });
 const EntryBody = Type.Union(
@@ -39,7 +40,7 @@ function requirePlatformAdmin(request: FastifyRequest): void {
 }
 
 /** Platform administrators edit the published entries (TR-1, TR-2, TR-3, TR-5) and read and run the checks (TR-4). */
-export function registerTrustAdminRoutes(server: FastifyInstance, deps: { transactor: AppTransactor; clock: Clock; random: Random; audit: Pick<AuditRecorder, 'record'>; runner: CheckRunner; changed: () => void }): void {
+export function registerTrustAdminRoutes(server: FastifyInstance, deps: { transactor: AppTransactor; clock: Clock; random: Random; audit: Pick<AuditRecorder, 'record'>; runner: CheckRunner; changed: () => void; publish?: PublishSubprocessorNotice }): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { transactor, clock, random, audit } = deps;
   const recordChange = (request: FastifyRequest, tx: Parameters<Parameters<AppTransactor['withPlatform']>[0]>[0], id: string, kind: EntryKind, change: 'created' | 'updated' | 'deleted') => {
@@ -47,6 +48,11 @@ export function registerTrustAdminRoutes(server: FastifyInstance, deps: { transa
     return audit.record(tx, PLATFORM_TENANT_ID, { action: 'trust.entry_changed', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'trust_entry', id }], metadata: { kind, change } });
   };
   const tags = ['trust'];
+  // TR-3: a subprocessor change is published to the `subprocessors` subscribers in the same transaction.
+  const announce = async (request: FastifyRequest, tx: Parameters<PublishSubprocessorNotice>[0], id: string, kind: EntryKind, change: 'created' | 'updated' | 'deleted', data: unknown, previous?: unknown) => {
+    const notice = kind === 'subprocessor' && deps.publish !== undefined ? subprocessorNotice(change, id, data as Entry<'subprocessor'>['data'], clock.now(), previous) : undefined;
+    if (notice !== undefined) await deps.publish?.(tx, notice, auditContext(request));
+  };
 
   app.get('/api/v1/platform/trust/entries', {
     config: { permission: 'self' },
@@ -67,6 +73,7 @@ export function registerTrustAdminRoutes(server: FastifyInstance, deps: { transa
       await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         await insertEntry(tx, { id, kind: request.body.kind, position: request.body.position ?? 0, data: request.body.data, now: clock.now() });
         await recordChange(request, tx, id, request.body.kind, 'created');
+        await announce(request, tx, id, request.body.kind, 'created', request.body.data);
       });
       deps.changed();
       return reply.status(201).send({ id });
@@ -83,8 +90,10 @@ export function registerTrustAdminRoutes(server: FastifyInstance, deps: { transa
         const kind = await findEntryKind(tx, id);
         if (kind === undefined) throw new AppError('not_found');
         if (kind !== request.body.kind) throw new AppError('conflict', { detail: 'An entry keeps its kind; delete it and create another.' });
+        const previous = await tx.selectFrom('trust_entries').select('data').where('id', '=', id).executeTakeFirst();
         await updateEntry(tx, id, { position: request.body.position ?? 0, data: request.body.data, now: clock.now() });
         await recordChange(request, tx, id, kind, 'updated');
+        await announce(request, tx, id, kind, 'updated', request.body.data, previous?.data);
       });
       deps.changed();
       return { id };
@@ -98,9 +107,11 @@ export function registerTrustAdminRoutes(server: FastifyInstance, deps: { transa
       requirePlatformAdmin(request);
       const id = request.params.entryId.toLowerCase();
       await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+        const before = await tx.selectFrom('trust_entries').select('data').where('id', '=', id).executeTakeFirst();
         const kind = await deleteEntry(tx, id);
         if (kind === undefined) throw new AppError('not_found');
         await recordChange(request, tx, id, kind, 'deleted');
+        await announce(request, tx, id, kind, 'deleted', before?.data);
       });
       deps.changed();
       return reply.status(204).send();

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../../config/index.ts';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
+import type { SafeHtml } from '../../platform/http/html.ts';
 import { PLATFORM_TENANT_ID, type AuditSigner } from '../audit/index.ts';
 import type { CheckRunner } from './check-runner.ts';
 import { publicResult, signEvidence, type EvidenceBundle } from './evidence.ts';
@@ -25,6 +26,8 @@ export function createTrustCenter(deps: {
   signer: Pick<AuditSigner, 'signer' | 'verifierKey'>;
   runner: Pick<CheckRunner, 'checks' | 'latest'>;
   securityTxtSigner: SecurityTxtSigner | undefined;
+  /** The subscribe form of the subprocessors page (TR-3). */
+  subscribeForm?: SafeHtml;
 }) {
   const { config, transactor, clock } = deps;
   const pages = createPageCache<string>({ clock, ttlMs: PAGE_TTL_MS });
@@ -48,6 +51,7 @@ export function createTrustCenter(deps: {
           // Two missed runs and a margin: the schedule has stopped or the checks hang.
           staleAfterMs: (2 * config.trustCheckIntervalMinutes + 5) * 60_000,
           checks: deps.runner.checks.map((c) => ({ id: c.id, claims: c.claims, title: c.title })),
+          subscribe: name === 'subprocessors' ? deps.subscribeForm : undefined,
         });
       }),
     evidence: () => evidence.get('evidence', async () => signEvidence(deps.signer, await latestPublic(), clock.now())),

@@ -23,6 +23,8 @@ export interface PageData {
   readonly staleAfterMs: number;
   /** Every check's id and claims, so a control whose check never ran is not shown as unchecked. */
   readonly checks: readonly { readonly id: string; readonly claims: readonly string[]; readonly title: string }[];
+  /** The subscribe form shown on the subprocessors page (the subscriptions module's). */
+  readonly subscribe?: SafeHtml | undefined;
 }
 
 export const PAGES = ['overview', 'controls', 'certifications', 'documents', 'subprocessors', 'faq'] as const;
@@ -118,7 +120,11 @@ function documents(data: PageData): SafeHtml {
 
 function subprocessors(data: PageData): SafeHtml {
   const subs = data.entries.subprocessor;
-  if (subs.length === 0) return html`<p>No subprocessors are listed.</p>`;
+  if (subs.length === 0) return html`<p>No subprocessors are listed.</p>${data.subscribe}`;
+  return html`${subprocessorTable(subs)}${data.subscribe}`;
+}
+
+function subprocessorTable(subs: PageData['entries']['subprocessor']): SafeHtml {
   return html`<table><thead><tr><th scope="col">Subprocessor</th><th scope="col">Purpose</th><th scope="col">Data</th><th scope="col">Location</th><th scope="col">Since</th></tr></thead><tbody>
 ${subs.map((s) => html`<tr><th scope="row">${s.data.website === undefined ? s.data.name : html`<a href="${s.data.website}">${s.data.name}</a>`}</th><td>${s.data.purpose}</td><td>${s.data.data_categories.join(', ')}</td><td>${s.data.location}</td><td>${s.data.effective_from}</td></tr>`)}
 </tbody></table>`;

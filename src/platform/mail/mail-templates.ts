@@ -20,7 +20,9 @@ export type MailTemplate =
   | { readonly kind: 'organization_deletion_completed'; readonly organization: string }
   | { readonly kind: 'disclosure_verify'; readonly token: string; readonly expiresAt: Date }
   | { readonly kind: 'disclosure_portal'; readonly token: string; readonly expiresAt: Date }
-  | { readonly kind: 'sign_up_verify'; readonly application: string; readonly token: string; readonly expiresAt: Date };
+  | { readonly kind: 'sign_up_verify'; readonly application: string; readonly token: string; readonly expiresAt: Date }
+  | { readonly kind: 'subscription_confirm'; readonly topic: string; readonly token: string; readonly expiresAt: Date }
+  | { readonly kind: 'subscription_notice'; readonly topic: string; readonly title: string; readonly body: string; readonly link: string; readonly effectiveAt: Date | null; readonly unsubscribeToken: string; readonly objectionToken: string | null };
 
 export type MailKind = MailTemplate['kind'];
 
@@ -124,6 +126,27 @@ export function renderMail(template: MailTemplate, publicUrl: string): RenderedM
         [`Someone asked to create an account with this address to sign in to ${template.application}. It is created once you confirm the address.`, `The link works once, until ${when(template.expiresAt)}. Without the link, paste this code on the confirmation page: ${template.token}`],
         { label: 'Confirm and create the account', url: `${publicUrl}/oidc/sign-up/verify#token=${template.token}` },
         'If you did not ask for this, ignore this message: no account is created.',
+      );
+    // Subscriptions to public notices (docs/subscriptions.md). The pages work without script, so
+    // the links carry their token in the query; the page they open only shows a form that posts it.
+    case 'subscription_confirm':
+      return compose(
+        `Confirm your subscription: ${template.topic}`,
+        [`Someone asked to send notices about ${template.topic} to this address. Nothing is sent until you confirm.`, `The link works once, until ${when(template.expiresAt)}.`],
+        { label: 'Confirm the subscription', url: `${publicUrl}/subscriptions/confirm?token=${encodeURIComponent(template.token)}` },
+        'If you did not ask for this, ignore this message: you will not be subscribed.',
+      );
+    case 'subscription_notice':
+      return compose(
+        `${template.topic}: ${template.title}`,
+        [
+          template.title,
+          ...(template.body === '' ? [] : [template.body]),
+          ...(template.effectiveAt === null ? [] : [`Takes effect on ${when(template.effectiveAt)}.`]),
+          ...(template.objectionToken === null ? [] : [`To object to this change before it takes effect: ${publicUrl}/subscriptions/object?token=${encodeURIComponent(template.objectionToken)}`]),
+        ],
+        { label: 'Details', url: template.link },
+        `You receive this because you subscribed to ${template.topic}. Unsubscribe: ${publicUrl}/subscriptions/unsubscribe?token=${encodeURIComponent(template.unsubscribeToken)}`,
       );
     default:
       return renderDeletionMail(template, publicUrl);
