@@ -6,6 +6,8 @@ import { errorResponses, Name, NoContent, Page, PageQuery, Strict, Timestamp, Uu
 import { auditContext } from '../../platform/http/request-context.ts';
 import { DEFAULT_SCOPES, SUPPORTED_SCOPES, type ApplicationRow, type ApplicationsService } from './applications-service.ts';
 
+/** The JWS algorithms offered for ID tokens and JWT access tokens: EdDSA (default) or RS256; never symmetric, never `none`. */
+export const SigningAlgSchema = Type.Union([Type.Literal('EdDSA'), Type.Literal('RS256')], { description: 'JWS algorithm: `EdDSA` (Ed25519, default) or `RS256` (RSA 3072).' });
 const Uri = Type.String({ minLength: 1, maxLength: 2000 });
 const Scope = Type.Union(SUPPORTED_SCOPES.map((scope) => Type.Literal(scope)));
 const Application = Strict({
@@ -21,6 +23,7 @@ const Application = Strict({
   scopes: Type.Array(Type.String()),
   backchannel_logout_uri: Type.Union([Type.String(), Type.Null()]),
   require_pushed_authorization_requests: Type.Boolean(),
+  id_token_signed_response_alg: SigningAlgSchema,
   created_at: Timestamp,
 });
 const CreatedApplication = Strict({ ...Application.properties, client_secret: Type.Optional(Type.String({ description: 'Shown once; only its hash is stored.' })) });
@@ -35,6 +38,7 @@ const CreateBody = Strict({
   scopes: Type.Optional(Type.Array(Scope, { maxItems: 10, description: 'Scopes the application may request; `openid` is required (default openid, email, profile, offline_access); `organization` adds the user membership and roles in this organization (`org_id`, `org_roles`) and refuses users who are not members.' })),
   backchannel_logout_uri: Type.Optional(Uri),
   require_pushed_authorization_requests: Type.Optional(Type.Boolean({ description: 'RFC 9126: authorization requests only through the pushed authorization request endpoint (default false).' })),
+  id_token_signed_response_alg: Type.Optional(SigningAlgSchema),
 });
 
 const toApplication = (row: ApplicationRow) => ({
@@ -50,6 +54,7 @@ const toApplication = (row: ApplicationRow) => ({
   scopes: row.scopes,
   backchannel_logout_uri: row.backchannel_logout_uri,
   require_pushed_authorization_requests: row.require_par,
+  id_token_signed_response_alg: row.id_token_signed_response_alg,
   created_at: row.created_at.toISOString(),
 });
 
@@ -82,6 +87,7 @@ export function registerApplicationsRoutes(server: FastifyInstance, service: App
         scopes: body.scopes ?? [...DEFAULT_SCOPES],
         backchannelLogoutUri: body.backchannel_logout_uri,
         requirePar: body.require_pushed_authorization_requests ?? false,
+        idTokenSigningAlg: body.id_token_signed_response_alg ?? 'EdDSA',
       });
       return reply.status(201).send({ ...toApplication(application), ...(secret === undefined ? {} : { client_secret: secret }) });
     },

@@ -5,7 +5,7 @@ import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform
 import { notFoundOnMissingParent } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { AuditContext, AuditRecorder } from '../audit/index.ts';
-import type { OidcApplicationsTable } from './openid-tables.ts';
+import type { OidcApplicationsTable, SigningAlg } from './openid-tables.ts';
 
 export type ApplicationRow = Selectable<OidcApplicationsTable>;
 
@@ -28,6 +28,8 @@ export interface NewApplication {
   readonly backchannelLogoutUri: string | undefined;
   /** RFC 9126 require_pushed_authorization_requests. */
   readonly requirePar?: boolean;
+  /** The JWS algorithm of its ID tokens (default EdDSA). */
+  readonly idTokenSigningAlg?: SigningAlg;
 }
 
 export interface Where {
@@ -93,6 +95,7 @@ export function createApplicationsService(deps: { transactor: AppTransactor; clo
         scopes: [...new Set(input.scopes)],
         backchannel_logout_uri: input.backchannelLogoutUri ?? null,
         require_par: input.requirePar ?? false,
+        id_token_signed_response_alg: input.idTokenSigningAlg ?? 'EdDSA',
         secret_hash: secret === undefined ? null : digestToken(secret),
         created_by: ctx.actor.type === 'user' || ctx.actor.type === 'operator' ? ctx.actor.id : null,
         created_at: clock.now(),
@@ -109,7 +112,7 @@ export function createApplicationsService(deps: { transactor: AppTransactor; clo
             outcome: 'success',
             source: ctx.source,
             targets: [{ type: 'environment', id: where.environmentId }, { type: 'oidc_application', id: application.id, name: application.name }],
-            metadata: { client_type: application.client_type, first_party: application.first_party, redirect_uris: application.redirect_uris.length, scopes: application.scopes.join(' ') },
+            metadata: { client_type: application.client_type, first_party: application.first_party, redirect_uris: application.redirect_uris.length, scopes: application.scopes.join(' '), id_token_signed_response_alg: application.id_token_signed_response_alg },
           });
         },
         ctx.userId,

@@ -20,6 +20,7 @@ import { registerHostedSignIn } from './hosted-sign-in.ts';
 import { mountProvider } from './mount-provider.ts';
 import { buildProvider, clientMetadata } from './openid-provider.ts';
 import { organizationClaims } from './organization-claims.ts';
+import { createRsaSigningKeys } from './rsa-signing-keys.ts';
 
 /** Parapet as an OpenID Provider: applications, the provider, the hosted sign-in (issue 17). */
 export interface OpenIdApi {
@@ -45,6 +46,7 @@ export const openidModule = defineModule({
     oidc_sign_ups: { scope: 'tenant' },
     oidc_artifacts: { scope: 'platform', reason: "The provider's codes, grants, tokens and interactions exist before any organization is known; rows are MAC'd and keyed by digest (docs/openid-provider.md)." },
     oidc_grant_sessions: { scope: 'platform', reason: 'Ties a grant to the platform-level Parapet session it came from.' },
+    oidc_rsa_signing_keys: { scope: 'platform', reason: "The issuer's RS256 signing keys (sealed under the keyring), not any organization's data." },
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: OPENID_ERRORS,
@@ -106,12 +108,16 @@ export const openidModule = defineModule({
       return app === undefined ? undefined : organizationClaims(await access.control.snapshot(app.tenant_id), app, userId, clock.now());
     };
     const cookieKey = ctx.keyring.derive('oidc-cookies');
-    let current: { kid: string; provider: Provider } | undefined;
-    // Rebuilt when the signing period changes (the artifacts are in the database: nothing is lost).
-    const provider = (): Provider => {
-      const kid = tokens.keys.signingKey().kid;
-      if (current?.kid !== kid) {
-        current = { kid, provider: buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId), organization }, resourceServer }) };
+    const rsaKeys = createRsaSigningKeys({ transactor, clock, sealingKey: ctx.keyring.derive('oidc-rsa-key-sealing'), periodMs: tokens.keys.periodMs, logger: ctx.logger });
+    let current: { kids: string; provider: Provider } | undefined;
+    // Rebuilt when the signing period changes or the next period's RSA key joins the JWKS (the
+    // artifacts are in the database: nothing is lost).
+    const provider = async (): Promise<Provider> => {
+      const signing = tokens.keys.signingKey();
+      const rsa = await rsaKeys.forPeriod(signing.period);
+      const kids = [signing.kid, rsa.current.kid, ...rsa.others.map((key) => key.kid)].join(' ');
+      if (current?.kids !== kids) {
+        current = { kids, provider: buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, rsa, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId), organization }, resourceServer }) };
       }
       return current.provider;
     };

@@ -10,7 +10,7 @@ export const DISCOVERY_PATH = '/.well-known/openid-configuration';
  * body unread (oidc-provider parses it), and the headers the platform set (security headers,
  * request id) are copied onto the raw response first.
  */
-export function mountProvider(server: FastifyInstance, provider: () => Provider): void {
+export function mountProvider(server: FastifyInstance, provider: () => Promise<Provider>): void {
   void server.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     // Leave the body stream to oidc-provider.
@@ -23,7 +23,7 @@ export function mountProvider(server: FastifyInstance, provider: () => Provider)
       await new Promise<void>((resolve) => {
         reply.raw.once('finish', resolve);
         reply.raw.once('close', resolve);
-        void provider().callback()(request.raw, reply.raw);
+        void provider().then((ready) => ready.callback()(request.raw, reply.raw), (error: unknown) => { reply.raw.destroy(error instanceof Error ? error : undefined); });
       });
     };
     const config = { auth: 'public' as const, rateLimit: 'auth' as const };

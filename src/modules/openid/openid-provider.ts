@@ -6,6 +6,7 @@ import type { TokenKeys } from '../tokens/index.ts';
 import type { ApplicationRow } from './applications-service.ts';
 import type { GrantSessions } from './grant-sessions.ts';
 import type { ResourceServerRow } from './resource-servers.ts';
+import type { RsaKeySet } from './rsa-signing-keys.ts';
 import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
 
 /** Where the provider's endpoints live under the issuer (advertised in discovery). */
@@ -55,6 +56,8 @@ export interface OpenIdAccounts {
 export interface OpenIdProviderDeps {
   readonly issuer: string;
   readonly keys: TokenKeys;
+  /** The RS256 keys of the signing period (OIDC Core §15.1), current first. */
+  readonly rsa: RsaKeySet;
   readonly cookieKey: Buffer;
   readonly adapter: (kind: string) => NonNullable<Configuration['adapter']> extends new (name: string) => infer A ? A : never;
   readonly application: (clientId: string) => Promise<ApplicationRow | undefined>;
@@ -75,7 +78,7 @@ export function clientMetadata(app: ApplicationRow): Record<string, unknown> {
     grant_types: app.scopes.includes('offline_access') ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
     response_types: ['code'],
     scope: app.scopes.join(' '),
-    id_token_signed_response_alg: 'EdDSA',
+    id_token_signed_response_alg: app.id_token_signed_response_alg,
     ...(app.backchannel_logout_uri === null ? {} : { backchannel_logout_uri: app.backchannel_logout_uri, backchannel_logout_session_required: true }),
     require_pushed_authorization_requests: app.require_par,
     'urn:parapet:organization_id': app.tenant_id,
@@ -116,7 +119,12 @@ function errorPage(title: string, detail: string): string {
  */
 export function buildProvider(deps: OpenIdProviderDeps): Provider {
   const signing = deps.keys.signingKey();
-  const jwks = [signing, ...deps.keys.published().filter((key) => key.kid !== signing.kid)].map((key) => ({ ...(key.privateKey.export({ format: 'jwk' }) as Record<string, string>), kid: key.kid, alg: 'EdDSA', use: 'sig' }));
+  // The current key of each algorithm comes first: oidc-provider signs with the first key that fits.
+  const jwks = [
+    ...[signing, ...deps.keys.published().filter((key) => key.kid !== signing.kid)].map((key) => ({ ...(key.privateKey.export({ format: 'jwk' }) as Record<string, string>), kid: key.kid, alg: 'EdDSA', use: 'sig' })),
+    ...[deps.rsa.current, ...deps.rsa.others].map((key) => ({ ...(key.privateKey.export({ format: 'jwk' }) as Record<string, string>), kid: key.kid, alg: 'RS256', use: 'sig' })),
+  ];
+  const signingKid: Record<ResourceServerRow['access_token_signing_alg'], string> = { EdDSA: signing.kid, RS256: deps.rsa.current.kid };
   const configuration: Configuration = {
     adapter: deps.adapter,
     jwks: { keys: jwks },
@@ -129,7 +137,9 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
     // OIDC Core 3.1.2.1 / RFC 9700 §2.1.1: PKCE (S256, the only method oidc-provider supports) for
     // every client, public and confidential alike.
     pkce: { required: () => true },
-    enabledJWA: { idTokenSigningAlgValues: ['EdDSA'], userinfoSigningAlgValues: ['EdDSA'], requestObjectSigningAlgValues: ['EdDSA', 'ES256', 'RS256', 'PS256'] },
+    // Only asymmetric algorithms, and never `none` (RFC 8725 §3.1): no HMAC key exists to confuse
+    // with a public key, and a token naming another algorithm than its key's is refused.
+    enabledJWA: { idTokenSigningAlgValues: ['EdDSA', 'RS256'], userinfoSigningAlgValues: ['EdDSA', 'RS256'], requestObjectSigningAlgValues: ['EdDSA', 'ES256', 'RS256', 'PS256'] },
     clientDefaults: { id_token_signed_response_alg: 'EdDSA', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
     extraClientMetadata: { properties: ['urn:parapet:organization_id', 'urn:parapet:first_party'] },
     responseTypes: ['code'],
@@ -167,7 +177,7 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
         getResourceServerInfo: async (_ctx, identifier, client) => {
           const api = await deps.resourceServer(client.clientId, identifier);
           if (api === undefined) throw new errors.InvalidTarget();
-          return { scope: api.scopes.join(' '), audience: api.identifier, accessTokenTTL: api.access_token_ttl_seconds, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'EdDSA', kid: signing.kid } } };
+          return { scope: api.scopes.join(' '), audience: api.identifier, accessTokenTTL: api.access_token_ttl_seconds, accessTokenFormat: 'jwt', jwt: { sign: { alg: api.access_token_signing_alg, kid: signingKid[api.access_token_signing_alg] } } };
         },
       },
     },

@@ -1,5 +1,8 @@
 import type { ColumnType } from 'kysely';
 /** Tables of the openid module (migration 0038). */
+
+/** The JWS algorithms Parapet signs ID tokens and JWT access tokens with (OIDC Core §15.1: RS256 too). */
+export type SigningAlg = 'EdDSA' | 'RS256';
 export interface OidcApplicationsTable {
   tenant_id: string;
   id: string;
@@ -14,6 +17,8 @@ export interface OidcApplicationsTable {
   backchannel_logout_uri: string | null;
   /** RFC 9126 require_pushed_authorization_requests (migration 0056). */
   require_par: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The JWS algorithm of its ID tokens (migration 0087). */
+  id_token_signed_response_alg: ColumnType<SigningAlg, SigningAlg | undefined, SigningAlg>;
   secret_hash: Buffer | null;
   created_by: string | null;
   created_at: Date;
@@ -53,6 +58,8 @@ export interface OidcResourceServersTable {
   identifier: string;
   scopes: string[];
   access_token_ttl_seconds: number;
+  /** The JWS algorithm of its JWT access tokens (migration 0087). */
+  access_token_signing_alg: ColumnType<SigningAlg, SigningAlg | undefined, SigningAlg>;
   created_by: string | null;
   created_at: Date;
 }
@@ -93,7 +100,17 @@ export interface OidcSignUpsTable {
   used_at: Date | null;
 }
 
+/** The provider's RS256 keys, one per rotation period, the private key sealed (migration 0087). */
+export interface OidcRsaSigningKeysTable {
+  period_days: number;
+  period: number;
+  kid: string;
+  sealed_private_key: string;
+  created_at: Date;
+}
+
 export interface OpenIdTables {
+  oidc_rsa_signing_keys: OidcRsaSigningKeysTable;
   oidc_sign_up_settings: OidcSignUpSettingsTable;
   oidc_sign_ups: OidcSignUpsTable;
   oidc_resource_servers: OidcResourceServersTable;
