@@ -21,6 +21,7 @@ import { mountProvider } from './mount-provider.ts';
 import { buildProvider, clientMetadata } from './openid-provider.ts';
 import { organizationClaims } from './organization-claims.ts';
 import { createRsaSigningKeys } from './rsa-signing-keys.ts';
+import { createClientJwks } from './client-jwks.ts';
 
 /** Parapet as an OpenID Provider: applications, the provider, the hosted sign-in (issue 17). */
 export interface OpenIdApi {
@@ -64,6 +65,8 @@ export const openidModule = defineModule({
     const signUp = createSignUp({ transactor, environmentIn, clock, random, hasher: ctx.hasher, audit: audit.recorder, mailer: ctx.mail, passwordRules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore }, throttles: identity.throttles });
     const grants = createGrantSessions({ transactor, clock, sessions: identity.sessions });
     const lookups = createUserLookups(transactor);
+    const outboundGuard = createAddressGuard(config.oidcBackchannelAllowedNetworks);
+    const clientJwks = createClientJwks({ guard: outboundGuard, clock, logger: ctx.logger });
     const artifacts = createArtifactAdapterFactory({ transactor, clock, macKey: ctx.keyring.derive('oidc-artifact-mac') });
     // The Client model reads applications; every other model is an artifact row.
     class Adapter {
@@ -76,7 +79,7 @@ export const openidModule = defineModule({
       async find(id: string) {
         if (this.#inner === undefined) {
           const app = await applications.byClientId(id);
-          return app === undefined ? undefined : clientMetadata(app);
+          return app === undefined ? undefined : clientMetadata(app, await clientJwks(app));
         }
         return this.#inner.find(id);
       }
@@ -121,7 +124,7 @@ export const openidModule = defineModule({
       }
       return current.provider;
     };
-    const backchannel = createBackchannelLogout({ issuer: tokens.endpoints.issuer, keys: tokens.keys, guard: createAddressGuard(config.oidcBackchannelAllowedNetworks), application: (id) => applications.byClientId(id), logger: ctx.logger });
+    const backchannel = createBackchannelLogout({ issuer: tokens.endpoints.issuer, keys: tokens.keys, guard: outboundGuard, application: (id) => applications.byClientId(id), logger: ctx.logger });
     identity.onSessionRevoked((sessionId) => {
       // Sign-out, revocation, member removal, password change: the apps that had a grant on this
       // session hear of it (OpenID Back-Channel Logout 1.0).

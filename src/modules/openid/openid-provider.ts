@@ -7,6 +7,7 @@ import type { ApplicationRow } from './applications-service.ts';
 import type { GrantSessions } from './grant-sessions.ts';
 import type { ResourceServerRow } from './resource-servers.ts';
 import type { RsaKeySet } from './rsa-signing-keys.ts';
+import { CLIENT_ASSERTION_ALGS, type ClientJwks } from './client-jwks.ts';
 import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
 
 /** Where the provider's endpoints live under the issuer (advertised in discovery). */
@@ -67,12 +68,25 @@ export interface OpenIdProviderDeps {
   readonly resourceServer: (clientId: string, identifier: string) => Promise<ResourceServerRow | undefined>;
 }
 
+/** Client metadata carrying an application's token lifetimes (seconds) into the provider's `ttl` functions. */
+const TTL_METADATA = { AccessToken: 'urn:parapet:access_token_ttl', IdToken: 'urn:parapet:id_token_ttl', RefreshToken: 'urn:parapet:refresh_token_ttl' } as const;
+
+/** An application's lifetime for `kind`, or `fallback` when the client carries none. */
+function clientTtl(client: { metadata(): Record<string, unknown> } | undefined, kind: keyof typeof TTL_METADATA, fallback: number): number {
+  const value = client?.metadata()[TTL_METADATA[kind]];
+  return typeof value === 'number' ? value : fallback;
+}
+
 /** The client metadata oidc-provider sees for an application. */
-export function clientMetadata(app: ApplicationRow): Record<string, unknown> {
+export function clientMetadata(app: ApplicationRow, jwks?: ClientJwks): Record<string, unknown> {
+  const auth =
+    app.token_endpoint_auth_method === 'private_key_jwt' ? { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [...(jwks?.keys ?? [])] } }
+    // Only the digest is stored: compareClientSecret (below) hashes what the client presents.
+    : app.secret_hash !== null ? { client_secret: Buffer.from(app.secret_hash).toString('hex'), token_endpoint_auth_method: 'client_secret_basic' }
+    : { token_endpoint_auth_method: 'none' };
   return {
     client_id: app.id,
-    // Only the digest is stored: compareClientSecret (below) hashes what the client presents.
-    ...(app.secret_hash === null ? { token_endpoint_auth_method: 'none' } : { client_secret: Buffer.from(app.secret_hash).toString('hex'), token_endpoint_auth_method: 'client_secret_basic' }),
+    ...auth,
     redirect_uris: app.redirect_uris,
     post_logout_redirect_uris: app.post_logout_redirect_uris,
     grant_types: app.scopes.includes('offline_access') ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
@@ -83,6 +97,9 @@ export function clientMetadata(app: ApplicationRow): Record<string, unknown> {
     require_pushed_authorization_requests: app.require_par,
     'urn:parapet:organization_id': app.tenant_id,
     'urn:parapet:first_party': app.first_party,
+    [TTL_METADATA.AccessToken]: app.access_token_ttl_seconds,
+    [TTL_METADATA.IdToken]: app.id_token_ttl_seconds,
+    [TTL_METADATA.RefreshToken]: app.refresh_token_ttl_seconds,
   };
 }
 
@@ -139,9 +156,9 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
     pkce: { required: () => true },
     // Only asymmetric algorithms, and never `none` (RFC 8725 §3.1): no HMAC key exists to confuse
     // with a public key, and a token naming another algorithm than its key's is refused.
-    enabledJWA: { idTokenSigningAlgValues: ['EdDSA', 'RS256'], userinfoSigningAlgValues: ['EdDSA', 'RS256'], requestObjectSigningAlgValues: ['EdDSA', 'ES256', 'RS256', 'PS256'] },
+    enabledJWA: { idTokenSigningAlgValues: ['EdDSA', 'RS256'], userinfoSigningAlgValues: ['EdDSA', 'RS256'], requestObjectSigningAlgValues: ['EdDSA', 'ES256', 'RS256', 'PS256'], clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS] },
     clientDefaults: { id_token_signed_response_alg: 'EdDSA', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
-    extraClientMetadata: { properties: ['urn:parapet:organization_id', 'urn:parapet:first_party'] },
+    extraClientMetadata: { properties: ['urn:parapet:organization_id', 'urn:parapet:first_party', ...Object.values(TTL_METADATA)] },
     responseTypes: ['code'],
     // Scope claims (email) in the ID token too, as most providers do, so an app needs no userinfo call.
     conformIdTokenClaims: false,
@@ -182,7 +199,17 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
       },
     },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy: loginPolicy(deps.grants) },
-    ttl: { AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 900, AuthorizationCode: 60, IdToken: 900, Interaction: 600, Grant: 14 * 86_400, Session: 14 * 86_400, RefreshToken: 7 * 86_400 },
+    // The application's lifetimes (within the platform's bounds, checked at registration); a JWT
+    // access token lives no longer than its resource server allows either.
+    ttl: {
+      AccessToken: (_ctx, token, client) => Math.min(clientTtl(client, 'AccessToken', 900), token.resourceServer?.accessTokenTTL ?? Number.POSITIVE_INFINITY),
+      AuthorizationCode: 60,
+      IdToken: (_ctx, _token, client) => clientTtl(client, 'IdToken', 900),
+      Interaction: 600,
+      Grant: 14 * 86_400,
+      Session: 14 * 86_400,
+      RefreshToken: (_ctx, _token, client) => clientTtl(client, 'RefreshToken', 7 * 86_400),
+    },
     // Refresh tokens rotate at every use; a reused one revokes its grant (oidc-provider's reuse detection).
     rotateRefreshToken: () => true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),

@@ -3,6 +3,9 @@ import type { ColumnType } from 'kysely';
 
 /** The JWS algorithms Parapet signs ID tokens and JWT access tokens with (OIDC Core §15.1: RS256 too). */
 export type SigningAlg = 'EdDSA' | 'RS256';
+
+/** How an application authenticates at the token endpoint. */
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'private_key_jwt';
 export interface OidcApplicationsTable {
   tenant_id: string;
   id: string;
@@ -19,6 +22,15 @@ export interface OidcApplicationsTable {
   require_par: ColumnType<boolean, boolean | undefined, boolean>;
   /** The JWS algorithm of its ID tokens (migration 0087). */
   id_token_signed_response_alg: ColumnType<SigningAlg, SigningAlg | undefined, SigningAlg>;
+  /** How it authenticates at the token endpoint (migration 0088). */
+  token_endpoint_auth_method: ColumnType<TokenEndpointAuthMethod, TokenEndpointAuthMethod | undefined, TokenEndpointAuthMethod>;
+  /** private_key_jwt: its public JWK Set, or where to fetch it (exactly one). */
+  jwks: ColumnType<{ keys: Record<string, unknown>[] } | null, string | null | undefined, string | null>;
+  jwks_uri: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Token lifetimes (migration 0088), within the platform's bounds. */
+  access_token_ttl_seconds: ColumnType<number, number | undefined, number>;
+  id_token_ttl_seconds: ColumnType<number, number | undefined, number>;
+  refresh_token_ttl_seconds: ColumnType<number, number | undefined, number>;
   secret_hash: Buffer | null;
   created_by: string | null;
   created_at: Date;
