@@ -47,6 +47,7 @@ export const openidModule = defineModule({
     oidc_sign_ups: { scope: 'tenant' },
     oidc_artifacts: { scope: 'platform', reason: "The provider's codes, grants, tokens and interactions exist before any organization is known; rows are MAC'd and keyed by digest (docs/openid-provider.md)." },
     oidc_grant_sessions: { scope: 'platform', reason: 'Ties a grant to the platform-level Parapet session it came from.' },
+    oidc_backchannel_outbox: { scope: 'platform', reason: 'Back-channel logout notices owed when a platform-level Parapet session ends (fed by oidc_grant_sessions): application id, user id and sid, no token; deleted once delivered or given up.' },
     oidc_rsa_signing_keys: { scope: 'platform', reason: "The issuer's RS256 signing keys (sealed under the keyring), not any organization's data." },
   },
   migrations: new URL('./migrations/', import.meta.url),
@@ -120,11 +121,26 @@ export const openidModule = defineModule({
       const rsa = await rsaKeys.forPeriod(signing.period);
       const kids = [signing.kid, rsa.current.kid, ...rsa.others.map((key) => key.kid)].join(' ');
       if (current?.kids !== kids) {
-        current = { kids, provider: buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, rsa, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId), organization }, resourceServer }) };
+        current = { kids, provider: buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, rsa, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId), organization }, resourceServer, backchannel: (grant) => backchannel.notify([grant]) }) };
       }
       return current.provider;
     };
-    const backchannel = createBackchannelLogout({ issuer: tokens.endpoints.issuer, keys: tokens.keys, guard: outboundGuard, application: (id) => applications.byClientId(id), logger: ctx.logger });
+    const backchannel = createBackchannelLogout({
+      issuer: tokens.endpoints.issuer,
+      // Logout tokens are signed like the application's ID tokens, so its verifier takes both.
+      signingKey: async (app) => {
+        const signing = tokens.keys.signingKey();
+        if (app.id_token_signed_response_alg === 'EdDSA') return { alg: 'EdDSA', kid: signing.kid, privateKey: signing.privateKey };
+        const { current: rsa } = await rsaKeys.forPeriod(signing.period);
+        return { alg: 'RS256', kid: rsa.kid, privateKey: rsa.privateKey };
+      },
+      guard: outboundGuard,
+      application: (id) => applications.byClientId(id),
+      transactor,
+      clock,
+      random,
+      logger: ctx.logger,
+    });
     identity.onSessionRevoked((sessionId) => {
       // Sign-out, revocation, member removal, password change: the apps that had a grant on this
       // session hear of it (OpenID Back-Channel Logout 1.0).
@@ -134,6 +150,7 @@ export const openidModule = defineModule({
     });
     return {
       api: { applications, grants },
+      jobs: [{ name: 'openid back-channel logout outbox', start: () => backchannel.startJob(ctx.db) }],
       routes: () => {
         registerApplicationsRoutes(ctx.http, applications);
         registerResourceServerRoutes(ctx.http, resourceServers);

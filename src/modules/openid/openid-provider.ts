@@ -7,6 +7,7 @@ import type { ApplicationRow } from './applications-service.ts';
 import type { GrantSessions } from './grant-sessions.ts';
 import type { ResourceServerRow } from './resource-servers.ts';
 import type { RsaKeySet } from './rsa-signing-keys.ts';
+import type { EndedGrant } from './backchannel-logout.ts';
 import { CLIENT_ASSERTION_ALGS, type ClientJwks } from './client-jwks.ts';
 import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
 
@@ -66,6 +67,8 @@ export interface OpenIdProviderDeps {
   readonly accounts: OpenIdAccounts;
   /** The resource server `identifier` names for application `clientId` (its environment's, or its own API), if any. */
   readonly resourceServer: (clientId: string, identifier: string) => Promise<ResourceServerRow | undefined>;
+  /** Queues an application's back-channel logout notice in the durable outbox (RP-initiated logout). */
+  readonly backchannel: (grant: EndedGrant) => Promise<void>;
 }
 
 /** Client metadata carrying an application's token lifetimes (seconds) into the provider's `ttl` functions. */
@@ -247,6 +250,12 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
   // Only the SHA-256 of a client secret is stored: compare digests (constant time in oidc-provider).
   const clientPrototype = provider.Client.prototype as unknown as { compareClientSecret: (this: unknown, actual: string) => Promise<boolean> | boolean };
   const compare = clientPrototype.compareClientSecret;
+  // RP-initiated logout's back-channel notices go through Parapet's outbox (address guard, durable
+  // retries) instead of oidc-provider's own one-shot sender.
+  const logoutPrototype = provider.Client.prototype as unknown as { backchannelLogout: (this: { clientId: string }, sub: string, sid: string) => Promise<void> };
+  logoutPrototype.backchannelLogout = function (this: { clientId: string }, sub: string, sid: string) {
+    return deps.backchannel({ clientId: this.clientId, userId: sub, sid });
+  };
   clientPrototype.compareClientSecret = function (this: unknown, actual: string) {
     return compare.call(this, createHashHex(actual));
   };

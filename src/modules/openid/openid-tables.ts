@@ -121,7 +121,20 @@ export interface OidcRsaSigningKeysTable {
   created_at: Date;
 }
 
+/** A back-channel logout notice still owed to an application (migration 0089). */
+export interface OidcBackchannelOutboxTable {
+  id: string;
+  client_id: string;
+  user_id: string;
+  sid: string;
+  attempts: number;
+  next_attempt_at: Date;
+  last_error: string | null;
+  created_at: Date;
+}
+
 export interface OpenIdTables {
+  oidc_backchannel_outbox: OidcBackchannelOutboxTable;
   oidc_rsa_signing_keys: OidcRsaSigningKeysTable;
   oidc_sign_up_settings: OidcSignUpSettingsTable;
   oidc_sign_ups: OidcSignUpsTable;
