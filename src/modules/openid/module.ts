@@ -22,6 +22,7 @@ import { buildProvider, clientMetadata } from './openid-provider.ts';
 import { organizationClaims } from './organization-claims.ts';
 import { createRsaSigningKeys } from './rsa-signing-keys.ts';
 import { createClientJwks } from './client-jwks.ts';
+import { auditProviderEvents } from './provider-audit.ts';
 
 /** Parapet as an OpenID Provider: applications, the provider, the hosted sign-in (issue 17). */
 export interface OpenIdApi {
@@ -121,7 +122,9 @@ export const openidModule = defineModule({
       const rsa = await rsaKeys.forPeriod(signing.period);
       const kids = [signing.kid, rsa.current.kid, ...rsa.others.map((key) => key.kid)].join(' ');
       if (current?.kids !== kids) {
-        current = { kids, provider: buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, rsa, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId), organization }, resourceServer, backchannel: (grant) => backchannel.notify([grant]) }) };
+        const built = buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, rsa, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId), organization }, resourceServer, backchannel: (grant) => backchannel.notify([grant]) });
+        auditProviderEvents(built, { application: (id) => applications.byClientId(id), audit: audit.recorder, transactor, logger: ctx.logger });
+        current = { kids, provider: built };
       }
       return current.provider;
     };

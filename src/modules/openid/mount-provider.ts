@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { OIDC_ROUTES } from './openid-provider.ts';
+import { requestSources } from './provider-audit.ts';
 
 /** OpenID Connect Discovery 1.0 §4: at the issuer's root, since the issuer is Parapet's public URL. */
 export const DISCOVERY_PATH = '/.well-known/openid-configuration';
@@ -19,6 +20,7 @@ export function mountProvider(server: FastifyInstance, provider: () => Promise<P
     });
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
+      requestSources.set(request.raw, { ip: request.ip, user_agent: request.headers['user-agent'] ?? null, request_id: request.id });
       reply.hijack();
       await new Promise<void>((resolve) => {
         reply.raw.once('finish', resolve);
