@@ -730,10 +730,10 @@ export const OPTIONS = [
     description: 'DNS servers (comma-separated host:port, e.g. 10.0.0.2:53) asked for SSO domain-verification TXT records.',
     parse: dnsServerList, derive: () => [],
   }),
-  // openid module (issue 17): back-channel logout delivery.
+  // openid module (issue 17): back-channel logout delivery and client jwks_uri fetches.
   define({
     key: 'oidcBackchannelAllowedNetworks', env: 'PARAPET_OIDC_BACKCHANNEL_ALLOWED_NETWORKS', defaultText: '(none)',
-    description: 'Private networks (comma-separated CIDRs) OpenID back-channel logout URIs may be in; other private, loopback and metadata addresses are refused.',
+    description: 'Private networks (comma-separated CIDRs) OpenID back-channel logout URIs and applications\' jwks_uri may be in; other private, loopback and metadata addresses are refused.',
     parse: cidrList, derive: () => [],
   }),
   define({
