@@ -4,8 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { errorResponses, Name, NoContent, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { auditContext } from '../../platform/http/request-context.ts';
-import { DEFAULT_SCOPES, SUPPORTED_SCOPES, type ApplicationRow, type ApplicationsService } from './applications-service.ts';
+import { DEFAULT_SCOPES, SUPPORTED_SCOPES, TOKEN_LIFETIME_BOUNDS, type ApplicationRow, type ApplicationsService } from './applications-service.ts';
 
+/** The JWS algorithms offered for ID tokens and JWT access tokens: EdDSA (default) or RS256; never symmetric, never `none`. */
+export const SigningAlgSchema = Type.Union([Type.Literal('EdDSA'), Type.Literal('RS256')], { description: 'JWS algorithm: `EdDSA` (Ed25519, default) or `RS256` (RSA 3072).' });
 const Uri = Type.String({ minLength: 1, maxLength: 2000 });
 const Scope = Type.Union(SUPPORTED_SCOPES.map((scope) => Type.Literal(scope)));
 const Application = Strict({
@@ -21,6 +23,13 @@ const Application = Strict({
   scopes: Type.Array(Type.String()),
   backchannel_logout_uri: Type.Union([Type.String(), Type.Null()]),
   require_pushed_authorization_requests: Type.Boolean(),
+  id_token_signed_response_alg: SigningAlgSchema,
+  token_endpoint_auth_method: Type.Union([Type.Literal('none'), Type.Literal('client_secret_basic'), Type.Literal('private_key_jwt')]),
+  jwks_uri: Type.Union([Type.String(), Type.Null()]),
+  has_jwks: Type.Boolean({ description: 'private_key_jwt with a registered JWK Set.' }),
+  access_token_ttl_seconds: Type.Integer(),
+  id_token_ttl_seconds: Type.Integer(),
+  refresh_token_ttl_seconds: Type.Integer(),
   created_at: Timestamp,
 });
 const CreatedApplication = Strict({ ...Application.properties, client_secret: Type.Optional(Type.String({ description: 'Shown once; only its hash is stored.' })) });
@@ -35,6 +44,13 @@ const CreateBody = Strict({
   scopes: Type.Optional(Type.Array(Scope, { maxItems: 10, description: 'Scopes the application may request; `openid` is required (default openid, email, profile, offline_access); `organization` adds the user membership and roles in this organization (`org_id`, `org_roles`) and refuses users who are not members.' })),
   backchannel_logout_uri: Type.Optional(Uri),
   require_pushed_authorization_requests: Type.Optional(Type.Boolean({ description: 'RFC 9126: authorization requests only through the pushed authorization request endpoint (default false).' })),
+  id_token_signed_response_alg: Type.Optional(SigningAlgSchema),
+  token_endpoint_auth_method: Type.Optional(Type.Union([Type.Literal('client_secret_basic'), Type.Literal('private_key_jwt')], { description: 'Confidential applications: `client_secret_basic` (default; a secret shown once) or `private_key_jwt` (assertions signed with a key of `jwks` or `jwks_uri`).' })),
+  jwks: Type.Optional(Type.Object({ keys: Type.Array(Type.Object({}, { additionalProperties: true }), { minItems: 1, maxItems: 10 }) }, { description: 'private_key_jwt: the public signing keys (RSA ≥ 2048 bits, EC, OKP); private or symmetric keys are refused.' })),
+  jwks_uri: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'private_key_jwt: where Parapet fetches the public keys (https; through the outbound address guard).' })),
+  access_token_ttl_seconds: Type.Optional(Type.Integer({ minimum: TOKEN_LIFETIME_BOUNDS.accessToken.min, maximum: TOKEN_LIFETIME_BOUNDS.accessToken.max, description: 'Default 900.' })),
+  id_token_ttl_seconds: Type.Optional(Type.Integer({ minimum: TOKEN_LIFETIME_BOUNDS.idToken.min, maximum: TOKEN_LIFETIME_BOUNDS.idToken.max, description: 'Default 900.' })),
+  refresh_token_ttl_seconds: Type.Optional(Type.Integer({ minimum: TOKEN_LIFETIME_BOUNDS.refreshToken.min, maximum: TOKEN_LIFETIME_BOUNDS.refreshToken.max, description: 'Default 604800 (7 days), the platform maximum.' })),
 });
 
 const toApplication = (row: ApplicationRow) => ({
@@ -50,6 +66,13 @@ const toApplication = (row: ApplicationRow) => ({
   scopes: row.scopes,
   backchannel_logout_uri: row.backchannel_logout_uri,
   require_pushed_authorization_requests: row.require_par,
+  id_token_signed_response_alg: row.id_token_signed_response_alg,
+  token_endpoint_auth_method: row.token_endpoint_auth_method,
+  jwks_uri: row.jwks_uri,
+  has_jwks: row.jwks !== null,
+  access_token_ttl_seconds: row.access_token_ttl_seconds,
+  id_token_ttl_seconds: row.id_token_ttl_seconds,
+  refresh_token_ttl_seconds: row.refresh_token_ttl_seconds,
   created_at: row.created_at.toISOString(),
 });
 
@@ -82,6 +105,11 @@ export function registerApplicationsRoutes(server: FastifyInstance, service: App
         scopes: body.scopes ?? [...DEFAULT_SCOPES],
         backchannelLogoutUri: body.backchannel_logout_uri,
         requirePar: body.require_pushed_authorization_requests ?? false,
+        idTokenSigningAlg: body.id_token_signed_response_alg ?? 'EdDSA',
+        ...(body.token_endpoint_auth_method === undefined ? {} : { tokenEndpointAuthMethod: body.token_endpoint_auth_method }),
+        ...(body.jwks === undefined ? {} : { jwks: body.jwks }),
+        ...(body.jwks_uri === undefined ? {} : { jwksUri: body.jwks_uri }),
+        lifetimes: { ...(body.access_token_ttl_seconds === undefined ? {} : { accessToken: body.access_token_ttl_seconds }), ...(body.id_token_ttl_seconds === undefined ? {} : { idToken: body.id_token_ttl_seconds }), ...(body.refresh_token_ttl_seconds === undefined ? {} : { refreshToken: body.refresh_token_ttl_seconds }) },
       });
       return reply.status(201).send({ ...toApplication(application), ...(secret === undefined ? {} : { client_secret: secret }) });
     },

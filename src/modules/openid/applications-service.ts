@@ -5,7 +5,8 @@ import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform
 import { notFoundOnMissingParent } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { AuditContext, AuditRecorder } from '../audit/index.ts';
-import type { OidcApplicationsTable } from './openid-tables.ts';
+import { checkClientJwks } from './client-jwks.ts';
+import type { OidcApplicationsTable, SigningAlg, TokenEndpointAuthMethod } from './openid-tables.ts';
 
 export type ApplicationRow = Selectable<OidcApplicationsTable>;
 
@@ -28,7 +29,22 @@ export interface NewApplication {
   readonly backchannelLogoutUri: string | undefined;
   /** RFC 9126 require_pushed_authorization_requests. */
   readonly requirePar?: boolean;
+  /** The JWS algorithm of its ID tokens (default EdDSA). */
+  readonly idTokenSigningAlg?: SigningAlg;
+  /** Confidential applications: `client_secret_basic` (default) or `private_key_jwt`. */
+  readonly tokenEndpointAuthMethod?: 'client_secret_basic' | 'private_key_jwt';
+  /** private_key_jwt: the public JWK Set, or where to fetch it (exactly one). */
+  readonly jwks?: unknown;
+  readonly jwksUri?: string;
+  readonly lifetimes?: { readonly accessToken?: number; readonly idToken?: number; readonly refreshToken?: number };
 }
+
+/** The platform's bounds and defaults of an application's token lifetimes, in seconds. */
+export const TOKEN_LIFETIME_BOUNDS = {
+  accessToken: { min: 60, max: 3600, default: 900 },
+  idToken: { min: 60, max: 3600, default: 900 },
+  refreshToken: { min: 300, max: 604_800, default: 604_800 },
+} as const;
 
 export interface Where {
   readonly tenantId: string;
@@ -79,7 +95,17 @@ export function createApplicationsService(deps: { transactor: AppTransactor; clo
       input.postLogoutRedirectUris.forEach((uri, i) => { checkRedirectUri(uri, `/body/post_logout_redirect_uris/${i}`); });
       if (input.backchannelLogoutUri !== undefined) checkRedirectUri(input.backchannelLogoutUri, '/body/backchannel_logout_uri');
       if (!input.scopes.includes('openid')) throw new AppError('invalid_request', { errors: [{ pointer: '/body/scopes', detail: 'must include openid' }] });
-      const secret = input.clientType === 'confidential' ? `${APPLICATION_SECRET_PREFIX}${newSecretToken(random)}` : undefined;
+      const method: TokenEndpointAuthMethod = input.clientType === 'public' ? 'none' : (input.tokenEndpointAuthMethod ?? 'client_secret_basic');
+      if (input.clientType === 'public' && input.tokenEndpointAuthMethod !== undefined) throw new AppError('invalid_request', { errors: [{ pointer: '/body/token_endpoint_auth_method', detail: 'a public application does not authenticate' }] });
+      let jwks: { keys: Record<string, unknown>[] } | null = null;
+      if (method === 'private_key_jwt') {
+        if ((input.jwks === undefined) === (input.jwksUri === undefined)) throw new AppError('invalid_request', { errors: [{ pointer: '/body/jwks', detail: 'private_key_jwt needs exactly one of jwks and jwks_uri' }] });
+        if (input.jwks !== undefined) jwks = { keys: [...checkClientJwks(input.jwks, '/body/jwks').keys] };
+        if (input.jwksUri !== undefined) checkRedirectUri(input.jwksUri, '/body/jwks_uri');
+      } else if (input.jwks !== undefined || input.jwksUri !== undefined) {
+        throw new AppError('invalid_request', { errors: [{ pointer: '/body/jwks', detail: 'jwks and jwks_uri are for private_key_jwt only' }] });
+      }
+      const secret = method === 'client_secret_basic' ? `${APPLICATION_SECRET_PREFIX}${newSecretToken(random)}` : undefined;
       const application: ApplicationRow = {
         tenant_id: where.tenantId,
         id: uuidv7(clock, random),
@@ -93,6 +119,13 @@ export function createApplicationsService(deps: { transactor: AppTransactor; clo
         scopes: [...new Set(input.scopes)],
         backchannel_logout_uri: input.backchannelLogoutUri ?? null,
         require_par: input.requirePar ?? false,
+        id_token_signed_response_alg: input.idTokenSigningAlg ?? 'EdDSA',
+        token_endpoint_auth_method: method,
+        jwks,
+        jwks_uri: method === 'private_key_jwt' ? (input.jwksUri ?? null) : null,
+        access_token_ttl_seconds: input.lifetimes?.accessToken ?? TOKEN_LIFETIME_BOUNDS.accessToken.default,
+        id_token_ttl_seconds: input.lifetimes?.idToken ?? TOKEN_LIFETIME_BOUNDS.idToken.default,
+        refresh_token_ttl_seconds: input.lifetimes?.refreshToken ?? TOKEN_LIFETIME_BOUNDS.refreshToken.default,
         secret_hash: secret === undefined ? null : digestToken(secret),
         created_by: ctx.actor.type === 'user' || ctx.actor.type === 'operator' ? ctx.actor.id : null,
         created_at: clock.now(),
@@ -102,14 +135,14 @@ export function createApplicationsService(deps: { transactor: AppTransactor; clo
         async (tx) => {
           // The environment must exist in this project of this organization (the foreign key says so
           // too; this answers 404 rather than a constraint error).
-          await notFoundOnMissingParent(() => tx.insertInto('oidc_applications').values(application).execute());
+          await notFoundOnMissingParent(() => tx.insertInto('oidc_applications').values({ ...application, jwks: application.jwks === null ? null : JSON.stringify(application.jwks) }).execute());
           await audit.record(tx, where.tenantId, {
             action: 'oidc.application_created',
             actor: ctx.actor,
             outcome: 'success',
             source: ctx.source,
             targets: [{ type: 'environment', id: where.environmentId }, { type: 'oidc_application', id: application.id, name: application.name }],
-            metadata: { client_type: application.client_type, first_party: application.first_party, redirect_uris: application.redirect_uris.length, scopes: application.scopes.join(' ') },
+            metadata: { client_type: application.client_type, first_party: application.first_party, redirect_uris: application.redirect_uris.length, scopes: application.scopes.join(' '), id_token_signed_response_alg: application.id_token_signed_response_alg, token_endpoint_auth_method: application.token_endpoint_auth_method },
           });
         },
         ctx.userId,

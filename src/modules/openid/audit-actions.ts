@@ -11,6 +11,8 @@ export const OPENID_AUDIT_ACTIONS = defineAuditActions({
   'oidc.sign_up_completed': "A sign-up's email verification link was used: the account was created, its address verified.",
   'oidc.branding_updated': "An organization's hosted sign-in branding was set: display name, logo URL and colours.",
   'oidc.authorized': 'A user signed in to an OpenID application through the hosted sign-in: a grant was issued for their Parapet session.',
+  'oidc.token_issued': "An OpenID application's token-endpoint exchange succeeded (code or refresh): grant type, scopes, resource of a JWT access token, whether a refresh token was issued; never a token.",
+  'oidc.code_replayed': 'An authorization code was presented a second time: refused, and what its first use issued was revoked (RFC 6749 §4.1.2).',
 });
 
 declare module '../audit/index.ts' {

@@ -1,21 +1,30 @@
-import { randomUUID } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { randomUUID, type KeyObject } from 'node:crypto';
+import { sql } from 'kysely';
 import { SignJWT } from 'jose';
 import type { Logger } from 'pino';
+import type { AppTransactor } from '../../database.ts';
+import type { Clock } from '../../platform/clock.ts';
+import { uuidv7, type Random } from '../../platform/crypto/random.ts';
+import type { Database } from '../../platform/db/index.ts';
+import { startLeaderLoop } from '../../platform/jobs/leader-loop.ts';
 import type { AddressGuard } from '../audit-streaming/index.ts';
-import type { TokenKeys } from '../tokens/index.ts';
 import type { ApplicationRow } from './applications-service.ts';
+import { guardedRequest } from './guarded-http.ts';
+import type { SigningAlg } from './openid-tables.ts';
 
 /** The event a logout token carries (OpenID Back-Channel Logout 1.0 §2.4). */
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 /** The logout token's JOSE `typ` (§2.4: explicit typing, so no ID token passes for one). */
 export const LOGOUT_TOKEN_TYP = 'logout+jwt';
-/** A logout token is valid this long: it is sent at once, and retried within these minutes. */
+/** A logout token is valid this long: each attempt signs a new one. */
 const LOGOUT_TOKEN_TTL_S = 120;
-/** Waits before each retry: a receiver down for a few seconds still hears of the logout. */
-export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000];
-const TIMEOUT_MS = 5_000;
+/** Waits before each retry (1 s … 30 min, ~43 min in all); then the notice is given up. */
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [1_000, 5_000, 30_000, 120_000, 600_000, 1_800_000];
+/** A claimed notice is hidden from other senders this long (longer than one attempt can take). */
+const LEASE_MS = 30_000;
+/** Advisory-lock key of the outbox's delivery job. */
+export const BACKCHANNEL_OUTBOX_LOCK_KEY = 7450104091;
+const BATCH = 20;
 
 /** One grant of an ended Parapet session. */
 export interface EndedGrant {
@@ -25,108 +34,144 @@ export interface EndedGrant {
   readonly sid: string | null;
 }
 
+/** A key to sign an application's logout tokens with: the algorithm of its ID tokens. */
+export interface LogoutSigningKey {
+  readonly alg: SigningAlg;
+  readonly kid: string;
+  readonly privateKey: KeyObject;
+}
+
 export interface BackchannelLogout {
   /**
-   * Sends each application with a `backchannel_logout_uri` one logout token per (sid) of the ended
-   * grants; delivery (with retries) continues in the background. Resolves when every first attempt
-   * has been made.
+   * Queues one logout notice per (application, sid) of the ended grants, for applications with a
+   * `backchannel_logout_uri`, in the durable outbox; then makes each first attempt at once. A notice
+   * that fails is retried by the outbox job (`deliverDue`) on whichever node leads.
    */
   notify(grants: readonly EndedGrant[]): Promise<void>;
+  /** One pass of the outbox job: attempts up to a batch of due notices; returns how many. */
+  deliverDue(): Promise<number>;
+  /** The outbox job: `deliverDue` on the node holding advisory lock 7450104091. */
+  startJob<DB>(db: Database<DB>, options?: { idleMs?: number; retryMs?: number }): () => Promise<void>;
+}
+
+interface OutboxRow {
+  id: string;
+  client_id: string;
+  user_id: string;
+  sid: string;
+  attempts: number;
 }
 
 /**
- * OpenID Back-Channel Logout 1.0 on Parapet session revocation: the logout token is signed with the
- * tokens module's current key (EdDSA, the key ID tokens use), posted as `logout_token` in a form
- * body, through the outbound address guard (no private or reserved address unless the operator
- * allowed its network; DNS answers are filtered at connection, so no rebinding), redirects never
- * followed, retried on failure.
+ * OpenID Back-Channel Logout 1.0 through a durable outbox (`oidc_backchannel_outbox`): the logout
+ * token is signed like the application's ID tokens (EdDSA or RS256, the current key), posted as
+ * `logout_token` in a form body through the outbound address guard (no private or reserved address
+ * unless the operator allowed its network; DNS answers filtered at connection, so no rebinding),
+ * redirects never followed. A failed attempt is retried with backoff, surviving restarts; each
+ * notice is claimed with a lease so one node sends it at a time.
  */
 export function createBackchannelLogout(deps: {
   issuer: string;
-  keys: TokenKeys;
+  signingKey: (app: ApplicationRow) => Promise<LogoutSigningKey>;
   guard: AddressGuard;
   application: (clientId: string) => Promise<ApplicationRow | undefined>;
-  logger: Pick<Logger, 'warn'>;
-  now?: () => Date;
+  transactor: AppTransactor;
+  clock: Clock;
+  random: Random;
+  logger: Pick<Logger, 'warn' | 'info' | 'error'>;
   retryDelaysMs?: readonly number[];
 }): BackchannelLogout {
-  const now = deps.now ?? (() => new Date());
   const delays = deps.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+  const platform = deps.transactor.withPlatform.bind(deps.transactor);
 
-  async function logoutToken(app: ApplicationRow, grant: EndedGrant & { sid: string }): Promise<string> {
-    const key = deps.keys.signingKey();
-    const iat = Math.floor(now().getTime() / 1000);
-    return new SignJWT({ sid: grant.sid, events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } })
-      .setProtectedHeader({ alg: 'EdDSA', typ: LOGOUT_TOKEN_TYP, kid: key.kid })
+  async function logoutToken(app: ApplicationRow, row: OutboxRow): Promise<string> {
+    const key = await deps.signingKey(app);
+    const iat = Math.floor(deps.clock.now().getTime() / 1000);
+    // §2.4: iss, aud, iat, exp, jti, events, sid (and sub); never a nonce.
+    return new SignJWT({ sid: row.sid, events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } })
+      .setProtectedHeader({ alg: key.alg, typ: LOGOUT_TOKEN_TYP, kid: key.kid })
       .setIssuer(deps.issuer)
       .setAudience(app.id)
-      .setSubject(grant.userId)
+      .setSubject(row.user_id)
       .setIssuedAt(iat)
       .setExpirationTime(iat + LOGOUT_TOKEN_TTL_S)
+      // A new jti for every attempt: a receiver may reject a replayed one.
       .setJti(randomUUID())
       .sign(key.privateKey);
   }
 
-  /** One POST; resolves on 200/204 (§2.8), rejects otherwise. */
-  function post(uri: string, token: string): Promise<void> {
-    const url = new URL(uri);
-    const body = new URLSearchParams({ logout_token: token }).toString();
-    deps.guard.assertAllowed(url.hostname.replace(/^\[|\]$/g, ''));
-    const send = url.protocol === 'https:' ? httpsRequest : url.protocol === 'http:' ? httpRequest : undefined;
-    if (send === undefined) return Promise.reject(new Error('backchannel_logout_uri must use http(s)'));
-    return new Promise((resolve, reject) => {
-      const req = send(
-        url,
-        {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), 'user-agent': 'Parapet-OIDC-Backchannel-Logout/1', 'cache-control': 'no-store' },
-          agent: false,
-          lookup: deps.guard.lookup,
-          signal: AbortSignal.timeout(TIMEOUT_MS),
-        },
-        (response) => {
-          const status = response.statusCode ?? 0;
-          response.destroy();
-          if (status === 200 || status === 204) resolve();
-          else reject(new Error(`HTTP ${status}${status >= 300 && status < 400 ? ' (redirects are not followed)' : ''}`));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
+  /** Claims due notices (all due ones, or those of `ids`) by pushing them a lease ahead. */
+  const claim = (ids: readonly string[] | undefined) =>
+    platform(async (tx) => {
+      const now = deps.clock.now();
+      const leaseEnd = new Date(now.getTime() + LEASE_MS);
+      const picked = ids === undefined ? sql`select id from oidc_backchannel_outbox where next_attempt_at <= ${now} order by next_attempt_at limit ${BATCH} for update skip locked` : sql`select id from oidc_backchannel_outbox where next_attempt_at <= ${now} and id = any(${[...ids]}::uuid[]) for update skip locked`;
+      const claimed = await sql<OutboxRow>`update oidc_backchannel_outbox set next_attempt_at = ${leaseEnd} where id in (${picked}) returning id, client_id, user_id, sid, attempts`.execute(tx);
+      return claimed.rows;
     });
-  }
 
-  async function deliver(app: ApplicationRow, uri: string, grant: EndedGrant & { sid: string }): Promise<void> {
-    // A new token (jti, iat) for every attempt: a receiver may reject a replayed jti.
+  async function attempt(row: OutboxRow): Promise<void> {
+    const app = await deps.application(row.client_id);
+    if (app?.backchannel_logout_uri == null) {
+      // The application was deleted or no longer listens: nothing is owed any more.
+      await platform((tx) => tx.deleteFrom('oidc_backchannel_outbox').where('id', '=', row.id).execute());
+      return;
+    }
+    let failure: string;
     try {
-      await post(uri, await logoutToken(app, grant));
-      return;
+      const token = await logoutToken(app, row);
+      const body = new URLSearchParams({ logout_token: token }).toString();
+      const answer = await guardedRequest(deps.guard, app.backchannel_logout_uri, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), 'user-agent': 'Parapet-OIDC-Backchannel-Logout/1', 'cache-control': 'no-store' },
+        body,
+        maxBytes: 0,
+      });
+      // §2.8: 200 OK (or 204) is success; a redirect is not followed.
+      if (answer.status === 200 || answer.status === 204) {
+        await platform((tx) => tx.deleteFrom('oidc_backchannel_outbox').where('id', '=', row.id).execute());
+        return;
+      }
+      failure = `HTTP ${answer.status}${answer.status >= 300 && answer.status < 400 ? ' (redirects are not followed)' : ''}`;
     } catch (error) {
-      retry(app, uri, grant, 0, error);
+      failure = error instanceof Error ? error.message : 'failed';
     }
+    const attempts = row.attempts + 1;
+    const delay = delays[row.attempts];
+    if (delay === undefined) {
+      deps.logger.warn({ client_id: app.id, attempts, err: failure }, 'OpenID back-channel logout could not be delivered');
+      await platform((tx) => tx.deleteFrom('oidc_backchannel_outbox').where('id', '=', row.id).execute());
+      return;
+    }
+    await platform((tx) =>
+      tx
+        .updateTable('oidc_backchannel_outbox')
+        .set({ attempts, next_attempt_at: new Date(deps.clock.now().getTime() + delay), last_error: failure.slice(0, 200) })
+        .where('id', '=', row.id)
+        .execute(),
+    );
   }
 
-  function retry(app: ApplicationRow, uri: string, grant: EndedGrant & { sid: string }, attempt: number, last: unknown): void {
-    const delay = delays[attempt];
-    if (delay === undefined) {
-      deps.logger.warn({ client_id: app.id, attempts: attempt + 1, err: last instanceof Error ? last.message : String(last) }, 'OpenID back-channel logout could not be delivered');
-      return;
-    }
-    const timer = setTimeout(() => {
-      logoutToken(app, grant)
-        .then((token) => post(uri, token))
-        .catch((error: unknown) => {
-          retry(app, uri, grant, attempt + 1, error);
-        });
-    }, delay);
-    timer.unref();
-  }
+  const attemptAll = (rows: readonly OutboxRow[]) =>
+    Promise.all(
+      rows.map((row) =>
+        attempt(row).catch((error: unknown) => {
+          deps.logger.error({ err: error, client_id: row.client_id }, 'an OpenID back-channel logout attempt failed');
+        }),
+      ),
+    );
+
+  const deliverDue = async () => {
+    const rows = await claim(undefined);
+    await attemptAll(rows);
+    return rows.length;
+  };
 
   return {
     notify: async (grants) => {
-      // One token per (client, sid): several grants of one provider session share a sid.
+      const ids: string[] = [];
+      // One notice per (client, sid): several grants of one provider session share a sid.
       const seen = new Set<string>();
-      const sends: Promise<void>[] = [];
       for (const grant of grants) {
         if (grant.sid === null) continue;
         const key = `${grant.clientId}\n${grant.sid}`;
@@ -134,9 +179,20 @@ export function createBackchannelLogout(deps: {
         seen.add(key);
         const app = await deps.application(grant.clientId);
         if (app?.backchannel_logout_uri == null) continue;
-        sends.push(deliver(app, app.backchannel_logout_uri, { ...grant, sid: grant.sid }));
+        const id = uuidv7(deps.clock, deps.random);
+        const inserted = await platform((tx) =>
+          tx
+            .insertInto('oidc_backchannel_outbox')
+            .values({ id, client_id: grant.clientId, user_id: grant.userId, sid: grant.sid ?? '', attempts: 0, next_attempt_at: deps.clock.now(), last_error: null, created_at: deps.clock.now() })
+            .onConflict((oc) => oc.columns(['client_id', 'sid']).doNothing())
+            .executeTakeFirst(),
+        );
+        if (inserted.numInsertedOrUpdatedRows === 1n) ids.push(id);
       }
-      await Promise.all(sends);
+      if (ids.length > 0) await attemptAll(await claim(ids));
     },
+    deliverDue,
+    startJob: (db, options = {}) =>
+      startLeaderLoop({ db, lockKey: BACKCHANNEL_OUTBOX_LOCK_KEY, name: 'OpenID back-channel logout outbox', logger: deps.logger, pass: deliverDue, idleMs: options.idleMs ?? 1_000, ...(options.retryMs === undefined ? {} : { retryMs: options.retryMs }) }),
   };
 }

@@ -4,6 +4,7 @@ import { defineErrors } from '../../platform/http/errors.ts';
 export const OPENID_ERRORS = defineErrors({
   sign_up_not_allowed: { status: 403, title: 'Sign-up is not open for this application' },
   sign_up_domain_not_allowed: { status: 403, title: 'Sign-up is not open to addresses of this domain' },
+  invalid_client_jwks: { status: 400, title: "The application's JWK Set is not a set of public signing keys" },
 });
 
 declare module '../../platform/http/errors.ts' {

@@ -33,7 +33,7 @@ export interface SignedIn {
 export function registerHostedSignIn(
   server: FastifyInstance,
   deps: {
-    provider: () => Provider;
+    provider: () => Promise<Provider>;
     identity: Pick<IdentityApi, 'login' | 'mfa' | 'cookie' | 'pendingCookie' | 'sessions'>;
     application: (clientId: string) => Promise<ApplicationRow | undefined>;
     /** Scope `organization`: the user's membership in the application's organization, or undefined. */
@@ -78,7 +78,7 @@ export function registerHostedSignIn(
 
   async function details(request: FastifyRequest, reply: FastifyReply) {
     try {
-      const found = await deps.provider().interactionDetails(request.raw, reply.raw);
+      const found = await (await deps.provider()).interactionDetails(request.raw, reply.raw);
       const clientId = typeof found.params['client_id'] === 'string' ? found.params['client_id'] : '';
       const app = await deps.application(clientId);
       if (app === undefined) throw new AppError('not_found');
@@ -101,7 +101,7 @@ export function registerHostedSignIn(
   /** Finishes the interaction for `user`: consent for a third-party application, else a grant at once. */
   async function continueAs(request: FastifyRequest, reply: FastifyReply, user: SignedIn, consented: boolean): Promise<FastifyReply> {
     const { interaction, app } = await details(request, reply);
-    const provider = deps.provider();
+    const provider = await deps.provider();
     // Step-up: whatever route reached here (a consent post, a replayed interaction, an account with
     // no second factor), an interaction whose request asks for MFA ends without a code unless this
     // sign-in used a second factor.
@@ -205,7 +205,7 @@ export function registerHostedSignIn(
 
     scope.post(`${INTERACTION_PATH}/:uid/abort`, { config, schema: { hide: true, params: Params } }, async (request, reply) => {
       await details(request, reply);
-      const redirect = await deps.provider().interactionResult(request.raw, reply.raw, { error: 'access_denied', error_description: 'The user denied access.' }, { mergeWithLastSubmission: false });
+      const redirect = await (await deps.provider()).interactionResult(request.raw, reply.raw, { error: 'access_denied', error_description: 'The user denied access.' }, { mergeWithLastSubmission: false });
       return reply.redirect(redirect, 303);
     });
   });

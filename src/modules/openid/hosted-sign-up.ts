@@ -29,7 +29,7 @@ const FIXABLE: Readonly<Record<string, string>> = {
  */
 export function registerHostedSignUp(
   server: FastifyInstance,
-  deps: { provider: () => Provider; application: (clientId: string) => Promise<ApplicationRow | undefined>; branding: (tenantId: string) => Promise<Branding | undefined>; signUp: SignUp },
+  deps: { provider: () => Promise<Provider>; application: (clientId: string) => Promise<ApplicationRow | undefined>; branding: (tenantId: string) => Promise<Branding | undefined>; signUp: SignUp },
 ): void {
   async function page(reply: FastifyReply, app: ApplicationRow | undefined, title: string, body: SafeHtml, status = 200): Promise<FastifyReply> {
     return sendHostedPage(reply, { app, branding: app === undefined ? undefined : await deps.branding(app.tenant_id), title, body, status });
@@ -38,7 +38,7 @@ export function registerHostedSignUp(
   async function applicationOf(request: FastifyRequest, reply: FastifyReply): Promise<ApplicationRow> {
     let clientId: unknown;
     try {
-      clientId = (await deps.provider().interactionDetails(request.raw, reply.raw)).params['client_id'];
+      clientId = (await (await deps.provider()).interactionDetails(request.raw, reply.raw)).params['client_id'];
     } catch (error) {
       // An expired or foreign interaction (its cookie is bound to this browser).
       throw new AppError('not_found', { cause: error });

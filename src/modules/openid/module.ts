@@ -21,6 +21,9 @@ import { mountProvider } from './mount-provider.ts';
 import { buildProvider, clientMetadata } from './openid-provider.ts';
 import { organizationClaims } from './organization-claims.ts';
 import { OPENID_OPTIONS } from './options.ts';
+import { createRsaSigningKeys } from './rsa-signing-keys.ts';
+import { createClientJwks } from './client-jwks.ts';
+import { auditProviderEvents } from './provider-audit.ts';
 
 /** Parapet as an OpenID Provider: applications, the provider, the hosted sign-in (issue 17). */
 export interface OpenIdApi {
@@ -46,6 +49,8 @@ export const openidModule = defineModule({
     oidc_sign_ups: { scope: 'tenant' },
     oidc_artifacts: { scope: 'platform', reason: "The provider's codes, grants, tokens and interactions exist before any organization is known; rows are MAC'd and keyed by digest (docs/openid-provider.md)." },
     oidc_grant_sessions: { scope: 'platform', reason: 'Ties a grant to the platform-level Parapet session it came from.' },
+    oidc_backchannel_outbox: { scope: 'platform', reason: 'Back-channel logout notices owed when a platform-level Parapet session ends (fed by oidc_grant_sessions): application id, user id and sid, no token; deleted once delivered or given up.' },
+    oidc_rsa_signing_keys: { scope: 'platform', reason: "The issuer's RS256 signing keys (sealed under the keyring), not any organization's data." },
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: OPENID_ERRORS,
@@ -64,6 +69,8 @@ export const openidModule = defineModule({
     const signUp = createSignUp({ transactor, environmentIn, clock, random, hasher: ctx.hasher, audit: audit.recorder, mailer: ctx.mail, passwordRules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore }, throttles: identity.throttles });
     const grants = createGrantSessions({ transactor, clock, sessions: identity.sessions });
     const lookups = createUserLookups(transactor);
+    const outboundGuard = createAddressGuard(config.oidcBackchannelAllowedNetworks);
+    const clientJwks = createClientJwks({ guard: outboundGuard, clock, logger: ctx.logger });
     const artifacts = createArtifactAdapterFactory({ transactor, clock, macKey: ctx.keyring.derive('oidc-artifact-mac') });
     // The Client model reads applications; every other model is an artifact row.
     class Adapter {
@@ -76,7 +83,7 @@ export const openidModule = defineModule({
       async find(id: string) {
         if (this.#inner === undefined) {
           const app = await applications.byClientId(id);
-          return app === undefined ? undefined : clientMetadata(app);
+          return app === undefined ? undefined : clientMetadata(app, await clientJwks(app));
         }
         return this.#inner.find(id);
       }
@@ -108,16 +115,37 @@ export const openidModule = defineModule({
       return app === undefined ? undefined : organizationClaims(await access.control.snapshot(app.tenant_id), app, userId, clock.now());
     };
     const cookieKey = ctx.keyring.derive('oidc-cookies');
-    let current: { kid: string; provider: Provider } | undefined;
-    // Rebuilt when the signing period changes (the artifacts are in the database: nothing is lost).
-    const provider = (): Provider => {
-      const kid = tokens.keys.signingKey().kid;
-      if (current?.kid !== kid) {
-        current = { kid, provider: buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId), organization }, resourceServer }) };
+    const rsaKeys = createRsaSigningKeys({ transactor, clock, sealingKey: ctx.keyring.derive('oidc-rsa-key-sealing'), periodMs: tokens.keys.periodMs, logger: ctx.logger });
+    let current: { kids: string; provider: Provider } | undefined;
+    // Rebuilt when the signing period changes or the next period's RSA key joins the JWKS (the
+    // artifacts are in the database: nothing is lost).
+    const provider = async (): Promise<Provider> => {
+      const signing = tokens.keys.signingKey();
+      const rsa = await rsaKeys.forPeriod(signing.period);
+      const kids = [signing.kid, rsa.current.kid, ...rsa.others.map((key) => key.kid)].join(' ');
+      if (current?.kids !== kids) {
+        const built = buildProvider({ issuer: tokens.endpoints.issuer, keys: tokens.keys, rsa, cookieKey, adapter: Adapter as never, application: (id) => applications.byClientId(id), grants, accounts: { email: (userId) => lookups.email(userId), organization }, resourceServer, backchannel: (grant) => backchannel.notify([grant]) });
+        auditProviderEvents(built, { application: (id) => applications.byClientId(id), audit: audit.recorder, transactor, logger: ctx.logger });
+        current = { kids, provider: built };
       }
       return current.provider;
     };
-    const backchannel = createBackchannelLogout({ issuer: tokens.endpoints.issuer, keys: tokens.keys, guard: createAddressGuard(config.oidcBackchannelAllowedNetworks), application: (id) => applications.byClientId(id), logger: ctx.logger });
+    const backchannel = createBackchannelLogout({
+      issuer: tokens.endpoints.issuer,
+      // Logout tokens are signed like the application's ID tokens, so its verifier takes both.
+      signingKey: async (app) => {
+        const signing = tokens.keys.signingKey();
+        if (app.id_token_signed_response_alg === 'EdDSA') return { alg: 'EdDSA', kid: signing.kid, privateKey: signing.privateKey };
+        const { current: rsa } = await rsaKeys.forPeriod(signing.period);
+        return { alg: 'RS256', kid: rsa.kid, privateKey: rsa.privateKey };
+      },
+      guard: outboundGuard,
+      application: (id) => applications.byClientId(id),
+      transactor,
+      clock,
+      random,
+      logger: ctx.logger,
+    });
     identity.onSessionRevoked((sessionId) => {
       // Sign-out, revocation, member removal, password change: the apps that had a grant on this
       // session hear of it (OpenID Back-Channel Logout 1.0).
@@ -127,6 +155,7 @@ export const openidModule = defineModule({
     });
     return {
       api: { applications, grants },
+      jobs: [{ name: 'openid back-channel logout outbox', start: () => backchannel.startJob(ctx.db) }],
       routes: () => {
         registerApplicationsRoutes(ctx.http, applications);
         registerResourceServerRoutes(ctx.http, resourceServers);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { OIDC_ROUTES } from './openid-provider.ts';
+import { requestSources } from './provider-audit.ts';
 
 /** OpenID Connect Discovery 1.0 §4: at the issuer's root, since the issuer is Parapet's public URL. */
 export const DISCOVERY_PATH = '/.well-known/openid-configuration';
@@ -10,7 +11,7 @@ export const DISCOVERY_PATH = '/.well-known/openid-configuration';
  * body unread (oidc-provider parses it), and the headers the platform set (security headers,
  * request id) are copied onto the raw response first.
  */
-export function mountProvider(server: FastifyInstance, provider: () => Provider): void {
+export function mountProvider(server: FastifyInstance, provider: () => Promise<Provider>): void {
   void server.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     // Leave the body stream to oidc-provider.
@@ -19,11 +20,12 @@ export function mountProvider(server: FastifyInstance, provider: () => Provider)
     });
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
       for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
+      requestSources.set(request.raw, { ip: request.ip, user_agent: request.headers['user-agent'] ?? null, request_id: request.id });
       reply.hijack();
       await new Promise<void>((resolve) => {
         reply.raw.once('finish', resolve);
         reply.raw.once('close', resolve);
-        void provider().callback()(request.raw, reply.raw);
+        void provider().then((ready) => ready.callback()(request.raw, reply.raw), (error: unknown) => { reply.raw.destroy(error instanceof Error ? error : undefined); });
       });
     };
     const config = { auth: 'public' as const, rateLimit: 'auth' as const };

@@ -12,7 +12,7 @@ describe('Parapet as an OpenID Provider, driven by openid-client over loopback',
     await r.t.close();
   });
 
-  it('publishes discovery metadata at the issuer root: code flow, S256 only, EdDSA ID tokens', async () => {
+  it('publishes discovery metadata at the issuer root: code flow, S256 only, EdDSA and RS256 ID tokens', async () => {
     const response = await fetch(`${r.issuer}/.well-known/openid-configuration`);
     assert.equal(response.status, 200);
     const metadata = (await response.json()) as Record<string, unknown>;
@@ -20,7 +20,7 @@ describe('Parapet as an OpenID Provider, driven by openid-client over loopback',
     assert.equal(metadata['authorization_endpoint'], `${r.issuer}/oidc/auth`);
     assert.deepEqual(metadata['code_challenge_methods_supported'], ['S256']);
     assert.deepEqual(metadata['response_types_supported'], ['code']);
-    assert.deepEqual(metadata['id_token_signing_alg_values_supported'], ['EdDSA']);
+    assert.deepEqual(metadata['id_token_signing_alg_values_supported'], ['EdDSA', 'RS256']);
     assert.equal(metadata['authorization_response_iss_parameter_supported'], true);
     assert.ok(typeof metadata['end_session_endpoint'] === 'string');
     assert.ok(typeof metadata['pushed_authorization_request_endpoint'] === 'string');

@@ -6,6 +6,9 @@ import type { TokenKeys } from '../tokens/index.ts';
 import type { ApplicationRow } from './applications-service.ts';
 import type { GrantSessions } from './grant-sessions.ts';
 import type { ResourceServerRow } from './resource-servers.ts';
+import type { RsaKeySet } from './rsa-signing-keys.ts';
+import type { EndedGrant } from './backchannel-logout.ts';
+import { CLIENT_ASSERTION_ALGS, type ClientJwks } from './client-jwks.ts';
 import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
 
 /** Where the provider's endpoints live under the issuer (advertised in discovery). */
@@ -55,6 +58,8 @@ export interface OpenIdAccounts {
 export interface OpenIdProviderDeps {
   readonly issuer: string;
   readonly keys: TokenKeys;
+  /** The RS256 keys of the signing period (OIDC Core §15.1), current first. */
+  readonly rsa: RsaKeySet;
   readonly cookieKey: Buffer;
   readonly adapter: (kind: string) => NonNullable<Configuration['adapter']> extends new (name: string) => infer A ? A : never;
   readonly application: (clientId: string) => Promise<ApplicationRow | undefined>;
@@ -62,24 +67,42 @@ export interface OpenIdProviderDeps {
   readonly accounts: OpenIdAccounts;
   /** The resource server `identifier` names for application `clientId` (its environment's, or its own API), if any. */
   readonly resourceServer: (clientId: string, identifier: string) => Promise<ResourceServerRow | undefined>;
+  /** Queues an application's back-channel logout notice in the durable outbox (RP-initiated logout). */
+  readonly backchannel: (grant: EndedGrant) => Promise<void>;
+}
+
+/** Client metadata carrying an application's token lifetimes (seconds) into the provider's `ttl` functions. */
+const TTL_METADATA = { AccessToken: 'urn:parapet:access_token_ttl', IdToken: 'urn:parapet:id_token_ttl', RefreshToken: 'urn:parapet:refresh_token_ttl' } as const;
+
+/** An application's lifetime for `kind`, or `fallback` when the client carries none. */
+function clientTtl(client: { metadata(): Record<string, unknown> } | undefined, kind: keyof typeof TTL_METADATA, fallback: number): number {
+  const value = client?.metadata()[TTL_METADATA[kind]];
+  return typeof value === 'number' ? value : fallback;
 }
 
 /** The client metadata oidc-provider sees for an application. */
-export function clientMetadata(app: ApplicationRow): Record<string, unknown> {
+export function clientMetadata(app: ApplicationRow, jwks?: ClientJwks): Record<string, unknown> {
+  const auth =
+    app.token_endpoint_auth_method === 'private_key_jwt' ? { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [...(jwks?.keys ?? [])] } }
+    // Only the digest is stored: compareClientSecret (below) hashes what the client presents.
+    : app.secret_hash !== null ? { client_secret: Buffer.from(app.secret_hash).toString('hex'), token_endpoint_auth_method: 'client_secret_basic' }
+    : { token_endpoint_auth_method: 'none' };
   return {
     client_id: app.id,
-    // Only the digest is stored: compareClientSecret (below) hashes what the client presents.
-    ...(app.secret_hash === null ? { token_endpoint_auth_method: 'none' } : { client_secret: Buffer.from(app.secret_hash).toString('hex'), token_endpoint_auth_method: 'client_secret_basic' }),
+    ...auth,
     redirect_uris: app.redirect_uris,
     post_logout_redirect_uris: app.post_logout_redirect_uris,
     grant_types: app.scopes.includes('offline_access') ? ['authorization_code', 'refresh_token'] : ['authorization_code'],
     response_types: ['code'],
     scope: app.scopes.join(' '),
-    id_token_signed_response_alg: 'EdDSA',
+    id_token_signed_response_alg: app.id_token_signed_response_alg,
     ...(app.backchannel_logout_uri === null ? {} : { backchannel_logout_uri: app.backchannel_logout_uri, backchannel_logout_session_required: true }),
     require_pushed_authorization_requests: app.require_par,
     'urn:parapet:organization_id': app.tenant_id,
     'urn:parapet:first_party': app.first_party,
+    [TTL_METADATA.AccessToken]: app.access_token_ttl_seconds,
+    [TTL_METADATA.IdToken]: app.id_token_ttl_seconds,
+    [TTL_METADATA.RefreshToken]: app.refresh_token_ttl_seconds,
   };
 }
 
@@ -116,7 +139,12 @@ function errorPage(title: string, detail: string): string {
  */
 export function buildProvider(deps: OpenIdProviderDeps): Provider {
   const signing = deps.keys.signingKey();
-  const jwks = [signing, ...deps.keys.published().filter((key) => key.kid !== signing.kid)].map((key) => ({ ...(key.privateKey.export({ format: 'jwk' }) as Record<string, string>), kid: key.kid, alg: 'EdDSA', use: 'sig' }));
+  // The current key of each algorithm comes first: oidc-provider signs with the first key that fits.
+  const jwks = [
+    ...[signing, ...deps.keys.published().filter((key) => key.kid !== signing.kid)].map((key) => ({ ...(key.privateKey.export({ format: 'jwk' }) as Record<string, string>), kid: key.kid, alg: 'EdDSA', use: 'sig' })),
+    ...[deps.rsa.current, ...deps.rsa.others].map((key) => ({ ...(key.privateKey.export({ format: 'jwk' }) as Record<string, string>), kid: key.kid, alg: 'RS256', use: 'sig' })),
+  ];
+  const signingKid: Record<ResourceServerRow['access_token_signing_alg'], string> = { EdDSA: signing.kid, RS256: deps.rsa.current.kid };
   const configuration: Configuration = {
     adapter: deps.adapter,
     jwks: { keys: jwks },
@@ -129,9 +157,11 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
     // OIDC Core 3.1.2.1 / RFC 9700 §2.1.1: PKCE (S256, the only method oidc-provider supports) for
     // every client, public and confidential alike.
     pkce: { required: () => true },
-    enabledJWA: { idTokenSigningAlgValues: ['EdDSA'], userinfoSigningAlgValues: ['EdDSA'], requestObjectSigningAlgValues: ['EdDSA', 'ES256', 'RS256', 'PS256'] },
+    // Only asymmetric algorithms, and never `none` (RFC 8725 §3.1): no HMAC key exists to confuse
+    // with a public key, and a token naming another algorithm than its key's is refused.
+    enabledJWA: { idTokenSigningAlgValues: ['EdDSA', 'RS256'], userinfoSigningAlgValues: ['EdDSA', 'RS256'], requestObjectSigningAlgValues: ['EdDSA', 'ES256', 'RS256', 'PS256'], clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS] },
     clientDefaults: { id_token_signed_response_alg: 'EdDSA', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
-    extraClientMetadata: { properties: ['urn:parapet:organization_id', 'urn:parapet:first_party'] },
+    extraClientMetadata: { properties: ['urn:parapet:organization_id', 'urn:parapet:first_party', ...Object.values(TTL_METADATA)] },
     responseTypes: ['code'],
     // Scope claims (email) in the ID token too, as most providers do, so an app needs no userinfo call.
     conformIdTokenClaims: false,
@@ -167,12 +197,22 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
         getResourceServerInfo: async (_ctx, identifier, client) => {
           const api = await deps.resourceServer(client.clientId, identifier);
           if (api === undefined) throw new errors.InvalidTarget();
-          return { scope: api.scopes.join(' '), audience: api.identifier, accessTokenTTL: api.access_token_ttl_seconds, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'EdDSA', kid: signing.kid } } };
+          return { scope: api.scopes.join(' '), audience: api.identifier, accessTokenTTL: api.access_token_ttl_seconds, accessTokenFormat: 'jwt', jwt: { sign: { alg: api.access_token_signing_alg, kid: signingKid[api.access_token_signing_alg] } } };
         },
       },
     },
     interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}`, policy: loginPolicy(deps.grants) },
-    ttl: { AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? 900, AuthorizationCode: 60, IdToken: 900, Interaction: 600, Grant: 14 * 86_400, Session: 14 * 86_400, RefreshToken: 7 * 86_400 },
+    // The application's lifetimes (within the platform's bounds, checked at registration); a JWT
+    // access token lives no longer than its resource server allows either.
+    ttl: {
+      AccessToken: (_ctx, token, client) => Math.min(clientTtl(client, 'AccessToken', 900), token.resourceServer?.accessTokenTTL ?? Number.POSITIVE_INFINITY),
+      AuthorizationCode: 60,
+      IdToken: (_ctx, _token, client) => clientTtl(client, 'IdToken', 900),
+      Interaction: 600,
+      Grant: 14 * 86_400,
+      Session: 14 * 86_400,
+      RefreshToken: (_ctx, _token, client) => clientTtl(client, 'RefreshToken', 7 * 86_400),
+    },
     // Refresh tokens rotate at every use; a reused one revokes its grant (oidc-provider's reuse detection).
     rotateRefreshToken: () => true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -210,6 +250,12 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
   // Only the SHA-256 of a client secret is stored: compare digests (constant time in oidc-provider).
   const clientPrototype = provider.Client.prototype as unknown as { compareClientSecret: (this: unknown, actual: string) => Promise<boolean> | boolean };
   const compare = clientPrototype.compareClientSecret;
+  // RP-initiated logout's back-channel notices go through Parapet's outbox (address guard, durable
+  // retries) instead of oidc-provider's own one-shot sender.
+  const logoutPrototype = provider.Client.prototype as unknown as { backchannelLogout: (this: { clientId: string }, sub: string, sid: string) => Promise<void> };
+  logoutPrototype.backchannelLogout = function (this: { clientId: string }, sub: string, sid: string) {
+    return deps.backchannel({ clientId: this.clientId, userId: sub, sid });
+  };
   clientPrototype.compareClientSecret = function (this: unknown, actual: string) {
     return compare.call(this, createHashHex(actual));
   };

@@ -1,5 +1,11 @@
 import type { ColumnType } from 'kysely';
 /** Tables of the openid module (migration 0038). */
+
+/** The JWS algorithms Parapet signs ID tokens and JWT access tokens with (OIDC Core §15.1: RS256 too). */
+export type SigningAlg = 'EdDSA' | 'RS256';
+
+/** How an application authenticates at the token endpoint. */
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'private_key_jwt';
 export interface OidcApplicationsTable {
   tenant_id: string;
   id: string;
@@ -14,6 +20,17 @@ export interface OidcApplicationsTable {
   backchannel_logout_uri: string | null;
   /** RFC 9126 require_pushed_authorization_requests (migration 0056). */
   require_par: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The JWS algorithm of its ID tokens (migration 0087). */
+  id_token_signed_response_alg: ColumnType<SigningAlg, SigningAlg | undefined, SigningAlg>;
+  /** How it authenticates at the token endpoint (migration 0088). */
+  token_endpoint_auth_method: ColumnType<TokenEndpointAuthMethod, TokenEndpointAuthMethod | undefined, TokenEndpointAuthMethod>;
+  /** private_key_jwt: its public JWK Set, or where to fetch it (exactly one). */
+  jwks: ColumnType<{ keys: Record<string, unknown>[] } | null, string | null | undefined, string | null>;
+  jwks_uri: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Token lifetimes (migration 0088), within the platform's bounds. */
+  access_token_ttl_seconds: ColumnType<number, number | undefined, number>;
+  id_token_ttl_seconds: ColumnType<number, number | undefined, number>;
+  refresh_token_ttl_seconds: ColumnType<number, number | undefined, number>;
   secret_hash: Buffer | null;
   created_by: string | null;
   created_at: Date;
@@ -53,6 +70,8 @@ export interface OidcResourceServersTable {
   identifier: string;
   scopes: string[];
   access_token_ttl_seconds: number;
+  /** The JWS algorithm of its JWT access tokens (migration 0087). */
+  access_token_signing_alg: ColumnType<SigningAlg, SigningAlg | undefined, SigningAlg>;
   created_by: string | null;
   created_at: Date;
 }
@@ -93,7 +112,30 @@ export interface OidcSignUpsTable {
   used_at: Date | null;
 }
 
+/** The provider's RS256 keys, one per rotation period, the private key sealed (migration 0087). */
+export interface OidcRsaSigningKeysTable {
+  period_days: number;
+  period: number;
+  kid: string;
+  sealed_private_key: string;
+  created_at: Date;
+}
+
+/** A back-channel logout notice still owed to an application (migration 0089). */
+export interface OidcBackchannelOutboxTable {
+  id: string;
+  client_id: string;
+  user_id: string;
+  sid: string;
+  attempts: number;
+  next_attempt_at: Date;
+  last_error: string | null;
+  created_at: Date;
+}
+
 export interface OpenIdTables {
+  oidc_backchannel_outbox: OidcBackchannelOutboxTable;
+  oidc_rsa_signing_keys: OidcRsaSigningKeysTable;
   oidc_sign_up_settings: OidcSignUpSettingsTable;
   oidc_sign_ups: OidcSignUpsTable;
   oidc_resource_servers: OidcResourceServersTable;

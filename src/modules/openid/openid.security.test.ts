@@ -73,13 +73,28 @@ describe('OpenID Provider: attacks on the code flow', () => {
     assert.equal(wrong.status, 400);
   });
 
-  it('a replayed code is refused and revokes the tokens its first use issued', async () => {
+  it('a replayed code is refused, revokes the tokens its first use issued, and is audited (oidc.code_replayed, oidc.token_issued)', async () => {
     const request = await authorizationRequest(config);
     const callback = await signIn(r, new Browser(r.issuer), request.url, email);
     const tokens = await oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
     await assert.rejects(oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce }), (error: Error & { error?: string }) => error.error === 'invalid_grant');
     await assert.rejects(oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()?.sub ?? ''));
     await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token ?? ''));
+    // The organization's audit log (its inbox, before sequencing) has the exchange and the replay,
+    // recorded from the provider's events in the background.
+    type Event = { action: string; outcome: string; actor: { id: string | null }; targets: { id: string }[]; metadata: Record<string, string> };
+    let events: Event[] = [];
+    for (let tries = 0; tries < 50 && !events.some((event) => event.action === 'oidc.code_replayed'); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const rows = await r.t.transactor.withTenant(r.org.orgId, (tx) => tx.selectFrom('audit_inbox').select('event').execute());
+      events = rows.map((row) => (typeof row.event === 'string' ? JSON.parse(row.event) : row.event) as Event);
+    }
+    const replayed = events.find((event) => event.action === 'oidc.code_replayed');
+    assert.equal(replayed?.outcome, 'failure');
+    assert.equal(replayed.targets[0]?.id, app.client_id);
+    const issued = events.find((event) => event.action === 'oidc.token_issued' && event.actor.id === tokens.claims()?.sub);
+    assert.equal(issued?.metadata['grant_type'], 'authorization_code');
+    assert.ok(!JSON.stringify(events).includes(tokens.access_token), 'no token in the audit log');
   });
 
   it("a revoked Parapet session's refresh token and access token are refused", async () => {

@@ -2,7 +2,7 @@ import { defineOption, cidrList } from '../../config/options.ts';
 
 declare module '../../config/options.ts' {
   interface Config {
-    /** Private networks OpenID back-channel logout URIs may be in (openid module, issue 17). */
+    /** Private networks OpenID back-channel logout URIs and applications' jwks_uri may be in (openid module, issue 17). */
     readonly oidcBackchannelAllowedNetworks: readonly string[];
   }
 }
@@ -11,7 +11,7 @@ declare module '../../config/options.ts' {
 export const OPENID_OPTIONS = [
   defineOption({
     key: 'oidcBackchannelAllowedNetworks', env: 'PARAPET_OIDC_BACKCHANNEL_ALLOWED_NETWORKS', defaultText: '(none)',
-    description: 'Private networks (comma-separated CIDRs) OpenID back-channel logout URIs may be in; other private, loopback and metadata addresses are refused.',
+    description: 'Private networks (comma-separated CIDRs) OpenID back-channel logout URIs and applications\' jwks_uri may be in; other private, loopback and metadata addresses are refused.',
     parse: cidrList, derive: () => [],
   }),
 ] as const;

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { errorResponses, Name, NoContent, Nullable, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { auditContext } from '../../platform/http/request-context.ts';
+import { SigningAlgSchema } from './applications-routes.ts';
 import { RESOURCE_SCOPE_PATTERN, type ResourceServerRow, type ResourceServers } from './resource-servers.ts';
 
 const ResourceServer = Strict({
@@ -16,6 +17,7 @@ const ResourceServer = Strict({
   identifier: Type.String(),
   scopes: Type.Array(Type.String()),
   access_token_ttl_seconds: Type.Integer(),
+  access_token_signing_alg: SigningAlgSchema,
   created_at: Timestamp,
 });
 const EnvParams = Strict({ orgId: Uuid, projectId: Uuid, environmentId: Uuid });
@@ -26,6 +28,7 @@ const CreateBody = Strict({
   scopes: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 50, description: `The scopes the API defines (\`orders:read\`, matching \`${RESOURCE_SCOPE_PATTERN}\`); none of the OpenID scopes.` }),
   access_token_ttl_seconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 3600, description: 'Lifetime of its access tokens (default 900).' })),
   application_id: Type.Optional(Type.String({ format: 'uuid', maxLength: 36, description: "An application of this environment: the API is that application's own, and only it may ask for tokens to it." })),
+  access_token_signing_alg: Type.Optional(SigningAlgSchema),
 });
 
 const toResourceServer = (row: ResourceServerRow) => ({
@@ -38,6 +41,7 @@ const toResourceServer = (row: ResourceServerRow) => ({
   identifier: row.identifier,
   scopes: row.scopes,
   access_token_ttl_seconds: row.access_token_ttl_seconds,
+  access_token_signing_alg: row.access_token_signing_alg,
   created_at: row.created_at.toISOString(),
 });
 
@@ -60,7 +64,7 @@ export function registerResourceServerRoutes(server: FastifyInstance, service: R
     },
     handler: async (request, reply) => {
       const body = request.body;
-      const row = await service.create(auditContext(request), where(request.params), { name: body.name, identifier: body.identifier, scopes: body.scopes, accessTokenTtlSeconds: body.access_token_ttl_seconds ?? 900, applicationId: body.application_id?.toLowerCase() });
+      const row = await service.create(auditContext(request), where(request.params), { name: body.name, identifier: body.identifier, scopes: body.scopes, accessTokenTtlSeconds: body.access_token_ttl_seconds ?? 900, applicationId: body.application_id?.toLowerCase(), signingAlg: body.access_token_signing_alg ?? 'EdDSA' });
       return reply.status(201).send(toResourceServer(row));
     },
   });

@@ -7,7 +7,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { AuditContext, AuditRecorder } from '../audit/index.ts';
 import type { ApplicationRow, Where } from './applications-service.ts';
 import { SUPPORTED_SCOPES } from './applications-service.ts';
-import type { OidcResourceServersTable } from './openid-tables.ts';
+import type { OidcResourceServersTable, SigningAlg } from './openid-tables.ts';
 
 export type ResourceServerRow = Selectable<OidcResourceServersTable>;
 
@@ -21,6 +21,8 @@ export interface NewResourceServer {
   readonly scopes: readonly string[];
   readonly accessTokenTtlSeconds: number;
   readonly applicationId: string | undefined;
+  /** The JWS algorithm of its access tokens (default EdDSA). */
+  readonly signingAlg?: SigningAlg;
 }
 
 export interface ResourceServers {
@@ -76,6 +78,7 @@ export function createResourceServers(deps: { transactor: AppTransactor; clock: 
         identifier: input.identifier,
         scopes: [...new Set(input.scopes)],
         access_token_ttl_seconds: input.accessTokenTtlSeconds,
+        access_token_signing_alg: input.signingAlg ?? 'EdDSA',
         created_by: ctx.actor.type === 'user' || ctx.actor.type === 'operator' ? ctx.actor.id : null,
         created_at: clock.now(),
       };
@@ -96,7 +99,7 @@ export function createResourceServers(deps: { transactor: AppTransactor; clock: 
             outcome: 'success',
             source: ctx.source,
             targets: [{ type: 'environment', id: where.environmentId }, { type: 'oidc_resource_server', id: row.id, name: row.name }],
-            metadata: { identifier: row.identifier, scopes: row.scopes.join(' '), access_token_ttl_seconds: row.access_token_ttl_seconds, ...(row.application_id === null ? {} : { application_id: row.application_id }) },
+            metadata: { identifier: row.identifier, scopes: row.scopes.join(' '), access_token_ttl_seconds: row.access_token_ttl_seconds, access_token_signing_alg: row.access_token_signing_alg, ...(row.application_id === null ? {} : { application_id: row.application_id }) },
           });
         },
         ctx.userId,

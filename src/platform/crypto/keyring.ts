@@ -22,7 +22,7 @@ export interface WrappingKey {
 }
 
 /** Every use of keyring-derived material, named so two uses can never collide. */
-export type KeyPurpose = 'tenant-context-mac' | 'setup-token' | 'session-token' | 'audit-checkpoint-signing' | 'secret-sealing' | 'login-throttle' | 'tenant-key-wrapping' | 'access-token-signing' | 'secrets-layer' | 'account-tombstone' | 'refresh-token-successor' | 'row-integrity' | 'oidc-artifact-mac' | 'oidc-cookies' | 'subscription-links';
+export type KeyPurpose = 'tenant-context-mac' | 'setup-token' | 'session-token' | 'audit-checkpoint-signing' | 'secret-sealing' | 'login-throttle' | 'tenant-key-wrapping' | 'access-token-signing' | 'secrets-layer' | 'account-tombstone' | 'refresh-token-successor' | 'row-integrity' | 'oidc-artifact-mac' | 'oidc-cookies' | 'subscription-links' | 'oidc-rsa-key-sealing';
 
 export class KeyringError extends ParapetError {
   readonly code = 'keyring';
