@@ -22,4 +22,6 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([
   { table: 'sso_connections', column: 'oidc_client_secret_sealed', rowId: 'id' },
   // Vulnerability report titles and bodies (VDP-2), under the platform tenant's key.
   { table: 'disclosure_reports', column: 'content_sealed', rowId: 'id' },
+  // PDFs of trust center documents under NDA (TR-2), under the platform tenant's key.
+  { table: 'trust_nda_documents', column: 'content_sealed', rowId: 'id' },
 ]);
