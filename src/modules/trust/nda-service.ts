@@ -136,11 +136,15 @@ export function createNdaService(deps: {
 
     /** Stores (or replaces) the PDF of a document under NDA, encrypted under the platform tenant's key. */
     async upload(entryId: string, bytes: Uint8Array, actor: AuditActor, source: AuditSource): Promise<{ id: string; sha256: string }> {
-      try {
-        await loadPdf(bytes);
-      } catch {
-        throw new AppError('invalid_pdf');
-      }
+      // A PDF this library reads, with pages (it refuses encrypted ones, which could not be watermarked).
+      const readable = async () => {
+        try {
+          return Buffer.from(bytes.subarray(0, 5)).toString('latin1') === '%PDF-' && (await loadPdf(bytes)).getPageCount() > 0;
+        } catch {
+          return false;
+        }
+      };
+      if (!(await readable())) throw new AppError('invalid_pdf');
       const existing = await inPlatform((tx) => ndaEntry(tx, entryId));
       if (existing === undefined) throw new AppError('not_found', { detail: 'No document entry with access "nda" has this id.' });
       const id = existing.documentId ?? uuidv7(clock, random);
