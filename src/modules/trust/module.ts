@@ -2,6 +2,7 @@ import { startLeaderLoop } from '../../platform/jobs/leader-loop.ts';
 import { defineModule } from '../contract.ts';
 import { TRUST_AUDIT_ACTIONS } from './audit-actions.ts';
 import { TRUST_ERRORS } from './errors.ts';
+import { registerFaqCsvRoute } from './faq-csv.ts';
 import { registerNdaRoutes } from './nda-routes.ts';
 import { createNdaService, type NdaService } from './nda-service.ts';
 import { createCheckRunner, type CheckRunner } from './check-runner.ts';
@@ -71,6 +72,7 @@ export const trustModule = defineModule({
         registerTrustRoutes(ctx.http, trustCenter);
         registerTrustAdminRoutes(ctx.http, { transactor, clock, random, audit: audit.recorder, runner, changed: trustCenter.invalidate });
         await registerNdaRoutes(ctx.http, { service: nda, brand: config.trustName });
+        registerFaqCsvRoute(ctx.http, { transactor });
       },
       jobs: [
         {
