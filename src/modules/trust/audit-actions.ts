@@ -15,6 +15,7 @@ export const TRUST_AUDIT_ACTIONS = defineAuditActions({
   'trust.nda_approved': 'A verified request was approved, by rule (a verified SSO domain of an organization, or an allowed domain) or by a platform administrator; a single-use download link was mailed.',
   'trust.nda_rejected': 'A platform administrator rejected a request for a document under NDA.',
   'trust.nda_access_revoked': 'A platform administrator revoked a requester\'s access: their unused download links stop working.',
+  'trust.attestation_changed': 'A platform administrator created, changed (e.g. renewed) or deleted an attestation of an organizational control.',
   'trust.nda_downloaded': 'A requester used their single-use download link and received the PDF watermarked with their address and the time.',
 });
 

@@ -1,6 +1,7 @@
 import { startLeaderLoop } from '../../platform/jobs/leader-loop.ts';
 import { defineModule } from '../contract.ts';
 import { TRUST_AUDIT_ACTIONS } from './audit-actions.ts';
+import { registerAttestationRoutes } from './attestations.ts';
 import { TRUST_ERRORS } from './errors.ts';
 import { registerFaqCsvRoute } from './faq-csv.ts';
 import { registerNdaRoutes } from './nda-routes.ts';
@@ -44,6 +45,7 @@ export const trustModule = defineModule({
     trust_nda_requests: { scope: 'platform', reason: 'Visitors\u2019 requests for documents under NDA (no accounts, no organization\u2019s data), under the platform tenant.' },
     trust_nda_tokens: { scope: 'platform', reason: 'Single-use links mailed to NDA requesters (no accounts).' },
     trust_nda_allowed_domains: { scope: 'platform', reason: 'Email domains whose NDA requesters are approved by rule.' },
+    trust_attestations: { scope: 'platform', reason: 'Organizational controls the operator attests to (owner, date, evidence, review interval); no tenant data.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
   auditActions: TRUST_AUDIT_ACTIONS,
@@ -73,6 +75,7 @@ export const trustModule = defineModule({
         registerTrustAdminRoutes(ctx.http, { transactor, clock, random, audit: audit.recorder, runner, changed: trustCenter.invalidate });
         await registerNdaRoutes(ctx.http, { service: nda, brand: config.trustName });
         registerFaqCsvRoute(ctx.http, { transactor });
+        registerAttestationRoutes(ctx.http, { transactor, clock, random, audit: audit.recorder, brand: config.trustName });
       },
       jobs: [
         {

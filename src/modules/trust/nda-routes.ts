@@ -167,21 +167,27 @@ export async function registerNdaRoutes(server: FastifyInstance, deps: { service
     },
   });
 
-  app.put('/api/v1/platform/trust/entries/:entryId/file', {
-    config: { permission: 'self' },
-    bodyLimit: Math.ceil((MAX_PDF_BYTES * 4) / 3) + 1024,
-    schema: {
-      tags,
-      summary: 'Upload (or replace) the PDF of a document entry with access "nda"; stored encrypted (platform administrators)',
-      params: Strict({ entryId: Uuid }),
-      body: Strict({ content_base64: Type.String({ minLength: 4, maxLength: Math.ceil((MAX_PDF_BYTES * 4) / 3) + 4, pattern: '^[A-Za-z0-9+/]+={0,2}$' }) }),
-      response: { 200: Strict({ id: Uuid, sha256: Type.String() }), ...errorResponses(400, 401, 403, 404, 409, 413) },
-    },
-    handler: async (request) => {
-      requirePlatformAdmin(request);
-      const ctx = auditContext(request);
-      return service.upload(request.params.entryId.toLowerCase(), Buffer.from(request.body.content_base64, 'base64'), ctx.actor, ctx.source);
-    },
+  // The PDF itself is the body (Content-Type application/pdf), up to its own size limit.
+  await server.register(async (scope) => {
+    scope.addContentTypeParser('application/pdf', { parseAs: 'buffer', bodyLimit: MAX_PDF_BYTES }, (_request, body, done) => {
+      done(null, body);
+    });
+    scope.withTypeProvider<TypeBoxTypeProvider>().put('/api/v1/platform/trust/entries/:entryId/file', {
+      config: { permission: 'self' },
+      schema: {
+        tags,
+        summary: 'Upload (or replace) the PDF of a document entry with access "nda" (body: the PDF, application/pdf, at most 10 MiB); stored encrypted (platform administrators)',
+        consumes: ['application/pdf'],
+        params: Strict({ entryId: Uuid }),
+        response: { 200: Strict({ id: Uuid, sha256: Type.String() }), ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
+      },
+      handler: async (request) => {
+        requirePlatformAdmin(request);
+        if (!Buffer.isBuffer(request.body)) throw new AppError('unsupported_media_type', { detail: 'Send the PDF itself with Content-Type application/pdf.' });
+        const ctx = auditContext(request);
+        return service.upload(request.params.entryId.toLowerCase(), request.body, ctx.actor, ctx.source);
+      },
+    });
   });
 
   app.get('/api/v1/platform/trust/nda-requests', {

@@ -63,7 +63,7 @@ export async function startNdaFixture(options: { clock?: Clock; env?: Record<str
   const entry = await t.inject({ method: 'POST', url: '/api/v1/platform/trust/entries', headers: { cookie: admin }, payload: { kind: 'document', data: { title: 'SOC 2 Type II report', access: 'nda', description: 'The auditor\'s report.' } } });
   assert.equal(entry.statusCode, 201, entry.body);
   const entryId = entry.json<{ id: string }>().id;
-  const upload = await t.inject({ method: 'PUT', url: `/api/v1/platform/trust/entries/${entryId}/file`, headers: { cookie: admin }, payload: { content_base64: Buffer.from(await makePdf('ORIGINAL REPORT CONTENT')).toString('base64') } });
+  const upload = await t.inject({ method: 'PUT', url: `/api/v1/platform/trust/entries/${entryId}/file`, headers: { cookie: admin, 'content-type': 'application/pdf' }, payload: Buffer.from(await makePdf('ORIGINAL REPORT CONTENT')) });
   assert.equal(upload.statusCode, 200, upload.body);
   const { version, sha256 } = nda.json<{ version: number; sha256: string }>();
   return {

@@ -116,13 +116,15 @@ describe('documents under NDA (TR-2)', () => {
   });
 
   it('TR-2: an upload that is not a PDF, or for an entry that is not an NDA document, is refused', async () => {
-    const notPdf = await f.t.inject({ method: 'PUT', url: `/api/v1/platform/trust/entries/${f.entryId}/file`, headers: { cookie: f.admin }, payload: { content_base64: Buffer.from('<html>not a pdf</html>').toString('base64') } });
+    const notPdf = await f.t.inject({ method: 'PUT', url: `/api/v1/platform/trust/entries/${f.entryId}/file`, headers: { cookie: f.admin, 'content-type': 'application/pdf' }, payload: Buffer.from('<html>not a pdf</html>') });
     assert.equal(notPdf.statusCode, 400);
     assert.equal(notPdf.json<{ code: string }>().code, 'invalid_pdf');
     const pub = await f.t.inject({ method: 'POST', url: '/api/v1/platform/trust/entries', headers: { cookie: f.admin }, payload: { kind: 'document', data: { title: 'Public', access: 'public', url: '/x.pdf' } } });
-    const onPublic = await f.t.inject({ method: 'PUT', url: `/api/v1/platform/trust/entries/${pub.json<{ id: string }>().id}/file`, headers: { cookie: f.admin }, payload: { content_base64: Buffer.from(await makePdf('public')).toString('base64') } });
+    const onPublic = await f.t.inject({ method: 'PUT', url: `/api/v1/platform/trust/entries/${pub.json<{ id: string }>().id}/file`, headers: { cookie: f.admin, 'content-type': 'application/pdf' }, payload: Buffer.from(await makePdf('public')) });
     assert.equal(onPublic.statusCode, 404, 'only an entry with access "nda" takes a file');
-    const bare = await f.t.inject({ method: 'PUT', url: `/api/v1/platform/trust/entries/${f.entryId}/file`, headers: { cookie: f.admin }, payload: { content_base64: Buffer.from('%PDF-1.7').toString('base64') } });
+    const bare = await f.t.inject({ method: 'PUT', url: `/api/v1/platform/trust/entries/${f.entryId}/file`, headers: { cookie: f.admin, 'content-type': 'application/pdf' }, payload: Buffer.from('%PDF-1.7') });
+    const asJson = await f.t.inject({ method: 'PUT', url: `/api/v1/platform/trust/entries/${f.entryId}/file`, headers: { cookie: f.admin }, payload: { content_base64: 'JVBERi0=' } });
+    assert.equal(asJson.statusCode, 415, 'the body is the PDF, not JSON');
     assert.equal(bare.statusCode, 400, 'a PDF header without pages is not a document');
   });
 });
