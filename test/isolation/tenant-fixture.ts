@@ -146,7 +146,7 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
     resourceServerId,
     // Platform-level records (incidents, disclosure reports) belong to no tenant: an unknown id is enough for routes that must refuse bad input first.
     incidentId: crypto.randomUUID(), clockId: crypto.randomUUID(), reportId: crypto.randomUUID(), componentId: crypto.randomUUID(),
-    attachmentId: crypto.randomUUID(),
+    attachmentId: crypto.randomUUID(), attestationId: crypto.randomUUID(),
     directoryId, mappingId,
     // Subscriptions (platform-level): an unknown published item.
     itemId: crypto.randomUUID() } };

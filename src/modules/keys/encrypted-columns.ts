@@ -26,4 +26,6 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([
   { table: 'disclosure_messages', column: 'body_sealed', rowId: 'id' },
   { table: 'disclosure_attachments', column: 'name_sealed', rowId: 'id' },
   { table: 'disclosure_attachments', column: 'content_sealed', rowId: 'id' },
+  // PDFs of trust center documents under NDA (TR-2), under the platform tenant's key.
+  { table: 'trust_nda_documents', column: 'content_sealed', rowId: 'id' },
 ]);

@@ -218,6 +218,12 @@ export function createConnectionsService(deps: {
       return domainView(row);
     },
 
+    /**
+     * The organization that verified `domain` (DNS TXT), across organizations: its id only, or
+     * undefined. For other modules' rules (the trust center approves NDA requests from it).
+     */
+    organizationOfVerifiedDomain: async (domain: string): Promise<string | undefined> => (await transactor.withPlatform((tx) => store.routeForDomain(tx, domain.toLowerCase())))?.tenant_id,
+
     listDomains: async (tenantId: string): Promise<DomainView[]> => (await transactor.withTenant(tenantId, (tx) => store.listDomains(tx, tenantId))).map(domainView),
 
     /**

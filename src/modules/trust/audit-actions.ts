@@ -7,6 +7,17 @@ export const TRUST_AUDIT_ACTIONS = defineAuditActions({
   'trust.check_recovered': 'A failing trust center check passed again.',
   'trust.organization_report': "An organization's signed trust report (its own checks, issue 20 item 9) was downloaded.",
   'trust.entry_changed': 'A platform administrator created, changed or deleted a trust center entry (certification, document, subprocessor, question).',
+  // Documents under NDA (TR-2).
+  'trust.nda_published': 'A platform administrator published a new version of the click-through NDA (its SHA-256 in the metadata).',
+  'trust.nda_document_uploaded': 'A platform administrator uploaded (or replaced) the encrypted PDF of a document under NDA.',
+  'trust.nda_allowed_domains_changed': 'A platform administrator changed the email domains whose verified requesters are approved without a person.',
+  'trust.nda_requested': 'A visitor requested a document under NDA and accepted the click-through NDA (version and SHA-256 in the metadata); a verification link was mailed.',
+  'trust.nda_email_verified': 'A requester used the verification link mailed to them: the address is theirs.',
+  'trust.nda_approved': 'A verified request was approved, by rule (a verified SSO domain of an organization, or an allowed domain) or by a platform administrator; a single-use download link was mailed.',
+  'trust.nda_rejected': 'A platform administrator rejected a request for a document under NDA.',
+  'trust.nda_access_revoked': 'A platform administrator revoked a requester\'s access: their unused download links stop working.',
+  'trust.attestation_changed': 'A platform administrator created, changed (e.g. renewed) or deleted an attestation of an organizational control.',
+  'trust.nda_downloaded': 'A requester used their single-use download link and received the PDF watermarked with their address and the time.',
 });
 
 declare module '../audit/index.ts' {

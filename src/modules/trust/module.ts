@@ -1,6 +1,11 @@
 import { startLeaderLoop } from '../../platform/jobs/leader-loop.ts';
 import { defineModule } from '../contract.ts';
 import { TRUST_AUDIT_ACTIONS } from './audit-actions.ts';
+import { registerAttestationRoutes } from './attestations.ts';
+import { TRUST_ERRORS } from './errors.ts';
+import { registerFaqCsvRoute } from './faq-csv.ts';
+import { registerNdaRoutes } from './nda-routes.ts';
+import { createNdaService, type NdaService } from './nda-service.ts';
 import { createCheckRunner, type CheckRunner } from './check-runner.ts';
 import { platformLogCheck } from './checks/audit-checks.ts';
 import { lockoutCheck, passwordPolicyCheck } from './checks/authentication-checks.ts';
@@ -20,6 +25,8 @@ import type { PublishSubprocessorNotice } from './subprocessor-notices.ts';
 export interface TrustApi {
   readonly runner: CheckRunner;
   readonly center: TrustCenter;
+  /** Documents under NDA (TR-2). */
+  readonly nda: NdaService;
 }
 
 declare module '../contract.ts' {
@@ -33,16 +40,23 @@ export const TRUST_CHECKS_LOCK_KEY = 7450104053;
 export const trustModule = defineModule({
   name: 'trust',
   summary: 'The public trust center: controls from the claims catalogue bound to scheduled live checks, signed evidence, certifications, documents, subprocessors, FAQ, security.txt.',
-  dependsOn: ['audit', 'keys', 'alerts', 'lifecycle', 'subscriptions'],
+  dependsOn: ['audit', 'keys', 'alerts', 'lifecycle', 'subscriptions', 'sso'],
   tables: {
     trust_check_results: { scope: 'platform', reason: 'Results of checks of the deployment as a whole (catalogue, key provider, TLS, platform log); no tenant data.' },
     trust_entries: { scope: 'platform', reason: 'What the operator publishes on the public trust center.' },
     trust_canary: { scope: 'tenant' },
+    trust_nda_versions: { scope: 'platform', reason: 'The versions of the click-through NDA of documents under NDA (TR-2); never edited.' },
+    trust_nda_documents: { scope: 'platform', reason: 'Encrypted PDFs published under NDA by the operator, under the platform tenant.' },
+    trust_nda_requests: { scope: 'platform', reason: 'Visitors\u2019 requests for documents under NDA (no accounts, no organization\u2019s data), under the platform tenant.' },
+    trust_nda_tokens: { scope: 'platform', reason: 'Single-use links mailed to NDA requesters (no accounts).' },
+    trust_nda_allowed_domains: { scope: 'platform', reason: 'Email domains whose NDA requesters are approved by rule.' },
+    trust_attestations: { scope: 'platform', reason: 'Organizational controls the operator attests to (owner, date, evidence, review interval); no tenant data.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
   auditActions: TRUST_AUDIT_ACTIONS,
   options: TRUST_OPTIONS,
-  create: async (ctx, { audit, keys, alerts, lifecycle, subscriptions }) => {
+  errors: TRUST_ERRORS,
+  create: async (ctx, { audit, keys, alerts, lifecycle, subscriptions, sso }) => {
     const { config, transactor, clock, random, logger } = ctx;
     const issue20 = organizationChecks({ config, transactor, clock, signer: audit.signer, lifecycleRuns: lifecycle.runs });
     const checks = [
@@ -63,13 +77,17 @@ export const trustModule = defineModule({
     // TR-3: subprocessor changes go to the `subprocessors` topic's subscribers, in the transaction of the change.
     const publish: PublishSubprocessorNotice = (tx, notice, actx) => subscriptions.service.publish(tx, { topic: 'subprocessors', link: `${subscriptions.publicUrl}/trust/subprocessors`, ...notice }, actx);
     onResults.invalidate = trustCenter.invalidate;
+    const nda = createNdaService({ transactor, clock, random, audit: audit.recorder, fields: keys.fields, mail: ctx.mail, organizationOfVerifiedDomain: sso.connections.organizationOfVerifiedDomain });
     return {
-      api: { runner, center: trustCenter },
-      routes: () => {
+      api: { runner, center: trustCenter, nda },
+      routes: async () => {
         registerTrustRoutes(ctx.http, trustCenter);
         registerTrustAdminRoutes(ctx.http, { transactor, clock, random, audit: audit.recorder, runner, changed: trustCenter.invalidate, publish });
         registerOscalRoute(ctx.http, { evidence: trustCenter.evidence, title: config.trustName, publicUrl: config.publicUrl });
         registerOrgViewRoutes(ctx.http, { view: createOrgView({ checks: issue20.perOrganization, clock, signer: audit.signer }), transactor, random, audit: audit.recorder });
+        await registerNdaRoutes(ctx.http, { service: nda, brand: config.trustName });
+        registerFaqCsvRoute(ctx.http, { transactor });
+        registerAttestationRoutes(ctx.http, { transactor, clock, random, audit: audit.recorder, brand: config.trustName });
       },
       jobs: [
         {

@@ -113,7 +113,7 @@ function documents(data: PageData): SafeHtml {
   if (docs.length === 0) return html`<p>No documents are published yet.</p>`;
   return html`<ul class="documents">${docs.map(
     (d) => html`<li><strong>${d.data.title}</strong>${d.data.description === undefined ? '' : html` — ${d.data.description}`} ${
-      d.data.access === 'public' && d.data.url !== undefined ? html`<a href="${d.data.url}">Download</a>` : html`<span class="meta">Available under NDA on request.</span>`
+      d.data.access === 'public' && d.data.url !== undefined ? html`<a href="${d.data.url}">Download</a>` : html`<a href="/trust/documents/${d.id}/request">Request under NDA</a>`
     }</li>`,
   )}</ul>`;
 }

@@ -22,7 +22,9 @@ export type MailTemplate =
   | { readonly kind: 'disclosure_portal'; readonly token: string; readonly expiresAt: Date }
   | { readonly kind: 'sign_up_verify'; readonly application: string; readonly token: string; readonly expiresAt: Date }
   | { readonly kind: 'subscription_confirm'; readonly topic: string; readonly token: string; readonly expiresAt: Date }
-  | { readonly kind: 'subscription_notice'; readonly topic: string; readonly title: string; readonly body: string; readonly link: string; readonly effectiveAt: Date | null; readonly unsubscribeToken: string; readonly objectionToken: string | null };
+  | { readonly kind: 'subscription_notice'; readonly topic: string; readonly title: string; readonly body: string; readonly link: string; readonly effectiveAt: Date | null; readonly unsubscribeToken: string; readonly objectionToken: string | null }
+  | { readonly kind: 'trust_nda_verify'; readonly document: string; readonly token: string; readonly expiresAt: Date }
+  | { readonly kind: 'trust_nda_download'; readonly document: string; readonly token: string; readonly expiresAt: Date };
 
 export type MailKind = MailTemplate['kind'];
 
@@ -117,6 +119,22 @@ export function renderMail(template: MailTemplate, publicUrl: string): RenderedM
         ['Someone asked to see the vulnerability reports submitted with this address.', `The link works once, until ${when(template.expiresAt)}. Without the link, paste this code on the portal page: ${template.token}`],
         { label: 'See your reports', url: `${publicUrl}/security/disclosure/portal#token=${template.token}` },
         'If you did not ask for this, ignore this message.',
+      );
+    // Documents under NDA (docs/trust-center.md). The pages work without script, so the code is
+    // also given to paste; in the link it stays in the fragment, out of access logs.
+    case 'trust_nda_verify':
+      return compose(
+        'Confirm your request for a document under NDA',
+        [`Someone asked for the document "${template.document}" with this address and accepted its NDA. The request goes on once you confirm the address.`, `The link works once, until ${when(template.expiresAt)}. Without the link, paste this code on the confirmation page: ${template.token}`],
+        { label: 'Confirm the request', url: `${publicUrl}/trust/documents/verify#token=${template.token}` },
+        'If you did not ask for this, ignore this message: nothing is released to an unconfirmed address.',
+      );
+    case 'trust_nda_download':
+      return compose(
+        'Your document under NDA is ready',
+        [`Your request for "${template.document}" was approved. The copy you download is marked with your address and the time.`, `The link works once, until ${when(template.expiresAt)}. On the download page, enter this address and paste this code: ${template.token}`],
+        { label: 'Download the document', url: `${publicUrl}/trust/documents/download#token=${template.token}` },
+        'The document is confidential under the NDA you accepted. Do not forward this message.',
       );
     // Self-service sign-up (docs/openid-provider.md): the hosted pages work without script, so the
     // code is also given to paste; in the link it stays in the fragment, out of access logs.
