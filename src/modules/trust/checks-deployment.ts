@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import { isLoopback, type Config } from '../../config/index.ts';
+import type { Config } from '../../config/index.ts';
+import { isLoopback } from '../../config/options.ts';
 import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { postgresConnectionConfig } from '../../platform/db/postgres-tls.ts';
