@@ -51,8 +51,14 @@ export function registerAuthentication(
   app.addHook('onRequest', async (request) => {
     if (UNSAFE.has(request.method) && request.routeOptions.config.crossSitePost !== true) {
       const origin = request.headers.origin;
-      if (origin !== undefined && !allowed.has(origin)) throw new AppError('origin_mismatch');
-      if (origin === undefined && request.headers['sec-fetch-site'] === 'cross-site') throw new AppError('origin_mismatch');
+      const site = request.headers['sec-fetch-site'];
+      // A same-origin form post from a page served with `Referrer-Policy: no-referrer` (every page
+      // here) carries `Origin: null` (Fetch: the origin is serialized as null under no-referrer);
+      // Fetch Metadata then says same-origin. An opaque origin anywhere else (a sandboxed frame, a
+      // data: URL, another site) is `cross-site`, and without Fetch Metadata `null` is refused.
+      const sameOriginNull = origin === 'null' && site === 'same-origin';
+      if (origin !== undefined && !sameOriginNull && !allowed.has(origin)) throw new AppError('origin_mismatch');
+      if (origin === undefined && site === 'cross-site') throw new AppError('origin_mismatch');
     }
     for (const authenticate of authenticators) {
       request.principal = await authenticate(request);

@@ -102,6 +102,20 @@ describe('login and sessions', () => {
     assertProblem(await login({ email, password: TEST_PASSWORD }, { origin: 'https://evil.example' }), 403, 'origin_mismatch');
   });
 
+  it('CSRF: Origin null passes only as a same-origin form post under no-referrer (Fetch Metadata same-origin); any other null is refused', async () => {
+    const cookie = sessionCookie(await login({ email, password: TEST_PASSWORD }));
+    const create = (headers: Record<string, string>) => t.inject({ method: 'POST', url: '/api/v1/organizations', payload: { name: 'csrf-null' }, headers: { cookie, ...headers } });
+    // What Chromium sends for a form post from one of our own pages (Referrer-Policy: no-referrer).
+    assert.equal((await create({ origin: 'null', 'sec-fetch-site': 'same-origin' })).statusCode, 201);
+    // A sandboxed frame or data: URL on another site: opaque origin, cross-site.
+    assertProblem(await create({ origin: 'null', 'sec-fetch-site': 'cross-site' }), 403, 'origin_mismatch');
+    assertProblem(await create({ origin: 'null', 'sec-fetch-site': 'same-site' }), 403, 'origin_mismatch');
+    assertProblem(await create({ origin: 'null', 'sec-fetch-site': 'none' }), 403, 'origin_mismatch');
+    // A browser without Fetch Metadata: null cannot be told apart from a cross-site opaque origin.
+    assertProblem(await create({ origin: 'null' }), 403, 'origin_mismatch');
+    assertProblem(await login({ email, password: TEST_PASSWORD }, { origin: 'null', 'sec-fetch-site': 'cross-site' }), 403, 'origin_mismatch');
+  });
+
   it('a disabled user cannot sign in and their sessions stop working', async () => {
     const user = await t.createUser('leaver@example.com', TEST_PASSWORD);
     const cookie = await t.login('leaver@example.com', TEST_PASSWORD);
