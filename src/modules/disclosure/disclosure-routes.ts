@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
-import { parseFormBody } from '../../platform/http/form-body.ts';
+import { acceptFormBodies, formField, formFields } from '../../platform/http/form-body.ts';
 import { auditContext, requestSource, requireUser } from '../../platform/http/request-context.ts';
 import { Email, errorResponses, NoContent, Nullable, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { clockView } from './deadlines.ts';
@@ -109,19 +109,10 @@ export function registerDisclosureRoutes(server: FastifyInstance, deps: { servic
   // The same intake as plain HTML forms (no script): answers are our own text, never the reporter's.
   void server.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => {
-      try {
-        done(null, parseFormBody(body as string));
-      } catch (error) {
-        done(error as Error, undefined);
-      }
-    });
-    const form = (request: FastifyRequest) => (request.body ?? {}) as Record<string, string | undefined>;
+    acceptFormBodies(scope, { bodyLimit: BODY_LIMIT });
+    const form = formFields;
     const config = { auth: 'public' as const, rateLimit: 'auth' as const };
-    const field = (value: string | undefined, max: number, pattern?: RegExp) => {
-      if (value === undefined || value.length > max || (pattern !== undefined && !pattern.test(value))) throw new AppError('invalid_request', { detail: 'A field is missing or too long.' });
-      return value;
-    };
+    const field = (value: string | undefined, max: number, pattern?: RegExp) => formField(value, max, pattern === undefined ? {} : { pattern });
     const emailShape = /^[^\s@]{1,64}@[^\s@]{1,189}$/;
 
     scope.post('/security/disclosure/reports', { config, schema: { hide: true } }, async (request, reply) => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
 import { requestSource } from '../../platform/http/request-context.ts';
+import { formField, formFields } from '../../platform/http/form-body.ts';
 import type { AttachmentsService } from './attachments-service.ts';
 import { withText } from './disclosure-routes.ts';
 import type { DisclosureService } from './disclosure-service.ts';
@@ -17,11 +18,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function registerPortalPages(scope: FastifyInstance, deps: { service: DisclosureService; portal: PortalService; attachments: AttachmentsService; cookie: PortalCookie; now: () => Date; page: (reply: FastifyReply, body: string, status?: number) => FastifyReply }): void {
   const { portal, attachments, cookie, page } = deps;
   const config = { auth: 'public' as const, rateLimit: 'auth' as const };
-  const form = (request: FastifyRequest) => (request.body ?? {}) as Record<string, string | undefined>;
-  const field = (value: string | undefined, max: number) => {
-    if (value === undefined || value.length === 0 || value.length > max) throw new AppError('invalid_request', { detail: 'A field is missing or too long.' });
-    return value;
-  };
+  const form = formFields;
+  const field = (value: string | undefined, max: number) => formField(value, max, { nonEmpty: true });
   const reportId = (request: FastifyRequest) => {
     const id = (request.params as Record<string, string | undefined>)['reportId'] ?? '';
     if (!UUID.test(id)) throw new AppError('not_found');

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
-import { parseFormBody } from '../../platform/http/form-body.ts';
+import { acceptFormBodies, formField, formFields } from '../../platform/http/form-body.ts';
 import { requestSource, requireUser } from '../../platform/http/request-context.ts';
 import { Email, errorResponses, Nullable, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { FEED_TYPES, feedEtag, ifNoneMatchHits, renderAtom, renderJsonFeed, renderRss, type FeedFormat } from './feeds.ts';
@@ -72,19 +72,10 @@ export function registerSubscriptionRoutes(server: FastifyInstance, deps: { subs
   // The same as plain HTML forms (no script); answers are our own text, never the visitor's input.
   void server.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_LIMIT }, (_request, body, done) => {
-      try {
-        done(null, parseFormBody(body as string));
-      } catch (error) {
-        done(error as Error, undefined);
-      }
-    });
-    const form = (request: FastifyRequest) => (request.body ?? {}) as Record<string, string | undefined>;
+    acceptFormBodies(scope, { bodyLimit: FORM_LIMIT });
+    const form = formFields;
     const config = { auth: 'public' as const, rateLimit: 'auth' as const };
-    const field = (value: string | undefined, max: number, pattern?: RegExp) => {
-      if (value === undefined || value.length > max || (pattern !== undefined && !pattern.test(value))) throw new AppError('invalid_request', { detail: 'A field is missing or too long.' });
-      return value;
-    };
+    const field = (value: string | undefined, max: number, pattern?: RegExp) => formField(value, max, pattern === undefined ? {} : { pattern });
 
     scope.post('/subscriptions/subscribe', { config, schema: { hide: true } }, async (request, reply) => {
       const f = form(request);

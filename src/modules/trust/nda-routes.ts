@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../platform/http/errors.ts';
-import { acceptFormBodies } from '../../platform/http/form-body.ts';
+import { acceptFormBodies, formField, formFields } from '../../platform/http/form-body.ts';
 import { auditContext, requestSource, requireUser } from '../../platform/http/request-context.ts';
 import { Email, errorResponses, NoContent, Nullable, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import { renderCodePage, renderNoticePage, renderRequestPage } from './nda-pages.ts';
@@ -79,12 +79,9 @@ export async function registerNdaRoutes(server: FastifyInstance, deps: { service
 
   await server.register(async (scope) => {
     acceptFormBodies(scope, { bodyLimit: 16 * 1024 });
-    const form = (request: FastifyRequest) => (request.body ?? {}) as Record<string, string | undefined>;
+    const form = formFields;
     const config = { auth: 'public' as const, rateLimit: 'auth' as const };
-    const field = (value: string | undefined, max: number, pattern?: RegExp) => {
-      if (value === undefined || value.length > max || /[\u0000-\u001f\u007f]/.test(value) || (pattern !== undefined && !pattern.test(value))) throw new AppError('invalid_request', { detail: 'A field is missing, too long or not valid.' });
-      return value;
-    };
+    const field = (value: string | undefined, max: number, pattern?: RegExp) => formField(value, max, { noControl: true, ...(pattern === undefined ? {} : { pattern }) });
     const emailShape = /^[^\s@]{1,64}@[^\s@]{1,189}\.[^\s@]{1,62}$/;
 
     scope.post('/trust/documents/:entryId/request', { config, schema: { hide: true, params: Strict({ entryId: Uuid }) } }, async (request, reply) => {

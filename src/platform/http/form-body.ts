@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from './errors.ts';
 
 /** Names that could reach an object's prototype; refused like their JSON counterparts. */
@@ -51,4 +51,25 @@ export function acceptFormBodies(scope: Pick<FastifyInstance, 'addContentTypePar
       done(error as Error, undefined);
     }
   });
+}
+
+/** The fields of a form body parsed by `acceptFormBodies` (a field not sent is undefined). */
+export function formFields(request: FastifyRequest): Record<string, string | undefined> {
+  return (request.body ?? {}) as Record<string, string | undefined>;
+}
+
+/**
+ * A required field of a script-free form: present, at most `max` characters, non-empty and without
+ * control characters when asked, matching `pattern` when given. Otherwise `400 invalid_request`
+ * with a fixed detail: the value is never echoed.
+ */
+export function formField(value: string | undefined, max: number, options: { pattern?: RegExp; nonEmpty?: boolean; noControl?: boolean } = {}): string {
+  const bad =
+    value === undefined ||
+    value.length > max ||
+    (options.nonEmpty === true && value.length === 0) ||
+    (options.noControl === true && /[\u0000-\u001f\u007f]/.test(value)) ||
+    (options.pattern !== undefined && !options.pattern.test(value));
+  if (bad) throw new AppError('invalid_request', { detail: 'A field is missing, too long or not valid.' });
+  return value;
 }
