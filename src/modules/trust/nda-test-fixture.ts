@@ -114,7 +114,9 @@ export async function requestRow(f: NdaFixture, email: string): Promise<Record<s
 
 /** The audit actions recorded with `targetId` among their targets, in order (after the sequencer drained). */
 export async function auditActionsOf(f: NdaFixture, targetId: string): Promise<string[]> {
+  await f.t.app.services.audit.apiCalls.flush();
   await f.t.app.services.audit.sequencer.drain();
-  const rows = await f.t.database.db.withOwner((s) => s.query<{ action: string }>(`select action from audit_events where '${targetId}' = any(target_ids) order by seq`));
-  return rows.map((r) => r.action);
+  const tenant = '00000000-0000-0000-0000-000000000000';
+  const rows = await f.t.transactor.withTenant(tenant, (tx) => tx.selectFrom('audit_events').select(['action', 'target_ids']).where('tenant_id', '=', tenant).orderBy('seq').execute());
+  return rows.filter((r) => r.target_ids.includes(targetId)).map((r) => r.action);
 }

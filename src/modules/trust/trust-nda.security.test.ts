@@ -111,9 +111,12 @@ describe('documents under NDA: attacks (TR-2)', () => {
     assert.equal(typeof row['accepted_ip'], 'string');
     assert.ok((row['accepted_ip'] as string).length > 0);
     await f.t.app.services.audit.sequencer.drain();
-    const [event] = await f.t.database.db.withOwner((s) => s.query<{ canonical: string }>(`select convert_from(canonical, 'UTF8') as canonical from audit_events where '${row.id}' = any(target_ids) and action = 'trust.nda_requested'`));
+    // Read as the app in the platform log's context (the owner is under forced RLS on PostgreSQL).
+    const platform = '00000000-0000-0000-0000-000000000000';
+    const events = await f.t.transactor.withTenant(platform, (tx) => tx.selectFrom('audit_events').select(['canonical', 'target_ids']).where('tenant_id', '=', platform).where('action', '=', 'trust.nda_requested').execute());
+    const event = events.find((e) => e.target_ids.includes(row.id));
     assert.ok(event !== undefined);
-    assert.equal((JSON.parse(event.canonical) as { metadata: Record<string, unknown> }).metadata['nda_sha256'], row['nda_sha256']);
+    assert.equal((JSON.parse(Buffer.from(event.canonical).toString('utf8')) as { metadata: Record<string, unknown> }).metadata['nda_sha256'], row['nda_sha256']);
   });
 
   it('TR-2: answers do not tell whether an address has an account, was approved by rule, or what others requested', async () => {

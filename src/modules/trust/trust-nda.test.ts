@@ -56,14 +56,12 @@ describe('documents under NDA (TR-2)', () => {
 
   it('TR-2: an address in an organization\'s verified SSO domain is approved by rule', async () => {
     const domain = `customer-${systemRandom(4).toString('hex')}.example`;
-    await f.t.database.db.withOwner(async (s) => {
-      const [org] = await s.query<{ id: string }>('select id from organizations limit 1');
-      let orgId = org?.id;
-      if (orgId === undefined) {
-        orgId = crypto.randomUUID();
-        await s.query(`insert into organizations (id, name, created_at, updated_at) values ('${orgId}', 'Customer', now(), now())`);
-      }
-      await s.query(`insert into sso_domains (tenant_id, id, domain, verification_token, verified_at, created_at) values ('${orgId}', '${crypto.randomUUID()}', '${domain}', 'token', now(), now())`);
+    // Through the app role in the organization's own context (the database owner is under forced RLS on PostgreSQL).
+    const orgId = crypto.randomUUID();
+    await f.t.transactor.withTenant(orgId, async (tx) => {
+      const now = new Date();
+      await tx.insertInto('organizations').values({ id: orgId, name: 'Customer', created_at: now, updated_at: now } as never).execute();
+      await tx.insertInto('sso_domains').values({ tenant_id: orgId, id: crypto.randomUUID(), domain, verification_token: 'token', verified_at: now, created_at: now } as never).execute();
     });
     const email = `buyer@${domain}`;
     assert.equal((await verifyCode(f, await requestDocument(f, email))).statusCode, 200);
