@@ -60,8 +60,8 @@ describe('documents under NDA (TR-2)', () => {
     const orgId = crypto.randomUUID();
     await f.t.transactor.withTenant(orgId, async (tx) => {
       const now = new Date();
-      await tx.insertInto('organizations').values({ id: orgId, name: 'Customer', created_at: now, updated_at: now } as never).execute();
-      await tx.insertInto('sso_domains').values({ tenant_id: orgId, id: crypto.randomUUID(), domain, verification_token: 'token', verified_at: now, created_at: now } as never).execute();
+      await tx.insertInto('organizations').values({ id: orgId, name: 'Customer', created_at: now, updated_at: now }).execute();
+      await tx.insertInto('sso_domains').values({ tenant_id: orgId, id: crypto.randomUUID(), domain, verification_token: 'token', verified_at: now, created_at: now }).execute();
     });
     const email = `buyer@${domain}`;
     assert.equal((await verifyCode(f, await requestDocument(f, email))).statusCode, 200);
