@@ -48,7 +48,6 @@ export function createServiceAccountTokenKind(deps: {
 
   return {
     kind: {
-      principal: 'service_account',
       claims: (claims) => claims['client_id'] !== undefined,
       resolve: async (token, payload) => {
         const { client_id: clientId, tid: tenantId, scope } = payload;

@@ -17,8 +17,6 @@ const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i;
  * long the result may be kept.
  */
 export interface BearerKind<P extends Principal = Principal> {
-  /** The principal kind it produces: a cached entry of another kind is never answered by this one. */
-  readonly principal: P['kind'];
   /** Whether a token with these (not yet verified) claims is of this kind. At most one kind may claim a token. */
   claims(claims: JWTPayload): boolean;
   /**
@@ -88,9 +86,7 @@ export function createBearerAuthenticator(deps: { keys: TokenKeys; issuer: strin
       }
       const kind = kinds.find((candidate) => candidate.claims(claims));
       if (kind === undefined) throw new AppError('unauthenticated');
-      const verified = await verifying(token, () => verify(token, kind));
-      if (verified.principal.kind !== kind.principal) throw new AppError('unauthenticated');
-      return admit(request, verified);
+      return admit(request, await verifying(token, () => verify(token, kind)));
     },
     accept: (kind) => {
       kinds.push(kind);

@@ -67,7 +67,6 @@ export function createUserTokenKind(deps: {
 
   return {
     kind: {
-      principal: 'user',
       // A service account's token has `client_id` (and no `sid`): the oauth module's kind.
       claims: (claims) => claims['sid'] !== undefined && claims['client_id'] === undefined,
       resolve: async (token, payload) => {
