@@ -68,7 +68,7 @@ export function registerDisclosureRoutes(server: FastifyInstance, deps: { servic
   // `Origin: null` with such a post (Fetch, "serializing a request origin"), which the origin check
   // refuses; `same-origin` sends the real origin to us and still no referrer to anyone else.
   const page = (reply: FastifyReply, body: string, status = 200) =>
-    reply.status(status).header('cache-control', 'no-store').header('referrer-policy', 'same-origin').type('text/html; charset=utf-8').send(body);
+    reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
 
   app.get('/security/disclosure', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) => page(reply, renderPolicyPage(await service.policy())));
 

@@ -66,7 +66,7 @@ export async function registerNdaRoutes(server: FastifyInstance, deps: { service
   // `same-origin`, not the site's `no-referrer`: under `no-referrer` a browser sends `Origin: null`
   // with a form post (Fetch, "serializing a request origin"), which the CSRF origin check refuses.
   // Nothing secret is in these pages' URLs (codes travel in the fragment, never sent).
-  const html = (reply: FastifyReply, body: string, status = 200) => reply.status(status).header('cache-control', 'no-store').header('referrer-policy', 'same-origin').type('text/html; charset=utf-8').send(body);
+  const html = (reply: FastifyReply, body: string, status = 200) => reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
 
   // Public pages, plain HTML forms without script. Answers are our own text, never the visitor's.
   app.get('/trust/documents/:entryId/request', { config: { auth: 'public' }, schema: { hide: true, params: Strict({ entryId: Uuid }) } }, async (request, reply) => {
