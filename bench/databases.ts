@@ -45,11 +45,12 @@ export async function postgresSkipReason(): Promise<string | false> {
 
 /**
  * Opens and migrates a database, then seeds `tenants` organizations with `projectsPerTenant`
- * projects each, all owned by one user (`passwordHash` lets that user sign in).
+ * projects each, all owned by one user (`passwordHash` lets that user sign in), and `extraUsers` more
+ * accounts with the same password that own nothing.
  */
 export async function openBenchDatabase(
   kind: 'pglite' | 'postgres',
-  options: { readonly poolSize?: number; readonly tenants?: number; readonly projectsPerTenant?: number; readonly passwordHash?: string } = {},
+  options: { readonly poolSize?: number; readonly tenants?: number; readonly projectsPerTenant?: number; readonly passwordHash?: string; readonly extraUsers?: number } = {},
 ): Promise<BenchDatabase> {
   const poolSize = options.poolSize ?? 10;
   let db: Database<DB>;
@@ -77,7 +78,7 @@ export async function openBenchDatabase(
   try {
     await migrate(db, BENCH_CONTEXT_KEY, schemaMigrations());
     const transactor = createTransactor<DB>(db.app, createContextSigner(BENCH_CONTEXT_KEY));
-    const target = await seed(transactor, options.tenants ?? 50, options.projectsPerTenant ?? 20, options.passwordHash ?? 'not a usable hash');
+    const target = await seed(transactor, options.tenants ?? 50, options.projectsPerTenant ?? 20, options.passwordHash ?? 'not a usable hash', options.extraUsers ?? 0);
     // Fresh statistics, so the planner picks the index from the first round, not after autovacuum.
     await sql`analyze`.execute(bare);
     return { kind, db, transactor, bare, appUrl, target, close: cleanup };
@@ -87,12 +88,17 @@ export async function openBenchDatabase(
   }
 }
 
-async function seed(transactor: AppTransactor, tenants: number, projectsPerTenant: number, passwordHash: string) {
+async function seed(transactor: AppTransactor, tenants: number, projectsPerTenant: number, passwordHash: string, extraUsers: number) {
   const now = systemClock.now();
   const id = () => uuidv7(systemClock, systemRandom);
   const user = await transactor.withPlatform((tx) =>
     insertUser(tx, { id: id(), email: 'bench@example.com', displayName: 'bench', passwordHash, isPlatformAdmin: false, now }),
   );
+  // Accounts `bench-<i>@example.com` with the same password, for benchmarks that sign in many at once
+  // (one account's parallel attempts count as pending failures: its throttle would refuse them).
+  for (let i = 0; i < extraUsers; i++) {
+    await transactor.withPlatform((tx) => insertUser(tx, { id: id(), email: `bench-${i}@example.com`, displayName: `bench ${i}`, passwordHash, isPlatformAdmin: false, now }));
+  }
   let target: { tenantId: string; projectId: string; userId: string } | undefined;
   for (let t = 0; t < tenants; t++) {
     const tenantId = id();
