@@ -145,6 +145,7 @@ export const openidModule = defineModule({
       clock,
       random,
       logger: ctx.logger,
+      feed: ctx.feed,
     });
     identity.onSessionRevoked((sessionId) => {
       // Sign-out, revocation, member removal, password change: the apps that had a grant on this
