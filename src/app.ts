@@ -78,7 +78,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const ctx: AppContext = {
     ...deps,
-    http,
     metrics,
     feed,
     mail,
@@ -91,7 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await sql`select 1`.execute(deps.db.app);
   };
   registerOpsRoutes(http, { ready, degraded: () => (health.degraded() ? ['redis'] : []), metrics, metricsToken: config.metricsToken });
-  await composed.registerRoutes();
+  await composed.registerRoutes(http);
   http.addHook('onClose', async () => {
     await composed.close();
     await mail.close();

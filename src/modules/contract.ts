@@ -6,7 +6,6 @@
  * A module is one folder under `src/modules/` whose `module.ts` exports one manifest, and one line
  * in `src/modules/index.ts`. See docs/architecture.md, "The module contract".
  */
-import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config, OptionSpec } from '../config/index.ts';
@@ -66,7 +65,6 @@ export interface AppContext {
   readonly clock: Clock;
   readonly random: Random;
   readonly keyring: Keyring;
-  readonly http: FastifyInstance;
   readonly metrics: HttpMetrics;
   readonly feed: ChangeFeed;
   readonly mail: Mailer;

@@ -5,8 +5,10 @@
  * `src/modules/contract.ts`.
  */
 
-/** Who a table's rows belong to. Platform tables say why they hold no tenant's data. */
+import type { FastifyInstance } from 'fastify';
 import { ParapetError } from './errors.ts';
+
+/** Who a table's rows belong to. Platform tables say why they hold no tenant's data. */
 export type TableScope = { readonly scope: 'tenant' } | { readonly scope: 'platform'; readonly reason: string };
 
 /** A loop that runs on serving nodes (`serve`), never in the CLI or tests unless started. */
@@ -19,8 +21,18 @@ export interface BackgroundJob {
 /** What a module's `create` returns: its API for the modules that depend on it, and its parts. */
 export interface ModuleInstance<Api> {
   readonly api: Api;
-  /** Registers the module's routes and hooks; runs once every module has been created. */
-  readonly routes?: () => void | Promise<void>;
+  /**
+   * App-wide request hooks and request decorations (authentication, authorization, API-call
+   * records): added to the root instance, every module's before any module's routes, so each
+   * applies to every route of the app whatever module registers it.
+   */
+  readonly hooks?: (root: FastifyInstance) => void | Promise<void>;
+  /**
+   * The module's routes, in an encapsulated plugin of their own (`scope`): a hook, body parser,
+   * error handler or decoration added here applies to this module's routes only. Runs once every
+   * module has been created and every module's `hooks` added.
+   */
+  readonly routes?: (scope: FastifyInstance) => void | Promise<void>;
   readonly jobs?: readonly BackgroundJob[];
   /** Releases what the module holds (timers, buffers, connections); modules close in reverse order. */
   readonly close?: () => void | Promise<void>;
@@ -60,8 +72,8 @@ export interface ComposedModules {
   readonly instances: readonly ModuleInstance<unknown>[];
   /** Every module's background jobs, in module order. */
   readonly jobs: readonly BackgroundJob[];
-  /** Registers every module's routes, in module order. */
-  registerRoutes(): Promise<void>;
+  /** Adds every module's app-wide hooks to `root`, then registers each module's routes as its own encapsulated plugin, in module order. */
+  registerRoutes(root: FastifyInstance): Promise<void>;
   /** Closes every module in reverse order; one that fails does not stop the others. */
   close(): Promise<void>;
 }
@@ -101,8 +113,21 @@ export async function composeModules<Ctx>(ctx: Ctx, modules: readonly Composable
     apis,
     instances,
     jobs: instances.flatMap((instance) => instance.jobs ?? []),
-    registerRoutes: async () => {
-      for (const instance of instances) await instance.routes?.();
+    registerRoutes: async (root) => {
+      // Hooks first: a child plugin copies its parent's hooks when it is created, and an onRoute
+      // hook sees only routes added after it, so a hook added after some module's routes would
+      // silently miss them.
+      for (const instance of instances) await instance.hooks?.(root);
+      for (const [index, instance] of instances.entries()) {
+        const routes = instance.routes;
+        if (routes === undefined) continue;
+        const plugin = async (scope: FastifyInstance) => {
+          await routes(scope);
+        };
+        // The plugin's name shows in Fastify's errors and printPlugins().
+        Object.defineProperty(plugin, 'name', { value: `${modules[index]?.name ?? 'module'}-routes` });
+        await root.register(plugin);
+      }
     },
     close,
   };

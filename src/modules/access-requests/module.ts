@@ -44,9 +44,9 @@ export const accessRequestsModule = defineModule({
     const requests = createAccessRequestsService({ transactor, clock, random, audit: audit.recorder, access: access.control, accessService: access.service, alerts, logger, maxMinutes: ctx.config.jitMaxHours * 60 });
     return {
       api: { requests, riskyWrites },
-      routes: () => {
-        registerAccessRequestRoutes(ctx.http, { service: requests, alerts, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
-        registerRiskyWriteRoutes(ctx.http, { riskyWrites, actorOf: auditActor, sourceOf: requestSource });
+      routes: (http) => {
+        registerAccessRequestRoutes(http, { service: requests, alerts, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
+        registerRiskyWriteRoutes(http, { riskyWrites, actorOf: auditActor, sourceOf: requestSource });
       },
     };
   },

@@ -56,9 +56,10 @@ export const accessModule = defineModule({
           await grantCreator(tx, control.integrity, tenantId, userId, now, uuidv7(clock, random));
         },
       },
-      routes: () => {
-        const { http } = ctx;
-        registerAuthorization(http, { access: control, actorOf: auditActor, sourceOf: requestSource });
+      hooks: (root) => {
+        registerAuthorization(root, { access: control, actorOf: auditActor, sourceOf: requestSource });
+      },
+      routes: (http) => {
         registerSecurityPolicyRoutes(http, {
           service: createSecurityPolicyService({ transactor, clock, audit: audit.recorder, access: control }),
           access: control,

@@ -52,8 +52,8 @@ export const accountsModule = defineModule({
     });
     return {
       api: { accounts, invitations },
-      routes: () => {
-        registerAccountsRoutes(ctx.http, { accounts, invitations, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now(), requiresMfa: (userId) => identity.mfa.login.requiresMfa(userId) });
+      routes: (http) => {
+        registerAccountsRoutes(http, { accounts, invitations, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now(), requiresMfa: (userId) => identity.mfa.login.requiresMfa(userId) });
       },
     };
   },

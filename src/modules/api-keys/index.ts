@@ -27,8 +27,10 @@ export interface ApiKeys {
   readonly usage: KeyUsage;
   /** For `registerAuthentication`'s list. */
   readonly authenticator: Authenticator;
-  /** Adds the signature check, usage notes and the routes. */
-  register(app: FastifyInstance): void;
+  /** App-wide: the request-signature check and usage notes, for a key presented on any route. */
+  hooks(root: FastifyInstance): void;
+  /** The API key routes. */
+  routes(scope: FastifyInstance): void;
   close(): Promise<void>;
 }
 
@@ -67,8 +69,10 @@ export function createApiKeys(deps: {
     verifier,
     usage,
     authenticator: apiKeyAuthenticator(verifier),
-    register: (app) => {
+    hooks: (app) => {
       registerApiKeyRequests(app, { transactor: deps.transactor, clock: deps.clock, random: deps.random, audit: deps.audit, usage });
+    },
+    routes: (app) => {
       registerApiKeysRoutes(app, { service, clock: deps.clock });
     },
     close: async () => {

@@ -35,8 +35,11 @@ export const apiKeysModule = defineModule({
     identity.addAuthenticator(apiKeys.authenticator);
     return {
       api: apiKeys,
-      routes: () => {
-        apiKeys.register(ctx.http);
+      hooks: (root) => {
+        apiKeys.hooks(root);
+      },
+      routes: (http) => {
+        apiKeys.routes(http);
       },
       close: () => apiKeys.close(),
     };

@@ -33,8 +33,8 @@ export const auditStreamingModule = defineModule({
     });
     return {
       api: streaming,
-      routes: () => {
-        registerAuditStreaming(ctx.http, { service: streaming.service });
+      routes: (http) => {
+        registerAuditStreaming(http, { service: streaming.service });
       },
       jobs: [{ name: 'audit delivery', start: () => startDeliveryLoop({ db: ctx.db, worker: streaming.worker, logger: ctx.logger, announcer: audit.announcer }) }],
     };

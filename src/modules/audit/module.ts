@@ -63,8 +63,11 @@ export const auditModule = defineModule({
     registerAuditMetrics(ctx.metrics.registry, { transactor, logger });
     return {
       api: { recorder, signer, sequencer, retention, apiCalls, service, announcer },
-      routes: () => {
-        registerAuditRoutes(ctx.http, {
+      hooks: (root) => {
+        recordApiCalls(root, { buffer: apiCalls, clock, sampling: config.auditApiSampling, random });
+      },
+      routes: (http) => {
+        registerAuditRoutes(http, {
           service,
           exportLines: (tenantId) => exportLines({ transactor, signer, clock }, tenantId),
           // Reading the log out is itself recorded (AUD-1).
@@ -78,7 +81,6 @@ export const auditModule = defineModule({
             set: (auditCtx, tenantId, days) => retention.setRetentionDays(tenantId, days, auditCtx),
           },
         });
-        recordApiCalls(ctx.http, { buffer: apiCalls, clock, sampling: config.auditApiSampling, random });
       },
       jobs: [{ name: 'audit sequencer', start: () => startSequencerLoop({ db: ctx.db, sequencer, logger, announcer }) }],
       close: async () => {

@@ -14,8 +14,8 @@ export const consoleModule = defineModule({
   tables: {},
   create: (ctx, { access }) => ({
     api: undefined,
-    routes: () => {
-      registerConsoleRoutes(ctx.http, { access: access.control, now: () => ctx.clock.now() });
+    routes: (http) => {
+      registerConsoleRoutes(http, { access: access.control, now: () => ctx.clock.now() });
     },
   }),
 });

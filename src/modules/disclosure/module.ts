@@ -43,10 +43,10 @@ export const disclosureModule = defineModule({
     const cookie = portalCookieFor(ctx.config.publicUrl);
     return {
       api: { service, portal, attachments },
-      routes: () => {
+      routes: (http) => {
         const routeDeps = { service, portal, attachments, cookie, now: () => ctx.clock.now() };
-        registerDisclosureRoutes(ctx.http, routeDeps);
-        registerPortalRoutes(ctx.http, routeDeps);
+        registerDisclosureRoutes(http, routeDeps);
+        registerPortalRoutes(http, routeDeps);
       },
     };
   },

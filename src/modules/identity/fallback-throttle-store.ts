@@ -1,4 +1,5 @@
 import { AppError } from '../../platform/http/errors.ts';
+import { RedisDeadlineError } from '../../platform/redis/answered-within.ts';
 import type { RedisHealth } from '../../platform/redis/redis-health.ts';
 import type { PostgresThrottleStore, ThrottleCounter, ThrottleStore } from './throttle-store.ts';
 
@@ -10,6 +11,11 @@ function merged(a: ThrottleCounter | undefined, b: ThrottleCounter | undefined):
 }
 
 const unanswered = (error: unknown) => error instanceof AppError && error.code === 'service_unavailable';
+/** The command missed its deadline on a connection that was up: it may still have run in Redis. */
+const late = (error: unknown) => error instanceof AppError && error.cause instanceof RedisDeadlineError;
+
+/** How long Redis may answer nothing but late, on a live connection, before that counts as an outage. */
+export const SLOW_REDIS_OUTAGE_MS = 2_000;
 
 /**
  * Sign-in counters in Redis that survive a Redis outage (issue 15 part 2). Redis is the store;
@@ -24,20 +30,39 @@ const unanswered = (error: unknown) => error instanceof AppError && error.code =
  * - a success clears both.
  * Counts below the threshold kept in Redis are not seen during an outage (each store then counts
  * on its own, and the larger count wins afterwards); locks always are.
+ *
+ * An outage is a closed connection, or a live one on which every command has been late for
+ * `SLOW_REDIS_OUTAGE_MS`. A single late answer is not: the command may still have run in Redis, so
+ * counting the attempt in PostgreSQL as well would start a second, lower count beside the first
+ * and admit attempts Redis refuses — up to twice the free attempts for a client able to slow Redis
+ * (or this node) down. That attempt is refused instead (503, the same answer for every account).
  */
-export function createFallbackThrottleStore(deps: { redis: ThrottleStore; postgres: PostgresThrottleStore; health: RedisHealth }): ThrottleStore {
+export function createFallbackThrottleStore(deps: { redis: ThrottleStore; postgres: PostgresThrottleStore; health: RedisHealth; slowOutageMs?: number; now?: () => number }): ThrottleStore {
   const { redis, postgres, health } = deps;
+  const slowOutageMs = deps.slowOutageMs ?? SLOW_REDIS_OUTAGE_MS;
+  const now = deps.now ?? (() => performance.now());
+  /** Since when every command has been late (undefined once one is answered in time). */
+  let lateSince: number | undefined;
 
-  /** Runs `primary` on Redis, or `fallback` on PostgreSQL when Redis does not answer. */
-  async function either<T>(primary: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `primary` on Redis, or `fallback` on PostgreSQL when Redis does not answer. A late answer
+   * is refused unless `lateFallsBack` (a fallback that counts nothing, e.g. clearing).
+   */
+  async function either<T>(primary: () => Promise<T>, fallback: () => Promise<T>, lateFallsBack = false): Promise<T> {
     let result: T;
     try {
       result = await primary();
     } catch (error) {
       if (!unanswered(error)) throw error;
+      if (lateFallsBack && late(error)) return fallback();
+      if (late(error)) {
+        lateSince ??= now();
+        if (now() - lateSince < slowOutageMs) throw error;
+      }
       health.down('sign_in_counters');
       return fallback();
     }
+    lateSince = undefined;
     health.up();
     return result;
   }
@@ -73,9 +98,11 @@ export function createFallbackThrottleStore(deps: { redis: ThrottleStore; postgr
       return counted.failures;
     },
     clear: async (subject) => {
+      // A late clear may or may not have run: the counter then expires on its own, or the next success clears it.
       await either(
         () => redis.clear(subject),
         () => Promise.resolve(),
+        true,
       );
       await postgres.clear(subject);
     },

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { mfaPersonalData } from './mfa/mfa-personal-data.ts';
 import { isLoopback, type Config } from '../../config/options.ts';
 import type { AuditActor, AuditSource } from '../../platform/http/request-context.ts';
@@ -24,6 +25,7 @@ import { registerPlatformUsersRoutes } from './platform-users-routes.ts';
 import { upgradeExistingOperators } from './identity-store.ts';
 import { upgradeFactorMacs } from './mfa/mfa-store.ts';
 import { createRowIntegrity, type RowIntegrity } from './row-integrity.ts';
+import { openUntimedConnection } from '../../platform/redis/connect-redis.ts';
 import { IDENTITY_RETENTION } from './retention.ts';
 import { IDENTITY_OPTIONS } from './options.ts';
 
@@ -84,6 +86,9 @@ export function allowedOrigins(config: Pick<Config, 'publicUrl'>): string[] {
 }
 
 const PENDING_PURGE_MS = 3_600_000;
+/** How long a sign-in counter command may take before it is late (fallback-throttle-store.ts). */
+const COUNTERS_DEADLINE_MS = 500;
+const openCountersConnection = (client: Redis) => openUntimedConnection(client, 'parapet-sign-in-counters');
 
 export const identityModule = defineModule({
   name: 'identity',
@@ -116,10 +121,18 @@ export const identityModule = defineModule({
     const throttleKey = ctx.keyring.derive('login-throttle');
     // AUTH-6: with Redis, sign-in counters are shared by every node; during a Redis outage they
     // fall back to the PostgreSQL store, which every Redis check also merges in (issue 15).
+    // The counters get a connection of their own without ioredis's command timeout: their deadline
+    // is `answeredWithin`'s, which never mistakes a reply delayed by a busy event loop for a lost
+    // one (a late answer is refused, not moved to PostgreSQL: fallback-throttle-store.ts).
+    const counters = ctx.redis === undefined ? undefined : await openCountersConnection(ctx.redis.client);
     const store =
-      ctx.redis === undefined
+      ctx.redis === undefined || counters === undefined
         ? createPostgresThrottleStore(transactor)
-        : createFallbackThrottleStore({ redis: createRedisThrottleStore({ client: ctx.redis.client, keyPrefix: `${ctx.redis.prefix}throttle:` }), postgres: createPostgresThrottleStore(transactor), health: ctx.redis.health });
+        : createFallbackThrottleStore({
+            redis: createRedisThrottleStore({ client: counters, keyPrefix: `${ctx.redis.prefix}throttle:`, deadlineMs: COUNTERS_DEADLINE_MS }),
+            postgres: createPostgresThrottleStore(transactor),
+            health: ctx.redis.health,
+          });
     const lockout = { threshold: config.lockoutThreshold, lockMinutes: config.lockoutMinutes };
     const revokedListeners: ((sessionId: string) => void)[] = [];
     const sessions = createSessionService({
@@ -212,11 +225,12 @@ export const identityModule = defineModule({
     };
     return {
       api,
-      routes: () => {
-        const { http } = ctx;
-        registerAuthentication(http, { sessions, cookie, allowedOrigins: allowedOrigins(config), authenticators });
+      hooks: (root) => {
+        registerAuthentication(root, { sessions, cookie, allowedOrigins: allowedOrigins(config), authenticators });
+        registerStepUp(root, { clock, maxAgeMinutes: config.stepUpMinutes });
+      },
+      routes: (http) => {
         registerIdentityRoutes(http, { login, sessions, setup, cookie, pendingCookie, issueTokens: answerWithTokens });
-        registerStepUp(http, { clock, maxAgeMinutes: config.stepUpMinutes });
         registerMfaRoutes(http, { mfa: mfa.login, enrolment: mfa.enrolment, registry: mfa.registry, reauth: mfa.reauth, sessions, cookie, pendingCookie, upgrade: firstFactorUpgrade, issueTokens: answerWithTokens });
         registerPasswordRoutes(http, { rules: passwordRules });
         registerUserAdminRoutes(http, { transactor, clock, audit: recorder, sessions });
@@ -239,6 +253,11 @@ export const identityModule = defineModule({
           },
         },
       ],
+      close: async () => {
+        await counters?.quit().catch(() => {
+          counters.disconnect();
+        });
+      },
     };
   },
 });

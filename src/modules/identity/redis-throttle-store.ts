@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../../platform/http/errors.ts';
+import { answeredWithin } from '../../platform/redis/answered-within.ts';
 import type { ThrottleStore } from './throttle-store.ts';
 
 /**
@@ -98,17 +99,19 @@ function unavailable(cause: unknown): AppError {
  * When Redis does not answer, every check and failure answers `503 service_unavailable`: a lock
  * must not be skipped because its counter cannot be read.
  */
-export function createRedisThrottleStore(deps: { client: Redis; keyPrefix: string }): ThrottleStore {
+export function createRedisThrottleStore(deps: { client: Redis; keyPrefix: string; deadlineMs?: number }): ThrottleStore {
   const { client } = deps;
   const keyOf = (subject: Buffer) => deps.keyPrefix + subject.toString('hex');
+  // With a deadline, `client` is a connection without ioredis's own command timeout (see answeredWithin).
+  const answered = <T>(command: Promise<T>) => (deps.deadlineMs === undefined ? command : answeredWithin(command, deps.deadlineMs));
 
   async function run(script: string, sha: string, key: string, args: string[]): Promise<unknown> {
     try {
-      return await client.evalsha(sha, 1, key, ...args);
+      return await answered(client.evalsha(sha, 1, key, ...args));
     } catch (error) {
       // The script cache is empty after a Redis restart or failover: send the script itself.
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return client.eval(script, 1, key, ...args);
+      return answered(client.eval(script, 1, key, ...args));
     }
   }
 
@@ -116,7 +119,7 @@ export function createRedisThrottleStore(deps: { client: Redis; keyPrefix: strin
     read: async (subject) => {
       let stored: (string | null)[];
       try {
-        stored = await client.hmget(keyOf(subject), 'failures', 'last', 'locked');
+        stored = await answered(client.hmget(keyOf(subject), 'failures', 'last', 'locked'));
       } catch (error) {
         throw unavailable(error);
       }
@@ -147,7 +150,7 @@ export function createRedisThrottleStore(deps: { client: Redis; keyPrefix: strin
     },
     clear: async (subject) => {
       try {
-        await client.del(keyOf(subject));
+        await answered(client.del(keyOf(subject)));
       } catch (error) {
         throw unavailable(error);
       }

@@ -42,8 +42,8 @@ export const incidentsModule = defineModule({
     subscriptions.service.setComponentSource(async () => (await incidents.publicView()).components.map((c) => ({ id: c.id, name: c.name })));
     return {
       api: incidents,
-      routes: () => {
-        registerIncidentRoutes(ctx.http, { incidents, clock, subscribeForm: (components) => subscriptions.subscribeForm('status', components) });
+      routes: (http) => {
+        registerIncidentRoutes(http, { incidents, clock, subscribeForm: (components) => subscriptions.subscribeForm('status', components) });
       },
       jobs: [
         {

@@ -44,6 +44,24 @@ const toPolicy = (p: Awaited<ReturnType<RetentionService['organizationPolicies']
   overridden: p.overridden,
 });
 
+const ORG = '/api/v1/organizations/:orgId';
+
+/**
+ * App-wide: while an organization's deletion is pending it is read-only (after authorization, so
+ * only members learn it): every unsafe request to a route naming the organization, in any module,
+ * but the cancellation is refused.
+ */
+export function registerPendingDeletionGuard(root: FastifyInstance, deps: { deletions: Pick<DeletionService, 'isPendingDeletion'> }): void {
+  root.addHook('preHandler', async (request) => {
+    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+    const orgId = (request.params as { orgId?: unknown } | undefined)?.orgId;
+    if (typeof orgId !== 'string' || request.routeOptions.url === `${ORG}/deletion`) return;
+    if (await deps.deletions.isPendingDeletion(orgId.toLowerCase())) {
+      throw new AppError('organization_pending_deletion', { detail: 'Cancel the deletion (DELETE …/deletion) to make changes again.' });
+    }
+  });
+}
+
 /**
  * Data lifecycle routes (DATA-1, DATA-2, DATA-3; docs/data-lifecycle.md): per-organization
  * retention, the personal data export, rectification of one's display name, and deletion of
@@ -55,18 +73,7 @@ export function registerLifecycleRoutes(
 ): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['lifecycle'];
-  const org = '/api/v1/organizations/:orgId';
-
-  // While an organization's deletion is pending it is read-only (after authorization, so only
-  // members learn it): every unsafe request but the cancellation is refused.
-  app.addHook('preHandler', async (request) => {
-    if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
-    const orgId = (request.params as { orgId?: unknown } | undefined)?.orgId;
-    if (typeof orgId !== 'string' || request.routeOptions.url === `${org}/deletion`) return;
-    if (await deps.deletions.isPendingDeletion(orgId.toLowerCase())) {
-      throw new AppError('organization_pending_deletion', { detail: 'Cancel the deletion (DELETE …/deletion) to make changes again.' });
-    }
-  });
+  const org = ORG;
 
   app.get(`${org}/retention`, {
     config: { permission: 'organization.read' },

@@ -6,7 +6,7 @@ import { createDeletionService, type DeletionService } from './deletion-service.
 import { createExportService } from './export-service.ts';
 import { startLifecycleLoop } from './lifecycle-loop.ts';
 import { lifecycleRuns, recordLifecycleRun, type LifecycleRun } from './lifecycle-runs.ts';
-import { registerLifecycleRoutes } from './lifecycle-routes.ts';
+import { registerLifecycleRoutes, registerPendingDeletionGuard } from './lifecycle-routes.ts';
 import { mailDeletionNotifier } from './mail-deletion-notifier.ts';
 import { builtInContributors, type PersonalDataContributor } from './personal-data.ts';
 import type { RetentionService } from './retention-service.ts';
@@ -68,8 +68,11 @@ export const lifecycleModule = defineModule({
     const retention = createRetentionForConfig({ config, transactor, clock, audit: audit.recorder, auditRetention: audit.retention, types: ctx.contributions.retention, metrics: ctx.metrics.registry });
     return {
       api: { retention, deletions, personalData, runs: () => lifecycleRuns(transactor) },
-      routes: () => {
-        registerLifecycleRoutes(ctx.http, {
+      hooks: (root) => {
+        registerPendingDeletionGuard(root, { deletions });
+      },
+      routes: (http) => {
+        registerLifecycleRoutes(http, {
           retention,
           deletions,
           exports: createExportService({ transactor, clock, audit: audit.recorder, contributors: () => personalData }),

@@ -29,8 +29,8 @@ export const membersModule = defineModule({
     });
     return {
       api: members,
-      routes: () => {
-        registerMembersRoutes(ctx.http, { service: members, access: access.control, actorOf: auditActor, sourceOf: requestSource, now: () => ctx.clock.now() });
+      routes: (http) => {
+        registerMembersRoutes(http, { service: members, access: access.control, actorOf: auditActor, sourceOf: requestSource, now: () => ctx.clock.now() });
       },
     };
   },

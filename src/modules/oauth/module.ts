@@ -46,9 +46,9 @@ export const oauthModule = defineModule({
     const service = createTokenService({ transactor, clock, random, audit: audit.recorder, access: access.control, keys: tokens.keys, endpoints });
     return {
       api: { clients, tokens: service },
-      routes: async () => {
-        registerClientsRoutes(ctx.http, clients);
-        await registerTokenRoutes(ctx.http, { service, endpoints, documentation: `${config.publicUrl}/docs/api` });
+      routes: async (http) => {
+        registerClientsRoutes(http, clients);
+        await registerTokenRoutes(http, { service, endpoints, documentation: `${config.publicUrl}/docs/api` });
       },
       close: () => {
         serviceAccounts.close();

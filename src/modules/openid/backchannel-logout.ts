@@ -6,6 +6,7 @@ import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { uuidv7, type Random } from '../../platform/crypto/random.ts';
 import type { Database } from '../../platform/db/index.ts';
+import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import { startLeaderLoop } from '../../platform/jobs/leader-loop.ts';
 import type { AddressGuard } from '../audit-streaming/index.ts';
 import type { ApplicationRow } from './applications-service.ts';
@@ -25,6 +26,12 @@ const LEASE_MS = 30_000;
 /** Advisory-lock key of the outbox's delivery job. */
 export const BACKCHANNEL_OUTBOX_LOCK_KEY = 7450104091;
 const BATCH = 20;
+/** Change-feed topic announcing a retry's due time (ms since the epoch) to the node running the job. */
+const RETRY_TOPIC = 'oidc-backchannel-retry';
+/** With the feed, the job only polls this often; without it, every second. */
+const SAFETY_POLL_MS = 60_000;
+/** The shortest wait between two idle passes of the job. */
+const MIN_WAIT_MS = 250;
 
 /** One grant of an ended Parapet session. */
 export interface EndedGrant {
@@ -80,9 +87,16 @@ export function createBackchannelLogout(deps: {
   random: Random;
   logger: Pick<Logger, 'warn' | 'info' | 'error'>;
   retryDelaysMs?: readonly number[];
+  /** Wakes the job when a retry is scheduled on any node; without it the job polls every second. */
+  feed?: ChangeFeed;
 }): BackchannelLogout {
   const delays = deps.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const platform = deps.transactor.withPlatform.bind(deps.transactor);
+  /** The earliest time a notice is known to come due (this node's retries, the feed's, the last pass's look). */
+  let nextDueMs: number | undefined;
+  const noteDue = (ms: number) => {
+    if (Number.isFinite(ms) && (nextDueMs === undefined || ms < nextDueMs)) nextDueMs = ms;
+  };
 
   async function logoutToken(app: ApplicationRow, row: OutboxRow): Promise<string> {
     const key = await deps.signingKey(app);
@@ -100,13 +114,21 @@ export function createBackchannelLogout(deps: {
       .sign(key.privateKey);
   }
 
-  /** Claims due notices (all due ones, or those of `ids`) by pushing them a lease ahead. */
+  /**
+   * Claims due notices (all due ones, or those of `ids`) by pushing them a lease ahead. The job's
+   * claim also looks up when the next notice comes due, in the same transaction, so the job sleeps
+   * until then instead of polling.
+   */
   const claim = (ids: readonly string[] | undefined) =>
     platform(async (tx) => {
       const now = deps.clock.now();
       const leaseEnd = new Date(now.getTime() + LEASE_MS);
       const picked = ids === undefined ? sql`select id from oidc_backchannel_outbox where next_attempt_at <= ${now} order by next_attempt_at limit ${BATCH} for update skip locked` : sql`select id from oidc_backchannel_outbox where next_attempt_at <= ${now} and id = any(${[...ids]}::uuid[]) for update skip locked`;
       const claimed = await sql<OutboxRow>`update oidc_backchannel_outbox set next_attempt_at = ${leaseEnd} where id in (${picked}) returning id, client_id, user_id, sid, attempts`.execute(tx);
+      if (ids === undefined) {
+        const next = await tx.selectFrom('oidc_backchannel_outbox').select((eb) => eb.fn.min('next_attempt_at').as('next')).executeTakeFirst();
+        nextDueMs = next?.next == null ? undefined : new Date(next.next).getTime();
+      }
       return claimed.rows;
     });
 
@@ -143,13 +165,17 @@ export function createBackchannelLogout(deps: {
       await platform((tx) => tx.deleteFrom('oidc_backchannel_outbox').where('id', '=', row.id).execute());
       return;
     }
-    await platform((tx) =>
-      tx
+    const dueMs = deps.clock.now().getTime() + delay;
+    noteDue(dueMs);
+    await platform(async (tx) => {
+      // Whichever node runs the job hears of the retry when this commits, and sleeps until it is due.
+      await deps.feed?.publish(tx as never, RETRY_TOPIC, String(dueMs));
+      return tx
         .updateTable('oidc_backchannel_outbox')
-        .set({ attempts, next_attempt_at: new Date(deps.clock.now().getTime() + delay), last_error: failure.slice(0, 200) })
+        .set({ attempts, next_attempt_at: new Date(dueMs), last_error: failure.slice(0, 200) })
         .where('id', '=', row.id)
-        .execute(),
-    );
+        .execute();
+    });
   }
 
   const attemptAll = (rows: readonly OutboxRow[]) =>
@@ -192,7 +218,33 @@ export function createBackchannelLogout(deps: {
       if (ids.length > 0) await attemptAll(await claim(ids));
     },
     deliverDue,
-    startJob: (db, options = {}) =>
-      startLeaderLoop({ db, lockKey: BACKCHANNEL_OUTBOX_LOCK_KEY, name: 'OpenID back-channel logout outbox', logger: deps.logger, pass: deliverDue, idleMs: options.idleMs ?? 1_000, ...(options.retryMs === undefined ? {} : { retryMs: options.retryMs }) }),
+    startJob: (db, options = {}) => {
+      const feed = deps.feed;
+      return startLeaderLoop({
+        db,
+        lockKey: BACKCHANNEL_OUTBOX_LOCK_KEY,
+        name: 'OpenID back-channel logout outbox',
+        logger: deps.logger,
+        pass: deliverDue,
+        // Idle nodes wait on the feed and the next due time, not on a poll (issue 16).
+        idleMs: options.idleMs ?? (feed === undefined ? 1_000 : SAFETY_POLL_MS),
+        // At least MIN_WAIT_MS: a due notice another node holds (a first attempt in flight) is not spun on.
+        idleDelay: () => (nextDueMs === undefined ? Number.POSITIVE_INFINITY : Math.max(MIN_WAIT_MS, nextDueMs - deps.clock.now().getTime())),
+        ...(feed === undefined
+          ? {}
+          : {
+              wakeOn: (wake: () => void) =>
+                feed.subscribe(
+                  RETRY_TOPIC,
+                  (key) => {
+                    noteDue(Number(key));
+                    wake();
+                  },
+                  wake,
+                ),
+            }),
+        ...(options.retryMs === undefined ? {} : { retryMs: options.retryMs }),
+      });
+    },
   };
 }

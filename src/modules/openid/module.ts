@@ -145,6 +145,7 @@ export const openidModule = defineModule({
       clock,
       random,
       logger: ctx.logger,
+      feed: ctx.feed,
     });
     identity.onSessionRevoked((sessionId) => {
       // Sign-out, revocation, member removal, password change: the apps that had a grant on this
@@ -156,14 +157,14 @@ export const openidModule = defineModule({
     return {
       api: { applications, grants },
       jobs: [{ name: 'openid back-channel logout outbox', start: () => backchannel.startJob(ctx.db) }],
-      routes: () => {
-        registerApplicationsRoutes(ctx.http, applications);
-        registerResourceServerRoutes(ctx.http, resourceServers);
-        registerSignUpRoutes(ctx.http, signUp);
-        registerBrandingRoutes(ctx.http, branding);
-        registerHostedSignUp(ctx.http, { provider, application: (id) => applications.byClientId(id), branding: (tenantId) => branding.read(tenantId), signUp });
-        mountProvider(ctx.http, provider);
-        registerHostedSignIn(ctx.http, { provider, identity, organization, resourceServer, branding: (tenantId) => branding.read(tenantId), signUp, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
+      routes: (http) => {
+        registerApplicationsRoutes(http, applications);
+        registerResourceServerRoutes(http, resourceServers);
+        registerSignUpRoutes(http, signUp);
+        registerBrandingRoutes(http, branding);
+        registerHostedSignUp(http, { provider, application: (id) => applications.byClientId(id), branding: (tenantId) => branding.read(tenantId), signUp });
+        mountProvider(http, provider);
+        registerHostedSignIn(http, { provider, identity, organization, resourceServer, branding: (tenantId) => branding.read(tenantId), signUp, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
       },
     };
   },

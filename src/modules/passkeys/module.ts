@@ -44,8 +44,8 @@ export const passkeysModule = defineModule({
     identity.mfa.registry.register(passkeySecondFactor(passkeys));
     return {
       api: passkeys,
-      routes: () => {
-        registerPasskeyRoutes(ctx.http, { passkeys, sessions: identity.sessions, cookie: identity.cookie, upgrade: identity.firstFactorUpgrade, issueTokens: identity.issueApiClientTokens });
+      routes: (http) => {
+        registerPasskeyRoutes(http, { passkeys, sessions: identity.sessions, cookie: identity.cookie, upgrade: identity.firstFactorUpgrade, issueTokens: identity.issueApiClientTokens });
       },
     };
   },

@@ -49,9 +49,9 @@ export const scimModule = defineModule({
     });
     return {
       api: { directories, scim },
-      routes: async () => {
-        registerScimAdminRoutes(ctx.http, { directories, publicUrl: ctx.config.publicUrl, actorOf: auditActor, sourceOf: requestSource });
-        await registerScimRoutes(ctx.http, { service: scim, publicUrl: ctx.config.publicUrl, sourceOf: requestSource });
+      routes: async (http) => {
+        registerScimAdminRoutes(http, { directories, publicUrl: ctx.config.publicUrl, actorOf: auditActor, sourceOf: requestSource });
+        await registerScimRoutes(http, { service: scim, publicUrl: ctx.config.publicUrl, sourceOf: requestSource });
       },
     };
   },

@@ -24,8 +24,8 @@ export const secretsModule = defineModule({
     const secrets = createSecrets({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, keyring: ctx.keyring, audit: audit.recorder, fields: keys.fields });
     return {
       api: secrets.service,
-      routes: () => {
-        secrets.register(ctx.http);
+      routes: (http) => {
+        secrets.register(http);
       },
     };
   },

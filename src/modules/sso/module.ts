@@ -49,8 +49,8 @@ export const ssoModule = defineModule({
     identity.addLocalSignInGuard(enforcement.guard);
     return {
       api: { connections, signIn, enforcement },
-      routes: async () => {
-        await registerSsoRoutes(ctx.http, { connections, signIn, enforcement, transactor: ctx.transactor, publicUrl: ctx.config.publicUrl, sessionCookie: identity.cookie, actorOf: auditActor, sourceOf: requestSource });
+      routes: async (http) => {
+        await registerSsoRoutes(http, { connections, signIn, enforcement, transactor: ctx.transactor, publicUrl: ctx.config.publicUrl, sessionCookie: identity.cookie, actorOf: auditActor, sourceOf: requestSource });
       },
     };
   },

@@ -57,8 +57,8 @@ export const subscriptionsModule = defineModule({
     const worker = createDeliveryWorker({ transactor, clock, random, fields: keys.fields, mail: ctx.mail, links, guard, publicUrl: config.publicUrl, logger, options: { caPem } });
     return {
       api: { service, worker, subscribeForm: renderSubscribeForm, publicUrl: config.publicUrl },
-      routes: () => {
-        registerSubscriptionRoutes(ctx.http, { subscriptions: service, publicUrl: config.publicUrl });
+      routes: (http) => {
+        registerSubscriptionRoutes(http, { subscriptions: service, publicUrl: config.publicUrl });
       },
       jobs: [
         {

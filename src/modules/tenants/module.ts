@@ -41,8 +41,8 @@ export const tenantsModule = defineModule({
     for (const operation of tenancyOperations(tenants, { scheduleOrganizationDeletion: deps.lifecycle.deletions.requestOrganizationDeletionIn })) riskyWrites.register(operation);
     return {
       api: tenants,
-      routes: () => {
-        registerTenantsRoutes(ctx.http, tenants, riskyWrites.gate);
+      routes: (http) => {
+        registerTenantsRoutes(http, tenants, riskyWrites.gate);
       },
     };
   },

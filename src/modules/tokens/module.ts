@@ -74,9 +74,9 @@ export const tokensModule = defineModule({
     identity.answerApiClientsWith((sessionId, options) => userTokens.issueForSession(sessionId, options));
     return {
       api: { keys, userTokens, cache, bearer, endpoints },
-      routes: async () => {
-        registerJwksRoute(ctx.http, keys);
-        await registerUserTokenRoutes(ctx.http, { tokens: userTokens });
+      routes: async (http) => {
+        registerJwksRoute(http, keys);
+        await registerUserTokenRoutes(http, { tokens: userTokens });
       },
       close: () => {
         users.close();

@@ -80,14 +80,14 @@ export const trustModule = defineModule({
     const nda = createNdaService({ transactor, clock, random, audit: audit.recorder, fields: keys.fields, mail: ctx.mail, organizationOfVerifiedDomain: sso.connections.organizationOfVerifiedDomain });
     return {
       api: { runner, center: trustCenter, nda },
-      routes: async () => {
-        registerTrustRoutes(ctx.http, trustCenter);
-        registerTrustAdminRoutes(ctx.http, { transactor, clock, random, audit: audit.recorder, runner, changed: trustCenter.invalidate, publish });
-        registerOscalRoute(ctx.http, { evidence: trustCenter.evidence, title: config.trustName, publicUrl: config.publicUrl });
-        registerOrgViewRoutes(ctx.http, { view: createOrgView({ checks: issue20.perOrganization, clock, signer: audit.signer }), transactor, random, audit: audit.recorder });
-        await registerNdaRoutes(ctx.http, { service: nda, brand: config.trustName });
-        registerFaqCsvRoute(ctx.http, { transactor });
-        registerAttestationRoutes(ctx.http, { transactor, clock, random, audit: audit.recorder, brand: config.trustName });
+      routes: async (http) => {
+        registerTrustRoutes(http, trustCenter);
+        registerTrustAdminRoutes(http, { transactor, clock, random, audit: audit.recorder, runner, changed: trustCenter.invalidate, publish });
+        registerOscalRoute(http, { evidence: trustCenter.evidence, title: config.trustName, publicUrl: config.publicUrl });
+        registerOrgViewRoutes(http, { view: createOrgView({ checks: issue20.perOrganization, clock, signer: audit.signer }), transactor, random, audit: audit.recorder });
+        await registerNdaRoutes(http, { service: nda, brand: config.trustName });
+        registerFaqCsvRoute(http, { transactor });
+        registerAttestationRoutes(http, { transactor, clock, random, audit: audit.recorder, brand: config.trustName });
       },
       jobs: [
         {

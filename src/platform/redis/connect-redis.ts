@@ -58,3 +58,21 @@ export async function connectRedis(deps: { url: string; logger: Logger; connecti
     },
   };
 }
+
+/**
+ * A second connection to `client`'s server, with its options but without ioredis's command
+ * timeout: its user sets a deadline of its own (`answeredWithin`). Opened before it is returned,
+ * so a Redis that stopped answering since start-up stops start-up here too.
+ */
+export async function openUntimedConnection(client: Redis, connectionName: string): Promise<Redis> {
+  const duplicate = client.duplicate({ commandTimeout: undefined, connectionName, lazyConnect: true });
+  // Errors are reported by the commands that fail; the connection retries on its own.
+  duplicate.on('error', () => undefined);
+  try {
+    await duplicate.connect();
+  } catch (error) {
+    duplicate.disconnect();
+    throw error;
+  }
+  return duplicate;
+}
