@@ -127,3 +127,17 @@ export async function tabTo(page: Page, selector: string, limit = 250): Promise<
   }
   assert.fail(`${selector} was not reached with the Tab key in ${limit} presses`);
 }
+
+/** Where `screenshot` writes: the docs' images, so docs/console.md shows what the suite saw. */
+const SCREENSHOTS = new URL('../../docs/images/', import.meta.url);
+
+/**
+ * Saves the page as `docs/images/console-<name>.png` when `PARAPET_SCREENSHOTS=1` (`npm run
+ * screenshots` runs the console suites that way); otherwise does nothing, so `npm test` leaves the
+ * tree clean. `test/docs/console-screenshots.test.ts` checks that every image docs/console.md shows
+ * is taken by some test.
+ */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  if (process.env['PARAPET_SCREENSHOTS'] !== '1') return;
+  await page.screenshot({ path: new URL(`console-${name}.png`, SCREENSHOTS).pathname, fullPage: true });
+}

@@ -13,6 +13,7 @@ export const ACCESS_REQUESTS_AUDIT_ACTIONS = defineAuditActions({
   'risky_write.requested': 'A risky write (e.g. deleting a project) was submitted and waits for a second administrator.',
   'risky_write.approved': 'A second administrator approved a risky write, which was carried out.',
   'risky_write.rejected': 'A pending risky write was rejected or withdrawn.',
+  'risky_write.self_confirmed': 'A single administrator confirmed their own risky write after its cooling-off period, with a recent sign-in, because nobody else in the organization could approve it.',
 });
 
 declare module '../audit/index.ts' {

@@ -40,13 +40,13 @@ export const accessRequestsModule = defineModule({
   options: ACCESS_REQUESTS_OPTIONS,
   create: (ctx, { audit, access, alerts }) => {
     const { transactor, clock, random, logger } = ctx;
-    const riskyWrites = createRiskyWrites({ transactor, clock, random, audit: audit.recorder, access: access.control });
+    const riskyWrites = createRiskyWrites({ transactor, clock, random, audit: audit.recorder, access: access.control, coolingOffMinutes: ctx.config.riskyWriteCoolingOffMinutes });
     const requests = createAccessRequestsService({ transactor, clock, random, audit: audit.recorder, access: access.control, accessService: access.service, alerts, logger, maxMinutes: ctx.config.jitMaxHours * 60 });
     return {
       api: { requests, riskyWrites },
       routes: (http) => {
         registerAccessRequestRoutes(http, { service: requests, alerts, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
-        registerRiskyWriteRoutes(http, { riskyWrites, actorOf: auditActor, sourceOf: requestSource });
+        registerRiskyWriteRoutes(http, { riskyWrites, actorOf: auditActor, sourceOf: requestSource, now: () => clock.now() });
       },
     };
   },

@@ -5,6 +5,7 @@ import { decodeCursor, toPage } from '../../platform/http/pagination.ts';
 import { errorResponses, Nullable, Page, PageQuery, Strict, Timestamp, Uuid } from '../../platform/http/schemas.ts';
 import type { AuditActor, AuditSource } from '../audit/index.ts';
 import type { Principal } from '../access/index.ts';
+import { requireRecentAuthentication } from '../identity/index.ts';
 import { callerOf } from './access-requests-routes.ts';
 import type { ApprovalRow } from './access-requests-store.ts';
 import type { RiskyWrites } from './risky-writes.ts';
@@ -23,12 +24,17 @@ const Approval = Strict({
   decided_by: Nullable(Uuid),
   decided_at: Nullable(Timestamp),
   created_at: Timestamp,
+  confirmable_alone_after: {
+    ...Nullable(Timestamp),
+    description: 'When nobody but the requester could approve this pending operation: from when the requester may confirm it alone (POST …/confirm); null while another administrator could approve it, or once decided',
+  },
+  confirmable_alone: Type.Boolean({ description: 'Whether the requester may confirm it alone now, by the server\u2019s clock (confirmable_alone_after has passed)' }),
 });
 const OrgParams = Strict({ orgId: Uuid });
 const ApprovalParams = Strict({ orgId: Uuid, approvalId: Uuid });
 const ListQuery = Type.Object({ ...PageQuery.properties, status: Type.Optional(ApprovalStatus) }, { additionalProperties: false });
 
-function toApproval(row: ApprovalRow) {
+function toApproval(row: ApprovalRow, confirmableAloneAfter: Date | null, now: Date) {
   return {
     id: row.id,
     organization_id: row.tenant_id,
@@ -39,19 +45,22 @@ function toApproval(row: ApprovalRow) {
     decided_by: row.decided_by,
     decided_at: row.decided_at?.toISOString() ?? null,
     created_at: row.created_at.toISOString(),
+    confirmable_alone_after: confirmableAloneAfter?.toISOString() ?? null,
+    confirmable_alone: confirmableAloneAfter !== null && confirmableAloneAfter.getTime() <= now.getTime(),
   };
 }
 
 /** The risky-writes setting and the approvals queue (AC-7). */
 export function registerRiskyWriteRoutes(
   server: FastifyInstance,
-  deps: { riskyWrites: RiskyWrites; actorOf: (principal: Principal) => AuditActor; sourceOf: (request: FastifyRequest) => AuditSource },
+  deps: { riskyWrites: RiskyWrites; actorOf: (principal: Principal) => AuditActor; sourceOf: (request: FastifyRequest) => AuditSource; now: () => Date },
 ): void {
   const app = server.withTypeProvider<TypeBoxTypeProvider>();
   const { riskyWrites } = deps;
   const tags = ['risky writes'];
   const org = '/api/v1/organizations/:orgId';
   const caller = (request: FastifyRequest) => callerOf(request, deps);
+  const answer = async (row: ApprovalRow) => toApproval(row, await riskyWrites.selfConfirmableAfter(row), deps.now());
   const setting = (row: { mode: 'disabled' | 'approval'; updated_at: Date | null; updated_by: string | null }) => ({ mode: row.mode, operations: riskyWrites.kinds(), updated_at: row.updated_at?.toISOString() ?? null, updated_by: row.updated_by });
 
   app.get(`${org}/settings/risky-writes`, {
@@ -78,7 +87,10 @@ export function registerRiskyWriteRoutes(
     handler: async (request) => {
       const { orgId } = request.params;
       const query = request.query;
-      return toPage(await riskyWrites.list(orgId.toLowerCase(), { status: query.status, after: decodeCursor(query.cursor), limit: query.limit }), query.limit, toApproval);
+      const rows = await riskyWrites.list(orgId.toLowerCase(), { status: query.status, after: decodeCursor(query.cursor), limit: query.limit });
+      const after = new Map(await Promise.all(rows.map(async (row) => [row.id, await riskyWrites.selfConfirmableAfter(row)] as const)));
+      const now = deps.now();
+      return toPage(rows, query.limit, (row) => toApproval(row, after.get(row.id) ?? null, now));
     },
   });
   app.get(`${org}/approvals/:approvalId`, {
@@ -86,7 +98,7 @@ export function registerRiskyWriteRoutes(
     schema: { tags, summary: 'Read a risky-write approval', params: ApprovalParams, response: { 200: Approval, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
       const { orgId, approvalId } = request.params;
-      return toApproval(await riskyWrites.get(orgId.toLowerCase(), approvalId.toLowerCase()));
+      return answer(await riskyWrites.get(orgId.toLowerCase(), approvalId.toLowerCase()));
     },
   });
   app.post(`${org}/approvals/:approvalId/approve`, {
@@ -99,7 +111,7 @@ export function registerRiskyWriteRoutes(
     },
     handler: async (request) => {
       const { orgId, approvalId } = request.params;
-      return toApproval(await riskyWrites.approve(caller(request), orgId.toLowerCase(), approvalId.toLowerCase()));
+      return answer(await riskyWrites.approve(caller(request), orgId.toLowerCase(), approvalId.toLowerCase()));
     },
   });
   app.post(`${org}/approvals/:approvalId/reject`, {
@@ -107,7 +119,22 @@ export function registerRiskyWriteRoutes(
     schema: { tags, summary: 'Reject (or, as its requester, withdraw) a pending risky write', params: ApprovalParams, response: { 200: Approval, ...errorResponses(400, 401, 403, 404, 409) } },
     handler: async (request) => {
       const { orgId, approvalId } = request.params;
-      return toApproval(await riskyWrites.reject(caller(request), orgId.toLowerCase(), approvalId.toLowerCase()));
+      return answer(await riskyWrites.reject(caller(request), orgId.toLowerCase(), approvalId.toLowerCase()));
+    },
+  });
+  app.post(`${org}/approvals/:approvalId/confirm`, {
+    config: { permission: 'organization.read' },
+    schema: {
+      tags,
+      summary:
+        'As its requester, confirm a pending risky write alone, which runs at once: only when no other member could approve it, once its cooling-off period (PARAPET_RISKY_WRITE_COOLING_OFF_MINUTES) has passed, with a recent sign-in (audited as risky_write.self_confirmed)',
+      params: ApprovalParams,
+      response: { 200: Approval, ...errorResponses(400, 401, 403, 404, 409) },
+    },
+    handler: async (request) => {
+      requireRecentAuthentication(request);
+      const { orgId, approvalId } = request.params;
+      return answer(await riskyWrites.confirmAlone(caller(request), orgId.toLowerCase(), approvalId.toLowerCase()));
     },
   });
 }

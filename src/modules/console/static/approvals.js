@@ -1,12 +1,14 @@
 // Approvals: just-in-time access requests and risky writes waiting for a second administrator, with
 // approve and reject. The API refuses a requester approving their own (self_approval_refused); the
-// console shows that refusal's title.
+// console shows that refusal's title. Where nobody but the requester could approve a risky write
+// (a single-administrator organization), the API says from when they may confirm it alone, and the
+// console offers that button (disabled until then; it needs a recent sign-in).
 import { api, h, say, table, when, refresh } from '/assets/dom.js';
 
-const DONE = { approve: 'Approved.', reject: 'Rejected.' };
+const DONE = { approve: 'Approved.', reject: 'Rejected.', confirm: 'Confirmed and carried out.' };
 
-function decide(url, verb, label, className) {
-  return h('button', { type: 'button', className, onclick: async () => {
+function decide(url, verb, label, className, disabled = false) {
+  return h('button', { type: 'button', className, disabled, onclick: async () => {
     try {
       await api(`${url}/${verb}`, { method: 'POST', body: {} });
       await refresh();
@@ -15,6 +17,19 @@ function decide(url, verb, label, className) {
       say(error.message);
     }
   } }, label);
+}
+
+/** Approve and reject; when nobody else could approve, confirm alone instead of approve. */
+function approvalActions(url, approval) {
+  const reject = decide(url, 'reject', 'Reject', 'danger reject');
+  if (approval.confirmable_alone_after === null) return [decide(url, 'approve', 'Approve', 'approve'), reject];
+  // The server's clock decides (confirmable_alone), not this browser's.
+  const ready = approval.confirmable_alone === true;
+  return [
+    h('p', { className: 'hint' }, ready ? 'Nobody else can approve this: as its requester you may confirm it alone (you may be asked to sign in again).' : `Nobody else can approve this: as its requester you may confirm it alone from ${when(approval.confirmable_alone_after)}.`),
+    decide(url, 'confirm', 'Confirm alone', 'approve confirm-alone', !ready),
+    reject,
+  ];
 }
 
 /** Renders the Approvals tab. */
@@ -38,7 +53,7 @@ export async function renderApprovals({ can, base }) {
     h('ul', { className: 'plain' }, Object.entries(a.params).map(([k, v]) => h('li', {}, `${k}: ${v}`))),
     h('code', {}, a.requested_by),
     when(a.created_at),
-    ...(decides ? [h('div', { className: 'actions', 'data-approval': a.id }, decide(`${base}/approvals/${a.id}`, 'approve', 'Approve', 'approve'), decide(`${base}/approvals/${a.id}`, 'reject', 'Reject', 'danger reject'))] : []),
+    ...(decides ? [h('div', { className: 'actions', 'data-approval': a.id }, ...approvalActions(`${base}/approvals/${a.id}`, a))] : []),
   ]);
   return [
     h('h2', {}, 'Approvals'),
