@@ -15,6 +15,12 @@ export const DISCLOSURE_AUDIT_ACTIONS = defineAuditActions({
   'disclosure.attachment_added': 'A reporter attached a file to their report (type and size recorded; the file is encrypted).',
   'disclosure.attachment_downloaded': 'A reporter or a triager downloaded a report\'s attachment.',
   'disclosure.policy_changed': 'A platform administrator changed the published disclosure policy.',
+  'disclosure.settings_changed': 'A platform administrator changed the disclosure program settings (working days, holidays, fix days, reminders, advisory publisher).',
+  'disclosure.incident_linked': 'A platform administrator linked a report to an incident, opened one for it, or removed the link.',
+  'disclosure.clock_reminder': 'A report\'s clock (acknowledge, assess or fix) is due soon: a reminder was raised.',
+  'disclosure.clock_overdue': 'A report\'s clock (acknowledge, assess or fix) passed its deadline unmet: it was escalated.',
+  'disclosure.credit_changed': 'A reporter chose how they are credited (by name, anonymously, or not at all); the name is never in the event.',
+  'disclosure.advisory_published': 'A platform administrator published an advisory and its CSAF 2.0 document for a fixed report.',
 });
 
 declare module '../audit/index.ts' {
