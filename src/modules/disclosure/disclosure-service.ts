@@ -278,7 +278,7 @@ export function createDisclosureService(deps: { transactor: AppTransactor; clock
      */
     async acknowledgments(): Promise<Acknowledgment[]> {
       const rows = await inPlatform((tx) =>
-        tx.selectFrom('disclosure_reports').select(['credit_consent', 'credit_name', 'fixed_at']).where('status', '=', 'fixed').where('credit_consent', 'in', ['named', 'anonymous']).orderBy('fixed_at', 'desc').limit(500).execute(),
+        tx.selectFrom('disclosure_reports').select(['credit_consent', 'credit_name', 'fixed_at']).where('status', '=', 'fixed').where('credit_consent', 'in', ['named', 'anonymous']).orderBy('fixed_at', 'desc').orderBy('id', 'desc').limit(500).execute(),
       );
       return rows.map((r) => ({ name: r.credit_consent === 'named' ? r.credit_name : null, month: (r.fixed_at ?? new Date(0)).toISOString().slice(0, 7) }));
     },
