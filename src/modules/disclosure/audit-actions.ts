@@ -7,7 +7,7 @@ export const DISCLOSURE_AUDIT_ACTIONS = defineAuditActions({
   'disclosure.portal_link_requested': 'Someone asked for a researcher portal link for an address; a link is mailed only when the address has reports.',
   'disclosure.portal_viewed': 'A reporter used a portal link to read their own reports.',
   'disclosure.report_read': 'A platform administrator read a vulnerability report (its decrypted text).',
-  'disclosure.report_triaged': 'A platform administrator changed a report\'s status or severity (CVSS 3.1 vector); deadlines follow.',
+  'disclosure.report_triaged': 'A platform administrator changed a report\'s status, severity (CVSS 3.1 or 4.0 vector), duplicate link, assignee or bounty; deadlines follow.',
   'disclosure.portal_session_opened': 'A reporter used a portal link: a short portal session bound to their address was opened.',
   'disclosure.message_posted': 'A reporter or a triager added a message to a report\'s conversation (its text is encrypted, never in the event).',
   'disclosure.date_proposed': 'A reporter or a triager proposed a coordinated disclosure date for a report.',
