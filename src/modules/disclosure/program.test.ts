@@ -222,15 +222,3 @@ describe('disclosure program: triage extras, credit and advisories', () => {
     assert.ok(result.isValid, JSON.stringify(result.tests.filter((x) => !x.isValid)));
   });
 });
-
-describe('security.txt names the CSAF provider metadata', () => {
-  it('VDP-1: the CSAF field, when configured', async () => {
-    const t = await createTestApp({ env: { PARAPET_SECURITY_CONTACTS: 'mailto:security@example.com', PARAPET_SECURITY_TXT_CSAF_URL: 'https://parapet.example.com/.well-known/csaf/provider-metadata.json' } });
-    try {
-      const text = (await t.inject({ method: 'GET', url: '/.well-known/security.txt' })).body;
-      assert.match(text, /^CSAF: https:\/\/parapet\.example\.com\/\.well-known\/csaf\/provider-metadata\.json$/m);
-    } finally {
-      await t.close();
-    }
-  });
-});
