@@ -40,6 +40,6 @@ export function clockChanges(before: Times, after: Times): { clock: ClockName; e
 
 /** A report's clock history, oldest first. */
 export async function clockHistory(tx: Tx, reportId: string): Promise<ClockHistoryEntry[]> {
-  const rows = await tx.selectFrom('disclosure_clock_events').select(['clock', 'event', 'due_at', 'at']).where('report_id', '=', reportId).orderBy('at', 'asc').orderBy('id', 'asc').limit(500).execute();
+  const rows = await tx.selectFrom('disclosure_clock_events').select(['clock', 'event', 'due_at', 'at']).where('report_id', '=', reportId).orderBy('seq', 'asc').limit(500).execute();
   return rows.map((r) => ({ clock: r.clock, event: r.event, due_at: r.due_at === null ? null : r.due_at.toISOString(), at: r.at.toISOString() }));
 }

@@ -223,7 +223,7 @@ export function createDisclosureService(deps: { transactor: AppTransactor; clock
         // A closed report's fix deadline stays as it was.
         if (assessedAt !== null && severity !== null && (scored !== undefined || patch.assessed_at !== undefined) && !final && (patch.status ?? row.status) !== 'rejected') patch.fix_by = fixBy(assessedAt, severity, settings);
         await tx.updateTable('disclosure_reports').set({ ...patch, updated_at: now }).where('id', '=', id).execute();
-        for (const c of clockChanges(row, { ...row, ...patch, cvss_score: row.cvss_score })) await recordClockEvent(tx, deps, id, c.clock, c.event, c.dueAt, now);
+        for (const c of clockChanges(row, { ...row, ...patch })) await recordClockEvent(tx, deps, id, c.clock, c.event, c.dueAt, now);
         await audit.record(tx, PLATFORM_TENANT_ID, {
           action: 'disclosure.report_triaged',
           actor,

@@ -110,6 +110,7 @@ export interface DisclosureClockEventsTable {
   due_at: Date | null;
   at: Date;
   claim: string | null;
+  seq: ColumnType<string, never, never>;
 }
 
 export interface DisclosureAdvisoriesTable {

@@ -68,7 +68,7 @@ describe('disclosure program: triage extras, credit and advisories', () => {
   const triage = async (id: string, payload: object) => {
     const response = await as(admin, 'POST', `/api/v1/platform/disclosure/reports/${id}/triage`, payload);
     assert.equal(response.statusCode, 200, response.body);
-    return response.json<Record<string, unknown>>();
+    return response.json<{ assignee_user_id: string | null; bounty: unknown }>();
   };
 
   before(async () => {

@@ -37,9 +37,11 @@ create table disclosure_clock_events (
   due_at timestamptz,
   at timestamptz not null,
   claim text check (length(claim) <= 200),
+  -- The order events were written in (several share one instant).
+  seq bigint generated always as identity,
   unique (report_id, claim)
 );
-create index disclosure_clock_events_report_idx on disclosure_clock_events (report_id, at, id);
+create index disclosure_clock_events_report_idx on disclosure_clock_events (report_id, seq);
 
 -- Published advisories: one per report, with a CSAF 2.0 document built from these columns. The
 -- text is the security team's, not the reporter's.
@@ -77,3 +79,4 @@ create policy disclosure_advisories_platform on disclosure_advisories
 -- The clock history is append-only.
 grant select, insert, update on disclosure_settings, disclosure_advisories to parapet_app;
 grant select, insert on disclosure_clock_events to parapet_app;
+grant usage on sequence disclosure_clock_events_seq_seq to parapet_app;
