@@ -43,10 +43,12 @@ describe('disclosure credit, advisories and clocks: defences', () => {
     const email = `consent-${crypto.randomUUID()}@example.com`;
     const withdrawn = await verifiedReport(t, smtp, email);
     const silent = await verifiedReport(t, smtp, `silent-${crypto.randomUUID()}@example.com`);
-    const anonymous = await verifiedReport(t, smtp, email);
+    const otherEmail = `anonymous-${crypto.randomUUID()}@example.com`;
+    const anonymous = await verifiedReport(t, smtp, otherEmail);
     const cookie = await reporterCookie(t, smtp, email);
+    const otherCookie = await reporterCookie(t, smtp, otherEmail);
     assert.equal((await credit(cookie, withdrawn, { consent: 'named', name: 'Grace Withdrawn' })).statusCode, 200);
-    assert.equal((await credit(cookie, anonymous, { consent: 'anonymous' })).statusCode, 200);
+    assert.equal((await credit(otherCookie, anonymous, { consent: 'anonymous' })).statusCode, 200);
     for (const id of [withdrawn, silent, anonymous]) await fixed(id);
     assert.deepEqual(await acknowledgments(), ['An anonymous researcher (2026-12)', 'Grace Withdrawn (2026-12)']);
     const published = await t.inject({ method: 'POST', url: `/api/v1/platform/disclosure/reports/${withdrawn}/advisory`, headers: { cookie: admin }, payload: { title: 'Advisory', summary: 'Fixed.', product_name: 'Parapet', affected_versions: '<2.0.0', fixed_version: '2.0.0' } });
@@ -61,7 +63,7 @@ describe('disclosure credit, advisories and clocks: defences', () => {
     assert.deepEqual(await acknowledgments(), ['An anonymous researcher (2026-12)'], 'no consent (withdrawn or never given): not listed, not even anonymously');
     for (const url of [csafUrl, pageUrl]) assert.doesNotMatch((await t.inject({ method: 'GET', url })).body, /Grace|Reported by/, url);
     // A name only comes with consent to be named, and triagers cannot set credit at all.
-    assert.equal((await credit(cookie, anonymous, { consent: 'anonymous', name: 'Sneaky' })).statusCode, 400);
+    assert.equal((await credit(otherCookie, anonymous, { consent: 'anonymous', name: 'Sneaky' })).statusCode, 400);
     const forged = await t.inject({ method: 'POST', url: `/api/v1/platform/disclosure/reports/${silent}/triage`, headers: { cookie: admin }, payload: { credit_name: 'Forged' } });
     assert.equal(forged.statusCode, 400);
   });
