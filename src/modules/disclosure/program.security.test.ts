@@ -25,7 +25,7 @@ describe('disclosure credit, advisories and clocks: defences', () => {
     assert.equal(response.statusCode, 200, response.body);
   };
   const fixed = (id: string) => triage(id, { cvss_vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', status: 'fixed' });
-  const acknowledgments = async () => [...(await t.inject({ method: 'GET', url: ACK })).body.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => m[1]);
+  const acknowledgments = async () => [...(await t.inject({ method: 'GET', url: ACK })).body.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => m[1]).sort();
 
   before(async () => {
     smtp = await startTestSmtp();
