@@ -50,9 +50,9 @@ describe('disclosure deadlines on a configured calendar', () => {
   it('VDP-3: fix tiers are configurable, but a critical fix is never promised later than 90 days', () => {
     const settings = { ...DEFAULT_SETTINGS, fix_days: { critical: 14, high: 30, medium: 60, low: 90 } };
     assert.equal(fixBy(new Date('2026-01-01T00:00:00Z'), 'critical', settings)?.toISOString(), '2026-01-15T00:00:00.000Z');
-    assert.throws(() => checkSettings({ ...DEFAULT_SETTINGS, fix_days: { critical: 91, high: 120, medium: 150, low: 180 } }), (e: unknown) => e instanceof AppError && e.code === 'invalid_request');
-    assert.throws(() => checkSettings({ ...DEFAULT_SETTINGS, fix_days: { critical: 60, high: 30, medium: 90, low: 180 } }), (e: unknown) => e instanceof AppError && e.code === 'invalid_request');
-    assert.throws(() => checkSettings({ ...DEFAULT_SETTINGS, holidays: ['2026-02-30'] }), (e: unknown) => e instanceof AppError && e.code === 'invalid_request');
+    assert.throws(() => { checkSettings({ ...DEFAULT_SETTINGS, fix_days: { critical: 91, high: 120, medium: 150, low: 180 } }); }, (e: unknown) => e instanceof AppError && e.code === 'invalid_request');
+    assert.throws(() => { checkSettings({ ...DEFAULT_SETTINGS, fix_days: { critical: 60, high: 30, medium: 90, low: 180 } }); }, (e: unknown) => e instanceof AppError && e.code === 'invalid_request');
+    assert.throws(() => { checkSettings({ ...DEFAULT_SETTINGS, holidays: ['2026-02-30'] }); }, (e: unknown) => e instanceof AppError && e.code === 'invalid_request');
   });
 });
 
