@@ -12,7 +12,7 @@ import { makePdf } from '../../src/modules/trust/nda-test-fixture.ts';
 
 peerSuite('public pages: no script needed, accessible (issues 20, 21, 22)', BROWSER_SKIP, () => {
   let b: BrowserApp;
-  const pages: string[] = ['/trust', '/trust/controls', '/trust/certifications', '/trust/documents', '/trust/subprocessors', '/trust/faq', '/trust/attestations', '/status', '/security/disclosure'];
+  const pages: string[] = ['/trust', '/trust/controls', '/trust/certifications', '/trust/documents', '/trust/subprocessors', '/trust/faq', '/trust/attestations', '/status', '/security/disclosure', '/security/disclosure/acknowledgments', '/security/advisories'];
   before(async () => {
     b = await startBrowserApp({ env: { PARAPET_SECURITY_CONTACTS: 'mailto:security@example.com', PARAPET_TRUST_STATUS_URL: '/status', PARAPET_TRUST_DISCLOSURE_URL: '/security/disclosure' } });
     const { t } = b;

@@ -30,6 +30,10 @@ export const ReportView = Strict({
   clocks: Strict({ acknowledge: ClockView, assess: ClockView, fix: ClockView }),
   duplicate_of: Nullable(Uuid),
   coordinated_disclosure: Strict({ date: Nullable(Type.String({ description: 'YYYY-MM-DD' })), proposed_by: Nullable(Type.String({ description: 'reporter or triager' })), agreed_at: Nullable(Timestamp) }),
+  assignee_user_id: Nullable(Uuid),
+  incident_id: Nullable(Uuid),
+  credit: Strict({ consent: Nullable(Type.String({ description: 'named, anonymous or none; null until the reporter chooses' })), name: Nullable(Type.String()) }),
+  bounty: Nullable(Strict({ tier: Type.String(), amount: Type.String() })),
 });
 export const ReportWithText = Strict({ ...ReportView.properties, title: Type.String(), body: Type.String() });
 const AdminReport = Strict({ ...ReportWithText.properties, reporter_email: Type.String() });
@@ -49,6 +53,10 @@ export function view(report: ReportRow, now: Date) {
     clocks: { acknowledge: clockView(report.acknowledge_by, report.acknowledged_at, now), assess: clockView(report.assess_by, report.assessed_at, now), fix: clockView(report.fix_by, report.fixed_at, now) },
     duplicate_of: report.duplicate_of,
     coordinated_disclosure: { date: report.disclosure_date, proposed_by: report.disclosure_date_proposed_by, agreed_at: iso(report.disclosure_date_agreed_at) },
+    assignee_user_id: report.assignee_user_id,
+    incident_id: report.incident_id,
+    credit: { consent: report.credit_consent, name: report.credit_name },
+    bounty: report.bounty_tier === null || report.bounty_amount === null ? null : { tier: report.bounty_tier, amount: report.bounty_amount },
   };
 }
 export const withText = (r: { report: ReportRow; content: ReportContent }, now: Date) => ({ ...view(r.report, now), title: r.content.title, body: r.content.body });
@@ -70,7 +78,7 @@ export function registerDisclosureRoutes(server: FastifyInstance, deps: { servic
   const page = (reply: FastifyReply, body: string, status = 200) =>
     reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
 
-  app.get('/security/disclosure', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) => page(reply, renderPolicyPage(await service.policy())));
+  app.get('/security/disclosure', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) => page(reply, renderPolicyPage(await service.policy(), await service.settings())));
 
   app.post('/api/v1/disclosure/reports', {
     config: publicConfig,
@@ -163,16 +171,34 @@ export function registerDisclosureRoutes(server: FastifyInstance, deps: { servic
     config: { permission: 'self' },
     schema: {
       tags,
-      summary: 'Set severity from a CVSS 3.1 vector, move the status, and/or link the report to the original it duplicates (platform administrators)',
+      summary: 'Set severity from a CVSS 3.1 or 4.0 vector, move the status, link the report to the original it duplicates, assign it to a platform operator, and/or set its bounty (platform administrators)',
       params: Params,
-      body: Strict({ cvss_vector: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), status: Type.Optional(Type.Union([Type.Literal('acknowledged'), Type.Literal('assessed'), Type.Literal('fixed'), Type.Literal('rejected')])), duplicate_of: Type.Optional(Nullable(Uuid)) }),
+      body: Strict({
+        cvss_vector: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+        status: Type.Optional(Type.Union([Type.Literal('acknowledged'), Type.Literal('assessed'), Type.Literal('fixed'), Type.Literal('rejected')])),
+        duplicate_of: Type.Optional(Nullable(Uuid)),
+        assignee_user_id: Type.Optional(Nullable(Uuid)),
+        bounty: Type.Optional(Nullable(Strict({ tier: Type.Union([Type.Literal('critical'), Type.Literal('high'), Type.Literal('medium'), Type.Literal('low')]), amount: Type.String({ minLength: 1, maxLength: 100 }) }))),
+      }),
       response: { 200: ReportView, ...errorResponses(400, 401, 403, 404, 409) },
     },
     handler: async (request) => {
       requirePlatformAdmin(request);
       const ctx = auditContext(request);
       const id = request.params.reportId.toLowerCase();
-      await service.triage(id, { ...(request.body.cvss_vector === undefined ? {} : { cvssVector: request.body.cvss_vector }), ...(request.body.status === undefined ? {} : { status: request.body.status }), ...(request.body.duplicate_of === undefined ? {} : { duplicateOf: request.body.duplicate_of?.toLowerCase() ?? null }) }, ctx.actor, ctx.source);
+      const b = request.body;
+      await service.triage(
+        id,
+        {
+          ...(b.cvss_vector === undefined ? {} : { cvssVector: b.cvss_vector }),
+          ...(b.status === undefined ? {} : { status: b.status }),
+          ...(b.duplicate_of === undefined ? {} : { duplicateOf: b.duplicate_of?.toLowerCase() ?? null }),
+          ...(b.assignee_user_id === undefined ? {} : { assigneeUserId: b.assignee_user_id?.toLowerCase() ?? null }),
+          ...(b.bounty === undefined ? {} : { bounty: b.bounty }),
+        },
+        ctx.actor,
+        ctx.source,
+      );
       return view((await service.read(id, ctx.actor, ctx.source)).report, deps.now());
     },
   });

@@ -27,7 +27,21 @@ export interface DisclosureReportsTable {
   disclosure_date_agreed_at: Date | null;
   /** The earlier report this one duplicates (an original, never another duplicate). */
   duplicate_of: string | null;
+  /** A platform operator working on the report. */
+  assignee_user_id: string | null;
+  /** The incident the report opened or was linked to. */
+  incident_id: string | null;
+  /** The reporter's choice of credit; null until they make one. */
+  credit_consent: CreditConsent | null;
+  credit_name: string | null;
+  credit_consented_at: Date | null;
+  bounty_amount: string | null;
+  bounty_tier: Exclude<Severity, 'none'> | null;
 }
+
+export type CreditConsent = 'named' | 'anonymous' | 'none';
+export type ClockName = 'acknowledge' | 'assess' | 'fix';
+export type ClockEvent = 'started' | 'moved' | 'met' | 'reminded' | 'overdue' | 'stopped';
 
 /** Who speaks in a report's conversation: its reporter (portal) or the platform's triagers. */
 export type Side = 'reporter' | 'triager';
@@ -81,6 +95,38 @@ export interface DisclosureAttachmentsTable {
   created_at: Date;
 }
 
+export interface DisclosureSettingsTable {
+  tenant_id: ColumnType<string, string | undefined, never>;
+  data: ColumnType<Record<string, unknown>, string, string>;
+  updated_at: Date;
+}
+
+export interface DisclosureClockEventsTable {
+  id: string;
+  tenant_id: ColumnType<string, string | undefined, never>;
+  report_id: string;
+  clock: ClockName;
+  event: ClockEvent;
+  due_at: Date | null;
+  at: Date;
+  claim: string | null;
+  seq: ColumnType<string, never, never>;
+}
+
+export interface DisclosureAdvisoriesTable {
+  id: string;
+  tenant_id: ColumnType<string, string | undefined, never>;
+  report_id: string;
+  tracking_id: string;
+  title: string;
+  summary: string;
+  product_name: string;
+  affected_versions: string;
+  fixed_version: string;
+  cve: string | null;
+  published_at: Date;
+}
+
 export interface DisclosureTables {
   disclosure_reports: DisclosureReportsTable;
   disclosure_tokens: DisclosureTokensTable;
@@ -88,4 +134,7 @@ export interface DisclosureTables {
   disclosure_portal_sessions: DisclosurePortalSessionsTable;
   disclosure_messages: DisclosureMessagesTable;
   disclosure_attachments: DisclosureAttachmentsTable;
+  disclosure_settings: DisclosureSettingsTable;
+  disclosure_clock_events: DisclosureClockEventsTable;
+  disclosure_advisories: DisclosureAdvisoriesTable;
 }

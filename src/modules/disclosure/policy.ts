@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { html, htmlDocument } from '../../platform/http/html.ts';
-import { FIX_DAYS } from './deadlines.ts';
+import { DEFAULT_SETTINGS, type Settings } from './settings.ts';
 
 const Line = Type.String({ minLength: 1, maxLength: 2000 });
 const Lines = Type.Array(Line, { maxItems: 50 });
@@ -43,7 +43,8 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
 });
 
 /** The public page: policy, deadlines, and the report form (HTML without script; every value escaped). */
-export function renderPolicyPage(policy: Policy): string {
+export function renderPolicyPage(policy: Policy, settings: Settings = DEFAULT_SETTINGS): string {
+  const days = settings.fix_days;
   const list = (items: readonly string[]) => html`<ul>${items.map((item) => html`<li>${item}</li>`)}</ul>`;
   return htmlDocument({
     title: policy.program_name,
@@ -57,8 +58,10 @@ export function renderPolicyPage(policy: Policy): string {
 <h2>Our commitments</h2>
 <ul><li>We acknowledge a report within 24 hours of your confirming your address.</li>
 <li>We assess it within 5 business days.</li>
-<li>We fix it within ${FIX_DAYS.critical} days if critical, ${FIX_DAYS.high} days if high, ${FIX_DAYS.medium} days if medium and ${FIX_DAYS.low} days if low (CVSS 3.1).</li></ul>
+<li>We fix it within ${days.critical} days if critical, ${days.high} days if high, ${days.medium} days if medium and ${days.low} days if low (CVSS 3.1 or 4.0).</li></ul>
 <h2>Bounty tiers</h2>${policy.bounty_tiers.length === 0 ? html`<p>This program offers no bounty.</p>` : html`<table><thead><tr><th>Severity</th><th>Amount</th></tr></thead><tbody>${policy.bounty_tiers.map((t) => html`<tr><td>${t.severity}</td><td>${t.amount}</td></tr>`)}</tbody></table>`}
+<h2>Credit</h2>
+<p>Once a report is fixed we credit its reporter on our <a href="/security/disclosure/acknowledgments">acknowledgments page</a> and in its advisory, by name or anonymously, only if they agree (in the portal below). Published fixes: <a href="/security/advisories">security advisories</a>.</p>
 <h2>Report a vulnerability</h2>
 <form method="post" action="/security/disclosure/reports">
 <p><label>Your email <input type="email" name="email" required maxlength="254"></label></p>

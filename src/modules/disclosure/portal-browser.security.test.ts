@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import { BROWSER_SKIP, CANARY, startBrowserApp, type BrowserApp } from '../../../test/support/browser.ts';
 import { peerSuite } from '../../../test/support/peer-suite.ts';
+import { TEST_PASSWORD } from '../../../test/support/app.ts';
 import { startTestSmtp, type TestSmtp } from '../../../test/support/smtp.ts';
 import { PNG, portalCode, reporterCookie, verifiedReport } from './portal-test-fixture.ts';
 
@@ -48,6 +49,27 @@ peerSuite('researcher portal in a real browser (VDP-2)', BROWSER_SKIP, () => {
     assert.equal(await page.locator('h1').textContent(), CANARY);
     assert.equal(await page.locator('article pre').first().textContent(), CANARY);
     assert.equal(await page.locator(`a[href$="/attachments/${up.json<{ id: string }>().id}"]`).textContent(), NAME_CANARY);
+    await opened.done();
+  });
+
+  it('VDP-2: a canary as the credit name is text on the acknowledgments page and the advisory, and never runs', async () => {
+    const { t } = app;
+    await t.createUser('vdp-browser-admin@example.com', TEST_PASSWORD, { platformAdmin: true });
+    const admin = await t.login('vdp-browser-admin@example.com', TEST_PASSWORD);
+    const email = `credit-${crypto.randomUUID()}@example.com`;
+    const id = await verifiedReport(t, smtp, email);
+    const cookie = await reporterCookie(t, smtp, email);
+    assert.equal((await t.inject({ method: 'PUT', url: `/api/v1/disclosure/portal/reports/${id}/credit`, headers: { cookie }, payload: { consent: 'named', name: CANARY } })).statusCode, 200);
+    assert.equal((await t.inject({ method: 'POST', url: `/api/v1/platform/disclosure/reports/${id}/triage`, headers: { cookie: admin }, payload: { cvss_vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', status: 'fixed' } })).statusCode, 200);
+    const published = await t.inject({ method: 'POST', url: `/api/v1/platform/disclosure/reports/${id}/advisory`, headers: { cookie: admin }, payload: { title: 'Canary check', summary: 'Fixed.', product_name: 'Parapet', affected_versions: '<3.0.0', fixed_version: '3.0.0' } });
+    assert.equal(published.statusCode, 201, published.body);
+
+    const opened = await app.openPage();
+    const { page } = opened;
+    await page.goto('/security/disclosure/acknowledgments');
+    assert.ok((await page.locator('main li').first().textContent())?.startsWith(CANARY));
+    await page.goto(published.json<{ page_url: string }>().page_url);
+    assert.equal(await page.locator('main p', { hasText: 'Reported by' }).textContent(), `Reported by ${CANARY}.`);
     await opened.done();
   });
 });

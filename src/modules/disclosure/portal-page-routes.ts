@@ -75,6 +75,17 @@ export function registerPortalPages(scope: FastifyInstance, deps: { service: Dis
     }),
   );
 
+  scope.post(`${PORTAL_PAGES}/reports/:reportId/credit`, { config, schema: { hide: true } }, async (request, reply) =>
+    withSession(request, reply, async (session) => {
+      const id = reportId(request);
+      const f = form(request);
+      const consent = f['consent'];
+      if (consent !== 'named' && consent !== 'anonymous' && consent !== 'none') throw new AppError('invalid_request', { detail: 'Choose how to be credited.' });
+      await portal.setCredit(session, id, { consent, name: consent === 'named' ? field(f['name'], 100) : undefined }, requestSource(request));
+      return reply.redirect(`${PORTAL_PAGES}/reports/${id}`, 303);
+    }),
+  );
+
   scope.get(`${PORTAL_PAGES}/reports/:reportId/attachments/:attachmentId`, { config, schema: { hide: true } }, async (request, reply) => {
     const session = await requireReporter(request, portal, cookie);
     const attachmentId = (request.params as Record<string, string | undefined>)['attachmentId'] ?? '';

@@ -6,7 +6,7 @@ import type { AuditActor, AuditSource } from '../../platform/http/principal.ts';
 import { PLATFORM_TENANT_ID, type AuditRecorder } from '../audit/index.ts';
 import type { FieldContext, FieldEncryption } from '../keys/index.ts';
 import type { ReportRow } from './disclosure-service.ts';
-import type { Side } from './disclosure-tables.ts';
+import type { CreditConsent, Side } from './disclosure-tables.ts';
 import { spendDisclosureToken, TOKEN_SHAPE } from './disclosure-tokens.ts';
 
 /** How long a portal session lasts after its link is used; it is never extended. */
@@ -152,6 +152,23 @@ export function createPortalService(deps: { transactor: AppTransactor; clock: Cl
           targets: [{ type: 'disclosure_report', id: reportId }],
           metadata: { by: speaker.side, date: change.date },
         });
+      });
+    },
+
+    /**
+     * The reporter's choice of credit for one of their reports: by `name`, anonymously, or none.
+     * Only the reporter decides (consent): triagers have no way to set or change it, and choosing
+     * anything but `named` erases a name given before.
+     */
+    async setCredit(session: ReporterSession, reportId: string, credit: { consent: CreditConsent; name?: string | undefined }, source: AuditSource): Promise<void> {
+      const name = credit.name?.trim();
+      if (credit.consent === 'named' && (name === undefined || name.length === 0 || name.length > 100 || /[\p{Cc}]/u.test(name))) throw new AppError('invalid_request', { detail: 'Give the name to credit: 1 to 100 printable characters.' });
+      if (credit.consent !== 'named' && credit.name !== undefined) throw new AppError('invalid_request', { detail: 'A name is only given with consent to be credited by name.' });
+      await inPlatform(async (tx) => {
+        await reportFor(tx, { side: 'reporter', session }, reportId, true);
+        const now = clock.now();
+        await tx.updateTable('disclosure_reports').set({ credit_consent: credit.consent, credit_name: credit.consent === 'named' ? (name ?? null) : null, credit_consented_at: now, updated_at: now }).where('id', '=', reportId).execute();
+        await audit.record(tx, PLATFORM_TENANT_ID, { action: 'disclosure.credit_changed', actor: ANONYMOUS, outcome: 'success', source, targets: [{ type: 'disclosure_report', id: reportId }], metadata: { consent: credit.consent } });
       });
     },
   };

@@ -22,7 +22,7 @@ export type { FirstFactorUpgrade } from './mfa/first-factor-upgrade.ts';
 export { identityModule, allowedOrigins, type IdentityApi, type LocalSignInGuard } from './module.ts';
 export { createFactorRegistry, type FactorProof, type FactorRegistry, type SecondFactor, type VerifiedFactor } from './mfa/index.ts';
 export { tightenMemberSessions } from './identity-store.ts';
-export { createUserLookups, type UserLookups } from './user-lookups.ts';
+export { createUserLookups, isActivePlatformOperator, type UserLookups } from './user-lookups.ts';
 export { IDENTITY_ERRORS } from './errors.ts';
 export { IDENTITY_AUDIT_ACTIONS } from './audit-actions.ts';
 export { createRowIntegrity, type RowIntegrity } from './row-integrity.ts';

@@ -17,6 +17,8 @@ declare module '../../config/options.ts' {
     readonly securityTxtExpiresDays: number;
     readonly securityTxtPolicyUrl: string | undefined;
     readonly securityTxtAcknowledgmentsUrl: string | undefined;
+    /** security.txt CSAF: the CSAF provider metadata (e.g. the disclosure module's /.well-known/csaf/provider-metadata.json). */
+    readonly securityTxtCsafUrl: string | undefined;
     readonly securityTxtEncryptionUrl: string | undefined;
     readonly securityTxtLanguages: readonly string[];
     /** An armored OpenPGP private key that cleartext-signs security.txt. */
@@ -93,6 +95,11 @@ export const TRUST_OPTIONS = [
   defineOption({
     key: 'securityTxtAcknowledgmentsUrl', env: 'PARAPET_SECURITY_TXT_ACKNOWLEDGMENTS_URL', defaultText: '(unset)',
     description: 'security.txt Acknowledgments: the page thanking researchers.',
+    parse: optionalHttpUrl, derive: () => undefined,
+  }),
+  defineOption({
+    key: 'securityTxtCsafUrl', env: 'PARAPET_SECURITY_TXT_CSAF_URL', defaultText: '(unset: no CSAF field)',
+    description: 'security.txt CSAF: the CSAF 2.0 provider metadata, e.g. https://<host>/.well-known/csaf/provider-metadata.json (CSAF 2.0 §7.1.8).',
     parse: optionalHttpUrl, derive: () => undefined,
   }),
   defineOption({

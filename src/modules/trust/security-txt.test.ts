@@ -29,6 +29,7 @@ const env = {
   PARAPET_SECURITY_TXT_ACKNOWLEDGMENTS_URL: 'https://example.com/hall-of-fame',
   PARAPET_SECURITY_TXT_LANGUAGES: 'en, de',
   PARAPET_TRUST_DISCLOSURE_URL: '/security/disclosure',
+  PARAPET_SECURITY_TXT_CSAF_URL: 'https://trust.example.com/.well-known/csaf/provider-metadata.json',
 };
 
 describe('security.txt (VDP-1, RFC 9116)', () => {
@@ -61,6 +62,7 @@ describe('security.txt (VDP-1, RFC 9116)', () => {
     assert.deepEqual(f.get('preferred-languages'), ['en, de']);
     assert.deepEqual(f.get('canonical'), ['https://trust.example.com/.well-known/security.txt']);
     assert.deepEqual(f.get('policy'), ['https://trust.example.com/security/disclosure']);
+    assert.deepEqual(f.get('csaf'), ['https://trust.example.com/.well-known/csaf/provider-metadata.json']);
     // §2.5.5: Expires is in the future and less than a year away.
     const expires = Date.parse(f.get('expires')?.[0] ?? '');
     assert.ok(expires > NOW.getTime() && expires - NOW.getTime() < 365 * 86_400_000);

@@ -12,6 +12,8 @@ export interface SecurityTxtFields {
   readonly preferredLanguages: readonly string[];
   /** §2.5.2: the URI the file is served at; required in a signed file. */
   readonly canonical: string;
+  /** CSAF 2.0 §7.1.8: the `CSAF:` field naming the provider metadata (an extension field, RFC 9116 §2.4). */
+  readonly csaf?: string | undefined;
 }
 
 /** Renders the file: one `Field: value` line per value, CRLF-free, ending in a newline (§2.2, §3). */
@@ -25,6 +27,7 @@ export function renderSecurityTxt(fields: SecurityTxtFields): string {
   if (fields.preferredLanguages.length > 0) lines.push(`Preferred-Languages: ${fields.preferredLanguages.join(', ')}`);
   lines.push(`Canonical: ${fields.canonical}`);
   if (fields.policy !== undefined) lines.push(`Policy: ${fields.policy}`);
+  if (fields.csaf !== undefined) lines.push(`CSAF: ${fields.csaf}`);
   return `${lines.join('\n')}\n`;
 }
 

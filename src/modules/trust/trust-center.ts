@@ -20,7 +20,7 @@ const STYLESHEET = readFileSync(new URL('./static/trust.css', import.meta.url), 
 
 /** The trust center's public side: cached pages, the stylesheet, evidence and security.txt. */
 export function createTrustCenter(deps: {
-  config: Pick<Config, 'publicUrl' | 'trustName' | 'trustLogoUrl' | 'trustAccentColor' | 'trustStatusUrl' | 'trustDisclosureUrl' | 'trustCheckIntervalMinutes' | 'securityContacts' | 'securityTxtExpiresDays' | 'securityTxtPolicyUrl' | 'securityTxtAcknowledgmentsUrl' | 'securityTxtEncryptionUrl' | 'securityTxtLanguages'>;
+  config: Pick<Config, 'publicUrl' | 'trustName' | 'trustLogoUrl' | 'trustAccentColor' | 'trustStatusUrl' | 'trustDisclosureUrl' | 'trustCheckIntervalMinutes' | 'securityContacts' | 'securityTxtExpiresDays' | 'securityTxtPolicyUrl' | 'securityTxtAcknowledgmentsUrl' | 'securityTxtEncryptionUrl' | 'securityTxtLanguages' | 'securityTxtCsafUrl'>;
   transactor: AppTransactor;
   clock: Clock;
   signer: Pick<AuditSigner, 'signer' | 'verifierKey'>;
@@ -67,6 +67,7 @@ export function createTrustCenter(deps: {
           acknowledgments: config.securityTxtAcknowledgmentsUrl,
           preferredLanguages: config.securityTxtLanguages,
           canonical: new URL('/.well-known/security.txt', config.publicUrl).href,
+          csaf: config.securityTxtCsafUrl,
         });
         return deps.securityTxtSigner === undefined ? text : deps.securityTxtSigner(text);
       });

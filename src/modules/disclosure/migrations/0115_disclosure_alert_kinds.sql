@@ -1,0 +1,5 @@
+-- Reminders before and escalation after a disclosure clock's deadline raise security alerts for
+-- the configured organization. The kind list is redefined as a whole: every earlier kind is kept
+-- (0018, 0044, 0050) and the two disclosure kinds are added.
+alter table security_alerts drop constraint security_alerts_kind_check;
+alter table security_alerts add constraint security_alerts_kind_check check (kind in ('break_glass', 'refresh_token_reused', 'trust_check_failed', 'incident_clock_overdue', 'disclosure_clock_reminder', 'disclosure_clock_overdue'));
