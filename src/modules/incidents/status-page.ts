@@ -29,7 +29,7 @@ function history(days: readonly DayStatus[] | undefined): SafeHtml | string {
   if (days === undefined || days.length === 0) return '';
   const known = days.filter((d) => d.status !== null);
   const disrupted = known.filter((d) => d.status !== 'operational');
-  const summary = known.length === 0 ? 'No history yet.' : `${known.length - disrupted.length} of the last ${known.length} days fully operational.`;
+  const summary = known.length === 0 ? 'No history yet.' : `${known.length - disrupted.length} of the last ${known.length} ${known.length === 1 ? 'day' : 'days'} fully operational.`;
   if (disrupted.length === 0) return html`<p class="history">${summary}</p>`;
   return html`<details class="history"><summary>${summary}</summary><ul>${disrupted.map((d) => html`<li><time datetime="${d.day}">${d.day}</time>: ${STATUS_LABELS[d.status ?? 'operational']}</li>`)}</ul></details>`;
 }
