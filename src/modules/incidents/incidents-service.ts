@@ -114,12 +114,15 @@ export interface EscalationView {
 
 const SYSTEM: AuditContext = { userId: '', actor: { type: 'system', id: null, display_name: 'incident clocks' }, source: { ip: null, user_agent: null, request_id: null } };
 
+/** A clock's legal or policy source by its stored name. */
+const sourceOf = (clock: string): string => (Object.hasOwn(CLOCK_SOURCES, clock) ? CLOCK_SOURCES[clock as ClockName] : clock);
+
 /** The Standard Webhooks body of an escalation. */
 export function escalationPayload(e: Pick<IncidentEscalationsTable, 'kind' | 'clock' | 'clock_id' | 'incident_id' | 'created_at'>, incident: { title: string }, dueAt: Date): string {
   return JSON.stringify({
     type: e.kind === 'overdue' ? 'incident.clock_overdue' : 'incident.clock_warning',
     timestamp: e.created_at.toISOString(),
-    data: { incident_id: e.incident_id, incident_title: incident.title, clock: e.clock, clock_id: e.clock_id, source: CLOCK_SOURCES[e.clock as ClockName] ?? e.clock, due_at: dueAt.toISOString(), state: e.kind },
+    data: { incident_id: e.incident_id, incident_title: incident.title, clock: e.clock, clock_id: e.clock_id, source: sourceOf(e.clock), due_at: dueAt.toISOString(), state: e.kind },
   });
 }
 
@@ -441,7 +444,7 @@ export function createIncidents(deps: IncidentsDeps) {
         try {
           if (e.channel === 'mail') {
             if (deps.mail === undefined) throw new DeliveryError('invalid_destination', 'no mailer');
-            const prepared = deps.mail.prepare(e.target, { kind: 'incident_escalation', incident: e.title, incidentId: e.incident_id, clock: e.clock, source: CLOCK_SOURCES[e.clock as ClockName] ?? e.clock, state: e.kind, dueAt: e.due_at });
+            const prepared = deps.mail.prepare(e.target, { kind: 'incident_escalation', incident: e.title, incidentId: e.incident_id, clock: e.clock, source: sourceOf(e.clock), state: e.kind, dueAt: e.due_at });
             deps.mail.send(prepared);
             await inPlatform((tx) => tx.updateTable('incident_escalations').set({ delivered_at: clock.now(), mail_id: prepared.id, last_error: null }).where('id', '=', e.id).execute());
           } else {
