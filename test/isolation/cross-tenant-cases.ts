@@ -201,6 +201,7 @@ export function crossTenantSuite(name: string, open: () => Promise<TestApp>): vo
         oidc_sign_up_settings: (tx) => tx.insertInto('oidc_sign_up_settings').values({ tenant_id: aId, environment_id: a.params['environmentId'] ?? '', mode: 'open', allowed_domains: [], updated_by: b.userId, updated_at: now }).execute(),
         oidc_sign_ups: (tx) =>
           tx.insertInto('oidc_sign_ups').values({ tenant_id: aId, id: crypto.randomUUID(), environment_id: a.params['environmentId'] ?? '', client_id: crypto.randomUUID(), email: 'forged@example.com', email_normalized: 'forged@example.com', password_hash: 'x', token_hash: Buffer.alloc(32, 4), created_at: now, expires_at: now, used_at: null }).execute(),
+        incident_notices: (tx) => tx.insertInto('incident_notices').values({ tenant_id: aId, id: crypto.randomUUID(), incident_id: crypto.randomUUID(), template: 'breach', subject: 'forged', body: 'forged notice', mail_ids: [], sent_at: now }).execute(),
       };
       const tables = (await tenantTables(t)).map((x) => x.table).sort();
       assert.deepEqual(Object.keys(attempts).sort(), tables, 'every tenant-owned table needs a forged-insert case here');

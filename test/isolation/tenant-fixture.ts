@@ -142,6 +142,10 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
     await tx.insertInto('scim_groups').values({ tenant_id: orgId, directory_id: directoryId, id: scimGroupId, display_name: `Group ${label}`, external_id: null, created_at: now, updated_at: now }).execute();
     await tx.insertInto('scim_group_members').values({ tenant_id: orgId, group_id: scimGroupId, scim_user_id: scimUserId }).execute();
   });
+  // IR-3: an incident notice to A's administrators (the incident is platform-level; what A was told is A's).
+  const incidentForNotice = await created(t, operator, '/api/v1/platform/incidents', { title: `Incident ${label}`, severity: 'high', affected_organizations: [orgId] });
+  const notice = await t.inject({ method: 'POST', url: `/api/v1/platform/incidents/${incidentForNotice}/notices`, headers: { cookie: operator }, payload: { template: 'initial' } });
+  assert.equal(notice.statusCode, 201, notice.body);
   return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID(), applicationId, connectionId, domainId,
     resourceServerId,
     // Platform-level records (incidents, disclosure reports) belong to no tenant: an unknown id is enough for routes that must refuse bad input first.
@@ -149,7 +153,9 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
     attachmentId: crypto.randomUUID(), attestationId: crypto.randomUUID(),
     directoryId, mappingId,
     // Subscriptions (platform-level): an unknown published item.
-    itemId: crypto.randomUUID() } };
+    itemId: crypto.randomUUID(),
+    // Status page maintenance (platform-level): an unknown window.
+    maintenanceId: crypto.randomUUID() } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */

@@ -37,6 +37,11 @@ peerSuite('public pages: no script needed, accessible (issues 20, 21, 22)', BROW
     const upload = await t.inject({ method: 'PUT', url: `/api/v1/platform/trust/entries/${document.id}/file`, headers: { cookie: admin, 'content-type': 'application/pdf' }, payload: Buffer.from(await makePdf('Report')) });
     assert.ok(upload.statusCode < 300, upload.body);
     pages.push(`/trust/documents/${document.id}/request`);
+    // IR-4: a component in a group with a disrupted day in its history, and a running maintenance window.
+    const component = await t.inject({ method: 'POST', url: '/api/v1/platform/status/components', headers: { cookie: admin }, payload: { name: `API ${CANARY}`, status: 'degraded', group: `Core ${CANARY}` } });
+    assert.equal(component.statusCode, 201, component.body);
+    const window = await t.inject({ method: 'POST', url: '/api/v1/platform/status/maintenance', headers: { cookie: admin }, payload: { title: `Upgrade ${CANARY}`, body: 'Read-only.', starts_at: new Date(Date.now() - 60_000).toISOString(), ends_at: new Date(Date.now() + 3_600_000).toISOString() } });
+    assert.equal(window.statusCode, 201, window.body);
   });
   after(async () => {
     await b.close();

@@ -7,7 +7,10 @@ export const INCIDENTS_AUDIT_ACTIONS = defineAuditActions({
   'incident.entry_added': 'A timeline entry was added to an incident: an internal note or a public update (public updates appear on /status and meet the notice clocks).',
   'incident.breach_marked': 'An incident was marked a personal-data breach; the GDPR Art. 33 and NIS2 clocks started from the time of awareness (IR-3).',
   'incident.clock_met': 'A platform administrator recorded that a regulatory or report clock was met, and by what.',
-  'incident.clock_overdue': 'An incident clock passed its deadline unmet; a security alert was raised once.',
+  'incident.clock_overdue': 'An incident clock passed its deadline unmet; its escalations (mail, signed webhook, security alert) were queued once.',
+  'incident.clock_warning': 'An incident clock started to warn before its deadline; its escalations (mail, signed webhook) were queued once.',
+  'incident.notice_sent': 'A notice from a template was sent to the administrators of the organizations an incident affects (IR-3).',
+  'status.maintenance_changed': 'A platform administrator scheduled or cancelled a maintenance window on the status page (IR-4).',
   'status.component_changed': 'A platform administrator created or changed a status page component or its status (IR-4).',
 });
 

@@ -5,6 +5,11 @@ export const INCIDENTS_ERRORS = defineErrors({
   incident_resolved: { status: 409, title: 'The incident is resolved and can no longer change' },
   clock_already_met: { status: 409, title: 'The clock was already met' },
   unknown_component: { status: 400, title: 'An affected component does not exist' },
+  unknown_severity: { status: 400, title: 'The severity is not one of the configured levels' },
+  incident_role_required: { status: 403, title: 'Only the incident commander or communications lead can do this' },
+  no_affected_organizations: { status: 409, title: 'The incident lists no affected organization to notify' },
+  not_a_breach: { status: 409, title: 'The incident is not marked a personal-data breach' },
+  invalid_maintenance_window: { status: 400, title: 'The maintenance window is not valid' },
 });
 
 declare module '../../platform/http/errors.ts' {

@@ -88,7 +88,8 @@ describe('incidents and clocks (IR-1, IR-2, IR-3)', () => {
     assert.equal((await api('POST', `/api/v1/platform/incidents/${id}/breach`, {})).statusCode, 204);
     const clocks = await clocksOf(id);
     const due = Object.fromEntries(clocks.map((c) => [c.clock, c]));
-    assert.equal(clocks.length, 5);
+    assert.equal(clocks.length, 8, 'first notice, GDPR, NIS2 ×3, DPDP, CERT-In, customers');
+    assert.equal(due['customer_breach_notice']?.due_at, new Date(aware.getTime() + 72 * HOUR).toISOString(), 'the default customer window is 72 h');
     assert.equal(due['gdpr_art33']?.due_at, new Date(aware.getTime() + 72 * HOUR).toISOString());
     assert.equal(due['gdpr_art33']?.seconds_left, 62 * 3600);
     assert.match(due['gdpr_art33']?.source ?? '', /GDPR Art\. 33/);

@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { Gauge } from 'prom-client';
 import { startLeaderLoop } from '../../platform/jobs/leader-loop.ts';
+import { createAddressGuard } from '../audit-streaming/index.ts';
 import { defineModule } from '../contract.ts';
 import { INCIDENTS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { INCIDENTS_ERRORS } from './errors.ts';
 import type { Tx } from '../../database.ts';
 import type { AuditContext } from '../audit/index.ts';
+import type { MembersService } from '../members/index.ts';
 import { createIncidents, type Incidents, type StatusNotice } from './incidents-service.ts';
 import { registerIncidentRoutes } from './incidents-routes.ts';
 import { INCIDENTS_OPTIONS } from './options.ts';
@@ -15,31 +19,95 @@ declare module '../contract.ts' {
 }
 
 export const INCIDENT_CLOCKS_LOCK_KEY = 7450104052;
-/** How often the leader looks for overdue clocks; the shortest clock is one hour. */
-const ESCALATION_INTERVAL_MS = 60_000;
+/** The leader that sends queued escalations (mail, webhook) and retries them. */
+export const INCIDENT_ESCALATIONS_LOCK_KEY = 7450104072;
+/** How often the leader looks for clocks that warn or are overdue; the shortest configurable clock is one minute. */
+const ESCALATION_INTERVAL_MS = 30_000;
+const ESCALATION_DELIVERY_INTERVAL_MS = 10_000;
 
 const PLATFORM_REASON = 'Incidents are about the deployment as a whole and shown on its one public status page; managed by platform administrators only.';
 
+/** The addresses of the users holding Tenant Admin over the whole organization, through the members module's listing. */
+async function tenantAdminAddresses(members: MembersService, tenantId: string): Promise<string[]> {
+  const out: string[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await members.list(tenantId, { after, limit: 200 }, true);
+    for (const m of page.slice(0, 200)) if (m.details?.roles.some((r) => r.role === 'tenant_admin' && r.projectId === null && r.conditions === null)) out.push(m.email);
+    if (page.length <= 200) return out;
+    after = page[199]?.id;
+  }
+}
+
 export const incidentsModule = defineModule({
   name: 'incidents',
-  summary: 'Incidents (NIST SP 800-61r3 phases, severity, timeline) with customer-notice, GDPR Art. 33 and NIS2 clocks, overdue alerts, and the public status page at /status.',
-  dependsOn: ['audit', 'alerts', 'subscriptions'],
+  summary: 'Incidents (NIST SP 800-61r3 phases, configurable severities, roles, timeline) with customer-notice, GDPR Art. 33, NIS2, DPDP and CERT-In clocks, warnings and escalations by mail and signed webhook, notices to affected organizations, and the public status page at /status (groups, maintenance, 90-day history).',
+  dependsOn: ['audit', 'alerts', 'subscriptions', 'members'],
   tables: {
     status_components: { scope: 'platform', reason: PLATFORM_REASON },
+    status_component_changes: { scope: 'platform', reason: PLATFORM_REASON },
+    status_maintenances: { scope: 'platform', reason: PLATFORM_REASON },
     incidents: { scope: 'platform', reason: PLATFORM_REASON },
     incident_entries: { scope: 'platform', reason: PLATFORM_REASON },
     incident_clocks: { scope: 'platform', reason: PLATFORM_REASON },
+    incident_escalations: { scope: 'platform', reason: 'Escalations of incident clocks to the operator\u2019s own contacts (mail, webhook); platform administrators only.' },
+    incident_notices: { scope: 'tenant' },
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: INCIDENTS_ERRORS,
   auditActions: INCIDENTS_AUDIT_ACTIONS,
   options: INCIDENTS_OPTIONS,
-  create: (ctx, { audit, alerts, subscriptions }) => {
+  create: (ctx, { audit, alerts, subscriptions, members }) => {
     const { config, transactor, clock, random, logger } = ctx;
+    if ((config.incidentEscalationWebhookUrl === undefined) !== (config.incidentEscalationWebhookSecret === undefined)) {
+      throw new Error('PARAPET_INCIDENT_ESCALATION_WEBHOOK_URL and PARAPET_INCIDENT_ESCALATION_WEBHOOK_SECRET must be set together');
+    }
     // Status-page notices go to the `status` topic's subscribers, in the transaction of the change.
     const publish = (tx: Tx, notice: StatusNotice, actx: AuditContext) => subscriptions.service.publish(tx, { topic: 'status', link: `${subscriptions.publicUrl}/status`, ...notice }, actx);
-    const incidents = createIncidents({ transactor, clock, random, audit: audit.recorder, alerts, alertOrganization: config.incidentAlertOrganization, logger, publish });
+    const webhook =
+      config.incidentEscalationWebhookUrl === undefined || config.incidentEscalationWebhookSecret === undefined
+        ? undefined
+        : {
+            url: config.incidentEscalationWebhookUrl,
+            secret: config.incidentEscalationWebhookSecret,
+            guard: createAddressGuard(config.incidentEscalationWebhookAllowedNetworks),
+            caPem: config.incidentEscalationWebhookCaFile === undefined ? null : readFileSync(config.incidentEscalationWebhookCaFile, 'utf8'),
+          };
+    const incidents = createIncidents({
+      transactor, clock, random, audit: audit.recorder, alerts, alertOrganization: config.incidentAlertOrganization, logger, publish,
+      severities: config.incidentSeverities, regimes: config.incidentBreachRegimes, customerBreachHours: config.incidentCustomerBreachHours,
+      escalation: { emails: config.incidentEscalationEmails, webhook }, mail: ctx.mail, organizationAdmins: (tenantId) => tenantAdminAddresses(members, tenantId),
+    });
     subscriptions.service.setComponentSource(async () => (await incidents.publicView()).components.map((c) => ({ id: c.id, name: c.name })));
+    // IR-2, IR-3: every unmet clock on /metrics, read from the database at each scrape.
+    new Gauge({
+      name: 'parapet_incident_clock_seconds_left',
+      help: 'Seconds until each unmet incident clock is due (negative when overdue), by incident and clock.',
+      labelNames: ['incident_id', 'clock', 'state'],
+      registers: [ctx.metrics.registry],
+      async collect() {
+        this.reset();
+        try {
+          for (const c of await incidents.openClocks()) this.set({ incident_id: c.incident_id, clock: c.clock, state: c.state }, c.seconds_left ?? 0);
+        } catch (error) {
+          logger.warn({ err: error }, 'could not read the incident clocks');
+        }
+      },
+    });
+    new Gauge({
+      name: 'parapet_incident_clocks',
+      help: 'Unmet incident clocks by state (pending, warning, overdue).',
+      labelNames: ['state'],
+      registers: [ctx.metrics.registry],
+      async collect() {
+        try {
+          const clocks = await incidents.openClocks();
+          for (const state of ['pending', 'warning', 'overdue']) this.set({ state }, clocks.filter((c) => c.state === state).length);
+        } catch (error) {
+          logger.warn({ err: error }, 'could not read the incident clocks');
+        }
+      },
+    });
     return {
       api: incidents,
       routes: (http) => {
@@ -50,6 +118,11 @@ export const incidentsModule = defineModule({
           name: 'incident clocks',
           start: () =>
             startLeaderLoop({ db: ctx.db, lockKey: INCIDENT_CLOCKS_LOCK_KEY, name: 'incident clocks', logger, idleMs: ESCALATION_INTERVAL_MS, pass: async () => { await incidents.escalateOverdue(); return 0; } }),
+        },
+        {
+          name: 'incident escalations',
+          start: () =>
+            startLeaderLoop({ db: ctx.db, lockKey: INCIDENT_ESCALATIONS_LOCK_KEY, name: 'incident escalations', logger, idleMs: ESCALATION_DELIVERY_INTERVAL_MS, pass: () => incidents.deliverEscalations() }),
         },
       ],
     };

@@ -3,3 +3,4 @@ export { outboxPath, outboxTransport, readOutbox, smtpTransport, type Envelope, 
 export { renderMail, type MailKind, type MailTemplate, type RenderedMail } from './mail-templates.ts';
 export type { MailTables, MailDeliveriesTable } from './mail-tables.ts';
 export { eraseDeliveriesTo } from './erase-deliveries.ts';
+export { mailDeliveryStatuses, type MailDeliveryStatus } from './delivery-statuses.ts';

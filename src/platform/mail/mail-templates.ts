@@ -24,7 +24,9 @@ export type MailTemplate =
   | { readonly kind: 'subscription_confirm'; readonly topic: string; readonly token: string; readonly expiresAt: Date }
   | { readonly kind: 'subscription_notice'; readonly topic: string; readonly title: string; readonly body: string; readonly link: string; readonly effectiveAt: Date | null; readonly unsubscribeToken: string; readonly objectionToken: string | null }
   | { readonly kind: 'trust_nda_verify'; readonly document: string; readonly token: string; readonly expiresAt: Date }
-  | { readonly kind: 'trust_nda_download'; readonly document: string; readonly token: string; readonly expiresAt: Date };
+  | { readonly kind: 'trust_nda_download'; readonly document: string; readonly token: string; readonly expiresAt: Date }
+  | { readonly kind: 'incident_notice'; readonly organization: string; readonly subject: string; readonly paragraphs: readonly string[] }
+  | { readonly kind: 'incident_escalation'; readonly incident: string; readonly incidentId: string; readonly clock: string; readonly source: string; readonly state: 'warning' | 'overdue'; readonly dueAt: Date };
 
 export type MailKind = MailTemplate['kind'];
 
@@ -165,6 +167,20 @@ export function renderMail(template: MailTemplate, publicUrl: string): RenderedM
         ],
         { label: 'Details', url: template.link },
         `You receive this because you subscribed to ${template.topic}. Unsubscribe: ${publicUrl}/subscriptions/unsubscribe?token=${encodeURIComponent(template.unsubscribeToken)}`,
+      );
+    case 'incident_notice':
+      // Every text (the incident's, the operator's message) is escaped by `compose` in the HTML part.
+      return compose(template.subject, template.paragraphs, { label: 'Open the console', url: `${publicUrl}/console` }, `You receive this as an administrator (Tenant Admin) of ${template.organization}.`);
+    case 'incident_escalation':
+      return compose(
+        template.state === 'overdue' ? `Overdue: ${template.clock} of incident ${template.incident}` : `Due soon: ${template.clock} of incident ${template.incident}`,
+        [
+          template.state === 'overdue' ? `The ${template.clock} clock of the incident "${template.incident}" passed its deadline (${when(template.dueAt)}) unmet.` : `The ${template.clock} clock of the incident "${template.incident}" is due at ${when(template.dueAt)}.`,
+          `Source: ${template.source}.`,
+          `Incident id: ${template.incidentId}.`,
+        ],
+        { label: 'Open the console', url: `${publicUrl}/console` },
+        'You receive this as an incident escalation contact of this Parapet deployment (PARAPET_INCIDENT_ESCALATION_EMAILS).',
       );
     default:
       return renderDeletionMail(template, publicUrl);

@@ -8,6 +8,8 @@ import type { MailTransport } from './mail-transport.ts';
 
 /** A rendered message for one recipient, ready to be queued. */
 export interface PreparedMail {
+  /** Its row in `mail_deliveries` once queued: a caller may keep it to read the delivery later. */
+  readonly id: string;
   readonly to: string;
   readonly kind: MailTemplate['kind'];
   readonly rendered: RenderedMail;
@@ -82,7 +84,7 @@ export function createMailer(deps: {
   }
 
   async function deliver(mail: PreparedMail): Promise<void> {
-    const id = uuidv7(clock, deps.random);
+    const id = mail.id;
     await status(id, { status: 'sending', attempts: 0, last_error: null }, { kind: mail.kind, recipient: UNRECORDED_RECIPIENT.has(mail.kind) ? '(not recorded)' : mail.to });
     const envelope = { id, from: deps.from, to: mail.to, ...mail.rendered };
     for (let attempt = 1; ; attempt++) {
@@ -112,7 +114,7 @@ export function createMailer(deps: {
     transport: transport.kind,
     prepare: (to, template) => {
       counts.rendered++;
-      return { to, kind: template.kind, rendered: renderMail(template, deps.publicUrl) };
+      return { id: uuidv7(clock, deps.random), to, kind: template.kind, rendered: renderMail(template, deps.publicUrl) };
     },
     send: (mail) => {
       counts.queued++;
