@@ -134,6 +134,8 @@ describe('JWT access tokens on refresh-token exchanges, through openid-client an
     const deleted = await r.t.inject({ method: 'DELETE', url: `/api/v1/organizations/${r.org.orgId}/projects/${r.org.projectId}/environments/${r.environmentId}/resource-servers/${goneId}`, headers: { cookie: r.org.cookie } });
     assert.equal(deleted.statusCode, 204, deleted.body);
     await assert.rejects(oidc.refreshTokenGrant(config, tokens.refresh_token ?? '', { resource: API_GONE }), (error: Error & { error?: string }) => error.error === 'invalid_target');
+    // Not consumed by the refusal: it still answers an opaque token for userinfo.
+    assert.equal((await oidc.refreshTokenGrant(config, tokens.refresh_token ?? '')).access_token.split('.').length, 1);
   });
 
   it('a refresh token replayed after rotation is refused and revokes the grant: the API gets nothing more from it', async () => {

@@ -259,7 +259,18 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
       RefreshToken: (_ctx, _token, client) => clientTtl(client, 'RefreshToken', 7 * 86_400),
     },
     // Refresh tokens rotate at every use; a reused one revokes its grant (oidc-provider's reuse detection).
-    rotateRefreshToken: () => true,
+    // A refresh naming a `resource` the refresh token does not hold, or whose resource server is
+    // gone, is refused here — before the rotation consumes the token (oidc-provider checks the
+    // resource only after rotating, so the client would lose its refresh token to a refused request).
+    rotateRefreshToken: async (ctx) => {
+      const resource: unknown = ctx.oidc.params?.['resource'];
+      if (resource === undefined) return true;
+      const token = ctx.oidc.entities.RefreshToken;
+      const clientId = ctx.oidc.client?.clientId;
+      if (typeof resource !== 'string' || token === undefined || clientId === undefined || !token.resourceIndicators.has(resource)) throw new errors.InvalidTarget();
+      if ((await deps.resourceServer(clientId, resource)) === undefined) throw new errors.InvalidTarget();
+      return true;
+    },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // Tokens live as long as the Parapet session they came from (checked in findAccount), not the provider's cookie.
     expiresWithSession: async () => false,

@@ -85,11 +85,16 @@ describe('OpenID Provider: acr_values for phishing-resistant MFA (passkeys)', ()
     assert.ok(shown.url.startsWith(r.issuer), shown.url);
     const uid = /\/oidc\/interaction\/([A-Za-z0-9_-]+)\/login/.exec(await shown.response.text())?.[1];
     assert.ok(uid);
-    // …a pending sign-in is made for the account through another interaction (acr mfa, which offers TOTP)…
+    // …a pending sign-in is made for the account through another interaction (acr mfa, which
+    // offers TOTP), in another cookie jar (the test browser keeps one cookie per name)…
+    const other = new Browser(r.issuer);
     const mfaRequest = await authorizationRequest(config, { acr_values: ACR_MFA });
-    const mfaShown = await browser.follow(mfaRequest.url.href);
-    const mfaPage = await browser.follow(action(await mfaShown.response.text(), 'login'), { form: { email, password: TEST_PASSWORD } });
+    const mfaShown = await other.follow(mfaRequest.url.href);
+    const mfaPage = await other.follow(action(await mfaShown.response.text(), 'login'), { form: { email, password: TEST_PASSWORD } });
     assert.ok(action(await mfaPage.response.text(), 'mfa'));
+    const pending = [...other.jar].filter(([name]) => !name.startsWith('_'));
+    assert.equal(pending.length, 1, JSON.stringify(pending.map(([name]) => name)));
+    for (const [name, value] of pending) browser.jar.set(name, value);
     // …and its pending cookie is used to post a correct TOTP code to the phishing-resistant interaction.
     const posted = await browser.follow(`${r.issuer}/oidc/interaction/${uid}/mfa`, { form: { code: totpCode(secret, 1), method: 'totp' } });
     assert.ok(posted.url.startsWith(CALLBACK), posted.url);
