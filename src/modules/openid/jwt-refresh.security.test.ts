@@ -80,6 +80,8 @@ describe('JWT access tokens on refresh-token exchanges, through openid-client an
   });
 
   it('oauth4webapi: the whole code flow, then a refresh for the API, validated by a second, independent relying party library', async () => {
+    // Plain http on loopback, for this test only.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
     const as = await oauth.processDiscoveryResponse(new URL(r.issuer), await oauth.discoveryRequest(new URL(r.issuer), { [oauth.allowInsecureRequests]: true }));
     const client: oauth.Client = { client_id: app.client_id, id_token_signed_response_alg: 'EdDSA' };
     const clientAuth = oauth.ClientSecretBasic(app.client_secret ?? '');
@@ -91,6 +93,8 @@ describe('JWT access tokens on refresh-token exchanges, through openid-client an
     const callback = await signIn(r, new Browser(r.issuer), url, await newUser(r, 'jwt-refresh-o4w'));
     // RFC 9207: oauth4webapi checks `iss` in the response against the discovered issuer.
     const params = oauth.validateAuthResponse(as, client, new URL(callback), state);
+    // Plain http on loopback, for this test only.
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
     const options = { [oauth.allowInsecureRequests]: true, additionalParameters: { resource: API_A } };
     const codeResponse = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, REDIRECT_URI, verifier, options);
     const tokens = await oauth.processAuthorizationCodeResponse(as, client, codeResponse, { expectedNonce: nonce, requireIdToken: true });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
 import { ACR_MFA, ACR_PHR, PHISHING_RESISTANT_ACRS } from './openid-provider.ts';
 import { application, authorizationRequest, Browser, discover, newUser, signIn, startProvider, type CreatedApplication, type Running } from './openid-test-fixture.ts';
 import { TEST_PASSWORD } from '../../../test/support/app.ts';
