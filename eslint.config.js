@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import parapet from './scripts/eslint/module-boundaries.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.parapet/**', 'coverage/**', 'dist/**', 'web/dist/**'] },
+  { ignores: ['node_modules/**', '.parapet/**', 'coverage/**', 'dist/**', 'packages/*/dist/**', 'web/dist/**'] },
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
@@ -39,5 +39,5 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] }],
     },
   },
-  { files: ['bin/**', 'eslint.config.js', 'scripts/eslint/**', 'src/modules/console/static/**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['bin/**', 'eslint.config.js', 'scripts/eslint/**', 'src/modules/console/static/**/*.js', 'src/modules/openid/static/**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

@@ -15,6 +15,7 @@ import { footprint } from './footprint.ts';
 import { idleNode } from './idle-node.ts';
 import { login } from './login.ts';
 import { oauthTokens } from './oauth-tokens.ts';
+import { openidTokens } from './openid-tokens.ts';
 import { pointReadVariants } from './point-read-variants.ts';
 import { pointRead } from './point-read.ts';
 import { socketRoute } from './socket-route.ts';
@@ -24,7 +25,7 @@ import { userTokens } from './user-tokens.ts';
 import { trustPages } from './trust-pages.ts';
 import { table, type Benchmark, type Verdict } from './support.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, throttle, backup, trustPages, idleNode, footprint, socketRoute, auditAppend, auditVerify];
+const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, throttle, backup, trustPages, idleNode, footprint, socketRoute, auditAppend, auditVerify, openidTokens];
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');

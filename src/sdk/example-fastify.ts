@@ -1,6 +1,6 @@
 // An integrating app that accepts Parapet access tokens (docs/sdk.md; run by src/sdk/token-verifier.test.ts).
 import Fastify from 'fastify';
-import { createTokenVerifier, parapetAuth } from 'parapet/sdk';
+import { createTokenVerifier, parapetAuth } from '@parapet/sdk';
 
 export async function buildApp(parapetUrl: string) {
   // One verifier per process: it caches Parapet's keys and every verified token until it expires.

@@ -23,9 +23,10 @@ describe('SDK token verifier against a real Parapet server on loopback (AUTH-5, 
     await parapet.close();
   });
 
-  it('in this repository, parapet/sdk resolves to the sources, not to a build in dist/ that may be stale', () => {
+  it('in this repository, @parapet/sdk resolves to the sources, not to a build in dist/ that may be stale', () => {
     // package.json's scripts pass the condition; a bare `node --test` needs it too (docs/sdk.md, Packaging).
-    assert.equal(import.meta.resolve('parapet/sdk'), new URL('./index.ts', import.meta.url).href, 'run node with --conditions=parapet-source');
+    // The workspace link resolves to packages/sdk, whose source entry re-exports this directory.
+    assert.equal(import.meta.resolve('@parapet/sdk'), new URL('../../packages/sdk/src/index.ts', import.meta.url).href, 'run node with --conditions=parapet-source');
   });
 
   it('docs/sdk.md shows the example exactly as src/sdk/example-fastify.ts', () => {

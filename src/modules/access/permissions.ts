@@ -37,6 +37,8 @@ export const PERMISSIONS = {
   'alerts.manage': 'Acknowledge security alerts.',
   'settings.manage': 'Change the organization\u2019s security settings (risky writes, policies).',
   'authz.check': 'Ask for permission decisions and read the bindings snapshot for local evaluation.',
+  'applications.read': 'List and read the OpenID applications and resource servers of environments (never a client secret).',
+  'applications.manage': 'Register and delete OpenID applications and resource servers (a client secret is shown once, at registration).',
 } as const satisfies Record<string, string>;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -79,6 +81,7 @@ export const BUILT_IN_ROLES: Readonly<Record<BuiltInRoleKey, BuiltInRole>> = {
       'access.approve',
       'api_keys.manage',
       'service_accounts.manage',
+      'applications.manage',
       'secrets.manage',
       'audit.export',
       'audit.manage',

@@ -84,7 +84,7 @@ export function registerApplicationsRoutes(server: FastifyInstance, service: App
   const where = (params: { orgId: string; projectId: string; environmentId: string }) => ({ tenantId: params.orgId.toLowerCase(), projectId: params.projectId.toLowerCase(), environmentId: params.environmentId.toLowerCase() });
 
   app.post(base, {
-    config: { permission: 'environments.update' },
+    config: { permission: 'applications.manage' },
     schema: {
       tags,
       operationId: 'createApplication',
@@ -115,7 +115,7 @@ export function registerApplicationsRoutes(server: FastifyInstance, service: App
     },
   });
   app.get(base, {
-    config: { permission: 'environments.read' },
+    config: { permission: 'applications.read' },
     schema: { tags, operationId: 'listApplications', summary: "List an environment's applications", params: EnvParams, querystring: PageQuery, response: { 200: Page(Application), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
       const query = request.query;
@@ -124,12 +124,12 @@ export function registerApplicationsRoutes(server: FastifyInstance, service: App
     },
   });
   app.get(`${base}/:applicationId`, {
-    config: { permission: 'environments.read' },
+    config: { permission: 'applications.read' },
     schema: { tags, operationId: 'getApplication', summary: 'Read an application (never its secret)', params: AppParams, response: { 200: Application, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => toApplication(await service.get(auditContext(request), where(request.params), request.params.applicationId.toLowerCase())),
   });
   app.delete(`${base}/:applicationId`, {
-    config: { permission: 'environments.update' },
+    config: { permission: 'applications.manage' },
     schema: { tags, operationId: 'deleteApplication', summary: 'Delete an application; its codes and tokens stop working', params: AppParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
       await service.delete(auditContext(request), where(request.params), request.params.applicationId.toLowerCase());

@@ -14,11 +14,11 @@ export interface Branding {
 export const BRANDING_STYLESHEET_PATH = '/oidc/branding';
 
 /**
- * Sends a hosted page (sign-in, MFA, consent, sign-up): never framed, never cached, no script, no
- * inline style. Form posts may go to Parapet and the application's redirect origins; the logo may
+ * Sends a hosted page (sign-in, MFA, consent, sign-up): never framed, never cached, no inline
+ * script or style (the second-factor page loads one same-origin script, for the passkey button). Form posts may go to Parapet and the application's redirect origins; the logo may
  * come from its own https origin only.
  */
-export function sendHostedPage(reply: FastifyReply, input: { app: ApplicationRow | undefined; branding?: Branding | undefined; title: string; body: SafeHtml; status?: number }): FastifyReply {
+export function sendHostedPage(reply: FastifyReply, input: { app: ApplicationRow | undefined; branding?: Branding | undefined; title: string; body: SafeHtml; status?: number; scripts?: readonly string[] }): FastifyReply {
   const { app, branding } = input;
   const origins = (app?.redirect_uris ?? []).map((uri) => new URL(uri).origin);
   const logo = branding?.logoUrl == null ? undefined : new URL(branding.logoUrl);
@@ -32,5 +32,5 @@ export function sendHostedPage(reply: FastifyReply, input: { app: ApplicationRow
   return reply
     .status(input.status ?? 200)
     .type('text/html; charset=utf-8')
-    .send(htmlDocument({ title: input.title, stylesheets, body: html`${header}<main>${app === undefined ? '' : html`<p>Sign in to <strong>${app.name}</strong></p>`}${input.body}</main>` }));
+    .send(htmlDocument({ title: input.title, stylesheets, ...(input.scripts === undefined ? {} : { head: html`${input.scripts.map((src) => html`<script type="module" src="${src}"></script>`)}` }), body: html`${header}<main>${app === undefined ? '' : html`<p>Sign in to <strong>${app.name}</strong></p>`}${input.body}</main>` }));
 }

@@ -13,7 +13,14 @@ import type { ApplicationRow } from './applications-service.ts';
 import type { GrantSessions } from './grant-sessions.ts';
 import type { ResourceServerRow } from './resource-servers.ts';
 import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
-import { ACR_MFA, ACR_PWD, demandsMfa, hasSecondFactor, INTERACTION_PATH } from './openid-provider.ts';
+import { readFileSync } from 'node:fs';
+import { acrFor, demandsPhishingResistant, INTERACTION_PATH, meetsAcrDemand } from './openid-provider.ts';
+
+/** The second-factor page's one script (the passkey button), served same-origin. */
+export const PASSKEY_SCRIPT_PATH = `${INTERACTION_PATH}/passkey.js`;
+const PASSKEY_SCRIPT = readFileSync(new URL('./static/hosted-passkey.js', import.meta.url), 'utf8');
+/** Second-factor methods typed as a code on the page (the others are challenge–response). */
+const CODE_METHODS: readonly string[] = ['totp', 'recovery_code'];
 
 /** Who signed in: a live Parapet session. */
 export interface SignedIn {
@@ -52,8 +59,8 @@ export function registerHostedSignIn(
   const { identity } = deps;
   const cookieOptions = { path: '/', httpOnly: true, secure: deps.secureCookies, sameSite: 'lax' as const };
 
-  async function page(reply: FastifyReply, app: ApplicationRow | undefined, title: string, body: SafeHtml, status = 200): Promise<FastifyReply> {
-    return sendHostedPage(reply, { app, branding: app === undefined ? undefined : await deps.branding(app.tenant_id), title, body, status });
+  async function page(reply: FastifyReply, app: ApplicationRow | undefined, title: string, body: SafeHtml, status = 200, scripts?: readonly string[]): Promise<FastifyReply> {
+    return sendHostedPage(reply, { app, branding: app === undefined ? undefined : await deps.branding(app.tenant_id), title, body, status, ...(scripts === undefined ? {} : { scripts }) });
   }
 
   const signInForm = (uid: string, failed: boolean, signUp = false) => html`<h1>Sign in</h1>${failed ? html`<p role="alert">Those credentials are not valid.</p>` : ''}
@@ -64,12 +71,42 @@ export function registerHostedSignIn(
 </form>
 <p><a href="/console/#/forgot-password">Forgot your password?</a></p>${signUp ? html`<p><a href="${INTERACTION_PATH}/${uid}/sign-up">Create account</a></p>` : ''}`;
 
-  const mfaForm = (uid: string, failed: boolean) => html`<h1>Second factor</h1>${failed ? html`<p role="alert">That code is not valid.</p>` : ''}
-<form method="post" action="${INTERACTION_PATH}/${uid}/mfa">
+  /**
+   * The second factor: a code form (TOTP or recovery code) unless the application demands a
+   * phishing-resistant factor, and a passkey button when the account has a passkey (the request
+   * options ride in `data-options`; the form stays hidden until the script shows it).
+   */
+  const mfaForm = (uid: string, failed: boolean, offer: { codes: boolean; passkeyOptions: Record<string, unknown> | undefined }) => html`<h1>Second factor</h1>${failed ? html`<p role="alert">That answer is not valid.</p>` : ''}
+${offer.passkeyOptions === undefined ? '' : html`<form id="passkey-form" method="post" action="${INTERACTION_PATH}/${uid}/mfa" data-options="${JSON.stringify(offer.passkeyOptions)}" hidden>
+<input type="hidden" name="method" value="webauthn"><input type="hidden" name="passkey_response" value="">
+<button type="submit">Use a passkey or security key</button>
+</form>
+<p id="passkey-problem" role="alert" hidden></p>`}
+${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/mfa">
 <label>Code from your authenticator app, or a recovery code <input name="code" autocomplete="one-time-code" required></label>
 <select name="method"><option value="totp">Authenticator app</option><option value="recovery_code">Recovery code</option></select>
 <button type="submit">Continue</button>
-</form>`;
+</form>` : ''}`;
+
+  /**
+   * Shows the second-factor page for the pending sign-in `pendingToken`. `methods` are the
+   * account's (from the password step); when unknown (a failed attempt), the passkey challenge
+   * itself says whether the account has one.
+   */
+  async function secondFactorPage(reply: FastifyReply, app: ApplicationRow, uid: string, params: Record<string, unknown>, pendingToken: string | undefined, failed: boolean, methods?: readonly string[]): Promise<FastifyReply> {
+    const passkeyOptions = methods !== undefined && !methods.includes('webauthn') ? undefined : await identity.mfa.login.challenge(pendingToken, 'webauthn').catch((error: unknown) => {
+      if (error instanceof AppError && error.status < 500) return undefined;
+      throw error;
+    });
+    const codes = !demandsPhishingResistant(params) && (methods === undefined || methods.some((method) => CODE_METHODS.includes(method)));
+    return page(reply, app, 'Second factor', mfaForm(uid, failed, { codes, passkeyOptions }), failed ? 401 : 200, passkeyOptions === undefined ? undefined : [PASSKEY_SCRIPT_PATH]);
+  }
+
+  /** Ends the interaction without a code: the sign-in cannot meet the application's acr_values. */
+  async function unmet(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const refused = await (await deps.provider()).interactionResult(request.raw, reply.raw, { error: 'unmet_authentication_requirements', error_description: 'The application asks for a stronger sign-in than this one.' }, { mergeWithLastSubmission: false });
+    return reply.redirect(refused, 303);
+  }
 
   const consentForm = (uid: string, app: ApplicationRow, scopes: readonly string[]) => html`<h1>Allow access?</h1>
 <p>${app.name} asks for: ${scopes.join(', ')}</p>
@@ -103,12 +140,9 @@ export function registerHostedSignIn(
     const { interaction, app } = await details(request, reply);
     const provider = await deps.provider();
     // Step-up: whatever route reached here (a consent post, a replayed interaction, an account with
-    // no second factor), an interaction whose request asks for MFA ends without a code unless this
-    // sign-in used a second factor.
-    if (demandsMfa(interaction.params) && !hasSecondFactor(user.amr)) {
-      const refused = await provider.interactionResult(request.raw, reply.raw, { error: 'unmet_authentication_requirements', error_description: 'The application asks for a second factor.' }, { mergeWithLastSubmission: false });
-      return reply.redirect(refused, 303);
-    }
+    // no second factor or no passkey), an interaction whose request asks for MFA ends without a
+    // code unless this sign-in used a second factor — a passkey when it asks for phishing resistance.
+    if (!meetsAcrDemand(interaction.params, user.amr)) return unmet(request, reply);
     const scope = interaction.params['scope'];
     const asked = (typeof scope === 'string' ? scope : 'openid').split(' ');
     const requested = asked.filter((scope) => app.scopes.includes(scope));
@@ -140,7 +174,7 @@ export function registerHostedSignIn(
     const redirect = await provider.interactionResult(
       request.raw,
       reply.raw,
-      { login: { accountId: user.userId, amr, acr: hasSecondFactor(amr) ? ACR_MFA : ACR_PWD, ts: Math.floor(user.authenticatedAt.getTime() / 1000), remember: true }, consent: { grantId } },
+      { login: { accountId: user.userId, amr, acr: acrFor(amr, interaction.params), ts: Math.floor(user.authenticatedAt.getTime() / 1000), remember: true }, consent: { grantId } },
       { mergeWithLastSubmission: false },
     );
     return reply.redirect(redirect, 303);
@@ -160,19 +194,25 @@ export function registerHostedSignIn(
       const user = await currentUser(request);
       // prompt=login and max_age demand a fresh sign-in, whatever session exists; so does a demand
       // for a second factor the Parapet session was opened without (password, then the factor).
-      const fresh = reasons.includes('login_prompt') || reasons.includes('max_age') || (demandsMfa(interaction.params) && !hasSecondFactor(user?.amr));
+      const fresh = reasons.includes('login_prompt') || reasons.includes('max_age') || (user !== undefined && !meetsAcrDemand(interaction.params, user.amr));
       if (user !== undefined && !fresh) return continueAs(request, reply, user, false);
       return page(reply, app, 'Sign in', signInForm(uidOf(request), false, (await deps.signUp.settingsFor(app)).mode === 'open'));
     });
 
+    scope.get(PASSKEY_SCRIPT_PATH, { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) => {
+      return reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(PASSKEY_SCRIPT);
+    });
+
     scope.post(`${INTERACTION_PATH}/:uid/login`, { config, schema: { hide: true, params: Params } }, async (request, reply) => {
-      const { app } = await details(request, reply);
+      const { app, interaction } = await details(request, reply);
       const body = form(request);
       try {
         const result = await identity.login.login({ email: body['email'] ?? '', password: body['password'] ?? '', source: requestSource(request) });
         if (result.kind === 'mfa') {
+          // A passkey is demanded and the account has none: no factor on the page could meet it.
+          if (demandsPhishingResistant(interaction.params) && !result.methods.includes('webauthn')) return await unmet(request, reply);
           reply.setCookie(identity.pendingCookie.name, result.pendingToken, { ...cookieOptions, maxAge: 300 });
-          return await page(reply, app, 'Second factor', mfaForm(uidOf(request), false));
+          return await secondFactorPage(reply, app, uidOf(request), interaction.params, result.pendingToken, false, result.methods);
         }
         reply.setCookie(identity.cookie.name, result.token, cookieOptions);
         return await continueAs(request, reply, { userId: result.user.id, sessionId: result.sessionId, amr: ['pwd'], authenticatedAt: new Date() }, false);
@@ -183,16 +223,21 @@ export function registerHostedSignIn(
     });
 
     scope.post(`${INTERACTION_PATH}/:uid/mfa`, { config, schema: { hide: true, params: Params } }, async (request, reply) => {
-      const { app } = await details(request, reply);
+      const { app, interaction } = await details(request, reply);
       const body = form(request);
-      const method = body['method'] === 'recovery_code' ? 'recovery_code' : 'totp';
+      const method = body['method'] === 'recovery_code' ? 'recovery_code' : body['method'] === 'webauthn' ? 'webauthn' : 'totp';
+      const pendingToken = request.cookies[identity.pendingCookie.name];
       try {
-        const result = await identity.mfa.login.complete({ token: request.cookies[identity.pendingCookie.name], method, proof: { code: body['code'] ?? '' }, source: requestSource(request) });
+        const proof = method === 'webauthn' ? { response: passkeyResponse(body['passkey_response']) } : { code: body['code'] ?? '' };
+        const result = await identity.mfa.login.complete({ token: pendingToken, method, proof, source: requestSource(request) });
         reply.clearCookie(identity.pendingCookie.name, { path: '/' });
         reply.setCookie(identity.cookie.name, result.token, cookieOptions);
-        return await continueAs(request, reply, { userId: result.user.id, sessionId: result.sessionId, amr: ['pwd', method === 'totp' ? 'otp' : 'rc'], authenticatedAt: new Date() }, false);
+        // A passkey's amr (hwk or swk, user, mfa) is the session's own, as the passkey reported it.
+        const session = method === 'webauthn' ? await identity.sessions.resolve(result.token) : undefined;
+        const amr = session?.kind === 'user' ? session.authMethods : ['pwd', method === 'totp' ? 'otp' : 'rc'];
+        return await continueAs(request, reply, { userId: result.user.id, sessionId: result.sessionId, amr, authenticatedAt: new Date() }, false);
       } catch (error) {
-        if (error instanceof AppError && error.status < 500) return page(reply, app, 'Second factor', mfaForm(uidOf(request), true), 401);
+        if (error instanceof AppError && error.status < 500) return secondFactorPage(reply, app, uidOf(request), interaction.params, pendingToken, true);
         throw error;
       }
     });
@@ -209,4 +254,15 @@ export function registerHostedSignIn(
       return reply.redirect(redirect, 303);
     });
   });
+}
+
+/** The posted WebAuthn answer (JSON), or undefined for anything else: the factor then refuses it as a wrong proof. */
+function passkeyResponse(posted: string | undefined): Record<string, unknown> | undefined {
+  if (posted === undefined || posted.length > 16_384) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(posted);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -26,20 +26,65 @@ export const OIDC_ROUTES = {
 /** The acr values Parapet sets (`acr` in the ID token). */
 export const ACR_PWD = 'urn:parapet:acr:pwd';
 export const ACR_MFA = 'urn:parapet:acr:mfa';
+/** Phishing-resistant MFA: the password and a passkey or security key (WebAuthn binds its answer to Parapet's origin). */
+export const ACR_PHR = 'urn:parapet:acr:phr';
 /** acr_values an application may ask for to demand a second factor (step-up). */
 export const MFA_ACRS: readonly string[] = [ACR_MFA, 'http://schemas.openid.net/pape/policies/2007/06/multi-factor'];
+/** acr_values an application may ask for to demand a phishing-resistant second factor (a passkey). */
+export const PHISHING_RESISTANT_ACRS: readonly string[] = [ACR_PHR, 'http://schemas.openid.net/pape/policies/2007/06/phishing-resistant'];
 /** RFC 8176 amr values that are a second factor (TOTP, recovery code, hardware or software key). */
 const SECOND_FACTOR_AMR: readonly string[] = ['otp', 'rc', 'hwk', 'swk', 'mfa'];
+/** RFC 8176 amr values of a WebAuthn credential (passkey or security key): proof of possession bound to the origin. */
+const PHISHING_RESISTANT_AMR: readonly string[] = ['hwk', 'swk'];
 
-/** Whether the authorization request's `acr_values` asks for a second factor. */
-export function demandsMfa(params: Record<string, unknown>): boolean {
+function acrValuesOf(params: Record<string, unknown>): string[] {
   const acrValues = params['acr_values'];
-  return typeof acrValues === 'string' && acrValues.split(' ').some((value) => MFA_ACRS.includes(value));
+  return typeof acrValues === 'string' ? acrValues.split(' ') : [];
+}
+
+/** Whether the authorization request's `acr_values` asks for a phishing-resistant second factor. */
+export function demandsPhishingResistant(params: Record<string, unknown>): boolean {
+  return acrValuesOf(params).some((value) => PHISHING_RESISTANT_ACRS.includes(value));
+}
+
+/** Whether the authorization request's `acr_values` asks for a second factor (a phishing-resistant one counts). */
+export function demandsMfa(params: Record<string, unknown>): boolean {
+  return acrValuesOf(params).some((value) => MFA_ACRS.includes(value)) || demandsPhishingResistant(params);
 }
 
 /** Whether `amr` shows a second factor. */
 export function hasSecondFactor(amr: readonly string[] | undefined): boolean {
   return (amr ?? []).some((method) => SECOND_FACTOR_AMR.includes(method));
+}
+
+/** Whether `amr` shows a passkey or security key. */
+export function hasPhishingResistantFactor(amr: readonly string[] | undefined): boolean {
+  return (amr ?? []).some((method) => PHISHING_RESISTANT_AMR.includes(method));
+}
+
+/** Whether a sign-in with `amr` meets what the request's `acr_values` demand. */
+export function meetsAcrDemand(params: Record<string, unknown>, amr: readonly string[] | undefined): boolean {
+  if (demandsPhishingResistant(params) && !hasPhishingResistantFactor(amr)) return false;
+  return !demandsMfa(params) || hasSecondFactor(amr);
+}
+
+/**
+ * The `acr` of an ID token: the strongest level the sign-in reached, named as the application
+ * asked for it when it asked for one it reached (so an app asking `urn:parapet:acr:mfa` reads that
+ * back even after a passkey), else Parapet's own name for the level.
+ */
+export function acrFor(amr: readonly string[], params: Record<string, unknown>): string {
+  const asked = acrValuesOf(params);
+  const levels = [
+    ...(hasPhishingResistantFactor(amr) ? [PHISHING_RESISTANT_ACRS] : []),
+    ...(hasSecondFactor(amr) ? [MFA_ACRS] : []),
+    [ACR_PWD],
+  ];
+  for (const level of levels) {
+    const named = asked.find((value) => level.includes(value));
+    if (named !== undefined) return named;
+  }
+  return levels[0]?.[0] ?? ACR_PWD;
 }
 
 /** The login check that asks for the hosted sign-in when MFA is demanded and the session has none. */
@@ -118,11 +163,11 @@ function loginPolicy(grants: GrantSessions) {
       return grantId !== undefined && !(await grants.live(grantId)) ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
     }),
   );
-  // Step-up: acr_values asking for MFA over a session signed in without a second factor sends the
+  // Step-up: acr_values asking for MFA (or a passkey) over a session signed in without it sends the
   // browser to the hosted sign-in (prompt=none answers login_required) instead of issuing a code.
   policy.get('login')?.checks.add(
     new interactionPolicy.Check(MFA_REQUIRED_CHECK, 'The application asks for a second factor.', 'login_required', (ctx) =>
-      demandsMfa(ctx.oidc.params as Record<string, unknown>) && !hasSecondFactor(ctx.oidc.session?.amr) ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT,
+      meetsAcrDemand(ctx.oidc.params as Record<string, unknown>, ctx.oidc.session?.amr) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
     ),
   );
   return policy;
@@ -150,7 +195,7 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
     jwks: { keys: jwks },
     cookies: { keys: [deps.cookieKey.toString('base64url')], long: { signed: true, httpOnly: true, sameSite: 'lax' }, short: { signed: true, httpOnly: true, sameSite: 'lax' } },
     routes: OIDC_ROUTES,
-    acrValues: [ACR_PWD, ...MFA_ACRS],
+    acrValues: [ACR_PWD, ...MFA_ACRS, ...PHISHING_RESISTANT_ACRS],
     scopes: ['openid', 'offline_access', 'email', 'profile', ORGANIZATION_SCOPE],
     // amr (RFC 8176 values) and acr in every ID token, so an app can see whether a second factor was used.
     claims: { acr: null, sid: null, auth_time: null, iss: null, amr: null, openid: ['sub', 'amr', 'acr'], email: ['email', 'email_verified'], profile: [], [ORGANIZATION_SCOPE]: ['org_id', 'org_roles'] },
@@ -214,7 +259,18 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
       RefreshToken: (_ctx, _token, client) => clientTtl(client, 'RefreshToken', 7 * 86_400),
     },
     // Refresh tokens rotate at every use; a reused one revokes its grant (oidc-provider's reuse detection).
-    rotateRefreshToken: () => true,
+    // A refresh naming a `resource` the refresh token does not hold, or whose resource server is
+    // gone, is refused here — before the rotation consumes the token (oidc-provider checks the
+    // resource only after rotating, so the client would lose its refresh token to a refused request).
+    rotateRefreshToken: async (ctx) => {
+      const resource: unknown = ctx.oidc.params?.['resource'];
+      if (resource === undefined) return true;
+      const token = ctx.oidc.entities.RefreshToken;
+      const clientId = ctx.oidc.client?.clientId;
+      if (typeof resource !== 'string' || token === undefined || clientId === undefined || !token.resourceIndicators.has(resource)) throw new errors.InvalidTarget();
+      if ((await deps.resourceServer(clientId, resource)) === undefined) throw new errors.InvalidTarget();
+      return true;
+    },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // Tokens live as long as the Parapet session they came from (checked in findAccount), not the provider's cookie.
     expiresWithSession: async () => false,

@@ -53,7 +53,7 @@ export function registerResourceServerRoutes(server: FastifyInstance, service: R
   const where = (params: { orgId: string; projectId: string; environmentId: string }) => ({ tenantId: params.orgId.toLowerCase(), projectId: params.projectId.toLowerCase(), environmentId: params.environmentId.toLowerCase() });
 
   app.post(base, {
-    config: { permission: 'environments.update' },
+    config: { permission: 'applications.manage' },
     schema: {
       tags,
       operationId: 'createResourceServer',
@@ -69,7 +69,7 @@ export function registerResourceServerRoutes(server: FastifyInstance, service: R
     },
   });
   app.get(base, {
-    config: { permission: 'environments.read' },
+    config: { permission: 'applications.read' },
     schema: { tags, operationId: 'listResourceServers', summary: "List an environment's resource servers", params: EnvParams, querystring: PageQuery, response: { 200: Page(ResourceServer), ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => {
       const query = request.query;
@@ -78,12 +78,12 @@ export function registerResourceServerRoutes(server: FastifyInstance, service: R
     },
   });
   app.get(`${base}/:resourceServerId`, {
-    config: { permission: 'environments.read' },
+    config: { permission: 'applications.read' },
     schema: { tags, operationId: 'getResourceServer', summary: 'Read a resource server', params: OneParams, response: { 200: ResourceServer, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request) => toResourceServer(await service.get(auditContext(request), where(request.params), request.params.resourceServerId.toLowerCase())),
   });
   app.delete(`${base}/:resourceServerId`, {
-    config: { permission: 'environments.update' },
+    config: { permission: 'applications.manage' },
     schema: { tags, operationId: 'deleteResourceServer', summary: 'Delete a resource server; no new tokens are issued for it', params: OneParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } },
     handler: async (request, reply) => {
       await service.delete(auditContext(request), where(request.params), request.params.resourceServerId.toLowerCase());
