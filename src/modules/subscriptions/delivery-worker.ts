@@ -47,6 +47,10 @@ export function webhookPayload(item: SubscriptionItemsTable, links: { unsubscrib
  * capped exponential backoff and jitter, up to `maxAttempts`; the `webhook-id` stays the same.
  */
 export function createDeliveryWorker(deps: { transactor: AppTransactor; clock: Clock; random: Random; fields: FieldEncryption; mail: Pick<Mailer, 'prepare' | 'send'>; links: LinkSigner; guard: AddressGuard; publicUrl: string; logger: Pick<Logger, 'warn'>; options?: Partial<DeliveryOptions> }) {
+  let nextDueMs: number | undefined;
+  const noteDue = (ms: number) => {
+    if (Number.isFinite(ms) && (nextDueMs === undefined || ms < nextDueMs)) nextDueMs = ms;
+  };
   const { transactor, clock, random, fields, mail, links, guard, publicUrl } = deps;
   const options: DeliveryOptions = { ...DEFAULT_DELIVERY_OPTIONS, ...deps.options };
   const inPlatform = <T>(fn: (tx: Tx) => Promise<T>) => transactor.withTenant(PLATFORM_TENANT_ID, fn);
@@ -69,12 +73,22 @@ export function createDeliveryWorker(deps: { transactor: AppTransactor; clock: C
   };
 
   return {
+    /** When the next queued delivery comes due, as far as this node knows (undefined: none known). */
+    nextDueMs: () => nextDueMs,
+    /** A delivery was queued or rescheduled for `ms` (heard on the change feed). */
+    noteDue,
     /** One pass over the due deliveries; returns how many it attempted. */
     async deliverDue(): Promise<number> {
       const now = clock.now();
-      const due = await inPlatform((tx) =>
-        tx.selectFrom('subscription_deliveries').selectAll().where('delivered_at', 'is', null).where('failed_at', 'is', null).where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(options.batch).execute(),
-      );
+      const due = await inPlatform(async (tx) => {
+        const rows = await tx.selectFrom('subscription_deliveries').selectAll().where('delivered_at', 'is', null).where('failed_at', 'is', null).where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(options.batch).execute();
+        // When the next one comes due, so the job sleeps until then (a full batch: at once).
+        if (rows.length < options.batch) {
+          const next = await tx.selectFrom('subscription_deliveries').select((eb) => eb.fn.min('next_attempt_at').as('next')).where('delivered_at', 'is', null).where('failed_at', 'is', null).where('next_attempt_at', '>', now).executeTakeFirst();
+          nextDueMs = next?.next == null ? undefined : new Date(next.next).getTime();
+        }
+        return rows;
+      });
       for (const delivery of due) {
         const found = await inPlatform(async (tx) => ({
           item: await tx.selectFrom('subscription_items').selectAll().where('id', '=', delivery.item_id).executeTakeFirst(),
@@ -95,7 +109,11 @@ export function createDeliveryWorker(deps: { transactor: AppTransactor; clock: C
           const attempts = delivery.attempts + 1;
           deps.logger.warn({ delivery: delivery.id, code, attempts }, 'subscription delivery failed');
           if (attempts >= options.maxAttempts) await settle({ failed_at: clock.now(), attempts, last_error: code });
-          else await settle({ next_attempt_at: new Date(clock.now().getTime() + retryDelayMs(attempts, random, options.retry)), attempts, last_error: code });
+          else {
+            const retryAt = new Date(clock.now().getTime() + retryDelayMs(attempts, random, options.retry));
+            noteDue(retryAt.getTime());
+            await settle({ next_attempt_at: retryAt, attempts, last_error: code });
+          }
         }
       }
       return due.length;

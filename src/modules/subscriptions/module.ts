@@ -8,7 +8,7 @@ import { SUBSCRIPTIONS_ERRORS } from './errors.ts';
 import { createLinkSigner } from './signed-links.ts';
 import { renderSubscribeForm } from './subscribe-pages.ts';
 import { registerSubscriptionRoutes } from './subscriptions-routes.ts';
-import { createSubscriptions, type Subscriptions } from './subscriptions-service.ts';
+import { createSubscriptions, DELIVERIES_TOPIC, type Subscriptions } from './subscriptions-service.ts';
 import { SUBSCRIPTIONS_OPTIONS } from './options.ts';
 
 /** Subscriptions to public notices: what the incidents and trust modules publish through. */
@@ -29,7 +29,12 @@ declare module '../contract.ts' {
 
 export const SUBSCRIPTION_DELIVERY_LOCK_KEY = 7450104061;
 /** How often the leader looks for due deliveries when nothing woke it. */
-const DELIVERY_INTERVAL_MS = 5_000;
+/** The delivery job waits on the change feed and the next due time; it polls only this often. */
+const DELIVERY_SAFETY_POLL_MS = 60_000;
+/** Unconfirmed subscriptions past their link's expiry are purged at most this often. */
+const PURGE_INTERVAL_MS = 3_600_000;
+/** The shortest wait between two idle passes. */
+const MIN_WAIT_MS = 250;
 
 const PLATFORM_REASON = 'Subscribers of the deployment\u2019s public status page and subprocessor list, and what is published to them: visitors of public pages, not users of any organization; platform administrators only.';
 
@@ -52,7 +57,8 @@ export const subscriptionsModule = defineModule({
     const links = createLinkSigner(ctx.keyring.derive('subscription-links'));
     // The audit streams' guard, with this module's own allowlist: anyone may register a webhook here.
     const guard = createAddressGuard(config.subscriptionWebhookAllowedNetworks);
-    const service = createSubscriptions({ transactor, clock, random, audit: audit.recorder, fields: keys.fields, mail: ctx.mail, links, guard });
+    const service = createSubscriptions({ transactor, clock, random, audit: audit.recorder, fields: keys.fields, mail: ctx.mail, links, guard, feed: ctx.feed });
+    let purgedAt = Number.NEGATIVE_INFINITY;
     const caPem = config.subscriptionWebhookCaFile === undefined ? null : readFileSync(config.subscriptionWebhookCaFile, 'utf8');
     const worker = createDeliveryWorker({ transactor, clock, random, fields: keys.fields, mail: ctx.mail, links, guard, publicUrl: config.publicUrl, logger, options: { caPem } });
     return {
@@ -69,9 +75,26 @@ export const subscriptionsModule = defineModule({
               lockKey: SUBSCRIPTION_DELIVERY_LOCK_KEY,
               name: 'subscription deliveries',
               logger,
-              idleMs: DELIVERY_INTERVAL_MS,
+              // Idle nodes wait on the feed and the next due time, not on a poll (issue 16).
+              idleMs: DELIVERY_SAFETY_POLL_MS,
+              idleDelay: () => {
+                const next = worker.nextDueMs();
+                return next === undefined ? Number.POSITIVE_INFINITY : Math.max(MIN_WAIT_MS, next - clock.now().getTime());
+              },
+              wakeOn: (wake) =>
+                ctx.feed.subscribe(
+                  DELIVERIES_TOPIC,
+                  (key) => {
+                    worker.noteDue(Number(key));
+                    wake();
+                  },
+                  wake,
+                ),
               pass: async () => {
-                await service.purgeUnconfirmed();
+                if (clock.now().getTime() - purgedAt >= PURGE_INTERVAL_MS) {
+                  await service.purgeUnconfirmed();
+                  purgedAt = clock.now().getTime();
+                }
                 return worker.deliverDue();
               },
             }),

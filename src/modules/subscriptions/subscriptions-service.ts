@@ -1,3 +1,4 @@
+import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
 import { sql } from 'kysely';
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -59,7 +60,12 @@ export interface SubscriptionsDeps {
   readonly mail: Pick<Mailer, 'prepare' | 'send'>;
   readonly links: LinkSigner;
   readonly guard: Pick<AddressGuard, 'assertResolvesAllowed'>;
+  /** Announces queued deliveries to the node running the delivery job (it waits on them instead of polling). */
+  readonly feed?: ChangeFeed;
 }
+
+/** Change-feed topic: deliveries were queued or rescheduled; the key is when the earliest is due (ms since the epoch). */
+export const DELIVERIES_TOPIC = 'subscription-deliveries';
 
 /** Subscribers (double opt-in), publishing into the outbox, unsubscribes and objections (IR-4, TR-3). */
 export function createSubscriptions(deps: SubscriptionsDeps) {
@@ -222,6 +228,7 @@ export function createSubscriptions(deps: SubscriptionsDeps) {
       const subscribers = await query.execute();
       if (subscribers.length > 0) {
         await tx.insertInto('subscription_deliveries').values(subscribers.map((s) => ({ id: uuidv7(clock, random), item_id: item.id, subscriber_id: s.id, attempts: 0, next_attempt_at: now, delivered_at: null, failed_at: null, last_error: null, created_at: now }))).execute();
+        await deps.feed?.publish(tx as never, DELIVERIES_TOPIC, String(now.getTime()));
       }
       await audit.record(tx, PLATFORM_TENANT_ID, { action: 'subscription.published', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'subscription_item', id: item.id }], metadata: { topic: notice.topic, event: notice.event, recipients: subscribers.length } });
       return { id: item.id };
