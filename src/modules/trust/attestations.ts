@@ -157,7 +157,22 @@ export async function registerAttestationRoutes(
     handler: async (request) => {
       requirePlatformAdmin(request);
       const now = clock.now();
-      return { items: (await inPlatform(listAttestations)).map(({ lapse_alerted_for: _alerted, ...a }) => ({ ...a, claims: [...a.claims], review_due: reviewDue(a), lapsed: isLapsed(a, now) })) };
+      return {
+        items: (await inPlatform(listAttestations)).map((a) => ({
+          id: a.id,
+          title: a.title,
+          description: a.description,
+          owner: a.owner,
+          attested_on: a.attested_on,
+          review_interval_days: a.review_interval_days,
+          evidence_url: a.evidence_url,
+          evidence_file: a.evidence_file,
+          claims: [...a.claims],
+          position: a.position,
+          review_due: reviewDue(a),
+          lapsed: isLapsed(a, now),
+        })),
+      };
     },
   });
 

@@ -39,7 +39,7 @@ describe('ENC-5: backups, their verification and test restores recorded and chec
   /** A command as the operator runs it against this deployment (attached to its database). */
   const command = (args: readonly string[], db?: Database<DB>): CliContext => {
     const config = loadConfig({ env: { PARAPET_DATA_DIR: dir, PARAPET_KEYRING: join(dir, 'keyring.json'), PARAPET_BACKUP_KEYS: join(dir, 'backup-keys.json') } });
-    const logger = createLogger('warn', new Writable({ write: (_c, _e, cb) => cb() }));
+    const logger = createLogger('warn', new Writable({ write: (_c, _e, cb) => { cb(); } }));
     return { ...cliContext(config, logger, lines, args), cwd: dir, attached: { db: db ?? t.database.db, issueSetupLink: () => Promise.resolve(undefined) } };
   };
   const check = () => backupCheck({ transactor: t.transactor, clock, maxBackupAgeHours: 48, maxRestoreAgeDays: 92 });
