@@ -9,6 +9,7 @@ import { BUILT_IN_SECTIONS, exportSchema, type PersonalDataSection } from '../sr
 import { PASSKEYS_SECTION } from '../src/modules/passkeys/index.ts';
 import { SCIM_SECTION } from '../src/modules/scim/index.ts';
 import { REFRESH_TOKEN_FAMILIES_SECTION } from '../src/modules/tokens/index.ts';
+import { NDA_REQUESTS_SECTION } from '../src/modules/trust/index.ts';
 
 /** Every section of the export, as the app registers them. */
 export const EXPORT_SECTIONS: readonly PersonalDataSection[] = [
@@ -22,6 +23,7 @@ export const EXPORT_SECTIONS: readonly PersonalDataSection[] = [
   ...BUILT_IN_SECTIONS,
   ACCESS_REQUESTS_SECTION,
   RISKY_WRITES_SECTION,
+  NDA_REQUESTS_SECTION,
   SCIM_SECTION,
 ];
 

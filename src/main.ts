@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { accessReview } from './cli/access.ts';
 import { auditWitness } from './cli/audit-witness.ts';
 import { auditEvents, auditExport, auditProve, auditVerify } from './cli/audit.ts';
-import { backupCreate, backupRestore, backupVerify } from './cli/backup.ts';
+import { backupCreate, backupRestore, backupTestRestore, backupVerify } from './cli/backup.ts';
 import { configCheck } from './cli/config-check.ts';
 import type { Command } from './cli/context.ts';
 import { doctor } from './cli/doctor.ts';
@@ -50,6 +50,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'backup create': backupCreate,
   'backup verify': backupVerify,
   'backup restore': backupRestore,
+  'backup test-restore': backupTestRestore,
   'trust verify': trustVerify,
 };
 
@@ -59,7 +60,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
  * empty database only), which need the server stopped.
  */
 const OPERATOR_COMMANDS: Readonly<Record<string, Command>> = Object.fromEntries(
-  ['setup-link', 'doctor', 'audit verify', 'audit prove', 'audit events', 'audit export', 'access review', 'members list', 'members remove', 'keys status', 'keys rotate', 'keys destroy', 'secrets list', 'secrets set', 'secrets get', 'secrets versions', 'secrets delete', 'retention show', 'retention purge', 'backup create'].map((name) => [name, COMMANDS[name] as Command]),
+  ['setup-link', 'doctor', 'audit verify', 'audit prove', 'audit events', 'audit export', 'access review', 'members list', 'members remove', 'keys status', 'keys rotate', 'keys destroy', 'secrets list', 'secrets set', 'secrets get', 'secrets versions', 'secrets delete', 'retention show', 'retention purge', 'backup create', 'backup verify', 'backup test-restore'].map((name) => [name, COMMANDS[name] as Command]),
 );
 
 /** Commands with subcommands (`keys rotate`, `backup verify` …). */

@@ -25,7 +25,8 @@ export const COMMAND_USAGE: readonly (readonly [name: string, description: strin
   ['retention purge', 'Enforce retention now and print what was removed [--dry-run] [--type <t>]… [--json].'],
   ['mail outbox', 'Print the development outbox (mail kept locally while no SMTP server is\nconfigured; its links are live) [--last <n>].'],
   ['backup create', 'Write a consistent, compressed, encrypted backup: <file>.'],
-  ['backup verify', 'Decrypt and check a backup (every frame, every table hash): <file>. Exit 1 if damaged.'],
+  ['backup verify', 'Decrypt and check a backup (every frame, every table hash): <file> [--no-record]. Exit 1 if damaged. Recorded in the platform audit log (ENC-5).'],
+  ['backup test-restore', 'Restore a backup into a throwaway database and read every table back: <file> [--into <empty postgres url>]. Recorded in the platform audit log (ENC-5).'],
   ['backup restore', 'Restore a backup into an empty database, then verify it: <file>.'],
   ['trust verify', 'Verify a trust center evidence bundle offline: <evidence.json> --key <verifier key>.'],
 ];

@@ -179,6 +179,8 @@ export function crossTenantSuite(name: string, open: () => Promise<TestApp>): vo
         invitations: (tx) =>
           tx.insertInto('invitations').values({ tenant_id: aId, id: crypto.randomUUID(), email: 'forged@example.com', email_normalized: 'forged@example.com', role: 'tenant_admin', token_hash: Buffer.alloc(32, 9), invited_by: b.userId, created_at: now, expires_at: new Date(now.getTime() + 86_400_000), accepted_at: null, accepted_by: null, revoked_at: null }).execute(),
         trust_canary: (tx) => tx.insertInto('trust_canary').values({ tenant_id: aId, id: crypto.randomUUID(), written_at: now }).execute(),
+        // AUD-2: a forged verified position would let B skip A's log verification.
+        trust_log_positions: (tx) => tx.insertInto('trust_log_positions').values({ tenant_id: aId, size: 999_999, root: 'forged', frontier: '', note: 'forged', verified_at: now, full_verified_at: now }).execute(),
         oidc_applications: (tx) =>
           tx.insertInto('oidc_applications').values({ tenant_id: aId, id: crypto.randomUUID(), project_id: a.params['projectId'] ?? '', environment_id: a.params['environmentId'] ?? '', name: 'forged', client_type: 'public', first_party: true, redirect_uris: ['https://evil.example.com/cb'], post_logout_redirect_uris: [], scopes: ['openid'], backchannel_logout_uri: null, secret_hash: null, created_by: null, created_at: now }).execute(),
         audit_checkpoints: (tx) => tx.insertInto('audit_checkpoints').values({ tenant_id: aId, size: 999_999, kind: 'regular', root: Buffer.alloc(32), note: 'forged', key_id: 'x', created_at: now }).execute(),

@@ -108,6 +108,8 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const passkeyId = await registerPasskey(t, cookie, authenticatorFor(t), `Key ${label}`);
   // TEN-1: the trust center's canary table (its probes use throwaway tenants; this row makes the table non-empty for A).
   await t.transactor.withTenant(orgId, (tx) => tx.insertInto('trust_canary').values({ tenant_id: orgId, id: crypto.randomUUID(), written_at: new Date() }).execute());
+  // AUD-2: the trust center's verified position of this organization's audit log (incremental verification).
+  await t.transactor.withTenant(orgId, (tx) => tx.insertInto('trust_log_positions').values({ tenant_id: orgId, size: 0, root: '', frontier: '', note: `position of ${label}`, verified_at: new Date(), full_verified_at: new Date() }).execute());
   // An OpenID application (issue 17) in the environment.
   const application = await t.inject({ method: 'POST', url: `/api/v1/organizations/${orgId}/projects/${projectId}/environments/${environmentId}/applications`, headers: { cookie }, payload: { name: `App ${label}`, client_type: 'confidential', redirect_uris: ['https://app.example.com/callback'] } });
   assert.equal(application.statusCode, 201, application.body);

@@ -1,4 +1,4 @@
-export type AlertKind = 'break_glass' | 'refresh_token_reused' | 'trust_check_failed' | 'incident_clock_overdue' | 'disclosure_clock_reminder' | 'disclosure_clock_overdue';
+export type AlertKind = 'break_glass' | 'refresh_token_reused' | 'trust_check_failed' | 'incident_clock_overdue' | 'disclosure_clock_reminder' | 'disclosure_clock_overdue' | 'trust_attestation_lapsing';
 export type AlertSeverity = 'low' | 'medium' | 'high' | 'critical';
 
 export interface SecurityAlertsTable {

@@ -31,4 +31,5 @@ export { MIN_RETENTION_DAYS, MAX_RETENTION_DAYS } from './audit-routes.ts';
 export type { Outcome, ActorType } from './audit-event.ts';
 export { decodeEvent } from './audit-service.ts';
 export { canonicalJson, openNote, parseVerifierKey, signNote } from './log/index.ts';
+export { decodeBase64, encodeBase64, frontierRoot, parseCheckpoint, type NoteVerifier } from './log/index.ts';
 export type { AuditAnnouncer } from './audit-announcer.ts';

@@ -28,4 +28,6 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([
   { table: 'disclosure_attachments', column: 'content_sealed', rowId: 'id' },
   // PDFs of trust center documents under NDA (TR-2), under the platform tenant's key.
   { table: 'trust_nda_documents', column: 'content_sealed', rowId: 'id' },
+  // Evidence files of trust center attestations, under the platform tenant's key.
+  { table: 'trust_attestation_files', column: 'content_sealed', rowId: 'id' },
 ]);

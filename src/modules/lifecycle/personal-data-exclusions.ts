@@ -77,7 +77,6 @@ export const PERSONAL_DATA_EXCLUSIONS: Readonly<Record<string, string>> = {
   subscription_subscribers: 'subscribers of the public status page and subprocessor list, by address (no account, no organization); unsubscribing through the signed link in every notice erases the address at once, and unconfirmed requests are deleted when their link expires',
   // Back-channel logout notices waiting for delivery (openid outbox): no content but ids.
   oidc_backchannel_outbox: 'a back-channel logout notice waiting for delivery (application, `user_id`, session id; no token), deleted once delivered or given up after about 45 minutes',
-  // Visitors requesting trust-center documents under NDA have no account (not yet exported or purged: docs/trust-center.md, Planned).
-  trust_nda_requests: 'a request for a document under NDA by a visitor of the public trust center (no account): email, name, company, the accepted NDA version and hash, IP; kept as the record of the NDA accepted (not yet exported or purged)',
-  trust_nda_tokens: 'single-use links mailed to an NDA requester (no account), by address; they expire within 48 hours',
+  // The requests themselves are the trust module's `trust_nda_requests` section (by address).
+  trust_nda_tokens: 'single-use links mailed to an NDA requester (no account), by address (only the token\u2019s hash); they expire within 48 hours, and go with their request (counted in the `trust_nda_requests` section, removed by its retention purge)',
 };

@@ -18,6 +18,13 @@ export const TRUST_AUDIT_ACTIONS = defineAuditActions({
   'trust.nda_access_revoked': 'A platform administrator revoked a requester\'s access: their unused download links stop working.',
   'trust.attestation_changed': 'A platform administrator created, changed (e.g. renewed) or deleted an attestation of an organizational control.',
   'trust.nda_downloaded': 'A requester used their single-use download link and received the PDF watermarked with their address and the time.',
+  'trust.nda_download_failed': 'A download of a document under NDA was refused (malformed, unknown, used, expired or revoked link, or another address); the reason and, when the link is known, its request — never the link or the address given.',
+  'trust.nda_personal_data_exported': 'A platform administrator exported what the trust center holds about one NDA requester\'s address (a data-subject request, DATA-2).',
+  'trust.attestation_evidence_uploaded': 'A platform administrator uploaded (or replaced) the encrypted evidence file of an attestation.',
+  // ENC-5: recorded by `parapet backup` (src/cli/backup.ts) in the platform log, read by the trust center's backup check.
+  'backup.created': 'The operator wrote a backup with `parapet backup create` (its id, time, table and row counts).',
+  'backup.verified': 'The operator verified a backup with `parapet backup verify` (every frame and table hash); failure when it was damaged or refused.',
+  'backup.restore_tested': 'The operator restored a backup into a throwaway database with `parapet backup test-restore`, every table read back against its hashes; failure when the restore failed.',
 });
 
 declare module '../audit/index.ts' {

@@ -148,7 +148,7 @@ export function orgLogCheck(deps: { transactor: AppTransactor; signer: Pick<Audi
   return {
     id: 'aud.organization-logs',
     claims: ['AUD-2'],
-    title: "Organizations' audit logs verify against their signed checkpoints, every entry rehashed (a rotating sample each run).",
+    title: "The organization's audit log verifies against its signed checkpoints, every entry rehashed.",
     passingNoun: 'verified against their signed checkpoints',
     evaluate: async (tenantId) => {
       const report = await verifyDatabaseLog({ transactor: deps.transactor }, tenantId, { verifiers: deps.signer.verifiers, threads: 0, pendingWaitMs: 3000 });

@@ -6,10 +6,9 @@ import type { LifecycleRun } from '../lifecycle/index.ts';
 import { acrossOrganizations } from './checks-across.ts';
 import { accountDeletionGraceCheck, databaseTlsCheck, lastPurgeCheck } from './checks-deployment.ts';
 import { accessReviewAgeCheck, apiKeyAgeCheck, auditRetentionCheck, deletionGraceCheck, encryptedColumnsCheck, mfaCoverageCheck, orgLogCheck, tenantKeyAgeCheck, type OrgCheck } from './checks-organization.ts';
+import { incrementalLogCheck } from './checks/incremental-log-check.ts';
 import type { TrustCheck } from './checks/trust-check.ts';
 
-/** AUD-2: organizations' logs verified per run (a rotating window; docs/trust-center.md). */
-export const LOGS_VERIFIED_PER_RUN = 5;
 
 /**
  * The checks of issue 20, item 2: the organization checks (each evaluated for one organization in
@@ -41,7 +40,8 @@ export function organizationChecks(deps: {
       across(mfa),
       across(apiKeys),
       across(review),
-      across(logs, { perRun: LOGS_VERIFIED_PER_RUN }),
+      // AUD-2: incremental from each organization's last verified checkpoint, a full pass daily.
+      incrementalLogCheck({ transactor, clock, signer: deps.signer }),
       across(retention),
       lastPurgeCheck({ runs: deps.lifecycleRuns, clock }),
       across(deletion),

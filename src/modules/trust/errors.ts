@@ -7,6 +7,7 @@ export const TRUST_ERRORS = defineErrors({
   nda_unavailable: { status: 409, title: 'No NDA is published yet, so documents under NDA cannot be requested' },
   invalid_pdf: { status: 400, title: 'The upload is not a PDF document that can be read' },
   nda_request_closed: { status: 409, title: 'The request is not in a state that allows this' },
+  invalid_evidence_file: { status: 400, title: 'The upload is not a file of the type it was sent as (a PDF, PNG or JPEG)' },
 });
 
 declare module '../../platform/http/errors.ts' {

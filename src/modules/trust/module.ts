@@ -1,13 +1,15 @@
 import { startLeaderLoop } from '../../platform/jobs/leader-loop.ts';
 import { defineModule } from '../contract.ts';
 import { TRUST_AUDIT_ACTIONS } from './audit-actions.ts';
-import { registerAttestationRoutes } from './attestations.ts';
+import { alertLapsingAttestations, registerAttestationRoutes } from './attestations.ts';
 import { TRUST_ERRORS } from './errors.ts';
 import { registerFaqCsvRoute } from './faq-csv.ts';
 import { registerNdaRoutes } from './nda-routes.ts';
 import { createNdaService, type NdaService } from './nda-service.ts';
+import { ndaPersonalData, TRUST_RETENTION } from './nda-personal-data.ts';
 import { createCheckRunner, type CheckRunner } from './check-runner.ts';
 import { platformLogCheck } from './checks/audit-checks.ts';
+import { backupCheck } from './checks/backup-check.ts';
 import { lockoutCheck, passwordPolicyCheck } from './checks/authentication-checks.ts';
 import { keyProviderCheck, tlsCheck } from './checks/encryption-checks.ts';
 import { canaryCheck, forcedRlsCheck } from './checks/tenant-isolation-checks.ts';
@@ -45,15 +47,20 @@ export const trustModule = defineModule({
     trust_check_results: { scope: 'platform', reason: 'Results of checks of the deployment as a whole (catalogue, key provider, TLS, platform log); no tenant data.' },
     trust_entries: { scope: 'platform', reason: 'What the operator publishes on the public trust center.' },
     trust_canary: { scope: 'tenant' },
+    trust_log_positions: { scope: 'tenant' },
     trust_nda_versions: { scope: 'platform', reason: 'The versions of the click-through NDA of documents under NDA (TR-2); never edited.' },
     trust_nda_documents: { scope: 'platform', reason: 'Encrypted PDFs published under NDA by the operator, under the platform tenant.' },
     trust_nda_requests: { scope: 'platform', reason: 'Visitors\u2019 requests for documents under NDA (no accounts, no organization\u2019s data), under the platform tenant.' },
     trust_nda_tokens: { scope: 'platform', reason: 'Single-use links mailed to NDA requesters (no accounts).' },
     trust_nda_allowed_domains: { scope: 'platform', reason: 'Email domains whose NDA requesters are approved by rule.' },
     trust_attestations: { scope: 'platform', reason: 'Organizational controls the operator attests to (owner, date, evidence, review interval); no tenant data.' },
+    trust_attestation_files: { scope: 'platform', reason: 'Encrypted evidence files of attestations, under the platform tenant.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
   auditActions: TRUST_AUDIT_ACTIONS,
+  // DATA-2 and DATA-1 for NDA requesters (no account): their requests by address, and the retention purge.
+  personalData: (ctx) => [ndaPersonalData(ctx)],
+  retention: TRUST_RETENTION,
   options: TRUST_OPTIONS,
   errors: TRUST_ERRORS,
   create: async (ctx, { audit, keys, alerts, lifecycle, subscriptions, sso }) => {
@@ -68,6 +75,7 @@ export const trustModule = defineModule({
       passwordPolicyCheck(config),
       lockoutCheck(config),
       ...issue20.deployment,
+      backupCheck({ transactor, clock, maxBackupAgeHours: config.trustBackupMaxAgeHours, maxRestoreAgeDays: config.trustRestoreTestMaxAgeDays }),
     ];
     // The runner is created first (the center reads its results); new results then refresh the center's pages.
     const onResults: { invalidate?: () => void } = {};
@@ -87,7 +95,15 @@ export const trustModule = defineModule({
         registerOrgViewRoutes(http, { view: createOrgView({ checks: issue20.perOrganization, clock, signer: audit.signer }), transactor, random, audit: audit.recorder });
         await registerNdaRoutes(http, { service: nda, brand: config.trustName });
         registerFaqCsvRoute(http, { transactor });
-        registerAttestationRoutes(http, { transactor, clock, random, audit: audit.recorder, brand: config.trustName });
+        await registerAttestationRoutes(http, {
+          transactor,
+          clock,
+          random,
+          audit: audit.recorder,
+          branding: { name: config.trustName, logoUrl: config.trustLogoUrl, statusUrl: config.trustStatusUrl, disclosureUrl: config.trustDisclosureUrl },
+          fields: keys.fields,
+          changed: trustCenter.invalidate,
+        });
       },
       jobs: [
         {
@@ -101,6 +117,10 @@ export const trustModule = defineModule({
               idleMs: config.trustCheckIntervalMinutes * 60_000,
               pass: async () => {
                 await runner.runAll();
+                // Attestations about to lapse raise a security alert, once per review period.
+                await alertLapsingAttestations({ transactor, clock, alerts, organization: config.trustAlertOrganization, days: config.trustAttestationAlertDays }).catch((error: unknown) => {
+                  logger.error({ err: error }, 'attestation lapse alerts could not be raised');
+                });
                 return 0;
               },
             }),

@@ -196,6 +196,22 @@ export async function registerNdaRoutes(server: FastifyInstance, deps: { service
     },
   });
 
+  // DATA-2 for requesters without an account: the address goes in the body, not the URL (kept out of access logs).
+  const ExportedRequest = Strict({
+    id: Uuid, document: Type.String(), email: Type.String(), name: Type.String(), company: Type.String(), nda_version: Type.Integer(), nda_sha256: Type.String(),
+    accepted_at: Type.String(), accepted_ip: Nullable(Type.String()), status: Type.String(), verified_at: Nullable(Type.String()), approved_at: Nullable(Type.String()), revoked_at: Nullable(Type.String()),
+    created_at: Type.String(), links_mailed: Type.Integer(), downloads: Type.Integer(),
+  });
+  app.post('/api/v1/platform/trust/nda-requests/personal-data', {
+    config: { permission: 'self' },
+    schema: { tags, summary: 'Everything the trust center holds about one NDA requester\u2019s address, for a data-subject request (DATA-2; platform administrators; audited)', body: Strict({ email: Email }), response: { 200: Strict({ email: Type.String(), requests: Type.Array(ExportedRequest) }), ...errorResponses(400, 401, 403) } },
+    handler: async (request) => {
+      requirePlatformAdmin(request);
+      const ctx = auditContext(request);
+      return { email: request.body.email.toLowerCase(), requests: await service.personalData(request.body.email, ctx.actor, ctx.source) };
+    },
+  });
+
   for (const action of ['approve', 'reject', 'revoke'] as const) {
     app.post(`/api/v1/platform/trust/nda-requests/:requestId/${action}`, {
       config: { permission: 'self' },

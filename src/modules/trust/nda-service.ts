@@ -9,6 +9,7 @@ import type { Mailer, PreparedMail } from '../../platform/mail/index.ts';
 import { PLATFORM_TENANT_ID, type AuditRecorder } from '../audit/index.ts';
 import type { FieldContext, FieldEncryption } from '../keys/index.ts';
 import type { NdaApprovedBy, TrustNdaRequestsTable } from './nda-tables.ts';
+import { ndaRequestsOf, type NdaRequestExport } from './nda-personal-data.ts';
 import { loadPdf, watermarkLine, watermarkPdf } from './nda-watermark.ts';
 
 /** How long a verification link works. */
@@ -107,6 +108,37 @@ export function createNdaService(deps: {
     const allowed = await inPlatform((tx) => tx.selectFrom('trust_nda_allowed_domains').select('domain').where('domain', '=', domain).executeTakeFirst());
     if (allowed !== undefined) return 'allowed_domain';
     return (await deps.organizationOfVerifiedDomain(domain)) === undefined ? undefined : 'sso_domain';
+  }
+
+  /**
+   * A refused download, in the platform audit log: why (the link was malformed, unknown, for
+   * another address, used, expired, or its request is no longer approved) and, when the link is
+   * known, its request. Never the token or the address given; the visitor gets the same 400 for
+   * every reason.
+   */
+  async function recordFailedDownload(email: string, token: string, source: AuditSource): Promise<void> {
+    await inPlatform(async (tx) => {
+      let reason: 'malformed' | 'unknown' | 'other_address' | 'used' | 'expired' | 'not_approved' = 'malformed';
+      let requestId: string | undefined;
+      if (TOKEN_SHAPE.test(token)) {
+        const link = await tx
+          .selectFrom('trust_nda_tokens as t')
+          .innerJoin('trust_nda_requests as r', 'r.id', 't.request_id')
+          .select(['t.request_id', 't.email', 't.used_at', 't.expires_at', 'r.status'])
+          .where('t.token_hash', '=', digestToken(token))
+          .where('t.purpose', '=', 'download')
+          .executeTakeFirst();
+        if (link === undefined) reason = 'unknown';
+        else {
+          requestId = link.request_id;
+          if (link.email !== email) reason = 'other_address';
+          else if (link.used_at !== null) reason = 'used';
+          else if (link.expires_at.getTime() <= clock.now().getTime()) reason = 'expired';
+          else reason = 'not_approved';
+        }
+      }
+      await audit.record(tx, PLATFORM_TENANT_ID, { action: 'trust.nda_download_failed', actor: ANONYMOUS, outcome: 'failure', source, targets: requestId === undefined ? [] : [{ type: 'trust_nda_request', id: requestId }], metadata: { reason } });
+    });
   }
 
   return {
@@ -276,11 +308,21 @@ export function createNdaService(deps: {
         await audit.record(tx, PLATFORM_TENANT_ID, { action: 'trust.nda_downloaded', actor: ANONYMOUS, outcome: 'success', source: input.source, targets: [{ type: 'trust_nda_request', id: row.id }], metadata: { nda_version: row.nda_version } });
         return { ...row, at: now };
       });
-      if (released === undefined) throw new AppError('trust_link_invalid');
+      if (released === undefined) {
+        await recordFailedDownload(email, input.token, input.source);
+        throw new AppError('trust_link_invalid');
+      }
       const original = Buffer.from(await fields.decryptField(documentContext(released.document_id), released.content_sealed), 'base64');
       const pdf = await watermarkPdf(original, watermarkLine(released.email, released.at, released.nda_version));
       const title = (released.data as { title?: string }).title ?? 'document';
       return { filename: `${title.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 80) || 'document'}.pdf`, pdf };
+    },
+
+    /** What the trust center holds about one requester's address (a data-subject request, DATA-2); the export is audited. */
+    async personalData(email: string, actor: AuditActor, source: AuditSource): Promise<NdaRequestExport[]> {
+      const requests = await ndaRequestsOf(transactor, email);
+      await inPlatform((tx) => audit.record(tx, PLATFORM_TENANT_ID, { action: 'trust.nda_personal_data_exported', actor, outcome: 'success', source, targets: requests.map((r) => ({ type: 'trust_nda_request', id: r.id })).slice(0, 50), metadata: { requests: requests.length } }));
+      return requests;
     },
 
     /** Every request, newest first (platform administrators). */

@@ -12,6 +12,12 @@ declare module '../../config/options.ts' {
     readonly trustCheckIntervalMinutes: number;
     /** An organization whose administrators receive an alert when a trust check starts failing. */
     readonly trustAlertOrganization: string | undefined;
+    /** ENC-5: the newest verified backup must be younger than this (hours, from the backup's creation). */
+    readonly trustBackupMaxAgeHours: number;
+    /** ENC-5: the last test restore must be younger than this (days). */
+    readonly trustRestoreTestMaxAgeDays: number;
+    /** Attestations: the alert is raised this many days before one lapses. */
+    readonly trustAttestationAlertDays: number;
     /** security.txt Contact lines (mailto:, https: or tel: URIs); none: no security.txt is served. */
     readonly securityContacts: readonly string[];
     readonly securityTxtExpiresDays: number;
@@ -76,6 +82,21 @@ export const TRUST_OPTIONS = [
     key: 'trustAlertOrganization', env: 'PARAPET_TRUST_ALERT_ORGANIZATION', defaultText: '(unset: failures are logged and audited only)',
     description: 'Organization id whose administrators get a security alert when a trust check starts failing.',
     parse: (raw) => { const text = optional(raw); if (text !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text)) throw new OptionError('expected an organization id (UUID)'); return text?.toLowerCase(); }, derive: () => undefined,
+  }),
+  defineOption({
+    key: 'trustBackupMaxAgeHours', env: 'PARAPET_TRUST_BACKUP_MAX_AGE_HOURS', defaultText: '48',
+    description: 'ENC-5: the trust center check fails when the newest verified backup (`parapet backup verify`) was created longer ago than this.',
+    parse: integer(1, 8784), derive: () => 48,
+  }),
+  defineOption({
+    key: 'trustRestoreTestMaxAgeDays', env: 'PARAPET_TRUST_RESTORE_TEST_MAX_AGE_DAYS', defaultText: '92',
+    description: 'ENC-5: the trust center check fails when the last test restore (`parapet backup test-restore`) is older than this.',
+    parse: integer(1, 3660), derive: () => 92,
+  }),
+  defineOption({
+    key: 'trustAttestationAlertDays', env: 'PARAPET_TRUST_ATTESTATION_ALERT_DAYS', defaultText: '14',
+    description: 'A security alert (in PARAPET_TRUST_ALERT_ORGANIZATION) is raised this many days before an attestation lapses.',
+    parse: integer(1, 365), derive: () => 14,
   }),
   defineOption({
     key: 'securityContacts', env: 'PARAPET_SECURITY_CONTACTS', defaultText: '(unset: no security.txt)',

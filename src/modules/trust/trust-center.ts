@@ -8,6 +8,7 @@ import type { CheckRunner } from './check-runner.ts';
 import { publicResult, signEvidence, type EvidenceBundle } from './evidence.ts';
 import { createPageCache } from './page-cache.ts';
 import { renderSecurityTxt, type SecurityTxtSigner } from './security-txt.ts';
+import { isLapsed, listAttestations } from './attestations.ts';
 import { listEntries } from './trust-entries.ts';
 import { renderPage, type PageName } from './trust-pages.ts';
 
@@ -42,16 +43,19 @@ export function createTrustCenter(deps: {
     stylesheet,
     page: (name: PageName) =>
       pages.get(name, async () => {
-        const [results, entries] = await Promise.all([latestPublic(), transactor.withTenant(PLATFORM_TENANT_ID, listEntries)]);
+        const [results, entries, attestations] = await Promise.all([latestPublic(), transactor.withTenant(PLATFORM_TENANT_ID, listEntries), name === 'controls' ? transactor.withTenant(PLATFORM_TENANT_ID, listAttestations) : []]);
+        const now = clock.now();
         return renderPage(name, {
           branding: { name: config.trustName, logoUrl: config.trustLogoUrl, statusUrl: config.trustStatusUrl, disclosureUrl: config.trustDisclosureUrl },
           results,
           entries,
-          now: clock.now(),
+          now,
           // Two missed runs and a margin: the schedule has stopped or the checks hang.
           staleAfterMs: (2 * config.trustCheckIntervalMinutes + 5) * 60_000,
           checks: deps.runner.checks.map((c) => ({ id: c.id, claims: c.claims, title: c.title })),
           subscribe: name === 'subprocessors' ? deps.subscribeForm : undefined,
+          // Lapsed is computed at render; the page lives at most 60 s, so a lapse shows within a minute.
+          attestations: attestations.map((a) => ({ id: a.id, title: a.title, owner: a.owner, attested_on: a.attested_on, claims: a.claims, lapsed: isLapsed(a, now) })),
         });
       }),
     evidence: () => evidence.get('evidence', async () => signEvidence(deps.signer, await latestPublic(), clock.now())),

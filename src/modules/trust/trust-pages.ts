@@ -25,6 +25,18 @@ export interface PageData {
   readonly checks: readonly { readonly id: string; readonly claims: readonly string[]; readonly title: string }[];
   /** The subscribe form shown on the subprocessors page (the subscriptions module's). */
   readonly subscribe?: SafeHtml | undefined;
+  /** Attestations of organizational controls, listed under the claims they name on the controls page. */
+  readonly attestations?: readonly AttestationSummary[];
+}
+
+/** What the controls page shows of an attestation. */
+export interface AttestationSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly owner: string;
+  readonly attested_on: string;
+  readonly claims: readonly string[];
+  readonly lapsed: boolean;
 }
 
 export const PAGES = ['overview', 'controls', 'certifications', 'documents', 'subprocessors', 'faq'] as const;
@@ -55,16 +67,23 @@ export function controlStates(data: Pick<PageData, 'results' | 'checks' | 'now' 
   return states;
 }
 
+/** The header of every trust center page: branding and the navigation (the attestations page included). */
+export function navigation(branding: Branding, current: PageName | 'attestations'): SafeHtml {
+  const link = (path: string, title: string, here: boolean) => html`<li><a href="${path}"${here ? html` aria-current="page"` : ''}>${title}</a></li>`;
+  const links = PAGES.map((p) => link(PATHS[p], TITLES[p], p === current));
+  const extra = [branding.statusUrl === undefined ? '' : html`<li><a href="${branding.statusUrl}">System status</a></li>`, branding.disclosureUrl === undefined ? '' : html`<li><a href="${branding.disclosureUrl}">Vulnerability disclosure</a></li>`];
+  // Attestations follow the security controls they complement.
+  return html`<header class="site"><div class="brand">${branding.logoUrl === undefined ? '' : html`<img src="${branding.logoUrl}" alt="" height="40">`}<span>${branding.name} Trust Center</span></div>
+<nav aria-label="Trust center"><ul>${links.slice(0, 2)}${link('/trust/attestations', 'Attestations', current === 'attestations')}${links.slice(2)}${extra}</ul></nav></header>`;
+}
+
 function layout(data: PageData, page: PageName, body: SafeHtml): string {
   const { branding } = data;
-  const links = PAGES.map((p) => html`<li><a href="${PATHS[p]}"${p === page ? html` aria-current="page"` : ''}>${TITLES[p]}</a></li>`);
-  const extra = [branding.statusUrl === undefined ? '' : html`<li><a href="${branding.statusUrl}">System status</a></li>`, branding.disclosureUrl === undefined ? '' : html`<li><a href="${branding.disclosureUrl}">Vulnerability disclosure</a></li>`];
   return htmlDocument({
     title: `${TITLES[page]} — ${branding.name} Trust Center`,
     stylesheets: ['/trust/trust.css'],
     body: html`<a class="skip" href="#main">Skip to content</a>
-<header class="site"><div class="brand">${branding.logoUrl === undefined ? '' : html`<img src="${branding.logoUrl}" alt="" height="40">`}<span>${branding.name} Trust Center</span></div>
-<nav aria-label="Trust center"><ul>${links}${extra}</ul></nav></header>
+${navigation(branding, page)}
 <main id="main"><h1>${TITLES[page]}</h1>
 ${body}</main>
 <footer><p>Control states come from automated checks of the running system. <a href="/trust/evidence.json">Signed evidence</a> · <a href="/.well-known/security.txt">security.txt</a></p></footer>`,
@@ -92,10 +111,15 @@ function controls(data: PageData): SafeHtml {
 ${CLAIM_FAMILIES.map((family) => html`<section aria-labelledby="f-${family.code}"><h2 id="f-${family.code}">${family.name}</h2><ul class="controls">
 ${CLAIMS.filter((c) => c.family === family.code).map((claim) => {
   const s = states.get(claim.id) ?? { state: 'not_checked' as const, results: [] };
+  const attested = (data.attestations ?? []).filter((a) => a.claims.includes(claim.id));
   return html`<li id="${claim.id}"><p><strong>${claim.id}</strong> ${claim.text} ${stateBadge(s.state)}</p>${
     s.results.length === 0
       ? ''
       : html`<ul class="checks">${s.results.map((r) => html`<li>${r.statement} <span class="meta">(${r.status === 'pass' ? 'passed' : r.status === 'fail' ? 'failed' : 'not applicable'}, <time datetime="${r.finished_at}">${r.finished_at}</time>)</span></li>`)}</ul>`
+  }${
+    attested.length === 0
+      ? ''
+      : html`<ul class="checks">${attested.map((a) => html`<li>Attested: <a href="/trust/attestations#attestation-${a.id}">${a.title}</a> by ${a.owner}, <time datetime="${a.attested_on}">${a.attested_on}</time> <span class="state state-${a.lapsed ? 'failing' : 'passing'}">${a.lapsed ? 'Lapsed' : 'Current'}</span></li>`)}</ul>`
   }</li>`;
 })}</ul></section>`)}`;
 }

@@ -34,3 +34,18 @@ export interface TrustTables {
   trust_entries: TrustEntriesTable;
   trust_canary: TrustCanaryTable;
 }
+
+/** AUD-2: how far each organization's audit log was last proved (migration 0118), read and written in its own context. */
+export interface TrustLogPositionsTable {
+  tenant_id: string;
+  size: string | number;
+  root: string;
+  frontier: string;
+  note: string;
+  verified_at: Date;
+  full_verified_at: Date;
+}
+
+export interface TrustTables {
+  trust_log_positions: TrustLogPositionsTable;
+}

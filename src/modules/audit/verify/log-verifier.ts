@@ -33,6 +33,8 @@ export interface ProvedCheckpoint {
   readonly size: number;
   readonly root: Uint8Array;
   readonly note: string;
+  /** The tree's compact range (frontier) at `size`: with it a later verification resumes from here. */
+  readonly frontier?: readonly Uint8Array[];
 }
 
 export interface VerifyReport {
@@ -98,15 +100,22 @@ export function createLogVerifier(options: LogVerifierOptions) {
   let proved: ProvedCheckpoint | undefined;
   /** The largest size a checkpoint with a valid signature covers, whether or not its root matched. */
   let signedSize: number | undefined;
-  let size = options.startSeq ?? 0;
-  let frontier: Uint8Array[] = [...(options.startFrontier ?? [])];
+  const resume = options.resumeFrom;
+  let size = resume?.size ?? options.startSeq ?? 0;
+  let frontier: Uint8Array[] = [...(resume?.frontier ?? options.startFrontier ?? [])];
   let events = 0;
   let checkpointsVerified = 0;
   let lastGoodSize = size;
   const firstSeq = size;
   // A log that starts after seq 0 must begin at a signed retention checkpoint, whose frontier lets
   // the remaining entries rebuild the same tree.
-  let startProven = firstSeq === 0 || frontier.length > 0;
+  let startProven = firstSeq === 0 || frontier.length > 0 || resume !== undefined;
+  // Resuming from a checkpoint proved before (the caller checked its signature and frontier): it
+  // counts as proved and signed, so a run with no new events is not "unsigned".
+  if (resume !== undefined) {
+    proved = { size: resume.size, root: resume.root, note: resume.note, frontier: [...resume.frontier] };
+    signedSize = resume.size;
+  }
   // Without a proven start the tree cannot be rebuilt; events are still checked one by one.
   let treeless = false;
 
@@ -124,7 +133,7 @@ export function createLogVerifier(options: LogVerifierOptions) {
     }
     frontier = adopted;
     startProven = true;
-    if (proved === undefined) proved = { size: firstSeq, root, note };
+    if (proved === undefined) proved = { size: firstSeq, root, note, frontier: [...adopted] };
     signedSize = Math.max(signedSize ?? firstSeq, firstSeq);
   }
 
@@ -143,7 +152,7 @@ export function createLogVerifier(options: LogVerifierOptions) {
       if (equal(root, checkpoint.root)) {
         checkpointsVerified++;
         lastGoodSize = treeSize;
-        if (proved === undefined || proved.size < treeSize) proved = { size: treeSize, root, note: checkpoint.note };
+        if (proved === undefined || proved.size < treeSize) proved = { size: treeSize, root, note: checkpoint.note, frontier: [...frontier] };
       } else {
         report('root_mismatch', treeSize - 1, `leaves up to seq ${treeSize - 1} do not match the checkpoint signed at size ${treeSize}`, lastGoodSize - 1);
       }
@@ -232,6 +241,13 @@ export interface LogVerifierOptions {
   readonly tenantId: string;
   readonly startSeq?: number;
   readonly startFrontier?: readonly Uint8Array[];
+  /**
+   * Verify only what follows a checkpoint proved before (AUD-2 incremental verification): the log
+   * is taken as proven up to `size`, whose compact range `frontier` the caller has checked against
+   * the checkpoint's signed root; the tree is rebuilt from there, so each later checkpoint's root
+   * also proves the new log extends the old one.
+   */
+  readonly resumeFrom?: { readonly size: number; readonly root: Uint8Array; readonly note: string; readonly frontier: readonly Uint8Array[] };
 }
 
 export type LogVerifier = ReturnType<typeof createLogVerifier>;

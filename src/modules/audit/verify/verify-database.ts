@@ -25,6 +25,11 @@ export interface VerifyDatabaseOptions {
   readonly pendingWaitMs?: number;
   /** Events per page read (default 5,000; tests use small pages to cross many page boundaries). */
   readonly pageSize?: number;
+  /**
+   * Verify only the events after a checkpoint proved before (`LogVerifierOptions.resumeFrom`). Used
+   * when it is still within the retained log; otherwise the whole log is verified (`resumed` false).
+   */
+  readonly resumeFrom?: { readonly size: number; readonly root: Uint8Array; readonly note: string; readonly frontier: readonly Uint8Array[] };
 }
 
 /**
@@ -33,7 +38,7 @@ export interface VerifyDatabaseOptions {
  * checkpoint covers every event. Reads in pages, hashes on worker threads, and reads the next
  * page while the current ones hash.
  */
-export async function verifyDatabaseLog(deps: { transactor: AppTransactor }, tenantId: string, options: VerifyDatabaseOptions): Promise<VerifyReport & { proved: ProvedCheckpoint | undefined }> {
+export async function verifyDatabaseLog(deps: { transactor: AppTransactor }, tenantId: string, options: VerifyDatabaseOptions): Promise<VerifyReport & { proved: ProvedCheckpoint | undefined; resumed: boolean }> {
   const { transactor } = deps;
   const snapshot = () =>
     transactor.withTenant(tenantId, async (tx) => [
@@ -51,9 +56,17 @@ export async function verifyDatabaseLog(deps: { transactor: AppTransactor }, ten
   // Events appended after a checkpoint that covers the head we read are the next verification's.
   const covered = newest();
   const limit = head !== undefined && covered >= Number(head.size) ? covered : Number.POSITIVE_INFINITY;
-  const firstSeq = Number(head?.first_seq ?? 0);
-  const verifier = createLogVerifier({ ...(options.verifiers === undefined ? {} : { verifiers: options.verifiers }), ...(options.verifier === undefined ? {} : { verifier: options.verifier }), ...(options.origin === undefined ? {} : { origin: options.origin }), tenantId, startSeq: firstSeq });
-  for (const checkpoint of checkpoints) verifier.addCheckpoint(checkpoint.note);
+  const retainedFrom = Number(head?.first_seq ?? 0);
+  const resume = options.resumeFrom !== undefined && options.resumeFrom.size >= retainedFrom ? options.resumeFrom : undefined;
+  if (resume !== undefined && Number(head?.size ?? 0) < resume.size) {
+    // The log is shorter than it was when it was proved: entries were removed from its end.
+    const damage = [{ kind: 'truncated' as const, seq: Number(head?.size ?? 0), detail: `the log shrank: size ${resume.size} was proved before, the log now holds ${Number(head?.size ?? 0)}` }];
+    return { ok: false, events: 0, checkpointsVerified: 0, firstSeq: resume.size, lastSeq: resume.size - 1, provedSize: undefined, damage, proved: undefined, resumed: true };
+  }
+  const firstSeq = resume?.size ?? retainedFrom;
+  const verifier = createLogVerifier({ ...(options.verifiers === undefined ? {} : { verifiers: options.verifiers }), ...(options.verifier === undefined ? {} : { verifier: options.verifier }), ...(options.origin === undefined ? {} : { origin: options.origin }), tenantId, startSeq: firstSeq, ...(resume === undefined ? {} : { resumeFrom: resume }) });
+  // Resumed, the checkpoints at or below the proved size were verified before: only later ones are opened.
+  for (const checkpoint of checkpoints) if (resume === undefined || Number(checkpoint.size) > resume.size) verifier.addCheckpoint(checkpoint.note);
   for (const note of options.knownCheckpoints ?? []) verifier.addCheckpoint(note);
   const total = Number(count.n);
   const pool = createHashPool(options.threads);
@@ -119,5 +132,5 @@ export async function verifyDatabaseLog(deps: { transactor: AppTransactor }, ten
     await Promise.all(reads.map((read) => read.catch(() => undefined)));
     await pool.close();
   }
-  return { ...verifier.finish(), proved: verifier.proved() };
+  return { ...verifier.finish(), proved: verifier.proved(), resumed: resume !== undefined };
 }
