@@ -138,7 +138,8 @@ export function createSessionService(deps: {
       const token = newSecretToken(random);
       const { idleSeconds, absoluteMs } = await sessionLimits(tx, user);
       const sessionId = uuidv7(clock, random);
-      const identity = { id: sessionId, token_hash: digestToken(token), user_id: user.id, auth_methods: [...meta.authMethods], created_at: now, authenticated_at: now };
+      // Issue 13, property 2: the digest is stored keyed, so a bulk read cannot be tested against a guess.
+      const identity = { id: sessionId, token_hash: integrity.storedDigest('session', digestToken(token)), user_id: user.id, auth_methods: [...meta.authMethods], created_at: now, authenticated_at: now };
       await insertSession(tx, {
         ...identity,
         integrity_mac: integrity.sessionMac(identity),
@@ -154,7 +155,7 @@ export function createSessionService(deps: {
     },
     resolve: async (token) => {
       if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-      const digest = digestToken(token);
+      const digest = integrity.storedDigest('session', digestToken(token));
       const key = digest.toString('base64');
       const cached = cache.get(key);
       if (cached !== undefined) {

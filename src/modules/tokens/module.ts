@@ -41,8 +41,10 @@ export const tokensModule = defineModule({
   auditActions: TOKENS_AUDIT_ACTIONS,
   personalData: (ctx) => [userTokensPersonalData({ transactor: ctx.transactor, users: createUserLookups(ctx.transactor) })],
   options: TOKENS_OPTIONS,
-  create: (ctx, { audit, identity, alerts }) => {
+  create: async (ctx, { audit, identity, alerts }) => {
     const { config, transactor, clock } = ctx;
+    // Issue 13, property 2: refresh-token digests from before migration 0096 are keyed once.
+    await keyExistingRefreshDigests(transactor, identity.integrity, clock.now());
     const keys = createTokenKeys({ keyring: ctx.keyring, clock, rotationDays: config.tokenKeyRotationDays });
     const endpoints = oauthEndpoints(config.publicUrl);
     const cache = createVerifiedTokenCache({ clock });
