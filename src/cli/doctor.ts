@@ -26,6 +26,7 @@ import {
 
   type Database,
 } from '../platform/db/index.ts';
+import { JOBS_ROLE, requiredJobsLogin } from '../platform/db/jobs-login.ts';
 import type { Command } from './context.ts';
 import { openOperatorData, ServerHoldsData, type OperatorData } from './open-data.ts';
 
@@ -36,7 +37,7 @@ interface Check {
   readonly detail: string;
 }
 
-async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, separateUrls: boolean): Promise<Check[]> {
+async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, separateUrls: boolean, jobsUrl: string | undefined): Promise<Check[]> {
   const checks: Check[] = [];
   const who = await sql<{ user: string; superuser: boolean; bypassrls: boolean; owned: string | number }>`
     select current_user as user, r.rolsuper as superuser, r.rolbypassrls as bypassrls,
@@ -80,7 +81,7 @@ async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, se
     );
   });
 
-  checks.push(...(await injectedSqlChecks(db, keyring)));
+  checks.push(...(await injectedSqlChecks(db, keyring, jobsUrl)));
   if (keyring !== undefined) {
     const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
     const tenant = randomUUID();
@@ -105,7 +106,7 @@ async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, se
  * without one is refused by the application, and one that appears after the upgrade was written
  * by hand.
  */
-async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined): Promise<Check[]> {
+async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined, jobsUrl: string | undefined): Promise<Check[]> {
   const checks: Check[] = [];
   const temp = await sql<{ temp: boolean }>`select has_database_privilege(${APP_ROLE}, current_database(), 'TEMPORARY') as temp`.execute(db.app);
   if (db.kind === 'pglite') {
@@ -117,7 +118,7 @@ async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined)
   }
   checks.push(...(await definerChecks(db)));
   checks.push(await contextBindingCheck(db));
-  checks.push(await jobsLoginCheck(db));
+  checks.push(await jobsLoginCheck(db, jobsUrl));
   if (keyring === undefined) return checks;
   const integrity = createRowIntegrity(keyring.derive('row-integrity'));
   const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
@@ -240,20 +241,29 @@ async function contextBindingCheck(db: Database<DB>): Promise<Check> {
 }
 
 /**
- * Issue 13, property 4 (second half): jobs that see every tenant run under a login the request path
- * never uses. Not built: they enter a verified jobs context on the ${APP_ROLE} login (docs/tenancy.md,
- * "The jobs context"). Reported as a warning so the gap shows on every live database.
+ * Issue 13, property 4 (second half): the tenant-listing functions answer only on the jobs login
+ * (migration 0097) when one is recorded — read through the owner login, since parapet_app cannot
+ * read parapet_private — and the configured jobs URL logs in as that login, which must not be
+ * the request login and must be able to SET ROLE parapet_app.
  */
-async function jobsLoginCheck(db: Database<DB>): Promise<Check> {
-  const listing = await sql<{ n: string | number }>`
-    select count(*) as n from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-     where n.nspname = 'public' and p.proname in ('parapet_audit_tenants', 'parapet_lifecycle_tenants', 'parapet_key_tenants')`.execute(db.app);
-  const present = Number(listing.rows[0]?.n ?? 0);
-  return {
-    name: 'jobs login',
-    status: 'warn',
-    detail: `the ${present} tenant-listing functions checked here answer only in the verified jobs context, but jobs share the ${APP_ROLE} login and pool with requests: SQL injected inside a job's transaction could list tenants (a separate jobs login is planned, docs/tenancy.md)`,
-  };
+async function jobsLoginCheck(db: Database<DB>, jobsUrl: string | undefined): Promise<Check> {
+  if (db.kind === 'pglite') return { name: 'jobs login', status: 'warn', detail: 'embedded PGlite has one (superuser) session: jobs and requests share it; the tenant-listing functions answer only in the verified jobs context' };
+  let required: string | undefined;
+  try {
+    required = await requiredJobsLogin(db);
+  } catch (error) {
+    return { name: 'jobs login', status: 'warn', detail: `could not read which login jobs must use (needs the owner login, PARAPET_MIGRATION_DATABASE_URL): ${(error as Error).message}` };
+  }
+  const configured = jobsUrl === undefined ? undefined : decodeURIComponent(new URL(jobsUrl).username);
+  if (required === undefined) {
+    return { name: 'jobs login', status: 'warn', detail: `jobs share the ${APP_ROLE} login with requests: SQL injected inside a job's transaction could list tenants. Set PARAPET_JOBS_DATABASE_URL to the ${JOBS_ROLE} login (scripts/postgres-setup.sh creates it) and restart` };
+  }
+  if (required === APP_ROLE) return { name: 'jobs login', status: 'fail', detail: `the jobs login recorded is the request login ${APP_ROLE}` };
+  if (configured !== required) return { name: 'jobs login', status: 'fail', detail: `the tenant-listing functions require ${required}, but PARAPET_JOBS_DATABASE_URL logs in as ${String(configured)}: background jobs will be refused` };
+  const member = (await sql<{ ok: boolean; su: boolean }>`select pg_has_role(${required}, ${APP_ROLE}, 'MEMBER') as ok, coalesce((select rolsuper or rolbypassrls from pg_roles where rolname = ${required}), true) as su`.execute(db.app)).rows[0];
+  if (member?.ok !== true) return { name: 'jobs login', status: 'fail', detail: `${required} is not a member of ${APP_ROLE}, so its transactions cannot SET ROLE ${APP_ROLE} (scripts/postgres-setup.sh grants it)` };
+  if (member.su) return { name: 'jobs login', status: 'fail', detail: `${required} must be NOSUPERUSER and NOBYPASSRLS` };
+  return { name: 'jobs login', status: 'ok', detail: `the tenant-listing functions answer only to ${required} in the verified jobs context; requests log in as ${APP_ROLE}` };
 }
 
 /**
@@ -358,7 +368,7 @@ export const doctor: Command = async (context) => {
   let data: OperatorData | undefined;
   try {
     data = await openOperatorData(context, { poolSize: 2 });
-    checks.push(...(await databaseChecks(data.db, keyring, config.migrationDatabaseUrl !== undefined)));
+    checks.push(...(await databaseChecks(data.db, keyring, config.migrationDatabaseUrl !== undefined, config.jobsDatabaseUrl)));
     if (context.attached !== undefined) out(`(checked inside the running server, pid ${context.pid}, through its operator socket)`);
   } catch (error) {
     // The running server checks its own database: the whole command goes there (main.ts).
