@@ -150,6 +150,7 @@ export function createSessionService(deps: {
         user_agent: meta.userAgent?.slice(0, 512) ?? null,
         revoked_at: null,
         revoked_reason: null,
+        digest_keyed: true,
       });
       return { token, sessionId };
     },

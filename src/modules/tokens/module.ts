@@ -10,6 +10,7 @@ import { createBearerAuthenticator, type BearerAuthenticator } from './bearer-au
 import { createUserTokenKind } from './user-token-kind.ts';
 import { registerUserTokenRoutes } from './user-tokens-routes.ts';
 import { createUserTokens, type UserTokens } from './user-tokens-service.ts';
+import { keyExistingRefreshDigests } from './user-tokens-store.ts';
 import { createVerifiedTokenCache, type VerifiedTokenCache } from './verified-token-cache.ts';
 import { TOKENS_OPTIONS } from './options.ts';
 
