@@ -13,7 +13,14 @@ export async function recordJobsLogin(db: Pick<Database<unknown>, 'withOwner'>, 
   const login = jobsUrl === undefined ? undefined : decodeURIComponent(new URL(jobsUrl).username);
   await db.withOwner(async (session) => {
     if (login === undefined || login === '') await session.query('delete from parapet_private.jobs_login');
-    else await session.query('insert into parapet_private.jobs_login (id, role_name) values (1, $1) on conflict (id) do update set role_name = excluded.role_name', [login]);
+    else {
+      await session.query('insert into parapet_private.jobs_login (id, role_name) values (1, $1) on conflict (id) do update set role_name = excluded.role_name', [login]);
+      // The login is NOINHERIT: the statement that sets the role to parapet_app and enters the
+      // context is checked as the login itself, so it needs the schema and the function (nothing else).
+      const role = `"${login.replaceAll('"', '""')}"`;
+      await session.exec(`grant usage on schema parapet_private to ${role};
+        grant execute on function parapet_private.enter_context(pg_catalog.text, pg_catalog.int8, pg_catalog.text) to ${role}`);
+    }
   });
   return login === '' ? undefined : login;
 }
