@@ -125,7 +125,7 @@ export async function createServerDatabase(): Promise<{ name: string; app: strin
  * test database. Creating it changes nothing for other databases: the tenant-listing functions
  * require it only where the application recorded it (parapet_private.jobs_login).
  */
-export async function jobsLoginUrl(database: TestDatabase): Promise<string> {
+export async function jobsLoginUrl(database: { readonly urls?: { readonly app: string } | undefined }): Promise<string> {
   const appUrl = database.urls?.app;
   if (appUrl === undefined) throw new Error('the jobs login exists on a PostgreSQL server only');
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
