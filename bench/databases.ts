@@ -91,7 +91,8 @@ async function seed(transactor: AppTransactor, tenants: number, projectsPerTenan
   const now = systemClock.now();
   const id = () => uuidv7(systemClock, systemRandom);
   const user = await transactor.withPlatform((tx) =>
-    insertUser(tx, { id: id(), email: 'bench@example.com', displayName: 'bench', passwordHash, isPlatformAdmin: false, now }),
+    // Sealed to the user as the application stores it (issue 13, property 2).
+    insertUser(tx, { id: id(), email: 'bench@example.com', displayName: 'bench', passwordHash, isPlatformAdmin: false, now }, createRowIntegrity(TEST_KEYRING.derive('row-integrity'))),
   );
   let target: { tenantId: string; projectId: string; userId: string } | undefined;
   for (let t = 0; t < tenants; t++) {
