@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 
 /** The fields of a session row the application trusts; none of them changes after the insert. */
@@ -98,7 +98,15 @@ export function createRowIntegrity(key: Buffer, logger?: Pick<Logger, 'warn'>): 
   // Two further keys from this one (HKDF-SHA256, distinct infos): they never share a use with the MAC key.
   const subkey = (info: string) => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), Buffer.from(info, 'utf8'), 32));
   const sealKey = subkey('parapet/password-hash-seal/1');
+  // HMAC-SHA256 under this key with its pads precomputed (RFC 2104): two one-shot hashes per digest,
+  // about a tenth of what createHmac costs per call (it sets up a key each time).
   const digestKey = subkey('parapet/stored-digest/1');
+  const digestInner = Buffer.alloc(64, 0x36);
+  const digestOuter = Buffer.alloc(64, 0x5c);
+  for (let i = 0; i < digestKey.length; i++) {
+    digestInner[i] = (digestInner[i] ?? 0) ^ (digestKey[i] ?? 0);
+    digestOuter[i] = (digestOuter[i] ?? 0) ^ (digestKey[i] ?? 0);
+  }
   const passwordAad = (userId: string) => Buffer.from(`password-hash/1|${userId.toLowerCase()}`, 'utf8');
   return {
     sealPasswordHash: (userId, hash) => {
@@ -124,7 +132,7 @@ export function createRowIntegrity(key: Buffer, logger?: Pick<Logger, 'warn'>): 
         return undefined;
       }
     },
-    storedDigest: (kind, sha256) => createHmac('sha256', digestKey).update(`${kind}|`, 'utf8').update(sha256).digest(),
+    storedDigest: (kind, sha256) => hash('sha256', Buffer.concat([digestOuter, hash('sha256', Buffer.concat([digestInner, Buffer.from(`${kind}|`, 'utf8'), sha256]), 'buffer')]), 'buffer'),
     rowMac,
     rowValid: (kind, fields, presented, where) => {
       if (equal(rowMac(kind, fields), presented)) return true;

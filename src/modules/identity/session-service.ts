@@ -156,13 +156,15 @@ export function createSessionService(deps: {
     },
     resolve: async (token) => {
       if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-      const digest = integrity.storedDigest('session', digestToken(token));
-      const key = digest.toString('base64');
+      const presented = digestToken(token);
+      const key = presented.toString('base64');
       const cached = cache.get(key);
       if (cached !== undefined) {
         if (clock.now().getTime() < cached.until) return cached.principal;
         cache.delete(key);
       }
+      // Issue 13, property 2: looked up by the keyed digest, computed only when the cache misses.
+      const digest = integrity.storedDigest('session', presented);
       return transactor.withPlatform(async (tx) => {
         const found = await findSessionByTokenHash(tx, digest);
         if (found === undefined) return undefined;
