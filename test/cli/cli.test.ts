@@ -168,7 +168,8 @@ peerSuite('parapet doctor on a PostgreSQL server', skip, () => {
     const doctor = run(['doctor'], env);
     assert.equal(doctor.code, 0, doctor.out);
     assert.match(doctor.out, /OK\s+jobs login\s+the tenant-listing functions answer only to parapet_jobs/);
-    const { PARAPET_JOBS_DATABASE_URL: _jobs, ...withoutJobs } = env;
+    const withoutJobs: Record<string, string> = { ...env };
+    delete withoutJobs['PARAPET_JOBS_DATABASE_URL'];
     const mismatched = run(['doctor'], withoutJobs);
     assert.equal(mismatched.code, 1, mismatched.out);
     assert.match(mismatched.out, /FAIL\s+jobs login\s+the tenant-listing functions require parapet_jobs/);
