@@ -298,7 +298,7 @@ export const PLATFORM_OPTIONS = [
   }),
   defineOption({
     key: 'jobsDatabaseUrl', env: 'PARAPET_JOBS_DATABASE_URL', defaultText: '(PARAPET_DATABASE_URL)', secret: true,
-    description: 'PostgreSQL URL background jobs list tenants with (as parapet_jobs, a login requests never use; issue 13). Required once the parapet_jobs role exists.',
+    description: 'PostgreSQL URL background jobs list tenants with (as parapet_jobs, a login requests never use; issue 13). Set, `serve` and `migrate` record that the tenant-listing functions answer only on this login; unset, jobs share the request login.',
     parse: databaseUrl, derive: () => undefined,
   }),
   defineOption({
