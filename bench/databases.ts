@@ -92,7 +92,8 @@ async function seed(transactor: AppTransactor, tenants: number, projectsPerTenan
   const now = systemClock.now();
   const id = () => uuidv7(systemClock, systemRandom);
   const user = await transactor.withPlatform((tx) =>
-    insertUser(tx, { id: id(), email: 'bench@example.com', displayName: 'bench', passwordHash, isPlatformAdmin: false, now }),
+    // Sealed to the user as the application stores it (issue 13, property 2).
+    insertUser(tx, { id: id(), email: 'bench@example.com', displayName: 'bench', passwordHash, isPlatformAdmin: false, now }, createRowIntegrity(TEST_KEYRING.derive('row-integrity'))),
   );
   // Accounts `bench-<i>@example.com` with the same password, for benchmarks that sign in many at once
   // (one account's parallel attempts count as pending failures: its throttle would refuse them).

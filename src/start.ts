@@ -12,6 +12,7 @@ import { keyProviderFor } from './modules/keys/index.ts';
 import { createShredRegister, shredRegisterPath } from './platform/crypto/shred-register.ts';
 import { systemRandom, type Random } from './platform/crypto/random.ts';
 import { createContextSigner, createTransactor, migrate, openDatabase, type Database } from './platform/db/index.ts';
+import { recordJobsLogin } from './platform/db/jobs-login.ts';
 
 export interface Runtime {
   readonly config: Config;
@@ -32,6 +33,7 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
   const db = await openDatabase<DB>({
     url: config.databaseUrl,
     migrationUrl: config.migrationDatabaseUrl,
+    jobsUrl: config.jobsDatabaseUrl,
     dataDir: config.dataDir,
     caFile: config.databaseCaFile,
     poolSize: config.databasePoolSize,
@@ -56,6 +58,13 @@ export async function startRuntime(config: Config, logger: Logger, options: { cl
     if (created) logger.info({ path: config.keyringPath }, 'created local keyring (mode 0600); back it up: without it the data cannot be used');
     createdKeyring = false;
     if (result.applied.length > 0) logger.info({ migrations: result.applied }, 'applied migrations');
+    // Issue 13, property 4: the tenant-listing functions require the jobs login when one is configured.
+    if (db.kind === 'postgres' && (db.separateOwnerLogin || config.jobsDatabaseUrl !== undefined)) {
+      const jobsLogin = await recordJobsLogin(db, config.jobsDatabaseUrl).catch((error: unknown) => {
+        throw new Error(`recording the jobs login needs the owner login (PARAPET_MIGRATION_DATABASE_URL): ${(error as Error).message}`, { cause: error });
+      });
+      if (jobsLogin !== undefined) logger.info({ login: jobsLogin }, 'background jobs list tenants on their own login');
+    }
     const transactor = createTransactor<DB>(db.app, createContextSigner(contextKey), logger);
     const app = await buildApp({
       config,

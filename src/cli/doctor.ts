@@ -26,6 +26,7 @@ import {
 
   type Database,
 } from '../platform/db/index.ts';
+import { JOBS_ROLE, requiredJobsLogin } from '../platform/db/jobs-login.ts';
 import type { Command } from './context.ts';
 import { openOperatorData, ServerHoldsData, type OperatorData } from './open-data.ts';
 
@@ -36,7 +37,7 @@ interface Check {
   readonly detail: string;
 }
 
-async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, separateUrls: boolean): Promise<Check[]> {
+async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, separateUrls: boolean, jobsUrl: string | undefined): Promise<Check[]> {
   const checks: Check[] = [];
   const who = await sql<{ user: string; superuser: boolean; bypassrls: boolean; owned: string | number }>`
     select current_user as user, r.rolsuper as superuser, r.rolbypassrls as bypassrls,
@@ -80,7 +81,7 @@ async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, se
     );
   });
 
-  checks.push(...(await injectedSqlChecks(db, keyring)));
+  checks.push(...(await injectedSqlChecks(db, keyring, jobsUrl)));
   if (keyring !== undefined) {
     const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
     const tenant = randomUUID();
@@ -105,7 +106,7 @@ async function databaseChecks(db: Database<DB>, keyring: Keyring | undefined, se
  * without one is refused by the application, and one that appears after the upgrade was written
  * by hand.
  */
-async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined): Promise<Check[]> {
+async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined, jobsUrl: string | undefined): Promise<Check[]> {
   const checks: Check[] = [];
   const temp = await sql<{ temp: boolean }>`select has_database_privilege(${APP_ROLE}, current_database(), 'TEMPORARY') as temp`.execute(db.app);
   if (db.kind === 'pglite') {
@@ -116,6 +117,8 @@ async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined)
     checks.push({ name: 'temporary objects', status: 'ok', detail: `${APP_ROLE} cannot create temporary tables or functions` });
   }
   checks.push(...(await definerChecks(db)));
+  checks.push(await contextBindingCheck(db));
+  checks.push(await jobsLoginCheck(db, jobsUrl));
   if (keyring === undefined) return checks;
   const integrity = createRowIntegrity(keyring.derive('row-integrity'));
   const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
@@ -139,7 +142,44 @@ async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined)
       : { name: 'row integrity', status: 'warn', detail: `${badSessions} live sessions and ${badOperators} operator flags carry no valid MAC and are refused (written before the upgrade, or by hand)` },
   );
   checks.push(await rowMacCounts(transactor, integrity));
+  checks.push(await secretsAtRest(transactor, integrity));
   return checks;
+}
+
+/**
+ * Issue 13, property 2: secrets at rest are sealed or keyed (docs/tenancy.md "Secrets at rest").
+ * Warns on password hashes stored in the clear or sealed for another account (neither signs anyone
+ * in), on copies migration 0094 left unsealed (the next start seals them), and on live token and
+ * recovery-code digests not yet keyed (the next start keys those whose MAC verifies).
+ */
+async function secretsAtRest(transactor: AppTransactor, integrity: ReturnType<typeof createRowIntegrity>): Promise<Check> {
+  try {
+    const now = new Date();
+    const counted = await transactor.withPlatform(async (tx) => {
+      const users = await tx.selectFrom('users').select(['id', 'password_hash']).where('password_hash', 'like', '$argon2%').execute();
+      const sealed = await tx.selectFrom('users').select(['id', 'password_hash']).where('password_hash', 'like', 'ph1.%').execute();
+      const unkeyed = async (query: Promise<{ n: string | number | bigint }>) => Number((await query).n);
+      return {
+        plain: users.length,
+        sealed: sealed.length,
+        foreign: sealed.filter((row) => integrity.openPasswordHash(row) === undefined).length,
+        sessions: await unkeyed(tx.selectFrom('sessions').select((eb) => eb.fn.countAll().as('n')).where('digest_keyed', '=', false).where('revoked_at', 'is', null).where('absolute_expires_at', '>', now).executeTakeFirstOrThrow()),
+        refresh_tokens: await unkeyed(tx.selectFrom('refresh_tokens').select((eb) => eb.fn.countAll().as('n')).where('digest_keyed', '=', false).where('family_expires_at', '>', now).executeTakeFirstOrThrow()),
+        setup_tokens: await unkeyed(tx.selectFrom('setup_tokens').select((eb) => eb.fn.countAll().as('n')).where('digest_keyed', '=', false).where('used_at', 'is', null).where('expires_at', '>', now).executeTakeFirstOrThrow()),
+        mfa_recovery_codes: await unkeyed(tx.selectFrom('mfa_recovery_codes').select((eb) => eb.fn.countAll().as('n')).where('digest_keyed', '=', false).where('used_at', 'is', null).executeTakeFirstOrThrow()),
+      };
+    });
+    const pending = await transactor.withJobs(async (tx) => Number((await sql<{ n: string }>`select count(*) as n from users_password_upgrade`.execute(tx)).rows[0]?.n ?? 0));
+    const unkeyed = { sessions: counted.sessions, refresh_tokens: counted.refresh_tokens, setup_tokens: counted.setup_tokens, mfa_recovery_codes: counted.mfa_recovery_codes };
+    const unkeyedTotal = Object.values(unkeyed).reduce((a, b) => a + b, 0);
+    if (counted.plain + counted.foreign + pending + unkeyedTotal === 0) {
+      return { name: 'secrets at rest', status: 'ok', detail: `${counted.sealed} password hashes sealed to their accounts; every live session, refresh-token, setup-link and unused recovery-code digest is keyed; TOTP seeds are field-encrypted` };
+    }
+    const digestSummary = Object.entries(unkeyed).map(([table, n]) => `${table} ${n}`).join(', ');
+    return { name: 'secrets at rest', status: 'warn', detail: `password hashes in the clear: ${counted.plain} (${pending} awaiting the next start's sealing; the others sign nobody in), sealed for another account: ${counted.foreign}; digests not keyed: ${digestSummary} (the next start keys those with a valid MAC)` };
+  } catch (error) {
+    return { name: 'secrets at rest', status: 'fail', detail: `users and digests could not be read as ${APP_ROLE}: ${(error as Error).message}` };
+  }
 }
 
 /**
@@ -182,6 +222,48 @@ async function rowMacCounts(transactor: AppTransactor, integrity: ReturnType<typ
   } catch (error) {
     return { name: 'row MACs', status: 'fail', detail: `API keys, role bindings, refresh tokens and second factors could not be read as ${APP_ROLE}: ${(error as Error).message}` };
   }
+}
+
+/**
+ * Issue 13, property 3: the tenant context is bound to its backend, transaction and a short expiry
+ * (migration 0028): enter_context takes the MAC as an argument, parapet_app cannot set or advance
+ * the binding sequence, and no `parapet.context_mac` setting is used any more.
+ */
+async function contextBindingCheck(db: Database<DB>): Promise<Check> {
+  const row = (await sql<{ enter: boolean; setval: boolean; usage: boolean }>`
+    select exists (select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'parapet_private' and p.proname = 'enter_context' and p.pronargs = 3) as enter,
+           has_sequence_privilege(${APP_ROLE}, 'parapet_private.context_binding', 'UPDATE') as setval,
+           has_sequence_privilege(${APP_ROLE}, 'parapet_private.context_binding', 'USAGE') as usage`.execute(db.app)).rows[0];
+  if (row === undefined || !row.enter) return { name: 'context binding', status: 'fail', detail: 'parapet_private.enter_context(context, expires_at, mac) is missing: run parapet migrate' };
+  if (row.setval || row.usage) return { name: 'context binding', status: 'fail', detail: `${APP_ROLE} may set or advance parapet_private.context_binding, so it could record a context it never verified` };
+  if (db.kind === 'pglite') return { name: 'context binding', status: 'warn', detail: 'the context MAC is bound to the backend, the transaction and an expiry of seconds; on embedded PGlite injected SQL can RESET ROLE and read the context key, so the binding holds against application bugs only' };
+  return { name: 'context binding', status: 'ok', detail: `the context MAC is bound to the backend, the transaction and an expiry of seconds; ${APP_ROLE} cannot set the binding sequence` };
+}
+
+/**
+ * Issue 13, property 4 (second half): the tenant-listing functions answer only on the jobs login
+ * (migration 0097) when one is recorded — read through the owner login, since parapet_app cannot
+ * read parapet_private — and the configured jobs URL logs in as that login, which must not be
+ * the request login and must be able to SET ROLE parapet_app.
+ */
+async function jobsLoginCheck(db: Database<DB>, jobsUrl: string | undefined): Promise<Check> {
+  if (db.kind === 'pglite') return { name: 'jobs login', status: 'warn', detail: 'embedded PGlite has one (superuser) session: jobs and requests share it; the tenant-listing functions answer only in the verified jobs context' };
+  let required: string | undefined;
+  try {
+    required = await requiredJobsLogin(db);
+  } catch (error) {
+    return { name: 'jobs login', status: 'warn', detail: `could not read which login jobs must use (needs the owner login, PARAPET_MIGRATION_DATABASE_URL): ${(error as Error).message}` };
+  }
+  const configured = jobsUrl === undefined ? undefined : decodeURIComponent(new URL(jobsUrl).username);
+  if (required === undefined) {
+    return { name: 'jobs login', status: 'warn', detail: `jobs share the ${APP_ROLE} login with requests: SQL injected inside a job's transaction could list tenants. Set PARAPET_JOBS_DATABASE_URL to the ${JOBS_ROLE} login (scripts/postgres-setup.sh creates it) and restart` };
+  }
+  if (required === APP_ROLE) return { name: 'jobs login', status: 'fail', detail: `the jobs login recorded is the request login ${APP_ROLE}` };
+  if (configured !== required) return { name: 'jobs login', status: 'fail', detail: `the tenant-listing functions require ${required}, but PARAPET_JOBS_DATABASE_URL logs in as ${String(configured)}: background jobs will be refused` };
+  const member = (await sql<{ ok: boolean; su: boolean }>`select pg_has_role(${required}, ${APP_ROLE}, 'MEMBER') as ok, coalesce((select rolsuper or rolbypassrls from pg_roles where rolname = ${required}), true) as su`.execute(db.app)).rows[0];
+  if (member?.ok !== true) return { name: 'jobs login', status: 'fail', detail: `${required} is not a member of ${APP_ROLE}, so its transactions cannot SET ROLE ${APP_ROLE} (scripts/postgres-setup.sh grants it)` };
+  if (member.su) return { name: 'jobs login', status: 'fail', detail: `${required} must be NOSUPERUSER and NOBYPASSRLS` };
+  return { name: 'jobs login', status: 'ok', detail: `the tenant-listing functions answer only to ${required} in the verified jobs context; requests log in as ${APP_ROLE}` };
 }
 
 /**
@@ -286,7 +368,7 @@ export const doctor: Command = async (context) => {
   let data: OperatorData | undefined;
   try {
     data = await openOperatorData(context, { poolSize: 2 });
-    checks.push(...(await databaseChecks(data.db, keyring, config.migrationDatabaseUrl !== undefined)));
+    checks.push(...(await databaseChecks(data.db, keyring, config.migrationDatabaseUrl !== undefined, config.jobsDatabaseUrl)));
     if (context.attached !== undefined) out(`(checked inside the running server, pid ${context.pid}, through its operator socket)`);
   } catch (error) {
     // The running server checks its own database: the whole command goes there (main.ts).

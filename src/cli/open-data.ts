@@ -68,7 +68,7 @@ export async function openOperatorData(context: CliContext, options: { readonly 
   if (server !== undefined && server !== context.pid) throw new ServerHoldsData(server);
   const lock = lockEmbeddedData(config, context.pid);
   try {
-    const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: options.migrationUrl ?? config.migrationDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile, poolSize: options.poolSize });
+    const db = await openDatabase<DB>({ url: config.databaseUrl, migrationUrl: options.migrationUrl ?? config.migrationDatabaseUrl, jobsUrl: config.jobsDatabaseUrl, dataDir: config.dataDir, caFile: config.databaseCaFile, poolSize: options.poolSize });
     return {
       db,
       close: async () => {

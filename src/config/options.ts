@@ -26,6 +26,7 @@ export interface Config {
   /** `undefined` means embedded PGlite under `dataDir`; `memory:` is an in-memory PGlite. */
   readonly databaseUrl: string | undefined;
   readonly migrationDatabaseUrl: string | undefined;
+  readonly jobsDatabaseUrl: string | undefined;
   /** CA bundle (PEM) that verifies the PostgreSQL server's certificate; implies sslmode=verify-full. */
   readonly databaseCaFile: string | undefined;
   readonly keyringPath: string;
@@ -293,6 +294,11 @@ export const PLATFORM_OPTIONS = [
   defineOption({
     key: 'migrationDatabaseUrl', env: 'PARAPET_MIGRATION_DATABASE_URL', defaultText: '(PARAPET_DATABASE_URL)', secret: true,
     description: 'PostgreSQL URL migrations run with (as parapet_owner). `doctor` warns when it is not set.',
+    parse: databaseUrl, derive: () => undefined,
+  }),
+  defineOption({
+    key: 'jobsDatabaseUrl', env: 'PARAPET_JOBS_DATABASE_URL', defaultText: '(PARAPET_DATABASE_URL)', secret: true,
+    description: 'PostgreSQL URL background jobs list tenants with (as parapet_jobs, a login requests never use; issue 13). Set, `serve` and `migrate` record that the tenant-listing functions answer only on this login; unset, jobs share the request login.',
     parse: databaseUrl, derive: () => undefined,
   }),
   defineOption({

@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createServerDatabase, postgresSkipReason } from '../support/databases.ts';
+import { createServerDatabase, jobsLoginUrl, postgresSkipReason } from '../support/databases.ts';
 import { peerSuite } from '../support/peer-suite.ts';
 
 // Decided before any test runs: the spawnSync calls below block the event loop.
@@ -53,6 +53,10 @@ describe('parapet CLI on embedded PGlite', () => {
     assert.match(doctor.out, /OK\s+key provider/);
     assert.match(doctor.out, /OK\s+row MACs\s+every API key, role binding, live refresh token, TOTP factor, unused recovery code, passkey and live setup link carries a valid MAC/);
     assert.match(doctor.out, /OK\s+root key\s+local: wraps and unwraps under local\/1/);
+    // Issue 13 properties 2–4 on PGlite: secrets sealed and keyed; binding and jobs login hold against bugs only.
+    assert.match(doctor.out, /OK\s+secrets at rest/);
+    assert.match(doctor.out, /WARN\s+context binding/);
+    assert.match(doctor.out, /WARN\s+jobs login/);
   });
 
   it('setup-link prints a one-time link', () => {
@@ -149,6 +153,26 @@ peerSuite('parapet doctor on a PostgreSQL server', skip, () => {
     assert.match(doctor.out, /WARN\s+definer functions\s+.*parapet_api_key_tenant/);
     assert.doesNotMatch(doctor.out, /definer functions[^\n]*parapet_user_organizations/);
     assert.match(doctor.out, /WARN\s+tenant unique indexes\s+.*invitations_token_hash_key/);
+    // Issue 13 properties 2, 3 and 4 (without a jobs URL, jobs share the request login: a warning).
+    assert.match(doctor.out, /OK\s+secrets at rest/);
+    assert.match(doctor.out, /OK\s+context binding/);
+    assert.match(doctor.out, /WARN\s+jobs login\s+jobs share the parapet_app login/);
+  });
+
+  it('TEN-1: with PARAPET_JOBS_DATABASE_URL the jobs login is recorded and reported; a node without it is told jobs would be refused (issue 13, property 4)', async () => {
+    const jobsUrl = await jobsLoginUrl({ urls: { app: database.app } });
+    const env = { PARAPET_DATA_DIR: dataDir, PARAPET_DATABASE_URL: database.app, PARAPET_MIGRATION_DATABASE_URL: database.owner, PARAPET_JOBS_DATABASE_URL: jobsUrl };
+    const migrated = run(['migrate'], env);
+    assert.equal(migrated.code, 0, migrated.err);
+    assert.match(migrated.out, /Background jobs list tenants on the parapet_jobs login/);
+    const doctor = run(['doctor'], env);
+    assert.equal(doctor.code, 0, doctor.out);
+    assert.match(doctor.out, /OK\s+jobs login\s+the tenant-listing functions answer only to parapet_jobs/);
+    const withoutJobs: Record<string, string> = { ...env };
+    delete withoutJobs['PARAPET_JOBS_DATABASE_URL'];
+    const mismatched = run(['doctor'], withoutJobs);
+    assert.equal(mismatched.code, 1, mismatched.out);
+    assert.match(mismatched.out, /FAIL\s+jobs login\s+the tenant-listing functions require parapet_jobs/);
   });
 
   it('fails when the application logs in as the owner, and warns when one URL serves both', () => {

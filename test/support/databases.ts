@@ -120,6 +120,31 @@ export async function createServerDatabase(): Promise<{ name: string; app: strin
   };
 }
 
+/**
+ * Issue 13, property 4: the jobs login (as scripts/postgres-setup.sh creates it) and its URL for a
+ * test database. Creating it changes nothing for other databases: the tenant-listing functions
+ * require it only where the application recorded it (parapet_private.jobs_login).
+ */
+export async function jobsLoginUrl(database: { readonly urls?: { readonly app: string } | undefined }): Promise<string> {
+  const appUrl = database.urls?.app;
+  if (appUrl === undefined) throw new Error('the jobs login exists on a PostgreSQL server only');
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  try {
+    for (const statement of ['create role parapet_jobs login nosuperuser nobypassrls noinherit nocreatedb nocreaterole', 'grant parapet_app to parapet_jobs']) {
+      await admin.query(statement).catch((error: unknown) => {
+        // Parallel test files race here: an existing role or membership is fine.
+        if (!['42710', '23505', 'XX000'].includes((error as { code?: string }).code ?? '')) throw error;
+      });
+    }
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(appUrl);
+  url.username = 'parapet_jobs';
+  return url.toString();
+}
+
 async function postgresDatabase(): Promise<TestDatabase> {
   const created = await createServerDatabase();
   const db = await openDatabase<DB>({ url: created.app, migrationUrl: created.owner, dataDir: tmpdir(), poolSize: 5 });

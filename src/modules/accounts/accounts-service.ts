@@ -5,7 +5,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import type { UserPrincipal } from '../access/index.ts';
 import { PLATFORM_TENANT_ID, type AuditEventInput, type AuditRecorder, type AuditSource } from '../audit/index.ts';
-import { changeUserEmail, checkNewPassword, findUserByEmail, isOverlongPassword, markEmailVerified, normalizeEmail, updatePasswordHash, type LoginThrottle, type PasswordHasher, type SessionService } from '../identity/index.ts';
+import { changeUserEmail, checkNewPassword, findUserByEmail, isOverlongPassword, markEmailVerified, normalizeEmail, updatePasswordHash, type LoginThrottle, type PasswordHasher, type RowIntegrity, type SessionService } from '../identity/index.ts';
 import { findLiveToken, issueAccountToken, useToken, ACCOUNT_LINK_TTL_MS } from './account-tokens.ts';
 import type { AccountTokenPurpose } from './accounts-tables.ts';
 
@@ -21,6 +21,8 @@ export interface AccountThrottles {
 export interface AccountsDeps {
   readonly transactor: AppTransactor;
   readonly hasher: PasswordHasher;
+  /** Issue 13, property 2: password hashes are stored sealed to their user. */
+  readonly integrity: Pick<RowIntegrity, 'sealPasswordHash' | 'openPasswordHash'>;
   readonly sessions: SessionService;
   readonly clock: Clock;
   readonly random: Random;
@@ -111,7 +113,7 @@ export function createAccountsService(deps: AccountsDeps) {
         const now = clock.now();
         // The link reached the address, so it is verified (if it is still the account's address).
         const verified = row.email !== null && normalizeEmail(row.email) === user.email_normalized;
-        await updatePasswordHash(tx, user.id, passwordHash, now, { verifiedEmail: verified });
+        await updatePasswordHash(tx, user.id, deps.integrity.sealPasswordHash(user.id, passwordHash), now, { verifiedEmail: verified });
         const ended = await sessions.revokeAllForUser(tx, user.id, 'password_reset');
         // The platform log and each of the user's organizations' logs (issue 14 part 5).
         await audit.recordForUser(tx, user.id, [{
@@ -150,7 +152,7 @@ export function createAccountsService(deps: AccountsDeps) {
       // admitted one by one against the count.
       const failures = await throttles.login.reserve(principal.email);
       const user = await transactor.withPlatform((tx) => userById(tx, principal.userId));
-      if (!(await deps.hasher.verify(user.password_hash, input.currentPassword))) return refuse('invalid_current_password', failures);
+      if (!(await deps.hasher.verify(deps.integrity.openPasswordHash(user) ?? deps.hasher.dummyHash, input.currentPassword))) return refuse('invalid_current_password', failures);
       await throttles.login.succeed(principal.email);
       if (input.newPassword === input.currentPassword) throw new AppError('invalid_request', { errors: [{ pointer: '/new_password', detail: 'is your current password' }] });
       checkNewPassword(input.newPassword, deps.passwordMinLength, [user.email, user.display_name]);
@@ -158,7 +160,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const ended = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         const now = clock.now();
         // Only over the hash that was verified: of two concurrent changes, the second finds it gone.
-        if (!(await updatePasswordHash(tx, user.id, passwordHash, now, { ifCurrent: user.password_hash }))) throw new AppError('conflict', { detail: 'The password changed meanwhile; sign in again.' });
+        if (!(await updatePasswordHash(tx, user.id, deps.integrity.sealPasswordHash(user.id, passwordHash), now, { ifCurrent: user.password_hash }))) throw new AppError('conflict', { detail: 'The password changed meanwhile; sign in again.' });
         const sessionsEnded = await sessions.revokeAllForUser(tx, user.id, 'password_changed', { except: principal.sessionId });
         await audit.recordForUser(tx, user.id, [{ action: 'password.changed', actor, outcome: 'success', source: input.source, targets: [{ type: 'user', id: user.id }], metadata: { sessions_ended: sessionsEnded.length } }]);
         return sessionsEnded.length;
@@ -205,7 +207,7 @@ export function createAccountsService(deps: AccountsDeps) {
       // Issue 14: admitted and counted before the hash, like a sign-in.
       await throttles.login.reserve(principal.email);
       const user = await transactor.withPlatform((tx) => userById(tx, principal.userId));
-      if (!(await deps.hasher.verify(user.password_hash, input.password))) {
+      if (!(await deps.hasher.verify(deps.integrity.openPasswordHash(user) ?? deps.hasher.dummyHash, input.password))) {
         throw new AppError('invalid_credentials', { detail: 'The current password is incorrect.' });
       }
       await throttles.login.succeed(principal.email);

@@ -36,10 +36,11 @@ export const accountsModule = defineModule({
   options: ACCOUNTS_OPTIONS,
   create: (ctx, { audit, identity, access }) => {
     const { config, transactor, clock, random, hasher } = ctx;
-    const accounts = createAccountsService({ transactor, hasher, sessions: identity.sessions, clock, random, audit: audit.recorder, mailer: ctx.mail, passwordMinLength: config.passwordMinLength, throttles: identity.throttles });
+    const accounts = createAccountsService({ transactor, hasher, integrity: identity.integrity, sessions: identity.sessions, clock, random, audit: audit.recorder, mailer: ctx.mail, passwordMinLength: config.passwordMinLength, throttles: identity.throttles });
     const invitations = createInvitationsService({
       transactor,
       hasher,
+      integrity: identity.integrity,
       clock,
       random,
       audit: audit.recorder,

@@ -23,7 +23,7 @@ export async function findUserById(tx: Tx, id: string): Promise<UserRow | undefi
 export async function insertUser(
   tx: Tx,
   user: { id: string; email: string; displayName: string; passwordHash: string; isPlatformAdmin: boolean; now: Date },
-  integrity?: Pick<RowIntegrity, 'platformAdminMac'>,
+  integrity?: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash'>,
 ): Promise<UserRow> {
   return tx
     .insertInto('users')
@@ -32,7 +32,8 @@ export async function insertUser(
       email: user.email.trim(),
       email_normalized: normalizeEmail(user.email),
       display_name: user.displayName,
-      password_hash: user.passwordHash,
+      // Issue 13, property 2: a password hash is stored sealed to the user (markers are stored as they are).
+      password_hash: storedPasswordHash(user.id, user.passwordHash, integrity),
       is_platform_admin: user.isPlatformAdmin,
       // Issue 13: the flag counts only with its MAC, which only the application can compute.
       platform_admin_mac: user.isPlatformAdmin && integrity !== undefined ? integrity.platformAdminMac(user.id) : null,
@@ -43,12 +44,28 @@ export async function insertUser(
     .executeTakeFirstOrThrow();
 }
 
+/** Whether a value is an argon2 hash (as opposed to a marker such as `!scim-provisioned`, or a sealed hash). */
+export function isPlainPasswordHash(value: string): boolean {
+  return value.startsWith('$argon2');
+}
+
 /**
- * Sets a user's password hash; false when nothing changed. `verifiedEmail`: the link that allowed it
+ * A password hash in the form it is stored in: sealed to the user (issue 13, property 2). Markers
+ * that are not hashes pass through; a hash without the means to seal it is a programming error.
+ */
+export function storedPasswordHash(userId: string, passwordHash: string, integrity: Pick<RowIntegrity, 'sealPasswordHash'> | undefined): string {
+  if (!isPlainPasswordHash(passwordHash)) return passwordHash;
+  if (integrity === undefined) throw new Error('a password hash must be sealed before it is stored');
+  return integrity.sealPasswordHash(userId, passwordHash);
+}
+
+/**
+ * Sets a user's password hash (`passwordHash` sealed with `storedPasswordHash`); false when nothing changed. `verifiedEmail`: the link that allowed it
  * reached the account's address, so the address is verified too. `ifCurrent`: only over this hash of
  * an enabled account (of two concurrent changes, the second finds it gone).
  */
 export async function updatePasswordHash(tx: Tx, userId: string, passwordHash: string, now: Date, options: { verifiedEmail?: boolean; ifCurrent?: string } = {}): Promise<boolean> {
+  if (isPlainPasswordHash(passwordHash)) throw new Error('a password hash must be sealed before it is stored');
   let query = tx
     .updateTable('users')
     .set({ password_hash: passwordHash, updated_at: now, ...(options.verifiedEmail === true ? { email_verified_at: sql<Date>`coalesce(email_verified_at, ${now})` } : {}) })

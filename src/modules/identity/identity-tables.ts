@@ -32,6 +32,8 @@ export interface SessionsTable {
   revoked_reason: string | null;
   /** HMAC over the identity fields under the `row-integrity` key; a row without a valid one is refused (issue 13). */
   integrity_mac: Uint8Array | null;
+  /** Issue 13, property 2: `token_hash` is the keyed digest (row-integrity.ts `storedDigest`); false only on rows from before migration 0095 until the start re-keys them. */
+  digest_keyed: Generated<boolean>;
 }
 
 export interface SetupTokensTable {
@@ -42,6 +44,8 @@ export interface SetupTokensTable {
   used_at: Date | null;
   /** Issue 13: HMAC under the keyring's `row-integrity` key (`setup-token/1`, setup-service.ts); a token without a valid one is refused. */
   integrity_mac: Uint8Array | null;
+  /** Issue 13, property 2: `token_hash` is the keyed digest (row-integrity.ts `storedDigest`); false only on rows from before migration 0095 until the start re-keys them. */
+  digest_keyed: Generated<boolean>;
 }
 
 export interface LoginThrottleTable {
@@ -57,8 +61,15 @@ export interface IdentityOperatorUpgradeTable {
   user_id: string;
 }
 
+/** Password hashes that predate sealing (migration 0094), sealed once at start in the jobs context. */
+export interface UsersPasswordUpgradeTable {
+  user_id: string;
+  password_hash: string;
+}
+
 export interface IdentityTables {
   identity_operator_upgrade: IdentityOperatorUpgradeTable;
+  users_password_upgrade: UsersPasswordUpgradeTable;
   users: UsersTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;

@@ -8,7 +8,8 @@ import { after, before, it } from 'node:test';
 import pg from 'pg';
 import { CompiledQuery } from 'kysely';
 import { JOBS_ACTOR_ID } from '../../platform/db/transactor.ts';
-import { openTestDatabase, postgresSkipReason } from '../../../test/support/databases.ts';
+import { openTestDatabase, postgresSkipReason, TEST_KEYRING } from '../../../test/support/databases.ts';
+import { createRowIntegrity } from './row-integrity.ts';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { peerSuite } from '../../../test/support/peer-suite.ts';
@@ -16,6 +17,12 @@ import { createOrg } from '../../../test/support/access.ts';
 import { PLATFORM_TENANT_ID } from '../audit/index.ts';
 
 const skip = await postgresSkipReason();
+
+/**
+ * Session digests are stored keyed (issue 13, property 2), which an attacker without the keyring
+ * cannot compute. These tests grant it anyway, so that what they prove is the row MAC's refusal.
+ */
+const keyed = (token: string) => createRowIntegrity(TEST_KEYRING.derive('row-integrity')).storedDigest('session', createHash('sha256').update(token).digest());
 
 /**
  * Every SECURITY DEFINER function parapet_app may call, with what it answers to an attacker who
@@ -77,7 +84,7 @@ peerSuite('SQL injected as parapet_app cannot mint or alter what authentication 
 
   it('TEN-1: a session inserted by hand for the operator, with MFA, is refused', async () => {
     const token = randomBytes(32).toString('base64url');
-    const digest = createHash('sha256').update(token).digest();
+    const digest = keyed(token);
     // The insert itself succeeds (the app role writes sessions): the defence is on the read.
     await sql.query(
       `insert into sessions (id, token_hash, user_id, auth_methods, created_at, authenticated_at, last_seen_at, idle_timeout_seconds, absolute_expires_at)
@@ -90,7 +97,7 @@ peerSuite('SQL injected as parapet_app cannot mint or alter what authentication 
   it('TEN-1: a session inserted by hand with the MAC of a real session copied onto it is refused', async () => {
     await t.login('user@example.com', TEST_PASSWORD);
     const token = randomBytes(32).toString('base64url');
-    const digest = createHash('sha256').update(token).digest();
+    const digest = keyed(token);
     await sql.query(
       `insert into sessions (id, token_hash, user_id, auth_methods, created_at, authenticated_at, last_seen_at, idle_timeout_seconds, absolute_expires_at, integrity_mac)
        select gen_random_uuid(), $1, $2, auth_methods, created_at, authenticated_at, now(), 3600, now() + interval '1 day', integrity_mac
@@ -103,12 +110,12 @@ peerSuite('SQL injected as parapet_app cannot mint or alter what authentication 
   it("TEN-1: moving one's own session to the operator, or adding MFA to it, makes it refused", async () => {
     const moved = await t.login('user@example.com', TEST_PASSWORD);
     const movedToken = moved.split('=')[1] ?? '';
-    await sql.query('update sessions set user_id = $1 where token_hash = $2', [operatorId, createHash('sha256').update(movedToken).digest()]);
+    await sql.query('update sessions set user_id = $1 where token_hash = $2', [operatorId, keyed(movedToken)]);
     assertProblem(await me({ cookie: moved }), 401, 'unauthenticated');
 
     const stepped = await t.login('user@example.com', TEST_PASSWORD);
     const steppedToken = stepped.split('=')[1] ?? '';
-    await sql.query("update sessions set auth_methods = '{pwd,otp,mfa}', authenticated_at = now() where token_hash = $1", [createHash('sha256').update(steppedToken).digest()]);
+    await sql.query("update sessions set auth_methods = '{pwd,otp,mfa}', authenticated_at = now() where token_hash = $1", [keyed(steppedToken)]);
     assertProblem(await me({ cookie: stepped }), 401, 'unauthenticated');
   });
 

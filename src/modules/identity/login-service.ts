@@ -5,6 +5,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import { findUserByEmail, updatePasswordHash, type UserRow } from './identity-store.ts';
 import { isOverlongPassword } from './password-policy.ts';
 import type { PasswordHasher } from './password-hasher.ts';
+import type { RowIntegrity } from './row-integrity.ts';
 import type { SessionService } from './session-service.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import { mfaEnrolmentRequired, type MfaEnrolmentRequirement } from './mfa/mfa-requirements.ts';
@@ -39,7 +40,7 @@ export interface LoginService {
   login(input: { email: string; password: string; source: AuditSource }): Promise<LoginResult>;
 }
 
-export function createLoginService(deps: { transactor: AppTransactor; hasher: PasswordHasher; sessions: SessionService; clock: Clock; audit: AuditRecorder; throttle: LoginThrottle; mfa?: LoginMfaStep; lockoutThreshold?: number; localSignIn?: (user: UserRow, method: 'pwd', source: AuditSource) => Promise<void> }): LoginService {
+export function createLoginService(deps: { transactor: AppTransactor; hasher: PasswordHasher; integrity: Pick<RowIntegrity, 'openPasswordHash' | 'sealPasswordHash'>; sessions: SessionService; clock: Clock; audit: AuditRecorder; throttle: LoginThrottle; mfa?: LoginMfaStep; lockoutThreshold?: number; localSignIn?: (user: UserRow, method: 'pwd', source: AuditSource) => Promise<void> }): LoginService {
   const { transactor, hasher, sessions, clock, audit, throttle, mfa } = deps;
 
   async function refuse(email: string, source: AuditSource, reason: string, failures?: number, user?: UserRow | null): Promise<never> {
@@ -84,19 +85,22 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
       // Uniform work: an unknown or disabled account still costs one argon2id verification, so
       // timing does not reveal whether the account exists (ASVS 6.3.8).
       const usable = user !== undefined && user.disabled_at === null;
-      const ok = await hasher.verify(usable ? user.password_hash : hasher.dummyHash, password);
+      // Issue 13, property 2: the hash is stored sealed to the user; one that does not open (written
+      // by SQL in the clear, or copied from another account) verifies nothing.
+      const stored = usable ? deps.integrity.openPasswordHash(user) : undefined;
+      const ok = await hasher.verify(stored ?? hasher.dummyHash, password);
       // The failure was counted when the attempt was admitted.
-      if (!usable || !ok) return refuse(email, source, 'invalid_credentials', failures, user ?? null);
+      if (!usable || stored === undefined || !ok) return refuse(email, source, 'invalid_credentials', failures, user ?? null);
       // The right password clears the count (its own reservation included).
       await throttle.succeed(email);
       // Issue 18: an organization that requires SSO for this address's domain refuses local sign-in
       // (after the password, so the answer never tells whether an account exists).
       await deps.localSignIn?.(user, 'pwd', source);
-      const rehash = hasher.needsRehash(user.password_hash) ? await hasher.hash(password) : undefined;
+      const rehash = hasher.needsRehash(stored) ? await hasher.hash(password) : undefined;
       // After the password, one transaction: the second factors, then either the pending MFA step
       // or the session (with its audit event).
       return transactor.withTenant(PLATFORM_TENANT_ID, async (tx): Promise<LoginResult> => {
-        if (rehash !== undefined) await updatePasswordHash(tx, user.id, rehash, clock.now());
+        if (rehash !== undefined) await updatePasswordHash(tx, user.id, deps.integrity.sealPasswordHash(user.id, rehash), clock.now());
         const methods = mfa === undefined ? [] : await mfa.methodsFor(user.id, tx);
         if (mfa !== undefined && mfa.needsSecondFactor(methods)) {
           // AUTH-2: the password alone opens no session; the second factor completes the sign-in.

@@ -24,6 +24,7 @@ import { registerUserAdminRoutes } from './user-admin-routes.ts';
 import { registerPlatformUsersRoutes } from './platform-users-routes.ts';
 import { upgradeExistingOperators } from './identity-store.ts';
 import { upgradeFactorMacs } from './mfa/mfa-store.ts';
+import { keyExistingDigests, sealExistingPasswordHashes } from './secrets-upgrade.ts';
 import { createRowIntegrity, type RowIntegrity } from './row-integrity.ts';
 import { openUntimedConnection } from '../../platform/redis/connect-redis.ts';
 import { IDENTITY_RETENTION } from './retention.ts';
@@ -105,6 +106,7 @@ export const identityModule = defineModule({
     identity_operator_upgrade: { scope: 'platform', reason: 'Operators that predate row MACs (migration 0030), MAC\'d once at start.' },
     totp_factors_mac_upgrade: { scope: 'platform', reason: 'TOTP factors that predate row MACs (migration 0082), copied by the owner and MAC\'d once at start in the jobs context.' },
     mfa_recovery_codes_mac_upgrade: { scope: 'platform', reason: 'Unused recovery codes that predate row MACs (migration 0082), copied by the owner and MAC\'d once at start in the jobs context.' },
+    users_password_upgrade: { scope: 'platform', reason: 'Password hashes that predate sealing (migration 0094), copied by the owner and sealed once at start in the jobs context.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
   retention: IDENTITY_RETENTION,
@@ -117,6 +119,9 @@ export const identityModule = defineModule({
     const integrity = createRowIntegrity(ctx.keyring.derive('row-integrity'), ctx.logger);
     await transactor.withPlatform((tx) => upgradeExistingOperators(tx, integrity));
     await upgradeFactorMacs(transactor, integrity);
+    // Issue 13, property 2: password hashes sealed, token digests keyed (migrations 0094, 0095).
+    await sealExistingPasswordHashes(transactor, integrity);
+    await keyExistingDigests(transactor, integrity, clock.now());
     const recorder = audit.recorder;
     const throttleKey = ctx.keyring.derive('login-throttle');
     // AUTH-6: with Redis, sign-in counters are shared by every node; during a Redis outage they
@@ -175,7 +180,7 @@ export const identityModule = defineModule({
     const checkLocalSignIn: LocalSignInGuard = async (user, method, source) => {
       for (const guard of localSignInGuards) await guard(user, method, source);
     };
-    const login = createLoginService({ transactor, hasher, sessions, clock, audit: recorder, throttle, mfa: mfa.login, lockoutThreshold: config.lockoutThreshold, localSignIn: checkLocalSignIn });
+    const login = createLoginService({ transactor, hasher, integrity, sessions, clock, audit: recorder, throttle, mfa: mfa.login, lockoutThreshold: config.lockoutThreshold, localSignIn: checkLocalSignIn });
     const throttles = {
       login: throttle,
       mailRequests: createThrottle({ store, clock, key: throttleKey, ...lockout, namespace: 'mail-request', refusal: 'Too many requests for this account.' }),

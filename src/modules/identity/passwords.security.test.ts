@@ -8,6 +8,8 @@ import { AppError } from '../../platform/http/errors.ts';
 import { uuidv7, systemRandom } from '../../platform/crypto/random.ts';
 import { systemClock } from '../../platform/clock.ts';
 import { insertUser } from './identity-store.ts';
+import { createRowIntegrity } from './row-integrity.ts';
+import { TEST_KEYRING } from '../../../test/support/databases.ts';
 import { ARGON2_PARAMS, createPasswordHasher } from './password-hasher.ts';
 import { checkNewPassword, commonPasswords } from './password-policy.ts';
 
@@ -112,14 +114,16 @@ describe('passwords through the API (AUTH-1)', () => {
 
   it('AUTH-1: a hash made with other argon2id parameters is replaced transparently at the next sign-in', async () => {
     const weaker = await createPasswordHasher({ ...ARGON2_PARAMS, memoryCost: 8192, timeCost: 1 });
+    const integrity = createRowIntegrity(TEST_KEYRING.derive('row-integrity'));
     const email = 'old-hash@example.com';
     const user = await t.transactor.withPlatform(async (tx) =>
-      insertUser(tx, { id: uuidv7(systemClock, systemRandom), email, displayName: 'Old', passwordHash: await weaker.hash(TEST_PASSWORD), isPlatformAdmin: false, now: new Date() }),
+      insertUser(tx, { id: uuidv7(systemClock, systemRandom), email, displayName: 'Old', passwordHash: await weaker.hash(TEST_PASSWORD), isPlatformAdmin: false, now: new Date() }, integrity),
     );
-    assert.match(user.password_hash, /^\$argon2id\$v=19\$m=8192,t=1,p=1\$/);
+    // Stored sealed to the user (issue 13, property 2): the parameters show once it is opened.
+    assert.match(integrity.openPasswordHash(user) ?? '', /^\$argon2id\$v=19\$m=8192,t=1,p=1\$/);
     await t.login(email, TEST_PASSWORD);
     const stored = await t.transactor.withPlatform((tx) => tx.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow());
-    assert.match(stored.password_hash, new RegExp(`^\\$argon2id\\$v=19\\$m=${ARGON2_PARAMS.memoryCost},t=${ARGON2_PARAMS.timeCost},p=${ARGON2_PARAMS.parallelism}\\$`));
+    assert.match(integrity.openPasswordHash({ id: user.id, password_hash: stored.password_hash }) ?? '', new RegExp(`^\\$argon2id\\$v=19\\$m=${ARGON2_PARAMS.memoryCost},t=${ARGON2_PARAMS.timeCost},p=${ARGON2_PARAMS.parallelism}\\$`));
     // And the new hash still signs in.
     await t.login(email, TEST_PASSWORD);
   });

@@ -8,6 +8,7 @@ import type { LoginThrottle } from './login-throttle.ts';
 import type { FactorProof, VerifiedFactor } from './mfa/factor-registry.ts';
 import { sessionAmr, type MfaLogin } from './mfa/mfa-login.ts';
 import type { PasswordHasher } from './password-hasher.ts';
+import type { RowIntegrity } from './row-integrity.ts';
 import { isOverlongPassword } from './password-policy.ts';
 import type { SessionService } from './session-service.ts';
 
@@ -27,7 +28,7 @@ export interface Reauthentication {
  * cannot ride on the fresher authentication. Failures count toward the same per-account throttles
  * as sign-in (password: by email; second factor: the `mfa` namespace).
  */
-export function createReauthentication(deps: { transactor: AppTransactor; clock: Clock; hasher: PasswordHasher; sessions: SessionService; throttle: LoginThrottle; mfa: MfaLogin; audit: Pick<AuditRecorder, 'recordForUser'> }): Reauthentication {
+export function createReauthentication(deps: { transactor: AppTransactor; clock: Clock; hasher: PasswordHasher; integrity: Pick<RowIntegrity, 'openPasswordHash'>; sessions: SessionService; throttle: LoginThrottle; mfa: MfaLogin; audit: Pick<AuditRecorder, 'recordForUser'> }): Reauthentication {
   const { transactor, clock, hasher, sessions, throttle, mfa, audit } = deps;
   return {
     reauthenticate: async ({ principal, password, method, proof, source }) => {
@@ -45,7 +46,8 @@ export function createReauthentication(deps: { transactor: AppTransactor; clock:
       // Issue 14: admitted and counted before the hash, atomically, so parallel step-ups cannot
       // all pass one pre-burst count.
       const failures = await throttle.reserve(user.email);
-      if (!(await hasher.verify(user.password_hash, password))) return refuse('invalid_credentials', failures);
+      // Issue 13: a hash that does not open for this user (not sealed to them) verifies nothing.
+      if (!(await hasher.verify(deps.integrity.openPasswordHash(user) ?? hasher.dummyHash, password))) return refuse('invalid_credentials', failures);
       await throttle.succeed(user.email);
       let factor: VerifiedFactor | undefined;
       if (await mfa.requiresMfa(user.id)) {

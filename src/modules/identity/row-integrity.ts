@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 
 /** The fields of a session row the application trusts; none of them changes after the insert. */
@@ -38,7 +38,27 @@ export interface RowIntegrity {
    * since) is treated as absent by the caller.
    */
   rowValid(kind: string, fields: readonly unknown[], presented: Uint8Array | null, where: RowRef): boolean;
+  /**
+   * Issue 13, property 2: a password hash as stored (`ph1.…`): AES-256-GCM under a key derived from
+   * this one, bound to the user id, so a bulk read of `users` is useless offline and a hash copied
+   * from another account (or written by SQL in the clear) does not open.
+   */
+  sealPasswordHash(userId: string, hash: string): string;
+  /** The argon2id hash inside a stored value, or undefined when it is not one sealed for this user. */
+  openPasswordHash(user: { readonly id: string; readonly password_hash: string }): string | undefined;
+  /**
+   * Issue 13, property 2: the form a secret's SHA-256 digest is stored and looked up in —
+   * HMAC-SHA256 under a key derived from this one over `<kind>|digest`, so a bulk read of digests
+   * cannot be tested against a guess without the keyring. `kind` names the table (`session`…).
+   */
+  storedDigest(kind: StoredDigestKind, sha256: Uint8Array): Buffer;
 }
+
+/** The secrets whose digests are stored keyed. */
+export type StoredDigestKind = 'session' | 'refresh-token' | 'setup-token' | 'recovery-code';
+
+/** The prefix of a sealed password hash. */
+export const SEALED_PASSWORD_PREFIX = 'ph1.';
 
 /** Which row failed its MAC, for the security log (ids only, never a secret or hash). */
 export interface RowRef {
@@ -75,7 +95,44 @@ export function createRowIntegrity(key: Buffer, logger?: Pick<Logger, 'warn'>): 
     mac(['session/1', s.id, Buffer.from(s.token_hash).toString('hex'), s.user_id, s.auth_methods, s.created_at.getTime(), s.authenticated_at.getTime()]);
   const platformAdminMac = (userId: string) => mac(['platform-admin/1', userId.toLowerCase()]);
   const rowMac = (kind: string, fields: readonly unknown[]) => mac(['row', kind, ...fields.map(canonical)]);
+  // Two further keys from this one (HKDF-SHA256, distinct infos): they never share a use with the MAC key.
+  const subkey = (info: string) => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), Buffer.from(info, 'utf8'), 32));
+  const sealKey = subkey('parapet/password-hash-seal/1');
+  // HMAC-SHA256 under this key with its pads precomputed (RFC 2104): two one-shot hashes per digest,
+  // about a tenth of what createHmac costs per call (it sets up a key each time).
+  const digestKey = subkey('parapet/stored-digest/1');
+  const digestInner = Buffer.alloc(64, 0x36);
+  const digestOuter = Buffer.alloc(64, 0x5c);
+  for (let i = 0; i < digestKey.length; i++) {
+    digestInner[i] = (digestInner[i] ?? 0) ^ (digestKey[i] ?? 0);
+    digestOuter[i] = (digestOuter[i] ?? 0) ^ (digestKey[i] ?? 0);
+  }
+  const passwordAad = (userId: string) => Buffer.from(`password-hash/1|${userId.toLowerCase()}`, 'utf8');
   return {
+    sealPasswordHash: (userId, hash) => {
+      const nonce = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', sealKey, nonce);
+      cipher.setAAD(passwordAad(userId));
+      const body = Buffer.concat([cipher.update(hash, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+      return `${SEALED_PASSWORD_PREFIX}${nonce.toString('base64url')}.${body.toString('base64url')}`;
+    },
+    openPasswordHash: (user) => {
+      if (!user.password_hash.startsWith(SEALED_PASSWORD_PREFIX)) return undefined;
+      const [nonceText, bodyText, extra] = user.password_hash.slice(SEALED_PASSWORD_PREFIX.length).split('.');
+      if (nonceText === undefined || bodyText === undefined || extra !== undefined) return undefined;
+      const nonce = Buffer.from(nonceText, 'base64url');
+      const body = Buffer.from(bodyText, 'base64url');
+      if (nonce.length !== 12 || body.length < 17) return undefined;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', sealKey, nonce);
+        decipher.setAAD(passwordAad(user.id));
+        decipher.setAuthTag(body.subarray(body.length - 16));
+        return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    storedDigest: (kind, sha256) => hash('sha256', Buffer.concat([digestOuter, hash('sha256', Buffer.concat([digestInner, Buffer.from(`${kind}|`, 'utf8'), sha256]), 'buffer')]), 'buffer'),
     rowMac,
     rowValid: (kind, fields, presented, where) => {
       if (equal(rowMac(kind, fields), presented)) return true;

@@ -138,7 +138,8 @@ export function createSessionService(deps: {
       const token = newSecretToken(random);
       const { idleSeconds, absoluteMs } = await sessionLimits(tx, user);
       const sessionId = uuidv7(clock, random);
-      const identity = { id: sessionId, token_hash: digestToken(token), user_id: user.id, auth_methods: [...meta.authMethods], created_at: now, authenticated_at: now };
+      // Issue 13, property 2: the digest is stored keyed, so a bulk read cannot be tested against a guess.
+      const identity = { id: sessionId, token_hash: integrity.storedDigest('session', digestToken(token)), user_id: user.id, auth_methods: [...meta.authMethods], created_at: now, authenticated_at: now };
       await insertSession(tx, {
         ...identity,
         integrity_mac: integrity.sessionMac(identity),
@@ -149,18 +150,21 @@ export function createSessionService(deps: {
         user_agent: meta.userAgent?.slice(0, 512) ?? null,
         revoked_at: null,
         revoked_reason: null,
+        digest_keyed: true,
       });
       return { token, sessionId };
     },
     resolve: async (token) => {
       if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
-      const digest = digestToken(token);
-      const key = digest.toString('base64');
+      const presented = digestToken(token);
+      const key = presented.toString('base64');
       const cached = cache.get(key);
       if (cached !== undefined) {
         if (clock.now().getTime() < cached.until) return cached.principal;
         cache.delete(key);
       }
+      // Issue 13, property 2: looked up by the keyed digest, computed only when the cache misses.
+      const digest = integrity.storedDigest('session', presented);
       return transactor.withPlatform(async (tx) => {
         const found = await findSessionByTokenHash(tx, digest);
         if (found === undefined) return undefined;

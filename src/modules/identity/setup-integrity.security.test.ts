@@ -8,6 +8,8 @@ import { CompiledQuery } from 'kysely';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { digestToken, newSecretToken, systemRandom } from '../../platform/crypto/random.ts';
+import { createRowIntegrity } from './row-integrity.ts';
+import { TEST_KEYRING } from '../../../test/support/databases.ts';
 
 const body = (token: string) => ({ token, email: `root-${crypto.randomUUID()}@example.com`, password: 'a long enough passphrase', display_name: 'Root' });
 
@@ -31,7 +33,8 @@ describe('setup links carry MACs: SQL cannot mint one (issue 13, TEN-1)', () => 
       await inject(
         `insert into setup_tokens (id, token_hash, created_at, expires_at${copied ? ', integrity_mac' : ''})
          values (gen_random_uuid(), $1, now(), now() + interval '1 hour'${copied ? ', (select integrity_mac from setup_tokens where integrity_mac is not null limit 1)' : ''})`,
-        [digestToken(chosen)],
+        // Keyed as the application stores digests (issue 13, property 2): the attacker is granted that, so the MAC is what refuses it.
+        [createRowIntegrity(TEST_KEYRING.derive('row-integrity')).storedDigest('setup-token', digestToken(chosen))],
       );
       assertProblem(await t.inject({ method: 'POST', url: '/api/v1/setup', payload: body(chosen) }), 400, 'setup_link_invalid');
       const first = await t.app.services.setup.issueFirstLink(t.config.publicUrl);

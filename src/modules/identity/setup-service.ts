@@ -60,7 +60,7 @@ export function createSetupService(deps: { transactor: AppTransactor; hasher: Pa
     const now = clock.now();
     await tx.updateTable('setup_tokens').set({ used_at: now }).where('used_at', 'is', null).execute();
     const token = newSecretToken(random);
-    const row = { id: uuidv7(clock, random), token_hash: digestToken(token), created_at: now, expires_at: new Date(now.getTime() + SETUP_LINK_TTL_MS) };
+    const row = { id: uuidv7(clock, random), token_hash: deps.integrity.storedDigest('setup-token', digestToken(token)), created_at: now, expires_at: new Date(now.getTime() + SETUP_LINK_TTL_MS) };
     await tx
       .insertInto('setup_tokens')
       .values({ ...row, used_at: null, integrity_mac: deps.integrity.rowMac(SETUP_TOKEN_ROW, setupTokenFields(row)) })
@@ -89,7 +89,7 @@ export function createSetupService(deps: { transactor: AppTransactor; hasher: Pa
       }),
     complete: async ({ token, email, password, displayName, source }) => {
       checkNewPassword(password, deps.passwordRules, [email, displayName]);
-      const presented = digestToken(token);
+      const presented = deps.integrity.storedDigest('setup-token', digestToken(token));
       const passwordHash = await hasher.hash(password);
       return transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         const now = clock.now();

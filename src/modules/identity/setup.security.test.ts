@@ -5,6 +5,8 @@ import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { digestToken } from '../../platform/crypto/random.ts';
 import { SETUP_LINK_TTL_MS } from './setup-service.ts';
+import { createRowIntegrity } from './row-integrity.ts';
+import { TEST_KEYRING } from '../../../test/support/databases.ts';
 
 const body = (token: string, email = 'root@example.com') => ({ token, email, password: 'a long enough passphrase', display_name: 'Root' });
 const tokenOf = (link: string | undefined) => new URL(link ?? 'http://x/#token=').hash.replace('#token=', '');
@@ -54,7 +56,7 @@ describe('one-time setup link', () => {
     assert.deepEqual(await t.app.services.setup.issueFirstLink(t.config.publicUrl), { issuedUntil: new Date(clock.now().getTime() + SETUP_LINK_TTL_MS) });
     // The one link printed is the one live link.
     const live = await t.transactor.withPlatform((tx) => tx.selectFrom('setup_tokens').select('token_hash').where('used_at', 'is', null).where('expires_at', '>', clock.now()).execute());
-    assert.deepEqual(live.map((row) => Buffer.from(row.token_hash).toString('hex')), [digestToken(tokenOf(links[0])).toString('hex')]);
+    assert.deepEqual(live.map((row) => Buffer.from(row.token_hash).toString('hex')), [createRowIntegrity(TEST_KEYRING.derive('row-integrity')).storedDigest('setup-token', digestToken(tokenOf(links[0]))).toString('hex')]);
     clock.advance(SETUP_LINK_TTL_MS + 1000);
     const after = await t.app.services.setup.issueFirstLink(t.config.publicUrl);
     assert.ok(after !== undefined && 'link' in after, 'a node starting after the link expired issues a new one');

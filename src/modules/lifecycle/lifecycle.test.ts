@@ -7,12 +7,18 @@ import { manualClock } from '../../platform/clock.ts';
 import { createTestApp, sessionCookie, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import { authenticatorFor, registerPasskey } from '../../../test/support/passkeys.ts';
 import { digestToken } from '../../platform/crypto/random.ts';
+import { createRowIntegrity } from '../identity/index.ts';
+import { TEST_KEYRING } from '../../../test/support/databases.ts';
+
 import { base32Decode, totp } from '../identity/mfa/totp.ts';
 import { createOrg, memberWithRole, post, signUp } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { allowRiskyWrites, deleteWithApproval, secondAdmin } from '../../../test/support/risky-writes.ts';
 import { publishedExportSchema } from '../../../scripts/export-schema.ts';
 import { exportSchema, startLifecycleLoop, type DeletionNotice } from './index.ts';
+
+/** Digests are stored keyed (issue 13, property 2). */
+const storedDigests = createRowIntegrity(TEST_KEYRING.derive('row-integrity'));
 
 const DAY = 86_400_000;
 const START = new Date('2026-05-01T00:00:00Z');
@@ -129,7 +135,7 @@ describe('data lifecycle (DATA-1, DATA-2, DATA-3)', () => {
       sessions: await tx.selectFrom('sessions').select('token_hash').where('user_id', '=', admin.userId).execute(),
       user: await tx.selectFrom('users').select('password_hash').where('id', '=', admin.userId).executeTakeFirstOrThrow(),
     }));
-    const refreshDigests = await t.transactor.withPlatform((tx) => tx.selectFrom('refresh_tokens').select('token_hash').where('token_hash', 'in', refreshTokens.map(digestToken)).execute());
+    const refreshDigests = await t.transactor.withPlatform((tx) => tx.selectFrom('refresh_tokens').select('token_hash').where('token_hash', 'in', refreshTokens.map((token) => storedDigests.storedDigest('refresh-token', digestToken(token)))).execute());
     const keyDigest = await t.transactor.withTenant(org.orgId, (tx) => tx.selectFrom('api_keys').select('secret_hash').where('tenant_id', '=', org.orgId).where('id', '=', secret.id).executeTakeFirstOrThrow());
     const invitationDigests = await t.transactor.withTenant(inviter.orgId, (tx) => tx.selectFrom('invitations').select('token_hash').where('tenant_id', '=', inviter.orgId).execute());
     const bytes = [

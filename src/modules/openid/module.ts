@@ -66,7 +66,7 @@ export const openidModule = defineModule({
     };
     const branding = createBranding({ transactor, clock, audit: audit.recorder });
     const environmentIn = async (tenantId: string, projectId: string, environmentId: string) => (await access.control.snapshot(tenantId))?.environmentProjects.get(environmentId) === projectId;
-    const signUp = createSignUp({ transactor, environmentIn, clock, random, hasher: ctx.hasher, audit: audit.recorder, mailer: ctx.mail, passwordRules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore }, throttles: identity.throttles });
+    const signUp = createSignUp({ transactor, environmentIn, clock, random, hasher: ctx.hasher, integrity: identity.integrity, audit: audit.recorder, mailer: ctx.mail, passwordRules: { minLength: config.passwordMinLength, minScore: config.passwordMinScore }, throttles: identity.throttles });
     const grants = createGrantSessions({ transactor, clock, sessions: identity.sessions });
     const lookups = createUserLookups(transactor);
     const outboundGuard = createAddressGuard(config.oidcBackchannelAllowedNetworks);

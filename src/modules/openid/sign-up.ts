@@ -4,7 +4,7 @@ import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform
 import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import { PLATFORM_TENANT_ID, type AuditContext, type AuditRecorder, type AuditSource } from '../audit/index.ts';
-import { checkNewPassword, findUserByEmail, insertUser, isOverlongPassword, markEmailVerified, normalizeEmail, type LoginThrottle, type PasswordHasher, type PasswordRules } from '../identity/index.ts';
+import { checkNewPassword, findUserByEmail, insertUser, isOverlongPassword, markEmailVerified, normalizeEmail, type LoginThrottle, type PasswordHasher, type PasswordRules, type RowIntegrity } from '../identity/index.ts';
 import type { ApplicationRow, Where } from './applications-service.ts';
 
 /** How new accounts reach an environment's applications. */
@@ -55,6 +55,8 @@ export interface SignUpDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly hasher: PasswordHasher;
+  /** Issue 13, property 2: the new account's password hash is stored sealed to it. */
+  readonly integrity: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash'>;
   readonly audit: AuditRecorder;
   readonly mailer: Mailer;
   readonly passwordRules: PasswordRules;
@@ -159,7 +161,7 @@ export function createSignUp(deps: SignUpDeps): SignUp {
         // Someone created the account meanwhile (another sign-up, an invitation): told only to
         // whoever holds this link, who reads that address's mail.
         if ((await findUserByEmail(tx, row.email)) !== undefined) return { created: false };
-        const user = await insertUser(tx, { id: uuidv7(clock, random), email: row.email, displayName: row.email.slice(0, row.email.indexOf('@')).slice(0, 100), passwordHash: row.password_hash, isPlatformAdmin: false, now });
+        const user = await insertUser(tx, { id: uuidv7(clock, random), email: row.email, displayName: row.email.slice(0, row.email.indexOf('@')).slice(0, 100), passwordHash: row.password_hash, isPlatformAdmin: false, now }, deps.integrity);
         // The link reached the address: it is verified.
         await markEmailVerified(tx, user.id, now);
         await audit.record(tx, tenantId, { action: 'oidc.sign_up_completed', actor: { type: 'user', id: user.id, display_name: user.display_name }, outcome: 'success', source: input.source, targets: [{ type: 'user', id: user.id, name: user.email }, { type: 'oidc_application', id: row.client_id }] });

@@ -10,6 +10,7 @@ import { createBearerAuthenticator, type BearerAuthenticator } from './bearer-au
 import { createUserTokenKind } from './user-token-kind.ts';
 import { registerUserTokenRoutes } from './user-tokens-routes.ts';
 import { createUserTokens, type UserTokens } from './user-tokens-service.ts';
+import { keyExistingRefreshDigests } from './user-tokens-store.ts';
 import { createVerifiedTokenCache, type VerifiedTokenCache } from './verified-token-cache.ts';
 import { TOKENS_OPTIONS } from './options.ts';
 
@@ -41,8 +42,10 @@ export const tokensModule = defineModule({
   auditActions: TOKENS_AUDIT_ACTIONS,
   personalData: (ctx) => [userTokensPersonalData({ transactor: ctx.transactor, users: createUserLookups(ctx.transactor) })],
   options: TOKENS_OPTIONS,
-  create: (ctx, { audit, identity, alerts }) => {
+  create: async (ctx, { audit, identity, alerts }) => {
     const { config, transactor, clock } = ctx;
+    // Issue 13, property 2: refresh-token digests from before migration 0096 are keyed once.
+    await keyExistingRefreshDigests(transactor, identity.integrity, clock.now());
     const keys = createTokenKeys({ keyring: ctx.keyring, clock, rotationDays: config.tokenKeyRotationDays });
     const endpoints = oauthEndpoints(config.publicUrl);
     const cache = createVerifiedTokenCache({ clock });

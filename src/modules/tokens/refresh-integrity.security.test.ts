@@ -9,6 +9,8 @@ import { CompiledQuery } from 'kysely';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { newUser, refresh, sidOf, tokenLogin, type Pair } from './user-tokens-test-fixture.ts';
+import { createRowIntegrity } from '../identity/index.ts';
+import { TEST_KEYRING } from '../../../test/support/databases.ts';
 
 describe('refresh tokens carry MACs: SQL cannot mint or alter one (issue 13, TEN-1)', () => {
   let t: TestApp;
@@ -25,7 +27,8 @@ describe('refresh tokens carry MACs: SQL cannot mint or alter one (issue 13, TEN
 
   /** SQL as parapet_app, outside any organization (refresh tokens are platform rows). */
   const inject = (text: string, parameters: readonly unknown[] = []) => t.transactor.withPlatform((tx) => tx.executeQuery(CompiledQuery.raw(text, parameters as unknown[])));
-  const digest = (token: string) => createHash('sha256').update(token).digest();
+  // Digests are stored keyed (issue 13, property 2); the attacker is granted the keyed form so that what is tested is the MAC.
+  const digest = (token: string) => createRowIntegrity(TEST_KEYRING.derive('row-integrity')).storedDigest('refresh-token', createHash('sha256').update(token).digest());
   const chosen = () => `prt_${randomBytes(32).toString('base64url')}`;
 
   it("TEN-1: a refresh token inserted by hand on the victim's session is refused", async () => {

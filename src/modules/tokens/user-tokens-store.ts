@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { Tx } from '../../database.ts';
+import type { AppTransactor, Tx } from '../../database.ts';
 import type { RefreshTokensTable } from './user-tokens-tables.ts';
 import type { RowIntegrity } from '../identity/index.ts';
 
@@ -59,7 +59,7 @@ export function sessionIsLive(session: LiveSession, now: Date): boolean {
   return now.getTime() < session.last_seen_at.getTime() + session.idle_timeout_seconds * 1000;
 }
 
-type RowMacs = Pick<RowIntegrity, 'rowMac' | 'rowValid'>;
+type RowMacs = Pick<RowIntegrity, 'rowMac' | 'rowValid' | 'storedDigest'>;
 type UnsealedRefreshToken = Omit<RefreshTokenRow, 'integrity_mac'>;
 
 /**
@@ -77,13 +77,15 @@ export const refreshTokenValid = (integrity: RowMacs, row: RefreshTokenRow): boo
 const sealedToken = (integrity: RowMacs, row: RefreshTokenRow | undefined): RefreshTokenRow | undefined =>
   row !== undefined && integrity.rowValid(REFRESH_TOKEN_ROW, refreshFields(row), row.integrity_mac, { table: 'refresh_tokens', id: row.id }) ? row : undefined;
 
-export async function insertRefreshToken(tx: Tx, integrity: RowMacs, row: UnsealedRefreshToken): Promise<void> {
-  await tx.insertInto('refresh_tokens').values({ ...row, integrity_mac: refreshMac(integrity, row) }).execute();
+/** Inserts a token; `row.token_hash` is the SHA-256 of the secret, stored keyed (issue 13, property 2) and MAC'd so. */
+export async function insertRefreshToken(tx: Tx, integrity: RowMacs, row: Omit<UnsealedRefreshToken, 'digest_keyed'>): Promise<void> {
+  const stored = { ...row, token_hash: integrity.storedDigest('refresh-token', row.token_hash), digest_keyed: true };
+  await tx.insertInto('refresh_tokens').values({ ...stored, integrity_mac: refreshMac(integrity, stored) }).execute();
 }
 
-/** A refresh token by digest, locked (`FOR UPDATE`) when `lock`: concurrent exchanges of one token queue here. A row without a valid MAC does not exist. */
+/** A refresh token by the SHA-256 of its secret (looked up keyed), locked (`FOR UPDATE`) when `lock`: concurrent exchanges of one token queue here. A row without a valid MAC does not exist. */
 export async function findRefreshToken(tx: Tx, integrity: RowMacs, tokenHash: Buffer, lock = false): Promise<RefreshTokenRow | undefined> {
-  const query = tx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash);
+  const query = tx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', integrity.storedDigest('refresh-token', tokenHash));
   return sealedToken(integrity, await (lock ? query.forUpdate() : query).executeTakeFirst());
 }
 
@@ -111,4 +113,23 @@ export async function countIssuedSince(tx: Tx, sessionId: string, since: Date): 
 export async function userOrganizations(tx: Tx): Promise<string[]> {
   const result = await sql<{ id: string }>`select parapet_user_organizations() as id`.execute(tx);
   return result.rows.map((row) => row.id);
+}
+
+/**
+ * Issue 13, property 2, at start: re-keys the refresh-token digests stored before migration 0096
+ * (plain SHA-256). Only a row whose MAC verifies is re-keyed and re-MAC'd, in one statement that
+ * also requires it unchanged; a row written by hand stays unkeyed and matches no look-up.
+ */
+export async function keyExistingRefreshDigests(transactor: AppTransactor, integrity: RowMacs, now: Date): Promise<number> {
+  const rows = await transactor.withPlatform((tx) => tx.selectFrom('refresh_tokens').selectAll().where('digest_keyed', '=', false).where('family_expires_at', '>', now).execute());
+  let count = 0;
+  for (const row of rows) {
+    if (sealedToken(integrity, row) === undefined) continue;
+    const keyed = { ...row, token_hash: integrity.storedDigest('refresh-token', row.token_hash) };
+    const result = await transactor.withPlatform((tx) =>
+      tx.updateTable('refresh_tokens').set({ token_hash: keyed.token_hash, integrity_mac: refreshMac(integrity, keyed), digest_keyed: true }).where('id', '=', row.id).where('token_hash', '=', Buffer.from(row.token_hash)).where('digest_keyed', '=', false).executeTakeFirst(),
+    );
+    count += Number(result.numUpdatedRows);
+  }
+  return count;
 }

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /** One refresh token of an API client's family (migration 0018_user_tokens.sql). */
 export interface RefreshTokensTable {
   id: string;
@@ -10,6 +12,8 @@ export interface RefreshTokensTable {
   successor_id: string | null;
   /** HMAC over every field above under the `row-integrity` key (`refresh-token/1`); a token without a valid one does not exist (issue 13). */
   integrity_mac: Uint8Array | null;
+  /** Issue 13, property 2: `token_hash` is the keyed digest (row-integrity.ts `storedDigest`); false only on rows from before migration 0096 until the start re-keys them. */
+  digest_keyed: Generated<boolean>;
 }
 
 export interface UserTokensTables {

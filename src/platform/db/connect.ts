@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { recordReservation, registerBindingMode, reportingPool } from './connection-binding.ts';
+import { recordReservation, registerBindingMode, registerJobsDatabase, reportingPool } from './connection-binding.ts';
 import { postgresConnectionConfig, type PostgresConnectionConfig } from './postgres-tls.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -42,6 +42,11 @@ export interface DatabaseOptions {
   /** `undefined`: embedded PGlite under `dataDir`; `memory:`: in-memory PGlite; else a postgres:// URL. */
   readonly url: string | undefined;
   readonly migrationUrl: string | undefined;
+  /**
+   * Issue 13, property 4: the login (`parapet_jobs`) the jobs context runs on
+   * (`PARAPET_JOBS_DATABASE_URL`); a small pool of its own, never used by requests. Server only.
+   */
+  readonly jobsUrl?: string | undefined;
   readonly dataDir: string;
   /** Connections in the request pool (`PARAPET_DATABASE_POOL_SIZE`, default 10). */
   readonly poolSize?: number;
@@ -139,7 +144,24 @@ function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
   const app = new Kysely<DB>({ dialect: new PostgresDialect({ pool: reportingPool(pool), onReserveConnection: recordReservation }) });
   // Tenant contexts are bound to the server backend (migration 0028). A direct connection keeps its
   // backend; behind a transaction-pooling proxy (configured with a separate listen URL) it does not.
-  registerBindingMode(app, options.listenUrl === undefined || options.listenUrl === url ? 'per-connection' : 'per-transaction');
+  const bindingMode = options.listenUrl === undefined || options.listenUrl === url ? 'per-connection' : 'per-transaction';
+  registerBindingMode(app, bindingMode);
+  let jobs: Kysely<DB> | undefined;
+  if (options.jobsUrl !== undefined) {
+    // Jobs list tenants a few times a minute: two connections are plenty.
+    const jobsPool = new pg.Pool({ ...postgresConnectionConfig(options.jobsUrl, caFile), max: 2, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, pipeline: true });
+    jobsPool.on('error', (error) => {
+      onError(error, 'jobs pool');
+    });
+    jobsPool.on('connect', (client) => {
+      client.on('error', (error) => {
+        onError(error, 'jobs pool client');
+      });
+    });
+    jobs = new Kysely<DB>({ dialect: new PostgresDialect({ pool: reportingPool(jobsPool), onReserveConnection: recordReservation }) });
+    registerBindingMode(jobs, options.jobsUrl === url || options.listenUrl === undefined ? bindingMode : 'per-transaction');
+    registerJobsDatabase(app, jobs);
+  }
   const ownerConnection = migrationUrl === undefined ? appConnection : postgresConnectionConfig(migrationUrl, caFile);
   return {
     kind: 'postgres',
@@ -203,6 +225,7 @@ function openPostgres<DB>(url: string, options: DatabaseOptions): Database<DB> {
     listen: (channel, onMessage, onReset) => listenPostgres(sessionConnection, channel, onMessage, onReset, onError),
     close: async () => {
       await app.destroy();
+      await jobs?.destroy();
     },
   };
 }

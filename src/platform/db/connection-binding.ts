@@ -57,6 +57,21 @@ export function registerBindingMode(db: Kysely<never> | object, mode: BindingMod
   modes.set(db, mode);
 }
 
+const jobsDatabases = new WeakMap<object, object>();
+
+/**
+ * Issue 13, property 4: the pool background jobs list tenants through — a separate login
+ * (`parapet_jobs`) the request path never uses (called by openDatabase when a jobs URL is set).
+ */
+export function registerJobsDatabase(app: object, jobs: object): void {
+  jobsDatabases.set(app, jobs);
+}
+
+/** The jobs login's query builder registered for `app`, if any. */
+export function jobsDatabaseOf<T extends object>(app: T): T | undefined {
+  return jobsDatabases.get(app) as T | undefined;
+}
+
 /** A Kysely instance not opened by openDatabase reads the pid in every transaction: always right, one round trip more. */
 export function bindingModeOf(db: object): BindingMode {
   return modes.get(db) ?? 'per-transaction';

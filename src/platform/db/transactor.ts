@@ -1,6 +1,6 @@
 import { ParapetError } from '../errors.ts';
 import { sql, type DatabaseConnection, type Kysely, type KyselyPlugin, type RootOperationNode, type Transaction } from 'kysely';
-import { bindingModeOf, reservation, type ReservationSlot } from './connection-binding.ts';
+import { bindingModeOf, jobsDatabaseOf, reservation, type ReservationSlot } from './connection-binding.ts';
 import { createBoundContextSigner, type ContextSigner } from './context-key.ts';
 
 /** The role every request runs as. Not a superuser, cannot bypass RLS, owns nothing. */
@@ -71,6 +71,10 @@ export interface TransactionLog {
 }
 
 export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?: TransactionLog): Transactor<DB> {
+  // Issue 13, property 4: with a jobs login configured (PARAPET_JOBS_DATABASE_URL), the jobs
+  // context runs on its pool, so the tenant-listing functions see session_user parapet_jobs.
+  const jobsDb = jobsDatabaseOf(db);
+  const jobsTransactor = jobsDb === undefined ? undefined : createTransactor(jobsDb, signer, log);
   const bind = createBoundContextSigner(signer);
   const mode = bindingModeOf(db);
   // Backend pid per pooled connection (direct server connections keep their backend for life).
@@ -204,6 +208,6 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
     withTenant: (tenantId, fn, actorId) => run(tenantId, actorId ?? '', fn),
     withActor: (actorId, fn) => run('', actorId, fn),
     withPlatform: (fn) => run('', '', fn),
-    withJobs: (fn) => run('', JOBS_ACTOR_ID, fn, true),
+    withJobs: (fn) => (jobsTransactor === undefined ? run('', JOBS_ACTOR_ID, fn, true) : jobsTransactor.withJobs(fn)),
   };
 }

@@ -11,7 +11,7 @@ export const REDACT_PATHS: readonly string[] = [
   'accessToken', '*.accessToken', 'refreshToken', '*.refreshToken',
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]',
   'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie', 'headers["set-cookie"]',
-  'databaseUrl', 'migrationDatabaseUrl', 'redisUrl', 'metricsToken', 'databaseListenUrl', 'backupDatabaseUrl',
+  'databaseUrl', 'migrationDatabaseUrl', 'jobsDatabaseUrl', 'redisUrl', 'metricsToken', 'databaseListenUrl', 'backupDatabaseUrl',
 ];
 
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {

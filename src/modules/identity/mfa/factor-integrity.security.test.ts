@@ -21,6 +21,12 @@ import { base32Decode, totp } from './totp.ts';
 
 const START = new Date('2026-05-04T10:00:00Z');
 
+/**
+ * Recovery-code digests are stored keyed (issue 13, property 2), which an attacker without the
+ * keyring cannot compute; these tests grant it, so that what they prove is the row MAC's refusal.
+ */
+const keyedCode = (code: string) => createRowIntegrity(TEST_KEYRING.derive('row-integrity')).storedDigest('recovery-code', hashRecoveryCode(code));
+
 describe('second factors carry MACs: SQL cannot add or move one (issue 13, TEN-1, AUTH-2)', () => {
   const clock = manualClock(START);
   let t: TestApp;
@@ -76,7 +82,7 @@ describe('second factors carry MACs: SQL cannot add or move one (issue 13, TEN-1
       await inject(
         attacker.userId,
         `insert into mfa_recovery_codes (user_id, code_hash, created_at${copied ? ', integrity_mac' : ''}) values ($1, $2, now()${copied ? ', (select integrity_mac from mfa_recovery_codes where user_id = $1 limit 1)' : ''})`,
-        [victim.userId, hashRecoveryCode(chosen)],
+        [victim.userId, keyedCode(chosen)],
       );
       assertProblem(await signIn(victim.email, { method: 'recovery_code', code: chosen }), 401, 'invalid_mfa_code');
     }
@@ -87,7 +93,7 @@ describe('second factors carry MACs: SQL cannot add or move one (issue 13, TEN-1
     const victim = await enrolled('victim');
     const attacker = await enrolled('attacker');
     const [mine = ''] = attacker.recoveryCodes;
-    await inject(attacker.userId, 'update mfa_recovery_codes set user_id = $1 where user_id = $2 and code_hash = $3', [victim.userId, attacker.userId, hashRecoveryCode(mine)]);
+    await inject(attacker.userId, 'update mfa_recovery_codes set user_id = $1 where user_id = $2 and code_hash = $3', [victim.userId, attacker.userId, keyedCode(mine)]);
     assertProblem(await signIn(victim.email, { method: 'recovery_code', code: mine }), 401, 'invalid_mfa_code');
   });
 
@@ -110,7 +116,7 @@ describe('second factors carry MACs: SQL cannot add or move one (issue 13, TEN-1
     );
     // After the copy (as if between the migration and the start), a code is added by hand.
     const chosen = newRecoveryCode(systemRandom);
-    await inject(attacker.userId, 'insert into mfa_recovery_codes (user_id, code_hash, created_at) values ($1, $2, now())', [kept.userId, hashRecoveryCode(chosen)]);
+    await inject(attacker.userId, 'insert into mfa_recovery_codes (user_id, code_hash, created_at) values ($1, $2, now())', [kept.userId, keyedCode(chosen)]);
     assert.deepEqual((await inject(attacker.userId, 'select id from totp_factors_mac_upgrade')).rows, []);
     await assert.rejects(inject(attacker.userId, 'insert into totp_factors_mac_upgrade (id, user_id, created_at) values ($1, $2, now())', [crypto.randomUUID(), attacker.userId]), /permission denied|violates/);
     await assert.rejects(inject(attacker.userId, 'insert into mfa_recovery_codes_mac_upgrade (user_id, code_hash, created_at) values ($1, $2, now())', [kept.userId, hashRecoveryCode(chosen)]), /permission denied|violates/);

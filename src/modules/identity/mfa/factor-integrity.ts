@@ -1,7 +1,7 @@
 import type { RowIntegrity } from '../row-integrity.ts';
 
 /** The part of the identity module's row MACs the second-factor stores need. */
-export type FactorIntegrity = Pick<RowIntegrity, 'rowMac' | 'rowValid'>;
+export type FactorIntegrity = Pick<RowIntegrity, 'rowMac' | 'rowValid' | 'storedDigest'>;
 
 export const TOTP_FACTOR_ROW = 'totp-factor/1';
 export const RECOVERY_CODE_ROW = 'recovery-code/1';

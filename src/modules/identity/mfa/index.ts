@@ -16,6 +16,7 @@ import { createRecoveryCodeFactor } from './recovery-code-factor.ts';
 import { createTotpFactor } from './totp-factor.ts';
 import { createTotpSecretBox } from './totp-secret-box.ts';
 import type { FactorIntegrity } from './factor-integrity.ts';
+import type { RowIntegrity } from '../row-integrity.ts';
 
 export { createFactorRegistry, type FactorProof, type FactorRegistry, type SecondFactor, type VerifiedFactor } from './factor-registry.ts';
 export { PENDING_LOGIN_MAX_FAILURES, PENDING_LOGIN_TTL_MS, sessionAmr, type MfaLogin } from './mfa-login.ts';
@@ -54,7 +55,7 @@ export function createMfa(deps: {
   lockout: { threshold: number; lockMinutes: number };
   issuer: string;
   /** Row MACs for TOTP factors and recovery codes (issue 13). */
-  integrity: FactorIntegrity;
+  integrity: FactorIntegrity & Pick<RowIntegrity, 'openPasswordHash'>;
 }): Mfa {
   const { transactor, clock, random, audit, sessions } = deps;
   const box = createTotpSecretBox(deps.fields);
@@ -74,7 +75,7 @@ export function createMfa(deps: {
     // Another primary kind (e.g. a passkey) keeps the recovery codes alive when TOTP is removed.
     hasOtherPrimaryFactor: async (userId) => registry.anyPrimary((await registry.methodsFor(userId)).filter((kind) => kind !== 'totp')),
   });
-  const reauth = createReauthentication({ transactor, clock, hasher: deps.hasher, sessions, throttle: deps.passwordThrottle, mfa: login, audit });
+  const reauth = createReauthentication({ transactor, clock, hasher: deps.hasher, integrity: deps.integrity, sessions, throttle: deps.passwordThrottle, mfa: login, audit });
   const purgeExpired = () => transactor.withPlatform((tx) => purgePendingLogins(tx, new Date(clock.now().getTime() - 3_600_000)));
   return { registry, login, enrolment, reauth, throttle, purgeExpired };
 }

@@ -52,7 +52,8 @@ export async function replaceRecoveryCodes(tx: Tx, integrity: FactorIntegrity, u
   await tx.deleteFrom('mfa_recovery_codes').where('user_id', '=', userId).execute();
   await tx
     .insertInto('mfa_recovery_codes')
-    .values(hashes.map((hash) => ({ user_id: userId, code_hash: hash, created_at: now, used_at: null, integrity_mac: recoveryCodeMac(integrity, { user_id: userId, code_hash: hash, created_at: now }) })))
+    // Issue 13, property 2: stored keyed (HMAC under a keyring-derived key), MAC'd over the keyed digest.
+    .values(hashes.map((hash) => integrity.storedDigest('recovery-code', hash)).map((code_hash) => ({ user_id: userId, code_hash, created_at: now, used_at: null, integrity_mac: recoveryCodeMac(integrity, { user_id: userId, code_hash, created_at: now }) })))
     .execute();
 }
 
@@ -74,7 +75,7 @@ export async function consumeRecoveryCode(tx: Tx, integrity: FactorIntegrity, us
     .updateTable('mfa_recovery_codes')
     .set({ used_at: now })
     .where('user_id', '=', userId)
-    .where('code_hash', '=', hash)
+    .where('code_hash', '=', integrity.storedDigest('recovery-code', hash))
     .where('used_at', 'is', null)
     .returning(['user_id', 'code_hash', 'created_at', 'integrity_mac'])
     .executeTakeFirst();

@@ -22,6 +22,8 @@ export interface MfaRecoveryCodesTable {
   used_at: Date | null;
   /** Issue 13: HMAC under the keyring's `row-integrity` key (factor-integrity.ts); null only before the back-fill. */
   integrity_mac: Uint8Array | null;
+  /** Issue 13, property 2: `code_hash` is the keyed digest (row-integrity.ts `storedDigest`); false only on rows from before migration 0095 until the start re-keys them. */
+  digest_keyed: Generated<boolean>;
 }
 
 /** A password accepted for an account with MFA, waiting for the second factor. */
