@@ -11,7 +11,8 @@ import { readKeyring, type Keyring } from '../platform/crypto/keyring.ts';
 import { keyProviderFor } from '../modules/keys/keys.ts';
 import { createRowIntegrity } from '../modules/identity/row-integrity.ts';
 import { keyValid } from '../modules/api-keys/key-integrity.ts';
-import { bindingValid } from '../modules/access/binding-integrity.ts';
+import { bindingValid, roleValid } from '../modules/access/binding-integrity.ts';
+import { connectionValid, domainVerified } from '../modules/sso/sso-integrity.ts';
 import { recoveryCodeValid, totpFactorValid } from '../modules/identity/mfa/factor-integrity.ts';
 import { passkeyValid } from '../modules/passkeys/passkey-integrity.ts';
 import { SETUP_TOKEN_ROW, setupTokenFields } from '../modules/identity/setup-service.ts';
@@ -150,7 +151,7 @@ async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined)
  */
 async function rowMacCounts(transactor: AppTransactor, integrity: ReturnType<typeof createRowIntegrity>): Promise<Check> {
   try {
-    const counts = { api_keys: { all: 0, invalid: 0 }, role_bindings: { all: 0, invalid: 0 }, refresh_tokens: { all: 0, invalid: 0 }, totp_factors: { all: 0, invalid: 0 }, mfa_recovery_codes: { all: 0, invalid: 0 }, passkeys: { all: 0, invalid: 0 }, setup_tokens: { all: 0, invalid: 0 } };
+    const counts = { api_keys: { all: 0, invalid: 0 }, role_bindings: { all: 0, invalid: 0 }, access_roles: { all: 0, invalid: 0 }, sso_connections: { all: 0, invalid: 0 }, sso_domains: { all: 0, invalid: 0 }, refresh_tokens: { all: 0, invalid: 0 }, totp_factors: { all: 0, invalid: 0 }, mfa_recovery_codes: { all: 0, invalid: 0 }, passkeys: { all: 0, invalid: 0 }, setup_tokens: { all: 0, invalid: 0 } };
     const tenants = await transactor.withJobs(async (tx) => (await sql<{ id: string }>`select parapet_lifecycle_tenants() as id`.execute(tx)).rows.map((row) => row.id));
     for (const tenantId of tenants) {
       await transactor.withTenant(tenantId, async (tx) => {
@@ -160,6 +161,16 @@ async function rowMacCounts(transactor: AppTransactor, integrity: ReturnType<typ
         counts.api_keys.invalid += keys.filter((row) => !keyValid(integrity, row)).length;
         counts.role_bindings.all += bindings.length;
         counts.role_bindings.invalid += bindings.filter((row) => !bindingValid(integrity, row)).length;
+        const roles = await tx.selectFrom('access_roles').selectAll().where('tenant_id', '=', tenantId).execute();
+        counts.access_roles.all += roles.length;
+        counts.access_roles.invalid += roles.filter((row) => !roleValid(integrity, row)).length;
+        const connections = await tx.selectFrom('sso_connections').selectAll().where('tenant_id', '=', tenantId).execute();
+        counts.sso_connections.all += connections.length;
+        counts.sso_connections.invalid += connections.filter((row) => !connectionValid(integrity, row)).length;
+        // Only verifications count: an unverified domain routes nothing and carries no MAC.
+        const domains = await tx.selectFrom('sso_domains').selectAll().where('tenant_id', '=', tenantId).where('verified_at', 'is not', null).execute();
+        counts.sso_domains.all += domains.length;
+        counts.sso_domains.invalid += domains.filter((row) => !domainVerified(integrity, row)).length;
       });
     }
     const tokens = await transactor.withPlatform((tx) => tx.selectFrom('refresh_tokens').selectAll().where('family_expires_at', '>', new Date()).execute());
@@ -177,10 +188,10 @@ async function rowMacCounts(transactor: AppTransactor, integrity: ReturnType<typ
     const bad = Object.values(counts).filter((count) => count.invalid > 0);
     const summary = Object.entries(counts).map(([table, count]) => `${table} ${count.invalid}/${count.all} without`).join(', ');
     return bad.length === 0
-      ? { name: 'row MACs', status: 'ok', detail: `every API key, role binding, live refresh token, TOTP factor, unused recovery code, passkey and live setup link carries a valid MAC (${summary})` }
+      ? { name: 'row MACs', status: 'ok', detail: `every API key, role binding, custom role, SSO connection, domain verification, live refresh token, TOTP factor, unused recovery code, passkey and live setup link carries a valid MAC (${summary})` }
       : { name: 'row MACs', status: 'warn', detail: `rows without a valid MAC, refused by the application (written before the upgrade, or by hand): ${summary}` };
   } catch (error) {
-    return { name: 'row MACs', status: 'fail', detail: `API keys, role bindings, refresh tokens and second factors could not be read as ${APP_ROLE}: ${(error as Error).message}` };
+    return { name: 'row MACs', status: 'fail', detail: `API keys, role bindings, custom roles, SSO links, refresh tokens and second factors could not be read as ${APP_ROLE}: ${(error as Error).message}` };
   }
 }
 

@@ -41,6 +41,8 @@ export function createClientsService(deps: {
   random: Random;
   audit: AuditRecorder;
   access: Pick<AccessControl, 'snapshot'>;
+  /** Issue 13: the MAC of a client id stored with the client for the tenant lookup. */
+  lookup: store.ClientLookup;
   feed: ChangeFeed | undefined;
   /** Drops this node's cached tokens of a tenant at once (other nodes hear it through the feed). */
   revoked?: (tenantId: string) => void;
@@ -80,7 +82,7 @@ export function createClientsService(deps: {
         async (tx) => {
           const sa = await account(tx, tenantId, serviceAccountId);
           if (sa.disabled_at !== null) throw new AppError('conflict', { detail: 'The service account is disabled.' });
-          const client: OAuthClientRow = {
+          const client: Omit<OAuthClientRow, 'lookup_mac'> = {
             tenant_id: tenantId,
             id: uuidv7(clock, random),
             service_account_id: serviceAccountId,
@@ -91,7 +93,7 @@ export function createClientsService(deps: {
             created_by: ctx.actor.type === 'user' || ctx.actor.type === 'operator' ? ctx.actor.id : null,
             created_at: clock.now(),
           };
-          await store.insertClient(tx, client);
+          await store.insertClient(tx, deps.lookup, client);
           await audit.record(tx, tenantId, {
             action: 'oauth_client.created',
             actor: ctx.actor,
