@@ -119,9 +119,9 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
       const now = clock.now();
       const role = { tenant_id: tenantId, id: uuidv7(clock, random), name: input.name, description: input.description, permissions, created_at: now, updated_at: now };
       return transactor.withTenant(tenantId, async (tx) => {
-        await conflictOnDuplicate('A role with this name already exists.', () => store.insertRole(tx, access.integrity, role));
+        const stored = await conflictOnDuplicate('A role with this name already exists.', () => store.insertRole(tx, access.integrity, role));
         await record(tx, tenantId, ctx, 'role.created', [{ type: 'role', id: role.id, name: role.name }], { permissions: permissions.join(' ') });
-        return role;
+        return stored;
       });
     },
     updateRole: async (ctx: Caller, tenantId: string, id: string, changes: { name?: string | undefined; description?: string | undefined; permissions?: readonly string[] | undefined }) => {

@@ -65,7 +65,7 @@ function fingerprint(body: string): string {
   return new X509Certificate(`-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`).fingerprint256;
 }
 
-function toView(row: store.ConnectionRow): ConnectionView {
+function toView(row: Omit<store.ConnectionRow, 'integrity_mac'>): ConnectionView {
   return {
     id: row.id,
     name: row.name,
