@@ -82,9 +82,11 @@ export function createClientsService(deps: {
         async (tx) => {
           const sa = await account(tx, tenantId, serviceAccountId);
           if (sa.disabled_at !== null) throw new AppError('conflict', { detail: 'The service account is disabled.' });
-          const client: Omit<OAuthClientRow, 'lookup_mac'> = {
+          const id = uuidv7(clock, random);
+          const client: OAuthClientRow = {
             tenant_id: tenantId,
-            id: uuidv7(clock, random),
+            id,
+            lookup_mac: deps.lookup(id),
             service_account_id: serviceAccountId,
             name: input.name,
             token_endpoint_auth_method: input.tokenEndpointAuthMethod,
@@ -93,7 +95,7 @@ export function createClientsService(deps: {
             created_by: ctx.actor.type === 'user' || ctx.actor.type === 'operator' ? ctx.actor.id : null,
             created_at: clock.now(),
           };
-          await store.insertClient(tx, deps.lookup, client);
+          await store.insertClient(tx, client);
           await audit.record(tx, tenantId, {
             action: 'oauth_client.created',
             actor: ctx.actor,

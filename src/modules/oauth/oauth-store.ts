@@ -39,10 +39,11 @@ export async function getServiceAccount(tx: Tx, tenantId: string, id: string): P
   return tx.selectFrom('service_accounts').select(['id', 'name', 'disabled_at']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }
 
-export async function insertClient(tx: Tx, lookup: ClientLookup, row: Omit<OAuthClientRow, 'lookup_mac'>): Promise<void> {
+/** Inserts a client; its `lookup_mac` is the caller's `ClientLookup` of its id. */
+export async function insertClient(tx: Tx, row: OAuthClientRow): Promise<void> {
   await tx
     .insertInto('oauth_clients')
-    .values({ ...row, jwks: row.jwks === null ? null : (sql`${JSON.stringify(row.jwks)}::jsonb` as never), lookup_mac: lookup(row.id) })
+    .values({ ...row, jwks: row.jwks === null ? null : (sql`${JSON.stringify(row.jwks)}::jsonb` as never) })
     .execute();
 }
 

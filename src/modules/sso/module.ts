@@ -54,7 +54,7 @@ export const ssoModule = defineModule({
     return {
       api: { connections, signIn, enforcement },
       routes: async () => {
-        await registerSsoRoutes(ctx.http, { connections, signIn, enforcement, transactor: ctx.transactor, publicUrl: ctx.config.publicUrl, sessionCookie: identity.cookie, actorOf: auditActor, sourceOf: requestSource });
+        await registerSsoRoutes(ctx.http, { connections, signIn, enforcement, transactor: ctx.transactor, publicUrl: ctx.config.publicUrl, sessionCookie: identity.cookie, actorOf: auditActor, sourceOf: requestSource, integrity: identity.integrity });
       },
     };
   },

@@ -131,7 +131,7 @@ describe('SSO account links carry MACs: SQL cannot make an IdP vouch for an acco
 
   it('a connection changed through the API is re-MACed and still signs in (the update path works)', async () => {
     const org = await samlOrg('patched', victimIdp);
-    const patched = await api(t, org.admin, 'PATCH', `/api/v1/organizations/${org.orgId}/sso/connections/${org.connectionId}`, { default_role: 'developer' });
+    const patched = await api(t, org.admin, 'PATCH', `/api/v1/organizations/${org.orgId}/sso/connections/${org.connectionId}`, { default_role: 'security_analyst' });
     assert.equal(patched.statusCode, 200, patched.body);
     assert.equal((await signIn(org, victimIdp, `after-patch@${org.domain}`)).statusCode, 303);
   });
