@@ -225,6 +225,11 @@ async function definerChecks(db: Database<DB>): Promise<Check[]> {
      where n.nspname = 'public' and x.indisunique and t.relrowsecurity
        and exists (select 1 from pg_attribute a where a.attrelid = t.oid and a.attname = 'tenant_id' and not a.attisdropped)
        and not exists (select 1 from pg_attribute a where a.attrelid = t.oid and a.attname = 'tenant_id' and a.attnum = any (x.indkey::int2[]))
+       -- A table whose tenant_id is pinned to the platform tenant (totp_factors, disclosure, trust NDA)
+       -- has no other tenant to leak to: its rows are readable in the platform context anyway, and
+       -- any other context's insert fails the policy's WITH CHECK before the unique check.
+       and not exists (select 1 from pg_constraint c where c.conrelid = t.oid and c.contype = 'c'
+                         and pg_get_constraintdef(c.oid) like '%(tenant_id = ''00000000-0000-0000-0000-000000000000''::uuid)%')
      order by 1`.execute(db.app);
   const unscoped = indexes.rows.map((row) => row.name).filter((name) => !(name in GLOBAL_UNIQUE_INDEXES));
   const reviewed = indexes.rows.map((row) => row.name).filter((name) => name in GLOBAL_UNIQUE_INDEXES);
