@@ -268,7 +268,7 @@ peerSuite('SQL injected as parapet_app cannot mint or alter what authentication 
       }
       // The stored MACs are not readable outside the client's own organization.
       const table = name === 'parapet_oauth_client_tenant' ? 'oauth_clients' : 'oidc_applications';
-      const stored = await sql.query(`select lookup_mac from ${table}`).then((r) => r.rows, (error: Error) => error.message);
+      const stored = await sql.query<{ lookup_mac: Buffer }>(`select lookup_mac from ${table}`).then((r): unknown[] => r.rows, (error: unknown) => String(error));
       assert.ok(typeof stored === 'string' || stored.length === 0, `${table}: ${JSON.stringify(stored)}`);
       // The application's own lookup (it holds the key) still answers.
       assert.equal((await sql.query<{ tenant: string | null }>(`select ${name}($1) as tenant`, [integrity.rowMac(kind, [id])])).rows[0]?.tenant, org.orgId, name);

@@ -73,7 +73,7 @@ export function createFactorRegistry(transactor: AppTransactor): FactorRegistry 
   async function enrolledKinds(userId: string, tx: Tx, only?: (factor: SecondFactor) => boolean): Promise<string[]> {
     const asked = [...factors.values()].filter((factor) => only === undefined || only(factor));
     if (asked.length === 0) return [];
-    const row = await tx.selectNoFrom(() => asked.map((factor, i) => sql<unknown>`(select coalesce(json_agg(f), '[]'::json) from ${factor.enrolledQuery(tx, userId)} as f)`.as(`k${i}`))).executeTakeFirstOrThrow();
+    const row = await tx.selectNoFrom(() => asked.map((factor, i) => sql`(select coalesce(json_agg(f), '[]'::json) from ${factor.enrolledQuery(tx, userId)} as f)`.as(`k${i}`))).executeTakeFirstOrThrow();
     const answers = row as Record<string, unknown>;
     // Only rows whose MAC verifies count (each failure is logged as row_integrity_failed).
     return asked.filter((factor, i) => rowsOf(answers[`k${i}`]).some((r) => factor.enrolledValid(r))).map((factor) => factor.kind);
