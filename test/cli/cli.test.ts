@@ -51,7 +51,7 @@ describe('parapet CLI on embedded PGlite', () => {
     assert.equal(doctor.code, 0, doctor.out + doctor.err);
     assert.match(doctor.out, /OK\s+row-level security/);
     assert.match(doctor.out, /OK\s+key provider/);
-    assert.match(doctor.out, /OK\s+row MACs\s+every API key, role binding, live refresh token, TOTP factor, unused recovery code, passkey and live setup link carries a valid MAC/);
+    assert.match(doctor.out, /OK\s+row MACs\s+every API key, role binding, custom role, SSO connection, domain verification, live refresh token, TOTP factor, unused recovery code, passkey and live setup link carries a valid MAC/);
     assert.match(doctor.out, /OK\s+root key\s+local: wraps and unwraps under local\/1/);
     // Issue 13 properties 2–4 on PGlite: secrets sealed and keyed; binding and jobs login hold against bugs only.
     assert.match(doctor.out, /OK\s+secrets at rest/);
@@ -152,7 +152,9 @@ peerSuite('parapet doctor on a PostgreSQL server', skip, () => {
     // indexes without tenant_id, are listed (docs/tenancy.md reviews each); the per-user ones are gone.
     assert.match(doctor.out, /WARN\s+definer functions\s+.*parapet_api_key_tenant/);
     assert.doesNotMatch(doctor.out, /definer functions[^\n]*parapet_user_organizations/);
-    assert.match(doctor.out, /WARN\s+tenant unique indexes\s+.*invitations_token_hash_key/);
+    // Issue 13, property 5 (migration 0093): every unique index on a tenant table includes tenant_id
+    // (tables pinned to the platform tenant and the reviewed global ones aside, docs/tenancy.md).
+    assert.match(doctor.out, /OK\s+tenant unique indexes\s+every unique index on a tenant table includes tenant_id/);
     // Issue 13 properties 2, 3 and 4 (without a jobs URL, jobs share the request login: a warning).
     assert.match(doctor.out, /OK\s+secrets at rest/);
     assert.match(doctor.out, /OK\s+context binding/);

@@ -60,7 +60,7 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
   /** The permissions a binding gives, resolved in `tx` (a custom role that is gone gives none). */
   async function bindingPermissions(tx: Tx, tenantId: string, row: store.BindingRow): Promise<Permission[]> {
     if (row.built_in_role !== null) return [...BUILT_IN_ROLES[row.built_in_role].permissions];
-    const role = row.custom_role_id === null ? undefined : await store.getRole(tx, tenantId, row.custom_role_id);
+    const role = row.custom_role_id === null ? undefined : await store.getRole(tx, access.integrity, tenantId, row.custom_role_id);
     return role?.permissions.filter(isPermission) ?? [];
   }
 
@@ -88,7 +88,7 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
 
   async function rolePermissions(tx: Tx, tenantId: string, role: string): Promise<{ builtIn: string | null; customId: string | null; permissions: Permission[] }> {
     if (isBuiltInRole(role)) return { builtIn: role, customId: null, permissions: [...BUILT_IN_ROLES[role].permissions] };
-    const custom = /^[0-9a-f-]{36}$/i.test(role) ? await store.getRole(tx, tenantId, role.toLowerCase()) : undefined;
+    const custom = /^[0-9a-f-]{36}$/i.test(role) ? await store.getRole(tx, access.integrity, tenantId, role.toLowerCase()) : undefined;
     if (custom === undefined) throw new AppError('invalid_request', { errors: [{ pointer: '/role', detail: 'no such role in this organization' }] });
     return { builtIn: null, customId: custom.id, permissions: custom.permissions.filter(isPermission) };
   }
@@ -106,10 +106,10 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
   }
 
   return {
-    listRoles: (tenantId: string) => transactor.withTenant(tenantId, (tx) => store.listRoles(tx, tenantId)),
+    listRoles: (tenantId: string) => transactor.withTenant(tenantId, (tx) => store.listRoles(tx, access.integrity, tenantId)),
     getRole: (tenantId: string, id: string) =>
       transactor.withTenant(tenantId, async (tx) => {
-        const role = await store.getRole(tx, tenantId, id);
+        const role = await store.getRole(tx, access.integrity, tenantId, id);
         if (role === undefined) throw new AppError('not_found');
         return role;
       }),
@@ -119,9 +119,9 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
       const now = clock.now();
       const role = { tenant_id: tenantId, id: uuidv7(clock, random), name: input.name, description: input.description, permissions, created_at: now, updated_at: now };
       return transactor.withTenant(tenantId, async (tx) => {
-        await conflictOnDuplicate('A role with this name already exists.', () => store.insertRole(tx, role));
+        const stored = await conflictOnDuplicate('A role with this name already exists.', () => store.insertRole(tx, access.integrity, role));
         await record(tx, tenantId, ctx, 'role.created', [{ type: 'role', id: role.id, name: role.name }], { permissions: permissions.join(' ') });
-        return role;
+        return stored;
       });
     },
     updateRole: async (ctx: Caller, tenantId: string, id: string, changes: { name?: string | undefined; description?: string | undefined; permissions?: readonly string[] | undefined }) => {
@@ -129,13 +129,13 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
       if (permissions !== undefined) {
         await assertHoldsAll(ctx, permissions, { tenantId });
         // Narrowing a role takes permissions away from everyone bound to it: only from a holder.
-        const current = await transactor.withTenant(tenantId, (tx) => store.getRole(tx, tenantId, id));
+        const current = await transactor.withTenant(tenantId, (tx) => store.getRole(tx, access.integrity, tenantId, id));
         if (current === undefined) throw new AppError('not_found');
         await assertHoldsAll(ctx, current.permissions.filter(isPermission), { tenantId }, 'remove');
       }
       return transactor.withTenant(tenantId, async (tx) => {
         const patch = { ...(changes.name === undefined ? {} : { name: changes.name }), ...(changes.description === undefined ? {} : { description: changes.description }), ...(permissions === undefined ? {} : { permissions }) };
-        const role = await conflictOnDuplicate('A role with this name already exists.', () => store.updateRole(tx, tenantId, id, patch, clock.now()));
+        const role = await conflictOnDuplicate('A role with this name already exists.', () => store.updateRole(tx, access.integrity, tenantId, id, patch, clock.now()));
         if (role === undefined) throw new AppError('not_found');
         await access.changed(tx, tenantId);
         await record(tx, tenantId, ctx, 'role.updated', [{ type: 'role', id, name: role.name }], { permissions: role.permissions.join(' ') });
@@ -144,7 +144,7 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
     },
     /** Deletes a custom role nobody is bound to; only someone holding all of its permissions may. */
     deleteRole: async (ctx: Caller, tenantId: string, id: string) => {
-      const role = await transactor.withTenant(tenantId, (tx) => store.getRole(tx, tenantId, id));
+      const role = await transactor.withTenant(tenantId, (tx) => store.getRole(tx, access.integrity, tenantId, id));
       if (role === undefined) throw new AppError('not_found');
       await assertHoldsAll(ctx, role.permissions.filter(isPermission), { tenantId }, 'remove');
       await transactor.withTenant(tenantId, async (tx) => {

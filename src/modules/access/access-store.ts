@@ -2,9 +2,11 @@ import { sql, type Selectable } from 'kysely';
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { AccessRolesTable, OrganizationSecurityPoliciesTable, RoleBindingsTable, ServiceAccountsTable } from './access-tables.ts';
 import type { MfaMethod, OrgSecurityPolicy } from './org-policy.ts';
-import { bindingMac, bindingValid, type BindingIntegrity, type UnsealedBinding } from './binding-integrity.ts';
+import { bindingMac, bindingValid, roleMac, roleValid, type BindingIntegrity, type RoleIdentity, type UnsealedBinding } from './binding-integrity.ts';
 
 export type RoleRow = Selectable<AccessRolesTable>;
+/** A custom role as callers build one before the insert (its MAC is computed there). */
+export type UnsealedRole = Omit<RoleRow, 'integrity_mac'>;
 export type BindingRow = Selectable<RoleBindingsTable>;
 export type ServiceAccountRow = Selectable<ServiceAccountsTable>;
 
@@ -19,7 +21,7 @@ export async function loadAccessState(tx: Tx, integrity: BindingIntegrity, tenan
   const [members, bindings, roles, environments, disabled, policy] = await Promise.all([
     tx.selectFrom('memberships').select('user_id').where('tenant_id', '=', tenantId).execute(),
     tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).execute(),
-    tx.selectFrom('access_roles').select(['id', 'permissions']).where('tenant_id', '=', tenantId).execute(),
+    tx.selectFrom('access_roles').select(['tenant_id', 'id', 'permissions', 'created_at', 'integrity_mac']).where('tenant_id', '=', tenantId).execute(),
     tx.selectFrom('environments').select(['id', 'project_id']).where('tenant_id', '=', tenantId).execute(),
     tx.selectFrom('service_accounts').select('id').where('tenant_id', '=', tenantId).where('disabled_at', 'is not', null).execute(),
     getSecurityPolicy(tx, tenantId),
@@ -27,7 +29,9 @@ export async function loadAccessState(tx: Tx, integrity: BindingIntegrity, tenan
   // A disabled service account's bindings grant nothing.
   const off = new Set(disabled.map((row) => row.id));
   const sealed = bindings.filter((b) => bindingValid(integrity, b));
-  return { members, bindings: off.size === 0 ? sealed : sealed.filter((b) => !off.has(b.principal_id)), roles, environments, policy };
+  // A custom role without a valid MAC is absent: a binding to it grants nothing.
+  const sealedRoles = roles.filter((role) => roleValid(integrity, role)).map(({ id, permissions }) => ({ id, permissions }));
+  return { members, bindings: off.size === 0 ? sealed : sealed.filter((b) => !off.has(b.principal_id)), roles: sealedRoles, environments, policy };
 }
 
 /** The organization's stored security policy; undefined when it never changed a default. */
@@ -65,20 +69,36 @@ export async function putSecurityPolicy(tx: Tx, tenantId: string, policy: OrgSec
     .execute();
 }
 
-export async function listRoles(tx: Tx, tenantId: string): Promise<RoleRow[]> {
-  return tx.selectFrom('access_roles').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute();
+/** The organization's custom roles whose MAC verifies (issue 13: a role written by SQL is absent). */
+export async function listRoles(tx: Tx, integrity: BindingIntegrity, tenantId: string): Promise<RoleRow[]> {
+  const rows = await tx.selectFrom('access_roles').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute();
+  return rows.filter((row) => roleValid(integrity, row));
 }
 
-export async function getRole(tx: Tx, tenantId: string, id: string): Promise<RoleRow | undefined> {
-  return tx.selectFrom('access_roles').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+export async function getRole(tx: Tx, integrity: BindingIntegrity, tenantId: string, id: string): Promise<RoleRow | undefined> {
+  const row = await tx.selectFrom('access_roles').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return row !== undefined && roleValid(integrity, row) ? row : undefined;
 }
 
-export async function insertRole(tx: Tx, role: RoleRow): Promise<void> {
-  await tx.insertInto('access_roles').values(role).execute();
+/** Inserts a custom role with its MAC. */
+export async function insertRole(tx: Tx, integrity: BindingIntegrity, role: UnsealedRole): Promise<RoleRow> {
+  const row = { ...role, integrity_mac: roleMac(integrity, role) };
+  await tx.insertInto('access_roles').values(row).execute();
+  return row;
 }
 
-export async function updateRole(tx: Tx, tenantId: string, id: string, changes: Partial<Pick<RoleRow, 'name' | 'description' | 'permissions'>>, now: Date): Promise<RoleRow | undefined> {
-  return tx.updateTable('access_roles').set({ ...changes, updated_at: now }).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst();
+/** Changes a custom role whose MAC verifies, re-MACing it in the same statement; undefined when there is none. */
+export async function updateRole(tx: Tx, integrity: BindingIntegrity, tenantId: string, id: string, changes: Partial<Pick<RoleRow, 'name' | 'description' | 'permissions'>>, now: Date): Promise<RoleRow | undefined> {
+  const current = await tx.selectFrom('access_roles').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).forUpdate().executeTakeFirst();
+  if (current === undefined || !roleValid(integrity, current)) return undefined;
+  const permissions = changes.permissions ?? current.permissions;
+  return tx
+    .updateTable('access_roles')
+    .set({ ...changes, updated_at: now, integrity_mac: roleMac(integrity, { tenant_id: tenantId, id: current.id, permissions, created_at: current.created_at }) })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function deleteRole(tx: Tx, tenantId: string, id: string): Promise<boolean> {
@@ -218,6 +238,23 @@ export async function upgradeBindingMacs(transactor: AppTransactor, integrity: B
       tx.updateTable('role_bindings').set({ integrity_mac: bindingMac(integrity, copy) }).where('tenant_id', '=', copy.tenant_id).where('id', '=', copy.id).where('integrity_mac', 'is', null).execute(),
     );
     await transactor.withJobs((tx) => sql`delete from role_bindings_mac_upgrade where tenant_id = ${copy.tenant_id} and id = ${copy.id}`.execute(tx));
+  }
+  return copies.length;
+}
+
+/**
+ * Issue 13: MACs the custom roles that predate row MACs, once, at start (migration 0090), from the
+ * copy the migration took as the owner — not the live row — so a permission list raised since
+ * grants nothing. As for bindings: copies read and deleted in the verified jobs context, each live
+ * row updated in its organization's context only while it has no MAC. Returns how many.
+ */
+export async function upgradeRoleMacs(transactor: AppTransactor, integrity: BindingIntegrity): Promise<number> {
+  const copies = await transactor.withJobs(async (tx) => (await sql<RoleIdentity>`select tenant_id, id, permissions, created_at from access_roles_mac_upgrade`.execute(tx)).rows);
+  for (const copy of copies) {
+    await transactor.withTenant(copy.tenant_id, (tx) =>
+      tx.updateTable('access_roles').set({ integrity_mac: roleMac(integrity, copy) }).where('tenant_id', '=', copy.tenant_id).where('id', '=', copy.id).where('integrity_mac', 'is', null).execute(),
+    );
+    await transactor.withJobs((tx) => sql`delete from access_roles_mac_upgrade where tenant_id = ${copy.tenant_id} and id = ${copy.id}`.execute(tx));
   }
   return copies.length;
 }

@@ -9,6 +9,8 @@ export interface AccessRolesTable {
   permissions: string[];
   created_at: Date;
   updated_at: Date;
+  /** Issue 13: HMAC under the keyring's `row-integrity` key (binding-integrity.ts, `access-role/1`); null on rows the application did not write. */
+  integrity_mac: Buffer | null;
 }
 
 export interface ServiceAccountsTable {

@@ -63,3 +63,30 @@ export function organizationRoleBinding(input: { readonly tenantId: string; read
     last_used_at: null,
   };
 }
+
+export const ACCESS_ROLE_ROW = 'access-role/1';
+
+/** The fields of a custom role a decision reads: which permissions it gives, with its id, tenant and creation. */
+export interface RoleIdentity {
+  readonly tenant_id: string;
+  readonly id: string;
+  readonly permissions: readonly string[];
+  readonly created_at: Date;
+}
+
+/**
+ * Issue 13, property 1: a custom role's permission list is under the same `row-integrity` MAC as
+ * bindings (a binding to a custom role grants what the role lists, so raising the list by SQL would
+ * raise every binding to it). Name, description and `updated_at` decide nothing and are left out;
+ * an update of the permissions re-MACs the row in the same statement.
+ */
+const roleFields = (row: RoleIdentity): unknown[] => [row.tenant_id, row.id, row.permissions, row.created_at];
+
+export function roleMac(integrity: BindingIntegrity, row: RoleIdentity): Buffer {
+  return integrity.rowMac(ACCESS_ROLE_ROW, roleFields(row));
+}
+
+/** True when the custom role carries its MAC; a false answer is logged (ids only) and the role is treated as absent (it grants nothing). */
+export function roleValid(integrity: BindingIntegrity, row: RoleIdentity & { readonly integrity_mac: Uint8Array | null }): boolean {
+  return integrity.rowValid(ACCESS_ROLE_ROW, roleFields(row), row.integrity_mac, { table: 'access_roles', id: row.id, tenantId: row.tenant_id });
+}

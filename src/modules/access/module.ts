@@ -9,7 +9,7 @@ import { createAccessControl, type AccessControl } from './access-control.ts';
 import { registerAuthorization } from './access-hook.ts';
 import { registerAccessRoutes } from './access-routes.ts';
 import { createAccessService, type AccessService } from './access-service.ts';
-import { grantCreator, upgradeBindingMacs } from './access-store.ts';
+import { grantCreator, upgradeBindingMacs, upgradeRoleMacs } from './access-store.ts';
 import { createSecurityPolicyService } from './security-policy.ts';
 import { registerSecurityPolicyRoutes } from './security-policy-routes.ts';
 import { ACCESS_RETENTION } from './retention.ts';
@@ -37,6 +37,7 @@ export const accessModule = defineModule({
     service_accounts: { scope: 'tenant' },
     role_bindings: { scope: 'tenant' },
     role_bindings_mac_upgrade: { scope: 'platform', reason: 'Role bindings that predate row MACs (migration 0063), copied by the owner and MAC\'d once at start in the jobs context.' },
+    access_roles_mac_upgrade: { scope: 'platform', reason: 'Custom roles that predate row MACs (migration 0090), copied by the owner and MAC\'d once at start in the jobs context.' },
     organization_security_policies: { scope: 'tenant' },
   },
   migrations: new URL('./migrations/', import.meta.url),
@@ -45,6 +46,7 @@ export const accessModule = defineModule({
   retention: ACCESS_RETENTION,
   create: async (ctx, { audit, identity }) => {
     await upgradeBindingMacs(ctx.transactor, identity.integrity);
+    await upgradeRoleMacs(ctx.transactor, identity.integrity);
     const { transactor, clock, random } = ctx;
     const control = createAccessControl({ transactor, clock, audit: audit.recorder, feed: ctx.feed, logger: ctx.logger, integrity: identity.integrity });
     const service = createAccessService({ transactor, clock, random, audit: audit.recorder, access: control, reviewContributors: ctx.contributions.reviewContributors });

@@ -90,7 +90,7 @@ export async function keyFixture(options: { clock?: Clock; database?: TestDataba
         let customRoleId: string | null = null;
         if ('permissions' in grant) {
           customRoleId = crypto.randomUUID();
-          await insertRole(tx, { tenant_id: orgId, id: customRoleId, name: `role ${customRoleId}`, description: '', permissions: grant.permissions, created_at: now(), updated_at: now() });
+          await insertRole(tx, createRowIntegrity(TEST_KEYRING.derive('row-integrity')), { tenant_id: orgId, id: customRoleId, name: `role ${customRoleId}`, description: '', permissions: grant.permissions, created_at: now(), updated_at: now() });
         }
         await insertBinding(tx, createRowIntegrity(TEST_KEYRING.derive('row-integrity')), {
           tenant_id: orgId,

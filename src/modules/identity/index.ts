@@ -20,7 +20,7 @@ export { registerUserAdminRoutes } from './user-admin-routes.ts';
 export { answerSignIn, SignedInUser, SignInAnswer, TokenRequestFields, wantsTokens, type ApiClientTokens, type IssueApiClientTokens, type TokenRequest } from './sign-in-answer.ts';
 export type { FirstFactorUpgrade } from './mfa/first-factor-upgrade.ts';
 export { identityModule, allowedOrigins, type IdentityApi, type LocalSignInGuard } from './module.ts';
-export { createFactorRegistry, type FactorProof, type FactorRegistry, type SecondFactor, type VerifiedFactor } from './mfa/index.ts';
+export { createFactorRegistry, jsonBytes, jsonDate, type FactorProof, type FactorRegistry, type SecondFactor, type VerifiedFactor } from './mfa/index.ts';
 export { tightenMemberSessions } from './identity-store.ts';
 export { createUserLookups, isActivePlatformOperator, type UserLookups } from './user-lookups.ts';
 export { IDENTITY_ERRORS } from './errors.ts';

@@ -15,6 +15,9 @@ import { assertProblem } from '../../../test/support/problem.ts';
 import { peerSuite } from '../../../test/support/peer-suite.ts';
 import { createOrg } from '../../../test/support/access.ts';
 import { PLATFORM_TENANT_ID } from '../audit/index.ts';
+import { createClient, secretToken, seedOrg, seedServiceAccount, tokenRequest } from '../oauth/oauth-test-fixture.ts';
+import { TEST_KEYRING } from '../../../test/support/databases.ts';
+import { createRowIntegrity } from './row-integrity.ts';
 
 const skip = await postgresSkipReason();
 
@@ -44,12 +47,12 @@ const DEFINER_FUNCTIONS: Readonly<Record<string, { readonly open: boolean; reado
   parapet_invitation_organizations: { open: false, note: 'organizations that invited the verified actor (no arguments, 0054)' },
   parapet_key_tenants: { open: false, note: 'every tenant id with keys, only in the verified jobs context (0054)' },
   parapet_lifecycle_tenants: { open: false, note: 'every tenant id, only in the verified jobs context (0054)' },
-  parapet_oauth_client_tenant: { open: true, note: 'the tenant of any OAuth client id' },
-  parapet_oidc_application_tenant: { open: true, note: 'the tenant of any OIDC application (client) id' },
+  parapet_oauth_client_tenant: { open: false, note: 'the tenant of the OAuth client whose id has this MAC under a keyring key the database never holds; an id alone answers nothing (0092)' },
+  parapet_oidc_application_tenant: { open: false, note: 'the tenant of the OIDC application whose client id has this MAC under a keyring key the database never holds; an id alone answers nothing (0092)' },
   parapet_organizations_created_by_actor: { open: false, note: 'organizations created by the verified actor' },
   parapet_scim_directory: { open: false, note: 'the organization of a SCIM directory, only given the digest of its live bearer token (0058)' },
   parapet_sso_enforcement: { open: false, note: 'the organizations requiring SSO for the verified actor’s own e-mail domain, and whether the actor is one of their break-glass accounts (no arguments, 0084)' },
-  parapet_sso_route: { open: false, note: 'the organization and connection of a verified email domain only: public by design (GET /api/v1/sso/lookup answers the same)' },
+  parapet_sso_route: { open: false, note: 'the organization and connection of a verified email domain, with the verification’s id, time and MAC (0091) and never its token: public by design (GET /api/v1/sso/lookup answers the same)' },
   parapet_unnotified_organization_deletions: { open: false, note: 'tenant ids with unnotified deletions, only in the verified jobs context (0054)' },
   parapet_user_mfa_requirements: { open: false, note: 'MFA requirements of the verified actor’s organizations (no arguments, 0055)' },
   parapet_user_organizations: { open: false, note: 'the organizations of the verified actor (no arguments, 0055)' },
@@ -247,5 +250,39 @@ peerSuite('SQL injected as parapet_app cannot mint or alter what authentication 
       // The old form naming the subject is gone.
       await assert.rejects(sql.query(`select ${name}($1::uuid)`, [admin.userId]), /does not exist/, name);
     }
+  });
+
+  it('TEN-1: the client-id lookups answer only to the MAC of the id, which parapet_app cannot compute (0092)', async () => {
+    const org = await seedOrg(t, 'lookups');
+    const client = await createClient(t, org, await seedServiceAccount(t, org, 'lookup', ['viewer']), { name: 'lookup' });
+    const env = await t.inject({ method: 'POST', url: `/api/v1/organizations/${org.orgId}/projects/${org.projectId}/environments`, payload: { name: 'production', kind: 'production' }, headers: { cookie: org.cookie } });
+    const created = await t.inject({
+      method: 'POST',
+      url: `/api/v1/organizations/${org.orgId}/projects/${org.projectId}/environments/${env.json<{ id: string }>().id}/applications`,
+      payload: { name: 'Public app', client_type: 'public', first_party: true, redirect_uris: ['http://127.0.0.1:9/cb'] },
+      headers: { cookie: org.cookie },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const application = created.json<{ client_id: string }>().client_id;
+    const calls = { parapet_oauth_client_tenant: [client.client_id, 'oauth-client-lookup/1'], parapet_oidc_application_tenant: [application, 'oidc-application-lookup/1'] } as const;
+    const integrity = createRowIntegrity(TEST_KEYRING.derive('row-integrity'));
+    for (const [name, [id, kind]] of Object.entries(calls)) {
+      // The old form, naming the id, is gone.
+      await assert.rejects(sql.query(`select ${name}($1::uuid)`, [id]), /does not exist/, name);
+      // What SQL can derive from an id it holds answers nothing: the id's bytes, its SHA-256, an HMAC under a guessed key.
+      for (const guess of [Buffer.from(id.replaceAll('-', ''), 'hex'), createHash('sha256').update(id).digest(), createRowIntegrity(randomBytes(32)).rowMac(kind, [id])]) {
+        assert.equal((await sql.query<{ tenant: string | null }>(`select ${name}($1) as tenant`, [guess])).rows[0]?.tenant, null, name);
+      }
+      // The stored MACs are not readable outside the client's own organization.
+      const table = name === 'parapet_oauth_client_tenant' ? 'oauth_clients' : 'oidc_applications';
+      const stored = await sql.query<{ lookup_mac: Buffer }>(`select lookup_mac from ${table}`).then((r): unknown[] => r.rows, (error: unknown) => String(error));
+      assert.ok(typeof stored === 'string' || stored.length === 0, `${table}: ${JSON.stringify(stored)}`);
+      // The application's own lookup (it holds the key) still answers.
+      assert.equal((await sql.query<{ tenant: string | null }>(`select ${name}($1) as tenant`, [integrity.rowMac(kind, [id])])).rows[0]?.tenant, org.orgId, name);
+    }
+    // Over HTTP the token endpoint still finds the client by its id, and still refuses a wrong secret.
+    await secretToken(t, client);
+    const refused = await tokenRequest(t, { grant_type: 'client_credentials' }, { authorization: `Basic ${Buffer.from(`${client.client_id}:pcs_wrong`).toString('base64')}` });
+    assert.equal(refused.statusCode, 401);
   });
 });

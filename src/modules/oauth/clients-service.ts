@@ -41,6 +41,8 @@ export function createClientsService(deps: {
   random: Random;
   audit: AuditRecorder;
   access: Pick<AccessControl, 'snapshot'>;
+  /** Issue 13: the MAC of a client id stored with the client for the tenant lookup. */
+  lookup: store.ClientLookup;
   feed: ChangeFeed | undefined;
   /** Drops this node's cached tokens of a tenant at once (other nodes hear it through the feed). */
   revoked?: (tenantId: string) => void;
@@ -80,9 +82,11 @@ export function createClientsService(deps: {
         async (tx) => {
           const sa = await account(tx, tenantId, serviceAccountId);
           if (sa.disabled_at !== null) throw new AppError('conflict', { detail: 'The service account is disabled.' });
+          const id = uuidv7(clock, random);
           const client: OAuthClientRow = {
             tenant_id: tenantId,
-            id: uuidv7(clock, random),
+            id,
+            lookup_mac: deps.lookup(id),
             service_account_id: serviceAccountId,
             name: input.name,
             token_endpoint_auth_method: input.tokenEndpointAuthMethod,

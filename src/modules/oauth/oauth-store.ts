@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
-import type { Tx } from '../../database.ts';
+import type { AppTransactor, Tx } from '../../database.ts';
+import type { RowIntegrity } from '../identity/index.ts';
 import type { OAuthClientsTable } from './oauth-tables.ts';
 
 export type OAuthClientRow = Selectable<OAuthClientsTable>;
@@ -13,12 +14,24 @@ export interface ClientWithAccount {
 
 // Every statement runs inside withTenant; queries still name tenant_id (see tenants-store.ts).
 
+/** The MAC of a client id (`oauth-client-lookup/1`) under a keyring key the database never holds. */
+export type ClientLookup = (clientId: string) => Buffer;
+
+export const CLIENT_LOOKUP_ROW = 'oauth-client-lookup/1';
+
+/** The lookup MAC of a client id with the identity module's row MACs. */
+export function clientLookupOf(integrity: Pick<RowIntegrity, 'rowMac'>): ClientLookup {
+  return (clientId) => integrity.rowMac(CLIENT_LOOKUP_ROW, [clientId.toLowerCase()]);
+}
+
 /**
  * The tenant a client id belongs to, before any tenant context exists: through a SECURITY DEFINER
- * function that returns the tenant id only (migration 0009).
+ * function that returns the tenant id only (migration 0009). Issue 13: the function is asked with
+ * the MAC of the id, not the id (migration 0092), so SQL running as parapet_app — which cannot
+ * compute the MAC — learns nothing about an id it holds.
  */
-export async function clientTenant(tx: Tx, clientId: string): Promise<string | undefined> {
-  const result = await sql<{ tenant_id: string | null }>`select parapet_oauth_client_tenant(${clientId}::uuid) as tenant_id`.execute(tx);
+export async function clientTenant(tx: Tx, lookup: ClientLookup, clientId: string): Promise<string | undefined> {
+  const result = await sql<{ tenant_id: string | null }>`select parapet_oauth_client_tenant(${lookup(clientId)}) as tenant_id`.execute(tx);
   return result.rows[0]?.tenant_id ?? undefined;
 }
 
@@ -26,11 +39,26 @@ export async function getServiceAccount(tx: Tx, tenantId: string, id: string): P
   return tx.selectFrom('service_accounts').select(['id', 'name', 'disabled_at']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
 }
 
+/** Inserts a client; its `lookup_mac` is the caller's `ClientLookup` of its id. */
 export async function insertClient(tx: Tx, row: OAuthClientRow): Promise<void> {
   await tx
     .insertInto('oauth_clients')
     .values({ ...row, jwks: row.jwks === null ? null : (sql`${JSON.stringify(row.jwks)}::jsonb` as never) })
     .execute();
+}
+
+/**
+ * Issue 13: gives the clients that predate migration 0092 their lookup MAC, once, at start, from
+ * the (tenant, id) pairs the migration copied as the owner: read and deleted in the verified jobs
+ * context, each row updated in its organization's context. Returns how many.
+ */
+export async function upgradeClientLookups(transactor: AppTransactor, lookup: ClientLookup): Promise<number> {
+  const copies = await transactor.withJobs(async (tx) => (await sql<{ tenant_id: string; id: string }>`select tenant_id, id from oauth_clients_lookup_upgrade`.execute(tx)).rows);
+  for (const copy of copies) {
+    await transactor.withTenant(copy.tenant_id, (tx) => tx.updateTable('oauth_clients').set({ lookup_mac: lookup(copy.id) }).where('tenant_id', '=', copy.tenant_id).where('id', '=', copy.id).execute());
+    await transactor.withJobs((tx) => sql`delete from oauth_clients_lookup_upgrade where tenant_id = ${copy.tenant_id} and id = ${copy.id}`.execute(tx));
+  }
+  return copies.length;
 }
 
 export async function listClients(tx: Tx, tenantId: string, serviceAccountId: string, after: string | undefined, limit: number): Promise<OAuthClientRow[]> {

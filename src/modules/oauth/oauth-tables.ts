@@ -13,6 +13,11 @@ export interface OAuthClientsTable {
   jwks: ClientJwks | null;
   created_by: string | null;
   created_at: Date;
+  /**
+   * Issue 13: HMAC of the client id under the keyring (`RowIntegrity.rowMac`, kind
+   * `oauth-client-lookup/1`): what `parapet_oauth_client_tenant` is asked with (migration 0092).
+   */
+  lookup_mac: Buffer | null;
 }
 
 export interface OAuthAssertionJtisTable {

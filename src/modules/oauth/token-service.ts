@@ -6,7 +6,7 @@ import { PLATFORM_TENANT_ID, type AuditActor, type AuditRecorder, type AuditSour
 import { signAccessToken, type TokenKeys } from '../tokens/index.ts';
 import { invalidClient, presentedCredential, secretMatches, verifyClientAssertion, type PresentedCredential } from './client-credentials.ts';
 import { OAuthError } from './oauth-error.ts';
-import { clientTenant, clientWithAccount, useAssertionJti, type ClientWithAccount } from './oauth-store.ts';
+import { clientTenant, clientWithAccount, useAssertionJti, type ClientLookup, type ClientWithAccount } from './oauth-store.ts';
 
 /** Access tokens live 15 minutes (RFC 9700 §2.2: short-lived, audience-restricted, no refresh token). */
 export const ACCESS_TOKEN_TTL_S = 900;
@@ -60,6 +60,8 @@ export function createTokenService(deps: {
   access: Pick<AccessControl, 'snapshot'>;
   keys: TokenKeys;
   endpoints: OAuthEndpoints;
+  /** Issue 13: the MAC of a client id the tenant lookup is asked with. */
+  lookup: ClientLookup;
 }): TokenService {
   const { transactor, clock, random, audit, endpoints } = deps;
 
@@ -105,7 +107,7 @@ export function createTokenService(deps: {
       const fail = (cause?: unknown) => invalidClient(credential.method, cause);
 
       const clientId = credential.clientId.toLowerCase();
-      const tenantId = UUID.test(clientId) ? await transactor.withPlatform((tx) => clientTenant(tx, clientId)) : undefined;
+      const tenantId = UUID.test(clientId) ? await transactor.withPlatform((tx) => clientTenant(tx, deps.lookup, clientId)) : undefined;
       if (tenantId === undefined) {
         // Same work as for a known client whose secret is wrong, then the same answer.
         if (credential.method !== 'private_key_jwt') secretMatches(credential.secret, null);

@@ -85,7 +85,7 @@ function checkRedirectUri(value: string, pointer: string): void {
 }
 
 /** An organization's OpenID applications, per environment (issue 17). Routes authorize first. */
-export function createApplicationsService(deps: { transactor: AppTransactor; clock: Clock; random: Random; audit: AuditRecorder; changed?: (clientId: string) => void }): ApplicationsService {
+export function createApplicationsService(deps: { transactor: AppTransactor; clock: Clock; random: Random; audit: AuditRecorder; changed?: (clientId: string) => void; lookup: (clientId: string) => Buffer }): ApplicationsService {
   const { transactor, clock, random, audit } = deps;
   const scoped = (tx: Tx, where: Where) => tx.selectFrom('oidc_applications').selectAll().where('tenant_id', '=', where.tenantId).where('project_id', '=', where.projectId).where('environment_id', '=', where.environmentId);
 
@@ -106,9 +106,11 @@ export function createApplicationsService(deps: { transactor: AppTransactor; clo
         throw new AppError('invalid_request', { errors: [{ pointer: '/body/jwks', detail: 'jwks and jwks_uri are for private_key_jwt only' }] });
       }
       const secret = method === 'client_secret_basic' ? `${APPLICATION_SECRET_PREFIX}${newSecretToken(random)}` : undefined;
+      const id = uuidv7(clock, random);
       const application: ApplicationRow = {
         tenant_id: where.tenantId,
-        id: uuidv7(clock, random),
+        id,
+        lookup_mac: deps.lookup(id),
         project_id: where.projectId,
         environment_id: where.environmentId,
         name: input.name,
@@ -183,9 +185,26 @@ export function createApplicationsService(deps: { transactor: AppTransactor; clo
     },
     byClientId: async (clientId) => {
       if (!UUID.test(clientId)) return undefined;
-      const tenantId = await transactor.withPlatform(async (tx) => (await sql<{ tenant_id: string | null }>`select parapet_oidc_application_tenant(${clientId}::uuid) as tenant_id`.execute(tx)).rows[0]?.tenant_id ?? undefined);
+      // Issue 13: asked with the MAC of the id (migration 0093), which SQL running as parapet_app cannot compute.
+      const tenantId = await transactor.withPlatform(async (tx) => (await sql<{ tenant_id: string | null }>`select parapet_oidc_application_tenant(${deps.lookup(clientId)}) as tenant_id`.execute(tx)).rows[0]?.tenant_id ?? undefined);
       if (tenantId === undefined) return undefined;
       return transactor.withTenant(tenantId, (tx) => tx.selectFrom('oidc_applications').selectAll().where('tenant_id', '=', tenantId).where('id', '=', clientId).executeTakeFirst());
     },
   };
+}
+
+export const APPLICATION_LOOKUP_ROW = 'oidc-application-lookup/1';
+
+/**
+ * Issue 13: gives the applications that predate migration 0093 their lookup MAC, once, at start,
+ * from the (tenant, id) pairs the migration copied as the owner: read and deleted in the verified
+ * jobs context, each row updated in its organization's context. Returns how many.
+ */
+export async function upgradeApplicationLookups(transactor: AppTransactor, lookup: (clientId: string) => Buffer): Promise<number> {
+  const copies = await transactor.withJobs(async (tx) => (await sql<{ tenant_id: string; id: string }>`select tenant_id, id from oidc_applications_lookup_upgrade`.execute(tx)).rows);
+  for (const copy of copies) {
+    await transactor.withTenant(copy.tenant_id, (tx) => tx.updateTable('oidc_applications').set({ lookup_mac: lookup(copy.id) }).where('tenant_id', '=', copy.tenant_id).where('id', '=', copy.id).execute());
+    await transactor.withJobs((tx) => sql`delete from oidc_applications_lookup_upgrade where tenant_id = ${copy.tenant_id} and id = ${copy.id}`.execute(tx));
+  }
+  return copies.length;
 }

@@ -6,7 +6,7 @@ import { createArtifactAdapterFactory } from './artifact-adapter.ts';
 import { createAddressGuard } from '../audit-streaming/index.ts';
 import { createBackchannelLogout } from './backchannel-logout.ts';
 import { registerApplicationsRoutes } from './applications-routes.ts';
-import { createApplicationsService, type ApplicationsService } from './applications-service.ts';
+import { APPLICATION_LOOKUP_ROW, createApplicationsService, upgradeApplicationLookups, type ApplicationsService } from './applications-service.ts';
 import { createGrantSessions, type GrantSessions } from './grant-sessions.ts';
 import { createResourceServers } from './resource-servers.ts';
 import { registerResourceServerRoutes } from './resource-servers-routes.ts';
@@ -50,15 +50,18 @@ export const openidModule = defineModule({
     oidc_artifacts: { scope: 'platform', reason: "The provider's codes, grants, tokens and interactions exist before any organization is known; rows are MAC'd and keyed by digest (docs/openid-provider.md)." },
     oidc_grant_sessions: { scope: 'platform', reason: 'Ties a grant to the platform-level Parapet session it came from.' },
     oidc_backchannel_outbox: { scope: 'platform', reason: 'Back-channel logout notices owed when a platform-level Parapet session ends (fed by oidc_grant_sessions): application id, user id and sid, no token; deleted once delivered or given up.' },
+    oidc_applications_lookup_upgrade: { scope: 'platform', reason: 'The (tenant, id) of applications that predate lookup MACs (migration 0093), copied by the owner and given their MAC once at start in the jobs context.' },
     oidc_rsa_signing_keys: { scope: 'platform', reason: "The issuer's RS256 signing keys (sealed under the keyring), not any organization's data." },
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: OPENID_ERRORS,
   auditActions: OPENID_AUDIT_ACTIONS,
   options: OPENID_OPTIONS,
-  create: (ctx, { access, audit, identity, tokens }) => {
+  create: async (ctx, { access, audit, identity, tokens }) => {
     const { transactor, clock, random, config } = ctx;
-    const applications = createApplicationsService({ transactor, clock, random, audit: audit.recorder });
+    const lookup = (clientId: string) => identity.integrity.rowMac(APPLICATION_LOOKUP_ROW, [clientId.toLowerCase()]);
+    await upgradeApplicationLookups(transactor, lookup);
+    const applications = createApplicationsService({ transactor, clock, random, audit: audit.recorder, lookup });
     const resourceServers = createResourceServers({ transactor, clock, random, audit: audit.recorder });
     const resourceServer = async (clientId: string, identifier: string) => {
       const app = await applications.byClientId(clientId);

@@ -34,6 +34,11 @@ export interface OidcApplicationsTable {
   secret_hash: Buffer | null;
   created_by: string | null;
   created_at: Date;
+  /**
+   * Issue 13: HMAC of the client id under the keyring (`RowIntegrity.rowMac`, kind
+   * `oidc-application-lookup/1`): what `parapet_oidc_application_tenant` is asked with (migration 0093).
+   */
+  lookup_mac: ColumnType<Buffer | null, Buffer | null | undefined, Buffer | null>;
 }
 
 export interface OidcArtifactsTable {

@@ -41,7 +41,7 @@ export const passkeysModule = defineModule({
       relyingParty: relyingPartyFor(ctx.config.publicUrl),
       integrity: identity.integrity,
     });
-    identity.mfa.registry.register(passkeySecondFactor(passkeys));
+    identity.mfa.registry.register(passkeySecondFactor(passkeys, identity.integrity));
     return {
       api: passkeys,
       routes: (http) => {

@@ -10,6 +10,7 @@ import type { AuditRecorder } from '../audit/index.ts';
 import type { FieldEncryption } from '../keys/index.ts';
 import { parseIdpMetadata } from './saml-sp.ts';
 import * as store from './sso-store.ts';
+import type { SsoIntegrity } from './sso-integrity.ts';
 
 /** A connection as an administrator creates or edits it (the secret write-only). */
 export interface ConnectionInput {
@@ -64,7 +65,7 @@ function fingerprint(body: string): string {
   return new X509Certificate(`-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`).fingerprint256;
 }
 
-function toView(row: store.ConnectionRow): ConnectionView {
+function toView(row: Omit<store.ConnectionRow, 'integrity_mac'>): ConnectionView {
   return {
     id: row.id,
     name: row.name,
@@ -110,7 +111,10 @@ export function createConnectionsService(deps: {
   dnsServers: readonly string[];
   /** Told when a connection changes, so cached IdP configuration is dropped. */
   changed: (connectionId: string) => void;
+  /** Issue 13: row MACs of connections and domain verifications. */
+  integrity: SsoIntegrity;
 }) {
+  const { integrity } = deps;
   const { transactor, clock, random, audit, fields } = deps;
 
   /** Just-in-time members get a built-in role (custom roles: planned). */
@@ -133,7 +137,7 @@ export function createConnectionsService(deps: {
       assertRole(input.defaultRole);
       const id = uuidv7(clock, random);
       const now = clock.now();
-      let row: store.ConnectionRow = { tenant_id: tenantId, id, name: input.name, protocol: input.protocol, enabled: input.enabled ?? true, default_role: input.defaultRole, oidc_issuer: null, oidc_client_id: null, oidc_client_secret_sealed: null, oidc_scopes: null, saml_idp_entity_id: null, saml_idp_sso_url: null, saml_idp_certs: null, saml_allow_idp_initiated: false, created_at: now, updated_at: now };
+      let row: Omit<store.ConnectionRow, 'integrity_mac'> = { tenant_id: tenantId, id, name: input.name, protocol: input.protocol, enabled: input.enabled ?? true, default_role: input.defaultRole, oidc_issuer: null, oidc_client_id: null, oidc_client_secret_sealed: null, oidc_scopes: null, saml_idp_entity_id: null, saml_idp_sso_url: null, saml_idp_certs: null, saml_allow_idp_initiated: false, created_at: now, updated_at: now };
       if (input.protocol === 'oidc') {
         if (input.oidc === undefined) throw invalid('/oidc', 'required for an OIDC connection');
         if (!/^https?:\/\//.test(input.oidc.issuer)) throw invalid('/oidc/issuer', 'must be an http(s) URL');
@@ -148,7 +152,7 @@ export function createConnectionsService(deps: {
       await transactor.withTenant(
         tenantId,
         async (tx) => {
-          await store.insertConnection(tx, row);
+          await store.insertConnection(tx, integrity, row);
           await audit.record(tx, tenantId, { action: 'sso.connection_created', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'sso_connection', id, name: input.name }], metadata: { protocol: input.protocol, default_role: input.defaultRole, idp_initiated: row.saml_allow_idp_initiated } });
         },
         by.principal.kind === 'user' ? by.principal.userId : undefined,
@@ -156,10 +160,10 @@ export function createConnectionsService(deps: {
       return toView(row);
     },
 
-    list: async (tenantId: string): Promise<ConnectionView[]> => (await transactor.withTenant(tenantId, (tx) => store.listConnections(tx, tenantId))).map(toView),
+    list: async (tenantId: string): Promise<ConnectionView[]> => (await transactor.withTenant(tenantId, (tx) => store.listConnections(tx, integrity, tenantId))).map(toView),
 
     get: async (tenantId: string, id: string): Promise<ConnectionView> => {
-      const row = await transactor.withTenant(tenantId, (tx) => store.findConnection(tx, tenantId, id));
+      const row = await transactor.withTenant(tenantId, (tx) => store.findConnection(tx, integrity, tenantId, id));
       if (row === undefined) throw new AppError('not_found');
       return toView(row);
     },
@@ -177,13 +181,13 @@ export function createConnectionsService(deps: {
       const row = await transactor.withTenant(
         tenantId,
         async (tx) => {
-          const current = await store.findConnection(tx, tenantId, id);
+          const current = await store.findConnection(tx, integrity, tenantId, id, true);
           if (current === undefined) throw new AppError('not_found');
           if ((certs !== undefined || changes.allowIdpInitiated !== undefined) && current.protocol !== 'saml') throw invalid('/idp_certs', 'only for SAML connections');
           const set: Partial<store.ConnectionRow> = { updated_at: clock.now(), ...(changes.enabled === undefined ? {} : { enabled: changes.enabled }), ...(changes.defaultRole === undefined ? {} : { default_role: changes.defaultRole }), ...(certs === undefined ? {} : { saml_idp_certs: certs }), ...(changes.allowIdpInitiated === undefined ? {} : { saml_allow_idp_initiated: changes.allowIdpInitiated }) };
-          await store.updateConnection(tx, tenantId, id, set);
+          const updated = await store.updateConnection(tx, integrity, current, set);
           await audit.record(tx, tenantId, { action: 'sso.connection_updated', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'sso_connection', id }], metadata: { fields: Object.keys(set).filter((k) => k !== 'updated_at').join(',') } });
-          return { ...current, ...set };
+          return updated;
         },
         by.principal.kind === 'user' ? by.principal.userId : undefined,
       );
@@ -208,9 +212,9 @@ export function createConnectionsService(deps: {
     claimDomain: async (by: Caller, tenantId: string, input: { domain: string; connectionId?: string | undefined }): Promise<DomainView> => {
       const domain = input.domain.trim().toLowerCase().replace(/\.$/, '');
       if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/.test(domain) || domain.length > 253) throw invalid('/domain', 'a DNS domain name, e.g. example.com');
-      const row: store.DomainRow = { tenant_id: tenantId, id: uuidv7(clock, random), domain, connection_id: input.connectionId ?? null, verification_token: random(24).toString('base64url'), verified_at: null, created_at: clock.now() };
+      const row: store.DomainRow = { tenant_id: tenantId, id: uuidv7(clock, random), domain, connection_id: input.connectionId ?? null, verification_token: random(24).toString('base64url'), verified_at: null, created_at: clock.now(), integrity_mac: null };
       await transactor.withTenant(tenantId, async (tx) => {
-        if (input.connectionId !== undefined && (await store.findConnection(tx, tenantId, input.connectionId)) === undefined) throw new AppError('not_found');
+        if (input.connectionId !== undefined && (await store.findConnection(tx, integrity, tenantId, input.connectionId)) === undefined) throw new AppError('not_found');
         if ((await store.findDomainByName(tx, tenantId, domain)) !== undefined) throw new AppError('conflict');
         await store.insertDomain(tx, row);
         await audit.record(tx, tenantId, { action: 'sso.domain_claimed', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'sso_domain', id: row.id, name: domain }] });
@@ -222,16 +226,16 @@ export function createConnectionsService(deps: {
      * The organization that verified `domain` (DNS TXT), across organizations: its id only, or
      * undefined. For other modules' rules (the trust center approves NDA requests from it).
      */
-    organizationOfVerifiedDomain: async (domain: string): Promise<string | undefined> => (await transactor.withPlatform((tx) => store.routeForDomain(tx, domain.toLowerCase())))?.tenant_id,
+    organizationOfVerifiedDomain: async (domain: string): Promise<string | undefined> => (await transactor.withPlatform((tx) => store.routeForDomain(tx, integrity, domain.toLowerCase())))?.tenant_id,
 
-    listDomains: async (tenantId: string): Promise<DomainView[]> => (await transactor.withTenant(tenantId, (tx) => store.listDomains(tx, tenantId))).map(domainView),
+    listDomains: async (tenantId: string): Promise<DomainView[]> => (await transactor.withTenant(tenantId, (tx) => store.listDomains(tx, integrity, tenantId))).map(domainView),
 
     /**
      * Looks up `_parapet-challenge.<domain>` TXT and marks the domain verified when it holds this
      * claim's token. A domain another organization verified first stays unverified here (`domain_taken`).
      */
     verifyDomain: async (by: Caller, tenantId: string, id: string): Promise<DomainView> => {
-      const row = await transactor.withTenant(tenantId, (tx) => store.findDomain(tx, tenantId, id));
+      const row = await transactor.withTenant(tenantId, (tx) => store.findDomain(tx, integrity, tenantId, id));
       if (row === undefined) throw new AppError('not_found');
       if (row.verified_at !== null) return domainView(row);
       const records = await txtRecords(`${TXT_PREFIX}.${row.domain}`);
@@ -243,13 +247,13 @@ export function createConnectionsService(deps: {
           return 'not_verified' as const;
         }
         // The partial unique index refuses a second organization's verification, also a concurrent one.
-        const taken = await store.routeForDomain(tx, row.domain);
+        const taken = await store.routeForDomain(tx, integrity, row.domain);
         if (taken !== undefined && taken.tenant_id !== tenantId) {
           await audit.record(tx, tenantId, { action: 'sso.domain_verification_failed', actor: by.actor, outcome: 'failure', source: by.source, targets: target, metadata: { reason: 'verified_by_another_organization' } });
           return 'taken' as const;
         }
         const now = clock.now();
-        await tx.updateTable('sso_domains').set({ verified_at: now }).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+        await store.markDomainVerified(tx, integrity, row, now);
         await audit.record(tx, tenantId, { action: 'sso.domain_verified', actor: by.actor, outcome: 'success', source: by.source, targets: target, metadata: { method: 'dns_txt' } });
         return { ...row, verified_at: now };
       }).catch((error: unknown) => {

@@ -5,6 +5,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { Caller } from '../access/index.ts';
 import type { AuditRecorder } from '../audit/index.ts';
 import type { LocalSignInGuard } from '../identity/index.ts';
+import { domainVerified, type SsoIntegrity } from './sso-integrity.ts';
 
 export interface SsoPolicy {
   readonly requireSso: boolean;
@@ -17,14 +18,17 @@ export interface SsoPolicy {
  * named break-glass accounts, whose local sign-ins are recorded as `sso.break_glass_sign_in` in
  * the organization's log. Unverified domains never enforce anything.
  */
-export function createEnforcement(deps: { transactor: AppTransactor; clock: Clock; audit: Pick<AuditRecorder, 'record'> }) {
-  const { transactor, clock, audit } = deps;
+export function createEnforcement(deps: { transactor: AppTransactor; clock: Clock; audit: Pick<AuditRecorder, 'record'>; integrity: SsoIntegrity }) {
+  const { transactor, clock, audit, integrity } = deps;
 
   const guard: LocalSignInGuard = async (user, method, source) => {
     // Issue 13, property 4: the function answers only about the verified actor (the user whose
     // password or passkey was just accepted) and the domain of that user's own address (0084).
-    const rows = await transactor.withActor(user.id, async (tx) => (await sql<{ tenant_id: string; break_glass: boolean }>`select tenant_id, break_glass from parapet_sso_enforcement()`.execute(tx)).rows);
-    for (const row of rows) {
+    const rows = await transactor.withActor(user.id, async (tx) =>
+      (await sql<{ tenant_id: string; break_glass: boolean; domain_id: string; domain: string; verified_at: Date | null; integrity_mac: Buffer | null }>`select tenant_id, break_glass, domain_id, domain, verified_at, integrity_mac from parapet_sso_enforcement()`.execute(tx)).rows,
+    );
+    // Issue 13: only a verification the application made (its MAC) lets an organization enforce SSO on an address.
+    for (const row of rows.filter((r) => domainVerified(integrity, { tenant_id: r.tenant_id, id: r.domain_id, domain: r.domain, verified_at: r.verified_at, integrity_mac: r.integrity_mac }))) {
       const actor = { type: 'user', id: user.id, display_name: user.display_name } as const;
       await transactor.withTenant(row.tenant_id, (tx) =>
         audit.record(tx, row.tenant_id, {

@@ -9,6 +9,7 @@ import { createOidcRelyingParty } from './oidc-rp.ts';
 import { createSignInService, type SignInService } from './sign-in-service.ts';
 import { registerSsoRoutes } from './sso-routes.ts';
 import { SSO_OPTIONS } from './options.ts';
+import { upgradeSsoMacs } from './sso-integrity.ts';
 
 /** Enterprise SSO (AUTH-4): connections, domains, sign-in through each organization's IdP. */
 export interface SsoApi {
@@ -32,25 +33,28 @@ export const ssoModule = defineModule({
     sso_domains: { scope: 'tenant' },
     sso_login_states: { scope: 'tenant' },
     sso_policies: { scope: 'tenant' },
+    sso_connections_mac_upgrade: { scope: 'platform', reason: 'SSO connections that predate row MACs (migration 0091), copied by the owner and MAC\'d once at start in the jobs context.' },
+    sso_domains_mac_upgrade: { scope: 'platform', reason: 'Domain verifications that predate row MACs (migration 0091), copied by the owner and MAC\'d once at start in the jobs context.' },
     sso_assertion_ids: { scope: 'platform', reason: 'SAML assertion-id replay cache: digests and expiry only, checked before the tenant is trusted, shared by every node.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: SSO_ERRORS,
   auditActions: SSO_AUDIT_ACTIONS,
   options: SSO_OPTIONS,
-  create: (ctx, { audit, keys, identity, access }) => {
+  create: async (ctx, { audit, keys, identity, access }) => {
+    await upgradeSsoMacs(ctx.transactor, identity.integrity);
     const publicUrl = new URL(ctx.config.publicUrl);
     // An http:// IdP is accepted only when this Parapet itself runs on http loopback (development, tests).
     const allowHttp = publicUrl.protocol === 'http:' && isLoopback(publicUrl.hostname.replace(/^\[|\]$/g, ''));
     const oidc = createOidcRelyingParty({ allowHttp, now: () => ctx.clock.now().getTime() });
-    const connections = createConnectionsService({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, audit: audit.recorder, fields: keys.fields, dnsServers: ctx.config.ssoDnsServers, changed: (id) => { oidc.forget(id); } });
-    const signIn = createSignInService({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, publicUrl: ctx.config.publicUrl, audit: audit.recorder, sessions: identity.sessions, access: access.control, connections, oidc });
-    const enforcement = createEnforcement({ transactor: ctx.transactor, clock: ctx.clock, audit: audit.recorder });
+    const connections = createConnectionsService({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, audit: audit.recorder, fields: keys.fields, dnsServers: ctx.config.ssoDnsServers, changed: (id) => { oidc.forget(id); }, integrity: identity.integrity });
+    const signIn = createSignInService({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, publicUrl: ctx.config.publicUrl, audit: audit.recorder, sessions: identity.sessions, access: access.control, connections, oidc, integrity: identity.integrity });
+    const enforcement = createEnforcement({ transactor: ctx.transactor, clock: ctx.clock, audit: audit.recorder, integrity: identity.integrity });
     identity.addLocalSignInGuard(enforcement.guard);
     return {
       api: { connections, signIn, enforcement },
       routes: async (http) => {
-        await registerSsoRoutes(http, { connections, signIn, enforcement, transactor: ctx.transactor, publicUrl: ctx.config.publicUrl, sessionCookie: identity.cookie, actorOf: auditActor, sourceOf: requestSource });
+        await registerSsoRoutes(http, { connections, signIn, enforcement, transactor: ctx.transactor, publicUrl: ctx.config.publicUrl, sessionCookie: identity.cookie, actorOf: auditActor, sourceOf: requestSource, integrity: identity.integrity });
       },
     };
   },

@@ -11,6 +11,7 @@ import type { ConnectionsService } from './connections-service.ts';
 import type { OidcConnection, OidcRelyingParty } from './oidc-rp.ts';
 import { OidcRefused } from './oidc-rp.ts';
 import { samlAuthnRequestUrl, SamlRefused, validateSamlResponse, type SamlConnection, type SamlEndpoints } from './saml-sp.ts';
+import type { SsoIntegrity } from './sso-integrity.ts';
 import * as store from './sso-store.ts';
 
 /** A started sign-in lives this long (the user signs in at the IdP meanwhile). */
@@ -67,11 +68,13 @@ export function createSignInService(deps: {
   access: Pick<AccessControl, 'snapshot' | 'changed' | 'insertBinding'>;
   connections: Pick<ConnectionsService, 'clientSecret'>;
   oidc: OidcRelyingParty;
+  /** Issue 13: row MACs of connections and domain verifications (which IdP vouches for which accounts). */
+  integrity: SsoIntegrity;
 }) {
-  const { transactor, clock, random, audit } = deps;
+  const { transactor, clock, random, audit, integrity } = deps;
 
   async function liveConnection(tenantId: string, connectionId: string): Promise<store.ConnectionRow> {
-    const row = await transactor.withTenant(tenantId, (tx) => store.findConnection(tx, tenantId, connectionId));
+    const row = await transactor.withTenant(tenantId, (tx) => store.findConnection(tx, integrity, tenantId, connectionId));
     if (row === undefined || !row.enabled) throw new AppError('not_found');
     return row;
   }
@@ -103,7 +106,7 @@ export function createSignInService(deps: {
     const email = identity.email?.trim();
     const domain = email === undefined ? undefined : emailDomain(email);
     if (email === undefined || domain === undefined || email.length > 254) return refuse(tenantId, row.id, source, 'no_email');
-    const route = await transactor.withPlatform((tx) => store.routeForDomain(tx, domain));
+    const route = await transactor.withPlatform((tx) => store.routeForDomain(tx, integrity, domain));
     if (route === undefined || route.tenant_id !== tenantId) return refuse(tenantId, row.id, source, 'email_domain_not_verified');
     const snapshot = await deps.access.snapshot(tenantId);
     const now = clock.now();
@@ -152,7 +155,7 @@ export function createSignInService(deps: {
     route: async (email: string): Promise<{ tenantId: string; connectionId: string } | undefined> => {
       const domain = emailDomain(email);
       if (domain === undefined) return undefined;
-      const found = await transactor.withPlatform((tx) => store.routeForDomain(tx, domain));
+      const found = await transactor.withPlatform((tx) => store.routeForDomain(tx, integrity, domain));
       return found?.connection_id == null ? undefined : { tenantId: found.tenant_id, connectionId: found.connection_id };
     },
 

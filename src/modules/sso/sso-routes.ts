@@ -11,6 +11,7 @@ import type { ConnectionsService, ConnectionView, DomainView } from './connectio
 import { endpointsFor, samlConnectionOf, type SignedIn, type SignInService } from './sign-in-service.ts';
 import { samlSpMetadata } from './saml-sp.ts';
 import { findConnection } from './sso-store.ts';
+import type { SsoIntegrity } from './sso-integrity.ts';
 import type { Enforcement } from './enforcement.ts';
 import type { AppTransactor } from '../../database.ts';
 
@@ -61,6 +62,8 @@ export interface SsoRouteDeps {
   readonly sessionCookie: SessionCookie;
   readonly actorOf: (principal: Principal) => AuditActor;
   readonly sourceOf: (request: FastifyRequest) => AuditSource;
+  /** Issue 13: row MACs of connections (a connection without a valid one is absent). */
+  readonly integrity: SsoIntegrity;
 }
 
 /** A same-origin path to return to after sign-in, or null (never another origin: no open redirect). */
@@ -154,7 +157,7 @@ export async function registerSsoRoutes(server: FastifyInstance, deps: SsoRouteD
     handler: async (request) => {
       const tenantId = request.params.orgId.toLowerCase();
       const connectionId = request.params.connectionId.toLowerCase();
-      const row = await deps.transactor.withTenant(tenantId, (tx) => findConnection(tx, tenantId, connectionId));
+      const row = await deps.transactor.withTenant(tenantId, (tx) => findConnection(tx, deps.integrity, tenantId, connectionId));
       if (row?.protocol !== 'saml') throw new AppError('not_found');
       const sp = endpointsFor(deps.publicUrl, tenantId, connectionId).saml;
       return { entity_id: sp.entityId, acs_url: sp.acsUrl, metadata_xml: samlSpMetadata(samlConnectionOf(row), sp) };

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { FieldContext } from '../keys/index.ts';
 import type { SsoConnectionsTable, SsoDomainsTable, SsoLoginStatesTable } from './sso-tables.ts';
+import { connectionMac, connectionValid, domainMac, domainVerified, type SsoIntegrity } from './sso-integrity.ts';
 
 export type ConnectionRow = SsoConnectionsTable;
 export type DomainRow = SsoDomainsTable;
@@ -12,21 +13,33 @@ export function clientSecretContext(tenantId: string, connectionId: string): Fie
   return { tenantId, table: 'sso_connections', column: 'oidc_client_secret_sealed', rowId: connectionId };
 }
 
-export async function insertConnection(tx: Tx, row: ConnectionRow): Promise<void> {
-  await tx.insertInto('sso_connections').values(row).execute();
+// Issue 13: connections and domain verifications carry MACs (sso-integrity.ts). Every read below
+// treats a connection without a valid MAC as absent and a verification without one as not made.
+
+/** Inserts a connection with its MAC; returns the row as stored. */
+export async function insertConnection(tx: Tx, integrity: SsoIntegrity, row: Omit<ConnectionRow, 'integrity_mac'>): Promise<ConnectionRow> {
+  const sealed = { ...row, integrity_mac: connectionMac(integrity, row) };
+  await tx.insertInto('sso_connections').values(sealed).execute();
+  return sealed;
 }
 
-export async function findConnection(tx: Tx, tenantId: string, id: string): Promise<ConnectionRow | undefined> {
-  return tx.selectFrom('sso_connections').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+export async function findConnection(tx: Tx, integrity: SsoIntegrity, tenantId: string, id: string, lock = false): Promise<ConnectionRow | undefined> {
+  const query = tx.selectFrom('sso_connections').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
+  const row = await (lock ? query.forUpdate() : query).executeTakeFirst();
+  return row !== undefined && connectionValid(integrity, row) ? row : undefined;
 }
 
-export async function listConnections(tx: Tx, tenantId: string): Promise<ConnectionRow[]> {
-  return tx.selectFrom('sso_connections').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(100).execute();
+export async function listConnections(tx: Tx, integrity: SsoIntegrity, tenantId: string): Promise<ConnectionRow[]> {
+  const rows = await tx.selectFrom('sso_connections').selectAll().where('tenant_id', '=', tenantId).orderBy('id').limit(100).execute();
+  return rows.filter((row) => connectionValid(integrity, row));
 }
 
-export async function updateConnection(tx: Tx, tenantId: string, id: string, changes: Partial<ConnectionRow>): Promise<boolean> {
-  const result = await tx.updateTable('sso_connections').set(changes).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+/** Applies `changes` to `current` (read and checked in the same transaction) and re-MACs the row in the same statement; returns it. */
+export async function updateConnection(tx: Tx, integrity: SsoIntegrity, current: ConnectionRow, changes: Partial<Omit<ConnectionRow, 'integrity_mac' | 'tenant_id' | 'id'>>): Promise<ConnectionRow> {
+  const next = { ...current, ...changes };
+  const set = { ...changes, integrity_mac: connectionMac(integrity, next) };
+  await tx.updateTable('sso_connections').set(set).where('tenant_id', '=', current.tenant_id).where('id', '=', current.id).execute();
+  return { ...next, integrity_mac: set.integrity_mac };
 }
 
 /** Whether some claimed domain of the organization routes sign-ins to the connection. */
@@ -44,16 +57,33 @@ export async function insertDomain(tx: Tx, row: DomainRow): Promise<void> {
   await tx.insertInto('sso_domains').values(row).execute();
 }
 
-export async function findDomain(tx: Tx, tenantId: string, id: string): Promise<DomainRow | undefined> {
-  return tx.selectFrom('sso_domains').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+/** A domain as the application sees it: a verification without a valid MAC counts as none. */
+function checked(integrity: SsoIntegrity, row: DomainRow): DomainRow {
+  return row.verified_at === null || domainVerified(integrity, row) ? row : { ...row, verified_at: null };
+}
+
+export async function findDomain(tx: Tx, integrity: SsoIntegrity, tenantId: string, id: string): Promise<DomainRow | undefined> {
+  const row = await tx.selectFrom('sso_domains').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return row === undefined ? undefined : checked(integrity, row);
 }
 
 export async function findDomainByName(tx: Tx, tenantId: string, domain: string): Promise<DomainRow | undefined> {
   return tx.selectFrom('sso_domains').selectAll().where('tenant_id', '=', tenantId).where('domain', '=', domain).executeTakeFirst();
 }
 
-export async function listDomains(tx: Tx, tenantId: string): Promise<DomainRow[]> {
-  return tx.selectFrom('sso_domains').selectAll().where('tenant_id', '=', tenantId).orderBy('domain').limit(100).execute();
+export async function listDomains(tx: Tx, integrity: SsoIntegrity, tenantId: string): Promise<DomainRow[]> {
+  const rows = await tx.selectFrom('sso_domains').selectAll().where('tenant_id', '=', tenantId).orderBy('domain').limit(100).execute();
+  return rows.map((row) => checked(integrity, row));
+}
+
+/** Marks a domain verified at `now`, with the verification's MAC, in one statement. */
+export async function markDomainVerified(tx: Tx, integrity: SsoIntegrity, row: Pick<DomainRow, 'tenant_id' | 'id' | 'domain'>, now: Date): Promise<void> {
+  await tx
+    .updateTable('sso_domains')
+    .set({ verified_at: now, integrity_mac: domainMac(integrity, { tenant_id: row.tenant_id, id: row.id, domain: row.domain, verified_at: now }) })
+    .where('tenant_id', '=', row.tenant_id)
+    .where('id', '=', row.id)
+    .execute();
 }
 
 export async function deleteDomain(tx: Tx, tenantId: string, id: string): Promise<boolean> {
@@ -61,10 +91,15 @@ export async function deleteDomain(tx: Tx, tenantId: string, id: string): Promis
   return result.numDeletedRows > 0n;
 }
 
-/** The organization (and connection) a verified domain routes to, across organizations: ids only. */
-export async function routeForDomain(tx: Tx, domain: string): Promise<{ tenant_id: string; connection_id: string | null } | undefined> {
-  const { rows } = await sql<{ tenant_id: string; connection_id: string | null }>`select tenant_id, connection_id from parapet_sso_route(${domain})`.execute(tx);
-  return rows[0];
+/**
+ * The organization (and connection) a verified domain routes to, across organizations: ids only,
+ * and only when the verification carries its MAC (migration 0091: the function returns the
+ * verification's fields and MAC, never the token).
+ */
+export async function routeForDomain(tx: Tx, integrity: SsoIntegrity, domain: string): Promise<{ tenant_id: string; connection_id: string | null } | undefined> {
+  const { rows } = await sql<{ tenant_id: string; connection_id: string | null; id: string; domain: string; verified_at: Date | null; integrity_mac: Buffer | null }>`select tenant_id, connection_id, id, domain, verified_at, integrity_mac from parapet_sso_route(${domain})`.execute(tx);
+  const row = rows.find((r) => domainVerified(integrity, r));
+  return row === undefined ? undefined : { tenant_id: row.tenant_id, connection_id: row.connection_id };
 }
 
 export async function insertLoginState(tx: Tx, row: LoginStateRow): Promise<void> {

@@ -16,6 +16,8 @@ export interface SsoConnectionsTable {
   saml_allow_idp_initiated: boolean;
   created_at: Date;
   updated_at: Date;
+  /** Issue 13: HMAC under the keyring's `row-integrity` key (sso-integrity.ts, `sso-connection/1`). */
+  integrity_mac: Buffer | null;
 }
 
 export interface SsoDomainsTable {
@@ -26,6 +28,8 @@ export interface SsoDomainsTable {
   verification_token: string;
   verified_at: Date | null;
   created_at: Date;
+  /** Issue 13: the MAC of the verification (sso-integrity.ts, `sso-domain/1`); null while unverified. */
+  integrity_mac: Buffer | null;
 }
 
 export interface SsoLoginStatesTable {

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { linkToken, mailTo } from '../../../test/support/smtp.ts';
+import { TEST_KEYRING } from '../../../test/support/databases.ts';
 import { systemRandom } from '../../platform/crypto/random.ts';
+import { createRowIntegrity } from '../identity/index.ts';
+import { domainMac } from '../sso/sso-integrity.ts';
 import { allowDomains, auditActionsOf, makePdf, download, downloadCode, NDA_TEXT, readPdf, requestDocument, requestRow, startNdaFixture, verifyCode, type NdaFixture } from './nda-test-fixture.ts';
 
 const form = (fields: Record<string, string>) => ({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() });
@@ -61,7 +64,10 @@ describe('documents under NDA (TR-2)', () => {
     await f.t.transactor.withTenant(orgId, async (tx) => {
       const now = new Date();
       await tx.insertInto('organizations').values({ id: orgId, name: 'Customer', created_at: now, updated_at: now }).execute();
-      await tx.insertInto('sso_domains').values({ tenant_id: orgId, id: crypto.randomUUID(), domain, verification_token: 'token', verified_at: now, created_at: now }).execute();
+      // A verification the application made carries its MAC (issue 13); one written by hand would not count.
+      const id = crypto.randomUUID();
+      const integrity_mac = domainMac(createRowIntegrity(TEST_KEYRING.derive('row-integrity')), { tenant_id: orgId, id, domain, verified_at: now });
+      await tx.insertInto('sso_domains').values({ tenant_id: orgId, id, domain, verification_token: 'token', verified_at: now, created_at: now, integrity_mac }).execute();
     });
     const email = `buyer@${domain}`;
     assert.equal((await verifyCode(f, await requestDocument(f, email))).statusCode, 200);

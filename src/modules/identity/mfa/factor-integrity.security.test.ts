@@ -71,7 +71,17 @@ describe('second factors carry MACs: SQL cannot add or move one (issue 13, TEN-1
     clock.advance(30_000);
     await inject(attacker.userId, 'delete from totp_factors where user_id = $1', [victim.userId]);
     await inject(attacker.userId, 'update totp_factors set user_id = $1 where user_id = $2', [victim.userId, attacker.userId]);
-    assertProblem(await signIn(victim.email, { method: 'totp', code: code(attacker.secret) }), 401, 'invalid_mfa_code');
+    // The moved factor does not even count as the victim's (issue 13: the registry counts only MAC'd
+    // rows; the deletion, which no MAC can stop, is what removed the victim's own), and the
+    // attacker's code does not pass the victim's step-up: no MFA-level session comes of it.
+    const answer = await login(victim.email);
+    assert.ok(!answer.cookies.some((c) => c.name === 'parapet_mfa'), 'the moved factor is not counted');
+    const session = answer.cookies.find((c) => c.name === 'parapet_session');
+    assert.ok(session);
+    const stepUp = await t.inject({ method: 'POST', url: '/api/v1/auth/reauthenticate', payload: { password: TEST_PASSWORD, method: 'totp', code: code(attacker.secret) }, headers: { cookie: `parapet_session=${session.value}` } });
+    // A password step-up is all it can be: the attacker's code adds no second factor to the session.
+    const methods = stepUp.statusCode === 200 ? stepUp.json<{ session: { auth_methods: string[] } }>().session.auth_methods : [];
+    assert.ok(!methods.includes('otp') && !methods.includes('mfa'), stepUp.body);
   });
 
   it('TEN-1: a recovery code inserted by hand for the victim, with or without a real MAC copied onto it, is refused', async () => {
@@ -102,7 +112,8 @@ describe('second factors carry MACs: SQL cannot add or move one (issue 13, TEN-1
     const attacker = await enrolled('attacker');
     await inject(attacker.userId, 'update totp_factors set integrity_mac = null where user_id = $1', [kept.userId]);
     await inject(attacker.userId, 'update mfa_recovery_codes set integrity_mac = null where user_id = $1', [kept.userId]);
-    assertProblem(await signIn(kept.email, { method: 'totp', code: code(kept.secret) }), 401, 'invalid_mfa_code');
+    // Without its MAC the factor is not counted (as if deleted): no second step is asked for.
+    assert.ok(!(await login(kept.email)).cookies.some((c) => c.name === 'parapet_mfa'), 'a factor without a MAC is not counted');
     // The owner is bound by the copies' forced RLS too: the migration copies before enabling it.
     await t.database.db.withOwner((session) =>
       session.exec(`alter table totp_factors_mac_upgrade no force row level security;

@@ -1,4 +1,4 @@
-import type { Expression } from 'kysely';
+import { sql, type Expression } from 'kysely';
 import type { AppTransactor, Tx } from '../../../database.ts';
 import { AppError } from '../../../platform/http/errors.ts';
 
@@ -24,11 +24,18 @@ export interface SecondFactor {
   /** The method name clients use (`totp`, `recovery_code`, `webauthn`). */
   readonly kind: string;
   /**
-   * A query that returns a row when the user can sign in with this kind now (a confirmed factor,
-   * unused codes …). The registry asks every kind in ONE statement (`select exists(…), exists(…)`),
-   * in the caller's transaction: a sign-in pays one round trip for all its factors.
+   * A query that returns the rows with which the user could sign in with this kind now (confirmed
+   * factors, unused codes …), with the fields their MAC covers and the MAC. The registry asks every
+   * kind in ONE statement (`select (select json_agg(…)), (select json_agg(…))`), in the caller's
+   * transaction: a sign-in pays one round trip for all its factors.
    */
   enrolledQuery(tx: Tx, userId: string): Expression<unknown>;
+  /**
+   * Issue 13, property 1: whether one of those rows (as JSON: bytes as `\x…` hex, times as ISO
+   * strings; see {@link jsonBytes}, {@link jsonDate}) carries a valid MAC. A row SQL wrote by hand
+   * does not make the user look enrolled.
+   */
+  enrolledValid(row: Readonly<Record<string, unknown>>): boolean;
   /** Whether having this kind (alone) makes an account "use MFA"; recovery codes do not. */
   readonly primary: boolean;
   /**
@@ -66,9 +73,10 @@ export function createFactorRegistry(transactor: AppTransactor): FactorRegistry 
   async function enrolledKinds(userId: string, tx: Tx, only?: (factor: SecondFactor) => boolean): Promise<string[]> {
     const asked = [...factors.values()].filter((factor) => only === undefined || only(factor));
     if (asked.length === 0) return [];
-    const row = await tx.selectNoFrom((eb) => asked.map((factor, i) => eb.exists(factor.enrolledQuery(tx, userId)).as(`k${i}`))).executeTakeFirstOrThrow();
+    const row = await tx.selectNoFrom(() => asked.map((factor, i) => sql`(select coalesce(json_agg(f), '[]'::json) from ${factor.enrolledQuery(tx, userId)} as f)`.as(`k${i}`))).executeTakeFirstOrThrow();
     const answers = row as Record<string, unknown>;
-    return asked.filter((_, i) => answers[`k${i}`] === true).map((factor) => factor.kind);
+    // Only rows whose MAC verifies count (each failure is logged as row_integrity_failed).
+    return asked.filter((factor, i) => rowsOf(answers[`k${i}`]).some((r) => factor.enrolledValid(r))).map((factor) => factor.kind);
   }
   const anyPrimary = (methods: readonly string[]) => methods.some((kind) => factors.get(kind)?.primary === true);
   return {
@@ -88,4 +96,20 @@ export function createFactorRegistry(transactor: AppTransactor): FactorRegistry 
       return [...factors.keys()];
     },
   };
+}
+
+/** The rows of a `json_agg` answer (the drivers give it parsed; a string is parsed here). */
+function rowsOf(value: unknown): Readonly<Record<string, unknown>>[] {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return Array.isArray(parsed) ? parsed.filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null) : [];
+}
+
+/** A `bytea` as `json_agg` renders it (`\\x` and hex); null for anything else. */
+export function jsonBytes(value: unknown): Buffer | null {
+  return typeof value === 'string' && /^\\x([0-9a-f]{2})*$/i.test(value) ? Buffer.from(value.slice(2), 'hex') : null;
+}
+
+/** A `timestamptz` as `json_agg` renders it (ISO 8601, microseconds at most: a JavaScript date keeps the milliseconds, as the driver does). */
+export function jsonDate(value: unknown): Date {
+  return new Date(typeof value === 'string' ? value : Number.NaN);
 }

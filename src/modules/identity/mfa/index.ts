@@ -18,7 +18,7 @@ import { createTotpSecretBox } from './totp-secret-box.ts';
 import type { FactorIntegrity } from './factor-integrity.ts';
 import type { RowIntegrity } from '../row-integrity.ts';
 
-export { createFactorRegistry, type FactorProof, type FactorRegistry, type SecondFactor, type VerifiedFactor } from './factor-registry.ts';
+export { createFactorRegistry, jsonBytes, jsonDate, type FactorProof, type FactorRegistry, type SecondFactor, type VerifiedFactor } from './factor-registry.ts';
 export { PENDING_LOGIN_MAX_FAILURES, PENDING_LOGIN_TTL_MS, sessionAmr, type MfaLogin } from './mfa-login.ts';
 export { pendingLoginCookieFor, registerMfaRoutes } from './mfa-routes.ts';
 export { createFirstFactorUpgrade, type FirstFactorUpgrade } from './first-factor-upgrade.ts';

@@ -2,8 +2,8 @@ import type { AppTransactor } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
 import type { AuditRecorder } from '../../audit/index.ts';
 import { PLATFORM_TENANT_ID } from '../../audit/index.ts';
-import type { SecondFactor } from './factor-registry.ts';
-import type { FactorIntegrity } from './factor-integrity.ts';
+import { jsonBytes, jsonDate, type SecondFactor } from './factor-registry.ts';
+import { recoveryCodeValid, type FactorIntegrity } from './factor-integrity.ts';
 import { consumeRecoveryCode, countUnusedRecoveryCodes } from './mfa-store.ts';
 import { hashRecoveryCode, looksLikeRecoveryCode } from './recovery-codes.ts';
 
@@ -17,7 +17,11 @@ export function createRecoveryCodeFactor(deps: { transactor: AppTransactor; cloc
   return {
     kind: 'recovery_code',
     primary: false,
-    enrolledQuery: (tx, userId) => tx.selectFrom('mfa_recovery_codes').select('user_id').where('user_id', '=', userId).where('used_at', 'is', null),
+    enrolledQuery: (tx, userId) => tx.selectFrom('mfa_recovery_codes').select(['user_id', 'code_hash', 'created_at', 'integrity_mac']).where('user_id', '=', userId).where('used_at', 'is', null),
+    enrolledValid: (row) => {
+      const codeHash = jsonBytes(row['code_hash']);
+      return codeHash !== null && recoveryCodeValid(integrity, { user_id: String(row['user_id']), code_hash: codeHash, created_at: jsonDate(row['created_at']), integrity_mac: jsonBytes(row['integrity_mac']) });
+    },
     verify: async ({ userId, proof }) => {
       if (proof.code === undefined || !looksLikeRecoveryCode(proof.code)) return undefined;
       const hash = hashRecoveryCode(proof.code);

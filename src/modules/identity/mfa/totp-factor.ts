@@ -1,8 +1,8 @@
 import type { AppTransactor } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
 import { FieldDecryptionError } from '../../keys/index.ts';
-import type { SecondFactor } from './factor-registry.ts';
-import type { FactorIntegrity } from './factor-integrity.ts';
+import { jsonBytes, jsonDate, type SecondFactor } from './factor-registry.ts';
+import { totpFactorValid, type FactorIntegrity } from './factor-integrity.ts';
 import { consumeTotpStep, findConfirmedTotp } from './mfa-store.ts';
 import { base32Decode, matchTotp } from './totp.ts';
 import type { TotpSecretBox } from './totp-secret-box.ts';
@@ -16,7 +16,8 @@ export function createTotpFactor(deps: { transactor: AppTransactor; clock: Clock
   return {
     kind: 'totp',
     primary: true,
-    enrolledQuery: (tx, userId) => tx.selectFrom('totp_factors').select('id').where('user_id', '=', userId).where('confirmed_at', 'is not', null),
+    enrolledQuery: (tx, userId) => tx.selectFrom('totp_factors').select(['id', 'user_id', 'created_at', 'integrity_mac']).where('user_id', '=', userId).where('confirmed_at', 'is not', null),
+    enrolledValid: (row) => totpFactorValid(integrity, { id: String(row['id']), user_id: String(row['user_id']), created_at: jsonDate(row['created_at']), integrity_mac: jsonBytes(row['integrity_mac']) }),
     verify: async ({ userId, proof }) => {
       const code = proof.code;
       if (code === undefined) return undefined;
