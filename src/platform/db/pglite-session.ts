@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 // Taken at load: a test that fakes timers later must not stop a held session from being released.
 import { setImmediate as immediately } from 'node:timers';
-import { parse, protocol, type messages, type PGlite } from '@electric-sql/pglite';
+import { messages, parse, protocol, type PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteAdapter, PostgresIntrospector, PostgresQueryCompiler, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from 'kysely';
 
 /**
@@ -68,15 +68,9 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** The PGlite internals this module relies on (public methods of the PGlite class, underscore-named). */
-interface PgliteInternals {
-  _runExclusiveTransaction<T>(fn: () => Promise<T>): Promise<T>;
-  _runExclusiveQuery<T>(fn: () => Promise<T>): Promise<T>;
-  _checkReady(): Promise<void>;
-}
-
 export class PgliteSession {
-  readonly #pglite: PGlite & PgliteInternals;
+  /** Uses PGlite's underscore-named public methods (its mutexes, its ready check) as its own query() does. */
+  readonly #pglite: PGlite;
   readonly #prepared = new Map<string, Prepared>();
   readonly #current = new AsyncLocalStorage<PgliteTransaction>();
   /** The session held with a read-only transaction left open, its COMMIT not yet sent. */
@@ -86,7 +80,7 @@ export class PgliteSession {
   readonly kysely: Kysely<never>;
 
   constructor(pglite: PGlite) {
-    this.#pglite = pglite as PGlite & PgliteInternals;
+    this.#pglite = pglite;
     const current = this.#current;
     const driver: Driver = {
       init: () => Promise.resolve(),
@@ -190,8 +184,8 @@ export class PgliteSession {
     if (known !== undefined) return known;
     const name = this.#prepared.size < PREPARED_LIMIT ? `parapet_${String(this.#prepared.size + 1)}` : undefined;
     const replies = await this.exchange(concat([serialize.parse({ text: sql, ...(name === undefined ? {} : { name }) }), serialize.describe({ type: 'S', ...(name === undefined ? {} : { name }) }), SYNC]));
-    const error = replies.find((m) => m.name === 'error');
-    if (error !== undefined) throw error as messages.DatabaseError;
+    const error = replies.find((m) => m instanceof messages.DatabaseError);
+    if (error !== undefined) throw error;
     const statement = { name, types: parse.parseDescribeStatementResults(replies) };
     if (name !== undefined) this.#prepared.set(sql, statement);
     return statement;
@@ -207,7 +201,7 @@ export class PgliteSession {
       if (param === null || param === undefined) return null;
       const oid = types[i];
       const serializer = oid === undefined ? undefined : serializers[oid];
-      return serializer !== undefined ? serializer(param) : String(param as string);
+      return serializer !== undefined ? serializer(param) : (param as { toString(): string }).toString();
     });
     if (name === undefined) return statementParts(statement, values, types);
     return [serialize.bind({ statement: name, values }), serialize.describe({ type: 'P' }), serialize.execute({})];
@@ -246,7 +240,8 @@ export class PgliteSession {
           break;
         }
         case 'error': {
-          const error = reply as messages.DatabaseError;
+          if (!(reply instanceof messages.DatabaseError)) break;
+          const error = reply;
           // "cached plan must not change result type" (a table changed under a kept statement):
           // prepared afresh on the text's next use.
           if (error.code === '0A000') this.#prepared.delete(statements[outcomes.length]?.sql ?? '');
@@ -277,7 +272,7 @@ export class PgliteTransaction implements DatabaseConnection {
   #prelude: readonly BatchStatement[] = [];
   #check: (outcomes: readonly StatementOutcome[]) => void = () => undefined;
   #sent = false;
-  #failure: unknown;
+  #failure: Error | undefined;
   #pendingCommit: boolean;
   #errored = false;
   #leftOpen = false;
@@ -324,7 +319,6 @@ export class PgliteTransaction implements DatabaseConnection {
     return outcome.result as QueryResult<R>;
   }
 
-  // eslint-disable-next-line require-yield
   async *streamQuery(): AsyncIterableIterator<never> {
     throw new Error('streaming is not supported on PGlite');
   }
@@ -340,7 +334,7 @@ export class PgliteTransaction implements DatabaseConnection {
       this.#check(outcomes.slice(0, this.#prelude.length));
     } catch (error) {
       // Kept: COMMIT fails with it too, even if `fn` swallowed its statement's error.
-      this.#failure = error;
+      this.#failure = error instanceof Error ? error : new Error(String(error));
       throw error;
     }
     return outcomes.slice(this.#prelude.length);
