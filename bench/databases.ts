@@ -3,7 +3,8 @@ import { schemaMigrations } from '../src/schema.ts';
 // server (made by the test helper), each with a second, unrestricted query builder for baselines and
 // a seeded set of tenants.
 import { tmpdir } from 'node:os';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { createServerDatabase, PG_ADMIN_URL, postgresAvailable, TEST_KEYRING } from '../test/support/databases.ts';
 import type { AppTransactor, DB } from '../src/database.ts';
@@ -12,7 +13,8 @@ import { insertMembership, insertOrganization, insertProject } from '../src/modu
 import { grantCreator } from '../src/modules/access/access-store.ts';
 import { systemClock } from '../src/platform/clock.ts';
 import { systemRandom, uuidv7 } from '../src/platform/crypto/random.ts';
-import { createContextSigner, createTransactor, migrate, openDatabase, type Database } from '../src/platform/db/index.ts';
+import { registerBindingMode } from '../src/platform/db/connection-binding.ts';
+import { createContextSigner, createTransactor, migrate, openDatabase, openPglite, type Database } from '../src/platform/db/index.ts';
 
 export { PG_ADMIN_URL };
 
@@ -31,6 +33,12 @@ export interface BenchDatabase {
    * as parapet_app, where a query without a tenant context sees no rows.
    */
   readonly bare: Kysely<DB>;
+  /**
+   * PGlite only: a transactor on the same session through Kysely's own PGlite driver, as every
+   * embedded transaction ran before issue 16 (BEGIN, context, each statement and COMMIT as separate
+   * `PGlite.query`/`exec` calls), measured beside the current path in the same rounds.
+   */
+  readonly kyselyDriverTransactor: AppTransactor | undefined;
   /** The parapet_app login URL (server only), for prototypes that need their own connections. */
   readonly appUrl: string | undefined;
   /** Tenant id, project id and member of one seeded project to read. */
@@ -57,9 +65,14 @@ export async function openBenchDatabase(
   let bare: Kysely<DB>;
   let cleanup: () => Promise<void>;
   let appUrl: string | undefined;
+  let kyselyDriver: Kysely<DB> | undefined;
   if (kind === 'pglite') {
-    db = await openDatabase<DB>({ url: 'memory:', migrationUrl: undefined, dataDir: tmpdir() });
+    // As openDatabase({ url: 'memory:' }) opens it, keeping the instance for the second transactor.
+    const pglite = await PGlite.create({ postgresqlconf: ['shared_buffers = 16MB'] });
+    db = openPglite<DB>(pglite);
     bare = db.app;
+    kyselyDriver = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
+    registerBindingMode(kyselyDriver, 'single');
     cleanup = () => db.close();
   } else {
     const created = await createServerDatabase();
@@ -81,7 +94,8 @@ export async function openBenchDatabase(
     const target = await seed(transactor, options.tenants ?? 50, options.projectsPerTenant ?? 20, options.passwordHash ?? 'not a usable hash', options.extraUsers ?? 0);
     // Fresh statistics, so the planner picks the index from the first round, not after autovacuum.
     await sql`analyze`.execute(bare);
-    return { kind, db, transactor, bare, appUrl, target, close: cleanup };
+    const kyselyDriverTransactor = kyselyDriver === undefined ? undefined : createTransactor<DB>(kyselyDriver, createContextSigner(BENCH_CONTEXT_KEY));
+    return { kind, db, transactor, kyselyDriverTransactor, bare, appUrl, target, close: cleanup };
   } catch (error) {
     await cleanup();
     throw error;

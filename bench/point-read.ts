@@ -26,11 +26,11 @@ export function bareReads(bench: BenchDatabase): Reads {
     });
 }
 
-export function withTenantReads(bench: BenchDatabase): Reads {
+export function withTenantReads(bench: BenchDatabase, transactor = bench.transactor): Reads {
   const { tenantId, projectId } = bench.target;
   return (n, concurrency) =>
     runConcurrently(n, concurrency, async () => {
-      const row = await bench.transactor.withTenant(tenantId, (tx) => getProject(tx, tenantId, projectId));
+      const row = await transactor.withTenant(tenantId, (tx) => getProject(tx, tenantId, projectId));
       if (row === undefined) throw new Error('withTenant read found no row');
     });
 }
@@ -47,9 +47,13 @@ async function compare(
 ): Promise<number> {
   const bare = bareReads(bench);
   const scoped = withTenantReads(bench);
+  const legacy = bench.kyselyDriverTransactor === undefined ? undefined : withTenantReads(bench, bench.kyselyDriverTransactor);
   const result = await measureRounds({
     baseline: { label: 'bare', run: (n) => bare(n, settings.concurrency) },
-    subjects: [{ label: 'withTenant', run: (n) => scoped(n, settings.concurrency) }],
+    subjects: [
+      { label: 'withTenant', run: (n) => scoped(n, settings.concurrency) },
+      ...(legacy === undefined ? [] : [{ label: 'withTenant, Kysely PGlite driver', run: (n: number) => legacy(n, settings.concurrency) }]),
+    ],
     rounds: settings.rounds,
     ops: settings.ops,
     warmupOps: settings.warmupOps,
@@ -62,6 +66,7 @@ async function compare(
     [
       [bareLabel, formatRate(result.baseline.medianOpsPerSecond), '1'],
       ['withTenant', formatRate(subject.medianOpsPerSecond), formatRatio(subject.ratios)],
+      ...result.subjects.slice(1).map((other) => [`${other.label} (the path before issue 16)`, formatRate(other.medianOpsPerSecond), formatRatio(other.ratios)]),
     ],
   )) out(line);
   return subject.medianRatio;
@@ -69,7 +74,8 @@ async function compare(
 
 async function runPglite(out: (line: string) => void): Promise<Verdict> {
   out(`PGlite (in memory), one read at a time (PGlite runs one statement at a time), ${PGLITE.rounds} rounds x ${PGLITE.ops.toLocaleString('en-US')} reads per side`);
-  out('statements per read: bare 1; withTenant 4 (BEGIN, set_config, select, COMMIT)');
+  out('calls into PGlite per read: bare 1 query() (6 protocol calls); withTenant 2 (BEGIN, context and read in one; COMMIT)');
+  out('  before issue 16, through Kysely\'s PGlite driver: 4 query()/exec() (BEGIN, context, read, COMMIT; 16 protocol calls)');
   const bench = await openBenchDatabase('pglite');
   try {
     const ratio = await compare(bench, { ...PGLITE, concurrency: 1 }, out);

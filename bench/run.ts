@@ -5,6 +5,7 @@
 // only when a benchmark could not run.
 import { cpus, loadavg } from 'node:os';
 import { apiKeys } from './api-keys.ts';
+import { apiRequestBytes } from './api-request-bytes.ts';
 import { auditAppend } from './audit-append-server.ts';
 import { auditVerify } from './audit-verify.ts';
 import { authenticatedRoute } from './authenticated-route.ts';
@@ -25,7 +26,7 @@ import { userTokens } from './user-tokens.ts';
 import { trustPages } from './trust-pages.ts';
 import { table, type Benchmark, type Verdict } from './support.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, throttle, backup, trustPages, idleNode, footprint, socketRoute, auditAppend, auditVerify, openidTokens];
+const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, throttle, backup, trustPages, idleNode, footprint, socketRoute, auditAppend, auditVerify, openidTokens, apiRequestBytes];
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');

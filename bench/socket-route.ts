@@ -6,6 +6,8 @@
 // 127.0.0.1 only; the sides alternate in rotating order each round. Prints req/s, p50/p99 latency,
 // the ratio to the bare side per round (median and range), and statements per request counted at
 // the driver (every pg query the process sends while 200 requests run, background work included).
+// The peer (bench/peer-better-auth.ts): Better Auth's getSession behind a bearer token and a cookie,
+// same server, same run, same rounds; the Parapet / Better Auth ratios are printed per round.
 import autocannon from 'autocannon';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.ts';
@@ -17,6 +19,7 @@ import { systemRandom, uuidv7 } from '../src/platform/crypto/random.ts';
 import { createLogger } from '../src/platform/log/logger.ts';
 import { bareServer as bareProjectServer } from './authenticated-route.ts';
 import { BENCH_KEYRING, openBenchDatabase, postgresSkipReason } from './databases.ts';
+import { startBetterAuthPeer, type Peer } from './peer-better-auth.ts';
 import { countPgRoundTrips, median, table, type Benchmark, type Verdict } from './support.ts';
 
 const SETTINGS = { rounds: 3, seconds: 5, warmup: 300, connections: 10, poolSize: 10, target: 0.8 };
@@ -26,6 +29,8 @@ interface Side {
   readonly label: string;
   readonly port: number;
   readonly headers: Record<string, string>;
+  /** The path this side requests, when not the project's. */
+  readonly path?: string;
 }
 
 interface Round {
@@ -41,7 +46,7 @@ interface Round {
  */
 async function fire(side: Side, path: string, amount: number, seconds?: number): Promise<Round> {
   const load = seconds === undefined ? { amount } : { duration: seconds };
-  const result = await autocannon({ url: `http://127.0.0.1:${side.port}${path}`, headers: side.headers, connections: SETTINGS.connections, timeout: 30, ...load });
+  const result = await autocannon({ url: `http://127.0.0.1:${side.port}${side.path ?? path}`, headers: side.headers, connections: SETTINGS.connections, timeout: 30, ...load });
   if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) throw new Error(`${side.label}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
   return { rps: result.requests.total / (seconds ?? (result.duration || 1)), p50: result.latency.p50, p99: result.latency.p99 };
 }
@@ -63,6 +68,7 @@ export const socketRoute: Benchmark = {
     const app = await buildApp({ config, logger, db: bench.db, transactor: bench.transactor, hasher, clock: systemClock, random: systemRandom, keyring: BENCH_KEYRING });
     const bare = await bareProjectServer(bench, config, logger);
     const servers: FastifyInstance[] = [app.http, bare];
+    let peer: Peer | string = 'not started';
     try {
       const { tenantId, projectId, userId } = bench.target;
       const path = `/api/v1/organizations/${tenantId}/projects/${projectId}`;
@@ -95,7 +101,17 @@ export const socketRoute: Benchmark = {
         { label: 'session cookie', port: appPort, headers: { cookie: `${session.name}=${session.value}` } },
         { label: 'API key', port: appPort, headers: { authorization: `Bearer ${key}` } },
       ];
-      const sides = [baseline, ...subjects];
+      peer = await startBetterAuthPeer(SETTINGS.poolSize);
+      const peerSides: Side[] =
+        typeof peer === 'string'
+          ? []
+          : [
+              { label: 'Better Auth bearer getSession', port: peer.port, path: peer.path, headers: peer.bearerHeaders },
+              { label: 'Better Auth cookie getSession', port: peer.port, path: peer.path, headers: peer.cookieHeaders },
+            ];
+      if (typeof peer === 'string') out(`peer (Better Auth): skipped: ${peer}`);
+      else out(`peer: Better Auth ${peer.version} (organization + bearer plugins), getSession on node:http, its own database on the same server, pool of ${SETTINGS.poolSize}`);
+      const sides = [baseline, ...subjects, ...peerSides];
       for (const side of sides) await fire(side, path, SETTINGS.warmup);
       const statements = new Map<string, number>();
       for (const side of sides) statements.set(side.label, (await countPgRoundTrips(async () => {
@@ -115,12 +131,28 @@ export const socketRoute: Benchmark = {
         const r = rounds.get(side.label) ?? [];
         const ratios = r.map((x, i) => x.rps / (base[i]?.rps ?? Number.NaN));
         const ratio = side === baseline ? '1' : `${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
-        if (side !== baseline) verdicts.push({ measure: `socket GET project, ${side.label} / bare, PostgreSQL`, value: median(ratios).toFixed(2), target: `>= ${SETTINGS.target}`, met: median(ratios) >= SETTINGS.target });
-        return [side.label, `${Math.round(median(r.map((x) => x.rps)))}/s`, `${median(r.map((x) => x.p50))} ms`, `${median(r.map((x) => x.p99))} ms`, ratio, (statements.get(side.label) ?? 0).toFixed(2)];
+        if (side !== baseline && !peerSides.includes(side)) verdicts.push({ measure: `socket GET project, ${side.label} / bare, PostgreSQL`, value: median(ratios).toFixed(2), target: `>= ${SETTINGS.target}`, met: median(ratios) >= SETTINGS.target });
+        return [side.label, `${Math.round(median(r.map((x) => x.rps)))}/s`, `${median(r.map((x) => x.p50))} ms`, `${median(r.map((x) => x.p99))} ms`, ratio, peerSides.includes(side) ? 'not counted (its own pg)' : (statements.get(side.label) ?? 0).toFixed(2)];
       });
       for (const line of table(['side', 'req/s (median)', 'p50', 'p99', 'ratio to bare (median, range)', 'statements/request'], rows)) out(line);
+      // Parapet over the peer, per round: bearer over bearer, cookie over cookie (target >= 3).
+      for (const [ours, theirs] of [
+        ['bearer access token', 'Better Auth bearer getSession'],
+        ['session cookie', 'Better Auth cookie getSession'],
+      ] as const) {
+        const mine = rounds.get(ours) ?? [];
+        const peerRounds = rounds.get(theirs);
+        if (peerRounds === undefined) {
+          verdicts.push({ measure: `socket GET, Parapet ${ours} / Better Auth`, value: 'skipped', target: '>= 3', met: undefined });
+          continue;
+        }
+        const ratios = mine.map((x, i) => x.rps / (peerRounds[i]?.rps ?? Number.NaN));
+        out(`Parapet ${ours} / ${theirs}: ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) by round`);
+        verdicts.push({ measure: `socket GET, Parapet ${ours} / Better Auth`, value: median(ratios).toFixed(2), target: '>= 3', met: median(ratios) >= 3 });
+      }
       return verdicts;
     } finally {
+      if (typeof peer !== 'string') await peer.close();
       for (const server of servers) await server.close();
       await bench.close();
     }

@@ -16,8 +16,6 @@ import { peerSuite } from '../../../test/support/peer-suite.ts';
 import { createOrg } from '../../../test/support/access.ts';
 import { PLATFORM_TENANT_ID } from '../audit/index.ts';
 import { createClient, secretToken, seedOrg, seedServiceAccount, tokenRequest } from '../oauth/oauth-test-fixture.ts';
-import { TEST_KEYRING } from '../../../test/support/databases.ts';
-import { createRowIntegrity } from './row-integrity.ts';
 
 const skip = await postgresSkipReason();
 

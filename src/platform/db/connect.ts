@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { recordReservation, registerBindingMode, registerJobsDatabase, reportingPool } from './connection-binding.ts';
+import { recordReservation, registerBindingMode, registerJobsDatabase, registerPgliteSession, reportingPool } from './connection-binding.ts';
+import { PgliteSession } from './pglite-session.ts';
 import { postgresConnectionConfig, type PostgresConnectionConfig } from './postgres-tls.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -85,6 +86,8 @@ export function openPglite<DB>(pglite: PGlite): Database<DB> {
   const app = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
   // One embedded session: every transaction runs on the same backend pid.
   registerBindingMode(app, 'single');
+  // The transactor's transactions go to the engine in batches (one call for BEGIN, context and read).
+  registerPgliteSession(app, new PgliteSession(pglite));
   return {
     kind: 'pglite',
     app,

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DatabaseConnection, Kysely } from 'kysely';
 import type pg from 'pg';
+import type { PgliteSession } from './pglite-session.ts';
 
 /**
  * How the transactor learns which server backend a transaction runs on, which the tenant
@@ -75,4 +76,16 @@ export function jobsDatabaseOf<T extends object>(app: T): T | undefined {
 /** A Kysely instance not opened by openDatabase reads the pid in every transaction: always right, one round trip more. */
 export function bindingModeOf(db: object): BindingMode {
   return modes.get(db) ?? 'per-transaction';
+}
+
+const pgliteSessions = new WeakMap<object, PgliteSession>();
+
+/** Declares the embedded session behind `db` (called by openPglite): the transactor sends its transactions there directly. */
+export function registerPgliteSession(db: object, session: PgliteSession): void {
+  pgliteSessions.set(db, session);
+}
+
+/** The embedded session behind `db`, when it was opened by openPglite. */
+export function pgliteSessionOf(db: object): PgliteSession | undefined {
+  return pgliteSessions.get(db);
 }

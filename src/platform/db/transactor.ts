@@ -1,6 +1,7 @@
 import { ParapetError } from '../errors.ts';
 import { sql, type DatabaseConnection, type Kysely, type KyselyPlugin, type RootOperationNode, type Transaction } from 'kysely';
-import { bindingModeOf, jobsDatabaseOf, reservation, type ReservationSlot } from './connection-binding.ts';
+import { bindingModeOf, jobsDatabaseOf, pgliteSessionOf, reservation, type ReservationSlot } from './connection-binding.ts';
+import type { BatchStatement, PgliteSession, StatementOutcome } from './pglite-session.ts';
 import { createBoundContextSigner, type ContextSigner } from './context-key.ts';
 
 /** The role every request runs as. Not a superuser, cannot bypass RLS, owns nothing. */
@@ -77,6 +78,7 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
   const jobsTransactor = jobsDb === undefined ? undefined : createTransactor(jobsDb, signer, log);
   const bind = createBoundContextSigner(signer);
   const mode = bindingModeOf(db);
+  const embedded = pgliteSessionOf(db);
   // Backend pid per pooled connection (direct server connections keep their backend for life).
   const pids = new WeakMap<DatabaseConnection, number>();
   let singlePid: number | undefined;
@@ -164,6 +166,56 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
     });
   }
 
+  /**
+   * Embedded PGlite (issue 16): BEGIN, the role and the context are sent in the same call into the
+   * engine as `fn`'s first statement (see pglite-session.ts); a transaction that wrote sends its
+   * COMMIT in one more, one that only read leaves it to the session. A transaction whose `fn` sent
+   * nothing sends its context with the COMMIT, so a refused context still fails it.
+   */
+  async function runEmbedded<T>(session: PgliteSession, context: string, fn: (tx: Transaction<DB>) => Promise<T>, hooks: (() => void)[]): Promise<T> {
+    return session.exclusive(async (transaction) => {
+      if (singlePid === undefined && context !== '|') {
+        const [outcome] = await session.batch([{ sql: 'select pg_backend_pid() as pid', params: [] }]);
+        const pid = outcome?.ok === true ? (outcome.result.rows[0] as { pid?: unknown } | undefined)?.pid : undefined;
+        if (typeof pid !== 'number') throw new ContextError('could not read the backend pid');
+        singlePid = pid;
+      }
+      const prelude: BatchStatement[] = [{ sql: 'begin', params: [] }];
+      if (context === '|') prelude.push({ sql: ROLE_SQL, params: [APP_ROLE] });
+      else {
+        const { expiresAt, mac } = bind(context, singlePid as number);
+        prelude.push({ sql: ENTER_SQL, params: [APP_ROLE, context, expiresAt, mac] });
+      }
+      transaction.begin(prelude, (outcomes: readonly StatementOutcome[]) => {
+        for (const outcome of outcomes) {
+          if (!outcome.ok) throw 'error' in outcome ? outcome.error : new ContextError('the tenant context was not entered');
+        }
+        const entered = outcomes[1];
+        const role = entered?.ok === true ? (entered.result.rows[0] as { role?: unknown } | undefined)?.role : undefined;
+        if (role !== APP_ROLE) throw new ContextError(`transaction runs as ${String(role)}, expected ${APP_ROLE}`);
+      });
+      const reads = { only: true };
+      return session.kysely.connection().execute(async (connection) => {
+        const tx = connection.withPlugin(readOnlyTracker(reads)) as unknown as Transaction<DB>;
+        afterCommitHooks.set(tx, hooks);
+        let value: T;
+        try {
+          value = await fn(tx);
+          // A transaction that only read is left open: its COMMIT leads the next call into the
+          // engine (one call per read on the request path; see pglite-session.ts).
+          if (!(reads.only && hooks.length === 0 && transaction.leaveOpen())) {
+            const tag = await transaction.commit(!reads.only);
+            if (tag === 'ROLLBACK') throw new ContextError('the transaction was aborted by an earlier error and rolled back');
+          }
+        } catch (error) {
+          await transaction.rollback().catch(() => undefined);
+          throw error;
+        }
+        return value;
+      });
+    });
+  }
+
   async function run<T>(rawTenantId: string, rawActorId: string, fn: (tx: Transaction<DB>) => Promise<T>, jobs = false): Promise<T> {
     const tenantId = rawTenantId.toLowerCase();
     const actorId = rawActorId.toLowerCase();
@@ -176,7 +228,11 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
     const traced = log?.isLevelEnabled('trace') === true ? { started: performance.now(), scope: tenantId !== '' ? 'tenant' : actorId !== '' ? 'actor' : 'platform' } : undefined;
     const slot: ReservationSlot = { connection: undefined, client: undefined };
     const transaction = reservation.run(slot, () =>
-      mode === 'per-connection' ? runPipelined(slot, context, fn, hooks) : db.transaction().execute(async (tx) => {
+      mode === 'per-connection'
+        ? runPipelined(slot, context, fn, hooks)
+        : embedded !== undefined
+          ? runEmbedded(embedded, context, fn, hooks)
+          : db.transaction().execute(async (tx) => {
         afterCommitHooks.set(tx, hooks);
         const role = await enter(tx, slot, context);
         if (role !== APP_ROLE) throw new ContextError(`transaction runs as ${String(role)}, expected ${APP_ROLE}`);
