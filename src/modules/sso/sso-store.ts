@@ -1,15 +1,20 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { FieldContext } from '../keys/index.ts';
 import type { SsoConnectionsTable, SsoDomainsTable, SsoLoginStatesTable } from './sso-tables.ts';
 
-export type ConnectionRow = SsoConnectionsTable;
+export type ConnectionRow = Selectable<SsoConnectionsTable>;
 export type DomainRow = SsoDomainsTable;
 export type LoginStateRow = SsoLoginStatesTable;
 
 /** The envelope context of an OIDC client secret: bound to the organization and the connection row. */
 export function clientSecretContext(tenantId: string, connectionId: string): FieldContext {
   return { tenantId, table: 'sso_connections', column: 'oidc_client_secret_sealed', rowId: connectionId };
+}
+
+/** The envelope context of a SAML connection's SP decryption key: bound to the organization and the connection row. */
+export function spDecryptionKeyContext(tenantId: string, connectionId: string): FieldContext {
+  return { tenantId, table: 'sso_connections', column: 'saml_sp_decryption_key_sealed', rowId: connectionId };
 }
 
 export async function insertConnection(tx: Tx, row: ConnectionRow): Promise<void> {
