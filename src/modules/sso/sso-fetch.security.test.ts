@@ -47,8 +47,12 @@ describe('sso: fetching IdP metadata and well-known files through the address gu
     open = await httpsHost(ALLOWED, 0, certs, routes);
     closed = await httpsHost(PRIVATE, open.port, certs, routes).catch(() => httpsHost(PRIVATE, 0, certs, routes));
     // The well-known file is on port 443 of the domain: binding it needs root (skipped otherwise).
-    open443 = await httpsHost(ALLOWED, 443, certs, routes).catch(() => undefined);
-    closed443 = await httpsHost(PRIVATE, 443, certs, routes).catch(() => undefined);
+    const noPort = (error: unknown) => {
+      process.stderr.write(`port 443: ${String(error)}\n`);
+      return undefined;
+    };
+    open443 = await httpsHost(ALLOWED, 443, certs, routes).catch(noPort);
+    closed443 = await httpsHost(PRIVATE, 443, certs, routes).catch(noPort);
     dns.setA('idp-meta.example.test', [ALLOWED]);
     dns.setA('internal.example.test', [PRIVATE]);
     dns.setA('cloud-metadata.example.test', ['169.254.169.254']);
@@ -114,7 +118,11 @@ describe('sso: fetching IdP metadata and well-known files through the address gu
     assert.ok(list.json<{ items: Connection[] }>().items.every((c) => c.saml?.metadata_url?.includes('/metadata') ?? true));
   });
 
-  it('AUTH-4: a domain is proved by its HTTPS well-known file holding the claim\u2019s token, and not by a wrong body or a file served from a private address', { skip: open443 === undefined || closed443 === undefined ? 'binding port 443 on loopback needs root' : false }, async () => {
+  it('AUTH-4: a domain is proved by its HTTPS well-known file holding the claim\u2019s token, and not by a wrong body or a file served from a private address', async (context) => {
+    if (open443 === undefined || closed443 === undefined) {
+      context.skip('binding port 443 on loopback needs root');
+      return;
+    }
     const claim = async (domain: string) => {
       const claimed = await api(t, org.admin, 'POST', `/api/v1/organizations/${org.orgId}/sso/domains`, { domain });
       assert.equal(claimed.statusCode, 201, claimed.body);
