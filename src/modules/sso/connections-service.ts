@@ -231,6 +231,9 @@ export function createConnectionsService(deps: {
     ): Promise<ConnectionView> => {
       if (changes.defaultRole !== undefined) assertRole(changes.defaultRole);
       const pair = changes.spDecryption === undefined || changes.spDecryption === null ? changes.spDecryption : spKeyPair(changes.spDecryption);
+      // ENC-4: the SP's private key is envelope-encrypted under the organization's key, bound to this
+      // row — before the transaction below (sealing reads the tenant key in a transaction of its own).
+      const sealed = pair === undefined || pair === null ? pair : { saml_sp_decryption_key_sealed: await fields.encryptField(store.spDecryptionKeyContext(tenantId, id), pair.keyPem), saml_sp_encryption_cert: pair.certBody };
       let certs: string[] | undefined;
       if (changes.idpCerts !== undefined) {
         if (changes.idpCerts.length < 1 || changes.idpCerts.length > 2) throw invalid('/idp_certs', 'one or two certificates (two during a rollover)');
@@ -247,8 +250,6 @@ export function createConnectionsService(deps: {
           const keyAfter = pair === undefined ? current.saml_sp_decryption_key_sealed !== null : pair !== null;
           const signAfter = changes.signRequests ?? (keyAfter && current.saml_sign_requests);
           if (signAfter && !keyAfter) throw invalid('/sign_requests', 'set sp_decryption (the SP key pair) first');
-          // ENC-4: the SP's private key is envelope-encrypted under the organization's key, bound to this row.
-          const sealed = pair === undefined || pair === null ? pair : { saml_sp_decryption_key_sealed: await fields.encryptField(store.spDecryptionKeyContext(tenantId, id), pair.keyPem), saml_sp_encryption_cert: pair.certBody };
           const set: Partial<store.ConnectionRow> = {
             updated_at: clock.now(),
             ...(changes.enabled === undefined ? {} : { enabled: changes.enabled }),
