@@ -54,13 +54,14 @@ export function project(resource: Readonly<Record<string, unknown>>, attributes:
     out = chosen;
   }
   if (excluded !== undefined) {
-    for (const key of Object.keys(out)) {
+    const kept: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(out)) {
       const lower = key.toLowerCase();
-      if (ALWAYS.has(lower)) continue;
-      const paths = excluded.filter((p) => p[0] === lower);
-      if (paths.some((p) => p.length === 1)) delete out[key];
-      else if (paths.length > 0) out[key] = pickSub(out[key], new Set(paths.map((p) => p[1] ?? '')), false);
+      const paths = ALWAYS.has(lower) ? [] : excluded.filter((p) => p[0] === lower);
+      if (paths.some((p) => p.length === 1)) continue;
+      kept[key] = paths.length > 0 ? pickSub(value, new Set(paths.map((p) => p[1] ?? '')), false) : value;
     }
+    out = kept;
   }
   return out;
 }

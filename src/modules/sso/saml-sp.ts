@@ -187,9 +187,9 @@ const XML_PROCESSING_INSTRUCTION = 7;
  */
 function refuseWrapping(samlResponse: string, mustBeEncrypted: boolean): void {
   const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
-  let malformed = false;
+  const parse = { malformed: false };
   const flag = (): void => {
-    malformed = true;
+    parse.malformed = true;
   };
   let doc: Document;
   try {
@@ -197,7 +197,7 @@ function refuseWrapping(samlResponse: string, mustBeEncrypted: boolean): void {
   } catch (error) {
     throw new SamlRefused('malformed', { cause: error });
   }
-  if (malformed) throw new SamlRefused('malformed');
+  if (parse.malformed) throw new SamlRefused('malformed');
   const assertions = doc.getElementsByTagNameNS(SAML_ASSERTION, 'Assertion').length + doc.getElementsByTagNameNS(SAML_ASSERTION, 'EncryptedAssertion').length;
   if (assertions !== 1) throw new SamlRefused('wrapped_assertion');
   // A connection with a decryption key takes encrypted assertions only: no silent downgrade to plain text.
