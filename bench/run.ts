@@ -19,6 +19,7 @@ import { oauthTokens } from './oauth-tokens.ts';
 import { openidTokens } from './openid-tokens.ts';
 import { pointReadVariants } from './point-read-variants.ts';
 import { pointRead } from './point-read.ts';
+import { samlValidation } from './saml-validation.ts';
 import { socketRoute } from './socket-route.ts';
 import { startup } from './startup.ts';
 import { throttle } from './throttle.ts';
@@ -26,7 +27,7 @@ import { userTokens } from './user-tokens.ts';
 import { trustPages } from './trust-pages.ts';
 import { table, type Benchmark, type Verdict } from './support.ts';
 
-const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, throttle, backup, trustPages, idleNode, footprint, socketRoute, auditAppend, auditVerify, openidTokens, apiRequestBytes];
+const BENCHMARKS: readonly Benchmark[] = [pointRead, authenticatedRoute, startup, pointReadVariants, authzDecisions, apiKeys, encryption, oauthTokens, userTokens, login, throttle, backup, trustPages, idleNode, footprint, socketRoute, auditAppend, auditVerify, openidTokens, apiRequestBytes, samlValidation];
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const load = () => loadavg().map((n) => n.toFixed(2)).join(' ');

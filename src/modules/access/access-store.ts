@@ -47,6 +47,7 @@ function policyOf(row: Selectable<OrganizationSecurityPoliciesTable>): OrgSecuri
     sessionIdleMinutes: row.session_idle_minutes,
     sessionAbsoluteHours: row.session_absolute_hours,
     ipAllowlist: row.ip_allowlist,
+    acceptIdpMfa: row.accept_idp_mfa,
     updatedAt: row.updated_at,
     updatedBy: row.updated_by,
   };
@@ -59,6 +60,7 @@ export async function putSecurityPolicy(tx: Tx, tenantId: string, policy: OrgSec
     session_idle_minutes: policy.sessionIdleMinutes,
     session_absolute_hours: policy.sessionAbsoluteHours,
     ip_allowlist: [...policy.ipAllowlist],
+    accept_idp_mfa: policy.acceptIdpMfa === true,
     updated_by: by,
     updated_at: now,
   };

@@ -1,3 +1,4 @@
+import type { ColumnType } from 'kysely';
 import type { BuiltInRoleKey } from './permissions.ts';
 import type { Conditions } from './conditions.ts';
 
@@ -52,6 +53,8 @@ export interface OrganizationSecurityPoliciesTable {
   session_idle_minutes: number | null;
   session_absolute_hours: number | null;
   ip_allowlist: string[];
+  /** Migration 0107 (issue 18): accept the organization's IdP's MFA. */
+  accept_idp_mfa: ColumnType<boolean, boolean | undefined, boolean>;
   updated_by: string | null;
   updated_at: Date;
 }

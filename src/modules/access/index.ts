@@ -12,7 +12,7 @@ export type { AccessTables, PrincipalType } from './access-tables.ts';
 export { buildAccessReview, reviewAndRecord, accessReviewCsv, credentialAgeFlags, STALE_AFTER_DAYS, type AccessReview, type ReviewContributor, type AccessState, type ReviewPrincipal, type ReviewGrant, type ReviewFlag } from './access-review.ts';
 export { loadAccessState, bindingsOfUsers, tenantAdminBindings, type BindingRow } from './access-store.ts';
 export { organizationRoleBinding, type UnsealedBinding as NewBinding, type BindingIntegrity } from './binding-integrity.ts';
-export { compilePolicy, policyProblems, DEFAULT_POLICY, MFA_METHODS, POLICY_BOUNDS, type OrgSecurityPolicy, type MfaMethod, type PolicyFailure } from './org-policy.ts';
+export { compilePolicy, idpMfaMethod, policyProblems, DEFAULT_POLICY, MFA_METHODS, POLICY_BOUNDS, type OrgSecurityPolicy, type MfaMethod, type PolicyFailure } from './org-policy.ts';
 export { createSecurityPolicyService, type SecurityPolicyService } from './security-policy.ts';
 export { registerSecurityPolicyRoutes } from './security-policy-routes.ts';
 export { accessModule, type AccessApi } from './module.ts';

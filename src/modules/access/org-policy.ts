@@ -29,6 +29,13 @@ export interface OrgSecurityPolicy {
   readonly sessionAbsoluteHours: number | null;
   /** CIDR ranges, IPv4 or IPv6; empty means any address. */
   readonly ipAllowlist: readonly string[];
+  /**
+   * Accept the organization's own identity provider's multi-factor authentication (its `amr` or
+   * `AuthnContextClassRef`, issue 18) for `mfaRequired`: a session opened by single sign-on through
+   * one of THIS organization's connections, whose IdP asserted MFA, carries `idp_mfa:<organization id>`.
+   * Absent: false (Parapet's own second factor is required).
+   */
+  readonly acceptIdpMfa?: boolean;
 }
 
 export const DEFAULT_POLICY: OrgSecurityPolicy = Object.freeze({ mfaRequired: false, allowedMfaMethods: MFA_METHODS, sessionIdleMinutes: null, sessionAbsoluteHours: null, ipAllowlist: [] });
@@ -56,6 +63,11 @@ export function policyProblems(policy: OrgSecurityPolicy): string[] {
   return problems;
 }
 
+/** The session method an SSO sign-in records when the organization's IdP asserted multi-factor authentication. */
+export function idpMfaMethod(tenantId: string): string {
+  return `idp_mfa:${tenantId.toLowerCase()}`;
+}
+
 /** The amr values that satisfy a policy's allowed methods. */
 function acceptedAmr(methods: readonly MfaMethod[]): ReadonlySet<string> {
   return new Set([GENERIC_MFA, ...methods.flatMap((method) => AMR_OF[method])]);
@@ -68,11 +80,13 @@ const ALL_SECOND_FACTOR_AMR: ReadonlySet<string> = acceptedAmr(MFA_METHODS);
  * nothing). Order: network first (nothing else is looked at from a refused address), then the
  * session's age, then its second factor.
  */
-export function compilePolicy(policy: OrgSecurityPolicy | undefined): CompiledPolicy | undefined {
+export function compilePolicy(policy: OrgSecurityPolicy | undefined, tenantId?: string): CompiledPolicy | undefined {
   if (policy === undefined) return undefined;
   const ipAllowed = policy.ipAllowlist.length === 0 ? undefined : cidrMatcher(policy.ipAllowlist);
   const absoluteMs = policy.sessionAbsoluteHours === null ? undefined : policy.sessionAbsoluteHours * 3_600_000;
   const accepted = acceptedAmr(policy.allowedMfaMethods);
+  // Only this organization's IdP vouches, and only while the organization says so.
+  const idpMfa = policy.acceptIdpMfa === true && tenantId !== undefined ? idpMfaMethod(tenantId) : undefined;
   if (ipAllowed === undefined && absoluteMs === undefined && !policy.mfaRequired) return undefined;
   return {
     check: (principal, facts) => {
@@ -81,6 +95,7 @@ export function compilePolicy(policy: OrgSecurityPolicy | undefined): CompiledPo
       // The organization's absolute lifetime counts from the last time the person proved who they are.
       if (absoluteMs !== undefined && facts.now.getTime() - principal.authenticatedAt.getTime() >= absoluteMs) return 'reauthentication_required';
       if (!policy.mfaRequired) return undefined;
+      if (idpMfa !== undefined && principal.authMethods.includes(idpMfa)) return undefined;
       // Allowed methods only narrow what "MFA required" accepts.
       const secondFactors = principal.authMethods.filter((method) => ALL_SECOND_FACTOR_AMR.has(method));
       if (secondFactors.some((method) => accepted.has(method))) return undefined;

@@ -18,8 +18,9 @@ const PolicyFields = {
   session_absolute_hours: Nullable(Type.Integer({ minimum: POLICY_BOUNDS.absoluteHours.min, maximum: POLICY_BOUNDS.absoluteHours.max, description: 'Null: the platform default.' })),
   ip_allowlist: Type.Array(Cidr, { maxItems: POLICY_BOUNDS.allowlistEntries, description: 'CIDR ranges (IPv4 or IPv6); empty: any address.' }),
 };
-const PolicyBody = Strict(PolicyFields);
-const Policy = Strict({ organization_id: Uuid, ...PolicyFields, updated_at: Nullable(Timestamp), updated_by: Nullable(Uuid) });
+const AcceptIdpMfa = Type.Boolean({ description: "Accept the multi-factor authentication of the organization's own SSO identity provider (its amr or AuthnContextClassRef) for mfa_required; default false. See docs/sso.md." });
+const PolicyBody = Strict({ ...PolicyFields, accept_idp_mfa: Type.Optional(AcceptIdpMfa) });
+const Policy = Strict({ organization_id: Uuid, ...PolicyFields, accept_idp_mfa: AcceptIdpMfa, updated_at: Nullable(Timestamp), updated_by: Nullable(Uuid) });
 const OrgParams = Strict({ orgId: Uuid });
 const MemberParams = Strict({ orgId: Uuid, userId: Uuid });
 
@@ -31,6 +32,7 @@ function toPolicy(tenantId: string, policy: StoredPolicy): Static<typeof Policy>
     session_idle_minutes: policy.sessionIdleMinutes,
     session_absolute_hours: policy.sessionAbsoluteHours,
     ip_allowlist: [...policy.ipAllowlist],
+    accept_idp_mfa: policy.acceptIdpMfa === true,
     updated_at: policy.updatedAt?.toISOString() ?? null,
     updated_by: policy.updatedBy,
   };
@@ -83,6 +85,7 @@ export function registerSecurityPolicyRoutes(server: FastifyInstance, deps: Secu
         sessionIdleMinutes: body.session_idle_minutes,
         sessionAbsoluteHours: body.session_absolute_hours,
         ipAllowlist: body.ip_allowlist,
+        acceptIdpMfa: body.accept_idp_mfa ?? false,
       });
       return toPolicy(tenantId, stored);
     },

@@ -37,7 +37,7 @@ export function createSecurityPolicyService(deps: { transactor: AppTransactor; c
       const problems = policyProblems(policy);
       if (problems.length > 0) throw new AppError('invalid_request', { detail: problems.join('; '), errors: problems.map((detail) => ({ pointer: `/${detail.split(':')[0] ?? ''}`, detail })) });
       const now = clock.now();
-      const failure = compilePolicy(policy)?.check(ctx.principal, { ip: ctx.source.ip ?? '', mfa: false, now });
+      const failure = compilePolicy(policy, tenantId)?.check(ctx.principal, { ip: ctx.source.ip ?? '', mfa: false, now });
       if (failure !== undefined) {
         throw new AppError('policy_would_lock_you_out', { detail: `Your own request would be refused under this policy (${failure}); fix that first, then apply it.` });
       }

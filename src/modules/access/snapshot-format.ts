@@ -34,6 +34,8 @@ export interface SerializedPolicy {
   readonly session_idle_minutes: number | null;
   readonly session_absolute_hours: number | null;
   readonly ip_allowlist: readonly string[];
+  /** Absent in snapshots made before issue 18: false. */
+  readonly accept_idp_mfa?: boolean;
 }
 
 export function serializePolicy(policy: OrgSecurityPolicy): SerializedPolicy {
@@ -43,6 +45,7 @@ export function serializePolicy(policy: OrgSecurityPolicy): SerializedPolicy {
     session_idle_minutes: policy.sessionIdleMinutes,
     session_absolute_hours: policy.sessionAbsoluteHours,
     ip_allowlist: [...policy.ipAllowlist],
+    accept_idp_mfa: policy.acceptIdpMfa === true,
   };
 }
 
@@ -53,6 +56,7 @@ export function parsePolicy(wire: SerializedPolicy): OrgSecurityPolicy {
     sessionIdleMinutes: wire.session_idle_minutes,
     sessionAbsoluteHours: wire.session_absolute_hours,
     ipAllowlist: wire.ip_allowlist,
+    acceptIdpMfa: wire.accept_idp_mfa === true,
   };
 }
 
@@ -117,6 +121,6 @@ export function compileSerializedSnapshot(wire: SerializedSnapshot): AccessSnaps
     if (list === undefined) bindings.set(b.principal_id, [compiled]);
     else list.push(compiled);
   }
-  const policy = wire.policy === undefined || wire.policy === null ? undefined : compilePolicy(parsePolicy(wire.policy));
+  const policy = wire.policy === undefined || wire.policy === null ? undefined : compilePolicy(parsePolicy(wire.policy), wire.organization_id);
   return { tenantId: wire.organization_id, environmentProjects: new Map(Object.entries(wire.environments)), members: new Set(wire.members), bindings, policy };
 }

@@ -20,6 +20,8 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([
   { table: 'totp_factors', column: 'secret_sealed', rowId: 'id' },
   // AUTH-4: OIDC client secrets of SSO connections (ENC-4).
   { table: 'sso_connections', column: 'oidc_client_secret_sealed', rowId: 'id' },
+  // AUTH-4: the SP's decryption keys of SAML connections with encrypted assertions (ENC-4).
+  { table: 'sso_connections', column: 'saml_sp_decryption_key_sealed', rowId: 'id' },
   // Vulnerability report titles and bodies (VDP-2), under the platform tenant's key.
   { table: 'disclosure_reports', column: 'content_sealed', rowId: 'id' },
   // Researcher portal messages and attachments (names and bytes), under the platform tenant's key.

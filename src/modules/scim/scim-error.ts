@@ -26,6 +26,7 @@ const DETAILS: Readonly<Record<string, string>> = {
   '404': 'The resource does not exist.',
   '405': 'The method is not supported.',
   '409': 'The request conflicts with the current state.',
+  '412': 'The resource changed since the version given in If-Match.',
   '413': 'The request is too large.',
   '415': 'The request body must be application/scim+json or application/json.',
   '429': 'Too many requests.',

@@ -1,6 +1,6 @@
 import { GROUP_SCHEMA, USER_SCHEMA } from './scim-patch.ts';
 import type { GroupResult, UserResult } from './scim-service.ts';
-import { DEFAULT_COUNT, MAX_COUNT } from './scim-service.ts';
+import { DEFAULT_COUNT, etagOf, MAX_COUNT } from './scim-service.ts';
 import { FILTER_LIMITS } from './scim-filter.ts';
 
 /** RFC 7644 §3.4.2: a query's answer. */
@@ -22,7 +22,7 @@ export function userResource(base: string, result: UserResult): Record<string, u
     emails: row.emails,
     active: row.active,
     groups: result.groups.map((g) => ({ value: g.id, display: g.display_name, $ref: `${base}/Groups/${g.id}` })),
-    meta: { resourceType: 'User', created: row.created_at.toISOString(), lastModified: row.updated_at.toISOString(), location: `${base}/Users/${row.id}` },
+    meta: { resourceType: 'User', created: row.created_at.toISOString(), lastModified: row.updated_at.toISOString(), location: `${base}/Users/${row.id}`, version: etagOf(row.version) },
   };
 }
 
@@ -35,7 +35,7 @@ export function groupResource(base: string, result: GroupResult, withMembers: bo
     ...(row.external_id === null ? {} : { externalId: row.external_id }),
     displayName: row.display_name,
     ...(withMembers ? { members: result.members.map((m) => ({ value: m.id, display: m.user_name, $ref: `${base}/Users/${m.id}` })) } : {}),
-    meta: { resourceType: 'Group', created: row.created_at.toISOString(), lastModified: row.updated_at.toISOString(), location: `${base}/Groups/${row.id}` },
+    meta: { resourceType: 'Group', created: row.created_at.toISOString(), lastModified: row.updated_at.toISOString(), location: `${base}/Groups/${row.id}`, version: etagOf(row.version) },
   };
 }
 
@@ -53,7 +53,7 @@ export function serviceProviderConfig(base: string): Record<string, unknown> {
     filter: { supported: true, maxResults: MAX_COUNT },
     changePassword: { supported: false },
     sort: { supported: false },
-    etag: { supported: false },
+    etag: { supported: true },
     authenticationSchemes: [{ type: 'oauthbearertoken', name: 'OAuth Bearer Token', description: "The directory's bearer token (Authorization: Bearer pscim_…)", primary: true }],
     meta: { resourceType: 'ServiceProviderConfig', location: `${base}/ServiceProviderConfig` },
     'urn:parapet:scim:limits': { defaultCount: DEFAULT_COUNT, maxFilterLength: FILTER_LIMITS.maxLength, maxFilterDepth: FILTER_LIMITS.maxDepth, maxFilterTerms: FILTER_LIMITS.maxTerms },

@@ -8,7 +8,8 @@ import type { AuditSource } from '../audit/index.ts';
 import { ScimError, scimErrorBody } from './scim-error.ts';
 import { operationsOf, type JsonObject } from './scim-patch.ts';
 import { groupResource, listResponse, resourceTypes, schemas, serviceProviderConfig, userResource } from './scim-resources.ts';
-import type { Directory, ScimService } from './scim-service.ts';
+import { attributePaths, project } from './scim-projection.ts';
+import { etagOf, type Directory, type GroupResult, type ScimService, type UserResult } from './scim-service.ts';
 
 export const SCIM_PREFIX = '/scim/v2';
 const SCIM_JSON = 'application/scim+json; charset=utf-8';
@@ -104,6 +105,25 @@ export async function registerScimRoutes(server: FastifyInstance, deps: ScimRout
         return found;
       };
       const send = (reply: FastifyReply, status: number, body: unknown) => reply.status(status).header('cache-control', 'no-store').type(SCIM_JSON).send(body);
+      /** One resource, with its ETag (RFC 7644 §3.14). */
+      const sendOne = (reply: FastifyReply, status: number, result: UserResult | GroupResult, body: Record<string, unknown>) => send(reply.header('etag', etagOf(result.row.version)), status, body);
+      /** RFC 7232 §3.2 If-None-Match on a GET: the client's copy is current (304, no body). */
+      const notModified = (request: FastifyRequest, result: UserResult | GroupResult): boolean => {
+        const header = request.headers['if-none-match'];
+        if (typeof header !== 'string') return false;
+        const current = etagOf(result.row.version).replace(/^W\//, '');
+        return header.split(',').some((tag) => { const t = tag.trim().replace(/^W\//, ''); return t === '*' || t === current; });
+      };
+      const ifMatch = (request: FastifyRequest): string | undefined => {
+        const header = request.headers['if-match'];
+        return typeof header === 'string' ? header : undefined;
+      };
+      /** RFC 7644 §3.4.2.5: `attributes` / `excludedAttributes` of a query or a read. */
+      const projection = (query: { attributes?: string | undefined; excludedAttributes?: string | undefined }) => {
+        const attributes = attributePaths(query.attributes);
+        const excluded = attributePaths(query.excludedAttributes);
+        return (resource: Record<string, unknown>) => (attributes === undefined && excluded === undefined ? resource : project(resource, attributes, excluded));
+      };
       const body = (value: unknown): JsonObject => {
         if (!isJsonObject(value)) throw new ScimError(400, 'invalidSyntax');
         return value;
@@ -129,60 +149,72 @@ export async function registerScimRoutes(server: FastifyInstance, deps: ScimRout
 
       app.get('/:directoryId/Users', { config, schema: { tags, hide: true, params: DirectoryParams, querystring: ListQuery } }, async (request, reply) => {
         const dir = await directory(request);
+        const shape = projection(request.query);
         const found = await deps.service.listUsers(dir, request.query);
-        return send(reply, 200, listResponse(found.total, found.startIndex, found.items.map((item) => userResource(base(dir.row.id), item))));
+        return send(reply, 200, listResponse(found.total, found.startIndex, found.items.map((item) => shape(userResource(base(dir.row.id), item)))));
       });
       app.post('/:directoryId/Users', { config, schema: { tags, hide: true, params: DirectoryParams, body: ResourceBody } }, async (request, reply) => {
         const dir = await directory(request);
         const created = await deps.service.createUser(dir, body(request.body));
         const resource = userResource(base(dir.row.id), created);
-        return send(reply.header('location', `${base(dir.row.id)}/Users/${created.row.id}`), 201, resource);
+        return sendOne(reply.header('location', `${base(dir.row.id)}/Users/${created.row.id}`), 201, created, resource);
       });
       app.get('/:directoryId/Users/:id', { config, schema: { tags, hide: true, params: ResourceParams, querystring: GetQuery } }, async (request, reply) => {
         const dir = await directory(request);
-        return send(reply, 200, userResource(base(dir.row.id), await deps.service.getUser(dir, request.params.id)));
+        const shape = projection(request.query);
+        const found = await deps.service.getUser(dir, request.params.id);
+        if (notModified(request, found)) return reply.status(304).header('etag', etagOf(found.row.version)).header('cache-control', 'no-store').send();
+        return sendOne(reply, 200, found, shape(userResource(base(dir.row.id), found)));
       });
       app.put('/:directoryId/Users/:id', { config, schema: { tags, hide: true, params: ResourceParams, body: ResourceBody } }, async (request, reply) => {
         const dir = await directory(request);
-        return send(reply, 200, userResource(base(dir.row.id), await deps.service.replaceUser(dir, request.params.id, body(request.body))));
+        const replaced = await deps.service.replaceUser(dir, request.params.id, body(request.body), ifMatch(request));
+        return sendOne(reply, 200, replaced, userResource(base(dir.row.id), replaced));
       });
       app.patch('/:directoryId/Users/:id', { config, schema: { tags, hide: true, params: ResourceParams, body: ResourceBody } }, async (request, reply) => {
         const dir = await directory(request);
-        return send(reply, 200, userResource(base(dir.row.id), await deps.service.patchUser(dir, request.params.id, operationsOf(body(request.body)))));
+        const patched = await deps.service.patchUser(dir, request.params.id, operationsOf(body(request.body)), ifMatch(request));
+        return sendOne(reply, 200, patched, userResource(base(dir.row.id), patched));
       });
       app.delete('/:directoryId/Users/:id', { config, schema: { tags, hide: true, params: ResourceParams } }, async (request, reply) => {
         const dir = await directory(request);
-        await deps.service.deleteUser(dir, request.params.id);
+        await deps.service.deleteUser(dir, request.params.id, ifMatch(request));
         return reply.status(204).header('cache-control', 'no-store').send();
       });
 
       app.get('/:directoryId/Groups', { config, schema: { tags, hide: true, params: DirectoryParams, querystring: ListQuery } }, async (request, reply) => {
         const dir = await directory(request);
         const withMembers = !excludesMembers(request.query.excludedAttributes);
+        const shape = projection(request.query);
         const found = await deps.service.listGroups(dir, { ...request.query, withMembers });
-        return send(reply, 200, listResponse(found.total, found.startIndex, found.items.map((item) => groupResource(base(dir.row.id), item, withMembers))));
+        return send(reply, 200, listResponse(found.total, found.startIndex, found.items.map((item) => shape(groupResource(base(dir.row.id), item, withMembers)))));
       });
       app.post('/:directoryId/Groups', { config, schema: { tags, hide: true, params: DirectoryParams, body: ResourceBody } }, async (request, reply) => {
         const dir = await directory(request);
         const created = await deps.service.createGroup(dir, body(request.body));
-        return send(reply.header('location', `${base(dir.row.id)}/Groups/${created.row.id}`), 201, groupResource(base(dir.row.id), created, true));
+        return sendOne(reply.header('location', `${base(dir.row.id)}/Groups/${created.row.id}`), 201, created, groupResource(base(dir.row.id), created, true));
       });
       app.get('/:directoryId/Groups/:id', { config, schema: { tags, hide: true, params: ResourceParams, querystring: GetQuery } }, async (request, reply) => {
         const dir = await directory(request);
         const withMembers = !excludesMembers(request.query.excludedAttributes);
-        return send(reply, 200, groupResource(base(dir.row.id), await deps.service.getGroup(dir, request.params.id, withMembers), withMembers));
+        const shape = projection(request.query);
+        const found = await deps.service.getGroup(dir, request.params.id, withMembers);
+        if (notModified(request, found)) return reply.status(304).header('etag', etagOf(found.row.version)).header('cache-control', 'no-store').send();
+        return sendOne(reply, 200, found, shape(groupResource(base(dir.row.id), found, withMembers)));
       });
       app.put('/:directoryId/Groups/:id', { config, schema: { tags, hide: true, params: ResourceParams, body: ResourceBody } }, async (request, reply) => {
         const dir = await directory(request);
-        return send(reply, 200, groupResource(base(dir.row.id), await deps.service.replaceGroup(dir, request.params.id, body(request.body)), true));
+        const replaced = await deps.service.replaceGroup(dir, request.params.id, body(request.body), ifMatch(request));
+        return sendOne(reply, 200, replaced, groupResource(base(dir.row.id), replaced, true));
       });
       app.patch('/:directoryId/Groups/:id', { config, schema: { tags, hide: true, params: ResourceParams, body: ResourceBody } }, async (request, reply) => {
         const dir = await directory(request);
-        return send(reply, 200, groupResource(base(dir.row.id), await deps.service.patchGroup(dir, request.params.id, operationsOf(body(request.body))), true));
+        const patched = await deps.service.patchGroup(dir, request.params.id, operationsOf(body(request.body)), ifMatch(request));
+        return sendOne(reply, 200, patched, groupResource(base(dir.row.id), patched, true));
       });
       app.delete('/:directoryId/Groups/:id', { config, schema: { tags, hide: true, params: ResourceParams } }, async (request, reply) => {
         const dir = await directory(request);
-        await deps.service.deleteGroup(dir, request.params.id);
+        await deps.service.deleteGroup(dir, request.params.id, ifMatch(request));
         return reply.status(204).header('cache-control', 'no-store').send();
       });
     },

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
@@ -42,6 +43,23 @@ export interface UserResult {
 export interface GroupResult {
   readonly row: store.GroupRow;
   readonly members: readonly { id: string; user_name: string }[];
+}
+
+/** RFC 7644 §3.14: a resource's entity tag, weak (the representation may vary with the request). */
+export function etagOf(version: number): string {
+  return `W/"${String(version)}"`;
+}
+
+/**
+ * RFC 7232 §3.1 If-Match against a resource's current version: absent, `*` or a list naming it
+ * (weak comparison, RFC 7232 §2.3.2) passes; otherwise 412, and nothing is written.
+ * Returns the version the write must still find (undefined: no precondition).
+ */
+export function assertIfMatch(ifMatch: string | undefined, version: number): number | undefined {
+  if (ifMatch === undefined) return undefined;
+  const tags = ifMatch.split(',').map((tag) => tag.trim().replace(/^W\//, ''));
+  if (tags.includes('*') || tags.includes(`"${String(version)}"`)) return version;
+  throw new ScimError(412);
 }
 
 function emailDomain(email: string): string | undefined {
@@ -176,7 +194,7 @@ export function createScimService(deps: {
   const stateOf = (row: store.UserRow): UserState => ({ userName: row.user_name, externalId: row.external_id, displayName: row.display_name, givenName: row.given_name, familyName: row.family_name, emails: [...row.emails], active: row.active });
 
   /** Writes a user's new state and carries out what changed: activation, deactivation, roles. */
-  async function update(dir: Directory, before: store.UserRow, next: UserState): Promise<UserResult> {
+  async function update(dir: Directory, before: store.UserRow, next: UserState, expectedVersion: number | undefined): Promise<UserResult> {
     if (next.userName === '') throw new ScimError(400, 'invalidValue');
     // A new address, or a reactivation, must (still) be in a verified domain. Deactivation never
     // depends on it: deprovisioning works even after the organization dropped the domain.
@@ -188,12 +206,14 @@ export function createScimService(deps: {
       try {
         const updated = await tx
           .updateTable('scim_users')
-          .set({ user_name: next.userName, external_id: next.externalId, display_name: next.displayName, given_name: next.givenName, family_name: next.familyName, emails: JSON.stringify(next.emails) as never, active: next.active, updated_at: clock.now() })
+          .set({ user_name: next.userName, external_id: next.externalId, display_name: next.displayName, given_name: next.givenName, family_name: next.familyName, emails: JSON.stringify(next.emails) as never, active: next.active, updated_at: clock.now(), version: sql<number>`version + 1` })
           .where('tenant_id', '=', dir.tenantId)
           .where('id', '=', before.id)
+          // If-Match: the version checked must still be the stored one (a concurrent change answers 412).
+          .$if(expectedVersion !== undefined, (qb) => qb.where('version', '=', expectedVersion ?? 0))
           .returningAll()
           .executeTakeFirst();
-        if (updated === undefined) throw new ScimError(404);
+        if (updated === undefined) throw new ScimError(expectedVersion === undefined ? 404 : 412);
         return updated;
       } catch (error) {
         if (isUniqueViolation(error)) throw new ScimError(409, 'uniqueness', { cause: error });
@@ -222,7 +242,7 @@ export function createScimService(deps: {
     }
   }
 
-  async function writeGroup(dir: Directory, id: string | undefined, state: GroupState): Promise<{ id: string; touched: string[] }> {
+  async function writeGroup(dir: Directory, id: string | undefined, state: GroupState, expectedVersion?: number): Promise<{ id: string; touched: string[] }> {
     return inTenant(dir, async (tx) => {
       // Members are users of THIS directory only: an id from another directory or organization is not a member.
       const known = await store.existingUserIds(tx, dir.tenantId, dir.row.id, state.members);
@@ -234,8 +254,15 @@ export function createScimService(deps: {
         groupId = uuidv7(clock, random);
         await tx.insertInto('scim_groups').values({ tenant_id: dir.tenantId, directory_id: dir.row.id, id: groupId, display_name: state.displayName, external_id: state.externalId, created_at: now, updated_at: now }).execute();
       } else {
-        const updated = await tx.updateTable('scim_groups').set({ display_name: state.displayName, external_id: state.externalId, updated_at: now }).where('tenant_id', '=', dir.tenantId).where('directory_id', '=', dir.row.id).where('id', '=', groupId).executeTakeFirst();
-        if (updated.numUpdatedRows === 0n) throw new ScimError(404);
+        const updated = await tx
+          .updateTable('scim_groups')
+          .set({ display_name: state.displayName, external_id: state.externalId, updated_at: now, version: sql<number>`version + 1` })
+          .where('tenant_id', '=', dir.tenantId)
+          .where('directory_id', '=', dir.row.id)
+          .where('id', '=', groupId)
+          .$if(expectedVersion !== undefined, (qb) => qb.where('version', '=', expectedVersion ?? 0))
+          .executeTakeFirst();
+        if (updated.numUpdatedRows === 0n) throw new ScimError(expectedVersion === undefined ? 404 : 412);
         before = (await store.membersOfGroups(tx, dir.tenantId, [groupId])).map((m) => m.id);
         await tx.deleteFrom('scim_group_members').where('tenant_id', '=', dir.tenantId).where('group_id', '=', groupId).execute();
       }
@@ -243,6 +270,9 @@ export function createScimService(deps: {
       await audit.record(tx, dir.tenantId, { action: 'scim.group_changed', actor: actorOf(dir), outcome: 'success', source: dir.source, targets: [{ type: 'scim_group', id: groupId }, { type: 'scim_directory', id: dir.row.id }], metadata: { members: state.members.length } });
       const after = new Set(state.members);
       const changed = [...before.filter((m) => !after.has(m)), ...state.members.filter((m) => !before.includes(m))];
+      // The `groups` attribute of its members (old and new; the name may have changed) changed: their versions too.
+      const shown = id === undefined ? state.members : [...new Set([...before, ...state.members])];
+      if (shown.length > 0) await tx.updateTable('scim_users').set({ version: sql<number>`version + 1` }).where('tenant_id', '=', dir.tenantId).where('id', 'in', shown).execute();
       return { id: groupId, touched: id === undefined ? state.members : changed };
     });
   }
@@ -304,19 +334,22 @@ export function createScimService(deps: {
       return userResult(dir, row.id);
     },
 
-    replaceUser: async (dir: Directory, id: string, body: JsonObject): Promise<UserResult> => {
+    replaceUser: async (dir: Directory, id: string, body: JsonObject, ifMatch?: string): Promise<UserResult> => {
       const before = (await service.getUser(dir, id)).row;
-      return update(dir, before, userFromBody(body));
+      const expected = assertIfMatch(ifMatch, before.version);
+      return update(dir, before, userFromBody(body), expected);
     },
 
-    patchUser: async (dir: Directory, id: string, operations: readonly PatchOperation[]): Promise<UserResult> => {
+    patchUser: async (dir: Directory, id: string, operations: readonly PatchOperation[], ifMatch?: string): Promise<UserResult> => {
       const before = (await service.getUser(dir, id)).row;
-      return update(dir, before, patchUser(stateOf(before), operations));
+      const expected = assertIfMatch(ifMatch, before.version);
+      return update(dir, before, patchUser(stateOf(before), operations), expected);
     },
 
     /** RFC 7644 §3.6: the resource is gone; the member is suspended as by `active: false`. */
-    deleteUser: async (dir: Directory, id: string): Promise<void> => {
+    deleteUser: async (dir: Directory, id: string, ifMatch?: string): Promise<void> => {
       const { row } = await service.getUser(dir, id);
+      assertIfMatch(ifMatch, row.version);
       if (row.active) await deactivate(dir, row, 'deleted');
       // Its group memberships go with it (foreign keys cascade).
       await inTenant(dir, (tx) => tx.deleteFrom('scim_users').where('tenant_id', '=', dir.tenantId).where('id', '=', row.id).execute());
@@ -340,27 +373,31 @@ export function createScimService(deps: {
       return groupResult(dir, id, true);
     },
 
-    replaceGroup: async (dir: Directory, id: string, body: JsonObject): Promise<GroupResult> => {
-      await service.getGroup(dir, id, false);
-      const written = await writeGroup(dir, id.toLowerCase(), groupFromBody(body));
+    replaceGroup: async (dir: Directory, id: string, body: JsonObject, ifMatch?: string): Promise<GroupResult> => {
+      const current = await service.getGroup(dir, id, false);
+      const written = await writeGroup(dir, id.toLowerCase(), groupFromBody(body), assertIfMatch(ifMatch, current.row.version));
       await refreshRoles(dir, written.touched);
       return groupResult(dir, written.id, true);
     },
 
-    patchGroup: async (dir: Directory, id: string, operations: readonly PatchOperation[]): Promise<GroupResult> => {
+    patchGroup: async (dir: Directory, id: string, operations: readonly PatchOperation[], ifMatch?: string): Promise<GroupResult> => {
       const before = await service.getGroup(dir, id, true);
+      const expected = assertIfMatch(ifMatch, before.row.version);
       const state = patchGroup({ displayName: before.row.display_name, externalId: before.row.external_id, members: before.members.map((m) => m.id) }, operations);
       const renamed = state.displayName !== before.row.display_name;
-      const written = await writeGroup(dir, before.row.id, state);
+      const written = await writeGroup(dir, before.row.id, state, expected);
       // A rename can change which mapping applies: every member's roles are recomputed.
       await refreshRoles(dir, renamed ? [...written.touched, ...state.members] : written.touched);
       return groupResult(dir, written.id, true);
     },
 
-    deleteGroup: async (dir: Directory, id: string): Promise<void> => {
+    deleteGroup: async (dir: Directory, id: string, ifMatch?: string): Promise<void> => {
       const before = await service.getGroup(dir, id, true);
+      assertIfMatch(ifMatch, before.row.version);
       await inTenant(dir, async (tx) => {
         await tx.deleteFrom('scim_groups').where('tenant_id', '=', dir.tenantId).where('id', '=', before.row.id).execute();
+        const shown = before.members.map((m) => m.id);
+        if (shown.length > 0) await tx.updateTable('scim_users').set({ version: sql<number>`version + 1` }).where('tenant_id', '=', dir.tenantId).where('id', 'in', shown).execute();
         await audit.record(tx, dir.tenantId, { action: 'scim.group_changed', actor: actorOf(dir), outcome: 'success', source: dir.source, targets: [{ type: 'scim_group', id: before.row.id }, { type: 'scim_directory', id: dir.row.id }], metadata: { deleted: true } });
       });
       await refreshRoles(dir, before.members.map((m) => m.id));

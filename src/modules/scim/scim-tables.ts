@@ -1,3 +1,4 @@
+import type { ColumnType } from 'kysely';
 /** The SCIM module's tables (migration 0058; docs/sso.md "SCIM"). */
 export interface ScimDirectoriesTable {
   tenant_id: string;
@@ -40,6 +41,8 @@ export interface ScimUsersTable {
   applied_roles: string[];
   created_at: Date;
   updated_at: Date;
+  /** RFC 7644 §3.14 (migration 0108): raised by every change; the ETag is `W/"<version>"`. */
+  version: ColumnType<number, number | undefined, number>;
 }
 
 export interface ScimGroupsTable {
@@ -50,6 +53,8 @@ export interface ScimGroupsTable {
   external_id: string | null;
   created_at: Date;
   updated_at: Date;
+  /** RFC 7644 §3.14 (migration 0108). */
+  version: ColumnType<number, number | undefined, number>;
 }
 
 export interface ScimGroupMembersTable {

@@ -41,11 +41,11 @@ export async function scimOrg(t: TestApp, dns: TestDns, label: string, defaultRo
 }
 
 /** A SCIM request as an IdP sends it: bearer token, application/scim+json. */
-export function scim(t: TestApp, token: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object): Promise<LightMyRequestResponse> {
+export function scim(t: TestApp, token: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: object, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
   return t.inject({
     method,
     url,
-    headers: { authorization: `Bearer ${token}`, accept: 'application/scim+json', ...(payload === undefined ? {} : { 'content-type': 'application/scim+json; charset=utf-8' }) },
+    headers: { authorization: `Bearer ${token}`, accept: 'application/scim+json', ...(payload === undefined ? {} : { 'content-type': 'application/scim+json; charset=utf-8' }), ...headers },
     ...(payload === undefined ? {} : { payload: JSON.stringify(payload) }),
   });
 }

@@ -4,9 +4,10 @@ import { defineAuditActions } from '../audit/index.ts';
 export const SSO_AUDIT_ACTIONS = defineAuditActions({
   'sso.connection_created': "An identity provider connection (OIDC or SAML) was added to the organization (never its client secret).",
   'sso.connection_updated': 'An identity provider connection was changed (certificates, endpoints, default role, IdP-initiated sign-in, enabled).',
+  'sso.connection_metadata_refreshed': "A SAML connection's IdP metadata was fetched again from its URL (entity id, SSO URL, signing certificates).",
   'sso.connection_deleted': 'An identity provider connection was deleted; sign-ins through it stop.',
   'sso.domain_claimed': 'The organization claimed an email domain; it routes nothing until verified.',
-  'sso.domain_verified': "The organization proved it owns an email domain (DNS TXT record); sign-ins for its addresses route to the organization's IdP.",
+  'sso.domain_verified': "The organization proved it owns an email domain (DNS TXT record or HTTPS well-known file); sign-ins for its addresses route to the organization's IdP.",
   'sso.domain_verification_failed': 'A domain verification attempt did not find the expected record.',
   'sso.domain_removed': 'A claimed or verified email domain was removed from the organization.',
   'sso.sign_in': "A user signed in through the organization's identity provider (protocol, connection, the IdP's amr or AuthnContextClassRef).",

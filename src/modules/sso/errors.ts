@@ -5,7 +5,8 @@ export const SSO_ERRORS = defineErrors({
   sso_failed: { status: 401, title: 'The single sign-on did not complete; start it again' },
   sso_required: { status: 403, title: 'Your organization requires single sign-on for this account' },
   sso_metadata_invalid: { status: 400, title: 'The identity provider metadata or certificate is not valid' },
-  domain_not_verified: { status: 409, title: 'The domain could not be verified: the expected DNS TXT record was not found' },
+  domain_not_verified: { status: 409, title: 'The domain could not be verified: neither the expected DNS TXT record nor the HTTPS well-known file was found' },
+  sso_metadata_unreachable: { status: 422, title: 'The identity provider metadata URL could not be fetched (HTTPS, a 200 answer within 5 seconds, at most 1 MB, no redirect)' },
   domain_taken: { status: 409, title: 'The domain is already verified by another organization' },
   sso_connection_in_use: { status: 409, title: 'Claimed domains still route sign-ins to this connection; remove or re-route them first' },
 });

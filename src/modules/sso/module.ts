@@ -1,10 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { isLoopback } from '../../config/options.ts';
+import { createAddressGuard } from '../audit-streaming/index.ts';
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import { defineModule } from '../contract.ts';
 import { SSO_AUDIT_ACTIONS } from './audit-actions.ts';
 import { SSO_ERRORS } from './errors.ts';
 import { createConnectionsService, type ConnectionsService } from './connections-service.ts';
 import { createEnforcement, type Enforcement } from './enforcement.ts';
+import { createIdpFetch } from './idp-fetch.ts';
 import { createOidcRelyingParty } from './oidc-rp.ts';
 import { createSignInService, type SignInService } from './sign-in-service.ts';
 import { registerSsoRoutes } from './sso-routes.ts';
@@ -47,7 +50,9 @@ export const ssoModule = defineModule({
     // An http:// IdP is accepted only when this Parapet itself runs on http loopback (development, tests).
     const allowHttp = publicUrl.protocol === 'http:' && isLoopback(publicUrl.hostname.replace(/^\[|\]$/g, ''));
     const oidc = createOidcRelyingParty({ allowHttp, now: () => ctx.clock.now().getTime() });
-    const connections = createConnectionsService({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, audit: audit.recorder, fields: keys.fields, dnsServers: ctx.config.ssoDnsServers, changed: (id) => { oidc.forget(id); }, integrity: identity.integrity });
+    // Tenant-given URLs (IdP metadata, a domain's well-known file) go through the audit streams' outbound address guard.
+    const fetch = createIdpFetch({ guard: createAddressGuard(ctx.config.ssoFetchAllowedNetworks), dnsServers: ctx.config.ssoDnsServers, ca: ctx.config.ssoFetchCaFile === undefined ? undefined : readFileSync(ctx.config.ssoFetchCaFile, 'utf8'), allowHttp });
+    const connections = createConnectionsService({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, audit: audit.recorder, fields: keys.fields, dnsServers: ctx.config.ssoDnsServers, fetch, changed: (id) => { oidc.forget(id); }, integrity: identity.integrity });
     const signIn = createSignInService({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, publicUrl: ctx.config.publicUrl, audit: audit.recorder, sessions: identity.sessions, access: access.control, connections, oidc, integrity: identity.integrity });
     const enforcement = createEnforcement({ transactor: ctx.transactor, clock: ctx.clock, audit: audit.recorder, integrity: identity.integrity });
     identity.addLocalSignInGuard(enforcement.guard);

@@ -1,9 +1,13 @@
-import { defineOption, asString, OptionError } from '../../config/options.ts';
+import { defineOption, asString, cidrList, optional, OptionError } from '../../config/options.ts';
 
 declare module '../../config/options.ts' {
   interface Config {
     /** DNS servers (`host:port`) the SSO module asks for domain-verification TXT records; empty: the system resolver. */
     readonly ssoDnsServers: readonly string[];
+    /** Private networks (CIDRs) IdP metadata URLs and domain-verification hosts may be in; others are refused. */
+    readonly ssoFetchAllowedNetworks: readonly string[];
+    /** A PEM file of CA certificates trusted, besides the system's, for IdP metadata and domain-verification fetches. */
+    readonly ssoFetchCaFile: string | undefined;
   }
 }
 
@@ -22,5 +26,15 @@ export const SSO_OPTIONS = [
     key: 'ssoDnsServers', env: 'PARAPET_SSO_DNS_SERVERS', defaultText: '(the system resolver)',
     description: 'DNS servers (comma-separated host:port, e.g. 10.0.0.2:53) asked for SSO domain-verification TXT records.',
     parse: dnsServerList, derive: () => [],
+  }),
+  defineOption({
+    key: 'ssoFetchAllowedNetworks', env: 'PARAPET_SSO_FETCH_ALLOWED_NETWORKS', defaultText: '(none)',
+    description: 'Private networks (comma-separated CIDRs) an IdP metadata URL or a domain\'s HTTPS verification file may be fetched from; other private, loopback and metadata addresses are refused.',
+    parse: cidrList, derive: () => [],
+  }),
+  defineOption({
+    key: 'ssoFetchCaFile', env: 'PARAPET_SSO_FETCH_CA_FILE', defaultText: '(the system CAs only)',
+    description: 'A PEM file of CA certificates trusted, besides the system CAs, when fetching IdP metadata and domain-verification files (an IdP behind a private CA).',
+    parse: optional, derive: () => undefined,
   }),
 ] as const;

@@ -9,6 +9,10 @@ export interface SamlConnection {
   /** One or two PEM certificates (bodies or full PEM): both are accepted during a rollover. */
   readonly idpCerts: readonly string[];
   readonly allowIdpInitiated: boolean;
+  /** This SP's private key (PEM) for encrypted assertions, and its certificate (PEM body) for the metadata. */
+  readonly decryption?: { readonly keyPem: string; readonly certBody: string } | undefined;
+  /** Sign AuthnRequests with the SP key (`decryption`'s key pair). */
+  readonly signRequests?: boolean;
 }
 
 /** This Parapet as the SP of one connection. */
@@ -28,6 +32,8 @@ export interface SamlAssertion {
   readonly inResponseTo: string | undefined;
   readonly notOnOrAfter: Date | undefined;
   readonly authnContextClassRef: string | undefined;
+  /** Microsoft Entra's `authnmethodsreferences` attribute values (its amr), at most 8. */
+  readonly authnMethods: readonly string[];
 }
 
 /** Why a response was refused (recorded in the audit event, never shown to the browser). */
@@ -70,6 +76,10 @@ function samlFor(connection: SamlConnection, sp: SamlEndpoints, expectedRequestI
     cacheProvider: cache,
     identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
     disableRequestedAuthnContext: true,
+    // SAML Core §2.3.4: an EncryptedAssertion is decrypted with this SP's key, then its signature checked as any assertion's.
+    ...(connection.decryption === undefined ? {} : { decryptionPvk: connection.decryption.keyPem }),
+    // SAML Bindings §3.4.4.1: a signed HTTP-Redirect request carries SigAlg and Signature over the query.
+    ...(connection.decryption !== undefined && connection.signRequests === true ? { privateKey: connection.decryption.keyPem, signatureAlgorithm: 'sha256' as const } : {}),
     ...(requestId === undefined ? {} : { generateUniqueId: () => requestId }),
   });
 }
@@ -81,7 +91,8 @@ export async function samlAuthnRequestUrl(connection: SamlConnection, sp: SamlEn
 
 /** The SP metadata an IdP administrator imports. */
 export function samlSpMetadata(connection: SamlConnection, sp: SamlEndpoints): string {
-  return samlFor(connection, sp, undefined).generateServiceProviderMetadata(null, null);
+  const cert = connection.decryption === undefined ? null : `-----BEGIN CERTIFICATE-----\n${connection.decryption.certBody}\n-----END CERTIFICATE-----\n`;
+  return samlFor(connection, sp, undefined).generateServiceProviderMetadata(cert, connection.signRequests === true ? cert : null);
 }
 
 const SAML_ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
@@ -98,6 +109,7 @@ function first(parent: Element | Document, ns: string, name: string): Element | 
  * Every attribute read afterwards comes from the assertion node-saml verified.
  */
 export async function validateSamlResponse(connection: SamlConnection, sp: SamlEndpoints, samlResponse: string, expectedRequestId: string | undefined): Promise<SamlAssertion> {
+  refuseWrapping(samlResponse, connection.decryption !== undefined);
   let profile: Profile | null;
   try {
     ({ profile } = await samlFor(connection, sp, expectedRequestId).validatePostResponseAsync({ SAMLResponse: samlResponse }));
@@ -124,6 +136,13 @@ export async function validateSamlResponse(connection: SamlConnection, sp: SamlE
   // SAML Profiles §4.1.4.3: the bearer SubjectConfirmationData MUST name our ACS as Recipient.
   const confirmation = first(assertion, SAML_ASSERTION, 'SubjectConfirmationData');
   if (confirmation?.getAttribute('Recipient') !== sp.acsUrl) throw new SamlRefused('recipient_mismatch');
+  // SAML Profiles §4.1.4.2/§4.1.4.3: the bearer confirmation of a solicited assertion names the
+  // request it answers; an unsolicited one names none. Read from the signed assertion, because the
+  // Response around it (and its InResponseTo) may be unsigned: a response stripped of its
+  // InResponseTo must not pass a solicited assertion off as IdP-initiated.
+  const confirmedRequest = confirmation.getAttribute('InResponseTo') ?? '';
+  if (expectedRequestId !== undefined && confirmedRequest !== '' && confirmedRequest !== expectedRequestId) throw new SamlRefused('in_response_to_mismatch');
+  if (expectedRequestId === undefined && confirmedRequest !== '') throw new SamlRefused('unsolicited');
   const assertionId = assertion.documentElement.getAttribute('ID') ?? '';
   if (assertionId === '') throw new SamlRefused('malformed');
   const notOnOrAfter = confirmation.getAttribute('NotOnOrAfter') ?? first(assertion, SAML_ASSERTION, 'Conditions')?.getAttribute('NotOnOrAfter') ?? null;
@@ -141,7 +160,70 @@ export async function validateSamlResponse(connection: SamlConnection, sp: SamlE
     inResponseTo,
     notOnOrAfter: notOnOrAfter === null ? undefined : new Date(notOnOrAfter),
     authnContextClassRef: classRef === '' ? undefined : classRef,
+    authnMethods: stringsOf(profile[ENTRA_AMR]).slice(0, 8),
   };
+}
+
+/** The attribute Microsoft Entra ID sends its authentication methods in. */
+const ENTRA_AMR = 'http://schemas.microsoft.com/claims/authnmethodsreferences';
+
+function stringsOf(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+const XML_COMMENT = 8;
+const XML_PROCESSING_INSTRUCTION = 7;
+
+/**
+ * Parapet's own structural checks on the raw response, before (and independent of) node-saml's
+ * signature checks — the XML signature wrapping family (XSW1–8) and comment injection:
+ * - exactly one `Assertion` or `EncryptedAssertion` element anywhere in the document (a wrapped
+ *   copy in `Extensions`, in a `ds:Object` or inside another assertion counts);
+ * - every `ID` attribute unique (a signature reference must resolve to one element);
+ * - no comment or processing instruction inside a `NameID`, `AttributeValue` or `Issuer`
+ *   (`user@evil.com<!---->.corp.com`: canonicalization drops the comment, so the signature still
+ *   verifies while a reader of the first text node would see another address; CVE-2017-11427 family).
+ */
+function refuseWrapping(samlResponse: string, mustBeEncrypted: boolean): void {
+  const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
+  const parse = { malformed: false };
+  const flag = (): void => {
+    parse.malformed = true;
+  };
+  let doc: Document;
+  try {
+    doc = new DOMParser({ errorHandler: { warning: () => undefined, error: flag, fatalError: flag } }).parseFromString(xml, 'text/xml');
+  } catch (error) {
+    throw new SamlRefused('malformed', { cause: error });
+  }
+  if (parse.malformed) throw new SamlRefused('malformed');
+  const assertions = doc.getElementsByTagNameNS(SAML_ASSERTION, 'Assertion').length + doc.getElementsByTagNameNS(SAML_ASSERTION, 'EncryptedAssertion').length;
+  if (assertions !== 1) throw new SamlRefused('wrapped_assertion');
+  // A connection with a decryption key takes encrypted assertions only: no silent downgrade to plain text.
+  if (mustBeEncrypted && doc.getElementsByTagNameNS(SAML_ASSERTION, 'Assertion').length !== 0) throw new SamlRefused('assertion_not_encrypted');
+  const ids = new Set<string>();
+  const all = doc.getElementsByTagName('*');
+  for (let i = 0; i < all.length; i++) {
+    const element = all[i];
+    // xmldom answers '' for an absent attribute: only elements that carry an ID count.
+    if (element === undefined || !element.hasAttribute('ID')) continue;
+    const id = element.getAttribute('ID') ?? '';
+    if (ids.has(id)) throw new SamlRefused('wrapped_assertion');
+    ids.add(id);
+  }
+  for (const name of ['NameID', 'AttributeValue', 'Issuer']) {
+    for (const element of Array.from(doc.getElementsByTagNameNS(SAML_ASSERTION, name))) {
+      if (hasCommentOrPi(element)) throw new SamlRefused('comment_in_identity');
+    }
+  }
+}
+
+function hasCommentOrPi(node: Node): boolean {
+  for (let child = node.firstChild; child !== null; child = child.nextSibling) {
+    if (child.nodeType === XML_COMMENT || child.nodeType === XML_PROCESSING_INSTRUCTION || hasCommentOrPi(child)) return true;
+  }
+  return false;
 }
 
 /** A short, stable reason for the audit log from node-saml's message (never the XML). */
@@ -150,6 +232,7 @@ function classify(error: unknown): string {
   if (/signature/i.test(message)) return 'signature_invalid';
   if (/InResponseTo/i.test(message)) return 'in_response_to_invalid';
   if (/audience/i.test(message)) return 'audience_mismatch';
+  if (/not yet valid/i.test(message)) return 'not_yet_valid';
   if (/expired|NotOnOrAfter|NotBefore|too old|subject confirmation/i.test(message)) return 'expired';
   if (/status/i.test(message)) return 'idp_status_error';
   return 'invalid_response';

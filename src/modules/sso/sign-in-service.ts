@@ -3,7 +3,7 @@ import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { organizationRoleBinding, type AccessControl } from '../access/index.ts';
+import { idpMfaMethod, organizationRoleBinding, type AccessControl } from '../access/index.ts';
 import type { AuditRecorder, AuditSource } from '../audit/index.ts';
 import { findUserByEmail, insertUser, type SessionService, type UserRow } from '../identity/index.ts';
 import { insertMembership } from '../tenants/index.ts';
@@ -16,6 +16,22 @@ import * as store from './sso-store.ts';
 
 /** A started sign-in lives this long (the user signs in at the IdP meanwhile). */
 export const LOGIN_STATE_TTL_MS = 600_000;
+/** RFC 8176 `amr` values that name a second factor (the same set Parapet's own sessions count). */
+const MFA_AMR: ReadonlySet<string> = new Set(['mfa', 'otp', 'hwk', 'swk', 'fido', 'sc']);
+/**
+ * SAML authentication context classes (SAML 2.0 Authn Context, REFEDS MFA profile) and the
+ * Microsoft Entra method that mean multi-factor authentication at the IdP.
+ */
+const MFA_CLASS_REFS: ReadonlySet<string> = new Set([
+  'https://refeds.org/profile/mfa',
+  'http://schemas.microsoft.com/claims/multipleauthn',
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract',
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorUnregistered',
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken',
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:Smartcard',
+  'urn:oasis:names:tc:SAML:2.0:ac:classes:SmartcardPKI',
+]);
+
 /** An assertion id without NotOnOrAfter is remembered this long. */
 const ASSERTION_MEMORY_MS = 86_400_000;
 /** The password hash of an account created by single sign-on: no password verifies against it. */
@@ -66,7 +82,7 @@ export function createSignInService(deps: {
   audit: Pick<AuditRecorder, 'record'>;
   sessions: Pick<SessionService, 'create'>;
   access: Pick<AccessControl, 'snapshot' | 'changed' | 'insertBinding'>;
-  connections: Pick<ConnectionsService, 'clientSecret'>;
+  connections: Pick<ConnectionsService, 'clientSecret' | 'spDecryption'>;
   oidc: OidcRelyingParty;
   /** Issue 13: row MACs of connections and domain verifications (which IdP vouches for which accounts). */
   integrity: SsoIntegrity;
@@ -180,7 +196,8 @@ export function createSignInService(deps: {
       } else {
         state = newSecretToken(random);
         const requestId = `_${random(20).toString('hex')}`;
-        redirect = await samlAuthnRequestUrl(samlConnectionOf(row), endpoints.saml, requestId, state);
+        const signing = row.saml_sign_requests ? await deps.connections.spDecryption(row) : undefined;
+        redirect = await samlAuthnRequestUrl({ ...samlConnectionOf(row), decryption: signing, signRequests: signing !== undefined }, endpoints.saml, requestId, state);
         extra = { nonce: null, code_verifier: null, request_id: requestId };
       }
       await transactor.withTenant(tenantId, (tx) =>
@@ -206,7 +223,9 @@ export function createSignInService(deps: {
         if (error instanceof OidcRefused) return refuse(tenantId, connectionId, source, error.reason);
         throw error;
       }
-      const methods = ['sso', 'sso:oidc', ...identity.amr.slice(0, 8).map((a) => `idp_amr:${a.slice(0, 32)}`), ...(identity.acr === undefined ? [] : [`idp_acr:${identity.acr.slice(0, 100)}`])];
+      const idpMfa = identity.amr.some((a) => MFA_AMR.has(a)) || (identity.acr !== undefined && MFA_CLASS_REFS.has(identity.acr));
+      // `idp_mfa:<organization>`: this organization's IdP asserted MFA; its security policy decides whether that counts (accept_idp_mfa).
+      const methods = ['sso', 'sso:oidc', ...identity.amr.slice(0, 8).map((a) => `idp_amr:${a.slice(0, 32)}`), ...(identity.acr === undefined ? [] : [`idp_acr:${identity.acr.slice(0, 100)}`]), ...(idpMfa ? [idpMfaMethod(tenantId)] : [])];
       return open(tenantId, row, { email: identity.emailVerified ? identity.email : undefined, subject: identity.subject, authMethods: methods }, source, saved.return_to);
     },
 
@@ -219,7 +238,7 @@ export function createSignInService(deps: {
       const { tenantId, connectionId, source } = input;
       const row = await liveConnection(tenantId, connectionId);
       if (row.protocol !== 'saml') throw new AppError('not_found');
-      const connection = samlConnectionOf(row);
+      const connection: SamlConnection = { ...samlConnectionOf(row), decryption: await deps.connections.spDecryption(row) };
       let saved: store.LoginStateRow | undefined;
       if (input.relayState !== undefined) {
         if (input.cookieState !== input.relayState) return refuse(tenantId, connectionId, source, 'state_mismatch');
@@ -241,7 +260,8 @@ export function createSignInService(deps: {
       const until = assertion.notOnOrAfter ?? new Date(clock.now().getTime() + ASSERTION_MEMORY_MS);
       const fresh = await transactor.withPlatform((tx) => store.rememberAssertion(tx, digest, until));
       if (!fresh) return refuse(tenantId, connectionId, source, 'assertion_replayed');
-      const methods = ['sso', 'sso:saml', ...(assertion.authnContextClassRef === undefined ? [] : [`idp_acr:${assertion.authnContextClassRef.slice(0, 100)}`])];
+      const idpMfa = (assertion.authnContextClassRef !== undefined && MFA_CLASS_REFS.has(assertion.authnContextClassRef)) || assertion.authnMethods.some((m) => MFA_CLASS_REFS.has(m));
+      const methods = ['sso', 'sso:saml', ...(assertion.authnContextClassRef === undefined ? [] : [`idp_acr:${assertion.authnContextClassRef.slice(0, 100)}`]), ...(idpMfa ? [idpMfaMethod(tenantId)] : [])];
       return open(tenantId, row, { email: assertion.email ?? (assertion.nameId.includes('@') ? assertion.nameId : undefined), subject: assertion.nameId, authMethods: methods }, source, saved?.return_to ?? null);
     },
 

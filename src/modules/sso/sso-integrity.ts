@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { AppTransactor } from '../../database.ts';
 import type { RowIntegrity } from '../identity/index.ts';
+import type { Selectable } from 'kysely';
 import type { SsoConnectionsTable, SsoDomainsTable } from './sso-tables.ts';
 
 /** The part of the identity module's row MACs the SSO store needs. */
@@ -9,7 +10,11 @@ export type SsoIntegrity = Pick<RowIntegrity, 'rowMac' | 'rowValid'>;
 export const SSO_CONNECTION_ROW = 'sso-connection/1';
 export const SSO_DOMAIN_ROW = 'sso-domain/1';
 
-type ConnectionIdentity = Omit<SsoConnectionsTable, 'integrity_mac' | 'name' | 'oidc_client_secret_sealed' | 'oidc_scopes' | 'updated_at'>;
+type ConnectionIdentity = Pick<
+  Selectable<SsoConnectionsTable>,
+  | 'tenant_id' | 'id' | 'protocol' | 'enabled' | 'default_role' | 'oidc_issuer' | 'oidc_client_id' | 'saml_idp_entity_id' | 'saml_idp_sso_url' | 'saml_idp_certs' | 'saml_allow_idp_initiated'
+  | 'saml_metadata_url' | 'saml_sp_encryption_cert' | 'saml_sp_decryption_key_sealed' | 'saml_sign_requests' | 'created_at'
+>;
 type DomainIdentity = Pick<SsoDomainsTable, 'tenant_id' | 'id' | 'domain' | 'verified_at'>;
 
 /**
@@ -34,6 +39,13 @@ const connectionFields = (row: ConnectionIdentity): unknown[] => [
   row.saml_idp_sso_url,
   row.saml_idp_certs,
   row.saml_allow_idp_initiated,
+  // Where the IdP's metadata is refreshed from (a URL switched by SQL would hand the next refresh,
+  // and so a valid MAC, to the attacker's certificates), the SP key pair's certificate and whether
+  // a decryption key is set (nulling it would accept plain assertions again), and request signing.
+  row.saml_metadata_url,
+  row.saml_sp_encryption_cert,
+  row.saml_sp_decryption_key_sealed !== null,
+  row.saml_sign_requests,
   row.created_at,
 ];
 
@@ -65,7 +77,13 @@ export function domainVerified(integrity: SsoIntegrity, row: DomainIdentity & { 
  * row is updated in its organization's context only while it has no MAC. Returns how many.
  */
 export async function upgradeSsoMacs(transactor: AppTransactor, integrity: SsoIntegrity): Promise<number> {
-  const connections = await transactor.withJobs(async (tx) => (await sql<ConnectionIdentity>`select * from sso_connections_mac_upgrade`.execute(tx)).rows);
+  // The copies predate the SAML columns of 0106 (metadata URL, SP key pair, request signing): a
+  // connection that existed then has their defaults.
+  const connections = await transactor.withJobs(async (tx) =>
+    (await sql<ConnectionIdentity>`select * from sso_connections_mac_upgrade`.execute(tx)).rows.map(
+      (copy): ConnectionIdentity => ({ saml_metadata_url: null, saml_sp_encryption_cert: null, saml_sp_decryption_key_sealed: null, saml_sign_requests: false, ...copy }),
+    ),
+  );
   for (const copy of connections) {
     await transactor.withTenant(copy.tenant_id, (tx) =>
       tx.updateTable('sso_connections').set({ integrity_mac: connectionMac(integrity, copy) }).where('tenant_id', '=', copy.tenant_id).where('id', '=', copy.id).where('integrity_mac', 'is', null).execute(),

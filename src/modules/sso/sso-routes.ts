@@ -32,7 +32,8 @@ const ConnectionBody = Strict({
   oidc: Type.Optional(Strict({ issuer: Type.String({ maxLength: 500 }), client_id: Type.String({ minLength: 1, maxLength: 200 }), client_secret: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'Write-only: stored encrypted, never returned' })), scopes: Type.Optional(Type.String({ maxLength: 200, pattern: '^openid( [A-Za-z0-9_:.-]+)*$' })) })),
   saml: Type.Optional(
     Strict({
-      metadata_xml: Type.Optional(Type.String({ minLength: 1, maxLength: 200_000, description: "The IdP's metadata; or the three fields below" })),
+      metadata_xml: Type.Optional(Type.String({ minLength: 1, maxLength: 200_000, description: "The IdP's metadata; or metadata_url; or the three fields below" })),
+      metadata_url: Type.Optional(Type.String({ minLength: 9, maxLength: 2000, description: "An https URL of the IdP's metadata, fetched now through the outbound address guard (and again on refresh)" })),
       idp_entity_id: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
       idp_sso_url: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
       idp_certs: Type.Optional(Type.Array(Pem, { minItems: 1, maxItems: 2, description: 'One signing certificate, or two during a rollover' })),
@@ -40,7 +41,9 @@ const ConnectionBody = Strict({
     }),
   ),
 });
-const ConnectionPatch = Strict({ enabled: Type.Optional(Type.Boolean()), default_role: Type.Optional(RoleKey), idp_certs: Type.Optional(Type.Array(Pem, { minItems: 1, maxItems: 2 })), allow_idp_initiated: Type.Optional(Type.Boolean()) });
+/** This SP's key pair for encrypted assertions: the IdP encrypts to the certificate (published in the SP metadata); null removes it. */
+const SpDecryption = Strict({ private_key_pem: Type.String({ minLength: 100, maxLength: 10_000, description: 'Write-only: an RSA private key (PEM), stored encrypted, never returned' }), certificate_pem: Pem });
+const ConnectionPatch = Strict({ enabled: Type.Optional(Type.Boolean()), default_role: Type.Optional(RoleKey), idp_certs: Type.Optional(Type.Array(Pem, { minItems: 1, maxItems: 2 })), allow_idp_initiated: Type.Optional(Type.Boolean()), sp_decryption: Type.Optional(Nullable(SpDecryption)), sign_requests: Type.Optional(Type.Boolean({ description: 'Sign AuthnRequests (RSA-SHA256) with the SP key pair; needs sp_decryption' })) });
 const Connection = Strict({
   id: Uuid,
   name: Type.String(),
@@ -48,10 +51,19 @@ const Connection = Strict({
   enabled: Type.Boolean(),
   default_role: Type.String(),
   oidc: Nullable(Strict({ issuer: Type.String(), client_id: Type.String(), scopes: Type.String(), has_client_secret: Type.Boolean(), redirect_uri: Type.String() })),
-  saml: Nullable(Strict({ idp_entity_id: Type.String(), idp_sso_url: Type.String(), idp_cert_fingerprints: Type.Array(Type.String()), allow_idp_initiated: Type.Boolean(), sp_entity_id: Type.String(), acs_url: Type.String() })),
+  saml: Nullable(Strict({ idp_entity_id: Type.String(), idp_sso_url: Type.String(), idp_cert_fingerprints: Type.Array(Type.String()), allow_idp_initiated: Type.Boolean(), metadata_url: Nullable(Type.String()), sp_encryption_cert_fingerprint: Nullable(Type.String()), sign_requests: Type.Boolean(), sp_entity_id: Type.String(), acs_url: Type.String() })),
   created_at: Timestamp,
 });
-const Domain = Strict({ id: Uuid, domain: Type.String(), connection_id: Nullable(Uuid), verified: Type.Boolean(), verified_at: Nullable(Timestamp), txt_record: Strict({ name: Type.String(), value: Type.String() }) });
+const Domain = Strict({
+  id: Uuid,
+  domain: Type.String(),
+  connection_id: Nullable(Uuid),
+  verified: Type.Boolean(),
+  verified_at: Nullable(Timestamp),
+  verified_by: Nullable(Type.String({ description: 'dns_txt or https_well_known' })),
+  txt_record: Strict({ name: Type.String(), value: Type.String() }),
+  well_known: Strict({ url: Type.String({ description: 'Or serve `body` at this URL (HTTPS)' }), body: Type.String() }),
+});
 
 export interface SsoRouteDeps {
   readonly connections: ConnectionsService;
@@ -88,11 +100,11 @@ export async function registerSsoRoutes(server: FastifyInstance, deps: SsoRouteD
       enabled: view.enabled,
       default_role: view.defaultRole,
       oidc: view.oidc === null ? null : { issuer: view.oidc.issuer, client_id: view.oidc.clientId, scopes: view.oidc.scopes, has_client_secret: view.oidc.hasClientSecret, redirect_uri: endpoints.oidcRedirect },
-      saml: view.saml === null ? null : { idp_entity_id: view.saml.idpEntityId, idp_sso_url: view.saml.idpSsoUrl, idp_cert_fingerprints: [...view.saml.idpCertFingerprints], allow_idp_initiated: view.saml.allowIdpInitiated, sp_entity_id: endpoints.saml.entityId, acs_url: endpoints.saml.acsUrl },
+      saml: view.saml === null ? null : { idp_entity_id: view.saml.idpEntityId, idp_sso_url: view.saml.idpSsoUrl, idp_cert_fingerprints: [...view.saml.idpCertFingerprints], allow_idp_initiated: view.saml.allowIdpInitiated, metadata_url: view.saml.metadataUrl, sp_encryption_cert_fingerprint: view.saml.spEncryptionCertFingerprint, sign_requests: view.saml.signRequests, sp_entity_id: endpoints.saml.entityId, acs_url: endpoints.saml.acsUrl },
       created_at: view.createdAt.toISOString(),
     };
   }
-  const toDomain = (view: DomainView): Static<typeof Domain> => ({ id: view.id, domain: view.domain, connection_id: view.connectionId, verified: view.verified, verified_at: view.verifiedAt?.toISOString() ?? null, txt_record: { ...view.txtRecord } });
+  const toDomain = (view: DomainView): Static<typeof Domain> => ({ id: view.id, domain: view.domain, connection_id: view.connectionId, verified: view.verified, verified_at: view.verifiedAt?.toISOString() ?? null, verified_by: view.verifiedBy, txt_record: { ...view.txtRecord }, well_known: { ...view.wellKnown } });
   const caller = (request: FastifyRequest) => callerOf(request, deps.actorOf, deps.sourceOf);
 
   app.get(`${base}/connections`, {
@@ -106,7 +118,7 @@ export async function registerSsoRoutes(server: FastifyInstance, deps: SsoRouteD
 
   app.post(`${base}/connections`, {
     config: { permission: 'settings.manage' },
-    schema: { tags, operationId: 'createSsoConnection', summary: 'Add an identity provider connection: OIDC (issuer, client) or SAML (IdP metadata, or entity id, SSO URL and one or two certificates)', params: OrgParams, body: ConnectionBody, response: { 201: Connection, ...errorResponses(400, 401, 403, 404) } },
+    schema: { tags, operationId: 'createSsoConnection', summary: 'Add an identity provider connection: OIDC (issuer, client) or SAML (IdP metadata uploaded or fetched from its URL, or entity id, SSO URL and one or two certificates)', params: OrgParams, body: ConnectionBody, response: { 201: Connection, ...errorResponses(400, 401, 403, 404, 422) } },
     handler: async (request, reply) => {
       const tenantId = request.params.orgId.toLowerCase();
       const b = request.body;
@@ -116,7 +128,7 @@ export async function registerSsoRoutes(server: FastifyInstance, deps: SsoRouteD
         defaultRole: b.default_role,
         enabled: b.enabled,
         oidc: b.oidc === undefined ? undefined : { issuer: b.oidc.issuer, clientId: b.oidc.client_id, clientSecret: b.oidc.client_secret, scopes: b.oidc.scopes },
-        saml: b.saml === undefined ? undefined : { metadataXml: b.saml.metadata_xml, idpEntityId: b.saml.idp_entity_id, idpSsoUrl: b.saml.idp_sso_url, idpCerts: b.saml.idp_certs, allowIdpInitiated: b.saml.allow_idp_initiated },
+        saml: b.saml === undefined ? undefined : { metadataXml: b.saml.metadata_xml, metadataUrl: b.saml.metadata_url, idpEntityId: b.saml.idp_entity_id, idpSsoUrl: b.saml.idp_sso_url, idpCerts: b.saml.idp_certs, allowIdpInitiated: b.saml.allow_idp_initiated },
       });
       return reply.code(201).send(toConnection(view, tenantId));
     },
@@ -137,7 +149,7 @@ export async function registerSsoRoutes(server: FastifyInstance, deps: SsoRouteD
     handler: async (request) => {
       const tenantId = request.params.orgId.toLowerCase();
       const b = request.body;
-      const view = await deps.connections.update(caller(request), tenantId, request.params.connectionId.toLowerCase(), { enabled: b.enabled, defaultRole: b.default_role, idpCerts: b.idp_certs, allowIdpInitiated: b.allow_idp_initiated });
+      const view = await deps.connections.update(caller(request), tenantId, request.params.connectionId.toLowerCase(), { enabled: b.enabled, defaultRole: b.default_role, idpCerts: b.idp_certs, allowIdpInitiated: b.allow_idp_initiated, spDecryption: b.sp_decryption === undefined || b.sp_decryption === null ? b.sp_decryption : { privateKeyPem: b.sp_decryption.private_key_pem, certificatePem: b.sp_decryption.certificate_pem }, signRequests: b.sign_requests });
       return toConnection(view, tenantId);
     },
   });
@@ -151,6 +163,15 @@ export async function registerSsoRoutes(server: FastifyInstance, deps: SsoRouteD
     },
   });
 
+  app.post(`${base}/connections/:connectionId/refresh-metadata`, {
+    config: { permission: 'settings.manage' },
+    schema: { tags, operationId: 'refreshSsoConnectionMetadata', summary: "Fetch a SAML connection's IdP metadata again from its metadata_url (entity id, SSO URL, signing certificates)", params: ConnectionParams, response: { 200: Connection, ...errorResponses(400, 401, 403, 404, 422) } },
+    handler: async (request) => {
+      const tenantId = request.params.orgId.toLowerCase();
+      return toConnection(await deps.connections.refreshMetadata(caller(request), tenantId, request.params.connectionId.toLowerCase()), tenantId);
+    },
+  });
+
   app.get(`${base}/connections/:connectionId/saml-metadata`, {
     config: { permission: 'organization.read' },
     schema: { tags, operationId: 'getSsoSpMetadata', summary: "This Parapet's SAML SP metadata for a SAML connection, to import at the IdP", params: ConnectionParams, response: { 200: Strict({ entity_id: Type.String(), acs_url: Type.String(), metadata_xml: Type.String() }), ...errorResponses(400, 401, 403, 404) } },
@@ -160,7 +181,7 @@ export async function registerSsoRoutes(server: FastifyInstance, deps: SsoRouteD
       const row = await deps.transactor.withTenant(tenantId, (tx) => findConnection(tx, deps.integrity, tenantId, connectionId));
       if (row?.protocol !== 'saml') throw new AppError('not_found');
       const sp = endpointsFor(deps.publicUrl, tenantId, connectionId).saml;
-      return { entity_id: sp.entityId, acs_url: sp.acsUrl, metadata_xml: samlSpMetadata(samlConnectionOf(row), sp) };
+      return { entity_id: sp.entityId, acs_url: sp.acsUrl, metadata_xml: samlSpMetadata({ ...samlConnectionOf(row), decryption: await deps.connections.spDecryption(row), signRequests: row.saml_sign_requests }, sp) };
     },
   });
 

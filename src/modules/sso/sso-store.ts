@@ -1,16 +1,21 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { FieldContext } from '../keys/index.ts';
 import type { SsoConnectionsTable, SsoDomainsTable, SsoLoginStatesTable } from './sso-tables.ts';
 import { connectionMac, connectionValid, domainMac, domainVerified, type SsoIntegrity } from './sso-integrity.ts';
 
-export type ConnectionRow = SsoConnectionsTable;
+export type ConnectionRow = Selectable<SsoConnectionsTable>;
 export type DomainRow = SsoDomainsTable;
 export type LoginStateRow = SsoLoginStatesTable;
 
 /** The envelope context of an OIDC client secret: bound to the organization and the connection row. */
 export function clientSecretContext(tenantId: string, connectionId: string): FieldContext {
   return { tenantId, table: 'sso_connections', column: 'oidc_client_secret_sealed', rowId: connectionId };
+}
+
+/** The envelope context of a SAML connection's SP decryption key: bound to the organization and the connection row. */
+export function spDecryptionKeyContext(tenantId: string, connectionId: string): FieldContext {
+  return { tenantId, table: 'sso_connections', column: 'saml_sp_decryption_key_sealed', rowId: connectionId };
 }
 
 // Issue 13: connections and domain verifications carry MACs (sso-integrity.ts). Every read below
@@ -77,10 +82,10 @@ export async function listDomains(tx: Tx, integrity: SsoIntegrity, tenantId: str
 }
 
 /** Marks a domain verified at `now`, with the verification's MAC, in one statement. */
-export async function markDomainVerified(tx: Tx, integrity: SsoIntegrity, row: Pick<DomainRow, 'tenant_id' | 'id' | 'domain'>, now: Date): Promise<void> {
+export async function markDomainVerified(tx: Tx, integrity: SsoIntegrity, row: Pick<DomainRow, 'tenant_id' | 'id' | 'domain'>, now: Date, method: 'dns_txt' | 'https_well_known'): Promise<void> {
   await tx
     .updateTable('sso_domains')
-    .set({ verified_at: now, integrity_mac: domainMac(integrity, { tenant_id: row.tenant_id, id: row.id, domain: row.domain, verified_at: now }) })
+    .set({ verified_at: now, verified_by: method, integrity_mac: domainMac(integrity, { tenant_id: row.tenant_id, id: row.id, domain: row.domain, verified_at: now }) })
     .where('tenant_id', '=', row.tenant_id)
     .where('id', '=', row.id)
     .execute();

@@ -1,4 +1,5 @@
-/** The SSO module's tables (migration 0041; docs/sso.md). */
+import type { ColumnType } from 'kysely';
+/** The SSO module's tables (migrations 0041, 0042, 0106; docs/sso.md). */
 export interface SsoConnectionsTable {
   tenant_id: string;
   id: string;
@@ -14,6 +15,14 @@ export interface SsoConnectionsTable {
   saml_idp_sso_url: string | null;
   saml_idp_certs: string[] | null;
   saml_allow_idp_initiated: boolean;
+  /** Where the IdP metadata was fetched from (0106); null when uploaded or given field by field. */
+  saml_metadata_url: string | null;
+  /** This SP's private key for encrypted assertions, field-encrypted (`pk1.`, 0109). */
+  saml_sp_decryption_key_sealed: string | null;
+  /** Its certificate (PEM body), published in the SP metadata as the encryption key (0109). */
+  saml_sp_encryption_cert: string | null;
+  /** Sign AuthnRequests with the SP key (0109). */
+  saml_sign_requests: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Date;
   updated_at: Date;
   /** Issue 13: HMAC under the keyring's `row-integrity` key (sso-integrity.ts, `sso-connection/1`). */
@@ -27,6 +36,8 @@ export interface SsoDomainsTable {
   connection_id: string | null;
   verification_token: string;
   verified_at: Date | null;
+  /** How the domain was proved (0106): `dns_txt` or `https_well_known`. */
+  verified_by: string | null;
   created_at: Date;
   /** Issue 13: the MAC of the verification (sso-integrity.ts, `sso-domain/1`); null while unverified. */
   integrity_mac: Buffer | null;

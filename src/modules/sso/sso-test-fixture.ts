@@ -2,8 +2,9 @@
 // keys, an OpenID Provider (oidc-provider) on a loopback port, and a DNS server (dns2) answering
 // TXT records on a loopback port.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,14 +39,15 @@ export interface SamlIdp {
   respond(spMetadata: string, email: string, requestId: string | undefined, tags?: Record<string, string>): Promise<string>;
 }
 
-/** A SAML 2.0 IdP (samlify) signing its assertions with `pair`. */
-export function samlIdp(pair: SigningPair, entityId = 'https://idp.example.test/saml'): SamlIdp {
+/** A SAML 2.0 IdP (samlify) signing its assertions with `pair` (and, with `encrypt`, encrypting them to the SP metadata's encryption certificate). */
+export function samlIdp(pair: SigningPair, entityId = 'https://idp.example.test/saml', options: { encrypt?: boolean } = {}): SamlIdp {
   const ssoUrl = 'https://idp.example.test/sso';
   const idp = samlify.IdentityProvider({
     entityID: entityId,
     signingCert: pair.certPem,
     privateKey: pair.keyPem,
-    isAssertionEncrypted: false,
+    // samlify's defaults: AES-256 for the data, RSA-OAEP for the key.
+    isAssertionEncrypted: options.encrypt === true,
     nameIDFormat: ['urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'],
     singleSignOnService: [{ Binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', Location: ssoUrl }],
     loginResponseTemplate: {
@@ -191,18 +193,25 @@ export interface TestDns {
   readonly server: string;
   /** Sets the TXT records of a name. */
   setTxt(name: string, values: string[]): void;
+  /** Sets the A records (IPv4 addresses) of a name. */
+  setA(name: string, addresses: string[]): void;
   close(): Promise<void>;
 }
 
-/** A DNS server (dns2, UDP) on 127.0.0.1 answering TXT queries from an in-memory table. */
+/** A DNS server (dns2, UDP) on 127.0.0.1 answering TXT and A queries from in-memory tables. */
 export async function testDns(): Promise<TestDns> {
   const records = new Map<string, string[]>();
+  const addresses = new Map<string, string[]>();
   const server = dns2.createServer({
     udp: true,
     handle: (request, send) => {
       const response = dns2.Packet.createResponseFromRequest(request);
       const question = request.questions[0];
-      if (question !== undefined) {
+      if (question?.type === dns2.Packet.TYPE.A) {
+        for (const address of addresses.get(question.name.toLowerCase()) ?? []) {
+          response.answers.push({ name: question.name, type: dns2.Packet.TYPE.A, class: dns2.Packet.CLASS.IN, ttl: 60, address } as (typeof response.answers)[number]);
+        }
+      } else if (question !== undefined && question.type === dns2.Packet.TYPE.TXT) {
         for (const data of records.get(question.name.toLowerCase()) ?? []) {
           // dns2's type lists `toBuffer` on records it serializes itself from these plain fields.
           response.answers.push({ name: question.name, type: dns2.Packet.TYPE.TXT, class: dns2.Packet.CLASS.IN, ttl: 60, data } as (typeof response.answers)[number]);
@@ -216,6 +225,54 @@ export async function testDns(): Promise<TestDns> {
   return {
     server: `127.0.0.1:${port}`,
     setTxt: (name, values) => records.set(name.toLowerCase(), values),
+    setA: (name, values) => addresses.set(name.toLowerCase(), values),
     close: () => server.close(),
+  };
+}
+
+export interface FetchCertificates {
+  readonly caFile: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+/** A throwaway CA (openssl) and a server certificate it issued for `*.example.test` and `*.example.org` (the hosts the fetch tests serve). */
+export function fetchCertificates(): FetchCertificates {
+  const dir = mkdtempSync(join(tmpdir(), 'parapet-sso-tls-'));
+  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  run(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=Parapet SSO Test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  run(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=idp.example.test']);
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=DNS:*.example.test,DNS:*.example.org\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n');
+  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'server.ext']);
+  return { caFile: join(dir, 'ca.pem'), certPem: readFileSync(join(dir, 'server.pem'), 'utf8'), keyPem: readFileSync(join(dir, 'server.key'), 'utf8') };
+}
+
+export interface TestHttpsHost {
+  readonly port: number;
+  /** Requests received, as `host path`. */
+  readonly hits: string[];
+  close(): Promise<void>;
+}
+
+/** An HTTPS server on `address` answering `routes[path](host)` (undefined: 404; a string starting with `redirect:`: 302 there). */
+export async function httpsHost(address: string, port: number, certs: FetchCertificates, routes: Record<string, (host: string) => string | undefined>): Promise<TestHttpsHost> {
+  const hits: string[] = [];
+  const server = createHttpsServer({ cert: certs.certPem, key: certs.keyPem }, (req, res) => {
+    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
+    hits.push(`${host} ${req.url ?? ''}`);
+    const body = routes[req.url ?? '']?.(host);
+    if (body === undefined) res.writeHead(404).end();
+    else if (body.startsWith('redirect:')) res.writeHead(302, { location: body.slice('redirect:'.length) }).end();
+    else res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, resolve);
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    hits,
+    close: () => new Promise<void>((resolve) => { server.close(() => { resolve(); }); }),
   };
 }
