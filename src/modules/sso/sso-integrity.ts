@@ -15,6 +15,7 @@ type ConnectionIdentity = Pick<
   | 'tenant_id' | 'id' | 'protocol' | 'enabled' | 'default_role' | 'oidc_issuer' | 'oidc_client_id' | 'saml_idp_entity_id' | 'saml_idp_sso_url' | 'saml_idp_certs' | 'saml_allow_idp_initiated'
   | 'saml_metadata_url' | 'saml_sp_encryption_cert' | 'saml_sp_decryption_key_sealed' | 'saml_sign_requests' | 'created_at'
 >;
+type NewSamlColumns = 'saml_metadata_url' | 'saml_sp_encryption_cert' | 'saml_sp_decryption_key_sealed' | 'saml_sign_requests';
 type DomainIdentity = Pick<SsoDomainsTable, 'tenant_id' | 'id' | 'domain' | 'verified_at'>;
 
 /**
@@ -80,8 +81,8 @@ export async function upgradeSsoMacs(transactor: AppTransactor, integrity: SsoIn
   // The copies predate the SAML columns of 0106 (metadata URL, SP key pair, request signing): a
   // connection that existed then has their defaults.
   const connections = await transactor.withJobs(async (tx) =>
-    (await sql<ConnectionIdentity>`select * from sso_connections_mac_upgrade`.execute(tx)).rows.map(
-      (copy): ConnectionIdentity => ({ saml_metadata_url: null, saml_sp_encryption_cert: null, saml_sp_decryption_key_sealed: null, saml_sign_requests: false, ...copy }),
+    (await sql<Omit<ConnectionIdentity, NewSamlColumns> & Partial<Pick<ConnectionIdentity, NewSamlColumns>>>`select * from sso_connections_mac_upgrade`.execute(tx)).rows.map(
+      (copy): ConnectionIdentity => ({ ...copy, saml_metadata_url: copy.saml_metadata_url ?? null, saml_sp_encryption_cert: copy.saml_sp_encryption_cert ?? null, saml_sp_decryption_key_sealed: copy.saml_sp_decryption_key_sealed ?? null, saml_sign_requests: copy.saml_sign_requests ?? false }),
     ),
   );
   for (const copy of connections) {
