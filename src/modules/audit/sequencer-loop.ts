@@ -8,7 +8,7 @@ import type { Sequencer } from './sequencer.ts';
 export const SEQUENCER_LOCK_KEY = 7450104022;
 
 /** How often an idle sequencer looks for work when it is told of new events (a safety net for lost announcements). */
-export const SEQUENCER_SAFETY_POLL_MS = 10_000;
+export const SEQUENCER_SAFETY_POLL_MS = 30_000;
 
 /**
  * Runs the sequencer on the node holding its lock; stopping drains the inbox first. With an
