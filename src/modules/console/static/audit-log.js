@@ -3,6 +3,7 @@
 // the whole log downloads as JSONL, CSV or OCSF. Shared by an organization's log and the platform's.
 import { api, explain, field, form, h, say, table, when } from '/assets/dom.js';
 import { checkProof } from '/assets/audit-proof.js';
+import { renderAuditDestinations } from '/assets/audit-destinations.js';
 
 const PLATFORM_TENANT_ID = '00000000-0000-0000-0000-000000000000';
 // A verifier key the person keeps (pasted once, kept in this browser) is trusted over the served one.
@@ -92,5 +93,7 @@ export async function renderAuditLog({ base, logBase, org, can }) {
     ? h('p', { id: 'audit-export' }, 'Download the whole log with its signed checkpoints and verifier key (verify it offline with ', h('code', {}, 'parapet audit verify'), '): ',
       ...[['jsonl', 'JSONL'], ['csv', 'CSV'], ['ocsf', 'OCSF']].flatMap(([format, label], i) => [i === 0 ? '' : ' · ', h('a', { href: `${root}/export?format=${format}`, download: '', className: `export-${format}` }, label)]))
     : '';
-  return [h('h2', {}, 'Audit log'), exports, keyKeeper(), filters, results];
+  // An organization's SIEM destinations, for those who may manage them (the platform log has none).
+  const destinations = logBase === undefined && can?.('audit.manage') ? await renderAuditDestinations({ base }) : [];
+  return [h('h2', {}, 'Audit log'), exports, keyKeeper(), filters, results, ...destinations];
 }
