@@ -18,7 +18,8 @@ import { createPostgresThrottleStore, type AdmissionRule } from './throttle-stor
 
 const redisSkip = await redisSkipReason();
 const FREE = 4;
-const DEADLINE_MS = 150;
+// Generous: the in-time answers must stay in time on a loaded machine (a full suite runs beside it).
+const DEADLINE_MS = 750;
 
 describe('AUTH-6: sign-in counters when Redis answers late', { skip: redisSkip }, () => {
   let t: TestApp;
