@@ -194,15 +194,21 @@ peerSuite('console access pages in a real browser (AC-1, AC-2, AC-4, AC-7, AUTH-
     await done();
   });
 
-  it('AC-1: a Viewer sees applications read-only and no roles, service accounts, secrets or approvals; the API refuses those actions anyway', async () => {
+  it('AC-1: a Viewer sees no applications, roles, service accounts, secrets or approvals, and a Security Analyst sees applications read-only; the API refuses those actions anyway', async () => {
     const org = await createOrg(t, 'console-access-viewer');
     const viewer = await memberWithRole(t, org, 'viewer');
+    const analyst = await memberWithRole(t, org, 'security_analyst');
     const base = `/api/v1/organizations/${org.orgId}`;
+    // applications.read without applications.manage: the list, no register or delete.
+    const reader = await openPage(analyst);
+    await reader.page.goto(`/console#/org/${org.orgId}/applications`);
+    await reader.page.locator('#applications').waitFor();
+    assert.equal(await reader.page.locator('#create-app, .delete-app').count(), 0);
+    await reader.done();
     const { page, done } = await openPage(viewer);
-    await page.goto(`/console#/org/${org.orgId}/applications`);
-    await page.locator('#applications').waitFor();
-    assert.deepEqual(await page.locator('nav.tabs a').allTextContents(), ['Settings', 'Projects', 'Members', 'Security policy', 'Applications', 'Data and deletion']);
-    assert.equal(await page.locator('#create-app, .delete-app').count(), 0);
+    await page.goto(`/console#/org/${org.orgId}/projects`);
+    await page.locator('nav.tabs a').first().waitFor();
+    assert.deepEqual(await page.locator('nav.tabs a').allTextContents(), ['Settings', 'Projects', 'Members', 'Security policy', 'Data and deletion']);
     const statuses = await page.evaluate(async ({ base, envPath }) => {
       const send = async (method: string, url: string, body?: unknown) => (await fetch(url, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })).status;
       return [
@@ -215,9 +221,10 @@ peerSuite('console access pages in a real browser (AC-1, AC-2, AC-4, AC-7, AUTH-
         await send('POST', `${base}/access-requests/${crypto.randomUUID()}/approve`, {}),
         await send('GET', `${base}${envPath}/secrets`),
         await send('POST', `${base}${envPath}/secrets`, { name: 'X', value: 'y' }),
+        await send('GET', `${base}${envPath}/applications`),
       ];
     }, { base, envPath: `/projects/${org.projectId}/environments/${org.environmentId}` });
-    assert.deepEqual(statuses, [403, 403, 403, 403, 403, 403, 403, 403, 403]);
+    assert.deepEqual(statuses, [403, 403, 403, 403, 403, 403, 403, 403, 403, 403]);
     await done();
   });
 });

@@ -166,7 +166,8 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     await page.goto(`/console#/org/${org.orgId}/projects`);
     await page.locator('.project h3', { hasText: 'Project console-viewer' }).waitFor();
     const tabs = await page.locator('nav.tabs a').allTextContents();
-    assert.deepEqual(tabs, ['Settings', 'Projects', 'Members', 'Security policy', 'Applications', 'Data and deletion']);
+    // No Applications tab: a Viewer holds no applications.read (issue 17's permissions).
+    assert.deepEqual(tabs, ['Settings', 'Projects', 'Members', 'Security policy', 'Data and deletion']);
     assert.equal(await page.locator('#create-project, .create-env').count(), 0);
     await page.click('nav.tabs >> text=Members');
     await page.locator('#members').waitFor();

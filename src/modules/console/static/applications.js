@@ -11,7 +11,7 @@ export async function renderApplications(ctx) {
   if (!chosen) return [...parts, h('p', {}, 'Applications belong to an environment: create a project and an environment first (Projects tab).')];
   const envBase = `${base}/projects/${chosen.project.id}/environments/${chosen.env.id}/applications`;
   parts.push(h('p', {}, 'Apps that sign their users in with Parapet through OpenID Connect (authorization code with PKCE).'), picker);
-  const manage = can('environments.update');
+  const manage = can('applications.manage');
   const apps = (await api(`${envBase}?limit=100`)).items;
   const rows = apps.map((app) => [
     app.name,

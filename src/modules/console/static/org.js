@@ -30,8 +30,8 @@ const TABS = [
   { key: 'approvals', label: 'Approvals', needs: 'access.approve', render: renderApprovals },
   // Single sign-on: reading needs organization.read, every change settings.manage; the tab is for those who administer it.
   { key: 'sso', label: 'Single sign-on', needs: 'settings.manage', render: renderSso },
-  // The OpenID Provider's applications (docs/openid-provider.md); its routes need environments.*.
-  { key: 'applications', label: 'Applications', needs: 'environments.read', render: renderApplications },
+  // The OpenID Provider's applications (docs/openid-provider.md); its routes need applications.*.
+  { key: 'applications', label: 'Applications', needs: 'applications.read', render: renderApplications },
   // Retention, risky writes and organization deletion (docs/data-lifecycle.md).
   { key: 'data', label: 'Data and deletion', needs: 'organization.read', render: renderLifecycle },
 ];
