@@ -106,6 +106,19 @@ describe('bad input on every route', () => {
     );
   });
 
+  it('every route with an object body refuses an unknown field with 400, whichever module (and plugin scope) registered it', async () => {
+    // Deterministic, beside the sampled property above: a module whose encapsulated routes got
+    // Fastify's default Ajv back (it drops unknown fields) once answered 200 here.
+    const objectBodies = withBody.filter((route) => (route.body as { type?: unknown } | undefined)?.type === 'object' && (route.body as { additionalProperties?: unknown }).additionalProperties === false);
+    assert.ok(objectBodies.length >= 50, `only ${objectBodies.length} routes with a closed object body`);
+    for (const route of objectBodies) {
+      const valid = sampleFromSchema(route.body ?? {}, { uuid: () => crypto.randomUUID(), string: () => CANARY }) as Record<string, unknown>;
+      const response = await send(route, { ...valid, unexpected_field: CANARY });
+      assertClientError(response, `${route.method} ${route.path} with an unknown field`);
+      assert.equal(response.statusCode, 400, `${route.method} ${route.path}: ${response.body}`);
+    }
+  });
+
   it('a NUL character in any string field answers 400, not a database error', async () => {
     for (const route of withBody) {
       const valid = sampleFromSchema(route.body ?? {}, { uuid: () => crypto.randomUUID() }) as Record<string, unknown>;

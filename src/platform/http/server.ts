@@ -10,7 +10,7 @@ import { containsNul, jsonNestsDeeperThan, MAX_JSON_DEPTH } from './json-body.ts
 import type { HttpMetrics } from './metrics.ts';
 import type { IpRateLimiter } from './rate-limit.ts';
 import { applySecurityHeaders, hstsValue, securityHeaders } from './security-headers.ts';
-import { installValidation, toFieldProblems } from './validation.ts';
+import { buildValidator, installValidation, toFieldProblems } from './validation.ts';
 import './route-config.ts';
 
 /** A route as registered, for tests and tooling that check every route declares what it must. */
@@ -122,6 +122,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     requestTimeout,
     http: serverOptions,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    // Every context, encapsulated ones that add schemas included, validates with Parapet's Ajv (validation.ts).
+    // (typed for @fastify/ajv-compiler, but Fastify only calls it for a route-schema compiler)
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
     ...(options.https === undefined ? {} : { https: { ...options.https, ...serverOptions } }),
     // Errors before routing (a malformed path, a path parameter over maxParamLength): problem+json, no echo.
     frameworkErrors: (error, request, reply) => {

@@ -24,13 +24,33 @@ function makeAjv(coerceTypes: boolean): Ajv {
  * Bodies are validated exactly as sent (no type coercion: `"1"` is not a number); path and query
  * strings are coerced, since everything in a URL is text.
  */
-export function installValidation(app: FastifyInstance): void {
+type ValidatorCompiler = Parameters<FastifyInstance['setValidatorCompiler']>[0];
+
+/** The one validator compiler of the app: Parapet's two Ajv instances (body; path and query). */
+function createValidatorCompiler(): ValidatorCompiler {
   const body = makeAjv(false);
   const url = makeAjv(true);
-  app.setValidatorCompiler(({ schema, httpPart }) => {
+  return ({ schema, httpPart }) => {
     const ajv = httpPart === 'body' ? body : url;
-    return ajv.compile(schema as object) as ReturnType<Parameters<FastifyInstance['setValidatorCompiler']>[0]>;
-  });
+    return ajv.compile(schema as object) as ReturnType<ValidatorCompiler>;
+  };
+}
+
+const compiler = createValidatorCompiler();
+
+/**
+ * For Fastify's `schemaController.compilersFactory.buildValidator`: every context gets Parapet's
+ * compiler. Needed beside `setValidatorCompiler`: an encapsulated plugin (each module's routes)
+ * that calls `addSchema` gets its validator rebuilt from the factory, and Fastify's default one is
+ * an Ajv that silently drops unknown fields and coerces body types — which is how a module's
+ * routes once accepted `{"retention_days": 90, "typo": 1}` with 200.
+ */
+export function buildValidator(): ValidatorCompiler {
+  return compiler;
+}
+
+export function installValidation(app: FastifyInstance): void {
+  app.setValidatorCompiler(compiler);
 }
 
 /** Turns ajv errors into field problems: JSON pointers and the rule broken, never the value. */
