@@ -7,7 +7,7 @@ import type { Clock } from '../../platform/clock.ts';
 import { uuidv7, type Random } from '../../platform/crypto/random.ts';
 import type { Database } from '../../platform/db/index.ts';
 import type { ChangeFeed } from '../../platform/notify/change-feed.ts';
-import { startLeaderLoop } from '../../platform/jobs/leader-loop.ts';
+import { createDueTracker, startLeaderLoop } from '../../platform/jobs/leader-loop.ts';
 import type { AddressGuard } from '../audit-streaming/index.ts';
 import type { ApplicationRow } from './applications-service.ts';
 import { guardedRequest } from './guarded-http.ts';
@@ -30,8 +30,6 @@ const BATCH = 20;
 const RETRY_TOPIC = 'oidc-backchannel-retry';
 /** With the feed, the job only polls this often; without it, every second. */
 const SAFETY_POLL_MS = 60_000;
-/** The shortest wait between two idle passes of the job. */
-const MIN_WAIT_MS = 250;
 
 /** One grant of an ended Parapet session. */
 export interface EndedGrant {
@@ -92,11 +90,8 @@ export function createBackchannelLogout(deps: {
 }): BackchannelLogout {
   const delays = deps.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const platform = deps.transactor.withPlatform.bind(deps.transactor);
-  /** The earliest time a notice is known to come due (this node's retries, the feed's, the last pass's look). */
-  let nextDueMs: number | undefined;
-  const noteDue = (ms: number) => {
-    if (Number.isFinite(ms) && (nextDueMs === undefined || ms < nextDueMs)) nextDueMs = ms;
-  };
+  /** When a notice is next due (this node's retries, the feed's, the last pass's look). */
+  const due = createDueTracker(() => deps.clock.now().getTime());
 
   async function logoutToken(app: ApplicationRow, row: OutboxRow): Promise<string> {
     const key = await deps.signingKey(app);
@@ -127,7 +122,7 @@ export function createBackchannelLogout(deps: {
       const claimed = await sql<OutboxRow>`update oidc_backchannel_outbox set next_attempt_at = ${leaseEnd} where id in (${picked}) returning id, client_id, user_id, sid, attempts`.execute(tx);
       if (ids === undefined) {
         const next = await tx.selectFrom('oidc_backchannel_outbox').select((eb) => eb.fn.min('next_attempt_at').as('next')).executeTakeFirst();
-        nextDueMs = next?.next == null ? undefined : new Date(next.next).getTime();
+        due.set(next?.next == null ? undefined : new Date(next.next).getTime());
       }
       return claimed.rows;
     });
@@ -166,7 +161,7 @@ export function createBackchannelLogout(deps: {
       return;
     }
     const dueMs = deps.clock.now().getTime() + delay;
-    noteDue(dueMs);
+    due.note(dueMs);
     await platform(async (tx) => {
       // Whichever node runs the job hears of the retry when this commits, and sleeps until it is due.
       await deps.feed?.publish(tx as never, RETRY_TOPIC, String(dueMs));
@@ -228,8 +223,7 @@ export function createBackchannelLogout(deps: {
         pass: deliverDue,
         // Idle nodes wait on the feed and the next due time, not on a poll (issue 16).
         idleMs: options.idleMs ?? (feed === undefined ? 1_000 : SAFETY_POLL_MS),
-        // At least MIN_WAIT_MS: a due notice another node holds (a first attempt in flight) is not spun on.
-        idleDelay: () => (nextDueMs === undefined ? Number.POSITIVE_INFINITY : Math.max(MIN_WAIT_MS, nextDueMs - deps.clock.now().getTime())),
+        idleDelay: due.idleDelay,
         ...(feed === undefined
           ? {}
           : {
@@ -237,7 +231,7 @@ export function createBackchannelLogout(deps: {
                 feed.subscribe(
                   RETRY_TOPIC,
                   (key) => {
-                    noteDue(Number(key));
+                    due.note(Number(key));
                     wake();
                   },
                   wake,

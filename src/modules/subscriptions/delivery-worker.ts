@@ -1,3 +1,4 @@
+import { createDueTracker } from '../../platform/jobs/leader-loop.ts';
 import type { Logger } from 'pino';
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
@@ -47,10 +48,7 @@ export function webhookPayload(item: SubscriptionItemsTable, links: { unsubscrib
  * capped exponential backoff and jitter, up to `maxAttempts`; the `webhook-id` stays the same.
  */
 export function createDeliveryWorker(deps: { transactor: AppTransactor; clock: Clock; random: Random; fields: FieldEncryption; mail: Pick<Mailer, 'prepare' | 'send'>; links: LinkSigner; guard: AddressGuard; publicUrl: string; logger: Pick<Logger, 'warn'>; options?: Partial<DeliveryOptions> }) {
-  let nextDueMs: number | undefined;
-  const noteDue = (ms: number) => {
-    if (Number.isFinite(ms) && (nextDueMs === undefined || ms < nextDueMs)) nextDueMs = ms;
-  };
+  const nextDue = createDueTracker(() => clock.now().getTime());
   const { transactor, clock, random, fields, mail, links, guard, publicUrl } = deps;
   const options: DeliveryOptions = { ...DEFAULT_DELIVERY_OPTIONS, ...deps.options };
   const inPlatform = <T>(fn: (tx: Tx) => Promise<T>) => transactor.withTenant(PLATFORM_TENANT_ID, fn);
@@ -73,10 +71,8 @@ export function createDeliveryWorker(deps: { transactor: AppTransactor; clock: C
   };
 
   return {
-    /** When the next queued delivery comes due, as far as this node knows (undefined: none known). */
-    nextDueMs: () => nextDueMs,
-    /** A delivery was queued or rescheduled for `ms` (heard on the change feed). */
-    noteDue,
+    /** When the next queued delivery comes due, as far as this node knows: the delivery job's `idleDelay`, and `note` for deliveries heard of on the change feed. */
+    nextDue,
     /** One pass over the due deliveries; returns how many it attempted. */
     async deliverDue(): Promise<number> {
       const now = clock.now();
@@ -85,7 +81,7 @@ export function createDeliveryWorker(deps: { transactor: AppTransactor; clock: C
         // When the next one comes due, so the job sleeps until then (a full batch: at once).
         if (rows.length < options.batch) {
           const next = await tx.selectFrom('subscription_deliveries').select((eb) => eb.fn.min('next_attempt_at').as('next')).where('delivered_at', 'is', null).where('failed_at', 'is', null).where('next_attempt_at', '>', now).executeTakeFirst();
-          nextDueMs = next?.next == null ? undefined : new Date(next.next).getTime();
+          nextDue.set(next?.next == null ? undefined : new Date(next.next).getTime());
         }
         return rows;
       });
@@ -111,7 +107,7 @@ export function createDeliveryWorker(deps: { transactor: AppTransactor; clock: C
           if (attempts >= options.maxAttempts) await settle({ failed_at: clock.now(), attempts, last_error: code });
           else {
             const retryAt = new Date(clock.now().getTime() + retryDelayMs(attempts, random, options.retry));
-            noteDue(retryAt.getTime());
+            nextDue.note(retryAt.getTime());
             await settle({ next_attempt_at: retryAt, attempts, last_error: code });
           }
         }

@@ -33,8 +33,7 @@ export const SUBSCRIPTION_DELIVERY_LOCK_KEY = 7450104061;
 const DELIVERY_SAFETY_POLL_MS = 60_000;
 /** Unconfirmed subscriptions past their link's expiry are purged at most this often. */
 const PURGE_INTERVAL_MS = 3_600_000;
-/** The shortest wait between two idle passes. */
-const MIN_WAIT_MS = 250;
+
 
 const PLATFORM_REASON = 'Subscribers of the deployment\u2019s public status page and subprocessor list, and what is published to them: visitors of public pages, not users of any organization; platform administrators only.';
 
@@ -77,15 +76,12 @@ export const subscriptionsModule = defineModule({
               logger,
               // Idle nodes wait on the feed and the next due time, not on a poll (issue 16).
               idleMs: DELIVERY_SAFETY_POLL_MS,
-              idleDelay: () => {
-                const next = worker.nextDueMs();
-                return next === undefined ? Number.POSITIVE_INFINITY : Math.max(MIN_WAIT_MS, next - clock.now().getTime());
-              },
+              idleDelay: worker.nextDue.idleDelay,
               wakeOn: (wake) =>
                 ctx.feed.subscribe(
                   DELIVERIES_TOPIC,
                   (key) => {
-                    worker.noteDue(Number(key));
+                    worker.nextDue.note(Number(key));
                     wake();
                   },
                   wake,

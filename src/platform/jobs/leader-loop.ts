@@ -108,3 +108,31 @@ export function startLeaderLoop<DB>(options: LeaderLoopOptions<DB>): () => Promi
     await done;
   };
 }
+
+/** What a leader loop's job knows about when its next work comes due (retries scheduled by time). */
+export interface DueTracker {
+  /** Work comes due at `ms` (epoch milliseconds): lowers the known due time, never raises it. */
+  readonly note: (ms: number) => void;
+  /** Replaces the known due time with what a pass just read (undefined: nothing is queued). */
+  readonly set: (ms: number | undefined) => void;
+  /** For `LeaderLoopOptions.idleDelay`: until the known due time, at least `minWaitMs`; unbounded when nothing is known. */
+  readonly idleDelay: () => number;
+}
+
+/**
+ * A job that sleeps until its next due time instead of polling (issue 16): a pass `set`s the due
+ * time it reads, a retry scheduled on this node or heard on the change feed `note`s one. The wait
+ * is at least `minWaitMs`, so a due row another node holds for a moment is not spun on.
+ */
+export function createDueTracker(now: () => number, minWaitMs = 250): DueTracker {
+  let dueMs: number | undefined;
+  return {
+    note: (ms) => {
+      if (Number.isFinite(ms) && (dueMs === undefined || ms < dueMs)) dueMs = ms;
+    },
+    set: (ms) => {
+      dueMs = ms;
+    },
+    idleDelay: () => (dueMs === undefined ? Number.POSITIVE_INFINITY : Math.max(minWaitMs, dueMs - now())),
+  };
+}
