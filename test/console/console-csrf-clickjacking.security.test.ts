@@ -39,8 +39,6 @@ peerSuite('CSRF and clickjacking against the console (issue 19; ASVS 4.0.3 V4.2.
   before(async () => {
     app = await startBrowserApp();
     await app.t.createUser(operatorEmail, TEST_PASSWORD, { platformAdmin: true });
-    const email = `victim-${crypto.randomUUID()}@example.com`;
-    victim = { id: (await app.t.createUser(email, TEST_PASSWORD)).id, email };
     attackerPort = await freePort();
     attacker = attackerPages();
     await new Promise<void>((resolve) => attacker.listen(attackerPort, '127.0.0.1', resolve));
@@ -52,6 +50,9 @@ peerSuite('CSRF and clickjacking against the console (issue 19; ASVS 4.0.3 V4.2.
 
   /** A browser profile signed in through /login, holding the cookie Parapet set (with its attributes). */
   async function operatorProfile(): Promise<{ context: BrowserContext; page: Page }> {
+    // Each attack aims at an account of its own, so one that got through cannot hide another.
+    const email = `victim-${crypto.randomUUID()}@example.com`;
+    victim = { id: (await app.t.createUser(email, TEST_PASSWORD)).id, email };
     const context = await app.browser.newContext({ baseURL: app.baseURL });
     context.setDefaultTimeout(30_000);
     const page = await context.newPage();
@@ -76,40 +77,47 @@ peerSuite('CSRF and clickjacking against the console (issue 19; ASVS 4.0.3 V4.2.
 
   const disableUrl = () => `${app.baseURL}/api/v1/platform/users/${victim.id}/disable`;
 
-  it('a page on another origin of the same site posts the console\'s Disable form and fetches it with the session cookie: refused (origin_mismatch), the account stays enabled', async () => {
+  /** The attacker's page sends a credentialed no-cors fetch (no body, so no content type to refuse): the answer is withheld from it, the request is sent. */
+  async function fetchFrom(page: Page, origin: string): Promise<void> {
+    const issued = page.waitForRequest((r) => r.url() === disableUrl());
+    await page.goto(`${origin}/fetch?target=${encodeURIComponent(disableUrl())}`);
+    await issued;
+    await page.evaluate('window.sent');
+  }
+
+  it('a page on another origin of the same site fetches and posts the console\'s Disable form with the session cookie: refused (origin_mismatch), the account stays enabled', async () => {
     const { context, page } = await operatorProfile();
     try {
-      // Same site (localhost, another port): SameSite=Lax does not stop this one; the Origin check must.
+      // Same site (localhost, another port): the SameSite=Lax cookie is sent; the Origin check must refuse.
       const evil = `http://localhost:${attackerPort}`;
+      await fetchFrom(page, evil);
+      assert.equal(await victimDisabled(context), false);
+
+      // An auto-submitted HTML form (a top-level POST navigation); its answer is the problem document.
       const answer = page.waitForResponse((r) => r.url() === disableUrl());
       await page.goto(`${evil}/form?target=${encodeURIComponent(disableUrl())}`);
       const response = await answer;
+      assert.equal(await victimDisabled(context), false);
       assert.equal(response.status(), 403);
       assert.equal((await response.json() as { code: string }).code, 'origin_mismatch');
-      assert.equal(await victimDisabled(context), false);
-
-      // A credentialed no-cors fetch: the answer is withheld from the attacker (opaque, or blocked by
-      // Cross-Origin-Resource-Policy), but the request is sent with the cookie.
-      const issued = page.waitForRequest((r) => r.url() === disableUrl());
-      await page.goto(`${evil}/fetch?target=${encodeURIComponent(disableUrl())}`);
-      await issued;
-      await page.evaluate('window.sent');
-      assert.equal(await victimDisabled(context), false);
     } finally {
       await context.close();
     }
   });
 
-  it('a page on another site auto-submits the console\'s Disable form: refused, the account stays enabled', async () => {
+  it('a page on another site fetches and auto-submits the console\'s Disable form: refused, the account stays enabled', async () => {
     const { context, page } = await operatorProfile();
     try {
+      // Another site: the SameSite=Lax cookie is not sent with the fetch, and the Origin check refuses it anyway.
       const evil = `http://127.0.0.1:${attackerPort}`;
+      await fetchFrom(page, evil);
+      assert.equal(await victimDisabled(context), false);
       const answer = page.waitForResponse((r) => r.url() === disableUrl());
       await page.goto(`${evil}/form?target=${encodeURIComponent(disableUrl())}`);
       const response = await answer;
-      // Refused by the Origin check; without it, the SameSite=Lax cookie is not sent at all (401).
-      assert.ok([401, 403].includes(response.status()), `answered ${response.status()}`);
       assert.equal(await victimDisabled(context), false);
+      assert.equal(response.status(), 403);
+      assert.equal((await response.json() as { code: string }).code, 'origin_mismatch');
     } finally {
       await context.close();
     }
@@ -133,6 +141,15 @@ peerSuite('CSRF and clickjacking against the console (issue 19; ASVS 4.0.3 V4.2.
       }
     });
   }
+
+  it('the session cookie the console signs in with is HttpOnly and SameSite=Lax (not sent with another site\'s requests)', async () => {
+    const answer = await app.t.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: operatorEmail, password: TEST_PASSWORD } });
+    assert.equal(answer.statusCode, 200, answer.body);
+    const cookie = [answer.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('parapet_session='));
+    assert.ok(cookie, 'a session cookie is set');
+    assert.match(cookie, /;\s*HttpOnly(;|$)/i);
+    assert.match(cookie, /;\s*SameSite=Lax(;|$)/i);
+  });
 
   it('every console page forbids framing twice: CSP frame-ancestors \'none\' and X-Frame-Options: DENY', async () => {
     for (const path of ['/console', '/login', '/setup', '/accept-invitation', '/reset-password']) {
