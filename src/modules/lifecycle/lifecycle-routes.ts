@@ -26,6 +26,8 @@ const Policy = Strict({
   overridden: Type.Boolean(),
 });
 const Policies = Strict({ items: Type.Array(Policy) });
+const PlatformPolicy = Strict({ ...Policy.properties, scope: Type.Union([Type.Literal('tenant'), Type.Literal('platform')], { description: 'tenant: each organization may override it within the bounds; platform: one period for the whole installation' }) });
+const PlatformPolicies = Strict({ items: Type.Array(PlatformPolicy) });
 const PolicyChanges = Strict({
   policies: Type.Record(DataType, Nullable(Type.Integer({ minimum: 0, maximum: 36600 })), { maxProperties: 50, description: 'Days per data type; null returns the type to the platform default.' }),
 });
@@ -182,6 +184,15 @@ export function registerLifecycleRoutes(
       const { userId } = request.params;
       const result = await deps.deletions.requestUserDeletion(auditContext(request), userId.toLowerCase(), 'operator');
       return reply.status(202).send({ status: 'pending', purge_after: result.purgeAfter.toISOString(), owner_notified: result.ownerNotified });
+    },
+  });
+  app.get('/api/v1/platform/retention', {
+    config: { permission: 'self' },
+    schema: { tags, summary: 'Platform administrators: every data type\u2019s platform retention period, bounds and scope (set by configuration: PARAPET_RETENTION_DAYS)', response: { 200: PlatformPolicies, ...errorResponses(401, 403, 404) } },
+    handler: async (request, reply) => {
+      operator(request);
+      const items = (await deps.retention.platformPolicies()).map((p) => ({ ...toPolicy(p), scope: p.scope }));
+      return reply.header('cache-control', 'no-store').send({ items });
     },
   });
   app.delete('/api/v1/users/:userId/deletion', {
