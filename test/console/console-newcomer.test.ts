@@ -31,7 +31,9 @@ peerSuite('a newcomer runs Parapet from the console alone (issue 19, "Done when"
 
   it('AC-1, AUTH-2, AUD-2: from a fresh app the first administrator sets up, creates an organization, project and environment, invites a member, gives a role, requires MFA, creates and uses an API key and verifies an audit event\'s proof — all by clicking', async () => {
     const { t } = app;
-    const axe = async (page: Parameters<typeof axeViolations>[0], where: string) => assert.deepEqual(await axeViolations(page), [], where);
+    const axe = async (page: Parameters<typeof axeViolations>[0], where: string) => {
+      assert.deepEqual(await axeViolations(page), [], where);
+    };
     // What `npm start` prints on a fresh install: the one-time setup link.
     const link = await t.app.services.setup.issueLink(app.baseURL);
     assert.ok(link, 'a fresh app offers a setup link');

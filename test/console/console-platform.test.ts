@@ -1,7 +1,7 @@
 // The platform page for platform administrators, in a real browser: deleting an account with its
 // grace period (and cancelling it), operator access to an organization — a just-in-time request
 // its approvers decide on, and break-glass with its warnings (AC-4, AC-6) — and the platform's
-// retention periods. Each result is checked through the API; axe-core on the page; the request for
+// retention periods and root key status. Each result is checked through the API; axe-core on the page; the request for
 // access is made by keyboard alone; a tenant administrator sees no Platform link and the API
 // refuses them the page's reads.
 import assert from 'node:assert/strict';
@@ -82,6 +82,7 @@ peerSuite('the console\'s platform page in a real browser (AC-4, AC-6, DATA-1, D
     await page.fill('#operator-duration', '30');
     await page.check('#operator-break-glass');
     await page.locator('#break-glass-warning', { hasText: 'high-severity security alert' }).waitFor();
+    await page.locator('#operator-access').scrollIntoViewIfNeeded();
     await screenshot(page, 'platform-break-glass');
     assert.deepEqual(await axeViolations(page), []);
     await page.click('#operator-access button[type=submit]');
@@ -94,7 +95,7 @@ peerSuite('the console\'s platform page in a real browser (AC-4, AC-6, DATA-1, D
     await done();
   });
 
-  it('DATA-1: the platform\'s retention periods are listed as the API gives them; a tenant administrator sees no Platform link and the API refuses them', async () => {
+  it('DATA-1: the platform\'s retention periods and the root key\'s status are listed as the API gives them; a tenant administrator sees no Platform link and the API refuses them', async () => {
     const { page, done } = await app.openPage(operator);
     await page.goto('/console#/platform');
     await page.locator('#platform-retention').waitFor();
@@ -102,7 +103,13 @@ peerSuite('the console\'s platform page in a real browser (AC-4, AC-6, DATA-1, D
     assert.ok(api.items.length > 0);
     const rows = await page.locator('#platform-retention tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
     assert.deepEqual(rows.map((r) => [r[0], Number(r[2])]), api.items.map((p) => [p.type, p.days]));
+    // The root key's status, as the API gives it (never key material nor the key's location).
+    const keys = await app.json<{ primary_root: string; root_versions: { version: string; primary: boolean }[] } & Record<string, unknown>>(operator, '/api/v1/platform/keys');
+    assert.equal(keys['location'], undefined);
+    assert.deepEqual(await page.locator('#root-keys tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.querySelector('td')?.textContent ?? '', tr.querySelectorAll('td')[2]?.textContent ?? ''])), keys.root_versions.map((v) => [v.version, v.primary ? 'Yes' : 'No']));
+    await page.locator('#key-status code', { hasText: keys.primary_root }).waitFor();
     await screenshot(page, 'platform');
+    assert.deepEqual(await axeViolations(page), []);
     await done();
 
     const org = await createOrg(app.t, 'platform-not-operator');
@@ -110,8 +117,8 @@ peerSuite('the console\'s platform page in a real browser (AC-4, AC-6, DATA-1, D
     await tenantAdmin.page.goto('/console');
     await tenantAdmin.page.locator('#orgs').waitFor();
     assert.equal(await tenantAdmin.page.locator('#nav-platform').isVisible(), false);
-    const statuses = await tenantAdmin.page.evaluate(async () => Promise.all(['/api/v1/platform/retention', '/api/v1/platform/users'].map(async (url) => (await fetch(url)).status)));
-    assert.deepEqual(statuses, [404, 403]);
+    const statuses = await tenantAdmin.page.evaluate(async () => Promise.all(['/api/v1/platform/retention', '/api/v1/platform/keys', '/api/v1/platform/users'].map(async (url) => (await fetch(url)).status)));
+    assert.deepEqual(statuses, [404, 404, 403]);
     await tenantAdmin.done();
   });
 });

@@ -139,5 +139,7 @@ const SCREENSHOTS = new URL('../../docs/images/', import.meta.url);
  */
 export async function screenshot(page: Page, name: string): Promise<void> {
   if (process.env['PARAPET_SCREENSHOTS'] !== '1') return;
-  await page.screenshot({ path: new URL(`console-${name}.png`, SCREENSHOTS).pathname, fullPage: true });
+  // One 1200x800 view (what a person sees, not the whole scrolled page), so each PNG stays small.
+  await page.setViewportSize({ width: 1200, height: 800 });
+  await page.screenshot({ path: new URL(`console-${name}.png`, SCREENSHOTS).pathname, fullPage: false });
 }

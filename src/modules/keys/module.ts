@@ -1,6 +1,7 @@
 import { defineModule } from '../contract.ts';
 import { KEYS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { createKeys, keyProviderFor, startKeyMaintenanceLoop, type Keys } from './keys.ts';
+import { registerKeysRoutes } from './keys-routes.ts';
 import { KEYS_OPTIONS } from './options.ts';
 
 declare module '../contract.ts' {
@@ -30,6 +31,9 @@ export const keysModule = defineModule({
     });
     return {
       api: keys,
+      routes: (http) => {
+        registerKeysRoutes(http, { provider: keys.provider, rotationDays: ctx.config.keyRotationDays, maxEncryptions: ctx.config.keyMaxEncryptions });
+      },
       jobs: [{ name: 'key maintenance', start: () => startKeyMaintenanceLoop({ db: ctx.db, maintenance: keys.maintenance, logger: ctx.logger }) }],
     };
   },

@@ -1,7 +1,8 @@
 // Platform administrators: accounts (list, search, disable, enable, delete after the grace period),
 // operator access to an organization (JIT request or break-glass), the platform's retention periods
-// and the platform audit log. PLANNED: organizations across tenants and key status — both read
-// every tenant, which the database keeps to background jobs (docs/console.md).
+// the root key's status and the platform audit log. PLANNED: organizations across tenants and each
+// tenant key's rotation state — both read every tenant, which the database keeps to background
+// jobs (docs/console.md).
 import { api, confirmed, field, form, h, say, table, when } from '/assets/dom.js';
 import { renderAuditLog } from '/assets/audit-log.js';
 import { renderOperatorAccess } from '/assets/operator-access.js';
@@ -31,6 +32,17 @@ function deletionControl(user, reload) {
       say(`${user.email} will be deleted on ${when(result.purge_after)} unless the deletion is cancelled before.${result.owner_notified ? ' The organizations they administer were told.' : ''}`, true);
     } catch (error) { say(error.message); }
   } }, 'Delete');
+}
+
+/** The root key: provider, versions, and the tenant keys' rotation settings (no key material). */
+async function keySection() {
+  const keys = await api('/api/v1/platform/keys');
+  return [
+    h('h2', {}, 'Keys'),
+    h('p', { id: 'key-status' }, `Root key: ${keys.provider === 'aws-kms' ? 'AWS KMS' : 'the local keyring file'}; new tenant keys are wrapped under version `, h('code', {}, keys.primary_root), ` (primary since ${when(keys.primary_since)}). Tenant keys rotate after ${keys.tenant_key_rotation_days === 0 ? 'no fixed time (scheduled rotation is off)' : `${keys.tenant_key_rotation_days} days`} or ${keys.tenant_key_max_encryptions.toLocaleString()} encryptions, whichever comes first; the background job re-encrypts values and rewraps keys after each rotation.`),
+    table('Root key versions', ['Version', 'Created', 'Primary'], keys.root_versions.map((v) => [h('code', {}, v.version), when(v.created_at), v.primary ? 'Yes' : 'No']), { id: 'root-keys' }),
+    h('p', {}, 'Rotating the root key and each tenant key\u2019s versions and re-encryption progress: ', h('code', {}, 'parapet keys rotate --root'), ' and ', h('code', {}, 'parapet keys status'), ' on the server (docs/encryption.md).'),
+  ];
 }
 
 /** The platform's retention periods (configuration: PARAPET_RETENTION_DAYS), read-only. */
@@ -73,7 +85,7 @@ export async function renderPlatform() {
   }
   const search = form({ id: 'user-search', className: 'inline' }, [field('Search accounts by email or name', h('input', { id: 'user-q', name: 'q', type: 'search', maxlength: 254 })), h('button', { type: 'submit' }, 'Search')], (data) => load(String(data.get('q') ?? '').trim()));
   await load('');
-  return [h('h1', {}, 'Platform'), h('p', {}, h('a', { href: '#/platform/disclosure', id: 'nav-disclosure' }, 'Vulnerability reports: the security team\u2019s work list')), h('h2', {}, 'Accounts'), search, results, ...renderOperatorAccess(), ...(await retentionSection()),
-    h('h2', {}, 'Not here yet'), h('p', { id: 'platform-planned' }, 'Organizations across tenants (names, ids and status) and key status (keyring, tenant keys, rotation) are planned: both read every tenant, which the database allows only to background jobs. Meanwhile use ', h('code', {}, 'parapet keys status'), ' on the server.'),
+  return [h('h1', {}, 'Platform'), h('p', {}, h('a', { href: '#/platform/disclosure', id: 'nav-disclosure' }, 'Vulnerability reports: the security team\u2019s work list')), h('h2', {}, 'Accounts'), search, results, ...renderOperatorAccess(), ...(await keySection()), ...(await retentionSection()),
+    h('h2', {}, 'Not here yet'), h('p', { id: 'platform-planned' }, 'A list of the organizations across tenants (names, ids and status only) and each tenant key\u2019s rotation state are planned: both read every tenant, which the database allows only to background jobs. Meanwhile use ', h('code', {}, 'parapet keys status'), ' on the server.'),
     ...(await renderAuditLog({ logBase: '/api/v1/platform/audit' }))];
 }
