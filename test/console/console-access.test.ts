@@ -10,7 +10,7 @@ import { createOrg, memberWithRole, sessionWith, type Member } from '../support/
 import { allowRiskyWrites } from '../support/risky-writes.ts';
 import type { TestApp } from '../support/app.ts';
 import { peerSuite } from '../support/peer-suite.ts';
-import { BROWSER_SKIP, CANARY, message, MFA, startBrowserApp, type BrowserApp } from '../support/browser.ts';
+import { BROWSER_SKIP, CANARY, message, MFA, screenshot, startBrowserApp, type BrowserApp } from '../support/browser.ts';
 
 peerSuite('console access pages in a real browser (AC-1, AC-2, AC-4, AC-7, AUTH-7, ENC-4)', BROWSER_SKIP, () => {
   const clock = manualClock(new Date());
@@ -43,6 +43,7 @@ peerSuite('console access pages in a real browser (AC-1, AC-2, AC-4, AC-7, AUTH-
     const clientId = ((await page.locator('#new-app-id').textContent()) ?? '').trim();
     assert.ok(secret.length >= 32, secret);
     assert.equal(await page.locator('#new-app button', { hasText: 'Copy the secret' }).count(), 1);
+    await screenshot(page, 'applications');
     const listed = await json<{ items: { client_id: string; name: string; client_type: string; first_party: boolean; redirect_uris: string[] }[] }>(admin, apps);
     assert.deepEqual(listed.items.map((a) => [a.client_id, a.name, a.client_type, a.first_party, a.redirect_uris]), [
       [clientId, `Shop ${CANARY}`, 'confidential', true, ['https://shop.example.com/callback', 'http://localhost:3000/callback']],
@@ -74,6 +75,7 @@ peerSuite('console access pages in a real browser (AC-1, AC-2, AC-4, AC-7, AUTH-
     await page.check('#new-role-projects-read');
     await page.click('#create-role button[type=submit]');
     await message(page, /role is created/);
+    await screenshot(page, 'roles');
     const custom = () => json<{ items: { id: string; built_in: boolean; name: string; permissions: string[] }[] }>(admin, roles).then((r) => r.items.filter((role) => !role.built_in));
     const [created] = await custom();
     assert.ok(created);
@@ -103,6 +105,7 @@ peerSuite('console access pages in a real browser (AC-1, AC-2, AC-4, AC-7, AUTH-
     await page.selectOption('#account-role', 'viewer');
     await page.click('#create-account button[type=submit]');
     await message(page, /Service account .* created/);
+    await screenshot(page, 'service-accounts');
     const accounts = await json<{ items: { id: string; name: string }[] }>(admin, `/api/v1/organizations/${org.orgId}/service-accounts`);
     const account = accounts.items[0];
     assert.ok(account);
@@ -182,6 +185,7 @@ peerSuite('console access pages in a real browser (AC-1, AC-2, AC-4, AC-7, AUTH-
     await page.click('#set-secret button[type=submit]');
     await message(page, /version 2/);
     assert.equal(await page.locator(`text=${value}`).count(), 0, 'the list shows no value');
+    await screenshot(page, 'secrets');
     await page.fill('#reveal-reason-STRIPE_API_KEY', 'INC-42 rotation');
     await page.click('form.reveal-secret[data-secret="STRIPE_API_KEY"] button[type=submit]');
     await page.locator('.secret-value', { hasText: `${value}-2` }).waitFor();

@@ -13,7 +13,7 @@ import { createOrg, memberWithRole, OPEN_POLICY, sessionWith, signUp, type Membe
 import { TEST_PASSWORD, type TestApp } from '../support/app.ts';
 import { freePort } from '../support/ports.ts';
 import { peerSuite } from '../support/peer-suite.ts';
-import { BROWSER_SKIP, CANARY, message, MFA, startBrowserApp, type BrowserApp } from '../support/browser.ts';
+import { BROWSER_SKIP, CANARY, message, MFA, screenshot, startBrowserApp, type BrowserApp } from '../support/browser.ts';
 
 peerSuite('console administration and account pages in a real browser (AC-1, AUTH-2, AUTH-5, AUTH-7, AUTH-9, AUD-4, DATA-2)', BROWSER_SKIP, () => {
   const clock = manualClock(new Date());
@@ -218,6 +218,7 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     assert.match(svg, /^<svg[^>]*viewBox/);
     assert.doesNotMatch(svg, /<script|on\w+=/i);
     assert.ok(await page.getAttribute('#totp-qr', 'alt'));
+    await screenshot(page, 'account-totp');
     const secret = ((await page.textContent('#totp-secret')) ?? '').trim();
     await page.fill('#totp-code', totp(base32Decode(secret), clock.now()));
     await page.click('#totp-confirm button[type=submit]');
@@ -283,6 +284,7 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     const [answer] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/password/reset/request')), page.click('#forgot-password button[type=submit]')]);
     assert.equal(answer.status(), 202);
     await page.locator('#notice', { hasText: 'If this address has an account' }).waitFor();
+    await screenshot(page, 'forgot-password');
     assert.equal(await page.isVisible('#login'), true);
     await done();
   });

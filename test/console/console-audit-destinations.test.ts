@@ -10,7 +10,7 @@ import { createTestCertificates, type TestCertificates } from '../../src/modules
 import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../../src/modules/audit-streaming/webhook-test-fixture.ts';
 import { createOrg, memberWithRole, sessionWith } from '../support/access.ts';
 import type { TestApp } from '../support/app.ts';
-import { axeViolations, BROWSER_SKIP, CANARY, message, MFA, startBrowserApp, type BrowserApp } from '../support/browser.ts';
+import { axeViolations, BROWSER_SKIP, CANARY, message, MFA, screenshot, startBrowserApp, type BrowserApp } from '../support/browser.ts';
 import { peerSuite } from '../support/peer-suite.ts';
 
 const headersOf = (r: ReceivedRequest) => ({ 'webhook-id': String(r.headers['webhook-id']), 'webhook-timestamp': String(r.headers['webhook-timestamp']), 'webhook-signature': String(r.headers['webhook-signature']) });
@@ -58,6 +58,7 @@ peerSuite('console: SIEM destinations with "send test" (AUD-5, issue 19)', BROWS
     const before = receiver.requests.length;
     await page.click(`#audit-destinations [data-destination="${id}"] .send-test`);
     await page.locator('.test-verdict').waitFor();
+    await screenshot(page, 'audit-destinations');
     assert.match(await page.locator('.test-verdict').innerText(), /Test message delivered/);
     const sent = receiver.requests.slice(before);
     assert.ok(sent.length >= 1, 'the receiver got the test message');

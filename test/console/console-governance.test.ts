@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { samlIdp, signingPair, testDns, type TestDns } from '../../src/modules/sso/sso-test-fixture.ts';
 import { createOrg, memberWithRole, sessionWith, type Member } from '../support/access.ts';
 import type { TestApp } from '../support/app.ts';
-import { axeViolations, BROWSER_SKIP, CANARY, message, MFA, startBrowserApp, tabTo, type BrowserApp } from '../support/browser.ts';
+import { axeViolations, BROWSER_SKIP, CANARY, message, MFA, screenshot, startBrowserApp, tabTo, type BrowserApp } from '../support/browser.ts';
 import { peerSuite } from '../support/peer-suite.ts';
 
 peerSuite('console governance pages in a real browser (AC-1, AC-5, AUD-2, AUD-4, DATA-1, DATA-3)', BROWSER_SKIP, () => {
@@ -48,6 +48,7 @@ peerSuite('console governance pages in a real browser (AC-1, AC-5, AUD-2, AUD-4,
     await page.selectOption('#conn-default-role', 'viewer');
     await page.click('#create-connection button[type=submit]');
     await message(page, /is added/);
+    await screenshot(page, 'sso');
     type Connection = { id: string; name: string; enabled: boolean; default_role: string; saml: { idp_entity_id: string; idp_sso_url: string; allow_idp_initiated: boolean } | null };
     const [connection] = (await json<{ items: Connection[] }>(admin, `${base}/connections`)).items;
     assert.ok(connection);
@@ -228,6 +229,7 @@ peerSuite('console governance pages in a real browser (AC-1, AC-5, AUD-2, AUD-4,
     await page.check('#retention-reset-security_events');
     await page.click('#retention-form button[type=submit]');
     await message(page, /security_events back to the default/);
+    await screenshot(page, 'data-and-deletion');
     assert.equal((await policy('security_events'))?.overridden, false);
 
     // Deleting while risky writes are disabled is refused, with the way on.
@@ -311,6 +313,7 @@ peerSuite('console governance pages in a real browser (AC-1, AC-5, AUD-2, AUD-4,
     await page.goto(`/console#/org/${org.orgId}/access-review`);
     await page.locator('#access-review').waitFor();
     await axe(page, 'the access review');
+    await screenshot(page, 'access-review');
     type Principal = { id: string; name: string; flags: string[]; grants: { flags: string[] }[] };
     const review = await json<{ principals: Principal[] }>(admin, `${base}/access-review`);
     const flagsOf = (p: Principal) => [...new Set([...p.flags, ...p.grants.flatMap((g) => g.flags)])].sort();

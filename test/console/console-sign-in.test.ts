@@ -14,6 +14,7 @@ import { addMember, createOrg } from '../support/access.ts';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../support/app.ts';
 import { freePort } from '../support/ports.ts';
 import { peerSuite } from '../support/peer-suite.ts';
+import { screenshot } from '../support/browser.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 // CI sets PARAPET_REQUIRE_BROWSER=1 (.ci/run installs chromium): there a missing browser fails.
@@ -155,6 +156,7 @@ peerSuite('console sign-in in a real browser (AUTH-2, AUTH-3)', SKIP, () => {
     await page.waitForSelector('#second-factor:not([hidden])');
     assert.equal(await page.getAttribute('#code', 'autocomplete'), 'one-time-code');
     assert.equal(await page.getAttribute('#code', 'inputmode'), 'numeric');
+    await screenshot(page, 'sign-in-second-factor');
     const wrong = String((Number(code(secret)) + 1) % 1_000_000).padStart(6, '0');
     await enterCode(page, wrong);
     const shown = await message(page, /second factor is incorrect/);
