@@ -176,6 +176,9 @@ peerSuite('a newcomer runs Parapet from the console alone (issue 19, "Done when"
     const verdict = page.locator(`#proof-${eventId} .proof-verdict`);
     await verdict.waitFor({ timeout: 30_000 });
     assert.match((await verdict.textContent()) ?? '', /^Verified: event \d+ is in the log's signed tree of \d+ events\.$/);
+    await verdict.evaluate((element) => {
+      element.scrollIntoView({ block: 'start', inline: 'end' });
+    });
     await screenshot(page, 'audit-proof-verified');
     await axe(page, 'the audit log with a verified proof');
     const events = await app.json<{ items: { id: string; action: string }[] }>(ada, `${base}/audit/events?action=api_key.created`);
