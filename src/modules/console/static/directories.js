@@ -15,7 +15,7 @@ function tokenShown(shown, heading, result) {
       h('dt', {}, 'SCIM base URL'), h('dd', {}, h('code', { id: 'new-directory-url' }, result.directory.scim_base_url)),
       h('dt', {}, 'Bearer token'), h('dd', {}, h('code', { id: 'new-directory-token', className: 'secret' }, result.token))),
     copyButton(result.token, 'Copy the token'), ' ',
-    h('button', { type: 'button', onclick: () => void refresh() }, 'I have stored it'),
+    h('button', { type: 'button', id: 'directory-token-done', onclick: () => void refresh() }, 'I have stored it'),
   );
   shown.hidden = false;
   shown.querySelector('button')?.focus();
