@@ -80,6 +80,7 @@ peerSuite('console grant pages in a real browser (AC-2, AC-3, AC-4, ENC-4)', BRO
 
     const row = page.locator('#scoped-bindings tr', { hasText: `Mallory ${CANARY}` });
     await row.locator('td', { hasText: `Environment Shop ${CANARY} / prod ${CANARY}` }).waitFor();
+    await row.locator('td', { hasText: 'with a second factor; from 10.0.0.0/8; Mon 09:00–17:00 (Europe/Berlin)' }).waitFor();
     await axe(page, 'the Members tab with a scoped grant');
     await screenshot(page, 'members-scoped-grant');
 

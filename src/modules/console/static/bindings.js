@@ -36,6 +36,19 @@ function conditionsOf(data) {
   return Object.keys(conditions).length > 0 ? conditions : undefined;
 }
 
+/** A binding's conditions in words ('None' without any). */
+export function describeConditions(conditions) {
+  if (!conditions) return 'None';
+  const parts = [];
+  if (conditions.mfa) parts.push('with a second factor');
+  if (conditions.ip) parts.push(`from ${conditions.ip.join(', ')}`);
+  if (conditions.time) {
+    const t = conditions.time;
+    parts.push(`${t.days ? t.days.map((d) => DAYS[d - 1]).join(', ') : 'every day'} ${t.start}–${t.end} (${t.timezone})`);
+  }
+  return parts.join('; ');
+}
+
 /** The grants table and the grant form for the Members tab (callers holding access.manage). */
 export async function renderBindings(ctx, members, roleOptions) {
   const { base } = ctx;
@@ -43,11 +56,14 @@ export async function renderBindings(ctx, members, roleOptions) {
   const roleName = new Map(roleOptions);
   const scopeName = (scope) => choices.find((c) => (c.scope.environment_id ?? null) === scope.environment_id && (c.scope.project_id ?? null) === scope.project_id)?.label ?? 'The whole organization';
   const special = members.flatMap((m) => (m.roles ?? []).filter((r) => r.scope.project_id !== null || r.scope.environment_id !== null || r.expires_at !== null || r.conditional).map((r) => ({ member: m, role: r })));
+  // The members list says only whether a grant is conditional; the binding says which conditions.
+  const conditions = new Map();
+  for (const { role } of special.filter((g) => g.role.conditional)) conditions.set(role.binding_id, (await api(`${base}/bindings/${role.binding_id}`)).conditions);
   const rows = special.map(({ member, role }) => [
     member.display_name,
     roleName.get(role.role) ?? role.role,
     scopeName(role.scope),
-    role.conditional ? 'Yes' : 'No',
+    describeConditions(conditions.get(role.binding_id)),
     role.expires_at ? when(role.expires_at) : 'Never',
     h('button', { type: 'button', className: 'danger remove-binding', 'data-binding': role.binding_id, onclick: async () => {
       if (!confirmed(`Remove the role ${roleName.get(role.role) ?? role.role} of ${member.display_name} at ${scopeName(role.scope)}?`)) return;
