@@ -80,6 +80,20 @@ peerSuite('console directory sync, email change and applications in a real brows
     assert.equal(await page.locator(`text=${token}`).count(), 0, 'the token is not shown again');
     await page.locator('#directories td', { hasText: `Okta ${CANARY}` }).waitFor();
 
+    // Members of a directory group receive a role.
+    await typeInto(page, `#mapping-group-${created.id}`, `Engineering ${CANARY}`);
+    await chooseByKeyboard(page, `#mapping-role-${created.id}`, 'auditor');
+    await press(page, `form.add-mapping[data-directory="${created.id}"] button[type=submit]`);
+    await message(page, /The group is mapped/);
+    const mappings = async () => (await json<{ items: { id: string; group_name: string; role: string }[] }>(admin, `${url}/${created.id}/group-roles`)).items;
+    const [mapping] = await mappings();
+    assert.deepEqual([mapping?.group_name, mapping?.role], [`Engineering ${CANARY}`, 'auditor']);
+    await page.locator(`.directory-mappings[data-directory="${created.id}"] td`, { hasText: `Engineering ${CANARY}` }).waitFor();
+    await axe(page, 'the Directory sync tab with a group mapping');
+    await press(page, `.remove-mapping[data-mapping="${mapping?.id}"]`);
+    await message(page, /The mapping is removed/);
+    assert.deepEqual(await mappings(), []);
+
     await press(page, `.rotate-directory[data-directory="${created.id}"]`);
     await page.locator('#directory-token', { hasText: 'New token' }).waitFor();
     const rotated = ((await page.locator('#new-directory-token').textContent()) ?? '').trim();

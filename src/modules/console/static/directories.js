@@ -21,6 +21,32 @@ function tokenShown(shown, heading, result) {
   shown.querySelector('button')?.focus();
 }
 
+/** A directory's group-to-role mappings (`…/group-roles`): members of a group receive its role. */
+async function mappingsOf(url, directory, manage) {
+  const base = `${url}/${directory.id}/group-roles`;
+  const { items } = await api(base);
+  const rows = items.map((m) => [m.group_name, roleName(m.role), when(m.created_at), ...(manage
+    ? [h('button', { type: 'button', className: 'danger remove-mapping', 'data-mapping': m.id, onclick: async () => {
+        if (!confirmed(`Stop giving ${roleName(m.role)} to members of the group "${m.group_name}"? They lose it at their next directory update.`)) return;
+        try { await api(`${base}/${m.id}`, { method: 'DELETE' }); await refresh(); say('The mapping is removed.', true); } catch (error) { say(error.message); }
+      } }, 'Remove')]
+    : [])]);
+  const id = directory.id;
+  return h('div', { className: 'directory-mappings', 'data-directory': id },
+    table(`Groups of ${directory.name} and the roles their members receive`, ['Group (displayName)', 'Role', 'Added', ...(manage ? ['Actions'] : [])], rows),
+    manage
+      ? form({ className: 'add-mapping inline', 'data-directory': id }, [
+          field('Group', h('input', { id: `mapping-group-${id}`, name: 'group_name', required: true, maxlength: 256, autocomplete: 'off' }), '(its displayName; any case)'),
+          field('Role', h('select', { id: `mapping-role-${id}`, name: 'role' }, ROLES.map(([k, n]) => h('option', { value: k }, n)))),
+          h('button', { type: 'submit' }, 'Map the group'),
+        ], async (data) => {
+          await api(base, { method: 'POST', body: { group_name: String(data.get('group_name')).trim(), role: data.get('role') } });
+          await refresh();
+          say('The group is mapped.', true);
+        })
+      : null);
+}
+
 /** Renders the Directory sync tab (shown to holders of settings.manage). */
 export async function renderDirectories({ can, base }) {
   const url = `${base}/scim/directories`;
@@ -52,6 +78,8 @@ export async function renderDirectories({ can, base }) {
     table('Directories', ['Name', 'Role of new users', 'SCIM base URL', 'Token', 'Provisioned', 'Created', ...(manage ? ['Actions'] : [])], rows, { id: 'directories' }),
     shown,
   ];
+  if (directories.length > 0) parts.push(h('h3', {}, 'Group roles'), h('p', {}, 'Members of a mapped directory group receive its role, besides the role every provisioned user gets.'));
+  for (const d of directories) parts.push(await mappingsOf(url, d, manage));
   if (!manage) return parts;
   parts.push(
     h('h3', {}, 'Create a directory'),
