@@ -135,7 +135,7 @@ peerSuite('console directory sync, email change and applications in a real brows
     await typeInto(page, '#new-email', next);
     await typeInto(page, '#email-change-password', 'not the password at all');
     await press(page, '#email-change button[type=submit]');
-    await page.locator('#message.error').waitFor({ timeout: 30_000 });
+    await message(page, /current password is incorrect/);
     assert.match(page.url(), /\/console#\/account$/, 'a wrong password is a refusal, not a sign-out');
     await page.fill('#email-change-password', '');
     await typeInto(page, '#email-change-password', TEST_PASSWORD);
