@@ -18,6 +18,7 @@ export const CONSOLE_ASSETS = [
   'applications.js', 'roles.js', 'service-accounts.js', 'approvals.js', 'environment-picker.js', 'secrets.js',
   'sso.js', 'audit-proof.js', 'lifecycle.js', 'access-review.js', 'disclosure.js', 'audit-destinations.js',
   'operator-access.js',
+  'directories.js', 'access-requests.js', 'bindings.js',
 ] as const;
 
 function load(file: string): { body: Buffer; type: string } {
