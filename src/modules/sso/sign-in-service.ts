@@ -11,6 +11,7 @@ import type { ConnectionsService } from './connections-service.ts';
 import type { OidcConnection, OidcRelyingParty } from './oidc-rp.ts';
 import { OidcRefused } from './oidc-rp.ts';
 import { samlAuthnRequestUrl, SamlRefused, validateSamlResponse, type SamlConnection, type SamlEndpoints } from './saml-sp.ts';
+import { groupNames, type GroupRoles } from './group-roles.ts';
 import type { SsoIntegrity } from './sso-integrity.ts';
 import * as store from './sso-store.ts';
 
@@ -55,6 +56,8 @@ interface IdpIdentity {
   readonly email: string | undefined;
   readonly subject: string;
   readonly authMethods: readonly string[];
+  /** The groups the IdP asserted for this sign-in (mapped to roles by the connection's rules). */
+  readonly groups: readonly string[];
 }
 
 export interface SignedIn {
@@ -86,6 +89,8 @@ export function createSignInService(deps: {
   oidc: OidcRelyingParty;
   /** Issue 13: row MACs of connections and domain verifications (which IdP vouches for which accounts). */
   integrity: SsoIntegrity;
+  /** Issue 18 part 4: IdP groups mapped to roles, applied at every sign-in. */
+  groupRoles: Pick<GroupRoles, 'apply'>;
 }) {
   const { transactor, clock, random, audit, integrity } = deps;
 
@@ -141,6 +146,8 @@ export function createSignInService(deps: {
         await join(tx, tenantId, user, row, now);
         await audit.record(tx, tenantId, { action: 'sso.member_provisioned', actor: actor(user), outcome: 'success', source, targets: [{ type: 'user', id: user.id }, { type: 'sso_connection', id: row.id }], metadata: { role: row.default_role } });
       }
+      // The roles the connection's rules give for the groups asserted now (JIT and every later sign-in).
+      await deps.groupRoles.apply(tx, { tenantId, connectionId: row.id, userId: user.id, groups: identity.groups, source, actor: actor(user) });
       return user;
     });
     if (provisioned === 'disabled') return refuse(tenantId, row.id, source, 'account_disabled');
@@ -226,7 +233,7 @@ export function createSignInService(deps: {
       const idpMfa = identity.amr.some((a) => MFA_AMR.has(a)) || (identity.acr !== undefined && MFA_CLASS_REFS.has(identity.acr));
       // `idp_mfa:<organization>`: this organization's IdP asserted MFA; its security policy decides whether that counts (accept_idp_mfa).
       const methods = ['sso', 'sso:oidc', ...identity.amr.slice(0, 8).map((a) => `idp_amr:${a.slice(0, 32)}`), ...(identity.acr === undefined ? [] : [`idp_acr:${identity.acr.slice(0, 100)}`]), ...(idpMfa ? [idpMfaMethod(tenantId)] : [])];
-      return open(tenantId, row, { email: identity.emailVerified ? identity.email : undefined, subject: identity.subject, authMethods: methods }, source, saved.return_to);
+      return open(tenantId, row, { email: identity.emailVerified ? identity.email : undefined, subject: identity.subject, authMethods: methods, groups: groupNames(identity.groups) }, source, saved.return_to);
     },
 
     /**
@@ -262,7 +269,7 @@ export function createSignInService(deps: {
       if (!fresh) return refuse(tenantId, connectionId, source, 'assertion_replayed');
       const idpMfa = (assertion.authnContextClassRef !== undefined && MFA_CLASS_REFS.has(assertion.authnContextClassRef)) || assertion.authnMethods.some((m) => MFA_CLASS_REFS.has(m));
       const methods = ['sso', 'sso:saml', ...(assertion.authnContextClassRef === undefined ? [] : [`idp_acr:${assertion.authnContextClassRef.slice(0, 100)}`]), ...(idpMfa ? [idpMfaMethod(tenantId)] : [])];
-      return open(tenantId, row, { email: assertion.email ?? (assertion.nameId.includes('@') ? assertion.nameId : undefined), subject: assertion.nameId, authMethods: methods }, source, saved?.return_to ?? null);
+      return open(tenantId, row, { email: assertion.email ?? (assertion.nameId.includes('@') ? assertion.nameId : undefined), subject: assertion.nameId, authMethods: methods, groups: groupNames(assertion.groups) }, source, saved?.return_to ?? null);
     },
 
     /** Drops expired states and remembered assertion ids. */

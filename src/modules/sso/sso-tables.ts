@@ -69,7 +69,30 @@ export interface SsoPoliciesTable {
   updated_at: Date;
 }
 
+/** A connection's rule: IdP group -> role, organization-wide or at one project (0131). */
+export interface SsoGroupRoleRulesTable {
+  tenant_id: string;
+  connection_id: string;
+  id: string;
+  group_name: string;
+  role: string;
+  project_id: string | null;
+  created_at: Date;
+}
+
+/** The role binding a rule made for a user (0131): ended when the IdP stops asserting the group. */
+export interface SsoGroupBindingsTable {
+  tenant_id: string;
+  connection_id: string;
+  user_id: string;
+  rule_id: string;
+  binding_id: string;
+  created_at: Date;
+}
+
 export interface SsoTables {
+  sso_group_role_rules: SsoGroupRoleRulesTable;
+  sso_group_bindings: SsoGroupBindingsTable;
   sso_policies: SsoPoliciesTable;
   sso_connections: SsoConnectionsTable;
   sso_domains: SsoDomainsTable;
