@@ -191,6 +191,8 @@ export function crossTenantSuite(name: string, open: () => Promise<TestApp>): vo
         sso_login_states: (tx) =>
           tx.insertInto('sso_login_states').values({ tenant_id: aId, connection_id: a.params['connectionId'] ?? '', state_hash: Buffer.alloc(32, 7), nonce: null, code_verifier: null, request_id: '_forged', return_to: null, created_at: now, expires_at: now, used_at: null }).execute(),
         sso_policies: (tx) => tx.insertInto('sso_policies').values({ tenant_id: aId, require_sso: true, break_glass_user_ids: [b.userId], updated_by: b.userId, updated_at: now }).execute(),
+        sso_group_role_rules: (tx) => tx.insertInto('sso_group_role_rules').values({ tenant_id: aId, connection_id: a.params['connectionId'] ?? '', id: crypto.randomUUID(), group_name: 'forged', role: 'tenant_admin', project_id: null, created_at: now }).execute(),
+        sso_group_bindings: (tx) => tx.insertInto('sso_group_bindings').values({ tenant_id: aId, connection_id: a.params['connectionId'] ?? '', user_id: b.userId, rule_id: crypto.randomUUID(), binding_id: crypto.randomUUID(), created_at: now }).execute(),
         scim_directories: (tx) => tx.insertInto('scim_directories').values({ tenant_id: aId, id: crypto.randomUUID(), name: 'forged', default_role: 'tenant_admin', token_hash: Buffer.alloc(32, 5), token_issued_at: now, created_by: b.userId, created_at: now }).execute(),
         scim_group_roles: (tx) => tx.insertInto('scim_group_roles').values({ tenant_id: aId, directory_id: a.params['directoryId'] ?? '', id: crypto.randomUUID(), group_name: 'forged', role: 'tenant_admin', created_at: now }).execute(),
         scim_users: (tx) =>
