@@ -54,6 +54,8 @@ export interface SsoLoginStatesTable {
   created_at: Date;
   expires_at: Date;
   used_at: Date | null;
+  /** A sign-in started by the setup portal's "test connection" step (0132): no session, the outcome goes to the link. */
+  setup_link_id?: string | null | undefined;
 }
 
 export interface SsoAssertionIdsTable {
@@ -90,7 +92,23 @@ export interface SsoGroupBindingsTable {
   created_at: Date;
 }
 
+/** A self-serve setup link (0132): the secret only as a keyed MAC; bound to one browser at first opening. */
+export interface SsoSetupLinksTable {
+  tenant_id: string;
+  id: string;
+  secret_mac: Buffer;
+  created_by: string | null;
+  created_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  opened_at: Date | null;
+  session_digest: Buffer | null;
+  last_test_at: Date | null;
+  last_test_outcome: string | null;
+}
+
 export interface SsoTables {
+  sso_setup_links: SsoSetupLinksTable;
   sso_group_role_rules: SsoGroupRoleRulesTable;
   sso_group_bindings: SsoGroupBindingsTable;
   sso_policies: SsoPoliciesTable;
