@@ -126,6 +126,9 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const connectionId = await created(t, cookie, `/api/v1/organizations/${orgId}/sso/connections`, { name: `IdP ${label}`, protocol: 'saml', default_role: 'viewer', saml: { metadata_xml: samlIdp(signingPair(`idp-${label}`)).metadata } });
   const domainId = await created(t, cookie, `/api/v1/organizations/${orgId}/sso/domains`, { domain: `${label}-${crypto.randomUUID().slice(0, 8)}.example.org`, connection_id: connectionId });
   const ruleId = await created(t, cookie, `/api/v1/organizations/${orgId}/sso/connections/${connectionId}/group-roles`, { group_name: `Staff ${label}`, role: 'viewer' });
+  const setupLink = await t.inject({ method: 'POST', url: `/api/v1/organizations/${orgId}/sso/setup-links`, headers: { cookie }, payload: {} });
+  assert.equal(setupLink.statusCode, 201, setupLink.body);
+  const linkId = setupLink.json<{ link: { id: string } }>().link.id;
   const ssoPolicy = await t.inject({ method: 'PUT', url: `/api/v1/organizations/${orgId}/sso/policy`, headers: { cookie }, payload: { require_sso: false, break_glass_user_ids: [user.id] } });
   assert.equal(ssoPolicy.statusCode, 200, ssoPolicy.body);
   const ssoStart = await t.inject({ method: 'GET', url: `/sso/start?org=${orgId}&connection=${connectionId}` });
@@ -151,7 +154,7 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   const incidentForNotice = await created(t, operator, '/api/v1/platform/incidents', { title: `Incident ${label}`, severity: 'high', affected_organizations: [orgId] });
   const notice = await t.inject({ method: 'POST', url: `/api/v1/platform/incidents/${incidentForNotice}/notices`, headers: { cookie: operator }, payload: { template: 'initial' } });
   assert.equal(notice.statusCode, 201, notice.body);
-  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID(), applicationId, connectionId, domainId, ruleId,
+  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID(), applicationId, connectionId, domainId, ruleId, linkId,
     resourceServerId,
     // Platform-level records (incidents, disclosure reports) belong to no tenant: an unknown id is enough for routes that must refuse bad input first.
     incidentId: crypto.randomUUID(), clockId: crypto.randomUUID(), reportId: crypto.randomUUID(), componentId: crypto.randomUUID(),
