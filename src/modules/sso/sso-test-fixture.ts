@@ -110,9 +110,11 @@ export interface OidcIdp {
 }
 
 /** An OpenID Provider (oidc-provider) on 127.0.0.1 with one confidential client; the interaction signs in the account named by `login_hint`. */
-export async function oidcIdp(options: { amr?: string[]; emailVerified?: boolean } = {}): Promise<OidcIdp & { allowRedirects(uris: string[]): void; setGroups(email: string, groups: string[]): void }> {
+export async function oidcIdp(options: { amr?: string[]; emailVerified?: boolean } = {}): Promise<OidcIdp & { allowRedirects(uris: string[]): void; setGroups(email: string, groups: string[]): void; setNextAccount(email: string): void }> {
   // The `groups` claim each account carries in its ID token (none unless set).
   const groups = new Map<string, string[]>();
+  // Who signs in when the authorization request names nobody (a browser's sign-in carries no login_hint).
+  let nextAccount = '';
   const clientId = 'parapet-test';
   const clientSecret = 'a-client-secret-for-tests-only-0123456789';
   const server: Server = createServer();
@@ -149,7 +151,7 @@ export async function oidcIdp(options: { amr?: string[]; emailVerified?: boolean
     void (async () => {
       const details = await current.interactionDetails(req, res);
       const hint = details.params['login_hint'];
-      const account = typeof hint === 'string' ? hint : '';
+      const account = typeof hint === 'string' ? hint : nextAccount;
       const grant = new current.Grant({ accountId: account, clientId });
       grant.addOIDCScope('openid email profile');
       const grantId = await grant.save();
@@ -184,6 +186,9 @@ export async function oidcIdp(options: { amr?: string[]; emailVerified?: boolean
     },
     setGroups: (email, list) => {
       groups.set(email, list);
+    },
+    setNextAccount: (email) => {
+      nextAccount = email;
     },
     authorize: (authorizationUrl, email) => {
       const url = new URL(authorizationUrl);
