@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { organizationRoleBinding, type AccessControl, type AccessService, type Caller } from '../access/index.ts';
 import type { AuditRecorder, AuditSource } from '../audit/index.ts';
-import { getProject } from '../tenants/index.ts';
+import { tenancy } from '../tenants/index.ts';
 import type { SsoIntegrity } from './sso-integrity.ts';
 import { findConnection } from './sso-store.ts';
 import type { SsoGroupRoleRulesTable } from './sso-tables.ts';
@@ -85,7 +85,7 @@ export function createGroupRoles(deps: {
           tenantId,
           async (tx) => {
             await existingConnection(tx, tenantId, connectionId);
-            if (row.project_id !== null && (await getProject(tx, tenantId, row.project_id)) === undefined) throw new AppError('invalid_request', { errors: [{ pointer: '/project_id', detail: 'no such project in this organization' }] });
+            if (row.project_id !== null && !(await tenancy.projectExists(tx, tenantId, row.project_id))) throw new AppError('invalid_request', { errors: [{ pointer: '/project_id', detail: 'no such project in this organization' }] });
             const count = await tx.selectFrom('sso_group_role_rules').select((eb) => eb.fn.countAll<string>().as('n')).where('tenant_id', '=', tenantId).where('connection_id', '=', connectionId).executeTakeFirstOrThrow();
             if (Number(count.n) >= MAX_RULES) throw new AppError('invalid_request', { errors: [{ pointer: '/group_name', detail: `at most ${String(MAX_RULES)} rules per connection` }] });
             await tx.insertInto('sso_group_role_rules').values(row).execute();
@@ -148,7 +148,7 @@ export function createGroupRoles(deps: {
       for (const rule of wanted.values()) {
         const previous = madeByRule.get(rule.id);
         if (previous !== undefined && live.has(previous.binding_id)) continue;
-        if (rule.project_id !== null && (await getProject(tx, tenantId, rule.project_id)) === undefined) continue;
+        if (rule.project_id !== null && !(await tenancy.projectExists(tx, tenantId, rule.project_id))) continue;
         if (previous !== undefined) await tx.deleteFrom('sso_group_bindings').where('tenant_id', '=', tenantId).where('binding_id', '=', previous.binding_id).execute();
         const binding = { ...organizationRoleBinding({ tenantId, id: uuidv7(clock, random), userId, role: rule.role, now }), project_id: rule.project_id };
         await deps.control.insertBinding(tx, binding);
