@@ -13,12 +13,16 @@ import { createSignInService, type SignInService } from './sign-in-service.ts';
 import { registerSsoRoutes } from './sso-routes.ts';
 import { SSO_OPTIONS } from './options.ts';
 import { upgradeSsoMacs } from './sso-integrity.ts';
+import { startLeaderLoop } from '../../platform/jobs/leader-loop.ts';
+import { createCertificateSweep, SSO_CERTIFICATE_SWEEP_LOCK_KEY } from './certificate-sweep.ts';
 
 /** Enterprise SSO (AUTH-4): connections, domains, sign-in through each organization's IdP. */
 export interface SsoApi {
   readonly connections: ConnectionsService;
   readonly signIn: SignInService;
   readonly enforcement: Enforcement;
+  /** IR-5: raises `sso_certificate_expiring` alerts for SAML certificates expiring within the rule's window (run by a leader job). */
+  readonly sweepCertificates: () => Promise<number>;
 }
 
 declare module '../contract.ts' {
@@ -30,7 +34,7 @@ declare module '../contract.ts' {
 export const ssoModule = defineModule({
   name: 'sso',
   summary: "Enterprise SSO (AUTH-4): each organization's OIDC and SAML identity providers, verified email domains, sign-in with just-in-time provisioning (issue 18).",
-  dependsOn: ['audit', 'keys', 'identity', 'access', 'tenants'],
+  dependsOn: ['audit', 'keys', 'identity', 'access', 'tenants', 'alerts'],
   tables: {
     sso_connections: { scope: 'tenant' },
     sso_domains: { scope: 'tenant' },
@@ -44,7 +48,7 @@ export const ssoModule = defineModule({
   errors: SSO_ERRORS,
   auditActions: SSO_AUDIT_ACTIONS,
   options: SSO_OPTIONS,
-  create: async (ctx, { audit, keys, identity, access }) => {
+  create: async (ctx, { audit, keys, identity, access, alerts }) => {
     await upgradeSsoMacs(ctx.transactor, identity.integrity);
     const publicUrl = new URL(ctx.config.publicUrl);
     // An http:// IdP is accepted only when this Parapet itself runs on http loopback (development, tests).
@@ -56,11 +60,18 @@ export const ssoModule = defineModule({
     const signIn = createSignInService({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, publicUrl: ctx.config.publicUrl, audit: audit.recorder, sessions: identity.sessions, access: access.control, connections, oidc, integrity: identity.integrity });
     const enforcement = createEnforcement({ transactor: ctx.transactor, clock: ctx.clock, audit: audit.recorder, integrity: identity.integrity });
     identity.addLocalSignInGuard(enforcement.guard);
+    const sweepCertificates = createCertificateSweep({ transactor: ctx.transactor, clock: ctx.clock, alerts, logger: ctx.logger });
     return {
-      api: { connections, signIn, enforcement },
+      api: { connections, signIn, enforcement, sweepCertificates },
       routes: async (http) => {
         await registerSsoRoutes(http, { connections, signIn, enforcement, transactor: ctx.transactor, publicUrl: ctx.config.publicUrl, sessionCookie: identity.cookie, actorOf: auditActor, sourceOf: requestSource, integrity: identity.integrity });
       },
+      jobs: [
+        {
+          name: 'sso certificate sweep',
+          start: () => startLeaderLoop({ db: ctx.db, lockKey: SSO_CERTIFICATE_SWEEP_LOCK_KEY, name: 'sso certificate sweep', logger: ctx.logger, idleMs: 6 * 3_600_000, pass: async () => { await sweepCertificates(); return 0; } }),
+        },
+      ],
     };
   },
 });
