@@ -159,6 +159,7 @@ export function crossTenantSuite(name: string, open: () => Promise<TestApp>): vo
           tx.insertInto('access_requests').values({ tenant_id: aId, id: crypto.randomUUID(), requester_id: b.userId, principal_id: b.userId, operator: false, role: 'tenant_admin', project_id: null, environment_id: null, reason: 'forged request', duration_minutes: 60, break_glass: false, status: 'approved', decided_by: b.userId, decided_at: now, binding_id: null, expires_at: null, created_at: now }).execute(),
         security_alerts: (tx) =>
           tx.insertInto('security_alerts').values({ tenant_id: aId, id: crypto.randomUUID(), kind: 'break_glass', severity: 'low', summary: 'forged', actor_id: null, subject_type: null, subject_id: null, created_at: now, acknowledged_at: now, acknowledged_by: b.userId }).execute(),
+        security_alert_signals: (tx) => tx.insertInto('security_alert_signals').values({ tenant_id: aId, kind: 'lockouts', subject_type: 'organization', subject_id: aId, window_start: now, count: 99 }).execute(),
         organization_security_policies: (tx) =>
           tx.insertInto('organization_security_policies').values({ tenant_id: aId, mfa_required: false, allowed_mfa_methods: ['totp'], session_idle_minutes: null, session_absolute_hours: null, ip_allowlist: ['0.0.0.0/0'], updated_by: b.userId, updated_at: now }).execute(),
         organization_settings: (tx) => tx.insertInto('organization_settings').values({ tenant_id: aId, risky_writes: 'approval', updated_by: b.userId, updated_at: now }).execute(),
