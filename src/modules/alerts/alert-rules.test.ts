@@ -158,7 +158,7 @@ describe('security alert rules (IR-5)', () => {
     const org = await createOrg(t, 'denials');
     const outsider: Member = await signUp(t, 'denied-member');
     await addMember(t, org.orgId, outsider.userId);
-    const deny = async () => assert.equal((await as(outsider.cookie, 'GET', `/api/v1/organizations/${org.orgId}/security-alerts`)).statusCode, 403);
+    const deny = async () => { assert.equal((await as(outsider.cookie, 'GET', `/api/v1/organizations/${org.orgId}/security-alerts`)).statusCode, 403); };
     await deny();
     await deny();
     assert.deepEqual(await alertsOf(org, 'authorization_denial_spike'), [], 'two denials are noise');
