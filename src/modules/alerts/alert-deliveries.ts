@@ -19,8 +19,8 @@ export const ALERT_DELIVERY_MAX_ATTEMPTS = 8;
 const RETRY = { baseMs: 30_000, maxMs: 30 * 60_000 };
 
 /** The webhook body: ids, kind and severity; the alert's text stays in its organization. */
-export function alertPayload(d: Pick<SecurityAlertDeliveriesTable, 'tenant_id' | 'alert_id' | 'kind' | 'severity' | 'created_at'>): string {
-  return JSON.stringify({ type: 'security_alert.raised', timestamp: d.created_at.toISOString(), data: { organization_id: d.tenant_id, alert_id: d.alert_id, kind: d.kind, severity: d.severity } });
+export function alertPayload(d: Pick<SecurityAlertDeliveriesTable, 'organization_id' | 'alert_id' | 'kind' | 'severity' | 'created_at'>): string {
+  return JSON.stringify({ type: 'security_alert.raised', timestamp: d.created_at.toISOString(), data: { organization_id: d.organization_id, alert_id: d.alert_id, kind: d.kind, severity: d.severity } });
 }
 
 /**
@@ -46,8 +46,8 @@ export function createAlertDelivery(deps: { transactor: AppTransactor; clock: Cl
         if (claimed === undefined) continue;
         try {
           if (d.channel === 'mail') {
-            const occurrences = (await transactor.withTenant(d.tenant_id, (tx) => tx.selectFrom('security_alerts').select('occurrences').where('tenant_id', '=', d.tenant_id).where('id', '=', d.alert_id).executeTakeFirst()))?.occurrences ?? 1;
-            const prepared = deps.mail.prepare(d.target, { kind: 'security_alert', alertKind: d.kind, severity: d.severity, organizationId: d.tenant_id, alertId: d.alert_id, occurrences, raisedAt: d.created_at });
+            const occurrences = (await transactor.withTenant(d.organization_id, (tx) => tx.selectFrom('security_alerts').select('occurrences').where('tenant_id', '=', d.organization_id).where('id', '=', d.alert_id).executeTakeFirst()))?.occurrences ?? 1;
+            const prepared = deps.mail.prepare(d.target, { kind: 'security_alert', alertKind: d.kind, severity: d.severity, organizationId: d.organization_id, alertId: d.alert_id, occurrences, raisedAt: d.created_at });
             deps.mail.send(prepared);
             await inPlatform((tx) => tx.updateTable('security_alert_deliveries').set({ delivered_at: clock.now(), mail_id: prepared.id, last_error: null }).where('id', '=', d.id).execute());
           } else {
@@ -67,7 +67,7 @@ export function createAlertDelivery(deps: { transactor: AppTransactor; clock: Cl
     },
     pendingCount: async () => Number((await inPlatform((tx) => tx.selectFrom('security_alert_deliveries').select((eb) => eb.fn.countAll().as('n')).where('delivered_at', 'is', null).where('failed_at', 'is', null).executeTakeFirst()))?.n ?? 0),
     /** The deliveries of one alert (what was sent where, and whether it arrived). */
-    ofAlert: (tenantId: string, alertId: string) => inPlatform((tx) => tx.selectFrom('security_alert_deliveries').selectAll().where('tenant_id', '=', tenantId).where('alert_id', '=', alertId).orderBy('created_at').execute()),
+    ofAlert: (tenantId: string, alertId: string) => inPlatform((tx) => tx.selectFrom('security_alert_deliveries').selectAll().where('organization_id', '=', tenantId).where('alert_id', '=', alertId).orderBy('created_at').execute()),
   };
 }
 

@@ -108,14 +108,14 @@ export function registerAlertRuleRoutes(server: FastifyInstance, deps: { transac
     },
   });
 
-  app.get('/api/v1/platform/security-alerts/organizations/:organizationId/:alertId/deliveries', {
+  app.get('/api/v1/platform/security-alerts/organizations/:orgId/:alertId/deliveries', {
     config: { permission: 'self' },
-    schema: { tags, summary: "Where an alert was routed (mail, webhook) and whether it arrived (platform administrators)", params: Strict({ organizationId: Uuid, alertId: Uuid }), response: { 200: Strict({ items: Type.Array(DeliveryView) }), ...errorResponses(400, 401, 403) } },
+    schema: { tags, summary: "Where an alert was routed (mail, webhook) and whether it arrived (platform administrators)", params: Strict({ orgId: Uuid, alertId: Uuid }), response: { 200: Strict({ items: Type.Array(DeliveryView) }), ...errorResponses(400, 401, 403) } },
     handler: async (request) => {
       requirePlatformAdmin(request);
-      const rows = await deps.delivery.ofAlert(request.params.organizationId.toLowerCase(), request.params.alertId.toLowerCase());
+      const rows = await deps.delivery.ofAlert(request.params.orgId.toLowerCase(), request.params.alertId.toLowerCase());
       return {
-        items: rows.map((d) => ({ id: d.id, organization_id: d.tenant_id, alert_id: d.alert_id, kind: d.kind, severity: d.severity, channel: d.channel, target: d.target, created_at: d.created_at.toISOString(), attempts: d.attempts, delivered_at: d.delivered_at?.toISOString() ?? null, failed_at: d.failed_at?.toISOString() ?? null, last_error: d.last_error })),
+        items: rows.map((d) => ({ id: d.id, organization_id: d.organization_id, alert_id: d.alert_id, kind: d.kind, severity: d.severity, channel: d.channel, target: d.target, created_at: d.created_at.toISOString(), attempts: d.attempts, delivered_at: d.delivered_at?.toISOString() ?? null, failed_at: d.failed_at?.toISOString() ?? null, last_error: d.last_error })),
       };
     },
   });

@@ -43,7 +43,8 @@ export interface SecurityAlertRulesTable {
 
 export interface SecurityAlertDeliveriesTable {
   id: string;
-  tenant_id: string;
+  /** The alert's organization (a platform table: not `tenant_id`, which marks tenant tables). */
+  organization_id: string;
   alert_id: string;
   kind: AlertKind;
   severity: AlertSeverity;

@@ -91,7 +91,7 @@ export function createSecurityAlerts(deps: { transactor: AppTransactor; clock: C
         ...(routes.webhook !== undefined && atLeast(severity, routes.webhook.minSeverity) ? [{ channel: 'webhook' as const, target: routes.webhook.url }] : []),
       ];
       for (const t of targets) {
-        await tx.insertInto('security_alert_deliveries').values({ id: uuidv7(clock, random), tenant_id: tenantId, alert_id: alert.id, kind: input.kind, severity, channel: t.channel, target: t.target, created_at: now, next_attempt_at: now, attempts: 0, mail_id: null, delivered_at: null, failed_at: null, last_error: null }).execute();
+        await tx.insertInto('security_alert_deliveries').values({ id: uuidv7(clock, random), organization_id: tenantId, alert_id: alert.id, kind: input.kind, severity, channel: t.channel, target: t.target, created_at: now, next_attempt_at: now, attempts: 0, mail_id: null, delivered_at: null, failed_at: null, last_error: null }).execute();
       }
     }
     const onRaised = deps.onRaised;

@@ -47,7 +47,7 @@ grant select, insert, update, delete on security_alert_rules to parapet_app;
 -- alert's text stays in its organization.
 create table security_alert_deliveries (
   id uuid primary key,
-  tenant_id uuid not null,
+  organization_id uuid not null,
   alert_id uuid not null,
   kind text not null,
   severity text not null,
@@ -60,7 +60,7 @@ create table security_alert_deliveries (
   delivered_at timestamptz,
   failed_at timestamptz,
   last_error text,
-  unique (tenant_id, alert_id, channel, target)
+  unique (organization_id, alert_id, channel, target)
 );
 create index security_alert_deliveries_due_idx on security_alert_deliveries (next_attempt_at) where delivered_at is null and failed_at is null;
 grant select, insert, update on security_alert_deliveries to parapet_app;
