@@ -162,6 +162,8 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
     directoryId, mappingId,
     // Subscriptions (platform-level): an unknown published item.
     itemId: crypto.randomUUID(),
+    // Alert rules (platform-level): a rule's kind.
+    kind: 'lockouts',
     // Status page maintenance (platform-level): an unknown window.
     maintenanceId: crypto.randomUUID() } };
 }

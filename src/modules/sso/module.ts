@@ -17,6 +17,8 @@ import { createSetupLinks, type SetupLinks } from './setup-links.ts';
 import { registerSetupPortalRoutes } from './setup-portal-routes.ts';
 import { SSO_OPTIONS } from './options.ts';
 import { upgradeSsoMacs } from './sso-integrity.ts';
+import { startLeaderLoop } from '../../platform/jobs/leader-loop.ts';
+import { createCertificateSweep, SSO_CERTIFICATE_SWEEP_LOCK_KEY } from './certificate-sweep.ts';
 
 /** Enterprise SSO (AUTH-4): connections, domains, sign-in through each organization's IdP. */
 export interface SsoApi {
@@ -25,6 +27,8 @@ export interface SsoApi {
   readonly enforcement: Enforcement;
   readonly groupRoles: GroupRoles;
   readonly setupLinks: SetupLinks;
+  /** IR-5: raises `sso_certificate_expiring` alerts for SAML certificates expiring within the rule's window (run by a leader job). */
+  readonly sweepCertificates: () => Promise<number>;
 }
 
 declare module '../contract.ts' {
@@ -36,7 +40,7 @@ declare module '../contract.ts' {
 export const ssoModule = defineModule({
   name: 'sso',
   summary: "Enterprise SSO (AUTH-4): each organization's OIDC and SAML identity providers, verified email domains, sign-in with just-in-time provisioning (issue 18).",
-  dependsOn: ['audit', 'keys', 'identity', 'access', 'tenants'],
+  dependsOn: ['audit', 'keys', 'identity', 'access', 'tenants', 'alerts'],
   tables: {
     sso_connections: { scope: 'tenant' },
     sso_domains: { scope: 'tenant' },
@@ -53,7 +57,7 @@ export const ssoModule = defineModule({
   errors: SSO_ERRORS,
   auditActions: SSO_AUDIT_ACTIONS,
   options: SSO_OPTIONS,
-  create: async (ctx, { audit, keys, identity, access }) => {
+  create: async (ctx, { audit, keys, identity, access, alerts }) => {
     await upgradeSsoMacs(ctx.transactor, identity.integrity);
     const publicUrl = new URL(ctx.config.publicUrl);
     // An http:// IdP is accepted only when this Parapet itself runs on http loopback (development, tests).
@@ -67,13 +71,20 @@ export const ssoModule = defineModule({
     const setupLinks = createSetupLinks({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, audit: audit.recorder, integrity: identity.integrity, publicUrl: ctx.config.publicUrl });
     const enforcement = createEnforcement({ transactor: ctx.transactor, clock: ctx.clock, audit: audit.recorder, integrity: identity.integrity });
     identity.addLocalSignInGuard(enforcement.guard);
+    const sweepCertificates = createCertificateSweep({ transactor: ctx.transactor, clock: ctx.clock, alerts, logger: ctx.logger });
     return {
-      api: { connections, signIn, enforcement, groupRoles, setupLinks },
+      api: { connections, signIn, enforcement, groupRoles, setupLinks, sweepCertificates },
       routes: async (http) => {
         await registerSsoRoutes(http, { connections, signIn, enforcement, transactor: ctx.transactor, publicUrl: ctx.config.publicUrl, sessionCookie: identity.cookie, actorOf: auditActor, sourceOf: requestSource, integrity: identity.integrity });
         registerGroupRoleRoutes(http, { groupRoles, actorOf: auditActor, sourceOf: requestSource });
         await registerSetupPortalRoutes(http, { links: setupLinks, connections, signIn, transactor: ctx.transactor, integrity: identity.integrity, publicUrl: ctx.config.publicUrl, actorOf: auditActor, sourceOf: requestSource });
       },
+      jobs: [
+        {
+          name: 'sso certificate sweep',
+          start: () => startLeaderLoop({ db: ctx.db, lockKey: SSO_CERTIFICATE_SWEEP_LOCK_KEY, name: 'sso certificate sweep', logger: ctx.logger, idleMs: 6 * 3_600_000, pass: async () => { await sweepCertificates(); return 0; } }),
+        },
+      ],
     };
   },
 });
