@@ -48,14 +48,14 @@ interface ProtocolConnection {
 const prepareValue = (pg as unknown as { utils?: { prepareValue: (value: unknown) => unknown } }).utils?.prepareValue ?? ((value: unknown) => value);
 
 /** Several extended-protocol statements with one Sync: one implicit transaction, one ReadyForQuery. */
-class BatchQuery extends pg.Query {
+class BatchQuery extends (pg.Query as unknown as new (config: { text: string }) => object) {
   readonly #statements: readonly Statement[];
   constructor(statements: readonly Statement[], callback: (error: Error | null, results: pg.QueryResult | pg.QueryResult[]) => void) {
     super({ text: statements.map((s) => s.text).join('; ') });
     this.#statements = statements;
     (this as unknown as { callback: unknown }).callback = callback;
   }
-  override submit(connection: ProtocolConnection): Error | null {
+  submit(connection: ProtocolConnection): Error | null {
     connection.stream.cork?.();
     try {
       for (const statement of this.#statements) {
@@ -142,7 +142,7 @@ async function floorReads(bench: BenchDatabase, count: number): Promise<{ reads:
   for (let i = 0; i < count; i++) {
     const client = new pg.Client({ connectionString: bench.appUrl! });
     await client.connect();
-    const { expiresAt, mac } = bind(`${tenantId}|`, client.processID as unknown as number);
+    const { expiresAt, mac } = bind(`${tenantId}|`, (client as unknown as { processID: number }).processID);
     await client.query('begin');
     await client.query(ENTER_SQL, ['parapet_app', `${tenantId}|`, expiresAt, mac]);
     clients.push(client);
