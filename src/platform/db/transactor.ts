@@ -183,7 +183,7 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
       }
       // A transaction that only read has nothing to make durable: its answer goes back now and its
       // Sync completes behind it, ahead of whatever the connection's next user sends.
-      if (reads.only && hooks.length === 0 && !pipe.failed) {
+      if (reads.only && hooks.length === 0) {
         pipe.end().catch(() => undefined);
         return value as T;
       }
