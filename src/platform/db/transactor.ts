@@ -1,6 +1,6 @@
 import { ParapetError } from '../errors.ts';
 import { sql, type DatabaseConnection, type Kysely, type KyselyPlugin, type RootOperationNode, type Transaction } from 'kysely';
-import { bindingModeOf, jobsDatabaseOf, pgliteSessionOf, reservation, type ReservationSlot } from './connection-binding.ts';
+import { bindingModeOf, jobsDatabaseOf, pgliteSessionOf, reservation, routeStatements, type ReservationSlot } from './connection-binding.ts';
 import type { BatchStatement, PgliteSession, StatementOutcome } from './pglite-session.ts';
 import { createBoundContextSigner, type ContextSigner } from './context-key.ts';
 import { StatementPipe } from './statement-pipe.ts';
@@ -153,13 +153,13 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
       prelude.catch(() => undefined);
       // Kysely's connection calls client.query(text, values); while this transaction holds the
       // client (checked out of the pool for it alone), those statements go into the pipe.
-      const routed = (text: unknown, values?: unknown): Promise<pg.QueryResult> => {
-        if (typeof text !== 'string') return Promise.reject(new ContextError('only text statements run in a transaction'));
-        const sent = pipe.query(text, Array.isArray(values) ? values : []);
-        submit();
-        return sent;
-      };
-      Object.defineProperty(client, 'query', { value: routed, configurable: true, writable: true });
+      routeStatements(client, {
+        query: (text, values) => {
+          const sent = pipe.query(text, values);
+          submit();
+          return sent;
+        },
+      });
       let value: T | undefined;
       try {
         let failure: { error: unknown } | undefined;
@@ -179,7 +179,7 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
         else await pipe.rollback();
         throw error;
       } finally {
-        delete (client as { query?: unknown }).query;
+        routeStatements(client, undefined);
       }
       // A transaction that only read has nothing to make durable: its answer goes back now and its
       // Sync completes behind it, ahead of whatever the connection's next user sends.
