@@ -12,13 +12,11 @@
 //   keeps a verified context on a connection can beat it; it is not a design (the transaction never ends).
 // - bare, prepared: the superuser read, prepared once per connection (what preparing saves at all).
 import pg from 'pg';
-import type { Tx } from '../src/database.ts';
-import { getProject } from '../src/modules/tenants/tenants-store.ts';
 import { createContextSigner } from '../src/platform/db/index.ts';
 import { createBoundContextSigner } from '../src/platform/db/context-key.ts';
 import { BENCH_CONTEXT_KEY, openBenchDatabase, postgresSkipReason, type BenchDatabase } from './databases.ts';
 import { bareReads, roundTripsPerRead, withTenantReads, type Reads } from './point-read.ts';
-import { formatRate, formatRatio, measureRounds, runConcurrently, table, type Benchmark, type Verdict } from './support.ts';
+import { formatRate, formatRatio, measureRounds, median, runConcurrently, table, type Benchmark, type Verdict } from './support.ts';
 
 const MODES = [
   { concurrency: 10, rounds: 5, ops: 5_000, warmupOps: 1_000 },
@@ -102,7 +100,7 @@ function batchReads(bench: BenchDatabase, pool: pg.Pool, prepareRead: boolean): 
           { name: 'parapet_enter', text: ENTER_SQL, values: ['parapet_app', context, expiresAt, mac] },
           { ...(prepareRead ? { name: `r${compiled.sql.length}` } : {}), text: compiled.sql, values: compiled.parameters },
         ]);
-        if (results[0]?.rows[0]?.role !== 'parapet_app') throw new Error('batch read did not run as parapet_app');
+        if ((results[0]?.rows[0] as { role?: unknown } | undefined)?.role !== 'parapet_app') throw new Error('batch read did not run as parapet_app');
         if (results[1]?.rows.length !== 1) throw new Error('batch read found no row');
       } finally {
         client.release();
@@ -125,7 +123,7 @@ function pipelinedPreparedReads(bench: BenchDatabase, pool: pg.Pool): Reads {
         const entered = client.query({ name: 'parapet_enter', text: ENTER_SQL, values: ['parapet_app', context, expiresAt, mac] });
         const read = client.query({ name: `r${compiled.sql.length}`, text: compiled.sql, values: [...compiled.parameters] });
         const [, e, r] = await Promise.all([begin, entered, read]);
-        if (e.rows[0]?.role !== 'parapet_app') throw new Error('not parapet_app');
+        if ((e.rows[0] as { role?: unknown } | undefined)?.role !== 'parapet_app') throw new Error('not parapet_app');
         if (r.rows.length !== 1) throw new Error('pipelined prepared read found no row');
         client.query('commit').catch(() => undefined);
       } finally {
@@ -187,7 +185,7 @@ export const pointReadVariants: Benchmark = {
       return [{ measure: 'point read variants, PostgreSQL', value: 'skipped', target: `>= ${TARGET}`, met: undefined }];
     }
     const bench = await openBenchDatabase('postgres', { poolSize: POOL_SIZE });
-    const pool = new pg.Pool({ connectionString: bench.appUrl!, max: POOL_SIZE, pipeline: true } as pg.PoolConfig);
+    const pool = new pg.Pool({ connectionString: bench.appUrl!, max: POOL_SIZE, pipeline: true });
     const superuserPool = new pg.Pool({ connectionString: bench.appUrl!.replace(/\/\/[^@]*@/, '//postgres@'), max: POOL_SIZE });
     const floor = await floorReads(bench, POOL_SIZE);
     try {
@@ -203,7 +201,7 @@ export const pointReadVariants: Benchmark = {
       const trips: string[] = [];
       for (const [label, reads] of Object.entries(sides)) trips.push(`${label} ${await roundTripsPerRead(reads)}`);
       out(`pool of ${POOL_SIZE}; Client.query calls per read: ${trips.join(', ')}`);
-      out('statements on the server per read: bare 1, withTenant 4 (BEGIN, context, read, COMMIT), batch 2 (context, read; one Sync), floor 1');
+      out('statements on the server per read: bare 1, withTenant 2 (context, read; one Sync: the batch design, through Kysely), pipelined 4 (BEGIN, context, read, COMMIT: withTenant before), batch 2, floor 1');
       const verdicts: Verdict[] = [];
       for (const mode of MODES) {
         out(`${mode.concurrency} in flight, ${mode.rounds} rounds x ${mode.ops.toLocaleString('en-US')} reads per side`);
@@ -217,8 +215,11 @@ export const pointReadVariants: Benchmark = {
           out,
         });
         for (const line of table(
-          ['side', 'reads/s (median)', 'ratio to bare (median, range)'],
-          [['bare, superuser pool (RLS bypassed)', formatRate(result.baseline.medianOpsPerSecond), '1'], ...result.subjects.map((s) => [s.label, formatRate(s.medianOpsPerSecond), formatRatio(s.ratios)])],
+          ['side', 'reads/s (median)', 'ratio to bare (median, range)', 'Node CPU µs per read (median)'],
+          [
+            ['bare, superuser pool (RLS bypassed)', formatRate(result.baseline.medianOpsPerSecond), '1', median(result.baseline.cpuMicrosPerOp).toFixed(0)],
+            ...result.subjects.map((s) => [s.label, formatRate(s.medianOpsPerSecond), formatRatio(s.ratios), median(s.cpuMicrosPerOp).toFixed(0)]),
+          ],
         )) out(line);
         for (const s of result.subjects) {
           verdicts.push({ measure: `point read, PostgreSQL, ${s.label}, ${mode.concurrency} in flight`, value: s.medianRatio.toFixed(2), target: `>= ${TARGET}`, met: s.medianRatio >= TARGET });

@@ -126,8 +126,8 @@ peerSuite('withTenant as one implicit transaction on a PostgreSQL server (issue 
     await owner.connect();
     try {
       await owner.query('alter table projects add column h16_probe int');
-      await read().catch((error: { message?: string }) => {
-        assert.match(String(error.message), /cached plan must not change result type/);
+      await read().catch((error: unknown) => {
+        assert.match(String((error as { message?: unknown }).message), /cached plan must not change result type/);
       });
       assert.equal((await read()).length, 1);
     } finally {

@@ -176,8 +176,8 @@ export class StatementPipe extends QueryBase {
     const staleNames = stale.get(connection);
     if (name !== '' && staleNames?.delete(name) === true) {
       connection.close({ type: 'S', name });
-      delete connection.parsedStatements[name];
-      delete connection.submittedNamedStatements[name];
+      Reflect.deleteProperty(connection.parsedStatements, name);
+      Reflect.deleteProperty(connection.submittedNamedStatements, name);
     }
     if (name === '' || (connection.parsedStatements[name] === undefined && connection.submittedNamedStatements[name] === undefined)) {
       connection.parse({ text, name, types: [] });

@@ -4,10 +4,8 @@ import { bindingModeOf, jobsDatabaseOf, pgliteSessionOf, reservation, routeState
 import type { BatchStatement, PgliteSession, StatementOutcome } from './pglite-session.ts';
 import { createBoundContextSigner, type ContextSigner } from './context-key.ts';
 import { StatementPipe } from './statement-pipe.ts';
-import pg from 'pg';
+import type { Submittable } from 'pg';
 
-/** The pg client's own query method, for submitting a pipe to a client whose query is routed. */
-const submitQuery = pg.Client.prototype.query as (this: pg.PoolClient, query: StatementPipe) => unknown;
 
 /** The role every request runs as. Not a superuser, cannot bypass RLS, owns nothing. */
 export const APP_ROLE = 'parapet_app';
@@ -141,7 +139,7 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
       afterCommitHooks.set(tx, hooks);
       const pipe = new StatementPipe();
       const submit = (): void => {
-        if (!pipe.submitted) void submitQuery.call(client, pipe);
+        if (!pipe.submitted) client.query(pipe as unknown as Submittable);
       };
       const prelude =
         context === '|'
