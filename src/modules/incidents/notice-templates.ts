@@ -52,7 +52,8 @@ export function renderNotice(template: NoticeTemplate, f: NoticeFields, custom?:
 
 /** The placeholders an edited template may use, and what each is filled with. */
 export const PLACEHOLDERS = ['title', 'severity', 'organization', 'detected_at', 'aware_at', 'resolved_at', 'message'] as const;
-const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;
+/** Anything between double braces is a placeholder, so a misspelt or invented one is caught, not sent as is. */
+const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 
 /** The placeholders in `text` that are not in PLACEHOLDERS (an edited template with one is refused). */
 export function unknownPlaceholders(text: string): string[] {
