@@ -111,7 +111,7 @@ export const incidentsModule = defineModule({
         await transactor.withPlatform((tx) => sql`select 1`.execute(tx));
       },
       redis: redis === undefined ? undefined : async () => {
-        if ((await redis.client.ping()) !== 'PONG') throw new ProbeError('bad_answer');
+        await redis.client.ping();
       },
       mail: config.smtpHost === undefined ? undefined : smtpGreeting({ host: config.smtpHost, port: config.smtpPort, tls: config.smtpTls, caPem: config.smtpCaFile === undefined ? null : readFileSync(config.smtpCaFile, 'utf8'), timeoutMs: 10_000 }),
       // A data key generated and unwrapped again: the provider (local keyring or KMS) answers and agrees with itself.

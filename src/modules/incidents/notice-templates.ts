@@ -18,7 +18,7 @@ const when = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '
  * plain text only; the mail's HTML part escapes every paragraph (`compose` in the mail templates),
  * and the API returns the text as JSON strings, so an incident title or message is never markup.
  */
-export function renderNotice(template: NoticeTemplate, f: NoticeFields, custom?: { readonly subject: string; readonly body: string } | undefined): { subject: string; paragraphs: string[] } {
+export function renderNotice(template: NoticeTemplate, f: NoticeFields, custom?: { readonly subject: string; readonly body: string }): { subject: string; paragraphs: string[] } {
   if (custom !== undefined) return fillTemplate(custom, f);
   const extra = f.message === undefined ? [] : [f.message];
   const who = `your organization (${f.organizationId})`;

@@ -60,7 +60,7 @@ describe('status checks: built-in probes and HTTP checks (IR-4)', () => {
 
   it('IR-4: the built-in probes reach the API, the database, the mail server and the key provider; Redis only where it is configured', async () => {
     const id = await component('Platform');
-    const ids = [];
+    const ids: string[] = [];
     for (const kind of ['api', 'database', 'mail', 'key_provider']) ids.push(await addCheck({ component_id: id, kind, name: kind }));
     const redis = await api('POST', '/api/v1/platform/status/checks', { component_id: id, kind: 'redis', name: 'redis' });
     if (t.config.redisUrl === undefined) assert.equal(redis.json<{ code: string }>().code, 'probe_not_available');

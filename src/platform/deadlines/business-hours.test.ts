@@ -24,7 +24,9 @@ describe('working hours in a time zone', () => {
     // 23:30 UTC Sunday is 00:30 Monday in Berlin: a business day there, not in UTC.
     assert.equal(isBusinessDay(new Date('2026-12-06T23:30:00Z'), berlin), true);
     assert.equal(isBusinessDay(new Date('2026-12-06T23:30:00Z'), { weekendDays: [0, 6], holidays: [] }), false);
-    assert.throws(() => assertTimeZone('Mars/Olympus'), RangeError);
+    assert.throws(() => {
+      assertTimeZone('Mars/Olympus');
+    }, RangeError);
   });
 
   it('is one calendar: business days and durations keep working as before, and a calendar without working days is refused', () => {
