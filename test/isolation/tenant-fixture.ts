@@ -157,7 +157,9 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
     // Subscriptions (platform-level): an unknown published item.
     itemId: crypto.randomUUID(),
     // Status page maintenance (platform-level): an unknown window.
-    maintenanceId: crypto.randomUUID() } };
+    maintenanceId: crypto.randomUUID(),
+    // Incident review actions and status checks (platform-level): unknown ids; a notice template kind.
+    actionId: crypto.randomUUID(), checkId: crypto.randomUUID(), template: 'initial' } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */
