@@ -165,7 +165,10 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
     // Alert rules (platform-level): a rule's kind.
     kind: 'lockouts',
     // Status page maintenance (platform-level): an unknown window.
-    maintenanceId: crypto.randomUUID() } };
+    maintenanceId: crypto.randomUUID(),
+    // Incident review actions and status checks (platform-level): unknown ids; a notice template kind
+    // (one no tenant B response contains: the suite looks for every value of A in B's answers).
+    actionId: crypto.randomUUID(), checkId: crypto.randomUUID(), template: 'breach' } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */
