@@ -2,6 +2,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { request } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { DeliveryError, type AddressGuard } from '../audit-streaming/index.ts';
+import { ParapetError } from '../../platform/errors.ts';
 
 /** What one probe found: its latency, and the error code when it failed (never a response body). */
 export type ProbeResult = { readonly ok: true; readonly latencyMs: number } | { readonly ok: false; readonly latencyMs: number; readonly error: string };
@@ -32,8 +33,13 @@ export async function runProbe(probe: () => Promise<void>, timeoutMs: number): P
 }
 
 /** A probe's own failure, with a short code as its message (`http_503`, `bad_greeting`). */
-export class ProbeError extends Error {
+export class ProbeError extends ParapetError {
   override readonly name = 'ProbeError';
+  readonly code: string;
+  constructor(code: string) {
+    super(code);
+    this.code = code;
+  }
 }
 
 /**

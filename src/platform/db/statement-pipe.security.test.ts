@@ -91,8 +91,9 @@ peerSuite('withTenant as one implicit transaction on a PostgreSQL server (issue 
 
   it('skips the statements sent after a failed one and reports them as aborted', async () => {
     const codes: (string | undefined)[] = [];
-    const code = (error: { code?: string }) => {
-      codes.push(error.code);
+    // The driver's error carries the SQLSTATE as `code`; the skipped statement's ParapetError as `sqlState`.
+    const code = (error: { code?: string; sqlState?: string }) => {
+      codes.push(error.sqlState ?? error.code);
     };
     await assert.rejects(
       transactor.withTenant(tenantA, async (tx) => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { ParapetError } from '../errors.ts';
 
 /**
  * One transaction on a server connection as one implicit transaction of the extended query
@@ -71,9 +72,11 @@ function nameFor(text: string): string {
 const stale = new WeakMap<ProtocolConnection, Set<string>>();
 
 /** Raised for statements sent after an earlier one failed: the server skipped them. */
-export class TransactionAbortedError extends Error {
+/** A statement skipped after an earlier one failed; `sqlState` is what PostgreSQL itself answers then (25P02, in_failed_sql_transaction). */
+export class TransactionAbortedError extends ParapetError {
   override readonly name = 'TransactionAbortedError';
-  readonly code = '25P02';
+  readonly code = 'transaction_aborted';
+  readonly sqlState = '25P02';
   constructor(cause: unknown) {
     super('current transaction is aborted, commands ignored until end of transaction block', { cause });
   }
