@@ -85,11 +85,7 @@ export async function renderPlatform() {
   }
   const search = form({ id: 'user-search', className: 'inline' }, [field('Search accounts by email or name', h('input', { id: 'user-q', name: 'q', type: 'search', maxlength: 254 })), h('button', { type: 'submit' }, 'Search')], (data) => load(String(data.get('q') ?? '').trim()));
   await load('');
-<<<<<<< HEAD
-  return [h('h1', {}, 'Platform'), h('p', {}, h('a', { href: '#/platform/disclosure', id: 'nav-disclosure' }, 'Vulnerability reports: the security team\u2019s work list')), h('h2', {}, 'Accounts'), search, results, ...renderOperatorAccess(), ...(await keySection()), ...(await retentionSection()),
+  return [h('h1', {}, 'Platform'), h('p', {}, h('a', { href: '#/platform/disclosure', id: 'nav-disclosure' }, 'Vulnerability reports: the security team\u2019s work list')), h('p', {}, h('a', { href: '#/platform/incidents', id: 'nav-incidents' }, 'Incidents: timelines, clocks and reviews')), h('h2', {}, 'Accounts'), search, results, ...renderOperatorAccess(), ...(await keySection()), ...(await retentionSection()),
     h('h2', {}, 'Not here yet'), h('p', { id: 'platform-planned' }, 'A list of the organizations across tenants (names, ids and status only) and each tenant key\u2019s rotation state are planned: both read every tenant, which the database allows only to background jobs. Meanwhile use ', h('code', {}, 'parapet keys status'), ' on the server.'),
     ...(await renderAuditLog({ logBase: '/api/v1/platform/audit' }))];
-=======
-  return [h('h1', {}, 'Platform'), h('p', {}, h('a', { href: '#/platform/disclosure', id: 'nav-disclosure' }, 'Vulnerability reports: the security team\u2019s work list')), h('p', {}, h('a', { href: '#/platform/incidents', id: 'nav-incidents' }, 'Incidents: timelines, clocks and reviews')), h('h2', {}, 'Accounts'), search, results, ...(await renderAuditLog({ logBase: '/api/v1/platform/audit' }))];
->>>>>>> main
 }
