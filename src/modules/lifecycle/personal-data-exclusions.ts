@@ -71,6 +71,11 @@ export const PERSONAL_DATA_EXCLUSIONS: Readonly<Record<string, string>> = {
   oidc_resource_servers: 'organization configuration (`created_by`); registering it is in the user’s `audit_events`',
   oidc_sign_up_settings: 'organization configuration (`updated_by`); the change is in the user’s `audit_events`',
   scim_directories: 'organization configuration (`created_by`); creating it is in the user’s `audit_events`',
+  sso_setup_links: 'organization configuration (`created_by`): an SSO setup link a Tenant Admin made for their IT administrator; making it is in the user’s `audit_events`',
+  // Which of a user's role bindings an SSO group rule made (so that a group no longer asserted ends only those); removed with the user (on delete cascade).
+  sso_group_bindings: 'bookkeeping of which role binding an SSO group rule made for the user (`user_id`, ids only); the binding itself is in the `organizations` section, and the row goes with the account (on delete cascade)',
+  incident_reviews: 'the platform’s post-incident review (`updated_by`, a platform administrator); each edit is in the platform audit log',
+  incident_notice_templates: 'the operator’s notice texts (`updated_by`, a platform administrator); each edit is in the platform audit log',
   // Not yet exported: before its link is used, a sign-up has no account to export it for.
   oidc_sign_ups: 'a self-service sign-up waiting for its emailed link (address, password hash; no account yet); the link expires after 24 hours (not yet exported)',
   disclosure_tokens: 'single-use links mailed to a vulnerability reporter (no account), by address; the reports they open are read through the researcher portal',
