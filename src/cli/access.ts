@@ -30,7 +30,7 @@ export const accessReview: Command = async (context) => {
   const { db, close } = await openOperatorData(context, { poolSize: 2 });
   try {
     const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom, authority: createContextSigner(keyring.derive('tenant-context-mac')).sign });
     const review = await transactor.withTenant(tenantId, (tx) =>
       reviewAndRecord(tx, { audit, integrity: createRowIntegrity(keyring.derive('row-integrity')), contributors: MODULES.flatMap((module) => module.reviewContributors ?? []) }, { tenantId, now: systemClock.now(), actor: { type: 'system', id: null, display_name: 'parapet access review (CLI)' }, format }),
     );

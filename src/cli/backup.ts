@@ -26,7 +26,7 @@ const BACKUP_ACTOR: AuditActor = { type: 'operator', id: null, display_name: 'pa
  */
 async function recordBackup(db: Database<DB>, keyring: Keyring, action: 'backup.created' | 'backup.verified' | 'backup.restore_tested', outcome: Outcome, metadata: Record<string, string | number | boolean | null>): Promise<void> {
   const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-  const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+  const audit = createAuditRecorder({ clock: systemClock, random: systemRandom, authority: createContextSigner(keyring.derive('tenant-context-mac')).sign });
   await transactor.withTenant(PLATFORM_TENANT_ID, (tx) => audit.record(tx, PLATFORM_TENANT_ID, { action, actor: BACKUP_ACTOR, outcome, metadata }));
 }
 

@@ -21,7 +21,7 @@ async function withKeys(context: CliContext, fn: (keys: Keys) => Promise<number>
   try {
     const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
     const provider = keyProviderFor(context.config, keyring, { persist: true });
-    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom, authority: createContextSigner(keyring.derive('tenant-context-mac')).sign });
     return await fn(createKeys({ config: context.config, transactor, provider, keyring, clock: systemClock, random: systemRandom, audit, shredded: createShredRegister({ path: shredRegisterPath(context.config) }) }));
   } finally {
     await close();

@@ -49,7 +49,7 @@ async function withMembers(context: CliContext, fn: (members: MembersService) =>
     const feed = await publisher(context);
     try {
       const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-      const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+      const audit = createAuditRecorder({ clock: systemClock, random: systemRandom, authority: createContextSigner(keyring.derive('tenant-context-mac')).sign });
       const access = createAccessControl({ transactor, clock: systemClock, audit, feed, logger: context.logger, integrity: createRowIntegrity(keyring.derive('row-integrity')) });
       const accessService = createAccessService({ transactor, clock: systemClock, random: systemRandom, audit, access });
       // The primary second factors the server's registry knows (TOTP, passkeys), read directly:

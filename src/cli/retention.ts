@@ -16,7 +16,7 @@ async function withRetention(context: CliContext, fn: (retention: RetentionServi
   const { db, close } = await openOperatorData(context, { poolSize: 2 });
   try {
     const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom, authority: createContextSigner(keyring.derive('tenant-context-mac')).sign });
     const auditRetention = createRetention({ transactor, clock: systemClock, signer: createAuditSigner(keyring, await loadLogIdentity({ transactor, keyring, clock: systemClock }, context.config.publicUrl)), audit, defaultDays: context.config.auditRetentionDays });
     return await fn(createRetentionForConfig({ config: context.config, transactor, clock: systemClock, audit, auditRetention, types: MODULES.flatMap((module) => module.retention ?? []) }));
   } finally {

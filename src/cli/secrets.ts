@@ -61,7 +61,7 @@ async function withSecrets(context: CliContext, fn: (secrets: SecretsService) =>
   const { db, close } = await openOperatorData(context, { poolSize: 2 });
   try {
     const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom, authority: createContextSigner(keyring.derive('tenant-context-mac')).sign });
     const keys = createKeys({ config: context.config, transactor, provider: keyProviderFor(context.config, keyring, { persist: true }), keyring, clock: systemClock, random: systemRandom, audit });
     const secrets = createSecrets({ transactor, clock: systemClock, random: systemRandom, keyring, audit, fields: keys.fields });
     return await fn(secrets.service);

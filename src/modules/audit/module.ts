@@ -1,4 +1,5 @@
 import { defineModule } from '../contract.ts';
+import { createContextSigner } from '../../platform/db/index.ts';
 import { createApiCallBuffer, type ApiCallBuffer } from './api-call-buffer.ts';
 import { createAuditAnnouncer, type AuditAnnouncer } from './audit-announcer.ts';
 import { recordApiCalls } from './api-call-hook.ts';
@@ -53,7 +54,7 @@ export const auditModule = defineModule({
     const { transactor, clock, random, config, logger } = ctx;
     // Idle loops wait on the change feed; every write of the recorder announces work after its commit.
     const announcer = createAuditAnnouncer({ feed: ctx.feed, transactor, logger });
-    const recorder = createAuditRecorder({ clock, random, onRecorded: (tx) => { announcer.afterCommit(tx, 'inbox'); } });
+    const recorder = createAuditRecorder({ clock, random, authority: createContextSigner(ctx.keyring.derive('tenant-context-mac')).sign, onRecorded: (tx) => { announcer.afterCommit(tx, 'inbox'); } });
     // The log's signing identity is the deployment's, fixed at first start (not this node's URL).
     const signer = createAuditSigner(ctx.keyring, await loadLogIdentity({ transactor, keyring: ctx.keyring, clock }, config.publicUrl));
     const sequencer = createSequencer({ transactor, clock, signer, logger, onSequenced: () => { announcer.announce('log'); } });
