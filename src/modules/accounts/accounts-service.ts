@@ -5,7 +5,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import type { UserPrincipal } from '../access/index.ts';
 import { PLATFORM_TENANT_ID, type AuditEventInput, type AuditRecorder, type AuditSource } from '../audit/index.ts';
-import { changeUserEmail, checkNewPassword, findUserByEmail, isOverlongPassword, markEmailVerified, normalizeEmail, updatePasswordHash, type LoginThrottle, type PasswordHasher, type RowIntegrity, type SessionService } from '../identity/index.ts';
+import { changeUserEmail, checkNewPassword, emailTaken, findUserByEmail, isOverlongPassword, markEmailVerified, normalizeEmail, updatePasswordHash, type LoginThrottle, type PasswordHasher, type RowIntegrity, type SessionService } from '../identity/index.ts';
 import { findLiveToken, issueAccountToken, useToken, ACCOUNT_LINK_TTL_MS } from './account-tokens.ts';
 import type { AccountTokenPurpose } from './accounts-tables.ts';
 
@@ -22,7 +22,7 @@ export interface AccountsDeps {
   readonly transactor: AppTransactor;
   readonly hasher: PasswordHasher;
   /** Issue 13, property 2: password hashes are stored sealed to their user. */
-  readonly integrity: Pick<RowIntegrity, 'sealPasswordHash' | 'openPasswordHash'>;
+  readonly integrity: Pick<RowIntegrity, 'sealPasswordHash' | 'openPasswordHash' | 'rowMac' | 'rowValid'>;
   readonly sessions: SessionService;
   readonly clock: Clock;
   readonly random: Random;
@@ -77,7 +77,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const token = newSecretToken(random);
       const expiresAt = new Date(clock.now().getTime() + ACCOUNT_LINK_TTL_MS.reset_password);
       const issued = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
-        const user = await findUserByEmail(tx, input.email);
+        const user = await findUserByEmail(tx, input.email, deps.integrity);
         const usable = user !== undefined && user.disabled_at === null;
         const link = usable ? await issueAccountToken(tx, { clock, random }, { userId: user.id, purpose: 'reset_password', email: user.email, supersedes: ['reset_password'] }) : undefined;
         await record(tx, {
@@ -236,11 +236,11 @@ export function createAccountsService(deps: AccountsDeps) {
         const row = await consume(tx, 'change_email', input.token);
         if (row?.email == null) return false;
         const user = await userById(tx, row.user_id);
-        const taken = await findUserByEmail(tx, row.email);
+        const taken = await emailTaken(tx, row.email);
         // Told only to whoever holds the new address's link (they can see that address's mail).
-        if (taken !== undefined) throw new AppError('conflict', { detail: 'Another account already uses this address.' });
+        if (taken) throw new AppError('conflict', { detail: 'Another account already uses this address.' });
         const now = clock.now();
-        await changeUserEmail(tx, user.id, row.email, now);
+        await changeUserEmail(tx, user.id, row.email, now, deps.integrity);
         const ended = await sessions.revokeAllForUser(tx, user.id, 'email_changed', { except: row.session_id ?? undefined });
         await record(tx, {
           action: 'email.changed',

@@ -6,7 +6,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import { BUILT_IN_ROLES, isBuiltInRole, type AccessControl, type AccessService, type NewBinding, type Caller, type UserPrincipal } from '../access/index.ts';
 import type { AuditRecorder, AuditSource } from '../audit/index.ts';
-import { checkNewPassword, findUserByEmail, insertUser, markEmailVerified, normalizeEmail, type LoginThrottle, type PasswordHasher, type RowIntegrity } from '../identity/index.ts';
+import { checkNewPassword, emailTaken, insertUser, markEmailVerified, normalizeEmail, type LoginThrottle, type PasswordHasher, type RowIntegrity } from '../identity/index.ts';
 import { insertMembership } from '../tenants/index.ts';
 import { refuseLink } from './accounts-service.ts';
 import type { InvitationsTable } from './accounts-tables.ts';
@@ -30,7 +30,7 @@ export function createInvitationsService(deps: {
   transactor: AppTransactor;
   hasher: PasswordHasher;
   /** Issue 13, property 2: the new account's password hash is stored sealed to it. */
-  integrity: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash'>;
+  integrity: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash' | 'rowMac'>;
   clock: Clock;
   random: Random;
   audit: AuditRecorder;
@@ -137,7 +137,7 @@ export function createInvitationsService(deps: {
         if (input.principal !== undefined) {
           userId = input.principal.userId;
         } else {
-          if ((await findUserByEmail(tx, row.email)) !== undefined) throw new AppError('sign_in_required');
+          if (await emailTaken(tx, row.email)) throw new AppError('sign_in_required');
           const user = await insertUser(tx, { id: uuidv7(clock, random), email: row.email, displayName: input.displayName ?? '', passwordHash: passwordHash ?? '', isPlatformAdmin: false, now }, deps.integrity);
           await markEmailVerified(tx, user.id, now);
           userId = user.id;

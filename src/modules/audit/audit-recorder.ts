@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
+import type { Keyring } from '../../platform/crypto/keyring.ts';
+import { createContextSigner } from '../../platform/db/index.ts';
 import { uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { AUDIT_SCHEMA_VERSION, PLATFORM_TENANT_ID, type AuditEventInput, type PendingAuditEvent } from './audit-event.ts';
 
@@ -39,6 +41,12 @@ const MEMBER_AUTHORITY_LIFETIME_MS = 10_000;
  */
 export function memberAuthorityMessage(userId: string, expiresAt: number, memberEvents: string): string {
   return `audit-member/1|${userId.toLowerCase()}|${String(expiresAt)}|${createHash('sha256').update(memberEvents, 'utf8').digest('hex')}`;
+}
+
+/** The recorder's `authority`: MACs under the keyring's tenant-context key, as the database's pads verify them. */
+export function memberAuthority(keyring: Pick<Keyring, 'derive'>): (message: string) => string {
+  const signer = createContextSigner(keyring.derive('tenant-context-mac'));
+  return (message) => signer.sign(message);
 }
 
 export function createAuditRecorder(deps: {

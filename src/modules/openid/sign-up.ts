@@ -4,7 +4,7 @@ import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform
 import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import { PLATFORM_TENANT_ID, type AuditContext, type AuditRecorder, type AuditSource } from '../audit/index.ts';
-import { checkNewPassword, findUserByEmail, insertUser, isOverlongPassword, markEmailVerified, normalizeEmail, type LoginThrottle, type PasswordHasher, type PasswordRules, type RowIntegrity } from '../identity/index.ts';
+import { checkNewPassword, emailTaken, findUserByEmail, insertUser, isOverlongPassword, markEmailVerified, normalizeEmail, type LoginThrottle, type PasswordHasher, type PasswordRules, type RowIntegrity } from '../identity/index.ts';
 import type { ApplicationRow, Where } from './applications-service.ts';
 
 /** How new accounts reach an environment's applications. */
@@ -56,7 +56,7 @@ export interface SignUpDeps {
   readonly random: Random;
   readonly hasher: PasswordHasher;
   /** Issue 13, property 2: the new account's password hash is stored sealed to it. */
-  readonly integrity: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash'>;
+  readonly integrity: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash' | 'rowMac' | 'rowValid'>;
   readonly audit: AuditRecorder;
   readonly mailer: Mailer;
   readonly passwordRules: PasswordRules;
@@ -125,7 +125,7 @@ export function createSignUp(deps: SignUpDeps): SignUp {
       const token = `${app.tenant_id}.${secret}`;
       const now = clock.now();
       const expiresAt = new Date(now.getTime() + SIGN_UP_LINK_TTL_MS);
-      const existing = await transactor.withPlatform((tx) => findUserByEmail(tx, email));
+      const existing = await transactor.withPlatform((tx) => findUserByEmail(tx, email, deps.integrity));
       if (existing === undefined) {
         await transactor.withTenant(app.tenant_id, (tx) =>
           tx.insertInto('oidc_sign_ups').values({ tenant_id: app.tenant_id, id: uuidv7(clock, random), environment_id: app.environment_id, client_id: app.id, email, email_normalized: normalizeEmail(email), password_hash: passwordHash, token_hash: digestToken(secret), created_at: now, expires_at: expiresAt, used_at: null }).execute(),
@@ -160,7 +160,7 @@ export function createSignUp(deps: SignUpDeps): SignUp {
         if (row === undefined) return undefined;
         // Someone created the account meanwhile (another sign-up, an invitation): told only to
         // whoever holds this link, who reads that address's mail.
-        if ((await findUserByEmail(tx, row.email)) !== undefined) return { created: false };
+        if (await emailTaken(tx, row.email)) return { created: false };
         const user = await insertUser(tx, { id: uuidv7(clock, random), email: row.email, displayName: row.email.slice(0, row.email.indexOf('@')).slice(0, 100), passwordHash: row.password_hash, isPlatformAdmin: false, now }, deps.integrity);
         // The link reached the address: it is verified.
         await markEmailVerified(tx, user.id, now);
