@@ -22,7 +22,7 @@ export interface AccountsDeps {
   readonly transactor: AppTransactor;
   readonly hasher: PasswordHasher;
   /** Issue 13, property 2: password hashes are stored sealed to their user. */
-  readonly integrity: Pick<RowIntegrity, 'sealPasswordHash' | 'openPasswordHash' | 'rowMac' | 'rowValid'>;
+  readonly integrity: Pick<RowIntegrity, 'sealPasswordHash' | 'openPasswordHash' | 'rowMac' | 'rowValid' | 'storedDigest'>;
   readonly sessions: SessionService;
   readonly clock: Clock;
   readonly random: Random;
@@ -60,7 +60,7 @@ export function createAccountsService(deps: AccountsDeps) {
   /** Finds and consumes a live link of `purpose` in `tx`; undefined when there is none. */
   async function consume(tx: Tx, purpose: AccountTokenPurpose, token: string) {
     const now = clock.now();
-    const row = await findLiveToken(tx, purpose, token, now);
+    const row = await findLiveToken(tx, deps.integrity, purpose, token, now);
     if (row === undefined || !(await useToken(tx, row.id, now))) return undefined;
     return row;
   }
@@ -79,7 +79,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const issued = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         const user = await findUserByEmail(tx, input.email, deps.integrity);
         const usable = user !== undefined && user.disabled_at === null;
-        const link = usable ? await issueAccountToken(tx, { clock, random }, { userId: user.id, purpose: 'reset_password', email: user.email, supersedes: ['reset_password'] }) : undefined;
+        const link = usable ? await issueAccountToken(tx, { clock, random, integrity: deps.integrity }, { userId: user.id, purpose: 'reset_password', email: user.email, supersedes: ['reset_password'] }) : undefined;
         await record(tx, {
           action: 'password.reset_requested',
           actor: usable ? { type: 'user', id: user.id, display_name: user.display_name } : anonymous,
@@ -102,7 +102,7 @@ export function createAccountsService(deps: AccountsDeps) {
     resetPassword: async (input: { token: string; password: string; source: AuditSource }) => {
       await throttles.links.check(input.source.ip ?? '');
       // The link is checked before any hashing work, and consumed only once the password is accepted.
-      const live = await transactor.withPlatform((tx) => findLiveToken(tx, 'reset_password', input.token, clock.now()));
+      const live = await transactor.withPlatform((tx) => findLiveToken(tx, deps.integrity, 'reset_password', input.token, clock.now()));
       if (live === undefined) return refuseLink(throttles.links, input.source);
       checkNewPassword(input.password, deps.passwordMinLength);
       const passwordHash = await deps.hasher.hash(input.password);
@@ -175,7 +175,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const issued = await transactor.withPlatform(async (tx) => {
         const user = await userById(tx, principal.userId);
         if (user.email_verified_at !== null) return undefined;
-        const link = await issueAccountToken(tx, { clock, random }, { userId: user.id, purpose: 'verify_email', email: user.email, supersedes: ['verify_email'] });
+        const link = await issueAccountToken(tx, { clock, random, integrity: deps.integrity }, { userId: user.id, purpose: 'verify_email', email: user.email, supersedes: ['verify_email'] });
         return { to: user.email, link };
       });
       if (issued !== undefined) mailer.send(mailer.prepare(issued.to, { kind: 'verify_email', token: issued.link.token, expiresAt: issued.link.expiresAt }));
@@ -213,8 +213,8 @@ export function createAccountsService(deps: AccountsDeps) {
       await throttles.login.succeed(principal.email);
       if (normalizeEmail(input.newEmail) === user.email_normalized) throw new AppError('invalid_request', { errors: [{ pointer: '/new_email', detail: 'is already your address' }] });
       const links = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
-        const confirm = await issueAccountToken(tx, { clock, random }, { userId: user.id, purpose: 'change_email', email: input.newEmail.trim(), sessionId: principal.sessionId, supersedes: ['change_email'] });
-        const report = await issueAccountToken(tx, { clock, random }, { userId: user.id, purpose: 'report_email_change', email: user.email, supersedes: [] });
+        const confirm = await issueAccountToken(tx, { clock, random, integrity: deps.integrity }, { userId: user.id, purpose: 'change_email', email: input.newEmail.trim(), sessionId: principal.sessionId, supersedes: ['change_email'] });
+        const report = await issueAccountToken(tx, { clock, random, integrity: deps.integrity }, { userId: user.id, purpose: 'report_email_change', email: user.email, supersedes: [] });
         await record(tx, {
           action: 'email.change_requested',
           actor: { type: user.is_platform_admin ? 'operator' : 'user', id: user.id, display_name: user.display_name },

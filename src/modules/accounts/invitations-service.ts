@@ -30,7 +30,7 @@ export function createInvitationsService(deps: {
   transactor: AppTransactor;
   hasher: PasswordHasher;
   /** Issue 13, property 2: the new account's password hash is stored sealed to it. */
-  integrity: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash' | 'rowMac'>;
+  integrity: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash' | 'rowMac' | 'storedDigest'>;
   clock: Clock;
   random: Random;
   audit: AuditRecorder;
@@ -60,7 +60,8 @@ export function createInvitationsService(deps: {
         email: input.email.trim(),
         email_normalized: normalizeEmail(input.email),
         role: roleKey,
-        token_hash: digestToken(token),
+        // Issue 13, property 2: stored keyed, so a bulk read cannot be tested against a guessed link.
+        token_hash: deps.integrity.storedDigest('invitation', digestToken(token)),
         invited_by: ctx.userId === '' ? null : ctx.userId,
         created_at: now,
         expires_at: new Date(now.getTime() + deps.invitationDays * 86_400_000),
@@ -113,7 +114,7 @@ export function createInvitationsService(deps: {
       await deps.links.check(input.source.ip ?? '');
       const tenantId = TOKEN.exec(input.token)?.[1];
       if (tenantId === undefined) return refuseLink(deps.links, input.source, 'invitation_invalid');
-      const digest = digestToken(input.token);
+      const digest = deps.integrity.storedDigest('invitation', digestToken(input.token));
       const live = await transactor.withTenant(tenantId, (tx) =>
         tx.selectFrom('invitations').selectAll().where('tenant_id', '=', tenantId).where('token_hash', '=', digest).where('accepted_at', 'is', null).where('revoked_at', 'is', null).where('expires_at', '>', clock.now()).executeTakeFirst(),
       );
