@@ -11,7 +11,7 @@ export type AccountTokenRow = Selectable<AccountTokensTable>;
 export const ACCOUNT_TOKEN_ROW = 'account-token/1';
 
 /** The fields the application trusts: whose account, for what, which address and session, until when. */
-function accountTokenFields(row: Omit<AccountTokenRow, 'used_at' | 'integrity_mac'>): readonly unknown[] {
+export function accountTokenFields(row: Omit<AccountTokenRow, 'used_at' | 'integrity_mac'>): readonly unknown[] {
   return [row.id, row.token_hash, row.user_id, row.purpose, row.email, row.session_id, row.created_at, row.expires_at];
 }
 

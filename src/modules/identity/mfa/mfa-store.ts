@@ -87,7 +87,7 @@ export async function consumeRecoveryCode(tx: Tx, integrity: FactorIntegrity, us
 export const PENDING_LOGIN_ROW = 'mfa-pending-login/1';
 
 /** The fields of a pending sign-in the second step trusts: whose password was accepted, and until when. */
-function pendingLoginFields(row: Pick<PendingLoginRow, 'id' | 'token_hash' | 'user_id' | 'created_at' | 'expires_at'>): readonly unknown[] {
+export function pendingLoginFields(row: Pick<PendingLoginRow, 'id' | 'token_hash' | 'user_id' | 'created_at' | 'expires_at'>): readonly unknown[] {
   return [row.id, row.token_hash, row.user_id, row.created_at, row.expires_at];
 }
 
