@@ -14,6 +14,7 @@ import { conditionProblems, type Conditions } from './conditions.ts';
 import { decide } from './evaluator.ts';
 import { BUILT_IN_ROLES, isBuiltInRole, isPermission, type Permission } from './permissions.ts';
 import type { Principal, Resource } from './principal.ts';
+import { tenancy } from '../tenants/index.ts';
 
 /** The caller of a management operation: who (for escalation checks) and how to record it. */
 export type Caller = AuditContext & { readonly principal: Principal };
@@ -195,11 +196,8 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
         // The same answer whether the user exists elsewhere or not: nothing about other tenants leaks.
         if (!belongs) throw new AppError('invalid_request', { errors: [{ pointer: '/principal/id', detail: 'not a member or service account of this organization' }] });
         if (projectId !== undefined) {
-          const found = await (environmentId === undefined
-            ? tx.selectFrom('projects').select('id').where('tenant_id', '=', tenantId).where('id', '=', projectId)
-            : tx.selectFrom('environments').select('id').where('tenant_id', '=', tenantId).where('project_id', '=', projectId).where('id', '=', environmentId)
-          ).executeTakeFirst();
-          if (found === undefined) throw new AppError('invalid_request', { errors: [{ pointer: '/scope', detail: 'no such project or environment in this organization' }] });
+          const found = environmentId === undefined ? await tenancy.projectExists(tx, tenantId, projectId) : await tenancy.environmentExists(tx, tenantId, projectId, environmentId);
+          if (!found) throw new AppError('invalid_request', { errors: [{ pointer: '/scope', detail: 'no such project or environment in this organization' }] });
         }
         const binding: UnsealedBinding = {
           tenant_id: tenantId,
@@ -269,6 +267,24 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
       const rows = await store.bindingsOfPrincipal(tx, access.integrity, tenantId, principalId);
       await assertKeepsAnAdmin(tx, tenantId, new Set(rows.map((row) => row.id)));
       await tx.deleteFrom('role_bindings').where('tenant_id', '=', tenantId).where('principal_id', '=', principalId).execute();
+      await access.changed(tx, tenantId);
+      return rows.map((row) => row.id);
+    },
+
+    /** Inside the caller's transaction: the ids of the live bindings of `principalId` (MAC checked). */
+    bindingIdsOf: async (tx: Tx, tenantId: string, principalId: string): Promise<Set<string>> => new Set((await store.bindingsOfPrincipal(tx, access.integrity, tenantId, principalId)).map((row) => row.id)),
+
+    /**
+     * Inside the caller's transaction: ends the bindings `ids` of `principalId` (those still there)
+     * and returns the ids ended, refusing (`conflict`) if that would leave the organization without
+     * a Tenant Admin. For a system that made the bindings itself (SSO group rules) and now withdraws them.
+     */
+    endBindings: async (tx: Tx, tenantId: string, principalId: string, ids: readonly string[]): Promise<string[]> => {
+      const wanted = new Set(ids);
+      const rows = (await store.bindingsOfPrincipal(tx, access.integrity, tenantId, principalId)).filter((row) => wanted.has(row.id));
+      if (rows.length === 0) return [];
+      await assertKeepsAnAdmin(tx, tenantId, new Set(rows.map((row) => row.id)));
+      await tx.deleteFrom('role_bindings').where('tenant_id', '=', tenantId).where('principal_id', '=', principalId).where('id', 'in', rows.map((row) => row.id)).execute();
       await access.changed(tx, tenantId);
       return rows.map((row) => row.id);
     },

@@ -9,7 +9,7 @@ export {
   type AuditSource,
   type AuditTarget,
 } from './audit-event.ts';
-export { createAuditRecorder, memberAuthority, type AuditRecorder, type UserAuditEventInput } from './audit-recorder.ts';
+export { createAuditRecorder, memberAuthority, type AuditObserver, type AuditRecorder, type UserAuditEventInput } from './audit-recorder.ts';
 export { createAuditSigner, originsFor, type AuditSigner } from './audit-signer.ts';
 export { loadLogIdentity, urlKeyName, LogIdentityError, type LogIdentity } from './log-identity.ts';
 export { createAuditService, type AuditService } from './audit-service.ts';
@@ -33,3 +33,4 @@ export { decodeEvent } from './audit-service.ts';
 export { canonicalJson, openNote, parseVerifierKey, signNote } from './log/index.ts';
 export { decodeBase64, encodeBase64, frontierRoot, parseCheckpoint, type NoteVerifier } from './log/index.ts';
 export type { AuditAnnouncer } from './audit-announcer.ts';
+export * as auditReads from './audit-reads.ts';

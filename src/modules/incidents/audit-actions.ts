@@ -10,6 +10,7 @@ export const INCIDENTS_AUDIT_ACTIONS = defineAuditActions({
   'incident.clock_overdue': 'An incident clock passed its deadline unmet; its escalations (mail, signed webhook, security alert) were queued once.',
   'incident.clock_warning': 'An incident clock started to warn before its deadline; its escalations (mail, signed webhook) were queued once.',
   'incident.notice_sent': 'A notice from a template was sent to the administrators of the organizations an incident affects (IR-3).',
+  'incident.linked': 'A security alert or an audit event of an organization was linked to an incident (IR-1, IR-5); an incident opened from an alert links it.',
   'status.maintenance_changed': 'A platform administrator scheduled or cancelled a maintenance window on the status page (IR-4).',
   'status.component_changed': 'A platform administrator created or changed a status page component or its status (IR-4).',
 });

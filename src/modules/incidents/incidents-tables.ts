@@ -120,4 +120,18 @@ export interface IncidentsTables {
   incident_notices: IncidentNoticesTable;
   status_component_changes: StatusComponentChangesTable;
   status_maintenances: StatusMaintenancesTable;
+  incident_links: IncidentLinksTable;
+}
+
+/** A security alert or audit event of an organization linked to an incident (0140). */
+export interface IncidentLinksTable {
+  id: string;
+  incident_id: string;
+  kind: 'alert' | 'audit_event';
+  organization_id: string;
+  ref_id: string;
+  label: string;
+  occurred_at: Date;
+  linked_by: string | null;
+  linked_at: Date;
 }

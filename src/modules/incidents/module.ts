@@ -11,6 +11,8 @@ import type { MembersService } from '../members/index.ts';
 import { createIncidents, type Incidents, type StatusNotice } from './incidents-service.ts';
 import { registerIncidentRoutes } from './incidents-routes.ts';
 import { INCIDENTS_OPTIONS } from './options.ts';
+import { createIncidentLinks } from './incident-links.ts';
+import { registerIncidentLinkRoutes } from './incident-links-routes.ts';
 
 declare module '../contract.ts' {
   interface ModuleApis {
@@ -52,6 +54,7 @@ export const incidentsModule = defineModule({
     incident_clocks: { scope: 'platform', reason: PLATFORM_REASON },
     incident_escalations: { scope: 'platform', reason: 'Escalations of incident clocks to the operator\u2019s own contacts (mail, webhook); platform administrators only.' },
     incident_notices: { scope: 'tenant' },
+    incident_links: { scope: 'platform', reason: 'Links from incidents to organizations\u2019 security alerts and audit events (ids and a label); platform administrators only.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: INCIDENTS_ERRORS,
@@ -112,6 +115,7 @@ export const incidentsModule = defineModule({
       api: incidents,
       routes: (http) => {
         registerIncidentRoutes(http, { incidents, clock, subscribeForm: (components) => subscriptions.subscribeForm('status', components) });
+        registerIncidentLinkRoutes(http, { links: createIncidentLinks({ transactor, clock, random, audit: audit.recorder, incidents, alerts, events: audit.service }) });
       },
       jobs: [
         {
