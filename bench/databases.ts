@@ -112,7 +112,7 @@ async function seed(transactor: AppTransactor, tenants: number, projectsPerTenan
   // Accounts `bench-<i>@example.com` with the same password, for benchmarks that sign in many at once
   // (one account's parallel attempts count as pending failures: its throttle would refuse them).
   for (let i = 0; i < extraUsers; i++) {
-    await transactor.withPlatform((tx) => insertUser(tx, { id: id(), email: `bench-${i}@example.com`, displayName: `bench ${i}`, passwordHash, isPlatformAdmin: false, now }));
+    await transactor.withPlatform((tx) => insertUser(tx, { id: id(), email: `bench-${i}@example.com`, displayName: `bench ${i}`, passwordHash, isPlatformAdmin: false, now }, createRowIntegrity(TEST_KEYRING.derive('row-integrity'))));
   }
   let target: { tenantId: string; projectId: string; userId: string } | undefined;
   for (let t = 0; t < tenants; t++) {

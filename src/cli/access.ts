@@ -3,6 +3,7 @@ import { MODULES } from '../modules/index.ts';
 import type { DB } from '../database.ts';
 import { accessReviewCsv, reviewAndRecord } from '../modules/access/index.ts';
 import { createAuditRecorder } from '../modules/audit/index.ts';
+import { memberAuthority } from '../modules/audit/index.ts';
 import { createRowIntegrity } from '../modules/identity/index.ts';
 import { systemClock } from '../platform/clock.ts';
 import { readKeyring } from '../platform/crypto/keyring.ts';
@@ -30,7 +31,7 @@ export const accessReview: Command = async (context) => {
   const { db, close } = await openOperatorData(context, { poolSize: 2 });
   try {
     const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom, authority: memberAuthority(keyring) });
     const review = await transactor.withTenant(tenantId, (tx) =>
       reviewAndRecord(tx, { audit, integrity: createRowIntegrity(keyring.derive('row-integrity')), contributors: MODULES.flatMap((module) => module.reviewContributors ?? []) }, { tenantId, now: systemClock.now(), actor: { type: 'system', id: null, display_name: 'parapet access review (CLI)' }, format }),
     );

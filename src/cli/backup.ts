@@ -11,6 +11,7 @@ import type { ManifestEntry } from '../platform/backup/backup-records.ts';
 import { migratedSchema, restoreBackup, RestoreError, verifyBackup } from '../platform/backup/backup-restore.ts';
 import { createContextSigner, createTransactor, MigrationError, openDatabase, type Database } from '../platform/db/index.ts';
 import { createAuditRecorder, PLATFORM_TENANT_ID, type AuditActor } from '../modules/audit/index.ts';
+import { memberAuthority } from '../modules/audit/index.ts';
 import type { Outcome } from '../modules/audit/audit-event.ts';
 import type { Keyring } from '../platform/crypto/keyring.ts';
 import { systemRandom } from '../platform/crypto/random.ts';
@@ -26,7 +27,7 @@ const BACKUP_ACTOR: AuditActor = { type: 'operator', id: null, display_name: 'pa
  */
 async function recordBackup(db: Database<DB>, keyring: Keyring, action: 'backup.created' | 'backup.verified' | 'backup.restore_tested', outcome: Outcome, metadata: Record<string, string | number | boolean | null>): Promise<void> {
   const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-  const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+  const audit = createAuditRecorder({ clock: systemClock, random: systemRandom, authority: memberAuthority(keyring) });
   await transactor.withTenant(PLATFORM_TENANT_ID, (tx) => audit.record(tx, PLATFORM_TENANT_ID, { action, actor: BACKUP_ACTOR, outcome, metadata }));
 }
 

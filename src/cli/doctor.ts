@@ -17,6 +17,9 @@ import { recoveryCodeValid, totpFactorValid } from '../modules/identity/mfa/fact
 import { passkeyValid } from '../modules/passkeys/passkey-integrity.ts';
 import { SETUP_TOKEN_ROW, setupTokenFields } from '../modules/identity/setup-service.ts';
 import { refreshTokenValid } from '../modules/tokens/user-tokens-store.ts';
+import { USER_EMAIL_ROW, userEmailFields } from '../modules/identity/identity-store.ts';
+import { ACCOUNT_TOKEN_ROW, accountTokenFields } from '../modules/accounts/account-tokens.ts';
+import { PENDING_LOGIN_ROW, pendingLoginFields } from '../modules/identity/mfa/mfa-store.ts';
 import type { Config } from '../config/index.ts';
 import {
   APP_ROLE,
@@ -144,6 +147,7 @@ async function injectedSqlChecks(db: Database<DB>, keyring: Keyring | undefined,
   );
   checks.push(await rowMacCounts(transactor, integrity));
   checks.push(await secretsAtRest(transactor, integrity));
+  checks.push(await accountLinking(transactor, integrity));
   return checks;
 }
 
@@ -180,6 +184,43 @@ async function secretsAtRest(transactor: AppTransactor, integrity: ReturnType<ty
     return { name: 'secrets at rest', status: 'warn', detail: `password hashes in the clear: ${counted.plain} (${pending} awaiting the next start's sealing; the others sign nobody in), sealed for another account: ${counted.foreign}; digests not keyed: ${digestSummary} (the next start keys those with a valid MAC)` };
   } catch (error) {
     return { name: 'secrets at rest', status: 'fail', detail: `users and digests could not be read as ${APP_ROLE}: ${(error as Error).message}` };
+  }
+}
+
+/**
+ * Issue 13 (h13): what account linking and account links rely on. Warns on users whose address
+ * carries no valid MAC (found by no address: changed by hand, or awaiting the next start's upgrade),
+ * live account links and pending MFA sign-ins without a valid MAC (refused), copies that migrations
+ * 0122 and 0124 left for the next start, and fails when parapet_audit_record_for_member still has a
+ * form without the application's authority (migration 0121). Quiet: passes no logger.
+ */
+async function accountLinking(transactor: AppTransactor, integrity: ReturnType<typeof createRowIntegrity>): Promise<Check> {
+  try {
+    const now = new Date();
+    const [users, links, pending] = await transactor.withPlatform(async (tx) => [
+      await tx.selectFrom('users').select(['id', 'email', 'email_normalized', 'email_mac']).execute(),
+      await tx.selectFrom('account_tokens').selectAll().where('used_at', 'is', null).where('expires_at', '>', now).execute(),
+      await tx.selectFrom('mfa_pending_logins').selectAll().where('consumed_at', 'is', null).where('expires_at', '>', now).execute(),
+    ] as const);
+    const copies = await transactor.withJobs(async (tx) => ({
+      emails: (await tx.selectFrom('users_email_upgrade').select('user_id').execute()).length,
+      invitations: (await tx.selectFrom('invitations_digest_upgrade').select('id').execute()).length,
+    }));
+    const forms = await transactor.withPlatform(async (tx) => (await sql<{ args: string }>`select pg_get_function_identity_arguments(p.oid) as args from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public' and p.proname = 'parapet_audit_record_for_member'`.execute(tx)).rows.map((row) => row.args));
+    const unbound = forms.filter((args) => !/\bmac\b/.test(args));
+    const invalid = {
+      users: users.filter((row) => !integrity.rowValid(USER_EMAIL_ROW, userEmailFields(row), row.email_mac, { table: 'users', id: row.id })).length,
+      account_tokens: links.filter((row) => !integrity.rowValid(ACCOUNT_TOKEN_ROW, accountTokenFields(row), row.integrity_mac, { table: 'account_tokens', id: row.id })).length,
+      mfa_pending_logins: pending.filter((row) => !integrity.rowValid(PENDING_LOGIN_ROW, pendingLoginFields(row), row.integrity_mac, { table: 'mfa_pending_logins', id: row.id })).length,
+    };
+    const summary = `addresses ${invalid.users}/${users.length} without a valid MAC, live account links ${invalid.account_tokens}/${links.length}, pending MFA sign-ins ${invalid.mfa_pending_logins}/${pending.length}; copies awaiting the next start: addresses ${copies.emails}, invitation digests ${copies.invitations}`;
+    if (unbound.length > 0 || forms.length === 0) return { name: 'account linking', status: 'fail', detail: `parapet_audit_record_for_member without the application's authority (${forms.join('; ') || 'missing'}): SQL could write events in any user's name` };
+    const bad = invalid.users + invalid.account_tokens + invalid.mfa_pending_logins + copies.emails + copies.invitations;
+    return bad === 0
+      ? { name: 'account linking', status: 'ok', detail: `every address, live account link and pending MFA sign-in carries a valid MAC; member audit copies need the application's MAC (${summary})` }
+      : { name: 'account linking', status: 'warn', detail: `rows the application refuses (written by hand, or before the upgrade) or not yet upgraded: ${summary}` };
+  } catch (error) {
+    return { name: 'account linking', status: 'fail', detail: `addresses, account links and pending sign-ins could not be read as ${APP_ROLE}: ${(error as Error).message}` };
   }
 }
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { DB } from '../database.ts';
 import { createAuditRecorder } from '../modules/audit/index.ts';
+import { memberAuthority } from '../modules/audit/index.ts';
 import type { AuditActor } from '../modules/audit/audit-event.ts';
 import { systemClock } from '../platform/clock.ts';
 import { readKeyring } from '../platform/crypto/keyring.ts';
@@ -21,7 +22,7 @@ async function withKeys(context: CliContext, fn: (keys: Keys) => Promise<number>
   try {
     const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
     const provider = keyProviderFor(context.config, keyring, { persist: true });
-    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom, authority: memberAuthority(keyring) });
     return await fn(createKeys({ config: context.config, transactor, provider, keyring, clock: systemClock, random: systemRandom, audit, shredded: createShredRegister({ path: shredRegisterPath(context.config) }) }));
   } finally {
     await close();

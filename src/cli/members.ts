@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { DB, Tx } from '../database.ts';
 import { createAccessControl, createAccessService } from '../modules/access/index.ts';
 import { createAuditRecorder } from '../modules/audit/index.ts';
+import { memberAuthority } from '../modules/audit/index.ts';
 import type { AuditContext } from '../modules/audit/audit-event.ts';
 import { createRowIntegrity, SESSIONS_TOPIC } from '../modules/identity/index.ts';
 import { createMembersService, type MembersService } from '../modules/members/index.ts';
@@ -49,7 +50,7 @@ async function withMembers(context: CliContext, fn: (members: MembersService) =>
     const feed = await publisher(context);
     try {
       const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-      const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+      const audit = createAuditRecorder({ clock: systemClock, random: systemRandom, authority: memberAuthority(keyring) });
       const access = createAccessControl({ transactor, clock: systemClock, audit, feed, logger: context.logger, integrity: createRowIntegrity(keyring.derive('row-integrity')) });
       const accessService = createAccessService({ transactor, clock: systemClock, random: systemRandom, audit, access });
       // The primary second factors the server's registry knows (TOTP, passkeys), read directly:

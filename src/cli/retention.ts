@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { DB } from '../database.ts';
 import { createAuditRecorder, createAuditSigner, createRetention, loadLogIdentity } from '../modules/audit/index.ts';
+import { memberAuthority } from '../modules/audit/index.ts';
 import { MODULES } from '../modules/index.ts';
 import { createRetentionForConfig, type RetentionService } from '../modules/lifecycle/index.ts';
 import { systemClock } from '../platform/clock.ts';
@@ -16,7 +17,7 @@ async function withRetention(context: CliContext, fn: (retention: RetentionServi
   const { db, close } = await openOperatorData(context, { poolSize: 2 });
   try {
     const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom, authority: memberAuthority(keyring) });
     const auditRetention = createRetention({ transactor, clock: systemClock, signer: createAuditSigner(keyring, await loadLogIdentity({ transactor, keyring, clock: systemClock }, context.config.publicUrl)), audit, defaultDays: context.config.auditRetentionDays });
     return await fn(createRetentionForConfig({ config: context.config, transactor, clock: systemClock, audit, auditRetention, types: MODULES.flatMap((module) => module.retention ?? []) }));
   } finally {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DB } from '../database.ts';
 import { createAuditRecorder } from '../modules/audit/index.ts';
+import { memberAuthority } from '../modules/audit/index.ts';
 import type { AuditContext } from '../modules/audit/audit-event.ts';
 import { createSecrets, type SecretScope, type SecretsService } from '../modules/secrets/index.ts';
 import { systemClock } from '../platform/clock.ts';
@@ -61,7 +62,7 @@ async function withSecrets(context: CliContext, fn: (secrets: SecretsService) =>
   const { db, close } = await openOperatorData(context, { poolSize: 2 });
   try {
     const transactor = createTransactor<DB>(db.app, createContextSigner(keyring.derive('tenant-context-mac')));
-    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom });
+    const audit = createAuditRecorder({ clock: systemClock, random: systemRandom, authority: memberAuthority(keyring) });
     const keys = createKeys({ config: context.config, transactor, provider: keyProviderFor(context.config, keyring, { persist: true }), keyring, clock: systemClock, random: systemRandom, audit });
     const secrets = createSecrets({ transactor, clock: systemClock, random: systemRandom, keyring, audit, fields: keys.fields });
     return await fn(secrets.service);

@@ -44,7 +44,7 @@ describe('parapet members (CLI)', () => {
     await withData(dataDir, async (transactor, integrity) => {
       const now = new Date();
       for (const [id, email] of [[admin, 'admin@example.com'], [member, 'member@example.com']] as const) {
-        await transactor.withPlatform((tx) => insertUser(tx, { id, email, displayName: email.split('@')[0] ?? email, passwordHash: 'x', isPlatformAdmin: false, now }));
+        await transactor.withPlatform((tx) => insertUser(tx, { id, email, displayName: email.split('@')[0] ?? email, passwordHash: 'x', isPlatformAdmin: false, now }, integrity));
       }
       await transactor.withTenant(orgId, async (tx) => {
         await tx.insertInto('organizations').values({ id: orgId, name: 'CLI org', created_by: admin, created_at: now, updated_at: now }).execute();

@@ -5,7 +5,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import type { UserPrincipal } from '../access/index.ts';
 import { PLATFORM_TENANT_ID, type AuditEventInput, type AuditRecorder, type AuditSource } from '../audit/index.ts';
-import { changeUserEmail, checkNewPassword, findUserByEmail, findUserById, isOverlongPassword, markEmailVerified, normalizeEmail, updatePasswordHash, type LoginThrottle, type PasswordHasher, type RowIntegrity, type SessionService } from '../identity/index.ts';
+import { changeUserEmail, checkNewPassword, emailTaken, findUserByEmail, findUserById, isOverlongPassword, markEmailVerified, normalizeEmail, updatePasswordHash, type LoginThrottle, type PasswordHasher, type RowIntegrity, type SessionService } from '../identity/index.ts';
 import { findLiveToken, issueAccountToken, useToken, ACCOUNT_LINK_TTL_MS } from './account-tokens.ts';
 import type { AccountTokenPurpose } from './accounts-tables.ts';
 
@@ -22,7 +22,7 @@ export interface AccountsDeps {
   readonly transactor: AppTransactor;
   readonly hasher: PasswordHasher;
   /** Issue 13, property 2: password hashes are stored sealed to their user. */
-  readonly integrity: Pick<RowIntegrity, 'sealPasswordHash' | 'openPasswordHash'>;
+  readonly integrity: Pick<RowIntegrity, 'sealPasswordHash' | 'openPasswordHash' | 'rowMac' | 'rowValid' | 'storedDigest'>;
   readonly sessions: SessionService;
   readonly clock: Clock;
   readonly random: Random;
@@ -60,7 +60,7 @@ export function createAccountsService(deps: AccountsDeps) {
   /** Finds and consumes a live link of `purpose` in `tx`; undefined when there is none. */
   async function consume(tx: Tx, purpose: AccountTokenPurpose, token: string) {
     const now = clock.now();
-    const row = await findLiveToken(tx, purpose, token, now);
+    const row = await findLiveToken(tx, deps.integrity, purpose, token, now);
     if (row === undefined || !(await useToken(tx, row.id, now))) return undefined;
     return row;
   }
@@ -77,9 +77,9 @@ export function createAccountsService(deps: AccountsDeps) {
       const token = newSecretToken(random);
       const expiresAt = new Date(clock.now().getTime() + ACCOUNT_LINK_TTL_MS.reset_password);
       const issued = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
-        const user = await findUserByEmail(tx, input.email);
+        const user = await findUserByEmail(tx, input.email, deps.integrity);
         const usable = user !== undefined && user.disabled_at === null;
-        const link = usable ? await issueAccountToken(tx, { clock, random }, { userId: user.id, purpose: 'reset_password', email: user.email, supersedes: ['reset_password'] }) : undefined;
+        const link = usable ? await issueAccountToken(tx, { clock, random, integrity: deps.integrity }, { userId: user.id, purpose: 'reset_password', email: user.email, supersedes: ['reset_password'] }) : undefined;
         await record(tx, {
           action: 'password.reset_requested',
           actor: usable ? { type: 'user', id: user.id, display_name: user.display_name } : anonymous,
@@ -102,7 +102,7 @@ export function createAccountsService(deps: AccountsDeps) {
     resetPassword: async (input: { token: string; password: string; source: AuditSource }) => {
       await throttles.links.check(input.source.ip ?? '');
       // The link is checked before any hashing work, and consumed only once the password is accepted.
-      const live = await transactor.withPlatform((tx) => findLiveToken(tx, 'reset_password', input.token, clock.now()));
+      const live = await transactor.withPlatform((tx) => findLiveToken(tx, deps.integrity, 'reset_password', input.token, clock.now()));
       if (live === undefined) return refuseLink(throttles.links, input.source);
       checkNewPassword(input.password, deps.passwordMinLength);
       const passwordHash = await deps.hasher.hash(input.password);
@@ -175,7 +175,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const issued = await transactor.withPlatform(async (tx) => {
         const user = await userById(tx, principal.userId);
         if (user.email_verified_at !== null) return undefined;
-        const link = await issueAccountToken(tx, { clock, random }, { userId: user.id, purpose: 'verify_email', email: user.email, supersedes: ['verify_email'] });
+        const link = await issueAccountToken(tx, { clock, random, integrity: deps.integrity }, { userId: user.id, purpose: 'verify_email', email: user.email, supersedes: ['verify_email'] });
         return { to: user.email, link };
       });
       if (issued !== undefined) mailer.send(mailer.prepare(issued.to, { kind: 'verify_email', token: issued.link.token, expiresAt: issued.link.expiresAt }));
@@ -213,8 +213,8 @@ export function createAccountsService(deps: AccountsDeps) {
       await throttles.login.succeed(principal.email);
       if (normalizeEmail(input.newEmail) === user.email_normalized) throw new AppError('invalid_request', { errors: [{ pointer: '/new_email', detail: 'is already your address' }] });
       const links = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
-        const confirm = await issueAccountToken(tx, { clock, random }, { userId: user.id, purpose: 'change_email', email: input.newEmail.trim(), sessionId: principal.sessionId, supersedes: ['change_email'] });
-        const report = await issueAccountToken(tx, { clock, random }, { userId: user.id, purpose: 'report_email_change', email: user.email, supersedes: [] });
+        const confirm = await issueAccountToken(tx, { clock, random, integrity: deps.integrity }, { userId: user.id, purpose: 'change_email', email: input.newEmail.trim(), sessionId: principal.sessionId, supersedes: ['change_email'] });
+        const report = await issueAccountToken(tx, { clock, random, integrity: deps.integrity }, { userId: user.id, purpose: 'report_email_change', email: user.email, supersedes: [] });
         await record(tx, {
           action: 'email.change_requested',
           actor: { type: user.is_platform_admin ? 'operator' : 'user', id: user.id, display_name: user.display_name },
@@ -236,11 +236,11 @@ export function createAccountsService(deps: AccountsDeps) {
         const row = await consume(tx, 'change_email', input.token);
         if (row?.email == null) return false;
         const user = await userById(tx, row.user_id);
-        const taken = await findUserByEmail(tx, row.email);
+        const taken = await emailTaken(tx, row.email);
         // Told only to whoever holds the new address's link (they can see that address's mail).
-        if (taken !== undefined) throw new AppError('conflict', { detail: 'Another account already uses this address.' });
+        if (taken) throw new AppError('conflict', { detail: 'Another account already uses this address.' });
         const now = clock.now();
-        await changeUserEmail(tx, user.id, row.email, now);
+        await changeUserEmail(tx, user.id, row.email, now, deps.integrity);
         const ended = await sessions.revokeAllForUser(tx, user.id, 'email_changed', { except: row.session_id ?? undefined });
         await record(tx, {
           action: 'email.changed',

@@ -10,6 +10,15 @@ export interface AccountTokensTable {
   created_at: Date;
   expires_at: Date;
   used_at: Date | null;
+  /** Issue 13: `account-token/1` MAC (migration 0124); null on rows from before it (expired by it). */
+  integrity_mac: Uint8Array | null;
+}
+
+/** Pending invitations' plain digests copied by migration 0124, keyed once at start in the jobs context. */
+export interface InvitationsDigestUpgradeTable {
+  tenant_id: string;
+  id: string;
+  token_hash: Uint8Array;
 }
 
 export interface InvitationsTable {
@@ -28,6 +37,7 @@ export interface InvitationsTable {
 }
 
 export interface AccountsTables {
+  invitations_digest_upgrade: InvitationsDigestUpgradeTable;
   account_tokens: AccountTokensTable;
   invitations: InvitationsTable;
 }

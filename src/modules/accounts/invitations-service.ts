@@ -6,7 +6,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import { accessReads, BUILT_IN_ROLES, isBuiltInRole, type AccessControl, type AccessService, type NewBinding, type Caller, type UserPrincipal } from '../access/index.ts';
 import type { AuditRecorder, AuditSource } from '../audit/index.ts';
-import { checkNewPassword, findUserByEmail, insertUser, markEmailVerified, normalizeEmail, type LoginThrottle, type PasswordHasher, type RowIntegrity } from '../identity/index.ts';
+import { checkNewPassword, emailTaken, insertUser, markEmailVerified, normalizeEmail, type LoginThrottle, type PasswordHasher, type RowIntegrity } from '../identity/index.ts';
 import { insertMembership } from '../tenants/index.ts';
 import { refuseLink } from './accounts-service.ts';
 import type { InvitationsTable } from './accounts-tables.ts';
@@ -31,7 +31,7 @@ export function createInvitationsService(deps: {
   transactor: AppTransactor;
   hasher: PasswordHasher;
   /** Issue 13, property 2: the new account's password hash is stored sealed to it. */
-  integrity: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash'>;
+  integrity: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash' | 'rowMac' | 'storedDigest'>;
   clock: Clock;
   random: Random;
   audit: AuditRecorder;
@@ -61,7 +61,8 @@ export function createInvitationsService(deps: {
         email: input.email.trim(),
         email_normalized: normalizeEmail(input.email),
         role: roleKey,
-        token_hash: digestToken(token),
+        // Issue 13, property 2: stored keyed, so a bulk read cannot be tested against a guessed link.
+        token_hash: deps.integrity.storedDigest('invitation', digestToken(token)),
         invited_by: ctx.userId === '' ? null : ctx.userId,
         created_at: now,
         expires_at: new Date(now.getTime() + deps.invitationDays * 86_400_000),
@@ -115,7 +116,7 @@ export function createInvitationsService(deps: {
       await deps.links.check(input.source.ip ?? '');
       const tenantId = TOKEN.exec(input.token)?.[1];
       if (tenantId === undefined) return refuseLink(deps.links, input.source, 'invitation_invalid');
-      const digest = digestToken(input.token);
+      const digest = deps.integrity.storedDigest('invitation', digestToken(input.token));
       const live = await transactor.withTenant(tenantId, (tx) =>
         tx.selectFrom('invitations').selectAll().where('tenant_id', '=', tenantId).where('token_hash', '=', digest).where('accepted_at', 'is', null).where('revoked_at', 'is', null).where('expires_at', '>', clock.now()).executeTakeFirst(),
       );
@@ -139,7 +140,7 @@ export function createInvitationsService(deps: {
         if (input.principal !== undefined) {
           userId = input.principal.userId;
         } else {
-          if ((await findUserByEmail(tx, row.email)) !== undefined) throw new AppError('sign_in_required');
+          if (await emailTaken(tx, row.email)) throw new AppError('sign_in_required');
           const user = await insertUser(tx, { id: uuidv7(clock, random), email: row.email, displayName: input.displayName ?? '', passwordHash: passwordHash ?? '', isPlatformAdmin: false, now }, deps.integrity);
           await markEmailVerified(tx, user.id, now);
           userId = user.id;

@@ -1,6 +1,7 @@
 import { createUserLookups } from '../identity/index.ts';
 import { accountLinksPersonalData, invitationsPersonalData } from './accounts-personal-data.ts';
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
+import { keyExistingInvitations } from './invitations-upgrade.ts';
 import { defineModule } from '../contract.ts';
 import { ACCOUNTS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { ACCOUNTS_ERRORS } from './errors.ts';
@@ -28,14 +29,17 @@ export const accountsModule = defineModule({
   tables: {
     account_tokens: { scope: 'platform', reason: "Single-use links (verification, reset, email change) of a user's own platform-level account." },
     invitations: { scope: 'tenant' },
+    invitations_digest_upgrade: { scope: 'platform', reason: 'Digests of invitations pending at migration 0124, copied by the owner and keyed once at start in the jobs context (issue 13); readable only there.' },
   },
   migrations: new URL('./migrations/', import.meta.url),
   errors: ACCOUNTS_ERRORS,
   auditActions: ACCOUNTS_AUDIT_ACTIONS,
   personalData: (ctx) => [invitationsPersonalData({ ...ctx, users: createUserLookups(ctx.transactor) }), accountLinksPersonalData(ctx)],
   options: ACCOUNTS_OPTIONS,
-  create: (ctx, { audit, identity, access }) => {
+  create: async (ctx, { audit, identity, access }) => {
     const { config, transactor, clock, random, hasher } = ctx;
+    // Issue 13, property 2: invitations pending at migration 0124 get keyed digests.
+    await keyExistingInvitations(transactor, identity.integrity);
     const accounts = createAccountsService({ transactor, hasher, integrity: identity.integrity, sessions: identity.sessions, clock, random, audit: audit.recorder, mailer: ctx.mail, passwordMinLength: config.passwordMinLength, throttles: identity.throttles });
     const invitations = createInvitationsService({
       transactor,

@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
+import type { Keyring } from '../../platform/crypto/keyring.ts';
+import { createContextSigner } from '../../platform/db/index.ts';
 import { uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { AUDIT_SCHEMA_VERSION, PLATFORM_TENANT_ID, type AuditEventInput, type PendingAuditEvent } from './audit-event.ts';
 
@@ -38,9 +41,34 @@ export interface UserAuditEventInput extends AuditEventInput {
   readonly platformMetadata?: Readonly<Record<string, string | number | boolean | null>>;
 }
 
+/** How long the authority for one user's copies stays valid: the statement runs right away. */
+const MEMBER_AUTHORITY_LIFETIME_MS = 10_000;
+
+/**
+ * The message the authority MAC covers (migration 0121): the user, the expiry (milliseconds since
+ * the epoch) and the SHA-256 of the events exactly as sent.
+ */
+export function memberAuthorityMessage(userId: string, expiresAt: number, memberEvents: string): string {
+  return `audit-member/1|${userId.toLowerCase()}|${String(expiresAt)}|${createHash('sha256').update(memberEvents, 'utf8').digest('hex')}`;
+}
+
+/** The recorder's `authority`: MACs under the keyring's tenant-context key, as the database's pads verify them. */
+export function memberAuthority(keyring: Pick<Keyring, 'derive'>): (message: string) => string {
+  const signer = createContextSigner(keyring.derive('tenant-context-mac'));
+  return (message) => signer.sign(message);
+}
+
 export function createAuditRecorder(deps: {
   clock: Clock;
   random: Random;
+  /**
+   * Issue 13: HMAC-SHA256 (hex) under the tenant-context key, as `ContextSigner.sign`. The copies of
+   * a user's events in their organizations are written only with a MAC over the user and the exact
+   * events (migration 0121), which SQL running as the app role cannot compute.
+   */
+  authority?: (message: string) => string;
+  /** Milliseconds since the epoch for the authority's expiry, which the database checks against its own clock. */
+  wallClock?: () => number;
   /** Told of every write, with its transaction (the module announces work to the sequencer after the commit). */
   onRecorded?: (tx: Tx) => void;
 }): AuditRecorder {
@@ -104,7 +132,16 @@ export function createAuditRecorder(deps: {
       });
       // The same statement whether or not the account exists (ASVS 6.3.8: no timing difference of
       // our making); the copies' ids and tenant ids are set by the function, migration 0024.
-      await sql`select parapet_audit_record_for_member(${userId}::uuid, ${JSON.stringify(platform)}::jsonb, ${JSON.stringify(shared)}::jsonb)`.execute(tx);
+      const memberEvents = JSON.stringify(shared);
+      // The database's clock judges the expiry, so it is read from the wall clock, not the injected one
+      // (as the tenant context's, context-key.ts).
+      const expiresAt = (deps.wallClock ?? Date.now)() + MEMBER_AUTHORITY_LIFETIME_MS;
+      let mac: string | null = null;
+      if (userId !== null) {
+        if (deps.authority === undefined) throw new Error("recording a user's events into their organizations needs the recorder's authority");
+        mac = deps.authority(memberAuthorityMessage(userId, expiresAt, memberEvents));
+      }
+      await sql`select parapet_audit_record_for_member(${userId}::uuid, ${JSON.stringify(platform)}::jsonb, ${memberEvents}, ${expiresAt}::int8, ${mac})`.execute(tx);
       deps.onRecorded?.(tx);
       await notify(tx, PLATFORM_TENANT_ID, inputs);
     },

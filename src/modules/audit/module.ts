@@ -3,7 +3,7 @@ import { createApiCallBuffer, type ApiCallBuffer } from './api-call-buffer.ts';
 import { createAuditAnnouncer, type AuditAnnouncer } from './audit-announcer.ts';
 import { recordApiCalls } from './api-call-hook.ts';
 import { registerAuditMetrics } from './audit-metrics.ts';
-import { createAuditRecorder, type AuditRecorder } from './audit-recorder.ts';
+import { createAuditRecorder, memberAuthority, type AuditRecorder } from './audit-recorder.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
 import { createAuditService, type AuditService } from './audit-service.ts';
 import { createAuditSigner, type AuditSigner } from './audit-signer.ts';
@@ -53,7 +53,7 @@ export const auditModule = defineModule({
     const { transactor, clock, random, config, logger } = ctx;
     // Idle loops wait on the change feed; every write of the recorder announces work after its commit.
     const announcer = createAuditAnnouncer({ feed: ctx.feed, transactor, logger });
-    const recorder = createAuditRecorder({ clock, random, onRecorded: (tx) => { announcer.afterCommit(tx, 'inbox'); } });
+    const recorder = createAuditRecorder({ clock, random, authority: memberAuthority(ctx.keyring), onRecorded: (tx) => { announcer.afterCommit(tx, 'inbox'); } });
     // The log's signing identity is the deployment's, fixed at first start (not this node's URL).
     const signer = createAuditSigner(ctx.keyring, await loadLogIdentity({ transactor, keyring: ctx.keyring, clock }, config.publicUrl));
     const sequencer = createSequencer({ transactor, clock, signer, logger, onSequenced: () => { announcer.announce('log'); } });

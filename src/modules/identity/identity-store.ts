@@ -13,8 +13,37 @@ export function normalizeEmail(email: string): string {
   return email.normalize('NFKC').trim().toLowerCase();
 }
 
-export async function findUserByEmail(tx: Tx, email: string): Promise<UserRow | undefined> {
-  return tx.selectFrom('users').selectAll().where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst();
+/**
+ * Issue 13: the row kind of a user's address MAC (`users.email_mac`, migration 0122). Sign-in,
+ * password reset, SSO and SCIM find the account by its address, so an address changed by SQL would
+ * route a reset mail or an IdP's assertion to a victim's account.
+ */
+export const USER_EMAIL_ROW = 'user-email/1';
+
+/** The fields the address MAC covers: the id and both forms of the address (the one mail goes to, the one looked up). */
+export function userEmailFields(user: { readonly id: string; readonly email: string; readonly email_normalized: string }): readonly unknown[] {
+  return [user.id, user.email, user.email_normalized];
+}
+
+/** The address MAC a user row is written with. */
+export function userEmailMac(integrity: Pick<RowIntegrity, 'rowMac'>, user: { readonly id: string; readonly email: string; readonly email_normalized: string }): Buffer {
+  return integrity.rowMac(USER_EMAIL_ROW, userEmailFields(user));
+}
+
+/**
+ * The account an address names, for a decision that trusts the address (sign-in, reset, SSO and
+ * SCIM linking): a row whose address does not carry its MAC — changed by SQL — is no account
+ * (logged as `row_integrity_failed`). Uniqueness checks use `emailTaken`.
+ */
+export async function findUserByEmail(tx: Tx, email: string, integrity: Pick<RowIntegrity, 'rowValid'>): Promise<UserRow | undefined> {
+  const row = await tx.selectFrom('users').selectAll().where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst();
+  if (row === undefined) return undefined;
+  return integrity.rowValid(USER_EMAIL_ROW, userEmailFields(row), row.email_mac, { table: 'users', id: row.id }) ? row : undefined;
+}
+
+/** Whether any row holds the address (valid MAC or not: the unique index counts them all). */
+export async function emailTaken(tx: Tx, email: string): Promise<boolean> {
+  return (await tx.selectFrom('users').select('id').where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst()) !== undefined;
 }
 
 export async function findUserById(tx: Tx, id: string): Promise<UserRow | undefined> {
@@ -24,20 +53,20 @@ export async function findUserById(tx: Tx, id: string): Promise<UserRow | undefi
 export async function insertUser(
   tx: Tx,
   user: { id: string; email: string; displayName: string; passwordHash: string; isPlatformAdmin: boolean; now: Date },
-  integrity?: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash'>,
+  integrity: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash' | 'rowMac'>,
 ): Promise<UserRow> {
+  const address = { id: user.id, email: user.email.trim(), email_normalized: normalizeEmail(user.email) };
   return tx
     .insertInto('users')
     .values({
-      id: user.id,
-      email: user.email.trim(),
-      email_normalized: normalizeEmail(user.email),
+      ...address,
+      email_mac: userEmailMac(integrity, address),
       display_name: user.displayName,
       // Issue 13, property 2: a password hash is stored sealed to the user (markers are stored as they are).
       password_hash: storedPasswordHash(user.id, user.passwordHash, integrity),
       is_platform_admin: user.isPlatformAdmin,
       // Issue 13: the flag counts only with its MAC, which only the application can compute.
-      platform_admin_mac: user.isPlatformAdmin && integrity !== undefined ? integrity.platformAdminMac(user.id) : null,
+      platform_admin_mac: user.isPlatformAdmin ? integrity.platformAdminMac(user.id) : null,
       created_at: user.now,
       updated_at: user.now,
     })
@@ -76,9 +105,10 @@ export async function updatePasswordHash(tx: Tx, userId: string, passwordHash: s
   return result.numUpdatedRows === 1n;
 }
 
-/** Gives a user a new, verified address (the link sent to it was used). */
-export async function changeUserEmail(tx: Tx, userId: string, email: string, now: Date): Promise<void> {
-  await tx.updateTable('users').set({ email, email_normalized: normalizeEmail(email), email_verified_at: now, updated_at: now }).where('id', '=', userId).execute();
+/** Gives a user a new, verified address (the link sent to it was used), re-MAC'd in the same statement. */
+export async function changeUserEmail(tx: Tx, userId: string, email: string, now: Date, integrity: Pick<RowIntegrity, 'rowMac'>): Promise<void> {
+  const address = { id: userId, email, email_normalized: normalizeEmail(email) };
+  await tx.updateTable('users').set({ email, email_normalized: address.email_normalized, email_mac: userEmailMac(integrity, address), email_verified_at: now, updated_at: now }).where('id', '=', userId).execute();
 }
 
 /** Renames a user; their id, address and new name. */

@@ -14,6 +14,8 @@ export interface UsersTable {
   email_verified_at: Date | null;
   /** Makes `is_platform_admin` count: see row-integrity.ts (issue 13). */
   platform_admin_mac: Generated<Uint8Array | null>;
+  /** Issue 13: MAC over id, email and email_normalized (`user-email/1`, migration 0122); null until upgraded at start. */
+  email_mac: Generated<Uint8Array | null>;
 }
 
 export interface SessionsTable {
@@ -67,8 +69,16 @@ export interface UsersPasswordUpgradeTable {
   password_hash: string;
 }
 
+/** Addresses that predate their MAC (migration 0122), MAC'd once at start in the jobs context. */
+export interface UsersEmailUpgradeTable {
+  user_id: string;
+  email: string;
+  email_normalized: string;
+}
+
 export interface IdentityTables {
   identity_operator_upgrade: IdentityOperatorUpgradeTable;
+  users_email_upgrade: UsersEmailUpgradeTable;
   users_password_upgrade: UsersPasswordUpgradeTable;
   users: UsersTable;
   sessions: SessionsTable;

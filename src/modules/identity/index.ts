@@ -6,7 +6,7 @@ export { createLoginService, type LoginService } from './login-service.ts';
 export { createSetupService, SETUP_LINK_TTL_MS, type SetupService } from './setup-service.ts';
 export { auditActor, auditContext, registerAuthentication, requestSource, requirePrincipal, requireUser, sessionCookieFor, type Authenticator, type SessionCookie } from './authenticate.ts';
 export { registerIdentityRoutes } from './identity-routes.ts';
-export { insertUser, findUserByEmail, findUserById, normalizeEmail, TOKEN_SESSION_MIN_IDLE_SECONDS, type UserRow } from './identity-store.ts';
+export { insertUser, findUserByEmail, emailTaken, findUserById, normalizeEmail, USER_EMAIL_ROW, userEmailFields, TOKEN_SESSION_MIN_IDLE_SECONDS, type UserRow } from './identity-store.ts';
 // Writes other modules make to users and sessions go through these (the module contract: identity owns the tables).
 export { updatePasswordHash, changeUserEmail, renameUser, deleteUser, eraseUserSessions, setUserDisabled, touchSession, extendSession, revokeSession } from './identity-store.ts';
 export type { IdentityTables } from './identity-tables.ts';

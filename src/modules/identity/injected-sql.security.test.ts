@@ -36,7 +36,7 @@ const DEFINER_FUNCTIONS: Readonly<Record<string, { readonly open: boolean; reado
   parapet_audit_inbox_depth: { open: false, note: 'a count across tenants, no ids' },
   parapet_audit_pending_tenants: { open: false, note: 'tenant ids with unsequenced audit events, only in the verified jobs context (0054)' },
   parapet_audit_purge: { open: false, note: 'purges the verified tenant’s own audit entries, behind its signed retention checkpoint' },
-  parapet_audit_record_for_member: { open: true, note: 'writes audit events to the organizations of any user' },
+  parapet_audit_record_for_member: { open: false, note: 'copies a user\u2019s events into their organizations only with a MAC over that user and those exact events under the tenant-context key, expiring in seconds (0121; member-audit-authority.security.test.ts)' },
   parapet_audit_signing_names: { open: false, note: 'audit signing key names, no tenant data' },
   parapet_audit_streaming_tenants: { open: false, note: 'tenant ids with due audit streams, only in the verified jobs context (0054)' },
   parapet_audit_tenants: { open: false, note: 'every tenant id, only in the verified jobs context (0054)' },

@@ -40,7 +40,7 @@ export interface LoginService {
   login(input: { email: string; password: string; source: AuditSource }): Promise<LoginResult>;
 }
 
-export function createLoginService(deps: { transactor: AppTransactor; hasher: PasswordHasher; integrity: Pick<RowIntegrity, 'openPasswordHash' | 'sealPasswordHash'>; sessions: SessionService; clock: Clock; audit: AuditRecorder; throttle: LoginThrottle; mfa?: LoginMfaStep; lockoutThreshold?: number; localSignIn?: (user: UserRow, method: 'pwd', source: AuditSource) => Promise<void> }): LoginService {
+export function createLoginService(deps: { transactor: AppTransactor; hasher: PasswordHasher; integrity: Pick<RowIntegrity, 'openPasswordHash' | 'sealPasswordHash' | 'rowValid'>; sessions: SessionService; clock: Clock; audit: AuditRecorder; throttle: LoginThrottle; mfa?: LoginMfaStep; lockoutThreshold?: number; localSignIn?: (user: UserRow, method: 'pwd', source: AuditSource) => Promise<void> }): LoginService {
   const { transactor, hasher, sessions, clock, audit, throttle, mfa } = deps;
 
   async function refuse(email: string, source: AuditSource, reason: string, failures?: number, user?: UserRow | null): Promise<never> {
@@ -55,7 +55,7 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
    */
   async function record(email: string, source: AuditSource, reason: string, failures?: number, user?: UserRow | null): Promise<void> {
     await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
-      const account = user === undefined ? ((await findUserByEmail(tx, email)) ?? null) : user;
+      const account = user === undefined ? ((await findUserByEmail(tx, email, deps.integrity)) ?? null) : user;
       const base = { actor: { type: 'anonymous', id: null, display_name: null }, outcome: 'failure', source, ...(account === null ? {} : { targets: [{ type: 'user', id: account.id }] }) } as const;
       const locked = failures !== undefined && failures === deps.lockoutThreshold;
       await audit.recordForUser(tx, account?.id ?? null, [
@@ -77,7 +77,7 @@ export function createLoginService(deps: { transactor: AppTransactor; hasher: Pa
       // One transaction before the hash: the reservation (in it when the counters are in the
       // database) and the account.
       const { failures, user } = await transactor
-        .withPlatform(async (tx) => ({ failures: await throttle.reserve(email, tx), user: await findUserByEmail(tx, email) }))
+        .withPlatform(async (tx) => ({ failures: await throttle.reserve(email, tx), user: await findUserByEmail(tx, email, deps.integrity) }))
         .catch(async (error: unknown) => {
           if (error instanceof AppError && error.code === 'too_many_attempts') await record(email, source, 'throttled');
           throw error;

@@ -24,7 +24,7 @@ import { registerUserAdminRoutes } from './user-admin-routes.ts';
 import { registerPlatformUsersRoutes } from './platform-users-routes.ts';
 import { upgradeExistingOperators } from './identity-store.ts';
 import { upgradeFactorMacs } from './mfa/mfa-store.ts';
-import { keyExistingDigests, sealExistingPasswordHashes } from './secrets-upgrade.ts';
+import { keyExistingDigests, macExistingEmails, sealExistingPasswordHashes } from './secrets-upgrade.ts';
 import { createRowIntegrity, type RowIntegrity } from './row-integrity.ts';
 import { openUntimedConnection } from '../../platform/redis/connect-redis.ts';
 import { IDENTITY_RETENTION } from './retention.ts';
@@ -107,6 +107,7 @@ export const identityModule = defineModule({
     totp_factors_mac_upgrade: { scope: 'platform', reason: 'TOTP factors that predate row MACs (migration 0082), copied by the owner and MAC\'d once at start in the jobs context.' },
     mfa_recovery_codes_mac_upgrade: { scope: 'platform', reason: 'Unused recovery codes that predate row MACs (migration 0082), copied by the owner and MAC\'d once at start in the jobs context.' },
     users_password_upgrade: { scope: 'platform', reason: 'Password hashes that predate sealing (migration 0094), copied by the owner and sealed once at start in the jobs context.' },
+    users_email_upgrade: { scope: 'platform', reason: "Users' addresses that predate their MAC (migration 0122), copied by the owner and MAC'd once at start in the jobs context." },
   },
   migrations: new URL('./migrations/', import.meta.url),
   retention: IDENTITY_RETENTION,
@@ -122,6 +123,8 @@ export const identityModule = defineModule({
     // Issue 13, property 2: password hashes sealed, token digests keyed (migrations 0094, 0095).
     await sealExistingPasswordHashes(transactor, integrity);
     await keyExistingDigests(transactor, integrity, clock.now());
+    // Issue 13, property 1: addresses under the user row's MAC (migration 0122).
+    await macExistingEmails(transactor, integrity);
     const recorder = audit.recorder;
     const throttleKey = ctx.keyring.derive('login-throttle');
     // AUTH-6: with Redis, sign-in counters are shared by every node; during a Redis outage they

@@ -55,7 +55,7 @@ export interface RowIntegrity {
 }
 
 /** The secrets whose digests are stored keyed. */
-export type StoredDigestKind = 'session' | 'refresh-token' | 'setup-token' | 'recovery-code';
+export type StoredDigestKind = 'session' | 'refresh-token' | 'setup-token' | 'recovery-code' | 'account-token' | 'mfa-pending-login' | 'invitation' | 'oidc-sign-up';
 
 /** The prefix of a sealed password hash. */
 export const SEALED_PASSWORD_PREFIX = 'ph1.';

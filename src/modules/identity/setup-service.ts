@@ -5,7 +5,7 @@ import { digestToken, digestsEqual, newSecretToken, uuidv7, type Random } from '
 import { sql, type Selectable, type Transaction } from 'kysely';
 import type { DB } from '../../database.ts';
 import { AppError } from '../../platform/http/errors.ts';
-import { findUserByEmail, insertUser, platformAdminExists, type UserRow } from './identity-store.ts';
+import { emailTaken, insertUser, platformAdminExists, type UserRow } from './identity-store.ts';
 import type { PasswordHasher } from './password-hasher.ts';
 import type { RowIntegrity } from './row-integrity.ts';
 import type { SetupTokensTable } from './identity-tables.ts';
@@ -98,7 +98,7 @@ export function createSetupService(deps: { transactor: AppTransactor; hasher: Pa
         const live = await tx.selectFrom('setup_tokens').selectAll().where('used_at', 'is', null).where('expires_at', '>', now).forUpdate().execute();
         const match = live.find((row) => digestsEqual(Buffer.from(row.token_hash), presented) && valid(row));
         if (match === undefined || (await platformAdminExists(tx, deps.integrity))) throw new AppError('setup_link_invalid');
-        if ((await findUserByEmail(tx, email)) !== undefined) throw new AppError('conflict', { detail: 'An account with this email already exists.' });
+        if (await emailTaken(tx, email)) throw new AppError('conflict', { detail: 'An account with this email already exists.' });
         await tx.updateTable('setup_tokens').set({ used_at: now }).where('id', '=', match.id).execute();
         const user = await insertUser(tx, { id: uuidv7(clock, random), email, displayName, passwordHash, isPlatformAdmin: true, now }, deps.integrity);
         await audit.record(tx, PLATFORM_TENANT_ID, {

@@ -4,7 +4,7 @@ import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform
 import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import { PLATFORM_TENANT_ID, type AuditContext, type AuditRecorder, type AuditSource } from '../audit/index.ts';
-import { checkNewPassword, findUserByEmail, insertUser, isOverlongPassword, markEmailVerified, normalizeEmail, type LoginThrottle, type PasswordHasher, type PasswordRules, type RowIntegrity } from '../identity/index.ts';
+import { checkNewPassword, emailTaken, findUserByEmail, insertUser, isOverlongPassword, markEmailVerified, normalizeEmail, type LoginThrottle, type PasswordHasher, type PasswordRules, type RowIntegrity } from '../identity/index.ts';
 import type { ApplicationRow, Where } from './applications-service.ts';
 
 /** How new accounts reach an environment's applications. */
@@ -17,6 +17,14 @@ export interface SignUpSettings {
 }
 
 /** A verification link lives as long as the accounts module's email verification links (24 h). */
+/**
+ * What a pending sign-up's password hash is sealed to (issue 13): not a user id (user ids are bare
+ * UUIDs), so the sealed value opens for no account and in no other sign-up row.
+ */
+function signUpSealId(signUpId: string): string {
+  return `oidc-sign-up|${signUpId.toLowerCase()}`;
+}
+
 export const SIGN_UP_LINK_TTL_MS = 24 * 3_600_000;
 
 /** Counts an invalid link against the client address (AUTH-6) and refuses it. */
@@ -56,7 +64,7 @@ export interface SignUpDeps {
   readonly random: Random;
   readonly hasher: PasswordHasher;
   /** Issue 13, property 2: the new account's password hash is stored sealed to it. */
-  readonly integrity: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash'>;
+  readonly integrity: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash' | 'openPasswordHash' | 'rowMac' | 'rowValid' | 'storedDigest'>;
   readonly audit: AuditRecorder;
   readonly mailer: Mailer;
   readonly passwordRules: PasswordRules;
@@ -125,10 +133,13 @@ export function createSignUp(deps: SignUpDeps): SignUp {
       const token = `${app.tenant_id}.${secret}`;
       const now = clock.now();
       const expiresAt = new Date(now.getTime() + SIGN_UP_LINK_TTL_MS);
-      const existing = await transactor.withPlatform((tx) => findUserByEmail(tx, email));
+      const existing = await transactor.withPlatform((tx) => findUserByEmail(tx, email, deps.integrity));
       if (existing === undefined) {
+        const id = uuidv7(clock, random);
+        // Issue 13, property 2: the hash sealed to this sign-up (it opens for no user and in no other
+        // row), the link's digest keyed.
         await transactor.withTenant(app.tenant_id, (tx) =>
-          tx.insertInto('oidc_sign_ups').values({ tenant_id: app.tenant_id, id: uuidv7(clock, random), environment_id: app.environment_id, client_id: app.id, email, email_normalized: normalizeEmail(email), password_hash: passwordHash, token_hash: digestToken(secret), created_at: now, expires_at: expiresAt, used_at: null }).execute(),
+          tx.insertInto('oidc_sign_ups').values({ tenant_id: app.tenant_id, id, environment_id: app.environment_id, client_id: app.id, email, email_normalized: normalizeEmail(email), password_hash: deps.integrity.sealPasswordHash(signUpSealId(id), passwordHash), token_hash: deps.integrity.storedDigest('oidc-sign-up', digestToken(secret)), created_at: now, expires_at: expiresAt, used_at: null }).execute(),
         );
       }
       // The truth goes to the platform log (operators), not to the organization's: its
@@ -156,12 +167,15 @@ export function createSignUp(deps: SignUpDeps): SignUp {
       const outcome = await transactor.withTenant(tenantId, async (tx) => {
         const now = clock.now();
         // Single use: only the first of two racing uses finds the row unused.
-        const row = await tx.updateTable('oidc_sign_ups').set({ used_at: now }).where('tenant_id', '=', tenantId).where('token_hash', '=', digestToken(secret)).where('used_at', 'is', null).where('expires_at', '>', now).returningAll().executeTakeFirst();
+        const row = await tx.updateTable('oidc_sign_ups').set({ used_at: now }).where('tenant_id', '=', tenantId).where('token_hash', '=', deps.integrity.storedDigest('oidc-sign-up', digestToken(secret))).where('used_at', 'is', null).where('expires_at', '>', now).returningAll().executeTakeFirst();
         if (row === undefined) return undefined;
         // Someone created the account meanwhile (another sign-up, an invitation): told only to
         // whoever holds this link, who reads that address's mail.
-        if ((await findUserByEmail(tx, row.email)) !== undefined) return { created: false };
-        const user = await insertUser(tx, { id: uuidv7(clock, random), email: row.email, displayName: row.email.slice(0, row.email.indexOf('@')).slice(0, 100), passwordHash: row.password_hash, isPlatformAdmin: false, now }, deps.integrity);
+        if (await emailTaken(tx, row.email)) return { created: false };
+        // Opened here and sealed again for the new user by insertUser; one that does not open (written by SQL) is refused.
+        const passwordHash = deps.integrity.openPasswordHash({ id: signUpSealId(row.id), password_hash: row.password_hash });
+        if (passwordHash === undefined) return undefined;
+        const user = await insertUser(tx, { id: uuidv7(clock, random), email: row.email, displayName: row.email.slice(0, row.email.indexOf('@')).slice(0, 100), passwordHash, isPlatformAdmin: false, now }, deps.integrity);
         // The link reached the address: it is verified.
         await markEmailVerified(tx, user.id, now);
         await audit.record(tx, tenantId, { action: 'oidc.sign_up_completed', actor: { type: 'user', id: user.id, display_name: user.display_name }, outcome: 'success', source: input.source, targets: [{ type: 'user', id: user.id, name: user.email }, { type: 'oidc_application', id: row.client_id }] });

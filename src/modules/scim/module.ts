@@ -35,7 +35,7 @@ export const scimModule = defineModule({
   errors: SCIM_ERRORS,
   personalData: (ctx) => [scimPersonalData(ctx)],
   auditActions: SCIM_AUDIT_ACTIONS,
-  create: (ctx, { audit, access, members, sso }) => {
+  create: (ctx, { audit, identity, access, members, sso }) => {
     const directories = createDirectoriesService({ transactor: ctx.transactor, clock: ctx.clock, random: ctx.random, audit: audit.recorder, access: access.service });
     const scim = createScimService({
       transactor: ctx.transactor,
@@ -45,6 +45,7 @@ export const scimModule = defineModule({
       access: access.control,
       accessService: access.service,
       members,
+      integrity: identity.integrity,
       verifiedDomains: async (tenantId) => new Set((await sso.connections.listDomains(tenantId)).filter((d) => d.verified).map((d) => d.domain)),
     });
     return {

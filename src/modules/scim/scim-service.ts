@@ -6,7 +6,7 @@ import { isUniqueViolation } from '../../platform/db/index.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { organizationRoleBinding, type AccessControl, type AccessService } from '../access/index.ts';
 import type { AuditActor, AuditRecorder, AuditSource } from '../audit/index.ts';
-import { findUserByEmail, insertUser } from '../identity/index.ts';
+import { findUserByEmail, insertUser, type RowIntegrity } from '../identity/index.ts';
 import type { MembersService } from '../members/index.ts';
 import { insertMembership } from '../tenants/index.ts';
 import { TOKEN_PREFIX } from './directories-service.ts';
@@ -91,6 +91,8 @@ export function createScimService(deps: {
   members: Pick<MembersService, 'remove'>;
   /** The email domains the organization has verified (sso module): the only addresses its directories may provision. */
   verifiedDomains: (tenantId: string) => Promise<ReadonlySet<string>>;
+  /** Issue 13: an existing account is linked only when its address carries its MAC. */
+  integrity: Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash' | 'rowMac' | 'rowValid'>;
 }) {
   const { transactor, clock, random, audit } = deps;
   const actorOf = (dir: Directory): AuditActor => ({ type: 'system', id: dir.row.id, display_name: `SCIM directory ${dir.row.name}`.slice(0, 120) });
@@ -319,8 +321,8 @@ export function createScimService(deps: {
         if ((await store.findUserByName(tx, dir.tenantId, dir.row.id, state.userName)) !== undefined) throw new ScimError(409, 'uniqueness');
         // (A concurrent POST of the same user meets a unique index: the catch below answers 409.)
         // The address is in a domain this organization proved it owns: an existing account is linked.
-        let account = await findUserByEmail(tx, email);
-        account ??= await insertUser(tx, { id: uuidv7(clock, random), email, displayName: (state.displayName ?? email.slice(0, email.indexOf('@'))).slice(0, 100), passwordHash: NO_PASSWORD, isPlatformAdmin: false, now });
+        let account = await findUserByEmail(tx, email, deps.integrity);
+        account ??= await insertUser(tx, { id: uuidv7(clock, random), email, displayName: (state.displayName ?? email.slice(0, email.indexOf('@'))).slice(0, 100), passwordHash: NO_PASSWORD, isPlatformAdmin: false, now }, deps.integrity);
         return tx
             .insertInto('scim_users')
             .values({ tenant_id: dir.tenantId, directory_id: dir.row.id, id: uuidv7(clock, random), user_id: account.id, user_name: state.userName, external_id: state.externalId, active: state.active, display_name: state.displayName, given_name: state.givenName, family_name: state.familyName, emails: JSON.stringify(state.emails) as never, applied_roles: [], created_at: now, updated_at: now })

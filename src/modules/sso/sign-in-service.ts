@@ -5,7 +5,7 @@ import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform
 import { AppError } from '../../platform/http/errors.ts';
 import { idpMfaMethod, organizationRoleBinding, type AccessControl } from '../access/index.ts';
 import type { AuditRecorder, AuditSource } from '../audit/index.ts';
-import { findUserByEmail, insertUser, type SessionService, type UserRow } from '../identity/index.ts';
+import { findUserByEmail, insertUser, type RowIntegrity, type SessionService, type UserRow } from '../identity/index.ts';
 import { insertMembership } from '../tenants/index.ts';
 import type { ConnectionsService } from './connections-service.ts';
 import type { OidcConnection, OidcRelyingParty } from './oidc-rp.ts';
@@ -95,7 +95,7 @@ export function createSignInService(deps: {
   connections: Pick<ConnectionsService, 'clientSecret' | 'spDecryption'>;
   oidc: OidcRelyingParty;
   /** Issue 13: row MACs of connections and domain verifications (which IdP vouches for which accounts). */
-  integrity: SsoIntegrity;
+  integrity: SsoIntegrity & Pick<RowIntegrity, 'platformAdminMac' | 'sealPasswordHash'>;
   /** Issue 18 part 4: IdP groups mapped to roles, applied at every sign-in. */
   groupRoles: Pick<GroupRoles, 'apply'>;
 }) {
@@ -142,9 +142,9 @@ export function createSignInService(deps: {
     // user (the session-limit and MFA-requirement functions answer only about the verified actor).
     const actor = (u: UserRow) => ({ type: 'user', id: u.id, display_name: u.display_name }) as const;
     const provisioned = await transactor.withTenant(tenantId, async (tx): Promise<UserRow | 'disabled'> => {
-      let user = await findUserByEmail(tx, email);
+      let user = await findUserByEmail(tx, email, integrity);
       if (user === undefined) {
-        user = await insertUser(tx, { id: uuidv7(clock, random), email, displayName: email.slice(0, email.indexOf('@')).slice(0, 100), passwordHash: NO_PASSWORD, isPlatformAdmin: false, now });
+        user = await insertUser(tx, { id: uuidv7(clock, random), email, displayName: email.slice(0, email.indexOf('@')).slice(0, 100), passwordHash: NO_PASSWORD, isPlatformAdmin: false, now }, integrity);
         await join(tx, tenantId, user, row, now);
         await audit.record(tx, tenantId, { action: 'sso.user_provisioned', actor: actor(user), outcome: 'success', source, targets: [{ type: 'user', id: user.id }, { type: 'sso_connection', id: row.id }], metadata: { role: row.default_role } });
       } else if (user.disabled_at !== null) {

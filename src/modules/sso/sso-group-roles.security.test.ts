@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { createOrg, memberWithRole, post, type Member } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
-import { findUserByEmail } from '../identity/index.ts';
+import { TEST_KEYRING } from '../../../test/support/databases.ts';
+import { createRowIntegrity, findUserByEmail } from '../identity/index.ts';
 import { oidcIdp, samlIdp, signingPair, testDns, type OidcIdp, type TestDns } from './sso-test-fixture.ts';
 import { api, auditEvents, postAcs, stateCookie, verifiedDomain } from './sso-test-fixture-helpers.ts';
 import { samlOrg, startSaml } from './sso-saml-test-org.ts';
@@ -61,7 +62,7 @@ describe('sso: IdP groups mapped to roles at sign-in (AUTH-4)', () => {
   }
 
   async function userIdOf(email: string): Promise<string> {
-    const user = await t.transactor.withPlatform((tx) => findUserByEmail(tx, email));
+    const user = await t.transactor.withPlatform((tx) => findUserByEmail(tx, email, createRowIntegrity(TEST_KEYRING.derive('row-integrity'))));
     assert.ok(user !== undefined);
     return user.id;
   }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import type { TestApp } from '../../../test/support/app.ts';
 import { createOrg, type Member } from '../../../test/support/access.ts';
-import { findUserByEmail } from '../identity/index.ts';
+import { emailTaken } from '../identity/index.ts';
 import type { SamlIdp, TestDns } from './sso-test-fixture.ts';
 import { api, auditEvents, authnRequestOf, stateCookie, verifiedDomain } from './sso-test-fixture-helpers.ts';
 
@@ -46,5 +46,5 @@ export async function lastRefusal(t: TestApp, org: SamlOrg): Promise<unknown> {
 
 /** Whether an account with this address exists. */
 export async function accountExists(t: TestApp, email: string): Promise<boolean> {
-  return (await t.transactor.withPlatform((tx) => findUserByEmail(tx, email))) !== undefined;
+  return (await t.transactor.withPlatform((tx) => emailTaken(tx, email)));
 }

@@ -4,7 +4,8 @@ import type { LightMyRequestResponse } from 'fastify';
 import { createTestApp, type TestApp } from '../../../test/support/app.ts';
 import { memberWithRole } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
-import { findUserByEmail } from '../identity/index.ts';
+import { TEST_KEYRING } from '../../../test/support/databases.ts';
+import { createRowIntegrity, findUserByEmail } from '../identity/index.ts';
 import { samlIdp, signingPair, testDns, type SamlIdp, type TestDns } from './sso-test-fixture.ts';
 import { api, auditEvents, authnRequestOf, postAcs, stateCookie } from './sso-test-fixture-helpers.ts';
 import { samlOrg, type SamlOrg } from './sso-saml-test-org.ts';
@@ -99,7 +100,7 @@ describe('sso: self-serve setup portal (AUTH-4)', () => {
     assert.equal(back.statusCode, 303, back.body);
     assert.equal(back.headers.location, home);
     assert.ok(!back.cookies.some((c) => c.name === 'parapet_session'), 'a test opens no session');
-    assert.equal(await t.transactor.withPlatform((tx) => findUserByEmail(tx, email)), undefined, 'a test provisions nobody');
+    assert.equal(await t.transactor.withPlatform((tx) => findUserByEmail(tx, email, createRowIntegrity(TEST_KEYRING.derive('row-integrity')))), undefined, 'a test provisions nobody');
     const after_ = await t.inject({ method: 'GET', url: home, headers: { cookie } });
     assert.match(after_.body, /Succeeded/);
     assert.equal((await auditEvents(t, a.orgId, 'sso.setup_tested')).at(-1)?.metadata['outcome'], 'ok');

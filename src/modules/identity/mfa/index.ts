@@ -55,7 +55,7 @@ export function createMfa(deps: {
   lockout: { threshold: number; lockMinutes: number };
   issuer: string;
   /** Row MACs for TOTP factors and recovery codes (issue 13). */
-  integrity: FactorIntegrity & Pick<RowIntegrity, 'openPasswordHash'>;
+  integrity: FactorIntegrity & Pick<RowIntegrity, 'openPasswordHash' | 'storedDigest'>;
 }): Mfa {
   const { transactor, clock, random, audit, sessions } = deps;
   const box = createTotpSecretBox(deps.fields);
@@ -63,7 +63,7 @@ export function createMfa(deps: {
   registry.register(createTotpFactor({ transactor, clock, box, integrity: deps.integrity }));
   registry.register(createRecoveryCodeFactor({ transactor, clock, audit, integrity: deps.integrity }));
   const throttle = createLoginThrottle({ store: deps.throttleStore, clock, key: deps.throttleKey, threshold: deps.lockout.threshold, lockMinutes: deps.lockout.lockMinutes, namespace: 'mfa' });
-  const login = createMfaLogin({ transactor, clock, random, registry, sessions, throttle, audit });
+  const login = createMfaLogin({ transactor, clock, random, registry, sessions, throttle, audit, integrity: deps.integrity });
   const enrolment = createMfaEnrolment({
     transactor,
     clock,

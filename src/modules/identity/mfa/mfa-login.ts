@@ -1,3 +1,4 @@
+import type { RowIntegrity } from '../row-integrity.ts';
 import type { AppTransactor, Tx } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../../platform/crypto/random.ts';
@@ -52,7 +53,7 @@ export interface MfaLogin {
  * login throttle's `mfa` namespace (progressive delay, then a lock). Success consumes the pending
  * sign-in and opens a new session with a new id (no fixation).
  */
-export function createMfaLogin(deps: { transactor: AppTransactor; clock: Clock; random: Random; registry: FactorRegistry; sessions: SessionService; throttle: LoginThrottle; audit: Pick<AuditRecorder, 'recordForUser'> }): MfaLogin {
+export function createMfaLogin(deps: { transactor: AppTransactor; clock: Clock; random: Random; registry: FactorRegistry; sessions: SessionService; throttle: LoginThrottle; audit: Pick<AuditRecorder, 'recordForUser'>; integrity: Pick<RowIntegrity, 'storedDigest' | 'rowMac' | 'rowValid'> }): MfaLogin {
   const { transactor, clock, random, registry, sessions, throttle, audit } = deps;
 
   const actorOf = (user: UserRow): AuditActor => ({ type: user.is_platform_admin ? 'operator' : 'user', id: user.id, display_name: user.display_name });
@@ -102,7 +103,7 @@ export function createMfaLogin(deps: { transactor: AppTransactor; clock: Clock; 
   async function livePending(token: string | undefined): Promise<{ pending: PendingLoginRow; user: UserRow }> {
     if (token === undefined || !/^[A-Za-z0-9_-]{43}$/.test(token)) throw new AppError('mfa_pending_invalid');
     const found = await transactor.withPlatform(async (tx) => {
-      const pending = await findLivePendingLogin(tx, digestToken(token), clock.now());
+      const pending = await findLivePendingLogin(tx, deps.integrity, deps.integrity.storedDigest('mfa-pending-login', digestToken(token)), clock.now());
       const user = pending === undefined ? undefined : await findUserById(tx, pending.user_id);
       return pending === undefined || user === undefined ? undefined : { pending, user };
     });
@@ -117,9 +118,9 @@ export function createMfaLogin(deps: { transactor: AppTransactor; clock: Clock; 
     begin: async (tx, user, source, methods) => {
       const now = clock.now();
       const token = newSecretToken(random);
-      await insertPendingLogin(tx, {
+      await insertPendingLogin(tx, deps.integrity, {
         id: uuidv7(clock, random),
-        token_hash: digestToken(token),
+        token_hash: deps.integrity.storedDigest('mfa-pending-login', digestToken(token)),
         user_id: user.id,
         created_at: now,
         expires_at: new Date(now.getTime() + PENDING_LOGIN_TTL_MS),

@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { AppTransactor, Tx } from '../../../database.ts';
 import type { MfaPendingLoginsTable, TotpFactorsTable } from './mfa-tables.ts';
 import { recoveryCodeMac, recoveryCodeValid, totpFactorMac, totpFactorValid, type FactorIntegrity } from './factor-integrity.ts';
+import type { RowIntegrity } from '../row-integrity.ts';
 
 export type TotpFactorRow = Selectable<TotpFactorsTable>;
 export type PendingLoginRow = Selectable<MfaPendingLoginsTable>;
@@ -82,13 +83,27 @@ export async function consumeRecoveryCode(tx: Tx, integrity: FactorIntegrity, us
   return row !== undefined && recoveryCodeValid(integrity, row);
 }
 
-export async function insertPendingLogin(tx: Tx, row: PendingLoginRow): Promise<void> {
-  await tx.insertInto('mfa_pending_logins').values(row).execute();
+/** Issue 13: the row kind of a pending sign-in's MAC (migration 0123). */
+export const PENDING_LOGIN_ROW = 'mfa-pending-login/1';
+
+/** The fields of a pending sign-in the second step trusts: whose password was accepted, and until when. */
+export function pendingLoginFields(row: Pick<PendingLoginRow, 'id' | 'token_hash' | 'user_id' | 'created_at' | 'expires_at'>): readonly unknown[] {
+  return [row.id, row.token_hash, row.user_id, row.created_at, row.expires_at];
 }
 
-/** A pending sign-in that is neither consumed nor expired. */
-export async function findLivePendingLogin(tx: Tx, tokenHash: Buffer, now: Date): Promise<PendingLoginRow | undefined> {
-  return tx.selectFrom('mfa_pending_logins').selectAll().where('token_hash', '=', tokenHash).where('consumed_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
+/** Inserts a pending sign-in; `token_hash` is the keyed digest (`storedDigest('mfa-pending-login', …)`). */
+export async function insertPendingLogin(tx: Tx, integrity: Pick<RowIntegrity, 'rowMac'>, row: Omit<PendingLoginRow, 'integrity_mac'>): Promise<void> {
+  await tx.insertInto('mfa_pending_logins').values({ ...row, integrity_mac: integrity.rowMac(PENDING_LOGIN_ROW, pendingLoginFields(row)) }).execute();
+}
+
+/**
+ * A pending sign-in that is neither consumed nor expired, found by the keyed digest of its token.
+ * A row without a valid MAC — inserted by SQL, or moved onto another user — is none.
+ */
+export async function findLivePendingLogin(tx: Tx, integrity: Pick<RowIntegrity, 'rowValid'>, tokenHash: Buffer, now: Date): Promise<PendingLoginRow | undefined> {
+  const row = await tx.selectFrom('mfa_pending_logins').selectAll().where('token_hash', '=', tokenHash).where('consumed_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
+  if (row === undefined) return undefined;
+  return integrity.rowValid(PENDING_LOGIN_ROW, pendingLoginFields(row), row.integrity_mac, { table: 'mfa_pending_logins', id: row.id }) ? row : undefined;
 }
 
 /** Consumes a pending sign-in once: false if another request already did (or it expired). */

@@ -37,6 +37,8 @@ export interface MfaPendingLoginsTable {
   consumed_at: Date | null;
   ip: string | null;
   user_agent: string | null;
+  /** Issue 13: `mfa-pending-login/1` MAC over id, digest, user, creation and expiry (migration 0123). */
+  integrity_mac: Uint8Array | null;
 }
 
 export interface MfaTables {
