@@ -20,6 +20,7 @@ import { registerHostedSignIn } from './hosted-sign-in.ts';
 import { mountProvider } from './mount-provider.ts';
 import { buildProvider, clientMetadata } from './openid-provider.ts';
 import { organizationClaims } from './organization-claims.ts';
+import { policyBoundedLifetimes } from './policy-lifetimes.ts';
 import { OPENID_OPTIONS } from './options.ts';
 import { createRsaSigningKeys } from './rsa-signing-keys.ts';
 import { createClientJwks } from './client-jwks.ts';
@@ -86,7 +87,10 @@ export const openidModule = defineModule({
       async find(id: string) {
         if (this.#inner === undefined) {
           const app = await applications.byClientId(id);
-          return app === undefined ? undefined : clientMetadata(app, await clientJwks(app));
+          if (app === undefined) return undefined;
+          // Token lifetimes within the organization's session policy, read at every lookup.
+          const policy = await access.securityPolicy.get(app.tenant_id);
+          return clientMetadata(app, await clientJwks(app), policyBoundedLifetimes(app, policy));
         }
         return this.#inner.find(id);
       }

@@ -10,6 +10,7 @@ import type { RsaKeySet } from './rsa-signing-keys.ts';
 import type { EndedGrant } from './backchannel-logout.ts';
 import { CLIENT_ASSERTION_ALGS, type ClientJwks } from './client-jwks.ts';
 import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
+import { policyBoundedLifetimes, type TokenLifetimes } from './policy-lifetimes.ts';
 
 /** Where the provider's endpoints live under the issuer (advertised in discovery). */
 export const OIDC_ROUTES = {
@@ -126,7 +127,7 @@ function clientTtl(client: { metadata(): Record<string, unknown> } | undefined, 
 }
 
 /** The client metadata oidc-provider sees for an application. */
-export function clientMetadata(app: ApplicationRow, jwks?: ClientJwks): Record<string, unknown> {
+export function clientMetadata(app: ApplicationRow, jwks?: ClientJwks, lifetimes: TokenLifetimes = policyBoundedLifetimes(app, undefined)): Record<string, unknown> {
   const auth =
     app.token_endpoint_auth_method === 'private_key_jwt' ? { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [...(jwks?.keys ?? [])] } }
     // Only the digest is stored: compareClientSecret (below) hashes what the client presents.
@@ -145,9 +146,9 @@ export function clientMetadata(app: ApplicationRow, jwks?: ClientJwks): Record<s
     require_pushed_authorization_requests: app.require_par,
     'urn:parapet:organization_id': app.tenant_id,
     'urn:parapet:first_party': app.first_party,
-    [TTL_METADATA.AccessToken]: app.access_token_ttl_seconds,
-    [TTL_METADATA.IdToken]: app.id_token_ttl_seconds,
-    [TTL_METADATA.RefreshToken]: app.refresh_token_ttl_seconds,
+    [TTL_METADATA.AccessToken]: lifetimes.accessToken,
+    [TTL_METADATA.IdToken]: lifetimes.idToken,
+    [TTL_METADATA.RefreshToken]: lifetimes.refreshToken,
   };
 }
 
