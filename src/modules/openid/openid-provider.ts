@@ -10,6 +10,7 @@ import type { RsaKeySet } from './rsa-signing-keys.ts';
 import type { EndedGrant } from './backchannel-logout.ts';
 import { CLIENT_ASSERTION_ALGS, type ClientJwks } from './client-jwks.ts';
 import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
+import { corsAllowed } from './web-origins.ts';
 import { policyBoundedLifetimes, type TokenLifetimes } from './policy-lifetimes.ts';
 
 /** Where the provider's endpoints live under the issuer (advertised in discovery). */
@@ -209,6 +210,8 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
     clientDefaults: { id_token_signed_response_alg: 'EdDSA', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
     extraClientMetadata: { properties: ['urn:parapet:organization_id', 'urn:parapet:first_party', ...Object.values(TTL_METADATA)] },
     responseTypes: ['code'],
+    // CORS for single-page apps: only the application's own web origins (web-origins.ts).
+    clientBasedCORS: (ctx, origin, client) => corsAllowed(ctx.oidc.route, origin, client as unknown as { redirectUris: readonly string[]; clientAuthMethod: string }),
     // Scope claims (email) in the ID token too, as most providers do, so an app needs no userinfo call.
     conformIdTokenClaims: false,
     features: {
