@@ -76,13 +76,13 @@ export function registerHostedSignIn(
    * phishing-resistant factor, and a passkey button when the account has a passkey (the request
    * options ride in `data-options`; the form stays hidden until the script shows it).
    */
-  const mfaForm = (uid: string, failed: boolean, offer: { codes: boolean; passkeyOptions: Record<string, unknown> | undefined }) => html`<h1>Second factor</h1>${failed ? html`<p role="alert">That answer is not valid.</p>` : ''}
-${offer.passkeyOptions === undefined ? '' : html`<form id="passkey-form" method="post" action="${INTERACTION_PATH}/${uid}/mfa" data-options="${JSON.stringify(offer.passkeyOptions)}" hidden>
+  const mfaForm = (uid: string, failed: boolean, offer: { codes: boolean; passkeyOptions: Record<string, unknown> | undefined }, step: 'mfa' | 'step-up' = 'mfa') => html`<h1>Second factor</h1>${failed ? html`<p role="alert">That answer is not valid.</p>` : ''}${step === 'step-up' ? html`<p>The application asks you to confirm it is you with your second factor.</p>` : ''}
+${offer.passkeyOptions === undefined ? '' : html`<form id="passkey-form" method="post" action="${INTERACTION_PATH}/${uid}/${step}" data-options="${JSON.stringify(offer.passkeyOptions)}" hidden>
 <input type="hidden" name="method" value="webauthn"><input type="hidden" name="passkey_response" value="">
 <button type="submit">Use a passkey or security key</button>
 </form>
 <p id="passkey-problem" role="alert" hidden></p>`}
-${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/mfa">
+${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/${step}">
 <label>Code from your authenticator app, or a recovery code <input name="code" autocomplete="one-time-code" required></label>
 <select name="method"><option value="totp">Authenticator app</option><option value="recovery_code">Recovery code</option></select>
 <button type="submit">Continue</button>
@@ -100,6 +100,24 @@ ${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/mfa"
     });
     const codes = !demandsPhishingResistant(params) && (methods === undefined || methods.some((method) => CODE_METHODS.includes(method)));
     return page(reply, app, 'Second factor', mfaForm(uid, failed, { codes, passkeyOptions }), failed ? 401 : 200, passkeyOptions === undefined ? undefined : [PASSKEY_SCRIPT_PATH]);
+  }
+
+  /**
+   * Step-up by the second factor only: the user has a live session proven by password and the
+   * application asks for more (`acr_values`). Offers the account's factors that meet the demand (a
+   * passkey only, when it asks for phishing resistance); undefined when the account has none, so
+   * the caller falls back to a full sign-in (which then ends in unmet_authentication_requirements).
+   */
+  async function stepUpOffer(params: Record<string, unknown>, user: SignedIn): Promise<{ codes: boolean; passkeyOptions: Record<string, unknown> | undefined } | undefined> {
+    const methods = await identity.mfa.registry.methodsFor(user.userId);
+    const passkeyOptions = !methods.includes('webauthn') ? undefined : await identity.mfa.login.challengeForUser(user.userId, user.sessionId, 'webauthn');
+    const codes = !demandsPhishingResistant(params) && methods.some((method) => CODE_METHODS.includes(method));
+    return !codes && passkeyOptions === undefined ? undefined : { codes, passkeyOptions };
+  }
+
+  /** Shows the step-up page for `offer` (from `stepUpOffer`). */
+  async function stepUpPage(reply: FastifyReply, app: ApplicationRow, uid: string, offer: { codes: boolean; passkeyOptions: Record<string, unknown> | undefined }, failed: boolean): Promise<FastifyReply> {
+    return page(reply, app, 'Second factor', mfaForm(uid, failed, offer, 'step-up'), failed ? 401 : 200, offer.passkeyOptions === undefined ? undefined : [PASSKEY_SCRIPT_PATH]);
   }
 
   /** Ends the interaction without a code: the sign-in cannot meet the application's acr_values. */
@@ -192,10 +210,14 @@ ${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/mfa"
       const { interaction, app } = await details(request, reply);
       const reasons = interaction.prompt.reasons;
       const user = await currentUser(request);
-      // prompt=login and max_age demand a fresh sign-in, whatever session exists; so does a demand
-      // for a second factor the Parapet session was opened without (password, then the factor).
-      const fresh = reasons.includes('login_prompt') || reasons.includes('max_age') || (user !== undefined && !meetsAcrDemand(interaction.params, user.amr));
-      if (user !== undefined && !fresh) return continueAs(request, reply, user, false);
+      // prompt=login and max_age demand a fresh sign-in (password, then any factor), whatever session exists.
+      const fresh = reasons.includes('login_prompt') || reasons.includes('max_age');
+      if (user !== undefined && !fresh) {
+        if (meetsAcrDemand(interaction.params, user.amr)) return continueAs(request, reply, user, false);
+        // A demand for a second factor the live session was opened without: ask only for the factor.
+        const offer = await stepUpOffer(interaction.params, user);
+        if (offer !== undefined) return stepUpPage(reply, app, uidOf(request), offer, false);
+      }
       return page(reply, app, 'Sign in', signInForm(uidOf(request), false, (await deps.signUp.settingsFor(app)).mode === 'open'));
     });
 
@@ -238,6 +260,34 @@ ${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/mfa"
         return await continueAs(request, reply, { userId: result.user.id, sessionId: result.sessionId, amr, authenticatedAt: new Date() }, false);
       } catch (error) {
         if (error instanceof AppError && error.status < 500) return secondFactorPage(reply, app, uidOf(request), interaction.params, pendingToken, true);
+        throw error;
+      }
+    });
+
+    // Step-up by the second factor only, for the user of the live Parapet session (see stepUpPage).
+    scope.post(`${INTERACTION_PATH}/:uid/step-up`, { config, schema: { hide: true, params: Params } }, async (request, reply) => {
+      const { app, interaction } = await details(request, reply);
+      const token = request.cookies[identity.cookie.name];
+      const principal = token === undefined ? undefined : await identity.sessions.resolve(token);
+      if (principal?.kind !== 'user') throw new AppError('unauthenticated');
+      const user: SignedIn = { userId: principal.userId, sessionId: principal.sessionId, amr: principal.authMethods, authenticatedAt: principal.authenticatedAt };
+      const body = form(request);
+      const method = body['method'] === 'recovery_code' ? 'recovery_code' : body['method'] === 'webauthn' ? 'webauthn' : 'totp';
+      // A code is no answer to a demand for phishing resistance: only the passkey is offered then.
+      const again = async () => {
+        const offer = await stepUpOffer(interaction.params, user);
+        return offer === undefined ? unmet(request, reply) : stepUpPage(reply, app, uidOf(request), offer, true);
+      };
+      if (method !== 'webauthn' && demandsPhishingResistant(interaction.params)) return again();
+      try {
+        const proof = method === 'webauthn' ? { response: passkeyResponse(body['passkey_response']) } : { code: body['code'] ?? '' };
+        const result = await identity.mfa.reauth.secondFactor({ principal, method, proof, source: requestSource(request) });
+        reply.setCookie(identity.cookie.name, result.token, cookieOptions);
+        // The amr of the ID token as after password + factor (mfa route): a passkey's as it reported it.
+        const amr = method === 'webauthn' ? result.authMethods : ['pwd', method === 'totp' ? 'otp' : 'rc'];
+        return await continueAs(request, reply, { userId: principal.userId, sessionId: result.sessionId, amr, authenticatedAt: result.authenticatedAt }, false);
+      } catch (error) {
+        if (error instanceof AppError && error.status < 500) return await again();
         throw error;
       }
     });
