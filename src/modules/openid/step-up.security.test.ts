@@ -1,24 +1,10 @@
 // acr_values step-up (issue 17): an application asking for a second factor gets a code only after
 // one was used in this sign-in, and `amr`/`acr` in the ID token say what was done.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { ACR_MFA, ACR_PWD } from './openid-provider.ts';
-import { application, authorizationRequest, Browser, discover, newUser, signIn, startProvider, type CreatedApplication, type Running } from './openid-test-fixture.ts';
-
-/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 secret, `offsetSteps` steps from now. */
-function totpCode(secret: string, offsetSteps: number): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const char of secret.replace(/=+$/, '')) bits += alphabet.indexOf(char).toString(2).padStart(5, '0');
-  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => parseInt(byte, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + offsetSteps));
-  const mac = createHmac('sha1', key).update(counter).digest();
-  const offset = (mac[mac.length - 1] ?? 0) & 0xf;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
+import { application, authorizationRequest, Browser, discover, newUser, signIn, startProvider, totpCode, type CreatedApplication, type Running } from './openid-test-fixture.ts';
 
 const MFA = { acr_values: ACR_MFA };
 
