@@ -14,7 +14,7 @@ import type { GrantSessions } from './grant-sessions.ts';
 import type { ResourceServerRow } from './resource-servers.ts';
 import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
 import { readFileSync } from 'node:fs';
-import { acrFor, demandsPhishingResistant, INTERACTION_PATH, meetsAcrDemand } from './openid-provider.ts';
+import { acrFor, demandsMfa, demandsPhishingResistant, hasSecondFactor, INTERACTION_PATH, meetsAcrDemand } from './openid-provider.ts';
 
 /** The second-factor page's one script (the passkey button), served same-origin. */
 export const PASSKEY_SCRIPT_PATH = `${INTERACTION_PATH}/passkey.js`;
@@ -42,6 +42,8 @@ export function registerHostedSignIn(
   deps: {
     provider: () => Promise<Provider>;
     identity: Pick<IdentityApi, 'login' | 'mfa' | 'cookie' | 'pendingCookie' | 'sessions'>;
+    /** Whether the organization's security policy requires a second factor (its applications then do too). */
+    mfaRequired: (tenantId: string) => Promise<boolean>;
     application: (clientId: string) => Promise<ApplicationRow | undefined>;
     /** Scope `organization`: the user's membership in the application's organization, or undefined. */
     organization: (userId: string, clientId: string) => Promise<OrganizationClaims | undefined>;
@@ -51,6 +53,8 @@ export function registerHostedSignIn(
     /** The resource server an identifier names for an application (RFC 8707), if any. */
     resourceServer: (clientId: string, identifier: string) => Promise<ResourceServerRow | undefined>;
     grants: GrantSessions;
+    /** The user's email (the otpauth URI's label), or undefined. */
+    email: (userId: string) => Promise<string | undefined>;
     audit: AuditRecorder;
     transactor: AppTransactor;
     secureCookies: boolean;
@@ -120,6 +124,37 @@ ${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/${st
     return page(reply, app, 'Second factor', mfaForm(uid, failed, offer, 'step-up'), failed ? 401 : 200, offer.passkeyOptions === undefined ? undefined : [PASSKEY_SCRIPT_PATH]);
   }
 
+  /** Whether a sign-in with `amr` meets the request's acr_values and the organization's MFA policy. */
+  async function meets(app: ApplicationRow, params: Record<string, unknown>, amr: readonly string[]): Promise<boolean> {
+    return meetsAcrDemand(params, amr) && (hasSecondFactor(amr) || !(await deps.mfaRequired(app.tenant_id)));
+  }
+
+  /**
+   * Forced enrolment: the application (acr_values) or its organization's policy requires a second
+   * factor and the account has none. The signed-in user enrols an authenticator app here (the seed
+   * shown as text and as an otpauth URI, no script), confirms it with a first code, and continues.
+   * Not offered for a phishing-resistant demand (a passkey is needed; enrol one in the console).
+   */
+  async function enrolmentPage(reply: FastifyReply, app: ApplicationRow, uid: string, user: SignedIn, failed: boolean): Promise<FastifyReply> {
+    // A failed code keeps the pending key (the user's app already has it); a new visit starts over.
+    const started = failed ? undefined : await identity.mfa.enrolment.startTotp({ id: user.userId, email: (await deps.email(user.userId)) ?? '' });
+    return page(reply, app, 'Set up a second factor', html`<h1>Set up a second factor</h1>${failed ? html`<p role="alert">That code is not valid. Enter the current code from your authenticator app.</p>` : ''}
+<p>${app.name} requires a second factor.${started === undefined ? '' : html` Add this key to your authenticator app, then enter the code it shows.`}</p>
+${started === undefined ? '' : html`<p>Key: <code id="totp-secret">${started.secret}</code></p>
+<p><a href="${started.uri}">Open in an authenticator app</a></p>`}
+<form method="post" action="${INTERACTION_PATH}/${uid}/enrol-totp">
+<label>Code from your authenticator app <input name="code" autocomplete="one-time-code" inputmode="numeric" required></label>
+<button type="submit">Confirm</button>
+</form>`, failed ? 401 : 200);
+  }
+
+  /** Whether the account could enrol its way to meeting the demand (an authenticator app meets MFA, not phishing resistance). */
+  async function enrolmentCanHelp(app: ApplicationRow, params: Record<string, unknown>, user: SignedIn): Promise<boolean> {
+    if (demandsPhishingResistant(params)) return false;
+    if (!demandsMfa(params) && !(await deps.mfaRequired(app.tenant_id))) return false;
+    return (await identity.mfa.registry.methodsFor(user.userId)).length === 0;
+  }
+
   /** Ends the interaction without a code: the sign-in cannot meet the application's acr_values. */
   async function unmet(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const refused = await (await deps.provider()).interactionResult(request.raw, reply.raw, { error: 'unmet_authentication_requirements', error_description: 'The application asks for a stronger sign-in than this one.' }, { mergeWithLastSubmission: false });
@@ -160,7 +195,7 @@ ${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/${st
     // Step-up: whatever route reached here (a consent post, a replayed interaction, an account with
     // no second factor or no passkey), an interaction whose request asks for MFA ends without a
     // code unless this sign-in used a second factor — a passkey when it asks for phishing resistance.
-    if (!meetsAcrDemand(interaction.params, user.amr)) return unmet(request, reply);
+    if (!(await meets(app, interaction.params, user.amr))) return unmet(request, reply);
     const scope = interaction.params['scope'];
     const asked = (typeof scope === 'string' ? scope : 'openid').split(' ');
     const requested = asked.filter((scope) => app.scopes.includes(scope));
@@ -213,10 +248,12 @@ ${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/${st
       // prompt=login and max_age demand a fresh sign-in (password, then any factor), whatever session exists.
       const fresh = reasons.includes('login_prompt') || reasons.includes('max_age');
       if (user !== undefined && !fresh) {
-        if (meetsAcrDemand(interaction.params, user.amr)) return continueAs(request, reply, user, false);
-        // A demand for a second factor the live session was opened without: ask only for the factor.
+        if (await meets(app, interaction.params, user.amr)) return continueAs(request, reply, user, false);
+        // A demand for a second factor the live session was opened without: ask only for the factor,
+        // or, for an account with none, have it enrol one.
         const offer = await stepUpOffer(interaction.params, user);
         if (offer !== undefined) return stepUpPage(reply, app, uidOf(request), offer, false);
+        if (await enrolmentCanHelp(app, interaction.params, user)) return enrolmentPage(reply, app, uidOf(request), user, false);
       }
       return page(reply, app, 'Sign in', signInForm(uidOf(request), false, (await deps.signUp.settingsFor(app)).mode === 'open'));
     });
@@ -237,7 +274,10 @@ ${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/${st
           return await secondFactorPage(reply, app, uidOf(request), interaction.params, result.pendingToken, false, result.methods);
         }
         reply.setCookie(identity.cookie.name, result.token, cookieOptions);
-        return await continueAs(request, reply, { userId: result.user.id, sessionId: result.sessionId, amr: ['pwd'], authenticatedAt: new Date() }, false);
+        const signedIn: SignedIn = { userId: result.user.id, sessionId: result.sessionId, amr: ['pwd'], authenticatedAt: new Date() };
+        // An account with no second factor where one is required: enrol it now, then continue.
+        if (!(await meets(app, interaction.params, signedIn.amr)) && (await enrolmentCanHelp(app, interaction.params, signedIn))) return await enrolmentPage(reply, app, uidOf(request), signedIn, false);
+        return await continueAs(request, reply, signedIn, false);
       } catch (error) {
         if (error instanceof AppError && (error.code === 'invalid_credentials' || error.code === 'too_many_attempts')) return page(reply, app, 'Sign in', signInForm(uidOf(request), true), 401);
         throw error;
@@ -262,6 +302,27 @@ ${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/${st
         if (error instanceof AppError && error.status < 500) return secondFactorPage(reply, app, uidOf(request), interaction.params, pendingToken, true);
         throw error;
       }
+    });
+
+    // Forced enrolment (see enrolmentPage): confirms the authenticator app with its first code, shows
+    // the recovery codes once, and asks for the next code (the step-up), which opens the MFA session.
+    scope.post(`${INTERACTION_PATH}/:uid/enrol-totp`, { config, schema: { hide: true, params: Params } }, async (request, reply) => {
+      const { app } = await details(request, reply);
+      const token = request.cookies[identity.cookie.name];
+      const principal = token === undefined ? undefined : await identity.sessions.resolve(token);
+      if (principal?.kind !== 'user') throw new AppError('unauthenticated');
+      const user: SignedIn = { userId: principal.userId, sessionId: principal.sessionId, amr: principal.authMethods, authenticatedAt: principal.authenticatedAt };
+      let recoveryCodes: string[] | undefined;
+      try {
+        ({ recoveryCodes } = await identity.mfa.enrolment.confirmTotp(principal.userId, form(request)['code'] ?? '', { userId: principal.userId, actor: { type: 'user', id: principal.userId, display_name: principal.displayName }, source: requestSource(request) }));
+      } catch (error) {
+        if (error instanceof AppError && error.status < 500) return enrolmentPage(reply, app, uidOf(request), user, true);
+        throw error;
+      }
+      return page(reply, app, 'Second factor', html`<h1>Authenticator app added</h1>
+${recoveryCodes === undefined ? '' : html`<p>Keep these recovery codes somewhere safe; each works once if you lose your authenticator app. They are shown only now.</p>
+<ul id="recovery-codes">${recoveryCodes.map((code) => html`<li><code>${code}</code></li>`)}</ul>`}
+${mfaForm(uidOf(request), false, { codes: true, passkeyOptions: undefined }, 'step-up')}`);
     });
 
     // Step-up by the second factor only, for the user of the live Parapet session (see stepUpPage).

@@ -90,7 +90,7 @@ export const openidModule = defineModule({
           if (app === undefined) return undefined;
           // Token lifetimes within the organization's session policy, read at every lookup.
           const policy = await access.securityPolicy.get(app.tenant_id);
-          return clientMetadata(app, await clientJwks(app), policyBoundedLifetimes(app, policy));
+          return clientMetadata(app, await clientJwks(app), policyBoundedLifetimes(app, policy), policy.mfaRequired);
         }
         return this.#inner.find(id);
       }
@@ -171,7 +171,7 @@ export const openidModule = defineModule({
         registerBrandingRoutes(http, branding);
         registerHostedSignUp(http, { provider, application: (id) => applications.byClientId(id), branding: (tenantId) => branding.read(tenantId), signUp });
         mountProvider(http, provider);
-        registerHostedSignIn(http, { provider, identity, organization, resourceServer, branding: (tenantId) => branding.read(tenantId), signUp, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
+        registerHostedSignIn(http, { provider, identity, email: (userId) => lookups.email(userId), mfaRequired: async (tenantId) => (await access.securityPolicy.get(tenantId)).mfaRequired, organization, resourceServer, branding: (tenantId) => branding.read(tenantId), signUp, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
       },
     };
   },
