@@ -79,13 +79,17 @@ describe('OpenID Provider: acr_values step-up to a second factor', () => {
     assert.equal(new URL(skipped.url).searchParams.get('code'), null, skipped.url);
     assert.equal(new URL(skipped.url).searchParams.get('error'), 'unmet_authentication_requirements', skipped.url);
 
-    // An account with no second factor cannot satisfy acr_values=mfa with its password.
+    // An account with no second factor cannot satisfy acr_values=mfa with its password: it is sent to
+    // enrol one (forced enrolment), and posting the consent step instead issues no code.
     const email = await newUser(r, 'stepup-nofactor');
     const other = new Browser(r.issuer);
     const second = await authorizationRequest(config, MFA);
     const answer = await signIn(r, other, second.url, email);
-    assert.equal(new URL(answer).searchParams.get('code'), null, answer);
-    assert.equal(new URL(answer).searchParams.get('error'), 'unmet_authentication_requirements', answer);
+    assert.ok(answer.startsWith(`${r.issuer}/oidc/interaction/`), answer);
+    const otherUid = /\/oidc\/interaction\/([A-Za-z0-9_-]+)/.exec(answer)?.[1];
+    const consented = await other.follow(`${r.issuer}/oidc/interaction/${otherUid ?? ''}/consent`, { form: { allow: 'yes' } });
+    assert.equal(new URL(consented.url).searchParams.get('code'), null, consented.url);
+    assert.equal(new URL(consented.url).searchParams.get('error'), 'unmet_authentication_requirements', consented.url);
   });
 
   it('step-up by the second factor only: a wrong code, a post without the session, or a code for a passkey demand issue no code; the right code does, and the first sign-in\u2019s tokens keep working', async () => {
