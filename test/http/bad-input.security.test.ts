@@ -33,7 +33,7 @@ const validateBody = buildValidator();
 /** Whether the app's own body validator would accept `payload` for `route` (false if it cannot tell). */
 function acceptedBySchema(route: RouteInfo, payload: unknown): boolean {
   try {
-    const validate = validateBody({ schema: route.body as object, httpPart: 'body', method: route.method, url: route.path }) as (value: unknown) => boolean;
+    const validate = validateBody({ schema: route.body, httpPart: 'body', method: route.method, url: route.path });
     return validate(structuredClone(payload)) === true;
   } catch {
     return false;

@@ -21,38 +21,11 @@ const MODULES_DIR = join(ROOT, 'src/modules');
  * statement fails this test until it goes through the owner or is argued for here.
  */
 const KNOWN_CROSS_MODULE_SQL: Readonly<Record<string, readonly string[]>> = {
-  'access -> identity': ['sessions', 'users'],
-  'access -> tenants': ['environments', 'memberships', 'organizations', 'projects'],
-  'access-requests -> identity': ['users'],
-  'access-requests -> tenants': ['environments', 'projects'],
-  'accounts -> access': ['access_roles'],
-  'accounts -> identity': ['users'],
-  'accounts -> tenants': ['organizations'],
-  'api-keys -> tenants': ['environments', 'projects'],
-  'audit-streaming -> audit': ['audit_checkpoints', 'audit_tree_heads'],
-  'identity -> tenants': ['memberships'],
-  'lifecycle -> access': ['role_bindings'],
-  'lifecycle -> audit': ['audit_events', 'audit_settings'],
-  'lifecycle -> identity': ['sessions', 'users'],
-  'lifecycle -> tenants': ['memberships', 'organizations'],
-  'members -> api-keys': ['api_keys'],
-  'members -> identity': ['sessions', 'users'],
-  'members -> tenants': ['memberships'],
-  'oauth -> access': ['service_accounts'],
-  'passkeys -> identity': ['users'],
-  'secrets -> tenants': ['environments'],
-  'tokens -> identity': ['sessions', 'users'],
-  // The trust center's live checks (issue 20) inspect what other modules stored, read-only and each
-  // inside the organization's own tenant context, as an auditor would: the check proves the claim
-  // from the rows themselves rather than from the owner's account of them. Debt all the same.
-  'trust -> access': ['organization_security_policies'],
-  'trust -> api-keys': ['api_keys'],
-  'trust -> audit': ['audit_checkpoints', 'audit_events', 'audit_settings', 'audit_tree_heads'],
-  'trust -> identity': ['totp_factors'],
-  'trust -> keys': ['tenant_keys'],
-  'trust -> lifecycle': ['organization_deletions', 'user_deletions'],
-  'trust -> passkeys': ['passkeys'],
-  'trust -> tenants': ['memberships', 'organizations'],
+  // Tightening a policy keeps an API client's session (one with a refresh-token family) above the
+  // access token's life: identity's UPDATE asks, per session, whether tokens holds a family for it.
+  // Identity cannot call tokens (tokens builds on identity); the fix is a flag on the session that
+  // tokens sets through identity's API when it opens a family. Planned.
+  'identity -> tokens': ['refresh_tokens'],
 };
 
 /** Production source files of a module folder. */
@@ -64,11 +37,20 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Tables a file names in Kysely calls (`selectFrom('users')`, `insertInto('x')`, joins …). */
+/**
+ * Tables a file names: in Kysely calls (`selectFrom('users')`, `insertInto('x')`, joins …) and in
+ * raw SQL inside `sql` templates (`from x`, `join x`, `into x`, `update x`).
+ */
 function tablesNamedIn(source: string): Set<string> {
   const named = new Set<string>();
   for (const match of source.matchAll(/\b(?:selectFrom|insertInto|updateTable|deleteFrom|innerJoin|leftJoin|rightJoin|mergeInto)\(\s*'([a-z_]+)(?: as [a-z_]+)?'/g)) {
     if (match[1] !== undefined) named.add(match[1]);
+  }
+  for (const template of source.matchAll(/\bsql(?:<[^`]*?>)?`([^`]*)`/g)) {
+    for (const match of (template[1] ?? '').matchAll(/\b(?:from|join|into|update)\s+([a-z_]+)\b/gi)) {
+      const table = match[1];
+      if (table !== undefined && TABLE_OWNERS.has(table)) named.add(table);
+    }
   }
   return named;
 }
@@ -186,6 +168,8 @@ describe('the module contract', () => {
   it('finds a cross-module statement in source text (the check can fail)', () => {
     assert.deepEqual([...tablesNamedIn("await tx.selectFrom('users').select('id')")], ['users']);
     assert.deepEqual([...tablesNamedIn("tx.insertInto('memberships').values(row); tx.innerJoin('role_bindings as b', 'b.id', 'x.id')")].sort(), ['memberships', 'role_bindings']);
+    assert.deepEqual([...tablesNamedIn('sql`select 1 where exists (select 1 from refresh_tokens r where r.x = 1)`')], ['refresh_tokens']);
+    assert.deepEqual([...tablesNamedIn("const detail = 'removed from organizations'; // join users")], []);
   });
 
   it('names every module in docs/architecture.md', () => {

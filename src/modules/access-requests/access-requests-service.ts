@@ -6,6 +6,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import { factsFor, isBuiltInRole, type AccessControl, type AccessService, type BuiltInRoleKey, type Caller, type Permission } from '../access/index.ts';
 import type { AuditEventInput, AuditTarget } from '../audit/index.ts';
 import type { AccessRequestStatus } from './access-requests-tables.ts';
+import { tenancy } from '../tenants/index.ts';
 import * as store from './access-requests-store.ts';
 import type { AccessRequestRow } from './access-requests-store.ts';
 import type { SecurityAlerts } from '../alerts/index.ts';
@@ -61,6 +62,8 @@ export function createAccessRequestsService(deps: {
   alerts: Pick<SecurityAlerts, 'raise'>;
   logger: Logger;
   maxMinutes: number;
+  /** Whether a user is an enabled platform administrator whose flag carries its MAC (identity's check). */
+  isPlatformOperator: (userId: string) => Promise<boolean>;
 }) {
   const { transactor, clock, random, audit, access, accessService, alerts, logger } = deps;
 
@@ -99,7 +102,7 @@ export function createAccessRequestsService(deps: {
     const projectId = input.scope.project_id?.toLowerCase();
     const environmentId = input.scope.environment_id?.toLowerCase();
     if (environmentId !== undefined && projectId === undefined) throw new AppError('invalid_request', { errors: [{ pointer: '/scope/project_id', detail: 'an environment scope names its project too' }] });
-    if (projectId !== undefined && !(await transactor.withTenant(tenantId, (tx) => store.scopeExists(tx, tenantId, projectId, environmentId)))) {
+    if (projectId !== undefined && !(await transactor.withTenant(tenantId, (tx) => environmentId === undefined ? tenancy.projectExists(tx, tenantId, projectId) : tenancy.environmentExists(tx, tenantId, projectId, environmentId)))) {
       throw new AppError('invalid_request', { errors: [{ pointer: '/scope', detail: 'no such project or environment in this organization' }] });
     }
     return { role, projectId: projectId ?? null, environmentId: environmentId ?? null };
@@ -249,8 +252,10 @@ export function createAccessRequestsService(deps: {
 
       const principalId = direct ? (input.principal_id ?? '').toLowerCase() : userId;
       if (direct && principalId === userId) throw new AppError('self_approval_refused', { detail: 'Ask for access and have someone else approve it.' });
+      // An operator's platform-administrator flag counts only under its row MAC (issue 13): a flag
+      // set by injected SQL does not make a principal an operator here.
+      const operator = direct ? await deps.isPlatformOperator(principalId) : isOperator(ctx);
       const row = await transactor.withTenant(tenantId, async (tx) => {
-        const operator = direct ? await store.isPlatformOperator(tx, principalId) : isOperator(ctx);
         // The same answer for an id that exists nowhere: nothing about other accounts leaks.
         if (direct && !operator) throw new AppError('invalid_request', { errors: [{ pointer: '/principal_id', detail: 'not a platform operator (bind roles to members through /bindings)' }] });
         if ((await store.countPending(tx, tenantId, userId)) >= MAX_PENDING_PER_USER) throw new AppError('conflict', { detail: `You already have ${MAX_PENDING_PER_USER} pending requests here.` });

@@ -47,20 +47,6 @@ export async function transitionRequest(
   return tx.updateTable('access_requests').set(changes).where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', from).returningAll().executeTakeFirst();
 }
 
-/** Whether a project (or an environment of that project) exists in the organization. */
-export async function scopeExists(tx: Tx, tenantId: string, projectId: string, environmentId: string | undefined): Promise<boolean> {
-  const found = await (environmentId === undefined
-    ? tx.selectFrom('projects').select('id').where('tenant_id', '=', tenantId).where('id', '=', projectId)
-    : tx.selectFrom('environments').select('id').where('tenant_id', '=', tenantId).where('project_id', '=', projectId).where('id', '=', environmentId)
-  ).executeTakeFirst();
-  return found !== undefined;
-}
-
-export async function isPlatformOperator(tx: Tx, userId: string): Promise<boolean> {
-  const row = await tx.selectFrom('users').select('is_platform_admin').where('id', '=', userId).where('disabled_at', 'is', null).executeTakeFirst();
-  return row?.is_platform_admin === true;
-}
-
 export async function riskyWritesMode(tx: Tx, tenantId: string): Promise<{ mode: RiskyWritesMode; updated_at: Date | null; updated_by: string | null }> {
   const row = await tx.selectFrom('organization_settings').select(['risky_writes', 'updated_at', 'updated_by']).where('tenant_id', '=', tenantId).executeTakeFirst();
   return row === undefined ? { mode: 'disabled', updated_at: null, updated_by: null } : { mode: row.risky_writes, updated_at: row.updated_at, updated_by: row.updated_by };

@@ -1,6 +1,7 @@
 import { accessRequestsPersonalData, riskyWritesPersonalData } from './access-requests-personal-data.ts';
 import { auditActor, requestSource } from '../../platform/http/request-context.ts';
 import { defineModule } from '../contract.ts';
+import { isActivePlatformOperator } from '../identity/index.ts';
 import { ACCESS_REQUESTS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { ACCESS_REQUESTS_ERRORS } from './errors.ts';
 import { registerAccessRequestRoutes } from './access-requests-routes.ts';
@@ -26,7 +27,7 @@ declare module '../contract.ts' {
 export const accessRequestsModule = defineModule({
   name: 'access-requests',
   summary: 'Just-in-time access requests, break-glass, and approvals of risky writes by a second person.',
-  dependsOn: ['audit', 'access', 'alerts'],
+  dependsOn: ['audit', 'identity', 'access', 'alerts'],
   tables: {
     access_requests: { scope: 'tenant' },
     organization_settings: { scope: 'tenant' },
@@ -38,10 +39,10 @@ export const accessRequestsModule = defineModule({
   personalData: (ctx) => [accessRequestsPersonalData(ctx), riskyWritesPersonalData(ctx)],
   retention: ACCESS_REQUESTS_RETENTION,
   options: ACCESS_REQUESTS_OPTIONS,
-  create: (ctx, { audit, access, alerts }) => {
+  create: (ctx, { audit, identity, access, alerts }) => {
     const { transactor, clock, random, logger } = ctx;
     const riskyWrites = createRiskyWrites({ transactor, clock, random, audit: audit.recorder, access: access.control, coolingOffMinutes: ctx.config.riskyWriteCoolingOffMinutes });
-    const requests = createAccessRequestsService({ transactor, clock, random, audit: audit.recorder, access: access.control, accessService: access.service, alerts, logger, maxMinutes: ctx.config.jitMaxHours * 60 });
+    const requests = createAccessRequestsService({ transactor, clock, random, audit: audit.recorder, access: access.control, accessService: access.service, alerts, logger, maxMinutes: ctx.config.jitMaxHours * 60, isPlatformOperator: (userId) => isActivePlatformOperator(ctx.transactor, identity.integrity, userId) });
     return {
       api: { requests, riskyWrites },
       routes: (http) => {

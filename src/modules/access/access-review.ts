@@ -5,6 +5,7 @@ import { loadAccessState } from './access-store.ts';
 import type { BindingIntegrity } from './binding-integrity.ts';
 import { snapshotSource } from './access-cache.ts';
 import type { Conditions } from './conditions.ts';
+import { identityReads } from '../identity/index.ts';
 
 /** A grant is stale when unused (or never used) for this long (AC-5). */
 export const STALE_AFTER_DAYS = 90;
@@ -77,13 +78,9 @@ export async function buildAccessReview(tx: Tx, integrity: BindingIntegrity, ten
   const rows = new Map(state.bindings.map((row) => [row.id, row]));
   const members = new Set(source.members);
   const users = new Set([...members, ...state.bindings.filter((b) => b.principal_type === 'user').map((b) => b.principal_id)]);
-  const userRows = users.size === 0 ? [] : await tx.selectFrom('users').select(['id', 'email', 'display_name']).where('id', 'in', [...users]).execute();
-  const lastSeen =
-    users.size === 0
-      ? []
-      : await tx.selectFrom('sessions').select(['user_id']).select((eb) => eb.fn.max('last_seen_at').as('last_seen')).where('user_id', 'in', [...users]).groupBy('user_id').execute();
+  const userRows = await identityReads.accountsOf(tx, [...users]);
+  const seen = await identityReads.lastSeenOf(tx, [...users]);
   const accounts = await tx.selectFrom('service_accounts').select(['id', 'name', 'disabled_at']).where('tenant_id', '=', tenantId).execute();
-  const seen = new Map(lastSeen.map((row) => [row.user_id, row.last_seen as Date | null]));
 
   const grantsOf = new Map<string, ReviewGrant[]>();
   for (const binding of source.bindings) {

@@ -14,6 +14,7 @@ import { conditionProblems, type Conditions } from './conditions.ts';
 import { decide } from './evaluator.ts';
 import { BUILT_IN_ROLES, isBuiltInRole, isPermission, type Permission } from './permissions.ts';
 import type { Principal, Resource } from './principal.ts';
+import { tenancy } from '../tenants/index.ts';
 
 /** The caller of a management operation: who (for escalation checks) and how to record it. */
 export type Caller = AuditContext & { readonly principal: Principal };
@@ -195,11 +196,8 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
         // The same answer whether the user exists elsewhere or not: nothing about other tenants leaks.
         if (!belongs) throw new AppError('invalid_request', { errors: [{ pointer: '/principal/id', detail: 'not a member or service account of this organization' }] });
         if (projectId !== undefined) {
-          const found = await (environmentId === undefined
-            ? tx.selectFrom('projects').select('id').where('tenant_id', '=', tenantId).where('id', '=', projectId)
-            : tx.selectFrom('environments').select('id').where('tenant_id', '=', tenantId).where('project_id', '=', projectId).where('id', '=', environmentId)
-          ).executeTakeFirst();
-          if (found === undefined) throw new AppError('invalid_request', { errors: [{ pointer: '/scope', detail: 'no such project or environment in this organization' }] });
+          const found = environmentId === undefined ? await tenancy.projectExists(tx, tenantId, projectId) : await tenancy.environmentExists(tx, tenantId, projectId, environmentId);
+          if (!found) throw new AppError('invalid_request', { errors: [{ pointer: '/scope', detail: 'no such project or environment in this organization' }] });
         }
         const binding: UnsealedBinding = {
           tenant_id: tenantId,

@@ -3,6 +3,7 @@ import type { AppTransactor, Tx } from '../../database.ts';
 import type { AccessRolesTable, OrganizationSecurityPoliciesTable, RoleBindingsTable, ServiceAccountsTable } from './access-tables.ts';
 import type { MfaMethod, OrgSecurityPolicy } from './org-policy.ts';
 import { bindingMac, bindingValid, roleMac, roleValid, type BindingIntegrity, type RoleIdentity, type UnsealedBinding } from './binding-integrity.ts';
+import { tenancy } from '../tenants/index.ts';
 
 export type RoleRow = Selectable<AccessRolesTable>;
 /** A custom role as callers build one before the insert (its MAC is computed there). */
@@ -16,13 +17,12 @@ export type ServiceAccountRow = Selectable<ServiceAccountsTable>;
 
 /** What a snapshot is built from, read in one transaction. Undefined when the organization does not exist. */
 export async function loadAccessState(tx: Tx, integrity: BindingIntegrity, tenantId: string) {
-  const org = await tx.selectFrom('organizations').select('id').where('id', '=', tenantId).executeTakeFirst();
-  if (org === undefined) return undefined;
-  const [members, bindings, roles, environments, disabled, policy] = await Promise.all([
-    tx.selectFrom('memberships').select('user_id').where('tenant_id', '=', tenantId).execute(),
+  if (!(await tenancy.organizationExists(tx, tenantId))) return undefined;
+  const [memberIds, bindings, roles, environments, disabled, policy] = await Promise.all([
+    tenancy.memberUserIds(tx, tenantId),
     tx.selectFrom('role_bindings').selectAll().where('tenant_id', '=', tenantId).execute(),
     tx.selectFrom('access_roles').select(['tenant_id', 'id', 'permissions', 'created_at', 'integrity_mac']).where('tenant_id', '=', tenantId).execute(),
-    tx.selectFrom('environments').select(['id', 'project_id']).where('tenant_id', '=', tenantId).execute(),
+    tenancy.environmentScopes(tx, tenantId),
     tx.selectFrom('service_accounts').select('id').where('tenant_id', '=', tenantId).where('disabled_at', 'is not', null).execute(),
     getSecurityPolicy(tx, tenantId),
   ]);
@@ -31,6 +31,7 @@ export async function loadAccessState(tx: Tx, integrity: BindingIntegrity, tenan
   const sealed = bindings.filter((b) => bindingValid(integrity, b));
   // A custom role without a valid MAC is absent: a binding to it grants nothing.
   const sealedRoles = roles.filter((role) => roleValid(integrity, role)).map(({ id, permissions }) => ({ id, permissions }));
+  const members = memberIds.map((user_id) => ({ user_id }));
   return { members, bindings: off.size === 0 ? sealed : sealed.filter((b) => !off.has(b.principal_id)), roles: sealedRoles, environments, policy };
 }
 
@@ -198,10 +199,7 @@ export async function touchBindings(tx: Tx, tenantId: string, ids: readonly stri
   await tx.updateTable('role_bindings').set({ last_used_at: now }).where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
 }
 
-export async function isMember(tx: Tx, tenantId: string, userId: string): Promise<boolean> {
-  const row = await tx.selectFrom('memberships').select('user_id').where('tenant_id', '=', tenantId).where('user_id', '=', userId).executeTakeFirst();
-  return row !== undefined;
-}
+export const isMember = tenancy.isMember;
 
 export async function getServiceAccount(tx: Tx, tenantId: string, id: string): Promise<ServiceAccountRow | undefined> {
   return tx.selectFrom('service_accounts').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();

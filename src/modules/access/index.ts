@@ -19,3 +19,4 @@ export { accessModule, type AccessApi } from './module.ts';
 export { ACCESS_ERRORS } from './errors.ts';
 export { ACCESS_AUDIT_ACTIONS } from './audit-actions.ts';
 export { eraseUserBindings } from './erasure.ts';
+export * as accessReads from './access-reads.ts';

@@ -5,7 +5,7 @@ import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
 import type { UserPrincipal } from '../access/index.ts';
 import { PLATFORM_TENANT_ID, type AuditEventInput, type AuditRecorder, type AuditSource } from '../audit/index.ts';
-import { changeUserEmail, checkNewPassword, findUserByEmail, isOverlongPassword, markEmailVerified, normalizeEmail, updatePasswordHash, type LoginThrottle, type PasswordHasher, type RowIntegrity, type SessionService } from '../identity/index.ts';
+import { changeUserEmail, checkNewPassword, findUserByEmail, findUserById, isOverlongPassword, markEmailVerified, normalizeEmail, updatePasswordHash, type LoginThrottle, type PasswordHasher, type RowIntegrity, type SessionService } from '../identity/index.ts';
 import { findLiveToken, issueAccountToken, useToken, ACCOUNT_LINK_TTL_MS } from './account-tokens.ts';
 import type { AccountTokenPurpose } from './accounts-tables.ts';
 
@@ -52,7 +52,7 @@ export function createAccountsService(deps: AccountsDeps) {
   }
 
   async function userById(tx: Tx, id: string) {
-    const user = await tx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    const user = await findUserById(tx, id);
     if (user === undefined || user.disabled_at !== null) throw new AppError('unauthenticated');
     return user;
   }
@@ -187,7 +187,7 @@ export function createAccountsService(deps: AccountsDeps) {
       const ok = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
         const row = await consume(tx, 'verify_email', input.token);
         if (row === undefined) return false;
-        const user = await tx.selectFrom('users').selectAll().where('id', '=', row.user_id).executeTakeFirst();
+        const user = await findUserById(tx, row.user_id);
         if (user === undefined || row.email === null || normalizeEmail(row.email) !== user.email_normalized) return false;
         const now = clock.now();
         await markEmailVerified(tx, user.id, now);

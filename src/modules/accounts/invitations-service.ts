@@ -4,12 +4,13 @@ import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { Mailer } from '../../platform/mail/index.ts';
-import { BUILT_IN_ROLES, isBuiltInRole, type AccessControl, type AccessService, type NewBinding, type Caller, type UserPrincipal } from '../access/index.ts';
+import { accessReads, BUILT_IN_ROLES, isBuiltInRole, type AccessControl, type AccessService, type NewBinding, type Caller, type UserPrincipal } from '../access/index.ts';
 import type { AuditRecorder, AuditSource } from '../audit/index.ts';
 import { checkNewPassword, findUserByEmail, insertUser, markEmailVerified, normalizeEmail, type LoginThrottle, type PasswordHasher, type RowIntegrity } from '../identity/index.ts';
 import { insertMembership } from '../tenants/index.ts';
 import { refuseLink } from './accounts-service.ts';
 import type { InvitationsTable } from './accounts-tables.ts';
+import { tenancy } from '../tenants/index.ts';
 
 export type InvitationRow = Selectable<InvitationsTable>;
 
@@ -80,9 +81,10 @@ export function createInvitationsService(deps: {
           targets: [{ type: 'invitation', id: row.id, name: row.email }],
           metadata: { role: roleKey, expires_at: row.expires_at.toISOString() },
         });
-        const org = await tx.selectFrom('organizations').select('name').where('id', '=', tenantId).executeTakeFirstOrThrow();
-        const custom = role.customId === null ? undefined : await tx.selectFrom('access_roles').select('name').where('tenant_id', '=', tenantId).where('id', '=', role.customId).executeTakeFirst();
-        return { organization: org.name, roleName: role.builtIn !== null && isBuiltInRole(role.builtIn) ? BUILT_IN_ROLES[role.builtIn].name : (custom?.name ?? roleKey) };
+        const org = await tenancy.organizationSummary(tx, tenantId);
+        if (org === undefined) throw new AppError('not_found');
+        const custom = role.customId === null ? undefined : await accessReads.customRoleName(tx, tenantId, role.customId);
+        return { organization: org.name, roleName: role.builtIn !== null && isBuiltInRole(role.builtIn) ? BUILT_IN_ROLES[role.builtIn].name : (custom ?? roleKey) };
       });
       mailer.send(mailer.prepare(row.email, { kind: 'invitation', organization, inviter: ctx.actor.display_name ?? 'An administrator', role: roleName, token, expiresAt: row.expires_at }));
       return row;
@@ -145,7 +147,7 @@ export function createInvitationsService(deps: {
         await tx.updateTable('invitations').set({ accepted_at: now, accepted_by: userId }).where('tenant_id', '=', tenantId).where('id', '=', row.id).execute();
         await insertMembership(tx, tenantId, userId, 'member', now, { ifAbsent: true });
         const builtIn = isBuiltInRole(row.role) ? row.role : null;
-        if (builtIn === null && (await tx.selectFrom('access_roles').select('id').where('tenant_id', '=', tenantId).where('id', '=', row.role).executeTakeFirst()) === undefined) {
+        if (builtIn === null && !(await accessReads.customRoleExists(tx, deps.access.integrity, tenantId, row.role))) {
           throw new AppError('invitation_invalid', { detail: 'The role of this invitation no longer exists; ask for a new invitation.' });
         }
         const binding: NewBinding = {

@@ -3,6 +3,7 @@ import type { AppTransactor, Tx } from '../../database.ts';
 import type { FieldContext } from '../keys/index.ts';
 import type { ApiKeysTable } from './api-keys-tables.ts';
 import { keyMac, keyValid, type KeyIntegrity, type UnsealedKeyRow } from './key-integrity.ts';
+import { tenancy } from '../tenants/index.ts';
 
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 
@@ -91,15 +92,9 @@ export async function touchKey(tx: Tx, tenantId: string, id: string, at: Date, i
 }
 
 /** The project of an environment of this organization; undefined if there is none. */
-export async function environmentProject(tx: Tx, tenantId: string, environmentId: string): Promise<{ projectId: string; kind: string } | undefined> {
-  const row = await tx.selectFrom('environments').select(['project_id', 'kind']).where('tenant_id', '=', tenantId).where('id', '=', environmentId).executeTakeFirst();
-  return row === undefined ? undefined : { projectId: row.project_id, kind: row.kind };
-}
+export const environmentProject = tenancy.environmentOf;
 
-export async function projectExists(tx: Tx, tenantId: string, projectId: string): Promise<boolean> {
-  const row = await tx.selectFrom('projects').select('id').where('tenant_id', '=', tenantId).where('id', '=', projectId).executeTakeFirst();
-  return row !== undefined;
-}
+export const projectExists = tenancy.projectExists;
 
 /**
  * AUTH-8 replay cache: records a signature as used. True the first time; false when it was
@@ -135,4 +130,24 @@ export async function upgradeKeyMacs(transactor: AppTransactor, integrity: KeyIn
     await transactor.withJobs((tx) => sql`delete from api_keys_mac_upgrade where tenant_id = ${copy.tenant_id} and id = ${copy.id}`.execute(tx));
   }
   return copies.length;
+}
+
+/** API keys a user made in the organization that are neither revoked nor past their end. */
+export async function liveKeysMadeByUser(tx: Tx, tenantId: string, userId: string, now: Date) {
+  return tx
+    .selectFrom('api_keys')
+    .select(['id', 'name', 'mode', 'permissions', 'project_id', 'environment_id', 'expires_at', 'retires_at', 'created_at'])
+    .where('tenant_id', '=', tenantId)
+    .where('created_by_type', '=', 'user')
+    .where('created_by', '=', userId)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .where((eb) => eb.or([eb('retires_at', 'is', null), eb('retires_at', '>', now)]))
+    .orderBy('id')
+    .execute();
+}
+
+/** When each active API key of the organization was made (AUTH-7's rotation check). */
+export async function activeKeyCreationTimes(tx: Tx, tenantId: string, now: Date): Promise<Date[]> {
+  return (await tx.selectFrom('api_keys').select('created_at').where('tenant_id', '=', tenantId).where('revoked_at', 'is', null).where('expires_at', '>', now).execute()).map((row) => row.created_at);
 }

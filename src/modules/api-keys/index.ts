@@ -85,3 +85,4 @@ export { apiKeysReview } from './api-keys-review.ts';
 export { apiKeysModule } from './module.ts';
 export { API_KEYS_SECTION, apiKeysPersonalData } from './api-keys-personal-data.ts';
 export { API_KEYS_AUDIT_ACTIONS } from './audit-actions.ts';
+export { activeKeyCreationTimes, liveKeysMadeByUser } from './api-keys-store.ts';

@@ -10,6 +10,7 @@ import * as store from './destination-store.ts';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './retry-delay.ts';
 import type { OpenDestination, Sender } from './sender.ts';
 import { checkpointRecord, eventRecord, interleave, type StreamBatch } from './stream-records.ts';
+import { auditReads } from '../audit/index.ts';
 
 export interface DeliveryOptions {
   /** Events per batch (one TLS connection or one webhook request). */
@@ -84,8 +85,7 @@ export function createDeliveryWorker(deps: {
     const lastCheckpoint = Number(row.cursor.last_checkpoint_size);
     // The head first: every event below its size is then visible to the next statement, so the
     // cursor can never skip an event committed in between.
-    const head = await tx.selectFrom('audit_tree_heads').select('size').where('tenant_id', '=', tenantId).executeTakeFirst();
-    const size = head === undefined ? 0 : Number(head.size);
+    const size = await auditReads.treeSize(tx, tenantId);
     const rows = from < size ? await eventsFrom(tx, tenantId, from, options.batchSize) : [];
     const last = rows.at(-1);
     // No rows below the head means retention purged them before they were delivered: skip ahead.
@@ -94,16 +94,7 @@ export function createDeliveryWorker(deps: {
     if (nextSeq > from && (first === undefined || Number(first.seq) > from)) {
       logger.warn({ tenant_id: tenantId, destination_id: destinationId, from, resumed_at: first === undefined ? nextSeq : Number(first.seq) }, 'audit stream: events were purged by retention before this destination received them');
     }
-    const checkpoints = await tx
-      .selectFrom('audit_checkpoints')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('size', '>', lastCheckpoint)
-      .where('size', '<=', nextSeq)
-      .orderBy('size')
-      .orderBy('kind')
-      .limit(1000)
-      .execute();
+    const checkpoints = await auditReads.checkpointsBetween(tx, tenantId, lastCheckpoint, nextSeq, 1000);
     const checkpointSize = Math.max(lastCheckpoint, ...checkpoints.map((c) => Number(c.size)));
     const records = interleave(
       rows.map((r) => eventRecord(r, row.format)),

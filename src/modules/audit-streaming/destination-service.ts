@@ -14,6 +14,7 @@ import type { AddressGuard } from './network-guard.ts';
 import type { Sender } from './sender.ts';
 import type { DestinationKind, StreamFormat } from './streaming-tables.ts';
 import { newWebhookSecret } from './webhook-signature.ts';
+import { auditReads } from '../audit/index.ts';
 
 /** Actions this module records; to be added to the catalogue in ../actions.ts. */
 type StreamingAction = 'audit.destination_created' | 'audit.destination_updated' | 'audit.destination_deleted';
@@ -79,8 +80,7 @@ export function createDestinationService(deps: { transactor: AppTransactor; cloc
       const secretSealed = target.secret === null ? null : await deps.fields.encryptField(store.secretFieldContext(tenantId, id), target.secret);
       const destination = await conflictOnDuplicate('A destination with this name already exists.', () =>
         transactor.withTenant(tenantId, async (tx) => {
-          const head = await tx.selectFrom('audit_tree_heads').select('size').where('tenant_id', '=', tenantId).executeTakeFirst();
-          const start = input.start === 'beginning' || head === undefined ? 0 : Number(head.size);
+          const start = input.start === 'beginning' ? 0 : await auditReads.treeSize(tx, tenantId);
           await store.insertDestination(
             tx,
             {

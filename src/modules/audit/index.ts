@@ -33,3 +33,4 @@ export { decodeEvent } from './audit-service.ts';
 export { canonicalJson, openNote, parseVerifierKey, signNote } from './log/index.ts';
 export { decodeBase64, encodeBase64, frontierRoot, parseCheckpoint, type NoteVerifier } from './log/index.ts';
 export type { AuditAnnouncer } from './audit-announcer.ts';
+export * as auditReads from './audit-reads.ts';

@@ -3,6 +3,7 @@ import type { Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { SessionsTable, UsersTable } from './identity-tables.ts';
 import type { RowIntegrity } from './row-integrity.ts';
+import { tenancy } from '../tenants/index.ts';
 
 export type UserRow = Selectable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
@@ -159,7 +160,8 @@ export async function setUserDisabled(tx: Tx, userId: string, disabledAt: Date |
 export const TOKEN_SESSION_MIN_IDLE_SECONDS = 960;
 
 export async function tightenMemberSessions(tx: Tx, tenantId: string, idleSeconds: number | null, absoluteHours: number | null): Promise<number> {
-  const members = tx.selectFrom('memberships').select('user_id').where('tenant_id', '=', tenantId);
+  const members = await tenancy.memberUserIds(tx, tenantId);
+  if (members.length === 0) return 0;
   const result = await tx
     .updateTable('sessions')
     .set((eb) => ({

@@ -27,3 +27,5 @@ export { IDENTITY_ERRORS } from './errors.ts';
 export { IDENTITY_AUDIT_ACTIONS } from './audit-actions.ts';
 export { createRowIntegrity, type RowIntegrity } from './row-integrity.ts';
 export { markEmailVerified } from './mark-email-verified.ts';
+export * as identityReads from './identity-reads.ts';
+export { findSessionWithUser, sessionIsLive, type LiveSession } from './identity-reads.ts';

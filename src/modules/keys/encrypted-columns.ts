@@ -1,3 +1,4 @@
+import type { Tx } from '../../database.ts';
 /**
  * Every column that holds field-encrypted values (ENC-1). The key maintenance job re-encrypts
  * values under an old tenant key version (or the pre-envelope `v1.` format) from this list, and
@@ -33,3 +34,10 @@ export const ENCRYPTED_COLUMNS: readonly EncryptedColumn[] = Object.freeze([
   // Evidence files of trust center attestations, under the platform tenant's key.
   { table: 'trust_attestation_files', column: 'content_sealed', rowId: 'id' },
 ]);
+
+/** The organization's tenant key versions, and the newest active one with its creation time (ENC-1 and ENC-2 checks). */
+export async function tenantKeyVersions(tx: Tx, tenantId: string): Promise<{ versions: Set<number>; active: { version: number; createdAt: Date } | undefined }> {
+  const rows = await tx.selectFrom('tenant_keys').select(['version', 'state', 'created_at']).where('tenant_id', '=', tenantId).orderBy('version', 'desc').execute();
+  const active = rows.find((row) => row.state === 'active');
+  return { versions: new Set(rows.map((row) => row.version)), active: active === undefined ? undefined : { version: active.version, createdAt: active.created_at } };
+}

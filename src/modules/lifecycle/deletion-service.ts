@@ -15,6 +15,8 @@ import type { BindingIntegrity } from '../access/index.ts';
 import type { DeletionNotice, DeletionNotifier, DeletionRecipient } from './deletion-notifier.ts';
 import { organizationOwners, ownedOrganizations, soleOwnerRefusal } from './organization-owners.ts';
 import type { PersonalDataContributor } from './personal-data.ts';
+import { identityReads } from '../identity/index.ts';
+import { tenancy } from '../tenants/index.ts';
 
 /** Change-feed topic: an organization's deletion was scheduled, cancelled or completed (key: its id). */
 export const ORGANIZATION_DELETION_TOPIC = 'org-deletion';
@@ -102,7 +104,7 @@ export function createDeletionService(deps: DeletionDeps) {
   }
 
   async function userRecipient(tx: Tx, userId: string): Promise<DeletionRecipient | undefined> {
-    const user = await tx.selectFrom('users').select(['id', 'email', 'display_name']).where('id', '=', userId).executeTakeFirst();
+    const [user] = await identityReads.accountsOf(tx, [userId]);
     return user === undefined ? undefined : { userId: user.id, email: user.email, displayName: user.display_name };
   }
 
@@ -111,8 +113,8 @@ export function createDeletionService(deps: DeletionDeps) {
   }
 
   async function memberships(userId: string): Promise<{ tenantId: string }[]> {
-    const rows = await transactor.withActor(userId, (tx) => tx.selectFrom('memberships').select('tenant_id').where('user_id', '=', userId).orderBy('tenant_id').execute());
-    return rows.map((r) => ({ tenantId: r.tenant_id }));
+    const ids = await transactor.withActor(userId, (tx) => tenancy.organizationsOfUser(tx, userId));
+    return ids.map((tenantId) => ({ tenantId }));
   }
 
   async function cancelUser(where: { userId: string } | { tokenHash: Buffer }, ctx: { actor: AuditContext['actor']; source: AuditSource }, via: 'token' | 'operator'): Promise<string> {
@@ -151,7 +153,7 @@ export function createDeletionService(deps: DeletionDeps) {
     for (const { tenantId } of orgs) await transactor.withTenant(tenantId, (tx) => deps.access.changed(tx, tenantId));
     await inBatches(() => transactor.withPlatform((tx) => eraseUserSessions(tx, userId, deps.batchSize)));
     // Delivery records name the address (they hold no body): they go before the row that holds it.
-    const address = await transactor.withPlatform((tx) => tx.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst());
+    const [address] = await transactor.withPlatform((tx) => identityReads.accountsOf(tx, [userId]));
     if (address !== undefined) {
       const forms = [address.email, normalizeEmail(address.email)];
       await inBatches(() => transactor.withPlatform((tx) => eraseDeliveriesTo(tx, forms, deps.batchSize)));
@@ -159,7 +161,7 @@ export function createDeletionService(deps: DeletionDeps) {
     // The last notice: its address is read in the transaction that deletes it and kept in memory
     // only until the mailer delivers it (its delivery record does not name it).
     const recipient = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
-      const user = await tx.selectFrom('users').select(['id', 'email', 'display_name', 'created_at']).where('id', '=', userId).executeTakeFirst();
+      const [user] = await identityReads.accountsOf(tx, [userId]);
       const pending = await tx.selectFrom('user_deletions').select('requested_at').where('user_id', '=', userId).executeTakeFirst();
       if (user === undefined || pending === undefined) return undefined;
       // The tombstone: an HMAC of the address (to recognise a returning address without storing it) and dates.
@@ -178,7 +180,7 @@ export function createDeletionService(deps: DeletionDeps) {
 
   async function purgeOrganization(tenantId: string): Promise<void> {
     const before = await transactor.withTenant(tenantId, async (tx) => ({
-      name: (await tx.selectFrom('organizations').select('name').where('id', '=', tenantId).executeTakeFirst())?.name ?? '',
+      name: (await tenancy.organizationSummary(tx, tenantId))?.name ?? '',
       recipients: await owners(tx, tenantId),
     }));
     // Keys first: if anything below fails, what is left (and every backup) is already unreadable.
@@ -227,7 +229,7 @@ export function createDeletionService(deps: DeletionDeps) {
         // The account and every other owner of its organizations, locked in one order: a co-owner
         // deleting their account at the same time waits here, then sees this one disabled.
         const ids = [...new Set([userId, ...owned.flatMap((o) => o.otherOwners)])];
-        const locked = await tx.selectFrom('users').select(['id', 'email', 'display_name', 'disabled_at']).where('id', 'in', ids).orderBy('id').forUpdate().execute();
+        const locked = await identityReads.lockAccounts(tx, ids);
         const user = locked.find((row) => row.id === userId);
         if (user === undefined) throw new AppError('not_found');
         const existing = await tx.selectFrom('user_deletions').select('user_id').where('user_id', '=', userId).executeTakeFirst();
@@ -287,7 +289,7 @@ export function createDeletionService(deps: DeletionDeps) {
           if (row === undefined) throw new AppError('not_found', { detail: 'No deletion of this organization is pending.' });
           await deletionChanged(tx, tenantId);
           await audit.record(tx, tenantId, { action: 'organization.deletion_cancelled', actor: ctx.actor, outcome: 'success', source: ctx.source, targets: [{ type: 'organization', id: tenantId }] });
-          const name = (await tx.selectFrom('organizations').select('name').where('id', '=', tenantId).executeTakeFirst())?.name ?? '';
+          const name = (await tenancy.organizationSummary(tx, tenantId))?.name ?? '';
           return { subject: 'organization' as const, event: 'cancelled' as const, tenantId, name, recipients: await owners(tx, tenantId) };
         },
         ctx.userId,
@@ -314,7 +316,7 @@ export function createDeletionService(deps: DeletionDeps) {
         const notice = await transactor.withTenant(tenantId, async (tx) => {
           const row = await tx.selectFrom('organization_deletions').select(['id', 'purge_after']).where('tenant_id', '=', tenantId).where('cancelled_at', 'is', null).where('notified_at', 'is', null).executeTakeFirst();
           if (row === undefined) return undefined;
-          const name = (await tx.selectFrom('organizations').select('name').where('id', '=', tenantId).executeTakeFirst())?.name ?? '';
+          const name = (await tenancy.organizationSummary(tx, tenantId))?.name ?? '';
           return { id: row.id, notice: { subject: 'organization' as const, event: 'scheduled' as const, tenantId, name, recipients: await owners(tx, tenantId), purgeAfter: row.purge_after } };
         });
         if (notice === undefined || !(await send(notice.notice))) continue;

@@ -2,6 +2,7 @@ import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { PLATFORM_TENANT_ID, type AuditContext, type AuditRecorder } from '../audit/index.ts';
 import { EXPORT_SCHEMA_VERSION, type PersonalDataContributor } from './personal-data.ts';
+import { tenancy } from '../tenants/index.ts';
 
 /**
  * DATA-2 access and portability: everything Parapet holds about one user, as one JSON document
@@ -13,7 +14,7 @@ export function createExportService(deps: { transactor: AppTransactor; clock: Cl
   const { transactor, clock, audit } = deps;
   return {
     exportUser: async (ctx: AuditContext, userId: string): Promise<Record<string, unknown>> => {
-      const memberships = (await transactor.withActor(userId, (tx) => tx.selectFrom('memberships').select('tenant_id').where('user_id', '=', userId).orderBy('tenant_id').execute())).map((r) => ({ tenantId: r.tenant_id }));
+      const memberships = (await transactor.withActor(userId, (tx) => tenancy.organizationsOfUser(tx, userId))).map((id) => ({ tenantId: id }));
       const deletion = await transactor.withPlatform((tx) => tx.selectFrom('user_deletions').select(['requested_at', 'purge_after']).where('user_id', '=', userId).executeTakeFirst());
       const document: Record<string, unknown> = {
         schema_version: EXPORT_SCHEMA_VERSION,

@@ -15,3 +15,4 @@ export { PERSONAL_DATA_COLUMNS, PERSONAL_DATA_EXCLUSIONS } from './personal-data
 export { LIFECYCLE_ERRORS } from './errors.ts';
 export { LIFECYCLE_AUDIT_ACTIONS } from './audit-actions.ts';
 export { lifecycleRuns, recordLifecycleRun, type LifecycleJob, type LifecycleRun } from './lifecycle-runs.ts';
+export { overdueAccountDeletions, overdueOrganizationDeletions } from './lifecycle-reads.ts';

@@ -1,6 +1,7 @@
 import type { AppTransactor, Tx } from '../../database.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import { tenantAdminBindings, type BindingIntegrity } from '../access/index.ts';
+import { identityReads } from '../identity/index.ts';
 
 /** A user who owns an organization, with whether the account is disabled (or pending deletion). */
 export interface OwnerRow {
@@ -22,7 +23,7 @@ export async function organizationOwners(tx: Tx, integrity: BindingIntegrity, te
   // neither receives the notices nor lets the last real owner delete their account.
   const ids = [...new Set((await tenantAdminBindings(tx, integrity, tenantId)).map((b) => b.principal_id))];
   if (ids.length === 0) return [];
-  return tx.selectFrom('users').select(['id', 'email', 'display_name', 'disabled_at']).where('id', 'in', ids).orderBy('id').execute();
+  return identityReads.accountsOf(tx, ids);
 }
 
 /** An organization `userId` owns, with its other owners (enabled or not when read). */

@@ -3,6 +3,11 @@ import { list, maybe, obj, str, time, uuid, type JsonSchema } from '../../platfo
 import { PLATFORM_TENANT_ID } from '../audit/index.ts';
 import { eraseUserBindings } from '../access/index.ts';
 import { deleteMembership } from '../tenants/index.ts';
+import { accessReads } from '../access/index.ts';
+import { auditReads } from '../audit/index.ts';
+import { identityReads } from '../identity/index.ts';
+import { tenancy } from '../tenants/index.ts';
+import { AppError } from '../../platform/http/errors.ts';
 
 /**
  * The export format's version (`schema_version` in every export; docs/data-export.schema.json).
@@ -77,8 +82,8 @@ const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
 async function actorEvents(transactor: AppTransactor, tenantId: string, userId: string) {
   return transactor.withTenant(tenantId, async (tx) => {
-    const rows = await tx.selectFrom('audit_events').select('canonical').where('tenant_id', '=', tenantId).where('actor_id', '=', userId).orderBy('seq', 'desc').limit(EXPORT_AUDIT_LIMIT + 1).execute();
-    return { log: tenantId, truncated: rows.length > EXPORT_AUDIT_LIMIT, events: rows.slice(0, EXPORT_AUDIT_LIMIT).map((r) => JSON.parse(Buffer.from(r.canonical).toString('utf8')) as unknown) };
+    const rows = await auditReads.actorEntries(tx, tenantId, userId, EXPORT_AUDIT_LIMIT + 1);
+    return { log: tenantId, truncated: rows.length > EXPORT_AUDIT_LIMIT, events: rows.slice(0, EXPORT_AUDIT_LIMIT).map((canonical) => JSON.parse(Buffer.from(canonical).toString('utf8')) as unknown) };
   });
 }
 
@@ -89,7 +94,7 @@ export function builtInContributors(deps: { transactor: AppTransactor }): Person
     {
       ...builtIn('profile'),
       collect: async (userId) => {
-        const user = await transactor.withPlatform((tx) => tx.selectFrom('users').select(['id', 'email', 'display_name', 'is_platform_admin', 'created_at', 'updated_at', 'disabled_at']).where('id', '=', userId).executeTakeFirstOrThrow());
+        const user = await transactor.withPlatform((tx) => identityReads.profileOf(tx, userId));
         return { ...user, created_at: iso(user.created_at), updated_at: iso(user.updated_at), disabled_at: iso(user.disabled_at) };
       },
     },
@@ -97,9 +102,7 @@ export function builtInContributors(deps: { transactor: AppTransactor }): Person
       ...builtIn('sessions'),
       collect: async (userId) =>
         (
-          await transactor.withPlatform((tx) =>
-            tx.selectFrom('sessions').select(['id', 'auth_methods', 'created_at', 'last_seen_at', 'absolute_expires_at', 'ip', 'user_agent', 'revoked_at', 'revoked_reason']).where('user_id', '=', userId).orderBy('created_at').execute(),
-          )
+          await transactor.withPlatform((tx) => identityReads.sessionsOf(tx, userId))
         ).map((s) => ({ ...s, created_at: iso(s.created_at), last_seen_at: iso(s.last_seen_at), absolute_expires_at: iso(s.absolute_expires_at), revoked_at: iso(s.revoked_at) })),
     },
     {
@@ -109,14 +112,15 @@ export function builtInContributors(deps: { transactor: AppTransactor }): Person
         for (const { tenantId } of memberships) {
           out.push(
             await transactor.withTenant(tenantId, async (tx) => {
-              const org = await tx.selectFrom('organizations').select(['id', 'name']).where('id', '=', tenantId).executeTakeFirstOrThrow();
-              const member = await tx.selectFrom('memberships').select(['role', 'created_at']).where('tenant_id', '=', tenantId).where('user_id', '=', userId).executeTakeFirstOrThrow();
-              const bindings = await tx.selectFrom('role_bindings').select(['id', 'built_in_role', 'custom_role_id', 'project_id', 'environment_id', 'expires_at', 'created_at']).where('tenant_id', '=', tenantId).where('principal_type', '=', 'user').where('principal_id', '=', userId).orderBy('id').execute();
+              const member = await tenancy.membershipOf(tx, tenantId, userId);
+              // A membership ended while the export ran: ask for a fresh export rather than a partial one.
+              if (member === undefined) throw new AppError('conflict', { detail: 'Your organizations changed while the export ran; ask for it again.' });
+              const bindings = await accessReads.userBindingsOf(tx, tenantId, userId);
               return {
-                id: org.id,
-                name: org.name,
+                id: tenantId,
+                name: member.organizationName,
                 role: member.role,
-                joined_at: member.created_at.toISOString(),
+                joined_at: member.createdAt.toISOString(),
                 bindings: bindings.map((b) => ({ id: b.id, role: b.built_in_role ?? b.custom_role_id ?? '', project_id: b.project_id, environment_id: b.environment_id, expires_at: iso(b.expires_at), created_at: b.created_at.toISOString() })),
               };
             }),

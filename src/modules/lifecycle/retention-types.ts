@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { AuditContext, Retention } from '../audit/index.ts';
 import type { PurgeTarget, RetentionDataType, RetentionScope } from './retention-registry.ts';
+import { auditReads } from '../audit/index.ts';
 
 /**
  * A data type stored in one table whose rows carry the moment their retention clock starts (an
@@ -72,13 +73,10 @@ export function auditRetentionType(deps: { transactor: AppTransactor; retention:
     // The audit retention computes the same cutoff from the same setting and purges up to it.
     purge: async (target) => (await retention.applyToTenant(target.tenantId))?.purged ?? 0,
     count: (target, cutoff) =>
-      target.inTransaction(async (tx) => {
-        const result = await tx.selectFrom('audit_events').select((eb) => eb.fn.countAll<string>().as('n')).where('tenant_id', '=', target.tenantId).where('recorded_at', '<', cutoff).executeTakeFirst();
-        return Number(result?.n ?? 0);
-      }),
+      target.inTransaction((tx) => auditReads.countRecordedBefore(tx, target.tenantId, cutoff)),
     setting: {
       get: async (tenantId) =>
-        transactor.withTenant(tenantId, async (tx) => (await tx.selectFrom('audit_settings').select('retention_days').where('tenant_id', '=', tenantId).executeTakeFirst())?.retention_days),
+        transactor.withTenant(tenantId, (tx) => auditReads.retentionDaysSetting(tx, tenantId)),
       set: async (ctx: AuditContext, tenantId: string, days: number | null) => {
         await retention.setRetentionDays(tenantId, days ?? deps.defaultDays, ctx);
       },

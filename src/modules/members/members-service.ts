@@ -5,6 +5,7 @@ import { bindingsOfUsers, heldByOwner, isPermission, type AccessControl, type Ac
 import type { AuditContext, AuditRecorder } from '../audit/index.ts';
 import { cancelPendingRequests } from '../access-requests/index.ts';
 import { deleteMembership } from '../tenants/index.ts';
+import { identityReads } from '../identity/index.ts';
 import * as store from './members-store.ts';
 
 /** One role a member holds: the binding, its role (built-in key or custom role id) and scope. */
@@ -102,7 +103,7 @@ export function createMembersService(deps: MembersDeps) {
         const keys = await store.liveKeysMadeBy(tx, tenantId, userId, now);
         if (rows.length > 0) return { rows, keys, isMember: true };
         if (keys.length === 0) return undefined;
-        const user = await tx.selectFrom('users').select(['id', 'email', 'display_name', 'created_at']).where('id', '=', userId).executeTakeFirst();
+        const [user] = await identityReads.accountsOf(tx, [userId]);
         return user === undefined ? undefined : { rows: [{ id: user.id, email: user.email, display_name: user.display_name, joined_at: user.created_at }], keys, isMember: false };
       });
       if (found === undefined) throw new AppError('not_found');

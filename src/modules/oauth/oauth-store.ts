@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { AppTransactor, Tx } from '../../database.ts';
 import type { RowIntegrity } from '../identity/index.ts';
 import type { OAuthClientsTable } from './oauth-tables.ts';
+import { accessReads } from '../access/index.ts';
 
 export type OAuthClientRow = Selectable<OAuthClientsTable>;
 
@@ -35,9 +36,7 @@ export async function clientTenant(tx: Tx, lookup: ClientLookup, clientId: strin
   return result.rows[0]?.tenant_id ?? undefined;
 }
 
-export async function getServiceAccount(tx: Tx, tenantId: string, id: string): Promise<{ id: string; name: string; disabled_at: Date | null } | undefined> {
-  return tx.selectFrom('service_accounts').select(['id', 'name', 'disabled_at']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
-}
+export const getServiceAccount = accessReads.serviceAccount;
 
 /** Inserts a client; its `lookup_mac` is the caller's `ClientLookup` of its id. */
 export async function insertClient(tx: Tx, row: OAuthClientRow): Promise<void> {
@@ -78,17 +77,12 @@ export async function deleteClient(tx: Tx, tenantId: string, serviceAccountId: s
 
 /** A client by id with its service account's name and state. */
 export async function clientWithAccount(tx: Tx, tenantId: string, clientId: string): Promise<ClientWithAccount | undefined> {
-  const row = await tx
-    .selectFrom('oauth_clients as c')
-    .innerJoin('service_accounts as s', (join) => join.onRef('s.tenant_id', '=', 'c.tenant_id').onRef('s.id', '=', 'c.service_account_id'))
-    .selectAll('c')
-    .select(['s.name as service_account_name', 's.disabled_at as service_account_disabled_at'])
-    .where('c.tenant_id', '=', tenantId)
-    .where('c.id', '=', clientId)
-    .executeTakeFirst();
-  if (row === undefined) return undefined;
-  const { service_account_name, service_account_disabled_at, ...client } = row;
-  return { client, serviceAccountName: service_account_name, serviceAccountDisabled: service_account_disabled_at !== null };
+  const client = await tx.selectFrom('oauth_clients').selectAll().where('tenant_id', '=', tenantId).where('id', '=', clientId).executeTakeFirst();
+  if (client === undefined) return undefined;
+  // The service account through its owner's read (access); a client whose account is gone is no client.
+  const account = await accessReads.serviceAccount(tx, tenantId, client.service_account_id);
+  if (account === undefined) return undefined;
+  return { client, serviceAccountName: account.name, serviceAccountDisabled: account.disabled_at !== null };
 }
 
 /**

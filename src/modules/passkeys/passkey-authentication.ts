@@ -2,7 +2,7 @@ import { ParapetError } from '../../platform/errors.ts';
 import { generateAuthenticationOptions, verifyAuthenticationResponse, type AuthenticationResponseJSON, type PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { PLATFORM_TENANT_ID, type AuditSource } from '../audit/index.ts';
 import type { Tx } from '../../database.ts';
-import type { UserRow } from '../identity/index.ts';
+import { findUserById, type UserRow } from '../identity/index.ts';
 import { newSecretToken } from '../../platform/crypto/random.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { PasskeyDeps } from './passkey-deps.ts';
@@ -228,7 +228,7 @@ export async function verifySecondFactor(
     if (challenge === undefined || challenge.user_id !== userId) throw new Refused('no_challenge');
     const found = await transactor.withPlatform(async (tx) => {
       const passkey = await findUserPasskeyByCredentialId(tx, deps.integrity, userId, response.id);
-      const user = passkey === undefined ? undefined : await tx.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+      const user = passkey === undefined ? undefined : await findUserById(tx, userId);
       return passkey === undefined || user === undefined ? undefined : { passkey, user };
     });
     if (found === undefined) throw new Refused('unknown_credential');

@@ -1,6 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
-import type { UserRow } from '../identity/index.ts';
+import { findUserById, type UserRow } from '../identity/index.ts';
 import type { PasskeysTable } from './passkeys-tables.ts';
 import { passkeyMac, passkeyValid, type PasskeyIntegrity } from './passkey-integrity.ts';
 
@@ -29,7 +29,7 @@ export async function countUserPasskeys(tx: Tx, userId: string): Promise<number>
 export async function findPasskeyByCredentialId(tx: Tx, integrity: PasskeyIntegrity, credentialId: string): Promise<{ passkey: PasskeyRow; user: UserRow } | undefined> {
   const passkey = await tx.selectFrom('passkeys').selectAll().where('credential_id', '=', credentialId).executeTakeFirst();
   if (passkey === undefined || !passkeyValid(integrity, passkey)) return undefined;
-  const user = await tx.selectFrom('users').selectAll().where('id', '=', passkey.user_id).executeTakeFirst();
+  const user = await findUserById(tx, passkey.user_id);
   return user === undefined ? undefined : { passkey, user };
 }
 
@@ -61,4 +61,10 @@ export async function advanceCounter(tx: Tx, id: string, counter: number, backed
     .returning('id')
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/** Which of `userIds` have a passkey (the AUTH-2 coverage check). */
+export async function usersWithPasskeys(tx: Tx, userIds: readonly string[]): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  return new Set((await tx.selectFrom('passkeys').select('user_id').where('user_id', 'in', [...userIds]).execute()).map((row) => row.user_id));
 }

@@ -2,6 +2,7 @@ import { sql, type Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { FieldContext } from '../keys/index.ts';
 import type { SecretsTable, SecretVersionsTable } from './secrets-tables.ts';
+import { tenancy } from '../tenants/index.ts';
 
 export type SecretRow = Selectable<SecretsTable>;
 export type SecretVersionRow = Selectable<SecretVersionsTable>;
@@ -17,10 +18,7 @@ export function valueFieldContext(tenantId: string, versionId: string): FieldCon
 }
 
 /** The project of an environment of this organization (checked against `projectId` when given). */
-export async function environmentProject(tx: Tx, tenantId: string, environmentId: string): Promise<string | undefined> {
-  const row = await tx.selectFrom('environments').select('project_id').where('tenant_id', '=', tenantId).where('id', '=', environmentId).executeTakeFirst();
-  return row?.project_id;
-}
+export const environmentProject = tenancy.environmentProject;
 
 export async function liveSecret(tx: Tx, tenantId: string, environmentId: string, name: string, lock = false): Promise<SecretRow | undefined> {
   let query = tx.selectFrom('secrets').selectAll().where('tenant_id', '=', tenantId).where('environment_id', '=', environmentId).where('name', '=', name).where('deleted_at', 'is', null);

@@ -6,3 +6,4 @@ export { tenancyOperations } from './tenancy-operations.ts';
 export { TENANTS_ERRORS } from './errors.ts';
 export { TENANTS_AUDIT_ACTIONS } from './audit-actions.ts';
 export { insertMembership, deleteMembership, deleteOrganization } from './tenants-store.ts';
+export * as tenancy from './tenancy-reads.ts';

@@ -5,59 +5,7 @@ import type { RowIntegrity } from '../identity/index.ts';
 
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 
-/** What the bearer path and the token endpoint need to know about a session and its user. */
-export interface LiveSession {
-  readonly id: string;
-  readonly user_id: string;
-  readonly auth_methods: string[];
-  readonly authenticated_at: Date;
-  readonly last_seen_at: Date;
-  readonly idle_timeout_seconds: number;
-  readonly absolute_expires_at: Date;
-  readonly revoked_at: Date | null;
-  readonly email: string;
-  readonly display_name: string;
-  readonly is_platform_admin: boolean;
-  readonly disabled_at: Date | null;
-}
-
-/**
- * A session with its user, in one statement (primary-key lookup on sessions, then on users).
- * `lock` takes the session row's lock (`FOR UPDATE OF s`), which serializes every change to one
- * refresh-token family.
- */
-export async function findSessionWithUser(tx: Tx, integrity: RowIntegrity, sessionId: string, lock = false): Promise<LiveSession | undefined> {
-  const query = tx
-    .selectFrom('sessions as s')
-    .innerJoin('users as u', 'u.id', 's.user_id')
-    .select(['s.id', 's.token_hash', 's.user_id', 's.auth_methods', 's.created_at', 's.authenticated_at', 's.last_seen_at', 's.idle_timeout_seconds', 's.absolute_expires_at', 's.revoked_at', 's.integrity_mac', 'u.email', 'u.display_name', 'u.is_platform_admin', 'u.platform_admin_mac', 'u.disabled_at'])
-    .where('s.id', '=', sessionId);
-  const row = await (lock ? query.forUpdate('s') : query).executeTakeFirst();
-  // Issue 13: a session row the application did not write does not exist, and the operator flag
-  // counts only with its MAC.
-  if (row === undefined || !integrity.sessionValid(row)) return undefined;
-  return {
-    id: row.id,
-    user_id: row.user_id,
-    auth_methods: row.auth_methods,
-    authenticated_at: row.authenticated_at,
-    last_seen_at: row.last_seen_at,
-    idle_timeout_seconds: row.idle_timeout_seconds,
-    absolute_expires_at: row.absolute_expires_at,
-    revoked_at: row.revoked_at,
-    email: row.email,
-    display_name: row.display_name,
-    is_platform_admin: integrity.isPlatformAdmin({ id: row.user_id, is_platform_admin: row.is_platform_admin, platform_admin_mac: row.platform_admin_mac }),
-    disabled_at: row.disabled_at,
-  };
-}
-
-/** Whether a session (with its user) may still be used at `now`: not revoked, idle or past its end, user enabled. */
-export function sessionIsLive(session: LiveSession, now: Date): boolean {
-  if (session.revoked_at !== null || session.disabled_at !== null) return false;
-  if (now >= session.absolute_expires_at) return false;
-  return now.getTime() < session.last_seen_at.getTime() + session.idle_timeout_seconds * 1000;
-}
+export { findSessionWithUser, sessionIsLive, type LiveSession } from '../identity/index.ts';
 
 type RowMacs = Pick<RowIntegrity, 'rowMac' | 'rowValid' | 'storedDigest'>;
 type UnsealedRefreshToken = Omit<RefreshTokenRow, 'integrity_mac'>;

@@ -7,6 +7,7 @@ import { postgresConnectionConfig } from '../../platform/db/postgres-tls.ts';
 import type { LifecycleRun } from '../lifecycle/index.ts';
 import { PURGE_SLACK_DAYS } from './checks-organization.ts';
 import { fail, notApplicable, pass, type TrustCheck } from './checks/trust-check.ts';
+import { overdueAccountDeletions } from '../lifecycle/index.ts';
 
 const DAY = 86_400_000;
 
@@ -90,8 +91,7 @@ export function accountDeletionGraceCheck(deps: { transactor: AppTransactor; clo
     title: 'No account deletion is past its grace period without having been carried out.',
     run: async () => {
       const before = new Date(deps.clock.now().getTime() - PURGE_SLACK_DAYS * DAY);
-      const overdue = await deps.transactor.withPlatform((tx) => tx.selectFrom('user_deletions').select((eb) => eb.fn.countAll<string>().as('n')).where('purge_after', '<', before).executeTakeFirstOrThrow());
-      const n = Number(overdue.n);
+      const n = await deps.transactor.withPlatform((tx) => overdueAccountDeletions(tx, before));
       if (n > 0) return fail(`${n} account deletion(s) are past their grace period and were not carried out.`, `${n} user_deletions rows with purge_after before ${before.toISOString()}`);
       return pass('No account deletion is past its grace period.');
     },

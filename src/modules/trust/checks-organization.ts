@@ -1,8 +1,14 @@
 import { sql } from 'kysely';
 import type { AppTransactor } from '../../database.ts';
 import { parseField } from '../../platform/crypto/field-format.ts';
-import { verifyDatabaseLog, type AuditSigner } from '../audit/index.ts';
-import { ENCRYPTED_COLUMNS } from '../keys/index.ts';
+import { accessReads } from '../access/index.ts';
+import { activeKeyCreationTimes } from '../api-keys/index.ts';
+import { auditReads, verifyDatabaseLog, type AuditSigner } from '../audit/index.ts';
+import { identityReads } from '../identity/index.ts';
+import { ENCRYPTED_COLUMNS, tenantKeyVersions } from '../keys/index.ts';
+import { overdueOrganizationDeletions } from '../lifecycle/index.ts';
+import { usersWithPasskeys } from '../passkeys/index.ts';
+import { tenancy } from '../tenants/index.ts';
 import type { CheckStatus } from './trust-tables.ts';
 
 /**
@@ -59,17 +65,13 @@ export function mfaCoverageCheck(deps: { transactor: AppTransactor }): OrgCheck 
     passingNoun: 'that require MFA have every member enrolled',
     evaluate: (tenantId) =>
       deps.transactor.withTenant(tenantId, async (tx) => {
-        const policy = await tx.selectFrom('organization_security_policies').select(['mfa_required', 'allowed_mfa_methods']).where('tenant_id', '=', tenantId).executeTakeFirst();
-        if (policy?.mfa_required !== true) return absent('This organization does not require MFA.', { mfa_required: 'no' });
-        const members = (await tx.selectFrom('memberships').select('user_id').where('tenant_id', '=', tenantId).execute()).map((m) => m.user_id);
+        const policy = await accessReads.getSecurityPolicy(tx, tenantId);
+        if (policy?.mfaRequired !== true) return absent('This organization does not require MFA.', { mfa_required: 'no' });
+        const members = await tenancy.memberUserIds(tx, tenantId);
         const covered = new Set<string>();
-        if (members.length > 0 && policy.allowed_mfa_methods.includes('totp')) {
-          for (const row of await tx.selectFrom('totp_factors').select('user_id').where('user_id', 'in', members).where('confirmed_at', 'is not', null).execute()) covered.add(row.user_id);
-        }
-        if (members.length > 0 && policy.allowed_mfa_methods.includes('webauthn')) {
-          for (const row of await tx.selectFrom('passkeys').select('user_id').where('user_id', 'in', members).execute()) covered.add(row.user_id);
-        }
-        const figures = { mfa_required: 'yes', accepted_methods: policy.allowed_mfa_methods.join(' '), members: members.length, members_with_mfa: covered.size, members_without_mfa: members.length - covered.size };
+        if (policy.allowedMfaMethods.includes('totp')) for (const id of await identityReads.usersWithConfirmedTotp(tx, members)) covered.add(id);
+        if (policy.allowedMfaMethods.includes('webauthn')) for (const id of await usersWithPasskeys(tx, members)) covered.add(id);
+        const figures = { mfa_required: 'yes', accepted_methods: policy.allowedMfaMethods.join(' '), members: members.length, members_with_mfa: covered.size, members_without_mfa: members.length - covered.size };
         if (covered.size < members.length) return bad(`${members.length - covered.size} of ${members.length} members have no accepted second factor although the organization requires MFA.`, figures);
         return ok(`All ${members.length} members have an accepted second factor.`, figures);
       }),
@@ -85,9 +87,9 @@ export function tenantKeyAgeCheck(deps: { transactor: AppTransactor; rotationDay
     passingNoun: 'with a tenant key have it younger than the rotation period',
     evaluate: (tenantId, now) =>
       deps.transactor.withTenant(tenantId, async (tx) => {
-        const primary = await tx.selectFrom('tenant_keys').select(['version', 'created_at']).where('tenant_id', '=', tenantId).where('state', '=', 'active').orderBy('version', 'desc').limit(1).executeTakeFirst();
+        const primary = (await tenantKeyVersions(tx, tenantId)).active;
         if (primary === undefined) return absent('This organization has no tenant key yet (nothing encrypted).');
-        const age = days(now.getTime() - primary.created_at.getTime());
+        const age = days(now.getTime() - primary.createdAt.getTime());
         const figures = { key_version: primary.version, key_age_days: age, rotation_days: deps.rotationDays };
         if (deps.rotationDays <= 0) return bad('Scheduled tenant key rotation is turned off.', figures);
         if (age > deps.rotationDays + ROTATION_SLACK_DAYS) return bad(`The tenant key is ${age} days old, past the ${deps.rotationDays}-day rotation period.`, figures);
@@ -105,11 +107,11 @@ export function apiKeyAgeCheck(deps: { transactor: AppTransactor }): OrgCheck {
     passingNoun: 'with active API keys have none older than 90 days',
     evaluate: (tenantId, now) =>
       deps.transactor.withTenant(tenantId, async (tx) => {
-        const active = await tx.selectFrom('api_keys').select(['created_at']).where('tenant_id', '=', tenantId).where('revoked_at', 'is', null).where('expires_at', '>', now).execute();
+        const active = await activeKeyCreationTimes(tx, tenantId, now);
         if (active.length === 0) return absent('This organization has no active API keys.', { active_keys: 0 });
         const limit = now.getTime() - API_KEY_ROTATION_DAYS * DAY;
-        const old = active.filter((k) => k.created_at.getTime() <= limit).length;
-        const oldest = days(now.getTime() - Math.min(...active.map((k) => k.created_at.getTime())));
+        const old = active.filter((createdAt) => createdAt.getTime() <= limit).length;
+        const oldest = days(now.getTime() - Math.min(...active.map((createdAt) => createdAt.getTime())));
         const figures = { active_keys: active.length, older_than_90_days: old, oldest_key_age_days: oldest };
         if (old > 0) return bad(`${old} of ${active.length} active API keys are older than ${API_KEY_ROTATION_DAYS} days and due for rotation.`, figures);
         return ok(`All ${active.length} active API keys are younger than ${API_KEY_ROTATION_DAYS} days (oldest ${oldest} days).`, figures);
@@ -129,8 +131,10 @@ export function accessReviewAgeCheck(deps: { transactor: AppTransactor }): OrgCh
     passingNoun: 'had an access review in the last 90 days',
     evaluate: (tenantId, now) =>
       deps.transactor.withTenant(tenantId, async (tx) => {
-        const last = await tx.selectFrom('audit_events').select('occurred_at').where('tenant_id', '=', tenantId).where('action', '=', 'access.reviewed').orderBy('seq', 'desc').limit(1).executeTakeFirst();
-        const org = await tx.selectFrom('organizations').select('created_at').where('id', '=', tenantId).executeTakeFirst();
+        const newest = await auditReads.newestOf(tx, tenantId, 'access.reviewed');
+        const last = newest === undefined ? undefined : { occurred_at: newest.occurredAt };
+        const summary = await tenancy.organizationSummary(tx, tenantId);
+        const org = summary === undefined ? undefined : { created_at: summary.createdAt };
         const due = now.getTime() - ACCESS_REVIEW_DUE_DAYS * DAY;
         if (last === undefined) {
           if (org !== undefined && org.created_at.getTime() > due) return absent(`No access review yet; the first is due ${ACCESS_REVIEW_DUE_DAYS} days after the organization was created.`, { last_review_age_days: null });
@@ -173,17 +177,15 @@ export function auditRetentionCheck(deps: { transactor: AppTransactor; defaultDa
     passingNoun: 'keep no audit entry past their retention period',
     evaluate: (tenantId, now) =>
       deps.transactor.withTenant(tenantId, async (tx) => {
-        const setting = await tx.selectFrom('audit_settings').select('retention_days').where('tenant_id', '=', tenantId).executeTakeFirst();
-        const retention = setting?.retention_days ?? deps.defaultDays;
-        const head = await tx.selectFrom('audit_tree_heads').select(['first_seq', 'size']).where('tenant_id', '=', tenantId).executeTakeFirst();
-        if (head === undefined || Number(head.size) <= Number(head.first_seq)) return absent('The audit log holds no entries yet.', { retention_days: retention });
-        const firstSeq = Number(head.first_seq);
-        const oldest = await tx.selectFrom('audit_events').select('occurred_at').where('tenant_id', '=', tenantId).where('seq', '=', firstSeq).executeTakeFirst();
-        const oldestAge = oldest === undefined ? null : days(now.getTime() - oldest.occurred_at.getTime());
+        const retention = (await auditReads.retentionDaysSetting(tx, tenantId)) ?? deps.defaultDays;
+        const head = await auditReads.treeHead(tx, tenantId);
+        if (head === undefined || head.size <= head.firstSeq) return absent('The audit log holds no entries yet.', { retention_days: retention });
+        const firstSeq = head.firstSeq;
+        const oldest = await auditReads.occurredAt(tx, tenantId, firstSeq);
+        const oldestAge = oldest === undefined ? null : days(now.getTime() - oldest.getTime());
         const figures = { retention_days: retention, oldest_entry_age_days: oldestAge, first_seq: firstSeq };
         if (firstSeq > 0) {
-          const anchor = await tx.selectFrom('audit_checkpoints').select('size').where('tenant_id', '=', tenantId).where('kind', '=', 'retention').where('size', '=', firstSeq).executeTakeFirst();
-          if (anchor === undefined) return bad('The audit log was shortened without a signed retention checkpoint.', figures);
+          if (!(await auditReads.hasRetentionCheckpointAt(tx, tenantId, firstSeq))) return bad('The audit log was shortened without a signed retention checkpoint.', figures);
         }
         if (oldestAge === null) return bad('The first retained audit entry is missing.', figures);
         if (oldestAge > retention + PURGE_SLACK_DAYS) return bad(`The audit log keeps entries ${oldestAge} days old, past its ${retention}-day retention period.`, figures);
@@ -201,14 +203,8 @@ export function deletionGraceCheck(deps: { transactor: AppTransactor }): OrgChec
     passingNoun: 'have no deletion overdue',
     evaluate: (tenantId, now) =>
       deps.transactor.withTenant(tenantId, async (tx) => {
-        const overdue = await tx
-          .selectFrom('organization_deletions')
-          .select('purge_after')
-          .where('tenant_id', '=', tenantId)
-          .where('cancelled_at', 'is', null)
-          .where('purge_after', '<', new Date(now.getTime() - PURGE_SLACK_DAYS * DAY))
-          .execute();
-        if (overdue.length > 0) return bad('A scheduled deletion of this organization is past its grace period and was not carried out.', { overdue_deletions: overdue.length });
+        const overdue = await overdueOrganizationDeletions(tx, tenantId, new Date(now.getTime() - PURGE_SLACK_DAYS * DAY));
+        if (overdue > 0) return bad('A scheduled deletion of this organization is past its grace period and was not carried out.', { overdue_deletions: overdue });
         return ok('No deletion of this organization is past its grace period.', { overdue_deletions: 0 });
       }),
   };
@@ -242,7 +238,7 @@ export function encryptedColumnsCheck(deps: { transactor: AppTransactor }): OrgC
     passingNoun: 'hold only envelope-encrypted values in the sampled columns',
     evaluate: (tenantId) =>
       deps.transactor.withTenant(tenantId, async (tx) => {
-        const versions = new Set((await tx.selectFrom('tenant_keys').select('version').where('tenant_id', '=', tenantId).execute()).map((k) => k.version));
+        const { versions } = await tenantKeyVersions(tx, tenantId);
         let sampled = 0;
         let legacy = 0;
         const foreign: string[] = [];

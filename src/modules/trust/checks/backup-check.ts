@@ -2,6 +2,7 @@ import type { AppTransactor } from '../../../database.ts';
 import type { Clock } from '../../../platform/clock.ts';
 import { PLATFORM_TENANT_ID } from '../../audit/index.ts';
 import { fail, pass, type TrustCheck } from './trust-check.ts';
+import { auditReads } from '../../audit/index.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -20,12 +21,10 @@ interface Recorded {
 
 /** The newest successful event of `action` in the platform log, with its metadata. */
 async function newest(transactor: AppTransactor, action: string): Promise<Recorded | undefined> {
-  const row = await transactor.withTenant(PLATFORM_TENANT_ID, (tx) =>
-    tx.selectFrom('audit_events').select(['occurred_at', 'canonical']).where('tenant_id', '=', PLATFORM_TENANT_ID).where('action', '=', action).where('outcome', '=', 'success').orderBy('seq', 'desc').limit(1).executeTakeFirst(),
-  );
+  const row = await transactor.withTenant(PLATFORM_TENANT_ID, (tx) => auditReads.newestOf(tx, PLATFORM_TENANT_ID, action, { successOnly: true }));
   if (row === undefined) return undefined;
   const event = JSON.parse(Buffer.from(row.canonical).toString('utf8')) as { metadata?: Record<string, unknown> };
-  return { occurredAt: row.occurred_at, metadata: event.metadata ?? {} };
+  return { occurredAt: row.occurredAt, metadata: event.metadata ?? {} };
 }
 
 const hoursAgo = (now: Date, at: Date) => Math.floor((now.getTime() - at.getTime()) / HOUR);
