@@ -18,6 +18,7 @@ import { retentionPurge, retentionShow } from './cli/retention.ts';
 import { serve } from './cli/serve.ts';
 import { setupLink } from './cli/setup-link.ts';
 import { trustVerify } from './cli/trust.ts';
+import { incidentsList, incidentsShow } from './cli/incidents.ts';
 import { commandHelp, HELP } from './cli/usage.ts';
 import { ConfigError, loadConfig, readConfigFile } from './config/index.ts';
 import { createLogger } from './platform/log/logger.ts';
@@ -52,6 +53,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   'backup restore': backupRestore,
   'backup test-restore': backupTestRestore,
   'trust verify': trustVerify,
+  'incidents list': incidentsList,
+  'incidents show': incidentsShow,
 };
 
 /**
@@ -60,7 +63,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
  * empty database only), which need the server stopped.
  */
 const OPERATOR_COMMANDS: Readonly<Record<string, Command>> = Object.fromEntries(
-  ['setup-link', 'doctor', 'audit verify', 'audit prove', 'audit events', 'audit export', 'access review', 'members list', 'members remove', 'keys status', 'keys rotate', 'keys destroy', 'secrets list', 'secrets set', 'secrets get', 'secrets versions', 'secrets delete', 'retention show', 'retention purge', 'backup create', 'backup verify', 'backup test-restore'].map((name) => [name, COMMANDS[name] as Command]),
+  ['setup-link', 'doctor', 'audit verify', 'audit prove', 'audit events', 'audit export', 'access review', 'members list', 'members remove', 'keys status', 'keys rotate', 'keys destroy', 'secrets list', 'secrets set', 'secrets get', 'secrets versions', 'secrets delete', 'retention show', 'retention purge', 'backup create', 'backup verify', 'backup test-restore', 'incidents list', 'incidents show'].map((name) => [name, COMMANDS[name] as Command]),
 );
 
 /** Commands with subcommands (`keys rotate`, `backup verify` …). */

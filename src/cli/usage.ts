@@ -11,6 +11,8 @@ export const COMMAND_USAGE: readonly (readonly [name: string, description: strin
   ['audit events', 'The newest events of a log: --org <id> | --platform [--action <prefix>] [--limit <n>] [--json].'],
   ['audit export', 'Export a log with its checkpoints: --org <id> | --platform [--format jsonl|csv|ocsf] [--out <file>].'],
   ['access review', 'Who can do what in an organization, and stale grants: --org <id> [--format json|csv].'],
+  ['incidents list', 'Incidents, newest first, with phase, severity and overdue or warning clocks: [--open] [--json].'],
+  ['incidents show', 'One incident with its clocks (time left) and timeline: <incident-id> [--json].'],
   ['members list', "An organization's members with roles, second factors, last sign-in: --org <id> [--json]."],
   ['members remove', 'Remove a member (bindings and sessions end, their API keys are suspended; the last\nTenant Admin is refused): --org <id> --user <id>.'],
   ['keys status', 'Key provider, root and tenant key versions, rewrap progress [--json].'],

@@ -208,7 +208,7 @@ peerSuite('console access pages in a real browser (AC-1, AC-2, AC-4, AC-7, AUTH-
     const { page, done } = await openPage(viewer);
     await page.goto(`/console#/org/${org.orgId}/projects`);
     await page.locator('nav.tabs a').first().waitFor();
-    assert.deepEqual(await page.locator('nav.tabs a').allTextContents(), ['Settings', 'Projects', 'Members', 'Security policy', 'Data and deletion']);
+    assert.deepEqual(await page.locator('nav.tabs a').allTextContents(), ['Settings', 'Projects', 'Members', 'Security policy', 'Request access', 'Data and deletion']);
     const statuses = await page.evaluate(async ({ base, envPath }) => {
       const send = async (method: string, url: string, body?: unknown) => (await fetch(url, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })).status;
       return [

@@ -167,7 +167,7 @@ peerSuite('console administration and account pages in a real browser (AC-1, AUT
     await page.locator('.project h3', { hasText: 'Project console-viewer' }).waitFor();
     const tabs = await page.locator('nav.tabs a').allTextContents();
     // No Applications tab: a Viewer holds no applications.read (issue 17's permissions).
-    assert.deepEqual(tabs, ['Settings', 'Projects', 'Members', 'Security policy', 'Data and deletion']);
+    assert.deepEqual(tabs, ['Settings', 'Projects', 'Members', 'Security policy', 'Request access', 'Data and deletion']);
     assert.equal(await page.locator('#create-project, .create-env').count(), 0);
     await page.click('nav.tabs >> text=Members');
     await page.locator('#members').waitFor();

@@ -20,17 +20,19 @@ async function tenantTables(t: TestApp): Promise<{ table: string; column: string
 /**
  * Tenant A's rows in every table, read inside A's own context: the state nothing may change.
  * The audit inbox is left out: B's refused probes are recorded there as `authz.denied`, by design
- * (checked separately).
+ * (checked separately). So are the alert rules' counts of those denials (`security_alert_signals`)
+ * and the `authorization_denial_spike` alert they raise in A (IR-5): being probed is A's to know.
  */
 async function snapshot(t: TestApp, tenantId: string): Promise<string> {
-  const tables = (await tenantTables(t)).filter((x) => x.table !== 'audit_inbox');
+  const tables = (await tenantTables(t)).filter((x) => x.table !== 'audit_inbox' && x.table !== 'security_alert_signals');
   return t.transactor.withTenant(tenantId, async (tx) => {
     const parts: string[] = [];
     for (const { table } of tables) {
       const rows = await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by 1, 2`.execute(tx);
       // A binding's last use is written by access control's 30-second background flush of A's own
       // earlier requests, whenever it fires; it is not something B could cause.
-      const stable = rows.rows.map((row) => Object.fromEntries(Object.entries(row).filter(([column]) => column !== 'last_used_at')));
+      const kept = table === 'security_alerts' ? rows.rows.filter((row) => row['kind'] !== 'authorization_denial_spike') : rows.rows;
+      const stable = kept.map((row) => Object.fromEntries(Object.entries(row).filter(([column]) => column !== 'last_used_at')));
       parts.push(`${table}:${JSON.stringify(stable)}`);
     }
     return parts.join('\n');
@@ -90,6 +92,8 @@ export function crossTenantSuite(name: string, open: () => Promise<TestApp>): vo
       const added = inbox.map((row) => row.event as { action: string; actor: { id: string } }).filter((event) => event.actor.id === b.userId);
       assert.ok(added.length > 0, "B's probes were not recorded in A's audit log");
       assert.ok(added.every((event) => event.action === 'authz.denied'), 'B caused something other than authz.denied in A');
+      const counted = await t.transactor.withTenant(aId, (tx) => tx.selectFrom('security_alert_signals').select('count').where('kind', '=', 'authorization_denial_spike').execute());
+      assert.ok(counted.length > 0, "B's refused probes count towards A's authorization_denial_spike rule");
     });
 
     it("TEN-1: tenant B's listings, searches and exports never include tenant A's objects", async () => {
@@ -159,6 +163,7 @@ export function crossTenantSuite(name: string, open: () => Promise<TestApp>): vo
           tx.insertInto('access_requests').values({ tenant_id: aId, id: crypto.randomUUID(), requester_id: b.userId, principal_id: b.userId, operator: false, role: 'tenant_admin', project_id: null, environment_id: null, reason: 'forged request', duration_minutes: 60, break_glass: false, status: 'approved', decided_by: b.userId, decided_at: now, binding_id: null, expires_at: null, created_at: now }).execute(),
         security_alerts: (tx) =>
           tx.insertInto('security_alerts').values({ tenant_id: aId, id: crypto.randomUUID(), kind: 'break_glass', severity: 'low', summary: 'forged', actor_id: null, subject_type: null, subject_id: null, created_at: now, acknowledged_at: now, acknowledged_by: b.userId }).execute(),
+        security_alert_signals: (tx) => tx.insertInto('security_alert_signals').values({ tenant_id: aId, kind: 'lockouts', subject_type: 'organization', subject_id: aId, window_start: now, count: 99 }).execute(),
         organization_security_policies: (tx) =>
           tx.insertInto('organization_security_policies').values({ tenant_id: aId, mfa_required: false, allowed_mfa_methods: ['totp'], session_idle_minutes: null, session_absolute_hours: null, ip_allowlist: ['0.0.0.0/0'], updated_by: b.userId, updated_at: now }).execute(),
         organization_settings: (tx) => tx.insertInto('organization_settings').values({ tenant_id: aId, risky_writes: 'approval', updated_by: b.userId, updated_at: now }).execute(),
@@ -191,6 +196,9 @@ export function crossTenantSuite(name: string, open: () => Promise<TestApp>): vo
         sso_login_states: (tx) =>
           tx.insertInto('sso_login_states').values({ tenant_id: aId, connection_id: a.params['connectionId'] ?? '', state_hash: Buffer.alloc(32, 7), nonce: null, code_verifier: null, request_id: '_forged', return_to: null, created_at: now, expires_at: now, used_at: null }).execute(),
         sso_policies: (tx) => tx.insertInto('sso_policies').values({ tenant_id: aId, require_sso: true, break_glass_user_ids: [b.userId], updated_by: b.userId, updated_at: now }).execute(),
+        sso_group_role_rules: (tx) => tx.insertInto('sso_group_role_rules').values({ tenant_id: aId, connection_id: a.params['connectionId'] ?? '', id: crypto.randomUUID(), group_name: 'forged', role: 'tenant_admin', project_id: null, created_at: now }).execute(),
+        sso_setup_links: (tx) => tx.insertInto('sso_setup_links').values({ tenant_id: aId, id: crypto.randomUUID(), secret_mac: Buffer.alloc(32, 5), created_by: b.userId, created_at: now, expires_at: new Date(now.getTime() + 3_600_000), revoked_at: null, opened_at: null, session_digest: null, last_test_at: null, last_test_outcome: null }).execute(),
+        sso_group_bindings: (tx) => tx.insertInto('sso_group_bindings').values({ tenant_id: aId, connection_id: a.params['connectionId'] ?? '', user_id: b.userId, rule_id: crypto.randomUUID(), binding_id: crypto.randomUUID(), created_at: now }).execute(),
         scim_directories: (tx) => tx.insertInto('scim_directories').values({ tenant_id: aId, id: crypto.randomUUID(), name: 'forged', default_role: 'tenant_admin', token_hash: Buffer.alloc(32, 5), token_issued_at: now, created_by: b.userId, created_at: now }).execute(),
         scim_group_roles: (tx) => tx.insertInto('scim_group_roles').values({ tenant_id: aId, directory_id: a.params['directoryId'] ?? '', id: crypto.randomUUID(), group_name: 'forged', role: 'tenant_admin', created_at: now }).execute(),
         scim_users: (tx) =>

@@ -125,6 +125,10 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
   // AUTH-4: a SAML connection, a claimed domain and a started sign-in (its state row).
   const connectionId = await created(t, cookie, `/api/v1/organizations/${orgId}/sso/connections`, { name: `IdP ${label}`, protocol: 'saml', default_role: 'viewer', saml: { metadata_xml: samlIdp(signingPair(`idp-${label}`)).metadata } });
   const domainId = await created(t, cookie, `/api/v1/organizations/${orgId}/sso/domains`, { domain: `${label}-${crypto.randomUUID().slice(0, 8)}.example.org`, connection_id: connectionId });
+  const ruleId = await created(t, cookie, `/api/v1/organizations/${orgId}/sso/connections/${connectionId}/group-roles`, { group_name: `Staff ${label}`, role: 'viewer' });
+  const setupLink = await t.inject({ method: 'POST', url: `/api/v1/organizations/${orgId}/sso/setup-links`, headers: { cookie }, payload: {} });
+  assert.equal(setupLink.statusCode, 201, setupLink.body);
+  const linkId = setupLink.json<{ link: { id: string } }>().link.id;
   const ssoPolicy = await t.inject({ method: 'PUT', url: `/api/v1/organizations/${orgId}/sso/policy`, headers: { cookie }, payload: { require_sso: false, break_glass_user_ids: [user.id] } });
   assert.equal(ssoPolicy.statusCode, 200, ssoPolicy.body);
   const ssoStart = await t.inject({ method: 'GET', url: `/sso/start?org=${orgId}&connection=${connectionId}` });
@@ -143,12 +147,14 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
     await tx.insertInto('scim_users').values({ tenant_id: orgId, directory_id: directoryId, id: scimUserId, user_id: user.id, user_name: email, external_id: null, active: true, display_name: null, given_name: null, family_name: null, emails: '[]' as never, applied_roles: [], created_at: now, updated_at: now }).execute();
     await tx.insertInto('scim_groups').values({ tenant_id: orgId, directory_id: directoryId, id: scimGroupId, display_name: `Group ${label}`, external_id: null, created_at: now, updated_at: now }).execute();
     await tx.insertInto('scim_group_members').values({ tenant_id: orgId, group_id: scimGroupId, scim_user_id: scimUserId }).execute();
+    // The record of a binding an SSO group rule made (a sign-in would write it; the fixture has no verified domain).
+    await tx.insertInto('sso_group_bindings').values({ tenant_id: orgId, connection_id: connectionId, user_id: user.id, rule_id: ruleId, binding_id: crypto.randomUUID(), created_at: now }).execute();
   });
   // IR-3: an incident notice to A's administrators (the incident is platform-level; what A was told is A's).
   const incidentForNotice = await created(t, operator, '/api/v1/platform/incidents', { title: `Incident ${label}`, severity: 'high', affected_organizations: [orgId] });
   const notice = await t.inject({ method: 'POST', url: `/api/v1/platform/incidents/${incidentForNotice}/notices`, headers: { cookie: operator }, payload: { template: 'initial' } });
   assert.equal(notice.statusCode, 201, notice.body);
-  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID(), applicationId, connectionId, domainId,
+  return { label, userId: user.id, cookie, params: { userId: user.id, orgId, projectId, environmentId, destinationId, roleId, serviceAccountId, bindingId, requestId, alertId, approvalId, keyId, clientId, secretName, invitationId, passkeyId, entryId: crypto.randomUUID(), applicationId, connectionId, domainId, ruleId, linkId,
     resourceServerId,
     // Platform-level records (incidents, disclosure reports) belong to no tenant: an unknown id is enough for routes that must refuse bad input first.
     incidentId: crypto.randomUUID(), clockId: crypto.randomUUID(), reportId: crypto.randomUUID(), componentId: crypto.randomUUID(),
@@ -156,8 +162,13 @@ export async function seedTenant(t: TestApp, label: string): Promise<TenantFixtu
     directoryId, mappingId,
     // Subscriptions (platform-level): an unknown published item.
     itemId: crypto.randomUUID(),
+    // Alert rules (platform-level): a rule's kind.
+    kind: 'lockouts',
     // Status page maintenance (platform-level): an unknown window.
-    maintenanceId: crypto.randomUUID() } };
+    maintenanceId: crypto.randomUUID(),
+    // Incident review actions and status checks (platform-level): unknown ids; a notice template kind
+    // (one no tenant B response contains: the suite looks for every value of A in B's answers).
+    actionId: crypto.randomUUID(), checkId: crypto.randomUUID(), template: 'breach' } };
 }
 
 /** A private_key_jwt OAuth client that has used one assertion (so the jti replay table has a row too). */

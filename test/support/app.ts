@@ -12,6 +12,7 @@ import { createPasswordHasher, createRowIntegrity, insertUser, type PasswordHash
 import { systemClock, type Clock } from '../../src/platform/clock.ts';
 import { systemRandom, uuidv7 } from '../../src/platform/crypto/random.ts';
 import { createContextSigner, createTransactor } from '../../src/platform/db/index.ts';
+import type { KeyProvider } from '../../src/platform/crypto/key-provider.ts';
 import { loadTlsPair } from '../../src/platform/http/tls.ts';
 import { createLogger } from '../../src/platform/log/logger.ts';
 import { openTestDatabase, TEST_KEYRING, type TestDatabase, type TestDbKind } from './databases.ts';
@@ -54,6 +55,8 @@ export async function createTestApp(
     mailRetryDelaysMs?: readonly number[];
     /** Prefix of the app's Redis keys (default: PARAPET_REDIS_PREFIX in `env`, else this test process's own). */
     redisKeyPrefix?: string;
+    /** The root key provider (default: the local provider over the test keyring). */
+    keyProvider?: KeyProvider;
   } = {},
 ): Promise<TestApp> {
   const logs: string[] = [];
@@ -75,7 +78,7 @@ export async function createTestApp(
   const clock = options.clock ?? systemClock;
   // With PARAPET_TLS_CERT_FILE/KEY_FILE in `env`, the app speaks HTTPS once it listens (as in start.ts).
   const tls = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? loadTlsPair({ certFile: config.tlsCertFile, keyFile: config.tlsKeyFile }) : undefined;
-  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom, keyring: TEST_KEYRING, ...redisPrefixOf(options), ...(tls === undefined ? {} : { tls }), ...(options.mailRetryDelaysMs === undefined ? {} : { mailRetryDelaysMs: options.mailRetryDelaysMs }) });
+  const app = await buildApp({ config, logger, db: database.db, transactor, hasher, clock, random: systemRandom, keyring: TEST_KEYRING, ...redisPrefixOf(options), ...(tls === undefined ? {} : { tls }), ...(options.mailRetryDelaysMs === undefined ? {} : { mailRetryDelaysMs: options.mailRetryDelaysMs }), ...(options.keyProvider === undefined ? {} : { keyProvider: options.keyProvider }) });
   return {
     app,
     config,

@@ -57,6 +57,8 @@ const Alert = Strict({
   created_at: Timestamp,
   acknowledged_at: Nullable(Timestamp),
   acknowledged_by: Nullable(Uuid),
+  occurrences: Type.Integer({ description: "Signals of the alert's rule about its subject within its window (deduplication, IR-5)" }),
+  last_seen_at: Nullable(Timestamp),
 });
 const AlertQuery = Type.Object({ ...PageQuery.properties, status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('acknowledged')])) }, { additionalProperties: false });
 const AlertParams = Strict({ orgId: Uuid, alertId: Uuid });
@@ -75,6 +77,8 @@ function toAlert(row: SecurityAlertRow) {
     created_at: row.created_at.toISOString(),
     acknowledged_at: iso(row.acknowledged_at),
     acknowledged_by: row.acknowledged_by,
+    occurrences: row.occurrences,
+    last_seen_at: iso(row.last_seen_at),
   };
 }
 

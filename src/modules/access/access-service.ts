@@ -271,6 +271,24 @@ export function createAccessService(deps: { transactor: AppTransactor; clock: Cl
       return rows.map((row) => row.id);
     },
 
+    /** Inside the caller's transaction: the ids of the live bindings of `principalId` (MAC checked). */
+    bindingIdsOf: async (tx: Tx, tenantId: string, principalId: string): Promise<Set<string>> => new Set((await store.bindingsOfPrincipal(tx, access.integrity, tenantId, principalId)).map((row) => row.id)),
+
+    /**
+     * Inside the caller's transaction: ends the bindings `ids` of `principalId` (those still there)
+     * and returns the ids ended, refusing (`conflict`) if that would leave the organization without
+     * a Tenant Admin. For a system that made the bindings itself (SSO group rules) and now withdraws them.
+     */
+    endBindings: async (tx: Tx, tenantId: string, principalId: string, ids: readonly string[]): Promise<string[]> => {
+      const wanted = new Set(ids);
+      const rows = (await store.bindingsOfPrincipal(tx, access.integrity, tenantId, principalId)).filter((row) => wanted.has(row.id));
+      if (rows.length === 0) return [];
+      await assertKeepsAnAdmin(tx, tenantId, new Set(rows.map((row) => row.id)));
+      await tx.deleteFrom('role_bindings').where('tenant_id', '=', tenantId).where('principal_id', '=', principalId).where('id', 'in', rows.map((row) => row.id)).execute();
+      await access.changed(tx, tenantId);
+      return rows.map((row) => row.id);
+    },
+
     /** The access review (AC-5); recorded in the organization's audit log as evidence that it was run. */
     accessReview: async (ctx: Caller, tenantId: string, format: 'json' | 'csv') => {
       await access.flushUses();

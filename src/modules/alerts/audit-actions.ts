@@ -4,6 +4,7 @@ import { defineAuditActions } from '../audit/index.ts';
 export const ALERTS_AUDIT_ACTIONS = defineAuditActions({
   'security_alert.raised': "A security alert was raised for the organization's administrators.",
   'security_alert.acknowledged': 'A security alert was acknowledged.',
+  'security_alert.rule_changed': 'A platform administrator changed a security-alert rule (enabled, threshold, window, severity) or returned it to its default.',
 });
 
 declare module '../audit/index.ts' {

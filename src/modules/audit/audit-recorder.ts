@@ -22,7 +22,16 @@ export interface AuditRecorder {
    * reveal membership elsewhere) goes to the platform copy alone.
    */
   recordForUser(tx: Tx, userId: string | null, inputs: readonly UserAuditEventInput[]): Promise<void>;
+  /**
+   * Calls `observer` with each event of `action` recorded from now on, in the recording
+   * transaction, after the event's insert (`recordForUser`: once, for the platform copy). Modules
+   * that act on what is recorded (the alerts module's rules, IR-5) subscribe at creation.
+   */
+  observe(action: AuditEventInput['action'], observer: AuditObserver): void;
 }
+
+/** Told of a recorded event inside its transaction; a throw fails the recording transaction. */
+export type AuditObserver = (tx: Tx, tenantId: string, input: AuditEventInput) => Promise<void>;
 
 /** An event about a user's account; `platformMetadata` stays out of the organizations' copies. */
 export interface UserAuditEventInput extends AuditEventInput {
@@ -51,6 +60,11 @@ export function createAuditRecorder(deps: {
         metadata: input.metadata ?? {},
       };
   }
+  const observers = new Map<string, AuditObserver[]>();
+  async function notify(tx: Tx, tenantId: string, inputs: readonly AuditEventInput[]): Promise<void> {
+    if (observers.size === 0) return;
+    for (const input of inputs) for (const observer of observers.get(input.action) ?? []) await observer(tx, tenantId, input);
+  }
   function idsRandom(count: number): Random {
     // The ids' random bits in one read, not one per event.
     const bytes = deps.random(16 * count);
@@ -58,10 +72,14 @@ export function createAuditRecorder(deps: {
     return (n) => bytes.subarray(offset, (offset += n));
   }
   return {
+    observe: (action, observer) => {
+      observers.set(action, [...(observers.get(action) ?? []), observer]);
+    },
     record: async (tx, tenantId, input) => {
       const event = pending(tenantId, input);
       await tx.insertInto('audit_inbox').values({ tenant_id: tenantId, id: event.id, event: JSON.stringify(event) }).execute();
       deps.onRecorded?.(tx);
+      await notify(tx, tenantId, [input]);
       return event.id;
     },
     recordMany: async (tx, tenantId, inputs) => {
@@ -73,6 +91,7 @@ export function createAuditRecorder(deps: {
       // WITH CHECK applies to every row inserted, as with VALUES.
       await sql`insert into audit_inbox (tenant_id, id, event) select ${tenantId}::uuid, (e->>'id')::uuid, e from jsonb_array_elements(${JSON.stringify(events)}::jsonb) as e`.execute(tx);
       deps.onRecorded?.(tx);
+      await notify(tx, tenantId, inputs);
     },
     recordForUser: async (tx, userId, inputs) => {
       if (inputs.length === 0) return;
@@ -87,6 +106,7 @@ export function createAuditRecorder(deps: {
       // our making); the copies' ids and tenant ids are set by the function, migration 0024.
       await sql`select parapet_audit_record_for_member(${userId}::uuid, ${JSON.stringify(platform)}::jsonb, ${JSON.stringify(shared)}::jsonb)`.execute(tx);
       deps.onRecorded?.(tx);
+      await notify(tx, PLATFORM_TENANT_ID, inputs);
     },
   };
 }

@@ -9,7 +9,7 @@ export {
   type AuditSource,
   type AuditTarget,
 } from './audit-event.ts';
-export { createAuditRecorder, type AuditRecorder, type UserAuditEventInput } from './audit-recorder.ts';
+export { createAuditRecorder, type AuditObserver, type AuditRecorder, type UserAuditEventInput } from './audit-recorder.ts';
 export { createAuditSigner, originsFor, type AuditSigner } from './audit-signer.ts';
 export { loadLogIdentity, urlKeyName, LogIdentityError, type LogIdentity } from './log-identity.ts';
 export { createAuditService, type AuditService } from './audit-service.ts';

@@ -16,7 +16,8 @@ export const CONSOLE_ASSETS = [
   'setup.js', 'login.js', 'enrol.js', 'steps.js', 'api.js', 'webauthn.js', 'console.js', 'console.css', 'account-link.js',
   'dom.js', 'org.js', 'members.js', 'api-keys.js', 'policy.js', 'audit-log.js', 'account.js', 'platform.js',
   'applications.js', 'roles.js', 'service-accounts.js', 'approvals.js', 'environment-picker.js', 'secrets.js',
-  'sso.js', 'audit-proof.js', 'lifecycle.js', 'access-review.js', 'disclosure.js', 'audit-destinations.js',
+  'sso.js', 'audit-proof.js', 'lifecycle.js', 'access-review.js', 'disclosure.js', 'audit-destinations.js', 'incidents.js',
+  'directories.js', 'access-requests.js', 'bindings.js',
 ] as const;
 
 function load(file: string): { body: Buffer; type: string } {

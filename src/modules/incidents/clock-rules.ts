@@ -52,7 +52,11 @@ export const CLOCK_SOURCES: Readonly<Record<ClockName, string>> = Object.freeze(
   cert_in: 'India CERT-In Directions (28 April 2022) under IT Act s. 70B(6): report within 6 hours of noticing',
   customer_breach_notice: 'Customer contracts (DPA): affected customers told within the configured window (PARAPET_INCIDENT_CUSTOMER_BREACH_HOURS)',
   post_incident_report: 'Post-incident review published within 14 days of resolution',
+  status_page_update: 'Status page policy: a public update within 15 minutes of a customer-visible change (title, severity, phase, affected components)',
 });
+
+/** A customer-visible change is explained on the status page within 15 minutes (IR-4). */
+export const STATUS_PAGE_UPDATE_MS = 15 * 60_000;
 
 /** A clock warns when a quarter of its length is left, at most 24 hours before it is due. */
 export function warnLeadMs(startedAt: Date, dueAt: Date): number {

@@ -10,6 +10,12 @@ export const INCIDENTS_ERRORS = defineErrors({
   no_affected_organizations: { status: 409, title: 'The incident lists no affected organization to notify' },
   not_a_breach: { status: 409, title: 'The incident is not marked a personal-data breach' },
   invalid_maintenance_window: { status: 400, title: 'The maintenance window is not valid' },
+  review_published: { status: 409, title: 'The post-incident review is published and can no longer change' },
+  review_incomplete: { status: 409, title: 'The post-incident review needs a summary and a root cause before it is published' },
+  incident_open: { status: 409, title: 'The incident is not resolved yet' },
+  unknown_placeholder: { status: 400, title: 'The template uses a placeholder that does not exist' },
+  probe_not_available: { status: 400, title: 'This deployment has nothing for that probe to check' },
+  check_address_not_allowed: { status: 400, title: 'The check\u2019s address is not allowed (private, loopback or reserved)' },
 });
 
 declare module '../../platform/http/errors.ts' {

@@ -9,7 +9,10 @@ import type { SecurityAlerts } from '../alerts/index.ts';
 import { sql } from 'kysely';
 import { mailDeliveryStatuses, type Mailer } from '../../platform/mail/index.ts';
 import { DeliveryError, postWebhook, retryDelayMs, signWebhook, type AddressGuard } from '../audit-streaming/index.ts';
-import { BREACH_CLOCKS, CLOCK_SOURCES, dueAfter, POST_INCIDENT_REPORT, severityRules, stateOf, warnAt } from './clock-rules.ts';
+import { addDuration, type BusinessCalendar } from '../../platform/deadlines/index.ts';
+import { BREACH_CLOCKS, CLOCK_SOURCES, dueAfter, POST_INCIDENT_REPORT, severityRules, stateOf, STATUS_PAGE_UPDATE_MS, warnAt } from './clock-rules.ts';
+import { requireCommander, requireCommunications } from './incident-roles.ts';
+import { loadNoticeTemplates } from './notice-template-store.ts';
 import type { ClockName, ComponentStatus, EntryKind, EscalationKind, IncidentClocksTable, IncidentEntriesTable, IncidentEscalationsTable, IncidentNoticesTable, IncidentsTable, NoticeTemplate, Phase, Severity, StatusComponentsTable, StatusMaintenancesTable } from './incidents-tables.ts';
 import { renderNotice } from './notice-templates.ts';
 import type { BreachRegime, SeverityLevel } from './options.ts';
@@ -37,6 +40,8 @@ export interface IncidentsDeps {
   readonly mail?: Pick<Mailer, 'prepare' | 'send'>;
   /** The addresses of an organization's administrators (Tenant Admin over all of it): the members module. */
   readonly organizationAdmins?: (tenantId: string) => Promise<readonly string[]>;
+  /** The policy clocks counted in working hours, and the calendar they count on; default: none. */
+  readonly businessHours?: { readonly clocks: readonly ClockName[]; readonly calendar: BusinessCalendar } | undefined;
 }
 
 export interface EscalationTargets {
@@ -152,6 +157,11 @@ export function createIncidents(deps: IncidentsDeps) {
     await tx.insertInto('incident_clocks').values(row).execute();
     return row;
   };
+  /** A policy clock's deadline: elapsed time, or working hours when configured for that clock. */
+  const dueFor = (name: ClockName, start: Date, ms: number): Date => {
+    const bh = deps.businessHours;
+    return bh !== undefined && bh.clocks.includes(name) ? addDuration(start, { businessHours: ms / 3_600_000 }, bh.calendar) : new Date(start.getTime() + ms);
+  };
   const meetOpen = (tx: Tx, incidentId: string, names: readonly ClockName[], by: string, at: Date) =>
     tx.updateTable('incident_clocks').set({ met_at: at, met_by: by }).where('incident_id', '=', incidentId).where('clock', 'in', [...names]).where('met_at', 'is', null).execute();
   const addEntry = async (tx: Tx, incidentId: string, kind: EntryKind, body: string, authorId: string | null) => {
@@ -170,20 +180,6 @@ export function createIncidents(deps: IncidentsDeps) {
     if (found.length !== new Set(ids).size) throw new AppError('unknown_component');
   };
   const userOf = (ctx: AuditContext) => (ctx.userId === '' ? null : ctx.userId);
-
-  /**
-   * Roles (IR-1): once an incident has a commander, only the commander decides (phase, severity,
-   * title, components, breach, clocks, resolution); once it has a communications lead (or a
-   * commander), only they speak for it (public updates, notices to organizations). Anyone may still
-   * take a role over, which is recorded on the timeline and in the audit log.
-   */
-  const requireCommander = (incident: IncidentsTable, ctx: AuditContext) => {
-    if (incident.commander_id !== null && incident.commander_id !== ctx.userId) throw new AppError('incident_role_required', { detail: 'Only the incident commander can do this; take the role first.' });
-  };
-  const requireCommunications = (incident: IncidentsTable, ctx: AuditContext) => {
-    const speakers = [incident.communications_id, incident.commander_id].filter((x): x is string => x !== null);
-    if (speakers.length > 0 && !speakers.includes(ctx.userId)) throw new AppError('incident_role_required', { detail: 'Only the communications lead or the commander can speak for this incident; take the role first.' });
-  };
 
   /** Claims escalations for `claimed` clocks in the claim's transaction: one outbox row per channel and target. */
   const queueEscalations = async (tx: Tx, kind: EscalationKind, claimed: readonly { id: string; incident_id: string; clock: string }[], now: Date) => {
@@ -226,7 +222,7 @@ export function createIncidents(deps: IncidentsDeps) {
         await tx.insertInto('incidents').values(incident).execute();
         const rule = rules.get(input.severity);
         // IR-2: the first customer notice is due a fixed time after detection.
-        if (rule !== undefined) await startClock(tx, incident.id, 'first_notice', detectedAt, new Date(detectedAt.getTime() + rule.firstNoticeMs));
+        if (rule !== undefined) await startClock(tx, incident.id, 'first_notice', detectedAt, dueFor('first_notice', detectedAt, rule.firstNoticeMs));
         await record(tx, ctx, 'incident.opened', incident.id, { severity: input.severity, commander: incident.commander_id, communications: incident.communications_id });
         await deps.publish?.(tx, { event: 'incident.opened', title: incident.title, body: `New incident, severity ${incident.severity}. We are investigating.`, components: incident.affected_components, sourceId: incident.id }, ctx);
       });
@@ -261,8 +257,14 @@ export function createIncidents(deps: IncidentsDeps) {
         await addEntry(tx, id, 'change', changes.join('; '), userOf(ctx));
         if (set.resolved_at !== undefined) {
           // Nothing more is owed to customers once resolved; the post-incident report is now due.
-          await meetOpen(tx, id, ['first_notice', 'update'], 'resolved', now);
+          await meetOpen(tx, id, ['first_notice', 'update', 'status_page_update'], 'resolved', now);
           await startClock(tx, id, 'post_incident_report', now, dueAfter(now, POST_INCIDENT_REPORT));
+        }
+        const visible = set.title !== undefined || set.severity !== undefined || set.phase !== undefined || set.affected_components !== undefined;
+        if (visible && set.resolved_at === undefined) {
+          // IR-4: a customer-visible change is explained on the status page within 15 minutes; one clock at a time.
+          const running = await tx.selectFrom('incident_clocks').select('id').where('incident_id', '=', id).where('clock', '=', 'status_page_update').where('met_at', 'is', null).executeTakeFirst();
+          if (running === undefined) await startClock(tx, id, 'status_page_update', now, dueFor('status_page_update', now, STATUS_PAGE_UPDATE_MS));
         }
         await record(tx, ctx, 'incident.changed', id, { changes: changes.join('; ') });
         if (set.resolved_at !== undefined) await deps.publish?.(tx, { event: 'incident.resolved', title: `Resolved: ${set.title ?? before.title}`, body: 'This incident is resolved.', components: set.affected_components ?? before.affected_components, sourceId: id }, ctx);
@@ -277,9 +279,9 @@ export function createIncidents(deps: IncidentsDeps) {
         const entry = await addEntry(tx, id, input.kind, input.body, userOf(ctx));
         if (input.kind === 'public_update' && incident.resolved_at === null) {
           // IR-2: a public update meets the open notice clock and starts the next one.
-          await meetOpen(tx, id, ['first_notice', 'update'], `update:${entry.id}`, entry.created_at);
+          await meetOpen(tx, id, ['first_notice', 'update', 'status_page_update'], `update:${entry.id}`, entry.created_at);
           const rule = rules.get(incident.severity);
-          if (rule !== undefined) await startClock(tx, id, 'update', entry.created_at, new Date(entry.created_at.getTime() + rule.updateEveryMs));
+          if (rule !== undefined) await startClock(tx, id, 'update', entry.created_at, dueFor('update', entry.created_at, rule.updateEveryMs));
         }
         await record(tx, ctx, 'incident.entry_added', id, { kind: input.kind, entryId: entry.id });
         if (input.kind === 'public_update') await deps.publish?.(tx, { event: 'incident.updated', title: `Update: ${incident.title}`, body: input.body, components: incident.affected_components, sourceId: id }, ctx);
@@ -337,8 +339,9 @@ export function createIncidents(deps: IncidentsDeps) {
       if (input.template === 'breach' && !incident.personal_data_breach) throw new AppError('not_a_breach');
       const now = clock.now();
       const sent: { organization: string; notice: string; recipients: number }[] = [];
+      const custom = await inPlatform((tx) => loadNoticeTemplates(tx));
       for (const org of incident.affected_organizations) {
-        const rendered = renderNotice(input.template, { organizationId: org, title: incident.title, severity: incident.severity, detectedAt: incident.detected_at, awareAt: incident.aware_at, resolvedAt: incident.resolved_at, message: input.message });
+        const rendered = renderNotice(input.template, { organizationId: org, title: incident.title, severity: incident.severity, detectedAt: incident.detected_at, awareAt: incident.aware_at, resolvedAt: incident.resolved_at, message: input.message }, custom.get(input.template));
         const prepared = (await admins(org)).map((to) => mail.prepare(to, { kind: 'incident_notice', organization: org, subject: rendered.subject, paragraphs: rendered.paragraphs }));
         const notice: IncidentNoticesTable = { tenant_id: org, id: uuidv7(clock, random), incident_id: id, template: input.template, subject: rendered.subject, body: rendered.paragraphs.join('\n\n'), mail_ids: prepared.map((p) => p.id), sent_at: now };
         try {
@@ -471,14 +474,14 @@ export function createIncidents(deps: IncidentsDeps) {
         let row: StatusComponentsTable | undefined;
         let changed = true;
         if (input.id === undefined) {
-          row = { id: uuidv7(clock, random), name: input.name, description: input.description, status: input.status, position: input.position, group_name: input.group ?? '', created_at: now, updated_at: now };
+          row = { id: uuidv7(clock, random), name: input.name, description: input.description, status: input.status, position: input.position, group_name: input.group ?? '', set_by: 'operator', created_at: now, updated_at: now };
           const inserted = await tx.insertInto('status_components').values(row).onConflict((oc) => oc.doNothing()).returning('id').executeTakeFirst();
           if (inserted === undefined) throw new AppError('conflict', { detail: 'A component with this name exists.' });
         } else {
           const before = await tx.selectFrom('status_components').select('status').where('id', '=', input.id).forUpdate().executeTakeFirst();
           if (before === undefined) throw new AppError('not_found');
           changed = before.status !== input.status;
-          const updated = await tx.updateTable('status_components').set({ name: input.name, description: input.description, status: input.status, position: input.position, group_name: input.group ?? '', updated_at: now }).where('id', '=', input.id).returning('id').executeTakeFirst();
+          const updated = await tx.updateTable('status_components').set({ name: input.name, description: input.description, status: input.status, position: input.position, group_name: input.group ?? '', set_by: 'operator', updated_at: now }).where('id', '=', input.id).returning('id').executeTakeFirst();
           if (updated === undefined) throw new AppError('not_found');
         }
         const componentId = row?.id ?? input.id ?? '';

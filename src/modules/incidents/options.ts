@@ -1,4 +1,5 @@
-import { cidrList, defineOption, integer, list, optional, optionalHttpUrl, OptionError } from '../../config/options.ts';
+import { asString, cidrList, defineOption, integer, list, optional, optionalHttpUrl, OptionError } from '../../config/options.ts';
+import { assertTimeZone } from '../../platform/deadlines/index.ts';
 
 /** One configured severity level and its customer-notice clocks (none: no notice is owed). */
 export interface SeverityLevel {
@@ -27,7 +28,62 @@ declare module '../../config/options.ts' {
     readonly incidentEscalationWebhookSecret: string | undefined;
     readonly incidentEscalationWebhookAllowedNetworks: readonly string[];
     readonly incidentEscalationWebhookCaFile: string | undefined;
+    /** incidents: the policy clocks counted in working hours instead of elapsed time. */
+    readonly incidentBusinessHoursClocks: readonly BusinessHoursClock[];
+    /** incidents: the working days, hours, time zone and holidays of those clocks. */
+    readonly incidentWorkingDays: readonly number[];
+    readonly incidentWorkingHours: { readonly startMinute: number; readonly endMinute: number };
+    readonly incidentTimeZone: string;
+    readonly incidentHolidays: readonly string[];
+    /** incidents: private networks operator-defined status checks may reach (the audit streams' address guard). */
+    readonly statusCheckAllowedNetworks: readonly string[];
+    readonly statusCheckCaFile: string | undefined;
   }
+}
+
+/**
+ * The clocks that may count working hours: the customer-notice policy's own. The regulatory
+ * clocks run in elapsed time by law (GDPR Art. 33 "72 hours", NIS2 "24 hours"), so they cannot.
+ */
+export type BusinessHoursClock = 'first_notice' | 'update' | 'status_page_update';
+export const BUSINESS_HOURS_CLOCKS: readonly BusinessHoursClock[] = ['first_notice', 'update', 'status_page_update'];
+
+function businessHoursClocks(raw: unknown): readonly BusinessHoursClock[] {
+  const names = list(raw);
+  for (const name of names) if (!(BUSINESS_HOURS_CLOCKS as readonly string[]).includes(name)) throw new OptionError(`expected a comma-separated list of ${BUSINESS_HOURS_CLOCKS.join(', ')} (regulatory clocks run in elapsed time)`);
+  return [...new Set(names)] as BusinessHoursClock[];
+}
+
+function workingDays(raw: unknown): readonly number[] {
+  const days = list(raw).map((d) => (/^[0-6]$/.test(d) ? Number(d) : Number.NaN));
+  if (days.length === 0 || days.some((d) => Number.isNaN(d))) throw new OptionError('expected days of the week, 0 = Sunday … 6 = Saturday, comma-separated');
+  return [...new Set(days)].sort();
+}
+
+/** `HH:MM-HH:MM`, local time; the end may be 24:00. */
+export function parseWorkingHours(raw: unknown): { readonly startMinute: number; readonly endMinute: number } {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/.exec(asString(raw).trim());
+  const start = m === null ? Number.NaN : Number(m[1]) * 60 + Number(m[2]);
+  const end = m === null ? Number.NaN : Number(m[3]) * 60 + Number(m[4]);
+  if (!(start < end && end <= 1440)) throw new OptionError('expected HH:MM-HH:MM, the start before the end, e.g. 09:00-17:00');
+  return { startMinute: start, endMinute: end };
+}
+
+function timeZone(raw: unknown): string {
+  const text = asString(raw).trim();
+  try {
+    assertTimeZone(text);
+  } catch {
+    throw new OptionError('expected an IANA time zone, e.g. Europe/Berlin');
+  }
+  return text;
+}
+
+function holidays(raw: unknown): readonly string[] {
+  const days = list(raw);
+  for (const day of days) if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) !== day) throw new OptionError('expected calendar days, YYYY-MM-DD, comma-separated');
+  if (days.length > 400) throw new OptionError('at most 400 holidays');
+  return [...new Set(days)];
 }
 
 export const DEFAULT_SEVERITIES = 'critical:1h/2h,high:4h/6h,medium:24h/24h,low';
@@ -112,6 +168,41 @@ export const INCIDENTS_OPTIONS = [
   defineOption({
     key: 'incidentEscalationWebhookCaFile', env: 'PARAPET_INCIDENT_ESCALATION_WEBHOOK_CA_FILE', defaultText: '(unset: the system CA store)',
     description: 'A PEM file of CA certificates trusted for the escalation webhook instead of the system store.',
+    parse: optional, derive: () => undefined,
+  }),
+  defineOption({
+    key: 'incidentBusinessHoursClocks', env: 'PARAPET_INCIDENT_BUSINESS_HOURS_CLOCKS', defaultText: '(none: every clock runs in elapsed time)',
+    description: 'Customer-notice clocks counted in working hours (first_notice, update, status_page_update); regulatory clocks always run in elapsed time.',
+    parse: businessHoursClocks, derive: () => [],
+  }),
+  defineOption({
+    key: 'incidentWorkingDays', env: 'PARAPET_INCIDENT_WORKING_DAYS', defaultText: '1,2,3,4,5',
+    description: 'Working days of the business-hours clocks, 0 = Sunday … 6 = Saturday, in PARAPET_INCIDENT_TIME_ZONE.',
+    parse: workingDays, derive: () => [1, 2, 3, 4, 5],
+  }),
+  defineOption({
+    key: 'incidentWorkingHours', env: 'PARAPET_INCIDENT_WORKING_HOURS', defaultText: '09:00-17:00',
+    description: 'Working hours of the business-hours clocks (HH:MM-HH:MM, local time in PARAPET_INCIDENT_TIME_ZONE).',
+    parse: parseWorkingHours, derive: () => ({ startMinute: 540, endMinute: 1020 }),
+  }),
+  defineOption({
+    key: 'incidentTimeZone', env: 'PARAPET_INCIDENT_TIME_ZONE', defaultText: 'UTC',
+    description: 'The IANA time zone the business-hours clocks\' working days, hours and holidays are read in.',
+    parse: timeZone, derive: () => 'UTC',
+  }),
+  defineOption({
+    key: 'incidentHolidays', env: 'PARAPET_INCIDENT_HOLIDAYS', defaultText: '(none)',
+    description: 'Holidays (YYYY-MM-DD, comma-separated, local dates) on which the business-hours clocks do not run.',
+    parse: holidays, derive: () => [],
+  }),
+  defineOption({
+    key: 'statusCheckAllowedNetworks', env: 'PARAPET_STATUS_CHECK_ALLOWED_NETWORKS', defaultText: '(none)',
+    description: 'Private networks (comma-separated CIDRs) operator-defined status checks may reach; other private, loopback and metadata addresses are refused (the audit streams\' address guard).',
+    parse: cidrList, derive: () => [],
+  }),
+  defineOption({
+    key: 'statusCheckCaFile', env: 'PARAPET_STATUS_CHECK_CA_FILE', defaultText: '(unset: the system CA store)',
+    description: 'A PEM file of CA certificates trusted for operator-defined status checks instead of the system store.',
     parse: optional, derive: () => undefined,
   }),
 ] as const;

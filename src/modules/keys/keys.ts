@@ -10,6 +10,7 @@ import { createAwsKmsKeyProvider } from '../../platform/crypto/aws-kms-key-provi
 import { createFieldEncryption, type FieldEncryption } from './field-encryption.ts';
 import { createKeyMaintenance, type KeyMaintenance } from './key-maintenance.ts';
 import type { KeyProvider } from '../../platform/crypto/key-provider.ts';
+import { observedProvider, type ProviderErrorListener } from './observed-provider.ts';
 import type { Keyring } from '../../platform/crypto/keyring.ts';
 import { createLocalKeyProvider } from '../../platform/crypto/local-key-provider.ts';
 import type { Random } from '../../platform/crypto/random.ts';
@@ -47,10 +48,14 @@ export interface Keys {
    * database and drops them from memory. Idempotent.
    */
   destroy(tenantId: string, actor?: AuditActor): Promise<void>;
+  /** Calls `listener` on each failed call of the root key provider (IR-5: the alerts module's key_provider_error rule). */
+  onProviderError(listener: ProviderErrorListener): void;
 }
 
 export function createKeys(deps: { config: Config; transactor: AppTransactor; provider: KeyProvider; keyring: Keyring; clock: Clock; random: Random; audit: Pick<AuditRecorder, 'record'>; shredded?: ShredRegister }): Keys {
-  const { config, transactor, provider, clock, random } = deps;
+  const { config, transactor, clock, random } = deps;
+  const errorListeners: ProviderErrorListener[] = [];
+  const provider = observedProvider(deps.provider, errorListeners);
   const shredded = deps.shredded ?? createShredRegister();
   const cacheMaxAgeMs = config.keyCacheSeconds * 1000;
   const fields = createFieldEncryption({
@@ -81,7 +86,7 @@ export function createKeys(deps: { config: Config; transactor: AppTransactor; pr
     for (const { version } of versions) await maintenance.destroyTenantVersion(tenantId, version, actor);
     fields.evict(tenantId);
   };
-  return { provider, fields, maintenance, destroy };
+  return { provider, fields, maintenance, destroy, onProviderError: (listener) => { errorListeners.push(listener); } };
 }
 
 /** Runs key maintenance (rewrap, re-encrypt, retire, scheduled rotation) on one node at a time. */

@@ -1,3 +1,4 @@
+import { Counter } from 'prom-client';
 import { defineModule } from '../contract.ts';
 import { KEYS_AUDIT_ACTIONS } from './audit-actions.ts';
 import { createKeys, keyProviderFor, startKeyMaintenanceLoop, type Keys } from './keys.ts';
@@ -28,6 +29,9 @@ export const keysModule = defineModule({
       audit: audit.recorder,
       ...(ctx.options.shredRegister === undefined ? {} : { shredded: ctx.options.shredRegister }),
     });
+    // IR-5: failed calls of the root key provider, by operation (deploy/prometheus/parapet-alerts.yml alerts on them).
+    const providerErrors = new Counter({ name: 'parapet_key_provider_errors_total', help: 'Failed calls of the root key provider (local keyring or AWS KMS), by operation.', labelNames: ['operation'], registers: [ctx.metrics.registry] });
+    keys.onProviderError((operation) => { providerErrors.inc({ operation }); });
     return {
       api: keys,
       jobs: [{ name: 'key maintenance', start: () => startKeyMaintenanceLoop({ db: ctx.db, maintenance: keys.maintenance, logger: ctx.logger }) }],

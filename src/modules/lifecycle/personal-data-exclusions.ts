@@ -56,6 +56,7 @@ export const PERSONAL_DATA_EXCLUSIONS: Readonly<Record<string, string>> = {
   identity_operator_upgrade: 'operator accounts listed once when row MACs were introduced, MACed and removed at the next start; the status itself is in `users`',
   sso_policies: 'organization configuration (`updated_by`); the change is in the user’s `audit_events`',
   incidents: 'the platform’s incident record (`created_by`, a platform administrator); opening it is in the platform audit log',
+  security_alert_rules: 'the deployment’s alert-rule overrides (`updated_by`, a platform administrator); each change is in the platform audit log',
   oidc_applications: 'organization configuration (`created_by`); registering it is in the user’s `audit_events`',
   // Not yet exported: which OpenID applications a session signed in to; it ends with the session.
   oidc_grant_sessions: 'the link from an OpenID application’s grant to the session it came from (not yet exported; removed when the session ends); signing in to the application is in the user’s `audit_events`',

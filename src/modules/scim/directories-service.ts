@@ -1,4 +1,4 @@
-import type { AppTransactor } from '../../database.ts';
+import type { AppTransactor, Tx } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { digestToken, newSecretToken, uuidv7, type Random } from '../../platform/crypto/random.ts';
 import { isUniqueViolation } from '../../platform/db/index.ts';
@@ -17,6 +17,8 @@ export interface DirectoryView {
   readonly hasToken: boolean;
   readonly tokenIssuedAt: Date | null;
   readonly createdAt: Date;
+  /** How many users and groups the identity provider has provisioned into this directory. */
+  readonly provisioned: { readonly users: number; readonly groups: number };
 }
 
 export interface MappingView {
@@ -26,7 +28,10 @@ export interface MappingView {
   readonly createdAt: Date;
 }
 
-const toView = (row: store.DirectoryRow): DirectoryView => ({ id: row.id, name: row.name, defaultRole: row.default_role, hasToken: row.token_hash !== null, tokenIssuedAt: row.token_issued_at, createdAt: row.created_at });
+const NONE = { users: 0, groups: 0 } as const;
+const toView = (row: store.DirectoryRow, provisioned: DirectoryView['provisioned'] = NONE): DirectoryView => ({ id: row.id, name: row.name, defaultRole: row.default_role, hasToken: row.token_hash !== null, tokenIssuedAt: row.token_issued_at, createdAt: row.created_at, provisioned });
+/** The directory with its provisioned user and group counts (the console shows them). */
+const viewWithCounts = async (tx: Tx, row: store.DirectoryRow): Promise<DirectoryView> => toView(row, await store.countProvisioned(tx, row.tenant_id, row.id));
 const toMapping = (row: store.MappingRow): MappingView => ({ id: row.id, groupName: row.group_name, role: row.role, createdAt: row.created_at });
 
 /**
@@ -65,9 +70,17 @@ export function createDirectoriesService(deps: { transactor: AppTransactor; cloc
       return { directory: toView(row), token };
     },
 
-    list: async (tenantId: string): Promise<DirectoryView[]> => (await transactor.withTenant(tenantId, (tx) => store.listDirectories(tx, tenantId))).map(toView),
+    list: async (tenantId: string): Promise<DirectoryView[]> =>
+      transactor.withTenant(tenantId, async (tx) => {
+        const views: DirectoryView[] = [];
+        for (const row of await store.listDirectories(tx, tenantId)) views.push(await viewWithCounts(tx, row));
+        return views;
+      }),
 
-    get: async (tenantId: string, id: string): Promise<DirectoryView> => toView(await existing(tenantId, id)),
+    get: async (tenantId: string, id: string): Promise<DirectoryView> => {
+      const row = await existing(tenantId, id);
+      return transactor.withTenant(tenantId, (tx) => viewWithCounts(tx, row));
+    },
 
     /** Issues a new token; the previous one stops working at once. */
     rotate: async (by: Caller, tenantId: string, id: string): Promise<{ directory: DirectoryView; token: string }> => {
@@ -80,11 +93,11 @@ export function createDirectoriesService(deps: { transactor: AppTransactor; cloc
           const updated = await tx.updateTable('scim_directories').set({ token_hash: digest, token_issued_at: now }).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst();
           if (updated === undefined) throw new AppError('not_found');
           await audit.record(tx, tenantId, { action: 'scim.token_rotated', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'scim_directory', id }] });
-          return updated;
+          return viewWithCounts(tx, updated);
         },
         by.userId,
       );
-      return { directory: toView(row), token };
+      return { directory: row, token };
     },
 
     /** Revokes the token: the directory answers nothing until a new one is issued. */
@@ -95,11 +108,11 @@ export function createDirectoriesService(deps: { transactor: AppTransactor; cloc
           const updated = await tx.updateTable('scim_directories').set({ token_hash: null, token_issued_at: null }).where('tenant_id', '=', tenantId).where('id', '=', id).returningAll().executeTakeFirst();
           if (updated === undefined) throw new AppError('not_found');
           await audit.record(tx, tenantId, { action: 'scim.token_revoked', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'scim_directory', id }] });
-          return updated;
+          return viewWithCounts(tx, updated);
         },
         by.userId,
       );
-      return toView(row);
+      return row;
     },
 
     /** Deletes the directory, its users, groups and mappings; the members it provisioned stay members. */

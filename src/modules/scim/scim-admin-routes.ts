@@ -20,6 +20,7 @@ const Directory = Strict({
   has_token: Type.Boolean({ description: 'False once the token is revoked' }),
   token_issued_at: Nullable(Timestamp),
   created_at: Timestamp,
+  provisioned: Type.Object({ users: Type.Integer({ minimum: 0 }), groups: Type.Integer({ minimum: 0 }) }, { additionalProperties: false, description: 'How many users and groups the identity provider has provisioned' }),
 });
 const DirectoryWithToken = Strict({ directory: Directory, token: Type.String({ description: 'The bearer token: shown once, stored only as a digest' }) });
 const Mapping = Strict({ id: Uuid, group_name: Type.String(), role: Type.String(), created_at: Timestamp });
@@ -45,6 +46,7 @@ export function registerScimAdminRoutes(server: FastifyInstance, deps: ScimAdmin
     has_token: view.hasToken,
     token_issued_at: view.tokenIssuedAt?.toISOString() ?? null,
     created_at: view.createdAt.toISOString(),
+    provisioned: { users: view.provisioned.users, groups: view.provisioned.groups },
   });
   const toMapping = (view: MappingView): Static<typeof Mapping> => ({ id: view.id, group_name: view.groupName, role: view.role, created_at: view.createdAt.toISOString() });
 

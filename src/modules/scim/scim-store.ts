@@ -27,6 +27,13 @@ export async function listMappings(tx: Tx, tenantId: string, directoryId: string
   return tx.selectFrom('scim_group_roles').selectAll().where('tenant_id', '=', tenantId).where('directory_id', '=', directoryId).orderBy('created_at').orderBy('id').execute();
 }
 
+/** How many users and groups directory `directoryId` holds. */
+export async function countProvisioned(tx: Tx, tenantId: string, directoryId: string): Promise<{ users: number; groups: number }> {
+  const users = await tx.selectFrom('scim_users').where('tenant_id', '=', tenantId).where('directory_id', '=', directoryId).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirst();
+  const groups = await tx.selectFrom('scim_groups').where('tenant_id', '=', tenantId).where('directory_id', '=', directoryId).select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirst();
+  return { users: Number(users?.n ?? 0), groups: Number(groups?.n ?? 0) };
+}
+
 /** A page of a directory's users matching `where`, and how many match in all. */
 export async function pageUsers(tx: Tx, tenantId: string, directoryId: string, where: RawBuilder<boolean> | undefined, offset: number, limit: number): Promise<{ rows: UserRow[]; total: number }> {
   let query = tx.selectFrom('scim_users').where('scim_users.tenant_id', '=', tenantId).where('scim_users.directory_id', '=', directoryId);

@@ -190,7 +190,8 @@ export function createConnectionsService(deps: {
   }
 
   return {
-    create: async (by: Caller, tenantId: string, input: ConnectionInput): Promise<ConnectionView> => {
+    /** `by.principal` is undefined for the setup portal (an IT administrator without an account; the actor names the link). */
+    create: async (by: Omit<Caller, 'principal'> & { readonly principal: Caller['principal'] | undefined }, tenantId: string, input: ConnectionInput): Promise<ConnectionView> => {
       assertRole(input.defaultRole);
       const id = uuidv7(clock, random);
       const now = clock.now();
@@ -213,7 +214,7 @@ export function createConnectionsService(deps: {
           await store.insertConnection(tx, integrity, row);
           await audit.record(tx, tenantId, { action: 'sso.connection_created', actor: by.actor, outcome: 'success', source: by.source, targets: [{ type: 'sso_connection', id, name: input.name }], metadata: { protocol: input.protocol, default_role: input.defaultRole, idp_initiated: row.saml_allow_idp_initiated } });
         },
-        by.principal.kind === 'user' ? by.principal.userId : undefined,
+        by.principal?.kind === 'user' ? by.principal.userId : undefined,
       );
       return toView(row);
     },

@@ -17,6 +17,8 @@ export interface OidcIdentity {
   readonly emailVerified: boolean;
   readonly amr: readonly string[];
   readonly acr: string | undefined;
+  /** The `groups` claim (ID token or UserInfo), as the IdP sent it (Okta, Entra ID, Keycloak name it so). */
+  readonly groups: readonly unknown[];
 }
 
 export class OidcRefused extends ParapetError {
@@ -99,6 +101,7 @@ export function createOidcRelyingParty(options: { allowHttp: boolean; now: () =>
         emailVerified: profile['email_verified'] === true,
         amr: Array.isArray(claims['amr']) ? claims['amr'].filter((v): v is string => typeof v === 'string') : [],
         acr: typeof claims['acr'] === 'string' ? claims['acr'] : undefined,
+        groups: Array.isArray(profile['groups']) ? (profile['groups'] as unknown[]) : typeof profile['groups'] === 'string' ? [profile['groups']] : [],
       };
     },
     forget: (connectionId: string) => {

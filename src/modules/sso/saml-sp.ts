@@ -34,6 +34,8 @@ export interface SamlAssertion {
   readonly authnContextClassRef: string | undefined;
   /** Microsoft Entra's `authnmethodsreferences` attribute values (its amr), at most 8. */
   readonly authnMethods: readonly string[];
+  /** The values of the groups attribute (`groups`, `memberOf`, Entra's and AD FS's group claims). */
+  readonly groups: readonly string[];
 }
 
 /** Why a response was refused (recorded in the audit event, never shown to the browser). */
@@ -161,8 +163,12 @@ export async function validateSamlResponse(connection: SamlConnection, sp: SamlE
     notOnOrAfter: notOnOrAfter === null ? undefined : new Date(notOnOrAfter),
     authnContextClassRef: classRef === '' ? undefined : classRef,
     authnMethods: stringsOf(profile[ENTRA_AMR]).slice(0, 8),
+    groups: GROUP_ATTRIBUTES.flatMap((name) => stringsOf(profile[name])),
   };
 }
+
+/** The attributes IdPs send group memberships in: generic, LDAP-style, Microsoft Entra ID, AD FS. */
+const GROUP_ATTRIBUTES = ['groups', 'memberOf', 'http://schemas.microsoft.com/ws/2008/06/identity/claims/groups', 'http://schemas.xmlsoap.org/claims/Group'] as const;
 
 /** The attribute Microsoft Entra ID sends its authentication methods in. */
 const ENTRA_AMR = 'http://schemas.microsoft.com/claims/authnmethodsreferences';

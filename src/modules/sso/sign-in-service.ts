@@ -11,6 +11,8 @@ import type { ConnectionsService } from './connections-service.ts';
 import type { OidcConnection, OidcRelyingParty } from './oidc-rp.ts';
 import { OidcRefused } from './oidc-rp.ts';
 import { samlAuthnRequestUrl, SamlRefused, validateSamlResponse, type SamlConnection, type SamlEndpoints } from './saml-sp.ts';
+import { groupNames, type GroupRoles } from './group-roles.ts';
+import { linkActor, recordSetupTest } from './setup-links.ts';
 import type { SsoIntegrity } from './sso-integrity.ts';
 import * as store from './sso-store.ts';
 
@@ -55,6 +57,8 @@ interface IdpIdentity {
   readonly email: string | undefined;
   readonly subject: string;
   readonly authMethods: readonly string[];
+  /** The groups the IdP asserted for this sign-in (mapped to roles by the connection's rules). */
+  readonly groups: readonly string[];
 }
 
 export interface SignedIn {
@@ -62,6 +66,12 @@ export interface SignedIn {
   readonly sessionId: string;
   readonly userId: string;
   readonly returnTo: string | null;
+}
+
+/** A setup portal's "test connection" sign-in came back: no session; its outcome is on the link. */
+export interface SetupTested {
+  readonly setupLinkId: string;
+  readonly tenantId: string;
 }
 
 function emailDomain(email: string): string | undefined {
@@ -86,6 +96,8 @@ export function createSignInService(deps: {
   oidc: OidcRelyingParty;
   /** Issue 13: row MACs of connections and domain verifications (which IdP vouches for which accounts). */
   integrity: SsoIntegrity;
+  /** Issue 18 part 4: IdP groups mapped to roles, applied at every sign-in. */
+  groupRoles: Pick<GroupRoles, 'apply'>;
 }) {
   const { transactor, clock, random, audit, integrity } = deps;
 
@@ -141,6 +153,8 @@ export function createSignInService(deps: {
         await join(tx, tenantId, user, row, now);
         await audit.record(tx, tenantId, { action: 'sso.member_provisioned', actor: actor(user), outcome: 'success', source, targets: [{ type: 'user', id: user.id }, { type: 'sso_connection', id: row.id }], metadata: { role: row.default_role } });
       }
+      // The roles the connection's rules give for the groups asserted now (JIT and every later sign-in).
+      await deps.groupRoles.apply(tx, { tenantId, connectionId: row.id, userId: user.id, groups: identity.groups, source, actor: actor(user) });
       return user;
     });
     if (provisioned === 'disabled') return refuse(tenantId, row.id, source, 'account_disabled');
@@ -160,6 +174,23 @@ export function createSignInService(deps: {
     return { token: result.token, sessionId: result.sessionId, userId: result.user.id, returnTo };
   }
 
+  /** The portal's test sign-in: records the outcome on its link (audited), opens no session, provisions nobody. */
+  async function tested(tenantId: string, connectionId: string, linkId: string, outcome: string, source: AuditSource): Promise<SetupTested> {
+    await transactor.withTenant(tenantId, async (tx) => {
+      await recordSetupTest(tx, tenantId, linkId, outcome, clock.now());
+      await audit.record(tx, tenantId, { action: 'sso.setup_tested', actor: linkActor(linkId), outcome: outcome.startsWith('ok') ? 'success' : 'failure', source, targets: [{ type: 'sso_setup_link', id: linkId }, { type: 'sso_connection', id: connectionId }], metadata: { outcome: outcome.slice(0, 100) } });
+    });
+    return { setupLinkId: linkId, tenantId };
+  }
+
+  /** What a successful test sign-in proved: an address the organization's verified domains cover, or not. */
+  async function testOutcome(tenantId: string, email: string | undefined): Promise<string> {
+    const domain = email === undefined ? undefined : emailDomain(email.trim());
+    if (domain === undefined) return 'ok_no_email';
+    const route = await transactor.withPlatform((tx) => store.routeForDomain(tx, integrity, domain));
+    return route?.tenant_id === tenantId ? 'ok' : 'ok_domain_unverified';
+  }
+
   async function join(tx: Tx, tenantId: string, user: UserRow, row: store.ConnectionRow, now: Date): Promise<void> {
     await insertMembership(tx, tenantId, user.id, 'member', now);
     await deps.access.insertBinding(tx, organizationRoleBinding({ tenantId, id: uuidv7(clock, random), userId: user.id, role: row.default_role, now }));
@@ -176,7 +207,7 @@ export function createSignInService(deps: {
     },
 
     /** Starts a sign-in: stores the state (digest), nonce and PKCE verifier or request id; returns the IdP URL and the state for the browser's cookie. */
-    start: async (tenantId: string, connectionId: string, returnTo: string | null): Promise<{ redirect: string; state: string }> => {
+    start: async (tenantId: string, connectionId: string, returnTo: string | null, setupLinkId?: string): Promise<{ redirect: string; state: string }> => {
       const row = await liveConnection(tenantId, connectionId);
       const endpoints = endpointsFor(deps.publicUrl, tenantId, connectionId);
       const now = clock.now();
@@ -201,13 +232,13 @@ export function createSignInService(deps: {
         extra = { nonce: null, code_verifier: null, request_id: requestId };
       }
       await transactor.withTenant(tenantId, (tx) =>
-        store.insertLoginState(tx, { tenant_id: tenantId, connection_id: connectionId, state_hash: digestToken(state), ...extra, return_to: returnTo, created_at: now, expires_at: new Date(now.getTime() + LOGIN_STATE_TTL_MS), used_at: null }),
+        store.insertLoginState(tx, { tenant_id: tenantId, connection_id: connectionId, state_hash: digestToken(state), ...extra, return_to: returnTo, setup_link_id: setupLinkId ?? null, created_at: now, expires_at: new Date(now.getTime() + LOGIN_STATE_TTL_MS), used_at: null }),
       );
       return { redirect, state };
     },
 
     /** The OIDC callback: the state in the URL must be the browser's (cookie) and live; then the code exchange. */
-    finishOidc: async (input: { tenantId: string; connectionId: string; callbackUrl: URL; cookieState: string | undefined; source: AuditSource }): Promise<SignedIn> => {
+    finishOidc: async (input: { tenantId: string; connectionId: string; callbackUrl: URL; cookieState: string | undefined; source: AuditSource }): Promise<SignedIn | SetupTested> => {
       const { tenantId, connectionId, source } = input;
       const row = await liveConnection(tenantId, connectionId);
       if (row.protocol !== 'oidc') throw new AppError('not_found');
@@ -216,17 +247,19 @@ export function createSignInService(deps: {
       if (state === '' || input.cookieState !== state) return refuse(tenantId, connectionId, source, 'state_mismatch');
       const saved = await consumeState(tenantId, connectionId, state);
       if (saved?.nonce == null || saved.code_verifier === null) return refuse(tenantId, connectionId, source, 'state_unknown_or_used');
+      const testLink = saved.setup_link_id ?? null;
       let identity: Awaited<ReturnType<OidcRelyingParty['finish']>>;
       try {
         identity = await deps.oidc.finish(await oidcConnectionOf(row), input.callbackUrl, { state, nonce: saved.nonce, codeVerifier: saved.code_verifier });
       } catch (error) {
-        if (error instanceof OidcRefused) return refuse(tenantId, connectionId, source, error.reason);
+        if (error instanceof OidcRefused) return testLink === null ? refuse(tenantId, connectionId, source, error.reason) : tested(tenantId, connectionId, testLink, `refused:${error.reason}`, source);
         throw error;
       }
+      if (testLink !== null) return tested(tenantId, connectionId, testLink, await testOutcome(tenantId, identity.emailVerified ? identity.email : undefined), source);
       const idpMfa = identity.amr.some((a) => MFA_AMR.has(a)) || (identity.acr !== undefined && MFA_CLASS_REFS.has(identity.acr));
       // `idp_mfa:<organization>`: this organization's IdP asserted MFA; its security policy decides whether that counts (accept_idp_mfa).
       const methods = ['sso', 'sso:oidc', ...identity.amr.slice(0, 8).map((a) => `idp_amr:${a.slice(0, 32)}`), ...(identity.acr === undefined ? [] : [`idp_acr:${identity.acr.slice(0, 100)}`]), ...(idpMfa ? [idpMfaMethod(tenantId)] : [])];
-      return open(tenantId, row, { email: identity.emailVerified ? identity.email : undefined, subject: identity.subject, authMethods: methods }, source, saved.return_to);
+      return open(tenantId, row, { email: identity.emailVerified ? identity.email : undefined, subject: identity.subject, authMethods: methods, groups: groupNames(identity.groups) }, source, saved.return_to);
     },
 
     /**
@@ -234,7 +267,7 @@ export function createSignInService(deps: {
      * AuthnRequest id is the only InResponseTo accepted); without one, an unsolicited response,
      * accepted only when the connection allows IdP-initiated sign-in. Each assertion id is accepted once.
      */
-    finishSaml: async (input: { tenantId: string; connectionId: string; samlResponse: string; relayState: string | undefined; cookieState: string | undefined; source: AuditSource }): Promise<SignedIn> => {
+    finishSaml: async (input: { tenantId: string; connectionId: string; samlResponse: string; relayState: string | undefined; cookieState: string | undefined; source: AuditSource }): Promise<SignedIn | SetupTested> => {
       const { tenantId, connectionId, source } = input;
       const row = await liveConnection(tenantId, connectionId);
       if (row.protocol !== 'saml') throw new AppError('not_found');
@@ -252,7 +285,7 @@ export function createSignInService(deps: {
       try {
         assertion = await validateSamlResponse(connection, endpoints, input.samlResponse, saved?.request_id ?? undefined);
       } catch (error) {
-        if (error instanceof SamlRefused) return refuse(tenantId, connectionId, source, error.reason);
+        if (error instanceof SamlRefused) return saved?.setup_link_id == null ? refuse(tenantId, connectionId, source, error.reason) : tested(tenantId, connectionId, saved.setup_link_id, `refused:${error.reason}`, source);
         throw error;
       }
       // SAML Profiles §4.1.4.5: "the service provider MUST ensure that bearer assertions are not replayed".
@@ -260,9 +293,10 @@ export function createSignInService(deps: {
       const until = assertion.notOnOrAfter ?? new Date(clock.now().getTime() + ASSERTION_MEMORY_MS);
       const fresh = await transactor.withPlatform((tx) => store.rememberAssertion(tx, digest, until));
       if (!fresh) return refuse(tenantId, connectionId, source, 'assertion_replayed');
+      if (saved?.setup_link_id != null) return tested(tenantId, connectionId, saved.setup_link_id, await testOutcome(tenantId, assertion.email ?? (assertion.nameId.includes('@') ? assertion.nameId : undefined)), source);
       const idpMfa = (assertion.authnContextClassRef !== undefined && MFA_CLASS_REFS.has(assertion.authnContextClassRef)) || assertion.authnMethods.some((m) => MFA_CLASS_REFS.has(m));
       const methods = ['sso', 'sso:saml', ...(assertion.authnContextClassRef === undefined ? [] : [`idp_acr:${assertion.authnContextClassRef.slice(0, 100)}`]), ...(idpMfa ? [idpMfaMethod(tenantId)] : [])];
-      return open(tenantId, row, { email: assertion.email ?? (assertion.nameId.includes('@') ? assertion.nameId : undefined), subject: assertion.nameId, authMethods: methods }, source, saved?.return_to ?? null);
+      return open(tenantId, row, { email: assertion.email ?? (assertion.nameId.includes('@') ? assertion.nameId : undefined), subject: assertion.nameId, authMethods: methods, groups: groupNames(assertion.groups) }, source, saved?.return_to ?? null);
     },
 
     /** Drops expired states and remembered assertion ids. */

@@ -8,7 +8,8 @@ import { callerOf, type Principal } from '../access/index.ts';
 import type { AuditActor, AuditSource } from '../audit/index.ts';
 import type { SessionCookie } from '../identity/index.ts';
 import type { ConnectionsService, ConnectionView, DomainView } from './connections-service.ts';
-import { endpointsFor, samlConnectionOf, type SignedIn, type SignInService } from './sign-in-service.ts';
+import { endpointsFor, samlConnectionOf, type SetupTested, type SignedIn, type SignInService } from './sign-in-service.ts';
+import { SETUP_PAGES } from './setup-links.ts';
 import { samlSpMetadata } from './saml-sp.ts';
 import { findConnection } from './sso-store.ts';
 import type { SsoIntegrity } from './sso-integrity.ts';
@@ -251,8 +252,10 @@ export async function registerSsoRoutes(server: FastifyInstance, deps: SsoRouteD
 
   const setState = (reply: FastifyReply, state: string) =>
     reply.setCookie(SSO_STATE_COOKIE, state, { path: '/sso/', httpOnly: true, secure, sameSite: secure ? 'none' : 'lax', maxAge: 600 });
-  const signedIn = (reply: FastifyReply, result: SignedIn) => {
+  const signedIn = (reply: FastifyReply, result: SignedIn | SetupTested) => {
     reply.clearCookie(SSO_STATE_COOKIE, { path: '/sso/', httpOnly: true, secure, sameSite: secure ? 'none' : 'lax' });
+    // The setup portal's test sign-in: back to the portal, which shows the outcome.
+    if ('setupLinkId' in result) return reply.redirect(`${SETUP_PAGES}/${result.tenantId}/${result.setupLinkId}`, 303);
     reply.setCookie(deps.sessionCookie.name, result.token, { path: '/', httpOnly: true, secure: deps.sessionCookie.secure, sameSite: 'lax' });
     return reply.redirect(result.returnTo ?? '/console', 303);
   };

@@ -54,6 +54,8 @@ export interface SsoLoginStatesTable {
   created_at: Date;
   expires_at: Date;
   used_at: Date | null;
+  /** A sign-in started by the setup portal's "test connection" step (0132): no session, the outcome goes to the link. */
+  setup_link_id?: string | null | undefined;
 }
 
 export interface SsoAssertionIdsTable {
@@ -69,7 +71,46 @@ export interface SsoPoliciesTable {
   updated_at: Date;
 }
 
+/** A connection's rule: IdP group -> role, organization-wide or at one project (0131). */
+export interface SsoGroupRoleRulesTable {
+  tenant_id: string;
+  connection_id: string;
+  id: string;
+  group_name: string;
+  role: string;
+  project_id: string | null;
+  created_at: Date;
+}
+
+/** The role binding a rule made for a user (0131): ended when the IdP stops asserting the group. */
+export interface SsoGroupBindingsTable {
+  tenant_id: string;
+  connection_id: string;
+  user_id: string;
+  rule_id: string;
+  binding_id: string;
+  created_at: Date;
+}
+
+/** A self-serve setup link (0132): the secret only as a keyed MAC; bound to one browser at first opening. */
+export interface SsoSetupLinksTable {
+  tenant_id: string;
+  id: string;
+  secret_mac: Buffer;
+  created_by: string | null;
+  created_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  opened_at: Date | null;
+  session_digest: Buffer | null;
+  last_test_at: Date | null;
+  last_test_outcome: string | null;
+}
+
 export interface SsoTables {
+  sso_setup_links: SsoSetupLinksTable;
+  sso_group_role_rules: SsoGroupRoleRulesTable;
+  sso_group_bindings: SsoGroupBindingsTable;
   sso_policies: SsoPoliciesTable;
   sso_connections: SsoConnectionsTable;
   sso_domains: SsoDomainsTable;

@@ -40,7 +40,7 @@ export interface SamlIdp {
 }
 
 /** A SAML 2.0 IdP (samlify) signing its assertions with `pair` (and, with `encrypt`, encrypting them to the SP metadata's encryption certificate). */
-export function samlIdp(pair: SigningPair, entityId = 'https://idp.example.test/saml', options: { encrypt?: boolean } = {}): SamlIdp {
+export function samlIdp(pair: SigningPair, entityId = 'https://idp.example.test/saml', options: { encrypt?: boolean; groups?: boolean } = {}): SamlIdp {
   const ssoUrl = 'https://idp.example.test/sso';
   const idp = samlify.IdentityProvider({
     entityID: entityId,
@@ -52,7 +52,11 @@ export function samlIdp(pair: SigningPair, entityId = 'https://idp.example.test/
     singleSignOnService: [{ Binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect', Location: ssoUrl }],
     loginResponseTemplate: {
       context: samlify.SamlLib.defaultLoginResponseTemplate.context.replace('{AuthnStatement}', '<saml:AuthnStatement AuthnInstant="{IssueInstant}"><saml:AuthnContext><saml:AuthnContextClassRef>{ClassRef}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>'),
-      attributes: [{ name: 'email', valueTag: 'email', nameFormat: 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic', valueXsiType: 'xs:string' }],
+      attributes: [
+        { name: 'email', valueTag: 'email', nameFormat: 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic', valueXsiType: 'xs:string' },
+        // With `groups`: one `groups` value per response, from the `attrGroups` tag.
+        ...(options.groups === true ? [{ name: 'groups', valueTag: 'groups', nameFormat: 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic', valueXsiType: 'xs:string' }] : []),
+      ],
     },
   });
   return {
@@ -82,6 +86,7 @@ export function samlIdp(pair: SigningPair, entityId = 'https://idp.example.test/
           InResponseTo: requestId ?? '',
           ClassRef: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
           attrEmail: email,
+          attrGroups: '',
           ...tags,
         };
         let context = template;
@@ -105,7 +110,11 @@ export interface OidcIdp {
 }
 
 /** An OpenID Provider (oidc-provider) on 127.0.0.1 with one confidential client; the interaction signs in the account named by `login_hint`. */
-export async function oidcIdp(options: { amr?: string[]; emailVerified?: boolean } = {}): Promise<OidcIdp & { allowRedirects(uris: string[]): void }> {
+export async function oidcIdp(options: { amr?: string[]; emailVerified?: boolean } = {}): Promise<OidcIdp & { allowRedirects(uris: string[]): void; setGroups(email: string, groups: string[]): void; setNextAccount(email: string): void }> {
+  // The `groups` claim each account carries in its ID token (none unless set).
+  const groups = new Map<string, string[]>();
+  // Who signs in when the authorization request names nobody (a browser's sign-in carries no login_hint).
+  let nextAccount = '';
   const clientId = 'parapet-test';
   const clientSecret = 'a-client-secret-for-tests-only-0123456789';
   const server: Server = createServer();
@@ -117,11 +126,11 @@ export async function oidcIdp(options: { amr?: string[]; emailVerified?: boolean
     const built = new Provider(issuer, {
       clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: redirectUris, grant_types: ['authorization_code'], response_types: ['code'] }],
       pkce: { required: () => true },
-      claims: { openid: ['sub', 'amr'], email: ['email', 'email_verified'] },
+      claims: { openid: ['sub', 'amr', 'groups'], email: ['email', 'email_verified'] },
       conformIdTokenClaims: false,
       scopes: ['openid', 'email', 'profile'],
       features: { devInteractions: { enabled: false } },
-      findAccount: (_ctx, id) => Promise.resolve({ accountId: id, claims: () => ({ sub: id, email: id, email_verified: options.emailVerified ?? true }) }),
+      findAccount: (_ctx, id) => Promise.resolve({ accountId: id, claims: () => ({ sub: id, email: id, email_verified: options.emailVerified ?? true, ...(groups.has(id) ? { groups: groups.get(id) } : {}) }) }),
       interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
       cookies: { keys: ['test-cookie-key-0123456789'] },
     });
@@ -142,7 +151,7 @@ export async function oidcIdp(options: { amr?: string[]; emailVerified?: boolean
     void (async () => {
       const details = await current.interactionDetails(req, res);
       const hint = details.params['login_hint'];
-      const account = typeof hint === 'string' ? hint : '';
+      const account = typeof hint === 'string' ? hint : nextAccount;
       const grant = new current.Grant({ accountId: account, clientId });
       grant.addOIDCScope('openid email profile');
       const grantId = await grant.save();
@@ -174,6 +183,12 @@ export async function oidcIdp(options: { amr?: string[]; emailVerified?: boolean
     clientSecret,
     allowRedirects: (uris) => {
       provider = build(uris);
+    },
+    setGroups: (email, list) => {
+      groups.set(email, list);
+    },
+    setNextAccount: (email) => {
+      nextAccount = email;
     },
     authorize: (authorizationUrl, email) => {
       const url = new URL(authorizationUrl);

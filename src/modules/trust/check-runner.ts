@@ -48,6 +48,9 @@ async function runOne(check: TrustCheck): Promise<CheckOutcome> {
  * (`trust.check_failed`), logged at error level and, when an alert organization is configured,
  * raised there as a security alert; recovery is recorded too.
  */
+/** Checks that verify audit logs (AUD-2): their failure also raises `audit_verification_failed`. */
+const AUDIT_VERIFICATION_CHECKS: ReadonlySet<string> = new Set(['aud.platform-log', 'aud.organization-logs']);
+
 export function createCheckRunner(deps: {
   transactor: AppTransactor;
   clock: Clock;
@@ -117,6 +120,21 @@ export function createCheckRunner(deps: {
           .catch((error: unknown) => {
             logger.error({ err: error, check: row.check_id }, 'trust check alert could not be raised');
           });
+        // IR-5: an audit log that fails verification is an alert rule of its own (critical by default).
+        if (AUDIT_VERIFICATION_CHECKS.has(row.check_id)) {
+          await transactor
+            .withTenant(org, (tx) =>
+              deps.alerts.raise(tx, org, { userId: '', actor: SYSTEM_ACTOR, source: NO_SOURCE }, {
+                kind: 'audit_verification_failed',
+                summary: `An audit log failed verification against its hash chain and signed checkpoints (trust center check ${row.check_id}): run parapet audit verify to find the damaged entries.`,
+                actorId: null,
+                subject: { type: 'trust_check_result', id: row.id },
+              }),
+            )
+            .catch((error: unknown) => {
+              logger.error({ err: error, check: row.check_id }, 'audit verification alert could not be raised');
+            });
+        }
       }
       deps.onResults?.();
       return rows;

@@ -31,6 +31,53 @@ export function recordReservation(connection: DatabaseConnection): Promise<void>
   return Promise.resolve();
 }
 
+/** Where the statements Kysely sends on a client go while a transactor holds it (issue 16). */
+export interface StatementRoute {
+  query(text: string, values: readonly unknown[]): Promise<pg.QueryResult>;
+}
+
+/**
+ * What Kysely gets in place of a pooled client: one per client, forwarding to it, except that
+ * while a transaction holds the client its text statements go to that transaction's route.
+ */
+interface RoutedClient {
+  route: StatementRoute | undefined;
+  readonly client: pg.PoolClient;
+  query(...args: unknown[]): unknown;
+  release(error?: Error | boolean): void;
+  readonly processID: unknown;
+}
+
+const routedClients = new WeakMap<pg.PoolClient, RoutedClient>();
+
+function routedClient(client: pg.PoolClient): RoutedClient {
+  const known = routedClients.get(client);
+  if (known !== undefined) return known;
+  const routed: RoutedClient = {
+    route: undefined,
+    client,
+    query(...args: unknown[]): unknown {
+      const [text, values] = args;
+      const route = routed.route;
+      if (route !== undefined && typeof text === 'string') return route.query(text, Array.isArray(values) ? values : []);
+      return (client.query as (...args: unknown[]) => unknown)(...args);
+    },
+    release: (error) => {
+      client.release(error);
+    },
+    get processID(): unknown {
+      return (client as { processID?: unknown }).processID;
+    },
+  };
+  routedClients.set(client, routed);
+  return routed;
+}
+
+/** Sends Kysely's statements on `client` to `route` (a transaction's pipe), or back to the client with undefined. */
+export function routeStatements(client: pg.PoolClient, route: StatementRoute | undefined): void {
+  routedClient(client).route = route;
+}
+
 /**
  * The pool Kysely checks connections out of, reporting each client to the transaction that asked
  * for it. `connect()` resumes in the caller's async context, so the slot is the right one even when
@@ -42,7 +89,7 @@ export function reportingPool(pool: pg.Pool): { connect(): Promise<pg.PoolClient
       const client = await pool.connect();
       const slot = reservation.getStore();
       if (slot !== undefined) slot.client = client;
-      return client;
+      return routedClient(client) as unknown as pg.PoolClient;
     },
     end: () => pool.end(),
     get options() {

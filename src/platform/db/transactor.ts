@@ -1,8 +1,11 @@
 import { ParapetError } from '../errors.ts';
 import { sql, type DatabaseConnection, type Kysely, type KyselyPlugin, type RootOperationNode, type Transaction } from 'kysely';
-import { bindingModeOf, jobsDatabaseOf, pgliteSessionOf, reservation, type ReservationSlot } from './connection-binding.ts';
+import { bindingModeOf, jobsDatabaseOf, pgliteSessionOf, reservation, routeStatements, type ReservationSlot } from './connection-binding.ts';
 import type { BatchStatement, PgliteSession, StatementOutcome } from './pglite-session.ts';
 import { createBoundContextSigner, type ContextSigner } from './context-key.ts';
+import { StatementPipe } from './statement-pipe.ts';
+import type { Submittable } from 'pg';
+
 
 /** The role every request runs as. Not a superuser, cannot bypass RLS, owns nothing. */
 export const APP_ROLE = 'parapet_app';
@@ -116,10 +119,14 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
   const ENTER_SQL = `select set_config('role', $1, true), parapet_private.enter_context($2, $3::int8, $4), current_user as role`;
 
   /**
-   * One round trip to start a transaction on a direct server connection: BEGIN, the role and the
-   * context, and `fn`'s first statement go out without waiting for each other's answers (pipeline
-   * mode, see connect.ts). The context is always awaited before `fn`'s result is returned, so a
-   * refused context fails the call even if `fn` swallowed the error of its aborted statement.
+   * A transaction on a direct server connection (issue 16): one implicit transaction of the extended
+   * protocol (statement-pipe.ts). The role and the context, then `fn`'s statements, go out as
+   * prepared statements each followed by Flush, and one Sync ends it: no BEGIN and no COMMIT run on
+   * the server, and the context and `fn`'s first statement leave in one write. The context is bound
+   * to this implicit transaction as it was to a BEGIN block (issue 13, property 3: the binding
+   * covers the backend pid and transaction_timestamp(), and set_config(…, true) ends at the Sync).
+   * The context's answer is always checked before `fn`'s result is returned, so a refused context
+   * fails the call even if `fn` swallowed the error of its skipped statement.
    */
   async function runPipelined<T>(slot: ReservationSlot, context: string, fn: (tx: Transaction<DB>) => Promise<T>, hooks: (() => void)[]): Promise<T> {
     return db.connection().execute(async (connection) => {
@@ -130,39 +137,60 @@ export function createTransactor<DB>(db: Kysely<DB>, signer: ContextSigner, log?
       const reads = { only: true };
       const tx = connection.withPlugin(readOnlyTracker(reads)) as unknown as Transaction<DB>;
       afterCommitHooks.set(tx, hooks);
-      const begin = client.query('begin');
+      const pipe = new StatementPipe();
+      const submit = (): void => {
+        if (!pipe.submitted) client.query(pipe as unknown as Submittable);
+      };
       const prelude =
         context === '|'
-          ? client.query<{ role: string }>(ROLE_SQL, [APP_ROLE])
+          ? pipe.query(ROLE_SQL, [APP_ROLE])
           : (() => {
               const { expiresAt, mac } = bind(context, pid);
-              return client.query<{ role: string }>(ENTER_SQL, [APP_ROLE, context, expiresAt, mac]);
+              return pipe.query(ENTER_SQL, [APP_ROLE, context, expiresAt, mac]);
             })();
-      const started = Promise.all([begin, prelude]);
-      started.catch(() => undefined);
-      let value: T;
+      prelude.catch(() => undefined);
+      // Kysely's connection calls client.query(text, values); while this transaction holds the
+      // client (checked out of the pool for it alone), those statements go into the pipe.
+      routeStatements(client, {
+        query: (text, values) => {
+          const sent = pipe.query(text, values);
+          submit();
+          return sent;
+        },
+      });
+      let value: T | undefined;
       try {
-        const result = fn(tx);
-        result.catch(() => undefined);
-        const [, entered] = await started;
-        const role = entered.rows[0]?.role;
+        let failure: { error: unknown } | undefined;
+        try {
+          value = await fn(tx);
+        } catch (error) {
+          failure = { error };
+        }
+        submit();
+        const entered = await prelude;
+        const role = (entered.rows[0] as { role?: unknown } | undefined)?.role;
         if (role !== APP_ROLE) throw new ContextError(`transaction runs as ${String(role)}, expected ${APP_ROLE}`);
-        value = await result;
+        if (failure !== undefined) throw failure.error;
       } catch (error) {
-        await client.query('rollback').catch(() => undefined);
+        // A transaction that only read has nothing to undo: its Sync alone ends it.
+        if (reads.only) await pipe.end().catch(() => undefined);
+        else await pipe.rollback();
         throw error;
+      } finally {
+        routeStatements(client, undefined);
       }
       // A transaction that only read has nothing to make durable: its answer goes back now and its
-      // COMMIT completes behind it, ahead of whatever the connection's next user sends (pipeline
-      // mode keeps the order). One round trip on the request path.
+      // Sync completes behind it, ahead of whatever the connection's next user sends.
       if (reads.only && hooks.length === 0) {
-        client.query('commit').catch(() => undefined);
-        return value;
+        pipe.end().catch(() => undefined);
+        return value as T;
       }
-      const committed = await client.query('commit');
-      // PostgreSQL completes COMMIT with a ROLLBACK tag if an earlier statement aborted the transaction.
-      if (committed.command === 'ROLLBACK') throw new ContextError('the transaction was aborted by an earlier error and rolled back');
-      return value;
+      if (pipe.failed) {
+        await pipe.end().catch(() => undefined);
+        throw new ContextError('the transaction was aborted by an earlier error and rolled back');
+      }
+      await pipe.end();
+      return value as T;
     });
   }
 

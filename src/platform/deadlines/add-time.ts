@@ -10,10 +10,16 @@ export interface BusinessCalendar {
   readonly weekendDays: readonly number[];
   /** Holidays as UTC calendar dates, `YYYY-MM-DD`. */
   readonly holidays: readonly string[];
+  /** An IANA time zone the days (and hours) are read in; absent: UTC. */
+  readonly timeZone?: string | undefined;
+  /** The working day's hours in minutes after local midnight (`addBusinessHours`); absent: all day. */
+  readonly workingHours?: { readonly startMinute: number; readonly endMinute: number } | undefined;
 }
 
 /** Saturday and Sunday off, no holidays. */
 export const DEFAULT_CALENDAR: BusinessCalendar = Object.freeze({ weekendDays: Object.freeze([0, 6]), holidays: Object.freeze([]) });
+
+import { addBusinessHours, localDay } from './business-hours.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -26,8 +32,9 @@ export function addHours(start: Date, hours: number): Date {
 
 /** Whether the UTC calendar day holding `instant` is a business day in `calendar`. */
 export function isBusinessDay(instant: Date, calendar: BusinessCalendar = DEFAULT_CALENDAR): boolean {
-  if (calendar.weekendDays.includes(instant.getUTCDay())) return false;
-  return !calendar.holidays.includes(instant.toISOString().slice(0, 10));
+  const day = localDay(instant, calendar.timeZone);
+  if (calendar.weekendDays.includes(day.weekday)) return false;
+  return !calendar.holidays.includes(day.date);
 }
 
 /**
@@ -51,10 +58,11 @@ export function addBusinessDays(start: Date, days: number, calendar: BusinessCal
   return new Date(at);
 }
 
-/** A clock's length: elapsed hours, or business days on a calendar. */
-export type Duration = { readonly hours: number } | { readonly businessDays: number };
+/** A clock's length: elapsed hours, business days, or working hours on a calendar. */
+export type Duration = { readonly hours: number } | { readonly businessDays: number } | { readonly businessHours: number };
 
 /** The instant `duration` after `start`. */
 export function addDuration(start: Date, duration: Duration, calendar: BusinessCalendar = DEFAULT_CALENDAR): Date {
-  return 'hours' in duration ? addHours(start, duration.hours) : addBusinessDays(start, duration.businessDays, calendar);
+  if ('hours' in duration) return addHours(start, duration.hours);
+  return 'businessDays' in duration ? addBusinessDays(start, duration.businessDays, calendar) : addBusinessHours(start, duration.businessHours, calendar);
 }

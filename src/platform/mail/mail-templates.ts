@@ -26,7 +26,8 @@ export type MailTemplate =
   | { readonly kind: 'trust_nda_verify'; readonly document: string; readonly token: string; readonly expiresAt: Date }
   | { readonly kind: 'trust_nda_download'; readonly document: string; readonly token: string; readonly expiresAt: Date }
   | { readonly kind: 'incident_notice'; readonly organization: string; readonly subject: string; readonly paragraphs: readonly string[] }
-  | { readonly kind: 'incident_escalation'; readonly incident: string; readonly incidentId: string; readonly clock: string; readonly source: string; readonly state: 'warning' | 'overdue'; readonly dueAt: Date };
+  | { readonly kind: 'incident_escalation'; readonly incident: string; readonly incidentId: string; readonly clock: string; readonly source: string; readonly state: 'warning' | 'overdue'; readonly dueAt: Date }
+  | { readonly kind: 'security_alert'; readonly alertKind: string; readonly severity: string; readonly organizationId: string; readonly alertId: string; readonly occurrences: number; readonly raisedAt: Date };
 
 export type MailKind = MailTemplate['kind'];
 
@@ -181,6 +182,17 @@ export function renderMail(template: MailTemplate, publicUrl: string): RenderedM
         ],
         { label: 'Open the console', url: `${publicUrl}/console` },
         'You receive this as an incident escalation contact of this Parapet deployment (PARAPET_INCIDENT_ESCALATION_EMAILS).',
+      );
+    case 'security_alert':
+      // Ids, kind and severity only: the alert's text is its organization's (read it in the console).
+      return compose(
+        `Security alert (${template.severity}): ${template.alertKind}`,
+        [
+          `A ${template.severity} security alert of kind ${template.alertKind} was raised at ${when(template.raisedAt)} (${template.occurrences} signal(s) in its window).`,
+          `Organization id: ${template.organizationId}. Alert id: ${template.alertId}.`,
+        ],
+        { label: 'Open the console', url: `${publicUrl}/console` },
+        'You receive this as a security alert contact of this Parapet deployment (PARAPET_ALERTS_MAIL_TO).',
       );
     default:
       return renderDeletionMail(template, publicUrl);

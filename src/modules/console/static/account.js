@@ -32,6 +32,19 @@ export async function renderAccount(me) {
       say('Your name is saved.', true);
     }));
 
+  // ---- email change: the new address confirms by its mailed link (/confirm-email), the old one is told
+  parts.push(h('h3', {}, 'Change your email address'),
+    h('p', {}, 'A link goes to the new address; the address changes when it is opened there (your other sessions then end). Your current address is told, with a link to stop a change you did not make.'),
+    form({ id: 'email-change' }, [
+      field('New email address', h('input', { id: 'new-email', name: 'new_email', type: 'email', required: true, maxlength: 254, autocomplete: 'email' })),
+      field('Current password', h('input', { id: 'email-change-password', name: 'password', type: 'password', required: true, autocomplete: 'current-password' })),
+      h('button', { type: 'submit' }, 'Send the confirmation link'),
+    ], async (data, element) => {
+      await api('/api/v1/auth/email/change', { method: 'POST', body: { new_email: String(data.get('new_email')).trim(), password: data.get('password') } });
+      element.reset();
+      say('A confirmation link is on its way to the new address. Until it is opened, you sign in with your current address.', true);
+    }));
+
   // ---- step-up: sensitive changes need a recent sign-in
   const hasFactor = mfa.methods.includes('totp');
   parts.push(h('h2', {}, 'Confirm it is you'), h('p', {}, 'Setting up second factors, changing recovery codes and saving security policies need a recent sign-in. Confirm here when Parapet asks.'),

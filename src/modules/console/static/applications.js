@@ -3,6 +3,10 @@
 import { api, confirmed, copyButton, field, form, h, say, table, when, refresh } from '/assets/dom.js';
 import { pickEnvironment } from '/assets/environment-picker.js';
 
+/** The scopes an application may request (applications-service.ts SUPPORTED_SCOPES), and the default set. */
+const SCOPES = [['openid', 'openid (required: signs the user in)'], ['email', 'email (address and whether it is verified)'], ['profile', 'profile (name)'], ['offline_access', 'offline_access (refresh tokens)'], ['organization', 'organization (membership and roles here; refuses non-members)']];
+const DEFAULT_SCOPES = ['openid', 'email', 'profile', 'offline_access'];
+
 /** Renders the Applications tab; `rest` is [projectId, environmentId] of the chosen environment. */
 export async function renderApplications(ctx) {
   const { can, base } = ctx;
@@ -18,6 +22,10 @@ export async function renderApplications(ctx) {
     h('code', {}, app.client_id),
     app.client_type + (app.first_party ? ', first-party' : ''),
     h('ul', { className: 'plain' }, app.redirect_uris.map((uri) => h('li', {}, uri))),
+    h('dl', { className: 'event-detail app-logout' },
+      h('dt', {}, 'After sign-out'), h('dd', {}, app.post_logout_redirect_uris.length > 0 ? h('ul', { className: 'plain' }, app.post_logout_redirect_uris.map((uri) => h('li', {}, uri))) : '—'),
+      h('dt', {}, 'Back-channel'), h('dd', {}, app.backchannel_logout_uri ?? '—')),
+    app.scopes.join(' '),
     when(app.created_at),
     ...(manage
       ? [h('button', { type: 'button', className: 'danger delete-app', 'data-app': app.client_id, onclick: async () => {
@@ -26,7 +34,7 @@ export async function renderApplications(ctx) {
         } }, 'Delete')]
       : []),
   ]);
-  parts.push(table(`Applications of ${chosen.project.name} / ${chosen.env.name}`, ['Name', 'Client id', 'Type', 'Redirect URIs', 'Registered', ...(manage ? ['Actions'] : [])], rows, { id: 'applications' }));
+  parts.push(table(`Applications of ${chosen.project.name} / ${chosen.env.name}`, ['Name', 'Client id', 'Type', 'Redirect URIs', 'Logout', 'Scopes', 'Registered', ...(manage ? ['Actions'] : [])], rows, { id: 'applications' }));
   if (!manage) return parts;
   const shown = h('div', { id: 'new-app', hidden: true, className: 'warning' });
   parts.push(
@@ -36,10 +44,23 @@ export async function renderApplications(ctx) {
       field('Type', h('select', { id: 'app-type', name: 'client_type' }, h('option', { value: 'confidential' }, 'Confidential (a server: gets a client secret)'), h('option', { value: 'public' }, 'Public (browser or native app: no secret)'))),
       h('div', { className: 'field' }, h('label', { for: 'app-first-party' }, h('input', { id: 'app-first-party', name: 'first_party', type: 'checkbox' }), ' First-party (your own app: no consent page)')),
       field('Redirect URIs', h('textarea', { id: 'app-redirects', name: 'redirect_uris', required: true, rows: 3 }), '(one a line; matched exactly; https, or http on localhost)'),
+      field('Post-logout redirect URIs', h('textarea', { id: 'app-logout-redirects', name: 'post_logout_redirect_uris', rows: 2 }), '(one a line; where the app may send users after signing out; optional)'),
+      h('fieldset', { className: 'app-scopes' }, h('legend', {}, 'Scopes the application may request'),
+        ...SCOPES.map(([scope, label]) => h('div', { className: 'check' },
+          h('input', { id: `app-scope-${scope}`, name: 'scopes', type: 'checkbox', value: scope, checked: DEFAULT_SCOPES.includes(scope), disabled: scope === 'openid' }),
+          h('label', { for: `app-scope-${scope}` }, label)))),
+      field('Back-channel logout URI', h('input', { id: 'app-backchannel', name: 'backchannel_logout_uri', type: 'url', maxlength: 2000 }), '(OpenID Connect Back-Channel Logout: Parapet posts a logout token here when a user signs out; optional)'),
       h('button', { type: 'submit' }, 'Register'),
     ], async (data, element) => {
-      const uris = String(data.get('redirect_uris')).split('\n').map((s) => s.trim()).filter(Boolean);
-      const created = await api(envBase, { method: 'POST', body: { name: data.get('name'), client_type: data.get('client_type'), first_party: data.get('first_party') === 'on', redirect_uris: uris } });
+      const lines = (name) => String(data.get(name) ?? '').split('\n').map((s) => s.trim()).filter(Boolean);
+      const backchannel = String(data.get('backchannel_logout_uri') ?? '').trim();
+      const created = await api(envBase, { method: 'POST', body: {
+        name: data.get('name'), client_type: data.get('client_type'), first_party: data.get('first_party') === 'on', redirect_uris: lines('redirect_uris'),
+        post_logout_redirect_uris: lines('post_logout_redirect_uris'),
+        // openid is required: its box is ticked and disabled (a disabled box is not in the form data).
+        scopes: ['openid', ...data.getAll('scopes').map(String).filter((s) => s !== 'openid')],
+        ...(backchannel ? { backchannel_logout_uri: backchannel } : {}),
+      } });
       element.reset();
       shown.replaceChildren(
         h('p', {}, h('strong', {}, `Registered "${created.name}".`), ' Client id: ', h('code', { id: 'new-app-id' }, created.client_id)),

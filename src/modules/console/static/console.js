@@ -5,6 +5,7 @@ import { renderAccount } from '/assets/account.js';
 import { renderOrganization } from '/assets/org.js';
 import { renderPlatform } from '/assets/platform.js';
 import { renderDisclosure } from '/assets/disclosure.js';
+import { renderIncidents } from '/assets/incidents.js';
 
 const view = document.getElementById('view');
 let me = null;
@@ -28,6 +29,7 @@ async function route(clear = true) {
     if (parts[0] === 'org' && parts[1]) content = await renderOrganization(parts[1], parts[2] ?? 'overview', parts.slice(3), me);
     else if (parts[0] === 'account') content = await renderAccount(me);
     else if (parts[0] === 'platform' && parts[1] === 'disclosure' && me.user.is_platform_admin) content = await renderDisclosure(parts[2]);
+    else if (parts[0] === 'platform' && parts[1] === 'incidents' && me.user.is_platform_admin) content = await renderIncidents(parts[2]);
     else if (parts[0] === 'platform' && me.user.is_platform_admin) content = await renderPlatform(parts[1] ?? 'users');
     else content = await organizationsView();
   } catch (error) {

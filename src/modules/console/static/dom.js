@@ -28,6 +28,8 @@ export class ApiError extends Error {
   }
 }
 
+const PASSWORD_CHECKS = ['/api/v1/auth/password/change', '/api/v1/auth/reauthenticate', '/api/v1/auth/email/change'];
+
 /** JSON request of the console; a 401 goes back to sign-in; failures throw ApiError with the problem's title. */
 export async function api(path, { method = 'GET', body } = {}) {
   let response;
@@ -36,7 +38,8 @@ export async function api(path, { method = 'GET', body } = {}) {
   } catch {
     throw new ApiError(0, 'network_error', 'Parapet could not be reached. Check the connection and try again.');
   }
-  if (response.status === 401 && path !== '/api/v1/auth/password/change' && path !== '/api/v1/auth/reauthenticate') {
+  // A wrong current password answers 401 too: that is a refusal to show, not a signed-out session.
+  if (response.status === 401 && !PASSWORD_CHECKS.includes(path)) {
     location.assign('/login');
     throw new ApiError(401, 'unauthenticated', 'Signed out.');
   }

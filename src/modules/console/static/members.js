@@ -1,6 +1,7 @@
 // Members: list with roles, second factors and last sign-in (those need access.read); invite,
 // change the organization-wide role and remove (members.manage / access.manage).
 import { api, confirmed, field, form, h, say, table, when, refresh } from '/assets/dom.js';
+import { renderBindings } from '/assets/bindings.js';
 
 const ROLE_NAMES = { tenant_admin: 'Tenant Admin', security_admin: 'Security Admin', security_analyst: 'Security Analyst', viewer: 'Viewer', auditor: 'Auditor', service_account: 'Service Account' };
 
@@ -66,6 +67,7 @@ export async function renderMembers({ org, can, base, me }) {
   });
   const parts = [h('h2', {}, 'Members'), table('Members of the organization', headers, rows, { id: 'members' })];
   if (!detailed) parts.push(h('p', {}, 'Roles, second factors and last sign-ins are shown to members who may read access control.'));
+  if (changeRoles && detailed) parts.push(...(await renderBindings({ can, base }, page.items, roleOptions)));
   if (manage) {
     const invitations = await api(`${base}/invitations?limit=100`);
     parts.push(

@@ -13,6 +13,8 @@ import { renderSecrets } from '/assets/secrets.js';
 import { renderSso } from '/assets/sso.js';
 import { renderLifecycle } from '/assets/lifecycle.js';
 import { renderAccessReview } from '/assets/access-review.js';
+import { renderDirectories } from '/assets/directories.js';
+import { renderAccessRequests } from '/assets/access-requests.js';
 
 
 /** The tabs, in order, with the permission that shows each. */
@@ -28,8 +30,12 @@ const TABS = [
   { key: 'audit', label: 'Audit log', needs: 'audit.read', render: renderAuditLog },
   { key: 'access-review', label: 'Access review', needs: 'access_review.read', render: renderAccessReview },
   { key: 'approvals', label: 'Approvals', needs: 'access.approve', render: renderApprovals },
+  // Just-in-time access: ask for a role at a scope for a while, and follow one's requests.
+  { key: 'request-access', label: 'Request access', needs: 'access.request', render: renderAccessRequests },
   // Single sign-on: reading needs organization.read, every change settings.manage; the tab is for those who administer it.
   { key: 'sso', label: 'Single sign-on', needs: 'settings.manage', render: renderSso },
+  // SCIM directories (docs/sso.md "SCIM"): reading needs organization.read, every change settings.manage.
+  { key: 'directories', label: 'Directory sync', needs: 'settings.manage', render: renderDirectories },
   // The OpenID Provider's applications (docs/openid-provider.md); its routes need applications.*.
   { key: 'applications', label: 'Applications', needs: 'applications.read', render: renderApplications },
   // Retention, risky writes and organization deletion (docs/data-lifecycle.md).

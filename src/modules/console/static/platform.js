@@ -31,5 +31,5 @@ export async function renderPlatform() {
   }
   const search = form({ id: 'user-search', className: 'inline' }, [field('Search accounts by email or name', h('input', { id: 'user-q', name: 'q', type: 'search', maxlength: 254 })), h('button', { type: 'submit' }, 'Search')], (data) => load(String(data.get('q') ?? '').trim()));
   await load('');
-  return [h('h1', {}, 'Platform'), h('p', {}, h('a', { href: '#/platform/disclosure', id: 'nav-disclosure' }, 'Vulnerability reports: the security team\u2019s work list')), h('h2', {}, 'Accounts'), search, results, ...(await renderAuditLog({ logBase: '/api/v1/platform/audit' }))];
+  return [h('h1', {}, 'Platform'), h('p', {}, h('a', { href: '#/platform/disclosure', id: 'nav-disclosure' }, 'Vulnerability reports: the security team\u2019s work list')), h('p', {}, h('a', { href: '#/platform/incidents', id: 'nav-incidents' }, 'Incidents: timelines, clocks and reviews')), h('h2', {}, 'Accounts'), search, results, ...(await renderAuditLog({ logBase: '/api/v1/platform/audit' }))];
 }

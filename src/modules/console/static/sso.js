@@ -204,6 +204,19 @@ async function policy(ctx, domainList, manage) {
   return parts;
 }
 
+/** "Create setup link": a link for the IT administrator (no account needed), shown once. */
+function setupLink(base) {
+  const out = h('div', { id: 'sso-setup-link-result' });
+  const button = h('button', { type: 'button', id: 'create-setup-link', className: 'secondary', onclick: async () => {
+    try {
+      const made = await api(`${base}/setup-links`, { method: 'POST', body: {} });
+      out.replaceChildren(h('p', {}, `Send this link to your IT administrator; it opens once, in one browser, until ${made.link.expires_at}. It is shown only now.`), h('p', {}, h('code', { id: 'sso-setup-link-url' }, made.url), ' ', copyButton(made.url)));
+      say('The setup link is made.', true);
+    } catch (error) { say(error.message); }
+  } }, 'Create setup link');
+  return [h('h3', {}, 'Self-serve setup'), h('p', {}, 'Let your IT administrator configure the identity provider without a Parapet account.'), button, out];
+}
+
 /** Renders the Single sign-on tab. */
 export async function renderSso(ctx) {
   const { can } = ctx;
@@ -228,6 +241,7 @@ export async function renderSso(ctx) {
     h('h2', {}, 'Single sign-on and directory'),
     table('Identity provider connections', ['Name', 'Protocol', 'Status', 'Role of new users', 'Detail', ...(manage ? ['Actions'] : [])], rows, { id: 'sso-connections' }),
     ...(manage ? createConnection(base) : []),
+    ...(manage ? setupLink(base) : []),
     ...domains(domainList.items, connections.items, base, manage),
     ...await policy({ ...ctx, base, orgBase: ctx.base }, domainList.items, manage),
   ];
