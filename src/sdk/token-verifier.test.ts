@@ -4,8 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { createTestApp, type TestApp } from '../../test/support/app.ts';
 import { newUser, tokenLogin, sidOf } from '../modules/tokens/user-tokens-test-fixture.ts';
 import { buildApp, userIdOf } from './example-fastify.ts';
-import { TokenVerificationError } from './index.ts';
+import { createTokenVerifier, TokenVerificationError } from './index.ts';
 import { freePort } from '../../test/support/ports.ts';
+import { createClient, secretToken, seedOrg, seedServiceAccount } from '../modules/oauth/oauth-test-fixture.ts';
 
 const DOC = readFileSync(new URL('../../docs/sdk.md', import.meta.url), 'utf8');
 const EXAMPLE = readFileSync(new URL('./example-fastify.ts', import.meta.url), 'utf8');
@@ -54,6 +55,19 @@ describe('SDK token verifier against a real Parapet server on loopback (AUTH-5, 
     } finally {
       await app.close();
     }
+  });
+
+  it("labels a service account's client-credentials token service_account, with its client, and a user's token user", async () => {
+    const org = await seedOrg(parapet, 'sdk-sa');
+    const accountId = await seedServiceAccount(parapet, org, 'sdk-ci', ['viewer']);
+    const client = await createClient(parapet, org, accountId);
+    const verifier = createTokenVerifier({ issuer: url, audience: `${url}/api`, jwksUrl: `${url}/.well-known/jwks.json` });
+    const verified = await verifier.verify(await secretToken(parapet, client));
+    assert.deepEqual({ kind: verified.kind, subject: verified.subject, clientId: verified.clientId, organizationId: verified.organizationId }, { kind: 'service_account', subject: accountId, clientId: client.client_id, organizationId: org.orgId });
+    const user = await newUser(parapet, 'sdk-kind');
+    const pair = await tokenLogin(parapet, user.email);
+    const own = await verifier.verify(pair.access_token);
+    assert.deepEqual({ kind: own.kind, clientId: own.clientId }, { kind: 'user', clientId: undefined });
   });
 
   it('refuses a value that is not a JWT', async () => {

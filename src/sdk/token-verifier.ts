@@ -37,7 +37,14 @@ export interface TokenVerifierOptions {
 export interface VerifiedToken {
   /** `sub`: the user id (user tokens) or the service account id (client credentials). */
   readonly subject: string;
+  /**
+   * `service_account` for a client-credentials token (`client_id` and `tid`: the service account's
+   * organization); `user` for every token a person signed in for, including an OpenID application's
+   * JWT access token (RFC 9068), whose `client_id` names the application and which has no `tid`.
+   */
   readonly kind: 'user' | 'service_account';
+  /** `client_id`: the OAuth client the token was issued to (an application, or a service account's client), if any. */
+  readonly clientId: string | undefined;
   /** `sid`: the Parapet session a user token is bound to. */
   readonly sessionId: string | undefined;
   /** `tid`: the organization the token is scoped to, if any. */
@@ -75,7 +82,10 @@ function toVerified(payload: JWTPayload): VerifiedToken {
   const scope = text(payload['scope'])?.split(' ').filter((s) => s !== '') ?? [];
   return Object.freeze({
     subject: payload.sub ?? '',
-    kind: payload['client_id'] === undefined ? 'user' : 'service_account',
+    // A `client_id` alone does not make a service account: RFC 9068 §2.2 puts it in every JWT access
+    // token, a user's too. Parapet's client-credentials tokens also carry the organization (`tid`).
+    kind: text(payload['client_id']) !== undefined && text(payload['tid']) !== undefined && payload['sid'] === undefined ? 'service_account' : 'user',
+    clientId: text(payload['client_id']),
     sessionId: text(payload['sid']),
     organizationId: text(payload['tid']),
     authMethods: Object.freeze(amr),

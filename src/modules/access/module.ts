@@ -10,7 +10,7 @@ import { registerAuthorization } from './access-hook.ts';
 import { registerAccessRoutes } from './access-routes.ts';
 import { createAccessService, type AccessService } from './access-service.ts';
 import { grantCreator, upgradeBindingMacs, upgradeRoleMacs } from './access-store.ts';
-import { createSecurityPolicyService } from './security-policy.ts';
+import { createSecurityPolicyService, type SecurityPolicyService } from './security-policy.ts';
 import { registerSecurityPolicyRoutes } from './security-policy-routes.ts';
 import { ACCESS_RETENTION } from './retention.ts';
 
@@ -18,6 +18,8 @@ import { ACCESS_RETENTION } from './retention.ts';
 export interface AccessApi {
   readonly control: AccessControl;
   readonly service: AccessService;
+  /** The organization's security policy as stored (session lifetimes, MFA); the defaults when it set none. */
+  readonly securityPolicy: Pick<SecurityPolicyService, 'get'>;
   /** Makes `userId` the Tenant Admin of the organization it just created (in the creating transaction). */
   grantCreator(tx: Tx, tenantId: string, userId: string, now: Date): Promise<void>;
 }
@@ -50,10 +52,12 @@ export const accessModule = defineModule({
     const { transactor, clock, random } = ctx;
     const control = createAccessControl({ transactor, clock, audit: audit.recorder, feed: ctx.feed, logger: ctx.logger, integrity: identity.integrity });
     const service = createAccessService({ transactor, clock, random, audit: audit.recorder, access: control, reviewContributors: ctx.contributions.reviewContributors });
+    const securityPolicy = createSecurityPolicyService({ transactor, clock, audit: audit.recorder, access: control });
     return {
       api: {
         control,
         service,
+        securityPolicy,
         grantCreator: async (tx, tenantId, userId, now) => {
           await grantCreator(tx, control.integrity, tenantId, userId, now, uuidv7(clock, random));
         },
@@ -63,7 +67,7 @@ export const accessModule = defineModule({
       },
       routes: (http) => {
         registerSecurityPolicyRoutes(http, {
-          service: createSecurityPolicyService({ transactor, clock, audit: audit.recorder, access: control }),
+          service: securityPolicy,
           access: control,
           revokeUserSessions: (userId, reason, by) => identity.endUserSessions(userId, reason, by),
           assertMayRemoveMember: (caller, tenantId, userId) => service.assertMayRemovePrincipal(caller, tenantId, userId),

@@ -19,6 +19,14 @@ export interface Reauthentication {
    * `invalid_credentials`, `invalid_mfa_code` or `too_many_attempts`.
    */
   reauthenticate(input: { principal: UserPrincipal; password: string; method: string | undefined; proof: FactorProof; source: AuditSource }): Promise<{ token: string; sessionId: string; authMethods: string[]; authenticatedAt: Date }>;
+  /**
+   * Step-up by a second factor only (the hosted sign-in, when an application asks for MFA over a
+   * live session proven by password): checks one of the user's second factors with the sign-in's
+   * per-account throttle, then opens a NEW session (new id) whose `amr` adds that factor. The
+   * current session is left as it was — the applications signed in with it keep their grants.
+   * Throws `invalid_mfa_code`, `too_many_attempts` or `unauthenticated`.
+   */
+  secondFactor(input: { principal: UserPrincipal; method: string; proof: FactorProof; source: AuditSource }): Promise<{ token: string; sessionId: string; authMethods: string[]; authenticatedAt: Date }>;
 }
 
 /**
@@ -64,6 +72,20 @@ export function createReauthentication(deps: { transactor: AppTransactor; clock:
         by: { actor, source },
         ...(method === undefined ? {} : { metadata: { method: method.slice(0, 32) } }),
       });
+      return { token: created.token, sessionId: created.sessionId, authMethods: amr, authenticatedAt: clock.now() };
+    },
+    secondFactor: async ({ principal, method, proof, source }) => {
+      const actor: AuditActor = { type: principal.isPlatformAdmin ? 'operator' : 'user', id: principal.userId, display_name: principal.displayName };
+      const user = await transactor.withPlatform((tx) => findUserById(tx, principal.userId));
+      if (user === undefined || user.disabled_at !== null) throw new AppError('unauthenticated');
+      // Only a factor the account holds verifies, counted against the account like any second factor.
+      const factor = await mfa.verifyForUser({ user, attemptId: principal.sessionId, method, proof, source });
+      const amr = sessionAmr(factor);
+      const created = await transactor.withTenant(PLATFORM_TENANT_ID, async (tx) => {
+        const session = await sessions.create(tx, user, { ip: source.ip ?? '', userAgent: source.user_agent ?? undefined, authMethods: amr });
+        await audit.recordForUser(tx, user.id, [{ action: 'session.reauthenticated', actor, outcome: 'success', source, targets: [{ type: 'session', id: session.sessionId }], metadata: { amr: amr.join(' '), from_session: principal.sessionId, method: method.slice(0, 32), second_factor_only: true } }]);
+        return session;
+      }, user.id);
       return { token: created.token, sessionId: created.sessionId, authMethods: amr, authenticatedAt: clock.now() };
     },
   };

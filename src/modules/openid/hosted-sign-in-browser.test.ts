@@ -12,7 +12,7 @@ import { TEST_PASSWORD } from '../../../test/support/app.ts';
 import { BROWSER_SKIP, CHROMIUM } from '../../../test/support/browser.ts';
 import { peerSuite } from '../../../test/support/peer-suite.ts';
 import { freePort } from '../../../test/support/ports.ts';
-import { application, authorizationRequest, discover, newUser, startProvider, type Running } from './openid-test-fixture.ts';
+import { application, authorizationRequest, discover, enrolTotp, newUser, startProvider, totpCode, type Running } from './openid-test-fixture.ts';
 
 
 
@@ -69,6 +69,39 @@ peerSuite('the hosted sign-in page in a real browser (issue 17)', BROWSER_SKIP, 
 
     const tokens = await oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
     assert.equal(tokens.claims()?.['email'], email);
+    await context.close();
+  });
+
+  it('an example app redirects to Parapet; the user signs in with password + TOTP on the hosted pages and lands back signed in (amr pwd otp)', async () => {
+    const app = await application(r, { redirect_uris: [REDIRECT_URI] });
+    const config = await discover(r, app);
+    const email = await newUser(r, 'chromium-totp');
+    const secret = await enrolTotp(r, email);
+    const request = await authorizationRequest(config, { redirect_uri: REDIRECT_URI, acr_values: 'urn:parapet:acr:mfa' });
+    const context = await browser.newContext();
+    context.setDefaultTimeout(20_000);
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    await page.goto(request.url.href);
+    await page.fill('input[name="email"]', email);
+    await page.fill('input[name="password"]', TEST_PASSWORD);
+    await page.locator('form:has(input[name="password"]) [type="submit"]').first().click();
+    // The second-factor page: the code form, posted by the browser.
+    await page.waitForSelector('input[name="code"]');
+    assert.equal(await page.locator('input[name="password"]').count(), 0);
+    await page.fill('input[name="code"]', totpCode(secret, 1));
+    await Promise.all([page.waitForURL(`${REDIRECT_URI}**`), page.locator('form:has(input[name="code"]) [type="submit"]').first().click()]);
+    const url = new URL(page.url());
+    assert.ok(url.searchParams.get('code'), url.href);
+    const tokens = await oidc.authorizationCodeGrant(config, url, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+    assert.equal(tokens.claims()?.['email'], email);
+    assert.deepEqual(tokens.claims()?.['amr'], ['pwd', 'otp']);
+    assert.equal(tokens.claims()?.['acr'], 'urn:parapet:acr:mfa');
+    assert.deepEqual(problems, []);
     await context.close();
   });
 });

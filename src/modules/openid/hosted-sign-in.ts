@@ -14,7 +14,7 @@ import type { GrantSessions } from './grant-sessions.ts';
 import type { ResourceServerRow } from './resource-servers.ts';
 import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
 import { readFileSync } from 'node:fs';
-import { acrFor, demandsPhishingResistant, INTERACTION_PATH, meetsAcrDemand } from './openid-provider.ts';
+import { acrFor, demandsMfa, demandsPhishingResistant, hasSecondFactor, INTERACTION_PATH, meetsAcrDemand } from './openid-provider.ts';
 
 /** The second-factor page's one script (the passkey button), served same-origin. */
 export const PASSKEY_SCRIPT_PATH = `${INTERACTION_PATH}/passkey.js`;
@@ -42,6 +42,8 @@ export function registerHostedSignIn(
   deps: {
     provider: () => Promise<Provider>;
     identity: Pick<IdentityApi, 'login' | 'mfa' | 'cookie' | 'pendingCookie' | 'sessions'>;
+    /** Whether the organization's security policy requires a second factor (its applications then do too). */
+    mfaRequired: (tenantId: string) => Promise<boolean>;
     application: (clientId: string) => Promise<ApplicationRow | undefined>;
     /** Scope `organization`: the user's membership in the application's organization, or undefined. */
     organization: (userId: string, clientId: string) => Promise<OrganizationClaims | undefined>;
@@ -51,6 +53,8 @@ export function registerHostedSignIn(
     /** The resource server an identifier names for an application (RFC 8707), if any. */
     resourceServer: (clientId: string, identifier: string) => Promise<ResourceServerRow | undefined>;
     grants: GrantSessions;
+    /** The user's email (the otpauth URI's label), or undefined. */
+    email: (userId: string) => Promise<string | undefined>;
     audit: AuditRecorder;
     transactor: AppTransactor;
     secureCookies: boolean;
@@ -76,13 +80,13 @@ export function registerHostedSignIn(
    * phishing-resistant factor, and a passkey button when the account has a passkey (the request
    * options ride in `data-options`; the form stays hidden until the script shows it).
    */
-  const mfaForm = (uid: string, failed: boolean, offer: { codes: boolean; passkeyOptions: Record<string, unknown> | undefined }) => html`<h1>Second factor</h1>${failed ? html`<p role="alert">That answer is not valid.</p>` : ''}
-${offer.passkeyOptions === undefined ? '' : html`<form id="passkey-form" method="post" action="${INTERACTION_PATH}/${uid}/mfa" data-options="${JSON.stringify(offer.passkeyOptions)}" hidden>
+  const mfaForm = (uid: string, failed: boolean, offer: { codes: boolean; passkeyOptions: Record<string, unknown> | undefined }, step: 'mfa' | 'step-up' = 'mfa') => html`<h1>Second factor</h1>${failed ? html`<p role="alert">That answer is not valid.</p>` : ''}${step === 'step-up' ? html`<p>The application asks you to confirm it is you with your second factor.</p>` : ''}
+${offer.passkeyOptions === undefined ? '' : html`<form id="passkey-form" method="post" action="${INTERACTION_PATH}/${uid}/${step}" data-options="${JSON.stringify(offer.passkeyOptions)}" hidden>
 <input type="hidden" name="method" value="webauthn"><input type="hidden" name="passkey_response" value="">
 <button type="submit">Use a passkey or security key</button>
 </form>
 <p id="passkey-problem" role="alert" hidden></p>`}
-${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/mfa">
+${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/${step}">
 <label>Code from your authenticator app, or a recovery code <input name="code" autocomplete="one-time-code" required></label>
 <select name="method"><option value="totp">Authenticator app</option><option value="recovery_code">Recovery code</option></select>
 <button type="submit">Continue</button>
@@ -100,6 +104,55 @@ ${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/mfa"
     });
     const codes = !demandsPhishingResistant(params) && (methods === undefined || methods.some((method) => CODE_METHODS.includes(method)));
     return page(reply, app, 'Second factor', mfaForm(uid, failed, { codes, passkeyOptions }), failed ? 401 : 200, passkeyOptions === undefined ? undefined : [PASSKEY_SCRIPT_PATH]);
+  }
+
+  /**
+   * Step-up by the second factor only: the user has a live session proven by password and the
+   * application asks for more (`acr_values`). Offers the account's factors that meet the demand (a
+   * passkey only, when it asks for phishing resistance); undefined when the account has none, so
+   * the caller falls back to a full sign-in (which then ends in unmet_authentication_requirements).
+   */
+  async function stepUpOffer(params: Record<string, unknown>, user: SignedIn): Promise<{ codes: boolean; passkeyOptions: Record<string, unknown> | undefined } | undefined> {
+    const methods = await identity.mfa.registry.methodsFor(user.userId);
+    const passkeyOptions = !methods.includes('webauthn') ? undefined : await identity.mfa.login.challengeForUser(user.userId, user.sessionId, 'webauthn');
+    const codes = !demandsPhishingResistant(params) && methods.some((method) => CODE_METHODS.includes(method));
+    return !codes && passkeyOptions === undefined ? undefined : { codes, passkeyOptions };
+  }
+
+  /** Shows the step-up page for `offer` (from `stepUpOffer`). */
+  async function stepUpPage(reply: FastifyReply, app: ApplicationRow, uid: string, offer: { codes: boolean; passkeyOptions: Record<string, unknown> | undefined }, failed: boolean): Promise<FastifyReply> {
+    return page(reply, app, 'Second factor', mfaForm(uid, failed, offer, 'step-up'), failed ? 401 : 200, offer.passkeyOptions === undefined ? undefined : [PASSKEY_SCRIPT_PATH]);
+  }
+
+  /** Whether a sign-in with `amr` meets the request's acr_values and the organization's MFA policy. */
+  async function meets(app: ApplicationRow, params: Record<string, unknown>, amr: readonly string[]): Promise<boolean> {
+    return meetsAcrDemand(params, amr) && (hasSecondFactor(amr) || !(await deps.mfaRequired(app.tenant_id)));
+  }
+
+  /**
+   * Forced enrolment: the application (acr_values) or its organization's policy requires a second
+   * factor and the account has none. The signed-in user enrols an authenticator app here (the seed
+   * shown as text and as an otpauth URI, no script), confirms it with a first code, and continues.
+   * Not offered for a phishing-resistant demand (a passkey is needed; enrol one in the console).
+   */
+  async function enrolmentPage(reply: FastifyReply, app: ApplicationRow, uid: string, user: SignedIn, failed: boolean): Promise<FastifyReply> {
+    // A failed code keeps the pending key (the user's app already has it); a new visit starts over.
+    const started = failed ? undefined : await identity.mfa.enrolment.startTotp({ id: user.userId, email: (await deps.email(user.userId)) ?? '' });
+    return page(reply, app, 'Set up a second factor', html`<h1>Set up a second factor</h1>${failed ? html`<p role="alert">That code is not valid. Enter the current code from your authenticator app.</p>` : ''}
+<p>${app.name} requires a second factor.${started === undefined ? '' : html` Add this key to your authenticator app, then enter the code it shows.`}</p>
+${started === undefined ? '' : html`<p>Key: <code id="totp-secret">${started.secret}</code></p>
+<p><a href="${started.uri}">Open in an authenticator app</a></p>`}
+<form method="post" action="${INTERACTION_PATH}/${uid}/enrol-totp">
+<label>Code from your authenticator app <input name="code" autocomplete="one-time-code" inputmode="numeric" required></label>
+<button type="submit">Confirm</button>
+</form>`, failed ? 401 : 200);
+  }
+
+  /** Whether the account could enrol its way to meeting the demand (an authenticator app meets MFA, not phishing resistance). */
+  async function enrolmentCanHelp(app: ApplicationRow, params: Record<string, unknown>, user: SignedIn): Promise<boolean> {
+    if (demandsPhishingResistant(params)) return false;
+    if (!demandsMfa(params) && !(await deps.mfaRequired(app.tenant_id))) return false;
+    return (await identity.mfa.registry.methodsFor(user.userId)).length === 0;
   }
 
   /** Ends the interaction without a code: the sign-in cannot meet the application's acr_values. */
@@ -142,7 +195,7 @@ ${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/mfa"
     // Step-up: whatever route reached here (a consent post, a replayed interaction, an account with
     // no second factor or no passkey), an interaction whose request asks for MFA ends without a
     // code unless this sign-in used a second factor — a passkey when it asks for phishing resistance.
-    if (!meetsAcrDemand(interaction.params, user.amr)) return unmet(request, reply);
+    if (!(await meets(app, interaction.params, user.amr))) return unmet(request, reply);
     const scope = interaction.params['scope'];
     const asked = (typeof scope === 'string' ? scope : 'openid').split(' ');
     const requested = asked.filter((scope) => app.scopes.includes(scope));
@@ -192,10 +245,16 @@ ${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/mfa"
       const { interaction, app } = await details(request, reply);
       const reasons = interaction.prompt.reasons;
       const user = await currentUser(request);
-      // prompt=login and max_age demand a fresh sign-in, whatever session exists; so does a demand
-      // for a second factor the Parapet session was opened without (password, then the factor).
-      const fresh = reasons.includes('login_prompt') || reasons.includes('max_age') || (user !== undefined && !meetsAcrDemand(interaction.params, user.amr));
-      if (user !== undefined && !fresh) return continueAs(request, reply, user, false);
+      // prompt=login and max_age demand a fresh sign-in (password, then any factor), whatever session exists.
+      const fresh = reasons.includes('login_prompt') || reasons.includes('max_age');
+      if (user !== undefined && !fresh) {
+        if (await meets(app, interaction.params, user.amr)) return continueAs(request, reply, user, false);
+        // A demand for a second factor the live session was opened without: ask only for the factor,
+        // or, for an account with none, have it enrol one.
+        const offer = await stepUpOffer(interaction.params, user);
+        if (offer !== undefined) return stepUpPage(reply, app, uidOf(request), offer, false);
+        if (await enrolmentCanHelp(app, interaction.params, user)) return enrolmentPage(reply, app, uidOf(request), user, false);
+      }
       return page(reply, app, 'Sign in', signInForm(uidOf(request), false, (await deps.signUp.settingsFor(app)).mode === 'open'));
     });
 
@@ -215,7 +274,10 @@ ${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/mfa"
           return await secondFactorPage(reply, app, uidOf(request), interaction.params, result.pendingToken, false, result.methods);
         }
         reply.setCookie(identity.cookie.name, result.token, cookieOptions);
-        return await continueAs(request, reply, { userId: result.user.id, sessionId: result.sessionId, amr: ['pwd'], authenticatedAt: new Date() }, false);
+        const signedIn: SignedIn = { userId: result.user.id, sessionId: result.sessionId, amr: ['pwd'], authenticatedAt: new Date() };
+        // An account with no second factor where one is required: enrol it now, then continue.
+        if (!(await meets(app, interaction.params, signedIn.amr)) && (await enrolmentCanHelp(app, interaction.params, signedIn))) return await enrolmentPage(reply, app, uidOf(request), signedIn, false);
+        return await continueAs(request, reply, signedIn, false);
       } catch (error) {
         if (error instanceof AppError && (error.code === 'invalid_credentials' || error.code === 'too_many_attempts')) return page(reply, app, 'Sign in', signInForm(uidOf(request), true), 401);
         throw error;
@@ -238,6 +300,55 @@ ${offer.codes ? html`<form method="post" action="${INTERACTION_PATH}/${uid}/mfa"
         return await continueAs(request, reply, { userId: result.user.id, sessionId: result.sessionId, amr, authenticatedAt: new Date() }, false);
       } catch (error) {
         if (error instanceof AppError && error.status < 500) return secondFactorPage(reply, app, uidOf(request), interaction.params, pendingToken, true);
+        throw error;
+      }
+    });
+
+    // Forced enrolment (see enrolmentPage): confirms the authenticator app with its first code, shows
+    // the recovery codes once, and asks for the next code (the step-up), which opens the MFA session.
+    scope.post(`${INTERACTION_PATH}/:uid/enrol-totp`, { config, schema: { hide: true, params: Params } }, async (request, reply) => {
+      const { app } = await details(request, reply);
+      const token = request.cookies[identity.cookie.name];
+      const principal = token === undefined ? undefined : await identity.sessions.resolve(token);
+      if (principal?.kind !== 'user') throw new AppError('unauthenticated');
+      const user: SignedIn = { userId: principal.userId, sessionId: principal.sessionId, amr: principal.authMethods, authenticatedAt: principal.authenticatedAt };
+      let recoveryCodes: string[] | undefined;
+      try {
+        ({ recoveryCodes } = await identity.mfa.enrolment.confirmTotp(principal.userId, form(request)['code'] ?? '', { userId: principal.userId, actor: { type: 'user', id: principal.userId, display_name: principal.displayName }, source: requestSource(request) }));
+      } catch (error) {
+        if (error instanceof AppError && error.status < 500) return enrolmentPage(reply, app, uidOf(request), user, true);
+        throw error;
+      }
+      return page(reply, app, 'Second factor', html`<h1>Authenticator app added</h1>
+${recoveryCodes === undefined ? '' : html`<p>Keep these recovery codes somewhere safe; each works once if you lose your authenticator app. They are shown only now.</p>
+<ul id="recovery-codes">${recoveryCodes.map((code) => html`<li><code>${code}</code></li>`)}</ul>`}
+${mfaForm(uidOf(request), false, { codes: true, passkeyOptions: undefined }, 'step-up')}`);
+    });
+
+    // Step-up by the second factor only, for the user of the live Parapet session (see stepUpPage).
+    scope.post(`${INTERACTION_PATH}/:uid/step-up`, { config, schema: { hide: true, params: Params } }, async (request, reply) => {
+      const { app, interaction } = await details(request, reply);
+      const token = request.cookies[identity.cookie.name];
+      const principal = token === undefined ? undefined : await identity.sessions.resolve(token);
+      if (principal?.kind !== 'user') throw new AppError('unauthenticated');
+      const user: SignedIn = { userId: principal.userId, sessionId: principal.sessionId, amr: principal.authMethods, authenticatedAt: principal.authenticatedAt };
+      const body = form(request);
+      const method = body['method'] === 'recovery_code' ? 'recovery_code' : body['method'] === 'webauthn' ? 'webauthn' : 'totp';
+      // A code is no answer to a demand for phishing resistance: only the passkey is offered then.
+      const again = async () => {
+        const offer = await stepUpOffer(interaction.params, user);
+        return offer === undefined ? unmet(request, reply) : stepUpPage(reply, app, uidOf(request), offer, true);
+      };
+      if (method !== 'webauthn' && demandsPhishingResistant(interaction.params)) return again();
+      try {
+        const proof = method === 'webauthn' ? { response: passkeyResponse(body['passkey_response']) } : { code: body['code'] ?? '' };
+        const result = await identity.mfa.reauth.secondFactor({ principal, method, proof, source: requestSource(request) });
+        reply.setCookie(identity.cookie.name, result.token, cookieOptions);
+        // The amr of the ID token as after password + factor (mfa route): a passkey's as it reported it.
+        const amr = method === 'webauthn' ? result.authMethods : ['pwd', method === 'totp' ? 'otp' : 'rc'];
+        return await continueAs(request, reply, { userId: principal.userId, sessionId: result.sessionId, amr, authenticatedAt: result.authenticatedAt }, false);
+      } catch (error) {
+        if (error instanceof AppError && error.status < 500) return await again();
         throw error;
       }
     });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as jose from 'jose';
 import * as oidc from 'openid-client';
+import { createTokenVerifier } from '../../sdk/index.ts';
 import { seedOrg, type OrgFixture } from '../oauth/oauth-test-fixture.ts';
 import { application, authorizationRequest, Browser, discover, newUser, REDIRECT_URI, signIn, startProvider, type CreatedApplication, type Running } from './openid-test-fixture.ts';
 
@@ -64,6 +65,17 @@ describe('JWT access tokens for resource servers (RFC 9068, RFC 8707), through o
     assert.equal(payload['scope'], 'orders:read');
     assert.equal((payload.exp ?? 0) - (payload.iat ?? 0), 300);
     assert.ok(typeof payload.jti === 'string');
+  });
+
+  it("the SDK's verifier labels an application's at+jwt for a user as the user's (client_id is no service account), with its client", async () => {
+    const { callback, request } = await codeFor(API_A);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce }, { resource: API_A });
+    const verifier = createTokenVerifier({ issuer: r.issuer, audience: API_A, jwksUrl: `${r.issuer}/oidc/jwks` });
+    const verified = await verifier.verify(tokens.access_token);
+    assert.equal(verified.kind, 'user');
+    assert.equal(verified.subject, tokens.claims()?.sub);
+    assert.equal(verified.clientId, app.client_id);
+    assert.deepEqual(verified.scope, ['orders:read']);
   });
 
   it('a token for resource A is refused by a resource server that expects audience B', async () => {

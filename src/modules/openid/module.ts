@@ -20,6 +20,7 @@ import { registerHostedSignIn } from './hosted-sign-in.ts';
 import { mountProvider } from './mount-provider.ts';
 import { buildProvider, clientMetadata } from './openid-provider.ts';
 import { organizationClaims } from './organization-claims.ts';
+import { policyBoundedLifetimes } from './policy-lifetimes.ts';
 import { OPENID_OPTIONS } from './options.ts';
 import { createRsaSigningKeys } from './rsa-signing-keys.ts';
 import { createClientJwks } from './client-jwks.ts';
@@ -86,7 +87,10 @@ export const openidModule = defineModule({
       async find(id: string) {
         if (this.#inner === undefined) {
           const app = await applications.byClientId(id);
-          return app === undefined ? undefined : clientMetadata(app, await clientJwks(app));
+          if (app === undefined) return undefined;
+          // Token lifetimes within the organization's session policy, read at every lookup.
+          const policy = await access.securityPolicy.get(app.tenant_id);
+          return clientMetadata(app, await clientJwks(app), policyBoundedLifetimes(app, policy), policy.mfaRequired);
         }
         return this.#inner.find(id);
       }
@@ -167,7 +171,7 @@ export const openidModule = defineModule({
         registerBrandingRoutes(http, branding);
         registerHostedSignUp(http, { provider, application: (id) => applications.byClientId(id), branding: (tenantId) => branding.read(tenantId), signUp });
         mountProvider(http, provider);
-        registerHostedSignIn(http, { provider, identity, organization, resourceServer, branding: (tenantId) => branding.read(tenantId), signUp, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
+        registerHostedSignIn(http, { provider, identity, email: (userId) => lookups.email(userId), mfaRequired: async (tenantId) => (await access.securityPolicy.get(tenantId)).mfaRequired, organization, resourceServer, branding: (tenantId) => branding.read(tenantId), signUp, application: (id) => applications.byClientId(id), grants, audit: audit.recorder, transactor, secureCookies: new URL(config.publicUrl).protocol === 'https:' });
       },
     };
   },

@@ -10,6 +10,8 @@ import type { RsaKeySet } from './rsa-signing-keys.ts';
 import type { EndedGrant } from './backchannel-logout.ts';
 import { CLIENT_ASSERTION_ALGS, type ClientJwks } from './client-jwks.ts';
 import { ORGANIZATION_SCOPE, type OrganizationClaims } from './organization-claims.ts';
+import { corsAllowed } from './web-origins.ts';
+import { policyBoundedLifetimes, type TokenLifetimes } from './policy-lifetimes.ts';
 
 /** Where the provider's endpoints live under the issuer (advertised in discovery). */
 export const OIDC_ROUTES = {
@@ -116,6 +118,9 @@ export interface OpenIdProviderDeps {
   readonly backchannel: (grant: EndedGrant) => Promise<void>;
 }
 
+/** Client metadata: the application's organization requires a second factor (its security policy). */
+const MFA_REQUIRED_METADATA = 'urn:parapet:mfa_required';
+
 /** Client metadata carrying an application's token lifetimes (seconds) into the provider's `ttl` functions. */
 const TTL_METADATA = { AccessToken: 'urn:parapet:access_token_ttl', IdToken: 'urn:parapet:id_token_ttl', RefreshToken: 'urn:parapet:refresh_token_ttl' } as const;
 
@@ -126,7 +131,7 @@ function clientTtl(client: { metadata(): Record<string, unknown> } | undefined, 
 }
 
 /** The client metadata oidc-provider sees for an application. */
-export function clientMetadata(app: ApplicationRow, jwks?: ClientJwks): Record<string, unknown> {
+export function clientMetadata(app: ApplicationRow, jwks?: ClientJwks, lifetimes: TokenLifetimes = policyBoundedLifetimes(app, undefined), mfaRequired = false): Record<string, unknown> {
   const auth =
     app.token_endpoint_auth_method === 'private_key_jwt' ? { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [...(jwks?.keys ?? [])] } }
     // Only the digest is stored: compareClientSecret (below) hashes what the client presents.
@@ -145,9 +150,10 @@ export function clientMetadata(app: ApplicationRow, jwks?: ClientJwks): Record<s
     require_pushed_authorization_requests: app.require_par,
     'urn:parapet:organization_id': app.tenant_id,
     'urn:parapet:first_party': app.first_party,
-    [TTL_METADATA.AccessToken]: app.access_token_ttl_seconds,
-    [TTL_METADATA.IdToken]: app.id_token_ttl_seconds,
-    [TTL_METADATA.RefreshToken]: app.refresh_token_ttl_seconds,
+    [MFA_REQUIRED_METADATA]: mfaRequired,
+    [TTL_METADATA.AccessToken]: lifetimes.accessToken,
+    [TTL_METADATA.IdToken]: lifetimes.idToken,
+    [TTL_METADATA.RefreshToken]: lifetimes.refreshToken,
   };
 }
 
@@ -163,11 +169,14 @@ function loginPolicy(grants: GrantSessions) {
       return grantId !== undefined && !(await grants.live(grantId)) ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
     }),
   );
-  // Step-up: acr_values asking for MFA (or a passkey) over a session signed in without it sends the
+  // Step-up: acr_values asking for MFA (or a passkey), or an organization whose policy requires MFA,
+  // over a session signed in without it sends the
   // browser to the hosted sign-in (prompt=none answers login_required) instead of issuing a code.
   policy.get('login')?.checks.add(
     new interactionPolicy.Check(MFA_REQUIRED_CHECK, 'The application asks for a second factor.', 'login_required', (ctx) =>
-      meetsAcrDemand(ctx.oidc.params as Record<string, unknown>, ctx.oidc.session?.amr) ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT,
+      meetsAcrDemand(ctx.oidc.params as Record<string, unknown>, ctx.oidc.session?.amr) && (ctx.oidc.client?.metadata()[MFA_REQUIRED_METADATA] !== true || hasSecondFactor(ctx.oidc.session?.amr))
+        ? interactionPolicy.Check.NO_NEED_TO_PROMPT
+        : interactionPolicy.Check.REQUEST_PROMPT,
     ),
   );
   return policy;
@@ -206,8 +215,10 @@ export function buildProvider(deps: OpenIdProviderDeps): Provider {
     // with a public key, and a token naming another algorithm than its key's is refused.
     enabledJWA: { idTokenSigningAlgValues: ['EdDSA', 'RS256'], userinfoSigningAlgValues: ['EdDSA', 'RS256'], requestObjectSigningAlgValues: ['EdDSA', 'ES256', 'RS256', 'PS256'], clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS] },
     clientDefaults: { id_token_signed_response_alg: 'EdDSA', grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' },
-    extraClientMetadata: { properties: ['urn:parapet:organization_id', 'urn:parapet:first_party', ...Object.values(TTL_METADATA)] },
+    extraClientMetadata: { properties: ['urn:parapet:organization_id', 'urn:parapet:first_party', MFA_REQUIRED_METADATA, ...Object.values(TTL_METADATA)] },
     responseTypes: ['code'],
+    // CORS for single-page apps: only the application's own web origins (web-origins.ts).
+    clientBasedCORS: (ctx, origin, client) => corsAllowed(ctx.oidc.route, origin, client as unknown as { redirectUris: readonly string[]; clientAuthMethod: string }),
     // Scope claims (email) in the ID token too, as most providers do, so an app needs no userinfo call.
     conformIdTokenClaims: false,
     features: {

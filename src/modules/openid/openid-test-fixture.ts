@@ -2,6 +2,7 @@
 // an environment and applications, and a minimal browser (cookie jar, manual redirects) that signs in
 // through the hosted sign-in page.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/support/app.ts';
 import { freePort } from '../../../test/support/ports.ts';
@@ -120,4 +121,28 @@ export async function authorizationRequest(config: oidc.Configuration, extra: Re
   const nonce = oidc.randomNonce();
   const url = oidc.buildAuthorizationUrl(config, { redirect_uri: REDIRECT_URI, scope: 'openid email offline_access', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state, nonce, ...extra });
   return { url, verifier, state, nonce };
+}
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 secret, `offsetSteps` steps from now. */
+export function totpCode(secret: string, offsetSteps: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const char of secret.replace(/=+$/, '')) bits += alphabet.indexOf(char).toString(2).padStart(5, '0');
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + offsetSteps));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const offset = (mac[mac.length - 1] ?? 0) & 0xf;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+/** Enrols an authenticator app for `email` through the API (a session of its own); returns the TOTP secret. */
+export async function enrolTotp(r: Running, email: string): Promise<string> {
+  const cookie = await r.t.login(email, TEST_PASSWORD);
+  const started = await r.t.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp', headers: { cookie, origin: r.issuer } });
+  assert.equal(started.statusCode, 201, started.body);
+  const { secret } = started.json<{ secret: string }>();
+  const confirmed = await r.t.inject({ method: 'POST', url: '/api/v1/auth/mfa/totp/confirm', payload: { code: totpCode(secret, 0) }, headers: { cookie, origin: r.issuer } });
+  assert.equal(confirmed.statusCode, 200, confirmed.body);
+  return secret;
 }

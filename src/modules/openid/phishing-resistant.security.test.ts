@@ -103,12 +103,11 @@ describe('OpenID Provider: acr_values for phishing-resistant MFA (passkeys)', ()
   });
 
   it('a TOTP session does not carry over: prompt=none answers login_required, and posting the consent step issues no code', async () => {
-    const { email, browser, secret } = await totpUser('phr-session');
-    // An MFA (TOTP) session: acr mfa is met silently…
+    const { browser, secret } = await totpUser('phr-session');
+    // An MFA (TOTP) session, stepped up from the password session by the factor alone: acr mfa is met…
     const mfa = await authorizationRequest(config, { acr_values: ACR_MFA });
     const shown = await browser.follow(mfa.url.href);
-    const mfaPage = await browser.follow(action(await shown.response.text(), 'login'), { form: { email, password: TEST_PASSWORD } });
-    const consent = await browser.follow(action(await mfaPage.response.text(), 'mfa'), { form: { code: totpCode(secret, 1), method: 'totp' } });
+    const consent = await browser.follow(action(await shown.response.text(), 'step-up'), { form: { code: totpCode(secret, 1), method: 'totp' } });
     const granted = await browser.follow(action(await consent.response.text(), 'consent'), { form: { allow: 'yes' } });
     assert.ok(granted.url.startsWith(`${CALLBACK}code=`), granted.url);
     // …but not the phishing-resistant demand.

@@ -1,25 +1,10 @@
 // acr_values step-up (issue 17): an application asking for a second factor gets a code only after
 // one was used in this sign-in, and `amr`/`acr` in the ID token say what was done.
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as oidc from 'openid-client';
 import { ACR_MFA, ACR_PWD } from './openid-provider.ts';
-import { application, authorizationRequest, Browser, discover, newUser, signIn, startProvider, type CreatedApplication, type Running } from './openid-test-fixture.ts';
-import { TEST_PASSWORD } from '../../../test/support/app.ts';
-
-/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 secret, `offsetSteps` steps from now. */
-function totpCode(secret: string, offsetSteps: number): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = '';
-  for (const char of secret.replace(/=+$/, '')) bits += alphabet.indexOf(char).toString(2).padStart(5, '0');
-  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((byte) => parseInt(byte, 2)));
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + offsetSteps));
-  const mac = createHmac('sha1', key).update(counter).digest();
-  const offset = (mac[mac.length - 1] ?? 0) & 0xf;
-  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0');
-}
+import { application, authorizationRequest, Browser, discover, newUser, signIn, startProvider, totpCode, type CreatedApplication, type Running } from './openid-test-fixture.ts';
 
 const MFA = { acr_values: ACR_MFA };
 
@@ -52,7 +37,7 @@ describe('OpenID Provider: acr_values step-up to a second factor', () => {
   }
 
   it('a password-only session is not enough: the hosted sign-in asks for the second factor, and the ID token says amr otp, acr mfa', async () => {
-    const { email, browser, secret } = await passwordSessionThenTotp('stepup');
+    const { browser, secret } = await passwordSessionThenTotp('stepup');
     // Without acr_values the existing session signs in silently (amr pwd).
     const plain = await authorizationRequest(config);
     const silent = await browser.follow(plain.url.href);
@@ -66,18 +51,15 @@ describe('OpenID Provider: acr_values step-up to a second factor', () => {
     const noneAnswer = await browser.follow(none.url.href);
     assert.equal(new URL(noneAnswer.url).searchParams.get('error'), 'login_required', noneAnswer.url);
 
-    // With acr_values=mfa: the sign-in form, then the second factor, then the code.
+    // With acr_values=mfa over the live password session: only the second factor is asked for.
     const request = await authorizationRequest(config, MFA);
     const shown = await browser.follow(request.url.href);
     assert.ok(shown.url.startsWith(r.issuer), shown.url);
     const page = await shown.response.text();
-    const loginAction = /action="([^"]+\/login)"/.exec(page)?.[1];
-    assert.ok(loginAction, page);
-    const mfaPage = await browser.follow(loginAction, { form: { email, password: TEST_PASSWORD } });
-    const mfaHtml = await mfaPage.response.text();
-    const mfaAction = /action="([^"]+\/mfa)"/.exec(mfaHtml)?.[1];
-    assert.ok(mfaAction, mfaHtml);
-    const done = await browser.follow(mfaAction, { form: { code: totpCode(secret, 1), method: 'totp' } });
+    assert.doesNotMatch(page, /name="password"/, 'no password again');
+    const stepUpAction = /action="([^"]+\/step-up)"/.exec(page)?.[1];
+    assert.ok(stepUpAction, page);
+    const done = await browser.follow(stepUpAction, { form: { code: totpCode(secret, 1), method: 'totp' } });
     assert.ok(done.url.startsWith('http://127.0.0.1:9/callback?code='), done.url);
     const tokens = await oidc.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
     assert.deepEqual(tokens.claims()?.['amr'], ['pwd', 'otp']);
@@ -90,19 +72,63 @@ describe('OpenID Provider: acr_values step-up to a second factor', () => {
     const request = await authorizationRequest(config, MFA);
     const shown = await browser.follow(request.url.href);
     assert.ok(shown.url.startsWith(r.issuer), shown.url);
-    const uid = /\/oidc\/interaction\/([A-Za-z0-9_-]+)\/login/.exec(await shown.response.text())?.[1];
+    const uid = /\/oidc\/interaction\/([A-Za-z0-9_-]+)\/step-up/.exec(await shown.response.text())?.[1];
     assert.ok(uid);
     // Replaying the interaction's consent step with the old (password-only) Parapet session.
     const skipped = await browser.follow(`${r.issuer}/oidc/interaction/${uid}/consent`, { form: { allow: 'yes' } });
     assert.equal(new URL(skipped.url).searchParams.get('code'), null, skipped.url);
     assert.equal(new URL(skipped.url).searchParams.get('error'), 'unmet_authentication_requirements', skipped.url);
 
-    // An account with no second factor cannot satisfy acr_values=mfa with its password.
+    // An account with no second factor cannot satisfy acr_values=mfa with its password: it is sent to
+    // enrol one (forced enrolment), and posting the consent step instead issues no code.
     const email = await newUser(r, 'stepup-nofactor');
     const other = new Browser(r.issuer);
     const second = await authorizationRequest(config, MFA);
     const answer = await signIn(r, other, second.url, email);
-    assert.equal(new URL(answer).searchParams.get('code'), null, answer);
-    assert.equal(new URL(answer).searchParams.get('error'), 'unmet_authentication_requirements', answer);
+    assert.ok(answer.startsWith(`${r.issuer}/oidc/interaction/`), answer);
+    const otherUid = /\/oidc\/interaction\/([A-Za-z0-9_-]+)/.exec(answer)?.[1];
+    const consented = await other.follow(`${r.issuer}/oidc/interaction/${otherUid ?? ''}/consent`, { form: { allow: 'yes' } });
+    assert.equal(new URL(consented.url).searchParams.get('code'), null, consented.url);
+    assert.equal(new URL(consented.url).searchParams.get('error'), 'unmet_authentication_requirements', consented.url);
+  });
+
+  it('step-up by the second factor only: a wrong code, a post without the session, or a code for a passkey demand issue no code; the right code does, and the first sign-in\u2019s tokens keep working', async () => {
+    const { browser, secret } = await passwordSessionThenTotp('stepup-only');
+    // The app signed in earlier (password only) holds a refresh token of the first session.
+    const before = await authorizationRequest(config);
+    const silent = await browser.follow(before.url.href);
+    const earlier = await oidc.authorizationCodeGrant(config, new URL(silent.url), { pkceCodeVerifier: before.verifier, expectedState: before.state, expectedNonce: before.nonce });
+
+    const request = await authorizationRequest(config, MFA);
+    const shown = await browser.follow(request.url.href);
+    const action = /action="([^"]+\/step-up)"/.exec(await shown.response.text())?.[1];
+    assert.ok(action);
+    // A wrong code: the page again (401), no code.
+    const wrong = await browser.request(action, { form: { code: totpCode(secret, 20), method: 'totp' } });
+    assert.equal(wrong.status, 401);
+    assert.match(await wrong.text(), /step-up/);
+    // The same post from a browser without the Parapet session (only the interaction cookie): refused.
+    const stranger = new Browser(r.issuer);
+    for (const [name, value] of browser.jar) if (!name.startsWith('parapet')) stranger.jar.set(name, value);
+    const anonymous = await stranger.request(action, { form: { code: totpCode(secret, 0), method: 'totp' } });
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.headers.get('location'), null);
+    // The right code: a code whose ID token says the factor was used.
+    const done = await browser.follow(action, { form: { code: totpCode(secret, 1), method: 'totp' } });
+    assert.ok(done.url.startsWith('http://127.0.0.1:9/callback?code='), done.url);
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+    assert.deepEqual(tokens.claims()?.['amr'], ['pwd', 'otp']);
+    assert.equal(tokens.claims()?.['acr'], ACR_MFA);
+    // The step-up opened a new session beside the first: the first sign-in's refresh token still works.
+    const refreshed = await oidc.refreshTokenGrant(config, earlier.refresh_token ?? '');
+    assert.ok(refreshed.access_token);
+
+    // An application asking for a passkey (phishing resistance): a TOTP code posted to step-up is no answer.
+    const phr = await authorizationRequest(config, { acr_values: 'urn:parapet:acr:phr' });
+    const phrShown = await browser.follow(phr.url.href);
+    const phrUid = /\/oidc\/interaction\/([A-Za-z0-9_-]+)/.exec(phrShown.url)?.[1];
+    assert.ok(phrUid, phrShown.url);
+    const phrAnswer = await browser.follow(`${r.issuer}/oidc/interaction/${phrUid}/step-up`, { form: { code: totpCode(secret, 0), method: 'totp' } });
+    assert.equal(new URL(phrAnswer.url).searchParams.get('code'), null, phrAnswer.url);
   });
 });
