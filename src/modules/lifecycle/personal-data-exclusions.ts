@@ -66,6 +66,7 @@ export const PERSONAL_DATA_EXCLUSIONS: Readonly<Record<string, string>> = {
   totp_factors_mac_upgrade: 'a one-time copy of TOTP factors that existed before row MACs (`user_id`), MACed and removed at the next start; the factor itself is in the `mfa` section',
   mfa_recovery_codes_mac_upgrade: 'a one-time copy of unused recovery codes that existed before row MACs (`user_id`, the digest), MACed and removed at the next start; the codes themselves are in the `mfa` section',
   passkeys_mac_upgrade: 'a one-time copy of passkeys that existed before row MACs (`user_id`, credential id, public key), MACed and removed at the next start; the passkey itself is in the `passkeys` section',
+  users_email_upgrade: 'a one-time copy of addresses that existed before the address MAC (`user_id`, `email`), MACed onto the account and removed at the next start; the address itself is in `users`',
   users_password_upgrade: 'a one-time copy of password hashes that existed before they were sealed (`user_id`, the hash), sealed onto the account and removed at the next start; the account itself is in `users`',
   oidc_branding: 'organization configuration (`updated_by`); the change is in the user’s `audit_events`',
   oidc_resource_servers: 'organization configuration (`created_by`); registering it is in the user’s `audit_events`',
