@@ -4,7 +4,7 @@ import { createTestApp, TEST_PASSWORD, type TestApp } from '../../../test/suppor
 import { addMember, createOrg, memberWithRole, OPEN_POLICY, post, sessionWith, signUp, type Member } from '../../../test/support/access.ts';
 import { assertProblem } from '../../../test/support/problem.ts';
 import { manualClock } from '../../platform/clock.ts';
-import { findUserById } from '../identity/identity-store.ts';
+import { findUserById, TOKEN_SESSION_MIN_IDLE_SECONDS } from '../identity/identity-store.ts';
 
 type Org = Awaited<ReturnType<typeof createOrg>>;
 
@@ -143,6 +143,20 @@ describe('organization security policy: MFA and session timeouts', () => {
     const current = sessions.json<{ items: { current: boolean; idle_expires_at: string; absolute_expires_at: string }[] }>().items.find((s) => s.current);
     assert.equal(Date.parse(current?.idle_expires_at ?? '') - clock.now().getTime(), 10 * 60_000);
     assert.equal(Date.parse(current?.absolute_expires_at ?? '') - clock.now().getTime(), 2 * 3_600_000);
+  });
+
+  it('AUTH-5: tightening keeps an API client\u2019s session (it has a refresh-token family) above an access token\u2019s life; browser sessions shrink to the policy', async () => {
+    const tight = await createOrg(t, 'tight');
+    const member = await memberWithRole(t, tight, 'viewer');
+    const email = (await t.transactor.withPlatform((tx) => findUserById(tx, member.userId)))?.email ?? '';
+    const signIn = await t.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password: TEST_PASSWORD, response_type: 'token' } });
+    assert.equal(signIn.statusCode, 200, signIn.body);
+    const put = await putPolicy(t, tight, tight.admin, { session_idle_minutes: 5 });
+    assert.equal(put.statusCode, 200, put.body);
+    const idle = await t.transactor.withPlatform((tx) => tx.selectFrom('sessions').select(['id', 'idle_timeout_seconds']).where('user_id', '=', member.userId).where('revoked_at', 'is', null).execute());
+    const limits = idle.map((row) => row.idle_timeout_seconds).sort((a, b) => a - b);
+    // One browser session (the member's cookie) and one API client's session (the token sign-in).
+    assert.deepEqual(limits, [5 * 60, TOKEN_SESSION_MIN_IDLE_SECONDS]);
   });
 
   it('AUTH-5: a session older than the organization\u2019s absolute limit must sign in again, even one created before joining', async () => {

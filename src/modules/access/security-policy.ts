@@ -2,7 +2,9 @@ import type { AppTransactor } from '../../database.ts';
 import type { Clock } from '../../platform/clock.ts';
 import { AppError } from '../../platform/http/errors.ts';
 import type { AuditContext, AuditRecorder } from '../audit/index.ts';
-import { tightenMemberSessions } from '../identity/index.ts';
+import { identityReads, tightenMemberSessions } from '../identity/index.ts';
+import { tenancy } from '../tenants/index.ts';
+import { sessionsWithRefreshFamily } from '../tokens/index.ts';
 import type { AccessControl } from './access-control.ts';
 import { getSecurityPolicy, putSecurityPolicy } from './access-store.ts';
 import { compilePolicy, DEFAULT_POLICY, policyProblems, type OrgSecurityPolicy } from './org-policy.ts';
@@ -47,7 +49,11 @@ export function createSecurityPolicyService(deps: { transactor: AppTransactor; c
         const before = await getSecurityPolicy(tx, tenantId);
         await putSecurityPolicy(tx, tenantId, normalized, ctx.userId === '' ? null : ctx.userId, now);
         // Live sessions of members shrink to the new timeouts now, not at their next sign-in.
-        const tightened = await tightenMemberSessions(tx, tenantId, normalized.sessionIdleMinutes === null ? null : normalized.sessionIdleMinutes * 60, normalized.sessionAbsoluteHours);
+        // Each owner answers for its own tables: tenancy the members, identity their live
+        // sessions, tokens which of those are API clients' (they keep a minimum idle limit).
+        const members = await tenancy.memberUserIds(tx, tenantId);
+        const apiClientSessions = await sessionsWithRefreshFamily(tx, await identityReads.liveSessionIdsOf(tx, members));
+        const tightened = await tightenMemberSessions(tx, members, normalized.sessionIdleMinutes === null ? null : normalized.sessionIdleMinutes * 60, normalized.sessionAbsoluteHours, apiClientSessions);
         await access.changed(tx, tenantId);
         await audit.record(tx, tenantId, {
           action: 'security_policy.updated',

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { RowIntegrity } from './row-integrity.ts';
 
@@ -103,4 +104,10 @@ export async function sessionsOf(tx: Tx, userId: string) {
 export async function usersWithConfirmedTotp(tx: Tx, userIds: readonly string[]): Promise<Set<string>> {
   if (userIds.length === 0) return new Set();
   return new Set((await tx.selectFrom('totp_factors').select('user_id').where('user_id', 'in', [...userIds]).where('confirmed_at', 'is not', null).execute()).map((row) => row.user_id));
+}
+
+/** The ids of the users' live (not revoked) sessions. */
+export async function liveSessionIdsOf(tx: Tx, userIds: readonly string[]): Promise<string[]> {
+  if (userIds.length === 0) return [];
+  return (await tx.selectFrom('sessions').select('id').where(sql<boolean>`user_id = any(${[...userIds]}::uuid[])`).where('revoked_at', 'is', null).execute()).map((row) => row.id);
 }

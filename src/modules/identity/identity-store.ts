@@ -3,7 +3,6 @@ import type { Selectable } from 'kysely';
 import type { Tx } from '../../database.ts';
 import type { SessionsTable, UsersTable } from './identity-tables.ts';
 import type { RowIntegrity } from './row-integrity.ts';
-import { tenancy } from '../tenants/index.ts';
 
 export type UserRow = Selectable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
@@ -189,21 +188,24 @@ export async function setUserDisabled(tx: Tx, userId: string, disabledAt: Date |
 /** The shortest idle limit of a session with a refresh-token family: a 15-minute access token and a minute. */
 export const TOKEN_SESSION_MIN_IDLE_SECONDS = 960;
 
-export async function tightenMemberSessions(tx: Tx, tenantId: string, idleSeconds: number | null, absoluteHours: number | null): Promise<number> {
-  const members = await tenancy.memberUserIds(tx, tenantId);
-  if (members.length === 0) return 0;
+export async function tightenMemberSessions(tx: Tx, userIds: readonly string[], idleSeconds: number | null, absoluteHours: number | null, apiClientSessions: readonly string[]): Promise<number> {
+  if (userIds.length === 0) return 0;
+  // One array parameter each (not one parameter per id): an organization may have many members and sessions.
+  const users = sql`${[...userIds]}::uuid[]`;
+  const clients = sql`${[...apiClientSessions]}::uuid[]`;
   const result = await tx
     .updateTable('sessions')
     .set((eb) => ({
-      // An API client's session (one with a refresh-token family) counts idle time between
-      // refreshes, so its idle limit never drops below the access token's life and a margin.
+      // An API client's session (one with a refresh-token family, which the tokens module named)
+      // counts idle time between refreshes, so its idle limit never drops below the access token's
+      // life and a margin.
       idle_timeout_seconds:
         idleSeconds === null
           ? eb.ref('idle_timeout_seconds')
-          : sql<number>`least(idle_timeout_seconds, greatest(${idleSeconds}::integer, case when exists (select 1 from refresh_tokens r where r.session_id = sessions.id) then ${TOKEN_SESSION_MIN_IDLE_SECONDS}::integer else 0 end))`,
+          : sql<number>`least(idle_timeout_seconds, greatest(${idleSeconds}::integer, case when id = any(${clients}) then ${TOKEN_SESSION_MIN_IDLE_SECONDS}::integer else 0 end))`,
       absolute_expires_at: absoluteHours === null ? eb.ref('absolute_expires_at') : sql<Date>`least(absolute_expires_at, created_at + make_interval(hours => ${absoluteHours}))`,
     }))
-    .where('user_id', 'in', members)
+    .where(sql<boolean>`user_id = any(${users})`)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);

@@ -13,3 +13,4 @@ export { tokensModule, type TokensApi } from './module.ts';
 export { REFRESH_TOKEN_FAMILIES_SECTION, userTokensPersonalData } from './user-tokens-personal-data.ts';
 export { TOKENS_ERRORS } from './errors.ts';
 export { TOKENS_AUDIT_ACTIONS } from './audit-actions.ts';
+export { sessionsWithRefreshFamily } from './user-tokens-store.ts';

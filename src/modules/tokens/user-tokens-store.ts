@@ -81,3 +81,9 @@ export async function keyExistingRefreshDigests(transactor: AppTransactor, integ
   }
   return count;
 }
+
+/** Which of these sessions hold a refresh-token family (an API client's session): identity's policy tightening keeps their idle limit above an access token's life. */
+export async function sessionsWithRefreshFamily(tx: Tx, sessionIds: readonly string[]): Promise<string[]> {
+  if (sessionIds.length === 0) return [];
+  return (await tx.selectFrom('refresh_tokens').select('session_id').distinct().where(sql<boolean>`session_id = any(${[...sessionIds]}::uuid[])`).execute()).map((row) => row.session_id);
+}
